@@ -1,0 +1,141 @@
+//! The command line: the only code that talks to a person.
+//!
+//! Exit codes: 0 success; 2 bad input (a scenario error, a bad flag); 1 anything else (for
+//! example a result folder that cannot be written).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::report;
+use crate::run;
+use crate::scenario::{Scenario, ScenarioError};
+
+#[derive(Debug, Parser)]
+#[command(name = "orchsim", version, about = "Simulate AWS messaging and orchestration in virtual time: latency and cost before you deploy")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario once, print a summary and write the results folder.
+    Run(RunArgs),
+    /// Check a scenario (with its overrides) without running it.
+    Validate(ScenarioArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScenarioArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Override any value by its dotted path, e.g. --set workers.pool.count=4 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    overrides: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The run's seed (instead of run.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The results folder [default: results/<scenario>/<label>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Do not print the summary table.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Why the process failed, and so its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    BadInput(String),
+    Other(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::BadInput(_) => 2,
+            Failure::Other(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::BadInput(msg) => write!(f, "{msg}"),
+            Failure::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure::BadInput(format!("error: {e}"))
+    }
+}
+
+/// Parses `args` (including the program name) and runs the command.
+pub fn run(args: Vec<String>) -> Result<(), Failure> {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => return Err(Failure::BadInput(e.to_string().trim_end().to_string())),
+        Err(e) => {
+            print!("{e}");
+            return Ok(());
+        }
+    };
+    match cli.command {
+        Command::Run(a) => run_command(a, &args),
+        Command::Validate(a) => {
+            let scenario = Scenario::load(&a.scenario, &a.overrides)?;
+            println!(
+                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s))",
+                a.scenario.display(),
+                scenario.workloads.len(),
+                scenario.queues.len(),
+                scenario.pools.len()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
+    let mut scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    if let Some(seed) = a.seed {
+        scenario = scenario.with_seed(seed);
+    }
+    let out = a.out.unwrap_or_else(|| default_out_dir(&scenario));
+    let result = run::run(&scenario);
+    let files = report::render(&scenario, &result, args);
+    report::write_atomically(&out, &files)
+        .with_context(|| format!("cannot write results to {}", out.display()))
+        .map_err(Failure::Other)?;
+    if !a.quiet {
+        print!("{}", report::summary_table(&scenario, &result));
+        println!("\nresults: {}", out.display());
+    }
+    Ok(())
+}
+
+/// `results/<scenario>/seed-<seed>[_<overrides>]`, so distinct runs land in distinct folders.
+fn default_out_dir(scenario: &Scenario) -> PathBuf {
+    let mut label = format!("seed-{}", scenario.run.seed);
+    for o in &scenario.overrides {
+        label.push('_');
+        label.extend(o.chars().map(|c| if c.is_ascii_alphanumeric() || "._=-".contains(c) { c } else { '-' }));
+    }
+    if label.len() > 120 {
+        let digest = crate::scenario::short_hash(&label);
+        label = format!("seed-{}_{digest}", scenario.run.seed);
+    }
+    Path::new("results").join(&scenario.name).join(label)
+}

@@ -1,0 +1,31 @@
+//! orchsim: a deterministic discrete-event simulator for AWS messaging and orchestration.
+//!
+//! Modules in reading order, bottom layer first; a module imports only from layers below it
+//! (see ARCHITECTURE.md):
+//! - [`engine`]: virtual time, the event queue, seeded random streams, the run loop;
+//! - [`distributions`], [`workload`], [`metrics`]: draws, arrival processes, measurement;
+//! - [`models`] (one per AWS service) and [`pricing`];
+//! - [`scenario`]: reading and validating scenario files;
+//! - [`world`]: the models of one scenario wired together;
+//! - [`run`]: one (scenario, overrides, seed) → results;
+//! - [`report`]: summary, CSV and JSON files;
+//! - [`cli`]: the command line.
+
+pub mod engine;
+
+pub mod distributions;
+pub mod metrics;
+pub mod workload;
+
+pub mod models;
+pub mod pricing;
+
+pub mod scenario;
+
+pub mod world;
+
+pub mod run;
+
+pub mod report;
+
+pub mod cli;

@@ -1,0 +1,107 @@
+//! CSV rendering and the atomic write of a result folder.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::run::RunResult;
+
+/// Named file contents, ready to be written together.
+pub struct ResultFiles {
+    pub files: Vec<(String, String)>,
+}
+
+fn csv_string(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 fields")
+}
+
+pub fn latency_csv(result: &RunResult) -> String {
+    let header = ["metric", "count", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"];
+    let rows = result.measurements.latencies.iter().map(|(name, h)| {
+        let s = h.summary();
+        vec![
+            name.clone(),
+            s.count.to_string(),
+            s.mean_ms.to_string(),
+            s.p50_ms.to_string(),
+            s.p90_ms.to_string(),
+            s.p99_ms.to_string(),
+            s.p999_ms.to_string(),
+            s.max_ms.to_string(),
+        ]
+    });
+    csv_string(&header, rows)
+}
+
+pub fn timeseries_csv(result: &RunResult) -> String {
+    let series = &result.measurements.series;
+    let mut header = vec!["time_s"];
+    header.extend(series.columns.iter().map(String::as_str));
+    let rows = series.rows().map(|(t, values)| {
+        std::iter::once(t.as_secs_f64().to_string()).chain(values.iter().map(f64::to_string)).collect()
+    });
+    csv_string(&header, rows)
+}
+
+pub fn cost_csv(result: &RunResult) -> String {
+    let header = ["service", "resource", "usage_unit", "usage_window", "usage_per_month", "cost_usd_window", "cost_usd_per_month"];
+    let rows = result.costs.iter().map(|c| {
+        vec![
+            c.service.clone(),
+            c.resource.clone(),
+            c.usage_unit.clone(),
+            c.usage_window.to_string(),
+            c.usage_per_month.to_string(),
+            c.usd_window.to_string(),
+            c.usd_per_month.to_string(),
+        ]
+    });
+    csv_string(&header, rows)
+}
+
+/// Writes `files` into `dir` so that `dir` is either the complete new result or untouched:
+/// everything is written into a hidden sibling folder first, which then replaces `dir`.
+pub fn write_atomically(dir: &Path, files: &ResultFiles) -> io::Result<()> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    let tmp = sibling(parent, &name, "tmp");
+    let result = write_all(&tmp, files).and_then(|()| replace_dir(&tmp, dir, &sibling(parent, &name, "old")));
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn sibling(parent: &Path, name: &str, what: &str) -> PathBuf {
+    parent.join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+fn write_all(tmp: &Path, files: &ResultFiles) -> io::Result<()> {
+    if tmp.exists() {
+        fs::remove_dir_all(tmp)?;
+    }
+    fs::create_dir_all(tmp)?;
+    for (name, content) in &files.files {
+        fs::write(tmp.join(name), content)?;
+    }
+    Ok(())
+}
+
+fn replace_dir(tmp: &Path, dir: &Path, old: &Path) -> io::Result<()> {
+    if dir.exists() {
+        fs::rename(dir, old)?;
+        if let Err(e) = fs::rename(tmp, dir) {
+            let _ = fs::rename(old, dir);
+            return Err(e);
+        }
+        fs::remove_dir_all(old)
+    } else {
+        fs::rename(tmp, dir)
+    }
+}

@@ -1,0 +1,107 @@
+//! Results as people and programs read them: the console summary table, `summary.json`,
+//! `latency.csv`, `timeseries.csv`, `cost.csv` and `manifest.json`, written atomically.
+//!
+//! Everything except the manifest is a function of the run alone, so the same scenario and
+//! seed give byte-identical files. The manifest records where a result came from (version,
+//! commit, scenario hash, command line), which differs between machines by design.
+
+mod files;
+mod table;
+
+pub use files::{ResultFiles, write_atomically};
+pub use table::summary_table;
+
+use serde_json::{Map, Value, json};
+
+use crate::pricing::CostLine;
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+
+/// The orchsim version and, when it was built from a git checkout, the commit.
+pub fn version() -> (&'static str, Option<&'static str>) {
+    (env!("CARGO_PKG_VERSION"), option_env!("ORCHSIM_GIT_COMMIT"))
+}
+
+/// Renders every result file of one run.
+pub fn render(scenario: &Scenario, result: &RunResult, command_line: &[String]) -> ResultFiles {
+    ResultFiles {
+        files: vec![
+            ("manifest.json".into(), manifest_json(scenario, result, command_line)),
+            ("summary.json".into(), summary_json(scenario, result)),
+            ("latency.csv".into(), files::latency_csv(result)),
+            ("timeseries.csv".into(), files::timeseries_csv(result)),
+            ("cost.csv".into(), files::cost_csv(result)),
+        ],
+    }
+}
+
+fn manifest_json(scenario: &Scenario, result: &RunResult, command_line: &[String]) -> String {
+    let (version, commit) = version();
+    let v = json!({
+        "orchsim_version": version,
+        "git_commit": commit,
+        "scenario": scenario.file,
+        "scenario_sha256": scenario.source_sha256,
+        "seed": result.seed,
+        "overrides": scenario.overrides,
+        "command_line": command_line,
+        "prices_as_of": scenario.prices.as_of,
+        "prices_region": scenario.prices.region,
+    });
+    pretty(&v)
+}
+
+/// `summary.json`: the run's outcome, every latency summary, counter, gauge and cost.
+pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
+    let m = &result.measurements;
+    let mut latency = Map::new();
+    for (name, h) in &m.latencies {
+        let s = h.summary();
+        latency.insert(
+            name.clone(),
+            json!({
+                "count": s.count, "mean": s.mean_ms, "p50": s.p50_ms, "p90": s.p90_ms,
+                "p99": s.p99_ms, "p999": s.p999_ms, "max": s.max_ms,
+            }),
+        );
+    }
+    let counters: Map<String, Value> = m.counters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let gauges: Map<String, Value> = m.gauges.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let v = json!({
+        "scenario": scenario.name,
+        "seed": result.seed,
+        "stop_reason": result.outcome.stop_reason.as_str(),
+        "sim_time_s": result.outcome.end_time.as_secs_f64(),
+        "warmup_s": result.warmup.as_secs_f64(),
+        "measured_s": result.measured_s,
+        "events": result.outcome.events,
+        "latency_ms": latency,
+        "counters": counters,
+        "gauges": gauges,
+        "cost_usd": cost_json(&result.costs),
+    });
+    pretty(&v)
+}
+
+/// Totals per service and overall, for the window and per month.
+fn cost_json(lines: &[CostLine]) -> Value {
+    let mut out = Map::new();
+    let mut total = (0.0, 0.0);
+    for line in lines {
+        let window = out.entry(line.service.clone()).or_insert(json!(0.0));
+        *window = json!(window.as_f64().unwrap_or(0.0) + line.usd_window);
+        let month = out.entry(format!("{}_per_month", line.service)).or_insert(json!(0.0));
+        *month = json!(month.as_f64().unwrap_or(0.0) + line.usd_per_month);
+        total.0 += line.usd_window;
+        total.1 += line.usd_per_month;
+    }
+    out.insert("total".into(), json!(total.0));
+    out.insert("total_per_month".into(), json!(total.1));
+    Value::Object(out)
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,41 @@
+//! One run: (scenario with its overrides, seed) → results. A pure function: the same
+//! inputs give the same results, bit for bit.
+
+use crate::engine::{RunLimits, RunOutcome, SimDuration, Simulation};
+use crate::pricing::{self, CostLine};
+use crate::scenario::Scenario;
+use crate::world::{Measurements, World};
+
+/// Everything a run produced.
+pub struct RunResult {
+    pub seed: u64,
+    pub outcome: RunOutcome,
+    pub warmup: SimDuration,
+    /// Virtual seconds after the warm-up: the window that statistics and costs cover.
+    pub measured_s: f64,
+    pub measurements: Measurements,
+    pub costs: Vec<CostLine>,
+}
+
+/// Runs `scenario` to its horizon, event cap or drain.
+pub fn run(scenario: &Scenario) -> RunResult {
+    let mut sim = Simulation::with_capacity(1024);
+    let mut world = World::new(scenario, sim.scheduler());
+    let limits = RunLimits { horizon: scenario.run.horizon, max_events: scenario.run.events_max };
+    let outcome = sim.run(&mut world, limits);
+    let measurements = world.into_measurements(outcome.end_time);
+    let start = scenario.run.warmup.as_secs_f64();
+    let measured_s = (outcome.end_time.as_secs_f64() - start).max(0.0);
+    let costs = costs(scenario, &measurements, measured_s);
+    RunResult { seed: scenario.run.seed, outcome, warmup: scenario.run.warmup, measured_s, measurements, costs }
+}
+
+fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine> {
+    let prices = &scenario.prices;
+    let window = pricing::Window { seconds: measured_s, hours_per_month: prices.hours_per_month };
+    let mut lines = pricing::sqs_lines(prices, window, &m.sqs_billed_requests);
+    for (resource, count, usd_per_hour) in &m.worker_pools {
+        lines.push(pricing::worker_line(window, resource, *count, *usd_per_hour));
+    }
+    lines
+}

@@ -1,0 +1,540 @@
+//! From the value tree to validated, typed configuration: names become ids, defaults are
+//! applied, units converted, and every value checked against AWS's documented limits
+//! (`reference/aws-messaging.md`), with the limit named in the error.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
+use super::{PoolConfig, RunConfig, WorkloadConfig, resolve};
+use crate::distributions::{Distribution, Empirical};
+use crate::engine::{SimDuration, SimTime};
+use crate::models::sqs::{self, QueueId};
+use crate::models::workers;
+use crate::pricing::{PriceBook, Tier};
+use crate::workload::{ArrivalProcess, Window};
+
+/// SQS's largest message (body plus attributes) since August 2025.
+pub const MESSAGE_SIZE_MAX_BYTES: f64 = 1_048_576.0;
+const RATE_MAX_PER_S: f64 = 1e9;
+const SECONDS_MAX: f64 = 1e10;
+
+pub(super) struct Lowered {
+    pub run: RunConfig,
+    pub workloads: Vec<WorkloadConfig>,
+    pub queues: Vec<sqs::Config>,
+    pub pools: Vec<PoolConfig>,
+    pub prices: PriceBook,
+}
+
+pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
+    let mut top = TableReader::new(src, String::new(), root)?;
+    let (run_field, run_path) = top.require("run", "the [run] table with at least horizon_s")?;
+    let run = lower_run(src, run_field.node, run_path)?;
+
+    let queue_names = match top.get("sqs") {
+        Some((f, path)) => names_in(src, f.node, path)?,
+        None => BTreeMap::new(),
+    };
+    let mut queues = Vec::new();
+    if let Some((f, path)) = top.get("sqs") {
+        let kind = TableReader::new(src, path, f.node)?;
+        for (name, _, node) in kind.named_entries() {
+            queues.push(lower_queue(src, name, node, &queue_names)?);
+        }
+    }
+
+    let mut pools = Vec::new();
+    if let Some((f, path)) = top.get("workers") {
+        let kind = TableReader::new(src, path, f.node)?;
+        for (name, _, node) in kind.named_entries() {
+            pools.push(lower_pool(src, name, node, &queue_names, base_dir)?);
+        }
+    }
+
+    let mut workloads = Vec::new();
+    if let Some((f, path)) = top.get("workload") {
+        let kind = TableReader::new(src, path, f.node)?;
+        for (name, _, node) in kind.named_entries() {
+            workloads.push(lower_workload(src, name, node, &queue_names, base_dir)?);
+        }
+    }
+    let prices = match top.get("pricing") {
+        Some((f, path)) => lower_pricing(src, f.node, path)?,
+        None => PriceBook::default(),
+    };
+    top.finish()?;
+    if workloads.is_empty() {
+        return Err(src.error(&root.origin, "workload", "the scenario has no [workload.NAME] table, so nothing would ever be sent"));
+    }
+    Ok(Lowered { run, workloads, queues, pools, prices })
+}
+
+/// Names defined under a kind table, in the (sorted) order that gives them their ids.
+fn names_in(src: &Source<'_>, node: &Node, path: String) -> Result<BTreeMap<String, QueueId>> {
+    let kind = TableReader::new(src, path, node)?;
+    let mut names = BTreeMap::new();
+    for (i, (name, _, _)) in kind.named_entries().enumerate() {
+        names.insert(name.clone(), QueueId(u32::try_from(i).expect("fewer than 2^32 queues")));
+    }
+    Ok(names)
+}
+
+fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
+    let mut t = TableReader::new(src, path, node)?;
+    let seed = opt(&mut t, "seed", |f, p| f.u64(p))?.unwrap_or(1);
+    let (f, p) = t.require("horizon_s", "how much virtual time to simulate, in seconds")?;
+    let horizon_s = f.positive(&p, SECONDS_MAX, "")?;
+    let warmup_s = opt(&mut t, "warmup_s", |f, p| {
+        let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
+        if v >= horizon_s {
+            return Err(f.error(p, format!("must be shorter than horizon_s ({})", fmt_num(horizon_s))));
+        }
+        Ok(v)
+    })?
+    .unwrap_or(0.0);
+    let events_max = opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
+    let sample_interval_s = opt(&mut t, "sample_interval_s", |f, p| {
+        let v = f.positive(p, SECONDS_MAX, "")?;
+        if horizon_s / v > 10_000_000.0 {
+            return Err(f.error(p, "would sample more than 10,000,000 rows over the horizon; choose a longer interval"));
+        }
+        Ok(v)
+    })?
+    .unwrap_or(60.0);
+    t.finish()?;
+    Ok(RunConfig {
+        seed,
+        horizon: SimTime::from_secs_f64(horizon_s),
+        warmup: SimDuration::from_secs_f64(warmup_s),
+        events_max,
+        sample_interval: SimDuration::from_secs_f64(sample_interval_s),
+    })
+}
+
+fn lower_queue(src: &Source<'_>, name: &str, node: &Node, queues: &BTreeMap<String, QueueId>) -> Result<sqs::Config> {
+    let mut t = TableReader::new(src, format!("sqs.{name}"), node)?;
+    let visibility_timeout_s = opt(&mut t, "visibility_timeout_s", |f, p| {
+        f.u64_in(p, 0, 43_200, "AWS VisibilityTimeout: 0 to 43,200 s, i.e. 12 hours")
+    })?
+    .unwrap_or(30);
+    let retention_s = opt(&mut t, "message_retention_s", |f, p| {
+        f.u64_in(p, 60, 1_209_600, "AWS MessageRetentionPeriod: 60 s to 1,209,600 s, i.e. 1 minute to 14 days")
+    })?
+    .unwrap_or(345_600);
+    let dlq = opt(&mut t, "dead_letter_queue", |f, p| {
+        let id = queue_ref(*f, p, queues)?;
+        if queues.get(name) == Some(&id) {
+            return Err(f.error(p, "a queue cannot be its own dead-letter queue"));
+        }
+        Ok(id)
+    })?;
+    let receive_count_max = t.get("receive_count_max");
+    let redrive = match (dlq, receive_count_max) {
+        (Some(dead_letter_queue), count) => {
+            let receive_count_max = match count {
+                Some((f, p)) => f.u64_in(&p, 1, 1_000, "AWS RedrivePolicy maxReceiveCount: 1 to 1,000")? as u32,
+                None => 10,
+            };
+            Some(sqs::Redrive { dead_letter_queue, receive_count_max })
+        }
+        (None, Some((f, p))) => {
+            return Err(f.error(&p, "needs dead_letter_queue: maxReceiveCount is part of a redrive policy"));
+        }
+        (None, None) => None,
+    };
+    t.finish()?;
+    Ok(sqs::Config {
+        name: name.to_string(),
+        visibility_timeout: SimDuration::from_secs(visibility_timeout_s),
+        retention: SimDuration::from_secs(retention_s),
+        redrive,
+    })
+}
+
+fn lower_pool(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    queues: &BTreeMap<String, QueueId>,
+    base_dir: &Path,
+) -> Result<PoolConfig> {
+    let mut t = TableReader::new(src, format!("workers.{name}"), node)?;
+    let (f, p) = t.require("source", "the queue this pool drains, e.g. \"sqs.jobs\"")?;
+    let source = queue_ref(f, &p, queues)?;
+    let (f, p) = t.require("count", "how many workers poll the queue")?;
+    let count = f.u64_in(&p, 1, 100_000, "")? as u32;
+    let (f, p) = t.require("service_time_s", "how long one message takes to process, a distribution in seconds")?;
+    let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let batch_size = opt(&mut t, "batch_size", |f, p| {
+        f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10")
+    })?
+    .unwrap_or(1) as u8;
+    let wait_time_s = opt(&mut t, "wait_time_s", |f, p| {
+        f.u64_in(p, 0, 20, "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20")
+    })?
+    .unwrap_or(20);
+    let backoff = t.get("empty_receive_backoff_s");
+    let empty_receive_backoff_s = match backoff {
+        Some((f, p)) => {
+            let v = f.f64_in(&p, 0.0, 3_600.0, "")?;
+            if wait_time_s == 0 && v == 0.0 {
+                return Err(f.error(&p, "must be above 0 when wait_time_s = 0: a short-polling worker that never waits would poll an empty queue endlessly at one instant"));
+            }
+            v
+        }
+        None if wait_time_s == 0 => {
+            return Err(src.error(&node.origin, &format!("workers.{name}"), "short polling (wait_time_s = 0) needs empty_receive_backoff_s, the pause after an empty receive"));
+        }
+        None => 0.0,
+    };
+    let cost_usd_per_hour = opt(&mut t, "cost_usd_per_hour", |f, p| f.f64_in(p, 0.0, 1e6, "price of one worker-hour"))?.unwrap_or(0.0);
+    t.finish()?;
+    let pool = workers::Config {
+        name: name.to_string(),
+        count,
+        service_time_s,
+        error_rate,
+        batch_size,
+        wait_time: SimDuration::from_secs(wait_time_s),
+        empty_receive_backoff: SimDuration::from_secs_f64(empty_receive_backoff_s),
+        cost_usd_per_hour,
+    };
+    Ok(PoolConfig { source, pool })
+}
+
+const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
+
+fn lower_workload(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    queues: &BTreeMap<String, QueueId>,
+    base_dir: &Path,
+) -> Result<WorkloadConfig> {
+    let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
+    let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\"")?;
+    let target = queue_ref(f, &p, queues)?;
+    let (f, p) = t.require("arrival", "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay")?;
+    let arrival = f.str(&p)?;
+    let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
+        let (f, p) = t.require(key, "a rate in messages per second")?;
+        f.positive(&p, RATE_MAX_PER_S, "")
+    };
+    let rate_or_zero = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
+        Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, ""))?.unwrap_or(0.0))
+    };
+    let process = match arrival {
+        "constant" => ArrivalProcess::Constant { rate_per_s: rate(&mut t, "rate_per_s")? },
+        "poisson" => ArrivalProcess::Poisson { rate_per_s: rate(&mut t, "rate_per_s")? },
+        "ramp" => {
+            let from_per_s = rate_or_zero(&mut t, "from_per_s")?;
+            let to_per_s = rate_or_zero(&mut t, "to_per_s")?;
+            let (f, p) = t.require("duration_s", "how long the ramp lasts")?;
+            let duration_s = f.positive(&p, SECONDS_MAX, "")?;
+            if from_per_s == 0.0 && to_per_s == 0.0 {
+                return Err(src.error(&node.origin, &t.path, "a ramp needs from_per_s or to_per_s above 0"));
+            }
+            ArrivalProcess::Ramp { from_per_s, to_per_s, duration_s }
+        }
+        "steps" => {
+            let (f, p) = t.require("steps", "a list of [at_s, rate_per_s] pairs starting at 0")?;
+            ArrivalProcess::Steps { steps: steps(f, &p)? }
+        }
+        "bursts" => {
+            let on_rate_per_s = rate(&mut t, "on_rate_per_s")?;
+            let off_rate_per_s = rate_or_zero(&mut t, "off_rate_per_s")?;
+            let (f, p) = t.require("on_s", "how long each burst lasts")?;
+            let on_s = f.positive(&p, SECONDS_MAX, "")?;
+            let (f, p) = t.require("off_s", "the pause between bursts")?;
+            let off_s = f.f64_in(&p, 0.0, SECONDS_MAX, "")?;
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s }
+        }
+        "diurnal" => {
+            let mean_rate_per_s = rate(&mut t, "mean_rate_per_s")?;
+            let amplitude = opt(&mut t, "amplitude", |f, p| f.f64_in(p, 0.0, 1.0, "fraction of the mean rate"))?.unwrap_or(0.5);
+            let period_s = opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
+            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(50_400.0);
+            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s }
+        }
+        "replay" => {
+            let (f, p) = t.require("file", "a CSV file with a send_time_s column")?;
+            ArrivalProcess::Replay { send_times_s: replay_times(f, &p, base_dir)? }
+        }
+        other => {
+            let hint = closest(other, &ARRIVALS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
+            return Err(f.error(&p, format!("unknown arrival process{hint}; allowed: {}", ARRIVALS.join(", "))));
+        }
+    };
+    let start_s = opt(&mut t, "start_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(0.0);
+    let stop_s = opt(&mut t, "stop_s", |f, p| {
+        let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
+        if v <= start_s {
+            return Err(f.error(p, format!("must be after start_s ({})", fmt_num(start_s))));
+        }
+        Ok(v)
+    })?;
+    let count_max = opt(&mut t, "count_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?;
+    let message_size_bytes = opt(&mut t, "message_size_bytes", |f, p| {
+        distribution(*f, p, base_dir, 1.0, MESSAGE_SIZE_MAX_BYTES, "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)")
+    })?
+    .unwrap_or(Distribution::constant(1_024.0));
+    t.finish()?;
+    Ok(WorkloadConfig {
+        name: name.to_string(),
+        target,
+        process,
+        window: Window { start_s, stop_s, count_max },
+        message_size_bytes,
+    })
+}
+
+fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBook> {
+    let mut t = TableReader::new(src, path, node)?;
+    let mut prices = PriceBook::default();
+    if let Some(as_of) = opt(&mut t, "as_of", |f, p| f.str(p).map(str::to_string))? {
+        prices.as_of = as_of;
+    }
+    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| f.f64_in(p, 672.0, 744.0, "28 to 31 days"))? {
+        prices.hours_per_month = h;
+    }
+    if let Some(tiers) = opt(&mut t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
+        prices.sqs_standard_tiers = tiers;
+    }
+    t.finish()?;
+    Ok(prices)
+}
+
+/// Reads an optional key with `read`.
+fn opt<T>(t: &mut TableReader<'_>, key: &'static str, read: impl FnOnce(&Field<'_>, &str) -> Result<T>) -> Result<Option<T>> {
+    match t.get(key) {
+        Some((f, p)) => read(&f, &p).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, QueueId>) -> Result<QueueId> {
+    let text = f.str(path)?;
+    let defined = || {
+        if queues.is_empty() {
+            "no [sqs.NAME] table is defined".to_string()
+        } else {
+            format!("defined: {}", queues.keys().map(|k| format!("sqs.{k}")).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let Some(name) = text.strip_prefix("sqs.") else {
+        return Err(f.error(path, format!("must name an SQS queue as \"sqs.NAME\" ({})", defined())));
+    };
+    queues.get(name).copied().ok_or_else(|| {
+        let names: Vec<&str> = queues.keys().map(String::as_str).collect();
+        let hint = closest(name, &names).map(|k| format!(" (did you mean \"sqs.{k}\"?)")).unwrap_or_default();
+        f.error(path, format!("no such queue{hint}; {}", defined()))
+    })
+}
+
+const DISTRIBUTIONS: [&str; 5] = ["constant", "uniform", "exponential", "lognormal", "empirical"];
+
+/// A distribution: a bare number (constant) or `{ dist = "...", ... }`. Every value it can
+/// produce must lie within `[min, max]` for the bounded kinds; unbounded kinds (exponential,
+/// lognormal) are clamped to the range when drawn.
+fn distribution(f: Field<'_>, path: &str, base_dir: &Path, min: f64, max: f64, why: &str) -> Result<Distribution> {
+    if let Ok(v) = f.f64(path) {
+        return Ok(Distribution::constant(f.f64_in(path, min, max, why).map(|_| v)?));
+    }
+    let mut t = TableReader::new(f.src, path.to_string(), f.node)?;
+    let (kind_f, kind_p) = t.require("dist", "one of constant, uniform, exponential, lognormal, empirical")?;
+    let in_range = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
+        let (f, p) = t.require(key, "a number")?;
+        f.f64_in(&p, min, max, why)
+    };
+    let d = match kind_f.str(&kind_p)? {
+        "constant" => Distribution::constant(in_range(&mut t, "value")?),
+        "uniform" => {
+            let low = in_range(&mut t, "low")?;
+            let (hf, hp) = t.require("high", "a number")?;
+            let high = hf.f64_in(&hp, min, max, why)?;
+            if high < low {
+                return Err(hf.error(&hp, format!("must not be below low ({})", fmt_num(low))));
+            }
+            Distribution::Uniform { low, high }
+        }
+        "exponential" => {
+            let (mf, mp) = t.require("mean", "the mean")?;
+            Distribution::exponential(mf.positive(&mp, max, why)?)
+        }
+        "lognormal" => {
+            let (mf, mp) = t.require("median", "the median")?;
+            let median = mf.positive(&mp, max, why)?;
+            let (pf, pp) = t.require("p99", "the 99th percentile")?;
+            let p99 = pf.positive(&pp, max, why)?;
+            if p99 <= median {
+                return Err(pf.error(&pp, format!("must be above the median ({})", fmt_num(median))));
+            }
+            Distribution::lognormal(median, p99)
+        }
+        "empirical" => Distribution::Empirical(empirical(&mut t, path, base_dir, min, max, why)?),
+        other => {
+            let hint = closest(other, &DISTRIBUTIONS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
+            return Err(kind_f.error(&kind_p, format!("unknown distribution{hint}; allowed: {}", DISTRIBUTIONS.join(", "))));
+        }
+    };
+    t.finish()?;
+    Ok(d)
+}
+
+fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max: f64, why: &str) -> Result<Empirical> {
+    let samples = t.get("samples");
+    let quantiles = t.get("quantiles");
+    let file = t.get("file");
+    let check = |f: &Field<'_>, p: &str, v: f64| -> Result<f64> {
+        if v < min || v > max {
+            return Err(f.error(p, format!("value {} is outside {} to {}{}", fmt_num(v), fmt_num(min), fmt_num(max), if why.is_empty() { String::new() } else { format!(" ({why})") })));
+        }
+        Ok(v)
+    };
+    match (samples, quantiles, file) {
+        (Some((f, p)), None, None) => {
+            let values = f.array(&p)?.iter().map(|item| item.f64(&p).and_then(|v| check(item, &p, v))).collect::<Result<Vec<_>>>()?;
+            if values.is_empty() {
+                return Err(f.error(&p, "needs at least one sample"));
+            }
+            Ok(Empirical::Samples(values))
+        }
+        (None, Some((f, p)), None) => {
+            let mut points = Vec::new();
+            for item in f.array(&p)? {
+                let pair = item.array(&p)?;
+                if pair.len() != 2 {
+                    return Err(item.error(&p, "each quantile is a [probability, value] pair"));
+                }
+                points.push((pair[0].f64_in(&p, 0.0, 1.0, "a probability")?, check(&pair[1], &p, pair[1].f64(&p)?)?));
+            }
+            check_quantiles(&f, &p, &points)?;
+            Ok(Empirical::Quantiles(points))
+        }
+        (None, None, Some((f, p))) => empirical_file(f, &p, base_dir, &check),
+        _ => Err(t.src.error(t.origin, path, "an empirical distribution needs exactly one of samples, quantiles or file")),
+    }
+}
+
+fn check_quantiles(f: &Field<'_>, p: &str, points: &[(f64, f64)]) -> Result<()> {
+    let ok_ends = points.first().is_some_and(|q| q.0 == 0.0) && points.last().is_some_and(|q| q.0 == 1.0);
+    if points.len() < 2 || !ok_ends {
+        return Err(f.error(p, "quantiles must run from probability 0 (the minimum) to 1 (the maximum), so the tails are bounded"));
+    }
+    if points.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1) {
+        return Err(f.error(p, "probabilities must increase and values must not decrease"));
+    }
+    Ok(())
+}
+
+/// A CSV with a `value` column (samples) or `quantile` and `value` columns.
+fn empirical_file(f: Field<'_>, p: &str, base_dir: &Path, check: &dyn Fn(&Field<'_>, &str, f64) -> Result<f64>) -> Result<Empirical> {
+    let file = f.str(p)?;
+    let table = read_csv(f, p, base_dir, file)?;
+    let value = table.column("value").ok_or_else(|| f.error(p, format!("{file} has no `value` column")))?;
+    let values = value.iter().map(|(_, v)| check(&f, p, *v)).collect::<Result<Vec<_>>>()?;
+    if values.is_empty() {
+        return Err(f.error(p, format!("{file} has no rows")));
+    }
+    match table.column("quantile") {
+        None => Ok(Empirical::Samples(values)),
+        Some(q) => {
+            let points: Vec<(f64, f64)> = q.iter().map(|(_, p)| *p).zip(values).collect();
+            check_quantiles(&f, p, &points)?;
+            Ok(Empirical::Quantiles(points))
+        }
+    }
+}
+
+fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
+    let file = f.str(p)?;
+    let table = read_csv(f, p, base_dir, file)?;
+    let column = table.column("send_time_s").ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
+    let mut last = 0.0;
+    let mut times = Vec::with_capacity(column.len());
+    for (line, t) in column {
+        if !(*t >= last) {
+            return Err(f.error(p, format!("{file}:{line}: send_time_s {t} is {}; times must be ≥ 0 and in order", if *t < 0.0 { "negative" } else { "earlier than the row before" })));
+        }
+        last = *t;
+        times.push(*t);
+    }
+    if times.is_empty() {
+        return Err(f.error(p, format!("{file} has no rows")));
+    }
+    Ok(times)
+}
+
+/// A numeric CSV: named columns of (line number, value).
+struct CsvTable {
+    columns: Vec<(String, Vec<(u64, f64)>)>,
+}
+
+impl CsvTable {
+    fn column(&self, name: &str) -> Option<&Vec<(u64, f64)>> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Result<CsvTable> {
+    let path = resolve(base_dir, file);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_path(&path)
+        .map_err(|e| f.error(p, format!("cannot read {}: {e}", path.display())))?;
+    let headers = reader.headers().map_err(|e| f.error(p, format!("{file}: {e}")))?.clone();
+    let mut columns: Vec<(String, Vec<(u64, f64)>)> = headers.iter().map(|h| (h.to_string(), Vec::new())).collect();
+    for record in reader.records() {
+        let record = record.map_err(|e| f.error(p, format!("{file}: {e}")))?;
+        let line = record.position().map_or(0, |pos| pos.line());
+        for (i, cell) in record.iter().enumerate() {
+            let Some(col) = columns.get_mut(i) else { continue };
+            let v: f64 = cell.parse().map_err(|_| f.error(p, format!("{file}:{line}: `{cell}` in column {} is not a number", col.0)))?;
+            col.1.push((line, v));
+        }
+    }
+    Ok(CsvTable { columns })
+}
+
+fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    for item in f.array(p)? {
+        let pair = item.array(p)?;
+        if pair.len() != 2 {
+            return Err(item.error(p, "each step is an [at_s, rate_per_s] pair"));
+        }
+        let at = pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?;
+        let rate = pair[1].f64_in(p, 0.0, RATE_MAX_PER_S, "")?;
+        if out.last().is_some_and(|&(prev, _)| at <= prev) {
+            return Err(pair[0].error(p, "step times must increase"));
+        }
+        out.push((at, rate));
+    }
+    if out.first().is_none_or(|s| s.0 != 0.0) {
+        return Err(f.error(p, "the first step must be at 0 s, so the rate is defined from the start"));
+    }
+    Ok(out)
+}
+
+fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {
+    let mut out: Vec<Tier> = Vec::new();
+    for item in f.array(p)? {
+        let pair = item.array(p)?;
+        if pair.len() != 2 {
+            return Err(item.error(p, "each tier is a [from_per_month, usd_per_million] pair"));
+        }
+        let from_per_month = pair[0].f64_in(p, 0.0, 1e18, "")?;
+        let usd_per_million = pair[1].f64_in(p, 0.0, 1e6, "")?;
+        if out.last().is_some_and(|t| from_per_month <= t.from_per_month) {
+            return Err(pair[0].error(p, "tier starts must increase"));
+        }
+        out.push(Tier { from_per_month, usd_per_million });
+    }
+    if out.first().is_none_or(|t| t.from_per_month != 0.0) {
+        return Err(f.error(p, "the first tier must start at 0 (give it price 0 for a free tier)"));
+    }
+    Ok(out)
+}

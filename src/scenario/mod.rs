@@ -1,0 +1,122 @@
+//! Scenario files: the only code that reads them.
+//!
+//! A scenario is a TOML file of tables keyed by kind and name (`[sqs.jobs]`,
+//! `[workers.pool]`, `[workload.orders]`, `[run]`, `[pricing]`). Reading goes in two steps:
+//! `tree` parses the text into values that remember their position, and applies `--set`
+//! overrides; `lower` resolves names to ids, applies defaults, converts units and checks
+//! every value against AWS's limits. What comes out is a [`Scenario`] whose every value is
+//! valid, so models never validate. Every key is documented in `scenarios/README.md`.
+
+mod error;
+mod lower;
+mod tree;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{Location, ScenarioError};
+
+use crate::distributions::Distribution;
+use crate::engine::{SimDuration, SimTime};
+use crate::models::{sqs, workers};
+use crate::pricing::PriceBook;
+use crate::workload::{ArrivalProcess, Window};
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file's stem, used to name result folders.
+    pub name: String,
+    /// As given by the user, for messages and the manifest.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub source_sha256: String,
+    pub overrides: Vec<String>,
+    pub run: RunConfig,
+    pub workloads: Vec<WorkloadConfig>,
+    /// Indexed by [`sqs::QueueId`].
+    pub queues: Vec<sqs::Config>,
+    pub pools: Vec<PoolConfig>,
+    pub prices: PriceBook,
+}
+
+/// The `[run]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    pub seed: u64,
+    pub horizon: SimTime,
+    pub warmup: SimDuration,
+    pub events_max: u64,
+    pub sample_interval: SimDuration,
+}
+
+/// One `[workload.NAME]` table.
+#[derive(Clone, Debug)]
+pub struct WorkloadConfig {
+    pub name: String,
+    pub target: sqs::QueueId,
+    pub process: ArrivalProcess,
+    pub window: Window,
+    pub message_size_bytes: Distribution,
+}
+
+/// One `[workers.NAME]` table.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    pub source: sqs::QueueId,
+    pub pool: workers::Config,
+}
+
+impl Scenario {
+    /// Reads, overrides and validates the scenario at `path`.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| ScenarioError::in_file(&file, "", format!("cannot read the scenario: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|_| ScenarioError::in_file(&file, "", "the scenario is not UTF-8 text"))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_text(&file, &text, &base_dir, overrides)
+    }
+
+    /// Like [`Scenario::load`] for text already in memory; relative paths inside it (trace and
+    /// distribution files) resolve against `base_dir`.
+    pub fn from_text(file: &str, text: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let src = tree::Source { file, text, overrides };
+        let mut root = tree::parse(file, text)?;
+        tree::apply_overrides(&mut root, &src)?;
+        let name = Path::new(file).file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
+        let lowered = lower::lower(&src, &root, base_dir)?;
+        Ok(Scenario {
+            name,
+            file: file.to_string(),
+            source_sha256: sha256_hex(text.as_bytes()),
+            overrides: overrides.to_vec(),
+            run: lowered.run,
+            workloads: lowered.workloads,
+            queues: lowered.queues,
+            pools: lowered.pools,
+            prices: lowered.prices,
+        })
+    }
+
+    /// The same scenario with another seed (what `--seed` does).
+    pub fn with_seed(mut self, seed: u64) -> Scenario {
+        self.run.seed = seed;
+        self
+    }
+}
+
+/// Files a scenario may name (traces, empirical distributions) are resolved relative to the
+/// scenario's own folder.
+fn resolve(base_dir: &Path, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first 12 hex digits of SHA-256, for naming things after their content.
+pub fn short_hash(text: &str) -> String {
+    sha256_hex(text.as_bytes())[..12].to_string()
+}
