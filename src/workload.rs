@@ -9,8 +9,6 @@
 //! Times are computed in `f64` seconds from the process's own origin and rounded to the
 //! engine's microseconds once, so constant spacing accumulates no drift.
 
-use rand_distr::{Distribution as _, Exp1};
-
 use crate::engine::{SimRng, SimTime};
 
 /// A validated arrival process.
@@ -158,7 +156,7 @@ impl ArrivalProcess {
 
 #[inline]
 fn exp1(rng: &mut SimRng) -> f64 {
-    Exp1.sample(rng)
+    rng.exp1()
 }
 
 /// Exact next arrival of a Poisson process with a piecewise-constant rate: spend the unit

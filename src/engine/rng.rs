@@ -10,6 +10,7 @@
 use std::convert::Infallible;
 
 use rand::{RngExt, SeedableRng, TryRng};
+use rand_distr::{Distribution, Exp1};
 use rand_chacha::ChaCha8Rng;
 
 /// Hands out the named random streams of one run.
@@ -45,6 +46,12 @@ impl SimRng {
     #[inline]
     pub fn unit(&mut self) -> f64 {
         self.0.random::<f64>()
+    }
+
+    /// A draw from the exponential distribution with mean 1 (ziggurat method).
+    #[inline]
+    pub fn exp1(&mut self) -> f64 {
+        Exp1.sample(&mut self.0)
     }
 
     /// True with probability `p` (clamped to [0, 1]).

@@ -259,12 +259,14 @@ impl Service {
         wait: SimDuration,
     ) -> ReceiveOutcome {
         let queue = &mut self.queues[q.0 as usize];
+        // The call is billed now; returned payload beyond the first 64 KiB adds chunks when
+        // the messages are handed over.
         queue.metrics.receive_message_requests += 1;
+        queue.metrics.billed_requests += 1;
         if queue.visible_count > 0 {
             return ReceiveOutcome::Received(queue.take(now, q, max_messages));
         }
         if wait == SimDuration::ZERO {
-            queue.metrics.billed_requests += 1;
             queue.metrics.empty_receives += 1;
             return ReceiveOutcome::Empty;
         }
@@ -303,7 +305,6 @@ impl Service {
             if *slot == token {
                 *slot = 0;
                 queue.metrics.empty_receives += 1;
-                queue.metrics.billed_requests += 1;
                 ended.push(ConsumerId(consumer));
             }
         }
@@ -463,7 +464,7 @@ impl Queue {
         let n = i64::from(batch.len);
         self.metrics.visible.add(now, -n);
         self.metrics.in_flight.add(now, n);
-        self.metrics.billed_requests += billed_chunks(billed_bytes);
+        self.metrics.billed_requests += billed_chunks(billed_bytes) - 1;
         batch
     }
 

@@ -307,11 +307,11 @@ impl<'a> Field<'a> {
 
     /// A whole number within `[min, max]`.
     pub fn u64_in(&self, path: &str, min: u64, max: u64, why: &str) -> Result<u64> {
-        let v = self.u64(path)?;
-        if v < min || v > max {
-            return Err(self.error(path, format!("must be a whole number from {min} to {max}{}", suffix(why))));
-        }
-        Ok(v)
+        let in_range = match self.node.value {
+            Value::Int(i) => u64::try_from(i).ok().filter(|v| (min..=max).contains(v)),
+            _ => Some(self.u64(path)?).filter(|v| (min..=max).contains(v)),
+        };
+        in_range.ok_or_else(|| self.error(path, format!("must be a whole number from {min} to {max}{}", suffix(why))))
     }
 
     /// A number strictly above zero (and at most `max`).

@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: run a scenario (a shipped file or an inline
+//! text) and read its summary the way users do, from `summary.json`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use orchsim::report;
+use orchsim::run::{self, RunResult};
+use orchsim::scenario::{Scenario, ScenarioError};
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shipped(name: &str) -> PathBuf {
+    repo().join("scenarios").join(name)
+}
+
+pub fn load(path: &Path, overrides: &[&str]) -> Scenario {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::load(path, &overrides).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn parse_inline(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    Scenario::from_text("inline.toml", text, &repo().join("scenarios"), &overrides)
+}
+
+pub fn inline(text: &str) -> Scenario {
+    parse_inline(text, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs and returns the parsed `summary.json`.
+pub fn summary(scenario: &Scenario) -> (RunResult, Value) {
+    let result = run::run(scenario);
+    let json = report::summary_json(scenario, &result);
+    (result, serde_json::from_str(&json).expect("summary.json is JSON"))
+}
+
+pub fn counter(summary: &Value, name: &str) -> u64 {
+    summary["counters"][name].as_u64().unwrap_or_else(|| panic!("no counter {name}"))
+}
+
+pub fn gauge(summary: &Value, name: &str) -> f64 {
+    summary["gauges"][name].as_f64().unwrap_or_else(|| panic!("no gauge {name}"))
+}
+
+pub fn latency(summary: &Value, name: &str, stat: &str) -> f64 {
+    summary["latency_ms"][name][stat].as_f64().unwrap_or_else(|| panic!("no latency {name}.{stat}"))
+}
