@@ -13,7 +13,11 @@ use crate::run;
 use crate::scenario::{Scenario, ScenarioError};
 
 #[derive(Debug, Parser)]
-#[command(name = "orchsim", version, about = "Simulate AWS messaging and orchestration in virtual time: latency and cost before you deploy")]
+#[command(
+    name = "orchsim",
+    version,
+    about = "Simulate AWS messaging and orchestration in virtual time: latency and cost before you deploy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -86,7 +90,9 @@ impl From<ScenarioError> for Failure {
 pub fn run(args: Vec<String>) -> Result<(), Failure> {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) if e.use_stderr() => return Err(Failure::BadInput(e.to_string().trim_end().to_string())),
+        Err(e) if e.use_stderr() => {
+            return Err(Failure::BadInput(e.to_string().trim_end().to_string()));
+        }
         Err(e) => {
             print!("{e}");
             return Ok(());
@@ -131,7 +137,13 @@ fn default_out_dir(scenario: &Scenario) -> PathBuf {
     let mut label = format!("seed-{}", scenario.run.seed);
     for o in &scenario.overrides {
         label.push('_');
-        label.extend(o.chars().map(|c| if c.is_ascii_alphanumeric() || "._=-".contains(c) { c } else { '-' }));
+        label.extend(o.chars().map(|c| {
+            if c.is_ascii_alphanumeric() || "._=-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        }));
     }
     if label.len() > 120 {
         let digest = crate::scenario::short_hash(&label);

@@ -40,10 +40,22 @@ impl Default for PriceBook {
             region: PRICES_REGION.to_string(),
             hours_per_month: 730.0,
             sqs_standard_tiers: vec![
-                Tier { from_per_month: 0.0, usd_per_million: 0.0 },
-                Tier { from_per_month: 1e6, usd_per_million: 0.40 },
-                Tier { from_per_month: 100e9, usd_per_million: 0.30 },
-                Tier { from_per_month: 200e9, usd_per_million: 0.24 },
+                Tier {
+                    from_per_month: 0.0,
+                    usd_per_million: 0.0,
+                },
+                Tier {
+                    from_per_month: 1e6,
+                    usd_per_million: 0.40,
+                },
+                Tier {
+                    from_per_month: 100e9,
+                    usd_per_million: 0.30,
+                },
+                Tier {
+                    from_per_month: 200e9,
+                    usd_per_million: 0.24,
+                },
             ],
         }
     }
@@ -77,7 +89,11 @@ impl Window {
     }
 
     pub fn per_month(&self, usage: f64) -> f64 {
-        if self.seconds <= 0.0 { 0.0 } else { usage / self.months() }
+        if self.seconds <= 0.0 {
+            0.0
+        } else {
+            usage / self.months()
+        }
     }
 }
 
@@ -96,14 +112,22 @@ pub fn tiered_usd(tiers: &[Tier], units_per_month: f64) -> f64 {
 
 /// SQS standard requests across all queues: tiers apply to the account's total, which is
 /// then shared among queues by their request counts.
-pub fn sqs_lines(prices: &PriceBook, window: Window, billed_by_queue: &[(String, u64)]) -> Vec<CostLine> {
+pub fn sqs_lines(
+    prices: &PriceBook,
+    window: Window,
+    billed_by_queue: &[(String, u64)],
+) -> Vec<CostLine> {
     let total: u64 = billed_by_queue.iter().map(|(_, n)| n).sum();
     let total_per_month = window.per_month(total as f64);
     let usd_per_month = tiered_usd(&prices.sqs_standard_tiers, total_per_month);
     billed_by_queue
         .iter()
         .map(|(resource, n)| {
-            let share = if total == 0 { 0.0 } else { *n as f64 / total as f64 };
+            let share = if total == 0 {
+                0.0
+            } else {
+                *n as f64 / total as f64
+            };
             CostLine {
                 service: "sqs".into(),
                 resource: resource.clone(),
@@ -149,8 +173,15 @@ mod tests {
     fn the_window_is_a_prorated_share_of_a_steady_month() {
         let prices = PriceBook::default();
         // 1 day at 1 M requests a day: 30.4 M a month.
-        let w = Window { seconds: 86_400.0, hours_per_month: 730.0 };
-        let lines = sqs_lines(&prices, w, &[("sqs.a".into(), 750_000), ("sqs.b".into(), 250_000)]);
+        let w = Window {
+            seconds: 86_400.0,
+            hours_per_month: 730.0,
+        };
+        let lines = sqs_lines(
+            &prices,
+            w,
+            &[("sqs.a".into(), 750_000), ("sqs.b".into(), 250_000)],
+        );
         let month = (730.0 / 24.0 * 1e6 - 1e6) * 0.40 / 1e6;
         let total: f64 = lines.iter().map(|l| l.usd_per_month).sum();
         assert!((total - month).abs() < 1e-9);

@@ -96,14 +96,21 @@ impl World {
             for worker in 0..p.pool.count {
                 let id = sqs.add_consumer();
                 debug_assert_eq!(id.0 as usize, consumers.len());
-                consumers.push((u16::try_from(index).expect("fewer than 65,536 pools"), worker));
+                consumers.push((
+                    u16::try_from(index).expect("fewer than 65,536 pools"),
+                    worker,
+                ));
             }
             let pool = workers::Pool::new(
                 p.pool.clone(),
                 rngs.stream(&format!("workers.{name}.service")),
                 rngs.stream(&format!("workers.{name}.errors")),
             );
-            pools.push(PoolState { pool, source: p.source, first_consumer });
+            pools.push(PoolState {
+                pool,
+                source: p.source,
+                first_consumer,
+            });
         }
         let workloads = scenario
             .workloads
@@ -174,12 +181,25 @@ impl World {
             Some(t) => s.schedule_at(t, Event::SendDue { workload }),
             None => self.workloads_active -= 1,
         }
-        self.sqs.send(now, target, Message { created_at: now, size_bytes });
+        self.sqs.send(
+            now,
+            target,
+            Message {
+                created_at: now,
+                size_bytes,
+            },
+        );
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
 
-    fn on_message_processed(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
+    fn on_message_processed(
+        &mut self,
+        now: SimTime,
+        pool: u16,
+        worker: u32,
+        s: &mut Scheduler<Event>,
+    ) {
         let p = &mut self.pools[usize::from(pool)];
         let (receipt, next) = p.pool.on_message_processed(now, worker);
         if let Some(receipt) = receipt {
@@ -242,19 +262,34 @@ impl World {
         let p = &self.pools[usize::from(pool)];
         let (source, consumer) = (p.source, ConsumerId(p.first_consumer + worker));
         let config = p.pool.config();
-        match self.sqs.receive(now, source, consumer, config.batch_size, config.wait_time) {
+        match self
+            .sqs
+            .receive(now, source, consumer, config.batch_size, config.wait_time)
+        {
             ReceiveOutcome::Received(batch) => self.deliver(now, pool, worker, batch, s),
             ReceiveOutcome::Waiting => {}
             ReceiveOutcome::Empty => {
-                s.schedule_in(config.empty_receive_backoff, Event::BackoffEnded { pool, worker });
+                s.schedule_in(
+                    config.empty_receive_backoff,
+                    Event::BackoffEnded { pool, worker },
+                );
                 return;
             }
         }
         self.arm(now, source, s);
     }
 
-    fn deliver(&mut self, now: SimTime, pool: u16, worker: u32, batch: Batch, s: &mut Scheduler<Event>) {
-        let service = self.pools[usize::from(pool)].pool.on_batch_received(now, worker, batch);
+    fn deliver(
+        &mut self,
+        now: SimTime,
+        pool: u16,
+        worker: u32,
+        batch: Batch,
+        s: &mut Scheduler<Event>,
+    ) {
+        let service = self.pools[usize::from(pool)]
+            .pool
+            .on_batch_received(now, worker, batch);
         s.schedule_in(service, Event::MessageProcessed { pool, worker });
     }
 
@@ -331,13 +366,23 @@ impl World {
             counters.push((format!("{name}.failed"), m.failed));
             let busy = m.busy.mean(end);
             gauges.push((format!("{name}.busy_mean"), busy));
-            gauges.push((format!("{name}.utilization"), busy / f64::from(config.count)));
+            gauges.push((
+                format!("{name}.utilization"),
+                busy / f64::from(config.count),
+            ));
             worker_pools.push((name, config.count, config.cost_usd_per_hour));
         }
         for w in &self.workloads {
             counters.push((format!("workload.{}.sent", w.name), w.sent));
         }
-        Measurements { latencies, counters, gauges, series: self.series, sqs_billed_requests, worker_pools }
+        Measurements {
+            latencies,
+            counters,
+            gauges,
+            series: self.series,
+            sqs_billed_requests,
+            worker_pools,
+        }
     }
 }
 
@@ -349,7 +394,9 @@ impl Handler for World {
         let now = s.now();
         match event {
             Event::SendDue { workload } => self.on_send_due(now, workload, s),
-            Event::MessageProcessed { pool, worker } => self.on_message_processed(now, pool, worker, s),
+            Event::MessageProcessed { pool, worker } => {
+                self.on_message_processed(now, pool, worker, s)
+            }
             Event::BackoffEnded { pool, worker } => self.poll(now, pool, worker, s),
             Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
             Event::SampleDue => self.on_sample_due(now, s),

@@ -10,8 +10,8 @@
 use std::convert::Infallible;
 
 use rand::{RngExt, SeedableRng, TryRng};
-use rand_distr::{Distribution, Exp1};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1};
 
 /// Hands out the named random streams of one run.
 #[derive(Clone, Copy, Debug)]
@@ -109,13 +109,19 @@ mod tests {
     #[test]
     fn same_seed_and_name_give_the_same_stream() {
         let f = RngFactory::new(42);
-        assert_eq!(first_draws(f, "workload.orders"), first_draws(f, "workload.orders"));
+        assert_eq!(
+            first_draws(f, "workload.orders"),
+            first_draws(f, "workload.orders")
+        );
     }
 
     #[test]
     fn names_and_seeds_separate_streams() {
         let f = RngFactory::new(42);
-        assert_ne!(first_draws(f, "workload.orders"), first_draws(f, "workload.refunds"));
+        assert_ne!(
+            first_draws(f, "workload.orders"),
+            first_draws(f, "workload.refunds")
+        );
         assert_ne!(
             first_draws(f, "workload.orders"),
             first_draws(RngFactory::new(43), "workload.orders")

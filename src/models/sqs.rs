@@ -204,7 +204,11 @@ struct Waiter {
 impl Service {
     pub fn new(configs: Vec<Config>) -> Service {
         let queues = configs.into_iter().map(Queue::new).collect();
-        Service { queues, wait_tokens: Vec::new(), next_wait_token: 1 }
+        Service {
+            queues,
+            wait_tokens: Vec::new(),
+            next_wait_token: 1,
+        }
     }
 
     /// Registers a caller of ReceiveMessage.
@@ -273,8 +277,14 @@ impl Service {
         let token = self.next_wait_token;
         self.next_wait_token += 1;
         self.wait_tokens[consumer.0 as usize] = token;
-        queue.waiting.push_back(Waiter { consumer, token, max_messages });
-        queue.wait_deadlines.push(Reverse((now + wait, token, consumer.0)));
+        queue.waiting.push_back(Waiter {
+            consumer,
+            token,
+            max_messages,
+        });
+        queue
+            .wait_deadlines
+            .push(Reverse((now + wait, token, consumer.0)));
         ReceiveOutcome::Waiting
     }
 
@@ -333,7 +343,10 @@ impl Service {
         }
         let created_at = slot.message.created_at;
         queue.metrics.deleted += 1;
-        queue.metrics.end_to_end.record(now.saturating_since(created_at));
+        queue
+            .metrics
+            .end_to_end
+            .record(now.saturating_since(created_at));
         queue.remove(now, receipt.slot);
         true
     }
@@ -379,7 +392,11 @@ impl Service {
     pub fn reset_metrics(&mut self, now: SimTime) {
         for queue in &mut self.queues {
             let (visible, in_flight) = (queue.metrics.visible, queue.metrics.in_flight);
-            queue.metrics = QueueMetrics { visible, in_flight, ..QueueMetrics::default() };
+            queue.metrics = QueueMetrics {
+                visible,
+                in_flight,
+                ..QueueMetrics::default()
+            };
             queue.metrics.visible.reset(now);
             queue.metrics.in_flight.reset(now);
         }
@@ -426,7 +443,10 @@ impl Queue {
             }
         };
         self.link_by_age(index);
-        self.visible.push_back(SlotRef { slot: index, generation: self.slots[index as usize].generation });
+        self.visible.push_back(SlotRef {
+            slot: index,
+            generation: self.slots[index as usize].generation,
+        });
         self.visible_count += 1;
         self.metrics.visible.add(now, 1);
     }
@@ -436,7 +456,10 @@ impl Queue {
         let mut batch = Batch::default();
         let mut billed_bytes = 0u64;
         while usize::from(batch.len) < usize::from(max) && self.visible_count > 0 {
-            let r = self.visible.pop_front().expect("visible_count > 0 implies entries");
+            let r = self
+                .visible
+                .pop_front()
+                .expect("visible_count > 0 implies entries");
             let slot = &mut self.slots[r.slot as usize];
             if slot.state != SlotState::Visible || slot.generation != r.generation {
                 continue;
@@ -445,12 +468,19 @@ impl Queue {
             slot.receive_count += 1;
             slot.state = SlotState::InFlight;
             let generation = slot.generation;
-            let (created_at, size, first) = (slot.message.created_at, slot.message.size_bytes, slot.receive_count == 1);
+            let (created_at, size, first) = (
+                slot.message.created_at,
+                slot.message.size_bytes,
+                slot.receive_count == 1,
+            );
             self.visible_count -= 1;
             self.in_flight_count += 1;
             self.in_flight.push_back(Deadline {
                 at: now + self.config.visibility_timeout,
-                slot: SlotRef { slot: r.slot, generation },
+                slot: SlotRef {
+                    slot: r.slot,
+                    generation,
+                },
             });
             let m = &mut self.metrics;
             m.received += 1;
@@ -458,7 +488,11 @@ impl Queue {
                 m.queue_wait.record(now.saturating_since(created_at));
             }
             billed_bytes += u64::from(size);
-            batch.receipts[usize::from(batch.len)] = Receipt { queue: q.0, slot: r.slot, generation };
+            batch.receipts[usize::from(batch.len)] = Receipt {
+                queue: q.0,
+                slot: r.slot,
+                generation,
+            };
             batch.len += 1;
         }
         let n = i64::from(batch.len);
@@ -507,8 +541,14 @@ impl Queue {
             self.visible_count += 1;
             self.metrics.in_flight.add(now, -1);
             self.metrics.visible.add(now, 1);
-            let r = SlotRef { slot: index, generation: slot.generation };
-            let to_back = self.config.redrive.is_some_and(|rd| rd.receive_count_max > RECEIVES_BEFORE_MOVE_TO_BACK)
+            let r = SlotRef {
+                slot: index,
+                generation: slot.generation,
+            };
+            let to_back = self
+                .config
+                .redrive
+                .is_some_and(|rd| rd.receive_count_max > RECEIVES_BEFORE_MOVE_TO_BACK)
                 && slot.receive_count >= RECEIVES_BEFORE_MOVE_TO_BACK;
             if to_back {
                 self.visible.push_back(r);
@@ -519,7 +559,8 @@ impl Queue {
     }
 
     fn next_expiry(&self) -> Option<SimTime> {
-        (self.oldest != NIL).then(|| self.slots[self.oldest as usize].message.created_at + self.config.retention)
+        (self.oldest != NIL)
+            .then(|| self.slots[self.oldest as usize].message.created_at + self.config.retention)
     }
 
     fn expire_retention(&mut self, now: SimTime) {
@@ -560,7 +601,11 @@ impl Queue {
         while after != NIL && self.slots[after as usize].message.created_at > created_at {
             after = self.slots[after as usize].older;
         }
-        let before = if after == NIL { self.oldest } else { self.slots[after as usize].newer };
+        let before = if after == NIL {
+            self.oldest
+        } else {
+            self.slots[after as usize].newer
+        };
         self.slots[index as usize].older = after;
         self.slots[index as usize].newer = before;
         match after {
@@ -612,7 +657,10 @@ mod tests {
     }
 
     fn msg(at: f64, size_bytes: u32) -> Message {
-        Message { created_at: s(at), size_bytes }
+        Message {
+            created_at: s(at),
+            size_bytes,
+        }
     }
 
     fn received(o: ReceiveOutcome) -> Batch {
@@ -637,7 +685,10 @@ mod tests {
         svc.send(s(0.0), q, msg(0.0, 100));
         let b = received(svc.receive(s(1.0), q, c, 1, SimDuration::ZERO));
         assert_eq!(b.len(), 1);
-        assert!(matches!(svc.receive(s(2.0), q, c, 1, SimDuration::ZERO), ReceiveOutcome::Empty));
+        assert!(matches!(
+            svc.receive(s(2.0), q, c, 1, SimDuration::ZERO),
+            ReceiveOutcome::Empty
+        ));
         assert_eq!(svc.next_deadline(q), Some(s(31.0)));
         svc.on_deadlines(s(31.0), q);
         assert_eq!(svc.depth(q), (1, 0));
@@ -647,22 +698,37 @@ mod tests {
         assert!(svc.delete(s(33.0), again.receipts()[0]));
         assert_eq!(svc.depth(q), (0, 0));
         let m = svc.metrics(q);
-        assert_eq!((m.received, m.deleted, m.stale_deletes, m.empty_receives), (2, 1, 1, 1));
-        assert_eq!(m.queue_wait.summary().count, 1, "queue wait counts the first receive only");
+        assert_eq!(
+            (m.received, m.deleted, m.stale_deletes, m.empty_receives),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(
+            m.queue_wait.summary().count,
+            1,
+            "queue wait counts the first receive only"
+        );
     }
 
     #[test]
     fn long_poll_returns_as_soon_as_a_message_arrives_or_empty_at_the_wait() {
         let (mut svc, q, c) = one_queue(30, 345_600);
-        assert!(matches!(svc.receive(s(0.0), q, c, 10, SimDuration::from_secs(20)), ReceiveOutcome::Waiting));
+        assert!(matches!(
+            svc.receive(s(0.0), q, c, 10, SimDuration::from_secs(20)),
+            ReceiveOutcome::Waiting
+        ));
         assert_eq!(svc.next_deadline(q), Some(s(20.0)));
         svc.send(s(5.0), q, msg(5.0, 10));
-        let (who, b) = svc.serve_waiting(s(5.0), q).expect("the waiting poll gets it");
+        let (who, b) = svc
+            .serve_waiting(s(5.0), q)
+            .expect("the waiting poll gets it");
         assert_eq!((who, b.len()), (c, 1));
         let mut ended = Vec::new();
         svc.expire_waits(s(20.0), q, &mut ended);
         assert!(ended.is_empty(), "a served poll does not also end empty");
-        assert!(matches!(svc.receive(s(6.0), q, c, 10, SimDuration::from_secs(20)), ReceiveOutcome::Waiting));
+        assert!(matches!(
+            svc.receive(s(6.0), q, c, 10, SimDuration::from_secs(20)),
+            ReceiveOutcome::Waiting
+        ));
         svc.expire_waits(s(26.0), q, &mut ended);
         assert_eq!(ended, vec![c]);
         assert_eq!(svc.metrics(q).empty_receives, 1);
@@ -678,7 +744,10 @@ mod tests {
         assert_eq!(svc.next_deadline(q), Some(s(60.0)));
         svc.on_deadlines(s(60.0), q);
         assert_eq!(svc.depth(q), (1, 0));
-        assert!(!svc.delete(s(61.0), b.receipts()[0]), "expired messages cannot be deleted");
+        assert!(
+            !svc.delete(s(61.0), b.receipts()[0]),
+            "expired messages cannot be deleted"
+        );
         svc.on_deadlines(s(70.0), q);
         assert_eq!(svc.depth(q), (0, 0));
         assert_eq!(svc.metrics(q).expired, 2);
@@ -693,7 +762,13 @@ mod tests {
             redrive,
         };
         let mut svc = Service::new(vec![
-            cfg("src", Some(Redrive { dead_letter_queue: QueueId(1), receive_count_max: 2 })),
+            cfg(
+                "src",
+                Some(Redrive {
+                    dead_letter_queue: QueueId(1),
+                    receive_count_max: 2,
+                }),
+            ),
             cfg("dlq", None),
         ]);
         let c = svc.add_consumer();

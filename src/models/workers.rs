@@ -68,7 +68,13 @@ impl Pool {
     /// leaves every service time unchanged (common random numbers).
     pub fn new(config: Config, service_rng: SimRng, error_rng: SimRng) -> Pool {
         let workers = vec![Worker::default(); config.count as usize];
-        Pool { config, workers, service_rng, error_rng, metrics: PoolMetrics::default() }
+        Pool {
+            config,
+            workers,
+            service_rng,
+            error_rng,
+            metrics: PoolMetrics::default(),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -86,10 +92,17 @@ impl Pool {
     /// A receive returned `batch` to `worker`: it starts on the first message. Returns how
     /// long that message takes.
     pub fn on_batch_received(&mut self, now: SimTime, worker: u32, batch: Batch) -> SimDuration {
-        assert!(!batch.is_empty(), "a worker only starts on a non-empty batch");
+        assert!(
+            !batch.is_empty(),
+            "a worker only starts on a non-empty batch"
+        );
         self.metrics.busy.add(now, 1);
         let w = &mut self.workers[worker as usize];
-        *w = Worker { batch, current: 0, started_at: now };
+        *w = Worker {
+            batch,
+            current: 0,
+            started_at: now,
+        };
         self.draw_service_time()
     }
 
@@ -102,7 +115,9 @@ impl Pool {
     ) -> (Option<Receipt>, Option<SimDuration>) {
         let w = &mut self.workers[worker as usize];
         let receipt = w.batch.receipts()[usize::from(w.current)];
-        self.metrics.service.record(now.saturating_since(w.started_at));
+        self.metrics
+            .service
+            .record(now.saturating_since(w.started_at));
         self.metrics.processed += 1;
         let has_failed = self.error_rng.chance(self.config.error_rate);
         w.current += 1;
@@ -123,13 +138,18 @@ impl Pool {
     }
 
     fn draw_service_time(&mut self) -> SimDuration {
-        self.config.service_time_s.sample_duration(&mut self.service_rng)
+        self.config
+            .service_time_s
+            .sample_duration(&mut self.service_rng)
     }
 
     /// Starts a new statistics window at `now` (end of warm-up).
     pub fn reset_metrics(&mut self, now: SimTime) {
         let busy = self.metrics.busy;
-        self.metrics = PoolMetrics { busy, ..PoolMetrics::default() };
+        self.metrics = PoolMetrics {
+            busy,
+            ..PoolMetrics::default()
+        };
         self.metrics.busy.reset(now);
     }
 }

@@ -65,9 +65,19 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     };
     top.finish()?;
     if workloads.is_empty() {
-        return Err(src.error(&root.origin, "workload", "the scenario has no [workload.NAME] table, so nothing would ever be sent"));
+        return Err(src.error(
+            &root.origin,
+            "workload",
+            "the scenario has no [workload.NAME] table, so nothing would ever be sent",
+        ));
     }
-    Ok(Lowered { run, workloads, queues, pools, prices })
+    Ok(Lowered {
+        run,
+        workloads,
+        queues,
+        pools,
+        prices,
+    })
 }
 
 /// Names defined under a kind table, in the (sorted) order that gives them their ids.
@@ -75,7 +85,10 @@ fn names_in(src: &Source<'_>, node: &Node, path: String) -> Result<BTreeMap<Stri
     let kind = TableReader::new(src, path, node)?;
     let mut names = BTreeMap::new();
     for (i, (name, _, _)) in kind.named_entries().enumerate() {
-        names.insert(name.clone(), QueueId(u32::try_from(i).expect("fewer than 2^32 queues")));
+        names.insert(
+            name.clone(),
+            QueueId(u32::try_from(i).expect("fewer than 2^32 queues")),
+        );
     }
     Ok(names)
 }
@@ -88,16 +101,23 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
     let warmup_s = opt(&mut t, "warmup_s", |f, p| {
         let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
         if v >= horizon_s {
-            return Err(f.error(p, format!("must be shorter than horizon_s ({})", fmt_num(horizon_s))));
+            return Err(f.error(
+                p,
+                format!("must be shorter than horizon_s ({})", fmt_num(horizon_s)),
+            ));
         }
         Ok(v)
     })?
     .unwrap_or(0.0);
-    let events_max = opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
+    let events_max =
+        opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
     let sample_interval_s = opt(&mut t, "sample_interval_s", |f, p| {
         let v = f.positive(p, SECONDS_MAX, "")?;
         if horizon_s / v > 10_000_000.0 {
-            return Err(f.error(p, "would sample more than 10,000,000 rows over the horizon; choose a longer interval"));
+            return Err(f.error(
+                p,
+                "would sample more than 10,000,000 rows over the horizon; choose a longer interval",
+            ));
         }
         Ok(v)
     })?
@@ -112,14 +132,29 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
     })
 }
 
-fn lower_queue(src: &Source<'_>, name: &str, node: &Node, queues: &BTreeMap<String, QueueId>) -> Result<sqs::Config> {
+fn lower_queue(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    queues: &BTreeMap<String, QueueId>,
+) -> Result<sqs::Config> {
     let mut t = TableReader::new(src, format!("sqs.{name}"), node)?;
     let visibility_timeout_s = opt(&mut t, "visibility_timeout_s", |f, p| {
-        f.u64_in(p, 0, 43_200, "AWS VisibilityTimeout: 0 to 43,200 s, i.e. 12 hours")
+        f.u64_in(
+            p,
+            0,
+            43_200,
+            "AWS VisibilityTimeout: 0 to 43,200 s, i.e. 12 hours",
+        )
     })?
     .unwrap_or(30);
     let retention_s = opt(&mut t, "message_retention_s", |f, p| {
-        f.u64_in(p, 60, 1_209_600, "AWS MessageRetentionPeriod: 60 s to 1,209,600 s, i.e. 1 minute to 14 days")
+        f.u64_in(
+            p,
+            60,
+            1_209_600,
+            "AWS MessageRetentionPeriod: 60 s to 1,209,600 s, i.e. 1 minute to 14 days",
+        )
     })?
     .unwrap_or(345_600);
     let dlq = opt(&mut t, "dead_letter_queue", |f, p| {
@@ -133,13 +168,24 @@ fn lower_queue(src: &Source<'_>, name: &str, node: &Node, queues: &BTreeMap<Stri
     let redrive = match (dlq, receive_count_max) {
         (Some(dead_letter_queue), count) => {
             let receive_count_max = match count {
-                Some((f, p)) => f.u64_in(&p, 1, 1_000, "AWS RedrivePolicy maxReceiveCount: 1 to 1,000")? as u32,
+                Some((f, p)) => f.u64_in(
+                    &p,
+                    1,
+                    1_000,
+                    "AWS RedrivePolicy maxReceiveCount: 1 to 1,000",
+                )? as u32,
                 None => 10,
             };
-            Some(sqs::Redrive { dead_letter_queue, receive_count_max })
+            Some(sqs::Redrive {
+                dead_letter_queue,
+                receive_count_max,
+            })
         }
         (None, Some((f, p))) => {
-            return Err(f.error(&p, "needs dead_letter_queue: maxReceiveCount is part of a redrive policy"));
+            return Err(f.error(
+                &p,
+                "needs dead_letter_queue: maxReceiveCount is part of a redrive policy",
+            ));
         }
         (None, None) => None,
     };
@@ -164,15 +210,26 @@ fn lower_pool(
     let source = queue_ref(f, &p, queues)?;
     let (f, p) = t.require("count", "how many workers poll the queue")?;
     let count = f.u64_in(&p, 1, 100_000, "")? as u32;
-    let (f, p) = t.require("service_time_s", "how long one message takes to process, a distribution in seconds")?;
+    let (f, p) = t.require(
+        "service_time_s",
+        "how long one message takes to process, a distribution in seconds",
+    )?;
     let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let error_rate = opt(&mut t, "error_rate", |f, p| {
+        f.f64_in(p, 0.0, 1.0, "a probability")
+    })?
+    .unwrap_or(0.0);
     let batch_size = opt(&mut t, "batch_size", |f, p| {
         f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10")
     })?
     .unwrap_or(1) as u8;
     let wait_time_s = opt(&mut t, "wait_time_s", |f, p| {
-        f.u64_in(p, 0, 20, "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20")
+        f.u64_in(
+            p,
+            0,
+            20,
+            "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20",
+        )
     })?
     .unwrap_or(20);
     let backoff = t.get("empty_receive_backoff_s");
@@ -189,7 +246,10 @@ fn lower_pool(
         }
         None => 0.0,
     };
-    let cost_usd_per_hour = opt(&mut t, "cost_usd_per_hour", |f, p| f.f64_in(p, 0.0, 1e6, "price of one worker-hour"))?.unwrap_or(0.0);
+    let cost_usd_per_hour = opt(&mut t, "cost_usd_per_hour", |f, p| {
+        f.f64_in(p, 0.0, 1e6, "price of one worker-hour")
+    })?
+    .unwrap_or(0.0);
     t.finish()?;
     let pool = workers::Config {
         name: name.to_string(),
@@ -204,7 +264,9 @@ fn lower_pool(
     Ok(PoolConfig { source, pool })
 }
 
-const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
+const ARRIVALS: [&str; 7] = [
+    "constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay",
+];
 
 fn lower_workload(
     src: &Source<'_>,
@@ -216,7 +278,10 @@ fn lower_workload(
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
     let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\"")?;
     let target = queue_ref(f, &p, queues)?;
-    let (f, p) = t.require("arrival", "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay")?;
+    let (f, p) = t.require(
+        "arrival",
+        "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay",
+    )?;
     let arrival = f.str(&p)?;
     let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a rate in messages per second")?;
@@ -226,21 +291,35 @@ fn lower_workload(
         Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, ""))?.unwrap_or(0.0))
     };
     let process = match arrival {
-        "constant" => ArrivalProcess::Constant { rate_per_s: rate(&mut t, "rate_per_s")? },
-        "poisson" => ArrivalProcess::Poisson { rate_per_s: rate(&mut t, "rate_per_s")? },
+        "constant" => ArrivalProcess::Constant {
+            rate_per_s: rate(&mut t, "rate_per_s")?,
+        },
+        "poisson" => ArrivalProcess::Poisson {
+            rate_per_s: rate(&mut t, "rate_per_s")?,
+        },
         "ramp" => {
             let from_per_s = rate_or_zero(&mut t, "from_per_s")?;
             let to_per_s = rate_or_zero(&mut t, "to_per_s")?;
             let (f, p) = t.require("duration_s", "how long the ramp lasts")?;
             let duration_s = f.positive(&p, SECONDS_MAX, "")?;
             if from_per_s == 0.0 && to_per_s == 0.0 {
-                return Err(src.error(&node.origin, &t.path, "a ramp needs from_per_s or to_per_s above 0"));
+                return Err(src.error(
+                    &node.origin,
+                    &t.path,
+                    "a ramp needs from_per_s or to_per_s above 0",
+                ));
             }
-            ArrivalProcess::Ramp { from_per_s, to_per_s, duration_s }
+            ArrivalProcess::Ramp {
+                from_per_s,
+                to_per_s,
+                duration_s,
+            }
         }
         "steps" => {
             let (f, p) = t.require("steps", "a list of [at_s, rate_per_s] pairs starting at 0")?;
-            ArrivalProcess::Steps { steps: steps(f, &p)? }
+            ArrivalProcess::Steps {
+                steps: steps(f, &p)?,
+            }
         }
         "bursts" => {
             let on_rate_per_s = rate(&mut t, "on_rate_per_s")?;
@@ -249,22 +328,49 @@ fn lower_workload(
             let on_s = f.positive(&p, SECONDS_MAX, "")?;
             let (f, p) = t.require("off_s", "the pause between bursts")?;
             let off_s = f.f64_in(&p, 0.0, SECONDS_MAX, "")?;
-            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s }
+            ArrivalProcess::Bursts {
+                on_rate_per_s,
+                off_rate_per_s,
+                on_s,
+                off_s,
+            }
         }
         "diurnal" => {
             let mean_rate_per_s = rate(&mut t, "mean_rate_per_s")?;
-            let amplitude = opt(&mut t, "amplitude", |f, p| f.f64_in(p, 0.0, 1.0, "fraction of the mean rate"))?.unwrap_or(0.5);
-            let period_s = opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
-            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(50_400.0);
-            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s }
+            let amplitude = opt(&mut t, "amplitude", |f, p| {
+                f.f64_in(p, 0.0, 1.0, "fraction of the mean rate")
+            })?
+            .unwrap_or(0.5);
+            let period_s =
+                opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
+            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| {
+                f.f64_in(p, 0.0, SECONDS_MAX, "")
+            })?
+            .unwrap_or(50_400.0);
+            ArrivalProcess::Diurnal {
+                mean_rate_per_s,
+                amplitude,
+                period_s,
+                peak_at_s,
+            }
         }
         "replay" => {
             let (f, p) = t.require("file", "a CSV file with a send_time_s column")?;
-            ArrivalProcess::Replay { send_times_s: replay_times(f, &p, base_dir)? }
+            ArrivalProcess::Replay {
+                send_times_s: replay_times(f, &p, base_dir)?,
+            }
         }
         other => {
-            let hint = closest(other, &ARRIVALS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
-            return Err(f.error(&p, format!("unknown arrival process{hint}; allowed: {}", ARRIVALS.join(", "))));
+            let hint = closest(other, &ARRIVALS)
+                .map(|k| format!(" (did you mean \"{k}\"?)"))
+                .unwrap_or_default();
+            return Err(f.error(
+                &p,
+                format!(
+                    "unknown arrival process{hint}; allowed: {}",
+                    ARRIVALS.join(", ")
+                ),
+            ));
         }
     };
     let start_s = opt(&mut t, "start_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(0.0);
@@ -277,7 +383,14 @@ fn lower_workload(
     })?;
     let count_max = opt(&mut t, "count_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?;
     let message_size_bytes = opt(&mut t, "message_size_bytes", |f, p| {
-        distribution(*f, p, base_dir, 1.0, MESSAGE_SIZE_MAX_BYTES, "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)")
+        distribution(
+            *f,
+            p,
+            base_dir,
+            1.0,
+            MESSAGE_SIZE_MAX_BYTES,
+            "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)",
+        )
     })?
     .unwrap_or(Distribution::constant(1_024.0));
     t.finish()?;
@@ -285,7 +398,11 @@ fn lower_workload(
         name: name.to_string(),
         target,
         process,
-        window: Window { start_s, stop_s, count_max },
+        window: Window {
+            start_s,
+            stop_s,
+            count_max,
+        },
         message_size_bytes,
     })
 }
@@ -296,7 +413,9 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     if let Some(as_of) = opt(&mut t, "as_of", |f, p| f.str(p).map(str::to_string))? {
         prices.as_of = as_of;
     }
-    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| f.f64_in(p, 672.0, 744.0, "28 to 31 days"))? {
+    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| {
+        f.f64_in(p, 672.0, 744.0, "28 to 31 days")
+    })? {
         prices.hours_per_month = h;
     }
     if let Some(tiers) = opt(&mut t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
@@ -307,7 +426,11 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
 }
 
 /// Reads an optional key with `read`.
-fn opt<T>(t: &mut TableReader<'_>, key: &'static str, read: impl FnOnce(&Field<'_>, &str) -> Result<T>) -> Result<Option<T>> {
+fn opt<T>(
+    t: &mut TableReader<'_>,
+    key: &'static str,
+    read: impl FnOnce(&Field<'_>, &str) -> Result<T>,
+) -> Result<Option<T>> {
     match t.get(key) {
         Some((f, p)) => read(&f, &p).map(Some),
         None => Ok(None),
@@ -320,30 +443,61 @@ fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, QueueId>) -> Re
         if queues.is_empty() {
             "no [sqs.NAME] table is defined".to_string()
         } else {
-            format!("defined: {}", queues.keys().map(|k| format!("sqs.{k}")).collect::<Vec<_>>().join(", "))
+            format!(
+                "defined: {}",
+                queues
+                    .keys()
+                    .map(|k| format!("sqs.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     };
     let Some(name) = text.strip_prefix("sqs.") else {
-        return Err(f.error(path, format!("must name an SQS queue as \"sqs.NAME\" ({})", defined())));
+        return Err(f.error(
+            path,
+            format!("must name an SQS queue as \"sqs.NAME\" ({})", defined()),
+        ));
     };
     queues.get(name).copied().ok_or_else(|| {
         let names: Vec<&str> = queues.keys().map(String::as_str).collect();
-        let hint = closest(name, &names).map(|k| format!(" (did you mean \"sqs.{k}\"?)")).unwrap_or_default();
+        let hint = closest(name, &names)
+            .map(|k| format!(" (did you mean \"sqs.{k}\"?)"))
+            .unwrap_or_default();
         f.error(path, format!("no such queue{hint}; {}", defined()))
     })
 }
 
-const DISTRIBUTIONS: [&str; 5] = ["constant", "uniform", "exponential", "lognormal", "empirical"];
+const DISTRIBUTIONS: [&str; 5] = [
+    "constant",
+    "uniform",
+    "exponential",
+    "lognormal",
+    "empirical",
+];
 
-/// A distribution: a bare number (constant) or `{ dist = "...", ... }`. Every value it can
-/// produce must lie within `[min, max]` for the bounded kinds; unbounded kinds (exponential,
-/// lognormal) are clamped to the range when drawn.
-fn distribution(f: Field<'_>, path: &str, base_dir: &Path, min: f64, max: f64, why: &str) -> Result<Distribution> {
+/// A distribution: a bare number (constant) or `{ dist = "...", ... }`. Parameters must lie
+/// within `[min, max]`; for the bounded kinds (constant, uniform, empirical) so does every
+/// draw. Unbounded kinds (exponential, lognormal) can draw beyond `max`; callers that need a
+/// hard bound clamp (message sizes are clamped to SQS's 1 MiB in `world`).
+fn distribution(
+    f: Field<'_>,
+    path: &str,
+    base_dir: &Path,
+    min: f64,
+    max: f64,
+    why: &str,
+) -> Result<Distribution> {
     if let Ok(v) = f.f64(path) {
-        return Ok(Distribution::constant(f.f64_in(path, min, max, why).map(|_| v)?));
+        return Ok(Distribution::constant(
+            f.f64_in(path, min, max, why).map(|_| v)?,
+        ));
     }
     let mut t = TableReader::new(f.src, path.to_string(), f.node)?;
-    let (kind_f, kind_p) = t.require("dist", "one of constant, uniform, exponential, lognormal, empirical")?;
+    let (kind_f, kind_p) = t.require(
+        "dist",
+        "one of constant, uniform, exponential, lognormal, empirical",
+    )?;
     let in_range = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a number")?;
         f.f64_in(&p, min, max, why)
@@ -369,33 +523,68 @@ fn distribution(f: Field<'_>, path: &str, base_dir: &Path, min: f64, max: f64, w
             let (pf, pp) = t.require("p99", "the 99th percentile")?;
             let p99 = pf.positive(&pp, max, why)?;
             if p99 <= median {
-                return Err(pf.error(&pp, format!("must be above the median ({})", fmt_num(median))));
+                return Err(pf.error(
+                    &pp,
+                    format!("must be above the median ({})", fmt_num(median)),
+                ));
             }
             Distribution::lognormal(median, p99)
         }
         "empirical" => Distribution::Empirical(empirical(&mut t, path, base_dir, min, max, why)?),
         other => {
-            let hint = closest(other, &DISTRIBUTIONS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
-            return Err(kind_f.error(&kind_p, format!("unknown distribution{hint}; allowed: {}", DISTRIBUTIONS.join(", "))));
+            let hint = closest(other, &DISTRIBUTIONS)
+                .map(|k| format!(" (did you mean \"{k}\"?)"))
+                .unwrap_or_default();
+            return Err(kind_f.error(
+                &kind_p,
+                format!(
+                    "unknown distribution{hint}; allowed: {}",
+                    DISTRIBUTIONS.join(", ")
+                ),
+            ));
         }
     };
     t.finish()?;
     Ok(d)
 }
 
-fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max: f64, why: &str) -> Result<Empirical> {
+fn empirical(
+    t: &mut TableReader<'_>,
+    path: &str,
+    base_dir: &Path,
+    min: f64,
+    max: f64,
+    why: &str,
+) -> Result<Empirical> {
     let samples = t.get("samples");
     let quantiles = t.get("quantiles");
     let file = t.get("file");
     let check = |f: &Field<'_>, p: &str, v: f64| -> Result<f64> {
         if v < min || v > max {
-            return Err(f.error(p, format!("value {} is outside {} to {}{}", fmt_num(v), fmt_num(min), fmt_num(max), if why.is_empty() { String::new() } else { format!(" ({why})") })));
+            return Err(f.error(
+                p,
+                format!(
+                    "value {} is outside {} to {}{}",
+                    fmt_num(v),
+                    fmt_num(min),
+                    fmt_num(max),
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({why})")
+                    }
+                ),
+            ));
         }
         Ok(v)
     };
     match (samples, quantiles, file) {
         (Some((f, p)), None, None) => {
-            let values = f.array(&p)?.iter().map(|item| item.f64(&p).and_then(|v| check(item, &p, v))).collect::<Result<Vec<_>>>()?;
+            let values = f
+                .array(&p)?
+                .iter()
+                .map(|item| item.f64(&p).and_then(|v| check(item, &p, v)))
+                .collect::<Result<Vec<_>>>()?;
             if values.is_empty() {
                 return Err(f.error(&p, "needs at least one sample"));
             }
@@ -408,33 +597,57 @@ fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max
                 if pair.len() != 2 {
                     return Err(item.error(&p, "each quantile is a [probability, value] pair"));
                 }
-                points.push((pair[0].f64_in(&p, 0.0, 1.0, "a probability")?, check(&pair[1], &p, pair[1].f64(&p)?)?));
+                points.push((
+                    pair[0].f64_in(&p, 0.0, 1.0, "a probability")?,
+                    check(&pair[1], &p, pair[1].f64(&p)?)?,
+                ));
             }
             check_quantiles(&f, &p, &points)?;
             Ok(Empirical::Quantiles(points))
         }
         (None, None, Some((f, p))) => empirical_file(f, &p, base_dir, &check),
-        _ => Err(t.src.error(t.origin, path, "an empirical distribution needs exactly one of samples, quantiles or file")),
+        _ => Err(t.src.error(
+            t.origin,
+            path,
+            "an empirical distribution needs exactly one of samples, quantiles or file",
+        )),
     }
 }
 
 fn check_quantiles(f: &Field<'_>, p: &str, points: &[(f64, f64)]) -> Result<()> {
-    let ok_ends = points.first().is_some_and(|q| q.0 == 0.0) && points.last().is_some_and(|q| q.0 == 1.0);
+    let ok_ends =
+        points.first().is_some_and(|q| q.0 == 0.0) && points.last().is_some_and(|q| q.0 == 1.0);
     if points.len() < 2 || !ok_ends {
         return Err(f.error(p, "quantiles must run from probability 0 (the minimum) to 1 (the maximum), so the tails are bounded"));
     }
-    if points.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1) {
-        return Err(f.error(p, "probabilities must increase and values must not decrease"));
+    if points
+        .windows(2)
+        .any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1)
+    {
+        return Err(f.error(
+            p,
+            "probabilities must increase and values must not decrease",
+        ));
     }
     Ok(())
 }
 
 /// A CSV with a `value` column (samples) or `quantile` and `value` columns.
-fn empirical_file(f: Field<'_>, p: &str, base_dir: &Path, check: &dyn Fn(&Field<'_>, &str, f64) -> Result<f64>) -> Result<Empirical> {
+fn empirical_file(
+    f: Field<'_>,
+    p: &str,
+    base_dir: &Path,
+    check: &dyn Fn(&Field<'_>, &str, f64) -> Result<f64>,
+) -> Result<Empirical> {
     let file = f.str(p)?;
     let table = read_csv(f, p, base_dir, file)?;
-    let value = table.column("value").ok_or_else(|| f.error(p, format!("{file} has no `value` column")))?;
-    let values = value.iter().map(|(_, v)| check(&f, p, *v)).collect::<Result<Vec<_>>>()?;
+    let value = table
+        .column("value")
+        .ok_or_else(|| f.error(p, format!("{file} has no `value` column")))?;
+    let values = value
+        .iter()
+        .map(|(_, v)| check(&f, p, *v))
+        .collect::<Result<Vec<_>>>()?;
     if values.is_empty() {
         return Err(f.error(p, format!("{file} has no rows")));
     }
@@ -451,12 +664,24 @@ fn empirical_file(f: Field<'_>, p: &str, base_dir: &Path, check: &dyn Fn(&Field<
 fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
     let file = f.str(p)?;
     let table = read_csv(f, p, base_dir, file)?;
-    let column = table.column("send_time_s").ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
+    let column = table
+        .column("send_time_s")
+        .ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
     let mut last = 0.0;
     let mut times = Vec::with_capacity(column.len());
     for (line, t) in column {
-        if !(*t >= last) {
-            return Err(f.error(p, format!("{file}:{line}: send_time_s {t} is {}; times must be ≥ 0 and in order", if *t < 0.0 { "negative" } else { "earlier than the row before" })));
+        if t.is_nan() || *t < last {
+            return Err(f.error(
+                p,
+                format!(
+                    "{file}:{line}: send_time_s {t} is {}; times must be ≥ 0 and in order",
+                    if *t < 0.0 {
+                        "negative"
+                    } else {
+                        "earlier than the row before"
+                    }
+                ),
+            ));
         }
         last = *t;
         times.push(*t);
@@ -485,14 +710,30 @@ fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Result<CsvTab
         .comment(Some(b'#'))
         .from_path(&path)
         .map_err(|e| f.error(p, format!("cannot read {}: {e}", path.display())))?;
-    let headers = reader.headers().map_err(|e| f.error(p, format!("{file}: {e}")))?.clone();
-    let mut columns: Vec<(String, Vec<(u64, f64)>)> = headers.iter().map(|h| (h.to_string(), Vec::new())).collect();
+    let headers = reader
+        .headers()
+        .map_err(|e| f.error(p, format!("{file}: {e}")))?
+        .clone();
+    let mut columns: Vec<(String, Vec<(u64, f64)>)> = headers
+        .iter()
+        .map(|h| (h.to_string(), Vec::new()))
+        .collect();
     for record in reader.records() {
         let record = record.map_err(|e| f.error(p, format!("{file}: {e}")))?;
         let line = record.position().map_or(0, |pos| pos.line());
         for (i, cell) in record.iter().enumerate() {
-            let Some(col) = columns.get_mut(i) else { continue };
-            let v: f64 = cell.parse().map_err(|_| f.error(p, format!("{file}:{line}: `{cell}` in column {} is not a number", col.0)))?;
+            let Some(col) = columns.get_mut(i) else {
+                continue;
+            };
+            let v: f64 = cell.parse().map_err(|_| {
+                f.error(
+                    p,
+                    format!(
+                        "{file}:{line}: `{cell}` in column {} is not a number",
+                        col.0
+                    ),
+                )
+            })?;
             col.1.push((line, v));
         }
     }
@@ -514,7 +755,10 @@ fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
         out.push((at, rate));
     }
     if out.first().is_none_or(|s| s.0 != 0.0) {
-        return Err(f.error(p, "the first step must be at 0 s, so the rate is defined from the start"));
+        return Err(f.error(
+            p,
+            "the first step must be at 0 s, so the rate is defined from the start",
+        ));
     }
     Ok(out)
 }
@@ -528,13 +772,22 @@ fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {
         }
         let from_per_month = pair[0].f64_in(p, 0.0, 1e18, "")?;
         let usd_per_million = pair[1].f64_in(p, 0.0, 1e6, "")?;
-        if out.last().is_some_and(|t| from_per_month <= t.from_per_month) {
+        if out
+            .last()
+            .is_some_and(|t| from_per_month <= t.from_per_month)
+        {
             return Err(pair[0].error(p, "tier starts must increase"));
         }
-        out.push(Tier { from_per_month, usd_per_million });
+        out.push(Tier {
+            from_per_month,
+            usd_per_million,
+        });
     }
     if out.first().is_none_or(|t| t.from_per_month != 0.0) {
-        return Err(f.error(p, "the first tier must start at 0 (give it price 0 for a free tier)"));
+        return Err(f.error(
+            p,
+            "the first tier must start at 0 (give it price 0 for a free tier)",
+        ));
     }
     Ok(out)
 }

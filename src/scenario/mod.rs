@@ -70,19 +70,34 @@ impl Scenario {
     /// Reads, overrides and validates the scenario at `path`.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| ScenarioError::in_file(&file, "", format!("cannot read the scenario: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| ScenarioError::in_file(&file, "", "the scenario is not UTF-8 text"))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            ScenarioError::in_file(&file, "", format!("cannot read the scenario: {e}"))
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ScenarioError::in_file(&file, "", "the scenario is not UTF-8 text"))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::from_text(&file, &text, &base_dir, overrides)
     }
 
     /// Like [`Scenario::load`] for text already in memory; relative paths inside it (trace and
     /// distribution files) resolve against `base_dir`.
-    pub fn from_text(file: &str, text: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let src = tree::Source { file, text, overrides };
+    pub fn from_text(
+        file: &str,
+        text: &str,
+        base_dir: &Path,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let src = tree::Source {
+            file,
+            text,
+            overrides,
+        };
         let mut root = tree::parse(file, text)?;
         tree::apply_overrides(&mut root, &src)?;
-        let name = Path::new(file).file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
+        let name = Path::new(file).file_stem().map_or_else(
+            || "scenario".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
         let lowered = lower::lower(&src, &root, base_dir)?;
         Ok(Scenario {
             name,
@@ -108,12 +123,19 @@ impl Scenario {
 /// scenario's own folder.
 fn resolve(base_dir: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
-    if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The first 12 hex digits of SHA-256, for naming things after their content.
