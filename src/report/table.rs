@@ -63,6 +63,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             let _ = writeln!(out, "{name:width$} {v:>14}");
         }
     }
+    let _ = writeln!(out, "\n{:width$} {:>14}", "time averages", "value");
     for (name, v) in &m.gauges {
         let _ = writeln!(out, "{name:width$} {v:>14.3}");
     }
