@@ -31,6 +31,8 @@ pub struct PriceBook {
     pub hours_per_month: f64,
     /// SQS standard-queue requests; the first tier's zero price is the free tier.
     pub sqs_standard_tiers: Vec<Tier>,
+    /// SQS FIFO-queue requests; they share the standard tiers' free tier.
+    pub sqs_fifo_tiers: Vec<Tier>,
 }
 
 impl Default for PriceBook {
@@ -55,6 +57,24 @@ impl Default for PriceBook {
                 Tier {
                     from_per_month: 200e9,
                     usd_per_million: 0.24,
+                },
+            ],
+            sqs_fifo_tiers: vec![
+                Tier {
+                    from_per_month: 0.0,
+                    usd_per_million: 0.0,
+                },
+                Tier {
+                    from_per_month: 1e6,
+                    usd_per_million: 0.50,
+                },
+                Tier {
+                    from_per_month: 100e9,
+                    usd_per_million: 0.40,
+                },
+                Tier {
+                    from_per_month: 200e9,
+                    usd_per_million: 0.35,
                 },
             ],
         }
@@ -110,23 +130,54 @@ pub fn tiered_usd(tiers: &[Tier], units_per_month: f64) -> f64 {
         .sum()
 }
 
-/// SQS standard requests across all queues: tiers apply to the account's total, which is
-/// then shared among queues by their request counts.
+/// SQS requests across all queues. Volume tiers apply per queue type to the account's
+/// monthly total of that type (standard or FIFO); the free tier (the zero-priced first
+/// tier of the standard tiers) is one allowance for both, shared in proportion to their
+/// volumes. Each type's cost is shared among its queues by their request counts.
 pub fn sqs_lines(
     prices: &PriceBook,
     window: Window,
-    billed_by_queue: &[(String, u64)],
+    billed_by_queue: &[(String, u64, bool)],
 ) -> Vec<CostLine> {
-    let total: u64 = billed_by_queue.iter().map(|(_, n)| n).sum();
-    let total_per_month = window.per_month(total as f64);
-    let usd_per_month = tiered_usd(&prices.sqs_standard_tiers, total_per_month);
+    let total_of = |fifo: bool| -> f64 {
+        billed_by_queue
+            .iter()
+            .filter(|q| q.2 == fifo)
+            .map(|q| q.1 as f64)
+            .sum()
+    };
+    let (standard, fifo) = (total_of(false), total_of(true));
+    let free = free_allowance(&prices.sqs_standard_tiers);
+    let free_share = |volume: f64| {
+        if standard + fifo > 0.0 {
+            free * volume / (standard + fifo)
+        } else {
+            0.0
+        }
+    };
+    let month_usd = |tiers: &[Tier], volume: f64| {
+        tiered_usd_with_free(
+            tiers,
+            window.per_month(volume),
+            free_share(window.per_month(volume)).min(free),
+        )
+    };
+    let (standard_usd, fifo_usd) = (
+        month_usd(&prices.sqs_standard_tiers, standard),
+        month_usd(&prices.sqs_fifo_tiers, fifo),
+    );
     billed_by_queue
         .iter()
-        .map(|(resource, n)| {
-            let share = if total == 0 {
+        .map(|(resource, n, is_fifo)| {
+            let (type_total, type_usd) = if *is_fifo {
+                (fifo, fifo_usd)
+            } else {
+                (standard, standard_usd)
+            };
+            let share = if type_total == 0.0 {
                 0.0
             } else {
-                *n as f64 / total as f64
+                *n as f64 / type_total
             };
             CostLine {
                 service: "sqs".into(),
@@ -134,11 +185,42 @@ pub fn sqs_lines(
                 usage_unit: "requests".into(),
                 usage_window: *n as f64,
                 usage_per_month: window.per_month(*n as f64),
-                usd_window: usd_per_month * share * window.months(),
-                usd_per_month: usd_per_month * share,
+                usd_window: type_usd * share * window.months(),
+                usd_per_month: type_usd * share,
             }
         })
         .collect()
+}
+
+/// The free units a month: the end of a zero-priced first tier.
+fn free_allowance(tiers: &[Tier]) -> f64 {
+    match tiers {
+        [first, second, ..] if first.usd_per_million == 0.0 => second.from_per_month,
+        _ => 0.0,
+    }
+}
+
+/// Like [`tiered_usd`], but with the zero-priced first tier replaced by `free` units.
+fn tiered_usd_with_free(tiers: &[Tier], units_per_month: f64, free: f64) -> f64 {
+    let paid = match tiers {
+        [first, rest @ ..] if first.usd_per_million == 0.0 && !rest.is_empty() => rest,
+        _ => return tiered_usd(tiers, units_per_month),
+    };
+    let mut shifted: Vec<Tier> = vec![Tier {
+        from_per_month: 0.0,
+        usd_per_million: 0.0,
+    }];
+    shifted.extend(paid.iter().enumerate().map(|(i, t)| Tier {
+        // The first paid tier starts after this type's share of the free tier; later
+        // boundaries stay where AWS puts them.
+        from_per_month: if i == 0 {
+            free
+        } else {
+            t.from_per_month.max(free)
+        },
+        ..*t
+    }));
+    tiered_usd(&shifted, units_per_month)
 }
 
 /// Consumers on EC2 or ECS, billed per worker-hour at a price the scenario gives.
@@ -154,6 +236,158 @@ pub fn worker_line(window: Window, resource: &str, count: u32, usd_per_hour: f64
         usd_window: hours * usd_per_hour,
         usd_per_month: hours_per_month * usd_per_hour,
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// AWS Lambda
+// ---------------------------------------------------------------------------------------
+
+/// The instruction set a Lambda function runs on. Pricing keeps its own copy of this
+/// flag because it may not import the models (both are layer 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LambdaArchitecture {
+    #[default]
+    X86,
+    Arm,
+}
+
+/// Lambda prices, US East (N. Virginia), as `reference/aws-stepfunctions-lambda.md` §8.1
+/// gives them (Lambda pricing page; AWS Compute Blog "Introducing tiered pricing for AWS
+/// Lambda", August 2022).
+///
+/// Duration tiers are monthly GB-seconds aggregated per architecture (per region and
+/// account); their `usd_per_million` is per million GB-s. The free tier (1 M requests and
+/// 400,000 GB-s a month, one allowance for x86 and Arm together) is on by default, as for
+/// an account that has it; set `free_tier` false to price usage on top of other functions
+/// that already use it up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LambdaPrices {
+    pub usd_per_million_requests: f64,
+    pub free_requests_per_month: f64,
+    pub free_gb_seconds_per_month: f64,
+    pub x86_tiers: Vec<Tier>,
+    pub arm_tiers: Vec<Tier>,
+    pub free_tier: bool,
+}
+
+impl Default for LambdaPrices {
+    fn default() -> Self {
+        let tier = |from_per_month: f64, usd_per_gb_second: f64| Tier {
+            from_per_month,
+            usd_per_million: usd_per_gb_second * 1e6,
+        };
+        LambdaPrices {
+            usd_per_million_requests: 0.20,
+            free_requests_per_month: 1e6,
+            free_gb_seconds_per_month: 400_000.0,
+            x86_tiers: vec![
+                tier(0.0, 0.000_016_666_7),
+                tier(6e9, 0.000_015),
+                tier(15e9, 0.000_013_333_4),
+            ],
+            arm_tiers: vec![
+                tier(0.0, 0.000_013_333_4),
+                tier(7.5e9, 0.000_012_000_1),
+                tier(18.75e9, 0.000_010_666_7),
+            ],
+            free_tier: true,
+        }
+    }
+}
+
+/// One function's billed usage in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LambdaUsage {
+    /// The priced resource, e.g. `lambda.resize`.
+    pub resource: String,
+    pub architecture: LambdaArchitecture,
+    pub requests: u64,
+    /// Billed duration × memory, in GB-seconds.
+    pub gb_seconds: f64,
+}
+
+/// Lambda requests and duration, one line of each per function.
+///
+/// As for SQS, the window's usage is projected to a month and the account's monthly total
+/// is priced, then shared among functions by their usage: requests across all functions,
+/// duration per architecture (its own tiers). The free GB-seconds are the first of the
+/// month, priced at the first tier. AWS does not say how the one allowance splits between
+/// the two architectures, so each gets a share in proportion to its GB-seconds (a
+/// documented assumption).
+pub fn lambda_lines(
+    prices: &LambdaPrices,
+    window: Window,
+    functions: &[LambdaUsage],
+) -> Vec<CostLine> {
+    let requests: u64 = functions.iter().map(|f| f.requests).sum();
+    let free_requests = if prices.free_tier {
+        prices.free_requests_per_month
+    } else {
+        0.0
+    };
+    let requests_usd_per_month = (window.per_month(requests as f64) - free_requests).max(0.0) / 1e6
+        * prices.usd_per_million_requests;
+
+    let gb_seconds = |architecture| -> f64 {
+        functions
+            .iter()
+            .filter(|f| f.architecture == architecture)
+            .map(|f| f.gb_seconds)
+            .sum()
+    };
+    let x86_gb_s = gb_seconds(LambdaArchitecture::X86);
+    let arm_gb_s = gb_seconds(LambdaArchitecture::Arm);
+    let free_gb_s = if prices.free_tier {
+        prices.free_gb_seconds_per_month
+    } else {
+        0.0
+    };
+    let duration_usd_per_month = |tiers: &[Tier], gb_s: f64| -> f64 {
+        let per_month = window.per_month(gb_s);
+        let free = free_gb_s * share(gb_s, x86_gb_s + arm_gb_s);
+        tiered_usd(tiers, per_month) - tiered_usd(tiers, free.min(per_month))
+    };
+    let x86_usd_per_month = duration_usd_per_month(&prices.x86_tiers, x86_gb_s);
+    let arm_usd_per_month = duration_usd_per_month(&prices.arm_tiers, arm_gb_s);
+
+    let line = |resource: &str, usage_unit: &str, usage: f64, usd_per_month: f64| CostLine {
+        service: "lambda".into(),
+        resource: resource.into(),
+        usage_unit: usage_unit.into(),
+        usage_window: usage,
+        usage_per_month: window.per_month(usage),
+        usd_window: usd_per_month * window.months(),
+        usd_per_month,
+    };
+    functions
+        .iter()
+        .flat_map(|f| {
+            let (arch_usd, arch_gb_s) = match f.architecture {
+                LambdaArchitecture::X86 => (x86_usd_per_month, x86_gb_s),
+                LambdaArchitecture::Arm => (arm_usd_per_month, arm_gb_s),
+            };
+            let requests_share = share(f.requests as f64, requests as f64);
+            [
+                line(
+                    &f.resource,
+                    "requests",
+                    f.requests as f64,
+                    requests_usd_per_month * requests_share,
+                ),
+                line(
+                    &f.resource,
+                    "gb_seconds",
+                    f.gb_seconds,
+                    arch_usd * share(f.gb_seconds, arch_gb_s),
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// `part / whole`, or zero when there is nothing to share.
+fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -180,12 +414,106 @@ mod tests {
         let lines = sqs_lines(
             &prices,
             w,
-            &[("sqs.a".into(), 750_000), ("sqs.b".into(), 250_000)],
+            &[
+                ("sqs.a".into(), 750_000, false),
+                ("sqs.b".into(), 250_000, false),
+            ],
         );
         let month = (730.0 / 24.0 * 1e6 - 1e6) * 0.40 / 1e6;
         let total: f64 = lines.iter().map(|l| l.usd_per_month).sum();
         assert!((total - month).abs() < 1e-9);
         assert!((lines[0].usd_per_month - 0.75 * month).abs() < 1e-9);
         assert!((lines[0].usd_window - 0.75 * month * 24.0 / 730.0).abs() < 1e-9);
+    }
+
+    fn one_month() -> Window {
+        Window {
+            seconds: 730.0 * 3_600.0,
+            hours_per_month: 730.0,
+        }
+    }
+
+    fn usage(
+        resource: &str,
+        architecture: LambdaArchitecture,
+        requests: u64,
+        gb_seconds: f64,
+    ) -> LambdaUsage {
+        LambdaUsage {
+            resource: resource.into(),
+            architecture,
+            requests,
+            gb_seconds,
+        }
+    }
+
+    #[test]
+    fn lambda_cost_of_a_hand_written_month_matches_the_hand_calculation() {
+        let lines = lambda_lines(
+            &LambdaPrices::default(),
+            one_month(),
+            &[usage(
+                "lambda.f",
+                LambdaArchitecture::X86,
+                3_000_000,
+                1_000_000.0,
+            )],
+        );
+        assert_eq!(lines.len(), 2);
+        let (requests, duration) = (&lines[0], &lines[1]);
+        assert_eq!(
+            (requests.usage_unit.as_str(), duration.usage_unit.as_str()),
+            ("requests", "gb_seconds")
+        );
+        // (3 M - 1 M free) x $0.20 per million.
+        assert!((requests.usd_per_month - 0.40).abs() < 1e-12);
+        assert!((requests.usd_window - 0.40).abs() < 1e-12);
+        // (1,000,000 - 400,000 free) GB-s x $0.0000166667.
+        assert!((duration.usd_per_month - 10.000_02).abs() < 1e-9);
+        assert!((duration.usd_window - 10.000_02).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lambda_duration_tiers_match_the_published_prices() {
+        let prices = LambdaPrices::default();
+        let x86 = 6e9 * 0.000_016_666_7 + 9e9 * 0.000_015 + 5e9 * 0.000_013_333_4;
+        assert!((tiered_usd(&prices.x86_tiers, 20e9) - x86).abs() < 1e-3);
+        let arm = 7.5e9 * 0.000_013_333_4 + 11.25e9 * 0.000_012_000_1 + 1.25e9 * 0.000_010_666_7;
+        assert!((tiered_usd(&prices.arm_tiers, 20e9) - arm).abs() < 1e-3);
+    }
+
+    #[test]
+    fn lambda_free_tier_is_one_allowance_shared_by_x86_and_arm() {
+        let cost = |prices: &LambdaPrices, x86_gb_s: f64, arm_gb_s: f64| -> Vec<f64> {
+            let functions = [
+                usage("lambda.x", LambdaArchitecture::X86, 250_000, x86_gb_s),
+                usage("lambda.a", LambdaArchitecture::Arm, 250_000, arm_gb_s),
+            ];
+            lambda_lines(prices, one_month(), &functions)
+                .iter()
+                .map(|l| l.usd_per_month)
+                .collect()
+        };
+        let close = |got: Vec<f64>, want: [f64; 4]| {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() < 1e-9, "{got:?} != {want:?}");
+            }
+        };
+        let prices = LambdaPrices::default();
+        // 300,000 + 100,000 GB-s and 500,000 requests: all within the free tier.
+        close(cost(&prices, 300_000.0, 100_000.0), [0.0; 4]);
+        // 600,000 + 200,000 GB-s: the 400,000 free split 3:1, leaving 300,000 and 100,000.
+        close(
+            cost(&prices, 600_000.0, 200_000.0),
+            [0.0, 5.000_01, 0.0, 1.333_34],
+        );
+        let no_free_tier = LambdaPrices {
+            free_tier: false,
+            ..prices
+        };
+        close(
+            cost(&no_free_tier, 600_000.0, 200_000.0),
+            [0.05, 10.000_02, 0.05, 2.666_68],
+        );
     }
 }

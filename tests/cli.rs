@@ -94,7 +94,7 @@ fn run_prints_a_summary_and_writes_every_result_file() {
     let latency_csv = fs::read_to_string(results.join("latency.csv")).unwrap();
     assert!(latency_csv.starts_with("metric,count,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms\n"));
     let series = fs::read_to_string(results.join("timeseries.csv")).unwrap();
-    assert!(series.starts_with("time_s,sqs.jobs.visible,sqs.jobs.in_flight,workers.pool.busy\n"));
+    assert!(series.starts_with("time_s,sqs.jobs.delayed,sqs.jobs.visible,sqs.jobs.in_flight,workers.pool.busy\n"));
     assert_eq!(
         series.lines().count(),
         1 + 51,
@@ -164,7 +164,7 @@ fn seed_flag_and_overrides_change_the_run_and_its_folder() {
         series
             .lines()
             .skip(1)
-            .all(|l| l.split(',').nth(3).unwrap().parse::<f64>().unwrap() <= 12.0)
+            .all(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap() <= 12.0)
     );
     fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,6 +5,7 @@
 //! configuration and do not validate; a broken invariant inside a model is a bug and
 //! asserts.
 
+pub mod lambda;
 pub mod sqs;
 pub mod workers;
 
@@ -18,4 +19,50 @@ pub struct Message {
     pub created_at: SimTime,
     /// Body plus attributes, which is what SQS meters.
     pub size_bytes: u32,
+    /// FIFO message group (`MessageGroupId`); ignored by standard queues.
+    pub group: u32,
+    /// Identifies the content: a producer's retry of the same message carries the same id,
+    /// which is what FIFO deduplication (explicit or content-based) keys on.
+    pub deduplication_id: u64,
+    /// Processing this message fails every time until the consumer's fix is deployed.
+    pub is_poison: bool,
+}
+
+impl Message {
+    /// A plain message: no group, its own content, not poison.
+    pub fn new(created_at: SimTime, size_bytes: u32) -> Message {
+        Message { created_at, size_bytes, group: 0, deduplication_id: 0, is_poison: false }
+    }
+}
+
+/// A token bucket: `capacity` tokens, refilled continuously at `rate_per_s`. Used for AWS
+/// quotas expressed as "N per second" (which AWS enforces with token buckets).
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    capacity: f64,
+    rate_per_s: f64,
+    tokens: f64,
+    updated_at: SimTime,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(capacity: f64, rate_per_s: f64) -> TokenBucket {
+        TokenBucket { capacity, rate_per_s, tokens: capacity, updated_at: SimTime::ZERO }
+    }
+
+    /// Takes one token if there is one.
+    pub fn try_take(&mut self, now: SimTime) -> bool {
+        let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed_s * self.rate_per_s).min(self.capacity);
+        self.updated_at = now;
+        // A small tolerance absorbs float error in the refill, so a bucket refilled for
+        // exactly one token's time does not refuse by 1e-12.
+        if self.tokens >= 1.0 - 1e-9 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }

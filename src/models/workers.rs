@@ -10,8 +10,14 @@
 //! The pool does not talk to SQS itself: `world` calls SQS and hands the pool what came
 //! back, so the pool only decides how long work takes and whether it fails.
 //!
-//! Deliberately absent: processing the messages of a batch in parallel, heartbeats
-//! (ChangeMessageVisibility), autoscaling of the pool, and batch deletes.
+//! Options: a heartbeat that extends the held messages' visibility
+//! (ChangeMessageVisibility, or its batch form for several) every `interval` while the
+//! worker holds a batch; deleting a batch's successes together in one DeleteMessageBatch
+//! at the end of the batch instead of one DeleteMessage each; and poison messages, which
+//! fail every time until `fix_deployed_at`.
+//!
+//! Deliberately absent: processing the messages of a batch in parallel, and autoscaling of
+//! the pool.
 
 use super::sqs::{Batch, Receipt};
 use crate::distributions::Distribution;
@@ -31,6 +37,47 @@ pub struct Config {
     pub wait_time: SimDuration,
     pub empty_receive_backoff: SimDuration,
     pub cost_usd_per_hour: f64,
+    pub heartbeat: Option<Heartbeat>,
+    pub delete_batch: bool,
+    /// Poison messages fail until this time (never fixed if `None`).
+    pub fix_deployed_at: Option<SimTime>,
+}
+
+/// Extend visibility while working: every `interval`, set the held messages' visibility
+/// timeout to `visibility_timeout` from then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub interval: SimDuration,
+    pub visibility_timeout: SimDuration,
+}
+
+/// Up to 10 receipts (one call's worth).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Receipts {
+    len: u8,
+    items: [Receipt; 10],
+}
+
+impl Receipts {
+    pub fn as_slice(&self) -> &[Receipt] {
+        &self.items[..usize::from(self.len)]
+    }
+
+    fn push(&mut self, r: Receipt) {
+        self.items[usize::from(self.len)] = r;
+        self.len += 1;
+    }
+}
+
+/// What the world must do after a message was processed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Processed {
+    /// DeleteMessage for this message now.
+    pub delete_now: Option<Receipt>,
+    /// The next message of the batch takes this long; `None`: the batch is done.
+    pub next: Option<SimDuration>,
+    /// DeleteMessageBatch for these at the end of the batch.
+    pub delete_batch: Receipts,
 }
 
 /// Counters and latencies of one pool.
@@ -39,6 +86,9 @@ pub struct PoolMetrics {
     pub processed: u64,
     pub succeeded: u64,
     pub failed: u64,
+    /// Failures of poison messages (a subset of `failed`).
+    pub poison_failures: u64,
+    pub heartbeats: u64,
     /// Time spent processing one message.
     pub service: LatencyHistogram,
     /// Workers holding a batch.
@@ -61,6 +111,9 @@ struct Worker {
     /// Index in `batch` of the message being processed.
     current: u8,
     started_at: SimTime,
+    succeeded: Receipts,
+    /// When the armed heartbeat is due; `None` when not holding a batch.
+    heartbeat_at: Option<SimTime>,
 }
 
 impl Pool {
@@ -90,51 +143,69 @@ impl Pool {
     }
 
     /// A receive returned `batch` to `worker`: it starts on the first message. Returns how
-    /// long that message takes.
-    pub fn on_batch_received(&mut self, now: SimTime, worker: u32, batch: Batch) -> SimDuration {
-        assert!(
-            !batch.is_empty(),
-            "a worker only starts on a non-empty batch"
-        );
+    /// long that message takes, and when the first heartbeat is due, if there are any.
+    pub fn on_batch_received(&mut self, now: SimTime, worker: u32, batch: Batch) -> (SimDuration, Option<SimTime>) {
+        assert!(!batch.is_empty(), "a worker only starts on a non-empty batch");
         self.metrics.busy.add(now, 1);
+        let heartbeat_at = self.config.heartbeat.map(|h| now + h.interval);
         let w = &mut self.workers[worker as usize];
-        *w = Worker {
-            batch,
-            current: 0,
-            started_at: now,
-        };
-        self.draw_service_time()
+        *w = Worker { batch, current: 0, started_at: now, succeeded: Receipts::default(), heartbeat_at };
+        (self.draw_service_time(), heartbeat_at)
     }
 
-    /// The current message of `worker` is done. Returns its receipt if it succeeded (to be
-    /// deleted), and the next message's service time if the batch has more.
-    pub fn on_message_processed(
-        &mut self,
-        now: SimTime,
-        worker: u32,
-    ) -> (Option<Receipt>, Option<SimDuration>) {
+    /// A heartbeat event for `worker` fired. If it is the armed one, returns the receipts
+    /// to extend (the messages not yet processed), the new timeout, and when the next
+    /// heartbeat is due.
+    pub fn on_heartbeat_due(&mut self, now: SimTime, worker: u32) -> Option<(Receipts, SimDuration, SimTime)> {
+        let heartbeat = self.config.heartbeat?;
         let w = &mut self.workers[worker as usize];
-        let receipt = w.batch.receipts()[usize::from(w.current)];
-        self.metrics
-            .service
-            .record(now.saturating_since(w.started_at));
+        if w.heartbeat_at != Some(now) {
+            return None; // from a batch that is already done
+        }
+        let mut held = Receipts::default();
+        for r in &w.batch.receipts()[usize::from(w.current)..] {
+            held.push(*r);
+        }
+        let next = now + heartbeat.interval;
+        w.heartbeat_at = Some(next);
+        self.metrics.heartbeats += 1;
+        Some((held, heartbeat.visibility_timeout, next))
+    }
+
+    /// The current message of `worker` is done: says what to delete and what comes next.
+    pub fn on_message_processed(&mut self, now: SimTime, worker: u32) -> Processed {
+        let w = &mut self.workers[worker as usize];
+        let index = usize::from(w.current);
+        let receipt = w.batch.receipts()[index];
+        let is_poisoned =
+            w.batch.message(index).is_poison && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
+        self.metrics.service.record(now.saturating_since(w.started_at));
         self.metrics.processed += 1;
-        let has_failed = self.error_rng.chance(self.config.error_rate);
+        // The error draw happens for every message, poison or not, so the stream stays
+        // aligned whatever the poison share.
+        let has_failed = self.error_rng.chance(self.config.error_rate) || is_poisoned;
         w.current += 1;
         w.started_at = now;
-        let has_more = usize::from(w.current) < w.batch.len();
+        let mut processed = Processed::default();
         if has_failed {
             self.metrics.failed += 1;
+            self.metrics.poison_failures += u64::from(is_poisoned);
         } else {
             self.metrics.succeeded += 1;
+            if self.config.delete_batch {
+                w.succeeded.push(receipt);
+            } else {
+                processed.delete_now = Some(receipt);
+            }
         }
-        let next = if has_more {
-            Some(self.draw_service_time())
+        if usize::from(w.current) < w.batch.len() {
+            processed.next = Some(self.draw_service_time());
         } else {
+            w.heartbeat_at = None;
+            processed.delete_batch = w.succeeded;
             self.metrics.busy.add(now, -1);
-            None
-        };
-        ((!has_failed).then_some(receipt), next)
+        }
+        processed
     }
 
     fn draw_service_time(&mut self) -> SimDuration {

@@ -6,24 +6,23 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
-use super::{PoolConfig, RunConfig, WorkloadConfig, resolve};
+use super::{PoolConfig, RedriveTask, RunConfig, WorkloadConfig, consumers, queues, resolve, workloads};
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
 use crate::models::sqs::{self, QueueId};
-use crate::models::workers;
 use crate::pricing::{PriceBook, Tier};
-use crate::workload::{ArrivalProcess, Window};
 
 /// SQS's largest message (body plus attributes) since August 2025.
 pub const MESSAGE_SIZE_MAX_BYTES: f64 = 1_048_576.0;
-const RATE_MAX_PER_S: f64 = 1e9;
-const SECONDS_MAX: f64 = 1e10;
+pub(super) const RATE_MAX_PER_S: f64 = 1e9;
+pub(super) const SECONDS_MAX: f64 = 1e10;
 
 pub(super) struct Lowered {
     pub run: RunConfig,
     pub workloads: Vec<WorkloadConfig>,
     pub queues: Vec<sqs::Config>,
     pub pools: Vec<PoolConfig>,
+    pub redrives: Vec<RedriveTask>,
     pub prices: PriceBook,
 }
 
@@ -32,31 +31,32 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let (run_field, run_path) = top.require("run", "the [run] table with at least horizon_s")?;
     let run = lower_run(src, run_field.node, run_path)?;
 
-    let queue_names = match top.get("sqs") {
-        Some((f, path)) => names_in(src, f.node, path)?,
-        None => BTreeMap::new(),
-    };
     let mut queues = Vec::new();
-    if let Some((f, path)) = top.get("sqs") {
-        let kind = TableReader::new(src, path, f.node)?;
-        for (name, _, node) in kind.named_entries() {
-            queues.push(lower_queue(src, name, node, &queue_names)?);
+    let mut redrives = Vec::new();
+    let names = match top.get("sqs") {
+        Some((f, path)) => {
+            let names = queues::names_and_kinds(src, f.node, path.clone())?;
+            let kind = TableReader::new(src, path, f.node)?;
+            for (name, _, node) in kind.named_entries() {
+                queues.push(queues::lower_queue(src, name, node, &names, &mut redrives)?);
+            }
+            queues::check_redrives(src, root, &queues, &redrives)?;
+            names
         }
-    }
-
+        None => queues::names_and_kinds(src, &Node::empty_table(), "sqs".into())?,
+    };
     let mut pools = Vec::new();
     if let Some((f, path)) = top.get("workers") {
         let kind = TableReader::new(src, path, f.node)?;
         for (name, _, node) in kind.named_entries() {
-            pools.push(lower_pool(src, name, node, &queue_names, base_dir)?);
+            pools.push(consumers::lower_pool(src, name, node, &names, base_dir)?);
         }
     }
-
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;
         for (name, _, node) in kind.named_entries() {
-            workloads.push(lower_workload(src, name, node, &queue_names, base_dir)?);
+            workloads.push(workloads::lower_workload(src, name, node, &names, base_dir)?);
         }
     }
     let prices = match top.get("pricing") {
@@ -76,21 +76,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         workloads,
         queues,
         pools,
+        redrives,
         prices,
     })
-}
-
-/// Names defined under a kind table, in the (sorted) order that gives them their ids.
-fn names_in(src: &Source<'_>, node: &Node, path: String) -> Result<BTreeMap<String, QueueId>> {
-    let kind = TableReader::new(src, path, node)?;
-    let mut names = BTreeMap::new();
-    for (i, (name, _, _)) in kind.named_entries().enumerate() {
-        names.insert(
-            name.clone(),
-            QueueId(u32::try_from(i).expect("fewer than 2^32 queues")),
-        );
-    }
-    Ok(names)
 }
 
 fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
@@ -132,281 +120,6 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
     })
 }
 
-fn lower_queue(
-    src: &Source<'_>,
-    name: &str,
-    node: &Node,
-    queues: &BTreeMap<String, QueueId>,
-) -> Result<sqs::Config> {
-    let mut t = TableReader::new(src, format!("sqs.{name}"), node)?;
-    let visibility_timeout_s = opt(&mut t, "visibility_timeout_s", |f, p| {
-        f.u64_in(
-            p,
-            0,
-            43_200,
-            "AWS VisibilityTimeout: 0 to 43,200 s, i.e. 12 hours",
-        )
-    })?
-    .unwrap_or(30);
-    let retention_s = opt(&mut t, "message_retention_s", |f, p| {
-        f.u64_in(
-            p,
-            60,
-            1_209_600,
-            "AWS MessageRetentionPeriod: 60 s to 1,209,600 s, i.e. 1 minute to 14 days",
-        )
-    })?
-    .unwrap_or(345_600);
-    let dlq = opt(&mut t, "dead_letter_queue", |f, p| {
-        let id = queue_ref(*f, p, queues)?;
-        if queues.get(name) == Some(&id) {
-            return Err(f.error(p, "a queue cannot be its own dead-letter queue"));
-        }
-        Ok(id)
-    })?;
-    let receive_count_max = t.get("receive_count_max");
-    let redrive = match (dlq, receive_count_max) {
-        (Some(dead_letter_queue), count) => {
-            let receive_count_max = match count {
-                Some((f, p)) => f.u64_in(
-                    &p,
-                    1,
-                    1_000,
-                    "AWS RedrivePolicy maxReceiveCount: 1 to 1,000",
-                )? as u32,
-                None => 10,
-            };
-            Some(sqs::Redrive {
-                dead_letter_queue,
-                receive_count_max,
-            })
-        }
-        (None, Some((f, p))) => {
-            return Err(f.error(
-                &p,
-                "needs dead_letter_queue: maxReceiveCount is part of a redrive policy",
-            ));
-        }
-        (None, None) => None,
-    };
-    t.finish()?;
-    Ok(sqs::Config {
-        name: name.to_string(),
-        visibility_timeout: SimDuration::from_secs(visibility_timeout_s),
-        retention: SimDuration::from_secs(retention_s),
-        redrive,
-    })
-}
-
-fn lower_pool(
-    src: &Source<'_>,
-    name: &str,
-    node: &Node,
-    queues: &BTreeMap<String, QueueId>,
-    base_dir: &Path,
-) -> Result<PoolConfig> {
-    let mut t = TableReader::new(src, format!("workers.{name}"), node)?;
-    let (f, p) = t.require("source", "the queue this pool drains, e.g. \"sqs.jobs\"")?;
-    let source = queue_ref(f, &p, queues)?;
-    let (f, p) = t.require("count", "how many workers poll the queue")?;
-    let count = f.u64_in(&p, 1, 100_000, "")? as u32;
-    let (f, p) = t.require(
-        "service_time_s",
-        "how long one message takes to process, a distribution in seconds",
-    )?;
-    let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| {
-        f.f64_in(p, 0.0, 1.0, "a probability")
-    })?
-    .unwrap_or(0.0);
-    let batch_size = opt(&mut t, "batch_size", |f, p| {
-        f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10")
-    })?
-    .unwrap_or(1) as u8;
-    let wait_time_s = opt(&mut t, "wait_time_s", |f, p| {
-        f.u64_in(
-            p,
-            0,
-            20,
-            "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20",
-        )
-    })?
-    .unwrap_or(20);
-    let backoff = t.get("empty_receive_backoff_s");
-    let empty_receive_backoff_s = match backoff {
-        Some((f, p)) => {
-            let v = f.f64_in(&p, 0.0, 3_600.0, "")?;
-            if wait_time_s == 0 && v == 0.0 {
-                return Err(f.error(&p, "must be above 0 when wait_time_s = 0: a short-polling worker that never waits would poll an empty queue endlessly at one instant"));
-            }
-            v
-        }
-        None if wait_time_s == 0 => {
-            return Err(src.error(&node.origin, &format!("workers.{name}"), "short polling (wait_time_s = 0) needs empty_receive_backoff_s, the pause after an empty receive"));
-        }
-        None => 0.0,
-    };
-    let cost_usd_per_hour = opt(&mut t, "cost_usd_per_hour", |f, p| {
-        f.f64_in(p, 0.0, 1e6, "price of one worker-hour")
-    })?
-    .unwrap_or(0.0);
-    t.finish()?;
-    let pool = workers::Config {
-        name: name.to_string(),
-        count,
-        service_time_s,
-        error_rate,
-        batch_size,
-        wait_time: SimDuration::from_secs(wait_time_s),
-        empty_receive_backoff: SimDuration::from_secs_f64(empty_receive_backoff_s),
-        cost_usd_per_hour,
-    };
-    Ok(PoolConfig { source, pool })
-}
-
-const ARRIVALS: [&str; 7] = [
-    "constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay",
-];
-
-fn lower_workload(
-    src: &Source<'_>,
-    name: &str,
-    node: &Node,
-    queues: &BTreeMap<String, QueueId>,
-    base_dir: &Path,
-) -> Result<WorkloadConfig> {
-    let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\"")?;
-    let target = queue_ref(f, &p, queues)?;
-    let (f, p) = t.require(
-        "arrival",
-        "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay",
-    )?;
-    let arrival = f.str(&p)?;
-    let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
-        let (f, p) = t.require(key, "a rate in messages per second")?;
-        f.positive(&p, RATE_MAX_PER_S, "")
-    };
-    let rate_or_zero = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
-        Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, ""))?.unwrap_or(0.0))
-    };
-    let process = match arrival {
-        "constant" => ArrivalProcess::Constant {
-            rate_per_s: rate(&mut t, "rate_per_s")?,
-        },
-        "poisson" => ArrivalProcess::Poisson {
-            rate_per_s: rate(&mut t, "rate_per_s")?,
-        },
-        "ramp" => {
-            let from_per_s = rate_or_zero(&mut t, "from_per_s")?;
-            let to_per_s = rate_or_zero(&mut t, "to_per_s")?;
-            let (f, p) = t.require("duration_s", "how long the ramp lasts")?;
-            let duration_s = f.positive(&p, SECONDS_MAX, "")?;
-            if from_per_s == 0.0 && to_per_s == 0.0 {
-                return Err(src.error(
-                    &node.origin,
-                    &t.path,
-                    "a ramp needs from_per_s or to_per_s above 0",
-                ));
-            }
-            ArrivalProcess::Ramp {
-                from_per_s,
-                to_per_s,
-                duration_s,
-            }
-        }
-        "steps" => {
-            let (f, p) = t.require("steps", "a list of [at_s, rate_per_s] pairs starting at 0")?;
-            ArrivalProcess::Steps {
-                steps: steps(f, &p)?,
-            }
-        }
-        "bursts" => {
-            let on_rate_per_s = rate(&mut t, "on_rate_per_s")?;
-            let off_rate_per_s = rate_or_zero(&mut t, "off_rate_per_s")?;
-            let (f, p) = t.require("on_s", "how long each burst lasts")?;
-            let on_s = f.positive(&p, SECONDS_MAX, "")?;
-            let (f, p) = t.require("off_s", "the pause between bursts")?;
-            let off_s = f.f64_in(&p, 0.0, SECONDS_MAX, "")?;
-            ArrivalProcess::Bursts {
-                on_rate_per_s,
-                off_rate_per_s,
-                on_s,
-                off_s,
-            }
-        }
-        "diurnal" => {
-            let mean_rate_per_s = rate(&mut t, "mean_rate_per_s")?;
-            let amplitude = opt(&mut t, "amplitude", |f, p| {
-                f.f64_in(p, 0.0, 1.0, "fraction of the mean rate")
-            })?
-            .unwrap_or(0.5);
-            let period_s =
-                opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
-            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| {
-                f.f64_in(p, 0.0, SECONDS_MAX, "")
-            })?
-            .unwrap_or(50_400.0);
-            ArrivalProcess::Diurnal {
-                mean_rate_per_s,
-                amplitude,
-                period_s,
-                peak_at_s,
-            }
-        }
-        "replay" => {
-            let (f, p) = t.require("file", "a CSV file with a send_time_s column")?;
-            ArrivalProcess::Replay {
-                send_times_s: replay_times(f, &p, base_dir)?,
-            }
-        }
-        other => {
-            let hint = closest(other, &ARRIVALS)
-                .map(|k| format!(" (did you mean \"{k}\"?)"))
-                .unwrap_or_default();
-            return Err(f.error(
-                &p,
-                format!(
-                    "unknown arrival process{hint}; allowed: {}",
-                    ARRIVALS.join(", ")
-                ),
-            ));
-        }
-    };
-    let start_s = opt(&mut t, "start_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(0.0);
-    let stop_s = opt(&mut t, "stop_s", |f, p| {
-        let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
-        if v <= start_s {
-            return Err(f.error(p, format!("must be after start_s ({})", fmt_num(start_s))));
-        }
-        Ok(v)
-    })?;
-    let count_max = opt(&mut t, "count_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?;
-    let message_size_bytes = opt(&mut t, "message_size_bytes", |f, p| {
-        distribution(
-            *f,
-            p,
-            base_dir,
-            1.0,
-            MESSAGE_SIZE_MAX_BYTES,
-            "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)",
-        )
-    })?
-    .unwrap_or(Distribution::constant(1_024.0));
-    t.finish()?;
-    Ok(WorkloadConfig {
-        name: name.to_string(),
-        target,
-        process,
-        window: Window {
-            start_s,
-            stop_s,
-            count_max,
-        },
-        message_size_bytes,
-    })
-}
-
 fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBook> {
     let mut t = TableReader::new(src, path, node)?;
     let mut prices = PriceBook::default();
@@ -421,12 +134,15 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     if let Some(tiers) = opt(&mut t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
         prices.sqs_standard_tiers = tiers;
     }
+    if let Some(tiers) = opt(&mut t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
+        prices.sqs_fifo_tiers = tiers;
+    }
     t.finish()?;
     Ok(prices)
 }
 
 /// Reads an optional key with `read`.
-fn opt<T>(
+pub(super) fn opt<T>(
     t: &mut TableReader<'_>,
     key: &'static str,
     read: impl FnOnce(&Field<'_>, &str) -> Result<T>,
@@ -437,7 +153,7 @@ fn opt<T>(
     }
 }
 
-fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, QueueId>) -> Result<QueueId> {
+pub(super) fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, QueueId>) -> Result<QueueId> {
     let text = f.str(path)?;
     let defined = || {
         if queues.is_empty() {
@@ -480,7 +196,7 @@ const DISTRIBUTIONS: [&str; 5] = [
 /// within `[min, max]`; for the bounded kinds (constant, uniform, empirical) so does every
 /// draw. Unbounded kinds (exponential, lognormal) can draw beyond `max`; callers that need a
 /// hard bound clamp (message sizes are clamped to SQS's 1 MiB in `world`).
-fn distribution(
+pub(super) fn distribution(
     f: Field<'_>,
     path: &str,
     base_dir: &Path,
@@ -661,49 +377,18 @@ fn empirical_file(
     }
 }
 
-fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
-    let file = f.str(p)?;
-    let table = read_csv(f, p, base_dir, file)?;
-    let column = table
-        .column("send_time_s")
-        .ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
-    let mut last = 0.0;
-    let mut times = Vec::with_capacity(column.len());
-    for (line, t) in column {
-        if t.is_nan() || *t < last {
-            return Err(f.error(
-                p,
-                format!(
-                    "{file}:{line}: send_time_s {t} is {}; times must be ≥ 0 and in order",
-                    if *t < 0.0 {
-                        "negative"
-                    } else {
-                        "earlier than the row before"
-                    }
-                ),
-            ));
-        }
-        last = *t;
-        times.push(*t);
-    }
-    if times.is_empty() {
-        return Err(f.error(p, format!("{file} has no rows")));
-    }
-    Ok(times)
-}
-
 /// A numeric CSV: named columns of (line number, value).
-struct CsvTable {
+pub(super) struct CsvTable {
     columns: Vec<(String, Vec<(u64, f64)>)>,
 }
 
 impl CsvTable {
-    fn column(&self, name: &str) -> Option<&Vec<(u64, f64)>> {
+    pub(super) fn column(&self, name: &str) -> Option<&Vec<(u64, f64)>> {
         self.columns.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 }
 
-fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Result<CsvTable> {
+pub(super) fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Result<CsvTable> {
     let path = resolve(base_dir, file);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -738,29 +423,6 @@ fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Result<CsvTab
         }
     }
     Ok(CsvTable { columns })
-}
-
-fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
-    let mut out = Vec::new();
-    for item in f.array(p)? {
-        let pair = item.array(p)?;
-        if pair.len() != 2 {
-            return Err(item.error(p, "each step is an [at_s, rate_per_s] pair"));
-        }
-        let at = pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?;
-        let rate = pair[1].f64_in(p, 0.0, RATE_MAX_PER_S, "")?;
-        if out.last().is_some_and(|&(prev, _)| at <= prev) {
-            return Err(pair[0].error(p, "step times must increase"));
-        }
-        out.push((at, rate));
-    }
-    if out.first().is_none_or(|s| s.0 != 0.0) {
-        return Err(f.error(
-            p,
-            "the first step must be at 0 s, so the rate is defined from the start",
-        ));
-    }
-    Ok(out)
 }
 
 fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {

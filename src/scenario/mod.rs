@@ -7,9 +7,12 @@
 //! every value against AWS's limits. What comes out is a [`Scenario`] whose every value is
 //! valid, so models never validate. Every key is documented in `scenarios/README.md`.
 
+mod consumers;
 mod error;
 mod lower;
+mod queues;
 mod tree;
+mod workloads;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,7 @@ use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::models::{sqs, workers};
 use crate::pricing::PriceBook;
-use crate::workload::{ArrivalProcess, Window};
+use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
 /// A validated scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -36,6 +39,8 @@ pub struct Scenario {
     /// Indexed by [`sqs::QueueId`].
     pub queues: Vec<sqs::Config>,
     pub pools: Vec<PoolConfig>,
+    /// Scheduled redrives out of dead-letter queues.
+    pub redrives: Vec<RedriveTask>,
     pub prices: PriceBook,
 }
 
@@ -57,6 +62,31 @@ pub struct WorkloadConfig {
     pub process: ArrivalProcess,
     pub window: Window,
     pub message_size_bytes: Distribution,
+    /// Per-message DelaySeconds (standard queues only).
+    pub message_timer_s: Option<Distribution>,
+    /// Share of messages that fail processing until the consumer's fix is deployed.
+    pub poison_fraction: f64,
+    /// FIFO targets: how message group ids are drawn.
+    pub groups: Option<GroupKeys>,
+    /// Share of messages the producer sends twice (a retry after a lost response).
+    pub duplicate_send_fraction: f64,
+    pub duplicate_send_delay: SimDuration,
+    /// SendMessageBatch: up to this many messages per call (1 = SendMessage).
+    pub send_batch_max: u8,
+    /// How long a partly filled batch waits for more messages.
+    pub send_batch_linger: SimDuration,
+    /// Attempts per throttled call, the first included (AWS SDK standard mode: 3).
+    pub retry_max_attempts: u32,
+}
+
+/// A redrive (StartMessageMoveTask) scheduled at a scenario time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RedriveTask {
+    pub dead_letter_queue: sqs::QueueId,
+    /// `None`: each message goes back to the queue it was dead-lettered from.
+    pub destination: Option<sqs::QueueId>,
+    pub at: SimTime,
+    pub rate_per_s: f64,
 }
 
 /// One `[workers.NAME]` table.
@@ -108,6 +138,7 @@ impl Scenario {
             workloads: lowered.workloads,
             queues: lowered.queues,
             pools: lowered.pools,
+            redrives: lowered.redrives,
             prices: lowered.prices,
         })
     }

@@ -28,6 +28,13 @@ pub struct Node {
     pub origin: Origin,
 }
 
+impl Node {
+    /// An empty table, for kinds a scenario leaves out.
+    pub fn empty_table() -> Node {
+        Node { value: Value::Table(BTreeMap::new()), origin: Origin::File(0..0) }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(String),
@@ -368,6 +375,13 @@ impl<'a> Field<'a> {
             Value::Int(_) => Err(self.error(path, "expected a whole number ≥ 0")),
             Value::Float(f) if f.fract() == 0.0 && (0.0..1.8e19).contains(&f) => Ok(f as u64),
             _ => Err(self.type_error(path, "a whole number")),
+        }
+    }
+
+    pub fn bool(&self, path: &str) -> Result<bool> {
+        match self.node.value {
+            Value::Bool(b) => Ok(b),
+            _ => Err(self.type_error(path, "true or false")),
         }
     }
 

@@ -1,0 +1,130 @@
+//! Naming and collecting a run's measurements: `sqs.Q.*`, `workers.P.*`, `workload.W.*`.
+
+use super::producer::Producer;
+use crate::engine::SimTime;
+use crate::metrics::{LatencyHistogram, TimeSeries};
+use crate::models::sqs::{self, QueueId};
+use crate::models::workers;
+use crate::scenario::Scenario;
+
+/// Named measurements of a finished run, in a stable order.
+pub struct Measurements {
+    pub latencies: Vec<(String, LatencyHistogram)>,
+    pub counters: Vec<(String, u64)>,
+    pub gauges: Vec<(String, f64)>,
+    pub series: TimeSeries,
+    /// (resource, billed SQS requests, is FIFO) per queue.
+    pub sqs_billed_requests: Vec<(String, u64, bool)>,
+    /// (resource, workers, USD per worker-hour) per pool.
+    pub worker_pools: Vec<(String, u32, f64)>,
+}
+
+pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
+    let mut columns = Vec::new();
+    for q in &scenario.queues {
+        for part in ["delayed", "visible", "in_flight"] {
+            columns.push(format!("sqs.{}.{part}", q.name));
+        }
+    }
+    for p in &scenario.pools {
+        columns.push(format!("workers.{}.busy", p.pool.name));
+    }
+    columns
+}
+
+pub(super) fn sample_row<'a>(sqs: &sqs::Service, pools: impl Iterator<Item = &'a workers::Pool>) -> Vec<f64> {
+    let mut row = Vec::new();
+    for q in 0..sqs.queue_count() {
+        let (delayed, visible, in_flight) = sqs.depth(QueueId(q as u32));
+        row.extend([f64::from(delayed), f64::from(visible), f64::from(in_flight)]);
+    }
+    row.extend(pools.map(|p| p.busy_workers() as f64));
+    row
+}
+
+pub(super) fn collect<'a>(
+    sqs: &sqs::Service,
+    pools: impl Iterator<Item = &'a workers::Pool>,
+    producers: &[Producer],
+    series: TimeSeries,
+    end: SimTime,
+) -> Measurements {
+    let mut latencies = Vec::new();
+    let mut counters = Vec::new();
+    let mut gauges = Vec::new();
+    let mut sqs_billed_requests = Vec::new();
+    for q in 0..sqs.queue_count() {
+        let id = QueueId(q as u32);
+        let config = sqs.config(id);
+        let name = format!("sqs.{}", config.name);
+        let m = sqs.metrics(id);
+        latencies.push((format!("{name}.queue_wait"), m.queue_wait.clone()));
+        latencies.push((format!("{name}.end_to_end"), m.end_to_end.clone()));
+        let (delayed, visible, in_flight) = sqs.depth(id);
+        for (key, value) in [
+            ("sent", m.sent),
+            ("deduplicated", m.deduplicated),
+            ("throttled_sends", m.throttled_sends),
+            ("duplicates", m.duplicates),
+            ("received", m.received),
+            ("deleted", m.deleted),
+            ("moved_to_dlq", m.moved_to_dlq),
+            ("moved_in", m.moved_in),
+            ("redriven_out", m.redriven_out),
+            ("redriven_in", m.redriven_in),
+            ("expired", m.expired),
+            ("empty_receives", m.empty_receives),
+            ("over_limit_errors", m.over_limit_errors),
+            ("stale_deletes", m.stale_deletes),
+            ("visibility_extensions", m.visibility_extensions),
+            ("send_message_requests", m.send_message_requests),
+            ("send_message_batch_requests", m.send_message_batch_requests),
+            ("receive_message_requests", m.receive_message_requests),
+            ("delete_message_requests", m.delete_message_requests),
+            ("delete_message_batch_requests", m.delete_message_batch_requests),
+            ("change_visibility_requests", m.change_visibility_requests),
+            ("billed_requests", m.billed_requests),
+            ("delayed_at_end", u64::from(delayed)),
+            ("visible_at_end", u64::from(visible)),
+            ("in_flight_at_end", u64::from(in_flight)),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        gauges.push((format!("{name}.delayed_mean"), m.delayed.mean(end)));
+        gauges.push((format!("{name}.visible_mean"), m.visible.mean(end)));
+        gauges.push((format!("{name}.in_flight_mean"), m.in_flight.mean(end)));
+        sqs_billed_requests.push((name, m.billed_requests, config.kind.is_fifo()));
+    }
+    let mut worker_pools = Vec::new();
+    for pool in pools {
+        let config = pool.config();
+        let name = format!("workers.{}", config.name);
+        let m = pool.metrics();
+        latencies.push((format!("{name}.service"), m.service.clone()));
+        for (key, value) in [
+            ("processed", m.processed),
+            ("succeeded", m.succeeded),
+            ("failed", m.failed),
+            ("poison_failures", m.poison_failures),
+            ("heartbeats", m.heartbeats),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        let busy = m.busy.mean(end);
+        gauges.push((format!("{name}.busy_mean"), busy));
+        gauges.push((format!("{name}.utilization"), busy / f64::from(config.count)));
+        worker_pools.push((name, config.count, config.cost_usd_per_hour));
+    }
+    for p in producers {
+        let m = p.metrics;
+        for (key, value) in [
+            ("sent", m.sent),
+            ("duplicate_sends", m.duplicate_sends),
+            ("send_retries", m.retries),
+            ("send_gave_up", m.gave_up),
+        ] {
+            counters.push((format!("workload.{}.{key}", p.name), value));
+        }
+    }
+    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools }
+}

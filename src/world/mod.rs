@@ -1,0 +1,384 @@
+//! The models of one scenario, wired together: builds them from a [`Scenario`], owns the
+//! top-level [`Event`] enum, and routes between services.
+//!
+//! Routing is data: a workload's `target` and a pool's `source` are queue ids from the
+//! scenario; no model knows another exists. The world calls SQS on behalf of producers
+//! and workers, and hands them what came back.
+//!
+//! Timed work inside SQS (delays, visibility timeouts, retention, long-poll waits) costs at
+//! most one pending engine event per queue: the queue reports its earliest deadline, the
+//! world arms one `SqsDeadlineReached` for it, and ignores an armed event that a later
+//! change made early or stale. That keeps the event count near two per message (its
+//! arrival and its processing), which is what makes long runs fast.
+
+mod measure;
+mod producer;
+
+pub use measure::Measurements;
+
+use self::producer::{Entry, PendingCall, Producer};
+use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
+use crate::metrics::TimeSeries;
+use crate::models::sqs::{self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome};
+use crate::models::workers;
+use crate::scenario::{RedriveTask, Scenario};
+
+/// Everything that can happen, as small `Copy` facts carrying ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A workload's next message is due.
+    SendDue { workload: u32 },
+    /// A stored send call (a retry, or a producer's duplicate send) is due.
+    SendCallDue { workload: u32, call: u32 },
+    /// A partly filled send batch has waited its linger time.
+    BatchLingerEnded { workload: u32 },
+    /// A worker finished processing its current message.
+    MessageProcessed { pool: u16, worker: u32 },
+    /// A worker's visibility heartbeat is due.
+    HeartbeatDue { pool: u16, worker: u32 },
+    /// A short-polling worker's pause after an empty receive is over.
+    BackoffEnded { pool: u16, worker: u32 },
+    /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
+    SqsDeadlineReached { queue: u32 },
+    /// A redrive moves its next message.
+    RedriveStepDue { task: u32 },
+    /// Time to sample the time series.
+    SampleDue,
+    /// The warm-up is over: statistics start now.
+    WarmupEnded,
+}
+
+struct PoolState {
+    pool: workers::Pool,
+    source: QueueId,
+    first_consumer: u32,
+}
+
+/// The wired models of one scenario.
+pub struct World {
+    sqs: sqs::Service,
+    pools: Vec<PoolState>,
+    /// Consumer id → (pool, worker).
+    consumers: Vec<(u16, u32)>,
+    producers: Vec<Producer>,
+    producers_active: usize,
+    redrives: Vec<RedriveTask>,
+    /// Per queue: the time of the armed `SqsDeadlineReached`, if any.
+    armed: Vec<Option<SimTime>>,
+    ended_polls: Vec<ConsumerId>,
+    send_outcomes: Vec<SendOutcome>,
+    sample_interval: SimDuration,
+    horizon: SimTime,
+    series: TimeSeries,
+}
+
+impl World {
+    /// Builds the models and schedules the initial events.
+    pub fn new(scenario: &Scenario, scheduler: &mut Scheduler<Event>) -> World {
+        let rngs = RngFactory::new(scenario.run.seed);
+        let mut sqs = sqs::Service::new(scenario.queues.clone(), |name| rngs.stream(name));
+        let mut consumers = Vec::new();
+        let mut pools = Vec::new();
+        for (index, p) in scenario.pools.iter().enumerate() {
+            let name = &p.pool.name;
+            let first_consumer = consumers.len() as u32;
+            for worker in 0..p.pool.count {
+                let id = sqs.add_consumer();
+                debug_assert_eq!(id.0 as usize, consumers.len());
+                consumers.push((u16::try_from(index).expect("fewer than 65,536 pools"), worker));
+            }
+            let pool = workers::Pool::new(
+                p.pool.clone(),
+                rngs.stream(&format!("workers.{name}.service")),
+                rngs.stream(&format!("workers.{name}.errors")),
+            );
+            pools.push(PoolState { pool, source: p.source, first_consumer });
+        }
+        let producers = scenario
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name)))
+            .collect();
+        let mut world = World {
+            armed: vec![None; sqs.queue_count()],
+            series: TimeSeries::new(measure::series_columns(scenario)),
+            sqs,
+            pools,
+            consumers,
+            producers,
+            producers_active: 0,
+            redrives: scenario.redrives.clone(),
+            ended_polls: Vec::new(),
+            send_outcomes: Vec::new(),
+            sample_interval: scenario.run.sample_interval,
+            horizon: scenario.run.horizon,
+        };
+        world.start(scenario, scheduler);
+        world
+    }
+
+    fn start(&mut self, scenario: &Scenario, s: &mut Scheduler<Event>) {
+        let now = s.now();
+        for (i, p) in self.producers.iter_mut().enumerate() {
+            if let Some(t) = p.next_arrival() {
+                s.schedule_at(t, Event::SendDue { workload: i as u32 });
+                self.producers_active += 1;
+            }
+        }
+        for pool in 0..self.pools.len() {
+            for worker in 0..self.pools[pool].pool.config().count {
+                self.poll(now, pool as u16, worker, s);
+            }
+        }
+        for (task, r) in self.redrives.iter().enumerate() {
+            s.schedule_at(r.at, Event::RedriveStepDue { task: task as u32 });
+        }
+        if scenario.run.warmup > SimDuration::ZERO {
+            s.schedule_at(now + scenario.run.warmup, Event::WarmupEnded);
+        }
+        s.schedule_at(now, Event::SampleDue);
+    }
+
+    fn on_send_due(&mut self, now: SimTime, workload: u32, s: &mut Scheduler<Event>) {
+        let p = &mut self.producers[workload as usize];
+        let entry = p.create(now);
+        if p.is_sent_twice() {
+            let call = PendingCall { entries: vec![entry], attempts: 0 };
+            let id = p.store_call(call);
+            s.schedule_in(p.duplicate_send_delay, Event::SendCallDue { workload, call: id });
+        }
+        match p.next_arrival() {
+            Some(t) => s.schedule_at(t, Event::SendDue { workload }),
+            None => self.producers_active -= 1,
+        }
+        let p = &mut self.producers[workload as usize];
+        if p.batch_max == 1 {
+            self.send_call(now, workload, PendingCall { entries: vec![entry], attempts: 0 }, s);
+            return;
+        }
+        let was_lingering = p.linger_at.is_some();
+        if let Some(entries) = p.buffer(now, entry) {
+            self.send_entries(now, workload, entries, s);
+        }
+        let p = &self.producers[workload as usize];
+        if let (false, Some(at)) = (was_lingering, p.linger_at) {
+            s.schedule_at(at, Event::BatchLingerEnded { workload });
+        }
+    }
+
+    fn on_batch_linger_ended(&mut self, now: SimTime, workload: u32, s: &mut Scheduler<Event>) {
+        let p = &mut self.producers[workload as usize];
+        if p.linger_at == Some(now) {
+            let entries = p.take_buffer();
+            self.send_entries(now, workload, entries, s);
+        }
+    }
+
+    fn on_send_call_due(&mut self, now: SimTime, workload: u32, call: u32, s: &mut Scheduler<Event>) {
+        let call = self.producers[workload as usize].take_call(call);
+        self.send_call(now, workload, call, s);
+    }
+
+    /// Splits entries into calls of at most 10 entries and 1 MiB, and sends them.
+    fn send_entries(&mut self, now: SimTime, workload: u32, entries: Vec<Entry>, s: &mut Scheduler<Event>) {
+        let mut call = Vec::with_capacity(BATCH_ENTRIES_MAX);
+        let mut bytes = 0u64;
+        for entry in entries {
+            let size = u64::from(entry.0.size_bytes);
+            if call.len() == BATCH_ENTRIES_MAX || bytes + size > PAYLOAD_MAX_BYTES {
+                self.send_call(now, workload, PendingCall { entries: std::mem::take(&mut call), attempts: 0 }, s);
+                bytes = 0;
+            }
+            call.push(entry);
+            bytes += size;
+        }
+        if !call.is_empty() {
+            self.send_call(now, workload, PendingCall { entries: call, attempts: 0 }, s);
+        }
+    }
+
+    /// One SendMessage (one entry) or SendMessageBatch call; a throttled call is retried.
+    fn send_call(&mut self, now: SimTime, workload: u32, call: PendingCall, s: &mut Scheduler<Event>) {
+        let target = self.producers[workload as usize].target;
+        let is_throttled = if let [(message, timer)] = call.entries[..] {
+            self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
+        } else {
+            self.send_outcomes.clear();
+            self.sqs.send_batch(now, target, &call.entries, &mut self.send_outcomes);
+            self.send_outcomes.first() == Some(&SendOutcome::Throttled)
+        };
+        if is_throttled {
+            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            }
+            return;
+        }
+        self.serve_waiting(now, target, s);
+        self.arm(now, target, s);
+    }
+
+    fn on_message_processed(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
+        let p = &mut self.pools[usize::from(pool)];
+        let source = p.source;
+        let processed = p.pool.on_message_processed(now, worker);
+        if let Some(receipt) = processed.delete_now {
+            self.sqs.delete(now, receipt);
+        }
+        let to_delete = processed.delete_batch.as_slice();
+        if !to_delete.is_empty() {
+            self.sqs.delete_batch(now, to_delete);
+        }
+        if self.sqs.has_servable_waiter(source) {
+            // A delete made room under the in-flight limit (or unblocked a FIFO group).
+            self.serve_waiting(now, source, s);
+        }
+        match processed.next {
+            Some(d) => s.schedule_in(d, Event::MessageProcessed { pool, worker }),
+            None => self.poll(now, pool, worker, s),
+        }
+    }
+
+    fn on_heartbeat_due(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
+        let p = &mut self.pools[usize::from(pool)];
+        if let Some((held, timeout, next)) = p.pool.on_heartbeat_due(now, worker) {
+            if !held.as_slice().is_empty() {
+                self.sqs.change_visibility(now, held.as_slice(), timeout);
+            }
+            s.schedule_at(next, Event::HeartbeatDue { pool, worker });
+        }
+    }
+
+    fn on_sqs_deadline_reached(&mut self, now: SimTime, queue: u32, s: &mut Scheduler<Event>) {
+        if self.armed[queue as usize] != Some(now) {
+            return; // superseded by an earlier arming
+        }
+        self.armed[queue as usize] = None;
+        let q = QueueId(queue);
+        if let Some(dlq) = self.sqs.on_deadlines(now, q) {
+            self.serve_waiting(now, dlq, s);
+            self.arm(now, dlq, s);
+        }
+        self.serve_waiting(now, q, s);
+        let mut ended = std::mem::take(&mut self.ended_polls);
+        self.sqs.expire_waits(now, q, &mut ended);
+        for consumer in ended.drain(..) {
+            let (pool, worker) = self.consumers[consumer.0 as usize];
+            self.poll(now, pool, worker, s);
+        }
+        self.ended_polls = ended;
+        self.arm(now, q, s);
+    }
+
+    fn on_redrive_step_due(&mut self, now: SimTime, task: u32, s: &mut Scheduler<Event>) {
+        let t = self.redrives[task as usize];
+        if let Some(destination) = self.sqs.move_one(now, t.dead_letter_queue, t.destination) {
+            self.serve_waiting(now, destination, s);
+            self.arm(now, destination, s);
+            self.arm(now, t.dead_letter_queue, s);
+            s.schedule_in(SimDuration::from_secs_f64(1.0 / t.rate_per_s), Event::RedriveStepDue { task });
+        }
+    }
+
+    fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
+        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool));
+        self.series.push_row(now, row);
+        let next = now + self.sample_interval;
+        if next <= self.horizon {
+            s.schedule_at(next, Event::SampleDue);
+        }
+    }
+
+    fn on_warmup_ended(&mut self, now: SimTime) {
+        self.sqs.reset_metrics(now);
+        for p in &mut self.pools {
+            p.pool.reset_metrics(now);
+        }
+        for p in &mut self.producers {
+            p.reset_metrics();
+        }
+    }
+
+    /// A worker calls ReceiveMessage on its pool's queue.
+    fn poll(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
+        let p = &self.pools[usize::from(pool)];
+        let (source, consumer) = (p.source, ConsumerId(p.first_consumer + worker));
+        let config = p.pool.config();
+        match self.sqs.receive(now, source, consumer, config.batch_size, config.wait_time) {
+            ReceiveOutcome::Received(batch) => self.deliver(now, pool, worker, batch, s),
+            ReceiveOutcome::Waiting => {}
+            ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
+                s.schedule_in(config.empty_receive_backoff, Event::BackoffEnded { pool, worker });
+                return;
+            }
+        }
+        self.arm(now, source, s);
+    }
+
+    fn deliver(&mut self, now: SimTime, pool: u16, worker: u32, batch: Batch, s: &mut Scheduler<Event>) {
+        let (service, heartbeat) = self.pools[usize::from(pool)].pool.on_batch_received(now, worker, batch);
+        s.schedule_in(service, Event::MessageProcessed { pool, worker });
+        if let Some(at) = heartbeat {
+            s.schedule_at(at, Event::HeartbeatDue { pool, worker });
+        }
+    }
+
+    /// Hands newly visible messages of `q` to waiting long polls.
+    fn serve_waiting(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
+        while let Some((consumer, batch)) = self.sqs.serve_waiting(now, q) {
+            let (pool, worker) = self.consumers[consumer.0 as usize];
+            self.deliver(now, pool, worker, batch, s);
+        }
+    }
+
+    /// Makes sure an event is pending for the earliest deadline of `q`.
+    #[inline]
+    fn arm(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
+        if let Some(t) = self.sqs.next_deadline(q) {
+            let t = t.max(now);
+            let armed = &mut self.armed[q.0 as usize];
+            if armed.is_none_or(|a| t < a) {
+                *armed = Some(t);
+                s.schedule_at(t, Event::SqsDeadlineReached { queue: q.0 });
+            }
+        }
+    }
+
+    /// True once no workload will send again, no producer holds a message and no message
+    /// is stored anywhere: only idle polling could follow, which changes no result but the
+    /// idle polls' cost.
+    fn is_drained(&self) -> bool {
+        self.producers_active == 0
+            && self.producers.iter().all(|p| p.holding == 0)
+            && self.sqs.stored_messages() == 0
+    }
+
+    /// The run's named measurements; `end` is the clock at the end of the run.
+    pub fn into_measurements(self, end: SimTime) -> Measurements {
+        measure::collect(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.producers, self.series, end)
+    }
+}
+
+impl Handler for World {
+    type Event = Event;
+
+    #[inline]
+    fn handle(&mut self, event: Event, s: &mut Scheduler<Event>) {
+        let now = s.now();
+        match event {
+            Event::SendDue { workload } => self.on_send_due(now, workload, s),
+            Event::SendCallDue { workload, call } => self.on_send_call_due(now, workload, call, s),
+            Event::BatchLingerEnded { workload } => self.on_batch_linger_ended(now, workload, s),
+            Event::MessageProcessed { pool, worker } => self.on_message_processed(now, pool, worker, s),
+            Event::HeartbeatDue { pool, worker } => self.on_heartbeat_due(now, pool, worker, s),
+            Event::BackoffEnded { pool, worker } => self.poll(now, pool, worker, s),
+            Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
+            Event::RedriveStepDue { task } => self.on_redrive_step_due(now, task, s),
+            Event::SampleDue => self.on_sample_due(now, s),
+            Event::WarmupEnded => self.on_warmup_ended(now),
+        }
+        if self.producers_active == 0 && self.is_drained() {
+            s.declare_drained();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The sending side of a workload: turns arrivals into SendMessage or SendMessageBatch
+//! calls, with the message's size, timer, FIFO group and deduplication id, poison flag,
+//! producer-side duplicate sends, batching with a linger time, and retries of throttled
+//! calls.
+//!
+//! Retries follow the AWS SDKs' standard retry mode for throttling errors: at most
+//! `retry_max_attempts` attempts per call (3 by default), waiting a full-jitter exponential
+//! backoff of `U(0, 1) × 2^attempt` seconds, capped at 20 s, between them. A call that runs
+//! out of attempts loses its messages (counted).
+
+use crate::distributions::Distribution;
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::models::Message;
+use crate::models::sqs::{PAYLOAD_MAX_BYTES, QueueId};
+use crate::scenario::WorkloadConfig;
+use crate::workload::{Arrivals, GroupKeys};
+
+/// The SDK standard mode's cap on one backoff.
+const BACKOFF_MAX: SimDuration = SimDuration::from_secs(20);
+
+/// One entry of a send call: the message and its timer (DelaySeconds).
+pub type Entry = (Message, Option<SimDuration>);
+
+/// A call waiting to be (re)tried.
+#[derive(Clone, Debug)]
+pub struct PendingCall {
+    pub entries: Vec<Entry>,
+    /// Attempts already made.
+    pub attempts: u32,
+}
+
+/// Counters of one producer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProducerMetrics {
+    /// Messages created by the arrival process.
+    pub sent: u64,
+    pub duplicate_sends: u64,
+    pub retries: u64,
+    /// Messages lost because their call was throttled on every attempt.
+    pub gave_up: u64,
+}
+
+/// One workload's producer.
+pub struct Producer {
+    pub name: String,
+    pub target: QueueId,
+    pub arrivals: Arrivals,
+    arrival_rng: SimRng,
+    sizes: Distribution,
+    constant_size: Option<u32>,
+    size_rng: SimRng,
+    timers: Option<Distribution>,
+    timer_rng: SimRng,
+    groups: Option<GroupKeys>,
+    group_rng: SimRng,
+    poison_fraction: f64,
+    poison_rng: SimRng,
+    duplicate_send_fraction: f64,
+    pub duplicate_send_delay: SimDuration,
+    duplicate_rng: SimRng,
+    pub batch_max: u8,
+    pub linger: SimDuration,
+    buffer: Vec<Entry>,
+    buffer_bytes: u64,
+    /// When the armed linger timer fires, if a partial batch is waiting.
+    pub linger_at: Option<SimTime>,
+    retry_max_attempts: u32,
+    retry_rng: SimRng,
+    calls: Vec<Option<PendingCall>>,
+    free_calls: Vec<u32>,
+    id_base: u64,
+    next_id: u64,
+    /// Messages held in the buffer or in pending calls.
+    pub holding: u64,
+    pub metrics: ProducerMetrics,
+}
+
+impl Producer {
+    pub fn new(index: usize, w: &WorkloadConfig, stream: impl Fn(&str) -> SimRng) -> Producer {
+        let name = &w.name;
+        Producer {
+            name: name.clone(),
+            target: w.target,
+            arrivals: Arrivals::new(w.process.clone(), w.window.clone()),
+            arrival_rng: stream(&format!("workload.{name}")),
+            constant_size: w.message_size_bytes.as_constant().map(clamp_size),
+            sizes: w.message_size_bytes.clone(),
+            size_rng: stream(&format!("workload.{name}.size")),
+            timers: w.message_timer_s.clone(),
+            timer_rng: stream(&format!("workload.{name}.timer")),
+            groups: w.groups.clone(),
+            group_rng: stream(&format!("workload.{name}.group")),
+            poison_fraction: w.poison_fraction,
+            poison_rng: stream(&format!("workload.{name}.poison")),
+            duplicate_send_fraction: w.duplicate_send_fraction,
+            duplicate_send_delay: w.duplicate_send_delay,
+            duplicate_rng: stream(&format!("workload.{name}.duplicates")),
+            batch_max: w.send_batch_max,
+            linger: w.send_batch_linger,
+            buffer: Vec::with_capacity(usize::from(w.send_batch_max)),
+            buffer_bytes: 0,
+            linger_at: None,
+            retry_max_attempts: w.retry_max_attempts,
+            retry_rng: stream(&format!("workload.{name}.retries")),
+            calls: Vec::new(),
+            free_calls: Vec::new(),
+            // Ids are unique across workloads: the workload's index in the high bits.
+            id_base: (index as u64) << 40,
+            next_id: 0,
+            holding: 0,
+            metrics: ProducerMetrics::default(),
+        }
+    }
+
+    /// The next arrival time, if the workload goes on.
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        self.arrivals.next(&mut self.arrival_rng)
+    }
+
+    /// A new message created at `now`, with its timer.
+    pub fn create(&mut self, now: SimTime) -> Entry {
+        self.metrics.sent += 1;
+        let size_bytes = match self.constant_size {
+            Some(size) => size,
+            None => clamp_size(self.sizes.sample(&mut self.size_rng)),
+        };
+        let group = self.groups.as_ref().map_or(0, |g| g.sample(&mut self.group_rng));
+        let is_poison = self.poison_rng.chance(self.poison_fraction);
+        let deduplication_id = self.id_base | self.next_id;
+        self.next_id += 1;
+        let timer = self.timers.as_ref().map(|d| d.sample_duration(&mut self.timer_rng));
+        (Message { created_at: now, size_bytes, group, deduplication_id, is_poison }, timer)
+    }
+
+    /// True if this message is also to be sent again later (a producer retry after a lost
+    /// response, which FIFO deduplication is there to absorb).
+    pub fn is_sent_twice(&mut self) -> bool {
+        let twice = self.duplicate_rng.chance(self.duplicate_send_fraction);
+        self.metrics.duplicate_sends += u64::from(twice);
+        twice
+    }
+
+    /// Adds to the batch buffer; returns a full batch to send now, or `None` (then the
+    /// caller arms the linger timer if `linger_at` was just set).
+    pub fn buffer(&mut self, now: SimTime, entry: Entry) -> Option<Vec<Entry>> {
+        let bytes = u64::from(entry.0.size_bytes);
+        // A batch may not exceed 1 MiB: send what is buffered first if this would.
+        let early = (self.buffer_bytes + bytes > PAYLOAD_MAX_BYTES).then(|| self.take_buffer());
+        self.buffer.push(entry);
+        self.buffer_bytes += bytes;
+        self.holding += 1;
+        if self.buffer.len() == usize::from(self.batch_max) {
+            let full = self.take_buffer();
+            return Some(match early {
+                Some(mut first) => {
+                    // Rare: both a too-large buffer and a full one; send them as one list,
+                    // the caller splits by size again.
+                    first.extend(full);
+                    first
+                }
+                None => full,
+            });
+        }
+        if self.buffer.len() == 1 {
+            self.linger_at = Some(now + self.linger);
+        }
+        early
+    }
+
+    /// Empties the buffer (the linger time is over, or it is full).
+    pub fn take_buffer(&mut self) -> Vec<Entry> {
+        self.linger_at = None;
+        self.buffer_bytes = 0;
+        let taken = std::mem::take(&mut self.buffer);
+        self.holding -= taken.len() as u64;
+        taken
+    }
+
+    /// A throttled call: stores it for a retry and returns (call id, when), or counts its
+    /// messages lost when it is out of attempts.
+    pub fn throttled(&mut self, now: SimTime, mut call: PendingCall) -> Option<(u32, SimTime)> {
+        call.attempts += 1;
+        if call.attempts >= self.retry_max_attempts {
+            self.metrics.gave_up += call.entries.len() as u64;
+            return None;
+        }
+        self.metrics.retries += 1;
+        let ceiling_s = f64::from(1u32 << call.attempts.min(30));
+        let backoff = SimDuration::from_secs_f64(self.retry_rng.unit() * ceiling_s).min(BACKOFF_MAX);
+        Some((self.store_call(call), now + backoff))
+    }
+
+    /// Keeps a call for later; returns its id.
+    pub fn store_call(&mut self, call: PendingCall) -> u32 {
+        self.holding += call.entries.len() as u64;
+        match self.free_calls.pop() {
+            Some(id) => {
+                self.calls[id as usize] = Some(call);
+                id
+            }
+            None => {
+                self.calls.push(Some(call));
+                (self.calls.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Takes back a stored call.
+    pub fn take_call(&mut self, id: u32) -> PendingCall {
+        let call = self.calls[id as usize].take().expect("a pending call is taken once");
+        self.free_calls.push(id);
+        self.holding -= call.entries.len() as u64;
+        call
+    }
+
+    pub fn reset_metrics(&mut self) {
+        self.metrics = ProducerMetrics::default();
+    }
+}
+
+/// Message sizes are whole bytes from 1 to SQS's 1 MiB maximum; draws from unbounded
+/// distributions are clamped into that range.
+fn clamp_size(bytes: f64) -> u32 {
+    bytes.round().clamp(1.0, PAYLOAD_MAX_BYTES as f64) as u32
+}
