@@ -76,8 +76,9 @@ pub struct Processed {
     pub delete_now: Option<Receipt>,
     /// The next message of the batch takes this long; `None`: the batch is done.
     pub next: Option<SimDuration>,
-    /// DeleteMessageBatch for these at the end of the batch.
-    pub delete_batch: Receipts,
+    /// The batch is done and its successes wait for one DeleteMessageBatch
+    /// ([`Pool::succeeded`]).
+    pub has_batch_deletes: bool,
 }
 
 /// Counters and latencies of one pool.
@@ -111,7 +112,9 @@ struct Worker {
     /// Index in `batch` of the message being processed.
     current: u8,
     started_at: SimTime,
-    succeeded: Receipts,
+    /// Bit i: the batch's i-th message succeeded (kept as bits so a worker stays small; it
+    /// is copied on every receive).
+    succeeded: u16,
     /// When the armed heartbeat is due; `None` when not holding a batch.
     heartbeat_at: Option<SimTime>,
 }
@@ -149,7 +152,7 @@ impl Pool {
         self.metrics.busy.add(now, 1);
         let heartbeat_at = self.config.heartbeat.map(|h| now + h.interval);
         let w = &mut self.workers[worker as usize];
-        *w = Worker { batch, current: 0, started_at: now, succeeded: Receipts::default(), heartbeat_at };
+        *w = Worker { batch, current: 0, started_at: now, succeeded: 0, heartbeat_at };
         (self.draw_service_time(), heartbeat_at)
     }
 
@@ -178,7 +181,7 @@ impl Pool {
         let index = usize::from(w.current);
         let receipt = w.batch.receipts()[index];
         let is_poisoned =
-            w.batch.message(index).is_poison && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
+            w.batch.is_poison(index) && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
         self.metrics.service.record(now.saturating_since(w.started_at));
         self.metrics.processed += 1;
         // The error draw happens for every message, poison or not, so the stream stays
@@ -193,7 +196,7 @@ impl Pool {
         } else {
             self.metrics.succeeded += 1;
             if self.config.delete_batch {
-                w.succeeded.push(receipt);
+                w.succeeded |= 1 << index;
             } else {
                 processed.delete_now = Some(receipt);
             }
@@ -202,10 +205,22 @@ impl Pool {
             processed.next = Some(self.draw_service_time());
         } else {
             w.heartbeat_at = None;
-            processed.delete_batch = w.succeeded;
+            processed.has_batch_deletes = w.succeeded != 0;
             self.metrics.busy.add(now, -1);
         }
         processed
+    }
+
+    /// The receipts of `worker`'s last batch that succeeded (for DeleteMessageBatch).
+    pub fn succeeded(&self, worker: u32) -> Receipts {
+        let w = &self.workers[worker as usize];
+        let mut out = Receipts::default();
+        for (i, r) in w.batch.receipts().iter().enumerate() {
+            if w.succeeded & (1 << i) != 0 {
+                out.push(*r);
+            }
+        }
+        out
     }
 
     fn draw_service_time(&mut self) -> SimDuration {

@@ -154,7 +154,7 @@ impl World {
         }
         let p = &mut self.producers[workload as usize];
         if p.batch_max == 1 {
-            self.send_call(now, workload, PendingCall { entries: vec![entry], attempts: 0 }, s);
+            self.send_single(now, workload, entry, s);
             return;
         }
         let was_lingering = p.linger_at.is_some();
@@ -198,6 +198,20 @@ impl World {
         }
     }
 
+    /// One SendMessage call, without allocating unless it has to be retried.
+    fn send_single(&mut self, now: SimTime, workload: u32, (message, timer): Entry, s: &mut Scheduler<Event>) {
+        let target = self.producers[workload as usize].target;
+        if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
+            let call = PendingCall { entries: vec![(message, timer)], attempts: 0 };
+            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            }
+            return;
+        }
+        self.serve_waiting(now, target, s);
+        self.arm(now, target, s);
+    }
+
     /// One SendMessage (one entry) or SendMessageBatch call; a throttled call is retried.
     fn send_call(&mut self, now: SimTime, workload: u32, call: PendingCall, s: &mut Scheduler<Event>) {
         let target = self.producers[workload as usize].target;
@@ -225,9 +239,8 @@ impl World {
         if let Some(receipt) = processed.delete_now {
             self.sqs.delete(now, receipt);
         }
-        let to_delete = processed.delete_batch.as_slice();
-        if !to_delete.is_empty() {
-            self.sqs.delete_batch(now, to_delete);
+        if processed.has_batch_deletes {
+            self.sqs.delete_batch(now, p.pool.succeeded(worker).as_slice());
         }
         if self.sqs.has_servable_waiter(source) {
             // A delete made room under the in-flight limit (or unblocked a FIFO group).
@@ -267,7 +280,7 @@ impl World {
             self.poll(now, pool, worker, s);
         }
         self.ended_polls = ended;
-        self.arm(now, q, s);
+        self.arm_fully(now, q, s);
     }
 
     fn on_redrive_step_due(&mut self, now: SimTime, task: u32, s: &mut Scheduler<Event>) {
@@ -331,16 +344,29 @@ impl World {
         }
     }
 
-    /// Makes sure an event is pending for the earliest deadline of `q`.
+    /// Makes sure an event is pending for the earliest deadline of `q`, looking only at the
+    /// deadlines created since the last look: the armed event already covers older ones.
     #[inline]
     fn arm(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
+        if let Some(t) = self.sqs.take_new_deadline(q) {
+            self.arm_at(now, q, t, s);
+        }
+    }
+
+    /// Like [`World::arm`], from a full recomputation (after the armed event fired).
+    fn arm_fully(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
         if let Some(t) = self.sqs.next_deadline(q) {
-            let t = t.max(now);
-            let armed = &mut self.armed[q.0 as usize];
-            if armed.is_none_or(|a| t < a) {
-                *armed = Some(t);
-                s.schedule_at(t, Event::SqsDeadlineReached { queue: q.0 });
-            }
+            self.arm_at(now, q, t, s);
+        }
+    }
+
+    #[inline]
+    fn arm_at(&mut self, now: SimTime, q: QueueId, t: SimTime, s: &mut Scheduler<Event>) {
+        let t = t.max(now);
+        let armed = &mut self.armed[q.0 as usize];
+        if armed.is_none_or(|a| t < a) {
+            *armed = Some(t);
+            s.schedule_at(t, Event::SqsDeadlineReached { queue: q.0 });
         }
     }
 

@@ -132,12 +132,14 @@ impl Receipt {
     }
 }
 
-/// What one ReceiveMessage call returned.
+/// What one ReceiveMessage call returned: receipts, plus which messages are poison (all a
+/// consumer needs to know of a message's content). Kept small because it is passed by
+/// value on every receive.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Batch {
     len: u8,
+    poison: u16,
     receipts: [Receipt; BATCH_ENTRIES_MAX],
-    messages: [Option<Message>; BATCH_ENTRIES_MAX],
 }
 
 impl Batch {
@@ -145,9 +147,9 @@ impl Batch {
         &self.receipts[..usize::from(self.len)]
     }
 
-    /// The message behind the `i`-th receipt.
-    pub fn message(&self, i: usize) -> Message {
-        self.messages[i].expect("a batch entry carries its message")
+    /// True if the `i`-th message is poison.
+    pub fn is_poison(&self, i: usize) -> bool {
+        self.poison & (1 << i) != 0
     }
 
     pub fn len(&self) -> usize {
@@ -161,7 +163,7 @@ impl Batch {
     fn push(&mut self, receipt: Receipt, message: Message) {
         let i = usize::from(self.len);
         self.receipts[i] = receipt;
-        self.messages[i] = Some(message);
+        self.poison |= u16::from(message.is_poison) << i;
         self.len += 1;
     }
 }
@@ -266,6 +268,12 @@ struct Queue {
     visible_count: u32,
     in_flight_count: u32,
     rng: SimRng,
+    /// The earliest deadline created since the world last asked (see
+    /// [`Service::take_new_deadline`]).
+    new_deadline: Option<SimTime>,
+    /// Receives left until the next duplicate copy (drawn geometrically, so the common
+    /// no-duplicate case costs a decrement, not a random draw).
+    receives_to_duplicate: u64,
     metrics: QueueMetrics,
 }
 
@@ -306,6 +314,13 @@ impl Service {
 
     pub fn metrics(&self, q: QueueId) -> &QueueMetrics {
         &self.queues[q.0 as usize].metrics
+    }
+
+    /// The message a still-current receipt refers to.
+    pub fn message(&self, receipt: Receipt) -> Option<Message> {
+        let queue = &self.queues[receipt.queue as usize];
+        let r = SlotRef { slot: receipt.slot, generation: receipt.generation };
+        queue.store.is(r, State::InFlight).then(|| queue.store.get(r.slot).message)
     }
 
     /// Delayed, visible and in-flight message counts.
@@ -389,6 +404,7 @@ impl Service {
         self.wait_tokens[consumer.0 as usize] = token;
         queue.waiting.push_back(Waiter { consumer, token, max_messages });
         queue.wait_deadlines.push(Reverse((now + wait, token, consumer.0)));
+        queue.note_deadline(now + wait);
         ReceiveOutcome::Waiting
     }
 
@@ -488,6 +504,7 @@ impl Service {
     /// visibility timeout, a retention expiry, a long poll ending).
     pub fn next_deadline(&mut self, q: QueueId) -> Option<SimTime> {
         let queue = &mut self.queues[q.0 as usize];
+        queue.new_deadline = None;
         let tokens = &self.wait_tokens;
         while let Some(&Reverse((_, token, consumer))) = queue.wait_deadlines.peek() {
             if tokens[consumer as usize] == token {
@@ -500,6 +517,15 @@ impl Service {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// The earliest deadline created since the last call (by a send, receive, long poll or
+    /// move), if any. Deadlines only ever get created or dropped, so a caller that keeps an
+    /// event armed for the earliest deadline needs to look only at new ones, and recompute
+    /// fully with [`Service::next_deadline`] when its event fires.
+    #[inline]
+    pub fn take_new_deadline(&mut self, q: QueueId) -> Option<SimTime> {
+        self.queues[q.0 as usize].new_deadline.take()
     }
 
     /// Handles delays, visibility timeouts and retention expiry due at `now`. Returns the
@@ -565,7 +591,7 @@ impl Queue {
                 Some(TokenBucket::new(calls_per_s_max, calls_per_s_max)),
             ),
         };
-        Queue {
+        let mut queue = Queue {
             id,
             config,
             store: Store::new(),
@@ -580,8 +606,26 @@ impl Queue {
             visible_count: 0,
             in_flight_count: 0,
             rng,
+            receives_to_duplicate: u64::MAX,
+            new_deadline: None,
             metrics: QueueMetrics::default(),
+        };
+        queue.receives_to_duplicate = queue.draw_receives_to_duplicate();
+        queue
+    }
+
+    /// Receives until the next duplicate: geometric with the duplicate rate, counting the
+    /// receive that duplicates.
+    fn draw_receives_to_duplicate(&mut self) -> u64 {
+        let Kind::Standard { duplicate_rate } = self.config.kind else { return u64::MAX };
+        if duplicate_rate <= 0.0 {
+            return u64::MAX;
         }
+        if duplicate_rate >= 1.0 {
+            return 1;
+        }
+        let u = 1.0 - self.rng.unit(); // in (0, 1]
+        (u.ln() / (1.0 - duplicate_rate).ln()).floor() as u64 + 1
     }
 
     fn take_send_quota(&mut self, now: SimTime) -> bool {
@@ -611,11 +655,20 @@ impl Queue {
         if delay > SimDuration::ZERO {
             let r = self.store.insert(message, enqueued_at, State::Delayed, source_queue);
             self.delayed.push(Reverse((now + delay, r)));
+            self.note_deadline(now + delay);
             self.delayed_count += 1;
             self.metrics.delayed.add(now, 1);
         } else {
             let r = self.store.insert(message, enqueued_at, State::Visible, source_queue);
             self.make_visible(now, r, false);
+        }
+        self.note_deadline(enqueued_at + self.config.retention);
+    }
+
+    #[inline]
+    fn note_deadline(&mut self, at: SimTime) {
+        if self.new_deadline.is_none_or(|d| at < d) {
+            self.new_deadline = Some(at);
         }
     }
 
@@ -684,19 +737,17 @@ impl Queue {
         self.metrics.visible.add(now, -n);
         self.metrics.in_flight.add(now, n);
         self.metrics.billed_requests += billed_chunks(billed_bytes) - 1;
-        if let Kind::Standard { duplicate_rate } = self.config.kind
-            && duplicate_rate > 0.0
-        {
-            for i in 0..batch.len() {
-                if self.rng.chance(duplicate_rate) {
-                    self.metrics.duplicates += 1;
-                    let (message, enqueued_at) = {
-                        let slot = self.store.get(batch.receipts[i].slot);
-                        (slot.message, slot.enqueued_at)
-                    };
-                    let copy = self.store.insert(message, enqueued_at, State::Visible, NIL);
-                    self.make_visible(now, copy, false);
-                }
+        for i in 0..batch.len() {
+            self.receives_to_duplicate -= 1;
+            if self.receives_to_duplicate == 0 {
+                self.receives_to_duplicate = self.draw_receives_to_duplicate();
+                self.metrics.duplicates += 1;
+                let (message, enqueued_at) = {
+                    let slot = self.store.get(batch.receipts[i].slot);
+                    (slot.message, slot.enqueued_at)
+                };
+                let copy = self.store.insert(message, enqueued_at, State::Visible, NIL);
+                self.make_visible(now, copy, false);
             }
         }
         batch
@@ -714,6 +765,7 @@ impl Queue {
         self.visible_count -= 1;
         self.in_flight_count += 1;
         self.in_flight.push_back((now + timeout, r));
+        self.note_deadline(now + timeout);
         self.metrics.received += 1;
         if first {
             self.metrics.queue_wait.record(now.saturating_since(created_at));
