@@ -222,3 +222,21 @@ fn the_engine_knows_nothing_of_aws() {
         }
     }
 }
+
+#[test]
+fn models_never_import_each_other() {
+    let models = ["sqs", "workers", "lambda"];
+    for (rel, code) in sources() {
+        let Some(own) = rel.strip_prefix("models/").map(|r| r.split(['/', '.']).next().unwrap().to_string()) else {
+            continue;
+        };
+        if own == "mod" {
+            continue;
+        }
+        for other in models.iter().filter(|m| **m != own) {
+            for pattern in [format!("super::{other}"), format!("models::{other}")] {
+                assert!(!code.contains(&pattern), "{rel} imports the {other} model; share vocabulary through models/mod.rs instead");
+            }
+        }
+    }
+}

@@ -35,6 +35,61 @@ impl Message {
     }
 }
 
+// Receipts and received batches are shared vocabulary: SQS issues them, and every
+// consumer model (worker pools, Lambda's event source mapping) holds them without knowing
+// SQS's internals.
+
+/// Proof of one receive of one message; needed to delete it or extend its visibility.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Receipt {
+    pub(in crate::models) queue: u32,
+    pub(in crate::models) slot: u32,
+    pub(in crate::models) generation: u32,
+}
+
+impl Receipt {
+    /// The index of the queue that issued it.
+    pub fn queue_index(&self) -> u32 {
+        self.queue
+    }
+}
+
+/// What one ReceiveMessage call returned: receipts, plus which messages are poison (all a
+/// consumer needs to know of a message's content). Kept small because it is passed by
+/// value on every receive.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Batch {
+    len: u8,
+    poison: u16,
+    receipts: [Receipt; 10],
+}
+
+impl Batch {
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.receipts[..usize::from(self.len)]
+    }
+
+    /// True if the `i`-th message is poison.
+    pub fn is_poison(&self, i: usize) -> bool {
+        self.poison & (1 << i) != 0
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(in crate::models) fn push(&mut self, receipt: Receipt, message: Message) {
+        let i = usize::from(self.len);
+        self.receipts[i] = receipt;
+        self.poison |= u16::from(message.is_poison) << i;
+        self.len += 1;
+    }
+}
+
 /// A token bucket: `capacity` tokens, refilled continuously at `rate_per_s`. Used for AWS
 /// quotas expressed as "N per second" (which AWS enforces with token buckets).
 #[derive(Clone, Copy, Debug)]

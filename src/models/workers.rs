@@ -19,7 +19,7 @@
 //! Deliberately absent: processing the messages of a batch in parallel, and autoscaling of
 //! the pool.
 
-use super::sqs::{Batch, Receipt};
+use super::{Batch, Receipt};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};

@@ -52,6 +52,7 @@ pub use fifo::DEDUPLICATION_WINDOW;
 
 use self::fifo::{Deduplication, Groups};
 use self::store::{NIL, SlotRef, State, Store};
+pub use super::{Batch, Receipt};
 use super::{Message, TokenBucket};
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
@@ -116,56 +117,6 @@ impl Kind {
 pub struct Redrive {
     pub dead_letter_queue: QueueId,
     pub receive_count_max: u32,
-}
-
-/// Proof of one receive of one message; needed to delete it or extend its visibility.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Receipt {
-    queue: u32,
-    slot: u32,
-    generation: u32,
-}
-
-impl Receipt {
-    pub fn queue(&self) -> QueueId {
-        QueueId(self.queue)
-    }
-}
-
-/// What one ReceiveMessage call returned: receipts, plus which messages are poison (all a
-/// consumer needs to know of a message's content). Kept small because it is passed by
-/// value on every receive.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Batch {
-    len: u8,
-    poison: u16,
-    receipts: [Receipt; BATCH_ENTRIES_MAX],
-}
-
-impl Batch {
-    pub fn receipts(&self) -> &[Receipt] {
-        &self.receipts[..usize::from(self.len)]
-    }
-
-    /// True if the `i`-th message is poison.
-    pub fn is_poison(&self, i: usize) -> bool {
-        self.poison & (1 << i) != 0
-    }
-
-    pub fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn push(&mut self, receipt: Receipt, message: Message) {
-        let i = usize::from(self.len);
-        self.receipts[i] = receipt;
-        self.poison |= u16::from(message.is_poison) << i;
-        self.len += 1;
-    }
 }
 
 /// What a ReceiveMessage call did at once.
