@@ -12,9 +12,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use orchsim::engine::{
-    Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation,
-};
+use orchsim::engine::{Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation};
 use orchsim::scenario::Scenario;
 
 const STEPS: u64 = 1_000_000;
@@ -35,16 +33,9 @@ fn hold_engine(pending: usize) -> u64 {
     let mut rng = RngFactory::new(1).stream("hold");
     let mut sim = Simulation::with_capacity(pending);
     for _ in 0..pending {
-        sim.scheduler()
-            .schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
+        sim.scheduler().schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
     }
-    let out = sim.run(
-        &mut Hold { rng },
-        RunLimits {
-            horizon: SimTime::MAX,
-            max_events: STEPS,
-        },
-    );
+    let out = sim.run(&mut Hold { rng }, RunLimits { horizon: SimTime::MAX, max_events: STEPS });
     out.events
 }
 
@@ -53,18 +44,12 @@ fn hold_bare_heap(pending: usize) -> u64 {
     let mut heap = BinaryHeap::with_capacity(pending);
     let mut seq = 0u64;
     for _ in 0..pending {
-        heap.push(Reverse((
-            SimDuration::from_secs_f64(rng.exp1()).as_micros(),
-            seq,
-        )));
+        heap.push(Reverse((SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
         seq += 1;
     }
     for _ in 0..STEPS {
         let Reverse((now, _)) = heap.pop().expect("never empties");
-        heap.push(Reverse((
-            now + SimDuration::from_secs_f64(rng.exp1()).as_micros(),
-            seq,
-        )));
+        heap.push(Reverse((now + SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
         seq += 1;
     }
     seq
@@ -88,15 +73,12 @@ fn hold_model(c: &mut Criterion) {
 /// The shipped M/M/c scenario for 20,000 virtual seconds (about 180,000 messages).
 fn mmc_scenario(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc_erlang_c.toml");
-    let scenario =
-        Scenario::load(&path, &["run.horizon_s=20000".into()]).expect("shipped scenario is valid");
+    let scenario = Scenario::load(&path, &["run.horizon_s=20000".into()]).expect("shipped scenario is valid");
     let messages = (9.0 * 19_000.0) as u64;
     let mut group = c.benchmark_group("scenario");
     group.throughput(Throughput::Elements(messages));
     group.sample_size(10);
-    group.bench_function("mmc_erlang_c_20000s", |b| {
-        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
-    });
+    group.bench_function("mmc_erlang_c_20000s", |b| b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events)));
     group.finish();
 }
 

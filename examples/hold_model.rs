@@ -9,9 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use orchsim::engine::{
-    Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation,
-};
+use orchsim::engine::{Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation};
 
 struct Hold {
     rng: SimRng,
@@ -29,18 +27,11 @@ fn engine(pending: usize, events: u64) -> f64 {
     let mut rng = RngFactory::new(1).stream("hold");
     let mut sim = Simulation::with_capacity(pending);
     for _ in 0..pending {
-        sim.scheduler()
-            .schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
+        sim.scheduler().schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
     }
     let mut model = Hold { rng };
     let start = Instant::now();
-    let out = sim.run(
-        &mut model,
-        RunLimits {
-            horizon: SimTime::MAX,
-            max_events: events,
-        },
-    );
+    let out = sim.run(&mut model, RunLimits { horizon: SimTime::MAX, max_events: events });
     assert_eq!(out.events, events);
     events as f64 / start.elapsed().as_secs_f64()
 }
@@ -50,19 +41,13 @@ fn bare_heap(pending: usize, events: u64) -> f64 {
     let mut heap = BinaryHeap::with_capacity(pending);
     let mut seq = 0u64;
     for _ in 0..pending {
-        heap.push(Reverse((
-            SimDuration::from_secs_f64(rng.exp1()).as_micros(),
-            seq,
-        )));
+        heap.push(Reverse((SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
         seq += 1;
     }
     let start = Instant::now();
     for _ in 0..events {
         let Reverse((now, _)) = heap.pop().expect("the hold model never empties");
-        heap.push(Reverse((
-            now + SimDuration::from_secs_f64(rng.exp1()).as_micros(),
-            seq,
-        )));
+        heap.push(Reverse((now + SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
         seq += 1;
     }
     std::hint::black_box(&heap);
@@ -73,11 +58,7 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .unwrap_or_else(|_| panic!("{name} takes a whole number"))
-        })
+        .map(|v| v.replace('_', "").parse().unwrap_or_else(|_| panic!("{name} takes a whole number")))
         .unwrap_or(default)
 }
 

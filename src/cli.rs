@@ -102,12 +102,14 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Run(a) => run_command(a, &args),
         Command::Validate(a) => {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
+            print_warnings(&scenario);
             println!(
-                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s))",
+                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s), {} function(s))",
                 a.scenario.display(),
                 scenario.workloads.len(),
                 scenario.queues.len(),
-                scenario.pools.len()
+                scenario.pools.len(),
+                scenario.functions.len()
             );
             Ok(())
         }
@@ -116,6 +118,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
 
 fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     let mut scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    print_warnings(&scenario);
     if let Some(seed) = a.seed {
         scenario = scenario.with_seed(seed);
     }
@@ -132,18 +135,18 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+fn print_warnings(scenario: &Scenario) {
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// `results/<scenario>/seed-<seed>[_<overrides>]`, so distinct runs land in distinct folders.
 fn default_out_dir(scenario: &Scenario) -> PathBuf {
     let mut label = format!("seed-{}", scenario.run.seed);
     for o in &scenario.overrides {
         label.push('_');
-        label.extend(o.chars().map(|c| {
-            if c.is_ascii_alphanumeric() || "._=-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        }));
+        label.extend(o.chars().map(|c| if c.is_ascii_alphanumeric() || "._=-".contains(c) { c } else { '-' }));
     }
     if label.len() > 120 {
         let digest = crate::scenario::short_hash(&label);

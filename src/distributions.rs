@@ -114,10 +114,9 @@ impl Empirical {
             Empirical::Samples(values) => values.iter().sum::<f64>() / values.len() as f64,
             // The mean of a piecewise-linear inverse CDF is the sum of segment midpoints
             // weighted by their probability mass.
-            Empirical::Quantiles(points) => points
-                .windows(2)
-                .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
-                .sum(),
+            Empirical::Quantiles(points) => {
+                points.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum()
+            }
         }
     }
 }
@@ -125,9 +124,7 @@ impl Empirical {
 /// The inverse CDF at `u` for points running from p = 0 to p = 1.
 fn interpolate_quantile(points: &[(f64, f64)], u: f64) -> f64 {
     // First point whose probability is above u; the segment ends there.
-    let end = points
-        .partition_point(|&(p, _)| p <= u)
-        .clamp(1, points.len() - 1);
+    let end = points.partition_point(|&(p, _)| p <= u).clamp(1, points.len() - 1);
     let (p0, v0) = points[end - 1];
     let (p1, v1) = points[end];
     if p1 <= p0 {
@@ -157,25 +154,15 @@ mod tests {
     fn sample_means_match_the_exact_means() {
         let cases = [
             Distribution::constant(2.5),
-            Distribution::Uniform {
-                low: 1.0,
-                high: 3.0,
-            },
+            Distribution::Uniform { low: 1.0, high: 3.0 },
             Distribution::exponential(0.5),
             Distribution::lognormal(0.04, 0.25),
             Distribution::Empirical(Empirical::Samples(vec![1.0, 2.0, 6.0])),
-            Distribution::Empirical(Empirical::Quantiles(vec![
-                (0.0, 0.0),
-                (0.5, 1.0),
-                (1.0, 4.0),
-            ])),
+            Distribution::Empirical(Empirical::Quantiles(vec![(0.0, 0.0), (0.5, 1.0), (1.0, 4.0)])),
         ];
         for d in &cases {
             let (got, want) = (sample_mean(d, 200_000), d.mean());
-            assert!(
-                (got - want).abs() / want < 0.01,
-                "{d:?}: sample mean {got}, exact {want}"
-            );
+            assert!((got - want).abs() / want < 0.01, "{d:?}: sample mean {got}, exact {want}");
         }
     }
 

@@ -40,12 +40,8 @@ impl Default for LatencyHistogram {
 
 impl LatencyHistogram {
     pub fn new() -> Self {
-        let histogram =
-            Histogram::new_with_bounds(1, LATENCY_US_MAX, 3).expect("constant bounds are valid");
-        LatencyHistogram {
-            histogram,
-            sum_us: 0,
-        }
+        let histogram = Histogram::new_with_bounds(1, LATENCY_US_MAX, 3).expect("constant bounds are valid");
+        LatencyHistogram { histogram, sum_us: 0 }
     }
 
     #[inline]
@@ -77,11 +73,7 @@ impl LatencyHistogram {
         let count = h.len();
         LatencySummary {
             count,
-            mean_ms: if count == 0 {
-                0.0
-            } else {
-                self.sum_us as f64 / count as f64 / 1_000.0
-            },
+            mean_ms: if count == 0 { 0.0 } else { self.sum_us as f64 / count as f64 / 1_000.0 },
             p50_ms: ms(h.value_at_quantile(0.50)),
             p90_ms: ms(h.value_at_quantile(0.90)),
             p99_ms: ms(h.value_at_quantile(0.99)),
@@ -94,13 +86,7 @@ impl LatencyHistogram {
     pub fn quantile_points(&self) -> Vec<(f64, f64, u64)> {
         self.histogram
             .iter_quantiles(1)
-            .map(|v| {
-                (
-                    v.quantile_iterated_to(),
-                    v.value_iterated_to() as f64 / 1_000.0,
-                    v.count_since_last_iteration(),
-                )
-            })
+            .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64 / 1_000.0, v.count_since_last_iteration()))
             .collect()
     }
 }
@@ -164,11 +150,7 @@ pub struct TimeSeries {
 
 impl TimeSeries {
     pub fn new(columns: Vec<String>) -> Self {
-        TimeSeries {
-            columns,
-            times: Vec::new(),
-            values: Vec::new(),
-        }
+        TimeSeries { columns, times: Vec::new(), values: Vec::new() }
     }
 
     pub fn push_row(&mut self, time: SimTime, row: impl IntoIterator<Item = f64>) {

@@ -33,6 +33,7 @@ pub struct PriceBook {
     pub sqs_standard_tiers: Vec<Tier>,
     /// SQS FIFO-queue requests; they share the standard tiers' free tier.
     pub sqs_fifo_tiers: Vec<Tier>,
+    pub lambda: LambdaPrices,
 }
 
 impl Default for PriceBook {
@@ -42,41 +43,18 @@ impl Default for PriceBook {
             region: PRICES_REGION.to_string(),
             hours_per_month: 730.0,
             sqs_standard_tiers: vec![
-                Tier {
-                    from_per_month: 0.0,
-                    usd_per_million: 0.0,
-                },
-                Tier {
-                    from_per_month: 1e6,
-                    usd_per_million: 0.40,
-                },
-                Tier {
-                    from_per_month: 100e9,
-                    usd_per_million: 0.30,
-                },
-                Tier {
-                    from_per_month: 200e9,
-                    usd_per_million: 0.24,
-                },
+                Tier { from_per_month: 0.0, usd_per_million: 0.0 },
+                Tier { from_per_month: 1e6, usd_per_million: 0.40 },
+                Tier { from_per_month: 100e9, usd_per_million: 0.30 },
+                Tier { from_per_month: 200e9, usd_per_million: 0.24 },
             ],
             sqs_fifo_tiers: vec![
-                Tier {
-                    from_per_month: 0.0,
-                    usd_per_million: 0.0,
-                },
-                Tier {
-                    from_per_month: 1e6,
-                    usd_per_million: 0.50,
-                },
-                Tier {
-                    from_per_month: 100e9,
-                    usd_per_million: 0.40,
-                },
-                Tier {
-                    from_per_month: 200e9,
-                    usd_per_million: 0.35,
-                },
+                Tier { from_per_month: 0.0, usd_per_million: 0.0 },
+                Tier { from_per_month: 1e6, usd_per_million: 0.50 },
+                Tier { from_per_month: 100e9, usd_per_million: 0.40 },
+                Tier { from_per_month: 200e9, usd_per_million: 0.35 },
             ],
+            lambda: LambdaPrices::default(),
         }
     }
 }
@@ -109,11 +87,7 @@ impl Window {
     }
 
     pub fn per_month(&self, usage: f64) -> f64 {
-        if self.seconds <= 0.0 {
-            0.0
-        } else {
-            usage / self.months()
-        }
+        if self.seconds <= 0.0 { 0.0 } else { usage / self.months() }
     }
 }
 
@@ -134,51 +108,23 @@ pub fn tiered_usd(tiers: &[Tier], units_per_month: f64) -> f64 {
 /// monthly total of that type (standard or FIFO); the free tier (the zero-priced first
 /// tier of the standard tiers) is one allowance for both, shared in proportion to their
 /// volumes. Each type's cost is shared among its queues by their request counts.
-pub fn sqs_lines(
-    prices: &PriceBook,
-    window: Window,
-    billed_by_queue: &[(String, u64, bool)],
-) -> Vec<CostLine> {
-    let total_of = |fifo: bool| -> f64 {
-        billed_by_queue
-            .iter()
-            .filter(|q| q.2 == fifo)
-            .map(|q| q.1 as f64)
-            .sum()
-    };
+pub fn sqs_lines(prices: &PriceBook, window: Window, billed_by_queue: &[(String, u64, bool)]) -> Vec<CostLine> {
+    let total_of = |fifo: bool| -> f64 { billed_by_queue.iter().filter(|q| q.2 == fifo).map(|q| q.1 as f64).sum() };
     let (standard, fifo) = (total_of(false), total_of(true));
     let free = free_allowance(&prices.sqs_standard_tiers);
     let free_share = |volume: f64| {
-        if standard + fifo > 0.0 {
-            free * volume / (standard + fifo)
-        } else {
-            0.0
-        }
+        if standard + fifo > 0.0 { free * volume / (standard + fifo) } else { 0.0 }
     };
     let month_usd = |tiers: &[Tier], volume: f64| {
-        tiered_usd_with_free(
-            tiers,
-            window.per_month(volume),
-            free_share(window.per_month(volume)).min(free),
-        )
+        tiered_usd_with_free(tiers, window.per_month(volume), free_share(window.per_month(volume)).min(free))
     };
-    let (standard_usd, fifo_usd) = (
-        month_usd(&prices.sqs_standard_tiers, standard),
-        month_usd(&prices.sqs_fifo_tiers, fifo),
-    );
+    let (standard_usd, fifo_usd) =
+        (month_usd(&prices.sqs_standard_tiers, standard), month_usd(&prices.sqs_fifo_tiers, fifo));
     billed_by_queue
         .iter()
         .map(|(resource, n, is_fifo)| {
-            let (type_total, type_usd) = if *is_fifo {
-                (fifo, fifo_usd)
-            } else {
-                (standard, standard_usd)
-            };
-            let share = if type_total == 0.0 {
-                0.0
-            } else {
-                *n as f64 / type_total
-            };
+            let (type_total, type_usd) = if *is_fifo { (fifo, fifo_usd) } else { (standard, standard_usd) };
+            let share = if type_total == 0.0 { 0.0 } else { *n as f64 / type_total };
             CostLine {
                 service: "sqs".into(),
                 resource: resource.clone(),
@@ -206,18 +152,11 @@ fn tiered_usd_with_free(tiers: &[Tier], units_per_month: f64, free: f64) -> f64 
         [first, rest @ ..] if first.usd_per_million == 0.0 && !rest.is_empty() => rest,
         _ => return tiered_usd(tiers, units_per_month),
     };
-    let mut shifted: Vec<Tier> = vec![Tier {
-        from_per_month: 0.0,
-        usd_per_million: 0.0,
-    }];
+    let mut shifted: Vec<Tier> = vec![Tier { from_per_month: 0.0, usd_per_million: 0.0 }];
     shifted.extend(paid.iter().enumerate().map(|(i, t)| Tier {
         // The first paid tier starts after this type's share of the free tier; later
         // boundaries stay where AWS puts them.
-        from_per_month: if i == 0 {
-            free
-        } else {
-            t.from_per_month.max(free)
-        },
+        from_per_month: if i == 0 { free } else { t.from_per_month.max(free) },
         ..*t
     }));
     tiered_usd(&shifted, units_per_month)
@@ -280,16 +219,8 @@ impl Default for LambdaPrices {
             usd_per_million_requests: 0.20,
             free_requests_per_month: 1e6,
             free_gb_seconds_per_month: 400_000.0,
-            x86_tiers: vec![
-                tier(0.0, 0.000_016_666_7),
-                tier(6e9, 0.000_015),
-                tier(15e9, 0.000_013_333_4),
-            ],
-            arm_tiers: vec![
-                tier(0.0, 0.000_013_333_4),
-                tier(7.5e9, 0.000_012_000_1),
-                tier(18.75e9, 0.000_010_666_7),
-            ],
+            x86_tiers: vec![tier(0.0, 0.000_016_666_7), tier(6e9, 0.000_015), tier(15e9, 0.000_013_333_4)],
+            arm_tiers: vec![tier(0.0, 0.000_013_333_4), tier(7.5e9, 0.000_012_000_1), tier(18.75e9, 0.000_010_666_7)],
             free_tier: true,
         }
     }
@@ -314,34 +245,18 @@ pub struct LambdaUsage {
 /// month, priced at the first tier. AWS does not say how the one allowance splits between
 /// the two architectures, so each gets a share in proportion to its GB-seconds (a
 /// documented assumption).
-pub fn lambda_lines(
-    prices: &LambdaPrices,
-    window: Window,
-    functions: &[LambdaUsage],
-) -> Vec<CostLine> {
+pub fn lambda_lines(prices: &LambdaPrices, window: Window, functions: &[LambdaUsage]) -> Vec<CostLine> {
     let requests: u64 = functions.iter().map(|f| f.requests).sum();
-    let free_requests = if prices.free_tier {
-        prices.free_requests_per_month
-    } else {
-        0.0
-    };
-    let requests_usd_per_month = (window.per_month(requests as f64) - free_requests).max(0.0) / 1e6
-        * prices.usd_per_million_requests;
+    let free_requests = if prices.free_tier { prices.free_requests_per_month } else { 0.0 };
+    let requests_usd_per_month =
+        (window.per_month(requests as f64) - free_requests).max(0.0) / 1e6 * prices.usd_per_million_requests;
 
     let gb_seconds = |architecture| -> f64 {
-        functions
-            .iter()
-            .filter(|f| f.architecture == architecture)
-            .map(|f| f.gb_seconds)
-            .sum()
+        functions.iter().filter(|f| f.architecture == architecture).map(|f| f.gb_seconds).sum()
     };
     let x86_gb_s = gb_seconds(LambdaArchitecture::X86);
     let arm_gb_s = gb_seconds(LambdaArchitecture::Arm);
-    let free_gb_s = if prices.free_tier {
-        prices.free_gb_seconds_per_month
-    } else {
-        0.0
-    };
+    let free_gb_s = if prices.free_tier { prices.free_gb_seconds_per_month } else { 0.0 };
     let duration_usd_per_month = |tiers: &[Tier], gb_s: f64| -> f64 {
         let per_month = window.per_month(gb_s);
         let free = free_gb_s * share(gb_s, x86_gb_s + arm_gb_s);
@@ -368,18 +283,8 @@ pub fn lambda_lines(
             };
             let requests_share = share(f.requests as f64, requests as f64);
             [
-                line(
-                    &f.resource,
-                    "requests",
-                    f.requests as f64,
-                    requests_usd_per_month * requests_share,
-                ),
-                line(
-                    &f.resource,
-                    "gb_seconds",
-                    f.gb_seconds,
-                    arch_usd * share(f.gb_seconds, arch_gb_s),
-                ),
+                line(&f.resource, "requests", f.requests as f64, requests_usd_per_month * requests_share),
+                line(&f.resource, "gb_seconds", f.gb_seconds, arch_usd * share(f.gb_seconds, arch_gb_s)),
             ]
         })
         .collect()
@@ -407,18 +312,8 @@ mod tests {
     fn the_window_is_a_prorated_share_of_a_steady_month() {
         let prices = PriceBook::default();
         // 1 day at 1 M requests a day: 30.4 M a month.
-        let w = Window {
-            seconds: 86_400.0,
-            hours_per_month: 730.0,
-        };
-        let lines = sqs_lines(
-            &prices,
-            w,
-            &[
-                ("sqs.a".into(), 750_000, false),
-                ("sqs.b".into(), 250_000, false),
-            ],
-        );
+        let w = Window { seconds: 86_400.0, hours_per_month: 730.0 };
+        let lines = sqs_lines(&prices, w, &[("sqs.a".into(), 750_000, false), ("sqs.b".into(), 250_000, false)]);
         let month = (730.0 / 24.0 * 1e6 - 1e6) * 0.40 / 1e6;
         let total: f64 = lines.iter().map(|l| l.usd_per_month).sum();
         assert!((total - month).abs() < 1e-9);
@@ -427,24 +322,11 @@ mod tests {
     }
 
     fn one_month() -> Window {
-        Window {
-            seconds: 730.0 * 3_600.0,
-            hours_per_month: 730.0,
-        }
+        Window { seconds: 730.0 * 3_600.0, hours_per_month: 730.0 }
     }
 
-    fn usage(
-        resource: &str,
-        architecture: LambdaArchitecture,
-        requests: u64,
-        gb_seconds: f64,
-    ) -> LambdaUsage {
-        LambdaUsage {
-            resource: resource.into(),
-            architecture,
-            requests,
-            gb_seconds,
-        }
+    fn usage(resource: &str, architecture: LambdaArchitecture, requests: u64, gb_seconds: f64) -> LambdaUsage {
+        LambdaUsage { resource: resource.into(), architecture, requests, gb_seconds }
     }
 
     #[test]
@@ -452,19 +334,11 @@ mod tests {
         let lines = lambda_lines(
             &LambdaPrices::default(),
             one_month(),
-            &[usage(
-                "lambda.f",
-                LambdaArchitecture::X86,
-                3_000_000,
-                1_000_000.0,
-            )],
+            &[usage("lambda.f", LambdaArchitecture::X86, 3_000_000, 1_000_000.0)],
         );
         assert_eq!(lines.len(), 2);
         let (requests, duration) = (&lines[0], &lines[1]);
-        assert_eq!(
-            (requests.usage_unit.as_str(), duration.usage_unit.as_str()),
-            ("requests", "gb_seconds")
-        );
+        assert_eq!((requests.usage_unit.as_str(), duration.usage_unit.as_str()), ("requests", "gb_seconds"));
         // (3 M - 1 M free) x $0.20 per million.
         assert!((requests.usd_per_month - 0.40).abs() < 1e-12);
         assert!((requests.usd_window - 0.40).abs() < 1e-12);
@@ -489,10 +363,7 @@ mod tests {
                 usage("lambda.x", LambdaArchitecture::X86, 250_000, x86_gb_s),
                 usage("lambda.a", LambdaArchitecture::Arm, 250_000, arm_gb_s),
             ];
-            lambda_lines(prices, one_month(), &functions)
-                .iter()
-                .map(|l| l.usd_per_month)
-                .collect()
+            lambda_lines(prices, one_month(), &functions).iter().map(|l| l.usd_per_month).collect()
         };
         let close = |got: Vec<f64>, want: [f64; 4]| {
             for (g, w) in got.iter().zip(want) {
@@ -503,17 +374,8 @@ mod tests {
         // 300,000 + 100,000 GB-s and 500,000 requests: all within the free tier.
         close(cost(&prices, 300_000.0, 100_000.0), [0.0; 4]);
         // 600,000 + 200,000 GB-s: the 400,000 free split 3:1, leaving 300,000 and 100,000.
-        close(
-            cost(&prices, 600_000.0, 200_000.0),
-            [0.0, 5.000_01, 0.0, 1.333_34],
-        );
-        let no_free_tier = LambdaPrices {
-            free_tier: false,
-            ..prices
-        };
-        close(
-            cost(&no_free_tier, 600_000.0, 200_000.0),
-            [0.05, 10.000_02, 0.05, 2.666_68],
-        );
+        close(cost(&prices, 600_000.0, 200_000.0), [0.0, 5.000_01, 0.0, 1.333_34]);
+        let no_free_tier = LambdaPrices { free_tier: false, ..prices };
+        close(cost(&no_free_tier, 600_000.0, 200_000.0), [0.05, 10.000_02, 0.05, 2.666_68]);
     }
 }

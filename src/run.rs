@@ -21,39 +21,32 @@ pub struct RunResult {
 pub fn run(scenario: &Scenario) -> RunResult {
     let mut sim = Simulation::with_capacity(1024);
     let mut world = World::new(scenario, sim.scheduler());
-    let limits = RunLimits {
-        horizon: scenario.run.horizon,
-        max_events: scenario.run.events_max,
-    };
+    let limits = RunLimits { horizon: scenario.run.horizon, max_events: scenario.run.events_max };
     let outcome = sim.run(&mut world, limits);
     let measurements = world.into_measurements(outcome.end_time);
     let start = scenario.run.warmup.as_secs_f64();
     let measured_s = (outcome.end_time.as_secs_f64() - start).max(0.0);
     let costs = costs(scenario, &measurements, measured_s);
-    RunResult {
-        seed: scenario.run.seed,
-        outcome,
-        warmup: scenario.run.warmup,
-        measured_s,
-        measurements,
-        costs,
-    }
+    RunResult { seed: scenario.run.seed, outcome, warmup: scenario.run.warmup, measured_s, measurements, costs }
 }
 
 fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine> {
     let prices = &scenario.prices;
-    let window = pricing::Window {
-        seconds: measured_s,
-        hours_per_month: prices.hours_per_month,
-    };
+    let window = pricing::Window { seconds: measured_s, hours_per_month: prices.hours_per_month };
     let mut lines = pricing::sqs_lines(prices, window, &m.sqs_billed_requests);
     for (resource, count, usd_per_hour) in &m.worker_pools {
-        lines.push(pricing::worker_line(
-            window,
-            resource,
-            *count,
-            *usd_per_hour,
-        ));
+        lines.push(pricing::worker_line(window, resource, *count, *usd_per_hour));
     }
+    let usage: Vec<pricing::LambdaUsage> = m
+        .functions
+        .iter()
+        .map(|(resource, is_arm, requests, gb_seconds)| pricing::LambdaUsage {
+            resource: resource.clone(),
+            architecture: if *is_arm { pricing::LambdaArchitecture::Arm } else { pricing::LambdaArchitecture::X86 },
+            requests: *requests,
+            gb_seconds: *gb_seconds,
+        })
+        .collect();
+    lines.extend(pricing::lambda_lines(&prices.lambda, window, &usage));
     lines
 }

@@ -20,29 +20,15 @@ pub enum ArrivalProcess {
     Poisson { rate_per_s: f64 },
     /// Poisson whose rate moves linearly from `from_per_s` to `to_per_s` over `duration_s`,
     /// then stays at `to_per_s`.
-    Ramp {
-        from_per_s: f64,
-        to_per_s: f64,
-        duration_s: f64,
-    },
+    Ramp { from_per_s: f64, to_per_s: f64, duration_s: f64 },
     /// Poisson whose rate is piecewise constant: each `(at_s, rate_per_s)` holds from `at_s`
     /// (seconds after the start) until the next step. The first step is at 0.
     Steps { steps: Vec<(f64, f64)> },
     /// Poisson at `on_rate_per_s` for `on_s`, then at `off_rate_per_s` for `off_s`, repeating;
     /// the run starts in an "on" phase.
-    Bursts {
-        on_rate_per_s: f64,
-        off_rate_per_s: f64,
-        on_s: f64,
-        off_s: f64,
-    },
+    Bursts { on_rate_per_s: f64, off_rate_per_s: f64, on_s: f64, off_s: f64 },
     /// Poisson whose rate is `mean_rate_per_s × (1 + amplitude × cos(2π (t − peak_at_s) / period_s))`.
-    Diurnal {
-        mean_rate_per_s: f64,
-        amplitude: f64,
-        period_s: f64,
-        peak_at_s: f64,
-    },
+    Diurnal { mean_rate_per_s: f64, amplitude: f64, period_s: f64, peak_at_s: f64 },
     /// The given send times (seconds after the start), in order.
     Replay { send_times_s: Vec<f64> },
 }
@@ -67,12 +53,7 @@ pub struct Arrivals {
 
 impl Arrivals {
     pub fn new(process: ArrivalProcess, window: Window) -> Arrivals {
-        Arrivals {
-            process,
-            window,
-            last_s: 0.0,
-            sent: 0,
-        }
+        Arrivals { process, window, last_s: 0.0, sent: 0 }
     }
 
     /// The time of the next arrival, or `None` when the workload is finished.
@@ -96,20 +77,11 @@ impl Arrivals {
         let next = match &self.process {
             ArrivalProcess::Constant { rate_per_s } => (self.sent + 1) as f64 / rate_per_s,
             ArrivalProcess::Poisson { rate_per_s } => t + exp1(rng) / rate_per_s,
-            ArrivalProcess::Steps { steps } => {
-                next_piecewise(t, exp1(rng), |s| step_segment(steps, s))?
+            ArrivalProcess::Steps { steps } => next_piecewise(t, exp1(rng), |s| step_segment(steps, s))?,
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s } => {
+                next_piecewise(t, exp1(rng), |s| burst_segment(*on_rate_per_s, *off_rate_per_s, *on_s, *off_s, s))?
             }
-            ArrivalProcess::Bursts {
-                on_rate_per_s,
-                off_rate_per_s,
-                on_s,
-                off_s,
-            } => next_piecewise(t, exp1(rng), |s| {
-                burst_segment(*on_rate_per_s, *off_rate_per_s, *on_s, *off_s, s)
-            })?,
-            ArrivalProcess::Ramp { .. } | ArrivalProcess::Diurnal { .. } => {
-                self.next_by_thinning(t, rng)?
-            }
+            ArrivalProcess::Ramp { .. } | ArrivalProcess::Diurnal { .. } => self.next_by_thinning(t, rng)?,
             ArrivalProcess::Replay { send_times_s } => *send_times_s.get(self.sent as usize)?,
         };
         Some(next)
@@ -138,34 +110,16 @@ impl ArrivalProcess {
     /// The instantaneous rate `t` seconds after the start.
     pub fn rate_at(&self, t: f64) -> f64 {
         match self {
-            ArrivalProcess::Constant { rate_per_s } | ArrivalProcess::Poisson { rate_per_s } => {
-                *rate_per_s
-            }
-            ArrivalProcess::Ramp {
-                from_per_s,
-                to_per_s,
-                duration_s,
-            } => {
-                let f = if *duration_s > 0.0 {
-                    (t / duration_s).clamp(0.0, 1.0)
-                } else {
-                    1.0
-                };
+            ArrivalProcess::Constant { rate_per_s } | ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Ramp { from_per_s, to_per_s, duration_s } => {
+                let f = if *duration_s > 0.0 { (t / duration_s).clamp(0.0, 1.0) } else { 1.0 };
                 from_per_s + (to_per_s - from_per_s) * f
             }
             ArrivalProcess::Steps { steps } => step_segment(steps, t).0,
-            ArrivalProcess::Bursts {
-                on_rate_per_s,
-                off_rate_per_s,
-                on_s,
-                off_s,
-            } => burst_segment(*on_rate_per_s, *off_rate_per_s, *on_s, *off_s, t).0,
-            ArrivalProcess::Diurnal {
-                mean_rate_per_s,
-                amplitude,
-                period_s,
-                peak_at_s,
-            } => {
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s } => {
+                burst_segment(*on_rate_per_s, *off_rate_per_s, *on_s, *off_s, t).0
+            }
+            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s } => {
                 let phase = std::f64::consts::TAU * (t - peak_at_s) / period_s;
                 mean_rate_per_s * (1.0 + amplitude * phase.cos())
             }
@@ -177,11 +131,7 @@ impl ArrivalProcess {
     /// so no arrival can follow.
     pub fn is_silent_from(&self, t: f64) -> bool {
         match self {
-            ArrivalProcess::Ramp {
-                to_per_s,
-                duration_s,
-                ..
-            } => *to_per_s == 0.0 && t >= *duration_s,
+            ArrivalProcess::Ramp { to_per_s, duration_s, .. } => *to_per_s == 0.0 && t >= *duration_s,
             _ => false,
         }
     }
@@ -189,25 +139,11 @@ impl ArrivalProcess {
     /// The largest rate the process ever has.
     pub fn rate_max_per_s(&self) -> f64 {
         match self {
-            ArrivalProcess::Constant { rate_per_s } | ArrivalProcess::Poisson { rate_per_s } => {
-                *rate_per_s
-            }
-            ArrivalProcess::Ramp {
-                from_per_s,
-                to_per_s,
-                ..
-            } => from_per_s.max(*to_per_s),
+            ArrivalProcess::Constant { rate_per_s } | ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Ramp { from_per_s, to_per_s, .. } => from_per_s.max(*to_per_s),
             ArrivalProcess::Steps { steps } => steps.iter().map(|s| s.1).fold(0.0, f64::max),
-            ArrivalProcess::Bursts {
-                on_rate_per_s,
-                off_rate_per_s,
-                ..
-            } => on_rate_per_s.max(*off_rate_per_s),
-            ArrivalProcess::Diurnal {
-                mean_rate_per_s,
-                amplitude,
-                ..
-            } => mean_rate_per_s * (1.0 + amplitude),
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, .. } => on_rate_per_s.max(*off_rate_per_s),
+            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, .. } => mean_rate_per_s * (1.0 + amplitude),
             ArrivalProcess::Replay { .. } => 0.0,
         }
     }
@@ -248,11 +184,7 @@ fn burst_segment(on_rate: f64, off_rate: f64, on_s: f64, off_s: f64, t: f64) -> 
     let cycle = on_s + off_s;
     let cycle_start = (t / cycle).floor() * cycle;
     let into = t - cycle_start;
-    if into < on_s {
-        (on_rate, cycle_start + on_s)
-    } else {
-        (off_rate, cycle_start + cycle)
-    }
+    if into < on_s { (on_rate, cycle_start + on_s) } else { (off_rate, cycle_start + cycle) }
 }
 
 /// FIFO message group ids for a workload's messages: `count` groups, drawn uniformly or
@@ -310,11 +242,7 @@ mod tests {
     }
 
     fn until(stop_s: f64) -> Window {
-        Window {
-            start_s: 0.0,
-            stop_s: Some(stop_s),
-            count_max: None,
-        }
+        Window { start_s: 0.0, stop_s: Some(stop_s), count_max: None }
     }
 
     fn count_between(ts: &[f64], from: f64, to: f64) -> usize {
@@ -323,22 +251,14 @@ mod tests {
 
     #[test]
     fn constant_arrivals_are_evenly_spaced_without_drift() {
-        let ts = times(
-            ArrivalProcess::Constant { rate_per_s: 3.0 },
-            until(100_000.0),
-            1,
-        );
+        let ts = times(ArrivalProcess::Constant { rate_per_s: 3.0 }, until(100_000.0), 1);
         assert_eq!(ts.len(), 300_000);
         assert!((ts[299_999] - 100_000.0).abs() < 1e-6);
     }
 
     #[test]
     fn poisson_counts_match_the_rate() {
-        let ts = times(
-            ArrivalProcess::Poisson { rate_per_s: 50.0 },
-            until(2_000.0),
-            1,
-        );
+        let ts = times(ArrivalProcess::Poisson { rate_per_s: 50.0 }, until(2_000.0), 1);
         let n = ts.len() as f64;
         // Poisson: standard deviation sqrt(100,000) ≈ 316; allow 4 of them.
         assert!((n - 100_000.0).abs() < 1_300.0, "{n}");
@@ -346,11 +266,7 @@ mod tests {
 
     #[test]
     fn ramp_rate_rises_linearly() {
-        let p = ArrivalProcess::Ramp {
-            from_per_s: 0.0,
-            to_per_s: 100.0,
-            duration_s: 1_000.0,
-        };
+        let p = ArrivalProcess::Ramp { from_per_s: 0.0, to_per_s: 100.0, duration_s: 1_000.0 };
         let ts = times(p, until(2_000.0), 2);
         // Expected: ∫0^1000 0.1 t dt = 50,000 during the ramp, then 100,000 at the top.
         let ramp = count_between(&ts, 0.0, 1_000.0) as f64;
@@ -361,20 +277,8 @@ mod tests {
 
     #[test]
     fn a_ramp_down_to_zero_ends_the_workload() {
-        let p = ArrivalProcess::Ramp {
-            from_per_s: 10.0,
-            to_per_s: 0.0,
-            duration_s: 100.0,
-        };
-        let ts = times(
-            p,
-            Window {
-                start_s: 0.0,
-                stop_s: None,
-                count_max: None,
-            },
-            6,
-        );
+        let p = ArrivalProcess::Ramp { from_per_s: 10.0, to_per_s: 0.0, duration_s: 100.0 };
+        let ts = times(p, Window { start_s: 0.0, stop_s: None, count_max: None }, 6);
         // ∫0^100 10 (1 − t/100) dt = 500 arrivals, all before the ramp ends.
         assert!((ts.len() as f64 - 500.0).abs() < 100.0, "{}", ts.len());
         assert!(ts.iter().all(|&t| t < 100.0));
@@ -382,46 +286,29 @@ mod tests {
 
     #[test]
     fn steps_and_bursts_follow_their_schedules() {
-        let p = ArrivalProcess::Steps {
-            steps: vec![(0.0, 10.0), (100.0, 0.0), (200.0, 100.0)],
-        };
+        let p = ArrivalProcess::Steps { steps: vec![(0.0, 10.0), (100.0, 0.0), (200.0, 100.0)] };
         let ts = times(p, until(300.0), 3);
         assert_eq!(count_between(&ts, 100.0, 200.0), 0);
         assert!(count_between(&ts, 200.0, 300.0) > 9 * count_between(&ts, 0.0, 100.0) / 2);
 
-        let p = ArrivalProcess::Bursts {
-            on_rate_per_s: 100.0,
-            off_rate_per_s: 0.0,
-            on_s: 10.0,
-            off_s: 50.0,
-        };
+        let p = ArrivalProcess::Bursts { on_rate_per_s: 100.0, off_rate_per_s: 0.0, on_s: 10.0, off_s: 50.0 };
         let ts = times(p, until(6_000.0), 4);
-        assert!(
-            ts.iter().all(|t| t % 60.0 < 10.0),
-            "no arrival in an off phase"
-        );
+        assert!(ts.iter().all(|t| t % 60.0 < 10.0), "no arrival in an off phase");
         let n = ts.len() as f64; // 100 cycles × 10 s × 100/s
         assert!((n - 100_000.0).abs() < 1_300.0, "{n}");
     }
 
     #[test]
     fn diurnal_peaks_at_its_peak_hour() {
-        let p = ArrivalProcess::Diurnal {
-            mean_rate_per_s: 10.0,
-            amplitude: 0.8,
-            period_s: 86_400.0,
-            peak_at_s: 43_200.0,
-        };
+        let p =
+            ArrivalProcess::Diurnal { mean_rate_per_s: 10.0, amplitude: 0.8, period_s: 86_400.0, peak_at_s: 43_200.0 };
         let ts = times(p, until(86_400.0), 5);
         let n = ts.len() as f64;
         assert!((n - 864_000.0).abs() < 4_000.0, "{n}");
         let noon = count_between(&ts, 39_600.0, 46_800.0) as f64 / 7_200.0;
         let midnight = count_between(&ts, 0.0, 3_600.0) as f64 / 3_600.0;
         assert!((noon - 17.9).abs() < 0.4, "rate near the peak {noon}");
-        assert!(
-            (midnight - 2.1).abs() < 0.3,
-            "rate near the trough {midnight}"
-        );
+        assert!((midnight - 2.1).abs() < 0.3, "rate near the trough {midnight}");
     }
 
     #[test]
@@ -441,20 +328,10 @@ mod tests {
 
     #[test]
     fn replay_and_window_limits() {
-        let p = ArrivalProcess::Replay {
-            send_times_s: vec![0.5, 1.0, 1.0, 7.0],
-        };
-        let w = Window {
-            start_s: 10.0,
-            stop_s: None,
-            count_max: None,
-        };
+        let p = ArrivalProcess::Replay { send_times_s: vec![0.5, 1.0, 1.0, 7.0] };
+        let w = Window { start_s: 10.0, stop_s: None, count_max: None };
         assert_eq!(times(p.clone(), w, 1), vec![10.5, 11.0, 11.0, 17.0]);
-        let w = Window {
-            start_s: 0.0,
-            stop_s: None,
-            count_max: Some(2),
-        };
+        let w = Window { start_s: 0.0, stop_s: None, count_max: Some(2) };
         assert_eq!(times(p, w, 1), vec![0.5, 1.0]);
     }
 }

@@ -11,11 +11,7 @@ use common::shipped;
 use serde_json::Value;
 
 fn orchsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_orchsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_orchsim")).args(args).current_dir(cwd).output().expect("the binary runs")
 }
 
 /// A fresh, empty folder for one test.
@@ -39,54 +35,24 @@ fn run_prints_a_summary_and_writes_every_result_file() {
     let out = orchsim(&["run", scenario.to_str().unwrap(), "--set", SHORT], &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    for part in [
-        "mmc_erlang_c  seed 42",
-        "latency (ms)",
-        "sqs.jobs.queue_wait",
-        "p99",
-        "cost (USD)",
-        "per month",
-    ] {
+    for part in ["mmc_erlang_c  seed 42", "latency (ms)", "sqs.jobs.queue_wait", "p99", "cost (USD)", "per month"] {
         assert!(stdout.contains(part), "summary lacks {part:?}:\n{stdout}");
     }
     // The default folder is results/<scenario>/<label> under the working directory.
     let results = dir.join("results/mmc_erlang_c/seed-42_run.horizon_s=3000");
-    for file in [
-        "manifest.json",
-        "summary.json",
-        "latency.csv",
-        "timeseries.csv",
-        "cost.csv",
-    ] {
-        assert!(
-            results.join(file).is_file(),
-            "{file} missing in {}",
-            results.display()
-        );
+    for file in ["manifest.json", "summary.json", "latency.csv", "timeseries.csv", "cost.csv"] {
+        assert!(results.join(file).is_file(), "{file} missing in {}", results.display());
     }
-    let summary: Value =
-        serde_json::from_str(&fs::read_to_string(results.join("summary.json")).unwrap()).unwrap();
-    for key in [
-        "seed",
-        "stop_reason",
-        "sim_time_s",
-        "events",
-        "latency_ms",
-        "counters",
-        "cost_usd",
-    ] {
+    let summary: Value = serde_json::from_str(&fs::read_to_string(results.join("summary.json")).unwrap()).unwrap();
+    for key in ["seed", "stop_reason", "sim_time_s", "events", "latency_ms", "counters", "cost_usd"] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }
     for stat in ["count", "mean", "p50", "p90", "p99", "p999", "max"] {
-        assert!(
-            summary["latency_ms"]["sqs.jobs.end_to_end"][stat].is_number(),
-            "latency lacks {stat}"
-        );
+        assert!(summary["latency_ms"]["sqs.jobs.end_to_end"][stat].is_number(), "latency lacks {stat}");
     }
     assert!(summary["cost_usd"]["total"].is_number() && summary["cost_usd"]["sqs"].is_number());
     assert_eq!(summary["stop_reason"], "horizon");
-    let manifest: Value =
-        serde_json::from_str(&fs::read_to_string(results.join("manifest.json")).unwrap()).unwrap();
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(results.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 42);
     assert_eq!(manifest["overrides"][0], SHORT);
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
@@ -95,11 +61,7 @@ fn run_prints_a_summary_and_writes_every_result_file() {
     assert!(latency_csv.starts_with("metric,count,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms\n"));
     let series = fs::read_to_string(results.join("timeseries.csv")).unwrap();
     assert!(series.starts_with("time_s,sqs.jobs.delayed,sqs.jobs.visible,sqs.jobs.in_flight,workers.pool.busy\n"));
-    assert_eq!(
-        series.lines().count(),
-        1 + 51,
-        "a row every 60 s from 0 to 3000 s"
-    );
+    assert_eq!(series.lines().count(), 1 + 51, "a row every 60 s from 0 to 3000 s");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -119,18 +81,12 @@ fn the_same_command_twice_writes_identical_bytes() {
         ]
     };
     for out in ["a", "b"] {
-        let o = orchsim(
-            &args(out).iter().map(String::as_str).collect::<Vec<_>>(),
-            &dir,
-        );
+        let o = orchsim(&args(out).iter().map(String::as_str).collect::<Vec<_>>(), &dir);
         assert!(o.status.success(), "{}", text(&o.stderr));
         assert!(o.stdout.is_empty(), "--quiet prints nothing");
     }
     for file in ["summary.json", "latency.csv", "timeseries.csv", "cost.csv"] {
-        let (a, b) = (
-            fs::read(dir.join("a").join(file)).unwrap(),
-            fs::read(dir.join("b").join(file)).unwrap(),
-        );
+        let (a, b) = (fs::read(dir.join("a").join(file)).unwrap(), fs::read(dir.join("b").join(file)).unwrap());
         assert!(a == b, "{file} differs");
     }
     fs::remove_dir_all(&dir).unwrap();
@@ -156,16 +112,10 @@ fn seed_flag_and_overrides_change_the_run_and_its_folder() {
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let results = dir.join("results/mmc_erlang_c/seed-7_run.horizon_s=3000_workers.pool.count=12");
-    let summary: Value =
-        serde_json::from_str(&fs::read_to_string(results.join("summary.json")).unwrap()).unwrap();
+    let summary: Value = serde_json::from_str(&fs::read_to_string(results.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seed"], 7);
     let series = fs::read_to_string(results.join("timeseries.csv")).unwrap();
-    assert!(
-        series
-            .lines()
-            .skip(1)
-            .all(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap() <= 12.0)
-    );
+    assert!(series.lines().skip(1).all(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap() <= 12.0));
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -173,62 +123,34 @@ fn seed_flag_and_overrides_change_the_run_and_its_folder() {
 fn bad_input_exits_2_with_the_error_and_writes_nothing() {
     let dir = scratch("bad");
     let bad = dir.join("bad.toml");
-    fs::write(
-        &bad,
-        fs::read_to_string(shipped("mmc_erlang_c.toml"))
-            .unwrap()
-            .replace("count = 10", "count = -3"),
-    )
-    .unwrap();
+    fs::write(&bad, fs::read_to_string(shipped("mmc_erlang_c.toml")).unwrap().replace("count = 10", "count = -3"))
+        .unwrap();
     let o = orchsim(&["run", bad.to_str().unwrap(), "--out", "out"], &dir);
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(
-        stderr.contains(
-            "bad.toml:20:9: workers.pool.count = -3: must be a whole number from 1 to 100000"
-        ),
+        stderr.contains("bad.toml:20:9: workers.pool.count = -3: must be a whole number from 1 to 100000"),
         "{stderr}"
     );
-    assert!(
-        !dir.join("out").exists() && !dir.join("results").exists(),
-        "nothing is written"
-    );
+    assert!(!dir.join("out").exists() && !dir.join("results").exists(), "nothing is written");
     let o = orchsim(&["run", "no-such-file.toml"], &dir);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("cannot read the scenario"));
-    let o = orchsim(
-        &[
-            "run",
-            shipped("mmc_erlang_c.toml").to_str().unwrap(),
-            "--set",
-            "run.horizon_s=-1",
-        ],
-        &dir,
-    );
+    let o = orchsim(&["run", shipped("mmc_erlang_c.toml").to_str().unwrap(), "--set", "run.horizon_s=-1"], &dir);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("in --set run.horizon_s=-1"));
     let o = orchsim(&["frobnicate"], &dir);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(
-        fs::read_dir(&dir).unwrap().count(),
-        1,
-        "only bad.toml is there"
-    );
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "only bad.toml is there");
     fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn validate_checks_without_running() {
     let dir = scratch("validate");
-    let o = orchsim(
-        &[
-            "validate",
-            shipped("orders_dlq_poison.toml").to_str().unwrap(),
-        ],
-        &dir,
-    );
+    let o = orchsim(&["validate", shipped("orders_dlq_poison.toml").to_str().unwrap()], &dir);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("valid (1 workload(s), 2 queue(s), 1 worker pool(s))"));
+    assert!(text(&o.stdout).contains("valid (1 workload(s), 2 queue(s), 1 worker pool(s), 0 function(s))"));
     let o = orchsim(
         &[
             "validate",
@@ -249,22 +171,13 @@ fn rerunning_into_a_folder_replaces_it_whole() {
     let scenario = shipped("replay_trace.toml");
     fs::create_dir_all(dir.join("out")).unwrap();
     fs::write(dir.join("out/stale.txt"), "from an older run").unwrap();
-    let o = orchsim(
-        &["run", scenario.to_str().unwrap(), "--out", "out", "--quiet"],
-        &dir,
-    );
+    let o = orchsim(&["run", scenario.to_str().unwrap(), "--out", "out", "--quiet"], &dir);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(!dir.join("out/stale.txt").exists());
     assert!(dir.join("out/summary.json").exists());
-    let names: Vec<String> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(
-        names,
-        vec!["out".to_string()],
-        "no temporary folders are left behind"
-    );
+    let names: Vec<String> =
+        fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["out".to_string()], "no temporary folders are left behind");
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -276,23 +189,10 @@ fn every_shipped_scenario_is_valid_and_runs() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let o = orchsim(
-                &[
-                    "run",
-                    path.to_str().unwrap(),
-                    "--set",
-                    "run.horizon_s=5000",
-                    "--out",
-                    "out",
-                    "--quiet",
-                ],
+                &["run", path.to_str().unwrap(), "--set", "run.horizon_s=5000", "--out", "out", "--quiet"],
                 &dir,
             );
-            assert!(
-                o.status.success(),
-                "{}: {}",
-                path.display(),
-                text(&o.stderr)
-            );
+            assert!(o.status.success(), "{}: {}", path.display(), text(&o.stderr));
             count += 1;
         }
     }

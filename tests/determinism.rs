@@ -10,20 +10,12 @@ use orchsim::run;
 fn rendered(file: &str, overrides: &[&str]) -> Vec<(String, String)> {
     let scenario = load(&shipped(file), overrides);
     let result = run::run(&scenario);
-    report::render(&scenario, &result, &[])
-        .files
-        .into_iter()
-        .filter(|(name, _)| name != "manifest.json")
-        .collect()
+    report::render(&scenario, &result, &[]).files.into_iter().filter(|(name, _)| name != "manifest.json").collect()
 }
 
 #[test]
 fn the_same_run_twice_gives_identical_bytes() {
-    for file in [
-        "orders_dlq_poison.toml",
-        "replay_trace.toml",
-        "diurnal_day.toml",
-    ] {
+    for file in ["orders_dlq_poison.toml", "replay_trace.toml", "diurnal_day.toml"] {
         let overrides = ["run.horizon_s=3600"];
         let (a, b) = (rendered(file, &overrides), rendered(file, &overrides));
         assert_eq!(a.len(), 4, "summary.json and three CSV files");
@@ -64,8 +56,5 @@ fn changing_the_workers_leaves_the_arrivals_unchanged() {
     let (_, four) = summary(&inline(&text(4)));
     let (_, eight) = summary(&inline(&text(8)));
     assert_eq!(counter(&four, "sqs.q.sent"), counter(&eight, "sqs.q.sent"));
-    assert_ne!(
-        four["latency_ms"]["sqs.q.queue_wait"],
-        eight["latency_ms"]["sqs.q.queue_wait"]
-    );
+    assert_ne!(four["latency_ms"]["sqs.q.queue_wait"], eight["latency_ms"]["sqs.q.queue_wait"]);
 }

@@ -25,10 +25,7 @@ service_time_s = { dist = "exponential", mean = 0.1 }
 
 /// The error for `GOOD` with `from` replaced by `to`.
 fn error_for(from: &str, to: &str) -> String {
-    assert!(
-        GOOD.contains(from),
-        "test bug: {from:?} not in the scenario"
-    );
+    assert!(GOOD.contains(from), "test bug: {from:?} not in the scenario");
     let text = GOOD.replacen(from, to, 1);
     match parse_inline(&text, &[]) {
         Ok(_) => panic!("accepted:\n{text}"),
@@ -45,10 +42,7 @@ fn error_for_override(set: &str) -> String {
 
 fn assert_mentions(error: &str, parts: &[&str]) {
     for part in parts {
-        assert!(
-            error.contains(part),
-            "error does not mention {part:?}:\n{error}"
-        );
+        assert!(error.contains(part), "error does not mention {part:?}:\n{error}");
     }
 }
 
@@ -62,13 +56,7 @@ fn visibility_timeout_above_12_hours_names_the_limit() {
     let e = error_for("visibility_timeout_s = 30", "visibility_timeout_s = 43201");
     assert_mentions(
         &e,
-        &[
-            "inline.toml:10:24",
-            "sqs.q.visibility_timeout_s = 43201",
-            "0 to 43200",
-            "12 hours",
-            "VisibilityTimeout",
-        ],
+        &["inline.toml:10:24", "sqs.q.visibility_timeout_s = 43201", "0 to 43200", "12 hours", "VisibilityTimeout"],
     );
     assert!(e.contains("^^^^^"), "with a caret under the value:\n{e}");
 }
@@ -92,14 +80,7 @@ fn unknown_keys_list_the_allowed_keys_and_suggest_the_closest() {
 #[test]
 fn wrong_types_say_what_was_expected() {
     let e = error_for("count = 2", "count = \"two\"");
-    assert_mentions(
-        &e,
-        &[
-            "inline.toml:14:9",
-            "workers.p.count = \"two\"",
-            "expected a whole number, found a string",
-        ],
-    );
+    assert_mentions(&e, &["inline.toml:14:9", "workers.p.count = \"two\"", "expected a whole number, found a string"]);
     let e = error_for("count = 2", "count = 2.5");
     assert_mentions(&e, &["workers.p.count = 2.5", "whole number"]);
 }
@@ -107,15 +88,7 @@ fn wrong_types_say_what_was_expected() {
 #[test]
 fn unknown_references_list_the_defined_names() {
     let e = error_for("target = \"sqs.q\"", "target = \"sqs.nope\"");
-    assert_mentions(
-        &e,
-        &[
-            "inline.toml:5:10",
-            "workload.w.target = \"sqs.nope\"",
-            "no such queue",
-            "defined: sqs.q",
-        ],
-    );
+    assert_mentions(&e, &["inline.toml:5:10", "workload.w.target = \"sqs.nope\"", "no such queue", "defined: sqs.q"]);
     let e = error_for("source = \"sqs.q\"", "source = \"sns.q\"");
     assert_mentions(&e, &["must name an SQS queue as \"sqs.NAME\""]);
 }
@@ -123,41 +96,17 @@ fn unknown_references_list_the_defined_names() {
 #[test]
 fn aws_limits_are_enforced_with_their_source() {
     for (from, to, parts) in [
-        (
-            "[sqs.q]",
-            "[sqs.q]\nmessage_retention_s = 30",
-            &["60 s to 1,209,600 s", "MessageRetentionPeriod"][..],
-        ),
-        (
-            "count = 2",
-            "count = 2\nbatch_size = 11",
-            &["MaxNumberOfMessages: 1 to 10"][..],
-        ),
-        (
-            "count = 2",
-            "count = 2\nwait_time_s = 21",
-            &["WaitTimeSeconds"][..],
-        ),
+        ("[sqs.q]", "[sqs.q]\nmessage_retention_s = 30", &["60 s to 1,209,600 s", "MessageRetentionPeriod"][..]),
+        ("count = 2", "count = 2\nbatch_size = 11", &["MaxNumberOfMessages: 1 to 10"][..]),
+        ("count = 2", "count = 2\nwait_time_s = 21", &["WaitTimeSeconds"][..]),
         (
             "[sqs.q]",
             "[sqs.d]\n[sqs.q]\ndead_letter_queue = \"sqs.d\"\nreceive_count_max = 1001",
             &["maxReceiveCount: 1 to 1,000"][..],
         ),
-        (
-            "rate_per_s = 5.0",
-            "rate_per_s = 5.0\nmessage_size_bytes = 2000000",
-            &["1 MiB (1,048,576 bytes)"][..],
-        ),
-        (
-            "[sqs.q]",
-            "[sqs.q]\nreceive_count_max = 5",
-            &["needs dead_letter_queue"][..],
-        ),
-        (
-            "[sqs.q]",
-            "[sqs.q]\ndead_letter_queue = \"sqs.q\"",
-            &["its own dead-letter queue"][..],
-        ),
+        ("rate_per_s = 5.0", "rate_per_s = 5.0\nmessage_size_bytes = 2000000", &["1 MiB (1,048,576 bytes)"][..]),
+        ("[sqs.q]", "[sqs.q]\nreceive_count_max = 5", &["needs dead_letter_queue"][..]),
+        ("[sqs.q]", "[sqs.q]\ndead_letter_queue = \"sqs.q\"", &["its own dead-letter queue"][..]),
     ] {
         assert_mentions(&error_for(from, to), parts);
     }
@@ -166,26 +115,10 @@ fn aws_limits_are_enforced_with_their_source() {
 #[test]
 fn values_that_cannot_work_are_explained() {
     for (from, to, parts) in [
-        (
-            "horizon_s = 100",
-            "horizon_s = 100\nwarmup_s = 100",
-            &["shorter than horizon_s"][..],
-        ),
-        (
-            "horizon_s = 100",
-            "seed = 1",
-            &["missing key `horizon_s`"][..],
-        ),
-        (
-            "count = 2",
-            "count = 2\nwait_time_s = 0",
-            &["short polling", "empty_receive_backoff_s"][..],
-        ),
-        (
-            "arrival = \"poisson\"",
-            "arrival = \"poison\"",
-            &["unknown arrival process", "did you mean \"poisson\""][..],
-        ),
+        ("horizon_s = 100", "horizon_s = 100\nwarmup_s = 100", &["shorter than horizon_s"][..]),
+        ("horizon_s = 100", "seed = 1", &["missing key `horizon_s`"][..]),
+        ("count = 2", "count = 2\nwait_time_s = 0", &["short polling", "empty_receive_backoff_s"][..]),
+        ("arrival = \"poisson\"", "arrival = \"poison\"", &["unknown arrival process", "did you mean \"poisson\""][..]),
         ("mean = 0.1", "mean = 0", &["must be above 0"][..]),
         (
             "{ dist = \"exponential\", mean = 0.1 }",
@@ -207,16 +140,8 @@ fn values_that_cannot_work_are_explained() {
             "arrival = \"replay\"\nfile = \"traces/missing.csv\"",
             &["cannot read", "missing.csv"][..],
         ),
-        (
-            "rate_per_s = 5.0",
-            "rate_per_s = 5.0\non_s = 3",
-            &["unknown key `on_s`", "allowed here"][..],
-        ),
-        (
-            "visibility_timeout_s = 30",
-            "visibility_timeout_s = ",
-            &["inline.toml:10:"][..],
-        ),
+        ("rate_per_s = 5.0", "rate_per_s = 5.0\non_s = 3", &["unknown key `on_s`", "allowed here"][..]),
+        ("visibility_timeout_s = 30", "visibility_timeout_s = ", &["inline.toml:10:"][..]),
     ] {
         assert_mentions(&error_for(from, to), parts);
     }
@@ -227,11 +152,7 @@ fn override_errors_name_the_set_argument() {
     let e = error_for_override("sqs.q.visibility_timeout_s=50000");
     assert_mentions(
         &e,
-        &[
-            "in --set sqs.q.visibility_timeout_s=50000",
-            "sqs.q.visibility_timeout_s = 50000",
-            "12 hours",
-        ],
+        &["in --set sqs.q.visibility_timeout_s=50000", "sqs.q.visibility_timeout_s = 50000", "12 hours"],
     );
     let e = error_for_override("workers.p.count");
     assert_mentions(&e, &["expected PATH=VALUE"]);
@@ -243,22 +164,11 @@ fn override_errors_name_the_set_argument() {
 
 #[test]
 fn overrides_change_values_and_can_add_keys() {
-    let s = parse_inline(
-        GOOD,
-        &[
-            "workers.p.count=7",
-            "sqs.q.message_retention_s=600",
-            "workload.w.arrival=constant",
-        ],
-    )
-    .unwrap();
+    let s = parse_inline(GOOD, &["workers.p.count=7", "sqs.q.message_retention_s=600", "workload.w.arrival=constant"])
+        .unwrap();
     assert_eq!(s.pools[0].pool.count, 7);
     assert_eq!(s.queues[0].retention.as_micros(), 600_000_000);
-    let s = parse_inline(
-        GOOD,
-        &["workers.p.service_time_s={ dist = \"constant\", value = 0.5 }"],
-    )
-    .unwrap();
+    let s = parse_inline(GOOD, &["workers.p.service_time_s={ dist = \"constant\", value = 0.5 }"]).unwrap();
     assert_eq!(s.pools[0].pool.service_time_s.as_constant(), Some(0.5));
 }
 
@@ -268,14 +178,7 @@ fn errors_carry_a_structured_location() {
     let e = parse_inline(&text, &[]).unwrap_err();
     assert_eq!(e.key_path, "workers.p.count");
     assert_eq!(e.value.as_deref(), Some("0"));
-    assert!(matches!(
-        e.location,
-        Location::Span {
-            line: 14,
-            column: 9,
-            ..
-        }
-    ));
+    assert!(matches!(e.location, Location::Span { line: 14, column: 9, .. }));
 }
 
 #[test]

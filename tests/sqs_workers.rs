@@ -23,20 +23,13 @@ fn idle_long_polls_end_empty_every_wait_time_and_are_billed() {
         "count = 1\nservice_time_s = 1.0",
     );
     let (result, s) = summary(&inline(&s));
-    assert_eq!(
-        result.outcome.stop_reason.as_str(),
-        "drained",
-        "ends once the message is deleted"
-    );
+    assert_eq!(result.outcome.stop_reason.as_str(), "drained", "ends once the message is deleted");
     assert_eq!(counter(&s, "sqs.q.empty_receives"), 4);
     assert_eq!(counter(&s, "sqs.q.receive_message_requests"), 6);
     // 1 send + 6 receives + 1 delete, each a request.
     assert_eq!(counter(&s, "sqs.q.billed_requests"), 8);
     let wait = latency(&s, "sqs.q.queue_wait", "max");
-    assert!(
-        wait < 0.01,
-        "a waiting long poll returns the message at once, waited {wait} ms"
-    );
+    assert!(wait < 0.01, "a waiting long poll returns the message at once, waited {wait} ms");
 }
 
 #[test]
@@ -75,22 +68,14 @@ fn failing_messages_reappear_after_the_visibility_timeout_then_move_to_the_dlq()
         error_rate = 1.0
     "#;
     let (result, s) = summary(&inline(text));
-    assert_eq!(
-        counter(&s, "sqs.q.received"),
-        15,
-        "each message is received receive_count_max times"
-    );
+    assert_eq!(counter(&s, "sqs.q.received"), 15, "each message is received receive_count_max times");
     assert_eq!(counter(&s, "sqs.q.moved_to_dlq"), 5);
     assert_eq!(counter(&s, "sqs.dlq.moved_in"), 5);
     assert_eq!(counter(&s, "sqs.dlq.visible_at_end"), 5);
     assert_eq!(counter(&s, "sqs.q.deleted"), 0);
     assert_eq!(counter(&s, "workers.p.failed"), 15);
     // Receives at ~t, t+30, t+60; the move happens when the third timeout ends at ~t+90.
-    assert_eq!(
-        result.outcome.stop_reason.as_str(),
-        "horizon",
-        "messages are still stored in the DLQ"
-    );
+    assert_eq!(result.outcome.stop_reason.as_str(), "horizon", "messages are still stored in the DLQ");
 }
 
 #[test]
@@ -126,13 +111,7 @@ fn a_visibility_timeout_shorter_than_the_work_causes_duplicate_processing() {
     // Alone, the worker's message becomes visible again at 6 s, but nobody receives it
     // before the worker deletes it at 9 s with the still-latest receipt.
     let alone = run(1);
-    assert_eq!(
-        (
-            counter(&alone, "sqs.q.received"),
-            counter(&alone, "sqs.q.deleted")
-        ),
-        (1, 1)
-    );
+    assert_eq!((counter(&alone, "sqs.q.received"), counter(&alone, "sqs.q.deleted")), (1, 1));
     // With a second worker waiting, each timeout hands the message to the other worker, so
     // every delete carries an outdated receipt and deletes nothing: receives at 1, 6, ...,
     // 96 s; deletes at 9, 14, ..., 99 s.
@@ -195,22 +174,10 @@ fn arrival_processes_are_selectable_from_the_scenario() {
     for (arrival, keys, expected) in [
         ("constant", "rate_per_s = 2", 2_000.0),
         ("poisson", "rate_per_s = 2", 2_000.0),
-        (
-            "ramp",
-            "from_per_s = 0\nto_per_s = 4\nduration_s = 1000",
-            2_000.0,
-        ),
+        ("ramp", "from_per_s = 0\nto_per_s = 4\nduration_s = 1000", 2_000.0),
         ("steps", "steps = [[0, 1.0], [500, 3.0]]", 2_000.0),
-        (
-            "bursts",
-            "on_rate_per_s = 10\non_s = 10\noff_s = 40",
-            2_000.0,
-        ),
-        (
-            "diurnal",
-            "mean_rate_per_s = 2\nperiod_s = 1000\namplitude = 1.0",
-            2_000.0,
-        ),
+        ("bursts", "on_rate_per_s = 10\non_s = 10\noff_s = 40", 2_000.0),
+        ("diurnal", "mean_rate_per_s = 2\nperiod_s = 1000\namplitude = 1.0", 2_000.0),
     ] {
         let text = format!(
             "[run]\nhorizon_s = 1000\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"{arrival}\"\n{keys}\n[sqs.q]\n"

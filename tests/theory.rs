@@ -40,11 +40,7 @@ fn mmc_queue_wait_matches_erlang_c_within_3_percent() {
     assert!((exact_s - 0.6687).abs() < 1e-3, "formula sanity: {exact_s}");
     let simulated_s = latency(&s, "sqs.jobs.queue_wait", "mean") / 1_000.0;
     let error = (simulated_s - exact_s).abs() / exact_s;
-    assert!(
-        error < 0.03,
-        "simulated {simulated_s:.4} s vs Erlang C {exact_s:.4} s ({:.2} %)",
-        error * 100.0
-    );
+    assert!(error < 0.03, "simulated {simulated_s:.4} s vs Erlang C {exact_s:.4} s ({:.2} %)", error * 100.0);
     // Utilisation is λ/(cμ) = 0.9.
     let utilization = gauge(&s, "workers.pool.utilization");
     assert!((utilization - 0.9).abs() < 0.01, "{utilization}");
@@ -60,19 +56,12 @@ fn md1_queue_wait_matches_pollaczek_khinchine_within_3_percent() {
     let exact_s = rho * d / (2.0 * (1.0 - rho));
     let simulated_s = latency(&s, "sqs.jobs.queue_wait", "mean") / 1_000.0;
     let error = (simulated_s - exact_s).abs() / exact_s;
-    assert!(
-        error < 0.03,
-        "simulated {simulated_s:.4} s vs P-K {exact_s:.4} s ({:.2} %)",
-        error * 100.0
-    );
+    assert!(error < 0.03, "simulated {simulated_s:.4} s vs P-K {exact_s:.4} s ({:.2} %)", error * 100.0);
 }
 
 #[test]
 fn littles_law_holds_for_the_queue_and_the_workers() {
-    for (file, pool) in [
-        ("mmc_erlang_c.toml", "pool"),
-        ("md1_pollaczek_khinchine.toml", "single"),
-    ] {
+    for (file, pool) in [("mmc_erlang_c.toml", "pool"), ("md1_pollaczek_khinchine.toml", "single")] {
         let scenario = load(&shipped(file), &[]);
         let (result, s) = summary(&scenario);
         let throughput = common::counter(&s, "workload.arrivals.sent") as f64 / result.measured_s;
@@ -80,19 +69,11 @@ fn littles_law_holds_for_the_queue_and_the_workers() {
         let waiting = gauge(&s, "sqs.jobs.visible_mean");
         let wait_s = latency(&s, "sqs.jobs.queue_wait", "mean") / 1_000.0;
         let error = (waiting - throughput * wait_s).abs() / waiting;
-        assert!(
-            error < 0.02,
-            "{file}: L = {waiting:.4}, λW = {:.4}",
-            throughput * wait_s
-        );
+        assert!(error < 0.02, "{file}: L = {waiting:.4}, λW = {:.4}", throughput * wait_s);
         // ...and for the messages being processed.
         let busy = gauge(&s, &format!("workers.{pool}.busy_mean"));
         let service_s = latency(&s, &format!("workers.{pool}.service"), "mean") / 1_000.0;
         let error = (busy - throughput * service_s).abs() / busy;
-        assert!(
-            error < 0.02,
-            "{file}: busy = {busy:.4}, λS = {:.4}",
-            throughput * service_s
-        );
+        assert!(error < 0.02, "{file}: busy = {busy:.4}, λS = {:.4}", throughput * service_s);
     }
 }

@@ -11,81 +11,16 @@ const LAYERS: [(&str, u8, &[&str]); 12] = [
     ("distributions", 1, &["engine"]),
     ("metrics", 1, &["engine"]),
     ("workload", 1, &["engine"]),
-    (
-        "models",
-        2,
-        &["engine", "distributions", "metrics", "workload", "models"],
-    ),
+    ("models", 2, &["engine", "distributions", "metrics", "workload", "models"]),
     ("pricing", 2, &["engine", "metrics"]),
-    (
-        "scenario",
-        3,
-        &[
-            "engine",
-            "distributions",
-            "metrics",
-            "workload",
-            "models",
-            "pricing",
-        ],
-    ),
-    (
-        "world",
-        4,
-        &[
-            "engine",
-            "distributions",
-            "metrics",
-            "workload",
-            "models",
-            "pricing",
-            "scenario",
-        ],
-    ),
-    (
-        "run",
-        5,
-        &[
-            "engine",
-            "distributions",
-            "metrics",
-            "workload",
-            "models",
-            "pricing",
-            "scenario",
-            "world",
-        ],
-    ),
-    (
-        "report",
-        7,
-        &[
-            "engine",
-            "distributions",
-            "metrics",
-            "workload",
-            "models",
-            "pricing",
-            "scenario",
-            "world",
-            "run",
-        ],
-    ),
+    ("scenario", 3, &["engine", "distributions", "metrics", "workload", "models", "pricing"]),
+    ("world", 4, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario"]),
+    ("run", 5, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world"]),
+    ("report", 7, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world", "run"]),
     (
         "cli",
         8,
-        &[
-            "engine",
-            "distributions",
-            "metrics",
-            "workload",
-            "models",
-            "pricing",
-            "scenario",
-            "world",
-            "run",
-            "report",
-        ],
+        &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world", "run", "report"],
     ),
     ("lib", 9, &[]),
 ];
@@ -124,11 +59,7 @@ fn sources() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p
-                .strip_prefix(&src)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = p.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
             let code: String = fs::read_to_string(&p)
                 .unwrap()
                 .lines()
@@ -157,10 +88,7 @@ fn modules_import_only_from_lower_layers() {
             .find(|(m, _, _)| *m == module)
             .unwrap_or_else(|| panic!("{rel}: module {module} is not in the layer table"));
         for (i, _) in code.match_indices("crate::") {
-            let used: String = code[i + 7..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+            let used: String = code[i + 7..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
             let same_module = used == module;
             assert!(
                 same_module || allowed.contains(&used.as_str()),
@@ -214,10 +142,7 @@ fn the_engine_knows_nothing_of_aws() {
     for (rel, code) in sources() {
         if rel.starts_with("engine/") {
             for word in ["sqs", "sns", "lambda", "aws", "queue_id"] {
-                assert!(
-                    !code.to_lowercase().contains(&format!("{word}::")),
-                    "{rel} mentions {word}"
-                );
+                assert!(!code.to_lowercase().contains(&format!("{word}::")), "{rel} mentions {word}");
             }
         }
     }
@@ -235,7 +160,10 @@ fn models_never_import_each_other() {
         }
         for other in models.iter().filter(|m| **m != own) {
             for pattern in [format!("super::{other}"), format!("models::{other}")] {
-                assert!(!code.contains(&pattern), "{rel} imports the {other} model; share vocabulary through models/mod.rs instead");
+                assert!(
+                    !code.contains(&pattern),
+                    "{rel} imports the {other} model; share vocabulary through models/mod.rs instead"
+                );
             }
         }
     }

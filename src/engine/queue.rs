@@ -42,11 +42,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
-            next_seq: 0,
-            top_is_stale: false,
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(capacity), next_seq: 0, top_is_stale: false }
     }
 
     /// Number of pending events.
@@ -61,11 +57,7 @@ impl<E> EventQueue<E> {
     /// Adds an event; among events at the same time it pops after all earlier-scheduled ones.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        let entry = Entry {
-            time,
-            seq: self.next_seq,
-            event,
-        };
+        let entry = Entry { time, seq: self.next_seq, event };
         self.next_seq += 1;
         if self.top_is_stale {
             self.top_is_stale = false;
@@ -126,10 +118,7 @@ impl<E> Ord for Entry<E> {
     /// Reversed, because `BinaryHeap` is a max-heap and we want the earliest first.
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 

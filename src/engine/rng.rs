@@ -109,23 +109,14 @@ mod tests {
     #[test]
     fn same_seed_and_name_give_the_same_stream() {
         let f = RngFactory::new(42);
-        assert_eq!(
-            first_draws(f, "workload.orders"),
-            first_draws(f, "workload.orders")
-        );
+        assert_eq!(first_draws(f, "workload.orders"), first_draws(f, "workload.orders"));
     }
 
     #[test]
     fn names_and_seeds_separate_streams() {
         let f = RngFactory::new(42);
-        assert_ne!(
-            first_draws(f, "workload.orders"),
-            first_draws(f, "workload.refunds")
-        );
-        assert_ne!(
-            first_draws(f, "workload.orders"),
-            first_draws(RngFactory::new(43), "workload.orders")
-        );
+        assert_ne!(first_draws(f, "workload.orders"), first_draws(f, "workload.refunds"));
+        assert_ne!(first_draws(f, "workload.orders"), first_draws(RngFactory::new(43), "workload.orders"));
     }
 
     #[test]

@@ -34,11 +34,7 @@ impl<E> Scheduler<E> {
     /// Schedules `event` at `time`, which must not be in the past (that would be a bug).
     #[inline]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
-        assert!(
-            time >= self.now,
-            "event scheduled in the past: {time} < {}",
-            self.now
-        );
+        assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
         self.queue.push(time, event);
     }
 
@@ -162,11 +158,7 @@ impl<E: Copy> Simulation<E> {
             events += 1;
             handler.handle(event, s);
         };
-        RunOutcome {
-            stop_reason,
-            end_time: s.now,
-            events,
-        }
+        RunOutcome { stop_reason, end_time: s.now, events }
     }
 }
 
@@ -203,10 +195,7 @@ mod tests {
     }
 
     fn unbounded() -> RunLimits {
-        RunLimits {
-            horizon: SimTime::MAX,
-            max_events: u64::MAX,
-        }
+        RunLimits { horizon: SimTime::MAX, max_events: u64::MAX }
     }
 
     #[test]
@@ -227,21 +216,11 @@ mod tests {
         sim.scheduler().schedule_at(SimTime::ZERO, 0u8);
         let mut model = ping_pong(1000);
         let horizon = SimTime::from_micros(10);
-        let out = sim.run(
-            &mut model,
-            RunLimits {
-                horizon,
-                ..unbounded()
-            },
-        );
+        let out = sim.run(&mut model, RunLimits { horizon, ..unbounded() });
         assert_eq!(out.stop_reason, StopReason::Horizon);
         assert_eq!(out.end_time, horizon);
         assert_eq!(model.log.len(), 3);
-        assert_eq!(
-            sim.scheduler().pending(),
-            1,
-            "the event past the horizon stays queued"
-        );
+        assert_eq!(sim.scheduler().pending(), 1, "the event past the horizon stays queued");
     }
 
     #[test]
@@ -249,13 +228,7 @@ mod tests {
         let mut sim = Simulation::new();
         sim.scheduler().schedule_at(SimTime::ZERO, 0u8);
         let mut model = ping_pong(1000);
-        let out = sim.run(
-            &mut model,
-            RunLimits {
-                max_events: 7,
-                ..unbounded()
-            },
-        );
+        let out = sim.run(&mut model, RunLimits { max_events: 7, ..unbounded() });
         assert_eq!(out.stop_reason, StopReason::EventCap);
         assert_eq!(out.events, 7);
     }

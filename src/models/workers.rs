@@ -124,13 +124,7 @@ impl Pool {
     /// leaves every service time unchanged (common random numbers).
     pub fn new(config: Config, service_rng: SimRng, error_rng: SimRng) -> Pool {
         let workers = vec![Worker::default(); config.count as usize];
-        Pool {
-            config,
-            workers,
-            service_rng,
-            error_rng,
-            metrics: PoolMetrics::default(),
-        }
+        Pool { config, workers, service_rng, error_rng, metrics: PoolMetrics::default() }
     }
 
     pub fn config(&self) -> &Config {
@@ -180,8 +174,7 @@ impl Pool {
         let w = &mut self.workers[worker as usize];
         let index = usize::from(w.current);
         let receipt = w.batch.receipts()[index];
-        let is_poisoned =
-            w.batch.is_poison(index) && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
+        let is_poisoned = w.batch.is_poison(index) && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
         self.metrics.service.record(now.saturating_since(w.started_at));
         self.metrics.processed += 1;
         // The error draw happens for every message, poison or not, so the stream stays
@@ -224,18 +217,13 @@ impl Pool {
     }
 
     fn draw_service_time(&mut self) -> SimDuration {
-        self.config
-            .service_time_s
-            .sample_duration(&mut self.service_rng)
+        self.config.service_time_s.sample_duration(&mut self.service_rng)
     }
 
     /// Starts a new statistics window at `now` (end of warm-up).
     pub fn reset_metrics(&mut self, now: SimTime) {
         let busy = self.metrics.busy;
-        self.metrics = PoolMetrics {
-            busy,
-            ..PoolMetrics::default()
-        };
+        self.metrics = PoolMetrics { busy, ..PoolMetrics::default() };
         self.metrics.busy.reset(now);
     }
 }

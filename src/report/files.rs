@@ -21,9 +21,7 @@ fn csv_string(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> S
 }
 
 pub fn latency_csv(result: &RunResult) -> String {
-    let header = [
-        "metric", "count", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
-    ];
+    let header = ["metric", "count", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"];
     let rows = result.measurements.latencies.iter().map(|(name, h)| {
         let s = h.summary();
         vec![
@@ -45,9 +43,7 @@ pub fn timeseries_csv(result: &RunResult) -> String {
     let mut header = vec!["time_s"];
     header.extend(series.columns.iter().map(String::as_str));
     let rows = series.rows().map(|(t, values)| {
-        std::iter::once(t.as_secs_f64().to_string())
-            .chain(values.iter().map(f64::to_string))
-            .collect()
+        std::iter::once(t.as_secs_f64().to_string()).chain(values.iter().map(f64::to_string)).collect()
     });
     csv_string(&header, rows)
 }
@@ -79,18 +75,11 @@ pub fn cost_csv(result: &RunResult) -> String {
 /// Writes `files` into `dir` so that `dir` is either the complete new result or untouched:
 /// everything is written into a hidden sibling folder first, which then replaces `dir`.
 pub fn write_atomically(dir: &Path, files: &ResultFiles) -> io::Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
     let tmp = sibling(parent, &name, "tmp");
-    let result = write_all(&tmp, files)
-        .and_then(|()| replace_dir(&tmp, dir, &sibling(parent, &name, "old")));
+    let result = write_all(&tmp, files).and_then(|()| replace_dir(&tmp, dir, &sibling(parent, &name, "old")));
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }

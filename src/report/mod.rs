@@ -26,10 +26,7 @@ pub fn version() -> (&'static str, Option<&'static str>) {
 pub fn render(scenario: &Scenario, result: &RunResult, command_line: &[String]) -> ResultFiles {
     ResultFiles {
         files: vec![
-            (
-                "manifest.json".into(),
-                manifest_json(scenario, result, command_line),
-            ),
+            ("manifest.json".into(), manifest_json(scenario, result, command_line)),
             ("summary.json".into(), summary_json(scenario, result)),
             ("latency.csv".into(), files::latency_csv(result)),
             ("timeseries.csv".into(), files::timeseries_csv(result)),
@@ -50,6 +47,7 @@ fn manifest_json(scenario: &Scenario, result: &RunResult, command_line: &[String
         "command_line": command_line,
         "prices_as_of": scenario.prices.as_of,
         "prices_region": scenario.prices.region,
+        "warnings": scenario.warnings,
     });
     pretty(&v)
 }
@@ -68,16 +66,8 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
             }),
         );
     }
-    let counters: Map<String, Value> = m
-        .counters
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let gauges: Map<String, Value> = m
-        .gauges
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
+    let counters: Map<String, Value> = m.counters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let gauges: Map<String, Value> = m.gauges.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let v = json!({
         "scenario": scenario.name,
         "seed": result.seed,
@@ -101,9 +91,7 @@ fn cost_json(lines: &[CostLine]) -> Value {
     for line in lines {
         let window = out.entry(line.service.clone()).or_insert(json!(0.0));
         *window = json!(window.as_f64().unwrap_or(0.0) + line.usd_window);
-        let month = out
-            .entry(format!("{}_per_month", line.service))
-            .or_insert(json!(0.0));
+        let month = out.entry(format!("{}_per_month", line.service)).or_insert(json!(0.0));
         *month = json!(month.as_f64().unwrap_or(0.0) + line.usd_per_month);
         total.0 += line.usd_window;
         total.1 += line.usd_per_month;

@@ -34,13 +34,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         o.events
     );
     let m = &result.measurements;
-    let width = m
-        .latencies
-        .iter()
-        .map(|(n, _)| n.len())
-        .max()
-        .unwrap_or(10)
-        .max(26);
+    let width = m.latencies.iter().map(|(n, _)| n.len()).max().unwrap_or(10).max(26);
     let _ = writeln!(
         out,
         "\n{:width$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -56,10 +50,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     }
     let _ = writeln!(out, "\n{:width$} {:>14}", "counters", "value");
     for (name, v) in &m.counters {
-        if SHOWN_COUNTERS
-            .iter()
-            .any(|c| name.ends_with(&format!(".{c}")))
-        {
+        if SHOWN_COUNTERS.iter().any(|c| name.ends_with(&format!(".{c}"))) {
             let _ = writeln!(out, "{name:width$} {v:>14}");
         }
     }
@@ -67,33 +58,18 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     for (name, v) in &m.gauges {
         let _ = writeln!(out, "{name:width$} {v:>14.3}");
     }
-    let _ = writeln!(
-        out,
-        "\n{:width$} {:>14} {:>14}",
-        "cost (USD)", "window", "per month"
-    );
+    let _ = writeln!(out, "\n{:width$} {:>14} {:>14}", "cost (USD)", "window", "per month");
     let mut total = (0.0, 0.0);
     for c in &result.costs {
-        let _ = writeln!(
-            out,
-            "{:width$} {:>14.4} {:>14.2}",
-            c.resource, c.usd_window, c.usd_per_month
-        );
+        let label = format!("{} {}", c.resource, c.usage_unit);
+        let _ = writeln!(out, "{label:width$} {:>14.4} {:>14.2}", c.usd_window, c.usd_per_month);
         total.0 += c.usd_window;
         total.1 += c.usd_per_month;
     }
-    let _ = writeln!(
-        out,
-        "{:width$} {:>14.4} {:>14.2}",
-        "total", total.0, total.1
-    );
+    let _ = writeln!(out, "{:width$} {:>14.4} {:>14.2}", "total", total.0, total.1);
     out
 }
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.3}")
-    }
+    if v.fract() == 0.0 { format!("{}", v as i64) } else { format!("{v:.3}") }
 }

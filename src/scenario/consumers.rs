@@ -21,26 +21,14 @@ pub(super) fn lower_pool(
     let source = queue_ref(f, &p, &queues.names)?;
     let (f, p) = t.require("count", "how many workers poll the queue")?;
     let count = f.u64_in(&p, 1, 100_000, "")? as u32;
-    let (f, p) = t.require(
-        "service_time_s",
-        "how long one message takes to process, a distribution in seconds",
-    )?;
+    let (f, p) = t.require("service_time_s", "how long one message takes to process, a distribution in seconds")?;
     let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| {
-        f.f64_in(p, 0.0, 1.0, "a probability")
-    })?
-    .unwrap_or(0.0);
-    let batch_size = opt(&mut t, "batch_size", |f, p| {
-        f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10")
-    })?
-    .unwrap_or(1) as u8;
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let batch_size =
+        opt(&mut t, "batch_size", |f, p| f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10"))?
+            .unwrap_or(1) as u8;
     let wait_time_s = opt(&mut t, "wait_time_s", |f, p| {
-        f.u64_in(
-            p,
-            0,
-            20,
-            "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20",
-        )
+        f.u64_in(p, 0, 20, "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20")
     })?
     .unwrap_or(20);
     let backoff = t.get("empty_receive_backoff_s");
@@ -53,17 +41,20 @@ pub(super) fn lower_pool(
             v
         }
         None if wait_time_s == 0 => {
-            return Err(src.error(&node.origin, &format!("workers.{name}"), "short polling (wait_time_s = 0) needs empty_receive_backoff_s, the pause after an empty receive"));
+            return Err(src.error(
+                &node.origin,
+                &format!("workers.{name}"),
+                "short polling (wait_time_s = 0) needs empty_receive_backoff_s, the pause after an empty receive",
+            ));
         }
         None => 0.0,
     };
-    let cost_usd_per_hour = opt(&mut t, "cost_usd_per_hour", |f, p| {
-        f.f64_in(p, 0.0, 1e6, "price of one worker-hour")
-    })?
-    .unwrap_or(0.0);
+    let cost_usd_per_hour =
+        opt(&mut t, "cost_usd_per_hour", |f, p| f.f64_in(p, 0.0, 1e6, "price of one worker-hour"))?.unwrap_or(0.0);
     let heartbeat = heartbeat(&mut t)?;
     let delete_batch = opt(&mut t, "delete_batch", |f, p| f.bool(p))?.unwrap_or(false);
-    let fix_deployed_at = opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+    let fix_deployed_at =
+        opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
     t.finish()?;
     let pool = workers::Config {
         name: name.to_string(),
@@ -81,7 +72,6 @@ pub(super) fn lower_pool(
     Ok(PoolConfig { source, pool })
 }
 
-
 /// ChangeMessageVisibility while working: every `heartbeat_interval_s`, the held messages'
 /// visibility is set to `heartbeat_visibility_timeout_s` from then.
 fn heartbeat(t: &mut TableReader<'_>) -> Result<Option<workers::Heartbeat>> {
@@ -91,18 +81,20 @@ fn heartbeat(t: &mut TableReader<'_>) -> Result<Option<workers::Heartbeat>> {
         (None, None) => Ok(None),
         (Some((f, p)), Some((tf, tp))) => {
             let interval_s = f.positive(&p, 43_200.0, "")?;
-            let timeout_s = tf.u64_in(&tp, 1, 43_200, "AWS ChangeMessageVisibility VisibilityTimeout: 0 to 43,200 s")?;
+            let timeout_s =
+                tf.u64_in(&tp, 1, 43_200, "AWS ChangeMessageVisibility VisibilityTimeout: 0 to 43,200 s")?;
             if timeout_s as f64 <= interval_s {
-                return Err(tf.error(&tp, "must be longer than heartbeat_interval_s, or messages reappear between heartbeats"));
+                return Err(
+                    tf.error(&tp, "must be longer than heartbeat_interval_s, or messages reappear between heartbeats")
+                );
             }
             Ok(Some(workers::Heartbeat {
                 interval: SimDuration::from_secs_f64(interval_s),
                 visibility_timeout: SimDuration::from_secs(timeout_s),
             }))
         }
-        (Some((f, p)), None) | (None, Some((f, p))) => Err(f.error(
-            &p,
-            "heartbeat_interval_s and heartbeat_visibility_timeout_s go together",
-        )),
+        (Some((f, p)), None) | (None, Some((f, p))) => {
+            Err(f.error(&p, "heartbeat_interval_s and heartbeat_visibility_timeout_s go together"))
+        }
     }
 }

@@ -19,12 +19,7 @@ pub struct ScenarioError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     /// 1-based line and column, with the line's text for a caret snippet.
-    Span {
-        line: usize,
-        column: usize,
-        width: usize,
-        text: String,
-    },
+    Span { line: usize, column: usize, width: usize, text: String },
     /// The `--set` argument the value came from.
     Override(String),
     /// The file as a whole (it could not be read).
@@ -32,30 +27,16 @@ pub enum Location {
 }
 
 impl ScenarioError {
-    pub fn at_span(
-        file: &str,
-        text: &str,
-        span: Range<usize>,
-        key_path: &str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn at_span(file: &str, text: &str, span: Range<usize>, key_path: &str, message: impl Into<String>) -> Self {
         let start = span.start.min(text.len());
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = text[..start].matches('\n').count() + 1;
         let column = text[line_start..start].chars().count() + 1;
-        let width = text[start..span.end.clamp(start, line_end)]
-            .chars()
-            .count()
-            .max(1);
+        let width = text[start..span.end.clamp(start, line_end)].chars().count().max(1);
         ScenarioError {
             file: file.to_string(),
-            location: Location::Span {
-                line,
-                column,
-                width,
-                text: text[line_start..line_end].to_string(),
-            },
+            location: Location::Span { line, column, width, text: text[line_start..line_end].to_string() },
             key_path: key_path.to_string(),
             value: None,
             message: message.into(),
@@ -103,22 +84,10 @@ impl fmt::Display for ScenarioError {
             write!(f, ": ")?;
         }
         write!(f, "{}", self.message)?;
-        if let Location::Span {
-            line,
-            column,
-            width,
-            text,
-        } = &self.location
-        {
+        if let Location::Span { line, column, width, text } = &self.location {
             let gutter = line.to_string().len();
             let pad = " ".repeat(column - 1);
-            write!(
-                f,
-                "\n{:gutter$} |\n{line} | {text}\n{:gutter$} | {pad}{}",
-                "",
-                "",
-                "^".repeat(*width)
-            )?;
+            write!(f, "\n{:gutter$} |\n{line} | {text}\n{:gutter$} | {pad}{}", "", "", "^".repeat(*width))?;
         }
         Ok(())
     }
@@ -133,22 +102,10 @@ mod tests {
     #[test]
     fn spans_become_line_and_column_with_a_caret() {
         let text = "[sqs.jobs]\nvisibility_timeout_s = 50000\n";
-        let e = ScenarioError::at_span(
-            "s.toml",
-            text,
-            34..39,
-            "sqs.jobs.visibility_timeout_s",
-            "too long",
-        )
-        .with_value("50000".into());
+        let e = ScenarioError::at_span("s.toml", text, 34..39, "sqs.jobs.visibility_timeout_s", "too long")
+            .with_value("50000".into());
         let shown = e.to_string();
-        assert!(
-            shown.starts_with("s.toml:2:24: sqs.jobs.visibility_timeout_s = 50000: too long"),
-            "{shown}"
-        );
-        assert!(
-            shown.ends_with("  |                        ^^^^^"),
-            "{shown}"
-        );
+        assert!(shown.starts_with("s.toml:2:24: sqs.jobs.visibility_timeout_s = 50000: too long"), "{shown}");
+        assert!(shown.ends_with("  |                        ^^^^^"), "{shown}");
     }
 }

@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
-use super::{PoolConfig, RedriveTask, RunConfig, WorkloadConfig, consumers, queues, resolve, workloads};
+use super::{
+    FunctionConfig, PoolConfig, RedriveTask, RunConfig, WorkloadConfig, consumers, functions, queues, resolve,
+    workloads,
+};
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
+use crate::models::lambda;
 use crate::models::sqs::{self, QueueId};
 use crate::pricing::{PriceBook, Tier};
 
@@ -23,7 +27,10 @@ pub(super) struct Lowered {
     pub queues: Vec<sqs::Config>,
     pub pools: Vec<PoolConfig>,
     pub redrives: Vec<RedriveTask>,
+    pub functions: Vec<FunctionConfig>,
+    pub lambda_account: lambda::Account,
     pub prices: PriceBook,
+    pub warnings: Vec<String>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -52,6 +59,25 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             pools.push(consumers::lower_pool(src, name, node, &names, base_dir)?);
         }
     }
+    let mut functions = Vec::new();
+    let mut warnings = Vec::new();
+    if let Some((f, path)) = top.get("lambda") {
+        let kind = TableReader::new(src, path, f.node)?;
+        for (index, (name, _, node)) in kind.named_entries().enumerate() {
+            functions.push(functions::lower_function(
+                src,
+                name,
+                node,
+                index,
+                &names,
+                &queues,
+                base_dir,
+                &mut warnings,
+            )?);
+        }
+    }
+    let lambda_account = functions::lower_account(top.get("account"))?;
+    check_reservations(src, root, &functions, &lambda_account)?;
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;
@@ -71,14 +97,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             "the scenario has no [workload.NAME] table, so nothing would ever be sent",
         ));
     }
-    Ok(Lowered {
-        run,
-        workloads,
-        queues,
-        pools,
-        redrives,
-        prices,
-    })
+    Ok(Lowered { run, workloads, queues, pools, redrives, functions, lambda_account, prices, warnings })
 }
 
 fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
@@ -89,23 +108,16 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
     let warmup_s = opt(&mut t, "warmup_s", |f, p| {
         let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
         if v >= horizon_s {
-            return Err(f.error(
-                p,
-                format!("must be shorter than horizon_s ({})", fmt_num(horizon_s)),
-            ));
+            return Err(f.error(p, format!("must be shorter than horizon_s ({})", fmt_num(horizon_s))));
         }
         Ok(v)
     })?
     .unwrap_or(0.0);
-    let events_max =
-        opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
+    let events_max = opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
     let sample_interval_s = opt(&mut t, "sample_interval_s", |f, p| {
         let v = f.positive(p, SECONDS_MAX, "")?;
         if horizon_s / v > 10_000_000.0 {
-            return Err(f.error(
-                p,
-                "would sample more than 10,000,000 rows over the horizon; choose a longer interval",
-            ));
+            return Err(f.error(p, "would sample more than 10,000,000 rows over the horizon; choose a longer interval"));
         }
         Ok(v)
     })?
@@ -126,9 +138,7 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     if let Some(as_of) = opt(&mut t, "as_of", |f, p| f.str(p).map(str::to_string))? {
         prices.as_of = as_of;
     }
-    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| {
-        f.f64_in(p, 672.0, 744.0, "28 to 31 days")
-    })? {
+    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| f.f64_in(p, 672.0, 744.0, "28 to 31 days"))? {
         prices.hours_per_month = h;
     }
     if let Some(tiers) = opt(&mut t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
@@ -137,11 +147,37 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     if let Some(tiers) = opt(&mut t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
         prices.sqs_fifo_tiers = tiers;
     }
+    if let Some(free) = opt(&mut t, "lambda_free_tier", |f, p| f.bool(p))? {
+        prices.lambda.free_tier = free;
+    }
     t.finish()?;
     Ok(prices)
 }
 
 /// Reads an optional key with `read`.
+/// AWS keeps at least 100 of the account's concurrency unreserved.
+fn check_reservations(
+    src: &Source<'_>,
+    root: &Node,
+    functions: &[FunctionConfig],
+    account: &lambda::Account,
+) -> Result<()> {
+    let reserved: u32 = functions.iter().filter_map(|f| f.function.reserved_concurrency).sum();
+    let room = account.concurrency.saturating_sub(lambda::UNRESERVED_CONCURRENCY_MIN);
+    if reserved > room {
+        return Err(src.error(
+            &root.origin,
+            "lambda",
+            format!(
+                "the functions reserve {reserved} of the account's {} concurrent executions; AWS keeps at least {} unreserved, so at most {room} can be reserved",
+                account.concurrency,
+                lambda::UNRESERVED_CONCURRENCY_MIN
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn opt<T>(
     t: &mut TableReader<'_>,
     key: &'static str,
@@ -159,38 +195,20 @@ pub(super) fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, Queu
         if queues.is_empty() {
             "no [sqs.NAME] table is defined".to_string()
         } else {
-            format!(
-                "defined: {}",
-                queues
-                    .keys()
-                    .map(|k| format!("sqs.{k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("defined: {}", queues.keys().map(|k| format!("sqs.{k}")).collect::<Vec<_>>().join(", "))
         }
     };
     let Some(name) = text.strip_prefix("sqs.") else {
-        return Err(f.error(
-            path,
-            format!("must name an SQS queue as \"sqs.NAME\" ({})", defined()),
-        ));
+        return Err(f.error(path, format!("must name an SQS queue as \"sqs.NAME\" ({})", defined())));
     };
     queues.get(name).copied().ok_or_else(|| {
         let names: Vec<&str> = queues.keys().map(String::as_str).collect();
-        let hint = closest(name, &names)
-            .map(|k| format!(" (did you mean \"sqs.{k}\"?)"))
-            .unwrap_or_default();
+        let hint = closest(name, &names).map(|k| format!(" (did you mean \"sqs.{k}\"?)")).unwrap_or_default();
         f.error(path, format!("no such queue{hint}; {}", defined()))
     })
 }
 
-const DISTRIBUTIONS: [&str; 5] = [
-    "constant",
-    "uniform",
-    "exponential",
-    "lognormal",
-    "empirical",
-];
+const DISTRIBUTIONS: [&str; 5] = ["constant", "uniform", "exponential", "lognormal", "empirical"];
 
 /// A distribution: a bare number (constant) or `{ dist = "...", ... }`. Parameters must lie
 /// within `[min, max]`; for the bounded kinds (constant, uniform, empirical) so does every
@@ -205,15 +223,10 @@ pub(super) fn distribution(
     why: &str,
 ) -> Result<Distribution> {
     if let Ok(v) = f.f64(path) {
-        return Ok(Distribution::constant(
-            f.f64_in(path, min, max, why).map(|_| v)?,
-        ));
+        return Ok(Distribution::constant(f.f64_in(path, min, max, why).map(|_| v)?));
     }
     let mut t = TableReader::new(f.src, path.to_string(), f.node)?;
-    let (kind_f, kind_p) = t.require(
-        "dist",
-        "one of constant, uniform, exponential, lognormal, empirical",
-    )?;
+    let (kind_f, kind_p) = t.require("dist", "one of constant, uniform, exponential, lognormal, empirical")?;
     let in_range = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a number")?;
         f.f64_in(&p, min, max, why)
@@ -239,39 +252,23 @@ pub(super) fn distribution(
             let (pf, pp) = t.require("p99", "the 99th percentile")?;
             let p99 = pf.positive(&pp, max, why)?;
             if p99 <= median {
-                return Err(pf.error(
-                    &pp,
-                    format!("must be above the median ({})", fmt_num(median)),
-                ));
+                return Err(pf.error(&pp, format!("must be above the median ({})", fmt_num(median))));
             }
             Distribution::lognormal(median, p99)
         }
         "empirical" => Distribution::Empirical(empirical(&mut t, path, base_dir, min, max, why)?),
         other => {
-            let hint = closest(other, &DISTRIBUTIONS)
-                .map(|k| format!(" (did you mean \"{k}\"?)"))
-                .unwrap_or_default();
-            return Err(kind_f.error(
-                &kind_p,
-                format!(
-                    "unknown distribution{hint}; allowed: {}",
-                    DISTRIBUTIONS.join(", ")
-                ),
-            ));
+            let hint = closest(other, &DISTRIBUTIONS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
+            return Err(
+                kind_f.error(&kind_p, format!("unknown distribution{hint}; allowed: {}", DISTRIBUTIONS.join(", ")))
+            );
         }
     };
     t.finish()?;
     Ok(d)
 }
 
-fn empirical(
-    t: &mut TableReader<'_>,
-    path: &str,
-    base_dir: &Path,
-    min: f64,
-    max: f64,
-    why: &str,
-) -> Result<Empirical> {
+fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max: f64, why: &str) -> Result<Empirical> {
     let samples = t.get("samples");
     let quantiles = t.get("quantiles");
     let file = t.get("file");
@@ -284,11 +281,7 @@ fn empirical(
                     fmt_num(v),
                     fmt_num(min),
                     fmt_num(max),
-                    if why.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({why})")
-                    }
+                    if why.is_empty() { String::new() } else { format!(" ({why})") }
                 ),
             ));
         }
@@ -313,10 +306,7 @@ fn empirical(
                 if pair.len() != 2 {
                     return Err(item.error(&p, "each quantile is a [probability, value] pair"));
                 }
-                points.push((
-                    pair[0].f64_in(&p, 0.0, 1.0, "a probability")?,
-                    check(&pair[1], &p, pair[1].f64(&p)?)?,
-                ));
+                points.push((pair[0].f64_in(&p, 0.0, 1.0, "a probability")?, check(&pair[1], &p, pair[1].f64(&p)?)?));
             }
             check_quantiles(&f, &p, &points)?;
             Ok(Empirical::Quantiles(points))
@@ -331,19 +321,15 @@ fn empirical(
 }
 
 fn check_quantiles(f: &Field<'_>, p: &str, points: &[(f64, f64)]) -> Result<()> {
-    let ok_ends =
-        points.first().is_some_and(|q| q.0 == 0.0) && points.last().is_some_and(|q| q.0 == 1.0);
+    let ok_ends = points.first().is_some_and(|q| q.0 == 0.0) && points.last().is_some_and(|q| q.0 == 1.0);
     if points.len() < 2 || !ok_ends {
-        return Err(f.error(p, "quantiles must run from probability 0 (the minimum) to 1 (the maximum), so the tails are bounded"));
-    }
-    if points
-        .windows(2)
-        .any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1)
-    {
         return Err(f.error(
             p,
-            "probabilities must increase and values must not decrease",
+            "quantiles must run from probability 0 (the minimum) to 1 (the maximum), so the tails are bounded",
         ));
+    }
+    if points.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1) {
+        return Err(f.error(p, "probabilities must increase and values must not decrease"));
     }
     Ok(())
 }
@@ -357,13 +343,8 @@ fn empirical_file(
 ) -> Result<Empirical> {
     let file = f.str(p)?;
     let table = read_csv(f, p, base_dir, file)?;
-    let value = table
-        .column("value")
-        .ok_or_else(|| f.error(p, format!("{file} has no `value` column")))?;
-    let values = value
-        .iter()
-        .map(|(_, v)| check(&f, p, *v))
-        .collect::<Result<Vec<_>>>()?;
+    let value = table.column("value").ok_or_else(|| f.error(p, format!("{file} has no `value` column")))?;
+    let values = value.iter().map(|(_, v)| check(&f, p, *v)).collect::<Result<Vec<_>>>()?;
     if values.is_empty() {
         return Err(f.error(p, format!("{file} has no rows")));
     }
@@ -395,14 +376,8 @@ pub(super) fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Re
         .comment(Some(b'#'))
         .from_path(&path)
         .map_err(|e| f.error(p, format!("cannot read {}: {e}", path.display())))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| f.error(p, format!("{file}: {e}")))?
-        .clone();
-    let mut columns: Vec<(String, Vec<(u64, f64)>)> = headers
-        .iter()
-        .map(|h| (h.to_string(), Vec::new()))
-        .collect();
+    let headers = reader.headers().map_err(|e| f.error(p, format!("{file}: {e}")))?.clone();
+    let mut columns: Vec<(String, Vec<(u64, f64)>)> = headers.iter().map(|h| (h.to_string(), Vec::new())).collect();
     for record in reader.records() {
         let record = record.map_err(|e| f.error(p, format!("{file}: {e}")))?;
         let line = record.position().map_or(0, |pos| pos.line());
@@ -410,15 +385,9 @@ pub(super) fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Re
             let Some(col) = columns.get_mut(i) else {
                 continue;
             };
-            let v: f64 = cell.parse().map_err(|_| {
-                f.error(
-                    p,
-                    format!(
-                        "{file}:{line}: `{cell}` in column {} is not a number",
-                        col.0
-                    ),
-                )
-            })?;
+            let v: f64 = cell
+                .parse()
+                .map_err(|_| f.error(p, format!("{file}:{line}: `{cell}` in column {} is not a number", col.0)))?;
             col.1.push((line, v));
         }
     }
@@ -434,22 +403,13 @@ fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {
         }
         let from_per_month = pair[0].f64_in(p, 0.0, 1e18, "")?;
         let usd_per_million = pair[1].f64_in(p, 0.0, 1e6, "")?;
-        if out
-            .last()
-            .is_some_and(|t| from_per_month <= t.from_per_month)
-        {
+        if out.last().is_some_and(|t| from_per_month <= t.from_per_month) {
             return Err(pair[0].error(p, "tier starts must increase"));
         }
-        out.push(Tier {
-            from_per_month,
-            usd_per_million,
-        });
+        out.push(Tier { from_per_month, usd_per_million });
     }
     if out.first().is_none_or(|t| t.from_per_month != 0.0) {
-        return Err(f.error(
-            p,
-            "the first tier must start at 0 (give it price 0 for a free tier)",
-        ));
+        return Err(f.error(p, "the first tier must start at 0 (give it price 0 for a free tier)"));
     }
     Ok(out)
 }

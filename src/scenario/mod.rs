@@ -9,6 +9,7 @@
 
 mod consumers;
 mod error;
+mod functions;
 mod lower;
 mod queues;
 mod tree;
@@ -20,7 +21,7 @@ pub use error::{Location, ScenarioError};
 
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
-use crate::models::{sqs, workers};
+use crate::models::{lambda, sqs, workers};
 use crate::pricing::PriceBook;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
@@ -41,7 +42,20 @@ pub struct Scenario {
     pub pools: Vec<PoolConfig>,
     /// Scheduled redrives out of dead-letter queues.
     pub redrives: Vec<RedriveTask>,
+    /// Indexed by `lambda::FunctionId`.
+    pub functions: Vec<FunctionConfig>,
+    pub lambda_account: lambda::Account,
     pub prices: PriceBook,
+    /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
+    pub warnings: Vec<String>,
+}
+
+/// One `[lambda.NAME]` table: the function, and its SQS event source mapping if it has a
+/// `source`.
+#[derive(Clone, Debug)]
+pub struct FunctionConfig {
+    pub function: lambda::Config,
+    pub event_source: Option<(sqs::QueueId, lambda::event_source::Config)>,
 }
 
 /// The `[run]` table.
@@ -100,9 +114,8 @@ impl Scenario {
     /// Reads, overrides and validates the scenario at `path`.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            ScenarioError::in_file(&file, "", format!("cannot read the scenario: {e}"))
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| ScenarioError::in_file(&file, "", format!("cannot read the scenario: {e}")))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| ScenarioError::in_file(&file, "", "the scenario is not UTF-8 text"))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -111,23 +124,12 @@ impl Scenario {
 
     /// Like [`Scenario::load`] for text already in memory; relative paths inside it (trace and
     /// distribution files) resolve against `base_dir`.
-    pub fn from_text(
-        file: &str,
-        text: &str,
-        base_dir: &Path,
-        overrides: &[String],
-    ) -> Result<Scenario, ScenarioError> {
-        let src = tree::Source {
-            file,
-            text,
-            overrides,
-        };
+    pub fn from_text(file: &str, text: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let src = tree::Source { file, text, overrides };
         let mut root = tree::parse(file, text)?;
         tree::apply_overrides(&mut root, &src)?;
-        let name = Path::new(file).file_stem().map_or_else(
-            || "scenario".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
+        let name =
+            Path::new(file).file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
         let lowered = lower::lower(&src, &root, base_dir)?;
         Ok(Scenario {
             name,
@@ -139,6 +141,9 @@ impl Scenario {
             queues: lowered.queues,
             pools: lowered.pools,
             redrives: lowered.redrives,
+            functions: lowered.functions,
+            lambda_account: lowered.lambda_account,
+            warnings: lowered.warnings,
             prices: lowered.prices,
         })
     }
@@ -154,19 +159,12 @@ impl Scenario {
 /// scenario's own folder.
 fn resolve(base_dir: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base_dir.join(p)
-    }
+    if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first 12 hex digits of SHA-256, for naming things after their content.

@@ -184,7 +184,12 @@ fn redrive_policy(t: &mut TableReader<'_>, name: &str, queues: &Queues) -> Resul
 
 /// AWS's redrive moves messages out of dead-letter queues only: check that each scheduled
 /// redrive's queue is one.
-pub(super) fn check_redrives(src: &Source<'_>, root: &Node, queues: &[sqs::Config], redrives: &[RedriveTask]) -> Result<()> {
+pub(super) fn check_redrives(
+    src: &Source<'_>,
+    root: &Node,
+    queues: &[sqs::Config],
+    redrives: &[RedriveTask],
+) -> Result<()> {
     for task in redrives {
         let is_dlq = queues.iter().any(|q| q.redrive.is_some_and(|r| r.dead_letter_queue == task.dead_letter_queue));
         if !is_dlq {

@@ -68,22 +68,12 @@ impl Value {
             Value::Float(f) => f.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Datetime(d) => d.clone(),
-            Value::Array(a) => format!(
-                "[{}]",
-                a.iter()
-                    .map(|n| n.value.display())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Value::Array(a) => format!("[{}]", a.iter().map(|n| n.value.display()).collect::<Vec<_>>().join(", ")),
             Value::Table(t) => {
                 format!("{{ {} }}", t.keys().cloned().collect::<Vec<_>>().join(", "))
             }
         };
-        if s.chars().count() > 60 {
-            format!("{}…", s.chars().take(60).collect::<String>())
-        } else {
-            s
-        }
+        if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
     }
 }
 
@@ -96,19 +86,10 @@ pub struct Source<'a> {
 }
 
 impl Source<'_> {
-    pub fn error(
-        &self,
-        origin: &Origin,
-        key_path: &str,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    pub fn error(&self, origin: &Origin, key_path: &str, message: impl Into<String>) -> ScenarioError {
         match origin {
-            Origin::File(span) => {
-                ScenarioError::at_span(self.file, self.text, span.clone(), key_path, message)
-            }
-            Origin::Override(i) => {
-                ScenarioError::in_override(self.file, &self.overrides[*i], key_path, message)
-            }
+            Origin::File(span) => ScenarioError::at_span(self.file, self.text, span.clone(), key_path, message),
+            Origin::Override(i) => ScenarioError::in_override(self.file, &self.overrides[*i], key_path, message),
         }
     }
 }
@@ -123,19 +104,8 @@ pub fn parse(file: &str, text: &str) -> Result<Node> {
 }
 
 fn from_table(table: &DeTable<'_>, span: Range<usize>) -> Node {
-    let entries = table
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.get_ref().to_string(),
-                (Origin::File(k.span()), from_de(v)),
-            )
-        })
-        .collect();
-    Node {
-        value: Value::Table(entries),
-        origin: Origin::File(span),
-    }
+    let entries = table.iter().map(|(k, v)| (k.get_ref().to_string(), (Origin::File(k.span()), from_de(v)))).collect();
+    Node { value: Value::Table(entries), origin: Origin::File(span) }
 }
 
 fn from_de(v: &Spanned<DeValue<'_>>) -> Node {
@@ -162,16 +132,16 @@ pub fn apply_overrides(root: &mut Node, src: &Source<'_>) -> Result<()> {
     for (index, raw) in src.overrides.iter().enumerate() {
         let origin = Origin::Override(index);
         let Some((path, value_text)) = raw.split_once('=') else {
-            return Err(src.error(
-                &origin,
-                "",
-                "expected PATH=VALUE, e.g. workers.pool.count=4",
-            ));
+            return Err(src.error(&origin, "", "expected PATH=VALUE, e.g. workers.pool.count=4"));
         };
         let path = path.trim();
         let keys: Vec<&str> = path.split('.').collect();
         if keys.iter().any(|k| k.is_empty()) {
-            return Err(src.error(&origin, path, "the path has an empty key; write it as dotted keys, e.g. sqs.jobs.visibility_timeout_s"));
+            return Err(src.error(
+                &origin,
+                path,
+                "the path has an empty key; write it as dotted keys, e.g. sqs.jobs.visibility_timeout_s",
+            ));
         }
         let value = parse_override_value(value_text.trim(), index);
         set_path(root, &keys, value, src, &origin)?;
@@ -188,35 +158,22 @@ fn parse_override_value(text: &str, index: usize) -> Node {
     {
         return relabel(from_de(v), &origin);
     }
-    Node {
-        value: Value::Str(text.to_string()),
-        origin,
-    }
+    Node { value: Value::Str(text.to_string()), origin }
 }
 
 fn relabel(mut node: Node, origin: &Origin) -> Node {
     node.origin = origin.clone();
     node.value = match node.value {
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|n| relabel(n, origin)).collect())
+        Value::Array(items) => Value::Array(items.into_iter().map(|n| relabel(n, origin)).collect()),
+        Value::Table(t) => {
+            Value::Table(t.into_iter().map(|(k, (_, n))| (k, (origin.clone(), relabel(n, origin)))).collect())
         }
-        Value::Table(t) => Value::Table(
-            t.into_iter()
-                .map(|(k, (_, n))| (k, (origin.clone(), relabel(n, origin))))
-                .collect(),
-        ),
         other => other,
     };
     node
 }
 
-fn set_path(
-    root: &mut Node,
-    keys: &[&str],
-    value: Node,
-    src: &Source<'_>,
-    origin: &Origin,
-) -> Result<()> {
+fn set_path(root: &mut Node, keys: &[&str], value: Node, src: &Source<'_>, origin: &Origin) -> Result<()> {
     let mut node = root;
     for (depth, key) in keys.iter().enumerate() {
         let here = keys[..depth].join(".");
@@ -224,22 +181,14 @@ fn set_path(
             let found = node.value.type_name();
             return Err(src.error(origin, &here, format!("cannot set a key inside {found}")));
         }
-        let Value::Table(entries) = &mut node.value else {
-            unreachable!("checked above")
-        };
+        let Value::Table(entries) = &mut node.value else { unreachable!("checked above") };
         if depth == keys.len() - 1 {
             entries.insert(key.to_string(), (origin.clone(), value));
             return Ok(());
         }
-        let entry = entries.entry(key.to_string()).or_insert_with(|| {
-            (
-                origin.clone(),
-                Node {
-                    value: Value::Table(BTreeMap::new()),
-                    origin: origin.clone(),
-                },
-            )
-        });
+        let entry = entries
+            .entry(key.to_string())
+            .or_insert_with(|| (origin.clone(), Node { value: Value::Table(BTreeMap::new()), origin: origin.clone() }));
         node = &mut entry.1;
     }
     Ok(())
@@ -267,27 +216,13 @@ impl<'a> TableReader<'a> {
     /// A reader over `node`, which must be a table.
     pub fn new(src: &'a Source<'a>, path: String, node: &'a Node) -> Result<TableReader<'a>> {
         match &node.value {
-            Value::Table(entries) => Ok(TableReader {
-                src,
-                path,
-                origin: &node.origin,
-                entries,
-                asked: Vec::new(),
-            }),
-            other => Err(src.error(
-                &node.origin,
-                &path,
-                format!("expected a table, found {}", other.type_name()),
-            )),
+            Value::Table(entries) => Ok(TableReader { src, path, origin: &node.origin, entries, asked: Vec::new() }),
+            other => Err(src.error(&node.origin, &path, format!("expected a table, found {}", other.type_name()))),
         }
     }
 
     pub fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
     /// The value at `key`, if present.
@@ -295,13 +230,7 @@ impl<'a> TableReader<'a> {
         self.asked.push(key);
         self.entries.get(key).map(|(_, node)| {
             let path = self.key_path(key);
-            (
-                Field {
-                    src: self.src,
-                    node,
-                },
-                path,
-            )
+            (Field { src: self.src, node }, path)
         })
     }
 
@@ -309,11 +238,7 @@ impl<'a> TableReader<'a> {
     pub fn require(&mut self, key: &'static str, what: &str) -> Result<(Field<'a>, String)> {
         match self.get(key) {
             Some(found) => Ok(found),
-            None => Err(self.src.error(
-                self.origin,
-                &self.path,
-                format!("missing key `{key}` ({what})"),
-            )),
+            None => Err(self.src.error(self.origin, &self.path, format!("missing key `{key}` ({what})"))),
         }
     }
 
@@ -329,16 +254,11 @@ impl<'a> TableReader<'a> {
                 let mut allowed = self.asked.clone();
                 allowed.sort_unstable();
                 allowed.dedup();
-                let hint = closest(key, &allowed)
-                    .map(|k| format!(" (did you mean `{k}`?)"))
-                    .unwrap_or_default();
+                let hint = closest(key, &allowed).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
                 return Err(self.src.error(
                     origin,
                     &self.key_path(key),
-                    format!(
-                        "unknown key `{key}`{hint}; allowed here: {}",
-                        allowed.join(", ")
-                    ),
+                    format!("unknown key `{key}`{hint}; allowed here: {}", allowed.join(", ")),
                 ));
             }
         }
@@ -348,16 +268,11 @@ impl<'a> TableReader<'a> {
 
 impl<'a> Field<'a> {
     pub fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
-        self.src
-            .error(&self.node.origin, path, message)
-            .with_value(self.node.value.display())
+        self.src.error(&self.node.origin, path, message).with_value(self.node.value.display())
     }
 
     fn type_error(&self, path: &str, expected: &str) -> ScenarioError {
-        self.error(
-            path,
-            format!("expected {expected}, found {}", self.node.value.type_name()),
-        )
+        self.error(path, format!("expected {expected}, found {}", self.node.value.type_name()))
     }
 
     pub fn f64(&self, path: &str) -> Result<f64> {
@@ -394,13 +309,7 @@ impl<'a> Field<'a> {
 
     pub fn array(&self, path: &str) -> Result<Vec<Field<'a>>> {
         match &self.node.value {
-            Value::Array(items) => Ok(items
-                .iter()
-                .map(|node| Field {
-                    src: self.src,
-                    node,
-                })
-                .collect()),
+            Value::Array(items) => Ok(items.iter().map(|node| Field { src: self.src, node }).collect()),
             _ => Err(self.type_error(path, "an array")),
         }
     }
@@ -410,15 +319,7 @@ impl<'a> Field<'a> {
     pub fn f64_in(&self, path: &str, min: f64, max: f64, why: &str) -> Result<f64> {
         let v = self.f64(path)?;
         if v < min || v > max {
-            return Err(self.error(
-                path,
-                format!(
-                    "must be from {} to {}{}",
-                    fmt_num(min),
-                    fmt_num(max),
-                    suffix(why)
-                ),
-            ));
+            return Err(self.error(path, format!("must be from {} to {}{}", fmt_num(min), fmt_num(max), suffix(why))));
         }
         Ok(v)
     }
@@ -429,55 +330,30 @@ impl<'a> Field<'a> {
             Value::Int(i) => u64::try_from(i).ok().filter(|v| (min..=max).contains(v)),
             _ => Some(self.u64(path)?).filter(|v| (min..=max).contains(v)),
         };
-        in_range.ok_or_else(|| {
-            self.error(
-                path,
-                format!("must be a whole number from {min} to {max}{}", suffix(why)),
-            )
-        })
+        in_range.ok_or_else(|| self.error(path, format!("must be a whole number from {min} to {max}{}", suffix(why))))
     }
 
     /// A number strictly above zero (and at most `max`).
     pub fn positive(&self, path: &str, max: f64, why: &str) -> Result<f64> {
         let v = self.f64(path)?;
         if v <= 0.0 || v > max {
-            return Err(self.error(
-                path,
-                format!(
-                    "must be above 0 and at most {}{}",
-                    fmt_num(max),
-                    suffix(why)
-                ),
-            ));
+            return Err(self.error(path, format!("must be above 0 and at most {}{}", fmt_num(max), suffix(why))));
         }
         Ok(v)
     }
 }
 
 fn suffix(why: &str) -> String {
-    if why.is_empty() {
-        String::new()
-    } else {
-        format!(" ({why})")
-    }
+    if why.is_empty() { String::new() } else { format!(" ({why})") }
 }
 
 pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 /// The allowed key nearest to `key` by edit distance, if it is close.
 pub fn closest<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(key, a), *a))
-        .filter(|(d, a)| *d <= 3.max(a.len() / 3))
-        .min()
-        .map(|(_, a)| a)
+    allowed.iter().map(|a| (edit_distance(key, a), *a)).filter(|(d, a)| *d <= 3.max(a.len() / 3)).min().map(|(_, a)| a)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -4,9 +4,7 @@
 use std::path::Path;
 
 use super::WorkloadConfig;
-use super::lower::{
-    MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, distribution, opt, queue_ref, read_csv,
-};
+use super::lower::{MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, distribution, opt, queue_ref, read_csv};
 use super::queues::Queues;
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use crate::distributions::Distribution;
@@ -14,9 +12,7 @@ use crate::engine::SimDuration;
 use crate::models::sqs::QueueId;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
-const ARRIVALS: [&str; 7] = [
-    "constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay",
-];
+const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
 
 pub(super) fn lower_workload(
     src: &Source<'_>,
@@ -28,10 +24,8 @@ pub(super) fn lower_workload(
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
     let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\"")?;
     let target = queue_ref(f, &p, &queues.names)?;
-    let (f, p) = t.require(
-        "arrival",
-        "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay",
-    )?;
+    let (f, p) =
+        t.require("arrival", "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay")?;
     let arrival = f.str(&p)?;
     let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a rate in messages per second")?;
@@ -41,35 +35,21 @@ pub(super) fn lower_workload(
         Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, ""))?.unwrap_or(0.0))
     };
     let process = match arrival {
-        "constant" => ArrivalProcess::Constant {
-            rate_per_s: rate(&mut t, "rate_per_s")?,
-        },
-        "poisson" => ArrivalProcess::Poisson {
-            rate_per_s: rate(&mut t, "rate_per_s")?,
-        },
+        "constant" => ArrivalProcess::Constant { rate_per_s: rate(&mut t, "rate_per_s")? },
+        "poisson" => ArrivalProcess::Poisson { rate_per_s: rate(&mut t, "rate_per_s")? },
         "ramp" => {
             let from_per_s = rate_or_zero(&mut t, "from_per_s")?;
             let to_per_s = rate_or_zero(&mut t, "to_per_s")?;
             let (f, p) = t.require("duration_s", "how long the ramp lasts")?;
             let duration_s = f.positive(&p, SECONDS_MAX, "")?;
             if from_per_s == 0.0 && to_per_s == 0.0 {
-                return Err(src.error(
-                    &node.origin,
-                    &t.path,
-                    "a ramp needs from_per_s or to_per_s above 0",
-                ));
+                return Err(src.error(&node.origin, &t.path, "a ramp needs from_per_s or to_per_s above 0"));
             }
-            ArrivalProcess::Ramp {
-                from_per_s,
-                to_per_s,
-                duration_s,
-            }
+            ArrivalProcess::Ramp { from_per_s, to_per_s, duration_s }
         }
         "steps" => {
             let (f, p) = t.require("steps", "a list of [at_s, rate_per_s] pairs starting at 0")?;
-            ArrivalProcess::Steps {
-                steps: steps(f, &p)?,
-            }
+            ArrivalProcess::Steps { steps: steps(f, &p)? }
         }
         "bursts" => {
             let on_rate_per_s = rate(&mut t, "on_rate_per_s")?;
@@ -78,49 +58,23 @@ pub(super) fn lower_workload(
             let on_s = f.positive(&p, SECONDS_MAX, "")?;
             let (f, p) = t.require("off_s", "the pause between bursts")?;
             let off_s = f.f64_in(&p, 0.0, SECONDS_MAX, "")?;
-            ArrivalProcess::Bursts {
-                on_rate_per_s,
-                off_rate_per_s,
-                on_s,
-                off_s,
-            }
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s }
         }
         "diurnal" => {
             let mean_rate_per_s = rate(&mut t, "mean_rate_per_s")?;
-            let amplitude = opt(&mut t, "amplitude", |f, p| {
-                f.f64_in(p, 0.0, 1.0, "fraction of the mean rate")
-            })?
-            .unwrap_or(0.5);
-            let period_s =
-                opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
-            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| {
-                f.f64_in(p, 0.0, SECONDS_MAX, "")
-            })?
-            .unwrap_or(50_400.0);
-            ArrivalProcess::Diurnal {
-                mean_rate_per_s,
-                amplitude,
-                period_s,
-                peak_at_s,
-            }
+            let amplitude =
+                opt(&mut t, "amplitude", |f, p| f.f64_in(p, 0.0, 1.0, "fraction of the mean rate"))?.unwrap_or(0.5);
+            let period_s = opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
+            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(50_400.0);
+            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s }
         }
         "replay" => {
             let (f, p) = t.require("file", "a CSV file with a send_time_s column")?;
-            ArrivalProcess::Replay {
-                send_times_s: replay_times(f, &p, base_dir)?,
-            }
+            ArrivalProcess::Replay { send_times_s: replay_times(f, &p, base_dir)? }
         }
         other => {
-            let hint = closest(other, &ARRIVALS)
-                .map(|k| format!(" (did you mean \"{k}\"?)"))
-                .unwrap_or_default();
-            return Err(f.error(
-                &p,
-                format!(
-                    "unknown arrival process{hint}; allowed: {}",
-                    ARRIVALS.join(", ")
-                ),
-            ));
+            let hint = closest(other, &ARRIVALS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
+            return Err(f.error(&p, format!("unknown arrival process{hint}; allowed: {}", ARRIVALS.join(", "))));
         }
     };
     let start_s = opt(&mut t, "start_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(0.0);
@@ -149,11 +103,7 @@ pub(super) fn lower_workload(
         name: name.to_string(),
         target,
         process,
-        window: Window {
-            start_s,
-            stop_s,
-            count_max,
-        },
+        window: Window { start_s, stop_s, count_max },
         message_size_bytes,
         ..extras
     })
@@ -174,10 +124,7 @@ fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
         out.push((at, rate));
     }
     if out.first().is_none_or(|s| s.0 != 0.0) {
-        return Err(f.error(
-            p,
-            "the first step must be at 0 s, so the rate is defined from the start",
-        ));
+        return Err(f.error(p, "the first step must be at 0 s, so the rate is defined from the start"));
     }
     Ok(out)
 }
@@ -185,9 +132,8 @@ fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
 fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
     let file = f.str(p)?;
     let table = read_csv(f, p, base_dir, file)?;
-    let column = table
-        .column("send_time_s")
-        .ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
+    let column =
+        table.column("send_time_s").ok_or_else(|| f.error(p, format!("{file} has no `send_time_s` column")))?;
     let mut last = 0.0;
     let mut times = Vec::with_capacity(column.len());
     for (line, t) in column {
@@ -196,11 +142,7 @@ fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
                 p,
                 format!(
                     "{file}:{line}: send_time_s {t} is {}; times must be ≥ 0 and in order",
-                    if *t < 0.0 {
-                        "negative"
-                    } else {
-                        "earlier than the row before"
-                    }
+                    if *t < 0.0 { "negative" } else { "earlier than the row before" }
                 ),
             ));
         }
@@ -213,9 +155,13 @@ fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
     Ok(times)
 }
 
-
 /// Everything but the arrival process, with FIFO/standard rules applied.
-fn workload_extras(t: &mut TableReader<'_>, base_dir: &Path, target: QueueId, queues: &Queues) -> Result<WorkloadConfig> {
+fn workload_extras(
+    t: &mut TableReader<'_>,
+    base_dir: &Path,
+    target: QueueId,
+    queues: &Queues,
+) -> Result<WorkloadConfig> {
     let is_fifo = queues.is_fifo(target);
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
         if is_fifo {
@@ -223,10 +169,14 @@ fn workload_extras(t: &mut TableReader<'_>, base_dir: &Path, target: QueueId, qu
         }
         distribution(*f, p, base_dir, 0.0, 900.0, "AWS message timer DelaySeconds: 0 to 900 s")
     })?;
-    let poison_fraction = opt(t, "poison_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
+    let poison_fraction =
+        opt(t, "poison_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
     let group_count = opt(t, "group_count", |f, p| {
         if !is_fifo {
-            return Err(f.error(p, "message groups order delivery on FIFO queues only; this workload targets a standard queue"));
+            return Err(f.error(
+                p,
+                "message groups order delivery on FIFO queues only; this workload targets a standard queue",
+            ));
         }
         f.u64_in(p, 1, 1_000_000, "")
     })?;
@@ -247,9 +197,12 @@ fn workload_extras(t: &mut TableReader<'_>, base_dir: &Path, target: QueueId, qu
         let (f, p) = t.get("deduplication_ids").expect("just read");
         return Err(f.error(&p, "a FIFO queue needs either deduplication ids from the producer or content_based_deduplication = true on the queue (AWS rejects the send otherwise)"));
     }
-    let duplicate_send_fraction = opt(t, "duplicate_send_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
-    let duplicate_send_delay_s = opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
-    let send_batch_max = opt(t, "send_batch_max", |f, p| f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries"))?.unwrap_or(1) as u8;
+    let duplicate_send_fraction =
+        opt(t, "duplicate_send_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
+    let duplicate_send_delay_s =
+        opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
+    let send_batch_max = opt(t, "send_batch_max", |f, p| f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries"))?
+        .unwrap_or(1) as u8;
     let send_batch_linger_s = opt(t, "send_batch_linger_s", |f, p| {
         if send_batch_max == 1 {
             return Err(f.error(p, "only applies with send_batch_max above 1"));
@@ -257,7 +210,9 @@ fn workload_extras(t: &mut TableReader<'_>, base_dir: &Path, target: QueueId, qu
         f.f64_in(p, 0.0, 900.0, "")
     })?
     .unwrap_or(0.2);
-    let retry_max_attempts = opt(t, "retry_max_attempts", |f, p| f.u64_in(p, 1, 20, "attempts per call, the first included"))?.unwrap_or(3) as u32;
+    let retry_max_attempts =
+        opt(t, "retry_max_attempts", |f, p| f.u64_in(p, 1, 20, "attempts per call, the first included"))?.unwrap_or(3)
+            as u32;
     Ok(WorkloadConfig {
         name: String::new(),
         target,

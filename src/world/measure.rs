@@ -3,6 +3,7 @@
 use super::producer::Producer;
 use crate::engine::SimTime;
 use crate::metrics::{LatencyHistogram, TimeSeries};
+use crate::models::lambda::{self, FunctionId, event_source};
 use crate::models::sqs::{self, QueueId};
 use crate::models::workers;
 use crate::scenario::Scenario;
@@ -17,6 +18,8 @@ pub struct Measurements {
     pub sqs_billed_requests: Vec<(String, u64, bool)>,
     /// (resource, workers, USD per worker-hour) per pool.
     pub worker_pools: Vec<(String, u32, f64)>,
+    /// (resource, is Arm, billed requests, GB-seconds) per function.
+    pub functions: Vec<(String, bool, u64, f64)>,
 }
 
 pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
@@ -29,22 +32,32 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
     for p in &scenario.pools {
         columns.push(format!("workers.{}.busy", p.pool.name));
     }
+    for f in &scenario.functions {
+        columns.push(format!("lambda.{}.concurrency", f.function.name));
+    }
     columns
 }
 
-pub(super) fn sample_row<'a>(sqs: &sqs::Service, pools: impl Iterator<Item = &'a workers::Pool>) -> Vec<f64> {
+pub(super) fn sample_row<'a>(
+    sqs: &sqs::Service,
+    pools: impl Iterator<Item = &'a workers::Pool>,
+    lambda: &lambda::Service,
+) -> Vec<f64> {
     let mut row = Vec::new();
     for q in 0..sqs.queue_count() {
         let (delayed, visible, in_flight) = sqs.depth(QueueId(q as u32));
         row.extend([f64::from(delayed), f64::from(visible), f64::from(in_flight)]);
     }
     row.extend(pools.map(|p| p.busy_workers() as f64));
+    row.extend((0..lambda.function_count()).map(|f| f64::from(lambda.concurrency_in_use(FunctionId(f as u32)))));
     row
 }
 
 pub(super) fn collect<'a>(
     sqs: &sqs::Service,
     pools: impl Iterator<Item = &'a workers::Pool>,
+    lambda: &lambda::Service,
+    mappings: &[&event_source::EventSource],
     producers: &[Producer],
     series: TimeSeries,
     end: SimTime,
@@ -115,6 +128,45 @@ pub(super) fn collect<'a>(
         gauges.push((format!("{name}.utilization"), busy / f64::from(config.count)));
         worker_pools.push((name, config.count, config.cost_usd_per_hour));
     }
+    let mut functions = Vec::new();
+    for f in 0..lambda.function_count() {
+        let id = FunctionId(f as u32);
+        let config = lambda.config(id);
+        let name = format!("lambda.{}", config.name);
+        let m = lambda.metrics(id);
+        latencies.push((format!("{name}.duration"), m.duration.clone()));
+        latencies.push((format!("{name}.init"), m.init.clone()));
+        for (key, value) in [
+            ("invocations", m.invocations),
+            ("requests", m.requests),
+            ("cold_starts", m.cold_starts),
+            ("throttles", m.throttles),
+            ("scaling_throttles", m.scaling_throttles),
+            ("errors", m.errors),
+            ("timeouts", m.timeouts),
+            ("billed_ms", m.billed_ms),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        if let Some(mapping) = mappings.iter().find(|e| e.config().function == id) {
+            let e = mapping.metrics();
+            for (key, value) in [
+                ("batches", e.batches),
+                ("batch_messages", e.messages),
+                ("throttled_batches", e.throttled_batches),
+                ("failed_batches", e.failed_batches),
+                ("failed_items", e.failed_items),
+            ] {
+                counters.push((format!("{name}.{key}"), value));
+            }
+            gauges.push((format!("{name}.pollers_mean"), e.pollers.mean(end)));
+        }
+        let gb_seconds = lambda.gb_seconds(id);
+        gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
+        gauges.push((format!("{name}.gb_seconds"), gb_seconds));
+        let is_arm = config.architecture == lambda::Architecture::Arm;
+        functions.push((name, is_arm, m.requests, gb_seconds));
+    }
     for p in producers {
         let m = p.metrics;
         for (key, value) in [
@@ -126,5 +178,5 @@ pub(super) fn collect<'a>(
             counters.push((format!("workload.{}.{key}", p.name), value));
         }
     }
-    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools }
+    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools, functions }
 }

@@ -19,7 +19,10 @@ pub use measure::Measurements;
 use self::producer::{Entry, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
-use crate::models::sqs::{self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome};
+use crate::models::lambda::{self, event_source};
+use crate::models::sqs::{
+    self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
+};
 use crate::models::workers;
 use crate::scenario::{RedriveTask, Scenario};
 
@@ -38,6 +41,12 @@ pub enum Event {
     HeartbeatDue { pool: u16, worker: u32 },
     /// A short-polling worker's pause after an empty receive is over.
     BackoffEnded { pool: u16, worker: u32 },
+    /// A Lambda poller may poll again (after a throttled invoke).
+    PollerPollDue { mapping: u16, poller: u32 },
+    /// A Lambda invocation from an event source mapping ended.
+    InvocationFinished { mapping: u16, poller: u32 },
+    /// An event source mapping checks whether to add pollers.
+    ScaleTickDue { mapping: u16 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
     SqsDeadlineReached { queue: u32 },
     /// A redrive moves its next message.
@@ -54,12 +63,27 @@ struct PoolState {
     first_consumer: u32,
 }
 
+struct MappingState {
+    mapping: event_source::EventSource,
+    source: QueueId,
+    first_consumer: u32,
+}
+
+/// Who is behind a consumer id.
+#[derive(Clone, Copy, Debug)]
+enum Consumer {
+    Worker { pool: u16, worker: u32 },
+    Poller { mapping: u16, poller: u32 },
+}
+
 /// The wired models of one scenario.
 pub struct World {
     sqs: sqs::Service,
     pools: Vec<PoolState>,
-    /// Consumer id → (pool, worker).
-    consumers: Vec<(u16, u32)>,
+    lambda: lambda::Service,
+    mappings: Vec<MappingState>,
+    consumers: Vec<Consumer>,
+    to_delete: Vec<sqs::Receipt>,
     producers: Vec<Producer>,
     producers_active: usize,
     redrives: Vec<RedriveTask>,
@@ -85,7 +109,8 @@ impl World {
             for worker in 0..p.pool.count {
                 let id = sqs.add_consumer();
                 debug_assert_eq!(id.0 as usize, consumers.len());
-                consumers.push((u16::try_from(index).expect("fewer than 65,536 pools"), worker));
+                consumers
+                    .push(Consumer::Worker { pool: u16::try_from(index).expect("fewer than 65,536 pools"), worker });
             }
             let pool = workers::Pool::new(
                 p.pool.clone(),
@@ -94,18 +119,36 @@ impl World {
             );
             pools.push(PoolState { pool, source: p.source, first_consumer });
         }
-        let producers = scenario
-            .workloads
-            .iter()
-            .enumerate()
-            .map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name)))
-            .collect();
+        let lambda = lambda::Service::new(
+            scenario.lambda_account,
+            scenario.functions.iter().map(|f| f.function.clone()).collect(),
+            &rngs,
+        );
+        let mut mappings = Vec::new();
+        for f in &scenario.functions {
+            if let Some((source, config)) = &f.event_source {
+                let first_consumer = consumers.len() as u32;
+                let index = u16::try_from(mappings.len()).expect("fewer than 65,536 mappings");
+                for poller in 0..config.concurrency_max {
+                    sqs.add_consumer();
+                    consumers.push(Consumer::Poller { mapping: index, poller });
+                }
+                let rng = rngs.stream(&format!("lambda.{}.items", f.function.name));
+                let mapping = event_source::EventSource::new(config.clone(), rng);
+                mappings.push(MappingState { mapping, source: *source, first_consumer });
+            }
+        }
+        let producers =
+            scenario.workloads.iter().enumerate().map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name))).collect();
         let mut world = World {
             armed: vec![None; sqs.queue_count()],
             series: TimeSeries::new(measure::series_columns(scenario)),
             sqs,
             pools,
+            lambda,
+            mappings,
             consumers,
+            to_delete: Vec::new(),
             producers,
             producers_active: 0,
             redrives: scenario.redrives.clone(),
@@ -130,6 +173,10 @@ impl World {
             for worker in 0..self.pools[pool].pool.config().count {
                 self.poll(now, pool as u16, worker, s);
             }
+        }
+        for mapping in 0..self.mappings.len() as u16 {
+            self.scale_up(now, mapping, event_source::POLLERS_INITIAL, s);
+            s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });
         }
         for (task, r) in self.redrives.iter().enumerate() {
             s.schedule_at(r.at, Event::RedriveStepDue { task: task as u32 });
@@ -276,8 +323,13 @@ impl World {
         let mut ended = std::mem::take(&mut self.ended_polls);
         self.sqs.expire_waits(now, q, &mut ended);
         for consumer in ended.drain(..) {
-            let (pool, worker) = self.consumers[consumer.0 as usize];
-            self.poll(now, pool, worker, s);
+            match self.consumers[consumer.0 as usize] {
+                Consumer::Worker { pool, worker } => self.poll(now, pool, worker, s),
+                Consumer::Poller { mapping, poller } => {
+                    let next = self.mappings[usize::from(mapping)].mapping.on_empty(now, poller);
+                    self.poller_next(now, mapping, poller, next, s);
+                }
+            }
         }
         self.ended_polls = ended;
         self.arm_fully(now, q, s);
@@ -294,7 +346,7 @@ impl World {
     }
 
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
-        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool));
+        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.lambda);
         self.series.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
@@ -309,6 +361,10 @@ impl World {
         }
         for p in &mut self.producers {
             p.reset_metrics();
+        }
+        self.lambda.reset_metrics(now);
+        for m in &mut self.mappings {
+            m.mapping.reset_metrics(now);
         }
     }
 
@@ -339,9 +395,102 @@ impl World {
     /// Hands newly visible messages of `q` to waiting long polls.
     fn serve_waiting(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
         while let Some((consumer, batch)) = self.sqs.serve_waiting(now, q) {
-            let (pool, worker) = self.consumers[consumer.0 as usize];
-            self.deliver(now, pool, worker, batch, s);
+            match self.consumers[consumer.0 as usize] {
+                Consumer::Worker { pool, worker } => self.deliver(now, pool, worker, batch, s),
+                Consumer::Poller { mapping, poller } => self.poller_received(now, mapping, poller, batch, s),
+            }
         }
+    }
+
+    /// Starts up to `step` more pollers of `mapping`.
+    fn scale_up(&mut self, now: SimTime, mapping: u16, step: u32, s: &mut Scheduler<Event>) {
+        let started = self.mappings[usize::from(mapping)].mapping.scale_up(now, step);
+        for poller in started {
+            self.poller_poll(now, mapping, poller, event_source::POLL_WAIT, s);
+        }
+    }
+
+    fn on_scale_tick_due(&mut self, now: SimTime, mapping: u16, s: &mut Scheduler<Event>) {
+        let source = self.mappings[usize::from(mapping)].source;
+        if self.sqs.depth(source).1 > 0 {
+            self.scale_up(now, mapping, event_source::SCALE_STEP, s);
+        }
+        if now + event_source::SCALE_TICK <= self.horizon {
+            s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });
+        }
+    }
+
+    /// A Lambda poller calls ReceiveMessage (10 messages, long polling).
+    fn poller_poll(&mut self, now: SimTime, mapping: u16, poller: u32, wait: SimDuration, s: &mut Scheduler<Event>) {
+        let m = &self.mappings[usize::from(mapping)];
+        let (source, consumer) = (m.source, ConsumerId(m.first_consumer + poller));
+        match self.sqs.receive(now, source, consumer, BATCH_ENTRIES_MAX as u8, wait) {
+            ReceiveOutcome::Received(batch) => self.poller_received(now, mapping, poller, batch, s),
+            ReceiveOutcome::Waiting => {}
+            ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
+                s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
+            }
+        }
+        self.arm(now, source, s);
+    }
+
+    fn poller_received(&mut self, now: SimTime, mapping: u16, poller: u32, batch: Batch, s: &mut Scheduler<Event>) {
+        let sqs = &self.sqs;
+        let sizes = batch.receipts().iter().map(|r| sqs.message(*r).map_or(0, |m| m.size_bytes));
+        let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, &batch, sizes);
+        self.poller_next(now, mapping, poller, next, s);
+    }
+
+    fn poller_next(
+        &mut self,
+        now: SimTime,
+        mapping: u16,
+        poller: u32,
+        next: event_source::Next,
+        s: &mut Scheduler<Event>,
+    ) {
+        match next {
+            event_source::Next::Poll(wait) => self.poller_poll(now, mapping, poller, wait, s),
+            event_source::Next::Invoke => self.invoke(now, mapping, poller, s),
+            event_source::Next::Retire => {}
+        }
+    }
+
+    /// The mapping invokes its function synchronously with the poller's batch.
+    fn invoke(&mut self, now: SimTime, mapping: u16, poller: u32, s: &mut Scheduler<Event>) {
+        let m = &mut self.mappings[usize::from(mapping)].mapping;
+        match self.lambda.invoke(now, m.config().function) {
+            lambda::Invocation::Throttled => {
+                m.on_throttled(poller);
+                s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
+            }
+            lambda::Invocation::Started { environment, init, run, outcome, .. } => {
+                m.on_invoked(poller, environment.0, outcome == lambda::Outcome::Succeeded);
+                s.schedule_in(init + run, Event::InvocationFinished { mapping, poller });
+            }
+        }
+    }
+
+    fn on_invocation_finished(&mut self, now: SimTime, mapping: u16, poller: u32, s: &mut Scheduler<Event>) {
+        let state = &mut self.mappings[usize::from(mapping)];
+        let function = state.mapping.config().function;
+        let environment = lambda::EnvironmentId(state.mapping.environment(poller));
+        self.lambda.finish(now, function, environment);
+        let mut to_delete = std::mem::take(&mut self.to_delete);
+        state.mapping.on_finished(now, poller, &mut to_delete);
+        for chunk in to_delete.chunks(BATCH_ENTRIES_MAX) {
+            if let [one] = chunk {
+                self.sqs.delete(now, *one);
+            } else {
+                self.sqs.delete_batch(now, chunk);
+            }
+        }
+        self.to_delete = to_delete;
+        let source = state.source;
+        if self.sqs.has_servable_waiter(source) {
+            self.serve_waiting(now, source, s);
+        }
+        self.poller_poll(now, mapping, poller, event_source::POLL_WAIT, s);
     }
 
     /// Makes sure an event is pending for the earliest deadline of `q`, looking only at the
@@ -374,14 +523,21 @@ impl World {
     /// is stored anywhere: only idle polling could follow, which changes no result but the
     /// idle polls' cost.
     fn is_drained(&self) -> bool {
-        self.producers_active == 0
-            && self.producers.iter().all(|p| p.holding == 0)
-            && self.sqs.stored_messages() == 0
+        self.producers_active == 0 && self.producers.iter().all(|p| p.holding == 0) && self.sqs.stored_messages() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
     pub fn into_measurements(self, end: SimTime) -> Measurements {
-        measure::collect(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.producers, self.series, end)
+        let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
+        measure::collect(
+            &self.sqs,
+            self.pools.iter().map(|p| &p.pool),
+            &self.lambda,
+            &mappings,
+            &self.producers,
+            self.series,
+            end,
+        )
     }
 }
 
@@ -398,6 +554,11 @@ impl Handler for World {
             Event::MessageProcessed { pool, worker } => self.on_message_processed(now, pool, worker, s),
             Event::HeartbeatDue { pool, worker } => self.on_heartbeat_due(now, pool, worker, s),
             Event::BackoffEnded { pool, worker } => self.poll(now, pool, worker, s),
+            Event::PollerPollDue { mapping, poller } => {
+                self.poller_poll(now, mapping, poller, event_source::POLL_WAIT, s)
+            }
+            Event::InvocationFinished { mapping, poller } => self.on_invocation_finished(now, mapping, poller, s),
+            Event::ScaleTickDue { mapping } => self.on_scale_tick_due(now, mapping, s),
             Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
             Event::RedriveStepDue { task } => self.on_redrive_step_due(now, task, s),
             Event::SampleDue => self.on_sample_due(now, s),

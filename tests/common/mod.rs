@@ -36,26 +36,17 @@ pub fn inline(text: &str) -> Scenario {
 pub fn summary(scenario: &Scenario) -> (RunResult, Value) {
     let result = run::run(scenario);
     let json = report::summary_json(scenario, &result);
-    (
-        result,
-        serde_json::from_str(&json).expect("summary.json is JSON"),
-    )
+    (result, serde_json::from_str(&json).expect("summary.json is JSON"))
 }
 
 pub fn counter(summary: &Value, name: &str) -> u64 {
-    summary["counters"][name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no counter {name}"))
+    summary["counters"][name].as_u64().unwrap_or_else(|| panic!("no counter {name}"))
 }
 
 pub fn gauge(summary: &Value, name: &str) -> f64 {
-    summary["gauges"][name]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no gauge {name}"))
+    summary["gauges"][name].as_f64().unwrap_or_else(|| panic!("no gauge {name}"))
 }
 
 pub fn latency(summary: &Value, name: &str, stat: &str) -> f64 {
-    summary["latency_ms"][name][stat]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no latency {name}.{stat}"))
+    summary["latency_ms"][name][stat].as_f64().unwrap_or_else(|| panic!("no latency {name}.{stat}"))
 }

@@ -601,7 +601,14 @@ impl Queue {
     }
 
     /// Stores a message, hidden for its delay or visible at once.
-    fn enqueue(&mut self, now: SimTime, message: Message, enqueued_at: SimTime, timer: Option<SimDuration>, source_queue: u32) {
+    fn enqueue(
+        &mut self,
+        now: SimTime,
+        message: Message,
+        enqueued_at: SimTime,
+        timer: Option<SimDuration>,
+        source_queue: u32,
+    ) {
         let delay = timer.unwrap_or(self.config.delay);
         if delay > SimDuration::ZERO {
             let r = self.store.insert(message, enqueued_at, State::Delayed, source_queue);
@@ -728,7 +735,11 @@ impl Queue {
         let slot = self.store.get(receipt.slot);
         // FIFO: a delete after the visibility timeout has ended fails (aws-messaging §1.4).
         let is_timed_out_fifo = slot.state == State::Visible && self.config.kind.is_fifo();
-        if slot.state == State::Free || slot.state == State::Delayed || slot.generation != receipt.generation || is_timed_out_fifo {
+        if slot.state == State::Free
+            || slot.state == State::Delayed
+            || slot.generation != receipt.generation
+            || is_timed_out_fifo
+        {
             self.metrics.stale_deletes += 1;
             return false;
         }

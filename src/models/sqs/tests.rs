@@ -297,8 +297,7 @@ fn a_fifo_queue_throttles_sends_beyond_its_quota() {
     let fifo = Kind::Fifo { calls_per_s_max: 300.0 };
     let mut svc = service(vec![Config { kind: fifo, ..config("q", 30, 345_600) }]);
     let q = QueueId(0);
-    let outcomes: Vec<SendOutcome> =
-        (0..400).map(|i| svc.send(s(10.0), q, in_group(10.0, 1, i), None)).collect();
+    let outcomes: Vec<SendOutcome> = (0..400).map(|i| svc.send(s(10.0), q, in_group(10.0, 1, i), None)).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == SendOutcome::Accepted).count(), 300);
     assert_eq!(svc.send(s(10.5), q, in_group(10.5, 1, 1_000), None), SendOutcome::Accepted, "refilled at 300/s");
     assert_eq!(svc.metrics(q).throttled_sends, 100);

@@ -44,8 +44,11 @@
 //! expire lazily, on the next invoke of their function, so they cost no engine events, and
 //! memory grows with the peak number of environments, never with the length of the run.
 //!
+//! The SQS event source mapping that invokes functions from a queue is in
+//! [`event_source`].
+//!
 //! Deliberately absent: provisioned concurrency and SnapStart, asynchronous invocation (its
-//! internal queue and retries), event source mappings, the pre-2023 account-wide burst
+//! internal queue and retries), the pre-2023 account-wide burst
 //! scaling, the 10 requests/s per environment limit, recycling of busy environments every
 //! few hours, the reset (and fresh INIT) of an environment after a timeout or crash (here it
 //! is reused warm), payload limits, and CPU scaling with memory (durations are given per
@@ -53,6 +56,8 @@
 //!
 //! Units: times are [`SimTime`]/[`SimDuration`] (microseconds); distributions are in
 //! seconds (`_s`); memory in MB (MiB, as AWS means it); billed duration in whole ms.
+
+pub mod event_source;
 
 use std::collections::VecDeque;
 
@@ -267,24 +272,13 @@ impl Service {
     /// Function `i` of `configs` becomes `FunctionId(i)`. Each function draws from the
     /// streams `lambda.NAME.duration`, `lambda.NAME.errors` and `lambda.NAME.init`.
     pub fn new(account: Account, configs: Vec<Config>, rngs: &RngFactory) -> Service {
-        let reserved: u64 = configs
-            .iter()
-            .filter_map(|c| c.reserved_concurrency)
-            .map(u64::from)
-            .sum();
+        let reserved: u64 = configs.iter().filter_map(|c| c.reserved_concurrency).map(u64::from).sum();
         assert!(
             reserved <= u64::from(account.concurrency),
             "scenario validation lets reservations exceed the account's concurrency"
         );
-        let functions = configs
-            .into_iter()
-            .map(|config| Function::new(config, &account, rngs))
-            .collect();
-        Service {
-            functions,
-            unreserved_capacity: account.concurrency - reserved as u32,
-            unreserved_in_use: 0,
-        }
+        let functions = configs.into_iter().map(|config| Function::new(config, &account, rngs)).collect();
+        Service { functions, unreserved_capacity: account.concurrency - reserved as u32, unreserved_in_use: 0 }
     }
 
     pub fn function_count(&self) -> usize {
@@ -344,11 +338,7 @@ impl Service {
     pub fn finish(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) {
         let f = &mut self.functions[function.0 as usize];
         let slot = &mut f.environments[environment.0 as usize];
-        assert_eq!(
-            *slot,
-            Environment::Busy,
-            "finish of an environment with no invocation"
-        );
+        assert_eq!(*slot, Environment::Busy, "finish of an environment with no invocation");
         *slot = Environment::Idle { since: now };
         f.idle.push_back(environment.0);
         f.in_use -= 1;
@@ -364,10 +354,7 @@ impl Service {
         for f in &mut self.functions {
             let mut concurrency = f.metrics.concurrency;
             concurrency.reset(now);
-            f.metrics = FunctionMetrics {
-                concurrency,
-                ..FunctionMetrics::default()
-            };
+            f.metrics = FunctionMetrics { concurrency, ..FunctionMetrics::default() };
         }
     }
 
@@ -425,17 +412,9 @@ impl Function {
 
     /// Draws the invocation's times and outcome, and counts it.
     fn run(&mut self, environment: EnvironmentId, is_cold: bool) -> Invocation {
-        let init_drawn = if is_cold {
-            self.config
-                .init_duration_s
-                .sample_duration(&mut self.init_rng)
-        } else {
-            SimDuration::ZERO
-        };
-        let run_drawn = self
-            .config
-            .duration_s
-            .sample_duration(&mut self.duration_rng);
+        let init_drawn =
+            if is_cold { self.config.init_duration_s.sample_duration(&mut self.init_rng) } else { SimDuration::ZERO };
+        let run_drawn = self.config.duration_s.sample_duration(&mut self.duration_rng);
         let has_failed = self.error_rng.chance(self.config.error_rate);
         let phases = Phases::new(init_drawn, run_drawn, self.config.timeout);
         let outcome = if phases.is_timed_out {
@@ -458,19 +437,9 @@ impl Function {
             Outcome::Failed => m.errors += 1,
             Outcome::TimedOut => m.timeouts += 1,
         }
-        let billed_init = if self.config.bills_init {
-            phases.init
-        } else {
-            SimDuration::ZERO
-        };
+        let billed_init = if self.config.bills_init { phases.init } else { SimDuration::ZERO };
         m.billed_ms += (billed_init + phases.run).as_micros().div_ceil(1_000);
-        Invocation::Started {
-            environment,
-            is_cold,
-            init: phases.init,
-            run: phases.run,
-            outcome,
-        }
+        Invocation::Started { environment, is_cold, init: phases.init, run: phases.run, outcome }
     }
 }
 
@@ -487,11 +456,7 @@ impl Phases {
     fn new(init: SimDuration, run: SimDuration, timeout: SimDuration) -> Phases {
         if init <= INIT_LIMIT {
             // INIT has its own limit; the handler gets the whole timeout.
-            return Phases {
-                init,
-                run: run.min(timeout),
-                is_timed_out: run > timeout,
-            };
+            return Phases { init, run: run.min(timeout), is_timed_out: run > timeout };
         }
         // The first INIT fails at 10 s; the invoke retries it, and INIT plus handler share
         // the function timeout.
@@ -508,12 +473,7 @@ impl Phases {
 impl ScalingBucket {
     fn full(burst: u32, refill_per_s: u32) -> ScalingBucket {
         let capacity = u64::from(burst) * MICROS_PER_S;
-        ScalingBucket {
-            credits: capacity,
-            capacity,
-            refill_per_s: u64::from(refill_per_s),
-            updated_at: SimTime::ZERO,
-        }
+        ScalingBucket { credits: capacity, capacity, refill_per_s: u64::from(refill_per_s), updated_at: SimTime::ZERO }
     }
 
     /// Takes the allowance for one new environment, if there is one.
@@ -545,11 +505,7 @@ mod tests {
 
     /// A function whose handler takes `run_s` and whose INIT takes `init_s`.
     fn function(name: &str, run_s: f64, init_s: f64) -> Config {
-        Config::new(
-            name,
-            Distribution::constant(run_s),
-            Distribution::constant(init_s),
-        )
+        Config::new(name, Distribution::constant(run_s), Distribution::constant(init_s))
     }
 
     fn service(account: Account, configs: Vec<Config>) -> Service {
@@ -557,32 +513,23 @@ mod tests {
     }
 
     fn with_concurrency(concurrency: u32) -> Account {
-        Account {
-            concurrency,
-            ..Account::default()
-        }
+        Account { concurrency, ..Account::default() }
     }
 
     const F: FunctionId = FunctionId(0);
 
     fn started(invocation: Invocation) -> (EnvironmentId, bool, SimDuration, SimDuration, Outcome) {
         match invocation {
-            Invocation::Started {
-                environment,
-                is_cold,
-                init,
-                run,
-                outcome,
-            } => (environment, is_cold, init, run, outcome),
+            Invocation::Started { environment, is_cold, init, run, outcome } => {
+                (environment, is_cold, init, run, outcome)
+            }
             Invocation::Throttled => panic!("expected the invocation to start"),
         }
     }
 
     /// Invokes `n` times at `now` and counts how many started.
     fn invoke_many(lambda: &mut Service, now: SimTime, function: FunctionId, n: u32) -> u32 {
-        (0..n)
-            .filter(|_| lambda.invoke(now, function) != Invocation::Throttled)
-            .count() as u32
+        (0..n).filter(|_| lambda.invoke(now, function) != Invocation::Throttled).count() as u32
     }
 
     #[test]
@@ -628,10 +575,7 @@ mod tests {
         assert_eq!(lambda.invoke(at_s(1.0), F), Invocation::Throttled);
         let m = lambda.metrics(F);
         assert_eq!((m.invocations, m.requests, m.throttles), (151, 150, 1));
-        assert_eq!(
-            m.scaling_throttles, 0,
-            "the scaling allowance was not the limit"
-        );
+        assert_eq!(m.scaling_throttles, 0, "the scaling allowance was not the limit");
 
         // One ends: its environment takes the next invocation, warm.
         lambda.finish(at_s(10.5), F, EnvironmentId(0));
@@ -730,10 +674,7 @@ mod tests {
 
         let (_, is_cold, init, run, outcome) = started(lambda.invoke(at_s(4.0), F));
         assert!(!is_cold);
-        assert_eq!(
-            (init, run, outcome),
-            (SimDuration::ZERO, ms(3_000), Outcome::TimedOut)
-        );
+        assert_eq!((init, run, outcome), (SimDuration::ZERO, ms(3_000), Outcome::TimedOut));
         assert_eq!(lambda.metrics(F).billed_ms - billed_cold, 3_000);
         assert_eq!(lambda.metrics(F).timeouts, 2);
     }
@@ -745,10 +686,7 @@ mod tests {
         let mut lambda = service(Account::default(), vec![config]);
         let (_, is_cold, init, run, outcome) = started(lambda.invoke(at_s(0.0), F));
         assert!(is_cold);
-        assert_eq!(
-            (init, run, outcome),
-            (ms(500), ms(2_900), Outcome::Succeeded)
-        );
+        assert_eq!((init, run, outcome), (ms(500), ms(2_900), Outcome::Succeeded));
         assert_eq!(lambda.metrics(F).billed_ms, 3_400);
     }
 
@@ -762,16 +700,10 @@ mod tests {
 
         // 10 s failed INIT, then 12 s INIT + 1 s handler within the 30 s timeout.
         let (_, _, init, run, outcome) = started(lambda.invoke(at_s(0.0), FunctionId(0)));
-        assert_eq!(
-            (init, run, outcome),
-            (ms(22_000), ms(1_000), Outcome::Succeeded)
-        );
+        assert_eq!((init, run, outcome), (ms(22_000), ms(1_000), Outcome::Succeeded));
         // 10 s failed INIT, then the retried INIT is cut by the 5 s timeout.
         let (_, _, init, run, outcome) = started(lambda.invoke(at_s(0.0), FunctionId(1)));
-        assert_eq!(
-            (init, run, outcome),
-            (ms(15_000), SimDuration::ZERO, Outcome::TimedOut)
-        );
+        assert_eq!((init, run, outcome), (ms(15_000), SimDuration::ZERO, Outcome::TimedOut));
         assert_eq!(lambda.metrics(FunctionId(1)).billed_ms, 15_000);
     }
 
@@ -788,11 +720,7 @@ mod tests {
     #[test]
     fn handler_durations_do_not_depend_on_the_error_rate_or_init() {
         let runs = |error_rate: f64, init_s: f64| -> Vec<SimDuration> {
-            let mut config = Config::new(
-                "f",
-                Distribution::lognormal(0.1, 0.8),
-                Distribution::exponential(init_s),
-            );
+            let mut config = Config::new("f", Distribution::lognormal(0.1, 0.8), Distribution::exponential(init_s));
             config.error_rate = error_rate;
             let mut lambda = service(Account::default(), vec![config]);
             (0..50)

@@ -1,0 +1,294 @@
+//! Lambda's event source mapping for SQS: pollers that receive batches from a queue, invoke
+//! the function synchronously, and delete what succeeded.
+//!
+//! Follows `reference/aws-messaging.md` §1.9 (Lambda Developer Guide, SQS pages):
+//! - batch size 1–10,000 for standard queues and 1–10 for FIFO (default 10); batching window
+//!   0–300 s, standard queues only; a batch is invoked when the window ends, the batch size
+//!   is reached, or the payload reaches 6 MB; the next window starts when the previous
+//!   invocation completes;
+//! - scaling on a standard queue starts with 5 concurrent batches and adds up to 300
+//!   concurrent invokes per minute while messages remain, up to 1,250 per mapping by default
+//!   (the November 2023 announcement; the current scaling page says 1,000: configurable);
+//!   `MaximumConcurrency` (2–1,000) caps it; at low traffic it drops back towards 5;
+//! - FIFO: concurrency follows the number of active message groups, which the queue's
+//!   group rule gives for free here;
+//! - any failure returns the whole batch to the queue after the visibility timeout, unless
+//!   `ReportBatchItemFailures` is on: then only the failed messages return.
+//!
+//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! - a poller is one concurrent batch: it long-polls (20 s, 10 messages a call) until its
+//!   batch is due, invokes, waits for the result, deletes, and polls again;
+//! - scale-up is checked every 10 s: while the queue has visible messages, up to 50 more
+//!   pollers start (300 a minute); a poller whose long poll ends empty with nothing
+//!   collected retires while more than 5 are active;
+//! - `error_rate` is per message: each message of a batch fails with that probability
+//!   (poison messages always, until the fix); without ReportBatchItemFailures one failed
+//!   message fails the invocation and so the batch;
+//! - a throttled invoke leaves the batch in flight (it returns after the visibility
+//!   timeout) and the poller waits 1 s before polling again.
+
+use super::FunctionId;
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::TimeWeighted;
+use crate::models::{Batch, Receipt};
+
+/// Pollers a mapping starts with.
+pub const POLLERS_INITIAL: u32 = 5;
+/// The mapping's default ceiling on concurrent invokes.
+pub const SCALING_MAX_DEFAULT: u32 = 1_250;
+/// How often scale-up is checked, and by how much it may grow then (300 a minute).
+pub const SCALE_TICK: SimDuration = SimDuration::from_secs(10);
+pub const SCALE_STEP: u32 = 50;
+/// The synchronous-invoke payload limit, which also closes a batch.
+pub const PAYLOAD_MAX_BYTES: u64 = 6 * 1024 * 1024;
+/// Lambda's pollers use long polling.
+pub const POLL_WAIT: SimDuration = SimDuration::from_secs(20);
+/// Pause after a throttled invoke.
+pub const THROTTLE_BACKOFF: SimDuration = SimDuration::from_secs(1);
+
+/// Configuration of one mapping, already validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub function: FunctionId,
+    pub batch_size: u32,
+    pub batching_window: SimDuration,
+    /// The most pollers: min(scaling ceiling, MaximumConcurrency).
+    pub concurrency_max: u32,
+    pub report_batch_item_failures: bool,
+    /// Probability that one message of a batch fails.
+    pub error_rate: f64,
+    /// Poison messages fail until this time (never fixed if `None`).
+    pub fix_deployed_at: Option<SimTime>,
+}
+
+/// Counters of one mapping.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    pub batches: u64,
+    pub messages: u64,
+    pub throttled_batches: u64,
+    /// Invocations that failed (function error, timeout, or a failed message without
+    /// ReportBatchItemFailures): their whole batch returns to the queue.
+    pub failed_batches: u64,
+    /// Messages reported failed with ReportBatchItemFailures.
+    pub failed_items: u64,
+    pub pollers: TimeWeighted,
+}
+
+/// What the world should do for a poller next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// ReceiveMessage with this long-poll wait.
+    Poll(SimDuration),
+    /// Invoke the function with the collected batch.
+    Invoke,
+    /// The poller stops (scale-down).
+    Retire,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Poller {
+    is_active: bool,
+    receipts: Vec<Receipt>,
+    poison: Vec<bool>,
+    bytes: u64,
+    /// End of the batching window, once the first message is in.
+    window_ends: Option<SimTime>,
+    environment: u32,
+    /// The running invocation's own outcome (known when it starts).
+    has_function_succeeded: bool,
+}
+
+/// One event source mapping.
+#[derive(Debug)]
+pub struct EventSource {
+    config: Config,
+    pollers: Vec<Poller>,
+    active: u32,
+    rng: SimRng,
+    metrics: Metrics,
+}
+
+impl EventSource {
+    /// `rng` draws the per-message failures.
+    pub fn new(config: Config, rng: SimRng) -> EventSource {
+        let pollers = vec![Poller::default(); config.concurrency_max as usize];
+        EventSource { config, pollers, active: 0, rng, metrics: Metrics::default() }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The most pollers this mapping can run (each is one consumer of the queue).
+    pub fn poller_count(&self) -> u32 {
+        self.config.concurrency_max
+    }
+
+    /// Starts pollers up to the initial count, or `step` more while there is a backlog;
+    /// returns the pollers started.
+    pub fn scale_up(&mut self, now: SimTime, step: u32) -> Vec<u32> {
+        let target = (self.active + step).min(self.config.concurrency_max);
+        let mut started = Vec::new();
+        for (i, p) in self.pollers.iter_mut().enumerate() {
+            if self.active + started.len() as u32 >= target {
+                break;
+            }
+            if !p.is_active {
+                p.is_active = true;
+                started.push(i as u32);
+            }
+        }
+        self.active += started.len() as u32;
+        self.metrics.pollers.add(now, started.len() as i64);
+        started
+    }
+
+    pub fn active_pollers(&self) -> u32 {
+        self.active
+    }
+
+    /// A receive returned `batch` to `poller`.
+    pub fn on_received(&mut self, now: SimTime, poller: u32, batch: &Batch, sizes: impl Iterator<Item = u32>) -> Next {
+        let window = self.config.batching_window;
+        let p = &mut self.pollers[poller as usize];
+        for (i, r) in batch.receipts().iter().enumerate() {
+            p.receipts.push(*r);
+            p.poison.push(batch.is_poison(i));
+        }
+        p.bytes += sizes.map(u64::from).sum::<u64>();
+        if p.window_ends.is_none() {
+            p.window_ends = Some(now + window);
+        }
+        self.decide(now, poller)
+    }
+
+    /// A long poll of `poller` ended empty.
+    pub fn on_empty(&mut self, now: SimTime, poller: u32) -> Next {
+        let p = &self.pollers[poller as usize];
+        if p.receipts.is_empty() {
+            if self.active > POLLERS_INITIAL {
+                self.pollers[poller as usize].is_active = false;
+                self.active -= 1;
+                self.metrics.pollers.add(now, -1);
+                return Next::Retire;
+            }
+            return Next::Poll(POLL_WAIT);
+        }
+        self.decide(now, poller)
+    }
+
+    fn decide(&mut self, now: SimTime, poller: u32) -> Next {
+        let p = &self.pollers[poller as usize];
+        let is_full = p.receipts.len() as u32 >= self.config.batch_size || p.bytes >= PAYLOAD_MAX_BYTES;
+        let window_left = p.window_ends.map_or(SimDuration::ZERO, |end| end.saturating_since(now));
+        if is_full || window_left == SimDuration::ZERO {
+            return Next::Invoke;
+        }
+        Next::Poll(window_left.min(POLL_WAIT))
+    }
+
+    /// The invoke of `poller`'s batch started in `environment`; `succeeded` is how the
+    /// function itself will end (no error, no timeout).
+    pub fn on_invoked(&mut self, poller: u32, environment: u32, succeeded: bool) {
+        let p = &mut self.pollers[poller as usize];
+        p.environment = environment;
+        p.has_function_succeeded = succeeded;
+        self.metrics.batches += 1;
+        self.metrics.messages += p.receipts.len() as u64;
+    }
+
+    /// The environment the batch of `poller` runs in.
+    pub fn environment(&self, poller: u32) -> u32 {
+        self.pollers[poller as usize].environment
+    }
+
+    /// The invoke was throttled: the batch stays in flight and returns by itself.
+    pub fn on_throttled(&mut self, poller: u32) {
+        self.metrics.throttled_batches += 1;
+        self.clear(poller);
+    }
+
+    /// The invocation ended. Fills `to_delete` with the receipts to delete.
+    pub fn on_finished(&mut self, now: SimTime, poller: u32, to_delete: &mut Vec<Receipt>) {
+        to_delete.clear();
+        let fixed = self.config.fix_deployed_at.is_some_and(|fix| now >= fix);
+        let p = &mut self.pollers[poller as usize];
+        let mut failed_items = 0u64;
+        for (r, &is_poison) in p.receipts.iter().zip(&p.poison) {
+            // One draw per message whatever else happens, so streams stay aligned.
+            let has_failed = self.rng.chance(self.config.error_rate) || (is_poison && !fixed);
+            if has_failed {
+                failed_items += 1;
+            } else {
+                to_delete.push(*r);
+            }
+        }
+        let batch_fails = !p.has_function_succeeded || (failed_items > 0 && !self.config.report_batch_item_failures);
+        if batch_fails {
+            self.metrics.failed_batches += 1;
+            to_delete.clear();
+        } else {
+            self.metrics.failed_items += failed_items;
+        }
+        self.clear(poller);
+    }
+
+    fn clear(&mut self, poller: u32) {
+        let p = &mut self.pollers[poller as usize];
+        p.receipts.clear();
+        p.poison.clear();
+        p.bytes = 0;
+        p.window_ends = None;
+    }
+
+    /// Starts a new statistics window at `now` (end of warm-up).
+    pub fn reset_metrics(&mut self, now: SimTime) {
+        let pollers = self.metrics.pollers;
+        self.metrics = Metrics { pollers, ..Metrics::default() };
+        self.metrics.pollers.reset(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngFactory;
+
+    fn mapping(batch_size: u32, window_s: u64, concurrency_max: u32) -> EventSource {
+        let config = Config {
+            function: FunctionId(0),
+            batch_size,
+            batching_window: SimDuration::from_secs(window_s),
+            concurrency_max,
+            report_batch_item_failures: false,
+            error_rate: 0.0,
+            fix_deployed_at: None,
+        };
+        EventSource::new(config, RngFactory::new(1).stream("esm"))
+    }
+
+    #[test]
+    fn scaling_starts_at_five_pollers_and_grows_by_steps_to_the_ceiling() {
+        let mut m = mapping(10, 0, 120);
+        assert_eq!(m.scale_up(SimTime::ZERO, POLLERS_INITIAL).len(), 5);
+        assert_eq!(m.scale_up(SimTime::ZERO, SCALE_STEP).len(), 50);
+        assert_eq!(m.scale_up(SimTime::ZERO, SCALE_STEP).len(), 50);
+        assert_eq!(m.scale_up(SimTime::ZERO, SCALE_STEP).len(), 15, "capped at 120");
+        assert_eq!(m.active_pollers(), 120);
+    }
+
+    #[test]
+    fn idle_pollers_retire_down_to_five() {
+        let mut m = mapping(10, 0, 100);
+        m.scale_up(SimTime::ZERO, 7);
+        assert_eq!(m.on_empty(SimTime::ZERO, 0), Next::Retire);
+        assert_eq!(m.on_empty(SimTime::ZERO, 1), Next::Retire);
+        assert_eq!(m.on_empty(SimTime::ZERO, 2), Next::Poll(POLL_WAIT));
+        assert_eq!(m.active_pollers(), 5);
+    }
+}

@@ -1,0 +1,195 @@
+//! `[lambda.NAME]` tables (a function and, with `source`, its SQS event source mapping) and
+//! the `[account]` table, checked against Lambda's limits
+//! (`reference/aws-stepfunctions-lambda.md` §8, `reference/aws-messaging.md` §1.9).
+
+use std::path::Path;
+
+use super::FunctionConfig;
+use super::lower::{SECONDS_MAX, distribution, opt, queue_ref};
+use super::queues::Queues;
+use super::tree::{Field, Node, Result, Source, TableReader};
+use crate::distributions::Distribution;
+use crate::engine::{SimDuration, SimTime};
+use crate::models::lambda::{self, event_source};
+use crate::models::sqs;
+
+/// Default INIT of a cold start: AWS says cold starts take "from under 100 ms to over 1 s";
+/// a lognormal with median 250 ms and p99 1.2 s spans that (an assumption).
+fn default_init() -> Distribution {
+    Distribution::lognormal(0.25, 1.2)
+}
+
+pub(super) fn lower_account(node: Option<(Field<'_>, String)>) -> Result<lambda::Account> {
+    let mut account = lambda::Account::default();
+    let Some((f, path)) = node else { return Ok(account) };
+    let mut t = TableReader::new(f.src, path, f.node)?;
+    if let Some(c) = opt(&mut t, "lambda_concurrency", |f, p| {
+        f.u64_in(
+            p,
+            100,
+            1_000_000,
+            "Lambda concurrent executions per Region: 1,000 by default, raised by quota request",
+        )
+    })? {
+        account.concurrency = c as u32;
+    }
+    t.finish()?;
+    Ok(account)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn lower_function(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    index: usize,
+    queues: &Queues,
+    queue_configs: &[sqs::Config],
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<FunctionConfig> {
+    let path = format!("lambda.{name}");
+    let mut t = TableReader::new(src, path.clone(), node)?;
+    let (f, p) = t.require("duration_s", "how long the handler runs, a distribution in seconds")?;
+    let duration_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
+    let mut function = lambda::Config::new(name, duration_s, default_init());
+    if let Some(v) = opt(&mut t, "memory_mb", |f, p| f.u64_in(p, 128, 10_240, "AWS Lambda memory: 128 to 10,240 MB"))? {
+        function.memory_mb = v as u32;
+    }
+    let timeout = t.get("timeout_s");
+    if let Some((f, p)) = &timeout {
+        function.timeout = SimDuration::from_secs(f.u64_in(p, 1, 900, "AWS Lambda timeout: 1 to 900 s")?);
+    }
+    if let Some(d) = opt(&mut t, "init_duration_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))? {
+        function.init_duration_s = d;
+    }
+    if let Some(v) = opt(&mut t, "keep_alive_s", |f, p| {
+        f.positive(p, 86_400.0, "how long an idle environment stays warm; AWS publishes no figure")
+    })? {
+        function.keep_alive = SimDuration::from_secs_f64(v);
+    }
+    if let Some(a) = opt(&mut t, "architecture", |f, p| match f.str(p)? {
+        "x86_64" => Ok(lambda::Architecture::X86),
+        "arm64" => Ok(lambda::Architecture::Arm),
+        _ => Err(f.error(p, "allowed: \"x86_64\", \"arm64\" (AWS Lambda architectures)")),
+    })? {
+        function.architecture = a;
+    }
+    function.reserved_concurrency =
+        opt(&mut t, "reserved_concurrency", |f, p| f.u64_in(p, 0, 1_000_000, ""))?.map(|v| v as u32);
+    if let Some(b) = opt(&mut t, "bills_init", |f, p| f.bool(p))? {
+        function.bills_init = b;
+    }
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let fix_deployed_at =
+        opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+    let event_source = match t.get("source") {
+        None => {
+            for key in
+                ["batch_size", "batching_window_s", "maximum_concurrency", "scaling_max", "report_batch_item_failures"]
+            {
+                if let Some((f, p)) = t.get(key) {
+                    return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
+                }
+            }
+            // Invoked by nothing yet: errors come from the function itself.
+            function.error_rate = error_rate;
+            None
+        }
+        Some((f, p)) => {
+            let queue = queue_ref(f, &p, &queues.names)?;
+            let config = mapping(&mut t, &path, index, queues.is_fifo(queue), error_rate, fix_deployed_at)?;
+            let (origin_src, origin) = (t.src, t.origin);
+            let fail = |message: String| match &timeout {
+                Some((f, p)) => f.error(p, message),
+                None => origin_src.error(origin, &path, message),
+            };
+            check_timeouts(&queue_configs[queue.0 as usize], &function, config.batching_window, &path, warnings)
+                .map_err(fail)?;
+            Some((queue, config))
+        }
+    };
+    t.finish()?;
+    Ok(FunctionConfig { function, event_source })
+}
+
+/// The event source mapping's keys.
+fn mapping(
+    t: &mut TableReader<'_>,
+    path: &str,
+    index: usize,
+    is_fifo: bool,
+    error_rate: f64,
+    fix_deployed_at: Option<SimTime>,
+) -> Result<event_source::Config> {
+    let batch_size = opt(t, "batch_size", |f, p| {
+        if is_fifo {
+            f.u64_in(p, 1, 10, "AWS Lambda BatchSize for FIFO queues: 1 to 10")
+        } else {
+            f.u64_in(p, 1, 10_000, "AWS Lambda BatchSize for standard queues: 1 to 10,000")
+        }
+    })?
+    .unwrap_or(10) as u32;
+    let window_s = opt(t, "batching_window_s", |f, p| {
+        if is_fifo {
+            return Err(f.error(
+                p,
+                "FIFO queues take no batching window (AWS: MaximumBatchingWindowInSeconds is for standard queues)",
+            ));
+        }
+        f.u64_in(p, 0, 300, "AWS MaximumBatchingWindowInSeconds: 0 to 300 s")
+    })?
+    .unwrap_or(0);
+    if batch_size > 10 && window_s == 0 {
+        return Err(t.src.error(t.origin, path, format!("batch_size {batch_size} needs batching_window_s of at least 1 (AWS: a batch size above 10 requires a batching window)")));
+    }
+    let scaling_max = opt(t, "scaling_max", |f, p| {
+        f.u64_in(
+            p,
+            5,
+            10_000,
+            "the mapping's ceiling: 1,250 announced in November 2023; the current scaling page says 1,000",
+        )
+    })?
+    .unwrap_or(u64::from(event_source::SCALING_MAX_DEFAULT)) as u32;
+    let maximum_concurrency = opt(t, "maximum_concurrency", |f, p| {
+        f.u64_in(p, 2, 1_000, "AWS ScalingConfig MaximumConcurrency: 2 to 1,000")
+    })?;
+    let report_batch_item_failures = opt(t, "report_batch_item_failures", |f, p| f.bool(p))?.unwrap_or(false);
+    Ok(event_source::Config {
+        function: lambda::FunctionId(index as u32),
+        batch_size,
+        batching_window: SimDuration::from_secs(window_s),
+        concurrency_max: maximum_concurrency.map_or(scaling_max, |m| (m as u32).min(scaling_max)),
+        report_batch_item_failures,
+        error_rate,
+        fix_deployed_at,
+    })
+}
+
+/// AWS validates that the function timeout does not exceed the queue's visibility timeout,
+/// and recommends a visibility timeout of at least 6 × the function timeout (plus the
+/// batching window): the first is an error, the second a warning.
+fn check_timeouts(
+    queue: &sqs::Config,
+    function: &lambda::Config,
+    window: SimDuration,
+    path: &str,
+    warnings: &mut Vec<String>,
+) -> std::result::Result<(), String> {
+    let (visibility, timeout) = (queue.visibility_timeout.as_secs_f64(), function.timeout.as_secs_f64());
+    if timeout > visibility {
+        return Err(format!(
+            "the function timeout ({timeout} s) exceeds the visibility timeout of sqs.{} ({visibility} s); AWS rejects such a mapping",
+            queue.name
+        ));
+    }
+    let advised = 6.0 * timeout + window.as_secs_f64();
+    if visibility < advised {
+        warnings.push(format!(
+            "{path}: sqs.{}.visibility_timeout_s is {visibility} s; AWS advises at least 6 × the function timeout plus the batching window ({advised} s), or retries of a throttled or slow batch may be received twice",
+            queue.name
+        ));
+    }
+    Ok(())
+}
