@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the engine's hot loop (the hold model, as in
-//! `examples/hold_model.rs`) against a bare `BinaryHeap` loop, and of a whole scenario
-//! through the SQS and worker models.
+//! `examples/hold_model.rs`) against a bare `BinaryHeap` loop, and of whole scenarios
+//! through the SQS, worker and Lambda models.
 //!
 //! cargo bench --bench engine                                   # run
 //! cargo bench --bench engine -- --save-baseline main           # save a baseline
@@ -82,5 +82,16 @@ fn mmc_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, mmc_scenario);
+/// One million queued messages drained through SQS by a Lambda event source mapping.
+fn lambda_backlog(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/lambda_backlog_drain.toml");
+    let scenario = Scenario::load(&path, &[]).expect("shipped scenario is valid");
+    let mut group = c.benchmark_group("scenario");
+    group.throughput(Throughput::Elements(1_000_000));
+    group.sample_size(10);
+    group.bench_function("lambda_backlog_drain_1m", |b| b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events)));
+    group.finish();
+}
+
+criterion_group!(benches, hold_model, mmc_scenario, lambda_backlog);
 criterion_main!(benches);

@@ -197,3 +197,87 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+const WITH_FIFO_AND_LAMBDA: &str = r#"[run]
+horizon_s = 100
+
+[workload.w]
+target = "sqs.f"
+arrival = "poisson"
+rate_per_s = 5.0
+
+[sqs.f]
+fifo = true
+visibility_timeout_s = 60
+
+[sqs.s]
+visibility_timeout_s = 60
+
+[lambda.fn]
+source = "sqs.s"
+timeout_s = 10
+duration_s = 0.1
+"#;
+
+fn error_in(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "test bug: {from:?} not in the scenario");
+    match parse_inline(&text.replacen(from, to, 1), &[]) {
+        Ok(_) => panic!("accepted {to:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn fifo_standard_and_lambda_rules_are_enforced_with_their_aws_source() {
+    let base = WITH_FIFO_AND_LAMBDA;
+    parse_inline(base, &[]).unwrap_or_else(|e| panic!("{e}"));
+    for (from, to, parts) in [
+        ("rate_per_s = 5.0", "rate_per_s = 5.0\nmessage_timer_s = 10", &["FIFO queues take no per-message timer"][..]),
+        ("target = \"sqs.f\"", "target = \"sqs.s\"\ngroup_count = 4", &["FIFO queues only"][..]),
+        ("[sqs.s]", "[sqs.s]\nhigh_throughput = true", &["unknown key `high_throughput`"][..]),
+        ("fifo = true", "fifo = true\nduplicate_rate = 0.1", &["unknown key `duplicate_rate`"][..]),
+        ("[sqs.s]", "[sqs.s]\ndelay_s = 901", &["DelaySeconds: 0 to 900 s"][..]),
+        ("[sqs.s]", "[sqs.s]\ndead_letter_queue = \"sqs.f\"", &["FIFO to FIFO, standard to standard"][..]),
+        ("[sqs.s]", "[sqs.s]\nredrive_at_s = 10", &["no queue names this one as its dead_letter_queue"][..]),
+        ("[sqs.s]", "[sqs.s]\nin_flight_max = 200000", &["120,000"][..]),
+        ("fifo = true", "fifo = true\ncontent_based_deduplication = false", &[][..]),
+        (
+            "source = \"sqs.s\"",
+            "source = \"sqs.f\"\nbatching_window_s = 5",
+            &["FIFO queues take no batching window"][..],
+        ),
+        ("source = \"sqs.s\"", "source = \"sqs.f\"\nbatch_size = 11", &["BatchSize for FIFO queues: 1 to 10"][..]),
+        ("source = \"sqs.s\"", "source = \"sqs.s\"\nbatch_size = 100", &["requires a batching window"][..]),
+        ("source = \"sqs.s\"", "source = \"sqs.s\"\nmaximum_concurrency = 1", &["MaximumConcurrency: 2 to 1,000"][..]),
+        ("timeout_s = 10", "timeout_s = 61", &["exceeds the visibility timeout of sqs.s", "AWS rejects"][..]),
+        ("timeout_s = 10", "timeout_s = 901", &["1 to 900 s"][..]),
+        ("duration_s = 0.1", "duration_s = 0.1\nmemory_mb = 64", &["128 to 10,240 MB"][..]),
+        ("duration_s = 0.1", "duration_s = 0.1\nreserved_concurrency = 950", &["at least 100 unreserved"][..]),
+        ("duration_s = 0.1", "duration_s = 0.1\narchitecture = \"arm\"", &["\"x86_64\", \"arm64\""][..]),
+    ] {
+        if parts.is_empty() {
+            parse_inline(&base.replacen(from, to, 1), &[]).unwrap_or_else(|e| panic!("{to}: {e}"));
+            continue;
+        }
+        assert_mentions(&error_in(base, from, to), parts);
+    }
+    // Without ids from the producer, a FIFO queue needs content-based deduplication.
+    let e = error_in(base, "rate_per_s = 5.0", "rate_per_s = 5.0\ndeduplication_ids = false");
+    assert_mentions(&e, &["content_based_deduplication = true"]);
+    let ok = base.replacen("rate_per_s = 5.0", "rate_per_s = 5.0\ndeduplication_ids = false", 1).replacen(
+        "fifo = true",
+        "fifo = true\ncontent_based_deduplication = true",
+        1,
+    );
+    parse_inline(&ok, &[]).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_short_visibility_timeout_for_a_lambda_source_is_a_warning_not_an_error() {
+    // 60 s is exactly 6 × the 10 s function timeout: as advised.
+    let s = parse_inline(WITH_FIFO_AND_LAMBDA, &[]).unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let s = parse_inline(WITH_FIFO_AND_LAMBDA, &["sqs.s.visibility_timeout_s=30"]).unwrap();
+    assert_eq!(s.warnings.len(), 1);
+    assert!(s.warnings[0].contains("AWS advises at least 6 × the function timeout"), "{}", s.warnings[0]);
+}

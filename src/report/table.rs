@@ -6,17 +6,28 @@ use std::fmt::Write;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 
-/// Counters shown on the console (all of them are in summary.json).
-const SHOWN_COUNTERS: [&str; 9] = [
+/// Counters shown on the console when they are not zero (all of them are in
+/// summary.json); the first three are shown always.
+const SHOWN_COUNTERS: [&str; 19] = [
     "sent",
     "deleted",
+    "billed_requests",
+    "deduplicated",
+    "throttled_sends",
+    "send_gave_up",
+    "duplicates",
     "moved_to_dlq",
+    "redriven_out",
     "expired",
     "empty_receives",
-    "billed_requests",
     "visible_at_end",
     "processed",
     "failed",
+    "invocations",
+    "cold_starts",
+    "throttles",
+    "errors",
+    "timeouts",
 ];
 
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
@@ -34,7 +45,14 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         o.events
     );
     let m = &result.measurements;
-    let width = m.latencies.iter().map(|(n, _)| n.len()).max().unwrap_or(10).max(26);
+    let is_shown = |name: &str, v: u64| {
+        let i = SHOWN_COUNTERS.iter().position(|c| name.ends_with(&format!(".{c}")));
+        i.is_some_and(|i| i < 3 || v != 0)
+    };
+    let labels = m.latencies.iter().map(|(n, _)| n.len()).chain(m.gauges.iter().map(|(n, _)| n.len()));
+    let labels = labels.chain(m.counters.iter().filter(|(n, v)| is_shown(n, *v)).map(|(n, _)| n.len()));
+    let cost_labels = result.costs.iter().map(|c| c.resource.len() + 1 + c.usage_unit.len());
+    let width = labels.chain(cost_labels).max().unwrap_or(10).max(26);
     let _ = writeln!(
         out,
         "\n{:width$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -50,7 +68,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     }
     let _ = writeln!(out, "\n{:width$} {:>14}", "counters", "value");
     for (name, v) in &m.counters {
-        if SHOWN_COUNTERS.iter().any(|c| name.ends_with(&format!(".{c}"))) {
+        if is_shown(name, *v) {
             let _ = writeln!(out, "{name:width$} {v:>14}");
         }
     }

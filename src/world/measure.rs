@@ -34,6 +34,9 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
     }
     for f in &scenario.functions {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
+        if f.event_source.is_some() {
+            columns.push(format!("lambda.{}.pollers", f.function.name));
+        }
     }
     columns
 }
@@ -42,6 +45,7 @@ pub(super) fn sample_row<'a>(
     sqs: &sqs::Service,
     pools: impl Iterator<Item = &'a workers::Pool>,
     lambda: &lambda::Service,
+    mappings: &[&event_source::EventSource],
 ) -> Vec<f64> {
     let mut row = Vec::new();
     for q in 0..sqs.queue_count() {
@@ -49,7 +53,13 @@ pub(super) fn sample_row<'a>(
         row.extend([f64::from(delayed), f64::from(visible), f64::from(in_flight)]);
     }
     row.extend(pools.map(|p| p.busy_workers() as f64));
-    row.extend((0..lambda.function_count()).map(|f| f64::from(lambda.concurrency_in_use(FunctionId(f as u32)))));
+    for f in 0..lambda.function_count() {
+        let id = FunctionId(f as u32);
+        row.push(f64::from(lambda.concurrency_in_use(id)));
+        if let Some(m) = mappings.iter().find(|m| m.config().function == id) {
+            row.push(f64::from(m.active_pollers()));
+        }
+    }
     row
 }
 
@@ -89,6 +99,7 @@ pub(super) fn collect<'a>(
             ("empty_receives", m.empty_receives),
             ("over_limit_errors", m.over_limit_errors),
             ("stale_deletes", m.stale_deletes),
+            ("fifo_order_violations", m.fifo_order_violations),
             ("visibility_extensions", m.visibility_extensions),
             ("send_message_requests", m.send_message_requests),
             ("send_message_batch_requests", m.send_message_batch_requests),

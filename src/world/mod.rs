@@ -346,7 +346,8 @@ impl World {
     }
 
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
-        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.lambda);
+        let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
+        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.lambda, &mappings);
         self.series.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
@@ -424,7 +425,7 @@ impl World {
     fn poller_poll(&mut self, now: SimTime, mapping: u16, poller: u32, wait: SimDuration, s: &mut Scheduler<Event>) {
         let m = &self.mappings[usize::from(mapping)];
         let (source, consumer) = (m.source, ConsumerId(m.first_consumer + poller));
-        match self.sqs.receive(now, source, consumer, BATCH_ENTRIES_MAX as u8, wait) {
+        match self.sqs.receive(now, source, consumer, m.mapping.receive_max(poller), wait) {
             ReceiveOutcome::Received(batch) => self.poller_received(now, mapping, poller, batch, s),
             ReceiveOutcome::Waiting => {}
             ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
@@ -461,8 +462,9 @@ impl World {
         let m = &mut self.mappings[usize::from(mapping)].mapping;
         match self.lambda.invoke(now, m.config().function) {
             lambda::Invocation::Throttled => {
-                m.on_throttled(poller);
-                s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
+                if !m.on_throttled(now, poller) {
+                    s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
+                }
             }
             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                 m.on_invoked(poller, environment.0, outcome == lambda::Outcome::Succeeded);

@@ -25,7 +25,8 @@
 //!   (poison messages always, until the fix); without ReportBatchItemFailures one failed
 //!   message fails the invocation and so the batch;
 //! - a throttled invoke leaves the batch in flight (it returns after the visibility
-//!   timeout) and the poller waits 1 s before polling again.
+//!   timeout); the poller retires while more than 5 are active (throttles scale polling
+//!   down), else it waits 1 s before polling again.
 
 use super::FunctionId;
 use crate::engine::{SimDuration, SimRng, SimTime};
@@ -148,6 +149,13 @@ impl EventSource {
         started
     }
 
+    /// How many messages `poller`'s next receive asks for: up to 10, and no more than the
+    /// batch still has room for.
+    pub fn receive_max(&self, poller: u32) -> u8 {
+        let room = self.config.batch_size.saturating_sub(self.pollers[poller as usize].receipts.len() as u32);
+        room.clamp(1, 10) as u8
+    }
+
     pub fn active_pollers(&self) -> u32 {
         self.active
     }
@@ -171,13 +179,7 @@ impl EventSource {
     pub fn on_empty(&mut self, now: SimTime, poller: u32) -> Next {
         let p = &self.pollers[poller as usize];
         if p.receipts.is_empty() {
-            if self.active > POLLERS_INITIAL {
-                self.pollers[poller as usize].is_active = false;
-                self.active -= 1;
-                self.metrics.pollers.add(now, -1);
-                return Next::Retire;
-            }
-            return Next::Poll(POLL_WAIT);
+            return if self.retire_if_above_minimum(now, poller) { Next::Retire } else { Next::Poll(POLL_WAIT) };
         }
         self.decide(now, poller)
     }
@@ -207,10 +209,22 @@ impl EventSource {
         self.pollers[poller as usize].environment
     }
 
-    /// The invoke was throttled: the batch stays in flight and returns by itself.
-    pub fn on_throttled(&mut self, poller: u32) {
+    /// The invoke was throttled: the batch stays in flight and returns by itself. Returns
+    /// true if the poller retires (scale-down), false if it should poll again after a pause.
+    pub fn on_throttled(&mut self, now: SimTime, poller: u32) -> bool {
         self.metrics.throttled_batches += 1;
         self.clear(poller);
+        self.retire_if_above_minimum(now, poller)
+    }
+
+    fn retire_if_above_minimum(&mut self, now: SimTime, poller: u32) -> bool {
+        if self.active <= POLLERS_INITIAL {
+            return false;
+        }
+        self.pollers[poller as usize].is_active = false;
+        self.active -= 1;
+        self.metrics.pollers.add(now, -1);
+        true
     }
 
     /// The invocation ended. Fills `to_delete` with the receipts to delete.

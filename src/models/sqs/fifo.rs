@@ -25,6 +25,8 @@ struct Group {
     visible_count: u32,
     in_flight: u32,
     is_ready: bool,
+    /// Enqueue sequence of the latest first delivery, plus one (0: none yet).
+    first_delivered_to: u64,
 }
 
 /// The message groups of one FIFO queue.
@@ -54,6 +56,15 @@ impl Groups {
         }
         g.visible_count += 1;
         self.make_ready_if_eligible(group);
+    }
+
+    /// Records the first delivery of a message; returns false if it overtook an earlier
+    /// message of its group (which strict FIFO ordering forbids, so a test can check it).
+    pub fn on_first_delivery(&mut self, group: u32, seq: u64) -> bool {
+        let g = self.group(group);
+        let in_order = seq + 1 > g.first_delivered_to;
+        g.first_delivered_to = g.first_delivered_to.max(seq + 1);
+        in_order
     }
 
     /// A visible message of `group` was removed (expired, deleted with an old receipt).

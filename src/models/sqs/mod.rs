@@ -162,6 +162,9 @@ pub struct QueueMetrics {
     pub empty_receives: u64,
     pub over_limit_errors: u64,
     pub stale_deletes: u64,
+    /// FIFO: first deliveries that overtook an earlier message of their group. Always 0
+    /// unless the model is broken; tests check it over many seeds.
+    pub fifo_order_violations: u64,
     pub visibility_extensions: u64,
     pub send_message_requests: u64,
     pub send_message_batch_requests: u64,
@@ -720,6 +723,13 @@ impl Queue {
         slot.received_at = now;
         slot.visible_deadline = now + timeout;
         let (created_at, first) = (slot.message.created_at, slot.receive_count == 1);
+        let (group, seq) = (slot.message.group, slot.seq);
+        if first
+            && let Order::Fifo(groups, _) = &mut self.order
+            && !groups.on_first_delivery(group, seq)
+        {
+            self.metrics.fifo_order_violations += 1;
+        }
         self.visible_count -= 1;
         self.in_flight_count += 1;
         self.in_flight.push_back((now + timeout, r));

@@ -29,6 +29,8 @@ pub(super) struct Slot {
     pub received_at: SimTime,
     /// When the current receipt's visibility timeout ends.
     pub visible_deadline: SimTime,
+    /// Enqueue order within this queue (FIFO order checks).
+    pub seq: u64,
     pub generation: u32,
     pub receive_count: u32,
     pub state: State,
@@ -53,6 +55,7 @@ pub(super) struct Store {
     oldest: u32,
     newest: u32,
     live: u32,
+    next_seq: u64,
 }
 
 impl Store {
@@ -67,6 +70,7 @@ impl Store {
             enqueued_at,
             received_at: SimTime::ZERO,
             visible_deadline: SimTime::ZERO,
+            seq: self.next_seq,
             generation: 0,
             receive_count: 0,
             state,
@@ -85,6 +89,7 @@ impl Store {
                 u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 stored messages")
             }
         };
+        self.next_seq += 1;
         self.link_by_age(index);
         self.live += 1;
         SlotRef { slot: index, generation: self.slots[index as usize].generation }

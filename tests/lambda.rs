@@ -1,0 +1,163 @@
+//! Lambda behind an SQS event source mapping, through tiny scenarios: the scaling ramp,
+//! cold starts, partial batch failures, throttles and the bill.
+
+mod common;
+
+use common::{counter, gauge, inline, load, shipped, summary};
+use orchsim::report;
+
+#[test]
+fn pollers_scale_from_five_by_300_a_minute_while_a_backlog_lasts() {
+    let scenario = load(&shipped("lambda_backlog_drain.toml"), &[]);
+    let (result, s) = summary(&scenario);
+    let series = &result.measurements.series;
+    let column = series.columns.iter().position(|c| c == "lambda.drain.pollers").expect("pollers column");
+    let pollers_at = |t_s: u64| {
+        let (_, row) = series.rows().find(|(t, _)| t.as_micros() == t_s * 1_000_000).expect("a sample");
+        row[column]
+    };
+    // 5 at the start, then 50 more every 10 s: 300 a minute.
+    for (t, expected) in [(0, 5.0), (10, 55.0), (20, 105.0), (30, 155.0), (60, 305.0), (120, 605.0)] {
+        assert_eq!(pollers_at(t), expected, "pollers at {t} s");
+    }
+    assert_eq!(result.outcome.stop_reason.as_str(), "drained");
+    assert_eq!(counter(&s, "sqs.backlog.sent"), 1_000_000);
+    assert!(counter(&s, "sqs.backlog.deleted") >= 1_000_000);
+}
+
+fn steady(horizon_s: u32, warmup_s: u32) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = {horizon_s}
+        warmup_s = {warmup_s}
+        [workload.w]
+        target = "sqs.q"
+        arrival = "poisson"
+        rate_per_s = 50
+        [sqs.q]
+        visibility_timeout_s = 60
+        [lambda.f]
+        source = "sqs.q"
+        batch_size = 10
+        timeout_s = 10
+        duration_s = {{ dist = "lognormal", median = 0.2, p99 = 0.8 }}
+        init_duration_s = 0.5
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+#[test]
+fn cold_starts_fall_as_the_load_becomes_steady() {
+    let first_minute = steady(60, 0);
+    let later = steady(3_600, 1_800);
+    let share =
+        |s: &serde_json::Value| counter(s, "lambda.f.cold_starts") as f64 / counter(s, "lambda.f.requests") as f64;
+    assert!(share(&first_minute) > 0.01, "environments start cold: {}", share(&first_minute));
+    assert!(share(&later) < 0.001, "then stay warm: {}", share(&later));
+    assert!(counter(&later, "lambda.f.requests") > 10_000);
+}
+
+#[test]
+fn partial_batch_failures_return_only_the_failed_messages() {
+    let text = |report: bool| {
+        format!(
+            r#"
+            [run]
+            horizon_s = 600
+            [workload.w]
+            target = "sqs.q"
+            arrival = "constant"
+            rate_per_s = 20
+            stop_s = 300
+            [sqs.q]
+            visibility_timeout_s = 70
+            duplicate_rate = 0
+            [lambda.f]
+            source = "sqs.q"
+            batch_size = 10
+            batching_window_s = 1
+            timeout_s = 10
+            duration_s = 0.1
+            error_rate = 0.05
+            report_batch_item_failures = {report}
+            "#
+        )
+    };
+    let (_, whole) = summary(&inline(&text(false)));
+    let (_, partial) = summary(&inline(&text(true)));
+    // Whole-batch retry: a batch with any failed message returns entirely.
+    assert!(counter(&whole, "lambda.f.failed_batches") > 0);
+    assert_eq!(counter(&whole, "lambda.f.failed_items"), 0);
+    // Partial: only the failed messages come back, so far fewer receives are repeated.
+    assert_eq!(counter(&partial, "lambda.f.failed_batches"), 0);
+    assert!(counter(&partial, "lambda.f.failed_items") > 0);
+    let repeats = |s: &serde_json::Value| counter(s, "sqs.q.received") - counter(s, "sqs.q.sent");
+    assert!(repeats(&partial) * 3 < repeats(&whole), "{} vs {}", repeats(&partial), repeats(&whole));
+}
+
+#[test]
+fn reserved_concurrency_throttles_and_the_batches_come_back() {
+    let text = r#"
+        [run]
+        horizon_s = 3600
+        [workload.w]
+        target = "sqs.q"
+        arrival = "constant"
+        rate_per_s = 200
+        stop_s = 120
+        [sqs.q]
+        visibility_timeout_s = 30
+        [lambda.f]
+        source = "sqs.q"
+        batch_size = 10
+        timeout_s = 5
+        duration_s = 1.0
+        reserved_concurrency = 10
+    "#;
+    let (result, s) = summary(&inline(text));
+    assert!(counter(&s, "lambda.f.throttles") > 0);
+    assert_eq!(counter(&s, "lambda.f.throttles"), counter(&s, "lambda.f.throttled_batches"));
+    assert!(gauge(&s, "lambda.f.concurrency_mean") <= 10.0);
+    assert_eq!(result.outcome.stop_reason.as_str(), "drained", "throttled batches return and are processed");
+}
+
+#[test]
+fn the_bill_equals_the_hand_calculation_from_the_price_book() {
+    // One month (730 h) at 1 message/s, so the window is the month: no proration.
+    let text = r#"
+        [run]
+        horizon_s = 2628000
+        [workload.w]
+        target = "sqs.q"
+        arrival = "constant"
+        rate_per_s = 1
+        [sqs.q]
+        visibility_timeout_s = 60
+        duplicate_rate = 0
+        [lambda.f]
+        source = "sqs.q"
+        batch_size = 1
+        memory_mb = 4096
+        timeout_s = 5
+        duration_s = 0.1
+        init_duration_s = 0.5
+    "#;
+    let scenario = inline(text);
+    let (result, s) = summary(&scenario);
+    let requests = counter(&s, "lambda.f.requests") as f64;
+    let cold = counter(&s, "lambda.f.cold_starts") as f64;
+    assert_eq!(requests, 2_628_000.0, "one invocation per message");
+    // Billed: 100 ms a run plus 500 ms per cold start, at 4 GB.
+    let gb_seconds = (requests * 100.0 + cold * 500.0) / 1_000.0 * 4.0;
+    let lambda_usd = (requests - 1_000_000.0) * 0.20 / 1e6 + (gb_seconds - 400_000.0) * 0.000_016_666_7;
+    // SQS standard: the first million free, then $0.40 per million.
+    let sqs_usd = (counter(&s, "sqs.q.billed_requests") as f64 - 1_000_000.0) * 0.40 / 1e6;
+    let cost = &s["cost_usd"];
+    assert!((cost["lambda"].as_f64().unwrap() - lambda_usd).abs() < 1e-9, "{} vs {lambda_usd}", cost["lambda"]);
+    assert!((cost["sqs"].as_f64().unwrap() - sqs_usd).abs() < 1e-9, "{} vs {sqs_usd}", cost["sqs"]);
+    assert!((cost["total"].as_f64().unwrap() - lambda_usd - sqs_usd).abs() < 1e-9);
+    let csv = report::render(&scenario, &result, &[]).files.into_iter().find(|(n, _)| n == "cost.csv").unwrap().1;
+    assert!(csv.contains("lambda,lambda.f,gb_seconds,"), "{csv}");
+}
