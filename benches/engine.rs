@@ -89,7 +89,9 @@ fn lambda_backlog(c: &mut Criterion) {
     let mut group = c.benchmark_group("scenario");
     group.throughput(Throughput::Elements(1_000_000));
     group.sample_size(10);
-    group.bench_function("lambda_backlog_drain_1m", |b| b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events)));
+    group.bench_function("lambda_backlog_drain_1m", |b| {
+        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+    });
     group.finish();
 }
 

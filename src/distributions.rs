@@ -121,6 +121,38 @@ impl Empirical {
     }
 }
 
+/// A choice among labels (e.g. the values of a message attribute), with weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Categorical {
+    labels: Vec<String>,
+    /// Cumulative weights, normalised to end at 1.
+    cumulative: Vec<f64>,
+}
+
+impl Categorical {
+    /// `weights` must be as many as `labels`, non-negative, with a positive sum.
+    pub fn new(labels: Vec<String>, weights: &[f64]) -> Categorical {
+        assert_eq!(labels.len(), weights.len(), "one weight per label");
+        let total: f64 = weights.iter().sum();
+        let mut running = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                running += w / total;
+                running
+            })
+            .collect();
+        Categorical { labels, cumulative }
+    }
+
+    /// One label.
+    pub fn sample(&self, rng: &mut SimRng) -> &str {
+        let u = rng.unit();
+        let i = self.cumulative.partition_point(|&c| c <= u).min(self.labels.len() - 1);
+        &self.labels[i]
+    }
+}
+
 /// The inverse CDF at `u` for points running from p = 0 to p = 1.
 fn interpolate_quantile(points: &[(f64, f64)], u: f64) -> f64 {
     // First point whose probability is above u; the segment ends there.
@@ -173,6 +205,14 @@ mod tests {
         let p99 = quantile_of(&d, 0.99, 200_000);
         assert!((median - 0.04).abs() / 0.04 < 0.01, "median {median}");
         assert!((p99 - 0.25).abs() / 0.25 < 0.03, "p99 {p99}");
+    }
+
+    #[test]
+    fn categorical_draws_follow_their_weights() {
+        let c = Categorical::new(vec!["a".into(), "b".into()], &[3.0, 1.0]);
+        let mut rng = RngFactory::new(3).stream("c");
+        let a = (0..100_000).filter(|_| c.sample(&mut rng) == "a").count();
+        assert!((a as i64 - 75_000).abs() < 600, "{a}");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub struct PriceBook {
     /// SQS FIFO-queue requests; they share the standard tiers' free tier.
     pub sqs_fifo_tiers: Vec<Tier>,
     pub lambda: LambdaPrices,
+    pub sns: SnsPrices,
 }
 
 impl Default for PriceBook {
@@ -55,6 +56,7 @@ impl Default for PriceBook {
                 Tier { from_per_month: 200e9, usd_per_million: 0.35 },
             ],
             lambda: LambdaPrices::default(),
+            sns: SnsPrices::default(),
         }
     }
 }
@@ -112,12 +114,12 @@ pub fn sqs_lines(prices: &PriceBook, window: Window, billed_by_queue: &[(String,
     let total_of = |fifo: bool| -> f64 { billed_by_queue.iter().filter(|q| q.2 == fifo).map(|q| q.1 as f64).sum() };
     let (standard, fifo) = (total_of(false), total_of(true));
     let free = free_allowance(&prices.sqs_standard_tiers);
+    // The type's share of the one free allowance, in proportion to its volume.
     let free_share = |volume: f64| {
         if standard + fifo > 0.0 { free * volume / (standard + fifo) } else { 0.0 }
     };
-    let month_usd = |tiers: &[Tier], volume: f64| {
-        tiered_usd_with_free(tiers, window.per_month(volume), free_share(window.per_month(volume)).min(free))
-    };
+    let month_usd =
+        |tiers: &[Tier], volume: f64| tiered_usd_with_free(tiers, window.per_month(volume), free_share(volume));
     let (standard_usd, fifo_usd) =
         (month_usd(&prices.sqs_standard_tiers, standard), month_usd(&prices.sqs_fifo_tiers, fifo));
     billed_by_queue
@@ -160,6 +162,135 @@ fn tiered_usd_with_free(tiers: &[Tier], units_per_month: f64, free: f64) -> f64 
         ..*t
     }));
     tiered_usd(&shifted, units_per_month)
+}
+
+/// SNS prices, US East (N. Virginia), as `reference/aws-messaging.md` §2.7 gives them
+/// (SNS pricing page and Price List, via [infracost-sns] [sns-faq]). Each delivery protocol
+/// has its own price and monthly free allowance; deliveries to SQS and Lambda are free.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnsPrices {
+    /// Standard-topic publish requests (64 KiB chunks).
+    pub publish_usd_per_million: f64,
+    pub free_publishes_per_month: f64,
+    /// FIFO-topic publish requests and payload: third-party figures for us-east-1 (the
+    /// Price List rows read were Seoul's); FIFO subscription charges are an open item.
+    pub fifo_publish_usd_per_million: f64,
+    pub fifo_payload_usd_per_gb: f64,
+    pub http_usd_per_million: f64,
+    pub free_http_per_month: f64,
+    pub email_usd_per_million: f64,
+    pub free_email_per_month: f64,
+    pub push_usd_per_million: f64,
+    pub free_push_per_month: f64,
+    /// SMS is priced per destination country: an input, 0 unless the scenario sets it.
+    pub sms_usd_per_message: f64,
+}
+
+impl Default for SnsPrices {
+    fn default() -> Self {
+        SnsPrices {
+            publish_usd_per_million: 0.50,
+            free_publishes_per_month: 1e6,
+            fifo_publish_usd_per_million: 0.30,
+            fifo_payload_usd_per_gb: 0.017,
+            http_usd_per_million: 0.60,
+            free_http_per_month: 100_000.0,
+            email_usd_per_million: 20.0,
+            free_email_per_month: 1_000.0,
+            push_usd_per_million: 0.50,
+            free_push_per_month: 1e6,
+            sms_usd_per_message: 0.0,
+        }
+    }
+}
+
+/// What one topic or subscription used in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SnsUsage {
+    /// A topic's billed publish requests and published bytes.
+    Topic { resource: String, is_fifo: bool, requests: u64, bytes: u64 },
+    /// A subscription's successful deliveries over `protocol` ("sqs", "lambda", "http", …).
+    Deliveries { resource: String, protocol: &'static str, delivered: u64 },
+}
+
+/// SNS publishes and deliveries. Free allowances are per account and type, shared among
+/// the topics or subscriptions of that type in proportion to their volume.
+pub fn sns_lines(prices: &SnsPrices, window: Window, usage: &[SnsUsage]) -> Vec<CostLine> {
+    let total = |f: &dyn Fn(&SnsUsage) -> Option<f64>| -> f64 { usage.iter().filter_map(f).sum() };
+    let standard_publishes = total(&|u| match u {
+        SnsUsage::Topic { is_fifo: false, requests, .. } => Some(*requests as f64),
+        _ => None,
+    });
+    let delivered_by = |protocols: &'static [&'static str]| {
+        total(&|u| match u {
+            SnsUsage::Deliveries { protocol, delivered, .. } if protocols.contains(protocol) => Some(*delivered as f64),
+            _ => None,
+        })
+    };
+    // (price per unit, free units a month, the type's monthly volume in the window)
+    let charge = |units: f64, usd_per_million: f64, free: f64, type_units: f64| -> f64 {
+        let month = window.per_month(type_units);
+        if month <= 0.0 {
+            return 0.0;
+        }
+        let paid = (month - free).max(0.0) * usd_per_million / 1e6;
+        paid * units / type_units
+    };
+    usage
+        .iter()
+        .map(|u| {
+            let (resource, unit, amount, usd_per_month) = match u {
+                SnsUsage::Topic { resource, is_fifo: false, requests, .. } => {
+                    let n = *requests as f64;
+                    let usd =
+                        charge(n, prices.publish_usd_per_million, prices.free_publishes_per_month, standard_publishes);
+                    (resource, "publish_requests", n, usd)
+                }
+                SnsUsage::Topic { resource, is_fifo: true, requests, bytes } => {
+                    let n = *requests as f64;
+                    let gb = *bytes as f64 / 1e9;
+                    let usd = window.per_month(n) * prices.fifo_publish_usd_per_million / 1e6
+                        + window.per_month(gb) * prices.fifo_payload_usd_per_gb;
+                    (resource, "publish_requests", n, usd)
+                }
+                SnsUsage::Deliveries { resource, protocol, delivered } => {
+                    let n = *delivered as f64;
+                    let usd = match *protocol {
+                        "http" | "https" => charge(
+                            n,
+                            prices.http_usd_per_million,
+                            prices.free_http_per_month,
+                            delivered_by(&["http", "https"]),
+                        ),
+                        "email" | "email-json" => charge(
+                            n,
+                            prices.email_usd_per_million,
+                            prices.free_email_per_month,
+                            delivered_by(&["email", "email-json"]),
+                        ),
+                        "application" => charge(
+                            n,
+                            prices.push_usd_per_million,
+                            prices.free_push_per_month,
+                            delivered_by(&["application"]),
+                        ),
+                        "sms" => window.per_month(n) * prices.sms_usd_per_message,
+                        _ => 0.0,
+                    };
+                    (resource, "deliveries", n, usd)
+                }
+            };
+            CostLine {
+                service: "sns".into(),
+                resource: resource.clone(),
+                usage_unit: unit.into(),
+                usage_window: amount,
+                usage_per_month: window.per_month(amount),
+                usd_window: usd_per_month * window.months(),
+                usd_per_month,
+            }
+        })
+        .collect()
 }
 
 /// Consumers on EC2 or ECS, billed per worker-hour at a price the scenario gives.
@@ -298,6 +429,39 @@ fn share(part: f64, whole: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sns_publishes_and_http_deliveries_match_the_published_prices() {
+        let prices = SnsPrices::default();
+        let month = Window { seconds: 730.0 * 3_600.0, hours_per_month: 730.0 };
+        let lines = sns_lines(
+            &prices,
+            month,
+            &[
+                SnsUsage::Topic { resource: "sns.t".into(), is_fifo: false, requests: 3_000_000, bytes: 0 },
+                SnsUsage::Deliveries { resource: "subscription.q".into(), protocol: "sqs", delivered: 3_000_000 },
+                SnsUsage::Deliveries { resource: "subscription.h".into(), protocol: "https", delivered: 1_100_000 },
+            ],
+        );
+        // (3 M − 1 M free) × $0.50 per M; SQS deliveries free; (1.1 M − 100,000) × $0.60 per M.
+        assert!((lines[0].usd_per_month - 1.00).abs() < 1e-9);
+        assert_eq!(lines[1].usd_per_month, 0.0);
+        assert!((lines[2].usd_per_month - 0.60).abs() < 1e-9);
+    }
+
+    #[test]
+    fn standard_and_fifo_share_one_free_tier() {
+        let prices = PriceBook::default();
+        // One day with 40,000 requests of each type: 1.217 M of each a month, 2.433 M in all;
+        // the one free million is shared half and half.
+        let w = Window { seconds: 86_400.0, hours_per_month: 730.0 };
+        let lines = sqs_lines(&prices, w, &[("sqs.s".into(), 40_000, false), ("sqs.f".into(), 40_000, true)]);
+        let month = 40_000.0 * 730.0 / 24.0;
+        let standard = (month - 500_000.0) * 0.40 / 1e6;
+        let fifo = (month - 500_000.0) * 0.50 / 1e6;
+        assert!((lines[0].usd_per_month - standard).abs() < 1e-9, "{}", lines[0].usd_per_month);
+        assert!((lines[1].usd_per_month - fifo).abs() < 1e-9, "{}", lines[1].usd_per_month);
+    }
 
     #[test]
     fn sqs_standard_tiers_match_the_published_prices() {

@@ -233,7 +233,7 @@ fn fifo_standard_and_lambda_rules_are_enforced_with_their_aws_source() {
     parse_inline(base, &[]).unwrap_or_else(|e| panic!("{e}"));
     for (from, to, parts) in [
         ("rate_per_s = 5.0", "rate_per_s = 5.0\nmessage_timer_s = 10", &["FIFO queues take no per-message timer"][..]),
-        ("target = \"sqs.f\"", "target = \"sqs.s\"\ngroup_count = 4", &["FIFO queues only"][..]),
+        ("target = \"sqs.f\"", "target = \"sqs.s\"\ngroup_count = 4", &["FIFO queues and topics only"][..]),
         ("[sqs.s]", "[sqs.s]\nhigh_throughput = true", &["unknown key `high_throughput`"][..]),
         ("fifo = true", "fifo = true\nduplicate_rate = 0.1", &["unknown key `duplicate_rate`"][..]),
         ("[sqs.s]", "[sqs.s]\ndelay_s = 901", &["DelaySeconds: 0 to 900 s"][..]),

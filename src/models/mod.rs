@@ -5,11 +5,16 @@
 //! configuration and do not validate; a broken invariant inside a model is a bug and
 //! asserts.
 
+pub mod endpoint;
+pub mod filter_policy;
 pub mod lambda;
+pub mod sns;
 pub mod sqs;
 pub mod workers;
 
-use crate::engine::SimTime;
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::engine::{SimDuration, SimTime};
 
 /// A message as it travels between services: only what the simulation needs (payloads are
 /// never materialised).
@@ -90,6 +95,38 @@ impl Batch {
     }
 }
 
+/// AWS's deduplication interval for FIFO queues and topics.
+pub const DEDUPLICATION_WINDOW: SimDuration = SimDuration::from_secs(300);
+
+/// Deduplication ids seen in the last 5 minutes.
+#[derive(Debug, Default)]
+pub struct Deduplication {
+    until: BTreeMap<u64, SimTime>,
+    expiries: VecDeque<(SimTime, u64)>,
+}
+
+impl Deduplication {
+    /// True if `id` was seen within the window; otherwise starts tracking it.
+    pub fn is_duplicate(&mut self, now: SimTime, id: u64) -> bool {
+        while let Some(&(at, old)) = self.expiries.front() {
+            if at > now {
+                break;
+            }
+            self.expiries.pop_front();
+            if self.until.get(&old) == Some(&at) {
+                self.until.remove(&old);
+            }
+        }
+        if self.until.contains_key(&id) {
+            return true;
+        }
+        let until = now + DEDUPLICATION_WINDOW;
+        self.until.insert(id, until);
+        self.expiries.push_back((until, id));
+        false
+    }
+}
+
 /// A token bucket: `capacity` tokens, refilled continuously at `rate_per_s`. Used for AWS
 /// quotas expressed as "N per second" (which AWS enforces with token buckets).
 #[derive(Clone, Copy, Debug)]
@@ -108,13 +145,18 @@ impl TokenBucket {
 
     /// Takes one token if there is one.
     pub fn try_take(&mut self, now: SimTime) -> bool {
+        self.try_take_n(now, 1.0)
+    }
+
+    /// Takes `n` tokens if there are that many.
+    pub fn try_take_n(&mut self, now: SimTime, n: f64) -> bool {
         let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();
         self.tokens = (self.tokens + elapsed_s * self.rate_per_s).min(self.capacity);
         self.updated_at = now;
         // A small tolerance absorbs float error in the refill, so a bucket refilled for
         // exactly one token's time does not refuse by 1e-12.
-        if self.tokens >= 1.0 - 1e-9 {
-            self.tokens -= 1.0;
+        if self.tokens >= n - 1e-9 {
+            self.tokens -= n;
             true
         } else {
             false

@@ -14,6 +14,7 @@ pub(super) fn lower_pool(
     name: &str,
     node: &Node,
     queues: &Queues,
+    queue_configs: &[crate::models::sqs::Config],
     base_dir: &Path,
 ) -> Result<PoolConfig> {
     let mut t = TableReader::new(src, format!("workers.{name}"), node)?;
@@ -51,7 +52,7 @@ pub(super) fn lower_pool(
     };
     let cost_usd_per_hour =
         opt(&mut t, "cost_usd_per_hour", |f, p| f.f64_in(p, 0.0, 1e6, "price of one worker-hour"))?.unwrap_or(0.0);
-    let heartbeat = heartbeat(&mut t)?;
+    let heartbeat = heartbeat(&mut t, queue_configs[source.0 as usize].visibility_timeout)?;
     let delete_batch = opt(&mut t, "delete_batch", |f, p| f.bool(p))?.unwrap_or(false);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
@@ -74,15 +75,24 @@ pub(super) fn lower_pool(
 
 /// ChangeMessageVisibility while working: every `heartbeat_interval_s`, the held messages'
 /// visibility is set to `heartbeat_visibility_timeout_s` from then.
-fn heartbeat(t: &mut TableReader<'_>) -> Result<Option<workers::Heartbeat>> {
+fn heartbeat(t: &mut TableReader<'_>, visibility: SimDuration) -> Result<Option<workers::Heartbeat>> {
     let interval = t.get("heartbeat_interval_s");
     let timeout = t.get("heartbeat_visibility_timeout_s");
     match (interval, timeout) {
         (None, None) => Ok(None),
         (Some((f, p)), Some((tf, tp))) => {
             let interval_s = f.positive(&p, 43_200.0, "")?;
+            if SimDuration::from_secs_f64(interval_s) >= visibility {
+                return Err(f.error(
+                    &p,
+                    format!(
+                        "must be shorter than the source queue's visibility timeout ({} s), or messages reappear before the first heartbeat",
+                        visibility.as_secs_f64()
+                    ),
+                ));
+            }
             let timeout_s =
-                tf.u64_in(&tp, 1, 43_200, "AWS ChangeMessageVisibility VisibilityTimeout: 0 to 43,200 s")?;
+                tf.u64_in(&tp, 1, 43_200, "AWS ChangeMessageVisibility VisibilityTimeout: up to 43,200 s; 0 would make the messages visible at once")?;
             if timeout_s as f64 <= interval_s {
                 return Err(
                     tf.error(&tp, "must be longer than heartbeat_interval_s, or messages reappear between heartbeats")

@@ -164,6 +164,7 @@ fn mapping(
         report_batch_item_failures,
         error_rate,
         fix_deployed_at,
+        is_fifo,
     })
 }
 

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
-    FunctionConfig, PoolConfig, RedriveTask, RunConfig, WorkloadConfig, consumers, functions, queues, resolve,
-    workloads,
+    FunctionConfig, PoolConfig, RedriveTask, RunConfig, SubscriptionSpec, WorkloadConfig, consumers, functions, queues,
+    resolve, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
-use crate::models::lambda;
 use crate::models::sqs::{self, QueueId};
+use crate::models::{endpoint, lambda, sns};
 use crate::pricing::{PriceBook, Tier};
 
 /// SQS's largest message (body plus attributes) since August 2025.
@@ -29,8 +29,17 @@ pub(super) struct Lowered {
     pub redrives: Vec<RedriveTask>,
     pub functions: Vec<FunctionConfig>,
     pub lambda_account: lambda::Account,
+    pub topics: Vec<sns::TopicConfig>,
+    pub subscriptions: Vec<SubscriptionSpec>,
+    pub endpoints: Vec<endpoint::Config>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
+}
+
+/// Topic names and kinds, for workloads' targets.
+pub(super) struct TopicNames<'a> {
+    pub names: &'a BTreeMap<String, sns::TopicId>,
+    pub is_fifo: &'a [bool],
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -56,7 +65,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     if let Some((f, path)) = top.get("workers") {
         let kind = TableReader::new(src, path, f.node)?;
         for (name, _, node) in kind.named_entries() {
-            pools.push(consumers::lower_pool(src, name, node, &names, base_dir)?);
+            pools.push(consumers::lower_pool(src, name, node, &names, &queues, base_dir)?);
         }
     }
     let mut functions = Vec::new();
@@ -78,13 +87,34 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     }
     let lambda_account = functions::lower_account(top.get("account"))?;
     check_reservations(src, root, &functions, &lambda_account)?;
+    let (topic_configs, topic_names) = lower_all(&mut top, "sns", |name, node| topics::lower_topic(src, name, node))?;
+    let (endpoint_configs, endpoint_names) =
+        lower_all(&mut top, "endpoint", |name, node| topics::lower_endpoint(src, name, node, base_dir))?;
+    let topic_is_fifo: Vec<bool> = topic_configs.iter().map(|t| t.is_fifo).collect();
+    let function_names: BTreeMap<String, u32> =
+        functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
+    let endpoint_protocols: Vec<sns::Protocol> = endpoint_configs.iter().map(|(_, p)| *p).collect();
+    let targets = topics::Targets {
+        topics: &topic_names,
+        topic_is_fifo: &topic_is_fifo,
+        queues: &names,
+        functions: &function_names,
+        endpoints: &endpoint_names,
+        endpoint_protocols: &endpoint_protocols,
+    };
+    let (subscriptions, _): (_, BTreeMap<String, u32>) = lower_all(&mut top, "subscription", |name, node| {
+        let (subscription, target, dead_letter_queue) = topics::lower_subscription(src, name, node, &targets)?;
+        Ok(SubscriptionSpec { subscription, target, dead_letter_queue })
+    })?;
+    let topic_names_for_workloads = TopicNames { names: &topic_names, is_fifo: &topic_is_fifo };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;
         for (name, _, node) in kind.named_entries() {
-            workloads.push(workloads::lower_workload(src, name, node, &names, base_dir)?);
+            workloads.push(workloads::lower_workload(src, name, node, &names, &topic_names_for_workloads, base_dir)?);
         }
     }
+    let endpoints = endpoint_configs.into_iter().map(|(c, _)| c).collect();
     let prices = match top.get("pricing") {
         Some((f, path)) => lower_pricing(src, f.node, path)?,
         None => PriceBook::default(),
@@ -97,7 +127,20 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             "the scenario has no [workload.NAME] table, so nothing would ever be sent",
         ));
     }
-    Ok(Lowered { run, workloads, queues, pools, redrives, functions, lambda_account, prices, warnings })
+    Ok(Lowered {
+        run,
+        workloads,
+        queues,
+        pools,
+        redrives,
+        functions,
+        lambda_account,
+        topics: topic_configs,
+        subscriptions,
+        endpoints,
+        prices,
+        warnings,
+    })
 }
 
 fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
@@ -154,7 +197,25 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     Ok(prices)
 }
 
-/// Reads an optional key with `read`.
+/// Lowers every `[kind.NAME]` table with `lower`; returns them in name order with the
+/// name → index map.
+fn lower_all<T, I: From<u32> + Copy>(
+    top: &mut TableReader<'_>,
+    kind: &'static str,
+    mut lower: impl FnMut(&str, &Node) -> Result<T>,
+) -> Result<(Vec<T>, BTreeMap<String, I>)> {
+    let mut items = Vec::new();
+    let mut names = BTreeMap::new();
+    if let Some((f, path)) = top.get(kind) {
+        let table = TableReader::new(f.src, path, f.node)?;
+        for (i, (name, _, node)) in table.named_entries().enumerate() {
+            names.insert(name.clone(), I::from(i as u32));
+            items.push(lower(name, node)?);
+        }
+    }
+    Ok((items, names))
+}
+
 /// AWS keeps at least 100 of the account's concurrency unreserved.
 fn check_reservations(
     src: &Source<'_>,
@@ -178,6 +239,7 @@ fn check_reservations(
     Ok(())
 }
 
+/// Reads an optional key with `read`.
 pub(super) fn opt<T>(
     t: &mut TableReader<'_>,
     key: &'static str,
@@ -190,22 +252,38 @@ pub(super) fn opt<T>(
 }
 
 pub(super) fn queue_ref(f: Field<'_>, path: &str, queues: &BTreeMap<String, QueueId>) -> Result<QueueId> {
+    let name = f.str(path)?;
+    if !name.starts_with("sqs.") {
+        return Err(f.error(path, format!("must name an SQS queue as \"sqs.NAME\" ({})", defined("sqs", queues))));
+    }
+    component_ref(f, path, "sqs", "queue", queues)
+}
+
+/// Resolves `"KIND.NAME"` to the component's id.
+pub(super) fn component_ref<T: Copy>(
+    f: Field<'_>,
+    path: &str,
+    kind: &str,
+    what: &str,
+    names: &BTreeMap<String, T>,
+) -> Result<T> {
     let text = f.str(path)?;
-    let defined = || {
-        if queues.is_empty() {
-            "no [sqs.NAME] table is defined".to_string()
-        } else {
-            format!("defined: {}", queues.keys().map(|k| format!("sqs.{k}")).collect::<Vec<_>>().join(", "))
-        }
+    let Some(name) = text.strip_prefix(kind).and_then(|rest| rest.strip_prefix('.')) else {
+        return Err(f.error(path, format!("must name a {what} as \"{kind}.NAME\" ({})", defined(kind, names))));
     };
-    let Some(name) = text.strip_prefix("sqs.") else {
-        return Err(f.error(path, format!("must name an SQS queue as \"sqs.NAME\" ({})", defined())));
-    };
-    queues.get(name).copied().ok_or_else(|| {
-        let names: Vec<&str> = queues.keys().map(String::as_str).collect();
-        let hint = closest(name, &names).map(|k| format!(" (did you mean \"sqs.{k}\"?)")).unwrap_or_default();
-        f.error(path, format!("no such queue{hint}; {}", defined()))
+    names.get(name).copied().ok_or_else(|| {
+        let candidates: Vec<&str> = names.keys().map(String::as_str).collect();
+        let hint = closest(name, &candidates).map(|k| format!(" (did you mean \"{kind}.{k}\"?)")).unwrap_or_default();
+        f.error(path, format!("no such {what}{hint}; {}", defined(kind, names)))
     })
+}
+
+fn defined<T>(kind: &str, names: &BTreeMap<String, T>) -> String {
+    if names.is_empty() {
+        format!("no [{kind}.NAME] table is defined")
+    } else {
+        format!("defined: {}", names.keys().map(|k| format!("{kind}.{k}")).collect::<Vec<_>>().join(", "))
+    }
 }
 
 const DISTRIBUTIONS: [&str; 5] = ["constant", "uniform", "exponential", "lognormal", "empirical"];

@@ -12,6 +12,7 @@ mod error;
 mod functions;
 mod lower;
 mod queues;
+mod topics;
 mod tree;
 mod workloads;
 
@@ -19,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::{Location, ScenarioError};
 
-use crate::distributions::Distribution;
+use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimTime};
-use crate::models::{lambda, sqs, workers};
+use crate::models::{endpoint, lambda, sns, sqs, workers};
 use crate::pricing::PriceBook;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
@@ -45,10 +46,25 @@ pub struct Scenario {
     /// Indexed by `lambda::FunctionId`.
     pub functions: Vec<FunctionConfig>,
     pub lambda_account: lambda::Account,
+    /// Indexed by `sns::TopicId`.
+    pub topics: Vec<sns::TopicConfig>,
+    /// Indexed by `sns::SubscriptionId`.
+    pub subscriptions: Vec<SubscriptionSpec>,
+    pub endpoints: Vec<endpoint::Config>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
 }
+
+/// One `[subscription.NAME]` table: the model's configuration and the world's routing.
+#[derive(Clone, Debug)]
+pub struct SubscriptionSpec {
+    pub subscription: sns::SubscriptionConfig,
+    pub target: SubscriptionTarget,
+    pub dead_letter_queue: Option<sqs::QueueId>,
+}
+
+pub use topics::SubscriptionTarget;
 
 /// One `[lambda.NAME]` table: the function, and its SQS event source mapping if it has a
 /// `source`.
@@ -72,7 +88,7 @@ pub struct RunConfig {
 #[derive(Clone, Debug)]
 pub struct WorkloadConfig {
     pub name: String,
-    pub target: sqs::QueueId,
+    pub target: Target,
     pub process: ArrivalProcess,
     pub window: Window,
     pub message_size_bytes: Distribution,
@@ -91,6 +107,31 @@ pub struct WorkloadConfig {
     pub send_batch_linger: SimDuration,
     /// Attempts per throttled call, the first included (AWS SDK standard mode: 3).
     pub retry_max_attempts: u32,
+    /// SNS targets: message attributes to generate (for filter policies).
+    pub attributes: Vec<FieldSpec>,
+    /// SNS targets: JSON body fields to generate (for MessageBody filter policies); dotted
+    /// names nest.
+    pub body: Vec<FieldSpec>,
+}
+
+/// Where a workload sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Queue(sqs::QueueId),
+    Topic(sns::TopicId),
+}
+
+/// A generated message field.
+#[derive(Clone, Debug)]
+pub struct FieldSpec {
+    pub name: String,
+    pub generator: FieldGenerator,
+}
+
+#[derive(Clone, Debug)]
+pub enum FieldGenerator {
+    Text(Categorical),
+    Number(Distribution),
 }
 
 /// A redrive (StartMessageMoveTask) scheduled at a scenario time.
@@ -143,6 +184,9 @@ impl Scenario {
             redrives: lowered.redrives,
             functions: lowered.functions,
             lambda_account: lowered.lambda_account,
+            topics: lowered.topics,
+            subscriptions: lowered.subscriptions,
+            endpoints: lowered.endpoints,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

@@ -42,6 +42,20 @@ fn high_throughput_calls_per_s(region: &str) -> f64 {
     }
 }
 
+/// An AWS Region code such as `us-east-1`; the quotas tables name Regions by code.
+pub(super) fn check_region<'a>(f: &super::tree::Field<'a>, p: &str) -> Result<&'a str> {
+    let r = f.str(p)?;
+    let parts: Vec<&str> = r.split('-').collect();
+    let is_code = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()));
+    if !is_code {
+        return Err(f.error(p, "expected an AWS Region code such as \"us-east-1\" or \"eu-west-2\""));
+    }
+    Ok(r)
+}
+
 /// Names and kinds first, so references between queues (dead-letter queues) can be checked
 /// in one pass.
 pub(super) fn names_and_kinds(src: &Source<'_>, node: &Node, path: String) -> Result<Queues> {
@@ -103,7 +117,7 @@ pub(super) fn lower_queue(
     let kind = if is_fifo {
         let high_throughput = opt(&mut t, "high_throughput", |f, p| f.bool(p))?.unwrap_or(false);
         let region = opt(&mut t, "region", |f, p| {
-            let r = f.str(p)?;
+            let r = check_region(f, p)?;
             if !high_throughput {
                 return Err(f.error(p, "only applies with high_throughput = true"));
             }
@@ -128,6 +142,9 @@ pub(super) fn lower_queue(
         .unwrap_or(REDRIVE_RATE_MAX_PER_S);
         let destination = opt(&mut t, "redrive_to", |f, p| {
             let to = queue_ref(*f, p, &queues.names)?;
+            if to == id {
+                return Err(f.error(p, "a redrive moves messages out of this queue, not back into it"));
+            }
             if queues.is_fifo(to) != is_fifo {
                 return Err(f.error(p, "must be of the same type (standard or FIFO) as this queue"));
             }

@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
-use super::WorkloadConfig;
-use super::lower::{MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, distribution, opt, queue_ref, read_csv};
+use super::lower::{
+    MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, TopicNames, component_ref, distribution, opt, queue_ref,
+    read_csv,
+};
 use super::queues::Queues;
-use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
-use crate::distributions::Distribution;
+use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
+use super::{FieldGenerator, FieldSpec, Target, WorkloadConfig};
+use crate::distributions::{Categorical, Distribution};
 use crate::engine::SimDuration;
-use crate::models::sqs::QueueId;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
 const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
@@ -19,11 +21,15 @@ pub(super) fn lower_workload(
     name: &str,
     node: &Node,
     queues: &Queues,
+    topics: &TopicNames<'_>,
     base_dir: &Path,
 ) -> Result<WorkloadConfig> {
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\"")?;
-    let target = queue_ref(f, &p, &queues.names)?;
+    let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\" or \"sns.orders\"")?;
+    let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
+        Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
+        _ => Target::Queue(queue_ref(f, &p, &queues.names)?),
+    };
     let (f, p) =
         t.require("arrival", "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay")?;
     let arrival = f.str(&p)?;
@@ -97,7 +103,7 @@ pub(super) fn lower_workload(
         )
     })?
     .unwrap_or(Distribution::constant(1_024.0));
-    let extras = workload_extras(&mut t, base_dir, target, queues)?;
+    let extras = workload_extras(&mut t, base_dir, target, queues, topics)?;
     t.finish()?;
     Ok(WorkloadConfig {
         name: name.to_string(),
@@ -159,11 +165,18 @@ fn replay_times(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<f64>> {
 fn workload_extras(
     t: &mut TableReader<'_>,
     base_dir: &Path,
-    target: QueueId,
+    target: Target,
     queues: &Queues,
+    topics: &TopicNames<'_>,
 ) -> Result<WorkloadConfig> {
-    let is_fifo = queues.is_fifo(target);
+    let (is_fifo, is_content_based) = match target {
+        Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
+        Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
+    };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
+        if matches!(target, Target::Topic(_)) {
+            return Err(f.error(p, "SNS publishes take no timer; set it on the queue instead (delay_s)"));
+        }
         if is_fifo {
             return Err(f.error(p, "FIFO queues take no per-message timer (AWS: DelaySeconds per message is for standard queues); set the queue's delay_s instead"));
         }
@@ -175,7 +188,7 @@ fn workload_extras(
         if !is_fifo {
             return Err(f.error(
                 p,
-                "message groups order delivery on FIFO queues only; this workload targets a standard queue",
+                "message groups order delivery on FIFO queues and topics only; this workload targets a standard one",
             ));
         }
         f.u64_in(p, 1, 1_000_000, "")
@@ -193,7 +206,7 @@ fn workload_extras(
         }
         f.bool(p)
     })?;
-    if is_fifo && sends_ids == Some(false) && !queues.is_content_based(target) {
+    if is_fifo && sends_ids == Some(false) && !is_content_based {
         let (f, p) = t.get("deduplication_ids").expect("just read");
         return Err(f.error(&p, "a FIFO queue needs either deduplication ids from the producer or content_based_deduplication = true on the queue (AWS rejects the send otherwise)"));
     }
@@ -201,8 +214,13 @@ fn workload_extras(
         opt(t, "duplicate_send_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
     let duplicate_send_delay_s =
         opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
-    let send_batch_max = opt(t, "send_batch_max", |f, p| f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries"))?
-        .unwrap_or(1) as u8;
+    let send_batch_max = opt(t, "send_batch_max", |f, p| {
+        if matches!(target, Target::Topic(_)) {
+            return Err(f.error(p, "SNS PublishBatch is not modelled: a workload publishes one message per call"));
+        }
+        f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries")
+    })?
+    .unwrap_or(1) as u8;
     let send_batch_linger_s = opt(t, "send_batch_linger_s", |f, p| {
         if send_batch_max == 1 {
             return Err(f.error(p, "only applies with send_batch_max above 1"));
@@ -210,6 +228,14 @@ fn workload_extras(
         f.f64_in(p, 0.0, 900.0, "")
     })?
     .unwrap_or(0.2);
+    let attributes = opt(t, "attributes", |f, p| fields(*f, p, base_dir))?.unwrap_or_default();
+    let body = opt(t, "body", |f, p| fields(*f, p, base_dir))?.unwrap_or_default();
+    for (key, list) in [("attributes", &attributes), ("body", &body)] {
+        if !list.is_empty() && !matches!(target, Target::Topic(_)) {
+            let (f, p) = t.get(key).expect("just read");
+            return Err(f.error(&p, "message attributes and body fields are generated for SNS filter policies; this workload sends to a queue"));
+        }
+    }
     let retry_max_attempts =
         opt(t, "retry_max_attempts", |f, p| f.u64_in(p, 1, 20, "attempts per call, the first included"))?.unwrap_or(3)
             as u32;
@@ -227,5 +253,58 @@ fn workload_extras(
         send_batch_max,
         send_batch_linger: SimDuration::from_secs_f64(send_batch_linger_s),
         retry_max_attempts,
+        attributes,
+        body,
     })
+}
+
+/// Generated message fields: `{ values = [...], weights = [...] }` for a string, or a
+/// number or distribution for a number.
+fn fields(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<FieldSpec>> {
+    let t = TableReader::new(f.src, p.to_string(), f.node)?;
+    let mut out = Vec::new();
+    for (name, _, node) in t.named_entries() {
+        let (field, path) = (Field { src: f.src, node }, t.key_path(name));
+        let name = name.clone();
+        let generator = match &field.node.value {
+            Value::Table(entries) if entries.contains_key("values") => FieldGenerator::Text(categorical(field, &path)?),
+            _ => FieldGenerator::Number(distribution(
+                field,
+                &path,
+                base_dir,
+                -1e9,
+                1e9,
+                "SNS filter numbers: -10^9 to 10^9",
+            )?),
+        };
+        out.push(FieldSpec { name, generator });
+    }
+    if out.len() > 10 {
+        return Err(f.error(p, format!("{} fields; SNS messages carry at most 10 message attributes", out.len())));
+    }
+    Ok(out)
+}
+
+fn categorical(f: Field<'_>, p: &str) -> Result<Categorical> {
+    let mut t = TableReader::new(f.src, p.to_string(), f.node)?;
+    let (vf, vp) = t.require("values", "the strings to choose from")?;
+    let values = vf.array(&vp)?.iter().map(|v| v.str(&vp).map(str::to_string)).collect::<Result<Vec<_>>>()?;
+    if values.is_empty() {
+        return Err(vf.error(&vp, "needs at least one value"));
+    }
+    let weights = match t.get("weights") {
+        Some((wf, wp)) => {
+            let w = wf.array(&wp)?.iter().map(|x| x.f64_in(&wp, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            if w.len() != values.len() || w.iter().sum::<f64>() <= 0.0 {
+                return Err(wf.error(
+                    &wp,
+                    format!("needs one non-negative weight per value ({}) and a positive sum", values.len()),
+                ));
+            }
+            w
+        }
+        None => vec![1.0; values.len()],
+    };
+    t.finish()?;
+    Ok(Categorical::new(values, &weights))
 }

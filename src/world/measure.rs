@@ -4,8 +4,10 @@ use super::producer::Producer;
 use crate::engine::SimTime;
 use crate::metrics::{LatencyHistogram, TimeSeries};
 use crate::models::lambda::{self, FunctionId, event_source};
+use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
 use crate::models::workers;
+use crate::pricing::SnsUsage;
 use crate::scenario::Scenario;
 
 /// Named measurements of a finished run, in a stable order.
@@ -20,6 +22,8 @@ pub struct Measurements {
     pub worker_pools: Vec<(String, u32, f64)>,
     /// (resource, is Arm, billed requests, GB-seconds) per function.
     pub functions: Vec<(String, bool, u64, f64)>,
+    /// Publishes per topic and deliveries per subscription, for the bill.
+    pub sns_usage: Vec<SnsUsage>,
 }
 
 pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
@@ -63,15 +67,18 @@ pub(super) fn sample_row<'a>(
     row
 }
 
-pub(super) fn collect<'a>(
-    sqs: &sqs::Service,
-    pools: impl Iterator<Item = &'a workers::Pool>,
-    lambda: &lambda::Service,
-    mappings: &[&event_source::EventSource],
-    producers: &[Producer],
-    series: TimeSeries,
-    end: SimTime,
-) -> Measurements {
+/// The models a run's measurements are read from.
+pub(super) struct Parts<'a> {
+    pub sqs: &'a sqs::Service,
+    pub pools: Vec<&'a workers::Pool>,
+    pub lambda: &'a lambda::Service,
+    pub mappings: Vec<&'a event_source::EventSource>,
+    pub sns: &'a sns::Service,
+    pub producers: &'a [Producer],
+}
+
+pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
+    let Parts { sqs, pools, lambda, mappings, sns, producers } = parts;
     let mut latencies = Vec::new();
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
@@ -101,6 +108,7 @@ pub(super) fn collect<'a>(
             ("stale_deletes", m.stale_deletes),
             ("fifo_order_violations", m.fifo_order_violations),
             ("visibility_extensions", m.visibility_extensions),
+            ("visibility_extension_errors", m.visibility_extension_errors),
             ("send_message_requests", m.send_message_requests),
             ("send_message_batch_requests", m.send_message_batch_requests),
             ("receive_message_requests", m.receive_message_requests),
@@ -178,6 +186,47 @@ pub(super) fn collect<'a>(
         let is_arm = config.architecture == lambda::Architecture::Arm;
         functions.push((name, is_arm, m.requests, gb_seconds));
     }
+    let mut sns_usage = Vec::new();
+    for t in 0..sns.topic_count() {
+        let (config, m) = sns.topic(TopicId(t as u32));
+        let name = format!("sns.{}", config.name);
+        for (key, value) in [
+            ("published", m.published),
+            ("deduplicated", m.deduplicated),
+            ("throttled", m.throttled),
+            ("billed_requests", m.billed_requests),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        sns_usage.push(SnsUsage::Topic {
+            resource: name,
+            is_fifo: config.is_fifo,
+            requests: m.billed_requests,
+            bytes: m.published_bytes,
+        });
+    }
+    for i in 0..sns.subscription_count() {
+        let (config, m) = sns.subscription(SubscriptionId(i as u32));
+        let name = format!("subscription.{}", config.name);
+        latencies.push((format!("{name}.delivery"), m.delivery.clone()));
+        for (key, value) in [
+            ("matched", m.matched),
+            ("filtered_out", m.filtered_out),
+            ("delivered", m.delivered),
+            ("failed_attempts", m.failed_attempts),
+            ("retries", m.retries),
+            ("dead_lettered", m.dead_lettered),
+            ("dropped", m.dropped),
+            ("in_flight_at_end", sns.in_flight_of(SubscriptionId(i as u32))),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        sns_usage.push(SnsUsage::Deliveries {
+            resource: name,
+            protocol: config.protocol.as_str(),
+            delivered: m.delivered,
+        });
+    }
     for p in producers {
         let m = p.metrics;
         for (key, value) in [
@@ -189,5 +238,5 @@ pub(super) fn collect<'a>(
             counters.push((format!("workload.{}.{key}", p.name), value));
         }
     }
-    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools, functions }
+    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools, functions, sns_usage }
 }

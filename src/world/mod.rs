@@ -19,12 +19,15 @@ pub use measure::Measurements;
 use self::producer::{Entry, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
+use crate::models::endpoint::{self, FailureKind};
+use crate::models::filter_policy::{AttributeValue, Json};
 use crate::models::lambda::{self, event_source};
+use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
 use crate::models::sqs::{
     self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
 };
 use crate::models::workers;
-use crate::scenario::{RedriveTask, Scenario};
+use crate::scenario::{RedriveTask, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +50,14 @@ pub enum Event {
     InvocationFinished { mapping: u16, poller: u32 },
     /// An event source mapping checks whether to add pollers.
     ScaleTickDue { mapping: u16 },
+    /// An SNS delivery's retry is due.
+    SnsAttemptDue { delivery: u32 },
+    /// An attempt postponed by `maxReceivesPerSecond` may start (its slot is reserved).
+    SnsPacedAttemptDue { delivery: u32 },
+    /// An SNS delivery attempt to a customer endpoint ended (`failure` 0: none).
+    SnsAttemptFinished { delivery: u32, failure: u8 },
+    /// An asynchronous Lambda invocation (from SNS) ended.
+    AsyncInvocationFinished { function: u16, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
     SqsDeadlineReached { queue: u32 },
     /// A redrive moves its next message.
@@ -82,6 +93,13 @@ pub struct World {
     pools: Vec<PoolState>,
     lambda: lambda::Service,
     mappings: Vec<MappingState>,
+    sns: sns::Service,
+    /// Per subscription: where it delivers and its dead-letter queue.
+    routes: Vec<(SubscriptionTarget, Option<QueueId>)>,
+    endpoints: Vec<endpoint::Endpoint>,
+    deliveries: Vec<DeliveryId>,
+    attributes: Vec<(String, AttributeValue)>,
+    body: Option<Json>,
     consumers: Vec<Consumer>,
     to_delete: Vec<sqs::Receipt>,
     producers: Vec<Producer>,
@@ -138,6 +156,21 @@ impl World {
                 mappings.push(MappingState { mapping, source: *source, first_consumer });
             }
         }
+        let sns = sns::Service::new(
+            scenario.topics.clone(),
+            scenario.subscriptions.iter().map(|s| s.subscription.clone()).collect(),
+            rngs.stream("sns.jitter"),
+        );
+        let routes = scenario.subscriptions.iter().map(|s| (s.target, s.dead_letter_queue)).collect();
+        let endpoints = scenario
+            .endpoints
+            .iter()
+            .map(|e| {
+                let (response, failure) =
+                    (format!("endpoint.{}.response", e.name), format!("endpoint.{}.failure", e.name));
+                endpoint::Endpoint::new(e.clone(), rngs.stream(&response), rngs.stream(&failure))
+            })
+            .collect();
         let producers =
             scenario.workloads.iter().enumerate().map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name))).collect();
         let mut world = World {
@@ -147,6 +180,12 @@ impl World {
             pools,
             lambda,
             mappings,
+            sns,
+            routes,
+            endpoints,
+            deliveries: Vec::new(),
+            attributes: Vec::new(),
+            body: None,
             consumers,
             to_delete: Vec::new(),
             producers,
@@ -245,9 +284,12 @@ impl World {
         }
     }
 
-    /// One SendMessage call, without allocating unless it has to be retried.
+    /// One SendMessage (or SNS Publish) call, without allocating unless it has to be retried.
     fn send_single(&mut self, now: SimTime, workload: u32, (message, timer): Entry, s: &mut Scheduler<Event>) {
-        let target = self.producers[workload as usize].target;
+        let target = match self.producers[workload as usize].target {
+            Target::Queue(q) => q,
+            Target::Topic(topic) => return self.publish(now, workload, topic, (message, timer), s),
+        };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall { entries: vec![(message, timer)], attempts: 0 };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
@@ -261,7 +303,14 @@ impl World {
 
     /// One SendMessage (one entry) or SendMessageBatch call; a throttled call is retried.
     fn send_call(&mut self, now: SimTime, workload: u32, call: PendingCall, s: &mut Scheduler<Event>) {
-        let target = self.producers[workload as usize].target;
+        let target = match self.producers[workload as usize].target {
+            Target::Queue(q) => q,
+            Target::Topic(topic) => {
+                // Scenarios send to topics one message per call.
+                let entry = call.entries[0];
+                return self.publish_call(now, workload, topic, entry, call.attempts, s);
+            }
+        };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
         } else {
@@ -277,6 +326,110 @@ impl World {
         }
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
+    }
+
+    /// An SNS Publish of a new message: draws its attributes and body, then publishes.
+    fn publish(&mut self, now: SimTime, workload: u32, topic: sns::TopicId, entry: Entry, s: &mut Scheduler<Event>) {
+        self.publish_call(now, workload, topic, entry, 0, s);
+    }
+
+    fn publish_call(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        topic: sns::TopicId,
+        entry: Entry,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        let mut attributes = std::mem::take(&mut self.attributes);
+        let mut body = self.body.take();
+        self.producers[workload as usize].draw_fields(&mut attributes, &mut body);
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        deliveries.clear();
+        let outcome = self.sns.publish(now, topic, entry.0, &attributes, body.as_ref(), &mut deliveries);
+        self.attributes = attributes;
+        self.body = body;
+        if outcome == PublishOutcome::Throttled {
+            let call = PendingCall { entries: vec![entry], attempts };
+            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            }
+        }
+        for &d in &deliveries {
+            self.attempt_delivery(now, d, s);
+        }
+        self.deliveries = deliveries;
+    }
+
+    /// One attempt of an SNS delivery (or its postponement under `maxReceivesPerSecond`).
+    fn attempt_delivery(&mut self, now: SimTime, d: DeliveryId, s: &mut Scheduler<Event>) {
+        if let Some(at) = self.sns.pace(now, d) {
+            s.schedule_at(at, Event::SnsPacedAttemptDue { delivery: d.0 });
+            return;
+        }
+        self.attempt_now(now, d, s);
+    }
+
+    fn attempt_now(&mut self, now: SimTime, d: DeliveryId, s: &mut Scheduler<Event>) {
+        let delivery = *self.sns.delivery(d);
+        match self.routes[delivery.subscription.0 as usize].0 {
+            SubscriptionTarget::Queue(q) => {
+                let outcome = self.sqs.send(now, q, delivery.message, None);
+                let failure = (outcome == SendOutcome::Throttled).then_some(Failure::Throttled429);
+                self.finish_attempt(now, d, failure, s);
+                self.serve_waiting(now, q, s);
+                self.arm(now, q, s);
+            }
+            SubscriptionTarget::Function(f) => {
+                let function = lambda::FunctionId(f);
+                match self.lambda.invoke(now, function) {
+                    lambda::Invocation::Throttled => self.finish_attempt(now, d, Some(Failure::Throttled429), s),
+                    lambda::Invocation::Started { environment, init, run, .. } => {
+                        // SNS hands the event to Lambda's asynchronous invoke and is done.
+                        let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
+                        s.schedule_in(init + run, event);
+                        self.finish_attempt(now, d, None, s);
+                    }
+                }
+            }
+            SubscriptionTarget::Endpoint(e) => {
+                let (took, failure) = self.endpoints[e as usize].attempt(now);
+                let code = match failure {
+                    None => 0,
+                    Some(FailureKind::ServerError5xx) => 1,
+                    Some(FailureKind::Throttled429) => 2,
+                    Some(FailureKind::ClientError4xx) => 3,
+                    Some(FailureKind::Timeout) => 4,
+                };
+                s.schedule_in(took, Event::SnsAttemptFinished { delivery: d.0, failure: code });
+            }
+        }
+    }
+
+    fn on_sns_attempt_finished(&mut self, now: SimTime, delivery: u32, code: u8, s: &mut Scheduler<Event>) {
+        let failure = match code {
+            0 => None,
+            1 => Some(Failure::ServerError5xx),
+            2 => Some(Failure::Throttled429),
+            3 => Some(Failure::ClientError4xx),
+            _ => Some(Failure::Timeout),
+        };
+        self.finish_attempt(now, DeliveryId(delivery), failure, s);
+    }
+
+    fn finish_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<Failure>, s: &mut Scheduler<Event>) {
+        let subscription = self.sns.delivery(d).subscription;
+        match self.sns.on_attempt(now, d, failure) {
+            AfterAttempt::Delivered | AfterAttempt::Dropped => {}
+            AfterAttempt::RetryAt(at) => s.schedule_at(at, Event::SnsAttemptDue { delivery: d.0 }),
+            AfterAttempt::DeadLetter(message) => {
+                let dlq = self.routes[subscription.0 as usize].1.expect("a dead-lettered delivery has a queue");
+                self.sqs.send(now, dlq, message, None);
+                self.serve_waiting(now, dlq, s);
+                self.arm(now, dlq, s);
+            }
+        }
     }
 
     fn on_message_processed(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
@@ -364,6 +517,7 @@ impl World {
             p.reset_metrics();
         }
         self.lambda.reset_metrics(now);
+        self.sns.reset_metrics();
         for m in &mut self.mappings {
             m.mapping.reset_metrics(now);
         }
@@ -479,7 +633,9 @@ impl World {
         let environment = lambda::EnvironmentId(state.mapping.environment(poller));
         self.lambda.finish(now, function, environment);
         let mut to_delete = std::mem::take(&mut self.to_delete);
-        state.mapping.on_finished(now, poller, &mut to_delete);
+        if state.mapping.on_finished(now, poller, &mut to_delete) {
+            self.lambda.record_error(function);
+        }
         for chunk in to_delete.chunks(BATCH_ENTRIES_MAX) {
             if let [one] = chunk {
                 self.sqs.delete(now, *one);
@@ -525,21 +681,23 @@ impl World {
     /// is stored anywhere: only idle polling could follow, which changes no result but the
     /// idle polls' cost.
     fn is_drained(&self) -> bool {
-        self.producers_active == 0 && self.producers.iter().all(|p| p.holding == 0) && self.sqs.stored_messages() == 0
+        self.producers_active == 0
+            && self.producers.iter().all(|p| p.holding == 0)
+            && self.sqs.stored_messages() == 0
+            && self.sns.in_flight() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
     pub fn into_measurements(self, end: SimTime) -> Measurements {
-        let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
-        measure::collect(
-            &self.sqs,
-            self.pools.iter().map(|p| &p.pool),
-            &self.lambda,
-            &mappings,
-            &self.producers,
-            self.series,
-            end,
-        )
+        let parts = measure::Parts {
+            sqs: &self.sqs,
+            pools: self.pools.iter().map(|p| &p.pool).collect(),
+            lambda: &self.lambda,
+            mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
+            sns: &self.sns,
+            producers: &self.producers,
+        };
+        measure::collect(parts, self.series, end)
     }
 }
 
@@ -561,6 +719,12 @@ impl Handler for World {
             }
             Event::InvocationFinished { mapping, poller } => self.on_invocation_finished(now, mapping, poller, s),
             Event::ScaleTickDue { mapping } => self.on_scale_tick_due(now, mapping, s),
+            Event::SnsAttemptDue { delivery } => self.attempt_delivery(now, DeliveryId(delivery), s),
+            Event::SnsPacedAttemptDue { delivery } => self.attempt_now(now, DeliveryId(delivery), s),
+            Event::SnsAttemptFinished { delivery, failure } => self.on_sns_attempt_finished(now, delivery, failure, s),
+            Event::AsyncInvocationFinished { function, environment } => {
+                self.lambda.finish(now, lambda::FunctionId(u32::from(function)), lambda::EnvironmentId(environment));
+            }
             Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
             Event::RedriveStepDue { task } => self.on_redrive_step_due(now, task, s),
             Event::SampleDue => self.on_sample_due(now, s),

@@ -5,16 +5,19 @@
 //!
 //! Retries follow the AWS SDKs' standard retry mode for throttling errors: at most
 //! `retry_max_attempts` attempts per call (3 by default), waiting a full-jitter exponential
-//! backoff of `U(0, 1) × 2^attempt` seconds, capped at 20 s, between them. A call that runs
+//! backoff of `U(0, 1) × min(2^(attempt − 1), 20)` seconds before retry `attempt`. A call that runs
 //! out of attempts loses its messages (counted).
 
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::models::Message;
-use crate::models::sqs::{PAYLOAD_MAX_BYTES, QueueId};
-use crate::scenario::WorkloadConfig;
+use crate::models::filter_policy::{AttributeValue, Json};
+use crate::models::sqs::PAYLOAD_MAX_BYTES;
+use crate::scenario::{FieldGenerator, FieldSpec, Target, WorkloadConfig};
 use crate::workload::{Arrivals, GroupKeys};
 
+/// SQS's longest message timer.
+const TIMER_MAX: SimDuration = SimDuration::from_secs(900);
 /// The SDK standard mode's cap on one backoff.
 const BACKOFF_MAX: SimDuration = SimDuration::from_secs(20);
 
@@ -43,8 +46,11 @@ pub struct ProducerMetrics {
 /// One workload's producer.
 pub struct Producer {
     pub name: String,
-    pub target: QueueId,
+    pub target: Target,
     pub arrivals: Arrivals,
+    attributes: Vec<FieldSpec>,
+    body: Vec<FieldSpec>,
+    field_rng: SimRng,
     arrival_rng: SimRng,
     sizes: Distribution,
     constant_size: Option<u32>,
@@ -82,6 +88,9 @@ impl Producer {
             name: name.clone(),
             target: w.target,
             arrivals: Arrivals::new(w.process.clone(), w.window.clone()),
+            attributes: w.attributes.clone(),
+            body: w.body.clone(),
+            field_rng: stream(&format!("workload.{name}.fields")),
             arrival_rng: stream(&format!("workload.{name}")),
             constant_size: w.message_size_bytes.as_constant().map(clamp_size),
             sizes: w.message_size_bytes.clone(),
@@ -128,8 +137,35 @@ impl Producer {
         let is_poison = self.poison_rng.chance(self.poison_fraction);
         let deduplication_id = self.id_base | self.next_id;
         self.next_id += 1;
-        let timer = self.timers.as_ref().map(|d| d.sample_duration(&mut self.timer_rng));
+        // Unbounded distributions are clamped to SQS's 900 s timer limit.
+        let timer = self.timers.as_ref().map(|d| d.sample_duration(&mut self.timer_rng).min(TIMER_MAX));
         (Message { created_at: now, size_bytes, group, deduplication_id, is_poison }, timer)
+    }
+
+    /// Draws the message attributes and body fields for one publish (SNS filter policies
+    /// read them; nothing else does, so they live only for the publish).
+    pub fn draw_fields(&mut self, attributes: &mut Vec<(String, AttributeValue)>, body: &mut Option<Json>) {
+        attributes.clear();
+        for field in &self.attributes {
+            let value = match &field.generator {
+                FieldGenerator::Text(c) => AttributeValue::String(c.sample(&mut self.field_rng).to_string()),
+                FieldGenerator::Number(d) => AttributeValue::Number(d.sample(&mut self.field_rng)),
+            };
+            attributes.push((field.name.clone(), value));
+        }
+        if self.body.is_empty() {
+            *body = None;
+            return;
+        }
+        let mut root = Vec::new();
+        for field in &self.body {
+            let value = match &field.generator {
+                FieldGenerator::Text(c) => Json::String(c.sample(&mut self.field_rng).to_string()),
+                FieldGenerator::Number(d) => Json::Number(d.sample(&mut self.field_rng)),
+            };
+            insert_dotted(&mut root, &field.name, value);
+        }
+        *body = Some(Json::Object(root));
     }
 
     /// True if this message is also to be sent again later (a producer retry after a lost
@@ -185,8 +221,10 @@ impl Producer {
             return None;
         }
         self.metrics.retries += 1;
-        let ceiling_s = f64::from(1u32 << call.attempts.min(30));
-        let backoff = SimDuration::from_secs_f64(self.retry_rng.unit() * ceiling_s).min(BACKOFF_MAX);
+        // Full jitter: U(0, 1) × min(2^(attempts − 1), 20) seconds, so the first retry comes
+        // within a second.
+        let ceiling_s = f64::from(1u32 << (call.attempts - 1).min(30)).min(BACKOFF_MAX.as_secs_f64());
+        let backoff = SimDuration::from_secs_f64(self.retry_rng.unit() * ceiling_s);
         Some((self.store_call(call), now + backoff))
     }
 
@@ -215,6 +253,26 @@ impl Producer {
 
     pub fn reset_metrics(&mut self) {
         self.metrics = ProducerMetrics::default();
+    }
+}
+
+/// Puts `value` at a dotted path (`customer.tier`) in a JSON object, creating the objects
+/// on the way.
+fn insert_dotted(object: &mut Vec<(String, Json)>, path: &str, value: Json) {
+    match path.split_once('.') {
+        None => object.push((path.to_string(), value)),
+        Some((head, rest)) => {
+            let index = match object.iter().position(|(k, v)| k == head && matches!(v, Json::Object(_))) {
+                Some(i) => i,
+                None => {
+                    object.push((head.to_string(), Json::Object(Vec::new())));
+                    object.len() - 1
+                }
+            };
+            if let Json::Object(inner) = &mut object[index].1 {
+                insert_dotted(inner, rest, value);
+            }
+        }
     }
 }
 

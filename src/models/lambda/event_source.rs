@@ -13,11 +13,12 @@
 //! - FIFO: concurrency follows the number of active message groups, which the queue's
 //!   group rule gives for free here;
 //! - any failure returns the whole batch to the queue after the visibility timeout, unless
-//!   `ReportBatchItemFailures` is on: then only the failed messages return.
+//!   `ReportBatchItemFailures` is on: then only the failed messages return; on a FIFO queue
+//!   the function stops at the first failure and reports it and every later message.
 //!
 //! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
-//! - a poller is one concurrent batch: it long-polls (20 s, 10 messages a call) until its
-//!   batch is due, invokes, waits for the result, deletes, and polls again;
+//! - a poller is one concurrent batch: it long-polls (20 s, up to 10 messages a call and
+//!   no more than the batch has room for) until its batch is due, invokes, waits for the result, deletes, and polls again;
 //! - scale-up is checked every 10 s: while the queue has visible messages, up to 50 more
 //!   pollers start (300 a minute); a poller whose long poll ends empty with nothing
 //!   collected retires while more than 5 are active;
@@ -60,6 +61,8 @@ pub struct Config {
     pub error_rate: f64,
     /// Poison messages fail until this time (never fixed if `None`).
     pub fix_deployed_at: Option<SimTime>,
+    /// The source is a FIFO queue (partial failures stop at the first failed message).
+    pub is_fifo: bool,
 }
 
 /// Counters of one mapping.
@@ -227,8 +230,10 @@ impl EventSource {
         true
     }
 
-    /// The invocation ended. Fills `to_delete` with the receipts to delete.
-    pub fn on_finished(&mut self, now: SimTime, poller: u32, to_delete: &mut Vec<Receipt>) {
+    /// The invocation ended. Fills `to_delete` with the receipts to delete; returns true if
+    /// the invocation failed because of a failed message (the function threw), which
+    /// counts as a function error.
+    pub fn on_finished(&mut self, now: SimTime, poller: u32, to_delete: &mut Vec<Receipt>) -> bool {
         to_delete.clear();
         let fixed = self.config.fix_deployed_at.is_some_and(|fix| now >= fix);
         let p = &mut self.pollers[poller as usize];
@@ -236,20 +241,23 @@ impl EventSource {
         for (r, &is_poison) in p.receipts.iter().zip(&p.poison) {
             // One draw per message whatever else happens, so streams stay aligned.
             let has_failed = self.rng.chance(self.config.error_rate) || (is_poison && !fixed);
-            if has_failed {
+            // FIFO: after the first failure the rest are reported unprocessed.
+            let is_after_fifo_failure = self.config.is_fifo && failed_items > 0;
+            if has_failed || is_after_fifo_failure {
                 failed_items += 1;
             } else {
                 to_delete.push(*r);
             }
         }
-        let batch_fails = !p.has_function_succeeded || (failed_items > 0 && !self.config.report_batch_item_failures);
-        if batch_fails {
+        let threw = p.has_function_succeeded && failed_items > 0 && !self.config.report_batch_item_failures;
+        if !p.has_function_succeeded || threw {
             self.metrics.failed_batches += 1;
             to_delete.clear();
         } else {
             self.metrics.failed_items += failed_items;
         }
         self.clear(poller);
+        threw
     }
 
     fn clear(&mut self, poller: u32) {
@@ -282,6 +290,7 @@ mod tests {
             report_batch_item_failures: false,
             error_rate: 0.0,
             fix_deployed_at: None,
+            is_fifo: false,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
     }

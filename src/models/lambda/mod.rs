@@ -348,6 +348,12 @@ impl Service {
         f.metrics.concurrency.add(now, -1);
     }
 
+    /// A started invocation ended in a function error that only its caller could see (an
+    /// SQS batch handler that threw on a failed message).
+    pub fn record_error(&mut self, function: FunctionId) {
+        self.functions[function.0 as usize].metrics.errors += 1;
+    }
+
     /// Starts a new statistics window at `now` (end of warm-up); busy environments stay
     /// counted in the concurrency gauge.
     pub fn reset_metrics(&mut self, now: SimTime) {

@@ -10,13 +10,9 @@
 //! ready when it has visible messages and none in flight); a receive fills its batch from
 //! the first ready group, then the next. AWS does not document how it picks groups.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::store::{SlotRef, State, Store};
-use crate::engine::{SimDuration, SimTime};
-
-/// AWS's deduplication interval.
-pub const DEDUPLICATION_WINDOW: SimDuration = SimDuration::from_secs(300);
 
 #[derive(Debug, Default)]
 struct Group {
@@ -104,6 +100,17 @@ impl Groups {
         None
     }
 
+    /// The message `pop` would return first from the ready groups, without taking it.
+    pub fn peek(&mut self, store: &Store) -> Option<SlotRef> {
+        for &group in &self.ready {
+            let g = &self.groups[group as usize];
+            if let Some(r) = g.visible.iter().find(|r| store.is(**r, State::Visible)) {
+                return Some(*r);
+            }
+        }
+        None
+    }
+
     fn pop_head(&mut self, store: &Store, group: u32) -> Option<SlotRef> {
         let g = self.group(group);
         while let Some(r) = g.visible.pop_front() {
@@ -114,34 +121,5 @@ impl Groups {
             }
         }
         None
-    }
-}
-
-/// Deduplication ids seen in the last 5 minutes.
-#[derive(Debug, Default)]
-pub(super) struct Deduplication {
-    until: BTreeMap<u64, SimTime>,
-    expiries: VecDeque<(SimTime, u64)>,
-}
-
-impl Deduplication {
-    /// True if `id` was seen within the window; otherwise starts tracking it.
-    pub fn is_duplicate(&mut self, now: SimTime, id: u64) -> bool {
-        while let Some(&(at, old)) = self.expiries.front() {
-            if at > now {
-                break;
-            }
-            self.expiries.pop_front();
-            if self.until.get(&old) == Some(&at) {
-                self.until.remove(&old);
-            }
-        }
-        if self.until.contains_key(&id) {
-            return true;
-        }
-        let until = now + DEDUPLICATION_WINDOW;
-        self.until.insert(id, until);
-        self.expiries.push_back((until, id));
-        false
     }
 }

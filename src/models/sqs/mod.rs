@@ -48,12 +48,12 @@ mod store;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-pub use fifo::DEDUPLICATION_WINDOW;
+pub use super::DEDUPLICATION_WINDOW;
 
-use self::fifo::{Deduplication, Groups};
+use self::fifo::Groups;
 use self::store::{NIL, SlotRef, State, Store};
 pub use super::{Batch, Receipt};
-use super::{Message, TokenBucket};
+use super::{Deduplication, Message, TokenBucket};
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
 
@@ -166,6 +166,8 @@ pub struct QueueMetrics {
     /// unless the model is broken; tests check it over many seeds.
     pub fifo_order_violations: u64,
     pub visibility_extensions: u64,
+    /// ChangeMessageVisibility entries refused for going past 12 hours from the receive.
+    pub visibility_extension_errors: u64,
     pub send_message_requests: u64,
     pub send_message_batch_requests: u64,
     pub receive_message_requests: u64,
@@ -339,6 +341,11 @@ impl Service {
         queue.metrics.billed_requests += 1;
         let is_short = wait == SimDuration::ZERO;
         if is_short && queue.is_at_in_flight_limit() {
+            // Standard queues answer OverLimit; FIFO queues return no error, just nothing.
+            if queue.config.kind.is_fifo() {
+                queue.metrics.empty_receives += 1;
+                return ReceiveOutcome::Empty;
+            }
             queue.metrics.over_limit_errors += 1;
             return ReceiveOutcome::OverLimit;
         }
@@ -436,8 +443,9 @@ impl Service {
     }
 
     /// ChangeMessageVisibility (one receipt) or ChangeMessageVisibilityBatch (up to 10):
-    /// each still-current receipt stays invisible until `now + timeout`, capped at 12 hours
-    /// from its receive.
+    /// each still-current receipt stays invisible until `now + timeout`. A new deadline
+    /// beyond 12 hours from the receive is refused, as AWS does (the entry fails, the
+    /// deadline stays).
     pub fn change_visibility(&mut self, now: SimTime, receipts: &[Receipt], timeout: SimDuration) {
         assert!(!receipts.is_empty() && receipts.len() <= BATCH_ENTRIES_MAX, "batch of {}", receipts.len());
         let queue = &mut self.queues[receipts[0].queue as usize];
@@ -447,8 +455,11 @@ impl Service {
             let sr = SlotRef { slot: r.slot, generation: r.generation };
             if queue.store.is(sr, State::InFlight) {
                 let slot = queue.store.get_mut(r.slot);
-                let cap = slot.received_at + VISIBILITY_MAX;
-                slot.visible_deadline = (now + timeout).min(cap);
+                if now + timeout > slot.received_at + VISIBILITY_MAX {
+                    queue.metrics.visibility_extension_errors += 1;
+                    continue;
+                }
+                slot.visible_deadline = now + timeout;
                 queue.metrics.visibility_extensions += 1;
             }
         }
@@ -509,6 +520,11 @@ impl Service {
     /// the destination, or `None` once `from` has no visible message (the task is done).
     pub fn move_one(&mut self, now: SimTime, from: QueueId, to: Option<QueueId>) -> Option<QueueId> {
         let source = &mut self.queues[from.0 as usize];
+        // A message with no known source queue (sent to the dead-letter queue directly)
+        // cannot go back to one: the task ends there, as it moves oldest first.
+        if to.is_none() && source.oldest_visible_origin()? == from.0 {
+            return None;
+        }
         let (message, enqueued_at, origin) = source.take_oldest_visible(now)?;
         source.metrics.redriven_out += 1;
         // Assumption: a move is billed as the receive, send and delete it stands for.
@@ -855,6 +871,22 @@ impl Queue {
             self.metrics.expired += 1;
             self.remove(now, i);
         }
+    }
+
+    /// The queue the next message `take_oldest_visible` would take came from.
+    fn oldest_visible_origin(&mut self) -> Option<u32> {
+        let r = match &mut self.order {
+            Order::Standard(visible) => loop {
+                let r = *visible.front()?;
+                if self.store.is(r, State::Visible) {
+                    break r;
+                }
+                visible.pop_front();
+            },
+            Order::Fifo(groups, _) => groups.peek(&self.store)?,
+        };
+        let source = self.store.get(r.slot).source_queue;
+        Some(if source == NIL { self.id } else { source })
     }
 
     /// The oldest visible message, removed (for redrive): (message, enqueue time, the queue

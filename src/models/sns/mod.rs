@@ -1,0 +1,430 @@
+//! Amazon SNS: standard and FIFO topics fanning out to subscriptions (SQS queues, Lambda
+//! functions, HTTP/S endpoints, email, SMS and mobile push), with filter policies, the
+//! delivery retry policies, subscription dead-letter queues, raw message delivery and the
+//! publish quotas.
+//!
+//! Follows `reference/aws-messaging.md` §2:
+//! - a publish is matched against every subscription's filter policy at once; each match
+//!   is a delivery, attempted at once and retried on server-side failures (5xx, 429, no
+//!   response) by the endpoint class's policy ([`retry`]); other 4xx are permanent; a
+//!   delivery that exhausts its policy or fails permanently goes to the subscription's
+//!   dead-letter queue if it has one, else is dropped (both counted) [sns-retries]
+//!   [sns-dlq-2022];
+//! - FIFO topics deliver to SQS only, keep the message group and deduplication id, and drop
+//!   duplicates within 5 minutes [sns-fifo-dedup-2022];
+//! - publish quotas: standard topics share the account's Region figure (30,000 messages/s
+//!   in us-east-1); a FIFO topic takes 3,000 messages/s or 20 MB/s, and 300 messages/s
+//!   per message group [gr-sns]; a throttled publish is the publisher's to retry;
+//! - each 64 KiB chunk of a publish is one billed request; raw message delivery sends the
+//!   body as published, otherwise the JSON envelope adds bytes [sns-raw-2022].
+//!
+//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! - deliveries to SQS and Lambda take no virtual time; an SQS delivery fails only when the
+//!   queue throttles (FIFO quota), a Lambda delivery only when the invoke is throttled;
+//! - the notification envelope adds [`ENVELOPE_OVERHEAD_BYTES`] to the message size;
+//! - a delivery is billed when it succeeds;
+//! - the quotas are token buckets holding one second of messages (or bytes).
+//!
+//! Deliberately absent: `maxReceivesPerSecond` throttling of HTTP/S subscriptions,
+//! subscription confirmation, Firehose subscriptions, archive and replay, message data
+//! protection, and Lambda's own asynchronous retries of function errors.
+
+pub mod retry;
+
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::LatencyHistogram;
+use crate::models::filter_policy::{AttributeValue, FilterPolicy, Json, Scope};
+use crate::models::{Deduplication, Message, TokenBucket};
+
+pub use retry::{Failure, RetryPolicy};
+
+/// Bytes the JSON notification envelope (Type, MessageId, TopicArn, Timestamp, signature
+/// fields, attributes) adds to a message; an assumption from the envelope's fields.
+pub const ENVELOPE_OVERHEAD_BYTES: u32 = 1_024;
+/// AWS bills each 64 KiB chunk of a publish as one request.
+pub const BILLING_CHUNK_BYTES: u64 = 64 * 1024;
+/// FIFO topic quotas per topic and per message group [gr-sns].
+pub const FIFO_MESSAGES_PER_S: f64 = 3_000.0;
+pub const FIFO_BYTES_PER_S: f64 = 20.0 * 1024.0 * 1024.0;
+pub const FIFO_GROUP_MESSAGES_PER_S: f64 = 300.0;
+
+/// Index of a topic within [`Service`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicId(pub u32);
+
+impl From<u32> for TopicId {
+    fn from(i: u32) -> TopicId {
+        TopicId(i)
+    }
+}
+
+/// Index of a subscription within [`Service`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SubscriptionId(pub u32);
+
+/// Index of an in-progress delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryId(pub u32);
+
+/// How SNS reaches a subscriber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Sqs,
+    Lambda,
+    Http,
+    Https,
+    Email,
+    EmailJson,
+    Sms,
+    MobilePush,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Sqs => "sqs",
+            Protocol::Lambda => "lambda",
+            Protocol::Http => "http",
+            Protocol::Https => "https",
+            Protocol::Email => "email",
+            Protocol::EmailJson => "email-json",
+            Protocol::Sms => "sms",
+            Protocol::MobilePush => "application",
+        }
+    }
+
+    /// The retry policy AWS applies to this class of endpoint by default.
+    pub fn default_retry_policy(self) -> RetryPolicy {
+        match self {
+            Protocol::Sqs | Protocol::Lambda => RetryPolicy::aws_managed(),
+            Protocol::Http | Protocol::Https => RetryPolicy::http_default(),
+            Protocol::Email | Protocol::EmailJson | Protocol::Sms | Protocol::MobilePush => {
+                RetryPolicy::customer_managed()
+            }
+        }
+    }
+}
+
+/// Configuration of one topic, already validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicConfig {
+    pub name: String,
+    pub is_fifo: bool,
+    /// Standard topics: the account's publish quota share, messages per second.
+    pub messages_per_s_max: f64,
+}
+
+/// Configuration of one subscription, already validated.
+#[derive(Clone, Debug)]
+pub struct SubscriptionConfig {
+    pub name: String,
+    pub topic: TopicId,
+    pub protocol: Protocol,
+    pub filter: Option<(FilterPolicy, Scope)>,
+    pub raw_message_delivery: bool,
+    pub retry: RetryPolicy,
+    pub has_dead_letter_queue: bool,
+    /// HTTP/S `throttlePolicy.maxReceivesPerSecond`: attempts are spaced to this average
+    /// rate, and a backlog builds when publishes outpace it.
+    pub max_receives_per_second: Option<u32>,
+}
+
+/// What a publish did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Accepted,
+    /// FIFO: a duplicate within 5 minutes, accepted but not delivered.
+    Deduplicated,
+    /// Over a publish quota; the publisher should retry.
+    Throttled,
+}
+
+/// What follows a delivery attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    /// Try again at this time.
+    RetryAt(SimTime),
+    /// Send the message to the subscription's dead-letter queue.
+    DeadLetter(Message),
+    Dropped,
+}
+
+/// One delivery in progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery {
+    pub subscription: SubscriptionId,
+    /// As the subscriber receives it (envelope included unless raw).
+    pub message: Message,
+    /// Retries made so far.
+    pub retries: u32,
+}
+
+/// Counters of one topic.
+#[derive(Clone, Debug, Default)]
+pub struct TopicMetrics {
+    pub published: u64,
+    pub deduplicated: u64,
+    pub throttled: u64,
+    /// Requests as billed: one per 64 KiB chunk of each publish.
+    pub billed_requests: u64,
+    pub published_bytes: u64,
+}
+
+/// Counters and latency of one subscription.
+#[derive(Clone, Debug, Default)]
+pub struct SubscriptionMetrics {
+    pub matched: u64,
+    pub filtered_out: u64,
+    pub delivered: u64,
+    pub failed_attempts: u64,
+    pub retries: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    /// Publish to successful delivery.
+    pub delivery: LatencyHistogram,
+}
+
+/// All topics and subscriptions of a scenario.
+#[derive(Debug)]
+pub struct Service {
+    topics: Vec<Topic>,
+    subscriptions: Vec<Subscription>,
+    deliveries: Vec<Option<(Delivery, SimTime)>>,
+    free: Vec<u32>,
+    jitter_rng: SimRng,
+}
+
+#[derive(Debug)]
+struct Topic {
+    config: TopicConfig,
+    subscriptions: Vec<SubscriptionId>,
+    deduplication: Deduplication,
+    messages_quota: TokenBucket,
+    bytes_quota: Option<TokenBucket>,
+    group_quotas: Vec<TokenBucket>,
+    metrics: TopicMetrics,
+}
+
+#[derive(Debug)]
+struct Subscription {
+    config: SubscriptionConfig,
+    metrics: SubscriptionMetrics,
+    /// Deliveries not finished (attempting or waiting to retry).
+    in_flight: u64,
+    /// `maxReceivesPerSecond` pacing: the earliest time the next attempt may start.
+    next_attempt_at: SimTime,
+}
+
+impl Service {
+    pub fn new(topics: Vec<TopicConfig>, subscriptions: Vec<SubscriptionConfig>, jitter_rng: SimRng) -> Service {
+        let mut topics: Vec<Topic> = topics
+            .into_iter()
+            .map(|config| Topic {
+                messages_quota: TokenBucket::new(config.messages_per_s_max, config.messages_per_s_max),
+                bytes_quota: config.is_fifo.then(|| TokenBucket::new(FIFO_BYTES_PER_S, FIFO_BYTES_PER_S)),
+                config,
+                subscriptions: Vec::new(),
+                deduplication: Deduplication::default(),
+                group_quotas: Vec::new(),
+                metrics: TopicMetrics::default(),
+            })
+            .collect();
+        let subscriptions: Vec<Subscription> = subscriptions
+            .into_iter()
+            .enumerate()
+            .map(|(i, config)| {
+                topics[config.topic.0 as usize].subscriptions.push(SubscriptionId(i as u32));
+                Subscription {
+                    config,
+                    metrics: SubscriptionMetrics::default(),
+                    in_flight: 0,
+                    next_attempt_at: SimTime::ZERO,
+                }
+            })
+            .collect();
+        Service { topics, subscriptions, deliveries: Vec::new(), free: Vec::new(), jitter_rng }
+    }
+
+    pub fn topic_count(&self) -> usize {
+        self.topics.len()
+    }
+
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+
+    pub fn topic(&self, t: TopicId) -> (&TopicConfig, &TopicMetrics) {
+        let topic = &self.topics[t.0 as usize];
+        (&topic.config, &topic.metrics)
+    }
+
+    pub fn subscription(&self, s: SubscriptionId) -> (&SubscriptionConfig, &SubscriptionMetrics) {
+        let sub = &self.subscriptions[s.0 as usize];
+        (&sub.config, &sub.metrics)
+    }
+
+    /// Deliveries not yet finished (attempting or waiting for a retry).
+    pub fn in_flight(&self) -> u64 {
+        (self.deliveries.len() - self.free.len()) as u64
+    }
+
+    /// Deliveries of subscription `s` not yet finished.
+    pub fn in_flight_of(&self, s: SubscriptionId) -> u64 {
+        self.subscriptions[s.0 as usize].in_flight
+    }
+
+    /// With `maxReceivesPerSecond`, the time an attempt of `d` wanted at `now` may start
+    /// (and reserves that slot); `None` when it may start now.
+    pub fn pace(&mut self, now: SimTime, d: DeliveryId) -> Option<SimTime> {
+        let s = self.delivery(d).subscription;
+        let sub = &mut self.subscriptions[s.0 as usize];
+        let rate = sub.config.max_receives_per_second?;
+        let at = sub.next_attempt_at.max(now);
+        sub.next_attempt_at = at + SimDuration::from_secs_f64(1.0 / f64::from(rate));
+        (at > now).then_some(at)
+    }
+
+    pub fn delivery(&self, d: DeliveryId) -> &Delivery {
+        &self.deliveries[d.0 as usize].as_ref().expect("a live delivery").0
+    }
+
+    /// Publish: checks the quotas and deduplication, then matches every subscription's
+    /// filter policy; `deliveries` receives one delivery per match, to be attempted now.
+    pub fn publish(
+        &mut self,
+        now: SimTime,
+        t: TopicId,
+        message: Message,
+        attributes: &[(String, AttributeValue)],
+        body: Option<&Json>,
+        deliveries: &mut Vec<DeliveryId>,
+    ) -> PublishOutcome {
+        let topic = &mut self.topics[t.0 as usize];
+        if !topic.take_quota(now, &message) {
+            topic.metrics.throttled += 1;
+            return PublishOutcome::Throttled;
+        }
+        topic.metrics.billed_requests += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
+        if topic.config.is_fifo && topic.deduplication.is_duplicate(now, message.deduplication_id) {
+            topic.metrics.deduplicated += 1;
+            return PublishOutcome::Deduplicated;
+        }
+        topic.metrics.published += 1;
+        topic.metrics.published_bytes += u64::from(message.size_bytes);
+        for i in 0..self.topics[t.0 as usize].subscriptions.len() {
+            let s = self.topics[t.0 as usize].subscriptions[i];
+            let sub = &mut self.subscriptions[s.0 as usize];
+            let is_match = match &sub.config.filter {
+                None => true,
+                Some((policy, Scope::MessageAttributes)) => policy.matches_attributes(attributes),
+                Some((policy, Scope::MessageBody)) => body.is_some_and(|b| policy.matches_body(b)),
+            };
+            if !is_match {
+                sub.metrics.filtered_out += 1;
+                continue;
+            }
+            sub.metrics.matched += 1;
+            let delivered = if sub.config.raw_message_delivery || sub.config.protocol == Protocol::Lambda {
+                message
+            } else {
+                Message { size_bytes: message.size_bytes.saturating_add(ENVELOPE_OVERHEAD_BYTES), ..message }
+            };
+            sub.in_flight += 1;
+            let delivery = Delivery { subscription: s, message: delivered, retries: 0 };
+            deliveries.push(self.store(delivery, now));
+        }
+        PublishOutcome::Accepted
+    }
+
+    fn store(&mut self, delivery: Delivery, published_at: SimTime) -> DeliveryId {
+        match self.free.pop() {
+            Some(i) => {
+                self.deliveries[i as usize] = Some((delivery, published_at));
+                DeliveryId(i)
+            }
+            None => {
+                self.deliveries.push(Some((delivery, published_at)));
+                DeliveryId(self.deliveries.len() as u32 - 1)
+            }
+        }
+    }
+
+    /// The result of an attempt of delivery `d`: `None` if it succeeded, else how it failed.
+    pub fn on_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<Failure>) -> AfterAttempt {
+        let (delivery, published_at) = self.deliveries[d.0 as usize].expect("a live delivery");
+        let sub = &mut self.subscriptions[delivery.subscription.0 as usize];
+        let Some(failure) = failure else {
+            sub.metrics.delivered += 1;
+            sub.metrics.delivery.record(now.saturating_since(published_at));
+            self.release(d);
+            return AfterAttempt::Delivered;
+        };
+        sub.metrics.failed_attempts += 1;
+        let next = delivery.retries + 1;
+        if failure.is_retryable() && next <= sub.config.retry.retries() {
+            sub.metrics.retries += 1;
+            let (_, delay) = sub.config.retry.delay(next);
+            let delay = retry::jittered(delay, &mut self.jitter_rng, retry::JITTER_FRACTION_DEFAULT);
+            if let Some((entry, _)) = self.deliveries[d.0 as usize].as_mut() {
+                entry.retries = next;
+            }
+            return AfterAttempt::RetryAt(now + delay);
+        }
+        let after = if sub.config.has_dead_letter_queue {
+            sub.metrics.dead_lettered += 1;
+            AfterAttempt::DeadLetter(delivery.message)
+        } else {
+            sub.metrics.dropped += 1;
+            AfterAttempt::Dropped
+        };
+        self.release(d);
+        after
+    }
+
+    fn release(&mut self, d: DeliveryId) {
+        let (delivery, _) = self.deliveries[d.0 as usize].take().expect("a live delivery");
+        self.subscriptions[delivery.subscription.0 as usize].in_flight -= 1;
+        self.free.push(d.0);
+    }
+
+    /// Starts a new statistics window (end of warm-up).
+    pub fn reset_metrics(&mut self) {
+        for t in &mut self.topics {
+            t.metrics = TopicMetrics::default();
+        }
+        for s in &mut self.subscriptions {
+            s.metrics = SubscriptionMetrics::default();
+        }
+    }
+}
+
+impl Topic {
+    fn take_quota(&mut self, now: SimTime, message: &Message) -> bool {
+        if !self.messages_quota.try_take(now) {
+            return false;
+        }
+        if let Some(bytes) = &mut self.bytes_quota {
+            // One token per byte would be slow to refill exactly; a publish takes its size
+            // in bytes from a bucket measured in bytes.
+            if !bytes.try_take_n(now, f64::from(message.size_bytes)) {
+                return false;
+            }
+        }
+        if self.config.is_fifo {
+            let g = message.group as usize;
+            if g >= self.group_quotas.len() {
+                self.group_quotas.resize(g + 1, TokenBucket::new(FIFO_GROUP_MESSAGES_PER_S, FIFO_GROUP_MESSAGES_PER_S));
+            }
+            if !self.group_quotas[g].try_take(now) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The total time a delivery can take in retries under `policy`, for reports.
+pub fn retry_span(policy: &RetryPolicy) -> SimDuration {
+    policy.span()
+}

@@ -1,0 +1,320 @@
+//! `[sns.NAME]` topics, `[subscription.NAME]` subscriptions and `[endpoint.NAME]` customer
+//! endpoints, checked against SNS's rules (`reference/aws-messaging.md` §2).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::lower::{SECONDS_MAX, component_ref, distribution, opt};
+use super::tree::{Field, Node, Result, Source, TableReader, Value};
+use crate::distributions::Distribution;
+use crate::engine::SimTime;
+use crate::models::endpoint::{self, FailureKind};
+use crate::models::filter_policy::{FilterPolicy, Json, Scope};
+use crate::models::sns::retry::{BackoffFunction, HttpDeliveryPolicy};
+use crate::models::sns::{self, Protocol, TopicId};
+
+/// Publish quota of standard topics, messages per second per account and Region [gr-sns].
+fn standard_publish_quota(region: &str) -> f64 {
+    match region {
+        "us-east-1" => 30_000.0,
+        "us-west-2" | "eu-west-1" => 9_000.0,
+        "us-east-2" | "us-west-1" | "ap-south-1" | "ap-northeast-2" | "ap-southeast-1" | "ap-southeast-2"
+        | "ap-northeast-1" | "eu-central-1" => 1_500.0,
+        _ => 300.0,
+    }
+}
+
+/// Names of the components subscriptions can point at.
+pub(super) struct Targets<'a> {
+    pub topics: &'a BTreeMap<String, TopicId>,
+    pub topic_is_fifo: &'a [bool],
+    pub queues: &'a super::queues::Queues,
+    pub functions: &'a BTreeMap<String, u32>,
+    pub endpoints: &'a BTreeMap<String, u32>,
+    pub endpoint_protocols: &'a [Protocol],
+}
+
+/// Where a subscription delivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubscriptionTarget {
+    Queue(crate::models::sqs::QueueId),
+    Function(u32),
+    Endpoint(u32),
+}
+
+pub(super) fn lower_topic(src: &Source<'_>, name: &str, node: &Node) -> Result<sns::TopicConfig> {
+    let mut t = TableReader::new(src, format!("sns.{name}"), node)?;
+    let is_fifo = opt(&mut t, "fifo", |f, p| f.bool(p))?.unwrap_or(false);
+    let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
+        .unwrap_or_else(|| "us-east-1".into());
+    let messages_per_s_max = if is_fifo { sns::FIFO_MESSAGES_PER_S } else { standard_publish_quota(&region) };
+    t.finish()?;
+    Ok(sns::TopicConfig { name: name.to_string(), is_fifo, messages_per_s_max })
+}
+
+const PROTOCOLS: [&str; 6] = ["http", "https", "email", "email-json", "sms", "application"];
+const FAILURES: [&str; 4] = ["5xx", "429", "4xx", "timeout"];
+
+fn failure_kind(f: &Field<'_>, p: &str) -> Result<FailureKind> {
+    Ok(match f.str(p)? {
+        "5xx" => FailureKind::ServerError5xx,
+        "429" => FailureKind::Throttled429,
+        "4xx" => FailureKind::ClientError4xx,
+        "timeout" => FailureKind::Timeout,
+        _ => {
+            return Err(f.error(
+                p,
+                format!(
+                    "allowed: {} (5xx, 429 and timeouts are retried; other 4xx are permanent)",
+                    FAILURES.join(", ")
+                ),
+            ));
+        }
+    })
+}
+
+pub(super) fn lower_endpoint(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    base_dir: &Path,
+) -> Result<(endpoint::Config, Protocol)> {
+    let mut t = TableReader::new(src, format!("endpoint.{name}"), node)?;
+    let (f, p) = t.require("protocol", "how SNS reaches it: http, https, email, email-json, sms or application")?;
+    let protocol = match f.str(&p)? {
+        "http" => Protocol::Http,
+        "https" => Protocol::Https,
+        "email" => Protocol::Email,
+        "email-json" => Protocol::EmailJson,
+        "sms" => Protocol::Sms,
+        "application" => Protocol::MobilePush,
+        _ => {
+            return Err(f.error(
+                &p,
+                format!("allowed: {} (SQS queues and Lambda functions are subscribed by name)", PROTOCOLS.join(", ")),
+            ));
+        }
+    };
+    let response_time_s = opt(&mut t, "response_time_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
+        .unwrap_or(Distribution::constant(0.1));
+    let failure_rate =
+        opt(&mut t, "failure_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability per attempt"))?.unwrap_or(0.0);
+    let failure = opt(&mut t, "failure", failure_kind)?.unwrap_or(FailureKind::ServerError5xx);
+    let outage_failure = opt(&mut t, "outage_failure", failure_kind)?.unwrap_or(FailureKind::ServerError5xx);
+    let outages = opt(&mut t, "outages", |f, p| {
+        let mut windows = Vec::new();
+        for item in f.array(p)? {
+            let pair = item.array(p)?;
+            if pair.len() != 2 {
+                return Err(item.error(p, "each outage is a [from_s, to_s] pair"));
+            }
+            let (from, to) = (pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?, pair[1].f64_in(p, 0.0, SECONDS_MAX, "")?);
+            if to <= from {
+                return Err(pair[1].error(p, "an outage must end after it starts"));
+            }
+            windows.push((SimTime::from_secs_f64(from), SimTime::from_secs_f64(to)));
+        }
+        Ok(windows)
+    })?
+    .unwrap_or_default();
+    t.finish()?;
+    let config =
+        endpoint::Config { name: name.to_string(), response_time_s, failure_rate, failure, outages, outage_failure };
+    Ok((config, protocol))
+}
+
+pub(super) fn lower_subscription(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    targets: &Targets<'_>,
+) -> Result<(sns::SubscriptionConfig, SubscriptionTarget, Option<crate::models::sqs::QueueId>)> {
+    let path = format!("subscription.{name}");
+    let mut t = TableReader::new(src, path.clone(), node)?;
+    let (f, p) = t.require("topic", "the topic, e.g. \"sns.orders\"")?;
+    let topic = component_ref(f, &p, "sns", "topic", targets.topics)?;
+    let is_fifo_topic = targets.topic_is_fifo[topic.0 as usize];
+    let (f, p) = t.require("endpoint", "where it delivers: \"sqs.NAME\", \"lambda.NAME\" or \"endpoint.NAME\"")?;
+    let endpoint_text = f.str(&p)?;
+    let (target, protocol) = match endpoint_text.split_once('.').map(|(k, _)| k) {
+        Some("sqs") => {
+            let q = component_ref(f, &p, "sqs", "queue", &targets.queues.names)?;
+            if !is_fifo_topic && targets.queues.is_fifo(q) {
+                return Err(f.error(
+                    &p,
+                    "a standard topic cannot deliver to a FIFO queue (AWS: FIFO queues take FIFO topics only)",
+                ));
+            }
+            (SubscriptionTarget::Queue(q), Protocol::Sqs)
+        }
+        Some("lambda") => (
+            SubscriptionTarget::Function(component_ref(f, &p, "lambda", "function", targets.functions)?),
+            Protocol::Lambda,
+        ),
+        Some("endpoint") => {
+            let e = component_ref(f, &p, "endpoint", "endpoint", targets.endpoints)?;
+            (SubscriptionTarget::Endpoint(e), targets.endpoint_protocols[e as usize])
+        }
+        _ => return Err(f.error(&p, "must be \"sqs.NAME\", \"lambda.NAME\" or \"endpoint.NAME\"")),
+    };
+    if is_fifo_topic && protocol != Protocol::Sqs {
+        return Err(f.error(&p, "FIFO topics deliver to SQS queues only (AWS: no Lambda, HTTP, email, SMS or push)"));
+    }
+    let scope = opt(&mut t, "filter_policy_scope", |f, p| match f.str(p)? {
+        "MessageAttributes" => Ok(Scope::MessageAttributes),
+        "MessageBody" => Ok(Scope::MessageBody),
+        _ => Err(f.error(p, "allowed: \"MessageAttributes\" (the default), \"MessageBody\" (AWS FilterPolicyScope)")),
+    })?
+    .unwrap_or(Scope::MessageAttributes);
+    let filter = opt(&mut t, "filter_policy", |f, p| filter_policy(f, p, scope))?.map(|policy| (policy, scope));
+    let raw_message_delivery = opt(&mut t, "raw_message_delivery", |f, p| {
+        if !matches!(protocol, Protocol::Sqs | Protocol::Http | Protocol::Https) {
+            return Err(f.error(
+                p,
+                "raw message delivery applies to SQS and HTTP/S subscriptions only (AWS RawMessageDelivery)",
+            ));
+        }
+        f.bool(p)
+    })?
+    .unwrap_or(false);
+    let dead_letter_queue = opt(&mut t, "dead_letter_queue", |f, p| {
+        let q = component_ref(*f, p, "sqs", "queue", &targets.queues.names)?;
+        if targets.queues.is_fifo(q) != is_fifo_topic {
+            return Err(f.error(
+                p,
+                "a FIFO topic's subscription needs a FIFO dead-letter queue, a standard topic's a standard one (AWS)",
+            ));
+        }
+        Ok(q)
+    })?;
+    let (retry, max_receives_per_second) = match t.get("delivery_policy") {
+        Some((f, p)) => {
+            if !matches!(protocol, Protocol::Http | Protocol::Https) {
+                return Err(
+                    f.error(&p, "only HTTP/S subscriptions take a delivery policy (AWS manages the others' retries)")
+                );
+            }
+            delivery_policy(f, &p)?
+        }
+        None => (protocol.default_retry_policy(), None),
+    };
+    t.finish()?;
+    let config = sns::SubscriptionConfig {
+        name: name.to_string(),
+        topic,
+        protocol,
+        filter,
+        raw_message_delivery,
+        retry,
+        has_dead_letter_queue: dead_letter_queue.is_some(),
+        max_receives_per_second,
+    };
+    Ok((config, target, dead_letter_queue))
+}
+
+/// A filter policy, written as the JSON AWS takes (a string), or as a TOML table.
+fn filter_policy(f: &Field<'_>, p: &str, scope: Scope) -> Result<FilterPolicy> {
+    let (json, bytes) = match &f.node.value {
+        Value::Str(text) => {
+            let parsed: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| f.error(p, format!("not valid JSON at line {} column {}: {e}", e.line(), e.column())))?;
+            (from_serde(&parsed), text.len())
+        }
+        Value::Table(_) => {
+            let json = from_tree(f.node);
+            let bytes = render_len(&json);
+            (json, bytes)
+        }
+        other => {
+            return Err(
+                f.error(p, format!("expected the policy as a JSON string or a table, found {}", other.type_name()))
+            );
+        }
+    };
+    FilterPolicy::parse(&json, scope, bytes).map_err(|e| f.error(p, e.to_string()))
+}
+
+fn from_serde(v: &serde_json::Value) -> Json {
+    match v {
+        serde_json::Value::Null => Json::Null,
+        serde_json::Value::Bool(b) => Json::Bool(*b),
+        serde_json::Value::Number(n) => Json::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Json::String(s.clone()),
+        serde_json::Value::Array(a) => Json::Array(a.iter().map(from_serde).collect()),
+        serde_json::Value::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect()),
+    }
+}
+
+fn from_tree(node: &Node) -> Json {
+    match &node.value {
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Int(i) => Json::Number(*i as f64),
+        Value::Float(x) => Json::Number(*x),
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Datetime(d) => Json::String(d.clone()),
+        Value::Array(items) => Json::Array(items.iter().map(from_tree).collect()),
+        Value::Table(t) => Json::Object(t.iter().map(|(k, (_, n))| (k.clone(), from_tree(n))).collect()),
+    }
+}
+
+/// The size the policy would have as compact JSON (AWS's 256 KB limit counts that).
+fn render_len(json: &Json) -> usize {
+    match json {
+        Json::Null => 4,
+        Json::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Json::Number(n) => n.to_string().len(),
+        Json::String(s) => s.len() + 2,
+        Json::Array(items) => 2 + items.iter().map(render_len).sum::<usize>() + items.len().saturating_sub(1),
+        Json::Object(fields) => {
+            2 + fields.iter().map(|(k, v)| k.len() + 3 + render_len(v)).sum::<usize>() + fields.len().saturating_sub(1)
+        }
+    }
+}
+
+/// An HTTP/S delivery policy with AWS's field names (healthyRetryPolicy and throttlePolicy
+/// flattened into one table).
+fn delivery_policy(f: Field<'_>, p: &str) -> Result<(sns::RetryPolicy, Option<u32>)> {
+    let mut t = TableReader::new(f.src, p.to_string(), f.node)?;
+    let mut policy = HttpDeliveryPolicy::default();
+    let whole =
+        |t: &mut TableReader<'_>, key: &'static str| opt(t, key, |f, p| f.u64_in(p, 0, 100_000, "").map(|v| v as u32));
+    if let Some(v) = whole(&mut t, "minDelayTarget")? {
+        policy.min_delay_target_s = v;
+    }
+    if let Some(v) = whole(&mut t, "maxDelayTarget")? {
+        policy.max_delay_target_s = v;
+    }
+    if let Some(v) = whole(&mut t, "numRetries")? {
+        policy.num_retries = v;
+    }
+    if let Some(v) = whole(&mut t, "numNoDelayRetries")? {
+        policy.num_no_delay_retries = v;
+    }
+    if let Some(v) = whole(&mut t, "numMinDelayRetries")? {
+        policy.num_min_delay_retries = v;
+    }
+    if let Some(v) = whole(&mut t, "numMaxDelayRetries")? {
+        policy.num_max_delay_retries = v;
+    }
+    if let Some(b) = opt(&mut t, "backoffFunction", |f, p| match f.str(p)? {
+        "linear" => Ok(BackoffFunction::Linear),
+        "arithmetic" => Ok(BackoffFunction::Arithmetic),
+        "geometric" => Ok(BackoffFunction::Geometric),
+        "exponential" => Ok(BackoffFunction::Exponential),
+        _ => Err(f.error(p, "allowed: linear, arithmetic, geometric, exponential (AWS backoffFunction)")),
+    })? {
+        policy.backoff_function = b;
+    }
+    policy.max_receives_per_second = opt(&mut t, "maxReceivesPerSecond", |f, p| {
+        f.u64_in(p, 1, 1_000_000, "AWS throttlePolicy: at least 1").map(|v| v as u32)
+    })?;
+    t.finish()?;
+    let retry = policy.validate().map_err(|e| f.error(p, e.to_string()))?;
+    Ok((retry, policy.max_receives_per_second))
+}

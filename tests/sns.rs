@@ -1,0 +1,195 @@
+//! SNS through tiny scenarios: fan-out with filter policies, the retry policies simulated
+//! end to end, dead-letter queues, FIFO topics, publish quotas, conservation and the bill.
+
+mod common;
+
+use common::{counter, inline, latency, load, shipped, summary};
+
+/// One message published to a topic whose only subscription always fails, with a
+/// dead-letter queue drained at once; the DLQ's end-to-end latency is the retry span.
+fn failing(endpoint: &str, extra: &str) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 3000000
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 1
+        [sns.t]
+        [subscription.s]
+        topic = "sns.t"
+        endpoint = "{endpoint}"
+        dead_letter_queue = "sqs.dlq"
+        {extra}
+        [sqs.dlq]
+        message_retention_s = 1209600
+        [workers.dlq]
+        source = "sqs.dlq"
+        count = 1
+        service_time_s = 0
+        [endpoint.down]
+        protocol = "https"
+        failure_rate = 1.0
+        [endpoint.mailbox]
+        protocol = "email"
+        failure_rate = 1.0
+        [lambda.blocked]
+        duration_s = 0.1
+        reserved_concurrency = 0
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+fn span_s(s: &serde_json::Value) -> f64 {
+    latency(s, "sqs.dlq.end_to_end", "max") / 1_000.0
+}
+
+#[test]
+fn aws_managed_retries_run_100015_times_over_about_23_days() {
+    // A Lambda subscription whose function can never run: every invoke is throttled.
+    let s = failing("lambda.blocked", "");
+    assert_eq!(counter(&s, "subscription.s.retries"), 100_015);
+    assert_eq!(counter(&s, "subscription.s.failed_attempts"), 100_016);
+    assert_eq!(counter(&s, "subscription.s.dead_lettered"), 1);
+    let days = span_s(&s) / 86_400.0;
+    assert!((23.1..23.3).contains(&days), "{days} days");
+}
+
+#[test]
+fn customer_managed_retries_run_50_times_over_more_than_6_hours() {
+    let s = failing("endpoint.mailbox", "");
+    assert_eq!(counter(&s, "subscription.s.retries"), 50);
+    let hours = span_s(&s) / 3_600.0;
+    assert!((6.3..8.0).contains(&hours), "{hours} h");
+}
+
+#[test]
+fn http_defaults_retry_3_times_20_seconds_apart() {
+    let s = failing("endpoint.down", "");
+    assert_eq!(counter(&s, "subscription.s.retries"), 3);
+    // 3 × 20 s, each within ±10 % jitter, plus the attempts' 0.1 s responses.
+    let span = span_s(&s);
+    assert!((54.0..66.5).contains(&span), "{span} s");
+}
+
+#[test]
+fn permanent_client_errors_go_straight_to_the_dead_letter_queue() {
+    let text = r#"
+        [run]
+        horizon_s = 600
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 20
+        [sns.t]
+        [subscription.s]
+        topic = "sns.t"
+        endpoint = "endpoint.gone"
+        dead_letter_queue = "sqs.dlq"
+        [sqs.dlq]
+        [endpoint.gone]
+        protocol = "https"
+        failure_rate = 1.0
+        failure = "4xx"
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "subscription.s.retries"), 0);
+    assert_eq!(counter(&s, "subscription.s.dead_lettered"), 20);
+    assert_eq!(counter(&s, "sqs.dlq.visible_at_end"), 20);
+}
+
+#[test]
+fn fan_out_conserves_every_message_and_filters_select_their_share() {
+    let (_, s) = summary(&load(&shipped("sns_order_fanout.toml"), &[]));
+    let published = counter(&s, "sns.order_events.published");
+    for sub in ["billing", "shipping", "fraud_review", "partner_webhook"] {
+        let name = |k: &str| format!("subscription.{sub}.{k}");
+        let matched = counter(&s, &name("matched"));
+        assert_eq!(
+            matched + counter(&s, &name("filtered_out")),
+            published,
+            "{sub}: every publish is matched or filtered"
+        );
+        let settled =
+            counter(&s, &name("delivered")) + counter(&s, &name("dead_lettered")) + counter(&s, &name("dropped"));
+        assert!(matched >= settled && matched - settled <= counter(&s, &name("in_flight_at_end")), "{sub}");
+        assert_eq!(
+            matched - settled,
+            counter(&s, &name("in_flight_at_end")),
+            "{sub}: published × matches = delivered + DLQ + dropped + in flight"
+        );
+    }
+    let share = |sub: &str| counter(&s, &format!("subscription.{sub}.matched")) as f64 / published as f64;
+    // event_type placed or cancelled: 0.8; placed and not from the partner: 0.7 × 0.9.
+    assert!((share("billing") - 0.8).abs() < 0.01, "{}", share("billing"));
+    assert!((share("shipping") - 0.63).abs() < 0.01, "{}", share("shipping"));
+    assert!((share("partner_webhook") - 0.1).abs() < 0.01);
+    // The webhook's outage: retries, and some deliveries in its dead-letter queue.
+    assert!(counter(&s, "subscription.partner_webhook.retries") > 1_000);
+    assert!(counter(&s, "subscription.partner_webhook.dead_lettered") > 0);
+    assert_eq!(counter(&s, "subscription.partner_webhook.dead_lettered"), counter(&s, "sqs.partner-dlq.sent"));
+}
+
+#[test]
+fn a_fifo_topic_keeps_group_order_and_drops_duplicates_end_to_end() {
+    let text = r#"
+        [run]
+        horizon_s = 1200
+        [workload.w]
+        target = "sns.t"
+        arrival = "poisson"
+        rate_per_s = 20
+        group_count = 5
+        duplicate_send_fraction = 0.1
+        duplicate_send_delay_s = 5
+        [sns.t]
+        fifo = true
+        [subscription.q]
+        topic = "sns.t"
+        endpoint = "sqs.q"
+        [sqs.q]
+        fifo = true
+        visibility_timeout_s = 5
+        [workers.p]
+        source = "sqs.q"
+        count = 6
+        batch_size = 10
+        error_rate = 0.1
+        service_time_s = { dist = "exponential", mean = 0.2 }
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert!(counter(&s, "sns.t.deduplicated") > 1_000);
+    assert_eq!(counter(&s, "sns.t.published"), counter(&s, "subscription.q.delivered"));
+    assert_eq!(counter(&s, "sqs.q.fifo_order_violations"), 0);
+    assert_eq!(counter(&s, "sqs.q.deduplicated"), 0, "duplicates never reach the queue");
+}
+
+#[test]
+fn a_fifo_topic_serves_3000_messages_a_second() {
+    let text = r#"
+        [run]
+        horizon_s = 10
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 4000
+        group_count = 100
+        retry_max_attempts = 1
+        [sns.t]
+        fifo = true
+        [subscription.q]
+        topic = "sns.t"
+        endpoint = "sqs.q"
+        [sqs.q]
+        fifo = true
+        high_throughput = true
+    "#;
+    let (_, s) = summary(&inline(text));
+    let published = counter(&s, "sns.t.published");
+    assert!((32_990..=33_000).contains(&published), "{published}");
+    assert_eq!(counter(&s, "sns.t.throttled"), 40_000 - published);
+}
