@@ -29,6 +29,20 @@ enum Command {
     Run(RunArgs),
     /// Check a scenario (with its overrides) without running it.
     Validate(ScenarioArgs),
+    /// Print what AWS would do for a scenario element, e.g. a subscription's retry schedule.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The subscription whose retry schedule to print (its [subscription.NAME] name).
+    #[arg(long)]
+    subscription: String,
+    /// Print JSON: {"attempts": [{"attempt", "phase", "delay_s", "offset_s"}], "retries", "span_s"}.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +114,17 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
     };
     match cli.command {
         Command::Run(a) => run_command(a, &args),
+        Command::Explain(a) => {
+            let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
+            let (protocol, policy) =
+                report::subscription_policy(&scenario, &a.subscription).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+            if a.json {
+                print!("{}", report::explain_json(&a.subscription, protocol, &policy));
+            } else {
+                print!("{}", report::explain_text(&a.subscription, protocol, &policy));
+            }
+            Ok(())
+        }
         Command::Validate(a) => {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
             print_warnings(&scenario);

@@ -199,3 +199,27 @@ fn every_shipped_scenario_is_valid_and_runs() {
     assert!(count >= 6, "found only {count} scenarios");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explain_prints_a_subscriptions_retry_schedule_as_text_and_json() {
+    let dir = scratch("explain");
+    let scenario = shipped("sns_order_fanout.toml");
+    let o = orchsim(&["explain", scenario.to_str().unwrap(), "--subscription", "billing", "--json"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // An SQS subscription: AWS-managed, 100,015 retries over about 23 days.
+    assert_eq!(v["retries"], 100_015);
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 100_016);
+    assert_eq!(v["attempts"][0], serde_json::json!({"attempt": 0, "phase": "first_delivery", "delay_s": 0.0, "offset_s": 0.0}));
+    assert_eq!(v["attempts"][4]["phase"], "pre_backoff");
+    let span = v["span_s"].as_f64().unwrap();
+    assert_eq!(v["attempts"][100_015]["offset_s"].as_f64().unwrap(), span);
+    assert!((span / 86_400.0 - 23.15).abs() < 0.01, "{span}");
+    let o = orchsim(&["explain", scenario.to_str().unwrap(), "--subscription", "partner_webhook"], &dir);
+    let out = text(&o.stdout);
+    assert!(out.starts_with("subscription partner_webhook (https): 12 retries over 645.000 s"), "{out}");
+    let o = orchsim(&["explain", scenario.to_str().unwrap(), "--subscription", "nope"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("subscriptions: billing, fraud_review, partner_webhook, shipping"));
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,9 +5,11 @@
 //! seed give byte-identical files. The manifest records where a result came from (version,
 //! commit, scenario hash, command line), which differs between machines by design.
 
+mod explain;
 mod files;
 mod table;
 
+pub use explain::{explain_json, explain_text, subscription_policy};
 pub use files::{ResultFiles, write_atomically};
 pub use table::summary_table;
 
