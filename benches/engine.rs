@@ -95,5 +95,77 @@ fn lambda_backlog(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, mmc_scenario, lambda_backlog);
+/// One million publishes fanned out to three SQS queues through filter policies.
+fn sns_fanout(c: &mut Criterion) {
+    let text = r#"
+        [run]
+        horizon_s = 3600
+        [workload.events]
+        target = "sns.events"
+        arrival = "constant"
+        rate_per_s = 10000
+        count_max = 1000000
+        [workload.events.attributes]
+        kind = { values = ["placed", "cancelled", "shipped"], weights = [7, 1, 2] }
+        amount = { dist = "uniform", low = 1, high = 1000 }
+        [sns.events]
+        [subscription.a]
+        topic = "sns.events"
+        endpoint = "sqs.a"
+        raw_message_delivery = true
+        [subscription.b]
+        topic = "sns.events"
+        endpoint = "sqs.b"
+        filter_policy = '{"kind": ["placed", "cancelled"]}'
+        [subscription.c]
+        topic = "sns.events"
+        endpoint = "sqs.c"
+        filter_policy = '{"amount": [{"numeric": [">=", 500]}], "kind": [{"anything-but": ["cancelled"]}]}'
+        [sqs.a]
+        [sqs.b]
+        [sqs.c]
+    "#;
+    let scenario = Scenario::from_text("fanout.toml", text, Path::new("."), &[]).expect("valid");
+    let mut group = c.benchmark_group("scenario");
+    group.throughput(Throughput::Elements(1_000_000));
+    group.sample_size(10);
+    group.bench_function("sns_fanout_1m_to_3_queues", |b| {
+        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+    });
+    group.finish();
+}
+
+/// One filter policy evaluated against one message's attributes.
+fn filter_matching(c: &mut Criterion) {
+    use orchsim::models::filter_policy::{AttributeValue, FilterPolicy, Json, Scope};
+    let policy = Json::Object(vec![
+        ("store".into(), Json::Array(vec![Json::String("example_corp".into())])),
+        (
+            "price_usd".into(),
+            Json::Array(vec![Json::Object(vec![(
+                "numeric".into(),
+                Json::Array(vec![Json::String(">=".into()), Json::Number(100.0)]),
+            )])]),
+        ),
+        (
+            "event".into(),
+            Json::Array(vec![Json::Object(vec![(
+                "anything-but".into(),
+                Json::Array(vec![Json::String("order_cancelled".into())]),
+            )])]),
+        ),
+    ]);
+    let policy = FilterPolicy::parse(&policy, Scope::MessageAttributes, 120).expect("valid policy");
+    let attributes = vec![
+        ("store".to_string(), AttributeValue::String("example_corp".into())),
+        ("event".to_string(), AttributeValue::String("order_placed".into())),
+        ("price_usd".to_string(), AttributeValue::Number(210.75)),
+        ("customer".to_string(), AttributeValue::String("c-42".into())),
+    ];
+    c.bench_function("filter_policy_match_3_keys", |b| {
+        b.iter(|| black_box(policy.matches_attributes(black_box(&attributes))))
+    });
+}
+
+criterion_group!(benches, hold_model, mmc_scenario, lambda_backlog, sns_fanout, filter_matching);
 criterion_main!(benches);

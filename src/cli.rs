@@ -116,8 +116,8 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Run(a) => run_command(a, &args),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
-            let (protocol, policy) =
-                report::subscription_policy(&scenario, &a.subscription).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+            let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
+                .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
             if a.json {
                 print!("{}", report::explain_json(&a.subscription, protocol, &policy));
             } else {

@@ -210,7 +210,10 @@ fn explain_prints_a_subscriptions_retry_schedule_as_text_and_json() {
     // An SQS subscription: AWS-managed, 100,015 retries over about 23 days.
     assert_eq!(v["retries"], 100_015);
     assert_eq!(v["attempts"].as_array().unwrap().len(), 100_016);
-    assert_eq!(v["attempts"][0], serde_json::json!({"attempt": 0, "phase": "first_delivery", "delay_s": 0.0, "offset_s": 0.0}));
+    assert_eq!(
+        v["attempts"][0],
+        serde_json::json!({"attempt": 0, "phase": "first_delivery", "delay_s": 0.0, "offset_s": 0.0})
+    );
     assert_eq!(v["attempts"][4]["phase"], "pre_backoff");
     let span = v["span_s"].as_f64().unwrap();
     assert_eq!(v["attempts"][100_015]["offset_s"].as_f64().unwrap(), span);

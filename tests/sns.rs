@@ -193,3 +193,28 @@ fn a_fifo_topic_serves_3000_messages_a_second() {
     assert!((32_990..=33_000).contains(&published), "{published}");
     assert_eq!(counter(&s, "sns.t.throttled"), 40_000 - published);
 }
+
+#[test]
+fn a_workload_can_publish_directly_to_a_mobile_endpoint() {
+    let text = r#"
+        [run]
+        horizon_s = 3600
+        [workload.pushes]
+        target = "endpoint.app"
+        arrival = "constant"
+        rate_per_s = 2
+        [endpoint.app]
+        protocol = "application"
+        failure_rate = 0.01
+    "#;
+    let (_, s) = summary(&inline(text));
+    let published = counter(&s, "sns.direct.app.published");
+    assert_eq!(published, 7_200);
+    let settled =
+        counter(&s, "subscription.direct.app.delivered") + counter(&s, "subscription.direct.app.in_flight_at_end");
+    assert_eq!(settled, published, "failed pushes retry by the customer-managed policy");
+    assert!(counter(&s, "subscription.direct.app.retries") > 0);
+    assert!(s["cost_usd"]["sns"].as_f64().unwrap() >= 0.0);
+    let e = common::parse_inline(&text.replace("protocol = \"application\"", "protocol = \"https\""), &[]).unwrap_err();
+    assert!(e.to_string().contains("mobile-push endpoint"), "{e}");
+}

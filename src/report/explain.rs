@@ -60,7 +60,12 @@ pub fn explain_json(name: &str, protocol: &str, policy: &RetryPolicy) -> String 
 /// are shown as their first and last attempt around one line that says how many.
 pub fn explain_text(name: &str, protocol: &str, policy: &RetryPolicy) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "subscription {name} ({protocol}): {} retries over {}", policy.retries(), human(policy.span().as_secs_f64()));
+    let _ = writeln!(
+        out,
+        "subscription {name} ({protocol}): {} retries over {}",
+        policy.retries(),
+        human(policy.span().as_secs_f64())
+    );
     let _ = writeln!(out, "{:>8}  {:<15} {:>12} {:>16}", "attempt", "phase", "delay_s", "offset_s");
     let schedule = policy.schedule();
     let mut i = 0;
@@ -68,7 +73,13 @@ pub fn explain_text(name: &str, protocol: &str, policy: &RetryPolicy) -> String 
         let a = schedule[i];
         let run = schedule[i..].iter().take_while(|b| b.phase == a.phase && b.delay == a.delay).count();
         let row = |b: &crate::models::sns::retry::Attempt| {
-            format!("{:>8}  {:<15} {:>12.3} {:>16.3}", b.attempt, phase_name(b.phase), b.delay.as_secs_f64(), b.offset.as_secs_f64())
+            format!(
+                "{:>8}  {:<15} {:>12.3} {:>16.3}",
+                b.attempt,
+                phase_name(b.phase),
+                b.delay.as_secs_f64(),
+                b.offset.as_secs_f64()
+            )
         };
         if run > 3 {
             let _ = writeln!(out, "{}", row(&a));

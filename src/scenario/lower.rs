@@ -40,6 +40,9 @@ pub(super) struct Lowered {
 pub(super) struct TopicNames<'a> {
     pub names: &'a BTreeMap<String, sns::TopicId>,
     pub is_fifo: &'a [bool],
+    /// Mobile-push endpoints a workload publishes to directly, by name, with the topic that
+    /// stands for the direct publish.
+    pub direct: &'a BTreeMap<String, sns::TopicId>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -106,7 +109,35 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         let (subscription, target, dead_letter_queue) = topics::lower_subscription(src, name, node, &targets)?;
         Ok(SubscriptionSpec { subscription, target, dead_letter_queue })
     })?;
-    let topic_names_for_workloads = TopicNames { names: &topic_names, is_fifo: &topic_is_fifo };
+    // A direct publish to a mobile endpoint (Publish with a TargetArn) is modelled as a
+    // topic of its own with one unfiltered subscription: same retries, same bill.
+    let (mut topic_configs, mut subscriptions, mut topic_is_fifo) = (topic_configs, subscriptions, topic_is_fifo);
+    let mut direct = BTreeMap::new();
+    for (name, protocol) in endpoint_names.keys().zip(&endpoint_protocols) {
+        if *protocol == sns::Protocol::MobilePush {
+            let topic = sns::TopicId(topic_configs.len() as u32);
+            direct.insert(name.clone(), topic);
+            topic_configs.push(sns::TopicConfig {
+                name: format!("direct.{name}"),
+                is_fifo: false,
+                messages_per_s_max: topics::standard_publish_quota("us-east-1"),
+            });
+            topic_is_fifo.push(false);
+            let subscription = sns::SubscriptionConfig {
+                name: format!("direct.{name}"),
+                topic,
+                protocol: sns::Protocol::MobilePush,
+                filter: None,
+                raw_message_delivery: false,
+                retry: sns::Protocol::MobilePush.default_retry_policy(),
+                has_dead_letter_queue: false,
+                max_receives_per_second: None,
+            };
+            let target = topics::SubscriptionTarget::Endpoint(endpoint_names[name]);
+            subscriptions.push(SubscriptionSpec { subscription, target, dead_letter_queue: None });
+        }
+    }
+    let topic_names_for_workloads = TopicNames { names: &topic_names, is_fifo: &topic_is_fifo, direct: &direct };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;

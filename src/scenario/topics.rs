@@ -14,7 +14,7 @@ use crate::models::sns::retry::{BackoffFunction, HttpDeliveryPolicy};
 use crate::models::sns::{self, Protocol, TopicId};
 
 /// Publish quota of standard topics, messages per second per account and Region [gr-sns].
-fn standard_publish_quota(region: &str) -> f64 {
+pub(super) fn standard_publish_quota(region: &str) -> f64 {
     match region {
         "us-east-1" => 30_000.0,
         "us-west-2" | "eu-west-1" => 9_000.0,

@@ -25,9 +25,16 @@ pub(super) fn lower_workload(
     base_dir: &Path,
 ) -> Result<WorkloadConfig> {
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent, e.g. \"sqs.jobs\" or \"sns.orders\"")?;
+    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
+        Some("endpoint") => Target::Topic(component_ref(
+            f,
+            &p,
+            "endpoint",
+            "mobile-push endpoint (protocol = \"application\")",
+            topics.direct,
+        )?),
         _ => Target::Queue(queue_ref(f, &p, &queues.names)?),
     };
     let (f, p) =
