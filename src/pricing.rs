@@ -35,6 +35,8 @@ pub struct PriceBook {
     pub sqs_fifo_tiers: Vec<Tier>,
     pub lambda: LambdaPrices,
     pub sns: SnsPrices,
+    /// EventBridge custom events, per million 64 KB chunks [eb-price].
+    pub eventbridge_custom_events_usd_per_million: f64,
 }
 
 impl Default for PriceBook {
@@ -57,6 +59,7 @@ impl Default for PriceBook {
             ],
             lambda: LambdaPrices::default(),
             sns: SnsPrices::default(),
+            eventbridge_custom_events_usd_per_million: 1.00,
         }
     }
 }
@@ -286,6 +289,27 @@ pub fn sns_lines(prices: &SnsPrices, window: Window, usage: &[SnsUsage]) -> Vec<
                 usage_unit: unit.into(),
                 usage_window: amount,
                 usage_per_month: window.per_month(amount),
+                usd_window: usd_per_month * window.months(),
+                usd_per_month,
+            }
+        })
+        .collect()
+}
+
+/// EventBridge custom events put on each bus (AWS service events are free and not
+/// modelled): no free tier.
+pub fn eventbridge_lines(prices: &PriceBook, window: Window, buses: &[(String, u64)]) -> Vec<CostLine> {
+    buses
+        .iter()
+        .map(|(resource, events)| {
+            let n = *events as f64;
+            let usd_per_month = window.per_month(n) * prices.eventbridge_custom_events_usd_per_million / 1e6;
+            CostLine {
+                service: "eventbridge".into(),
+                resource: resource.clone(),
+                usage_unit: "custom_events".into(),
+                usage_window: n,
+                usage_per_month: window.per_month(n),
                 usd_window: usd_per_month * window.months(),
                 usd_per_month,
             }

@@ -281,3 +281,84 @@ fn a_short_visibility_timeout_for_a_lambda_source_is_a_warning_not_an_error() {
     assert_eq!(s.warnings.len(), 1);
     assert!(s.warnings[0].contains("AWS advises at least 6 × the function timeout"), "{}", s.warnings[0]);
 }
+
+const WITH_SNS: &str = r#"[run]
+horizon_s = 100
+
+[workload.w]
+target = "sns.t"
+arrival = "poisson"
+rate_per_s = 5.0
+
+[sns.t]
+
+[sns.ft]
+fifo = true
+
+[sqs.s]
+[sqs.f]
+fifo = true
+
+[subscription.a]
+topic = "sns.t"
+endpoint = "sqs.s"
+
+[endpoint.hook]
+protocol = "https"
+
+[eventbridge.bus]
+
+[rule.r]
+bus = "eventbridge.bus"
+event_pattern = '{"source": ["x"]}'
+targets = ["sqs.s"]
+"#;
+
+#[test]
+fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
+    parse_inline(WITH_SNS, &[]).unwrap_or_else(|e| panic!("{e}"));
+    for (from, to, parts) in [
+        ("endpoint = \"sqs.s\"", "endpoint = \"sqs.f\"", &["a standard topic cannot deliver to a FIFO queue"][..]),
+        (
+            "topic = \"sns.t\"\nendpoint = \"sqs.s\"",
+            "topic = \"sns.ft\"\nendpoint = \"endpoint.hook\"",
+            &["FIFO topics deliver to SQS queues only"][..],
+        ),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"endpoint.hook\"\ndelivery_policy = { numRetries = 101 }",
+            &["numRetries"][..],
+        ),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"sqs.s\"\ndelivery_policy = { numRetries = 3 }",
+            &["only HTTP/S subscriptions take a delivery policy"][..],
+        ),
+        ("endpoint = \"sqs.s\"", "endpoint = \"sqs.s\"\nfilter_policy = '{\"a\": [1'", &["not valid JSON"][..]),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"sqs.s\"\nfilter_policy = '{\"a\":[1],\"b\":[1],\"c\":[1],\"d\":[1],\"e\":[1],\"f\":[1]}'",
+            &["6 keys exceed 5"][..],
+        ),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"sqs.s\"\ndead_letter_queue = \"sqs.f\"",
+            &["FIFO dead-letter queue"][..],
+        ),
+        ("[endpoint.hook]\nprotocol = \"https\"", "[endpoint.hook]\nprotocol = \"ftp\"", &["allowed: http, https"][..]),
+        ("targets = [\"sqs.s\"]", "targets = [\"sqs.s\"]\ndead_letter_queue = \"sqs.f\"", &["SQS standard queue"][..]),
+        (
+            "targets = [\"sqs.s\"]",
+            "targets = [\"sqs.s\", \"sqs.s\", \"sqs.s\", \"sqs.s\", \"sqs.s\", \"sqs.s\"]",
+            &["1 to 5 targets"][..],
+        ),
+        (
+            "targets = [\"sqs.s\"]",
+            "targets = [\"sqs.s\"]\nmaximum_retry_attempts = 186",
+            &["MaximumRetryAttempts: 0 to 185"][..],
+        ),
+        ("target = \"sns.t\"", "target = \"sns.nope\"", &["no such topic", "defined: sns.ft, sns.t"][..]),
+    ] {
+        assert_mentions(&error_in(WITH_SNS, from, to), parts);
+    }
+}

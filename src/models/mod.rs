@@ -6,6 +6,7 @@
 //! asserts.
 
 pub mod endpoint;
+pub mod eventbridge;
 pub mod filter_policy;
 pub mod lambda;
 pub mod sns;

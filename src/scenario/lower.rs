@@ -7,13 +7,13 @@ use std::path::Path;
 
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
-    FunctionConfig, PoolConfig, RedriveTask, RunConfig, SubscriptionSpec, WorkloadConfig, consumers, functions, queues,
-    resolve, topics, workloads,
+    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, buses, consumers,
+    functions, queues, resolve, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
 use crate::models::sqs::{self, QueueId};
-use crate::models::{endpoint, lambda, sns};
+use crate::models::{endpoint, eventbridge, lambda, sns};
 use crate::pricing::{PriceBook, Tier};
 
 /// SQS's largest message (body plus attributes) since August 2025.
@@ -32,6 +32,8 @@ pub(super) struct Lowered {
     pub topics: Vec<sns::TopicConfig>,
     pub subscriptions: Vec<SubscriptionSpec>,
     pub endpoints: Vec<endpoint::Config>,
+    pub buses: Vec<String>,
+    pub rules: Vec<RuleSpec>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -43,6 +45,7 @@ pub(super) struct TopicNames<'a> {
     /// Mobile-push endpoints a workload publishes to directly, by name, with the topic that
     /// stands for the direct publish.
     pub direct: &'a BTreeMap<String, sns::TopicId>,
+    pub buses: &'a BTreeMap<String, eventbridge::BusId>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -137,7 +140,17 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             subscriptions.push(SubscriptionSpec { subscription, target, dead_letter_queue: None });
         }
     }
-    let topic_names_for_workloads = TopicNames { names: &topic_names, is_fifo: &topic_is_fifo, direct: &direct };
+    let (buses, bus_names) = lower_all(&mut top, "eventbridge", |name, node| buses::lower_bus(src, name, node))?;
+    let bus_targets =
+        buses::Names { buses: &bus_names, queues: &names, functions: &function_names, topics: &topic_names };
+    let (rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
+        let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queue })
+    })?;
+    let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
+    buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
+    let topic_names_for_workloads =
+        TopicNames { names: &topic_names, is_fifo: &topic_is_fifo, direct: &direct, buses: &bus_names };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;
@@ -169,6 +182,8 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         topics: topic_configs,
         subscriptions,
         endpoints,
+        buses,
+        rules,
         prices,
         warnings,
     })
@@ -220,6 +235,11 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     }
     if let Some(tiers) = opt(&mut t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
         prices.sqs_fifo_tiers = tiers;
+    }
+    if let Some(v) =
+        opt(&mut t, "sns_sms_usd_per_message", |f, p| f.f64_in(p, 0.0, 10.0, "SMS is priced per destination country"))?
+    {
+        prices.sns.sms_usd_per_message = v;
     }
     if let Some(free) = opt(&mut t, "lambda_free_tier", |f, p| f.bool(p))? {
         prices.lambda.free_tier = free;

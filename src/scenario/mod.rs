@@ -7,6 +7,7 @@
 //! every value against AWS's limits. What comes out is a [`Scenario`] whose every value is
 //! valid, so models never validate. Every key is documented in `scenarios/README.md`.
 
+mod buses;
 mod consumers;
 mod error;
 mod functions;
@@ -22,7 +23,7 @@ pub use error::{Location, ScenarioError};
 
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimTime};
-use crate::models::{endpoint, lambda, sns, sqs, workers};
+use crate::models::{endpoint, eventbridge, lambda, sns, sqs, workers};
 use crate::pricing::PriceBook;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
@@ -51,6 +52,10 @@ pub struct Scenario {
     /// Indexed by `sns::SubscriptionId`.
     pub subscriptions: Vec<SubscriptionSpec>,
     pub endpoints: Vec<endpoint::Config>,
+    /// Indexed by `eventbridge::BusId`.
+    pub buses: Vec<String>,
+    /// Indexed by `eventbridge::RuleId`.
+    pub rules: Vec<RuleSpec>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -64,7 +69,16 @@ pub struct SubscriptionSpec {
     pub dead_letter_queue: Option<sqs::QueueId>,
 }
 
+pub use buses::RuleTarget;
 pub use topics::SubscriptionTarget;
+
+/// One `[rule.NAME]` table: the model's configuration and the world's routing.
+#[derive(Clone, Debug)]
+pub struct RuleSpec {
+    pub rule: eventbridge::RuleConfig,
+    pub targets: Vec<RuleTarget>,
+    pub dead_letter_queue: Option<sqs::QueueId>,
+}
 
 /// One `[lambda.NAME]` table: the function, and its SQS event source mapping if it has a
 /// `source`.
@@ -119,6 +133,7 @@ pub struct WorkloadConfig {
 pub enum Target {
     Queue(sqs::QueueId),
     Topic(sns::TopicId),
+    Bus(eventbridge::BusId),
 }
 
 /// A generated message field.
@@ -187,6 +202,8 @@ impl Scenario {
             topics: lowered.topics,
             subscriptions: lowered.subscriptions,
             endpoints: lowered.endpoints,
+            buses: lowered.buses,
+            rules: lowered.rules,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

@@ -234,7 +234,7 @@ fn filter_policy(f: &Field<'_>, p: &str, scope: Scope) -> Result<FilterPolicy> {
     FilterPolicy::parse(&json, scope, bytes).map_err(|e| f.error(p, e.to_string()))
 }
 
-fn from_serde(v: &serde_json::Value) -> Json {
+pub(super) fn from_serde(v: &serde_json::Value) -> Json {
     match v {
         serde_json::Value::Null => Json::Null,
         serde_json::Value::Bool(b) => Json::Bool(*b),
@@ -245,7 +245,7 @@ fn from_serde(v: &serde_json::Value) -> Json {
     }
 }
 
-fn from_tree(node: &Node) -> Json {
+pub(super) fn from_tree(node: &Node) -> Json {
     match &node.value {
         Value::Str(s) => Json::String(s.clone()),
         Value::Int(i) => Json::Number(*i as f64),

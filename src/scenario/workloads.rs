@@ -28,6 +28,7 @@ pub(super) fn lower_workload(
     let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
+        Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
         Some("endpoint") => Target::Topic(component_ref(
             f,
             &p,
@@ -179,10 +180,11 @@ fn workload_extras(
     let (is_fifo, is_content_based) = match target {
         Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
         Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
+        Target::Bus(_) => (false, false),
     };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
-        if matches!(target, Target::Topic(_)) {
-            return Err(f.error(p, "SNS publishes take no timer; set it on the queue instead (delay_s)"));
+        if !matches!(target, Target::Queue(_)) {
+            return Err(f.error(p, "only SQS sends take a message timer; set the queue's delay_s instead"));
         }
         if is_fifo {
             return Err(f.error(p, "FIFO queues take no per-message timer (AWS: DelaySeconds per message is for standard queues); set the queue's delay_s instead"));
@@ -222,8 +224,8 @@ fn workload_extras(
     let duplicate_send_delay_s =
         opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
     let send_batch_max = opt(t, "send_batch_max", |f, p| {
-        if matches!(target, Target::Topic(_)) {
-            return Err(f.error(p, "SNS PublishBatch is not modelled: a workload publishes one message per call"));
+        if !matches!(target, Target::Queue(_)) {
+            return Err(f.error(p, "SNS PublishBatch and multi-entry PutEvents are not modelled: one message per call"));
         }
         f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries")
     })?
@@ -238,9 +240,14 @@ fn workload_extras(
     let attributes = opt(t, "attributes", |f, p| fields(*f, p, base_dir))?.unwrap_or_default();
     let body = opt(t, "body", |f, p| fields(*f, p, base_dir))?.unwrap_or_default();
     for (key, list) in [("attributes", &attributes), ("body", &body)] {
-        if !list.is_empty() && !matches!(target, Target::Topic(_)) {
+        let fits = match target {
+            Target::Topic(_) => true,
+            Target::Bus(_) => key == "body",
+            Target::Queue(_) => false,
+        };
+        if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");
-            return Err(f.error(&p, "message attributes and body fields are generated for SNS filter policies; this workload sends to a queue"));
+            return Err(f.error(&p, "attributes are generated for SNS filter policies and body fields for SNS body filters and EventBridge event patterns; this workload's target takes neither"));
         }
     }
     let retry_max_attempts =

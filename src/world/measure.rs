@@ -3,6 +3,7 @@
 use super::producer::Producer;
 use crate::engine::SimTime;
 use crate::metrics::{LatencyHistogram, TimeSeries};
+use crate::models::eventbridge::{self, BusId, RuleId};
 use crate::models::lambda::{self, FunctionId, event_source};
 use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
@@ -24,6 +25,8 @@ pub struct Measurements {
     pub functions: Vec<(String, bool, u64, f64)>,
     /// Publishes per topic and deliveries per subscription, for the bill.
     pub sns_usage: Vec<SnsUsage>,
+    /// (resource, billed custom events) per event bus.
+    pub eventbridge_events: Vec<(String, u64)>,
 }
 
 pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
@@ -74,11 +77,12 @@ pub(super) struct Parts<'a> {
     pub lambda: &'a lambda::Service,
     pub mappings: Vec<&'a event_source::EventSource>,
     pub sns: &'a sns::Service,
+    pub eventbridge: &'a eventbridge::Service,
     pub producers: &'a [Producer],
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, producers } = parts;
+    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, producers } = parts;
     let mut latencies = Vec::new();
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
@@ -227,6 +231,33 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             delivered: m.delivered,
         });
     }
+    let mut eventbridge_events = Vec::new();
+    for b in 0..eventbridge.bus_count() {
+        let (bus, m) = eventbridge.bus(BusId(b as u32));
+        let name = format!("eventbridge.{bus}");
+        for (key, value) in
+            [("put_events", m.put_events), ("throttled", m.throttled), ("billed_events", m.billed_events)]
+        {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        eventbridge_events.push((name, m.billed_events));
+    }
+    for r in 0..eventbridge.rule_count() {
+        let (config, m, in_flight) = eventbridge.rule(RuleId(r as u32));
+        let name = format!("rule.{}", config.name);
+        latencies.push((format!("{name}.delivery"), m.delivery.clone()));
+        for (key, value) in [
+            ("matched", m.matched),
+            ("delivered", m.delivered),
+            ("failed_attempts", m.failed_attempts),
+            ("retries", m.retries),
+            ("dead_lettered", m.dead_lettered),
+            ("dropped", m.dropped),
+            ("in_flight_at_end", in_flight),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+    }
     for p in producers {
         let m = p.metrics;
         for (key, value) in [
@@ -238,5 +269,15 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             counters.push((format!("workload.{}.{key}", p.name), value));
         }
     }
-    Measurements { latencies, counters, gauges, series, sqs_billed_requests, worker_pools, functions, sns_usage }
+    Measurements {
+        latencies,
+        counters,
+        gauges,
+        series,
+        sqs_billed_requests,
+        worker_pools,
+        functions,
+        sns_usage,
+        eventbridge_events,
+    }
 }

@@ -20,6 +20,7 @@ use self::producer::{Entry, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
 use crate::models::endpoint::{self, FailureKind};
+use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::{AttributeValue, Json};
 use crate::models::lambda::{self, event_source};
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
@@ -27,7 +28,7 @@ use crate::models::sqs::{
     self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
 };
 use crate::models::workers;
-use crate::scenario::{RedriveTask, Scenario, SubscriptionTarget, Target};
+use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub enum Event {
     SnsPacedAttemptDue { delivery: u32 },
     /// An SNS delivery attempt to a customer endpoint ended (`failure` 0: none).
     SnsAttemptFinished { delivery: u32, failure: u8 },
+    /// An EventBridge delivery's retry is due.
+    EventBridgeAttemptDue { delivery: u32 },
     /// An asynchronous Lambda invocation (from SNS) ended.
     AsyncInvocationFinished { function: u16, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
@@ -100,6 +103,13 @@ pub struct World {
     deliveries: Vec<DeliveryId>,
     attributes: Vec<(String, AttributeValue)>,
     body: Option<Json>,
+    eventbridge: eventbridge::Service,
+    /// Per rule: its targets and dead-letter queue.
+    rule_routes: Vec<(Vec<RuleTarget>, Option<QueueId>)>,
+    /// The event of each EventBridge delivery in progress (an SNS target needs it as the
+    /// message body).
+    events: Vec<Option<Json>>,
+    event_deliveries: Vec<eventbridge::DeliveryId>,
     consumers: Vec<Consumer>,
     to_delete: Vec<sqs::Receipt>,
     producers: Vec<Producer>,
@@ -171,6 +181,12 @@ impl World {
                 endpoint::Endpoint::new(e.clone(), rngs.stream(&response), rngs.stream(&failure))
             })
             .collect();
+        let eventbridge = eventbridge::Service::new(
+            scenario.buses.clone(),
+            scenario.rules.iter().map(|r| r.rule.clone()).collect(),
+            rngs.stream("eventbridge.jitter"),
+        );
+        let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
         let producers =
             scenario.workloads.iter().enumerate().map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name))).collect();
         let mut world = World {
@@ -186,6 +202,10 @@ impl World {
             deliveries: Vec::new(),
             attributes: Vec::new(),
             body: None,
+            eventbridge,
+            rule_routes,
+            events: Vec::new(),
+            event_deliveries: Vec::new(),
             consumers,
             to_delete: Vec::new(),
             producers,
@@ -289,6 +309,7 @@ impl World {
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
             Target::Topic(topic) => return self.publish(now, workload, topic, (message, timer), s),
+            Target::Bus(bus) => return self.put_event(now, workload, bus, (message, timer), 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall { entries: vec![(message, timer)], attempts: 0 };
@@ -310,6 +331,7 @@ impl World {
                 let entry = call.entries[0];
                 return self.publish_call(now, workload, topic, entry, call.attempts, s);
             }
+            Target::Bus(bus) => return self.put_event(now, workload, bus, call.entries[0], call.attempts, s),
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -360,6 +382,92 @@ impl World {
             self.attempt_delivery(now, d, s);
         }
         self.deliveries = deliveries;
+    }
+
+    /// PutEvents of one custom event: draws its fields, puts it on the bus, and attempts
+    /// every matching rule's targets.
+    fn put_event(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        bus: BusId,
+        entry: Entry,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        let mut attributes = std::mem::take(&mut self.attributes);
+        let mut body = self.body.take();
+        self.producers[workload as usize].draw_fields(&mut attributes, &mut body);
+        let event = body.take().unwrap_or(Json::Object(Vec::new()));
+        let mut deliveries = std::mem::take(&mut self.event_deliveries);
+        deliveries.clear();
+        if self.eventbridge.put(now, bus, entry.0, &event, &mut deliveries) == eventbridge::PutOutcome::Throttled {
+            let call = PendingCall { entries: vec![entry], attempts };
+            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            }
+        }
+        for &d in &deliveries {
+            let i = d.0 as usize;
+            if i >= self.events.len() {
+                self.events.resize(i + 1, None);
+            }
+            self.events[i] = Some(event.clone());
+            self.attempt_event_delivery(now, d, s);
+        }
+        self.event_deliveries = deliveries;
+        self.attributes = attributes;
+        self.body = Some(event);
+    }
+
+    /// One attempt of an EventBridge delivery to one target.
+    fn attempt_event_delivery(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
+        let delivery = *self.eventbridge.delivery(d);
+        let target = self.rule_routes[delivery.rule.0 as usize].0[delivery.target as usize];
+        let is_throttled = match target {
+            RuleTarget::Queue(q) => {
+                let throttled = self.sqs.send(now, q, delivery.message, None) == SendOutcome::Throttled;
+                self.serve_waiting(now, q, s);
+                self.arm(now, q, s);
+                throttled
+            }
+            RuleTarget::Function(f) => match self.lambda.invoke(now, lambda::FunctionId(f)) {
+                lambda::Invocation::Throttled => true,
+                lambda::Invocation::Started { environment, init, run, .. } => {
+                    let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
+                    s.schedule_in(init + run, event);
+                    false
+                }
+            },
+            RuleTarget::Topic(topic) => {
+                let event = self.events[d.0 as usize].take().unwrap_or(Json::Object(Vec::new()));
+                let mut deliveries = std::mem::take(&mut self.deliveries);
+                deliveries.clear();
+                let outcome = self.sns.publish(now, topic, delivery.message, &[], Some(&event), &mut deliveries);
+                self.events[d.0 as usize] = Some(event);
+                for &sd in &deliveries {
+                    self.attempt_delivery(now, sd, s);
+                }
+                self.deliveries = deliveries;
+                outcome == PublishOutcome::Throttled
+            }
+        };
+        // Targets here only fail by throttling, which is worth retrying.
+        let failure = is_throttled.then_some(true);
+        match self.eventbridge.on_attempt(now, d, failure) {
+            eventbridge::AfterAttempt::RetryAt(at) => {
+                s.schedule_at(at, Event::EventBridgeAttemptDue { delivery: d.0 });
+                return;
+            }
+            eventbridge::AfterAttempt::DeadLetter(message) => {
+                let dlq = self.rule_routes[delivery.rule.0 as usize].1.expect("a dead-lettered event has a queue");
+                self.sqs.send(now, dlq, message, None);
+                self.serve_waiting(now, dlq, s);
+                self.arm(now, dlq, s);
+            }
+            eventbridge::AfterAttempt::Delivered | eventbridge::AfterAttempt::Dropped => {}
+        }
+        self.events[d.0 as usize] = None;
     }
 
     /// One attempt of an SNS delivery (or its postponement under `maxReceivesPerSecond`).
@@ -518,6 +626,7 @@ impl World {
         }
         self.lambda.reset_metrics(now);
         self.sns.reset_metrics();
+        self.eventbridge.reset_metrics();
         for m in &mut self.mappings {
             m.mapping.reset_metrics(now);
         }
@@ -685,6 +794,7 @@ impl World {
             && self.producers.iter().all(|p| p.holding == 0)
             && self.sqs.stored_messages() == 0
             && self.sns.in_flight() == 0
+            && self.eventbridge.in_flight() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
@@ -695,6 +805,7 @@ impl World {
             lambda: &self.lambda,
             mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
             sns: &self.sns,
+            eventbridge: &self.eventbridge,
             producers: &self.producers,
         };
         measure::collect(parts, self.series, end)
@@ -720,6 +831,9 @@ impl Handler for World {
             Event::InvocationFinished { mapping, poller } => self.on_invocation_finished(now, mapping, poller, s),
             Event::ScaleTickDue { mapping } => self.on_scale_tick_due(now, mapping, s),
             Event::SnsAttemptDue { delivery } => self.attempt_delivery(now, DeliveryId(delivery), s),
+            Event::EventBridgeAttemptDue { delivery } => {
+                self.attempt_event_delivery(now, eventbridge::DeliveryId(delivery), s)
+            }
             Event::SnsPacedAttemptDue { delivery } => self.attempt_now(now, DeliveryId(delivery), s),
             Event::SnsAttemptFinished { delivery, failure } => self.on_sns_attempt_finished(now, delivery, failure, s),
             Event::AsyncInvocationFinished { function, environment } => {

@@ -1,0 +1,322 @@
+//! Amazon EventBridge (the default bus and "Custom Event Bus - Classic"): events put on a
+//! bus are matched against every rule's event pattern; each matching rule sends the event
+//! to each of its targets (SQS queues, Lambda functions, SNS topics), retrying failed
+//! deliveries by the rule's retry policy, and sends what cannot be delivered to the rule's
+//! dead-letter queue or drops it.
+//!
+//! Follows `reference/aws-messaging.md` §5:
+//! - default retry policy: 24 hours and up to 185 attempts, exponential backoff with jitter;
+//!   `MaximumRetryAttempts` 0–185 and `MaximumEventAgeInSeconds` 60–86,400, whichever is
+//!   hit first ends the retries [eb-retry] [bc-events];
+//! - errors that cannot succeed on retry (missing permission, deleted target) go straight
+//!   to the dead-letter queue, which must be an SQS standard queue [eb-dlq-2023];
+//! - PutEvents: 10,000 events/s in us-east-1; 5 targets per rule, 300 rules per bus
+//!   [eb-quota-zh] [eb-quota];
+//! - each 64 KB chunk of a custom event is one billed event [eb-price].
+//!
+//! Event patterns use the matcher shared with SNS filter policies
+//! ([`crate::models::filter_policy::EventPattern`]), over the whole event JSON.
+//!
+//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! - the backoff doubles from 1 s and is capped at 480 s, which spreads 185 retries over
+//!   about 23.6 hours, inside the 24-hour default; each delay gets the same ±10 % jitter
+//!   as SNS's;
+//! - one retry policy and dead-letter queue per rule, applied to all its targets (AWS sets
+//!   them per target);
+//! - deliveries to targets take no virtual time; they fail only when the target throttles.
+//!
+//! Deliberately absent: the new "Custom Event Bus" (EventsV2) with subscribers, archives
+//! and replay, schema discovery, cross-account delivery, input transformers, partner and
+//! AWS service event sources (every event here is a custom event), and the target
+//! invocation quota (throttled invocations are delayed, not lost, so it only shifts
+//! latency at rates far above these scenarios').
+
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::LatencyHistogram;
+use crate::models::filter_policy::{EventPattern, Json};
+use crate::models::{Message, TokenBucket};
+
+/// EventBridge's default retry policy.
+pub const RETRY_ATTEMPTS_DEFAULT: u32 = 185;
+pub const EVENT_AGE_MAX_DEFAULT: SimDuration = SimDuration::from_secs(86_400);
+/// The backoff curve (an assumption): doubling from 1 s, capped at 480 s.
+pub const BACKOFF_FIRST: SimDuration = SimDuration::from_secs(1);
+pub const BACKOFF_CAP: SimDuration = SimDuration::from_secs(480);
+/// PutEvents quota in us-east-1, events per second.
+pub const PUT_EVENTS_PER_S: f64 = 10_000.0;
+/// AWS bills each 64 KB chunk of an event as one event.
+pub const BILLING_CHUNK_BYTES: u64 = 64 * 1024;
+const JITTER_FRACTION: f64 = 0.1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BusId(pub u32);
+
+impl From<u32> for BusId {
+    fn from(i: u32) -> BusId {
+        BusId(i)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryId(pub u32);
+
+/// Configuration of one rule, already validated.
+#[derive(Clone, Debug)]
+pub struct RuleConfig {
+    pub name: String,
+    pub bus: BusId,
+    pub pattern: EventPattern,
+    /// How many targets the rule has; the world knows where each one is.
+    pub target_count: u32,
+    pub retry_attempts_max: u32,
+    pub event_age_max: SimDuration,
+    pub has_dead_letter_queue: bool,
+}
+
+/// One event on its way to one target.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery {
+    pub rule: RuleId,
+    pub target: u32,
+    pub message: Message,
+    pub retries: u32,
+    pub put_at: SimTime,
+}
+
+/// What a PutEvents entry did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    Accepted,
+    Throttled,
+}
+
+/// What follows a delivery attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    RetryAt(SimTime),
+    DeadLetter(Message),
+    Dropped,
+}
+
+/// Counters of one bus.
+#[derive(Clone, Debug, Default)]
+pub struct BusMetrics {
+    pub put_events: u64,
+    pub throttled: u64,
+    /// Events as billed: one per 64 KB chunk.
+    pub billed_events: u64,
+}
+
+/// Counters and latency of one rule.
+#[derive(Clone, Debug, Default)]
+pub struct RuleMetrics {
+    pub matched: u64,
+    pub delivered: u64,
+    pub failed_attempts: u64,
+    pub retries: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+    /// Put to successful delivery.
+    pub delivery: LatencyHistogram,
+}
+
+#[derive(Debug)]
+struct Bus {
+    name: String,
+    rules: Vec<RuleId>,
+    quota: TokenBucket,
+    metrics: BusMetrics,
+}
+
+#[derive(Debug)]
+struct Rule {
+    config: RuleConfig,
+    metrics: RuleMetrics,
+    in_flight: u64,
+}
+
+/// All buses and rules of a scenario.
+#[derive(Debug)]
+pub struct Service {
+    buses: Vec<Bus>,
+    rules: Vec<Rule>,
+    deliveries: Vec<Option<Delivery>>,
+    free: Vec<u32>,
+    jitter_rng: SimRng,
+}
+
+impl Service {
+    pub fn new(bus_names: Vec<String>, rules: Vec<RuleConfig>, jitter_rng: SimRng) -> Service {
+        let mut buses: Vec<Bus> = bus_names
+            .into_iter()
+            .map(|name| Bus {
+                name,
+                rules: Vec::new(),
+                quota: TokenBucket::new(PUT_EVENTS_PER_S, PUT_EVENTS_PER_S),
+                metrics: BusMetrics::default(),
+            })
+            .collect();
+        let rules = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, config)| {
+                buses[config.bus.0 as usize].rules.push(RuleId(i as u32));
+                Rule { config, metrics: RuleMetrics::default(), in_flight: 0 }
+            })
+            .collect();
+        Service { buses, rules, deliveries: Vec::new(), free: Vec::new(), jitter_rng }
+    }
+
+    pub fn bus_count(&self) -> usize {
+        self.buses.len()
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn bus(&self, b: BusId) -> (&str, &BusMetrics) {
+        let bus = &self.buses[b.0 as usize];
+        (&bus.name, &bus.metrics)
+    }
+
+    pub fn rule(&self, r: RuleId) -> (&RuleConfig, &RuleMetrics, u64) {
+        let rule = &self.rules[r.0 as usize];
+        (&rule.config, &rule.metrics, rule.in_flight)
+    }
+
+    pub fn in_flight(&self) -> u64 {
+        (self.deliveries.len() - self.free.len()) as u64
+    }
+
+    pub fn delivery(&self, d: DeliveryId) -> &Delivery {
+        self.deliveries[d.0 as usize].as_ref().expect("a live delivery")
+    }
+
+    /// PutEvents for one event: matches every rule of the bus; `deliveries` receives one
+    /// delivery per (matching rule, target), to be attempted now.
+    pub fn put(
+        &mut self,
+        now: SimTime,
+        b: BusId,
+        message: Message,
+        event: &Json,
+        deliveries: &mut Vec<DeliveryId>,
+    ) -> PutOutcome {
+        let bus = &mut self.buses[b.0 as usize];
+        if !bus.quota.try_take(now) {
+            bus.metrics.throttled += 1;
+            return PutOutcome::Throttled;
+        }
+        bus.metrics.put_events += 1;
+        bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
+        for i in 0..self.buses[b.0 as usize].rules.len() {
+            let r = self.buses[b.0 as usize].rules[i];
+            let rule = &mut self.rules[r.0 as usize];
+            if !rule.config.pattern.matches(event) {
+                continue;
+            }
+            rule.metrics.matched += 1;
+            for target in 0..rule.config.target_count {
+                rule.in_flight += 1;
+                let delivery = Delivery { rule: r, target, message, retries: 0, put_at: now };
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        self.deliveries[id as usize] = Some(delivery);
+                        id
+                    }
+                    None => {
+                        self.deliveries.push(Some(delivery));
+                        self.deliveries.len() as u32 - 1
+                    }
+                };
+                deliveries.push(DeliveryId(id));
+            }
+        }
+        PutOutcome::Accepted
+    }
+
+    /// The result of an attempt: `failure` is `None` on success, else whether it is worth
+    /// retrying.
+    pub fn on_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<bool>) -> AfterAttempt {
+        let delivery = *self.delivery(d);
+        let rule = &mut self.rules[delivery.rule.0 as usize];
+        let Some(is_retryable) = failure else {
+            rule.metrics.delivered += 1;
+            rule.metrics.delivery.record(now.saturating_since(delivery.put_at));
+            self.release(d);
+            return AfterAttempt::Delivered;
+        };
+        rule.metrics.failed_attempts += 1;
+        let next = delivery.retries + 1;
+        let delay = jittered(backoff(next), &mut self.jitter_rng);
+        let is_young = (now + delay).saturating_since(delivery.put_at) <= rule.config.event_age_max;
+        if is_retryable && next <= rule.config.retry_attempts_max && is_young {
+            rule.metrics.retries += 1;
+            if let Some(entry) = self.deliveries[d.0 as usize].as_mut() {
+                entry.retries = next;
+            }
+            return AfterAttempt::RetryAt(now + delay);
+        }
+        let after = if rule.config.has_dead_letter_queue {
+            rule.metrics.dead_lettered += 1;
+            AfterAttempt::DeadLetter(delivery.message)
+        } else {
+            rule.metrics.dropped += 1;
+            AfterAttempt::Dropped
+        };
+        self.release(d);
+        after
+    }
+
+    fn release(&mut self, d: DeliveryId) {
+        let delivery = self.deliveries[d.0 as usize].take().expect("a live delivery");
+        self.rules[delivery.rule.0 as usize].in_flight -= 1;
+        self.free.push(d.0);
+    }
+
+    /// Starts a new statistics window (end of warm-up).
+    pub fn reset_metrics(&mut self) {
+        for b in &mut self.buses {
+            b.metrics = BusMetrics::default();
+        }
+        for r in &mut self.rules {
+            r.metrics = RuleMetrics::default();
+        }
+    }
+}
+
+/// The delay before retry `retry` (1-based), before jitter.
+pub fn backoff(retry: u32) -> SimDuration {
+    let doubled = BACKOFF_FIRST.as_micros().saturating_mul(1u64 << (retry - 1).min(40));
+    SimDuration::from_micros(doubled.min(BACKOFF_CAP.as_micros()))
+}
+
+fn jittered(delay: SimDuration, rng: &mut SimRng) -> SimDuration {
+    let factor = 1.0 + JITTER_FRACTION * (2.0 * rng.unit() - 1.0);
+    SimDuration::from_secs_f64(delay.as_secs_f64() * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_spreads_185_retries_over_just_under_a_day() {
+        let total: u64 = (1..=RETRY_ATTEMPTS_DEFAULT).map(|k| backoff(k).as_micros()).sum();
+        let hours = total as f64 / 3.6e9;
+        // 1 + 2 + … + 256 = 511 s, then 176 × 480 s.
+        assert_eq!(total, (511 + 176 * 480) * 1_000_000);
+        assert!((23.0..24.0).contains(&hours), "{hours}");
+    }
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_the_cap() {
+        let delays: Vec<u64> = (1..=11).map(|k| backoff(k).as_micros() / 1_000_000).collect();
+        assert_eq!(delays, vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 480, 480]);
+    }
+}

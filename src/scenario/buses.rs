@@ -1,0 +1,128 @@
+//! `[eventbridge.NAME]` event buses and `[rule.NAME]` rules, checked against EventBridge's
+//! limits (`reference/aws-messaging.md` §5).
+
+use std::collections::BTreeMap;
+
+use super::lower::{component_ref, opt};
+use super::queues::Queues;
+use super::topics::{from_serde, from_tree};
+use super::tree::{Field, Node, Result, Source, TableReader, Value};
+use crate::engine::SimDuration;
+use crate::models::eventbridge::{self, BusId};
+use crate::models::filter_policy::{EventPattern, Json};
+use crate::models::sns::TopicId;
+use crate::models::sqs::QueueId;
+
+/// Targets per rule and rules per bus [eb-quota].
+pub const TARGETS_PER_RULE_MAX: usize = 5;
+pub const RULES_PER_BUS_MAX: usize = 300;
+
+/// Where a rule sends matching events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleTarget {
+    Queue(QueueId),
+    Function(u32),
+    Topic(TopicId),
+}
+
+pub(super) struct Names<'a> {
+    pub buses: &'a BTreeMap<String, BusId>,
+    pub queues: &'a Queues,
+    pub functions: &'a BTreeMap<String, u32>,
+    pub topics: &'a BTreeMap<String, TopicId>,
+}
+
+pub(super) fn lower_bus(src: &Source<'_>, name: &str, node: &Node) -> Result<String> {
+    TableReader::new(src, format!("eventbridge.{name}"), node)?.finish()?;
+    Ok(name.to_string())
+}
+
+pub(super) fn lower_rule(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    names: &Names<'_>,
+) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Option<QueueId>)> {
+    let mut t = TableReader::new(src, format!("rule.{name}"), node)?;
+    let (f, p) = t.require("bus", "the event bus, e.g. \"eventbridge.default\"")?;
+    let bus = component_ref(f, &p, "eventbridge", "event bus", names.buses)?;
+    let (f, p) = t.require("event_pattern", "which events the rule matches, as JSON or a table")?;
+    let pattern = event_pattern(&f, &p)?;
+    let (f, p) = t.require("targets", "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\"]")?;
+    let items = f.array(&p)?;
+    if items.is_empty() || items.len() > TARGETS_PER_RULE_MAX {
+        return Err(f.error(&p, format!("a rule has 1 to {TARGETS_PER_RULE_MAX} targets (EventBridge quota)")));
+    }
+    let mut targets = Vec::new();
+    for item in items {
+        targets.push(match item.str(&p)?.split_once('.').map(|(k, _)| k) {
+            Some("sqs") => RuleTarget::Queue(component_ref(item, &p, "sqs", "queue", &names.queues.names)?),
+            Some("lambda") => RuleTarget::Function(component_ref(item, &p, "lambda", "function", names.functions)?),
+            Some("sns") => RuleTarget::Topic(component_ref(item, &p, "sns", "topic", names.topics)?),
+            _ => return Err(item.error(&p, "targets are \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
+        });
+    }
+    let retry_attempts_max = opt(&mut t, "maximum_retry_attempts", |f, p| {
+        f.u64_in(p, 0, 185, "EventBridge RetryPolicy MaximumRetryAttempts: 0 to 185")
+    })?
+    .unwrap_or(u64::from(eventbridge::RETRY_ATTEMPTS_DEFAULT)) as u32;
+    let event_age_max_s = opt(&mut t, "maximum_event_age_s", |f, p| {
+        f.u64_in(p, 60, 86_400, "EventBridge RetryPolicy MaximumEventAgeInSeconds: 60 to 86,400")
+    })?
+    .unwrap_or(86_400);
+    let dead_letter_queue = opt(&mut t, "dead_letter_queue", |f, p| {
+        let q = component_ref(*f, p, "sqs", "queue", &names.queues.names)?;
+        if names.queues.is_fifo(q) {
+            return Err(f.error(p, "an EventBridge dead-letter queue must be an SQS standard queue (AWS)"));
+        }
+        Ok(q)
+    })?;
+    t.finish()?;
+    let config = eventbridge::RuleConfig {
+        name: name.to_string(),
+        bus,
+        pattern,
+        target_count: targets.len() as u32,
+        retry_attempts_max,
+        event_age_max: SimDuration::from_secs(event_age_max_s),
+        has_dead_letter_queue: dead_letter_queue.is_some(),
+    };
+    Ok((config, targets, dead_letter_queue))
+}
+
+fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
+    let json: Json = match &f.node.value {
+        Value::Str(text) => {
+            let parsed: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| f.error(p, format!("not valid JSON at line {} column {}: {e}", e.line(), e.column())))?;
+            from_serde(&parsed)
+        }
+        Value::Table(_) => from_tree(f.node),
+        other => {
+            return Err(
+                f.error(p, format!("expected the pattern as a JSON string or a table, found {}", other.type_name()))
+            );
+        }
+    };
+    EventPattern::parse(&json).map_err(|e| f.error(p, e.to_string()))
+}
+
+/// AWS allows at most 300 rules on one bus.
+pub(super) fn check_rules_per_bus(
+    src: &Source<'_>,
+    root: &Node,
+    rules: &[eventbridge::RuleConfig],
+    buses: &[String],
+) -> Result<()> {
+    for (i, bus) in buses.iter().enumerate() {
+        let n = rules.iter().filter(|r| r.bus.0 as usize == i).count();
+        if n > RULES_PER_BUS_MAX {
+            return Err(src.error(
+                &root.origin,
+                &format!("eventbridge.{bus}"),
+                format!("{n} rules; EventBridge allows {RULES_PER_BUS_MAX} per bus"),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! EventBridge through tiny scenarios: rules with event patterns route custom events to
+//! SQS, Lambda and SNS targets; failed deliveries retry by the rule's policy and end in
+//! its dead-letter queue; custom events are billed.
+
+mod common;
+
+use common::{counter, inline, latency, summary};
+
+const ROUTING: &str = r#"
+[run]
+horizon_s = 3600
+
+[workload.shop]
+target = "eventbridge.default"
+arrival = "poisson"
+rate_per_s = 20
+
+[workload.shop.body]
+source = { values = ["com.shop", "com.warehouse"], weights = [3, 1] }
+detail-type = { values = ["OrderPlaced", "OrderShipped"], weights = [1, 1] }
+"detail.amount" = { dist = "uniform", low = 0, high = 1000 }
+
+[eventbridge.default]
+
+[rule.orders_placed]
+bus = "eventbridge.default"
+event_pattern = '{"source": ["com.shop"], "detail-type": ["OrderPlaced"]}'
+targets = ["sqs.orders"]
+
+[rule.big_orders]
+bus = "eventbridge.default"
+event_pattern = '{"detail": {"amount": [{"numeric": [">=", 900]}]}}'
+targets = ["lambda.review", "sns.alerts"]
+
+[sqs.orders]
+[sqs.alerts_inbox]
+
+[lambda.review]
+duration_s = 0.2
+
+[sns.alerts]
+
+[subscription.inbox]
+topic = "sns.alerts"
+endpoint = "sqs.alerts_inbox"
+filter_policy_scope = "MessageBody"
+filter_policy = '{"source": ["com.warehouse"]}'
+"#;
+
+#[test]
+fn rules_route_matching_events_to_their_targets() {
+    let (_, s) = summary(&inline(ROUTING));
+    let put = counter(&s, "eventbridge.default.put_events") as f64;
+    assert!((put - 72_000.0).abs() < 1_200.0, "{put}");
+    let share = |rule: &str| counter(&s, &format!("rule.{rule}.matched")) as f64 / put;
+    assert!((share("orders_placed") - 0.375).abs() < 0.01, "{}", share("orders_placed"));
+    assert!((share("big_orders") - 0.1).abs() < 0.01, "{}", share("big_orders"));
+    // Every matched event reaches every target of its rule.
+    assert_eq!(counter(&s, "rule.orders_placed.delivered"), counter(&s, "sqs.orders.sent"));
+    assert_eq!(counter(&s, "rule.big_orders.delivered"), 2 * counter(&s, "rule.big_orders.matched"));
+    assert_eq!(counter(&s, "lambda.review.requests"), counter(&s, "rule.big_orders.matched"));
+    // The SNS target gets the event as its body, so a MessageBody filter sees `source`.
+    let inbox = counter(&s, "subscription.inbox.matched") as f64 / counter(&s, "sns.alerts.published") as f64;
+    assert!((inbox - 0.25).abs() < 0.05, "{inbox}");
+    // Custom events cost $1.00 per million.
+    let cost = s["cost_usd"]["eventbridge"].as_f64().unwrap();
+    assert!((cost - put / 1e6).abs() < 1e-9, "{cost}");
+}
+
+fn throttled(extra: &str) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 200000
+        [workload.w]
+        target = "eventbridge.bus"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 1
+        [eventbridge.bus]
+        [rule.r]
+        bus = "eventbridge.bus"
+        event_pattern = '{{}}'
+        targets = ["lambda.blocked"]
+        dead_letter_queue = "sqs.dlq"
+        {extra}
+        [lambda.blocked]
+        duration_s = 0.1
+        reserved_concurrency = 0
+        [sqs.dlq]
+        [workers.dlq]
+        source = "sqs.dlq"
+        count = 1
+        service_time_s = 0
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+#[test]
+fn the_default_policy_retries_185_times_then_dead_letters() {
+    let s = throttled("");
+    assert_eq!(counter(&s, "rule.r.retries"), 185);
+    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
+    let hours = latency(&s, "sqs.dlq.end_to_end", "max") / 3.6e6;
+    assert!((21.0..26.0).contains(&hours), "{hours} h");
+}
+
+#[test]
+fn the_maximum_event_age_ends_retries_first() {
+    let s = throttled("maximum_event_age_s = 3600");
+    let retries = counter(&s, "rule.r.retries");
+    assert!((10..30).contains(&retries), "{retries}");
+    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
+    assert!(latency(&s, "sqs.dlq.end_to_end", "max") <= 3_600_000.0);
+    let s = throttled("maximum_retry_attempts = 0");
+    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 1));
+}
