@@ -15,7 +15,15 @@ fn rendered(file: &str, overrides: &[&str]) -> Vec<(String, String)> {
 
 #[test]
 fn the_same_run_twice_gives_identical_bytes() {
-    for file in ["orders_dlq_poison.toml", "replay_trace.toml", "diurnal_day.toml"] {
+    for file in [
+        "orders_dlq_poison.toml",
+        "replay_trace.toml",
+        "diurnal_day.toml",
+        "sns_order_fanout.toml",
+        "lambda_backlog_drain.toml",
+        "fifo_head_of_line.toml",
+        "orders_poison_redrive.toml",
+    ] {
         let overrides = ["run.horizon_s=3600"];
         let (a, b) = (rendered(file, &overrides), rendered(file, &overrides));
         assert_eq!(a.len(), 4, "summary.json and three CSV files");
