@@ -129,12 +129,16 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
             print_warnings(&scenario);
             println!(
-                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s), {} function(s))",
+                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s), {} function(s), {} topic(s), {} subscription(s), {} event bus(es), {} rule(s))",
                 a.scenario.display(),
                 scenario.workloads.len(),
                 scenario.queues.len(),
                 scenario.pools.len(),
-                scenario.functions.len()
+                scenario.functions.len(),
+                scenario.topics.len(),
+                scenario.subscriptions.len(),
+                scenario.buses.len(),
+                scenario.rules.len()
             );
             Ok(())
         }

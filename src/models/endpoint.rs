@@ -5,7 +5,8 @@
 //! probability, or always during an outage window; a failure has a kind (a 5xx, a 429,
 //! another 4xx, or no response). SNS waits about 15 s for an HTTP/S response before it
 //! counts the attempt as failed (`reference/aws-messaging.md` §2.4, [sns-http-prepare]),
-//! so a response slower than that ends as a timeout at 15 s.
+//! so a response slower than that ends as a timeout at 15 s; the same limit is applied to
+//! the email, SMS and push channels (an assumption: AWS publishes none for them).
 //!
 //! Deliberately absent: endpoint capacity and queueing (every attempt is answered
 //! independently), subscription confirmation, and content of the requests.

@@ -10,8 +10,8 @@
 //!   hit first ends the retries [eb-retry] [bc-events];
 //! - errors that cannot succeed on retry (missing permission, deleted target) go straight
 //!   to the dead-letter queue, which must be an SQS standard queue [eb-dlq-2023];
-//! - PutEvents: 10,000 events/s in us-east-1; 5 targets per rule, 300 rules per bus
-//!   [eb-quota-zh] [eb-quota];
+//! - PutEvents: 10,000 events/s in us-east-1 (an account quota, applied here per bus);
+//!   5 targets per rule, 300 rules per bus [eb-quota-zh] [eb-quota];
 //! - each 64 KB chunk of a custom event is one billed event [eb-price].
 //!
 //! Event patterns use the matcher shared with SNS filter policies
@@ -106,6 +106,8 @@ pub enum AfterAttempt {
 #[derive(Clone, Debug, Default)]
 pub struct BusMetrics {
     pub put_events: u64,
+    /// Events no rule matched.
+    pub unmatched: u64,
     pub throttled: u64,
     /// Events as billed: one per 64 KB chunk.
     pub billed_events: u64,
@@ -115,6 +117,8 @@ pub struct BusMetrics {
 #[derive(Clone, Debug, Default)]
 pub struct RuleMetrics {
     pub matched: u64,
+    /// Matched events × the rule's targets: each becomes one delivery.
+    pub target_deliveries: u64,
     pub delivered: u64,
     pub failed_attempts: u64,
     pub retries: u64,
@@ -137,6 +141,8 @@ struct Rule {
     config: RuleConfig,
     metrics: RuleMetrics,
     in_flight: u64,
+    /// Its own stream, so adding a rule changes no other's retry timing.
+    jitter_rng: SimRng,
 }
 
 /// All buses and rules of a scenario.
@@ -146,11 +152,11 @@ pub struct Service {
     rules: Vec<Rule>,
     deliveries: Vec<Option<Delivery>>,
     free: Vec<u32>,
-    jitter_rng: SimRng,
 }
 
 impl Service {
-    pub fn new(bus_names: Vec<String>, rules: Vec<RuleConfig>, jitter_rng: SimRng) -> Service {
+    /// `jitter_rng` gives each rule (by name) its stream for retry jitter.
+    pub fn new(bus_names: Vec<String>, rules: Vec<RuleConfig>, mut jitter_rng: impl FnMut(&str) -> SimRng) -> Service {
         let mut buses: Vec<Bus> = bus_names
             .into_iter()
             .map(|name| Bus {
@@ -165,10 +171,11 @@ impl Service {
             .enumerate()
             .map(|(i, config)| {
                 buses[config.bus.0 as usize].rules.push(RuleId(i as u32));
-                Rule { config, metrics: RuleMetrics::default(), in_flight: 0 }
+                let jitter_rng = jitter_rng(&config.name);
+                Rule { config, metrics: RuleMetrics::default(), in_flight: 0, jitter_rng }
             })
             .collect();
-        Service { buses, rules, deliveries: Vec::new(), free: Vec::new(), jitter_rng }
+        Service { buses, rules, deliveries: Vec::new(), free: Vec::new() }
     }
 
     pub fn bus_count(&self) -> usize {
@@ -214,13 +221,16 @@ impl Service {
         }
         bus.metrics.put_events += 1;
         bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
+        let mut is_matched = false;
         for i in 0..self.buses[b.0 as usize].rules.len() {
             let r = self.buses[b.0 as usize].rules[i];
             let rule = &mut self.rules[r.0 as usize];
             if !rule.config.pattern.matches(event) {
                 continue;
             }
+            is_matched = true;
             rule.metrics.matched += 1;
+            rule.metrics.target_deliveries += u64::from(rule.config.target_count);
             for target in 0..rule.config.target_count {
                 rule.in_flight += 1;
                 let delivery = Delivery { rule: r, target, message, retries: 0, put_at: now };
@@ -236,6 +246,9 @@ impl Service {
                 };
                 deliveries.push(DeliveryId(id));
             }
+        }
+        if !is_matched {
+            self.buses[b.0 as usize].metrics.unmatched += 1;
         }
         PutOutcome::Accepted
     }
@@ -253,7 +266,7 @@ impl Service {
         };
         rule.metrics.failed_attempts += 1;
         let next = delivery.retries + 1;
-        let delay = jittered(backoff(next), &mut self.jitter_rng);
+        let delay = jittered(backoff(next), &mut rule.jitter_rng);
         let is_young = (now + delay).saturating_since(delivery.put_at) <= rule.config.event_age_max;
         if is_retryable && next <= rule.config.retry_attempts_max && is_young {
             rule.metrics.retries += 1;

@@ -149,6 +149,14 @@ impl TokenBucket {
         self.try_take_n(now, 1.0)
     }
 
+    /// True if `n` tokens are there now (refilling first, taking nothing).
+    pub fn has(&mut self, now: SimTime, n: f64) -> bool {
+        let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed_s * self.rate_per_s).min(self.capacity);
+        self.updated_at = now;
+        self.tokens >= n - 1e-9
+    }
+
     /// Takes `n` tokens if there are that many.
     pub fn try_take_n(&mut self, now: SimTime, n: f64) -> bool {
         let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();

@@ -8,12 +8,15 @@ use crate::scenario::Scenario;
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 19] = [
+const SHOWN_COUNTERS: [&str; 27] = [
     "sent",
     "deleted",
     "billed_requests",
+    "published",
+    "put_events",
     "deduplicated",
     "throttled_sends",
+    "throttled",
     "send_gave_up",
     "duplicates",
     "moved_to_dlq",
@@ -28,6 +31,11 @@ const SHOWN_COUNTERS: [&str; 19] = [
     "throttles",
     "errors",
     "timeouts",
+    "delivered",
+    "retries",
+    "dead_lettered",
+    "dropped",
+    "in_flight_at_end",
 ];
 
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {

@@ -92,7 +92,7 @@ pub(super) fn lower_function(
                     return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
                 }
             }
-            // Invoked by nothing yet: errors come from the function itself.
+            // Invoked by SNS or EventBridge, if at all: errors come from the function itself.
             function.error_rate = error_rate;
             None
         }

@@ -116,8 +116,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     // topic of its own with one unfiltered subscription: same retries, same bill.
     let (mut topic_configs, mut subscriptions, mut topic_is_fifo) = (topic_configs, subscriptions, topic_is_fifo);
     let mut direct = BTreeMap::new();
+    let targeted = direct_publish_targets(&top);
     for (name, protocol) in endpoint_names.keys().zip(&endpoint_protocols) {
-        if *protocol == sns::Protocol::MobilePush {
+        if *protocol == sns::Protocol::MobilePush && targeted.contains(name) {
             let topic = sns::TopicId(topic_configs.len() as u32);
             direct.insert(name.clone(), topic);
             topic_configs.push(sns::TopicConfig {
@@ -246,6 +247,27 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
     }
     t.finish()?;
     Ok(prices)
+}
+
+/// The endpoints some workload publishes to directly (`target = "endpoint.NAME"`).
+fn direct_publish_targets(top: &TableReader<'_>) -> Vec<String> {
+    let mut names = Vec::new();
+    for (kind, _, node) in top.named_entries() {
+        let super::tree::Value::Table(workloads) = &node.value else { continue };
+        if kind != "workload" {
+            continue;
+        }
+        for (_, workload) in workloads.values() {
+            if let super::tree::Value::Table(keys) = &workload.value
+                && let Some((_, target)) = keys.get("target")
+                && let super::tree::Value::Str(text) = &target.value
+                && let Some(name) = text.strip_prefix("endpoint.")
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// Lowers every `[kind.NAME]` table with `lower`; returns them in name order with the

@@ -25,7 +25,7 @@ pub(super) fn lower_workload(
     base_dir: &Path,
 ) -> Result<WorkloadConfig> {
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
+    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
@@ -100,17 +100,14 @@ pub(super) fn lower_workload(
         Ok(v)
     })?;
     let count_max = opt(&mut t, "count_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?;
-    let message_size_bytes = opt(&mut t, "message_size_bytes", |f, p| {
-        distribution(
-            *f,
-            p,
-            base_dir,
-            1.0,
-            MESSAGE_SIZE_MAX_BYTES,
-            "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)",
-        )
-    })?
-    .unwrap_or(Distribution::constant(1_024.0));
+    let (size_max, why) = match target {
+        Target::Queue(_) => (MESSAGE_SIZE_MAX_BYTES, "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)"),
+        Target::Topic(_) => (262_144.0, "SNS message size: 1 byte to 256 KiB (262,144 bytes), the topic default"),
+        Target::Bus(_) => (MESSAGE_SIZE_MAX_BYTES, "EventBridge event size: up to 1 MB since January 2026"),
+    };
+    let message_size_bytes =
+        opt(&mut t, "message_size_bytes", |f, p| distribution(*f, p, base_dir, 1.0, size_max, why))?
+            .unwrap_or(Distribution::constant(1_024.0));
     let extras = workload_extras(&mut t, base_dir, target, queues, topics)?;
     t.finish()?;
     Ok(WorkloadConfig {
@@ -204,20 +201,20 @@ fn workload_extras(
     })?;
     let group_skew = opt(t, "group_skew", |f, p| {
         if !is_fifo {
-            return Err(f.error(p, "message groups order delivery on FIFO queues only"));
+            return Err(f.error(p, "message groups order delivery on FIFO queues and topics only"));
         }
         f.f64_in(p, 0.0, 10.0, "the Zipf exponent; 0 is uniform")
     })?;
     let groups = is_fifo.then(|| GroupKeys::new(group_count.unwrap_or(1) as u32, group_skew.unwrap_or(0.0)));
     let sends_ids = opt(t, "deduplication_ids", |f, p| {
         if !is_fifo {
-            return Err(f.error(p, "deduplication ids apply to FIFO queues only"));
+            return Err(f.error(p, "deduplication ids apply to FIFO queues and topics only"));
         }
         f.bool(p)
     })?;
     if is_fifo && sends_ids == Some(false) && !is_content_based {
         let (f, p) = t.get("deduplication_ids").expect("just read");
-        return Err(f.error(&p, "a FIFO queue needs either deduplication ids from the producer or content_based_deduplication = true on the queue (AWS rejects the send otherwise)"));
+        return Err(f.error(&p, "a FIFO queue or topic needs deduplication ids from the producer unless the queue has content_based_deduplication = true (AWS rejects the send otherwise)"));
     }
     let duplicate_send_fraction =
         opt(t, "duplicate_send_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);

@@ -1,4 +1,5 @@
-//! Naming and collecting a run's measurements: `sqs.Q.*`, `workers.P.*`, `workload.W.*`.
+//! Naming and collecting a run's measurements: `sqs.Q.*`, `workers.P.*`, `lambda.F.*`,
+//! `sns.T.*`, `subscription.S.*`, `eventbridge.B.*`, `rule.R.*` and `workload.W.*`.
 
 use super::producer::Producer;
 use crate::engine::SimTime;
@@ -39,6 +40,9 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
     for p in &scenario.pools {
         columns.push(format!("workers.{}.busy", p.pool.name));
     }
+    for sub in &scenario.subscriptions {
+        columns.push(format!("subscription.{}.in_flight", sub.subscription.name));
+    }
     for f in &scenario.functions {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
         if f.event_source.is_some() {
@@ -51,6 +55,7 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
 pub(super) fn sample_row<'a>(
     sqs: &sqs::Service,
     pools: impl Iterator<Item = &'a workers::Pool>,
+    sns: &sns::Service,
     lambda: &lambda::Service,
     mappings: &[&event_source::EventSource],
 ) -> Vec<f64> {
@@ -60,6 +65,7 @@ pub(super) fn sample_row<'a>(
         row.extend([f64::from(delayed), f64::from(visible), f64::from(in_flight)]);
     }
     row.extend(pools.map(|p| p.busy_workers() as f64));
+    row.extend((0..sns.subscription_count()).map(|i| sns.in_flight_of(SubscriptionId(i as u32)) as f64));
     for f in 0..lambda.function_count() {
         let id = FunctionId(f as u32);
         row.push(f64::from(lambda.concurrency_in_use(id)));
@@ -248,6 +254,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         latencies.push((format!("{name}.delivery"), m.delivery.clone()));
         for (key, value) in [
             ("matched", m.matched),
+            ("target_deliveries", m.target_deliveries),
             ("delivered", m.delivered),
             ("failed_attempts", m.failed_attempts),
             ("retries", m.retries),
@@ -265,6 +272,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("duplicate_sends", m.duplicate_sends),
             ("send_retries", m.retries),
             ("send_gave_up", m.gave_up),
+            ("holding_at_end", p.holding),
         ] {
             counters.push((format!("workload.{}.{key}", p.name), value));
         }

@@ -16,12 +16,12 @@ mod producer;
 
 pub use measure::Measurements;
 
-use self::producer::{Entry, PendingCall, Producer};
+use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
 use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
-use crate::models::filter_policy::{AttributeValue, Json};
+use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, event_source};
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
 use crate::models::sqs::{
@@ -101,8 +101,6 @@ pub struct World {
     routes: Vec<(SubscriptionTarget, Option<QueueId>)>,
     endpoints: Vec<endpoint::Endpoint>,
     deliveries: Vec<DeliveryId>,
-    attributes: Vec<(String, AttributeValue)>,
-    body: Option<Json>,
     eventbridge: eventbridge::Service,
     /// Per rule: its targets and dead-letter queue.
     rule_routes: Vec<(Vec<RuleTarget>, Option<QueueId>)>,
@@ -121,6 +119,7 @@ pub struct World {
     send_outcomes: Vec<SendOutcome>,
     sample_interval: SimDuration,
     horizon: SimTime,
+    warmup_end: SimTime,
     series: TimeSeries,
 }
 
@@ -169,7 +168,7 @@ impl World {
         let sns = sns::Service::new(
             scenario.topics.clone(),
             scenario.subscriptions.iter().map(|s| s.subscription.clone()).collect(),
-            rngs.stream("sns.jitter"),
+            |name| rngs.stream(&format!("subscription.{name}.jitter")),
         );
         let routes = scenario.subscriptions.iter().map(|s| (s.target, s.dead_letter_queue)).collect();
         let endpoints = scenario
@@ -184,7 +183,7 @@ impl World {
         let eventbridge = eventbridge::Service::new(
             scenario.buses.clone(),
             scenario.rules.iter().map(|r| r.rule.clone()).collect(),
-            rngs.stream("eventbridge.jitter"),
+            |name| rngs.stream(&format!("rule.{name}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
         let producers =
@@ -200,8 +199,6 @@ impl World {
             routes,
             endpoints,
             deliveries: Vec::new(),
-            attributes: Vec::new(),
-            body: None,
             eventbridge,
             rule_routes,
             events: Vec::new(),
@@ -215,6 +212,7 @@ impl World {
             send_outcomes: Vec::new(),
             sample_interval: scenario.run.sample_interval,
             horizon: scenario.run.horizon,
+            warmup_end: SimTime::ZERO + scenario.run.warmup,
         };
         world.start(scenario, scheduler);
         world
@@ -249,8 +247,9 @@ impl World {
     fn on_send_due(&mut self, now: SimTime, workload: u32, s: &mut Scheduler<Event>) {
         let p = &mut self.producers[workload as usize];
         let entry = p.create(now);
+        let fields = (!matches!(p.target, Target::Queue(_))).then(|| p.draw_fields());
         if p.is_sent_twice() {
-            let call = PendingCall { entries: vec![entry], attempts: 0 };
+            let call = PendingCall { entries: vec![entry], attempts: 0, fields: fields.clone() };
             let id = p.store_call(call);
             s.schedule_in(p.duplicate_send_delay, Event::SendCallDue { workload, call: id });
         }
@@ -260,15 +259,19 @@ impl World {
         }
         let p = &mut self.producers[workload as usize];
         if p.batch_max == 1 {
-            self.send_single(now, workload, entry, s);
+            self.send_single(now, workload, entry, fields, s);
             return;
         }
-        let was_lingering = p.linger_at.is_some();
+        let linger_before = p.linger_at;
         if let Some(entries) = p.buffer(now, entry) {
             self.send_entries(now, workload, entries, s);
         }
+        // A new partial batch (also one started when a 1 MiB overflow sent the old one
+        // early) needs its own linger event.
         let p = &self.producers[workload as usize];
-        if let (false, Some(at)) = (was_lingering, p.linger_at) {
+        if let Some(at) = p.linger_at
+            && p.linger_at != linger_before
+        {
             s.schedule_at(at, Event::BatchLingerEnded { workload });
         }
     }
@@ -293,26 +296,42 @@ impl World {
         for entry in entries {
             let size = u64::from(entry.0.size_bytes);
             if call.len() == BATCH_ENTRIES_MAX || bytes + size > PAYLOAD_MAX_BYTES {
-                self.send_call(now, workload, PendingCall { entries: std::mem::take(&mut call), attempts: 0 }, s);
+                self.send_call(
+                    now,
+                    workload,
+                    PendingCall { entries: std::mem::take(&mut call), attempts: 0, fields: None },
+                    s,
+                );
                 bytes = 0;
             }
             call.push(entry);
             bytes += size;
         }
         if !call.is_empty() {
-            self.send_call(now, workload, PendingCall { entries: call, attempts: 0 }, s);
+            self.send_call(now, workload, PendingCall { entries: call, attempts: 0, fields: None }, s);
         }
     }
 
     /// One SendMessage (or SNS Publish) call, without allocating unless it has to be retried.
-    fn send_single(&mut self, now: SimTime, workload: u32, (message, timer): Entry, s: &mut Scheduler<Event>) {
+    fn send_single(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        (message, timer): Entry,
+        fields: Option<Fields>,
+        s: &mut Scheduler<Event>,
+    ) {
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
-            Target::Topic(topic) => return self.publish(now, workload, topic, (message, timer), s),
-            Target::Bus(bus) => return self.put_event(now, workload, bus, (message, timer), 0, s),
+            Target::Topic(topic) => {
+                return self.publish_call(now, workload, topic, (message, timer), fields.unwrap_or_default(), 0, s);
+            }
+            Target::Bus(bus) => {
+                return self.put_event(now, workload, bus, (message, timer), fields.unwrap_or_default(), 0, s);
+            }
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
-            let call = PendingCall { entries: vec![(message, timer)], attempts: 0 };
+            let call = PendingCall { entries: vec![(message, timer)], attempts: 0, fields: None };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -327,11 +346,14 @@ impl World {
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
             Target::Topic(topic) => {
-                // Scenarios send to topics one message per call.
-                let entry = call.entries[0];
-                return self.publish_call(now, workload, topic, entry, call.attempts, s);
+                // Scenarios send to topics and buses one message per call.
+                let fields = call.fields.unwrap_or_default();
+                return self.publish_call(now, workload, topic, call.entries[0], fields, call.attempts, s);
             }
-            Target::Bus(bus) => return self.put_event(now, workload, bus, call.entries[0], call.attempts, s),
+            Target::Bus(bus) => {
+                let fields = call.fields.unwrap_or_default();
+                return self.put_event(now, workload, bus, call.entries[0], fields, call.attempts, s);
+            }
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -350,30 +372,23 @@ impl World {
         self.arm(now, target, s);
     }
 
-    /// An SNS Publish of a new message: draws its attributes and body, then publishes.
-    fn publish(&mut self, now: SimTime, workload: u32, topic: sns::TopicId, entry: Entry, s: &mut Scheduler<Event>) {
-        self.publish_call(now, workload, topic, entry, 0, s);
-    }
-
+    /// An SNS Publish; a throttled publish is retried with the same content.
+    #[allow(clippy::too_many_arguments)]
     fn publish_call(
         &mut self,
         now: SimTime,
         workload: u32,
         topic: sns::TopicId,
         entry: Entry,
+        fields: Fields,
         attempts: u32,
         s: &mut Scheduler<Event>,
     ) {
-        let mut attributes = std::mem::take(&mut self.attributes);
-        let mut body = self.body.take();
-        self.producers[workload as usize].draw_fields(&mut attributes, &mut body);
         let mut deliveries = std::mem::take(&mut self.deliveries);
         deliveries.clear();
-        let outcome = self.sns.publish(now, topic, entry.0, &attributes, body.as_ref(), &mut deliveries);
-        self.attributes = attributes;
-        self.body = body;
+        let outcome = self.sns.publish(now, topic, entry.0, &fields.attributes, fields.body.as_ref(), &mut deliveries);
         if outcome == PublishOutcome::Throttled {
-            let call = PendingCall { entries: vec![entry], attempts };
+            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields) };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -384,25 +399,25 @@ impl World {
         self.deliveries = deliveries;
     }
 
-    /// PutEvents of one custom event: draws its fields, puts it on the bus, and attempts
-    /// every matching rule's targets.
+    /// PutEvents of one custom event (its body drawn when the message was created): puts it
+    /// on the bus and attempts every matching rule's targets.
+    #[allow(clippy::too_many_arguments)]
     fn put_event(
         &mut self,
         now: SimTime,
         workload: u32,
         bus: BusId,
         entry: Entry,
+        fields: Fields,
         attempts: u32,
         s: &mut Scheduler<Event>,
     ) {
-        let mut attributes = std::mem::take(&mut self.attributes);
-        let mut body = self.body.take();
-        self.producers[workload as usize].draw_fields(&mut attributes, &mut body);
-        let event = body.take().unwrap_or(Json::Object(Vec::new()));
+        let event = fields.body.unwrap_or(Json::Object(Vec::new()));
         let mut deliveries = std::mem::take(&mut self.event_deliveries);
         deliveries.clear();
         if self.eventbridge.put(now, bus, entry.0, &event, &mut deliveries) == eventbridge::PutOutcome::Throttled {
-            let call = PendingCall { entries: vec![entry], attempts };
+            let fields = Fields { attributes: Vec::new(), body: Some(event.clone()) };
+            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields) };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -416,8 +431,6 @@ impl World {
             self.attempt_event_delivery(now, d, s);
         }
         self.event_deliveries = deliveries;
-        self.attributes = attributes;
-        self.body = Some(event);
     }
 
     /// One attempt of an EventBridge delivery to one target.
@@ -461,7 +474,7 @@ impl World {
             }
             eventbridge::AfterAttempt::DeadLetter(message) => {
                 let dlq = self.rule_routes[delivery.rule.0 as usize].1.expect("a dead-lettered event has a queue");
-                self.sqs.send(now, dlq, message, None);
+                self.sqs.send_dead_letter(now, dlq, message);
                 self.serve_waiting(now, dlq, s);
                 self.arm(now, dlq, s);
             }
@@ -528,15 +541,20 @@ impl World {
 
     fn finish_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<Failure>, s: &mut Scheduler<Event>) {
         let subscription = self.sns.delivery(d).subscription;
-        match self.sns.on_attempt(now, d, failure) {
+        let mut unblocked = Vec::new();
+        match self.sns.on_attempt(now, d, failure, &mut unblocked) {
             AfterAttempt::Delivered | AfterAttempt::Dropped => {}
             AfterAttempt::RetryAt(at) => s.schedule_at(at, Event::SnsAttemptDue { delivery: d.0 }),
             AfterAttempt::DeadLetter(message) => {
                 let dlq = self.routes[subscription.0 as usize].1.expect("a dead-lettered delivery has a queue");
-                self.sqs.send(now, dlq, message, None);
+                self.sqs.send_dead_letter(now, dlq, message);
                 self.serve_waiting(now, dlq, s);
                 self.arm(now, dlq, s);
             }
+        }
+        // The next message of a FIFO group goes once the one before it is settled.
+        for next in unblocked {
+            self.attempt_delivery(now, next, s);
         }
     }
 
@@ -608,7 +626,8 @@ impl World {
 
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
         let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
-        let row = measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.lambda, &mappings);
+        let row =
+            measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
         self.series.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
@@ -795,6 +814,7 @@ impl World {
             && self.sqs.stored_messages() == 0
             && self.sns.in_flight() == 0
             && self.eventbridge.in_flight() == 0
+            && self.lambda.busy_environments() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
@@ -844,7 +864,8 @@ impl Handler for World {
             Event::SampleDue => self.on_sample_due(now, s),
             Event::WarmupEnded => self.on_warmup_ended(now),
         }
-        if self.producers_active == 0 && self.is_drained() {
+        // A run drains only after the warm-up, so its statistics window is never skipped.
+        if self.producers_active == 0 && now >= self.warmup_end && self.is_drained() {
             s.declare_drained();
         }
     }

@@ -30,6 +30,17 @@ pub struct PendingCall {
     pub entries: Vec<Entry>,
     /// Attempts already made.
     pub attempts: u32,
+    /// SNS and EventBridge: the message's attributes and body, drawn once when it was
+    /// created, so a retry or a duplicate send carries the same content.
+    pub fields: Option<Fields>,
+}
+
+/// A message's generated attributes and body (SNS filter policies and EventBridge event
+/// patterns read them).
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    pub attributes: Vec<(String, AttributeValue)>,
+    pub body: Option<Json>,
 }
 
 /// Counters of one producer.
@@ -142,10 +153,10 @@ impl Producer {
         (Message { created_at: now, size_bytes, group, deduplication_id, is_poison }, timer)
     }
 
-    /// Draws the message attributes and body fields for one publish (SNS filter policies
-    /// read them; nothing else does, so they live only for the publish).
-    pub fn draw_fields(&mut self, attributes: &mut Vec<(String, AttributeValue)>, body: &mut Option<Json>) {
-        attributes.clear();
+    /// Draws a new message's attributes and body fields.
+    pub fn draw_fields(&mut self) -> Fields {
+        let mut fields = Fields::default();
+        let (attributes, body) = (&mut fields.attributes, &mut fields.body);
         for field in &self.attributes {
             let value = match &field.generator {
                 FieldGenerator::Text(c) => AttributeValue::String(c.sample(&mut self.field_rng).to_string()),
@@ -154,8 +165,7 @@ impl Producer {
             attributes.push((field.name.clone(), value));
         }
         if self.body.is_empty() {
-            *body = None;
-            return;
+            return fields;
         }
         let mut root = Vec::new();
         for field in &self.body {
@@ -166,6 +176,7 @@ impl Producer {
             insert_dotted(&mut root, &field.name, value);
         }
         *body = Some(Json::Object(root));
+        fields
     }
 
     /// True if this message is also to be sent again later (a producer retry after a lost

@@ -47,8 +47,9 @@
 //! The SQS event source mapping that invokes functions from a queue is in
 //! [`event_source`].
 //!
-//! Deliberately absent: provisioned concurrency and SnapStart, asynchronous invocation (its
-//! internal queue and retries), the pre-2023 account-wide burst
+//! Deliberately absent: provisioned concurrency and SnapStart, the internal queue and retries
+//! of asynchronous invocation (SNS and EventBridge invoke through the same `invoke`, without
+//! them), the pre-2023 account-wide burst
 //! scaling, the 10 requests/s per environment limit, recycling of busy environments every
 //! few hours, the reset (and fresh INIT) of an environment after a timeout or crash (here it
 //! is reused warm), payload limits, and CPU scaling with memory (durations are given per
@@ -296,6 +297,11 @@ impl Service {
     /// Environments of `function` busy with an invocation now.
     pub fn concurrency_in_use(&self, function: FunctionId) -> u32 {
         self.function(function).in_use
+    }
+
+    /// Environments busy across all functions.
+    pub fn busy_environments(&self) -> u64 {
+        self.functions.iter().map(|f| u64::from(f.in_use)).sum()
     }
 
     /// The function's billed duration so far, in GB-seconds.

@@ -23,13 +23,18 @@
 //!   queue throttles (FIFO quota), a Lambda delivery only when the invoke is throttled;
 //! - the notification envelope adds [`ENVELOPE_OVERHEAD_BYTES`] to the message size;
 //! - a delivery is billed when it succeeds;
-//! - the quotas are token buckets holding one second of messages (or bytes).
+//! - the quotas are token buckets holding one second of messages (or bytes); the standard
+//!   topics' account-wide quota is applied per topic (with several topics they can exceed
+//!   the account's figure together);
+//! - `maxReceivesPerSecond` spaces an HTTP/S subscription's attempts evenly at that rate
+//!   (AWS: an average, not a strict cap); a backlog builds when publishes outpace it.
 //!
-//! Deliberately absent: `maxReceivesPerSecond` throttling of HTTP/S subscriptions,
-//! subscription confirmation, Firehose subscriptions, archive and replay, message data
+//! Deliberately absent: subscription confirmation, Firehose subscriptions, archive and replay, message data
 //! protection, and Lambda's own asynchronous retries of function errors.
 
 pub mod retry;
+
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::LatencyHistogram;
@@ -192,7 +197,9 @@ pub struct Service {
     subscriptions: Vec<Subscription>,
     deliveries: Vec<Option<(Delivery, SimTime)>>,
     free: Vec<u32>,
-    jitter_rng: SimRng,
+    /// FIFO topics: per (subscription, message group), the deliveries in publish order; only
+    /// the head is attempted, so a retry holds back the rest of its group.
+    fifo_lines: BTreeMap<(u32, u32), VecDeque<u32>>,
 }
 
 #[derive(Debug)]
@@ -210,6 +217,8 @@ struct Topic {
 struct Subscription {
     config: SubscriptionConfig,
     metrics: SubscriptionMetrics,
+    /// Its own stream, so adding a subscription changes no other's retry timing.
+    jitter_rng: SimRng,
     /// Deliveries not finished (attempting or waiting to retry).
     in_flight: u64,
     /// `maxReceivesPerSecond` pacing: the earliest time the next attempt may start.
@@ -217,7 +226,12 @@ struct Subscription {
 }
 
 impl Service {
-    pub fn new(topics: Vec<TopicConfig>, subscriptions: Vec<SubscriptionConfig>, jitter_rng: SimRng) -> Service {
+    /// `jitter_rng` gives each subscription (by name) its stream for retry jitter.
+    pub fn new(
+        topics: Vec<TopicConfig>,
+        subscriptions: Vec<SubscriptionConfig>,
+        mut jitter_rng: impl FnMut(&str) -> SimRng,
+    ) -> Service {
         let mut topics: Vec<Topic> = topics
             .into_iter()
             .map(|config| Topic {
@@ -235,15 +249,17 @@ impl Service {
             .enumerate()
             .map(|(i, config)| {
                 topics[config.topic.0 as usize].subscriptions.push(SubscriptionId(i as u32));
+                let jitter_rng = jitter_rng(&config.name);
                 Subscription {
                     config,
                     metrics: SubscriptionMetrics::default(),
+                    jitter_rng,
                     in_flight: 0,
                     next_attempt_at: SimTime::ZERO,
                 }
             })
             .collect();
-        Service { topics, subscriptions, deliveries: Vec::new(), free: Vec::new(), jitter_rng }
+        Service { topics, subscriptions, deliveries: Vec::new(), free: Vec::new(), fifo_lines: BTreeMap::new() }
     }
 
     pub fn topic_count(&self) -> usize {
@@ -332,7 +348,15 @@ impl Service {
             };
             sub.in_flight += 1;
             let delivery = Delivery { subscription: s, message: delivered, retries: 0 };
-            deliveries.push(self.store(delivery, now));
+            let id = self.store(delivery, now);
+            if self.topics[t.0 as usize].config.is_fifo {
+                let line = self.fifo_lines.entry((s.0, message.group)).or_default();
+                line.push_back(id.0);
+                if line.len() > 1 {
+                    continue; // waits for the earlier messages of its group
+                }
+            }
+            deliveries.push(id);
         }
         PublishOutcome::Accepted
     }
@@ -351,13 +375,21 @@ impl Service {
     }
 
     /// The result of an attempt of delivery `d`: `None` if it succeeded, else how it failed.
-    pub fn on_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<Failure>) -> AfterAttempt {
+    /// When a FIFO delivery finishes, the next one of its group, if any, goes into
+    /// `unblocked` to be attempted now.
+    pub fn on_attempt(
+        &mut self,
+        now: SimTime,
+        d: DeliveryId,
+        failure: Option<Failure>,
+        unblocked: &mut Vec<DeliveryId>,
+    ) -> AfterAttempt {
         let (delivery, published_at) = self.deliveries[d.0 as usize].expect("a live delivery");
         let sub = &mut self.subscriptions[delivery.subscription.0 as usize];
         let Some(failure) = failure else {
             sub.metrics.delivered += 1;
             sub.metrics.delivery.record(now.saturating_since(published_at));
-            self.release(d);
+            self.release(d, unblocked);
             return AfterAttempt::Delivered;
         };
         sub.metrics.failed_attempts += 1;
@@ -365,7 +397,7 @@ impl Service {
         if failure.is_retryable() && next <= sub.config.retry.retries() {
             sub.metrics.retries += 1;
             let (_, delay) = sub.config.retry.delay(next);
-            let delay = retry::jittered(delay, &mut self.jitter_rng, retry::JITTER_FRACTION_DEFAULT);
+            let delay = retry::jittered(delay, &mut sub.jitter_rng, retry::JITTER_FRACTION_DEFAULT);
             if let Some((entry, _)) = self.deliveries[d.0 as usize].as_mut() {
                 entry.retries = next;
             }
@@ -378,13 +410,26 @@ impl Service {
             sub.metrics.dropped += 1;
             AfterAttempt::Dropped
         };
-        self.release(d);
+        self.release(d, unblocked);
         after
     }
 
-    fn release(&mut self, d: DeliveryId) {
+    fn release(&mut self, d: DeliveryId, unblocked: &mut Vec<DeliveryId>) {
         let (delivery, _) = self.deliveries[d.0 as usize].take().expect("a live delivery");
-        self.subscriptions[delivery.subscription.0 as usize].in_flight -= 1;
+        let s = delivery.subscription;
+        self.subscriptions[s.0 as usize].in_flight -= 1;
+        let topic = self.subscriptions[s.0 as usize].config.topic;
+        if self.topics[topic.0 as usize].config.is_fifo {
+            let key = (s.0, delivery.message.group);
+            let line = self.fifo_lines.get_mut(&key).expect("a FIFO delivery is in its line");
+            assert_eq!(line.pop_front(), Some(d.0), "only the head of a FIFO line is attempted");
+            match line.front() {
+                Some(&next) => unblocked.push(DeliveryId(next)),
+                None => {
+                    self.fifo_lines.remove(&key);
+                }
+            }
+        }
         self.free.push(d.0);
     }
 
@@ -400,27 +445,30 @@ impl Service {
 }
 
 impl Topic {
+    /// Checks every quota first and takes from them only if all allow it, so a publish
+    /// refused by one limit uses none of the others.
     fn take_quota(&mut self, now: SimTime, message: &Message) -> bool {
-        if !self.messages_quota.try_take(now) {
-            return false;
-        }
-        if let Some(bytes) = &mut self.bytes_quota {
-            // One token per byte would be slow to refill exactly; a publish takes its size
-            // in bytes from a bucket measured in bytes.
-            if !bytes.try_take_n(now, f64::from(message.size_bytes)) {
-                return false;
-            }
-        }
+        let size = f64::from(message.size_bytes);
         if self.config.is_fifo {
             let g = message.group as usize;
             if g >= self.group_quotas.len() {
                 self.group_quotas.resize(g + 1, TokenBucket::new(FIFO_GROUP_MESSAGES_PER_S, FIFO_GROUP_MESSAGES_PER_S));
             }
-            if !self.group_quotas[g].try_take(now) {
-                return false;
+        }
+        let group = self.config.is_fifo.then_some(message.group as usize);
+        let allowed = self.messages_quota.has(now, 1.0)
+            && self.bytes_quota.as_mut().is_none_or(|b| b.has(now, size))
+            && group.is_none_or(|g| self.group_quotas[g].has(now, 1.0));
+        if allowed {
+            self.messages_quota.try_take(now);
+            if let Some(b) = &mut self.bytes_quota {
+                b.try_take_n(now, size);
+            }
+            if let Some(g) = group {
+                self.group_quotas[g].try_take(now);
             }
         }
-        true
+        allowed
     }
 }
 

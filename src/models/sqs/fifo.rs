@@ -41,12 +41,16 @@ impl Groups {
         &mut self.groups[i]
     }
 
-    /// A message of `group` became visible. A message whose visibility timeout ended goes
-    /// back to the head of its group (`at_front`), since it is older than the rest.
-    pub fn push(&mut self, group: u32, r: SlotRef, at_front: bool) {
+    /// A message of `group` became visible. A new message goes to the back; one whose
+    /// visibility timeout ended (`returning`) goes back to its place by enqueue order, so
+    /// several returning together keep their order.
+    pub fn push(&mut self, store: &Store, group: u32, r: SlotRef, returning: bool) {
         let g = self.group(group);
-        if at_front {
-            g.visible.push_front(r);
+        if returning {
+            let seq = store.get(r.slot).seq;
+            // Stale entries may sit anywhere; live ones are in enqueue order.
+            let at = g.visible.iter().position(|e| store.is(*e, State::Visible) && store.get(e.slot).seq > seq);
+            g.visible.insert(at.unwrap_or(g.visible.len()), r);
         } else {
             g.visible.push_back(r);
         }

@@ -5,8 +5,9 @@
 //!
 //! Follows `reference/aws-messaging.md` §1 (SQS Developer Guide and API model):
 //! - visibility timeout 0–12 h, default 30 s; it starts when a receive returns the message;
-//!   ChangeMessageVisibility sets a new timeout from the time of the call, capped at 12 h
-//!   from the receive; a message neither deleted nor extended becomes visible again;
+//!   ChangeMessageVisibility sets a new timeout from the time of the call (a change that
+//!   would end more than 12 h after the receive is refused); a message neither deleted nor
+//!   extended becomes visible again;
 //! - retention 60 s–14 days, default 4 days, counted from the enqueue, also in flight;
 //! - delay queues (0–900 s) and per-message timers (0–900 s, standard queues only) hide a
 //!   new message before its first receive;
@@ -301,6 +302,16 @@ impl Service {
         queue.accept(now, message, timer)
     }
 
+    /// A send made by AWS itself on the customer's behalf (SNS or EventBridge moving a
+    /// message to a dead-letter queue): billed like SendMessage, never throttled, so a
+    /// dead-lettered message is never lost to the FIFO quota.
+    pub fn send_dead_letter(&mut self, now: SimTime, q: QueueId, message: Message) -> SendOutcome {
+        let queue = &mut self.queues[q.0 as usize];
+        queue.metrics.send_message_requests += 1;
+        queue.metrics.billed_requests += billed_chunks(u64::from(message.size_bytes));
+        queue.accept(now, message, None)
+    }
+
     /// SendMessageBatch: one call for up to 10 entries and 1 MiB. Outcomes are pushed in
     /// entry order; a throttled call throttles every entry.
     pub fn send_batch(
@@ -460,6 +471,9 @@ impl Service {
                     continue;
                 }
                 slot.visible_deadline = now + timeout;
+                // The new deadline gets its own entry; older entries no longer match it.
+                queue.extended.push(Reverse((now + timeout, sr)));
+                queue.note_deadline(now + timeout);
                 queue.metrics.visibility_extensions += 1;
             }
         }
@@ -654,7 +668,7 @@ impl Queue {
         match &mut self.order {
             Order::Standard(visible) if at_front => visible.push_front(r),
             Order::Standard(visible) => visible.push_back(r),
-            Order::Fifo(groups, _) => groups.push(self.store.get(r.slot).message.group, r, at_front),
+            Order::Fifo(groups, _) => groups.push(&self.store, self.store.get(r.slot).message.group, r, at_front),
         }
         self.visible_count += 1;
         self.metrics.visible.add(now, 1);
@@ -776,16 +790,21 @@ impl Queue {
         true
     }
 
+    /// True if the deadline entry (at, r) is the receipt's current one: in flight, and not
+    /// superseded by a ChangeMessageVisibility (each change adds its own entry).
+    fn is_current_deadline(&self, at: SimTime, r: SlotRef) -> bool {
+        self.store.is(r, State::InFlight) && self.store.get(r.slot).visible_deadline == at
+    }
+
     fn next_visibility_deadline(&mut self) -> Option<SimTime> {
         while let Some(&(at, r)) = self.in_flight.front() {
-            if self.store.is(r, State::InFlight) {
+            if self.is_current_deadline(at, r) {
                 break;
             }
-            let _ = at;
             self.in_flight.pop_front();
         }
-        while let Some(&Reverse((_, r))) = self.extended.peek() {
-            if self.store.is(r, State::InFlight) {
+        while let Some(&Reverse((at, r))) = self.extended.peek() {
+            if self.is_current_deadline(at, r) {
                 break;
             }
             self.extended.pop();
@@ -801,27 +820,22 @@ impl Queue {
                 break;
             }
             self.in_flight.pop_front();
-            self.on_visibility_deadline(now, r, moved);
+            self.on_visibility_deadline(now, at, r, moved);
         }
         while let Some(&Reverse((at, r))) = self.extended.peek() {
             if at > now {
                 break;
             }
             self.extended.pop();
-            self.on_visibility_deadline(now, r, moved);
+            self.on_visibility_deadline(now, at, r, moved);
         }
     }
 
-    fn on_visibility_deadline(&mut self, now: SimTime, r: SlotRef, moved: &mut Vec<(Message, SimTime)>) {
-        if !self.store.is(r, State::InFlight) {
-            return;
+    fn on_visibility_deadline(&mut self, now: SimTime, at: SimTime, r: SlotRef, moved: &mut Vec<(Message, SimTime)>) {
+        if !self.is_current_deadline(at, r) {
+            return; // deleted, or changed by ChangeMessageVisibility: its own entry decides
         }
         let slot = *self.store.get(r.slot);
-        if slot.visible_deadline > now {
-            // Extended by ChangeMessageVisibility: wait for the new deadline.
-            self.extended.push(Reverse((slot.visible_deadline, r)));
-            return;
-        }
         if let Some(redrive) = self.config.redrive
             && slot.receive_count >= redrive.receive_count_max
         {

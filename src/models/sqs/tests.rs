@@ -317,3 +317,33 @@ fn standard_queues_sometimes_deliver_a_message_twice() {
     assert!((m.duplicates as i64 - 1_000).abs() < 120, "{}", m.duplicates);
     assert_eq!(svc.depth(q).1 as u64, m.duplicates, "the copies wait to be received");
 }
+
+#[test]
+fn fifo_messages_timing_out_together_come_back_in_their_order() {
+    let fifo = Kind::Fifo { calls_per_s_max: 300.0 };
+    let mut svc = service(vec![Config { kind: fifo, ..config("q", 30, 345_600) }]);
+    let (q, c) = (QueueId(0), svc.add_consumer());
+    for i in 0..3 {
+        svc.send(s(0.0), q, in_group(0.0, 1, i), None);
+    }
+    let b = received(short(&mut svc, 1.0, q, c, 10));
+    assert_eq!(b.len(), 3);
+    svc.on_deadlines(s(31.0), q);
+    let again = received(short(&mut svc, 32.0, q, c, 10));
+    let ids: Vec<u64> = again.receipts().iter().map(|r| svc.message(*r).unwrap().deduplication_id).collect();
+    assert_eq!(ids, vec![0, 1, 2]);
+}
+
+#[test]
+fn a_shorter_visibility_timeout_takes_effect() {
+    let (mut svc, q, c) = one_queue(300, 345_600);
+    svc.send(s(0.0), q, msg(0.0, 1), None);
+    let b = received(short(&mut svc, 0.0, q, c, 1));
+    svc.change_visibility(s(10.0), b.receipts(), SimDuration::from_secs(20));
+    assert_eq!(svc.next_deadline(q), Some(s(30.0)));
+    svc.on_deadlines(s(30.0), q);
+    assert_eq!(svc.depth(q), (0, 1, 0));
+    // The original 300 s entry no longer acts.
+    svc.on_deadlines(s(300.0), q);
+    assert_eq!(svc.depth(q), (0, 1, 0));
+}
