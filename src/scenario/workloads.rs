@@ -29,13 +29,18 @@ pub(super) fn lower_workload(
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
-        Some("endpoint") => Target::Topic(component_ref(
-            f,
-            &p,
-            "endpoint",
-            "mobile-push endpoint (protocol = \"application\")",
-            topics.direct,
-        )?),
+        Some("endpoint") => {
+            let name = f.str(&p)?.trim_start_matches("endpoint.");
+            match topics.direct.get(name) {
+                Some(topic) => Target::Topic(*topic),
+                None => {
+                    return Err(f.error(
+                        &p,
+                        "a workload publishes directly only to a mobile-push endpoint: an [endpoint.NAME] table with protocol = \"application\"",
+                    ));
+                }
+            }
+        }
         _ => Target::Queue(queue_ref(f, &p, &queues.names)?),
     };
     let (f, p) =

@@ -241,9 +241,12 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
     for b in 0..eventbridge.bus_count() {
         let (bus, m) = eventbridge.bus(BusId(b as u32));
         let name = format!("eventbridge.{bus}");
-        for (key, value) in
-            [("put_events", m.put_events), ("throttled", m.throttled), ("billed_events", m.billed_events)]
-        {
+        for (key, value) in [
+            ("put_events", m.put_events),
+            ("unmatched", m.unmatched),
+            ("throttled", m.throttled),
+            ("billed_events", m.billed_events),
+        ] {
             counters.push((format!("{name}.{key}"), value));
         }
         eventbridge_events.push((name, m.billed_events));

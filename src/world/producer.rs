@@ -65,6 +65,8 @@ pub struct Producer {
     arrival_rng: SimRng,
     sizes: Distribution,
     constant_size: Option<u32>,
+    /// The target's largest message: 256 KiB for SNS topics, 1 MiB otherwise.
+    size_max: u32,
     size_rng: SimRng,
     timers: Option<Distribution>,
     timer_rng: SimRng,
@@ -103,7 +105,8 @@ impl Producer {
             body: w.body.clone(),
             field_rng: stream(&format!("workload.{name}.fields")),
             arrival_rng: stream(&format!("workload.{name}")),
-            constant_size: w.message_size_bytes.as_constant().map(clamp_size),
+            constant_size: w.message_size_bytes.as_constant().map(|b| clamp_size(b, size_max(w.target))),
+            size_max: size_max(w.target),
             sizes: w.message_size_bytes.clone(),
             size_rng: stream(&format!("workload.{name}.size")),
             timers: w.message_timer_s.clone(),
@@ -142,7 +145,7 @@ impl Producer {
         self.metrics.sent += 1;
         let size_bytes = match self.constant_size {
             Some(size) => size,
-            None => clamp_size(self.sizes.sample(&mut self.size_rng)),
+            None => clamp_size(self.sizes.sample(&mut self.size_rng), self.size_max),
         };
         let group = self.groups.as_ref().map_or(0, |g| g.sample(&mut self.group_rng));
         let is_poison = self.poison_rng.chance(self.poison_fraction);
@@ -287,8 +290,16 @@ fn insert_dotted(object: &mut Vec<(String, Json)>, path: &str, value: Json) {
     }
 }
 
-/// Message sizes are whole bytes from 1 to SQS's 1 MiB maximum; draws from unbounded
+/// Message sizes are whole bytes from 1 to the target's maximum; draws from unbounded
 /// distributions are clamped into that range.
-fn clamp_size(bytes: f64) -> u32 {
-    bytes.round().clamp(1.0, PAYLOAD_MAX_BYTES as f64) as u32
+fn clamp_size(bytes: f64, max: u32) -> u32 {
+    bytes.round().clamp(1.0, f64::from(max)) as u32
+}
+
+/// SNS topics take 256 KiB by default; SQS and EventBridge 1 MiB.
+fn size_max(target: Target) -> u32 {
+    match target {
+        Target::Topic(_) => 262_144,
+        Target::Queue(_) | Target::Bus(_) => PAYLOAD_MAX_BYTES as u32,
+    }
 }
