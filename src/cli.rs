@@ -153,6 +153,14 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     }
     let out = a.out.unwrap_or_else(|| default_out_dir(&scenario));
     let result = run::run(&scenario);
+    // A message unaccounted for is a bug in the simulator, never a result.
+    let failures = report::audit_failures(&result);
+    if !failures.is_empty() {
+        return Err(Failure::Other(anyhow::anyhow!(
+            "conservation audit failed (a bug in orchsim; nothing was written):\n  {}",
+            failures.join("\n  ")
+        )));
+    }
     let files = report::render(&scenario, &result, args);
     report::write_atomically(&out, &files)
         .with_context(|| format!("cannot write results to {}", out.display()))

@@ -124,6 +124,8 @@ pub struct RuleMetrics {
     pub retries: u64,
     pub dead_lettered: u64,
     pub dropped: u64,
+    /// Deliveries in progress when the statistics window began (for the audit).
+    pub in_flight_at_start: u64,
     /// Put to successful delivery.
     pub delivery: LatencyHistogram,
 }
@@ -298,7 +300,7 @@ impl Service {
             b.metrics = BusMetrics::default();
         }
         for r in &mut self.rules {
-            r.metrics = RuleMetrics::default();
+            r.metrics = RuleMetrics { in_flight_at_start: r.in_flight, ..RuleMetrics::default() };
         }
     }
 }

@@ -82,8 +82,37 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
         "counters": counters,
         "gauges": gauges,
         "cost_usd": cost_json(&result.costs),
+        "audit": audit_json(result),
     });
     pretty(&v)
+}
+
+/// The conservation audit: per entity, the terms in and out and whether they balance.
+fn audit_json(result: &RunResult) -> Value {
+    let mut out = Map::new();
+    for b in &result.measurements.audit {
+        let terms =
+            |t: &[(&str, u64)]| -> Map<String, Value> { t.iter().map(|(k, v)| (k.to_string(), json!(v))).collect() };
+        out.insert(
+            b.entity.clone(),
+            json!({ "in": terms(&b.inflow), "out": terms(&b.outflow), "balanced": b.is_balanced() }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The entities whose audit does not balance, worded for an error message.
+pub fn audit_failures(result: &RunResult) -> Vec<String> {
+    result
+        .measurements
+        .audit
+        .iter()
+        .filter(|b| !b.is_balanced())
+        .map(|b| {
+            let show = |t: &[(&str, u64)]| t.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" + ");
+            format!("{}: in {} ≠ out {}", b.entity, show(&b.inflow), show(&b.outflow))
+        })
+        .collect()
 }
 
 /// Totals per service and overall, for the window and per month.

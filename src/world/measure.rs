@@ -28,6 +28,28 @@ pub struct Measurements {
     pub sns_usage: Vec<SnsUsage>,
     /// (resource, billed custom events) per event bus.
     pub eventbridge_events: Vec<(String, u64)>,
+    /// The conservation audit: one balance per queue, subscription, rule and workload.
+    pub audit: Vec<Balance>,
+}
+
+/// One entity's conservation balance over the statistics window: what came in (and was
+/// there at the start) equals what went out plus what is still there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Balance {
+    pub entity: String,
+    pub inflow: Vec<(&'static str, u64)>,
+    pub outflow: Vec<(&'static str, u64)>,
+}
+
+impl Balance {
+    pub fn is_balanced(&self) -> bool {
+        let sum = |terms: &[(&str, u64)]| terms.iter().map(|t| t.1).sum::<u64>();
+        sum(&self.inflow) == sum(&self.outflow)
+    }
+}
+
+fn balance(entity: String, inflow: &[(&'static str, u64)], outflow: &[(&'static str, u64)]) -> Balance {
+    Balance { entity, inflow: inflow.to_vec(), outflow: outflow.to_vec() }
 }
 
 pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
@@ -90,6 +112,7 @@ pub(super) struct Parts<'a> {
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
     let Parts { sqs, pools, lambda, mappings, sns, eventbridge, producers } = parts;
     let mut latencies = Vec::new();
+    let mut audit = Vec::new();
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
     let mut sqs_billed_requests = Vec::new();
@@ -132,6 +155,23 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
+        audit.push(balance(
+            name.clone(),
+            &[
+                ("stored_at_start", m.stored_at_start),
+                ("sent", m.sent),
+                ("moved_in", m.moved_in),
+                ("redriven_in", m.redriven_in),
+                ("duplicates", m.duplicates),
+            ],
+            &[
+                ("deleted", m.deleted),
+                ("moved_to_dlq", m.moved_to_dlq),
+                ("redriven_out", m.redriven_out),
+                ("expired", m.expired),
+                ("stored_at_end", u64::from(delayed) + u64::from(visible) + u64::from(in_flight)),
+            ],
+        ));
         gauges.push((format!("{name}.delayed_mean"), m.delayed.mean(end)));
         gauges.push((format!("{name}.visible_mean"), m.visible.mean(end)));
         gauges.push((format!("{name}.in_flight_mean"), m.in_flight.mean(end)));
@@ -231,6 +271,17 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
+        let in_flight = sns.in_flight_of(SubscriptionId(i as u32));
+        audit.push(balance(
+            name.clone(),
+            &[("in_flight_at_start", m.in_flight_at_start), ("matched", m.matched)],
+            &[
+                ("delivered", m.delivered),
+                ("dead_lettered", m.dead_lettered),
+                ("dropped", m.dropped),
+                ("in_flight_at_end", in_flight),
+            ],
+        ));
         sns_usage.push(SnsUsage::Deliveries {
             resource: name,
             protocol: config.protocol.as_str(),
@@ -267,9 +318,24 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
+        audit.push(balance(
+            name,
+            &[("in_flight_at_start", m.in_flight_at_start), ("target_deliveries", m.target_deliveries)],
+            &[
+                ("delivered", m.delivered),
+                ("dead_lettered", m.dead_lettered),
+                ("dropped", m.dropped),
+                ("in_flight_at_end", in_flight),
+            ],
+        ));
     }
     for p in producers {
         let m = p.metrics;
+        audit.push(balance(
+            format!("workload.{}", p.name),
+            &[("holding_at_start", m.holding_at_start), ("sent", m.sent), ("duplicate_sends", m.duplicate_sends)],
+            &[("handed_over", m.handed_over), ("send_gave_up", m.gave_up), ("holding_at_end", p.holding)],
+        ));
         for (key, value) in [
             ("sent", m.sent),
             ("duplicate_sends", m.duplicate_sends),
@@ -290,5 +356,20 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         functions,
         sns_usage,
         eventbridge_events,
+        audit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_balance_holds_only_when_inflow_equals_outflow() {
+        let ok =
+            balance("sqs.q".into(), &[("stored_at_start", 2), ("sent", 10)], &[("deleted", 9), ("stored_at_end", 3)]);
+        assert!(ok.is_balanced());
+        let lost = balance("sqs.q".into(), &[("sent", 10)], &[("deleted", 9)]);
+        assert!(!lost.is_balanced());
     }
 }

@@ -14,7 +14,7 @@
 mod measure;
 mod producer;
 
-pub use measure::Measurements;
+pub use measure::{Balance, Measurements};
 
 use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
@@ -337,6 +337,7 @@ impl World {
             }
             return;
         }
+        self.producers[workload as usize].metrics.handed_over += 1;
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
@@ -368,6 +369,7 @@ impl World {
             }
             return;
         }
+        self.producers[workload as usize].metrics.handed_over += call.entries.len() as u64;
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
@@ -392,6 +394,8 @@ impl World {
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
+        } else {
+            self.producers[workload as usize].metrics.handed_over += 1;
         }
         for &d in &deliveries {
             self.attempt_delivery(now, d, s);
@@ -421,6 +425,8 @@ impl World {
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
+        } else {
+            self.producers[workload as usize].metrics.handed_over += 1;
         }
         for &d in &deliveries {
             let i = d.0 as usize;

@@ -52,6 +52,10 @@ pub struct ProducerMetrics {
     pub retries: u64,
     /// Messages lost because their call was throttled on every attempt.
     pub gave_up: u64,
+    /// Messages a call handed to the target (accepted or deduplicated there).
+    pub handed_over: u64,
+    /// Messages held (batching, retrying, waiting to be sent again) when the window began.
+    pub holding_at_start: u64,
 }
 
 /// One workload's producer.
@@ -266,7 +270,7 @@ impl Producer {
     }
 
     pub fn reset_metrics(&mut self) {
-        self.metrics = ProducerMetrics::default();
+        self.metrics = ProducerMetrics { holding_at_start: self.holding, ..ProducerMetrics::default() };
     }
 }
 

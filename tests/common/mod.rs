@@ -32,9 +32,12 @@ pub fn inline(text: &str) -> Scenario {
     parse_inline(text, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs and returns the parsed `summary.json`.
+/// Runs and returns the parsed `summary.json`; every run in the tests must pass the
+/// conservation audit.
 pub fn summary(scenario: &Scenario) -> (RunResult, Value) {
     let result = run::run(scenario);
+    let failures = report::audit_failures(&result);
+    assert!(failures.is_empty(), "conservation audit failed:\n{}", failures.join("\n"));
     let json = report::summary_json(scenario, &result);
     (result, serde_json::from_str(&json).expect("summary.json is JSON"))
 }

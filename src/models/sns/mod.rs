@@ -186,6 +186,8 @@ pub struct SubscriptionMetrics {
     pub retries: u64,
     pub dead_lettered: u64,
     pub dropped: u64,
+    /// Deliveries in progress when the statistics window began (for the audit).
+    pub in_flight_at_start: u64,
     /// Publish to successful delivery.
     pub delivery: LatencyHistogram,
 }
@@ -439,7 +441,7 @@ impl Service {
             t.metrics = TopicMetrics::default();
         }
         for s in &mut self.subscriptions {
-            s.metrics = SubscriptionMetrics::default();
+            s.metrics = SubscriptionMetrics { in_flight_at_start: s.in_flight, ..SubscriptionMetrics::default() };
         }
     }
 }

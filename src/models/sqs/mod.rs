@@ -177,6 +177,8 @@ pub struct QueueMetrics {
     pub change_visibility_requests: u64,
     /// Requests as billed: one per call, or one per 64 KiB chunk of its payload.
     pub billed_requests: u64,
+    /// Messages stored when the statistics window began (for the conservation audit).
+    pub stored_at_start: u64,
     /// Send (by the workload) to first receive.
     pub queue_wait: LatencyHistogram,
     /// Send (by the workload) to successful delete.
@@ -556,7 +558,8 @@ impl Service {
         for queue in &mut self.queues {
             let m = &queue.metrics;
             let (delayed, visible, in_flight) = (m.delayed, m.visible, m.in_flight);
-            queue.metrics = QueueMetrics { delayed, visible, in_flight, ..QueueMetrics::default() };
+            let stored_at_start = u64::from(queue.store.len());
+            queue.metrics = QueueMetrics { delayed, visible, in_flight, stored_at_start, ..QueueMetrics::default() };
             queue.metrics.delayed.reset(now);
             queue.metrics.visible.reset(now);
             queue.metrics.in_flight.reset(now);
