@@ -35,6 +35,7 @@ pub struct PriceBook {
     pub sqs_fifo_tiers: Vec<Tier>,
     pub lambda: LambdaPrices,
     pub sns: SnsPrices,
+    pub step_functions: StepFunctionsPrices,
     /// EventBridge custom events, per million 64 KB chunks [eb-price].
     pub eventbridge_custom_events_usd_per_million: f64,
 }
@@ -59,6 +60,7 @@ impl Default for PriceBook {
             ],
             lambda: LambdaPrices::default(),
             sns: SnsPrices::default(),
+            step_functions: StepFunctionsPrices::default(),
             eventbridge_custom_events_usd_per_million: 1.00,
         }
     }
@@ -450,6 +452,108 @@ fn share(part: f64, whole: f64) -> f64 {
     if whole > 0.0 { part / whole } else { 0.0 }
 }
 
+// ---------------------------------------------------------------------------------------
+// AWS Step Functions
+// ---------------------------------------------------------------------------------------
+
+/// Step Functions prices, US East (N. Virginia), as `reference/aws-stepfunctions-lambda.md`
+/// §3 and §7 give them [PRICE-SFN].
+///
+/// Standard workflows pay per state transition (retries included), with 4,000 free a month
+/// that do not expire after an account's first year. The free tier is on by default, as for
+/// an account that has it; set `free_tier` false to price usage on top of other state
+/// machines that already use it up. Express workflows have no free tier: they pay per
+/// request (each execution started) and for duration × memory. The duration tiers are in
+/// GB-hours a month, as AWS states them, so their `usd_per_million` is per million
+/// GB-hours; GB-seconds come from `models::step_functions::billing`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepFunctionsPrices {
+    pub standard_usd_per_thousand_transitions: f64,
+    pub free_transitions_per_month: f64,
+    /// Applies to Standard transitions only: Express has no free tier.
+    pub free_tier: bool,
+    pub express_usd_per_million_requests: f64,
+    pub express_gb_hour_tiers: Vec<Tier>,
+}
+
+impl Default for StepFunctionsPrices {
+    fn default() -> Self {
+        let tier =
+            |from_per_month: f64, usd_per_gb_hour: f64| Tier { from_per_month, usd_per_million: usd_per_gb_hour * 1e6 };
+        StepFunctionsPrices {
+            standard_usd_per_thousand_transitions: 0.025,
+            free_transitions_per_month: 4_000.0,
+            free_tier: true,
+            express_usd_per_million_requests: 1.00,
+            express_gb_hour_tiers: vec![tier(0.0, 0.060_00), tier(1_000.0, 0.030_00), tier(5_000.0, 0.016_42)],
+        }
+    }
+}
+
+/// What one state machine used in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepFunctionsUsage {
+    /// A Standard state machine's billed state transitions.
+    Standard { resource: String, transitions: u64 },
+    /// An Express state machine's executions started and their billed duration × memory.
+    Express { resource: String, requests: u64, gb_seconds: f64 },
+}
+
+/// Step Functions transitions, requests and duration: one line per Standard state machine
+/// (`state_transitions`), two per Express one (`requests`, `gb_seconds`).
+///
+/// As for the other services, the window's usage is projected to a month and the account's
+/// monthly total is priced, then shared among state machines by their usage: the 4,000
+/// free transitions go to the Standard state machines in proportion to their transitions,
+/// and the duration tiers apply to the GB-hours of all Express state machines together
+/// (AWS's example sums the month's GB-seconds before tiering them).
+pub fn step_functions_lines(
+    prices: &StepFunctionsPrices,
+    window: Window,
+    usage: &[StepFunctionsUsage],
+) -> Vec<CostLine> {
+    let (mut transitions, mut requests, mut gb_seconds) = (0.0, 0.0, 0.0);
+    for u in usage {
+        match u {
+            StepFunctionsUsage::Standard { transitions: n, .. } => transitions += *n as f64,
+            StepFunctionsUsage::Express { requests: n, gb_seconds: gb_s, .. } => {
+                requests += *n as f64;
+                gb_seconds += gb_s;
+            }
+        }
+    }
+    let free_transitions = if prices.free_tier { prices.free_transitions_per_month } else { 0.0 };
+    let transitions_usd_per_month = (window.per_month(transitions) - free_transitions).max(0.0) / 1e3
+        * prices.standard_usd_per_thousand_transitions;
+    let requests_usd_per_month = window.per_month(requests) / 1e6 * prices.express_usd_per_million_requests;
+    let duration_usd_per_month = tiered_usd(&prices.express_gb_hour_tiers, window.per_month(gb_seconds) / 3_600.0);
+
+    let line = |resource: &str, usage_unit: &str, usage: f64, usd_per_month: f64| CostLine {
+        service: "step_functions".into(),
+        resource: resource.into(),
+        usage_unit: usage_unit.into(),
+        usage_window: usage,
+        usage_per_month: window.per_month(usage),
+        usd_window: usd_per_month * window.months(),
+        usd_per_month,
+    };
+    let mut lines = Vec::with_capacity(2 * usage.len());
+    for u in usage {
+        match u {
+            StepFunctionsUsage::Standard { resource, transitions: n } => {
+                let n = *n as f64;
+                lines.push(line(resource, "state_transitions", n, transitions_usd_per_month * share(n, transitions)));
+            }
+            StepFunctionsUsage::Express { resource, requests: n, gb_seconds: gb_s } => {
+                let n = *n as f64;
+                lines.push(line(resource, "requests", n, requests_usd_per_month * share(n, requests)));
+                lines.push(line(resource, "gb_seconds", *gb_s, duration_usd_per_month * share(*gb_s, gb_seconds)));
+            }
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,5 +669,105 @@ mod tests {
         close(cost(&prices, 600_000.0, 200_000.0), [0.0, 5.000_01, 0.0, 1.333_34]);
         let no_free_tier = LambdaPrices { free_tier: false, ..prices };
         close(cost(&no_free_tier, 600_000.0, 200_000.0), [0.05, 10.000_02, 0.05, 2.666_68]);
+    }
+
+    fn standard(resource: &str, transitions: u64) -> StepFunctionsUsage {
+        StepFunctionsUsage::Standard { resource: resource.into(), transitions }
+    }
+
+    fn express(resource: &str, requests: u64, gb_seconds: f64) -> StepFunctionsUsage {
+        StepFunctionsUsage::Express { resource: resource.into(), requests, gb_seconds }
+    }
+
+    #[test]
+    fn step_functions_express_matches_aws_example() {
+        // AWS's Express example [PRICE-SFN]: 100 million workflows a month of 10 s at 64 MB
+        // billed memory, 1,000,000,000 s × 64 / 1,024 = 62,500,000 GB-s (17,361.11 GB-hours).
+        let gb_seconds = 100e6 * 10.0 * 64.0 / 1_024.0;
+        assert_eq!(gb_seconds, 62_500_000.0);
+        let lines = step_functions_lines(
+            &StepFunctionsPrices::default(),
+            one_month(),
+            &[express("step_functions.orders", 100_000_000, gb_seconds)],
+        );
+        assert_eq!(lines.len(), 2);
+        let (requests, duration) = (&lines[0], &lines[1]);
+        assert_eq!((requests.service.as_str(), duration.service.as_str()), ("step_functions", "step_functions"));
+        assert_eq!((requests.usage_unit.as_str(), duration.usage_unit.as_str()), ("requests", "gb_seconds"));
+        assert_eq!(duration.usage_per_month, 62_500_000.0);
+        // 100 M requests × $1.00 per million.
+        assert!((requests.usd_per_month - 100.00).abs() < 1e-9, "{}", requests.usd_per_month);
+        // $0.06 × 1,000 + $0.03 × 4,000 + $0.01642 × 12,361.11 GB-hours = $60.00 + $120.00 + $202.97.
+        assert!((duration.usd_per_month - 382.97).abs() < 0.005, "{}", duration.usd_per_month);
+        assert!((duration.usd_per_month - (60.0 + 120.0 + 0.016_42 * (62_500_000.0 / 3_600.0 - 5_000.0))).abs() < 1e-9);
+        let total = requests.usd_per_month + duration.usd_per_month;
+        assert!((total - 482.97).abs() < 0.005, "{total}");
+        assert!((total - duration.usd_window - requests.usd_window).abs() < 1e-9, "a month's window is the month");
+    }
+
+    #[test]
+    fn step_functions_express_duration_tiers_match_the_published_prices() {
+        let tiers = StepFunctionsPrices::default().express_gb_hour_tiers;
+        assert!((tiered_usd(&tiers, 1_000.0) - 60.0).abs() < 1e-9);
+        assert!((tiered_usd(&tiers, 5_000.0) - tiered_usd(&tiers, 1_000.0) - 120.0).abs() < 1e-9);
+        let beyond = tiered_usd(&tiers, 17_361.11) - tiered_usd(&tiers, 5_000.0);
+        assert!((beyond - 202.97).abs() < 0.005, "{beyond}");
+        // Per GB-second, the first tier is the $0.00001667 quoted elsewhere (reference §3.2).
+        assert!((tiered_usd(&tiers, 1.0 / 3_600.0) - 0.000_016_67).abs() < 5e-9);
+    }
+
+    #[test]
+    fn step_functions_standard_transitions_past_the_free_4_000_cost_0_025_per_thousand() {
+        let cost = |prices: &StepFunctionsPrices, transitions| {
+            step_functions_lines(prices, one_month(), &[standard("step_functions.jobs", transitions)])[0].usd_per_month
+        };
+        let prices = StepFunctionsPrices::default();
+        assert_eq!(cost(&prices, 4_000), 0.0);
+        assert!((cost(&prices, 1_004_000) - 25.00).abs() < 1e-9);
+        let no_free_tier = StepFunctionsPrices { free_tier: false, ..prices };
+        assert!((cost(&no_free_tier, 4_000) - 0.10).abs() < 1e-12);
+        assert!((cost(&no_free_tier, 1_004_000) - 25.10).abs() < 1e-9);
+        let line = &step_functions_lines(&no_free_tier, one_month(), &[standard("step_functions.jobs", 1)])[0];
+        assert_eq!((line.service.as_str(), line.usage_unit.as_str()), ("step_functions", "state_transitions"));
+    }
+
+    #[test]
+    fn step_functions_standard_free_tier_is_shared_by_volume_and_express_has_none() {
+        let lines = step_functions_lines(
+            &StepFunctionsPrices::default(),
+            one_month(),
+            &[
+                standard("step_functions.a", 30_000),
+                express("step_functions.x", 1_000, 0.0),
+                standard("step_functions.b", 10_000),
+            ],
+        );
+        // (40,000 − 4,000 free) × $0.000025 = $0.90, split 3:1 like the transitions.
+        let usd: Vec<f64> = lines.iter().map(|l| l.usd_per_month).collect();
+        assert!((usd[0] - 0.675).abs() < 1e-12 && (usd[3] - 0.225).abs() < 1e-12, "{usd:?}");
+        // Express requests pay from the first: 1,000 × $0.000001.
+        assert!((usd[1] - 0.001).abs() < 1e-12, "{usd:?}");
+        assert_eq!(usd[2], 0.0);
+    }
+
+    #[test]
+    fn step_functions_tiers_apply_to_the_projected_month_and_the_window_pays_its_share() {
+        // One day of 1,000 transitions and 120,000 GB-s: 30,416.67 transitions and
+        // 1,013.89 GB-hours a month, both past a threshold the day alone never reaches.
+        let day = Window { seconds: 86_400.0, hours_per_month: 730.0 };
+        let lines = step_functions_lines(
+            &StepFunctionsPrices::default(),
+            day,
+            &[standard("step_functions.s", 1_000), express("step_functions.x", 0, 120_000.0)],
+        );
+        let days_per_month = 730.0 / 24.0;
+        let transitions_usd = (1_000.0 * days_per_month - 4_000.0) * 0.000_025;
+        let gb_hours = 120_000.0 * days_per_month / 3_600.0;
+        let duration_usd = 60.0 + (gb_hours - 1_000.0) * 0.03;
+        assert!((lines[0].usd_per_month - transitions_usd).abs() < 1e-9, "{}", lines[0].usd_per_month);
+        assert!((lines[2].usd_per_month - duration_usd).abs() < 1e-9, "{}", lines[2].usd_per_month);
+        assert!((lines[0].usd_window - transitions_usd / days_per_month).abs() < 1e-9);
+        assert!((lines[2].usd_window - duration_usd / days_per_month).abs() < 1e-9);
+        assert!((lines[2].usage_per_month - 120_000.0 * days_per_month).abs() < 1e-6);
     }
 }

@@ -50,5 +50,6 @@ fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine
     lines.extend(pricing::lambda_lines(&prices.lambda, window, &usage));
     lines.extend(pricing::sns_lines(&prices.sns, window, &m.sns_usage));
     lines.extend(pricing::eventbridge_lines(prices, window, &m.eventbridge_events));
+    lines.extend(pricing::step_functions_lines(&prices.step_functions, window, &m.step_functions_usage));
     lines
 }

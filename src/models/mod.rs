@@ -11,6 +11,7 @@ pub mod filter_policy;
 pub mod lambda;
 pub mod sns;
 pub mod sqs;
+pub mod step_functions;
 pub mod workers;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, buses, consumers,
-    functions, queues, resolve, topics, workloads,
+    functions, machines, queues, resolve, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -34,6 +34,7 @@ pub(super) struct Lowered {
     pub endpoints: Vec<endpoint::Config>,
     pub buses: Vec<String>,
     pub rules: Vec<RuleSpec>,
+    pub machines: Vec<crate::models::step_functions::runtime::MachineConfig>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -46,6 +47,7 @@ pub(super) struct TopicNames<'a> {
     /// stands for the direct publish.
     pub direct: &'a BTreeMap<String, sns::TopicId>,
     pub buses: &'a BTreeMap<String, eventbridge::BusId>,
+    pub machines: &'a BTreeMap<String, u32>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -150,8 +152,17 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     })?;
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
-    let topic_names_for_workloads =
-        TopicNames { names: &topic_names, is_fifo: &topic_is_fifo, direct: &direct, buses: &bus_names };
+    let components = machines::Components { functions: &function_names, queues: &names.names, topics: &topic_names };
+    let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
+        machines::lower_machine(src, name, node, base_dir, &components)
+    })?;
+    let topic_names_for_workloads = TopicNames {
+        names: &topic_names,
+        is_fifo: &topic_is_fifo,
+        direct: &direct,
+        buses: &bus_names,
+        machines: &machine_names,
+    };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
         let kind = TableReader::new(src, path, f.node)?;
@@ -185,6 +196,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         endpoints,
         buses,
         rules,
+        machines: machine_configs,
         prices,
         warnings,
     })

@@ -12,6 +12,7 @@ mod consumers;
 mod error;
 mod functions;
 mod lower;
+mod machines;
 mod queues;
 mod topics;
 mod tree;
@@ -23,7 +24,7 @@ pub use error::{Location, ScenarioError};
 
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimTime};
-use crate::models::{endpoint, eventbridge, lambda, sns, sqs, workers};
+use crate::models::{endpoint, eventbridge, lambda, sns, sqs, step_functions, workers};
 use crate::pricing::PriceBook;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
@@ -56,6 +57,8 @@ pub struct Scenario {
     pub buses: Vec<String>,
     /// Indexed by `eventbridge::RuleId`.
     pub rules: Vec<RuleSpec>,
+    /// State machines, by index.
+    pub machines: Vec<step_functions::runtime::MachineConfig>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -134,6 +137,8 @@ pub enum Target {
     Queue(sqs::QueueId),
     Topic(sns::TopicId),
     Bus(eventbridge::BusId),
+    /// StartExecution (or StartSyncExecution) of a state machine.
+    Machine(u32),
 }
 
 /// A generated message field.
@@ -204,6 +209,7 @@ impl Scenario {
             endpoints: lowered.endpoints,
             buses: lowered.buses,
             rules: lowered.rules,
+            machines: lowered.machines,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

@@ -29,6 +29,9 @@ pub(super) fn lower_workload(
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
+        Some("step_functions") => {
+            Target::Machine(component_ref(f, &p, "step_functions", "state machine", topics.machines)?)
+        }
         Some("endpoint") => {
             let name = f.str(&p)?.trim_start_matches("endpoint.");
             match topics.direct.get(name) {
@@ -109,6 +112,7 @@ pub(super) fn lower_workload(
         Target::Queue(_) => (MESSAGE_SIZE_MAX_BYTES, "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)"),
         Target::Topic(_) => (262_144.0, "SNS message size: 1 byte to 256 KiB (262,144 bytes), the topic default"),
         Target::Bus(_) => (MESSAGE_SIZE_MAX_BYTES, "EventBridge event size: up to 1 MB since January 2026"),
+        Target::Machine(_) => (262_144.0, "Step Functions execution input: up to 256 KiB"),
     };
     let message_size_bytes =
         opt(&mut t, "message_size_bytes", |f, p| distribution(*f, p, base_dir, 1.0, size_max, why))?
@@ -182,7 +186,7 @@ fn workload_extras(
     let (is_fifo, is_content_based) = match target {
         Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
         Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
-        Target::Bus(_) => (false, false),
+        Target::Bus(_) | Target::Machine(_) => (false, false),
     };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
         if !matches!(target, Target::Queue(_)) {
@@ -245,7 +249,7 @@ fn workload_extras(
         let fits = match target {
             Target::Topic(_) => true,
             Target::Bus(_) => key == "body",
-            Target::Queue(_) => false,
+            Target::Queue(_) | Target::Machine(_) => false,
         };
         if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");

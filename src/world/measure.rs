@@ -8,8 +8,10 @@ use crate::models::eventbridge::{self, BusId, RuleId};
 use crate::models::lambda::{self, FunctionId, event_source};
 use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
+use crate::models::step_functions;
 use crate::models::workers;
 use crate::pricing::SnsUsage;
+use crate::pricing::StepFunctionsUsage;
 use crate::scenario::Scenario;
 
 /// Named measurements of a finished run, in a stable order.
@@ -30,6 +32,8 @@ pub struct Measurements {
     pub eventbridge_events: Vec<(String, u64)>,
     /// The conservation audit: one balance per queue, subscription, rule and workload.
     pub audit: Vec<Balance>,
+    /// Transitions (Standard) or requests and GB-seconds (Express) per state machine.
+    pub step_functions_usage: Vec<StepFunctionsUsage>,
 }
 
 /// One entity's conservation balance over the statistics window: what came in (and was
@@ -106,11 +110,12 @@ pub(super) struct Parts<'a> {
     pub mappings: Vec<&'a event_source::EventSource>,
     pub sns: &'a sns::Service,
     pub eventbridge: &'a eventbridge::Service,
+    pub step_functions: &'a step_functions::runtime::Service,
     pub producers: &'a [Producer],
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, producers } = parts;
+    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers } = parts;
     let mut latencies = Vec::new();
     let mut audit = Vec::new();
     let mut counters = Vec::new();
@@ -329,6 +334,48 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ],
         ));
     }
+    let mut step_functions_usage = Vec::new();
+    for i in 0..step_functions.machine_count() {
+        let (config, m, running) = step_functions.machine(i as u32);
+        let name = format!("step_functions.{}", config.name);
+        audit.push(balance(
+            name.clone(),
+            &[("running_at_start", m.running_at_start), ("started", m.started)],
+            &[
+                ("succeeded", m.succeeded),
+                ("failed", m.failed),
+                ("timed_out", m.timed_out),
+                ("running_at_end", running),
+            ],
+        ));
+        latencies.push((format!("{name}.duration"), m.duration.clone()));
+        if config.workflow == step_functions::runtime::WorkflowType::ExpressSync {
+            latencies.push((format!("{name}.caller_wait"), m.caller_wait.clone()));
+        }
+        for (key, value) in [
+            ("started", m.started),
+            ("throttled_starts", m.throttled_starts),
+            ("succeeded", m.succeeded),
+            ("failed", m.failed),
+            ("timed_out", m.timed_out),
+            ("restarts", m.restarts),
+            ("transitions", m.transitions),
+            ("retries", m.retries),
+            ("throttled_transitions", m.throttled_transitions),
+            ("requests", m.requests),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        let finished = m.succeeded + m.failed + m.timed_out;
+        let per_execution = if finished == 0 { 0.0 } else { m.transitions as f64 / finished as f64 };
+        gauges.push((format!("{name}.transitions_per_execution"), per_execution));
+        gauges.push((format!("{name}.gb_seconds"), m.gb_seconds));
+        step_functions_usage.push(if config.workflow.is_express() {
+            StepFunctionsUsage::Express { resource: name, requests: m.requests, gb_seconds: m.gb_seconds }
+        } else {
+            StepFunctionsUsage::Standard { resource: name, transitions: m.transitions }
+        });
+    }
     for p in producers {
         let m = p.metrics;
         audit.push(balance(
@@ -357,6 +404,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         sns_usage,
         eventbridge_events,
         audit,
+        step_functions_usage,
     }
 }
 

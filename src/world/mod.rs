@@ -11,6 +11,8 @@
 //! change made early or stale. That keeps the event count near two per message (its
 //! arrival and its processing), which is what makes long runs fast.
 
+use std::collections::BTreeMap;
+
 mod measure;
 mod producer;
 
@@ -19,6 +21,7 @@ pub use measure::{Balance, Measurements};
 use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
+use crate::models::Message;
 use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
@@ -27,6 +30,7 @@ use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome
 use crate::models::sqs::{
     self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
 };
+use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
 use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
@@ -57,6 +61,10 @@ pub enum Event {
     SnsPacedAttemptDue { delivery: u32 },
     /// An SNS delivery attempt to a customer endpoint ended (`failure` 0: none).
     SnsAttemptFinished { delivery: u32, failure: u8 },
+    /// A Step Functions thread's wake-up (a task or wait ended, a retry is due).
+    StepFunctionsDue { thread: u32, token: u32 },
+    /// A Step Functions execution reached its time limit.
+    ExecutionTimeLimitReached { execution: u32, generation: u32 },
     /// An EventBridge delivery's retry is due.
     EventBridgeAttemptDue { delivery: u32 },
     /// An asynchronous Lambda invocation (from SNS) ended.
@@ -108,6 +116,11 @@ pub struct World {
     /// message body).
     events: Vec<Option<Json>>,
     event_deliveries: Vec<eventbridge::DeliveryId>,
+    step_functions: step_functions::Service,
+    /// Scenario names of the functions, queues and topics state machines call.
+    function_ids: BTreeMap<String, u32>,
+    queue_ids: BTreeMap<String, QueueId>,
+    topic_ids: BTreeMap<String, sns::TopicId>,
     consumers: Vec<Consumer>,
     to_delete: Vec<sqs::Receipt>,
     producers: Vec<Producer>,
@@ -186,6 +199,12 @@ impl World {
             |name| rngs.stream(&format!("rule.{name}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
+        let step_functions = step_functions::Service::new(scenario.machines.clone(), rngs.stream("step_functions"));
+        let function_ids =
+            scenario.functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
+        let queue_ids = scenario.queues.iter().enumerate().map(|(i, q)| (q.name.clone(), QueueId(i as u32))).collect();
+        let topic_ids =
+            scenario.topics.iter().enumerate().map(|(i, t)| (t.name.clone(), sns::TopicId(i as u32))).collect();
         let producers =
             scenario.workloads.iter().enumerate().map(|(i, w)| Producer::new(i, w, |name| rngs.stream(name))).collect();
         let mut world = World {
@@ -203,6 +222,10 @@ impl World {
             rule_routes,
             events: Vec::new(),
             event_deliveries: Vec::new(),
+            step_functions,
+            function_ids,
+            queue_ids,
+            topic_ids,
             consumers,
             to_delete: Vec::new(),
             producers,
@@ -329,6 +352,7 @@ impl World {
             Target::Bus(bus) => {
                 return self.put_event(now, workload, bus, (message, timer), fields.unwrap_or_default(), 0, s);
             }
+            Target::Machine(m) => return self.start_execution(now, workload, m, (message, timer), 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall { entries: vec![(message, timer)], attempts: 0, fields: None };
@@ -355,6 +379,7 @@ impl World {
                 let fields = call.fields.unwrap_or_default();
                 return self.put_event(now, workload, bus, call.entries[0], fields, call.attempts, s);
             }
+            Target::Machine(m) => return self.start_execution(now, workload, m, call.entries[0], call.attempts, s),
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -372,6 +397,85 @@ impl World {
         self.producers[workload as usize].metrics.handed_over += call.entries.len() as u64;
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
+    }
+
+    /// StartExecution of a state machine; a throttled start is retried by the producer.
+    fn start_execution(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        m: u32,
+        entry: Entry,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        match self.step_functions.start(now, m) {
+            None => {
+                let call = PendingCall { entries: vec![entry], attempts, fields: None };
+                if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                    s.schedule_at(at, Event::SendCallDue { workload, call: id });
+                }
+            }
+            Some((execution, generation, limit)) => {
+                self.producers[workload as usize].metrics.handed_over += 1;
+                s.schedule_at(limit, Event::ExecutionTimeLimitReached { execution, generation });
+            }
+        }
+        self.run_step_functions_actions(now, s);
+    }
+
+    /// Carries out what the Step Functions runtime asked for, until it asks for nothing.
+    fn run_step_functions_actions(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
+        loop {
+            let actions = self.step_functions.take_actions();
+            if actions.is_empty() {
+                return;
+            }
+            for action in actions {
+                match action {
+                    Action::Wake { delay, thread, token } => {
+                        s.schedule_in(delay, Event::StepFunctionsDue { thread, token })
+                    }
+                    Action::InvokeLambda { thread, token, function } => {
+                        let f = self.function_ids[&function];
+                        match self.lambda.invoke(now, lambda::FunctionId(f)) {
+                            lambda::Invocation::Throttled => {
+                                self.step_functions.on_lambda_started(now, thread, token, None)
+                            }
+                            lambda::Invocation::Started { environment, init, run, outcome, .. } => {
+                                let release =
+                                    Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
+                                s.schedule_in(init + run, release);
+                                let timed_out = outcome == lambda::Outcome::TimedOut;
+                                self.step_functions.on_lambda_started(
+                                    now,
+                                    thread,
+                                    token,
+                                    Some((init + run, timed_out)),
+                                );
+                            }
+                        }
+                    }
+                    Action::SendToQueue { queue, size_bytes } => {
+                        let q = self.queue_ids[&queue];
+                        self.sqs.send(now, q, Message::new(now, size_bytes), None);
+                        self.serve_waiting(now, q, s);
+                        self.arm(now, q, s);
+                    }
+                    Action::PublishToTopic { topic, size_bytes } => {
+                        let t = self.topic_ids[&topic];
+                        let mut deliveries = std::mem::take(&mut self.deliveries);
+                        deliveries.clear();
+                        self.sns.publish(now, t, Message::new(now, size_bytes), &[], None, &mut deliveries);
+                        for &d in &deliveries {
+                            self.attempt_delivery(now, d, s);
+                        }
+                        self.deliveries = deliveries;
+                    }
+                    Action::ExecutionEnded { .. } => {}
+                }
+            }
+        }
     }
 
     /// An SNS Publish; a throttled publish is retried with the same content.
@@ -652,6 +756,7 @@ impl World {
         self.lambda.reset_metrics(now);
         self.sns.reset_metrics();
         self.eventbridge.reset_metrics();
+        self.step_functions.reset_metrics();
         for m in &mut self.mappings {
             m.mapping.reset_metrics(now);
         }
@@ -821,6 +926,7 @@ impl World {
             && self.sns.in_flight() == 0
             && self.eventbridge.in_flight() == 0
             && self.lambda.busy_environments() == 0
+            && self.step_functions.running() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
@@ -832,6 +938,7 @@ impl World {
             mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
             sns: &self.sns,
             eventbridge: &self.eventbridge,
+            step_functions: &self.step_functions,
             producers: &self.producers,
         };
         measure::collect(parts, self.series, end)
@@ -857,6 +964,14 @@ impl Handler for World {
             Event::InvocationFinished { mapping, poller } => self.on_invocation_finished(now, mapping, poller, s),
             Event::ScaleTickDue { mapping } => self.on_scale_tick_due(now, mapping, s),
             Event::SnsAttemptDue { delivery } => self.attempt_delivery(now, DeliveryId(delivery), s),
+            Event::StepFunctionsDue { thread, token } => {
+                self.step_functions.on_due(now, thread, token);
+                self.run_step_functions_actions(now, s);
+            }
+            Event::ExecutionTimeLimitReached { execution, generation } => {
+                self.step_functions.on_execution_timeout(now, execution, generation);
+                self.run_step_functions_actions(now, s);
+            }
             Event::EventBridgeAttemptDue { delivery } => {
                 self.attempt_event_delivery(now, eventbridge::DeliveryId(delivery), s)
             }

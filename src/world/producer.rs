@@ -305,5 +305,6 @@ fn size_max(target: Target) -> u32 {
     match target {
         Target::Topic(_) => 262_144,
         Target::Queue(_) | Target::Bus(_) => PAYLOAD_MAX_BYTES as u32,
+        Target::Machine(_) => 262_144,
     }
 }

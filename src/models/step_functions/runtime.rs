@@ -1,0 +1,855 @@
+//! Executions of a state machine in virtual time: the interpreter.
+//!
+//! Payloads are never evaluated, so the scenario says what the data would decide: the
+//! weight of each Choice branch, how many items each Map gets, how long each SecondsPath or
+//! TimestampPath wait lasts, how long each task takes and which errors it raises with what
+//! probability. Everything else follows the Amazon States Language and AWS's documented
+//! behaviour (`reference/aws-stepfunctions-lambda.md` §2–§4):
+//! - each state entered is a state transition, each retry another (Standard billing);
+//! - Retry: the first retrier whose ErrorEquals matches applies, with its own attempt
+//!   counter for the state's execution; delay = Interval × BackoffRate^(n−1), capped by
+//!   MaxDelaySeconds, with FULL jitter uniform in [0, delay]; exhausted → Catch → Next, or
+//!   the thread fails;
+//! - a Task's TimeoutSeconds fails it with `States.Timeout`;
+//! - Parallel runs its branches at once and ends when all end; a failing branch fails the
+//!   state with `States.BranchFailed` and stops the others;
+//! - an inline Map runs its iterations with at most MaxConcurrency at once (0 means
+//!   unlimited, which AWS caps at 40 for inline Maps); one failed iteration fails the Map
+//!   unless the tolerated failure count or percentage allows it;
+//! - an execution that runs past 1 year (Standard) or 5 minutes (Express), or past the
+//!   definition's TimeoutSeconds, fails with `States.Timeout`.
+//!
+//! The runtime never touches another service: a Lambda task asks the world to invoke the
+//! function and is told how it ended; other integrations are drawn from the state's
+//! latency distribution. The world schedules the events the runtime asks for.
+//!
+//! Workflow types (§2): Standard executions are exactly-once, last up to a year, and are
+//! billed per state transition (each state entered, each retry); their transitions draw on
+//! the account's token bucket and wait when it is empty (they are delayed, never failed).
+//! Express executions last up to 5 minutes and are billed per request plus GB-seconds
+//! (duration rounded up to 100 ms, memory in 64 MB chunks from AWS's estimate); an async
+//! Express execution may run again from the start (at-least-once), at a configured rate,
+//! each restart counted and billed as a request; a sync Express execution's caller waits,
+//! and that wait is recorded.
+//!
+//! Deliberately absent for now: callbacks (`.waitForTaskToken`), activities, nested
+//! executions (`states:startExecution`), `.sync` jobs, Distributed Map child executions,
+//! HeartbeatSeconds, literal Timestamp waits, and the EventBridge status events of Standard
+//! executions. The scenario reader refuses definitions that use them, naming the state.
+
+use super::asl::{self, Definition, Resource, StateKind};
+use super::billing;
+use super::retry::{self, Jitter};
+use crate::distributions::Distribution;
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::LatencyHistogram;
+use crate::models::TokenBucket;
+
+/// AWS's longest Standard execution (1 year) and Express execution (5 minutes).
+pub const STANDARD_DURATION_MAX: SimDuration = SimDuration::from_secs(365 * 86_400);
+pub const EXPRESS_DURATION_MAX: SimDuration = SimDuration::from_secs(300);
+/// AWS runs at most 40 iterations of an inline Map at once.
+pub const INLINE_MAP_CONCURRENCY_MAX: u32 = 40;
+
+/// Standard, Express started asynchronously, or Express started synchronously.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkflowType {
+    Standard,
+    ExpressAsync,
+    ExpressSync,
+}
+
+impl WorkflowType {
+    pub fn is_express(self) -> bool {
+        self != WorkflowType::Standard
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowType::Standard => "standard",
+            WorkflowType::ExpressAsync => "express_async",
+            WorkflowType::ExpressSync => "express_sync",
+        }
+    }
+}
+
+/// What the data would decide for one state.
+#[derive(Clone, Debug, Default)]
+pub struct StateBehaviour {
+    /// How long a task takes (integrations other than Lambda, whose function decides).
+    pub duration_s: Option<Distribution>,
+    /// (error name, probability per attempt), tried in order.
+    pub errors: Vec<(String, f64)>,
+    /// Choice: the weight of each rule in order, then of the default.
+    pub branch_weights: Vec<f64>,
+    /// Map: how many items it gets.
+    pub items: Option<Distribution>,
+    /// Wait with SecondsPath or TimestampPath: how long it waits.
+    pub wait_s: Option<Distribution>,
+}
+
+/// A state machine of the scenario, validated.
+#[derive(Clone, Debug)]
+pub struct MachineConfig {
+    pub name: String,
+    pub definition: Definition,
+    pub workflow: WorkflowType,
+    /// Indexed by state id.
+    pub behaviour: Vec<StateBehaviour>,
+    /// Express: the billed memory (64 MB chunks of AWS's estimate).
+    pub billed_memory_mb: u64,
+    /// Express async: the probability that an execution runs again from the start.
+    pub restart_rate: f64,
+    /// Standard: state transitions per second the account allows (a bucket as large).
+    pub transitions_per_s: f64,
+}
+
+/// What the world must do for the runtime.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Call back `on_due(thread, token)` after `delay`.
+    Wake {
+        delay: SimDuration,
+        thread: u32,
+        token: u32,
+    },
+    /// Invoke the Lambda function synchronously, then call `on_lambda_started`.
+    InvokeLambda {
+        thread: u32,
+        token: u32,
+        function: String,
+    },
+    /// A request-response integration sends a message (at the task's end).
+    SendToQueue {
+        queue: String,
+        size_bytes: u32,
+    },
+    PublishToTopic {
+        topic: String,
+        size_bytes: u32,
+    },
+    /// An execution ended (for metrics kept outside, e.g. EventBridge events).
+    ExecutionEnded {
+        machine: u32,
+        status: Status,
+    },
+}
+
+/// How an execution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+/// Counters and latencies of one state machine.
+#[derive(Clone, Debug, Default)]
+pub struct MachineMetrics {
+    /// Executions running when the statistics window began (for the audit).
+    pub running_at_start: u64,
+    pub started: u64,
+    pub throttled_starts: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub restarts: u64,
+    /// Billed: states entered plus retries (Standard), counted for Express too.
+    pub transitions: u64,
+    pub retries: u64,
+    pub throttled_transitions: u64,
+    /// Express: billed requests (starts and restarts).
+    pub requests: u64,
+    /// Express: billed duration × billed memory.
+    pub gb_seconds: f64,
+    /// Start to end of each execution.
+    pub duration: LatencyHistogram,
+    /// Express sync: how long the caller waited.
+    pub caller_wait: LatencyHistogram,
+}
+
+#[derive(Debug)]
+struct Machine {
+    config: MachineConfig,
+    transitions_quota: Option<TokenBucket>,
+    /// StartExecution: 1,300 / 300 per second for Standard, 6,000 / 6,000 for Express
+    /// (us-east-1, §2.2); StartSyncExecution is not counted against it.
+    start_quota: Option<TokenBucket>,
+    /// Executions started and not finished.
+    running: u64,
+    metrics: MachineMetrics,
+}
+
+#[derive(Debug)]
+struct Execution {
+    machine: u32,
+    started_at: SimTime,
+    /// Bumped when the execution ends or restarts, so its pending timeout goes stale.
+    generation: u32,
+    is_running: bool,
+    /// The thread running the top-level states.
+    root: u32,
+}
+
+/// One line of control: the execution's main path, a Parallel branch or a Map iteration.
+#[derive(Debug, Default)]
+struct Thread {
+    execution: u32,
+    state: u32,
+    /// The Parallel or Map waiting for this thread.
+    join: Option<u32>,
+    /// Retries made by each retrier of the current state.
+    retries: Vec<u32>,
+    /// What a wake-up does; the token tells stale wake-ups apart.
+    pending: Pending,
+    token: u32,
+    is_alive: bool,
+    /// The Parallel or Map this thread waits at, whose threads die with it.
+    waiting_on: Option<u32>,
+}
+
+#[derive(Debug, Default, Clone)]
+enum Pending {
+    #[default]
+    Nothing,
+    /// Enter the current state (after a throttled transition or a retry delay).
+    Enter,
+    /// The current task or wait is over; `Some(error)` if it failed.
+    Finish(Option<String>),
+}
+
+#[derive(Debug)]
+struct Join {
+    /// The thread waiting at the Parallel or Map state.
+    parent: u32,
+    /// Map: iterations not started yet, and the scope each one runs.
+    to_start: u32,
+    scope_start: u32,
+    running: u32,
+    failed: u64,
+    /// Map: failures it may absorb; Parallel: none.
+    tolerated: u64,
+    children: Vec<u32>,
+    is_parallel: bool,
+}
+
+/// All state machines of a scenario and their executions in progress.
+#[derive(Debug)]
+pub struct Service {
+    machines: Vec<Machine>,
+    executions: Vec<Option<Execution>>,
+    free_executions: Vec<u32>,
+    threads: Vec<Thread>,
+    free_threads: Vec<u32>,
+    joins: Vec<Option<Join>>,
+    free_joins: Vec<u32>,
+    rng: SimRng,
+    outbox: Vec<Action>,
+    /// How deep zero-time state changes are nested on the call stack right now.
+    depth: u32,
+}
+
+/// See [`Service::go_to`].
+const ZERO_TIME_DEPTH_MAX: u32 = 64;
+
+impl Service {
+    /// `rng` draws choices, item counts, waits, task durations, errors and jitter.
+    pub fn new(configs: Vec<MachineConfig>, rng: SimRng) -> Service {
+        let machines = configs
+            .into_iter()
+            .map(|config| Machine {
+                transitions_quota: (config.workflow == WorkflowType::Standard)
+                    .then(|| TokenBucket::new(config.transitions_per_s, config.transitions_per_s)),
+                start_quota: match config.workflow {
+                    WorkflowType::Standard => Some(TokenBucket::new(1_300.0, 300.0)),
+                    WorkflowType::ExpressAsync => Some(TokenBucket::new(6_000.0, 6_000.0)),
+                    WorkflowType::ExpressSync => None,
+                },
+                running: 0,
+                config,
+                metrics: MachineMetrics::default(),
+            })
+            .collect();
+        Service {
+            machines,
+            executions: Vec::new(),
+            free_executions: Vec::new(),
+            threads: Vec::new(),
+            free_threads: Vec::new(),
+            joins: Vec::new(),
+            free_joins: Vec::new(),
+            rng,
+            outbox: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    pub fn machine_count(&self) -> usize {
+        self.machines.len()
+    }
+
+    pub fn machine(&self, m: u32) -> (&MachineConfig, &MachineMetrics, u64) {
+        let machine = &self.machines[m as usize];
+        (&machine.config, &machine.metrics, machine.running)
+    }
+
+    /// Executions in progress.
+    pub fn running(&self) -> u64 {
+        (self.executions.len() - self.free_executions.len()) as u64
+    }
+
+    /// What the world must do now; drained by the caller after every call.
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// StartExecution (or StartSyncExecution). Returns the execution's id, its generation
+    /// and when its time limit ends (for `on_execution_timeout`), or `None` when the start
+    /// was throttled.
+    pub fn start(&mut self, now: SimTime, m: u32) -> Option<(u32, u32, SimTime)> {
+        let machine = &mut self.machines[m as usize];
+        if let Some(quota) = &mut machine.start_quota
+            && !quota.try_take(now)
+        {
+            machine.metrics.throttled_starts += 1;
+            return None;
+        }
+        machine.metrics.started += 1;
+        machine.running += 1;
+        if machine.config.workflow.is_express() {
+            machine.metrics.requests += 1;
+        }
+        let limit = self.limit(m);
+        let execution = Execution { machine: m, started_at: now, generation: 0, is_running: true, root: 0 };
+        let id = match self.free_executions.pop() {
+            Some(id) => {
+                let generation = self.executions[id as usize].as_ref().map_or(0, |e| e.generation + 1);
+                self.executions[id as usize] = Some(Execution { generation, ..execution });
+                id
+            }
+            None => {
+                self.executions.push(Some(execution));
+                self.executions.len() as u32 - 1
+            }
+        };
+        let generation = self.execution(id).generation;
+        self.begin(now, id);
+        Some((id, generation, now + limit))
+    }
+
+    fn limit(&self, m: u32) -> SimDuration {
+        let config = &self.machines[m as usize].config;
+        let max = if config.workflow.is_express() { EXPRESS_DURATION_MAX } else { STANDARD_DURATION_MAX };
+        config.definition.timeout_seconds.map_or(max, |t| SimDuration::from_secs(t).min(max))
+    }
+
+    /// Runs the definition from StartAt (a start, or an at-least-once restart).
+    fn begin(&mut self, now: SimTime, e: u32) {
+        let start = self.definition(e).start_at.0;
+        let thread = self.spawn(e, start, None);
+        self.executions[e as usize].as_mut().expect("running").root = thread;
+        self.enter(now, thread);
+    }
+
+    fn execution(&self, e: u32) -> &Execution {
+        self.executions[e as usize].as_ref().expect("a running execution")
+    }
+
+    fn definition(&self, e: u32) -> &Definition {
+        &self.machines[self.execution(e).machine as usize].config.definition
+    }
+
+    fn spawn(&mut self, execution: u32, state: u32, join: Option<u32>) -> u32 {
+        let retriers = self.retrier_count(execution, state);
+        let thread = Thread {
+            execution,
+            state,
+            join,
+            retries: vec![0; retriers],
+            pending: Pending::Nothing,
+            token: 0,
+            is_alive: true,
+            waiting_on: None,
+        };
+        match self.free_threads.pop() {
+            Some(id) => {
+                // The token carries on, so wake-ups for the slot's previous thread stay stale.
+                let token = self.threads[id as usize].token + 1;
+                self.threads[id as usize] = Thread { token, ..thread };
+                id
+            }
+            None => {
+                self.threads.push(thread);
+                self.threads.len() as u32 - 1
+            }
+        }
+    }
+
+    fn retrier_count(&self, execution: u32, state: u32) -> usize {
+        match &self.definition(execution).states[state as usize].kind {
+            StateKind::Task(t) => t.retry.len(),
+            StateKind::Parallel(p) => p.retry.len(),
+            StateKind::Map(m) => m.retry.len(),
+            _ => 0,
+        }
+    }
+
+    /// Schedules a wake-up of `thread` after `delay` doing `pending`.
+    fn wake(&mut self, thread: u32, delay: SimDuration, pending: Pending) {
+        let t = &mut self.threads[thread as usize];
+        t.token = t.token.wrapping_add(1);
+        t.pending = pending;
+        self.outbox.push(Action::Wake { delay, thread, token: t.token });
+    }
+
+    /// A wake-up asked for with `Action::Wake` is due.
+    pub fn on_due(&mut self, now: SimTime, thread: u32, token: u32) {
+        let t = &mut self.threads[thread as usize];
+        if !t.is_alive || t.token != token {
+            return;
+        }
+        match std::mem::take(&mut t.pending) {
+            Pending::Nothing => {}
+            Pending::Enter => self.enter(now, thread),
+            Pending::Finish(None) => self.succeed_state(now, thread),
+            Pending::Finish(Some(error)) => self.state_failed(now, thread, error),
+        }
+    }
+
+    /// Enters the thread's current state: one state transition.
+    fn enter(&mut self, now: SimTime, thread: u32) {
+        let e = self.threads[thread as usize].execution;
+        let m = self.execution(e).machine as usize;
+        if let Some(quota) = &mut self.machines[m].transitions_quota
+            && !quota.try_take(now)
+        {
+            // Throttled transitions are delayed until the bucket has a token again.
+            self.machines[m].metrics.throttled_transitions += 1;
+            let rate = self.machines[m].config.transitions_per_s;
+            self.wake(thread, SimDuration::from_secs_f64(1.0 / rate), Pending::Enter);
+            return;
+        }
+        self.machines[m].metrics.transitions += 1;
+        let state = self.threads[thread as usize].state;
+        let kind = self.machines[m].config.definition.states[state as usize].kind.clone();
+        match kind {
+            StateKind::Pass => self.succeed_state(now, thread),
+            StateKind::Succeed => self.thread_done(now, thread, None),
+            StateKind::Fail { error, .. } => {
+                self.thread_done(now, thread, Some(error.unwrap_or_else(|| "States.Failed".into())))
+            }
+            StateKind::Wait(wait) => {
+                let delay = match wait {
+                    asl::Wait::Seconds(s) => SimDuration::from_secs(s),
+                    _ => self.draw(m, state, |b| b.wait_s.as_ref()),
+                };
+                self.wake(thread, delay, Pending::Finish(None));
+            }
+            StateKind::Choice(choice) => {
+                let weights = &self.machines[m].config.behaviour[state as usize].branch_weights;
+                let i = pick(weights, &mut self.rng);
+                match choice.choices.get(i).copied().or(choice.default) {
+                    Some(next) => self.go_to(now, thread, next.0),
+                    None => self.thread_done(now, thread, Some("States.NoChoiceMatched".into())),
+                }
+            }
+            StateKind::Task(task) => self.start_task(thread, m, state, &task),
+            StateKind::Parallel(p) => {
+                let starts: Vec<u32> = p
+                    .branches
+                    .iter()
+                    .map(|b| self.machines[m].config.definition.scopes[b.index()].start_at.0)
+                    .collect();
+                let join = self.new_join(thread, 0, 0, 0, true);
+                self.threads[thread as usize].waiting_on = Some(join);
+                // Every branch is registered before any runs (they start through the event
+                // queue at this instant), so none can finish the Parallel early.
+                for start in starts {
+                    let child = self.spawn(e, start, Some(join));
+                    let j = self.joins[join as usize].as_mut().expect("live join");
+                    j.running += 1;
+                    j.children.push(child);
+                    self.wake(child, SimDuration::ZERO, Pending::Enter);
+                }
+            }
+            StateKind::Map(map) => {
+                let items = self.draw_count(m, state);
+                let start = self.machines[m].config.definition.scopes[map.processor.index()].start_at.0;
+                let tolerated = tolerated_failures(&map, items);
+                let join = self.new_join(thread, items, start, tolerated, false);
+                self.threads[thread as usize].waiting_on = Some(join);
+                // MaxConcurrencyPath: the data decides; without data, AWS's inline cap.
+                let concurrency = map.concurrency_limit().unwrap_or(INLINE_MAP_CONCURRENCY_MAX);
+                if items == 0 {
+                    self.free_join(join);
+                    self.succeed_state(now, thread);
+                    return;
+                }
+                for _ in 0..concurrency.min(items) {
+                    self.start_iteration(join);
+                }
+            }
+        }
+    }
+
+    fn start_task(&mut self, thread: u32, m: usize, state: u32, task: &asl::Task) {
+        // The attempt's error is decided when it starts (a draw per attempt).
+        let error = self.draw_error(m, state);
+        let timeout = SimDuration::from_secs(task.timeout_seconds);
+        match &task.resource {
+            Resource::Lambda { function: Some(function) } => {
+                let token = {
+                    let t = &mut self.threads[thread as usize];
+                    t.token = t.token.wrapping_add(1);
+                    t.pending = Pending::Finish(error);
+                    t.token
+                };
+                self.outbox.push(Action::InvokeLambda { thread, token, function: function.clone() });
+            }
+            _ => {
+                let took = self.draw(m, state, |b| b.duration_s.as_ref());
+                if took > timeout {
+                    self.wake(thread, timeout, Pending::Finish(Some("States.Timeout".into())));
+                } else {
+                    self.wake(thread, took, Pending::Finish(error));
+                }
+            }
+        }
+    }
+
+    /// The world invoked a Lambda task's function: `busy` is how long it runs (INIT
+    /// included) and whether the function timed out, `None` if the invoke was throttled.
+    pub fn on_lambda_started(&mut self, now: SimTime, thread: u32, token: u32, busy: Option<(SimDuration, bool)>) {
+        let t = &self.threads[thread as usize];
+        if !t.is_alive || t.token != token {
+            return;
+        }
+        let Some((busy, function_timed_out)) = busy else {
+            self.threads[thread as usize].pending = Pending::Nothing;
+            self.state_failed(now, thread, "Lambda.TooManyRequestsException".into());
+            return;
+        };
+        let state = t.state;
+        let m = self.execution(t.execution).machine as usize;
+        let StateKind::Task(task) = &self.machines[m].config.definition.states[state as usize].kind else {
+            unreachable!("a Lambda invoke comes from a Task state")
+        };
+        let timeout = SimDuration::from_secs(task.timeout_seconds);
+        let Pending::Finish(mut error) = self.threads[thread as usize].pending.clone() else { return };
+        if function_timed_out {
+            // The function hit its own timeout: Lambda reports it as this error.
+            error = Some("Sandbox.Timedout".into());
+        }
+        if busy > timeout {
+            self.wake(thread, timeout, Pending::Finish(Some("States.Timeout".into())));
+        } else {
+            self.wake(thread, busy, Pending::Finish(error));
+        }
+    }
+
+    /// The current state finished without error: follow Next, or end the thread.
+    fn succeed_state(&mut self, now: SimTime, thread: u32) {
+        let (e, state) = {
+            let t = &self.threads[thread as usize];
+            (t.execution, t.state)
+        };
+        let m = self.execution(e).machine as usize;
+        let st = &self.machines[m].config.definition.states[state as usize];
+        if let StateKind::Task(task) = &st.kind {
+            match &task.resource {
+                Resource::SqsSend { queue: Some(queue) } => {
+                    self.outbox.push(Action::SendToQueue { queue: queue.clone(), size_bytes: 1_024 })
+                }
+                Resource::SnsPublish { topic: Some(topic) } => {
+                    self.outbox.push(Action::PublishToTopic { topic: topic.clone(), size_bytes: 1_024 })
+                }
+                _ => {}
+            }
+        }
+        match self.machines[m].config.definition.states[state as usize].next {
+            Some(next) => self.go_to(now, thread, next.0),
+            None => self.thread_done(now, thread, None),
+        }
+    }
+
+    fn go_to(&mut self, now: SimTime, thread: u32, state: u32) {
+        let e = self.threads[thread as usize].execution;
+        let retriers = self.retrier_count(e, state);
+        let t = &mut self.threads[thread as usize];
+        t.state = state;
+        // Retry counters belong to one visit of a state.
+        t.retries.clear();
+        t.retries.resize(retriers, 0);
+        // States that take no time follow each other on the call stack; past a depth they
+        // continue through the event queue, so a loop of such states cannot overflow it.
+        if self.depth >= ZERO_TIME_DEPTH_MAX {
+            self.wake(thread, SimDuration::ZERO, Pending::Enter);
+            return;
+        }
+        self.depth += 1;
+        self.enter(now, thread);
+        self.depth -= 1;
+    }
+
+    /// The current state failed with `error`: Retry, then Catch, then the thread fails.
+    fn state_failed(&mut self, now: SimTime, thread: u32, error: String) {
+        let (e, state) = {
+            let t = &self.threads[thread as usize];
+            (t.execution, t.state)
+        };
+        let m = self.execution(e).machine as usize;
+        let (retry, catch) = match &self.machines[m].config.definition.states[state as usize].kind {
+            StateKind::Task(t) => (t.retry.clone(), t.catch.clone()),
+            StateKind::Parallel(p) => (p.retry.clone(), p.catch.clone()),
+            StateKind::Map(map) => (map.retry.clone(), map.catch.clone()),
+            _ => (Vec::new(), Vec::new()),
+        };
+        // The first retrier that matches decides, retries left or not.
+        if let Some((i, r)) = retry.iter().enumerate().find(|(_, r)| asl::error_matches(&r.error_equals, &error)) {
+            let done = self.threads[thread as usize].retries[i];
+            if done < r.max_attempts {
+                self.threads[thread as usize].retries[i] = done + 1;
+                self.machines[m].metrics.retries += 1;
+                let delay = retry::retry_delay(
+                    f64::from(r.interval_seconds),
+                    r.backoff_rate,
+                    r.max_delay_seconds.map(f64::from),
+                    done + 1,
+                );
+                let jitter = if r.jitter == asl::Jitter::Full { Jitter::Full } else { Jitter::None };
+                let delay = retry::jittered(delay, jitter, &mut self.rng);
+                self.wake(thread, delay, Pending::Enter);
+                return;
+            }
+        }
+        if let Some(c) = catch.iter().find(|c| asl::error_matches(&c.error_equals, &error)) {
+            self.go_to(now, thread, c.next.0);
+            return;
+        }
+        self.thread_done(now, thread, Some(error));
+    }
+
+    /// A thread reached an end (`None`) or failed (`Some(error)`).
+    fn thread_done(&mut self, now: SimTime, thread: u32, error: Option<String>) {
+        let (e, join) = {
+            let t = &mut self.threads[thread as usize];
+            t.is_alive = false;
+            t.token = t.token.wrapping_add(1);
+            (t.execution, t.join)
+        };
+        self.free_threads.push(thread);
+        let Some(join) = join else {
+            let status = if error.is_none() { Status::Succeeded } else { Status::Failed };
+            self.end_execution(now, e, status);
+            return;
+        };
+        if self.joins[join as usize].is_none() {
+            return; // its Parallel or Map already ended
+        }
+        let j = self.joins[join as usize].as_mut().expect("live join");
+        j.running -= 1;
+        j.children.retain(|c| *c != thread);
+        if let Some(error) = error {
+            j.failed += 1;
+            if j.failed > j.tolerated {
+                // One failure too many fails the whole state and stops its other threads.
+                let parent = j.parent;
+                let error = if j.is_parallel { "States.BranchFailed".to_string() } else { error };
+                let children = std::mem::take(&mut j.children);
+                for c in children {
+                    self.abort(c);
+                }
+                self.free_join(join);
+                self.threads[parent as usize].waiting_on = None;
+                self.state_failed(now, parent, error);
+                return;
+            }
+        }
+        let j = self.joins[join as usize].as_mut().expect("live join");
+        if j.to_start > 0 {
+            self.start_iteration(join);
+            return;
+        }
+        if j.running == 0 {
+            let parent = j.parent;
+            self.free_join(join);
+            self.threads[parent as usize].waiting_on = None;
+            self.succeed_state(now, parent);
+        }
+    }
+
+    /// Stops a thread and everything it waits for; their pending wake-ups go stale.
+    fn abort(&mut self, thread: u32) {
+        let t = &mut self.threads[thread as usize];
+        if !t.is_alive {
+            return;
+        }
+        t.is_alive = false;
+        t.token = t.token.wrapping_add(1);
+        let waiting_on = t.waiting_on.take();
+        self.free_threads.push(thread);
+        if let Some(join) = waiting_on {
+            let children = std::mem::take(&mut self.joins[join as usize].as_mut().expect("live join").children);
+            for c in children {
+                self.abort(c);
+            }
+            self.free_join(join);
+        }
+    }
+
+    fn new_join(&mut self, parent: u32, to_start: u32, scope_start: u32, tolerated: u64, is_parallel: bool) -> u32 {
+        let join =
+            Join { parent, to_start, scope_start, running: 0, failed: 0, tolerated, children: Vec::new(), is_parallel };
+        match self.free_joins.pop() {
+            Some(id) => {
+                self.joins[id as usize] = Some(join);
+                id
+            }
+            None => {
+                self.joins.push(Some(join));
+                self.joins.len() as u32 - 1
+            }
+        }
+    }
+
+    fn free_join(&mut self, join: u32) {
+        self.joins[join as usize] = None;
+        self.free_joins.push(join);
+    }
+
+    /// Starts the next Map iteration; it runs from the event queue, so iterations never
+    /// nest on the call stack however many items a Map has.
+    fn start_iteration(&mut self, join: u32) {
+        let (parent, start) = {
+            let j = self.joins[join as usize].as_mut().expect("live join");
+            j.to_start -= 1;
+            j.running += 1;
+            (j.parent, j.scope_start)
+        };
+        let e = self.threads[parent as usize].execution;
+        let child = self.spawn(e, start, Some(join));
+        self.joins[join as usize].as_mut().expect("live join").children.push(child);
+        self.wake(child, SimDuration::ZERO, Pending::Enter);
+    }
+
+    fn end_execution(&mut self, now: SimTime, e: u32, status: Status) {
+        let (m, started_at) = {
+            let ex = self.executions[e as usize].as_mut().expect("a running execution");
+            if !ex.is_running {
+                return;
+            }
+            ex.generation = ex.generation.wrapping_add(1);
+            (ex.machine as usize, ex.started_at)
+        };
+        let machine = &mut self.machines[m];
+        let workflow = machine.config.workflow;
+        // At-least-once: a finished async Express execution may run again from the start.
+        if status == Status::Succeeded
+            && workflow == WorkflowType::ExpressAsync
+            && self.rng.chance(machine.config.restart_rate)
+        {
+            machine.metrics.restarts += 1;
+            machine.metrics.requests += 1;
+            self.bill_express(m, now.saturating_since(started_at));
+            self.executions[e as usize].as_mut().expect("running").started_at = now;
+            self.begin(now, e);
+            return;
+        }
+        let took = now.saturating_since(started_at);
+        let machine = &mut self.machines[m];
+        machine.metrics.duration.record(took);
+        if workflow == WorkflowType::ExpressSync {
+            machine.metrics.caller_wait.record(took);
+        }
+        machine.running -= 1;
+        match status {
+            Status::Succeeded => machine.metrics.succeeded += 1,
+            Status::Failed => machine.metrics.failed += 1,
+            Status::TimedOut => machine.metrics.timed_out += 1,
+        }
+        if workflow.is_express() {
+            self.bill_express(m, took);
+        }
+        // Threads still running (a timeout) stop here.
+        let root = self.executions[e as usize].as_ref().expect("running").root;
+        if self.threads[root as usize].execution == e {
+            self.abort(root);
+        }
+        self.executions[e as usize].as_mut().expect("running").is_running = false;
+        self.free_executions.push(e);
+        self.outbox.push(Action::ExecutionEnded { machine: m as u32, status });
+    }
+
+    fn bill_express(&mut self, m: usize, took: SimDuration) {
+        let machine = &mut self.machines[m];
+        let billed_ms = billing::express_billed_ms(took);
+        machine.metrics.gb_seconds += billing::express_gb_seconds(billed_ms, machine.config.billed_memory_mb);
+    }
+
+    /// The execution's time limit (1 year, 5 minutes, or the definition's TimeoutSeconds)
+    /// was reached: if it still runs, it fails with `States.Timeout`.
+    pub fn on_execution_timeout(&mut self, now: SimTime, e: u32, generation: u32) {
+        if self.executions[e as usize].as_ref().is_some_and(|ex| ex.is_running && ex.generation == generation) {
+            self.end_execution(now, e, Status::TimedOut);
+        }
+    }
+
+    fn draw(&mut self, m: usize, state: u32, pick: impl Fn(&StateBehaviour) -> Option<&Distribution>) -> SimDuration {
+        let b = &self.machines[m].config.behaviour[state as usize];
+        pick(b).map_or(SimDuration::ZERO, |d| d.sample_duration(&mut self.rng))
+    }
+
+    fn draw_count(&mut self, m: usize, state: u32) -> u32 {
+        let b = &self.machines[m].config.behaviour[state as usize];
+        b.items.as_ref().map_or(0, |d| d.sample(&mut self.rng).round().max(0.0) as u32)
+    }
+
+    fn draw_error(&mut self, m: usize, state: u32) -> Option<String> {
+        let errors = &self.machines[m].config.behaviour[state as usize].errors;
+        if errors.is_empty() {
+            return None;
+        }
+        let u = self.rng.unit();
+        let mut acc = 0.0;
+        for (name, p) in errors {
+            acc += p;
+            if u < acc {
+                return Some(name.clone());
+            }
+        }
+        None
+    }
+
+    /// Starts a new statistics window (end of warm-up).
+    pub fn reset_metrics(&mut self) {
+        for m in &mut self.machines {
+            m.metrics = MachineMetrics { running_at_start: m.running, ..MachineMetrics::default() };
+        }
+    }
+}
+
+/// Index drawn by weight; the weights need not sum to one (an index past the end when all
+/// weights are zero or there are none).
+fn pick(weights: &[f64], rng: &mut SimRng) -> usize {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return weights.len();
+    }
+    let u = rng.unit() * total;
+    let mut acc = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        acc += w;
+        if u < acc {
+            return i;
+        }
+    }
+    weights.len() - 1
+}
+
+/// How many failed iterations a Map absorbs: ToleratedFailureCount, or the percentage of
+/// its items; none by default.
+fn tolerated_failures(map: &asl::Map, items: u32) -> u64 {
+    let by_count = map.tolerated_failure_count.unwrap_or(0);
+    let by_percentage = map.tolerated_failure_percentage.map_or(0, |p| (p / 100.0 * f64::from(items)).floor() as u64);
+    by_count.max(by_percentage)
+}

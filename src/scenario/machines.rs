@@ -1,0 +1,271 @@
+//! `[step_functions.NAME]` state machines: the definition file (Amazon States Language
+//! JSON), the workflow type, and per state what the data would decide
+//! (`[step_functions.NAME.states.STATE]`), checked against the definition.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::lower::{SECONDS_MAX, component_ref, distribution, opt};
+use super::topics::from_serde;
+use super::tree::{Node, Result, Source, TableReader};
+use crate::distributions::Distribution;
+use crate::models::step_functions::asl::{self, Pattern, Resource, StateKind};
+use crate::models::step_functions::billing;
+use crate::models::step_functions::runtime::{MachineConfig, StateBehaviour, WorkflowType};
+
+/// Standard state transitions per second (bucket and refill) by Region [DOC-cur].
+fn transitions_per_s(region: &str) -> f64 {
+    match region {
+        "us-east-1" | "us-west-2" | "eu-west-1" => 5_000.0,
+        _ => 800.0,
+    }
+}
+
+/// Names a definition's tasks may refer to, mapped to scenario components by name.
+pub(super) struct Components<'a> {
+    pub functions: &'a BTreeMap<String, u32>,
+    pub queues: &'a BTreeMap<String, crate::models::sqs::QueueId>,
+    pub topics: &'a BTreeMap<String, crate::models::sns::TopicId>,
+}
+
+pub(super) fn lower_machine(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    base_dir: &Path,
+    components: &Components<'_>,
+) -> Result<MachineConfig> {
+    let path = format!("step_functions.{name}");
+    let mut t = TableReader::new(src, path.clone(), node)?;
+    let (f, p) = t.require("definition", "the Amazon States Language file, e.g. \"definitions/orders.asl.json\"")?;
+    let file = f.str(&p)?;
+    let full = super::resolve(base_dir, file);
+    let text =
+        std::fs::read_to_string(&full).map_err(|e| f.error(&p, format!("cannot read {}: {e}", full.display())))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| f.error(&p, format!("{file}:{}:{}: not valid JSON: {e}", e.line(), e.column())))?;
+    let definition = asl::parse(&from_serde(&json)).map_err(|e| f.error(&p, format!("{file}: {e}")))?;
+    let (tf, tp) = t.require("type", "standard, express_async or express_sync")?;
+    let workflow = match tf.str(&tp)? {
+        "standard" => WorkflowType::Standard,
+        "express_async" => WorkflowType::ExpressAsync,
+        "express_sync" => WorkflowType::ExpressSync,
+        _ => return Err(tf.error(&tp, "allowed: standard, express_async, express_sync")),
+    };
+    let restart_rate = opt(&mut t, "restart_rate", |f, p| {
+        if workflow != WorkflowType::ExpressAsync {
+            return Err(f.error(p, "only asynchronous Express executions run again (at-least-once)"));
+        }
+        f.f64_in(p, 0.0, 1.0, "a probability per execution; AWS publishes no figure")
+    })?
+    .unwrap_or(0.0);
+    let payload_bytes =
+        opt(&mut t, "payload_bytes", |f, p| f.u64_in(p, 0, 262_144, "Step Functions payloads: up to 256 KiB"))?
+            .unwrap_or(1_024);
+    let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
+        .unwrap_or_else(|| "us-east-1".into());
+    check_supported(&definition, workflow, file).map_err(|message| f.error(&p, message))?;
+    let behaviour = behaviours(&mut t, &path, &definition, base_dir, components)?;
+    t.finish()?;
+    let parallel_or_map =
+        definition.states.iter().filter(|s| matches!(s.kind, StateKind::Parallel(_) | StateKind::Map(_))).count()
+            as u32;
+    let memory_mb = billing::express_memory_estimate_mb(text.len() as u64, payload_bytes, parallel_or_map);
+    Ok(MachineConfig {
+        name: name.to_string(),
+        definition,
+        workflow,
+        behaviour,
+        billed_memory_mb: billing::express_billed_mb(memory_mb),
+        restart_rate,
+        transitions_per_s: transitions_per_s(&region),
+    })
+}
+
+/// What the interpreter does not run yet, and what AWS allows only in Standard workflows.
+fn check_supported(
+    definition: &asl::Definition,
+    workflow: WorkflowType,
+    file: &str,
+) -> std::result::Result<(), String> {
+    for state in &definition.states {
+        let name = &state.name;
+        if let StateKind::Task(task) = &state.kind {
+            let refused = match (&task.resource, task.pattern) {
+                (_, Pattern::WaitForTaskToken) => Some("callbacks (.waitForTaskToken) are not modelled yet"),
+                (_, Pattern::Sync | Pattern::SyncV2) => Some(".sync jobs are not modelled yet"),
+                (Resource::Activity { .. }, _) => Some("activities are not modelled yet"),
+                (Resource::StartExecution { .. }, _) => Some("nested executions are not modelled yet"),
+                _ => None,
+            };
+            if let Some(why) = refused {
+                return Err(format!("{file}: state \"{name}\": {why}"));
+            }
+        }
+        if let StateKind::Map(map) = &state.kind
+            && !matches!(map.mode, asl::MapMode::Inline)
+        {
+            if workflow.is_express() {
+                return Err(format!(
+                    "{file}: state \"{name}\": a Distributed Map runs only in Standard workflows (AWS)"
+                ));
+            }
+            return Err(format!("{file}: state \"{name}\": Distributed Map is not modelled yet"));
+        }
+        if let StateKind::Wait(asl::Wait::Timestamp(_)) = &state.kind {
+            return Err(format!(
+                "{file}: state \"{name}\": literal Timestamp waits are not modelled yet; use SecondsPath with wait_s"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads `[step_functions.NAME.states.STATE]` tables and checks that every state that needs
+/// data has it.
+fn behaviours(
+    t: &mut TableReader<'_>,
+    path: &str,
+    definition: &asl::Definition,
+    base_dir: &Path,
+    components: &Components<'_>,
+) -> Result<Vec<StateBehaviour>> {
+    let mut out = vec![StateBehaviour::default(); definition.states.len()];
+    let by_name: BTreeMap<&str, usize> =
+        definition.states.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    if let Some((f, p)) = t.get("states") {
+        let table = TableReader::new(f.src, p.clone(), f.node)?;
+        for (state_name, key_origin, node) in table.named_entries() {
+            let Some(&i) = by_name.get(state_name.as_str()) else {
+                let names: Vec<&str> = by_name.keys().copied().collect();
+                return Err(f.src.error(
+                    key_origin,
+                    &format!("{p}.{state_name}"),
+                    format!("no such state in the definition; states: {}", names.join(", ")),
+                ));
+            };
+            out[i] = behaviour(f.src, &format!("{p}.{state_name}"), node, &definition.states[i], base_dir)?;
+        }
+    }
+    for (i, state) in definition.states.iter().enumerate() {
+        let needs = |what: &str| format!("{path}.states.\"{}\" needs {what}", state.name);
+        match &state.kind {
+            StateKind::Map(_) if out[i].items.is_none() => {
+                return Err(t.src.error(t.origin, path, needs("items, a distribution of how many items the Map gets")));
+            }
+            StateKind::Wait(asl::Wait::SecondsPath | asl::Wait::TimestampPath) if out[i].wait_s.is_none() => {
+                return Err(t.src.error(t.origin, path, needs("wait_s, how long the path-driven wait lasts")));
+            }
+            StateKind::Choice(choice) if out[i].branch_weights.is_empty() => {
+                // No weights: every rule and the default are equally likely.
+                out[i].branch_weights = vec![1.0; choice.choices.len() + usize::from(choice.default.is_some())];
+            }
+            StateKind::Task(task) => {
+                check_task_target(t, path, &state.name, task, components)?;
+                if out[i].duration_s.is_none() && !matches!(task.resource, Resource::Lambda { .. }) {
+                    // A request-response API call: 50 ms unless the scenario says otherwise.
+                    out[i].duration_s = Some(Distribution::constant(0.05));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn check_task_target(
+    t: &TableReader<'_>,
+    path: &str,
+    state: &str,
+    task: &asl::Task,
+    components: &Components<'_>,
+) -> Result<()> {
+    let missing = |kind: &str, name: &str, defined: Vec<&String>| {
+        let list: Vec<String> = defined.iter().map(|n| format!("{kind}.{n}")).collect();
+        t.src.error(
+            t.origin,
+            path,
+            format!(
+                "state \"{state}\" calls {kind} `{name}`, which the scenario does not define (defined: {})",
+                list.join(", ")
+            ),
+        )
+    };
+    match &task.resource {
+        Resource::Lambda { function: Some(f) } if !components.functions.contains_key(f) => {
+            Err(missing("lambda", f, components.functions.keys().collect()))
+        }
+        Resource::SqsSend { queue: Some(q) } if !components.queues.contains_key(q) => {
+            Err(missing("sqs", q, components.queues.keys().collect()))
+        }
+        Resource::SnsPublish { topic: Some(tp) } if !components.topics.contains_key(tp) => {
+            Err(missing("sns", tp, components.topics.keys().collect()))
+        }
+        Resource::Lambda { function: None }
+        | Resource::SqsSend { queue: None }
+        | Resource::SnsPublish { topic: None } => Err(t.src.error(
+            t.origin,
+            path,
+            format!("state \"{state}\" names its target through a path; its target cannot be known without data"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base_dir: &Path) -> Result<StateBehaviour> {
+    let mut t = TableReader::new(src, path.to_string(), node)?;
+    let mut b = StateBehaviour::default();
+    let kind_error = |what: &str| format!("applies to {what} states only");
+    b.duration_s = opt(&mut t, "duration_s", |f, p| {
+        if !matches!(state.kind, StateKind::Task(_)) {
+            return Err(f.error(p, kind_error("Task")));
+        }
+        distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+    })?;
+    if let Some((f, p)) = t.get("errors") {
+        if !matches!(state.kind, StateKind::Task(_)) {
+            return Err(f.error(&p, kind_error("Task")));
+        }
+        let table = TableReader::new(f.src, p.clone(), f.node)?;
+        let mut total = 0.0;
+        for (error, _, node) in table.named_entries() {
+            let field = super::tree::Field { src: f.src, node };
+            let probability = field.f64_in(&format!("{p}.{error}"), 0.0, 1.0, "a probability per attempt")?;
+            total += probability;
+            b.errors.push((error.clone(), probability));
+        }
+        if total > 1.0 {
+            return Err(f.error(&p, format!("the probabilities add up to {total}, more than 1")));
+        }
+    }
+    b.branch_weights = match t.get("weights") {
+        Some((f, p)) => {
+            let StateKind::Choice(choice) = &state.kind else { return Err(f.error(&p, kind_error("Choice"))) };
+            let expected = choice.choices.len() + usize::from(choice.default.is_some());
+            let weights = f.array(&p)?.iter().map(|w| w.f64_in(&p, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            if weights.len() != expected || weights.iter().sum::<f64>() <= 0.0 {
+                return Err(f.error(
+                    &p,
+                    format!("needs {expected} weights (one per rule, then the default) with a positive sum"),
+                ));
+            }
+            weights
+        }
+        None => Vec::new(),
+    };
+    b.items = opt(&mut t, "items", |f, p| {
+        if !matches!(state.kind, StateKind::Map(_)) {
+            return Err(f.error(p, kind_error("Map")));
+        }
+        distribution(*f, p, base_dir, 0.0, 10_000_000.0, "")
+    })?;
+    b.wait_s = opt(&mut t, "wait_s", |f, p| {
+        if !matches!(state.kind, StateKind::Wait(_)) {
+            return Err(f.error(p, kind_error("Wait")));
+        }
+        distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+    })?;
+    t.finish()?;
+    let _ = component_ref::<u32>;
+    Ok(b)
+}
