@@ -167,5 +167,40 @@ fn filter_matching(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, hold_model, mmc_scenario, lambda_backlog, sns_fanout, filter_matching);
+/// One million executions of a six-state Express workflow.
+fn step_functions_executions(c: &mut Criterion) {
+    let text = r#"
+        [run]
+        horizon_s = 3600
+        [workload.events]
+        target = "step_functions.six"
+        arrival = "constant"
+        rate_per_s = 5000
+        count_max = 1000000
+        [step_functions.six]
+        definition = "definitions/six_states.asl.json"
+        type = "express_async"
+        [step_functions.six.states."Is new?"]
+        weights = [0.3, 0.7]
+    "#;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scenario = Scenario::from_text("six.toml", text, &dir, &[]).expect("valid");
+    let mut group = c.benchmark_group("scenario");
+    group.throughput(Throughput::Elements(1_000_000));
+    group.sample_size(10);
+    group.bench_function("step_functions_1m_executions_6_states", |b| {
+        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    hold_model,
+    mmc_scenario,
+    lambda_backlog,
+    sns_fanout,
+    filter_matching,
+    step_functions_executions
+);
 criterion_main!(benches);
