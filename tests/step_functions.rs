@@ -162,3 +162,28 @@ fn what_is_not_modelled_yet_is_refused_naming_the_state() {
     let e = Scenario::from_text("inline.toml", text, &path, &[]).unwrap_err().to_string();
     assert!(e.contains("state \"Request approval\": callbacks (.waitForTaskToken) are not modelled yet"), "{e}");
 }
+
+#[test]
+fn standard_executions_report_their_status_to_eventbridge_and_express_do_not() {
+    let definition = r#"{"StartAt": "Try", "States": {
+        "Try": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName": "t", "Item": {}}, "End": true}}}"#;
+    let extra = r#"
+        [step_functions.m.states.Try]
+        errors = { Boom = 0.2 }
+        [eventbridge.default]
+        [rule.failures]
+        bus = "eventbridge.default"
+        event_pattern = '{"source": ["aws.states"], "detail": {"status": ["FAILED", "TIMED_OUT"]}}'
+        targets = ["sqs.alarms"]
+        [sqs.alarms]
+    "#;
+    let s = run("status", definition, "standard", 1_000, extra);
+    let failed = counter(&s, "step_functions.m.failed");
+    assert!((150..250).contains(&failed), "{failed}");
+    assert_eq!(counter(&s, "sqs.alarms.sent"), failed);
+    // RUNNING and an end status per execution; service events are free.
+    assert_eq!(counter(&s, "eventbridge.default.service_events"), 2_000);
+    assert_eq!(counter(&s, "eventbridge.default.billed_events"), 0);
+    let express = run("status-express", definition, "express_async", 1_000, extra);
+    assert_eq!(counter(&express, "eventbridge.default.service_events"), 0);
+}

@@ -106,6 +106,8 @@ pub enum AfterAttempt {
 #[derive(Clone, Debug, Default)]
 pub struct BusMetrics {
     pub put_events: u64,
+    /// AWS service events (free), e.g. Step Functions status changes.
+    pub service_events: u64,
     /// Events no rule matched.
     pub unmatched: u64,
     pub throttled: u64,
@@ -223,6 +225,12 @@ impl Service {
         }
         bus.metrics.put_events += 1;
         bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
+        self.route(now, b, message, event, deliveries);
+        PutOutcome::Accepted
+    }
+
+    /// Matches an accepted event against the bus's rules and creates the deliveries.
+    fn route(&mut self, now: SimTime, b: BusId, message: Message, event: &Json, deliveries: &mut Vec<DeliveryId>) {
         let mut is_matched = false;
         for i in 0..self.buses[b.0 as usize].rules.len() {
             let r = self.buses[b.0 as usize].rules[i];
@@ -252,7 +260,20 @@ impl Service {
         if !is_matched {
             self.buses[b.0 as usize].metrics.unmatched += 1;
         }
-        PutOutcome::Accepted
+    }
+
+    /// An AWS service event (a Step Functions status change) on the default bus: matched
+    /// like any event, but free and outside the PutEvents quota [eb-price].
+    pub fn put_service_event(
+        &mut self,
+        now: SimTime,
+        b: BusId,
+        message: Message,
+        event: &Json,
+        deliveries: &mut Vec<DeliveryId>,
+    ) {
+        self.buses[b.0 as usize].metrics.service_events += 1;
+        self.route(now, b, message, event, deliveries);
     }
 
     /// The result of an attempt: `failure` is `None` on success, else whether it is worth

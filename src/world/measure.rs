@@ -299,6 +299,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         let name = format!("eventbridge.{bus}");
         for (key, value) in [
             ("put_events", m.put_events),
+            ("service_events", m.service_events),
             ("unmatched", m.unmatched),
             ("throttled", m.throttled),
             ("billed_events", m.billed_events),

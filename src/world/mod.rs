@@ -117,6 +117,8 @@ pub struct World {
     events: Vec<Option<Json>>,
     event_deliveries: Vec<eventbridge::DeliveryId>,
     step_functions: step_functions::Service,
+    /// The bus named `default`, where Standard executions report their status.
+    default_bus: Option<BusId>,
     /// Scenario names of the functions, queues and topics state machines call.
     function_ids: BTreeMap<String, u32>,
     queue_ids: BTreeMap<String, QueueId>,
@@ -223,6 +225,7 @@ impl World {
             events: Vec::new(),
             event_deliveries: Vec::new(),
             step_functions,
+            default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
             topic_ids,
@@ -419,9 +422,43 @@ impl World {
             Some((execution, generation, limit)) => {
                 self.producers[workload as usize].metrics.handed_over += 1;
                 s.schedule_at(limit, Event::ExecutionTimeLimitReached { execution, generation });
+                self.status_event(now, m, "RUNNING", s);
             }
         }
         self.run_step_functions_actions(now, s);
+    }
+
+    /// A Standard execution's "Step Functions Execution Status Change" event on the default
+    /// bus, if the scenario has one (`[eventbridge.default]`); Express emits none (§6).
+    fn status_event(&mut self, now: SimTime, machine: u32, status: &str, s: &mut Scheduler<Event>) {
+        let (config, _, _) = self.step_functions.machine(machine);
+        if config.workflow != step_functions::WorkflowType::Standard {
+            return;
+        }
+        let Some(bus) = self.default_bus else { return };
+        let event = Json::Object(vec![
+            ("source".into(), Json::String("aws.states".into())),
+            ("detail-type".into(), Json::String("Step Functions Execution Status Change".into())),
+            (
+                "detail".into(),
+                Json::Object(vec![
+                    ("status".into(), Json::String(status.into())),
+                    ("stateMachineArn".into(), Json::String(format!("arn:aws:states:::stateMachine:{}", config.name))),
+                ]),
+            ),
+        ]);
+        let mut deliveries = std::mem::take(&mut self.event_deliveries);
+        deliveries.clear();
+        self.eventbridge.put_service_event(now, bus, Message::new(now, 1_024), &event, &mut deliveries);
+        for &d in &deliveries {
+            let i = d.0 as usize;
+            if i >= self.events.len() {
+                self.events.resize(i + 1, None);
+            }
+            self.events[i] = Some(event.clone());
+            self.attempt_event_delivery(now, d, s);
+        }
+        self.event_deliveries = deliveries;
     }
 
     /// Carries out what the Step Functions runtime asked for, until it asks for nothing.
@@ -472,7 +509,14 @@ impl World {
                         }
                         self.deliveries = deliveries;
                     }
-                    Action::ExecutionEnded { .. } => {}
+                    Action::ExecutionEnded { machine, status } => {
+                        let detail = match status {
+                            step_functions::Status::Succeeded => "SUCCEEDED",
+                            step_functions::Status::Failed => "FAILED",
+                            step_functions::Status::TimedOut => "TIMED_OUT",
+                        };
+                        self.status_event(now, machine, detail, s);
+                    }
                 }
             }
         }

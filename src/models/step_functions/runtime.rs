@@ -34,8 +34,9 @@
 //!
 //! Deliberately absent for now: callbacks (`.waitForTaskToken`), activities, nested
 //! executions (`states:startExecution`), `.sync` jobs, Distributed Map child executions,
-//! HeartbeatSeconds, literal Timestamp waits, and the EventBridge status events of Standard
-//! executions. The scenario reader refuses definitions that use them, naming the state.
+//! HeartbeatSeconds and literal Timestamp waits. The scenario reader refuses definitions
+//! that use them, naming the state. (Standard executions' EventBridge status events are
+//! sent by the world when the scenario has a default bus.)
 
 use super::asl::{self, Definition, Resource, StateKind};
 use super::billing;
