@@ -31,6 +31,29 @@ enum Command {
     Validate(ScenarioArgs),
     /// Print what AWS would do for a scenario element, e.g. a subscription's retry schedule.
     Explain(ExplainArgs),
+    /// Run a state machine as Standard and as Express on the same draws; compare cost and latency.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The state machine to compare (its [step_functions.NAME] name); needed if there are several.
+    #[arg(long)]
+    machine: Option<String>,
+    /// Which Express: async (StartExecution) or sync (StartSyncExecution).
+    #[arg(long, default_value = "async", value_parser = ["async", "sync"])]
+    express: String,
+    /// Also price these monthly volumes (repeatable).
+    #[arg(long = "executions-per-month", value_name = "N")]
+    volumes: Vec<f64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// The results folder [default: results/<scenario>/compare].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +137,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
     };
     match cli.command {
         Command::Run(a) => run_command(a, &args),
+        Command::Compare(a) => compare_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -176,6 +200,58 @@ fn print_warnings(scenario: &Scenario) {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
+}
+
+/// Runs the scenario's state machine as Standard and as Express with the same seed (so the
+/// same arrivals and task draws), then prints and writes the comparison.
+fn compare_command(a: CompareArgs) -> Result<(), Failure> {
+    let base = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    print_warnings(&base);
+    let name = match (&a.machine, base.machines.as_slice()) {
+        (Some(m), machines) if machines.iter().any(|c| &c.name == m) => m.clone(),
+        (None, [only]) => only.name.clone(),
+        (_, machines) => {
+            let names: Vec<&str> = machines.iter().map(|c| c.name.as_str()).collect();
+            return Err(Failure::BadInput(format!(
+                "error: name the state machine to compare with --machine; the scenario has: {}",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            )));
+        }
+    };
+    let express = if a.express == "sync" { "express_sync" } else { "express_async" };
+    let load = |workflow: &str| -> Result<Scenario, Failure> {
+        let mut overrides = a.scenario.overrides.clone();
+        overrides.push(format!("step_functions.{name}.type={workflow}"));
+        Ok(Scenario::load(&a.scenario.scenario, &overrides)?)
+    };
+    let (standard, express_scenario) = (load("standard")?, load(express)?);
+    let hours = base.prices.hours_per_month;
+    let memory = |s: &Scenario| s.machines.iter().find(|m| m.name == name).map(|m| m.billed_memory_mb);
+    let runs = [(&standard, "standard"), (&express_scenario, express)];
+    let mut summaries = Vec::new();
+    for (scenario, workflow) in runs {
+        let result = run::run(scenario);
+        let billed = if workflow == "standard" { None } else { memory(scenario) };
+        summaries.push(report::compare::summarize(workflow, &name, &result, billed, hours));
+    }
+    let (s, e) = (&summaries[0], &summaries[1]);
+    let json = report::compare::compare_json(&base.prices, s, e, &a.volumes);
+    let chart =
+        report::compare::compare_chart_svg(&base.prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let out = a.out.unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
+    let files = report::ResultFiles {
+        files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart)],
+    };
+    report::write_atomically(&out, &files)
+        .with_context(|| format!("cannot write results to {}", out.display()))
+        .map_err(Failure::Other)?;
+    if a.json {
+        print!("{json}");
+    } else {
+        print!("{}", report::compare::compare_text(&base.prices, s, e, &a.volumes));
+        println!("\nresults: {}", out.display());
+    }
+    Ok(())
 }
 
 /// `results/<scenario>/seed-<seed>[_<overrides>]`, so distinct runs land in distinct folders.

@@ -226,3 +226,53 @@ fn explain_prints_a_subscriptions_retry_schedule_as_text_and_json() {
     assert!(text(&o.stderr).contains("subscriptions: billing, fraud_review, partner_webhook, shipping"));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn compare_prices_standard_and_express_from_the_same_draws() {
+    let dir = scratch("compare");
+    let scenario = shipped("step_functions_orders.toml");
+    let args =
+        ["compare", scenario.to_str().unwrap(), "--set", "run.horizon_s=600", "--executions-per-month", "1000000"];
+    let o = orchsim(&[&args[..], &["--json", "--out", "cmp"]].concat(), &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(fs::read(dir.join("cmp/compare.json")).unwrap(), o.stdout, "the file is what was printed");
+    let svg = fs::read_to_string(dir.join("cmp/cost_vs_volume.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("standard") && svg.contains("express_async"));
+
+    let (standard, express) = (&v["standard"], &v["express"]);
+    let n = standard["executions_simulated"].as_u64().unwrap();
+    assert!(n > 1_000, "{n}");
+    // Common random numbers: with no Express restarts both types walk the same paths.
+    assert_eq!(express["executions_simulated"], standard["executions_simulated"]);
+    assert_eq!(express["transitions_per_execution_mean"], standard["transitions_per_execution_mean"]);
+    let transitions = standard["transitions_per_execution_mean"].as_f64().unwrap();
+    assert!(transitions > 4.0, "{transitions}");
+
+    // At 1,000,000 executions a month, Standard pays every transition past the 4,000 free
+    // ones at $0.025 per thousand; Express pays $1 per million requests plus 64 MB ×
+    // billed duration at $0.06 per GB-hour (all under the first 1,000 GB-hours).
+    let at = |t: &Value| t["cost_usd_per_month_at"][0]["by_service"]["step_functions"].as_f64().unwrap();
+    let standard_usd = (transitions * 1e6 - 4_000.0) / 1e3 * 0.025;
+    assert!((at(standard) - standard_usd).abs() < 1e-6 * standard_usd, "{} vs {standard_usd}", at(standard));
+    assert_eq!(express["billed_memory_mb"], 64);
+    let billed_s = express["billed_duration_ms_mean"].as_f64().unwrap() / 1e3;
+    let gb_hours = 1e6 * billed_s * 64.0 / 1024.0 / 3_600.0;
+    let express_usd = 1.0 + gb_hours * 0.06;
+    assert!((at(express) - express_usd).abs() < 1e-6 * express_usd, "{} vs {express_usd}", at(express));
+    // The other services cost the same under both types.
+    assert_eq!(
+        standard["cost_usd_per_month"]["by_service"]["lambda"],
+        express["cost_usd_per_month"]["by_service"]["lambda"]
+    );
+
+    // Standard is cheaper only while the free tier covers it.
+    let break_even = v["break_even_executions_per_month"].as_f64().unwrap();
+    assert!((break_even - 4_000.0 / transitions).abs() < 10.0, "{break_even}");
+
+    let table = orchsim(&args, &dir);
+    let out = text(&table.stdout);
+    assert!(out.contains("USD/month at 1000000 executions"), "{out}");
+    assert!(out.contains("standard is cheaper below it, express_async above it"), "{out}");
+    fs::remove_dir_all(&dir).unwrap();
+}

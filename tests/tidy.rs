@@ -26,7 +26,7 @@ const LAYERS: [(&str, u8, &[&str]); 12] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 10] = [
+const ROOMS: [(&str, &[&str]); 11] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -35,6 +35,7 @@ const ROOMS: [(&str, &[&str]); 10] = [
     ("sha2", &["scenario/"]),
     ("csv", &["report/", "scenario/lower.rs"]),
     ("serde_json", &["report/", "scenario/"]),
+    ("plotters", &["report/"]),
     ("clap", &["cli.rs"]),
     ("anyhow", &["cli.rs"]),
 ];

@@ -5,6 +5,7 @@
 //! seed give byte-identical files. The manifest records where a result came from (version,
 //! commit, scenario hash, command line), which differs between machines by design.
 
+pub mod compare;
 mod explain;
 mod files;
 mod table;
