@@ -8,6 +8,8 @@
 pub mod endpoint;
 pub mod eventbridge;
 pub mod filter_policy;
+#[cfg(test)]
+mod json_text;
 pub mod lambda;
 pub mod sns;
 pub mod sqs;

@@ -545,6 +545,13 @@ const DISTRIBUTED_MAP_FIELDS: [&str; 8] = [
     "ToleratedFailureCount",
     "ToleratedFailureCountPath",
 ];
+/// One retrier or catcher object, at `path` (e.g. `Retry[2]`).
+struct HandlerEntry<'a> {
+    path: String,
+    fields: &'a [(String, Json)],
+    last: bool,
+}
+
 const RETRIER_FIELDS: &[&str] =
     &["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"];
 const CATCHER_FIELDS: &[&str] = &["ErrorEquals", "Next", "ResultPath", "Output", "Assign", "Comment"];
@@ -1289,22 +1296,34 @@ impl<'a> Reader<'_, 'a> {
         Err(self.error(at, format!("must be {expected} (ASL)")))
     }
 
-    fn retriers(&self) -> Result<Vec<Retrier>, AslError> {
-        let items = match self.get("Retry") {
+    /// The entries of a `Retry` or `Catch` array: each one's path, fields and whether it is the
+    /// last, after checking that the array holds objects with only the allowed fields.
+    fn handler_entries(
+        &self,
+        key: &str,
+        allowed: &[&str],
+        (entry, required): (&str, &str),
+    ) -> Result<Vec<HandlerEntry<'a>>, AslError> {
+        let items = match self.get(key) {
             None => return Ok(Vec::new()),
             Some(Json::Array(items)) => items,
-            Some(_) => return Err(self.error("Retry", "must be an array of retriers (ASL)")),
+            Some(_) => return Err(self.error(key, format!("must be an array of {entry}s (ASL)"))),
         };
-        let mut retriers = Vec::with_capacity(items.len());
+        let mut entries = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let path = format!("Retry[{i}]");
+            let path = format!("{key}[{i}]");
             let Json::Object(fields) = item else {
-                return Err(self.error(path, "a retrier is an object with ErrorEquals (ASL)"));
+                return Err(self.error(path, format!("a {entry} is an object with {required} (ASL)")));
             };
-            check_keys(fields, RETRIER_FIELDS, Some(self.raw.name), &path)?;
-            retriers.push(self.retrier(fields, &path, i + 1 == items.len())?);
+            check_keys(fields, allowed, Some(self.raw.name), &path)?;
+            entries.push(HandlerEntry { path, fields, last: i + 1 == items.len() });
         }
-        Ok(retriers)
+        Ok(entries)
+    }
+
+    fn retriers(&self) -> Result<Vec<Retrier>, AslError> {
+        let entries = self.handler_entries("Retry", RETRIER_FIELDS, ("retrier", "ErrorEquals"))?;
+        entries.into_iter().map(|e| self.retrier(e.fields, &e.path, e.last)).collect()
     }
 
     fn retrier(&self, fields: &[(String, Json)], path: &str, last: bool) -> Result<Retrier, AslError> {
@@ -1345,22 +1364,14 @@ impl<'a> Reader<'_, 'a> {
     }
 
     fn catchers(&self) -> Result<Vec<Catcher>, AslError> {
-        let items = match self.get("Catch") {
-            None => return Ok(Vec::new()),
-            Some(Json::Array(items)) => items,
-            Some(_) => return Err(self.error("Catch", "must be an array of catchers (ASL)")),
-        };
-        let mut catchers = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("Catch[{i}]");
-            let Json::Object(fields) = item else {
-                return Err(self.error(path, "a catcher is an object with ErrorEquals and Next (ASL)"));
-            };
-            check_keys(fields, CATCHER_FIELDS, Some(self.raw.name), &path)?;
+        let mut catchers = Vec::new();
+        for HandlerEntry { path, fields, last } in
+            self.handler_entries("Catch", CATCHER_FIELDS, ("catcher", "ErrorEquals and Next"))?
+        {
             for (key, _) in fields.iter() {
                 self.check_language(key, &format!("{path}.{key}"))?;
             }
-            let error_equals = self.error_equals(fields, &path, i + 1 == items.len(), "catcher")?;
+            let error_equals = self.error_equals(fields, &path, last, "catcher")?;
             let at = format!("{path}.Next");
             let next = field(fields, "Next").ok_or_else(|| self.error(&at, "a catcher needs Next (ASL)"))?;
             catchers.push(Catcher { error_equals, next: self.target(&at, next)? });
@@ -1659,134 +1670,7 @@ fn state_machine_name(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // serde_json stays in `scenario` and `report` (tests/tidy.rs checks it), so these tests
-    // read JSON text with this small reader. It is strict enough for definitions: objects keep
-    // their keys in order, repeated keys included.
-    fn json(text: &str) -> Json {
-        let mut reader = JsonReader { bytes: text.as_bytes(), at: 0 };
-        let value = reader.value();
-        reader.skip_space();
-        assert_eq!(reader.at, text.len(), "trailing text at byte {}", reader.at);
-        value
-    }
-
-    struct JsonReader<'t> {
-        bytes: &'t [u8],
-        at: usize,
-    }
-
-    impl JsonReader<'_> {
-        fn skip_space(&mut self) {
-            while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
-                self.at += 1;
-            }
-        }
-
-        fn peek(&mut self) -> u8 {
-            self.skip_space();
-            *self.bytes.get(self.at).unwrap_or_else(|| panic!("unexpected end of JSON"))
-        }
-
-        fn expect(&mut self, byte: u8) {
-            assert_eq!(self.peek(), byte, "expected {:?} at byte {}", byte as char, self.at);
-            self.at += 1;
-        }
-
-        /// After an item: true if another follows, false at the closing `end`.
-        fn more(&mut self, end: u8) -> bool {
-            if self.peek() == b',' {
-                self.at += 1;
-                return true;
-            }
-            self.expect(end);
-            false
-        }
-
-        fn value(&mut self) -> Json {
-            match self.peek() {
-                b'{' => {
-                    self.at += 1;
-                    let mut fields = Vec::new();
-                    if self.peek() == b'}' {
-                        self.at += 1;
-                        return Json::Object(fields);
-                    }
-                    loop {
-                        let key = self.string();
-                        self.expect(b':');
-                        fields.push((key, self.value()));
-                        if !self.more(b'}') {
-                            return Json::Object(fields);
-                        }
-                    }
-                }
-                b'[' => {
-                    self.at += 1;
-                    let mut items = Vec::new();
-                    if self.peek() == b']' {
-                        self.at += 1;
-                        return Json::Array(items);
-                    }
-                    loop {
-                        items.push(self.value());
-                        if !self.more(b']') {
-                            return Json::Array(items);
-                        }
-                    }
-                }
-                b'"' => Json::String(self.string()),
-                b't' => self.word("true", Json::Bool(true)),
-                b'f' => self.word("false", Json::Bool(false)),
-                b'n' => self.word("null", Json::Null),
-                _ => {
-                    let start = self.at;
-                    while self.bytes.get(self.at).is_some_and(|b| b"+-.eE0123456789".contains(b)) {
-                        self.at += 1;
-                    }
-                    let text = std::str::from_utf8(&self.bytes[start..self.at]).unwrap();
-                    Json::Number(text.parse().unwrap_or_else(|_| panic!("bad number {text:?} at byte {start}")))
-                }
-            }
-        }
-
-        fn word(&mut self, word: &str, value: Json) -> Json {
-            assert!(self.bytes[self.at..].starts_with(word.as_bytes()), "bad literal at byte {}", self.at);
-            self.at += word.len();
-            value
-        }
-
-        fn string(&mut self) -> String {
-            self.expect(b'"');
-            let mut out = Vec::new();
-            loop {
-                let byte = self.bytes[self.at];
-                self.at += 1;
-                match byte {
-                    b'"' => return String::from_utf8(out).unwrap(),
-                    b'\\' => {
-                        let escaped = self.bytes[self.at];
-                        self.at += 1;
-                        let c = match escaped {
-                            b'n' => '\n',
-                            b't' => '\t',
-                            b'r' => '\r',
-                            b'b' => '\u{8}',
-                            b'f' => '\u{c}',
-                            b'u' => {
-                                let hex = std::str::from_utf8(&self.bytes[self.at..self.at + 4]).unwrap();
-                                self.at += 4;
-                                char::from_u32(u32::from_str_radix(hex, 16).unwrap()).unwrap()
-                            }
-                            other => other as char,
-                        };
-                        out.extend(c.to_string().bytes());
-                    }
-                    _ => out.push(byte),
-                }
-            }
-        }
-    }
+    use crate::models::json_text::json;
 
     fn read(text: &str) -> Result<Definition, AslError> {
         parse(&json(text))
