@@ -145,6 +145,55 @@ fn the_shipped_order_processing_machine_runs_as_standard_and_express() {
     );
 }
 
+fn shipped_definition(file: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/definitions").join(file);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn a_sync_job_lasts_as_long_as_the_job_and_times_out_into_its_catcher() {
+    let definition = shipped_definition("batch_job.asl.json");
+    let job = |duration_s: u32| {
+        format!("[sns.ReportStatus]\n[step_functions.m.states.\"Submit report job\"]\nduration_s = {duration_s}")
+    };
+    // A 30-minute job: submit (one transition however long it runs), then notify.
+    let s = run("sync-job", &definition, "standard", 20, &job(1_800));
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 20);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 40);
+    let p50_ms = latency(&s, "step_functions.m.duration", "p50");
+    assert!((1_800_000.0..1_801_000.0).contains(&p50_ms), "{p50_ms}");
+    // A job longer than the task's TimeoutSeconds (7,200 s) ends in States.Timeout, which
+    // the States.TaskFailed retrier does not match and the States.ALL catcher does.
+    let s = run("sync-timeout", &definition, "standard", 20, &job(9_000));
+    assert_eq!(counter(&s, "step_functions.m.failed"), 20);
+    assert_eq!(counter(&s, "step_functions.m.retries"), 0);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 60, "submit, notify failure, fail");
+    let p50_ms = latency(&s, "step_functions.m.duration", "p50");
+    // (The histogram keeps three significant digits: 7,200 s reads back within 0.1 %.)
+    assert!((7_200_000.0..7_210_000.0).contains(&p50_ms), "{p50_ms}");
+}
+
+#[test]
+fn a_sync_job_needs_a_standard_workflow_and_a_duration() {
+    let definition = shipped_definition("batch_job.asl.json");
+    let load = |workflow: &str, extra: &str| {
+        let dir = std::env::temp_dir().join(format!("orchsim-sfn-sync-{workflow}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("machine.asl.json"), &definition).unwrap();
+        let text = format!(
+            "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 1\n\
+             [sns.ReportStatus]\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"{workflow}\"\n{extra}"
+        );
+        let e = Scenario::from_text("inline.toml", &text, &dir, &[]).unwrap_err().to_string();
+        let _ = fs::remove_dir_all(&dir);
+        e
+    };
+    let e = load("express_async", "[step_functions.m.states.\"Submit report job\"]\nduration_s = 60");
+    assert!(e.contains(".sync") && e.contains("Standard"), "{e}");
+    let e = load("standard", "");
+    assert!(e.contains("\"Submit report job\" needs duration_s"), "{e}");
+}
+
 #[test]
 fn what_is_not_modelled_yet_is_refused_naming_the_state() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/definitions");

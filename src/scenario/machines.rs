@@ -88,12 +88,17 @@ fn check_supported(
     workflow: WorkflowType,
     file: &str,
 ) -> std::result::Result<(), String> {
+    if workflow.is_express()
+        && let Some((id, feature)) = definition.standard_only_feature()
+    {
+        let name = &definition.states[id.0 as usize].name;
+        return Err(format!("{file}: state \"{name}\": {feature} runs only in Standard workflows (AWS)"));
+    }
     for state in &definition.states {
         let name = &state.name;
         if let StateKind::Task(task) = &state.kind {
             let refused = match (&task.resource, task.pattern) {
                 (_, Pattern::WaitForTaskToken) => Some("callbacks (.waitForTaskToken) are not modelled yet"),
-                (_, Pattern::Sync | Pattern::SyncV2) => Some(".sync jobs are not modelled yet"),
                 (Resource::Activity { .. }, _) => Some("activities are not modelled yet"),
                 (Resource::StartExecution { .. }, _) => Some("nested executions are not modelled yet"),
                 _ => None,
@@ -105,11 +110,6 @@ fn check_supported(
         if let StateKind::Map(map) = &state.kind
             && !matches!(map.mode, asl::MapMode::Inline)
         {
-            if workflow.is_express() {
-                return Err(format!(
-                    "{file}: state \"{name}\": a Distributed Map runs only in Standard workflows (AWS)"
-                ));
-            }
             return Err(format!("{file}: state \"{name}\": Distributed Map is not modelled yet"));
         }
         if let StateKind::Wait(asl::Wait::Timestamp(_)) = &state.kind {
@@ -162,6 +162,16 @@ fn behaviours(
             }
             StateKind::Task(task) => {
                 check_task_target(t, path, &state.name, task, components)?;
+                let job = matches!(task.pattern, Pattern::Sync | Pattern::SyncV2);
+                if job && out[i].duration_s.is_none() {
+                    // A .sync task lasts as long as its job (an ECS task, a Batch job, a Glue
+                    // run…), which only the scenario knows; AWS publishes no typical figure.
+                    return Err(t.src.error(
+                        t.origin,
+                        path,
+                        needs("duration_s, how long its .sync job runs until Step Functions sees it end"),
+                    ));
+                }
                 if out[i].duration_s.is_none() && !matches!(task.resource, Resource::Lambda { .. }) {
                     // A request-response API call: 50 ms unless the scenario says otherwise.
                     out[i].duration_s = Some(Distribution::constant(0.05));

@@ -32,8 +32,12 @@
 //! each restart counted and billed as a request; a sync Express execution's caller waits,
 //! and that wait is recorded.
 //!
+//! A `.sync` job of a service the scenario does not simulate (ECS RunTask, Batch SubmitJob,
+//! Glue, …) is a latency task like any other: its duration is the job's run time to the moment
+//! Step Functions sees it end, one state transition however long it runs.
+//!
 //! Deliberately absent for now: callbacks (`.waitForTaskToken`), activities, nested
-//! executions (`states:startExecution`), `.sync` jobs, Distributed Map child executions,
+//! executions (`states:startExecution`), Distributed Map child executions,
 //! HeartbeatSeconds and literal Timestamp waits. The scenario reader refuses definitions
 //! that use them, naming the state. (Standard executions' EventBridge status events are
 //! sent by the world when the scenario has a default bus.)
