@@ -196,20 +196,94 @@ fn a_sync_job_needs_a_standard_workflow_and_a_duration() {
 
 #[test]
 fn what_is_not_modelled_yet_is_refused_naming_the_state() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/definitions");
-    let text = r#"
-        [run]
-        horizon_s = 10
-        [workload.w]
-        target = "step_functions.m"
-        arrival = "constant"
-        rate_per_s = 1
-        [step_functions.m]
-        definition = "human_approval.asl.json"
-        type = "standard"
-    "#;
-    let e = Scenario::from_text("inline.toml", text, &path, &[]).unwrap_err().to_string();
-    assert!(e.contains("state \"Request approval\": callbacks (.waitForTaskToken) are not modelled yet"), "{e}");
+    let definition = r#"{"StartAt": "Review", "States": {"Review": {"Type": "Task",
+        "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "End": true}}}"#;
+    let dir = std::env::temp_dir().join(format!("orchsim-sfn-activity-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
+                rate_per_s = 1\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n";
+    let e = Scenario::from_text("inline.toml", text, &dir, &[]).unwrap_err().to_string();
+    let _ = fs::remove_dir_all(&dir);
+    assert!(e.contains("state \"Review\": activities are not modelled yet"), "{e}");
+}
+
+/// The shipped human-approval machine with an approvers' queue; `approvers` adds a worker
+/// pool that answers each request after `decision_s`.
+fn approval(tag: &str, approvers: Option<u32>) -> serde_json::Value {
+    let mut extra = String::from(
+        "[sqs.ApprovalRequests]\nvisibility_timeout_s = 3600\n\
+         [lambda.ApplyChange]\nduration_s = 0.2\n\
+         [step_functions.m.states.\"Approved?\"]\nweights = [1, 0, 0]\n",
+    );
+    if let Some(decision_s) = approvers {
+        extra += &format!(
+            "[workers.approvers]\nsource = \"sqs.ApprovalRequests\"\ncount = 50\nservice_time_s = {decision_s}\n"
+        );
+    }
+    run(tag, &shipped_definition("human_approval.asl.json"), "standard", 10, &extra)
+}
+
+#[test]
+fn a_callback_task_waits_for_the_queue_consumer_to_answer() {
+    // Approvers take 10 minutes: each execution waits that long, then applies the change.
+    let s = approval("callback", Some(600));
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert_eq!(counter(&s, "sqs.ApprovalRequests.deleted"), 10);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 30, "request, choice, apply");
+    let p50_ms = latency(&s, "step_functions.m.duration", "p50");
+    assert!((600_000.0..601_500.0).contains(&p50_ms), "{p50_ms}");
+    // No one reads the queue: every request times out after TimeoutSeconds (a day) and the
+    // catcher fails the execution.
+    let s = approval("callback-unanswered", None);
+    assert_eq!(counter(&s, "step_functions.m.failed"), 10);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 20, "request, timed out");
+    let p50_ms = latency(&s, "step_functions.m.duration", "p50");
+    assert!((86_400_000.0..86_500_000.0).contains(&p50_ms), "{p50_ms}");
+}
+
+#[test]
+fn heartbeat_seconds_fail_a_callback_whose_consumer_sends_no_heartbeat() {
+    let definition = r#"{"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/asks", "MessageBody.$": "$"},
+            "HeartbeatSeconds": 60, "TimeoutSeconds": 3600,
+            "Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "No heartbeat"}], "End": true},
+        "No heartbeat": {"Type": "Fail", "Error": "NoHeartbeat"}}}"#;
+    let consumer = |service_s: u32| {
+        format!(
+            "[sqs.asks]\nvisibility_timeout_s = 600\n[workers.w]\nsource = \"sqs.asks\"\ncount = 5\nservice_time_s = {service_s}"
+        )
+    };
+    let s = run("heartbeat-ok", definition, "standard", 10, &consumer(30));
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    // The answer 120 s in comes after the 60 s heartbeat limit: it is ignored.
+    let s = run("heartbeat-late", definition, "standard", 10, &consumer(120));
+    assert_eq!(counter(&s, "step_functions.m.failed"), 10);
+    assert_eq!(counter(&s, "sqs.asks.deleted"), 10);
+    assert!((latency(&s, "step_functions.m.duration", "max") - 60_000.0).abs() < 100.0);
+}
+
+#[test]
+fn callbacks_answered_outside_the_scenario_take_callback_s() {
+    let definition = r#"{"StartAt": "Notify", "States": {
+        "Notify": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "Notify", "Payload": {"token.$": "$$.Task.Token"}}, "End": true}}}"#;
+    let extra = "[lambda.Notify]\nduration_s = 0.5\n[step_functions.m.states.Notify]\ncallback_s = 30";
+    let s = run("callback-lambda", definition, "standard", 10, extra);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert_eq!(counter(&s, "lambda.Notify.invocations"), 10);
+    let p50_ms = latency(&s, "step_functions.m.duration", "p50");
+    assert!((30_500.0..31_500.0).contains(&p50_ms), "{p50_ms}");
+
+    let dir = std::env::temp_dir().join(format!("orchsim-sfn-no-callback-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
+                rate_per_s = 1\n[lambda.Notify]\nduration_s = 0.5\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n";
+    let e = Scenario::from_text("inline.toml", text, &dir, &[]).unwrap_err().to_string();
+    let _ = fs::remove_dir_all(&dir);
+    assert!(e.contains("\"Notify\" needs callback_s"), "{e}");
 }
 
 #[test]

@@ -35,12 +35,23 @@ pub struct Message {
     pub deduplication_id: u64,
     /// Processing this message fails every time until the consumer's fix is deployed.
     pub is_poison: bool,
+    /// A Step Functions task token the message carries (`.waitForTaskToken`): the consumer
+    /// that deletes the message has answered the task.
+    pub task_token: Option<TaskToken>,
+}
+
+/// Names a Step Functions task waiting for a callback: the waiting thread and its wake-up
+/// generation, so an answer that comes after the task has moved on is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskToken {
+    pub thread: u32,
+    pub token: u32,
 }
 
 impl Message {
     /// A plain message: no group, its own content, not poison.
     pub fn new(created_at: SimTime, size_bytes: u32) -> Message {
-        Message { created_at, size_bytes, group: 0, deduplication_id: 0, is_poison: false }
+        Message { created_at, size_bytes, group: 0, deduplication_id: 0, is_poison: false, task_token: None }
     }
 }
 

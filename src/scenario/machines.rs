@@ -98,7 +98,6 @@ fn check_supported(
         let name = &state.name;
         if let StateKind::Task(task) = &state.kind {
             let refused = match (&task.resource, task.pattern) {
-                (_, Pattern::WaitForTaskToken) => Some("callbacks (.waitForTaskToken) are not modelled yet"),
                 (Resource::Activity { .. }, _) => Some("activities are not modelled yet"),
                 (Resource::StartExecution { .. }, _) => Some("nested executions are not modelled yet"),
                 _ => None,
@@ -162,6 +161,15 @@ fn behaviours(
             }
             StateKind::Task(task) => {
                 check_task_target(t, path, &state.name, task, components)?;
+                let callback = task.pattern == Pattern::WaitForTaskToken;
+                if callback && out[i].callback_s.is_none() && !matches!(task.resource, Resource::SqsSend { .. }) {
+                    // Only a message on a simulated queue has a simulated consumer to answer.
+                    return Err(t.src.error(
+                        t.origin,
+                        path,
+                        needs("callback_s, how long after the call its task token comes back"),
+                    ));
+                }
                 let job = matches!(task.pattern, Pattern::Sync | Pattern::SyncV2);
                 if job && out[i].duration_s.is_none() {
                     // A .sync task lasts as long as its job (an ECS task, a Batch job, a Glue
@@ -274,6 +282,16 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
             return Err(f.error(p, kind_error("Wait")));
         }
         distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+    })?;
+    b.callback_s = opt(&mut t, "callback_s", |f, p| {
+        let StateKind::Task(task) = &state.kind else { return Err(f.error(p, kind_error("Task"))) };
+        match (task.pattern, &task.resource) {
+            (Pattern::WaitForTaskToken, Resource::SqsSend { .. }) => Err(
+                f.error(p, "does not apply: the queue's consumer answers this task when it has processed the message")
+            ),
+            (Pattern::WaitForTaskToken, _) => distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""),
+            _ => Err(f.error(p, "applies to .waitForTaskToken tasks only")),
+        }
     })?;
     t.finish()?;
     let _ = component_ref::<u32>;

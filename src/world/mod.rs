@@ -493,9 +493,9 @@ impl World {
                             }
                         }
                     }
-                    Action::SendToQueue { queue, size_bytes } => {
+                    Action::SendToQueue { queue, size_bytes, task_token } => {
                         let q = self.queue_ids[&queue];
-                        self.sqs.send(now, q, Message::new(now, size_bytes), None);
+                        self.sqs.send(now, q, Message { task_token, ..Message::new(now, size_bytes) }, None);
                         self.serve_waiting(now, q, s);
                         self.arm(now, q, s);
                     }
@@ -722,6 +722,7 @@ impl World {
         if processed.has_batch_deletes {
             self.sqs.delete_batch(now, p.pool.succeeded(worker).as_slice());
         }
+        self.answer_callbacks(now, s);
         if self.sqs.has_servable_waiter(source) {
             // A delete made room under the in-flight limit (or unblocked a FIFO group).
             self.serve_waiting(now, source, s);
@@ -730,6 +731,18 @@ impl World {
             Some(d) => s.schedule_in(d, Event::MessageProcessed { pool, worker }),
             None => self.poll(now, pool, worker, s),
         }
+    }
+
+    /// Consumers that deleted messages carrying task tokens answer those Step Functions tasks.
+    fn answer_callbacks(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
+        let answered = self.sqs.take_answered();
+        if answered.is_empty() {
+            return;
+        }
+        for token in answered {
+            self.step_functions.on_callback(token);
+        }
+        self.run_step_functions_actions(now, s);
     }
 
     fn on_heartbeat_due(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
@@ -927,7 +940,8 @@ impl World {
             }
         }
         self.to_delete = to_delete;
-        let source = state.source;
+        self.answer_callbacks(now, s);
+        let source = self.mappings[usize::from(mapping)].source;
         if self.sqs.has_servable_waiter(source) {
             self.serve_waiting(now, source, s);
         }

@@ -157,7 +157,7 @@ impl Producer {
         self.next_id += 1;
         // Unbounded distributions are clamped to SQS's 900 s timer limit.
         let timer = self.timers.as_ref().map(|d| d.sample_duration(&mut self.timer_rng).min(TIMER_MAX));
-        (Message { created_at: now, size_bytes, group, deduplication_id, is_poison }, timer)
+        (Message { created_at: now, size_bytes, group, deduplication_id, is_poison, task_token: None }, timer)
     }
 
     /// Draws a new message's attributes and body fields.

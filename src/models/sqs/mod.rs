@@ -54,7 +54,7 @@ pub use super::DEDUPLICATION_WINDOW;
 use self::fifo::Groups;
 use self::store::{NIL, SlotRef, State, Store};
 pub use super::{Batch, Receipt};
-use super::{Deduplication, Message, TokenBucket};
+use super::{Deduplication, Message, TaskToken, TokenBucket};
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
 
@@ -196,6 +196,8 @@ pub struct Service {
     /// Per consumer: the token of its waiting long poll, or 0.
     wait_tokens: Vec<u64>,
     next_wait_token: u64,
+    /// Task tokens of deleted messages, for the caller to hand to Step Functions.
+    answered: Vec<TaskToken>,
 }
 
 #[derive(Debug)]
@@ -254,7 +256,7 @@ impl Service {
                 Queue::new(i as u32, config, rng)
             })
             .collect();
-        Service { queues, wait_tokens: Vec::new(), next_wait_token: 1 }
+        Service { queues, wait_tokens: Vec::new(), next_wait_token: 1, answered: Vec::new() }
     }
 
     /// Registers a caller of ReceiveMessage.
@@ -442,7 +444,22 @@ impl Service {
         let queue = &mut self.queues[receipt.queue as usize];
         queue.metrics.delete_message_requests += 1;
         queue.metrics.billed_requests += 1;
-        queue.delete(now, receipt)
+        let deleted = queue.delete(now, receipt);
+        self.answer(deleted)
+    }
+
+    /// A consumer answers a `.waitForTaskToken` task when it deletes the message, having
+    /// processed it (SendTaskSuccess or SendTaskFailure; the task decides which).
+    fn answer(&mut self, deleted: Option<Message>) -> bool {
+        if let Some(Message { task_token: Some(token), .. }) = deleted {
+            self.answered.push(token);
+        }
+        deleted.is_some()
+    }
+
+    /// The task tokens answered since the last call.
+    pub fn take_answered(&mut self) -> Vec<TaskToken> {
+        std::mem::take(&mut self.answered)
     }
 
     /// DeleteMessageBatch: one call for up to 10 receipts of one queue. Returns how many
@@ -452,7 +469,12 @@ impl Service {
         let queue = &mut self.queues[receipts[0].queue as usize];
         queue.metrics.delete_message_batch_requests += 1;
         queue.metrics.billed_requests += 1;
-        receipts.iter().map(|r| u32::from(queue.delete(now, *r))).sum()
+        let mut deleted = 0;
+        for r in receipts {
+            let message = self.queues[receipts[0].queue as usize].delete(now, *r);
+            deleted += u32::from(self.answer(message));
+        }
+        deleted
     }
 
     /// ChangeMessageVisibility (one receipt) or ChangeMessageVisibilityBatch (up to 10):
@@ -774,7 +796,8 @@ impl Queue {
         Receipt { queue: self.id, slot: index, generation: r.generation }
     }
 
-    fn delete(&mut self, now: SimTime, receipt: Receipt) -> bool {
+    /// Deletes the receipt's message and returns it, or `None` for a stale receipt.
+    fn delete(&mut self, now: SimTime, receipt: Receipt) -> Option<Message> {
         let slot = self.store.get(receipt.slot);
         // FIFO: a delete after the visibility timeout has ended fails (aws-messaging §1.4).
         let is_timed_out_fifo = slot.state == State::Visible && self.config.kind.is_fifo();
@@ -784,13 +807,13 @@ impl Queue {
             || is_timed_out_fifo
         {
             self.metrics.stale_deletes += 1;
-            return false;
+            return None;
         }
-        let created_at = slot.message.created_at;
+        let message = slot.message;
         self.metrics.deleted += 1;
-        self.metrics.end_to_end.record(now.saturating_since(created_at));
+        self.metrics.end_to_end.record(now.saturating_since(message.created_at));
         self.remove(now, receipt.slot);
-        true
+        Some(message)
     }
 
     /// True if the deadline entry (at, r) is the receipt's current one: in flight, and not

@@ -2854,7 +2854,7 @@ mod tests {
         let request = task(&d, "Request approval");
         assert_eq!(request.resource, Resource::SqsSend { queue: Some("ApprovalRequests".into()) });
         assert_eq!(request.pattern, Pattern::WaitForTaskToken);
-        assert_eq!((request.timeout_seconds, request.heartbeat_seconds), (86_400, Some(3_600)));
+        assert_eq!((request.timeout_seconds, request.heartbeat_seconds), (86_400, None));
         assert_eq!(state(&d, "Wait before resending").kind, StateKind::Wait(Wait::Seconds(86_400)));
         assert_eq!(state(&d, "Wait before resending").next, Some(id(&d, "Request approval")));
         assert_eq!(

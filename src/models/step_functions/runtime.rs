@@ -36,19 +36,25 @@
 //! Glue, …) is a latency task like any other: its duration is the job's run time to the moment
 //! Step Functions sees it end, one state transition however long it runs.
 //!
-//! Deliberately absent for now: callbacks (`.waitForTaskToken`), activities, nested
-//! executions (`states:startExecution`), Distributed Map child executions,
-//! HeartbeatSeconds and literal Timestamp waits. The scenario reader refuses definitions
+//! A `.waitForTaskToken` task that sends to a simulated queue carries its task token in the
+//! message; the queue's consumer answers when it deletes the message, and the drawn error,
+//! if any, is its SendTaskFailure. Any other callback task is answered `callback_s` after its
+//! call (after the function has run, for Lambda). Consumers send no SendTaskHeartbeat, so
+//! `HeartbeatSeconds` limits a callback task from its start (`States.HeartbeatTimeout`); an
+//! answer after the task has timed out is ignored, as AWS rejects its token.
+//!
+//! Deliberately absent for now: activities, nested executions (`states:startExecution`),
+//! Distributed Map child executions and literal Timestamp waits. The scenario reader refuses definitions
 //! that use them, naming the state. (Standard executions' EventBridge status events are
 //! sent by the world when the scenario has a default bus.)
 
-use super::asl::{self, Definition, Resource, StateKind};
+use super::asl::{self, Definition, Pattern, Resource, StateKind};
 use super::billing;
 use super::retry::{self, Jitter};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::LatencyHistogram;
-use crate::models::TokenBucket;
+use crate::models::{TaskToken, TokenBucket};
 
 /// AWS's longest Standard execution (1 year) and Express execution (5 minutes).
 pub const STANDARD_DURATION_MAX: SimDuration = SimDuration::from_secs(365 * 86_400);
@@ -91,6 +97,9 @@ pub struct StateBehaviour {
     pub items: Option<Distribution>,
     /// Wait with SecondsPath or TimestampPath: how long it waits.
     pub wait_s: Option<Distribution>,
+    /// A `.waitForTaskToken` task answered outside the scenario (a person, another
+    /// system): how long after the call the answer comes.
+    pub callback_s: Option<Distribution>,
 }
 
 /// A state machine of the scenario, validated.
@@ -124,10 +133,12 @@ pub enum Action {
         token: u32,
         function: String,
     },
-    /// A request-response integration sends a message (at the task's end).
+    /// An integration sends a message: a request-response one at the task's end, a
+    /// `.waitForTaskToken` one at its start, carrying the token its consumer answers.
     SendToQueue {
         queue: String,
         size_bytes: u32,
+        task_token: Option<TaskToken>,
     },
     PublishToTopic {
         topic: String,
@@ -221,6 +232,9 @@ enum Pending {
     Enter,
     /// The current task or wait is over; `Some(error)` if it failed.
     Finish(Option<String>),
+    /// A `.waitForTaskToken` task waits for its answer (`Some(error)`: SendTaskFailure);
+    /// if this wake-up comes first, the task fails with `limit_error`.
+    Callback { error: Option<String>, limit_error: &'static str },
 }
 
 #[derive(Debug)]
@@ -418,6 +432,19 @@ impl Service {
             Pending::Enter => self.enter(now, thread),
             Pending::Finish(None) => self.succeed_state(now, thread),
             Pending::Finish(Some(error)) => self.state_failed(now, thread, error),
+            Pending::Callback { limit_error, .. } => self.state_failed(now, thread, limit_error.into()),
+        }
+    }
+
+    /// A consumer answered the `.waitForTaskToken` task named by `token`. Stale answers (the
+    /// task timed out, or the execution ended) are ignored, as AWS rejects their tokens.
+    pub fn on_callback(&mut self, token: TaskToken) {
+        let t = &mut self.threads[token.thread as usize];
+        if !t.is_alive || t.token != token.token {
+            return;
+        }
+        if let Pending::Callback { error, .. } = std::mem::take(&mut t.pending) {
+            self.wake(token.thread, SimDuration::ZERO, Pending::Finish(error));
         }
     }
 
@@ -500,8 +527,15 @@ impl Service {
     fn start_task(&mut self, thread: u32, m: usize, state: u32, task: &asl::Task) {
         // The attempt's error is decided when it starts (a draw per attempt).
         let error = self.draw_error(m, state);
-        let timeout = SimDuration::from_secs(task.timeout_seconds);
+        let (limit, limit_error) = task_limit(task);
         match &task.resource {
+            Resource::SqsSend { queue: Some(queue) } if task.pattern == Pattern::WaitForTaskToken => {
+                // The queue's consumer answers when it has processed the message.
+                self.wake(thread, limit, Pending::Callback { error, limit_error });
+                let token = TaskToken { thread, token: self.threads[thread as usize].token };
+                let queue = queue.clone();
+                self.outbox.push(Action::SendToQueue { queue, size_bytes: 1_024, task_token: Some(token) });
+            }
             Resource::Lambda { function: Some(function) } => {
                 let token = {
                     let t = &mut self.threads[thread as usize];
@@ -511,14 +545,40 @@ impl Service {
                 };
                 self.outbox.push(Action::InvokeLambda { thread, token, function: function.clone() });
             }
-            _ => {
-                let took = self.draw(m, state, |b| b.duration_s.as_ref());
-                if took > timeout {
-                    self.wake(thread, timeout, Pending::Finish(Some("States.Timeout".into())));
-                } else {
-                    self.wake(thread, took, Pending::Finish(error));
+            resource => {
+                if task.pattern == Pattern::WaitForTaskToken
+                    && let Resource::SnsPublish { topic: Some(topic) } = resource
+                {
+                    // The notification goes out with the token; someone outside answers.
+                    self.outbox.push(Action::PublishToTopic { topic: topic.clone(), size_bytes: 1_024 });
                 }
+                let took = self.draw(m, state, |b| b.duration_s.as_ref()) + self.draw_callback(m, state, task);
+                self.finish_within(thread, took, (limit, limit_error), error);
             }
+        }
+    }
+
+    /// Ends the task after `took` with `error`, or at `limit` with its error if that is sooner.
+    fn finish_within(
+        &mut self,
+        thread: u32,
+        took: SimDuration,
+        (limit, limit_error): (SimDuration, &'static str),
+        error: Option<String>,
+    ) {
+        if took > limit {
+            self.wake(thread, limit, Pending::Finish(Some(limit_error.into())));
+        } else {
+            self.wake(thread, took, Pending::Finish(error));
+        }
+    }
+
+    /// How long a `.waitForTaskToken` task answered outside the scenario waits for its answer.
+    fn draw_callback(&mut self, m: usize, state: u32, task: &asl::Task) -> SimDuration {
+        if task.pattern == Pattern::WaitForTaskToken {
+            self.draw(m, state, |b| b.callback_s.as_ref())
+        } else {
+            SimDuration::ZERO
         }
     }
 
@@ -539,17 +599,18 @@ impl Service {
         let StateKind::Task(task) = &self.machines[m].config.definition.states[state as usize].kind else {
             unreachable!("a Lambda invoke comes from a Task state")
         };
-        let timeout = SimDuration::from_secs(task.timeout_seconds);
+        let limit = task_limit(task);
+        let task = task.clone();
         let Pending::Finish(mut error) = self.threads[thread as usize].pending.clone() else { return };
+        let mut took = busy;
         if function_timed_out {
             // The function hit its own timeout: Lambda reports it as this error.
             error = Some("Sandbox.Timedout".into());
-        }
-        if busy > timeout {
-            self.wake(thread, timeout, Pending::Finish(Some("States.Timeout".into())));
         } else {
-            self.wake(thread, busy, Pending::Finish(error));
+            // With `.waitForTaskToken` the answer comes after the function has run.
+            took = took + self.draw_callback(m, state, &task);
         }
+        self.finish_within(thread, took, limit, error);
     }
 
     /// The current state finished without error: follow Next, or end the thread.
@@ -560,10 +621,12 @@ impl Service {
         };
         let m = self.execution(e).machine as usize;
         let st = &self.machines[m].config.definition.states[state as usize];
-        if let StateKind::Task(task) = &st.kind {
+        if let StateKind::Task(task) = &st.kind
+            && task.pattern != Pattern::WaitForTaskToken
+        {
             match &task.resource {
                 Resource::SqsSend { queue: Some(queue) } => {
-                    self.outbox.push(Action::SendToQueue { queue: queue.clone(), size_bytes: 1_024 })
+                    self.outbox.push(Action::SendToQueue { queue: queue.clone(), size_bytes: 1_024, task_token: None })
                 }
                 Resource::SnsPublish { topic: Some(topic) } => {
                     self.outbox.push(Action::PublishToTopic { topic: topic.clone(), size_bytes: 1_024 })
@@ -857,4 +920,18 @@ fn tolerated_failures(map: &asl::Map, items: u32) -> u64 {
     let by_count = map.tolerated_failure_count.unwrap_or(0);
     let by_percentage = map.tolerated_failure_percentage.map_or(0, |p| (p / 100.0 * f64::from(items)).floor() as u64);
     by_count.max(by_percentage)
+}
+
+/// How long a task may take and the error when it does not finish in time: its
+/// `TimeoutSeconds`, or for a `.waitForTaskToken` task its `HeartbeatSeconds` when shorter.
+/// Consumers in the scenario never send SendTaskHeartbeat, so the heartbeat limit runs from
+/// the task's start.
+fn task_limit(task: &asl::Task) -> (SimDuration, &'static str) {
+    let timeout = SimDuration::from_secs(task.timeout_seconds);
+    match task.heartbeat_seconds {
+        Some(h) if task.pattern == Pattern::WaitForTaskToken && h < task.timeout_seconds => {
+            (SimDuration::from_secs(h), "States.HeartbeatTimeout")
+        }
+        _ => (timeout, "States.Timeout"),
+    }
 }
