@@ -13,6 +13,15 @@ use orchsim::scenario::Scenario;
 /// Writes `definition` next to a scenario that starts `count` executions of it, one a
 /// second, and loads the scenario with `extra` appended.
 fn scenario(tag: &str, definition: &str, workflow: &str, count: u32, extra: &str) -> Scenario {
+    load(tag, definition, workflow, count, extra).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The error that loading such a scenario gives.
+fn rejection(tag: &str, definition: &str, workflow: &str, extra: &str) -> String {
+    load(tag, definition, workflow, 1, extra).map(|_| ()).expect_err("the scenario should be rejected")
+}
+
+fn load(tag: &str, definition: &str, workflow: &str, count: u32, extra: &str) -> Result<Scenario, String> {
     let dir = std::env::temp_dir().join(format!("orchsim-sfn-{tag}-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("machine.asl.json"), definition).unwrap();
@@ -31,7 +40,7 @@ fn scenario(tag: &str, definition: &str, workflow: &str, count: u32, extra: &str
         {extra}
         "#
     );
-    let s = Scenario::from_text("inline.toml", &text, &dir, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let s = Scenario::from_text("inline.toml", &text, &dir, &[]).map_err(|e| e.to_string());
     let _ = fs::remove_dir_all(&dir);
     s
 }
@@ -119,6 +128,19 @@ fn async_express_restarts_are_counted_and_billed() {
 }
 
 #[test]
+fn a_restarted_express_run_has_its_own_five_minutes() {
+    let definition = r#"{"StartAt": "Work", "States": {"Work": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}"#;
+    let extra =
+        "restart_rate = 0.9\n[step_functions.m.states.Work]\nwait_s = { dist = \"uniform\", low = 250, high = 350 }";
+    let s = run("restart-limit", definition, "express_async", 400, extra);
+    // Every run, first or restarted, times out with probability 1/2; a finished run restarts
+    // with probability 0.9. So an execution ends timed out with probability 0.5 / 0.55.
+    let timed_out = counter(&s, "step_functions.m.timed_out") as f64 / 400.0;
+    assert!((timed_out - 0.909).abs() < 0.05, "{timed_out}");
+    assert!(latency(&s, "step_functions.m.duration", "max") < 301_000.0, "durations count from the restart");
+}
+
+#[test]
 fn standard_and_express_see_the_same_draws() {
     let extra =
         "[step_functions.m.states.Call]\nduration_s = { dist = \"exponential\", mean = 0.5 }\nerrors = { Flaky = 0.3 }";
@@ -177,16 +199,7 @@ fn a_sync_job_lasts_as_long_as_the_job_and_times_out_into_its_catcher() {
 fn a_sync_job_needs_a_standard_workflow_and_a_duration() {
     let definition = shipped_definition("batch_job.asl.json");
     let load = |workflow: &str, extra: &str| {
-        let dir = std::env::temp_dir().join(format!("orchsim-sfn-sync-{workflow}-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("machine.asl.json"), &definition).unwrap();
-        let text = format!(
-            "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 1\n\
-             [sns.ReportStatus]\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"{workflow}\"\n{extra}"
-        );
-        let e = Scenario::from_text("inline.toml", &text, &dir, &[]).unwrap_err().to_string();
-        let _ = fs::remove_dir_all(&dir);
-        e
+        rejection(&format!("sync-{workflow}"), &definition, workflow, &format!("{extra}\n[sns.ReportStatus]"))
     };
     let e = load("express_async", "[step_functions.m.states.\"Submit report job\"]\nduration_s = 60");
     assert!(e.contains(".sync") && e.contains("Standard"), "{e}");
@@ -198,13 +211,7 @@ fn a_sync_job_needs_a_standard_workflow_and_a_duration() {
 fn what_is_not_modelled_yet_is_refused_naming_the_state() {
     let definition = r#"{"StartAt": "Review", "States": {"Review": {"Type": "Task",
         "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "End": true}}}"#;
-    let dir = std::env::temp_dir().join(format!("orchsim-sfn-activity-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("machine.asl.json"), definition).unwrap();
-    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
-                rate_per_s = 1\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n";
-    let e = Scenario::from_text("inline.toml", text, &dir, &[]).unwrap_err().to_string();
-    let _ = fs::remove_dir_all(&dir);
+    let e = rejection("activity", definition, "standard", "");
     assert!(e.contains("state \"Review\": activities are not modelled yet"), "{e}");
 }
 
@@ -276,13 +283,7 @@ fn callbacks_answered_outside_the_scenario_take_callback_s() {
     let p50_ms = latency(&s, "step_functions.m.duration", "p50");
     assert!((30_500.0..31_500.0).contains(&p50_ms), "{p50_ms}");
 
-    let dir = std::env::temp_dir().join(format!("orchsim-sfn-no-callback-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("machine.asl.json"), definition).unwrap();
-    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
-                rate_per_s = 1\n[lambda.Notify]\nduration_s = 0.5\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n";
-    let e = Scenario::from_text("inline.toml", text, &dir, &[]).unwrap_err().to_string();
-    let _ = fs::remove_dir_all(&dir);
+    let e = rejection("no-callback", definition, "standard", "[lambda.Notify]\nduration_s = 0.5");
     assert!(e.contains("\"Notify\" needs callback_s"), "{e}");
 }
 
@@ -309,4 +310,27 @@ fn standard_executions_report_their_status_to_eventbridge_and_express_do_not() {
     assert_eq!(counter(&s, "eventbridge.default.billed_events"), 0);
     let express = run("status-express", definition, "express_async", 1_000, extra);
     assert_eq!(counter(&express, "eventbridge.default.service_events"), 0);
+}
+
+#[test]
+fn state_data_that_would_be_ignored_is_refused() {
+    let lambda = r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "End": true}}}"#;
+    let e = rejection(
+        "lambda-duration",
+        lambda,
+        "standard",
+        "[step_functions.m.states.Call]\nduration_s = 1\n[lambda.f]\nduration_s = 0.1",
+    );
+    assert!(e.contains("does not apply: the function's own [lambda.f] duration_s decides"), "{e}");
+    let wait = r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}"#;
+    let e = rejection("literal-wait", wait, "standard", "[step_functions.m.states.W]\nwait_s = 1");
+    assert!(e.contains("literal Seconds or Timestamp is used as written"), "{e}");
+    let fifo = r#"{"StartAt": "Send", "States": {"Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/orders", "MessageBody.$": "$"}, "End": true}}}"#;
+    let e = rejection("fifo-send", fifo, "standard", "[sqs.orders]\nfifo = true");
+    assert!(e.contains("sends to the FIFO queue sqs.orders"), "{e}");
+    let e = rejection("standard-restarts", PASSES, "standard", "restart_rate = 0.1");
+    assert!(e.contains("only asynchronous Express executions run again"), "{e}");
+    assert!(load("standard-no-restarts", PASSES, "standard", 1, "restart_rate = 0").is_ok());
 }

@@ -152,7 +152,12 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     })?;
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
-    let components = machines::Components { functions: &function_names, queues: &names.names, topics: &topic_names };
+    let components = machines::Components {
+        functions: &function_names,
+        queues: &names,
+        topics: &topic_names,
+        topic_is_fifo: &topic_is_fifo,
+    };
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components)
     })?;

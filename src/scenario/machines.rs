@@ -24,8 +24,9 @@ fn transitions_per_s(region: &str) -> f64 {
 /// Names a definition's tasks may refer to, mapped to scenario components by name.
 pub(super) struct Components<'a> {
     pub functions: &'a BTreeMap<String, u32>,
-    pub queues: &'a BTreeMap<String, crate::models::sqs::QueueId>,
+    pub queues: &'a super::queues::Queues,
     pub topics: &'a BTreeMap<String, crate::models::sns::TopicId>,
+    pub topic_is_fifo: &'a [bool],
 }
 
 pub(super) fn lower_machine(
@@ -53,10 +54,11 @@ pub(super) fn lower_machine(
         _ => return Err(tf.error(&tp, "allowed: standard, express_async, express_sync")),
     };
     let restart_rate = opt(&mut t, "restart_rate", |f, p| {
-        if workflow != WorkflowType::ExpressAsync {
-            return Err(f.error(p, "only asynchronous Express executions run again (at-least-once)"));
+        let rate = f.f64_in(p, 0.0, 1.0, "a probability per execution; AWS publishes no figure")?;
+        if workflow != WorkflowType::ExpressAsync && rate > 0.0 {
+            return Err(f.error(p, "only asynchronous Express executions run again (at-least-once); 0 elsewhere"));
         }
-        f.f64_in(p, 0.0, 1.0, "a probability per execution; AWS publishes no figure")
+        Ok(rate)
     })?
     .unwrap_or(0.0);
     let payload_bytes =
@@ -209,15 +211,31 @@ fn check_task_target(
             ),
         )
     };
+    let fifo_refused = |what: &str, kind: &str, name: &str| {
+        t.src.error(
+            t.origin,
+            path,
+            format!(
+                "state \"{state}\" sends to the FIFO {what} {kind}.{name}; messages from state machines to FIFO {what}s are not modelled (their group and deduplication ids come from the execution's data)"
+            ),
+        )
+    };
     match &task.resource {
         Resource::Lambda { function: Some(f) } if !components.functions.contains_key(f) => {
             Err(missing("lambda", f, components.functions.keys().collect()))
         }
-        Resource::SqsSend { queue: Some(q) } if !components.queues.contains_key(q) => {
-            Err(missing("sqs", q, components.queues.keys().collect()))
+        Resource::SqsSend { queue: Some(q) } if !components.queues.names.contains_key(q) => {
+            Err(missing("sqs", q, components.queues.names.keys().collect()))
         }
         Resource::SnsPublish { topic: Some(tp) } if !components.topics.contains_key(tp) => {
             Err(missing("sns", tp, components.topics.keys().collect()))
+        }
+        // A task's message would need a MessageGroupId and deduplication id from the data.
+        Resource::SqsSend { queue: Some(q) } if components.queues.is_fifo(components.queues.names[q]) => {
+            Err(fifo_refused("queue", "sqs", q))
+        }
+        Resource::SnsPublish { topic: Some(tp) } if components.topic_is_fifo[components.topics[tp].0 as usize] => {
+            Err(fifo_refused("topic", "sns", tp))
         }
         Resource::Lambda { function: None }
         | Resource::SqsSend { queue: None }
@@ -235,8 +253,12 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
     let mut b = StateBehaviour::default();
     let kind_error = |what: &str| format!("applies to {what} states only");
     b.duration_s = opt(&mut t, "duration_s", |f, p| {
-        if !matches!(state.kind, StateKind::Task(_)) {
-            return Err(f.error(p, kind_error("Task")));
+        let StateKind::Task(task) = &state.kind else { return Err(f.error(p, kind_error("Task"))) };
+        if let Resource::Lambda { function } = &task.resource {
+            let function = function.as_deref().unwrap_or("NAME");
+            return Err(
+                f.error(p, format!("does not apply: the function's own [lambda.{function}] duration_s decides"))
+            );
         }
         distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
     })?;
@@ -277,11 +299,14 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         }
         distribution(*f, p, base_dir, 0.0, 10_000_000.0, "")
     })?;
-    b.wait_s = opt(&mut t, "wait_s", |f, p| {
-        if !matches!(state.kind, StateKind::Wait(_)) {
-            return Err(f.error(p, kind_error("Wait")));
+    b.wait_s = opt(&mut t, "wait_s", |f, p| match &state.kind {
+        StateKind::Wait(asl::Wait::SecondsPath | asl::Wait::TimestampPath) => {
+            distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
         }
-        distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+        StateKind::Wait(_) => {
+            Err(f.error(p, "does not apply: the Wait's literal Seconds or Timestamp is used as written"))
+        }
+        _ => Err(f.error(p, kind_error("Wait"))),
     })?;
     b.callback_s = opt(&mut t, "callback_s", |f, p| {
         let StateKind::Task(task) = &state.kind else { return Err(f.error(p, kind_error("Task"))) };

@@ -25,7 +25,7 @@ pub(super) fn lower_workload(
     base_dir: &Path,
 ) -> Result<WorkloadConfig> {
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
+    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", \"step_functions.NAME\" (StartExecution), or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
@@ -203,7 +203,7 @@ fn workload_extras(
         if !is_fifo {
             return Err(f.error(
                 p,
-                "message groups order delivery on FIFO queues and topics only; this workload targets a standard one",
+                "message groups order delivery on FIFO queues and topics only; this workload's target is neither",
             ));
         }
         f.u64_in(p, 1, 1_000_000, "")
@@ -231,7 +231,7 @@ fn workload_extras(
         opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
     let send_batch_max = opt(t, "send_batch_max", |f, p| {
         if !matches!(target, Target::Queue(_)) {
-            return Err(f.error(p, "SNS PublishBatch and multi-entry PutEvents are not modelled: one message per call"));
+            return Err(f.error(p, "batches are for SQS SendMessageBatch only (SNS PublishBatch and multi-entry PutEvents are not modelled; StartExecution has no batch form): one message per call"));
         }
         f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries")
     })?

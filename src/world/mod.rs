@@ -509,6 +509,9 @@ impl World {
                         }
                         self.deliveries = deliveries;
                     }
+                    Action::TimeLimit { delay, execution, generation } => {
+                        s.schedule_in(delay, Event::ExecutionTimeLimitReached { execution, generation })
+                    }
                     Action::ExecutionEnded { machine, status } => {
                         let detail = match status {
                             step_functions::Status::Succeeded => "SUCCEEDED",

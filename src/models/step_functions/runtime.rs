@@ -144,6 +144,13 @@ pub enum Action {
         topic: String,
         size_bytes: u32,
     },
+    /// A restarted execution's time limit runs afresh: call `on_execution_timeout` after
+    /// `delay`.
+    TimeLimit {
+        delay: SimDuration,
+        execution: u32,
+        generation: u32,
+    },
     /// An execution ended (for metrics kept outside, e.g. EventBridge events).
     ExecutionEnded {
         machine: u32,
@@ -819,7 +826,11 @@ impl Service {
             machine.metrics.restarts += 1;
             machine.metrics.requests += 1;
             self.bill_express(m, now.saturating_since(started_at));
-            self.executions[e as usize].as_mut().expect("running").started_at = now;
+            let ex = self.executions[e as usize].as_mut().expect("running");
+            ex.started_at = now;
+            let generation = ex.generation;
+            let delay = self.limit(m as u32);
+            self.outbox.push(Action::TimeLimit { delay, execution: e, generation });
             self.begin(now, e);
             return;
         }
