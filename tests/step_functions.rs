@@ -141,6 +141,28 @@ fn a_restarted_express_run_has_its_own_five_minutes() {
 }
 
 #[test]
+fn each_machine_draws_from_its_own_stream() {
+    // A second machine, "n", on the same definition file; changing its error rate must not
+    // move machine "m"'s draws.
+    let with_other = |flaky: f64| {
+        let extra = format!(
+            "[step_functions.m.states.Call]\nduration_s = {{ dist = \"exponential\", mean = 0.5 }}\nerrors = {{ Flaky = 0.3 }}\n\
+             [workload.v]\ntarget = \"step_functions.n\"\narrival = \"poisson\"\nrate_per_s = 2\ncount_max = 300\n\
+             [step_functions.n]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n\
+             [step_functions.n.states.Call]\nerrors = {{ Flaky = {flaky} }}"
+        );
+        run(&format!("streams-{flaky}"), RETRIED, "standard", 300, &extra)
+    };
+    let (a, b) = (with_other(0.1), with_other(0.6));
+    assert_ne!(counter(&a, "step_functions.n.retries"), counter(&b, "step_functions.n.retries"));
+    for key in ["retries", "transitions", "succeeded"] {
+        let k = format!("step_functions.m.{key}");
+        assert_eq!(counter(&a, &k), counter(&b, &k), "{key}");
+    }
+    assert_eq!(latency(&a, "step_functions.m.duration", "p99"), latency(&b, "step_functions.m.duration", "p99"));
+}
+
+#[test]
 fn standard_and_express_see_the_same_draws() {
     let extra =
         "[step_functions.m.states.Call]\nduration_s = { dist = \"exponential\", mean = 0.5 }\nerrors = { Flaky = 0.3 }";

@@ -201,7 +201,7 @@ impl World {
             |name| rngs.stream(&format!("rule.{name}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
-        let step_functions = step_functions::Service::new(scenario.machines.clone(), rngs.stream("step_functions"));
+        let step_functions = step_functions::Service::new(scenario.machines.clone(), |name| rngs.stream(name));
         let function_ids =
             scenario.functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
         let queue_ids = scenario.queues.iter().enumerate().map(|(i, q)| (q.name.clone(), QueueId(i as u32))).collect();

@@ -201,6 +201,7 @@ struct Machine {
     /// Executions started and not finished.
     running: u64,
     metrics: MachineMetrics,
+    rng: SimRng,
 }
 
 #[derive(Debug)]
@@ -269,7 +270,6 @@ pub struct Service {
     free_threads: Vec<u32>,
     joins: Vec<Option<Join>>,
     free_joins: Vec<u32>,
-    rng: SimRng,
     outbox: Vec<Action>,
     /// How deep zero-time state changes are nested on the call stack right now.
     depth: u32,
@@ -279,11 +279,15 @@ pub struct Service {
 const ZERO_TIME_DEPTH_MAX: u32 = 64;
 
 impl Service {
-    /// `rng` draws choices, item counts, waits, task durations, errors and jitter.
-    pub fn new(configs: Vec<MachineConfig>, rng: SimRng) -> Service {
+    /// `rng(name)` gives each machine its own stream (`step_functions.NAME`), which draws its
+    /// choices, item counts, waits, task durations, errors, jitter and restarts: changing
+    /// one machine leaves the others' draws alone, and the same machine run as Standard and
+    /// as Express sees the same draws.
+    pub fn new(configs: Vec<MachineConfig>, mut rng: impl FnMut(&str) -> SimRng) -> Service {
         let machines = configs
             .into_iter()
             .map(|config| Machine {
+                rng: rng(&format!("step_functions.{}", config.name)),
                 transitions_quota: (config.workflow == WorkflowType::Standard)
                     .then(|| TokenBucket::new(config.transitions_per_s, config.transitions_per_s)),
                 start_quota: match config.workflow {
@@ -304,7 +308,6 @@ impl Service {
             free_threads: Vec::new(),
             joins: Vec::new(),
             free_joins: Vec::new(),
-            rng,
             outbox: Vec::new(),
             depth: 0,
         }
@@ -485,8 +488,8 @@ impl Service {
                 self.wake(thread, delay, Pending::Finish(None));
             }
             StateKind::Choice(choice) => {
-                let weights = &self.machines[m].config.behaviour[state as usize].branch_weights;
-                let i = pick(weights, &mut self.rng);
+                let machine = &mut self.machines[m];
+                let i = pick(&machine.config.behaviour[state as usize].branch_weights, &mut machine.rng);
                 match choice.choices.get(i).copied().or(choice.default) {
                     Some(next) => self.go_to(now, thread, next.0),
                     None => self.thread_done(now, thread, Some("States.NoChoiceMatched".into())),
@@ -692,7 +695,7 @@ impl Service {
                     done + 1,
                 );
                 let jitter = if r.jitter == asl::Jitter::Full { Jitter::Full } else { Jitter::None };
-                let delay = retry::jittered(delay, jitter, &mut self.rng);
+                let delay = retry::jittered(delay, jitter, &mut self.machines[m].rng);
                 self.wake(thread, delay, Pending::Enter);
                 return;
             }
@@ -821,7 +824,7 @@ impl Service {
         // At-least-once: a finished async Express execution may run again from the start.
         if status == Status::Succeeded
             && workflow == WorkflowType::ExpressAsync
-            && self.rng.chance(machine.config.restart_rate)
+            && machine.rng.chance(machine.config.restart_rate)
         {
             machine.metrics.restarts += 1;
             machine.metrics.requests += 1;
@@ -874,21 +877,24 @@ impl Service {
     }
 
     fn draw(&mut self, m: usize, state: u32, pick: impl Fn(&StateBehaviour) -> Option<&Distribution>) -> SimDuration {
-        let b = &self.machines[m].config.behaviour[state as usize];
-        pick(b).map_or(SimDuration::ZERO, |d| d.sample_duration(&mut self.rng))
+        let machine = &mut self.machines[m];
+        pick(&machine.config.behaviour[state as usize])
+            .map_or(SimDuration::ZERO, |d| d.sample_duration(&mut machine.rng))
     }
 
     fn draw_count(&mut self, m: usize, state: u32) -> u32 {
-        let b = &self.machines[m].config.behaviour[state as usize];
-        b.items.as_ref().map_or(0, |d| d.sample(&mut self.rng).round().max(0.0) as u32)
+        let machine = &mut self.machines[m];
+        let items = machine.config.behaviour[state as usize].items.as_ref();
+        items.map_or(0, |d| d.sample(&mut machine.rng).round().max(0.0) as u32)
     }
 
     fn draw_error(&mut self, m: usize, state: u32) -> Option<String> {
-        let errors = &self.machines[m].config.behaviour[state as usize].errors;
+        let machine = &mut self.machines[m];
+        let errors = &machine.config.behaviour[state as usize].errors;
         if errors.is_empty() {
             return None;
         }
-        let u = self.rng.unit();
+        let u = machine.rng.unit();
         let mut acc = 0.0;
         for (name, p) in errors {
             acc += p;
