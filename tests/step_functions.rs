@@ -356,3 +356,39 @@ fn state_data_that_would_be_ignored_is_refused() {
     assert!(e.contains("only asynchronous Express executions run again"), "{e}");
     assert!(load("standard-no-restarts", PASSES, "standard", 1, "restart_rate = 0").is_ok());
 }
+
+#[test]
+fn machines_in_one_region_share_the_accounts_transition_quota() {
+    // 30 transitions an execution (a Map of 28 Pass items), 100 executions a second per
+    // machine: 3,000 transitions a second each, under us-east-1's 5,000 alone, over it together.
+    let definition = r#"{"StartAt": "Items", "States": {"Items": {"Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": true}}}, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}"#;
+    let machine = |name: &str, region: &str| {
+        format!(
+            "[workload.{name}]\ntarget = \"step_functions.{name}\"\narrival = \"constant\"\nrate_per_s = 100\n\
+             [step_functions.{name}]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\nregion = \"{region}\"\n\
+             [step_functions.{name}.states.Items]\nitems = 28\n"
+        )
+    };
+    let throttled = |tag: &str, machines: &[(&str, &str)]| {
+        let dir = std::env::temp_dir().join(format!("orchsim-sfn-quota-{tag}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("machine.asl.json"), definition).unwrap();
+        let mut text = String::from("[run]\nhorizon_s = 60\n");
+        for (name, region) in machines {
+            text += &machine(name, region);
+        }
+        let scenario = Scenario::from_text("inline.toml", &text, &dir, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let _ = fs::remove_dir_all(&dir);
+        let s = summary(&scenario).1;
+        let each: Vec<u64> = machines
+            .iter()
+            .map(|(name, _)| counter(&s, &format!("step_functions.{name}.throttled_transitions")))
+            .collect();
+        each.iter().sum::<u64>()
+    };
+    assert_eq!(throttled("alone", &[("a", "us-east-1")]), 0);
+    assert!(throttled("shared", &[("a", "us-east-1"), ("b", "us-east-1")]) > 10_000);
+    assert_eq!(throttled("apart", &[("a", "us-east-1"), ("b", "eu-west-1")]), 0);
+}

@@ -171,6 +171,20 @@ impl TokenBucket {
         self.tokens >= n - 1e-9
     }
 
+    /// Takes one token now or, when there is none, reserves the next one (the bucket goes
+    /// into debt, so later callers queue behind): returns how long until the token is there.
+    /// Used where AWS delays throttled work rather than refusing it.
+    pub fn reserve(&mut self, now: SimTime) -> SimDuration {
+        let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed_s * self.rate_per_s).min(self.capacity) - 1.0;
+        self.updated_at = now;
+        if self.tokens >= -1e-9 {
+            SimDuration::ZERO
+        } else {
+            SimDuration::from_secs_f64(-self.tokens / self.rate_per_s)
+        }
+    }
+
     /// Takes `n` tokens if there are that many.
     pub fn try_take_n(&mut self, now: SimTime, n: f64) -> bool {
         let elapsed_s = now.saturating_since(self.updated_at).as_secs_f64();
@@ -184,5 +198,25 @@ impl TokenBucket {
         } else {
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_tokens_queue_in_order_at_the_refill_rate() {
+        let mut bucket = TokenBucket::new(2.0, 10.0);
+        let at = SimTime::from_secs_f64;
+        assert_eq!(bucket.reserve(at(0.0)), SimDuration::ZERO);
+        assert_eq!(bucket.reserve(at(0.0)), SimDuration::ZERO);
+        // Empty: the next callers wait 0.1 s, 0.2 s, … behind each other.
+        assert_eq!(bucket.reserve(at(0.0)), SimDuration::from_micros(100_000));
+        assert_eq!(bucket.reserve(at(0.0)), SimDuration::from_micros(200_000));
+        // 0.15 s later one of the two reserved tokens is there; a new caller waits for the
+        // second (0.05 s) and then its own (0.1 s).
+        assert_eq!(bucket.reserve(at(0.15)), SimDuration::from_micros(150_000));
+        assert!(!bucket.try_take(at(0.15)), "a bucket in debt has nothing to give");
     }
 }

@@ -15,10 +15,17 @@ use crate::models::step_functions::runtime::{MachineConfig, StateBehaviour, Work
 
 /// Standard state transitions per second (bucket and refill) by Region [DOC-cur].
 fn transitions_per_s(region: &str) -> f64 {
-    match region {
-        "us-east-1" | "us-west-2" | "eu-west-1" => 5_000.0,
-        _ => 800.0,
-    }
+    if is_big_region(region) { 5_000.0 } else { 800.0 }
+}
+
+/// Standard StartExecution (bucket, refill per second) by Region [DOC-cur].
+fn standard_starts(region: &str) -> (f64, f64) {
+    if is_big_region(region) { (1_300.0, 300.0) } else { (800.0, 150.0) }
+}
+
+/// The three Regions with the larger Step Functions quotas.
+fn is_big_region(region: &str) -> bool {
+    matches!(region, "us-east-1" | "us-west-2" | "eu-west-1")
 }
 
 /// Names a definition's tasks may refer to, mapped to scenario components by name.
@@ -81,6 +88,8 @@ pub(super) fn lower_machine(
         billed_memory_mb: billing::express_billed_mb(memory_mb),
         restart_rate,
         transitions_per_s: transitions_per_s(&region),
+        standard_starts: standard_starts(&region),
+        region,
     })
 }
 

@@ -114,8 +114,27 @@ pub struct MachineConfig {
     pub billed_memory_mb: u64,
     /// Express async: the probability that an execution runs again from the start.
     pub restart_rate: f64,
-    /// Standard: state transitions per second the account allows (a bucket as large).
+    /// The Region: its account-level quotas are shared by the machines in it.
+    pub region: String,
+    /// Standard: state transitions per second the account allows in the Region (a bucket
+    /// as large).
     pub transitions_per_s: f64,
+    /// Standard StartExecution in the Region: (bucket, refill per second).
+    pub standard_starts: (f64, f64),
+}
+
+/// Express StartExecution, every Region: bucket and refill per second (§2.2).
+const EXPRESS_STARTS: (f64, f64) = (6_000.0, 6_000.0);
+
+/// The account's token buckets in one Region, shared by all its state machines (§2.2).
+#[derive(Debug)]
+struct RegionQuotas {
+    region: String,
+    /// Standard state transitions; Express transitions are unlimited.
+    transitions: TokenBucket,
+    standard_starts: TokenBucket,
+    /// StartSyncExecution is not counted against it.
+    express_starts: TokenBucket,
 }
 
 /// What the world must do for the runtime.
@@ -194,10 +213,8 @@ pub struct MachineMetrics {
 #[derive(Debug)]
 struct Machine {
     config: MachineConfig,
-    transitions_quota: Option<TokenBucket>,
-    /// StartExecution: 1,300 / 300 per second for Standard, 6,000 / 6,000 for Express
-    /// (us-east-1, §2.2); StartSyncExecution is not counted against it.
-    start_quota: Option<TokenBucket>,
+    /// Index into `Service::quotas`: the machine's Region.
+    quotas: usize,
     /// Executions started and not finished.
     running: u64,
     metrics: MachineMetrics,
@@ -236,8 +253,10 @@ struct Thread {
 enum Pending {
     #[default]
     Nothing,
-    /// Enter the current state (after a throttled transition or a retry delay).
+    /// Enter the current state (after a retry delay).
     Enter,
+    /// Enter the current state with the transition token reserved when it was throttled.
+    EnterReserved,
     /// The current task or wait is over; `Some(error)` if it failed.
     Finish(Option<String>),
     /// A `.waitForTaskToken` task waits for its answer (`Some(error)`: SendTaskFailure);
@@ -264,6 +283,7 @@ struct Join {
 #[derive(Debug)]
 pub struct Service {
     machines: Vec<Machine>,
+    quotas: Vec<RegionQuotas>,
     executions: Vec<Option<Execution>>,
     free_executions: Vec<u32>,
     threads: Vec<Thread>,
@@ -284,17 +304,25 @@ impl Service {
     /// one machine leaves the others' draws alone, and the same machine run as Standard and
     /// as Express sees the same draws.
     pub fn new(configs: Vec<MachineConfig>, mut rng: impl FnMut(&str) -> SimRng) -> Service {
+        let mut quotas: Vec<RegionQuotas> = Vec::new();
+        let mut region_of = |config: &MachineConfig| {
+            if let Some(i) = quotas.iter().position(|q| q.region == config.region) {
+                return i;
+            }
+            let (bucket, refill) = config.standard_starts;
+            quotas.push(RegionQuotas {
+                region: config.region.clone(),
+                transitions: TokenBucket::new(config.transitions_per_s, config.transitions_per_s),
+                standard_starts: TokenBucket::new(bucket, refill),
+                express_starts: TokenBucket::new(EXPRESS_STARTS.0, EXPRESS_STARTS.1),
+            });
+            quotas.len() - 1
+        };
         let machines = configs
             .into_iter()
             .map(|config| Machine {
                 rng: rng(&format!("step_functions.{}", config.name)),
-                transitions_quota: (config.workflow == WorkflowType::Standard)
-                    .then(|| TokenBucket::new(config.transitions_per_s, config.transitions_per_s)),
-                start_quota: match config.workflow {
-                    WorkflowType::Standard => Some(TokenBucket::new(1_300.0, 300.0)),
-                    WorkflowType::ExpressAsync => Some(TokenBucket::new(6_000.0, 6_000.0)),
-                    WorkflowType::ExpressSync => None,
-                },
+                quotas: region_of(&config),
                 running: 0,
                 config,
                 metrics: MachineMetrics::default(),
@@ -302,6 +330,7 @@ impl Service {
             .collect();
         Service {
             machines,
+            quotas,
             executions: Vec::new(),
             free_executions: Vec::new(),
             threads: Vec::new(),
@@ -337,7 +366,13 @@ impl Service {
     /// was throttled.
     pub fn start(&mut self, now: SimTime, m: u32) -> Option<(u32, u32, SimTime)> {
         let machine = &mut self.machines[m as usize];
-        if let Some(quota) = &mut machine.start_quota
+        let quotas = &mut self.quotas[machine.quotas];
+        let quota = match machine.config.workflow {
+            WorkflowType::Standard => Some(&mut quotas.standard_starts),
+            WorkflowType::ExpressAsync => Some(&mut quotas.express_starts),
+            WorkflowType::ExpressSync => None,
+        };
+        if let Some(quota) = quota
             && !quota.try_take(now)
         {
             machine.metrics.throttled_starts += 1;
@@ -440,6 +475,7 @@ impl Service {
         match std::mem::take(&mut t.pending) {
             Pending::Nothing => {}
             Pending::Enter => self.enter(now, thread),
+            Pending::EnterReserved => self.enter_reserved(now, thread),
             Pending::Finish(None) => self.succeed_state(now, thread),
             Pending::Finish(Some(error)) => self.state_failed(now, thread, error),
             Pending::Callback { limit_error, .. } => self.state_failed(now, thread, limit_error.into()),
@@ -462,15 +498,23 @@ impl Service {
     fn enter(&mut self, now: SimTime, thread: u32) {
         let e = self.threads[thread as usize].execution;
         let m = self.execution(e).machine as usize;
-        if let Some(quota) = &mut self.machines[m].transitions_quota
-            && !quota.try_take(now)
-        {
-            // Throttled transitions are delayed until the bucket has a token again.
-            self.machines[m].metrics.throttled_transitions += 1;
-            let rate = self.machines[m].config.transitions_per_s;
-            self.wake(thread, SimDuration::from_secs_f64(1.0 / rate), Pending::Enter);
-            return;
+        let machine = &self.machines[m];
+        if machine.config.workflow == WorkflowType::Standard {
+            // Throttled transitions are delayed, in order, until their token is there.
+            let wait = self.quotas[machine.quotas].transitions.reserve(now);
+            if wait > SimDuration::ZERO {
+                self.machines[m].metrics.throttled_transitions += 1;
+                self.wake(thread, wait, Pending::EnterReserved);
+                return;
+            }
         }
+        self.enter_reserved(now, thread);
+    }
+
+    /// Enters the thread's current state, its transition's token already taken.
+    fn enter_reserved(&mut self, now: SimTime, thread: u32) {
+        let e = self.threads[thread as usize].execution;
+        let m = self.execution(e).machine as usize;
         self.machines[m].metrics.transitions += 1;
         let state = self.threads[thread as usize].state;
         let kind = self.machines[m].config.definition.states[state as usize].kind.clone();
