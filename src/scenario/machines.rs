@@ -269,6 +269,11 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
                 f.error(p, format!("does not apply: the function's own [lambda.{function}] duration_s decides"))
             );
         }
+        if task.pattern == Pattern::WaitForTaskToken && matches!(task.resource, Resource::SqsSend { .. }) {
+            return Err(
+                f.error(p, "does not apply: the queue's consumer answers this task when it has processed the message")
+            );
+        }
         distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
     })?;
     if let Some((f, p)) = t.get("errors") {
