@@ -91,6 +91,62 @@ impl LatencyHistogram {
     }
 }
 
+/// The largest cost recorded exactly, in nano-USD: $1,000 (a Standard execution of 40
+/// million transitions).
+const COST_NANO_USD_MAX: u64 = 1_000 * 1_000_000_000;
+
+/// A distribution of costs (per execution, say), kept in nano-USD with 3 significant digits.
+#[derive(Clone, Debug)]
+pub struct CostHistogram {
+    histogram: Histogram<u64>,
+    sum_nano_usd: u128,
+}
+
+/// The figures reported for one cost distribution, in USD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CostSummary {
+    pub count: u64,
+    pub mean_usd: f64,
+    pub p50_usd: f64,
+    pub p90_usd: f64,
+    pub p99_usd: f64,
+    pub max_usd: f64,
+}
+
+impl Default for CostHistogram {
+    fn default() -> Self {
+        let histogram = Histogram::new_with_bounds(1, COST_NANO_USD_MAX, 3).expect("constant bounds are valid");
+        CostHistogram { histogram, sum_nano_usd: 0 }
+    }
+}
+
+impl CostHistogram {
+    pub fn record(&mut self, usd: f64) {
+        let nano = (usd * 1e9).round().clamp(0.0, COST_NANO_USD_MAX as f64) as u64;
+        self.histogram.saturating_record(nano);
+        self.sum_nano_usd += u128::from(nano);
+    }
+
+    pub fn reset(&mut self) {
+        self.histogram.reset();
+        self.sum_nano_usd = 0;
+    }
+
+    pub fn summary(&self) -> CostSummary {
+        let h = &self.histogram;
+        let usd = |nano: u64| nano as f64 / 1e9;
+        let count = h.len();
+        CostSummary {
+            count,
+            mean_usd: if count == 0 { 0.0 } else { self.sum_nano_usd as f64 / count as f64 / 1e9 },
+            p50_usd: usd(h.value_at_quantile(0.50)),
+            p90_usd: usd(h.value_at_quantile(0.90)),
+            p99_usd: usd(h.value_at_quantile(0.99)),
+            max_usd: usd(h.max()),
+        }
+    }
+}
+
 /// A level that changes at instants (queue depth, busy workers), integrated over time.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TimeWeighted {

@@ -256,6 +256,8 @@ fn compare_prices_standard_and_express_from_the_same_draws() {
     let standard_usd = (transitions * 1e6 - 4_000.0) / 1e3 * 0.025;
     assert!((at(standard) - standard_usd).abs() < 1e-6 * standard_usd, "{} vs {standard_usd}", at(standard));
     assert_eq!(express["billed_memory_mb"], 64);
+    let per_execution = standard["step_functions_usd_per_execution"]["mean"].as_f64().unwrap();
+    assert!((per_execution - transitions * 0.025 / 1e3).abs() < 1e-3 * per_execution, "{per_execution}");
     let billed_s = express["billed_duration_ms_mean"].as_f64().unwrap() / 1e3;
     let gb_hours = 1e6 * billed_s * 64.0 / 1024.0 / 3_600.0;
     let express_usd = 1.0 + gb_hours * 0.06;

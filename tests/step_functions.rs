@@ -59,6 +59,13 @@ fn each_state_entered_is_one_transition() {
     let s = run("passes", PASSES, "standard", 10, "");
     assert_eq!(counter(&s, "step_functions.m.transitions"), 30);
     assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    // Each execution costs 3 transitions at $0.025 per 1,000 (the histogram keeps 3 digits).
+    let cost = &s["cost_per_execution_usd"]["step_functions.m.cost_per_execution"];
+    assert_eq!(cost["count"], 10);
+    for stat in ["mean", "p50", "max"] {
+        let usd = cost[stat].as_f64().unwrap();
+        assert!((usd - 3.0 * 0.025 / 1e3).abs() < 1e-3 * usd, "{stat}: {usd}");
+    }
 }
 
 #[test]
@@ -115,6 +122,10 @@ fn express_bills_requests_and_duration_rounded_up_to_100_ms_in_64_mb_chunks() {
     let gb_s = gauge(&s, "step_functions.m.gb_seconds");
     assert!((gb_s - 1_000.0 * 1.1 * 64.0 / 1024.0).abs() < 1e-6, "{gb_s}");
     assert!(latency(&s, "step_functions.m.caller_wait", "count") == 1_000.0, "the sync caller's wait is recorded");
+    // One execution: $1 per million requests plus 0.06875 GB-s at $0.06 per GB-hour.
+    let usd = s["cost_per_execution_usd"]["step_functions.m.cost_per_execution"]["p50"].as_f64().unwrap();
+    let expected = 1e-6 + 1.1 * 64.0 / 1024.0 * 0.06 / 3_600.0;
+    assert!((usd - expected).abs() < 1e-3 * expected, "{usd} vs {expected}");
 }
 
 #[test]

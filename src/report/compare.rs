@@ -27,6 +27,8 @@ pub struct TypeSummary {
     pub billed_memory_mb: Option<u64>,
     pub latency_ms_p50: f64,
     pub latency_ms_p99: f64,
+    /// Step Functions charges of one execution at the marginal prices.
+    pub cost_per_execution: Option<crate::metrics::CostSummary>,
     /// Per month at the run's own volume, by service.
     pub usd_per_month_by_service: Vec<(String, f64)>,
     pub executions_per_month: f64,
@@ -66,6 +68,11 @@ pub fn summarize(
         requests_per_execution: if executions == 0 { 0.0 } else { 1.0 + per(counter("restarts") as f64) },
         gb_seconds_per_execution: per(gauge("gb_seconds")),
         billed_memory_mb,
+        cost_per_execution: m
+            .costs_per_execution
+            .iter()
+            .find(|(k, _)| k == &format!("step_functions.{name}.cost_per_execution"))
+            .map(|(_, h)| h.summary()),
         latency_ms_p50: latency.map_or(0.0, |l| l.p50_ms),
         latency_ms_p99: latency.map_or(0.0, |l| l.p99_ms),
         usd_per_month_by_service: by_service,
@@ -150,6 +157,7 @@ fn type_json(prices: &PriceBook, t: &TypeSummary, volumes: &[f64]) -> Value {
         "billed_duration_ms_mean": billed_ms,
         "billed_memory_mb": t.billed_memory_mb,
         "latency_ms": { "p50": t.latency_ms_p50, "p99": t.latency_ms_p99 },
+        "step_functions_usd_per_execution": t.cost_per_execution.map(|c| json!({ "mean": c.mean_usd, "p50": c.p50_usd, "p99": c.p99_usd })),
     })
 }
 

@@ -69,6 +69,17 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
             }),
         );
     }
+    let mut per_execution = Map::new();
+    for (name, h) in &m.costs_per_execution {
+        let s = h.summary();
+        per_execution.insert(
+            name.clone(),
+            json!({
+                "count": s.count, "mean": s.mean_usd, "p50": s.p50_usd, "p90": s.p90_usd,
+                "p99": s.p99_usd, "max": s.max_usd,
+            }),
+        );
+    }
     let counters: Map<String, Value> = m.counters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let gauges: Map<String, Value> = m.gauges.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let v = json!({
@@ -80,6 +91,7 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
         "measured_s": result.measured_s,
         "events": result.outcome.events,
         "latency_ms": latency,
+        "cost_per_execution_usd": per_execution,
         "counters": counters,
         "gauges": gauges,
         "cost_usd": cost_json(&result.costs),

@@ -74,6 +74,21 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             s.count, s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms
         );
     }
+    if !m.costs_per_execution.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:width$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "cost per execution (USD)", "count", "mean", "p50", "p90", "p99", "max"
+        );
+        for (name, h) in &m.costs_per_execution {
+            let s = h.summary();
+            let _ = writeln!(
+                out,
+                "{name:width$} {:>10} {:>10.7} {:>10.7} {:>10.7} {:>10.7} {:>10.7}",
+                s.count, s.mean_usd, s.p50_usd, s.p90_usd, s.p99_usd, s.max_usd
+            );
+        }
+    }
     let _ = writeln!(out, "\n{:width$} {:>14}", "counters", "value");
     for (name, v) in &m.counters {
         if is_shown(name, *v) {

@@ -181,6 +181,11 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         None => PriceBook::default(),
     };
     top.finish()?;
+    let mut machine_configs = machine_configs;
+    let unit_prices = machines::unit_prices(&prices.step_functions);
+    for machine in &mut machine_configs {
+        machine.unit_prices = unit_prices;
+    }
     if workloads.is_empty() {
         return Err(src.error(
             &root.origin,

@@ -11,7 +11,7 @@ use super::tree::{Node, Result, Source, TableReader};
 use crate::distributions::Distribution;
 use crate::models::step_functions::asl::{self, Pattern, Resource, StateKind};
 use crate::models::step_functions::billing;
-use crate::models::step_functions::runtime::{MachineConfig, StateBehaviour, WorkflowType};
+use crate::models::step_functions::runtime::{MachineConfig, StateBehaviour, UnitPrices, WorkflowType};
 
 /// Standard state transitions per second (bucket and refill) by Region [DOC-cur].
 fn transitions_per_s(region: &str) -> f64 {
@@ -26,6 +26,17 @@ fn standard_starts(region: &str) -> (f64, f64) {
 /// The three Regions with the larger Step Functions quotas.
 fn is_big_region(region: &str) -> bool {
     matches!(region, "us-east-1" | "us-west-2" | "eu-west-1")
+}
+
+/// The marginal price of one billed unit of each kind, for the cost of each execution: the
+/// first tier, without the free tier.
+pub(super) fn unit_prices(prices: &crate::pricing::StepFunctionsPrices) -> UnitPrices {
+    UnitPrices {
+        usd_per_transition: prices.standard_usd_per_thousand_transitions / 1e3,
+        usd_per_request: prices.express_usd_per_million_requests / 1e6,
+        // The duration tiers are per million GB-hours.
+        usd_per_gb_second: prices.express_gb_hour_tiers.first().map_or(0.0, |t| t.usd_per_million / 1e6 / 3_600.0),
+    }
 }
 
 /// Names a definition's tasks may refer to, mapped to scenario components by name.
@@ -89,6 +100,8 @@ pub(super) fn lower_machine(
         restart_rate,
         transitions_per_s: transitions_per_s(&region),
         standard_starts: standard_starts(&region),
+        // Set from the scenario's price book once it is read.
+        unit_prices: UnitPrices::default(),
         region,
     })
 }

@@ -3,7 +3,7 @@
 
 use super::producer::Producer;
 use crate::engine::SimTime;
-use crate::metrics::{LatencyHistogram, TimeSeries};
+use crate::metrics::{CostHistogram, LatencyHistogram, TimeSeries};
 use crate::models::eventbridge::{self, BusId, RuleId};
 use crate::models::lambda::{self, FunctionId, event_source};
 use crate::models::sns::{self, SubscriptionId, TopicId};
@@ -34,6 +34,8 @@ pub struct Measurements {
     pub audit: Vec<Balance>,
     /// Transitions (Standard) or requests and GB-seconds (Express) per state machine.
     pub step_functions_usage: Vec<StepFunctionsUsage>,
+    /// The Step Functions charges of each execution, per state machine.
+    pub costs_per_execution: Vec<(String, CostHistogram)>,
 }
 
 /// One entity's conservation balance over the statistics window: what came in (and was
@@ -117,6 +119,7 @@ pub(super) struct Parts<'a> {
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
     let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers } = parts;
     let mut latencies = Vec::new();
+    let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
@@ -350,6 +353,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ],
         ));
         latencies.push((format!("{name}.duration"), m.duration.clone()));
+        costs_per_execution.push((format!("{name}.cost_per_execution"), m.cost_per_execution.clone()));
         if config.workflow == step_functions::runtime::WorkflowType::ExpressSync {
             latencies.push((format!("{name}.caller_wait"), m.caller_wait.clone()));
         }
@@ -406,6 +410,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         eventbridge_events,
         audit,
         step_functions_usage,
+        costs_per_execution,
     }
 }
 

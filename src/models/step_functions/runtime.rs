@@ -53,7 +53,7 @@ use super::billing;
 use super::retry::{self, Jitter};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::metrics::LatencyHistogram;
+use crate::metrics::{CostHistogram, LatencyHistogram};
 use crate::models::{TaskToken, TokenBucket};
 
 /// AWS's longest Standard execution (1 year) and Express execution (5 minutes).
@@ -121,6 +121,17 @@ pub struct MachineConfig {
     pub transitions_per_s: f64,
     /// Standard StartExecution in the Region: (bucket, refill per second).
     pub standard_starts: (f64, f64),
+    /// Prices of one unit of usage, for the cost of each execution.
+    pub unit_prices: UnitPrices,
+}
+
+/// The marginal price of each billed unit: the first tier's, without the free tier, so that
+/// an execution's cost does not depend on which executions came before it in the month.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UnitPrices {
+    pub usd_per_transition: f64,
+    pub usd_per_request: f64,
+    pub usd_per_gb_second: f64,
 }
 
 /// Express StartExecution, every Region: bucket and refill per second (§2.2).
@@ -208,6 +219,8 @@ pub struct MachineMetrics {
     pub duration: LatencyHistogram,
     /// Express sync: how long the caller waited.
     pub caller_wait: LatencyHistogram,
+    /// What each execution that ended cost in Step Functions charges, at `unit_prices`.
+    pub cost_per_execution: CostHistogram,
 }
 
 #[derive(Debug)]
@@ -230,6 +243,8 @@ struct Execution {
     is_running: bool,
     /// The thread running the top-level states.
     root: u32,
+    /// Its Step Functions charges so far (every run, for a restarted Express execution).
+    cost_usd: f64,
 }
 
 /// One line of control: the execution's main path, a Parallel branch or a Map iteration.
@@ -384,7 +399,8 @@ impl Service {
             machine.metrics.requests += 1;
         }
         let limit = self.limit(m);
-        let execution = Execution { machine: m, started_at: now, generation: 0, is_running: true, root: 0 };
+        let execution =
+            Execution { machine: m, started_at: now, generation: 0, is_running: true, root: 0, cost_usd: 0.0 };
         let id = match self.free_executions.pop() {
             Some(id) => {
                 let generation = self.executions[id as usize].as_ref().map_or(0, |e| e.generation + 1);
@@ -516,6 +532,10 @@ impl Service {
         let e = self.threads[thread as usize].execution;
         let m = self.execution(e).machine as usize;
         self.machines[m].metrics.transitions += 1;
+        if self.machines[m].config.workflow == WorkflowType::Standard {
+            let usd = self.machines[m].config.unit_prices.usd_per_transition;
+            self.executions[e as usize].as_mut().expect("a running execution").cost_usd += usd;
+        }
         let state = self.threads[thread as usize].state;
         let kind = self.machines[m].config.definition.states[state as usize].kind.clone();
         match kind {
@@ -872,7 +892,7 @@ impl Service {
         {
             machine.metrics.restarts += 1;
             machine.metrics.requests += 1;
-            self.bill_express(m, now.saturating_since(started_at));
+            self.bill_express(m, e, now.saturating_since(started_at));
             let ex = self.executions[e as usize].as_mut().expect("running");
             ex.started_at = now;
             let generation = ex.generation;
@@ -894,8 +914,10 @@ impl Service {
             Status::TimedOut => machine.metrics.timed_out += 1,
         }
         if workflow.is_express() {
-            self.bill_express(m, took);
+            self.bill_express(m, e, took);
         }
+        let cost_usd = self.execution(e).cost_usd;
+        self.machines[m].metrics.cost_per_execution.record(cost_usd);
         // Threads still running (a timeout) stop here.
         let root = self.executions[e as usize].as_ref().expect("running").root;
         if self.threads[root as usize].execution == e {
@@ -906,10 +928,15 @@ impl Service {
         self.outbox.push(Action::ExecutionEnded { machine: m as u32, status });
     }
 
-    fn bill_express(&mut self, m: usize, took: SimDuration) {
+    /// One Express run of execution `e` that took `took`: its request and its GB-seconds.
+    fn bill_express(&mut self, m: usize, e: u32, took: SimDuration) {
         let machine = &mut self.machines[m];
         let billed_ms = billing::express_billed_ms(took);
-        machine.metrics.gb_seconds += billing::express_gb_seconds(billed_ms, machine.config.billed_memory_mb);
+        let gb_seconds = billing::express_gb_seconds(billed_ms, machine.config.billed_memory_mb);
+        machine.metrics.gb_seconds += gb_seconds;
+        let prices = machine.config.unit_prices;
+        let ex = self.executions[e as usize].as_mut().expect("a running execution");
+        ex.cost_usd += prices.usd_per_request + gb_seconds * prices.usd_per_gb_second;
     }
 
     /// The execution's time limit (1 year, 5 minutes, or the definition's TimeoutSeconds)
