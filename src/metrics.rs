@@ -68,17 +68,15 @@ impl LatencyHistogram {
     }
 
     pub fn summary(&self) -> LatencySummary {
-        let h = &self.histogram;
-        let ms = |us: u64| us as f64 / 1_000.0;
-        let count = h.len();
+        let f = Figures::of(&self.histogram, self.sum_us, 1_000.0);
         LatencySummary {
-            count,
-            mean_ms: if count == 0 { 0.0 } else { self.sum_us as f64 / count as f64 / 1_000.0 },
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p90_ms: ms(h.value_at_quantile(0.90)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            p999_ms: ms(h.value_at_quantile(0.999)),
-            max_ms: ms(h.max()),
+            count: f.count,
+            mean_ms: f.mean,
+            p50_ms: f.p50,
+            p90_ms: f.p90,
+            p99_ms: f.p99,
+            p999_ms: f.p999,
+            max_ms: f.max,
         }
     }
 
@@ -133,16 +131,34 @@ impl CostHistogram {
     }
 
     pub fn summary(&self) -> CostSummary {
-        let h = &self.histogram;
-        let usd = |nano: u64| nano as f64 / 1e9;
+        let f = Figures::of(&self.histogram, self.sum_nano_usd, 1e9);
+        CostSummary { count: f.count, mean_usd: f.mean, p50_usd: f.p50, p90_usd: f.p90, p99_usd: f.p99, max_usd: f.max }
+    }
+}
+
+/// A histogram's count, exact mean and percentiles, each value divided by `per_unit`.
+struct Figures {
+    count: u64,
+    mean: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+impl Figures {
+    fn of(h: &Histogram<u64>, sum: u128, per_unit: f64) -> Figures {
+        let unit = |v: u64| v as f64 / per_unit;
         let count = h.len();
-        CostSummary {
+        Figures {
             count,
-            mean_usd: if count == 0 { 0.0 } else { self.sum_nano_usd as f64 / count as f64 / 1e9 },
-            p50_usd: usd(h.value_at_quantile(0.50)),
-            p90_usd: usd(h.value_at_quantile(0.90)),
-            p99_usd: usd(h.value_at_quantile(0.99)),
-            max_usd: usd(h.max()),
+            mean: if count == 0 { 0.0 } else { sum as f64 / count as f64 / per_unit },
+            p50: unit(h.value_at_quantile(0.50)),
+            p90: unit(h.value_at_quantile(0.90)),
+            p99: unit(h.value_at_quantile(0.99)),
+            p999: unit(h.value_at_quantile(0.999)),
+            max: unit(h.max()),
         }
     }
 }
