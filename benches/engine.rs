@@ -1,59 +1,19 @@
-//! Criterion benchmarks of the engine's hot loop (the hold model, as in
-//! `examples/hold_model.rs`) against a bare `BinaryHeap` loop, and of whole scenarios
+//! Criterion benchmarks of the engine's hot loop (the hold model of
+//! `engine::hold`) against a bare `BinaryHeap` loop, and of whole scenarios
 //! through the SQS, worker and Lambda models.
 //!
 //! cargo bench --bench engine                                   # run
 //! cargo bench --bench engine -- --save-baseline main           # save a baseline
 //! cargo bench --bench engine -- --baseline main                # compare against it
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use orchsim::engine::{Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation};
+use orchsim::engine::hold;
 use orchsim::scenario::Scenario;
 
 const STEPS: u64 = 1_000_000;
-
-struct Hold {
-    rng: SimRng,
-}
-
-impl Handler for Hold {
-    type Event = ();
-    #[inline]
-    fn handle(&mut self, _: (), s: &mut Scheduler<()>) {
-        s.schedule_in(SimDuration::from_secs_f64(self.rng.exp1()), ());
-    }
-}
-
-fn hold_engine(pending: usize) -> u64 {
-    let mut rng = RngFactory::new(1).stream("hold");
-    let mut sim = Simulation::with_capacity(pending);
-    for _ in 0..pending {
-        sim.scheduler().schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
-    }
-    let out = sim.run(&mut Hold { rng }, RunLimits { horizon: SimTime::MAX, max_events: STEPS });
-    out.events
-}
-
-fn hold_bare_heap(pending: usize) -> u64 {
-    let mut rng = RngFactory::new(1).stream("hold");
-    let mut heap = BinaryHeap::with_capacity(pending);
-    let mut seq = 0u64;
-    for _ in 0..pending {
-        heap.push(Reverse((SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
-        seq += 1;
-    }
-    for _ in 0..STEPS {
-        let Reverse((now, _)) = heap.pop().expect("never empties");
-        heap.push(Reverse((now + SimDuration::from_secs_f64(rng.exp1()).as_micros(), seq)));
-        seq += 1;
-    }
-    seq
-}
 
 fn hold_model(c: &mut Criterion) {
     let mut group = c.benchmark_group("hold_model");
@@ -61,10 +21,10 @@ fn hold_model(c: &mut Criterion) {
     group.sample_size(10);
     for pending in [1_000usize, 100_000] {
         group.bench_with_input(BenchmarkId::new("engine", pending), &pending, |b, &n| {
-            b.iter(|| black_box(hold_engine(n)))
+            b.iter(|| black_box(hold::on_engine(n, STEPS)))
         });
         group.bench_with_input(BenchmarkId::new("bare_heap", pending), &pending, |b, &n| {
-            b.iter(|| black_box(hold_bare_heap(n)))
+            b.iter(|| black_box(hold::on_bare_heap(n, STEPS)))
         });
     }
     group.finish();

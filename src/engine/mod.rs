@@ -6,6 +6,7 @@
 //! events. Everything here is deterministic: integer time, ties broken by insertion order,
 //! and random streams derived from the run seed by stable name.
 
+pub mod hold;
 mod queue;
 mod rng;
 mod simulation;
