@@ -22,13 +22,29 @@ fn rejection(tag: &str, definition: &str, workflow: &str, extra: &str) -> String
 }
 
 fn load(tag: &str, definition: &str, workflow: &str, count: u32, extra: &str) -> Result<Scenario, String> {
+    load_with(tag, definition, workflow, count, extra, &[])
+}
+
+/// As [`load`], with more definition files (name, text) next to the scenario.
+fn load_with(
+    tag: &str,
+    definition: &str,
+    workflow: &str,
+    count: u32,
+    extra: &str,
+    files: &[(&str, &str)],
+) -> Result<Scenario, String> {
     let dir = std::env::temp_dir().join(format!("orchsim-sfn-{tag}-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    for (name, text) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
     let text = format!(
         r#"
         [run]
         horizon_s = 100000
+        start_time = "2026-01-01T11:00:00Z"
         [workload.w]
         target = "step_functions.m"
         arrival = "constant"
@@ -240,14 +256,6 @@ fn a_sync_job_needs_a_standard_workflow_and_a_duration() {
     assert!(e.contains("\"Submit report job\" needs duration_s"), "{e}");
 }
 
-#[test]
-fn what_is_not_modelled_yet_is_refused_naming_the_state() {
-    let definition = r#"{"StartAt": "Review", "States": {"Review": {"Type": "Task",
-        "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "End": true}}}"#;
-    let e = rejection("activity", definition, "standard", "");
-    assert!(e.contains("state \"Review\": activities are not modelled yet"), "{e}");
-}
-
 /// The shipped human-approval machine with an approvers' queue; `approvers` adds a worker
 /// pool that answers each request after `decision_s`.
 fn approval(tag: &str, approvers: Option<u32>) -> serde_json::Value {
@@ -402,4 +410,268 @@ fn machines_in_one_region_share_the_accounts_transition_quota() {
     assert_eq!(throttled("alone", &[("a", "us-east-1")]), 0);
     assert!(throttled("shared", &[("a", "us-east-1"), ("b", "us-east-1")]) > 10_000);
     assert_eq!(throttled("apart", &[("a", "us-east-1"), ("b", "eu-west-1")]), 0);
+}
+
+/// Runs machine "m" (Standard, `count` executions a second apart) with a second machine
+/// "child" of type `child_type` defined by `child`.
+fn run_nested(tag: &str, parent: &str, child: &str, child_type: &str, count: u32, extra: &str) -> serde_json::Value {
+    let extra = format!("[step_functions.child]\ndefinition = \"child.asl.json\"\ntype = \"{child_type}\"\n{extra}");
+    let scenario = load_with(tag, parent, "standard", count, &extra, &[("child.asl.json", child)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    summary(&scenario).1
+}
+
+const CHILD_WAITS_10_S: &str = r#"{"StartAt": "Work", "States": {
+    "Work": {"Type": "Wait", "Seconds": 10, "Next": "Outcome"},
+    "Outcome": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": true, "Next": "Done"}],
+                "Default": "Broken"},
+    "Done": {"Type": "Succeed"},
+    "Broken": {"Type": "Fail", "Error": "ChildBroke"}}}"#;
+
+fn parent_starting(pattern: &str) -> String {
+    format!(
+        r#"{{"StartAt": "Start child", "States": {{
+        "Start child": {{"Type": "Task", "Resource": "arn:aws:states:::states:startExecution{pattern}",
+            "Parameters": {{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"}},
+            "Catch": [{{"ErrorEquals": ["States.TaskFailed"], "Next": "Child failed"}}],
+            "Next": "Done"}},
+        "Child failed": {{"Type": "Pass", "Next": "Done"}},
+        "Done": {{"Type": "Succeed"}}}}}}"#
+    )
+}
+
+#[test]
+fn a_sync_nested_execution_waits_for_its_child_and_fails_with_task_failed() {
+    let weights = "[step_functions.child.states.Outcome]\nweights = [0.75, 0.25]";
+    let s = run_nested("nested-sync", &parent_starting(".sync:2"), CHILD_WAITS_10_S, "express_async", 400, weights);
+    assert_eq!(counter(&s, "step_functions.child.started"), 400);
+    let (ok, broke) = (counter(&s, "step_functions.child.succeeded"), counter(&s, "step_functions.child.failed"));
+    assert_eq!(ok + broke, 400);
+    assert!((70..=130).contains(&broke), "{broke}");
+    // Each failed child sent its parent through the catcher: one more transition each.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 400 * 2 + broke);
+    // The parent waited for the 10 s child; the child is billed as Express, apart.
+    assert!(latency(&s, "step_functions.m.duration", "p50") >= 10_000.0);
+    assert_eq!(counter(&s, "step_functions.child.requests"), 400);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 400);
+}
+
+#[test]
+fn a_request_response_nested_execution_ends_with_the_call() {
+    let s = run_nested("nested-async", &parent_starting(""), CHILD_WAITS_10_S, "standard", 50, "");
+    assert_eq!(counter(&s, "step_functions.child.started"), 50);
+    // The call takes its 50 ms; the child's 10 s are not the parent's.
+    assert!(latency(&s, "step_functions.m.duration", "max") < 1_000.0);
+    assert!(latency(&s, "step_functions.child.duration", "p50") >= 10_000.0);
+    assert_eq!(counter(&s, "step_functions.child.transitions"), 50 * 3);
+}
+
+#[test]
+fn nested_starts_draw_on_the_childs_start_quota_and_fail_when_throttled() {
+    // 1,500 Standard starts in one second against a bucket of 1,300: the parents' own starts
+    // are spread (1/s), so the children's throttles come from a burst of Map iterations.
+    let parent = r#"{"StartAt": "Each", "States": {"Each": {"Type": "Map", "MaxConcurrency": 0, "End": true,
+        "ItemProcessor": {"StartAt": "Start child", "States": {
+            "Start child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"},
+                "Catch": [{"ErrorEquals": ["StepFunctions.ThrottlingException"], "Next": "Throttled"}],
+                "End": true},
+            "Throttled": {"Type": "Pass", "End": true}}}}}}"#;
+    let extra = "[step_functions.m.states.Each]\nitems = 40\n\
+                 [workload.burst]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 1000\ncount_max = 50";
+    let s = run_nested("nested-quota", parent, CHILD_WAITS_10_S, "standard", 1, extra);
+    let started = counter(&s, "step_functions.child.started");
+    let throttled = counter(&s, "step_functions.child.throttled_starts");
+    assert_eq!(started + throttled, 51 * 40);
+    assert!(throttled > 0, "{started} started");
+    // Each throttled start went through the catcher: one more transition.
+    let parents = 51 * (1 + 40);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), parents + throttled);
+}
+
+#[test]
+fn a_nested_execution_of_an_unknown_machine_is_refused() {
+    let e = rejection("nested-unknown", &parent_starting(".sync"), "standard", "");
+    assert!(e.contains("calls step_functions `child`, which the scenario does not define"), "{e}");
+}
+
+const DISTRIBUTED: &str = r#"{"StartAt": "Each", "States": {
+    "Each": {"Type": "Map", "MaxConcurrency": 0, "ToleratedFailureCount": 3,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "t", "Item": {}}, "End": true}}},
+        "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "Too many"}],
+        "Next": "Done"},
+    "Too many": {"Type": "Pass", "Next": "Done"},
+    "Done": {"Type": "Succeed"}}}"#;
+
+#[test]
+fn a_distributed_map_runs_each_item_as_a_child_execution_billed_by_its_type() {
+    let extra = "[step_functions.m.states.Each]\nitems = 1000\n\
+                 [step_functions.m.states.Call]\nduration_s = 0.2";
+    let s = run("dmap", DISTRIBUTED, "standard", 5, extra);
+    let children = "step_functions.m/Each";
+    assert_eq!(counter(&s, &format!("{children}.started")), 5_000);
+    assert_eq!(counter(&s, &format!("{children}.requests")), 5_000);
+    // The parent: Each, Done, and one transition per child started.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 5 * (2 + 1_000));
+    // 1,000 Express children dispatched at 1,000/s take about a second, plus the last
+    // one's 200 ms.
+    let p50 = latency(&s, "step_functions.m.duration", "p50");
+    assert!((1_150.0..1_300.0).contains(&p50), "{p50}");
+    // A child lasts its task: 200 ms, billed as 200 ms at 64 MB.
+    assert!((latency(&s, &format!("{children}.duration"), "p50") - 200.0).abs() < 2.0);
+}
+
+#[test]
+fn a_distributed_map_fails_beyond_its_tolerated_failures() {
+    let run_with = |p: f64| {
+        let extra = format!(
+            "[step_functions.m.states.Each]\nitems = 100\n[step_functions.m.states.Call]\nerrors = {{ Bad = {p} }}"
+        );
+        run(&format!("dmap-fail-{p}"), DISTRIBUTED, "standard", 20, &extra)
+    };
+    // Three failures of 100 are tolerated; with 1 % bad items most Maps stay under.
+    let few = run_with(0.01);
+    let many = run_with(0.2);
+    let caught = |s: &serde_json::Value| counter(s, "step_functions.m.transitions") - 20 * (2 + 100);
+    assert!(caught(&few) <= 3, "{}", caught(&few));
+    // 20 % bad items fail every Map; the children then still running are not waited for.
+    assert!(counter(&many, "step_functions.m/Each.failed") >= 20 * 4);
+    assert_eq!(counter(&many, "step_functions.m.succeeded"), 20);
+    assert!(counter(&many, "step_functions.m.transitions") < 20 * (3 + 100));
+}
+
+#[test]
+fn standard_children_of_a_distributed_map_are_dispatched_at_100_a_second() {
+    let definition = DISTRIBUTED.replace("EXPRESS", "STANDARD");
+    let s = run("dmap-standard", &definition, "standard", 1, "[step_functions.m.states.Each]\nitems = 500");
+    // 500 children at 100/s: the last starts 4.99 s after the first.
+    let took = latency(&s, "step_functions.m.duration", "max");
+    assert!((5_000.0..5_200.0).contains(&took), "{took}");
+    assert_eq!(counter(&s, "step_functions.m/Each.transitions"), 500);
+}
+
+#[test]
+fn an_express_distributed_map_refuses_standard_only_states_inside() {
+    let definition = DISTRIBUTED.replace(
+        r#""Resource": "arn:aws:states:::dynamodb:putItem""#,
+        r#""Resource": "arn:aws:states:us-east-1:123456789012:activity:Review""#,
+    );
+    let e = rejection("dmap-activity", &definition, "standard", "[activity.Review]\nworkers = 1");
+    assert!(
+        e.contains(
+            "state \"Call\" inside the Express Distributed Map \"Each\": an activity runs only in Standard workflows"
+        ),
+        "{e}"
+    );
+}
+
+const REVIEW: &str = r#"{"StartAt": "Review", "States": {"Review": {"Type": "Task",
+    "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "TimeoutSeconds": 10,
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Late"}], "End": true},
+    "Late": {"Type": "Fail", "Error": "Late"}}}"#;
+
+#[test]
+fn activity_tasks_queue_for_workers_and_time_out_from_when_a_worker_takes_them() {
+    // Two workers, a 5 s task each second: the queue grows by 1.5 tasks a second, yet no
+    // task times out, since its 10 s count from when a worker takes it.
+    let extra = "[activity.Review]\nworkers = 2\n[step_functions.m.states.Review]\nduration_s = 5";
+    let s = run("activity-queue", REVIEW, "standard", 20, extra);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 20);
+    assert_eq!(counter(&s, "activity.Review.started"), 20);
+    assert_eq!(counter(&s, "activity.Review.answered"), 20);
+    // Task k arrives at k s; the workers take the odd ones at 1, 6, 11, … and the even
+    // ones at 2, 7, 12, …: tasks 19 and 20 are taken at 46 and 47 s, 27 s after arrival.
+    let wait = latency(&s, "activity.Review.schedule_to_start", "max");
+    assert!((26_950.0..27_050.0).contains(&wait), "{wait}");
+    assert!(gauge(&s, "activity.Review.utilization") > 0.0);
+    // A 12 s task does not finish within 10 s.
+    let slow = run("activity-slow", REVIEW, "standard", 5, &extra.replace("= 5", "= 12"));
+    assert_eq!(counter(&slow, "step_functions.m.failed"), 5);
+}
+
+#[test]
+fn heartbeat_seconds_fail_an_activity_task_unless_its_workers_send_heartbeats_in_time() {
+    let definition = REVIEW.replace(r#""TimeoutSeconds": 10"#, r#""TimeoutSeconds": 100, "HeartbeatSeconds": 3"#);
+    let with = |heartbeat: &str| {
+        let extra =
+            format!("[activity.Review]\nworkers = 5\n{heartbeat}\n[step_functions.m.states.Review]\nduration_s = 5");
+        run(&format!("activity-hb{}", heartbeat.len()), &definition, "standard", 10, &extra)
+    };
+    let silent = with("");
+    assert_eq!(counter(&silent, "step_functions.m.failed"), 10);
+    assert!((latency(&silent, "step_functions.m.duration", "max") - 3_000.0).abs() < 5.0);
+    let beating = with("heartbeat_s = 1");
+    assert_eq!(counter(&beating, "step_functions.m.succeeded"), 10);
+    assert_eq!(counter(&beating, "activity.Review.heartbeats"), 50);
+    let too_slow = with("heartbeat_s = 4");
+    assert_eq!(counter(&too_slow, "step_functions.m.failed"), 10);
+}
+
+#[test]
+fn activity_calls_share_the_regions_bucket_and_wait_when_it_is_empty() {
+    // 600 executions of ten parallel reviews in about two seconds: 6,000 GetActivityTask and
+    // as many SendTaskSuccess calls against a bucket of 3,000 refilled at 500/s.
+    let branches: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                r#"{{"StartAt": "Review {i}", "States": {{"Review {i}": {{"Type": "Task",
+                "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "End": true}}}}}}"#
+            )
+        })
+        .collect();
+    let definition = format!(
+        r#"{{"StartAt": "All", "States": {{"All": {{"Type": "Parallel", "End": true, "Branches": [{}]}}}}}}"#,
+        branches.join(", ")
+    );
+    let durations: String =
+        (0..10).map(|i| format!("[step_functions.m.states.\"Review {i}\"]\nduration_s = 0.1\n")).collect();
+    let extra = durations
+        + "[activity.Review]\nworkers = 1000\n\
+                 [workload.burst]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 300\ncount_max = 599";
+    let s = run("activity-api", &definition, "standard", 1, &extra);
+    assert_eq!(counter(&s, "activity.Review.started"), 6_000);
+    assert!(counter(&s, "activity.Review.throttled_api_calls") > 1_000);
+    assert_eq!(counter(&s, "activity.Review.api_calls") - counter(&s, "activity.Review.empty_polls"), 12_000);
+    // Waiting for tokens shows in the time to start: 9,000 calls beyond the bucket at 500/s.
+    assert!(latency(&s, "activity.Review.schedule_to_start", "max") > 10_000.0);
+}
+
+#[test]
+fn activities_are_checked_against_the_scenario() {
+    let e = rejection("activity-missing", REVIEW, "standard", "");
+    assert!(e.contains("calls activity `Review`, which the scenario does not define"), "{e}");
+    let e = rejection("activity-no-duration", REVIEW, "standard", "[activity.Review]\nworkers = 1");
+    assert!(e.contains("\"Review\" needs duration_s, how long a worker takes per task"), "{e}");
+    let e = rejection("activity-workers", REVIEW, "standard", "[activity.Review]\nworkers = 1001");
+    assert!(e.contains("AWS allows 1,000 concurrent pollers per activity"), "{e}");
+    let e = rejection("activity-express", REVIEW, "express_async", "[activity.Review]\nworkers = 1");
+    assert!(e.contains("an activity runs only in Standard workflows"), "{e}");
+}
+
+const UNTIL_NOON: &str = r#"{"StartAt": "Until noon", "States": {
+    "Until noon": {"Type": "Wait", "Timestamp": "2026-01-01T12:00:30+01:00", "End": true}}}"#;
+
+#[test]
+fn a_literal_timestamp_wait_ends_at_that_time_of_the_runs_clock() {
+    // The run starts at 11:00 UTC; executions start at 1, 2, … 10 s and wait until 11:00:30.
+    let s = run("timestamp", UNTIL_NOON, "standard", 10, "");
+    let close = |name: &str, ms: f64| (latency(&s, "step_functions.m.duration", name) - ms).abs() < 0.002 * ms;
+    assert!(close("max", 29_000.0) && close("mean", 24_500.0), "{}", s["latency_ms"]);
+    // A time already past ends the wait at once.
+    let past = run("timestamp-past", &UNTIL_NOON.replace("12:00:30", "10:00:00"), "standard", 10, "");
+    assert_eq!(latency(&past, "step_functions.m.duration", "max"), 0.0);
+}
+
+#[test]
+fn a_literal_timestamp_wait_needs_the_runs_start_time() {
+    let dir = std::env::temp_dir().join(format!("orchsim-sfn-no-start-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("machine.asl.json"), UNTIL_NOON).unwrap();
+    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 1\n\
+                [step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"standard\"\n";
+    let e = Scenario::from_text("inline.toml", text, &dir, &[]).map(|_| ()).expect_err("no start_time").to_string();
+    let _ = fs::remove_dir_all(&dir);
+    assert!(e.contains("waits until 2026-01-01T12:00:30+01:00, which needs run.start_time"), "{e}");
 }

@@ -8,7 +8,7 @@ use crate::scenario::Scenario;
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 27] = [
+const SHOWN_COUNTERS: [&str; 33] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -36,6 +36,12 @@ const SHOWN_COUNTERS: [&str; 27] = [
     "dead_lettered",
     "dropped",
     "in_flight_at_end",
+    "started",
+    "timed_out",
+    "throttled_starts",
+    "throttled_transitions",
+    "throttled_api_calls",
+    "queued_at_end",
 ];
 
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {

@@ -35,6 +35,7 @@ pub(super) struct Lowered {
     pub buses: Vec<String>,
     pub rules: Vec<RuleSpec>,
     pub machines: Vec<crate::models::step_functions::runtime::MachineConfig>,
+    pub activities: Vec<crate::models::step_functions::runtime::ActivityConfig>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -152,11 +153,21 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     })?;
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
+    let (activities, activity_names) =
+        lower_all(&mut top, "activity", |name, node| machines::lower_activity(src, name, node))?;
+    // Nested executions may name any machine, those defined after them included.
+    let machines_ahead: std::collections::BTreeSet<String> = match top.get("step_functions") {
+        Some((f, path)) => TableReader::new(f.src, path, f.node)?.named_entries().map(|(n, _, _)| n.clone()).collect(),
+        None => Default::default(),
+    };
     let components = machines::Components {
         functions: &function_names,
         queues: &names,
         topics: &topic_names,
         topic_is_fifo: &topic_is_fifo,
+        machines: &machines_ahead,
+        activities: &activity_names,
+        start_epoch_s: run.start_epoch_s,
     };
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components)
@@ -207,6 +218,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         buses,
         rules,
         machines: machine_configs,
+        activities,
         prices,
         warnings,
     })
@@ -234,8 +246,14 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         Ok(v)
     })?
     .unwrap_or(60.0);
+    let start_epoch_s = opt(&mut t, "start_time", |f, p| {
+        let text = f.str(p)?;
+        crate::models::step_functions::asl::timestamp_epoch_s(text)
+            .ok_or_else(|| f.error(p, "must be an RFC 3339 timestamp such as \"2026-11-27T00:00:00Z\""))
+    })?;
     t.finish()?;
     Ok(RunConfig {
+        start_epoch_s,
         seed,
         horizon: SimTime::from_secs_f64(horizon_s),
         warmup: SimDuration::from_secs_f64(warmup_s),

@@ -9,9 +9,10 @@ use super::lower::{SECONDS_MAX, component_ref, distribution, opt};
 use super::topics::from_serde;
 use super::tree::{Node, Result, Source, TableReader};
 use crate::distributions::Distribution;
+use crate::engine::{SimDuration, SimTime};
 use crate::models::step_functions::asl::{self, Pattern, Resource, StateKind};
 use crate::models::step_functions::billing;
-use crate::models::step_functions::runtime::{MachineConfig, StateBehaviour, UnitPrices, WorkflowType};
+use crate::models::step_functions::runtime::{ActivityConfig, MachineConfig, StateBehaviour, UnitPrices, WorkflowType};
 
 /// Standard state transitions per second (bucket and refill) by Region [DOC-cur].
 fn transitions_per_s(region: &str) -> f64 {
@@ -21,6 +22,11 @@ fn transitions_per_s(region: &str) -> f64 {
 /// Standard StartExecution (bucket, refill per second) by Region [DOC-cur].
 fn standard_starts(region: &str) -> (f64, f64) {
     if is_big_region(region) { (1_300.0, 300.0) } else { (800.0, 150.0) }
+}
+
+/// GetActivityTask and SendTask* calls (bucket, refill per second) by Region [DOC-cur].
+fn activity_api_calls(region: &str) -> (f64, f64) {
+    if is_big_region(region) { (3_000.0, 500.0) } else { (1_500.0, 300.0) }
 }
 
 /// The three Regions with the larger Step Functions quotas.
@@ -45,6 +51,36 @@ pub(super) struct Components<'a> {
     pub queues: &'a super::queues::Queues,
     pub topics: &'a BTreeMap<String, crate::models::sns::TopicId>,
     pub topic_is_fifo: &'a [bool],
+    /// The scenario's state machines, for nested executions.
+    pub machines: &'a std::collections::BTreeSet<String>,
+    pub activities: &'a BTreeMap<String, u32>,
+    /// `run.start_time`, for literal Timestamp waits.
+    pub start_epoch_s: Option<i64>,
+}
+
+/// AWS documented up to 1,000 concurrent GetActivityTask pollers per activity (2022:
+/// `ActivityWorkerLimitExceeded`).
+const ACTIVITY_WORKERS_MAX: u64 = 1_000;
+
+/// `[activity.NAME]`: the workers that poll an activity.
+pub(super) fn lower_activity(src: &Source<'_>, name: &str, node: &Node) -> Result<ActivityConfig> {
+    let path = format!("activity.{name}");
+    let mut t = TableReader::new(src, path, node)?;
+    let (f, p) = t.require("workers", "how many workers poll the activity with GetActivityTask")?;
+    let workers = f.u64_in(&p, 1, ACTIVITY_WORKERS_MAX, "AWS allows 1,000 concurrent pollers per activity")? as u32;
+    let heartbeat_interval = opt(&mut t, "heartbeat_s", |f, p| {
+        f.positive(p, SECONDS_MAX, "how often a working worker calls SendTaskHeartbeat").map(SimDuration::from_secs_f64)
+    })?;
+    let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
+        .unwrap_or_else(|| "us-east-1".into());
+    t.finish()?;
+    Ok(ActivityConfig {
+        name: name.to_string(),
+        workers,
+        heartbeat_interval,
+        api_calls: activity_api_calls(&region),
+        region,
+    })
 }
 
 pub(super) fn lower_machine(
@@ -120,28 +156,39 @@ fn check_supported(
     }
     for state in &definition.states {
         let name = &state.name;
-        if let StateKind::Task(task) = &state.kind {
-            let refused = match (&task.resource, task.pattern) {
-                (Resource::Activity { .. }, _) => Some("activities are not modelled yet"),
-                (Resource::StartExecution { .. }, _) => Some("nested executions are not modelled yet"),
-                _ => None,
-            };
-            if let Some(why) = refused {
-                return Err(format!("{file}: state \"{name}\": {why}"));
-            }
-        }
-        if let StateKind::Map(map) = &state.kind
-            && !matches!(map.mode, asl::MapMode::Inline)
+        // An Express Map Run's children are Express executions: the same rules hold inside.
+        if let StateKind::Map(asl::Map {
+            mode: asl::MapMode::Distributed { execution_type: asl::ExecutionType::Express },
+            processor,
+            ..
+        }) = &state.kind
+            && let Some((inner, feature)) = definition
+                .states
+                .iter()
+                .filter(|s| is_within(definition, s, *processor))
+                .find_map(|s| Some((s, s.standard_only_feature()?)))
         {
-            return Err(format!("{file}: state \"{name}\": Distributed Map is not modelled yet"));
-        }
-        if let StateKind::Wait(asl::Wait::Timestamp(_)) = &state.kind {
             return Err(format!(
-                "{file}: state \"{name}\": literal Timestamp waits are not modelled yet; use SecondsPath with wait_s"
+                "{file}: state \"{}\" inside the Express Distributed Map \"{name}\": {feature} runs only in Standard workflows (AWS)",
+                inner.name
             ));
         }
     }
     Ok(())
+}
+
+/// Whether `state` runs inside `scope`, directly or in a scope nested in it.
+fn is_within(definition: &asl::Definition, state: &asl::State, scope: asl::ScopeId) -> bool {
+    let mut current = state.scope;
+    loop {
+        if current == scope {
+            return true;
+        }
+        match definition.scopes[current.index()].owner {
+            Some(owner) => current = definition.states[owner.0 as usize].scope,
+            None => return false,
+        }
+    }
 }
 
 /// Reads `[step_functions.NAME.states.STATE]` tables and checks that every state that needs
@@ -179,6 +226,21 @@ fn behaviours(
             StateKind::Wait(asl::Wait::SecondsPath | asl::Wait::TimestampPath) if out[i].wait_s.is_none() => {
                 return Err(t.src.error(t.origin, path, needs("wait_s, how long the path-driven wait lasts")));
             }
+            StateKind::Wait(asl::Wait::Timestamp(timestamp)) => {
+                let Some(start_s) = components.start_epoch_s else {
+                    return Err(t.src.error(
+                        t.origin,
+                        path,
+                        format!(
+                            "state \"{}\" waits until {timestamp}, which needs run.start_time, the wall-clock time at which the run begins",
+                            state.name
+                        ),
+                    ));
+                };
+                let at_s = asl::timestamp_epoch_s(timestamp).expect("checked by the reader");
+                // A time already past ends the wait at once, as in AWS.
+                out[i].wait_until = Some(SimTime::from_micros((at_s - start_s).max(0) as u64 * 1_000_000));
+            }
             StateKind::Choice(choice) if out[i].branch_weights.is_empty() => {
                 // No weights: every rule and the default are equally likely.
                 out[i].branch_weights = vec![1.0; choice.choices.len() + usize::from(choice.default.is_some())];
@@ -194,7 +256,8 @@ fn behaviours(
                         needs("callback_s, how long after the call its task token comes back"),
                     ));
                 }
-                let job = matches!(task.pattern, Pattern::Sync | Pattern::SyncV2);
+                let job = matches!(task.pattern, Pattern::Sync | Pattern::SyncV2)
+                    && !matches!(task.resource, Resource::StartExecution { .. });
                 if job && out[i].duration_s.is_none() {
                     // A .sync task lasts as long as its job (an ECS task, a Batch job, a Glue
                     // run…), which only the scenario knows; AWS publishes no typical figure.
@@ -203,6 +266,10 @@ fn behaviours(
                         path,
                         needs("duration_s, how long its .sync job runs until Step Functions sees it end"),
                     ));
+                }
+                if matches!(task.resource, Resource::Activity { .. }) && out[i].duration_s.is_none() {
+                    // Only the scenario knows how long its workers take.
+                    return Err(t.src.error(t.origin, path, needs("duration_s, how long a worker takes per task")));
                 }
                 if out[i].duration_s.is_none() && !matches!(task.resource, Resource::Lambda { .. }) {
                     // A request-response API call: 50 ms unless the scenario says otherwise.
@@ -259,9 +326,16 @@ fn check_task_target(
         Resource::SnsPublish { topic: Some(tp) } if components.topic_is_fifo[components.topics[tp].0 as usize] => {
             Err(fifo_refused("topic", "sns", tp))
         }
+        Resource::StartExecution { state_machine: Some(m) } if !components.machines.contains(m) => {
+            Err(missing("step_functions", m, components.machines.iter().collect()))
+        }
+        Resource::Activity { name } if !components.activities.contains_key(name) => {
+            Err(missing("activity", name, components.activities.keys().collect()))
+        }
         Resource::Lambda { function: None }
         | Resource::SqsSend { queue: None }
-        | Resource::SnsPublish { topic: None } => Err(t.src.error(
+        | Resource::SnsPublish { topic: None }
+        | Resource::StartExecution { state_machine: None } => Err(t.src.error(
             t.origin,
             path,
             format!("state \"{state}\" names its target through a path; its target cannot be known without data"),
@@ -281,6 +355,12 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
             return Err(
                 f.error(p, format!("does not apply: the function's own [lambda.{function}] duration_s decides"))
             );
+        }
+        if matches!(task.pattern, Pattern::Sync | Pattern::SyncV2)
+            && let Resource::StartExecution { state_machine } = &task.resource
+        {
+            let machine = state_machine.as_deref().unwrap_or("NAME");
+            return Err(f.error(p, format!("does not apply: the child execution of step_functions.{machine} decides")));
         }
         if task.pattern == Pattern::WaitForTaskToken && matches!(task.resource, Resource::SqsSend { .. }) {
             return Err(

@@ -59,6 +59,8 @@ pub struct Scenario {
     pub rules: Vec<RuleSpec>,
     /// State machines, by index.
     pub machines: Vec<step_functions::runtime::MachineConfig>,
+    /// Step Functions activities and their workers.
+    pub activities: Vec<step_functions::runtime::ActivityConfig>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -95,6 +97,9 @@ pub struct FunctionConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
     pub seed: u64,
+    /// `start_time`: the wall-clock time at virtual time 0, in seconds since 1970, for
+    /// Wait states with a literal `Timestamp`.
+    pub start_epoch_s: Option<i64>,
     pub horizon: SimTime,
     pub warmup: SimDuration,
     pub events_max: u64,
@@ -210,6 +215,7 @@ impl Scenario {
             buses: lowered.buses,
             rules: lowered.rules,
             machines: lowered.machines,
+            activities: lowered.activities,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

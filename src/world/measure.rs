@@ -381,6 +381,36 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             StepFunctionsUsage::Standard { resource: name, transitions: m.transitions }
         });
     }
+    for a in 0..step_functions.activity_count() {
+        let (config, m, queued, working, busy) = step_functions.activity(a as u32, end);
+        let name = format!("activity.{}", config.name);
+        audit.push(balance(
+            name.clone(),
+            &[("queued_at_start", m.queued_at_start), ("scheduled", m.scheduled)],
+            &[("started", m.started), ("abandoned", m.abandoned), ("queued_at_end", queued)],
+        ));
+        audit.push(balance(
+            format!("{name}.workers"),
+            &[("working_at_start", m.working_at_start), ("started", m.started)],
+            &[("answered", m.answered), ("working_at_end", working)],
+        ));
+        latencies.push((format!("{name}.schedule_to_start"), m.schedule_to_start.clone()));
+        for (key, value) in [
+            ("scheduled", m.scheduled),
+            ("started", m.started),
+            ("abandoned", m.abandoned),
+            ("answered", m.answered),
+            ("empty_polls", m.empty_polls),
+            ("api_calls", m.api_calls),
+            ("throttled_api_calls", m.throttled_api_calls),
+            ("heartbeats", m.heartbeats),
+            ("queued_at_end", queued),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        gauges.push((format!("{name}.busy_mean"), busy));
+        gauges.push((format!("{name}.utilization"), busy / f64::from(config.workers)));
+    }
     for p in producers {
         let m = p.metrics;
         audit.push(balance(

@@ -21,7 +21,6 @@ pub use measure::{Balance, Measurements};
 use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
-use crate::models::Message;
 use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
@@ -32,6 +31,7 @@ use crate::models::sqs::{
 };
 use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
+use crate::models::{Message, TaskToken};
 use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
@@ -65,6 +65,8 @@ pub enum Event {
     StepFunctionsDue { thread: u32, token: u32 },
     /// A Step Functions execution reached its time limit.
     ExecutionTimeLimitReached { execution: u32, generation: u32 },
+    /// An activity worker finished the task of `thread` (its wake-up `token`).
+    ActivityWorkDone { activity: u16, thread: u32, token: u32 },
     /// An EventBridge delivery's retry is due.
     EventBridgeAttemptDue { delivery: u32 },
     /// An asynchronous Lambda invocation (from SNS) ended.
@@ -201,7 +203,10 @@ impl World {
             |name| rngs.stream(&format!("rule.{name}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
-        let step_functions = step_functions::Service::new(scenario.machines.clone(), |name| rngs.stream(name));
+        let step_functions =
+            step_functions::Service::new(scenario.machines.clone(), scenario.activities.clone(), |name| {
+                rngs.stream(name)
+            });
         let function_ids =
             scenario.functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
         let queue_ids = scenario.queues.iter().enumerate().map(|(i, q)| (q.name.clone(), QueueId(i as u32))).collect();
@@ -512,6 +517,11 @@ impl World {
                     Action::TimeLimit { delay, execution, generation } => {
                         s.schedule_in(delay, Event::ExecutionTimeLimitReached { execution, generation })
                     }
+                    Action::ExecutionStarted { machine } => self.status_event(now, machine, "RUNNING", s),
+                    Action::ActivityWorkDone { activity, delay, token } => s.schedule_in(
+                        delay,
+                        Event::ActivityWorkDone { activity: activity as u16, thread: token.thread, token: token.token },
+                    ),
                     Action::ExecutionEnded { machine, status } => {
                         let detail = match status {
                             step_functions::Status::Succeeded => "SUCCEEDED",
@@ -816,7 +826,7 @@ impl World {
         self.lambda.reset_metrics(now);
         self.sns.reset_metrics();
         self.eventbridge.reset_metrics();
-        self.step_functions.reset_metrics();
+        self.step_functions.reset_metrics(now);
         for m in &mut self.mappings {
             m.mapping.reset_metrics(now);
         }
@@ -1027,6 +1037,10 @@ impl Handler for World {
             Event::SnsAttemptDue { delivery } => self.attempt_delivery(now, DeliveryId(delivery), s),
             Event::StepFunctionsDue { thread, token } => {
                 self.step_functions.on_due(now, thread, token);
+                self.run_step_functions_actions(now, s);
+            }
+            Event::ActivityWorkDone { activity, thread, token } => {
+                self.step_functions.on_activity_work_done(now, u32::from(activity), TaskToken { thread, token });
                 self.run_step_functions_actions(now, s);
             }
             Event::ExecutionTimeLimitReached { execution, generation } => {

@@ -402,19 +402,23 @@ impl Definition {
     /// The first state that only a Standard workflow can run (§2: Express workflows have
     /// Request-Response integrations only, no activities and no Distributed Map), and why.
     pub fn standard_only_feature(&self) -> Option<(StateId, &'static str)> {
-        self.states.iter().enumerate().find_map(|(i, state)| {
-            let why = match &state.kind {
-                StateKind::Task(Task { resource: Resource::Activity { .. }, .. }) => "an activity",
-                StateKind::Task(task) => match task.pattern {
-                    Pattern::Sync | Pattern::SyncV2 => "the .sync integration pattern",
-                    Pattern::WaitForTaskToken => "the .waitForTaskToken integration pattern",
-                    Pattern::RequestResponse => return None,
-                },
-                StateKind::Map(Map { mode: MapMode::Distributed { .. }, .. }) => "a Distributed Map",
-                _ => return None,
-            };
-            Some((StateId(i as u32), why))
-        })
+        self.states.iter().enumerate().find_map(|(i, state)| Some((StateId(i as u32), state.standard_only_feature()?)))
+    }
+}
+
+impl State {
+    /// What in this state only a Standard workflow can run, if anything.
+    pub fn standard_only_feature(&self) -> Option<&'static str> {
+        match &self.kind {
+            StateKind::Task(Task { resource: Resource::Activity { .. }, .. }) => Some("an activity"),
+            StateKind::Task(task) => match task.pattern {
+                Pattern::Sync | Pattern::SyncV2 => Some("the .sync integration pattern"),
+                Pattern::WaitForTaskToken => Some("the .waitForTaskToken integration pattern"),
+                Pattern::RequestResponse => None,
+            },
+            StateKind::Map(Map { mode: MapMode::Distributed { .. }, .. }) => Some("a Distributed Map"),
+            _ => None,
+        }
     }
 }
 
@@ -1626,6 +1630,37 @@ fn is_timestamp(s: &str) -> bool {
     }
 }
 
+/// Seconds since 1970-01-01T00:00:00Z of an RFC 3339 timestamp as a Wait state takes it;
+/// fractions of a second are dropped, as Step Functions truncates them (§4).
+pub fn timestamp_epoch_s(s: &str) -> Option<i64> {
+    if !is_timestamp(s) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let num = |from: usize, n: usize| s[from..from + n].parse::<i64>().ok();
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let zone = 19 + b[19..].iter().take_while(|c| !matches!(c, b'Z' | b'+' | b'-')).count();
+    let offset_s = match b[zone] {
+        b'Z' => 0,
+        sign => {
+            let minutes = num(zone + 1, 2)? * 60 + num(zone + 4, 2)?;
+            if sign == b'-' { -minutes * 60 } else { minutes * 60 }
+        }
+    };
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset_s)
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// What a Task argument names, for error messages.
 fn noun(key: &str) -> &'static str {
     match key {
@@ -1737,6 +1772,16 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn timestamps_convert_to_epoch_seconds_with_their_offset_and_without_fractions() {
+        assert_eq!(timestamp_epoch_s("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(timestamp_epoch_s("2016-03-14T01:59:00Z"), Some(1_457_920_740));
+        assert_eq!(timestamp_epoch_s("2024-02-29T23:59:59.250+01:00"), Some(1_709_247_599));
+        assert_eq!(timestamp_epoch_s("2000-03-01T00:00:00-05:30"), Some(951_868_800 + 19_800));
+        assert_eq!(timestamp_epoch_s("1969-12-31T23:59:59Z"), Some(-1));
+        assert_eq!(timestamp_epoch_s("2016-03-14 01:59:00Z"), None);
     }
 
     #[test]

@@ -43,17 +43,48 @@
 //! `HeartbeatSeconds` limits a callback task from its start (`States.HeartbeatTimeout`); an
 //! answer after the task has timed out is ignored, as AWS rejects its token.
 //!
-//! Deliberately absent for now: activities, nested executions (`states:startExecution`),
-//! Distributed Map child executions and literal Timestamp waits. The scenario reader refuses definitions
-//! that use them, naming the state. (Standard executions' EventBridge status events are
-//! sent by the world when the scenario has a default bus.)
+//! Nested executions (`states:startExecution`, §3.3): the call starts an execution of another
+//! machine of the scenario, billed by that machine's own type and counted against its
+//! StartExecution quota (a throttled start fails the task with
+//! `StepFunctions.ThrottlingException`). Request-response ends with the call; `.sync` and
+//! `.sync:2` end when the child ends, failing with `States.TaskFailed` unless it succeeded.
+//! Step Functions learns of the child's end at once: the DescribeExecution polling AWS
+//! mentions has no published interval, so it is neither timed nor drawn from its quota. A
+//! child outlives a parent task that timed out.
+//!
+//! A Distributed Map runs each item as a child execution of its item processor, of the Map's
+//! `ExecutionType`: a machine of its own (`PARENT/MAP`), so its executions, transitions or
+//! GB-seconds and cost are reported apart from the parent's. Each child started is one
+//! transition of the parent. Children are dispatched at up to 100/s (Standard) or 1,000/s
+//! (Express) per Map Run, at most MaxConcurrency (default 10,000) at once, and do not draw
+//! from the account's StartExecution bucket. Failures beyond the tolerated count or
+//! percentage fail the Map with `States.ExceedToleratedFailureThreshold`; children still
+//! running then run to their end, unobserved.
+//!
+//! Activities (§5): a task on an activity waits in the activity's queue until one of its
+//! workers, each holding a `GetActivityTask` long poll, takes it. TimeoutSeconds and
+//! HeartbeatSeconds count from that moment (`ActivityStarted`), not from scheduling. The
+//! worker runs for the state's `duration_s`, then calls SendTaskSuccess or SendTaskFailure.
+//! Workers send SendTaskHeartbeat every `heartbeat_s` if configured; without heartbeats, or
+//! with a longer interval than the state's HeartbeatSeconds, the task fails with
+//! `States.HeartbeatTimeout` once it runs longer than HeartbeatSeconds. A worker whose task
+//! timed out works on to its end, as a real worker does not know. GetActivityTask and
+//! SendTask* calls share the Region's bucket; a throttled call waits for its token. Long
+//! polls that return empty (one per idle worker per 60 s) and heartbeats are counted but do
+//! not draw from the bucket: at the 1,000-worker limit they are under 17 calls/s against a
+//! refill of 300–500/s.
+//!
+//! (Standard executions' EventBridge status events are sent by the world when the scenario
+//! has a default bus.)
 
-use super::asl::{self, Definition, Pattern, Resource, StateKind};
+use std::collections::{BTreeMap, VecDeque};
+
+use super::asl::{self, Definition, ExecutionType, MapMode, Pattern, Resource, StateKind};
 use super::billing;
 use super::retry::{self, Jitter};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::metrics::{CostHistogram, LatencyHistogram};
+use crate::metrics::{CostHistogram, LatencyHistogram, TimeWeighted};
 use crate::models::{TaskToken, TokenBucket};
 
 /// AWS's longest Standard execution (1 year) and Express execution (5 minutes).
@@ -61,6 +92,13 @@ pub const STANDARD_DURATION_MAX: SimDuration = SimDuration::from_secs(365 * 86_4
 pub const EXPRESS_DURATION_MAX: SimDuration = SimDuration::from_secs(300);
 /// AWS runs at most 40 iterations of an inline Map at once.
 pub const INLINE_MAP_CONCURRENCY_MAX: u32 = 40;
+/// A Map Run dispatches child executions at up to 100/s (Standard) or 1,000/s (Express).
+const STANDARD_CHILD_DISPATCH_GAP: SimDuration = SimDuration::from_micros(10_000);
+const EXPRESS_CHILD_DISPATCH_GAP: SimDuration = SimDuration::from_micros(1_000);
+/// A `GetActivityTask` long poll is held up to 60 s, then returns empty.
+pub const ACTIVITY_LONG_POLL: SimDuration = SimDuration::from_secs(60);
+/// The error of a nested StartExecution the account's bucket refused.
+const START_THROTTLED: &str = "StepFunctions.ThrottlingException";
 
 /// Standard, Express started asynchronously, or Express started synchronously.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +138,8 @@ pub struct StateBehaviour {
     /// A `.waitForTaskToken` task answered outside the scenario (a person, another
     /// system): how long after the call the answer comes.
     pub callback_s: Option<Distribution>,
+    /// Wait with a literal Timestamp: when it is, in the run's virtual time.
+    pub wait_until: Option<SimTime>,
 }
 
 /// A state machine of the scenario, validated.
@@ -132,6 +172,60 @@ pub struct UnitPrices {
     pub usd_per_transition: f64,
     pub usd_per_request: f64,
     pub usd_per_gb_second: f64,
+}
+
+/// An activity of the scenario (`[activity.NAME]`) and the workers that poll it.
+#[derive(Clone, Debug)]
+pub struct ActivityConfig {
+    pub name: String,
+    /// Workers, each holding one GetActivityTask long poll while idle.
+    pub workers: u32,
+    /// How often a working worker sends SendTaskHeartbeat; None: never.
+    pub heartbeat_interval: Option<SimDuration>,
+    /// The Region: its GetActivityTask/SendTask* bucket is shared by its activities.
+    pub region: String,
+    /// GetActivityTask and SendTask* calls in the Region: (bucket, refill per second).
+    pub api_calls: (f64, f64),
+}
+
+/// Counters and latencies of one activity.
+#[derive(Clone, Debug, Default)]
+pub struct ActivityMetrics {
+    /// Tasks waiting for a worker when the statistics window began (for the audit).
+    pub queued_at_start: u64,
+    /// Tasks that worker had when the statistics window began (for the audit).
+    pub working_at_start: u64,
+    /// Tasks scheduled by executions.
+    pub scheduled: u64,
+    /// Tasks a worker took (ActivityStarted).
+    pub started: u64,
+    /// Tasks abandoned in the queue because their execution ended first.
+    pub abandoned: u64,
+    /// SendTaskSuccess or SendTaskFailure calls made (late ones too).
+    pub answered: u64,
+    /// GetActivityTask long polls that returned empty after 60 s.
+    pub empty_polls: u64,
+    /// GetActivityTask, SendTask* and SendTaskHeartbeat calls.
+    pub api_calls: u64,
+    /// Calls that waited for the Region's bucket.
+    pub throttled_api_calls: u64,
+    pub heartbeats: u64,
+    /// From scheduled to a worker's taking the task.
+    pub schedule_to_start: LatencyHistogram,
+}
+
+#[derive(Debug)]
+struct Activity {
+    config: ActivityConfig,
+    /// Index into `Service::activity_api`.
+    api: usize,
+    /// When each idle worker began its current run of long polls, oldest first.
+    idle_since: VecDeque<SimTime>,
+    /// Tasks waiting for a worker: thread, its token, when scheduled.
+    queue: VecDeque<(u32, u32, SimTime)>,
+    /// Workers on a task (a worker whose task timed out works on until it ends).
+    working: TimeWeighted,
+    metrics: ActivityMetrics,
 }
 
 /// Express StartExecution, every Region: bucket and refill per second (§2.2).
@@ -181,6 +275,18 @@ pub enum Action {
         execution: u32,
         generation: u32,
     },
+    /// An execution was started by another (a nested or a Distributed Map child), for
+    /// events kept outside.
+    ExecutionStarted {
+        machine: u32,
+    },
+    /// An activity worker finishes its task after `delay` and answers `token`: call
+    /// `on_activity_work_done`.
+    ActivityWorkDone {
+        activity: u32,
+        delay: SimDuration,
+        token: TaskToken,
+    },
     /// An execution ended (for metrics kept outside, e.g. EventBridge events).
     ExecutionEnded {
         machine: u32,
@@ -226,6 +332,9 @@ pub struct MachineMetrics {
 #[derive(Debug)]
 struct Machine {
     config: MachineConfig,
+    /// The scenario's machine this one belongs to: itself, or the parent of a Distributed
+    /// Map's child machine (whose definition is its parent's).
+    family: u32,
     /// Index into `Service::quotas`: the machine's Region.
     quotas: usize,
     /// Executions started and not finished.
@@ -245,6 +354,18 @@ struct Execution {
     root: u32,
     /// Its Step Functions charges so far (every run, for a restarted Express execution).
     cost_usd: f64,
+    /// The task or Distributed Map iteration waiting for it to end (a nested execution).
+    parent: Option<TaskToken>,
+    /// Started by a StartSyncExecution caller, who waits for its end.
+    has_caller: bool,
+}
+
+/// Who started an execution: a caller, or the task or Map iteration that waits for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    Caller,
+    Task(TaskToken),
+    Iteration(TaskToken),
 }
 
 /// One line of control: the execution's main path, a Parallel branch or a Map iteration.
@@ -274,9 +395,20 @@ enum Pending {
     EnterReserved,
     /// The current task or wait is over; `Some(error)` if it failed.
     Finish(Option<String>),
-    /// A `.waitForTaskToken` task waits for its answer (`Some(error)`: SendTaskFailure);
+    /// A `.waitForTaskToken` task waits for its answer (`Some(error)`: SendTaskFailure), as
+    /// does a `.sync` nested execution for its child and an activity task for its worker;
     /// if this wake-up comes first, the task fails with `limit_error`.
     Callback { error: Option<String>, limit_error: &'static str },
+    /// Start the current task's nested execution of `machine`.
+    StartChild { machine: u32 },
+    /// A Distributed Map iteration: start its child execution of `machine`.
+    StartIteration { machine: u32 },
+    /// A Distributed Map iteration waits for its child execution.
+    Iteration,
+    /// A Distributed Map iteration's child ended (`Some(error)`: it did not succeed).
+    IterationDone(Option<String>),
+    /// An activity task waits in its activity's queue (`Some(error)`: its SendTaskFailure).
+    AwaitWorker(Option<String>),
 }
 
 #[derive(Debug)]
@@ -291,7 +423,10 @@ struct Join {
     /// Map: failures it may absorb; Parallel: none.
     tolerated: u64,
     children: Vec<u32>,
-    is_parallel: bool,
+    /// The error when one failure too many fails the state; None: the failed thread's.
+    failure: Option<&'static str>,
+    /// Distributed Map: the child machine, the gap between dispatches and the next free slot.
+    distributed: Option<(u32, SimDuration, SimTime)>,
 }
 
 /// All state machines of a scenario and their executions in progress.
@@ -308,6 +443,14 @@ pub struct Service {
     outbox: Vec<Action>,
     /// How deep zero-time state changes are nested on the call stack right now.
     depth: u32,
+    /// Scenario machines by name, for nested executions.
+    by_name: BTreeMap<String, u32>,
+    /// (family, Distributed Map state) → its child machine.
+    map_children: BTreeMap<(u32, u32), u32>,
+    activities: Vec<Activity>,
+    activity_by_name: BTreeMap<String, u32>,
+    /// GetActivityTask/SendTask* buckets by Region.
+    activity_api: Vec<(String, TokenBucket)>,
 }
 
 /// See [`Service::go_to`].
@@ -317,8 +460,42 @@ impl Service {
     /// `rng(name)` gives each machine its own stream (`step_functions.NAME`), which draws its
     /// choices, item counts, waits, task durations, errors, jitter and restarts: changing
     /// one machine leaves the others' draws alone, and the same machine run as Standard and
-    /// as Express sees the same draws.
-    pub fn new(configs: Vec<MachineConfig>, mut rng: impl FnMut(&str) -> SimRng) -> Service {
+    /// as Express sees the same draws. Each Distributed Map gets a child machine after the
+    /// scenario's, named `PARENT/MAP`, with a stream of that name.
+    pub fn new(
+        configs: Vec<MachineConfig>,
+        activities: Vec<ActivityConfig>,
+        mut rng: impl FnMut(&str) -> SimRng,
+    ) -> Service {
+        let mut all: Vec<(MachineConfig, u32)> = configs.into_iter().enumerate().map(|(i, c)| (c, i as u32)).collect();
+        let mut map_children = BTreeMap::new();
+        for family in 0..all.len() {
+            let parent = all[family].0.clone();
+            for (state, s) in parent.definition.states.iter().enumerate() {
+                let StateKind::Map(asl::Map { mode: MapMode::Distributed { execution_type }, processor, .. }) = &s.kind
+                else {
+                    continue;
+                };
+                let mut definition = parent.definition.clone();
+                definition.start_at = definition.scopes[processor.index()].start_at;
+                // The parent's TimeoutSeconds is the parent's; a child has its type's limit.
+                definition.timeout_seconds = None;
+                let workflow = match execution_type {
+                    ExecutionType::Standard => WorkflowType::Standard,
+                    ExecutionType::Express => WorkflowType::ExpressAsync,
+                };
+                let child = MachineConfig {
+                    name: format!("{}/{}", parent.name, s.name),
+                    definition,
+                    workflow,
+                    restart_rate: 0.0,
+                    ..parent.clone()
+                };
+                map_children.insert((family as u32, state as u32), all.len() as u32);
+                all.push((child, family as u32));
+            }
+        }
+        let by_name = all.iter().enumerate().map(|(i, (c, _))| (c.name.clone(), i as u32)).collect();
         let mut quotas: Vec<RegionQuotas> = Vec::new();
         let mut region_of = |config: &MachineConfig| {
             if let Some(i) = quotas.iter().position(|q| q.region == config.region) {
@@ -333,14 +510,35 @@ impl Service {
             });
             quotas.len() - 1
         };
-        let machines = configs
+        let machines = all
             .into_iter()
-            .map(|config| Machine {
+            .map(|(config, family)| Machine {
                 rng: rng(&format!("step_functions.{}", config.name)),
                 quotas: region_of(&config),
+                family,
                 running: 0,
                 config,
                 metrics: MachineMetrics::default(),
+            })
+            .collect();
+        let mut activity_api: Vec<(String, TokenBucket)> = Vec::new();
+        let activity_by_name = activities.iter().enumerate().map(|(i, a)| (a.name.clone(), i as u32)).collect();
+        let activities = activities
+            .into_iter()
+            .map(|config| {
+                let api = activity_api.iter().position(|(r, _)| *r == config.region).unwrap_or_else(|| {
+                    let (bucket, refill) = config.api_calls;
+                    activity_api.push((config.region.clone(), TokenBucket::new(bucket, refill)));
+                    activity_api.len() - 1
+                });
+                Activity {
+                    idle_since: (0..config.workers).map(|_| SimTime::ZERO).collect(),
+                    config,
+                    api,
+                    queue: VecDeque::new(),
+                    working: TimeWeighted::default(),
+                    metrics: ActivityMetrics::default(),
+                }
             })
             .collect();
         Service {
@@ -354,6 +552,11 @@ impl Service {
             free_joins: Vec::new(),
             outbox: Vec::new(),
             depth: 0,
+            by_name,
+            map_children,
+            activities,
+            activity_by_name,
+            activity_api,
         }
     }
 
@@ -380,12 +583,23 @@ impl Service {
     /// and when its time limit ends (for `on_execution_timeout`), or `None` when the start
     /// was throttled.
     pub fn start(&mut self, now: SimTime, m: u32) -> Option<(u32, u32, SimTime)> {
+        self.start_execution(now, m, Origin::Caller)
+    }
+
+    /// Starts an execution of machine `m`, for a caller or as the child of a task or of a
+    /// Distributed Map iteration.
+    fn start_execution(&mut self, now: SimTime, m: u32, origin: Origin) -> Option<(u32, u32, SimTime)> {
         let machine = &mut self.machines[m as usize];
         let quotas = &mut self.quotas[machine.quotas];
-        let quota = match machine.config.workflow {
-            WorkflowType::Standard => Some(&mut quotas.standard_starts),
-            WorkflowType::ExpressAsync => Some(&mut quotas.express_starts),
-            WorkflowType::ExpressSync => None,
+        let quota = match (machine.config.workflow, origin) {
+            // A Map Run dispatches its children at its own pace.
+            (_, Origin::Iteration(_)) => None,
+            (WorkflowType::Standard, _) => Some(&mut quotas.standard_starts),
+            // A nested start of an Express machine is an asynchronous StartExecution.
+            (WorkflowType::ExpressAsync, _) | (WorkflowType::ExpressSync, Origin::Task(_)) => {
+                Some(&mut quotas.express_starts)
+            }
+            (WorkflowType::ExpressSync, Origin::Caller) => None,
         };
         if let Some(quota) = quota
             && !quota.try_take(now)
@@ -399,8 +613,20 @@ impl Service {
             machine.metrics.requests += 1;
         }
         let limit = self.limit(m);
-        let execution =
-            Execution { machine: m, started_at: now, generation: 0, is_running: true, root: 0, cost_usd: 0.0 };
+        let parent = match origin {
+            Origin::Caller => None,
+            Origin::Task(token) | Origin::Iteration(token) => Some(token),
+        };
+        let execution = Execution {
+            machine: m,
+            started_at: now,
+            generation: 0,
+            is_running: true,
+            root: 0,
+            cost_usd: 0.0,
+            parent,
+            has_caller: origin == Origin::Caller,
+        };
         let id = match self.free_executions.pop() {
             Some(id) => {
                 let generation = self.executions[id as usize].as_ref().map_or(0, |e| e.generation + 1);
@@ -415,6 +641,15 @@ impl Service {
         let generation = self.execution(id).generation;
         self.begin(now, id);
         Some((id, generation, now + limit))
+    }
+
+    /// A nested execution or a Distributed Map iteration starts its child execution.
+    fn start_child(&mut self, now: SimTime, m: u32, origin: Origin) -> bool {
+        let Some((execution, generation, limit_at)) = self.start_execution(now, m, origin) else { return false };
+        let delay = limit_at.saturating_since(now);
+        self.outbox.push(Action::TimeLimit { delay, execution, generation });
+        self.outbox.push(Action::ExecutionStarted { machine: m });
+        true
     }
 
     fn limit(&self, m: u32) -> SimDuration {
@@ -495,18 +730,87 @@ impl Service {
             Pending::Finish(None) => self.succeed_state(now, thread),
             Pending::Finish(Some(error)) => self.state_failed(now, thread, error),
             Pending::Callback { limit_error, .. } => self.state_failed(now, thread, limit_error.into()),
+            Pending::StartChild { machine } => self.start_nested(now, thread, machine),
+            Pending::StartIteration { machine } => {
+                let token = TaskToken { thread, token };
+                self.threads[thread as usize].pending = Pending::Iteration;
+                let started = self.start_child(now, machine, Origin::Iteration(token));
+                debug_assert!(started, "a Map Run's children are not throttled");
+                // The child is one transition of the parent (§3.1).
+                let parent = self.threads[thread as usize].execution;
+                self.bill_transition(parent);
+            }
+            Pending::IterationDone(error) => self.thread_done(now, thread, error),
+            Pending::Iteration | Pending::AwaitWorker(_) => {}
+        }
+    }
+
+    /// One Standard state transition of execution `e`, for its cost.
+    fn bill_transition(&mut self, e: u32) {
+        let m = self.execution(e).machine as usize;
+        self.machines[m].metrics.transitions += 1;
+        if self.machines[m].config.workflow == WorkflowType::Standard {
+            let usd = self.machines[m].config.unit_prices.usd_per_transition;
+            self.executions[e as usize].as_mut().expect("a running execution").cost_usd += usd;
+        }
+    }
+
+    /// A StartExecution task calls: a request-response one ends with the call, a `.sync` one
+    /// waits for the child, a `.waitForTaskToken` one for its callback.
+    fn start_nested(&mut self, now: SimTime, thread: u32, child: u32) {
+        let (m, state) = {
+            let t = &self.threads[thread as usize];
+            (self.execution(t.execution).machine as usize, t.state)
+        };
+        let StateKind::Task(task) = &self.machines[m].config.definition.states[state as usize].kind else {
+            unreachable!("a nested execution comes from a Task state")
+        };
+        let task = task.clone();
+        let (limit, limit_error) = task_limit(&task);
+        let origin = if matches!(task.pattern, Pattern::Sync | Pattern::SyncV2) {
+            self.wake(thread, limit, Pending::Callback { error: None, limit_error });
+            Origin::Task(TaskToken { thread, token: self.threads[thread as usize].token })
+        } else {
+            Origin::Caller
+        };
+        // A child of a request-response or callback task has no parent waiting for its end.
+        let started = match origin {
+            Origin::Caller => self.start_execution(now, child, Origin::Caller).map(|(execution, generation, at)| {
+                self.outbox.push(Action::TimeLimit { delay: at.saturating_since(now), execution, generation });
+                self.outbox.push(Action::ExecutionStarted { machine: child });
+            }),
+            origin => self.start_child(now, child, origin).then_some(()),
+        };
+        if started.is_none() {
+            self.threads[thread as usize].pending = Pending::Nothing;
+            self.state_failed(now, thread, START_THROTTLED.into());
+            return;
+        }
+        if origin == Origin::Caller {
+            let took = self.draw(m, state, |b| b.duration_s.as_ref()) + self.draw_callback(m, state, &task);
+            self.finish_within(thread, took, (limit, limit_error), None);
         }
     }
 
     /// A consumer answered the `.waitForTaskToken` task named by `token`. Stale answers (the
     /// task timed out, or the execution ended) are ignored, as AWS rejects their tokens.
     pub fn on_callback(&mut self, token: TaskToken) {
+        self.answer(token, SimDuration::ZERO, None);
+    }
+
+    /// The task waiting on `token` gets its answer after `delay`: its own drawn outcome, or
+    /// `outcome` when given (a child execution's end).
+    fn answer(&mut self, token: TaskToken, delay: SimDuration, outcome: Option<Option<String>>) {
         let t = &mut self.threads[token.thread as usize];
         if !t.is_alive || t.token != token.token {
             return;
         }
-        if let Pending::Callback { error, .. } = std::mem::take(&mut t.pending) {
-            self.wake(token.thread, SimDuration::ZERO, Pending::Finish(error));
+        match std::mem::take(&mut t.pending) {
+            Pending::Callback { error, .. } => {
+                self.wake(token.thread, delay, Pending::Finish(outcome.unwrap_or(error)))
+            }
+            Pending::Iteration => self.wake(token.thread, delay, Pending::IterationDone(outcome.unwrap_or(None))),
+            other => t.pending = other,
         }
     }
 
@@ -531,11 +835,7 @@ impl Service {
     fn enter_reserved(&mut self, now: SimTime, thread: u32) {
         let e = self.threads[thread as usize].execution;
         let m = self.execution(e).machine as usize;
-        self.machines[m].metrics.transitions += 1;
-        if self.machines[m].config.workflow == WorkflowType::Standard {
-            let usd = self.machines[m].config.unit_prices.usd_per_transition;
-            self.executions[e as usize].as_mut().expect("a running execution").cost_usd += usd;
-        }
+        self.bill_transition(e);
         let state = self.threads[thread as usize].state;
         let kind = self.machines[m].config.definition.states[state as usize].kind.clone();
         match kind {
@@ -547,6 +847,10 @@ impl Service {
             StateKind::Wait(wait) => {
                 let delay = match wait {
                     asl::Wait::Seconds(s) => SimDuration::from_secs(s),
+                    asl::Wait::Timestamp(_) => {
+                        let until = self.machines[m].config.behaviour[state as usize].wait_until;
+                        until.map_or(SimDuration::ZERO, |at| at.saturating_since(now))
+                    }
                     _ => self.draw(m, state, |b| b.wait_s.as_ref()),
                 };
                 self.wake(thread, delay, Pending::Finish(None));
@@ -559,14 +863,14 @@ impl Service {
                     None => self.thread_done(now, thread, Some("States.NoChoiceMatched".into())),
                 }
             }
-            StateKind::Task(task) => self.start_task(thread, m, state, &task),
+            StateKind::Task(task) => self.start_task(now, thread, m, state, &task),
             StateKind::Parallel(p) => {
                 let starts: Vec<u32> = p
                     .branches
                     .iter()
                     .map(|b| self.machines[m].config.definition.scopes[b.index()].start_at.0)
                     .collect();
-                let join = self.new_join(thread, 0, 0, 0, true);
+                let join = self.new_join(thread, 0, 0, 0, Some("States.BranchFailed"));
                 self.threads[thread as usize].waiting_on = Some(join);
                 // Every branch is registered before any runs (they start through the event
                 // queue at this instant), so none can finish the Parallel early.
@@ -582,27 +886,60 @@ impl Service {
                 let items = self.draw_count(m, state);
                 let start = self.machines[m].config.definition.scopes[map.processor.index()].start_at.0;
                 let tolerated = tolerated_failures(&map, items);
-                let join = self.new_join(thread, items, start, tolerated, false);
+                let (failure, cap) = match map.mode {
+                    MapMode::Inline => (None, INLINE_MAP_CONCURRENCY_MAX),
+                    MapMode::Distributed { .. } => {
+                        (Some("States.ExceedToleratedFailureThreshold"), asl::DISTRIBUTED_MAP_CONCURRENCY_MAX)
+                    }
+                };
+                let join = self.new_join(thread, items, start, tolerated, failure);
+                if let MapMode::Distributed { execution_type } = map.mode {
+                    let child = self.map_children[&(self.machines[m].family, state)];
+                    let gap = match execution_type {
+                        ExecutionType::Standard => STANDARD_CHILD_DISPATCH_GAP,
+                        ExecutionType::Express => EXPRESS_CHILD_DISPATCH_GAP,
+                    };
+                    self.joins[join as usize].as_mut().expect("live join").distributed = Some((child, gap, now));
+                }
                 self.threads[thread as usize].waiting_on = Some(join);
-                // MaxConcurrencyPath: the data decides; without data, AWS's inline cap.
-                let concurrency = map.concurrency_limit().unwrap_or(INLINE_MAP_CONCURRENCY_MAX);
+                // MaxConcurrencyPath: the data decides; without data, AWS's cap.
+                let concurrency = map.concurrency_limit().unwrap_or(cap);
                 if items == 0 {
                     self.free_join(join);
                     self.succeed_state(now, thread);
                     return;
                 }
                 for _ in 0..concurrency.min(items) {
-                    self.start_iteration(join);
+                    self.start_iteration(now, join);
                 }
             }
         }
     }
 
-    fn start_task(&mut self, thread: u32, m: usize, state: u32, task: &asl::Task) {
+    fn start_task(&mut self, now: SimTime, thread: u32, m: usize, state: u32, task: &asl::Task) {
         // The attempt's error is decided when it starts (a draw per attempt).
         let error = self.draw_error(m, state);
         let (limit, limit_error) = task_limit(task);
         match &task.resource {
+            Resource::StartExecution { state_machine: Some(name) } if error.is_none() => {
+                // Started from the event queue, so a machine that starts itself cannot
+                // recurse on the call stack.
+                let machine = self.by_name[name];
+                self.wake(thread, SimDuration::ZERO, Pending::StartChild { machine });
+            }
+            Resource::Activity { name } => {
+                let a = self.activity_by_name[name];
+                let token = {
+                    let t = &mut self.threads[thread as usize];
+                    t.token = t.token.wrapping_add(1);
+                    t.pending = Pending::AwaitWorker(error);
+                    t.token
+                };
+                let activity = &mut self.activities[a as usize];
+                activity.metrics.scheduled += 1;
+                activity.queue.push_back((thread, token, now));
+                self.dispatch(now, a);
+            }
             Resource::SqsSend { queue: Some(queue) } if task.pattern == Pattern::WaitForTaskToken => {
                 // The queue's consumer answers when it has processed the message.
                 self.wake(thread, limit, Pending::Callback { error, limit_error });
@@ -630,6 +967,84 @@ impl Service {
                 self.finish_within(thread, took, (limit, limit_error), error);
             }
         }
+    }
+
+    /// Gives queued tasks of activity `a` to its idle workers, oldest task to the longest
+    /// waiting poll.
+    fn dispatch(&mut self, now: SimTime, a: u32) {
+        loop {
+            let activity = &mut self.activities[a as usize];
+            if activity.idle_since.is_empty() {
+                return;
+            }
+            let Some((thread, token, scheduled_at)) = activity.queue.pop_front() else { return };
+            let t = &mut self.threads[thread as usize];
+            if !t.is_alive || t.token != token {
+                activity.metrics.abandoned += 1;
+                continue;
+            }
+            let Pending::AwaitWorker(error) = std::mem::take(&mut t.pending) else {
+                unreachable!("a queued activity task awaits a worker")
+            };
+            let since = activity.idle_since.pop_front().expect("an idle worker");
+            // The worker's long polls since it became idle returned empty, one per 60 s.
+            let empty = now.saturating_since(since).as_micros() / ACTIVITY_LONG_POLL.as_micros();
+            let (_, api) = &mut self.activity_api[activity.api];
+            let poll_wait = api.reserve(now);
+            let m = &mut activity.metrics;
+            m.empty_polls += empty;
+            m.api_calls += empty + 1;
+            m.throttled_api_calls += u64::from(poll_wait > SimDuration::ZERO);
+            m.started += 1;
+            m.schedule_to_start.record((now + poll_wait).saturating_since(scheduled_at));
+            activity.working.add(now, 1);
+            let interval = activity.config.heartbeat_interval;
+            let (e, state) = (t.execution, t.state);
+            let machine = self.execution(e).machine as usize;
+            let StateKind::Task(task) = &self.machines[machine].config.definition.states[state as usize].kind else {
+                unreachable!("an activity task comes from a Task state")
+            };
+            let (limit, limit_error) = activity_limit(task, interval);
+            let took = self.draw(machine, state, |b| b.duration_s.as_ref());
+            let m = &mut self.activities[a as usize].metrics;
+            if let Some(every) = interval {
+                let beats = took.as_micros() / every.as_micros().max(1);
+                m.heartbeats += beats;
+                m.api_calls += beats;
+            }
+            // TimeoutSeconds and HeartbeatSeconds run from ActivityStarted.
+            self.wake(thread, poll_wait + limit, Pending::Callback { error, limit_error });
+            let token = TaskToken { thread, token: self.threads[thread as usize].token };
+            self.outbox.push(Action::ActivityWorkDone { activity: a, delay: poll_wait + took, token });
+        }
+    }
+
+    /// A worker of activity `a` finished the task named by `token`: it calls SendTaskSuccess
+    /// or SendTaskFailure (waiting for the bucket if need be) and polls again.
+    pub fn on_activity_work_done(&mut self, now: SimTime, a: u32, token: TaskToken) {
+        let activity = &mut self.activities[a as usize];
+        let wait = self.activity_api[activity.api].1.reserve(now);
+        let m = &mut activity.metrics;
+        m.answered += 1;
+        m.api_calls += 1;
+        m.throttled_api_calls += u64::from(wait > SimDuration::ZERO);
+        activity.working.add(now, -1);
+        activity.idle_since.push_back(now + wait);
+        // An answer to a task that timed out is refused (TaskTimedOut); the worker moves on.
+        self.answer(token, wait, None);
+        self.dispatch(now, a);
+    }
+
+    pub fn activity_count(&self) -> usize {
+        self.activities.len()
+    }
+
+    /// An activity's configuration, its counters, its tasks queued and being worked on, and
+    /// its mean number of busy workers since the statistics window began.
+    pub fn activity(&self, a: u32, now: SimTime) -> (&ActivityConfig, &ActivityMetrics, u64, u64, f64) {
+        let activity = &self.activities[a as usize];
+        let working = activity.working.level() as u64;
+        (&activity.config, &activity.metrics, activity.queue.len() as u64, working, activity.working.mean(now))
     }
 
     /// Ends the task after `took` with `error`, or at `limit` with its error if that is sooner.
@@ -796,7 +1211,7 @@ impl Service {
             if j.failed > j.tolerated {
                 // One failure too many fails the whole state and stops its other threads.
                 let parent = j.parent;
-                let error = if j.is_parallel { "States.BranchFailed".to_string() } else { error };
+                let error = j.failure.map_or(error, str::to_string);
                 let children = std::mem::take(&mut j.children);
                 for c in children {
                     self.abort(c);
@@ -809,7 +1224,7 @@ impl Service {
         }
         let j = self.joins[join as usize].as_mut().expect("live join");
         if j.to_start > 0 {
-            self.start_iteration(join);
+            self.start_iteration(now, join);
             return;
         }
         if j.running == 0 {
@@ -839,9 +1254,25 @@ impl Service {
         }
     }
 
-    fn new_join(&mut self, parent: u32, to_start: u32, scope_start: u32, tolerated: u64, is_parallel: bool) -> u32 {
-        let join =
-            Join { parent, to_start, scope_start, running: 0, failed: 0, tolerated, children: Vec::new(), is_parallel };
+    fn new_join(
+        &mut self,
+        parent: u32,
+        to_start: u32,
+        scope_start: u32,
+        tolerated: u64,
+        failure: Option<&'static str>,
+    ) -> u32 {
+        let join = Join {
+            parent,
+            to_start,
+            scope_start,
+            running: 0,
+            failed: 0,
+            tolerated,
+            children: Vec::new(),
+            failure,
+            distributed: None,
+        };
         match self.free_joins.pop() {
             Some(id) => {
                 self.joins[id as usize] = Some(join);
@@ -860,18 +1291,29 @@ impl Service {
     }
 
     /// Starts the next Map iteration; it runs from the event queue, so iterations never
-    /// nest on the call stack however many items a Map has.
-    fn start_iteration(&mut self, join: u32) {
-        let (parent, start) = {
+    /// nest on the call stack however many items a Map has. A Distributed Map's iteration
+    /// is a thread of the parent that starts a child execution in the Map Run's next
+    /// dispatch slot and waits for it.
+    fn start_iteration(&mut self, now: SimTime, join: u32) {
+        let (parent, start, distributed) = {
             let j = self.joins[join as usize].as_mut().expect("live join");
             j.to_start -= 1;
             j.running += 1;
-            (j.parent, j.scope_start)
+            let distributed = j.distributed.as_mut().map(|(machine, gap, next)| {
+                let at = (*next).max(now);
+                *next = at + *gap;
+                (*machine, at.saturating_since(now))
+            });
+            (j.parent, j.scope_start, distributed)
         };
         let e = self.threads[parent as usize].execution;
-        let child = self.spawn(e, start, Some(join));
+        let owner = self.threads[parent as usize].state;
+        let child = self.spawn(e, if distributed.is_some() { owner } else { start }, Some(join));
         self.joins[join as usize].as_mut().expect("live join").children.push(child);
-        self.wake(child, SimDuration::ZERO, Pending::Enter);
+        match distributed {
+            Some((machine, delay)) => self.wake(child, delay, Pending::StartIteration { machine }),
+            None => self.wake(child, SimDuration::ZERO, Pending::Enter),
+        }
     }
 
     fn end_execution(&mut self, now: SimTime, e: u32, status: Status) {
@@ -904,7 +1346,12 @@ impl Service {
         let took = now.saturating_since(started_at);
         let machine = &mut self.machines[m];
         machine.metrics.duration.record(took);
-        if workflow == WorkflowType::ExpressSync {
+        let (has_caller, parent) = {
+            let ex = self.execution(e);
+            (ex.has_caller, ex.parent)
+        };
+        let machine = &mut self.machines[m];
+        if workflow == WorkflowType::ExpressSync && has_caller {
             machine.metrics.caller_wait.record(took);
         }
         machine.running -= 1;
@@ -925,6 +1372,11 @@ impl Service {
         }
         self.executions[e as usize].as_mut().expect("running").is_running = false;
         self.free_executions.push(e);
+        if let Some(token) = parent {
+            // A `.sync` task fails with States.TaskFailed when its child did not succeed.
+            let outcome = (status != Status::Succeeded).then(|| "States.TaskFailed".to_string());
+            self.answer(token, SimDuration::ZERO, Some(outcome));
+        }
         self.outbox.push(Action::ExecutionEnded { machine: m as u32, status });
     }
 
@@ -977,9 +1429,17 @@ impl Service {
     }
 
     /// Starts a new statistics window (end of warm-up).
-    pub fn reset_metrics(&mut self) {
+    pub fn reset_metrics(&mut self, now: SimTime) {
         for m in &mut self.machines {
             m.metrics = MachineMetrics { running_at_start: m.running, ..MachineMetrics::default() };
+        }
+        for a in &mut self.activities {
+            a.metrics = ActivityMetrics {
+                queued_at_start: a.queue.len() as u64,
+                working_at_start: a.working.level() as u64,
+                ..ActivityMetrics::default()
+            };
+            a.working.reset(now);
         }
     }
 }
@@ -1020,6 +1480,16 @@ fn task_limit(task: &asl::Task) -> (SimDuration, &'static str) {
         Some(h) if task.pattern == Pattern::WaitForTaskToken && h < task.timeout_seconds => {
             (SimDuration::from_secs(h), "States.HeartbeatTimeout")
         }
+        _ => (timeout, "States.Timeout"),
+    }
+}
+
+/// An activity task's limit from the moment its worker has it: its `TimeoutSeconds`, or its
+/// `HeartbeatSeconds` when shorter and the workers do not send heartbeats often enough.
+fn activity_limit(task: &asl::Task, heartbeat_interval: Option<SimDuration>) -> (SimDuration, &'static str) {
+    let timeout = SimDuration::from_secs(task.timeout_seconds);
+    match task.heartbeat_seconds.map(SimDuration::from_secs) {
+        Some(h) if h < timeout && heartbeat_interval.is_none_or(|every| every > h) => (h, "States.HeartbeatTimeout"),
         _ => (timeout, "States.Timeout"),
     }
 }
