@@ -23,8 +23,11 @@ fn the_same_run_twice_gives_identical_bytes() {
         "lambda_backlog_drain.toml",
         "fifo_head_of_line.toml",
         "orders_poison_redrive.toml",
+        "step_functions_orders.toml",
+        "step_functions_catalogue_import.toml",
+        "step_functions_fraud_review.toml",
     ] {
-        let overrides = ["run.horizon_s=3600"];
+        let overrides = ["run.horizon_s=3600", "run.warmup_s=600"];
         let (a, b) = (rendered(file, &overrides), rendered(file, &overrides));
         assert_eq!(a.len(), 4, "summary.json and three CSV files");
         for ((name, x), (_, y)) in a.iter().zip(&b) {
