@@ -5,6 +5,7 @@
 //! configuration and do not validate; a broken invariant inside a model is a bug and
 //! asserts.
 
+pub mod client;
 pub mod endpoint;
 pub mod eventbridge;
 pub mod filter_policy;

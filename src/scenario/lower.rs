@@ -12,6 +12,7 @@ use super::{
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
+use crate::models::client::{RetryConfig, RetryMode};
 use crate::models::sqs::{self, QueueId};
 use crate::models::{endpoint, eventbridge, lambda, sns};
 use crate::pricing::{PriceBook, Tier};
@@ -222,6 +223,21 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         prices,
         warnings,
     })
+}
+
+/// `retry_mode` and `retry_max_attempts` of a caller's AWS SDK client.
+pub(super) fn retry_config(t: &mut TableReader<'_>) -> Result<RetryConfig> {
+    let mode = opt(t, "retry_mode", |f, p| match f.str(p)? {
+        "standard" => Ok(RetryMode::Standard),
+        "adaptive" => Ok(RetryMode::Adaptive),
+        _ => Err(f.error(p, "allowed: standard, adaptive (the AWS SDKs' documented retry modes)")),
+    })?
+    .unwrap_or(RetryMode::Standard);
+    let max_attempts = opt(t, "retry_max_attempts", |f, p| {
+        f.u64_in(p, 1, 20, "attempts per call, the first included; the SDKs default to 3")
+    })?
+    .map_or(3, |n| n as u32);
+    Ok(RetryConfig { mode, max_attempts })
 }
 
 fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {

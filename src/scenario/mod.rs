@@ -127,8 +127,8 @@ pub struct WorkloadConfig {
     pub send_batch_max: u8,
     /// How long a partly filled batch waits for more messages.
     pub send_batch_linger: SimDuration,
-    /// Attempts per throttled call, the first included (AWS SDK standard mode: 3).
-    pub retry_max_attempts: u32,
+    /// The producer's SDK client: retry mode and attempts per throttled call.
+    pub retry: crate::models::client::RetryConfig,
     /// SNS targets: message attributes to generate (for filter policies).
     pub attributes: Vec<FieldSpec>,
     /// SNS targets: JSON body fields to generate (for MessageBody filter policies); dotted

@@ -256,9 +256,7 @@ fn workload_extras(
             return Err(f.error(&p, "attributes are generated for SNS filter policies and body fields for SNS body filters and EventBridge event patterns; this workload's target takes neither"));
         }
     }
-    let retry_max_attempts =
-        opt(t, "retry_max_attempts", |f, p| f.u64_in(p, 1, 20, "attempts per call, the first included"))?.unwrap_or(3)
-            as u32;
+    let retry = super::lower::retry_config(t)?;
     Ok(WorkloadConfig {
         name: String::new(),
         target,
@@ -272,7 +270,7 @@ fn workload_extras(
         duplicate_send_delay: SimDuration::from_secs_f64(duplicate_send_delay_s),
         send_batch_max,
         send_batch_linger: SimDuration::from_secs_f64(send_batch_linger_s),
-        retry_max_attempts,
+        retry,
         attributes,
         body,
     })

@@ -424,6 +424,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("send_retries", m.retries),
             ("send_gave_up", m.gave_up),
             ("holding_at_end", p.holding),
+            ("throttled_calls", p.client.metrics().throttled),
+            ("retry_quota_refusals", p.client.metrics().quota_refusals),
+            ("rate_limited_attempts", p.client.metrics().rate_limited),
         ] {
             counters.push((format!("workload.{}.{key}", p.name), value));
         }

@@ -21,6 +21,7 @@ pub use measure::{Balance, Measurements};
 use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
+use crate::models::client::RetryMode;
 use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
@@ -280,7 +281,7 @@ impl World {
         let entry = p.create(now);
         let fields = (!matches!(p.target, Target::Queue(_))).then(|| p.draw_fields());
         if p.is_sent_twice() {
-            let call = PendingCall { entries: vec![entry], attempts: 0, fields: fields.clone() };
+            let call = PendingCall::new(vec![entry], fields.clone());
             let id = p.store_call(call);
             s.schedule_in(p.duplicate_send_delay, Event::SendCallDue { workload, call: id });
         }
@@ -327,19 +328,14 @@ impl World {
         for entry in entries {
             let size = u64::from(entry.0.size_bytes);
             if call.len() == BATCH_ENTRIES_MAX || bytes + size > PAYLOAD_MAX_BYTES {
-                self.send_call(
-                    now,
-                    workload,
-                    PendingCall { entries: std::mem::take(&mut call), attempts: 0, fields: None },
-                    s,
-                );
+                self.send_call(now, workload, PendingCall::new(std::mem::take(&mut call), None), s);
                 bytes = 0;
             }
             call.push(entry);
             bytes += size;
         }
         if !call.is_empty() {
-            self.send_call(now, workload, PendingCall { entries: call, attempts: 0, fields: None }, s);
+            self.send_call(now, workload, PendingCall::new(call, None), s);
         }
     }
 
@@ -352,6 +348,10 @@ impl World {
         fields: Option<Fields>,
         s: &mut Scheduler<Event>,
     ) {
+        if self.producers[workload as usize].client.config().mode == RetryMode::Adaptive {
+            // Through a pending call, which the rate limiter may hold back.
+            return self.send_call(now, workload, PendingCall::new(vec![(message, timer)], fields), s);
+        }
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
             Target::Topic(topic) => {
@@ -363,19 +363,25 @@ impl World {
             Target::Machine(m) => return self.start_execution(now, workload, m, (message, timer), 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
-            let call = PendingCall { entries: vec![(message, timer)], attempts: 0, fields: None };
+            let call = PendingCall::new(vec![(message, timer)], None);
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
             return;
         }
-        self.producers[workload as usize].metrics.handed_over += 1;
+        self.producers[workload as usize].accepted(now, 0, 1);
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
 
     /// One SendMessage (one entry) or SendMessageBatch call; a throttled call is retried.
     fn send_call(&mut self, now: SimTime, workload: u32, call: PendingCall, s: &mut Scheduler<Event>) {
+        let mut held = Some(call);
+        if let Some((id, at)) = self.producers[workload as usize].rate_limited(now, &mut held) {
+            s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            return;
+        }
+        let call = held.expect("not held back");
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
             Target::Topic(topic) => {
@@ -402,7 +408,7 @@ impl World {
             }
             return;
         }
-        self.producers[workload as usize].metrics.handed_over += call.entries.len() as u64;
+        self.producers[workload as usize].accepted(now, call.attempts, call.entries.len() as u64);
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
@@ -419,13 +425,13 @@ impl World {
     ) {
         match self.step_functions.start(now, m) {
             None => {
-                let call = PendingCall { entries: vec![entry], attempts, fields: None };
+                let call = PendingCall { entries: vec![entry], attempts, fields: None, cleared: false };
                 if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                     s.schedule_at(at, Event::SendCallDue { workload, call: id });
                 }
             }
             Some((execution, generation, limit)) => {
-                self.producers[workload as usize].metrics.handed_over += 1;
+                self.producers[workload as usize].accepted(now, attempts, 1);
                 s.schedule_at(limit, Event::ExecutionTimeLimitReached { execution, generation });
                 self.status_event(now, m, "RUNNING", s);
             }
@@ -551,12 +557,12 @@ impl World {
         deliveries.clear();
         let outcome = self.sns.publish(now, topic, entry.0, &fields.attributes, fields.body.as_ref(), &mut deliveries);
         if outcome == PublishOutcome::Throttled {
-            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields) };
+            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields), cleared: false };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
         } else {
-            self.producers[workload as usize].metrics.handed_over += 1;
+            self.producers[workload as usize].accepted(now, attempts, 1);
         }
         for &d in &deliveries {
             self.attempt_delivery(now, d, s);
@@ -582,12 +588,12 @@ impl World {
         deliveries.clear();
         if self.eventbridge.put(now, bus, entry.0, &event, &mut deliveries) == eventbridge::PutOutcome::Throttled {
             let fields = Fields { attributes: Vec::new(), body: Some(event.clone()) };
-            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields) };
+            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields), cleared: false };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
         } else {
-            self.producers[workload as usize].metrics.handed_over += 1;
+            self.producers[workload as usize].accepted(now, attempts, 1);
         }
         for &d in &deliveries {
             let i = d.0 as usize;

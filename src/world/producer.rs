@@ -3,14 +3,14 @@
 //! producer-side duplicate sends, batching with a linger time, and retries of throttled
 //! calls.
 //!
-//! Retries follow the AWS SDKs' standard retry mode for throttling errors: at most
-//! `retry_max_attempts` attempts per call (3 by default), waiting a full-jitter exponential
-//! backoff of `U(0, 1) × min(2^(attempt − 1), 20)` seconds before retry `attempt`. A call that runs
-//! out of attempts loses its messages (counted).
+//! Throttled calls are retried by the producer's AWS SDK client
+//! ([`crate::models::client`]: standard or adaptive mode, attempts, backoff, retry quota). A
+//! call the client gives up on loses its messages (counted).
 
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::models::Message;
+use crate::models::client::{AfterThrottle, Client};
 use crate::models::filter_policy::{AttributeValue, Json};
 use crate::models::sqs::PAYLOAD_MAX_BYTES;
 use crate::scenario::{FieldGenerator, FieldSpec, Target, WorkloadConfig};
@@ -18,8 +18,6 @@ use crate::workload::{Arrivals, GroupKeys};
 
 /// SQS's longest message timer.
 const TIMER_MAX: SimDuration = SimDuration::from_secs(900);
-/// The SDK standard mode's cap on one backoff.
-const BACKOFF_MAX: SimDuration = SimDuration::from_secs(20);
 
 /// One entry of a send call: the message and its timer (DelaySeconds).
 pub type Entry = (Message, Option<SimDuration>);
@@ -33,6 +31,14 @@ pub struct PendingCall {
     /// SNS and EventBridge: the message's attributes and body, drawn once when it was
     /// created, so a retry or a duplicate send carries the same content.
     pub fields: Option<Fields>,
+    /// The adaptive rate limiter's token for the next attempt is already taken.
+    pub cleared: bool,
+}
+
+impl PendingCall {
+    pub fn new(entries: Vec<Entry>, fields: Option<Fields>) -> PendingCall {
+        PendingCall { entries, attempts: 0, fields, cleared: false }
+    }
 }
 
 /// A message's generated attributes and body (SNS filter policies and EventBridge event
@@ -87,8 +93,8 @@ pub struct Producer {
     buffer_bytes: u64,
     /// When the armed linger timer fires, if a partial batch is waiting.
     pub linger_at: Option<SimTime>,
-    retry_max_attempts: u32,
-    retry_rng: SimRng,
+    /// The producer's AWS SDK client, which retries throttled calls.
+    pub client: Client,
     calls: Vec<Option<PendingCall>>,
     free_calls: Vec<u32>,
     id_base: u64,
@@ -127,8 +133,7 @@ impl Producer {
             buffer: Vec::with_capacity(usize::from(w.send_batch_max)),
             buffer_bytes: 0,
             linger_at: None,
-            retry_max_attempts: w.retry_max_attempts,
-            retry_rng: stream(&format!("workload.{name}.retries")),
+            client: Client::new(w.retry, stream(&format!("workload.{name}.retries"))),
             calls: Vec::new(),
             free_calls: Vec::new(),
             // Ids are unique across workloads: the workload's index in the high bits.
@@ -234,16 +239,38 @@ impl Producer {
     /// messages lost when it is out of attempts.
     pub fn throttled(&mut self, now: SimTime, mut call: PendingCall) -> Option<(u32, SimTime)> {
         call.attempts += 1;
-        if call.attempts >= self.retry_max_attempts {
-            self.metrics.gave_up += call.entries.len() as u64;
+        call.cleared = false;
+        match self.client.on_throttled(now, call.attempts) {
+            AfterThrottle::GiveUp => {
+                self.metrics.gave_up += call.entries.len() as u64;
+                None
+            }
+            AfterThrottle::Retry(backoff) => {
+                self.metrics.retries += 1;
+                Some((self.store_call(call), now + backoff))
+            }
+        }
+    }
+
+    /// A call made after `attempts` throttled attempts was accepted with its `messages`.
+    pub fn accepted(&mut self, now: SimTime, attempts: u32, messages: u64) {
+        self.metrics.handed_over += messages;
+        self.client.on_success(now, attempts + 1);
+    }
+
+    /// The adaptive rate limiter holds back an attempt about to be made: stores the call
+    /// and returns (call id, when it may go), or None when it may go now.
+    pub fn rate_limited(&mut self, now: SimTime, call: &mut Option<PendingCall>) -> Option<(u32, SimTime)> {
+        if call.as_ref().is_some_and(|c| c.cleared) {
             return None;
         }
-        self.metrics.retries += 1;
-        // Full jitter: U(0, 1) × min(2^(attempts − 1), 20) seconds, so the first retry comes
-        // within a second.
-        let ceiling_s = f64::from(1u32 << (call.attempts - 1).min(30)).min(BACKOFF_MAX.as_secs_f64());
-        let backoff = SimDuration::from_secs_f64(self.retry_rng.unit() * ceiling_s);
-        Some((self.store_call(call), now + backoff))
+        let wait = self.client.before_attempt(now);
+        if wait == SimDuration::ZERO {
+            return None;
+        }
+        let mut call = call.take().expect("a call to hold back");
+        call.cleared = true;
+        Some((self.store_call(call), now + wait))
     }
 
     /// Keeps a call for later; returns its id.
@@ -271,6 +298,7 @@ impl Producer {
 
     pub fn reset_metrics(&mut self) {
         self.metrics = ProducerMetrics { holding_at_start: self.holding, ..ProducerMetrics::default() };
+        self.client.reset_metrics();
     }
 }
 
