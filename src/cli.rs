@@ -152,19 +152,23 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Validate(a) => {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
             print_warnings(&scenario);
-            println!(
-                "{}: valid ({} workload(s), {} queue(s), {} worker pool(s), {} function(s), {} topic(s), {} subscription(s), {} event bus(es), {} rule(s), {} state machine(s))",
-                a.scenario.display(),
-                scenario.workloads.len(),
-                scenario.queues.len(),
-                scenario.pools.len(),
-                scenario.functions.len(),
-                scenario.topics.len(),
-                scenario.subscriptions.len(),
-                scenario.buses.len(),
-                scenario.rules.len(),
-                scenario.machines.len()
-            );
+            let counts = [
+                (scenario.workloads.len(), "workload(s)"),
+                (scenario.queues.len(), "queue(s)"),
+                (scenario.pools.len(), "worker pool(s)"),
+                (scenario.functions.len(), "function(s)"),
+                (scenario.topics.len(), "topic(s)"),
+                (scenario.subscriptions.len(), "subscription(s)"),
+                (scenario.buses.len(), "event bus(es)"),
+                (scenario.rules.len(), "rule(s)"),
+                (scenario.machines.len(), "state machine(s)"),
+                (scenario.activities.len(), "activity(ies)"),
+                (usize::from(scenario.ses.is_some()), "SES account"),
+            ];
+            // Only what the scenario has.
+            let parts: Vec<String> =
+                counts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+            println!("{}: valid ({})", a.scenario.display(), parts.join(", "));
             Ok(())
         }
     }

@@ -610,9 +610,9 @@ fn heartbeat_seconds_fail_an_activity_task_unless_its_workers_send_heartbeats_in
 }
 
 #[test]
-fn activity_calls_share_the_regions_bucket_and_wait_when_it_is_empty() {
+fn activity_calls_draw_on_the_regions_buckets_and_wait_when_they_are_empty() {
     // 600 executions of ten parallel reviews in about two seconds: 6,000 GetActivityTask and
-    // as many SendTaskSuccess calls against a bucket of 3,000 refilled at 500/s.
+    // as many SendTaskSuccess calls, each against a bucket of 3,000 refilled at 500/s.
     let branches: Vec<String> = (0..10)
         .map(|i| {
             format!(
@@ -634,8 +634,11 @@ fn activity_calls_share_the_regions_bucket_and_wait_when_it_is_empty() {
     assert_eq!(counter(&s, "activity.Review.started"), 6_000);
     assert!(counter(&s, "activity.Review.throttled_api_calls") > 1_000);
     assert_eq!(counter(&s, "activity.Review.api_calls") - counter(&s, "activity.Review.empty_polls"), 12_000);
-    // Waiting for tokens shows in the time to start: 9,000 calls beyond the bucket at 500/s.
-    assert!(latency(&s, "activity.Review.schedule_to_start", "max") > 10_000.0);
+    // Waiting for tokens shows in the time to start: GetActivityTask has its own bucket,
+    // whose 3,000 calls beyond the first 3,000 take 6 s at 500/s, while the tasks arrive
+    // over 2 s.
+    let wait = latency(&s, "activity.Review.schedule_to_start", "max");
+    assert!((3_500.0..4_500.0).contains(&wait), "{wait}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod filter_policy;
 #[cfg(test)]
 mod json_text;
 pub mod lambda;
+pub mod ses;
 pub mod sns;
 pub mod sqs;
 pub mod step_functions;
@@ -36,6 +37,9 @@ pub struct Message {
     pub deduplication_id: u64,
     /// Processing this message fails every time until the consumer's fix is deployed.
     pub is_poison: bool,
+    /// An email sent through SES: its recipients, drawn once so a retry sends the same
+    /// email (0 until drawn).
+    pub recipients: u8,
     /// A Step Functions task token the message carries (`.waitForTaskToken`): the consumer
     /// that deletes the message has answered the task.
     pub task_token: Option<TaskToken>,
@@ -52,7 +56,15 @@ pub struct TaskToken {
 impl Message {
     /// A plain message: no group, its own content, not poison.
     pub fn new(created_at: SimTime, size_bytes: u32) -> Message {
-        Message { created_at, size_bytes, group: 0, deduplication_id: 0, is_poison: false, task_token: None }
+        Message {
+            created_at,
+            size_bytes,
+            group: 0,
+            deduplication_id: 0,
+            is_poison: false,
+            recipients: 0,
+            task_token: None,
+        }
     }
 }
 

@@ -117,6 +117,9 @@ struct Worker {
     succeeded: u16,
     /// When the armed heartbeat is due; `None` when not holding a batch.
     heartbeat_at: Option<SimTime>,
+    /// Whether the current message fails, once decided ahead of its end (see
+    /// [`Pool::decide`]).
+    decided: Option<bool>,
 }
 
 impl Pool {
@@ -146,7 +149,7 @@ impl Pool {
         self.metrics.busy.add(now, 1);
         let heartbeat_at = self.config.heartbeat.map(|h| now + h.interval);
         let w = &mut self.workers[worker as usize];
-        *w = Worker { batch, current: 0, started_at: now, succeeded: 0, heartbeat_at };
+        *w = Worker { batch, current: 0, started_at: now, succeeded: 0, heartbeat_at, decided: None };
         (self.draw_service_time(), heartbeat_at)
     }
 
@@ -169,17 +172,42 @@ impl Pool {
         Some((held, heartbeat.visibility_timeout, next))
     }
 
+    /// Decides now whether the current message of `worker` fails (its error draw and its
+    /// poison), before the worker does more for it (an email); `on_message_processed`
+    /// then uses this outcome, or `fail_current` overrides it.
+    pub fn decide(&mut self, now: SimTime, worker: u32) -> bool {
+        let has_failed = self.draw_failure(now, worker);
+        self.workers[worker as usize].decided = Some(has_failed);
+        has_failed
+    }
+
+    /// The current message of `worker` fails after all (its confirmation email could not
+    /// be sent).
+    pub fn fail_current(&mut self, worker: u32) {
+        self.workers[worker as usize].decided = Some(true);
+    }
+
+    fn draw_failure(&mut self, now: SimTime, worker: u32) -> bool {
+        let w = &self.workers[worker as usize];
+        let index = usize::from(w.current);
+        let is_poisoned = w.batch.is_poison(index) && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
+        // The error draw happens for every message, poison or not, so the stream stays
+        // aligned whatever the poison share.
+        self.error_rng.chance(self.config.error_rate) || is_poisoned
+    }
+
     /// The current message of `worker` is done: says what to delete and what comes next.
     pub fn on_message_processed(&mut self, now: SimTime, worker: u32) -> Processed {
+        let has_failed = match self.workers[worker as usize].decided.take() {
+            Some(decided) => decided,
+            None => self.draw_failure(now, worker),
+        };
         let w = &mut self.workers[worker as usize];
         let index = usize::from(w.current);
         let receipt = w.batch.receipts()[index];
         let is_poisoned = w.batch.is_poison(index) && self.config.fix_deployed_at.is_none_or(|fix| now < fix);
         self.metrics.service.record(now.saturating_since(w.started_at));
         self.metrics.processed += 1;
-        // The error draw happens for every message, poison or not, so the stream stays
-        // aligned whatever the poison share.
-        let has_failed = self.error_rng.chance(self.config.error_rate) || is_poisoned;
         w.current += 1;
         w.started_at = now;
         let mut processed = Processed::default();

@@ -16,6 +16,7 @@ pub(super) fn lower_pool(
     queues: &Queues,
     queue_configs: &[crate::models::sqs::Config],
     base_dir: &Path,
+    has_ses: bool,
 ) -> Result<PoolConfig> {
     let mut t = TableReader::new(src, format!("workers.{name}"), node)?;
     let (f, p) = t.require("source", "the queue this pool drains, e.g. \"sqs.jobs\"")?;
@@ -56,6 +57,16 @@ pub(super) fn lower_pool(
     let delete_batch = opt(&mut t, "delete_batch", |f, p| f.bool(p))?.unwrap_or(false);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+    let sends_email = opt(&mut t, "sends_email", |f, p| {
+        let sends = f.bool(p)?;
+        if sends && !has_ses {
+            return Err(f.error(p, "the scenario has no [ses] table, whose quotas the emails would go through"));
+        }
+        Ok(sends)
+    })?
+    .unwrap_or(false);
+    let interface = super::ses::interface(&mut t)?;
+    let retry = super::lower::retry_config(&mut t)?;
     t.finish()?;
     let pool = workers::Config {
         name: name.to_string(),
@@ -70,7 +81,8 @@ pub(super) fn lower_pool(
         delete_batch,
         fix_deployed_at,
     };
-    Ok(PoolConfig { source, pool })
+    let email = sends_email.then_some(super::EmailSender { interface, retry });
+    Ok(PoolConfig { source, pool, email })
 }
 
 /// ChangeMessageVisibility while working: every `heartbeat_interval_s`, the held messages'

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, buses, consumers,
-    functions, machines, queues, resolve, topics, workloads,
+    functions, machines, queues, resolve, ses, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -37,6 +37,7 @@ pub(super) struct Lowered {
     pub rules: Vec<RuleSpec>,
     pub machines: Vec<crate::models::step_functions::runtime::MachineConfig>,
     pub activities: Vec<crate::models::step_functions::runtime::ActivityConfig>,
+    pub ses: Option<crate::models::ses::Config>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -50,6 +51,8 @@ pub(super) struct TopicNames<'a> {
     pub direct: &'a BTreeMap<String, sns::TopicId>,
     pub buses: &'a BTreeMap<String, eventbridge::BusId>,
     pub machines: &'a BTreeMap<String, u32>,
+    /// The scenario has an `[ses]` table.
+    pub has_ses: bool,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -71,11 +74,12 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         }
         None => queues::names_and_kinds(src, &Node::empty_table(), "sqs".into())?,
     };
+    let ses = ses::lower_ses(top.get("ses"), base_dir)?;
     let mut pools = Vec::new();
     if let Some((f, path)) = top.get("workers") {
         let kind = TableReader::new(src, path, f.node)?;
         for (name, _, node) in kind.named_entries() {
-            pools.push(consumers::lower_pool(src, name, node, &names, &queues, base_dir)?);
+            pools.push(consumers::lower_pool(src, name, node, &names, &queues, base_dir, ses.is_some())?);
         }
     }
     let mut functions = Vec::new();
@@ -179,6 +183,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         direct: &direct,
         buses: &bus_names,
         machines: &machine_names,
+        has_ses: ses.is_some(),
     };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
@@ -220,6 +225,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         rules,
         machines: machine_configs,
         activities,
+        ses,
         prices,
         warnings,
     })

@@ -14,6 +14,7 @@ mod functions;
 mod lower;
 mod machines;
 mod queues;
+mod ses;
 mod topics;
 mod tree;
 mod workloads;
@@ -61,6 +62,8 @@ pub struct Scenario {
     pub machines: Vec<step_functions::runtime::MachineConfig>,
     /// Step Functions activities and their workers.
     pub activities: Vec<step_functions::runtime::ActivityConfig>,
+    /// The account's SES quotas, if the scenario sends email.
+    pub ses: Option<crate::models::ses::Config>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -144,6 +147,8 @@ pub enum Target {
     Bus(eventbridge::BusId),
     /// StartExecution (or StartSyncExecution) of a state machine.
     Machine(u32),
+    /// SES SendEmail (or an SMTP transaction): one email per message.
+    Ses(crate::models::ses::Interface),
 }
 
 /// A generated message field.
@@ -174,6 +179,16 @@ pub struct RedriveTask {
 pub struct PoolConfig {
     pub source: sqs::QueueId,
     pub pool: workers::Config,
+    /// Each message processed successfully is confirmed by an email through SES before it
+    /// is deleted.
+    pub email: Option<EmailSender>,
+}
+
+/// A caller that sends email through SES with its own SDK client.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmailSender {
+    pub interface: crate::models::ses::Interface,
+    pub retry: crate::models::client::RetryConfig,
 }
 
 impl Scenario {
@@ -216,6 +231,7 @@ impl Scenario {
             rules: lowered.rules,
             machines: lowered.machines,
             activities: lowered.activities,
+            ses: lowered.ses,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

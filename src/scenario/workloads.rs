@@ -14,6 +14,9 @@ use crate::distributions::{Categorical, Distribution};
 use crate::engine::SimDuration;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
+/// SES takes messages of up to 40 MB through its v2 API and SMTP (§3).
+const SES_MESSAGE_MAX_BYTES: f64 = 40e6;
+
 const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
 
 pub(super) fn lower_workload(
@@ -27,6 +30,12 @@ pub(super) fn lower_workload(
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
     let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", \"step_functions.NAME\" (StartExecution), or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
+        None if f.str(&p)? == "ses" => {
+            if !topics.has_ses {
+                return Err(f.error(&p, "the scenario has no [ses] table, whose quotas the emails would go through"));
+            }
+            Target::Ses(super::ses::interface(&mut t)?)
+        }
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
         Some("step_functions") => {
@@ -113,6 +122,7 @@ pub(super) fn lower_workload(
         Target::Topic(_) => (262_144.0, "SNS message size: 1 byte to 256 KiB (262,144 bytes), the topic default"),
         Target::Bus(_) => (MESSAGE_SIZE_MAX_BYTES, "EventBridge event size: up to 1 MB since January 2026"),
         Target::Machine(_) => (262_144.0, "Step Functions execution input: up to 256 KiB"),
+        Target::Ses(_) => (SES_MESSAGE_MAX_BYTES, "SES message size: up to 40 MB with the v2 API or SMTP"),
     };
     let message_size_bytes =
         opt(&mut t, "message_size_bytes", |f, p| distribution(*f, p, base_dir, 1.0, size_max, why))?
@@ -186,7 +196,7 @@ fn workload_extras(
     let (is_fifo, is_content_based) = match target {
         Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
         Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
-        Target::Bus(_) | Target::Machine(_) => (false, false),
+        Target::Bus(_) | Target::Machine(_) | Target::Ses(_) => (false, false),
     };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
         if !matches!(target, Target::Queue(_)) {
@@ -249,7 +259,7 @@ fn workload_extras(
         let fits = match target {
             Target::Topic(_) => true,
             Target::Bus(_) => key == "body",
-            Target::Queue(_) | Target::Machine(_) => false,
+            Target::Queue(_) | Target::Machine(_) | Target::Ses(_) => false,
         };
         if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");

@@ -383,6 +383,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
     }
     for a in 0..step_functions.activity_count() {
         let (config, m, queued, working, busy) = step_functions.activity(a as u32, end);
+        let m = &m;
         let name = format!("activity.{}", config.name);
         audit.push(balance(
             name.clone(),

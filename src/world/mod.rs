@@ -21,11 +21,12 @@ pub use measure::{Balance, Measurements};
 use self::producer::{Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
-use crate::models::client::RetryMode;
+use crate::models::client::{AfterThrottle, Client, RetryMode};
 use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, event_source};
+use crate::models::ses;
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
 use crate::models::sqs::{
     self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
@@ -66,8 +67,13 @@ pub enum Event {
     StepFunctionsDue { thread: u32, token: u32 },
     /// A Step Functions execution reached its time limit.
     ExecutionTimeLimitReached { execution: u32, generation: u32 },
+    /// A worker's SES send for its current message is due (`cleared`: the client's rate
+    /// limiter already let it through).
+    WorkerEmailDue { pool: u16, worker: u32, cleared: bool },
+    /// SES answered a worker's send.
+    WorkerEmailAnswered { pool: u16, worker: u32, accepted: bool },
     /// An activity worker finished the task of `thread` (its wake-up `token`).
-    ActivityWorkDone { activity: u16, thread: u32, token: u32 },
+    ActivityWorkDone { activity: u16, thread: u32, token: u32, failed: bool },
     /// An EventBridge delivery's retry is due.
     EventBridgeAttemptDue { delivery: u32 },
     /// An asynchronous Lambda invocation (from SNS) ended.
@@ -86,6 +92,17 @@ struct PoolState {
     pool: workers::Pool,
     source: QueueId,
     first_consumer: u32,
+    /// A pool that confirms each processed message by email.
+    email: Option<EmailState>,
+}
+
+/// A worker pool's SES sending: its SDK client, and per worker the email in progress.
+struct EmailState {
+    interface: ses::Interface,
+    client: Client,
+    /// The attempt made last for the worker's current email (1 for the first).
+    attempts: Vec<u32>,
+    recipients: Vec<u8>,
 }
 
 struct MappingState {
@@ -120,6 +137,8 @@ pub struct World {
     events: Vec<Option<Json>>,
     event_deliveries: Vec<eventbridge::DeliveryId>,
     step_functions: step_functions::Service,
+    /// The account's SES quotas, if the scenario sends email.
+    ses: Option<ses::Service>,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
     /// Scenario names of the functions, queues and topics state machines call.
@@ -162,7 +181,13 @@ impl World {
                 rngs.stream(&format!("workers.{name}.service")),
                 rngs.stream(&format!("workers.{name}.errors")),
             );
-            pools.push(PoolState { pool, source: p.source, first_consumer });
+            let email = p.email.map(|sender| EmailState {
+                interface: sender.interface,
+                client: Client::new(sender.retry, rngs.stream(&format!("workers.{name}.email_retries"))),
+                attempts: vec![0; p.pool.count as usize],
+                recipients: vec![0; p.pool.count as usize],
+            });
+            pools.push(PoolState { pool, source: p.source, first_consumer, email });
         }
         let lambda = lambda::Service::new(
             scenario.lambda_account,
@@ -208,6 +233,7 @@ impl World {
             step_functions::Service::new(scenario.machines.clone(), scenario.activities.clone(), |name| {
                 rngs.stream(name)
             });
+        let ses = scenario.ses.clone().map(|config| ses::Service::new(config, |name| rngs.stream(name)));
         let function_ids =
             scenario.functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
         let queue_ids = scenario.queues.iter().enumerate().map(|(i, q)| (q.name.clone(), QueueId(i as u32))).collect();
@@ -231,6 +257,7 @@ impl World {
             events: Vec::new(),
             event_deliveries: Vec::new(),
             step_functions,
+            ses,
             default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
@@ -361,6 +388,7 @@ impl World {
                 return self.put_event(now, workload, bus, (message, timer), fields.unwrap_or_default(), 0, s);
             }
             Target::Machine(m) => return self.start_execution(now, workload, m, (message, timer), 0, s),
+            Target::Ses(interface) => return self.send_email(now, workload, (message, timer), interface, 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall::new(vec![(message, timer)], None);
@@ -394,6 +422,9 @@ impl World {
                 return self.put_event(now, workload, bus, call.entries[0], fields, call.attempts, s);
             }
             Target::Machine(m) => return self.start_execution(now, workload, m, call.entries[0], call.attempts, s),
+            Target::Ses(interface) => {
+                return self.send_email(now, workload, call.entries[0], interface, call.attempts, s);
+            }
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -411,6 +442,33 @@ impl World {
         self.producers[workload as usize].accepted(now, call.attempts, call.entries.len() as u64);
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
+    }
+
+    /// SES SendEmail of one email; a throttled send is retried by the producer's client when
+    /// SES's answer has come back.
+    fn send_email(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        (mut message, timer): Entry,
+        interface: ses::Interface,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        let ses = self.ses.as_mut().expect("a workload sends email only with [ses]");
+        if message.recipients == 0 {
+            message.recipients = ses.draw_recipients() as u8;
+        }
+        let (latency, outcome) = ses.send(now, u32::from(message.recipients), interface, Some(message.created_at));
+        let producer = &mut self.producers[workload as usize];
+        if outcome.is_ok() {
+            producer.accepted(now, attempts, 1);
+            return;
+        }
+        let call = PendingCall { entries: vec![(message, timer)], attempts, fields: None, cleared: false };
+        if let Some((id, at)) = producer.throttled(now + latency, call) {
+            s.schedule_at(at, Event::SendCallDue { workload, call: id });
+        }
     }
 
     /// StartExecution of a state machine; a throttled start is retried by the producer.
@@ -524,9 +582,14 @@ impl World {
                         s.schedule_in(delay, Event::ExecutionTimeLimitReached { execution, generation })
                     }
                     Action::ExecutionStarted { machine } => self.status_event(now, machine, "RUNNING", s),
-                    Action::ActivityWorkDone { activity, delay, token } => s.schedule_in(
+                    Action::ActivityWorkDone { activity, delay, token, failed } => s.schedule_in(
                         delay,
-                        Event::ActivityWorkDone { activity: activity as u16, thread: token.thread, token: token.token },
+                        Event::ActivityWorkDone {
+                            activity: activity as u16,
+                            thread: token.thread,
+                            token: token.token,
+                            failed,
+                        },
                     ),
                     Action::ExecutionEnded { machine, status } => {
                         let detail = match status {
@@ -732,6 +795,67 @@ impl World {
     }
 
     fn on_message_processed(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
+        let p = &mut self.pools[usize::from(pool)];
+        if let Some(email) = &mut p.email
+            && !p.pool.decide(now, worker)
+        {
+            // Processed: the confirmation email goes out before the message is deleted.
+            let ses = self.ses.as_mut().expect("a pool sends email only with [ses]");
+            email.attempts[worker as usize] = 0;
+            email.recipients[worker as usize] = ses.draw_recipients() as u8;
+            self.email_attempt(now, pool, worker, false, s);
+            return;
+        }
+        self.finish_message(now, pool, worker, s);
+    }
+
+    /// One SES send of a worker's confirmation email, after its client's rate limiter.
+    fn email_attempt(&mut self, now: SimTime, pool: u16, worker: u32, cleared: bool, s: &mut Scheduler<Event>) {
+        let email = self.pools[usize::from(pool)].email.as_mut().expect("a pool that sends email");
+        if !cleared {
+            let wait = email.client.before_attempt(now);
+            if wait > SimDuration::ZERO {
+                s.schedule_in(wait, Event::WorkerEmailDue { pool, worker, cleared: true });
+                return;
+            }
+        }
+        email.attempts[worker as usize] += 1;
+        let recipients = u32::from(email.recipients[worker as usize]);
+        let ses = self.ses.as_mut().expect("a pool sends email only with [ses]");
+        let (latency, outcome) = ses.send(now, recipients, email.interface, None);
+        s.schedule_in(latency, Event::WorkerEmailAnswered { pool, worker, accepted: outcome.is_ok() });
+    }
+
+    /// SES answered a worker's send: the message is done, or the client retries, or it
+    /// gives up and the message fails (it is not deleted, so it comes back).
+    fn on_worker_email_answered(
+        &mut self,
+        now: SimTime,
+        pool: u16,
+        worker: u32,
+        accepted: bool,
+        s: &mut Scheduler<Event>,
+    ) {
+        let p = &mut self.pools[usize::from(pool)];
+        let email = p.email.as_mut().expect("a pool that sends email");
+        let attempt = email.attempts[worker as usize];
+        if accepted {
+            email.client.on_success(now, attempt);
+        } else {
+            match email.client.on_throttled(now, attempt) {
+                AfterThrottle::Retry(backoff) => {
+                    s.schedule_in(backoff, Event::WorkerEmailDue { pool, worker, cleared: false });
+                    return;
+                }
+                AfterThrottle::GiveUp => p.pool.fail_current(worker),
+            }
+        }
+        self.finish_message(now, pool, worker, s);
+    }
+
+    /// The worker is done with its current message: delete it if it succeeded, then the
+    /// next message of the batch, or poll again.
+    fn finish_message(&mut self, now: SimTime, pool: u16, worker: u32, s: &mut Scheduler<Event>) {
         let p = &mut self.pools[usize::from(pool)];
         let source = p.source;
         let processed = p.pool.on_message_processed(now, worker);
@@ -1045,8 +1169,13 @@ impl Handler for World {
                 self.step_functions.on_due(now, thread, token);
                 self.run_step_functions_actions(now, s);
             }
-            Event::ActivityWorkDone { activity, thread, token } => {
-                self.step_functions.on_activity_work_done(now, u32::from(activity), TaskToken { thread, token });
+            Event::WorkerEmailDue { pool, worker, cleared } => self.email_attempt(now, pool, worker, cleared, s),
+            Event::WorkerEmailAnswered { pool, worker, accepted } => {
+                self.on_worker_email_answered(now, pool, worker, accepted, s)
+            }
+            Event::ActivityWorkDone { activity, thread, token, failed } => {
+                let token = TaskToken { thread, token };
+                self.step_functions.on_activity_work_done(now, u32::from(activity), token, failed);
                 self.run_step_functions_actions(now, s);
             }
             Event::ExecutionTimeLimitReached { execution, generation } => {

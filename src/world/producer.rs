@@ -162,7 +162,7 @@ impl Producer {
         self.next_id += 1;
         // Unbounded distributions are clamped to SQS's 900 s timer limit.
         let timer = self.timers.as_ref().map(|d| d.sample_duration(&mut self.timer_rng).min(TIMER_MAX));
-        (Message { created_at: now, size_bytes, group, deduplication_id, is_poison, task_token: None }, timer)
+        (Message { group, deduplication_id, is_poison, ..Message::new(now, size_bytes) }, timer)
     }
 
     /// Draws a new message's attributes and body fields.
@@ -334,5 +334,6 @@ fn size_max(target: Target) -> u32 {
         Target::Topic(_) => 262_144,
         Target::Queue(_) | Target::Bus(_) => PAYLOAD_MAX_BYTES as u32,
         Target::Machine(_) => 262_144,
+        Target::Ses(_) => 40_000_000,
     }
 }

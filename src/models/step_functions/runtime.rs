@@ -68,11 +68,11 @@
 //! Workers send SendTaskHeartbeat every `heartbeat_s` if configured; without heartbeats, or
 //! with a longer interval than the state's HeartbeatSeconds, the task fails with
 //! `States.HeartbeatTimeout` once it runs longer than HeartbeatSeconds. A worker whose task
-//! timed out works on to its end, as a real worker does not know. GetActivityTask and
-//! SendTask* calls share the Region's bucket; a throttled call waits for its token. Long
-//! polls that return empty (one per idle worker per 60 s) and heartbeats are counted but do
-//! not draw from the bucket: at the 1,000-worker limit they are under 17 calls/s against a
-//! refill of 300–500/s.
+//! timed out works on to its end, as a real worker does not know. GetActivityTask,
+//! SendTaskSuccess and SendTaskFailure each have the Region's bucket of their own, shared by
+//! its activities; a throttled call waits for its token. Long polls that return empty (one
+//! per idle worker per 60 s) and heartbeats are counted but do not draw from a bucket: at
+//! the 1,000-worker limit they are under 17 calls/s against a refill of 300–500/s.
 //!
 //! (Standard executions' EventBridge status events are sent by the world when the scenario
 //! has a default bus.)
@@ -228,6 +228,15 @@ struct Activity {
     metrics: ActivityMetrics,
 }
 
+/// The account's activity API buckets in one Region: one per action, each of the same size
+/// and refill (§2.2).
+#[derive(Debug)]
+struct ActivityApi {
+    get_activity_task: TokenBucket,
+    send_task_success: TokenBucket,
+    send_task_failure: TokenBucket,
+}
+
 /// Express StartExecution, every Region: bucket and refill per second (§2.2).
 const EXPRESS_STARTS: (f64, f64) = (6_000.0, 6_000.0);
 
@@ -286,6 +295,7 @@ pub enum Action {
         activity: u32,
         delay: SimDuration,
         token: TaskToken,
+        failed: bool,
     },
     /// An execution ended (for metrics kept outside, e.g. EventBridge events).
     ExecutionEnded {
@@ -360,10 +370,12 @@ struct Execution {
     has_caller: bool,
 }
 
-/// Who started an execution: a caller, or the task or Map iteration that waits for it.
+/// Who started an execution: a caller, a task that does not wait for it, or the task or
+/// Map iteration that waits for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Origin {
     Caller,
+    Detached,
     Task(TaskToken),
     Iteration(TaskToken),
 }
@@ -449,8 +461,8 @@ pub struct Service {
     map_children: BTreeMap<(u32, u32), u32>,
     activities: Vec<Activity>,
     activity_by_name: BTreeMap<String, u32>,
-    /// GetActivityTask/SendTask* buckets by Region.
-    activity_api: Vec<(String, TokenBucket)>,
+    /// GetActivityTask and SendTask* buckets by Region.
+    activity_api: Vec<(String, ActivityApi)>,
 }
 
 /// See [`Service::go_to`].
@@ -521,14 +533,19 @@ impl Service {
                 metrics: MachineMetrics::default(),
             })
             .collect();
-        let mut activity_api: Vec<(String, TokenBucket)> = Vec::new();
+        let mut activity_api: Vec<(String, ActivityApi)> = Vec::new();
         let activity_by_name = activities.iter().enumerate().map(|(i, a)| (a.name.clone(), i as u32)).collect();
         let activities = activities
             .into_iter()
             .map(|config| {
                 let api = activity_api.iter().position(|(r, _)| *r == config.region).unwrap_or_else(|| {
                     let (bucket, refill) = config.api_calls;
-                    activity_api.push((config.region.clone(), TokenBucket::new(bucket, refill)));
+                    let api = ActivityApi {
+                        get_activity_task: TokenBucket::new(bucket, refill),
+                        send_task_success: TokenBucket::new(bucket, refill),
+                        send_task_failure: TokenBucket::new(bucket, refill),
+                    };
+                    activity_api.push((config.region.clone(), api));
                     activity_api.len() - 1
                 });
                 Activity {
@@ -596,7 +613,7 @@ impl Service {
             (_, Origin::Iteration(_)) => None,
             (WorkflowType::Standard, _) => Some(&mut quotas.standard_starts),
             // A nested start of an Express machine is an asynchronous StartExecution.
-            (WorkflowType::ExpressAsync, _) | (WorkflowType::ExpressSync, Origin::Task(_)) => {
+            (WorkflowType::ExpressAsync, _) | (WorkflowType::ExpressSync, Origin::Task(_) | Origin::Detached) => {
                 Some(&mut quotas.express_starts)
             }
             (WorkflowType::ExpressSync, Origin::Caller) => None,
@@ -614,7 +631,7 @@ impl Service {
         }
         let limit = self.limit(m);
         let parent = match origin {
-            Origin::Caller => None,
+            Origin::Caller | Origin::Detached => None,
             Origin::Task(token) | Origin::Iteration(token) => Some(token),
         };
         let execution = Execution {
@@ -767,26 +784,19 @@ impl Service {
         };
         let task = task.clone();
         let (limit, limit_error) = task_limit(&task);
+        // A child of a request-response or callback task has no parent waiting for its end.
         let origin = if matches!(task.pattern, Pattern::Sync | Pattern::SyncV2) {
             self.wake(thread, limit, Pending::Callback { error: None, limit_error });
             Origin::Task(TaskToken { thread, token: self.threads[thread as usize].token })
         } else {
-            Origin::Caller
+            Origin::Detached
         };
-        // A child of a request-response or callback task has no parent waiting for its end.
-        let started = match origin {
-            Origin::Caller => self.start_execution(now, child, Origin::Caller).map(|(execution, generation, at)| {
-                self.outbox.push(Action::TimeLimit { delay: at.saturating_since(now), execution, generation });
-                self.outbox.push(Action::ExecutionStarted { machine: child });
-            }),
-            origin => self.start_child(now, child, origin).then_some(()),
-        };
-        if started.is_none() {
+        if !self.start_child(now, child, origin) {
             self.threads[thread as usize].pending = Pending::Nothing;
             self.state_failed(now, thread, START_THROTTLED.into());
             return;
         }
-        if origin == Origin::Caller {
+        if origin == Origin::Detached {
             let took = self.draw(m, state, |b| b.duration_s.as_ref()) + self.draw_callback(m, state, &task);
             self.finish_within(thread, took, (limit, limit_error), None);
         }
@@ -989,8 +999,7 @@ impl Service {
             let since = activity.idle_since.pop_front().expect("an idle worker");
             // The worker's long polls since it became idle returned empty, one per 60 s.
             let empty = now.saturating_since(since).as_micros() / ACTIVITY_LONG_POLL.as_micros();
-            let (_, api) = &mut self.activity_api[activity.api];
-            let poll_wait = api.reserve(now);
+            let poll_wait = self.activity_api[activity.api].1.get_activity_task.reserve(now);
             let m = &mut activity.metrics;
             m.empty_polls += empty;
             m.api_calls += empty + 1;
@@ -1013,17 +1022,20 @@ impl Service {
                 m.api_calls += beats;
             }
             // TimeoutSeconds and HeartbeatSeconds run from ActivityStarted.
-            self.wake(thread, poll_wait + limit, Pending::Callback { error, limit_error });
+            self.wake(thread, poll_wait + limit, Pending::Callback { error: error.clone(), limit_error });
             let token = TaskToken { thread, token: self.threads[thread as usize].token };
-            self.outbox.push(Action::ActivityWorkDone { activity: a, delay: poll_wait + took, token });
+            let failed = error.is_some();
+            self.outbox.push(Action::ActivityWorkDone { activity: a, delay: poll_wait + took, token, failed });
         }
     }
 
     /// A worker of activity `a` finished the task named by `token`: it calls SendTaskSuccess
     /// or SendTaskFailure (waiting for the bucket if need be) and polls again.
-    pub fn on_activity_work_done(&mut self, now: SimTime, a: u32, token: TaskToken) {
+    pub fn on_activity_work_done(&mut self, now: SimTime, a: u32, token: TaskToken, failed: bool) {
         let activity = &mut self.activities[a as usize];
-        let wait = self.activity_api[activity.api].1.reserve(now);
+        let buckets = &mut self.activity_api[activity.api].1;
+        let bucket = if failed { &mut buckets.send_task_failure } else { &mut buckets.send_task_success };
+        let wait = bucket.reserve(now);
         let m = &mut activity.metrics;
         m.answered += 1;
         m.api_calls += 1;
@@ -1041,10 +1053,19 @@ impl Service {
 
     /// An activity's configuration, its counters, its tasks queued and being worked on, and
     /// its mean number of busy workers since the statistics window began.
-    pub fn activity(&self, a: u32, now: SimTime) -> (&ActivityConfig, &ActivityMetrics, u64, u64, f64) {
+    /// The empty long polls of the workers idle at `now` are counted up to then.
+    pub fn activity(&self, a: u32, now: SimTime) -> (&ActivityConfig, ActivityMetrics, u64, u64, f64) {
         let activity = &self.activities[a as usize];
         let working = activity.working.level() as u64;
-        (&activity.config, &activity.metrics, activity.queue.len() as u64, working, activity.working.mean(now))
+        let mut metrics = activity.metrics.clone();
+        let pending: u64 = activity
+            .idle_since
+            .iter()
+            .map(|since| now.saturating_since(*since).as_micros() / ACTIVITY_LONG_POLL.as_micros())
+            .sum();
+        metrics.empty_polls += pending;
+        metrics.api_calls += pending;
+        (&activity.config, metrics, activity.queue.len() as u64, working, activity.working.mean(now))
     }
 
     /// Ends the task after `took` with `error`, or at `limit` with its error if that is sooner.
@@ -1440,6 +1461,10 @@ impl Service {
                 ..ActivityMetrics::default()
             };
             a.working.reset(now);
+            // Long polls are counted in the window they end in, from its start.
+            for since in &mut a.idle_since {
+                *since = (*since).max(now);
+            }
         }
     }
 }

@@ -1,0 +1,91 @@
+//! `[ses]`: the account's Amazon SES sending quotas, the size of its emails and the latency
+//! of its two interfaces.
+
+use std::path::Path;
+
+use super::lower::{SECONDS_MAX, distribution, opt};
+use super::tree::{Field, Result, TableReader};
+use crate::distributions::Distribution;
+use crate::models::ses::{self, Interface, RECIPIENTS_MAX, SANDBOX_DAILY, SANDBOX_RATE_PER_S};
+
+/// API latency when the scenario gives none: AWS publishes no figure (model assumption).
+fn default_api_latency() -> Distribution {
+    Distribution::lognormal(0.08, 0.4)
+}
+
+/// SMTP: a transaction of several round trips (MAIL FROM, RCPT TO, DATA) on an open
+/// connection (model assumption).
+fn default_smtp_latency() -> Distribution {
+    Distribution::lognormal(0.3, 1.5)
+}
+
+pub(super) fn lower_ses(node: Option<(Field<'_>, String)>, base_dir: &Path) -> Result<Option<ses::Config>> {
+    let Some((f, path)) = node else { return Ok(None) };
+    let mut t = TableReader::new(f.src, path, f.node)?;
+    let (af, ap) = t.require("account", "\"sandbox\" or \"production\"")?;
+    let sandbox = match af.str(&ap)? {
+        "sandbox" => true,
+        "production" => false,
+        _ => return Err(af.error(&ap, "allowed: sandbox, production")),
+    };
+    let rate = opt(&mut t, "max_send_rate_per_s", |f, p| {
+        if sandbox {
+            return Err(f.error(p, "the sandbox's rate is fixed at 1 recipient a second (AWS); set account = \"production\" to give your own"));
+        }
+        f.positive(p, 1e6, "recipients a second, your account's quota in the SES console")
+    })?;
+    let daily = opt(&mut t, "daily_quota", |f, p| {
+        if sandbox {
+            return Err(f.error(p, "the sandbox's quota is fixed at 200 recipients a day (AWS); set account = \"production\" to give your own"));
+        }
+        f.u64_in(p, 1, 1_000_000_000_000, "recipients per rolling 24 hours, your account's quota in the SES console")
+    })?;
+    let (max_send_rate_per_s, daily_quota) = match (sandbox, rate, daily) {
+        (true, _, _) => (SANDBOX_RATE_PER_S, SANDBOX_DAILY),
+        (false, Some(rate), Some(daily)) => (rate, daily),
+        (false, _, _) => {
+            return Err(t.src.error(
+                t.origin,
+                &t.path,
+                "a production account needs max_send_rate_per_s and daily_quota: AWS sets them per account and publishes no starting figure",
+            ));
+        }
+    };
+    let burst_s = opt(&mut t, "burst_s", |f, p| {
+        f.positive(p, 3_600.0, "seconds of the send rate SES takes in a burst; AWS publishes no figure")
+    })?
+    .unwrap_or(1.0);
+    let recipients = opt(&mut t, "recipients_per_email", |f, p| {
+        distribution(*f, p, base_dir, 1.0, f64::from(RECIPIENTS_MAX), "To, CC and BCC together: at most 50 (AWS)")
+    })?
+    .unwrap_or_else(|| Distribution::constant(1.0));
+    let attachment_bytes = opt(&mut t, "attachment_bytes", |f, p| {
+        distribution(*f, p, base_dir, 0.0, 40e6, "SES takes messages of up to 40 MB (API v2 and SMTP)")
+    })?
+    .unwrap_or_else(|| Distribution::constant(0.0));
+    let api_latency_s = opt(&mut t, "api_latency_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
+        .unwrap_or_else(default_api_latency);
+    let smtp_latency_s = opt(&mut t, "smtp_latency_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
+        .unwrap_or_else(default_smtp_latency);
+    t.finish()?;
+    Ok(Some(ses::Config {
+        sandbox,
+        max_send_rate_per_s,
+        burst_s,
+        daily_quota,
+        recipients,
+        attachment_bytes,
+        api_latency_s,
+        smtp_latency_s,
+    }))
+}
+
+/// `ses_interface` of a sender: "api" (the default) or "smtp".
+pub(super) fn interface(t: &mut TableReader<'_>) -> Result<Interface> {
+    Ok(opt(t, "ses_interface", |f, p| match f.str(p)? {
+        "api" => Ok(Interface::Api),
+        "smtp" => Ok(Interface::Smtp),
+        _ => Err(f.error(p, "allowed: api, smtp")),
+    })?
+    .unwrap_or(Interface::Api))
+}
