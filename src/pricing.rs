@@ -38,6 +38,7 @@ pub struct PriceBook {
     pub step_functions: StepFunctionsPrices,
     /// EventBridge custom events, per million 64 KB chunks [eb-price].
     pub eventbridge_custom_events_usd_per_million: f64,
+    pub ses: SesPrices,
 }
 
 impl Default for PriceBook {
@@ -62,6 +63,7 @@ impl Default for PriceBook {
             sns: SnsPrices::default(),
             step_functions: StepFunctionsPrices::default(),
             eventbridge_custom_events_usd_per_million: 1.00,
+            ses: SesPrices::default(),
         }
     }
 }
@@ -317,6 +319,102 @@ pub fn eventbridge_lines(prices: &PriceBook, window: Window, buses: &[(String, u
             }
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Amazon SES
+// ---------------------------------------------------------------------------------------
+
+/// SES's pricing plans (`reference/aws-messaging.md` §3): the classic à-la-carte prices, or
+/// one of the plans AWS introduced on 2026-07-21 (chosen per account and Region; Essentials
+/// is the default for new accounts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SesPlan {
+    /// $0.10 per 1,000 emails [ses-plans-3p] [ses-pricing-notes].
+    #[default]
+    ALaCarte,
+    /// $0.16 per 1,000 emails, no monthly fee [ses-plans-3p].
+    Essentials,
+    /// $105 a month plus $0.22 per 1,000 [ses-plans-3p].
+    Pro,
+    /// $500 a month plus $0.23 per 1,000 [ses-plans-3p].
+    Enterprise,
+}
+
+impl SesPlan {
+    pub fn parse(name: &str) -> Option<SesPlan> {
+        match name {
+            "a_la_carte" => Some(SesPlan::ALaCarte),
+            "essentials" => Some(SesPlan::Essentials),
+            "pro" => Some(SesPlan::Pro),
+            "enterprise" => Some(SesPlan::Enterprise),
+            _ => None,
+        }
+    }
+
+    /// Per 1,000 outbound emails, each recipient one email. The plans' prices are for the
+    /// first 10 million a month; AWS's price beyond is not in the reference, so the same
+    /// price is used (an assumption).
+    pub fn usd_per_thousand_emails(self) -> f64 {
+        match self {
+            SesPlan::ALaCarte => 0.10,
+            SesPlan::Essentials => 0.16,
+            SesPlan::Pro => 0.22,
+            SesPlan::Enterprise => 0.23,
+        }
+    }
+
+    pub fn usd_per_month_fee(self) -> f64 {
+        match self {
+            SesPlan::ALaCarte | SesPlan::Essentials => 0.0,
+            SesPlan::Pro => 105.0,
+            SesPlan::Enterprise => 500.0,
+        }
+    }
+}
+
+/// SES prices for one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SesPrices {
+    pub plan: SesPlan,
+    /// The legacy free tier: 3,000 message charges a month in an account's first 12 months
+    /// (withdrawn for new customers on 2026-07-21); off by default.
+    pub free_tier: bool,
+}
+
+/// Attachments, per GB (10^9 bytes), à la carte; the plans' figure is not in the reference,
+/// so the same price is used for them.
+pub const SES_ATTACHMENT_USD_PER_GB: f64 = 0.12;
+/// Emails the legacy free tier covered each month.
+pub const SES_FREE_EMAILS_PER_MONTH: f64 = 3_000.0;
+
+/// SES's bill: emails (recipients accepted), attachment GB, and a plan's monthly fee.
+pub fn ses_lines(prices: &SesPrices, window: Window, recipients: u64, attachment_bytes: f64) -> Vec<CostLine> {
+    let plan = prices.plan;
+    let emails = recipients as f64;
+    let free = if prices.free_tier { SES_FREE_EMAILS_PER_MONTH } else { 0.0 };
+    let emails_usd_per_month = (window.per_month(emails) - free).max(0.0) * plan.usd_per_thousand_emails() / 1e3;
+    let gb = attachment_bytes / 1e9;
+    let gb_usd_per_month = window.per_month(gb) * SES_ATTACHMENT_USD_PER_GB;
+    let line = |unit: &str, usage: f64, usd_per_month: f64| CostLine {
+        service: "ses".into(),
+        resource: "ses".into(),
+        usage_unit: unit.into(),
+        usage_window: usage,
+        usage_per_month: window.per_month(usage),
+        usd_window: usd_per_month * window.months(),
+        usd_per_month,
+    };
+    let mut lines = vec![line("emails", emails, emails_usd_per_month), line("attachment_gb", gb, gb_usd_per_month)];
+    if plan.usd_per_month_fee() > 0.0 {
+        let months = window.months();
+        lines.push(CostLine {
+            usage_window: months,
+            usage_per_month: 1.0,
+            ..line("plan_months", months, plan.usd_per_month_fee())
+        });
+    }
+    lines
 }
 
 /// Consumers on EC2 or ECS, billed per worker-hour at a price the scenario gives.

@@ -8,7 +8,7 @@ use crate::scenario::Scenario;
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 33] = [
+const SHOWN_COUNTERS: [&str; 38] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -42,6 +42,11 @@ const SHOWN_COUNTERS: [&str; 33] = [
     "throttled_transitions",
     "throttled_api_calls",
     "queued_at_end",
+    "accepted_emails",
+    "rate_throttles",
+    "daily_throttles",
+    "email_throttled",
+    "email_gave_up",
 ];
 
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {

@@ -173,6 +173,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines: &machines_ahead,
         activities: &activity_names,
         start_epoch_s: run.start_epoch_s,
+        has_ses: ses.is_some(),
     };
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components)
@@ -303,6 +304,15 @@ fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBoo
         opt(&mut t, "sns_sms_usd_per_message", |f, p| f.f64_in(p, 0.0, 10.0, "SMS is priced per destination country"))?
     {
         prices.sns.sms_usd_per_message = v;
+    }
+    if let Some(plan) = opt(&mut t, "ses_plan", |f, p| {
+        crate::pricing::SesPlan::parse(f.str(p)?)
+            .ok_or_else(|| f.error(p, "allowed: a_la_carte, essentials, pro, enterprise (AWS's SES pricing plans)"))
+    })? {
+        prices.ses.plan = plan;
+    }
+    if let Some(free) = opt(&mut t, "ses_free_tier", |f, p| f.bool(p))? {
+        prices.ses.free_tier = free;
     }
     if let Some(free) = opt(&mut t, "lambda_free_tier", |f, p| f.bool(p))? {
         prices.lambda.free_tier = free;

@@ -56,6 +56,14 @@ pub(super) struct Components<'a> {
     pub activities: &'a BTreeMap<String, u32>,
     /// `run.start_time`, for literal Timestamp waits.
     pub start_epoch_s: Option<i64>,
+    /// The scenario has an `[ses]` table: SES send tasks go through it.
+    pub has_ses: bool,
+}
+
+/// `ses:sendEmail`, `sesv2:sendEmail`, `ses:sendRawEmail`, `ses:sendTemplatedEmail`, …: an
+/// AWS SDK integration that sends email.
+fn is_ses_send(resource: &Resource) -> bool {
+    matches!(resource, Resource::Other { service, action } if (service == "ses" || service == "sesv2") && action.starts_with("send"))
 }
 
 /// AWS documented up to 1,000 concurrent GetActivityTask pollers per activity (2022:
@@ -266,6 +274,21 @@ fn behaviours(
                         path,
                         needs("duration_s, how long its .sync job runs until Step Functions sees it end"),
                     ));
+                }
+                if components.has_ses && task.pattern == Pattern::RequestResponse && is_ses_send(&task.resource) {
+                    // The call goes through the scenario's SES quotas and lasts its latency.
+                    if out[i].duration_s.is_some() {
+                        return Err(t.src.error(
+                            t.origin,
+                            path,
+                            format!(
+                                "{path}.states.\"{}\".duration_s does not apply: the SES send lasts [ses] api_latency_s",
+                                state.name
+                            ),
+                        ));
+                    }
+                    out[i].sends_email = true;
+                    continue;
                 }
                 if matches!(task.resource, Resource::Activity { .. }) && out[i].duration_s.is_none() {
                     // Only the scenario knows how long its workers take.

@@ -4,8 +4,10 @@
 use super::producer::Producer;
 use crate::engine::SimTime;
 use crate::metrics::{CostHistogram, LatencyHistogram, TimeSeries};
+use crate::models::client::Client;
 use crate::models::eventbridge::{self, BusId, RuleId};
 use crate::models::lambda::{self, FunctionId, event_source};
+use crate::models::ses;
 use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
 use crate::models::step_functions;
@@ -36,6 +38,8 @@ pub struct Measurements {
     pub step_functions_usage: Vec<StepFunctionsUsage>,
     /// The Step Functions charges of each execution, per state machine.
     pub costs_per_execution: Vec<(String, CostHistogram)>,
+    /// SES: recipients accepted and attachment bytes, if the scenario sends email.
+    pub ses_usage: Option<(u64, f64)>,
 }
 
 /// One entity's conservation balance over the statistics window: what came in (and was
@@ -107,17 +111,19 @@ pub(super) fn sample_row<'a>(
 /// The models a run's measurements are read from.
 pub(super) struct Parts<'a> {
     pub sqs: &'a sqs::Service,
-    pub pools: Vec<&'a workers::Pool>,
+    /// Each pool, with the SDK client of its emails if it sends any.
+    pub pools: Vec<(&'a workers::Pool, Option<&'a Client>)>,
     pub lambda: &'a lambda::Service,
     pub mappings: Vec<&'a event_source::EventSource>,
     pub sns: &'a sns::Service,
     pub eventbridge: &'a eventbridge::Service,
     pub step_functions: &'a step_functions::runtime::Service,
     pub producers: &'a [Producer],
+    pub ses: Option<&'a ses::Service>,
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers } = parts;
+    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses } = parts;
     let mut latencies = Vec::new();
     let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
@@ -186,7 +192,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         sqs_billed_requests.push((name, m.billed_requests, config.kind.is_fifo()));
     }
     let mut worker_pools = Vec::new();
-    for pool in pools {
+    for (pool, email) in pools {
         let config = pool.config();
         let name = format!("workers.{}", config.name);
         let m = pool.metrics();
@@ -199,6 +205,18 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("heartbeats", m.heartbeats),
         ] {
             counters.push((format!("{name}.{key}"), value));
+        }
+        if let Some(client) = email {
+            let c = client.metrics();
+            for (key, value) in [
+                ("email_throttled", c.throttled),
+                ("email_retries", c.retries),
+                ("email_gave_up", c.gave_up),
+                ("email_retry_quota_refusals", c.quota_refusals),
+                ("email_rate_limited_attempts", c.rate_limited),
+            ] {
+                counters.push((format!("{name}.{key}"), value));
+            }
         }
         let busy = m.busy.mean(end);
         gauges.push((format!("{name}.busy_mean"), busy));
@@ -432,7 +450,39 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             counters.push((format!("workload.{}.{key}", p.name), value));
         }
     }
+    let mut ses_usage = None;
+    if let Some(ses) = ses {
+        let m = ses.metrics();
+        audit.push(balance(
+            "ses".into(),
+            &[("calls", m.calls)],
+            &[
+                ("accepted", m.accepted_emails),
+                ("rate_throttles", m.rate_throttles),
+                ("daily_throttles", m.daily_throttles),
+            ],
+        ));
+        for (key, h) in
+            [("api_latency", &m.api_latency), ("smtp_latency", &m.smtp_latency), ("time_to_accept", &m.time_to_accept)]
+        {
+            if h.count() > 0 {
+                latencies.push((format!("ses.{key}"), h.clone()));
+            }
+        }
+        for (key, value) in [
+            ("calls", m.calls),
+            ("accepted_emails", m.accepted_emails),
+            ("accepted_recipients", m.accepted_recipients),
+            ("rate_throttles", m.rate_throttles),
+            ("daily_throttles", m.daily_throttles),
+            ("sent_last_24_hours_at_end", ses.sent_last_24_hours()),
+        ] {
+            counters.push((format!("ses.{key}"), value));
+        }
+        ses_usage = Some((m.accepted_recipients, m.attachment_bytes));
+    }
     Measurements {
+        ses_usage,
         latencies,
         counters,
         gauges,

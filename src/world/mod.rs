@@ -582,6 +582,13 @@ impl World {
                         s.schedule_in(delay, Event::ExecutionTimeLimitReached { execution, generation })
                     }
                     Action::ExecutionStarted { machine } => self.status_event(now, machine, "RUNNING", s),
+                    Action::SendEmail { thread, token, throttle_error } => {
+                        let ses = self.ses.as_mut().expect("an SES task goes through SES only with [ses]");
+                        let recipients = ses.draw_recipients();
+                        let (latency, outcome) = ses.send(now, recipients, ses::Interface::Api, None);
+                        let refused = outcome.is_err().then_some(throttle_error);
+                        self.step_functions.on_email_answered(thread, token, latency, refused);
+                    }
                     Action::ActivityWorkDone { activity, delay, token, failed } => s.schedule_in(
                         delay,
                         Event::ActivityWorkDone {
@@ -949,6 +956,12 @@ impl World {
         self.sqs.reset_metrics(now);
         for p in &mut self.pools {
             p.pool.reset_metrics(now);
+            if let Some(email) = &mut p.email {
+                email.client.reset_metrics();
+            }
+        }
+        if let Some(ses) = &mut self.ses {
+            ses.reset_metrics();
         }
         for p in &mut self.producers {
             p.reset_metrics();
@@ -1134,13 +1147,14 @@ impl World {
     pub fn into_measurements(self, end: SimTime) -> Measurements {
         let parts = measure::Parts {
             sqs: &self.sqs,
-            pools: self.pools.iter().map(|p| &p.pool).collect(),
+            pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| &e.client))).collect(),
             lambda: &self.lambda,
             mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
             sns: &self.sns,
             eventbridge: &self.eventbridge,
             step_functions: &self.step_functions,
             producers: &self.producers,
+            ses: self.ses.as_ref(),
         };
         measure::collect(parts, self.series, end)
     }

@@ -140,6 +140,9 @@ pub struct StateBehaviour {
     pub callback_s: Option<Distribution>,
     /// Wait with a literal Timestamp: when it is, in the run's virtual time.
     pub wait_until: Option<SimTime>,
+    /// An SES send task (`ses:sendEmail` and the like) that goes through the scenario's
+    /// `[ses]` quotas, lasting the call's latency.
+    pub sends_email: bool,
 }
 
 /// A state machine of the scenario, validated.
@@ -283,6 +286,13 @@ pub enum Action {
         delay: SimDuration,
         execution: u32,
         generation: u32,
+    },
+    /// An SES send task calls SES: call `on_email_answered`. A refused send fails the task
+    /// with `throttle_error`.
+    SendEmail {
+        thread: u32,
+        token: u32,
+        throttle_error: &'static str,
     },
     /// An execution was started by another (a nested or a Distributed Map child), for
     /// events kept outside.
@@ -937,6 +947,18 @@ impl Service {
                 let machine = self.by_name[name];
                 self.wake(thread, SimDuration::ZERO, Pending::StartChild { machine });
             }
+            Resource::Other { service, .. } if self.machines[m].config.behaviour[state as usize].sends_email => {
+                let token = {
+                    let t = &mut self.threads[thread as usize];
+                    t.token = t.token.wrapping_add(1);
+                    t.pending = Pending::Finish(error);
+                    t.token
+                };
+                // AWS SDK integrations name errors `Service.Exception`, in PascalCase.
+                let throttle_error =
+                    if service == "sesv2" { "SesV2.ThrottlingException" } else { "Ses.ThrottlingException" };
+                self.outbox.push(Action::SendEmail { thread, token, throttle_error });
+            }
             Resource::Activity { name } => {
                 let a = self.activity_by_name[name];
                 let token = {
@@ -1090,6 +1112,21 @@ impl Service {
         } else {
             SimDuration::ZERO
         }
+    }
+
+    /// SES answered an SES send task after `latency`: accepted, or refused by its quotas.
+    pub fn on_email_answered(&mut self, thread: u32, token: u32, latency: SimDuration, refused: Option<&'static str>) {
+        let t = &self.threads[thread as usize];
+        if !t.is_alive || t.token != token {
+            return;
+        }
+        let StateKind::Task(task) = &self.definition(t.execution).states[t.state as usize].kind else {
+            unreachable!("an SES send comes from a Task state")
+        };
+        let limit = task_limit(task);
+        let Pending::Finish(error) = self.threads[thread as usize].pending.clone() else { return };
+        let error = refused.map(str::to_string).or(error);
+        self.finish_within(thread, latency, limit, error);
     }
 
     /// The world invoked a Lambda task's function: `busy` is how long it runs (INIT
