@@ -417,6 +417,52 @@ pub fn ses_lines(prices: &SesPrices, window: Window, recipients: u64, attachment
     lines
 }
 
+// ---------------------------------------------------------------------------------------
+// Amazon MQ
+// ---------------------------------------------------------------------------------------
+
+/// One broker's billed usage: its instances run every hour, idle or not; durable messages
+/// are billed for the storage they hold (`reference/aws-messaging.md` §4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokerUsage {
+    pub resource: String,
+    pub instances: u32,
+    pub usd_per_instance_hour: f64,
+    /// Bytes of stored messages, averaged over the window.
+    pub stored_bytes_mean: f64,
+    pub storage_usd_per_gb_month: f64,
+}
+
+pub fn broker_lines(window: Window, brokers: &[BrokerUsage]) -> Vec<CostLine> {
+    let mut lines = Vec::new();
+    for b in brokers {
+        let hours = f64::from(b.instances) * window.seconds / 3_600.0;
+        let hours_per_month = f64::from(b.instances) * window.hours_per_month;
+        lines.push(CostLine {
+            service: "mq".into(),
+            resource: b.resource.clone(),
+            usage_unit: "broker_hours".into(),
+            usage_window: hours,
+            usage_per_month: hours_per_month,
+            usd_window: hours * b.usd_per_instance_hour,
+            usd_per_month: hours_per_month * b.usd_per_instance_hour,
+        });
+        // A GB-month is a GB held for the whole month: the mean held is the month's GB-months.
+        let gb = b.stored_bytes_mean / 1e9;
+        let usd_per_month = gb * b.storage_usd_per_gb_month;
+        lines.push(CostLine {
+            service: "mq".into(),
+            resource: b.resource.clone(),
+            usage_unit: "storage_gb_months".into(),
+            usage_window: gb * window.months(),
+            usage_per_month: gb,
+            usd_window: usd_per_month * window.months(),
+            usd_per_month,
+        });
+    }
+    lines
+}
+
 /// Consumers on EC2 or ECS, billed per worker-hour at a price the scenario gives.
 pub fn worker_line(window: Window, resource: &str, count: u32, usd_per_hour: f64) -> CostLine {
     let hours = f64::from(count) * window.seconds / 3_600.0;

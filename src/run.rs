@@ -51,6 +51,7 @@ fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine
     lines.extend(pricing::sns_lines(&prices.sns, window, &m.sns_usage));
     lines.extend(pricing::eventbridge_lines(prices, window, &m.eventbridge_events));
     lines.extend(pricing::step_functions_lines(&prices.step_functions, window, &m.step_functions_usage));
+    lines.extend(pricing::broker_lines(window, &m.brokers));
     if let Some((recipients, attachment_bytes)) = m.ses_usage {
         lines.extend(pricing::ses_lines(&prices.ses, window, recipients, attachment_bytes));
     }

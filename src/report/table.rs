@@ -8,7 +8,7 @@ use crate::scenario::Scenario;
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 38] = [
+const SHOWN_COUNTERS: [&str; 40] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -47,6 +47,8 @@ const SHOWN_COUNTERS: [&str; 38] = [
     "daily_throttles",
     "email_throttled",
     "email_gave_up",
+    "acknowledged",
+    "redelivered",
 ];
 
 pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
-    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, buses, consumers,
-    functions, machines, queues, resolve, ses, topics, workloads,
+    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
+    consumers, functions, machines, queues, resolve, ses, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -38,6 +38,7 @@ pub(super) struct Lowered {
     pub machines: Vec<crate::models::step_functions::runtime::MachineConfig>,
     pub activities: Vec<crate::models::step_functions::runtime::ActivityConfig>,
     pub ses: Option<crate::models::ses::Config>,
+    pub brokers: Vec<crate::models::mq::BrokerConfig>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -53,6 +54,7 @@ pub(super) struct TopicNames<'a> {
     pub machines: &'a BTreeMap<String, u32>,
     /// The scenario has an `[ses]` table.
     pub has_ses: bool,
+    pub brokers: &'a BTreeMap<String, u32>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -178,6 +180,8 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components)
     })?;
+    let (brokers, broker_names) =
+        lower_all(&mut top, "mq", |name, node| brokers::lower_broker(src, name, node, base_dir))?;
     let topic_names_for_workloads = TopicNames {
         names: &topic_names,
         is_fifo: &topic_is_fifo,
@@ -185,6 +189,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         buses: &bus_names,
         machines: &machine_names,
         has_ses: ses.is_some(),
+        brokers: &broker_names,
     };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {
@@ -227,6 +232,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines: machine_configs,
         activities,
         ses,
+        brokers,
         prices,
         warnings,
     })

@@ -7,6 +7,7 @@
 //! every value against AWS's limits. What comes out is a [`Scenario`] whose every value is
 //! valid, so models never validate. Every key is documented in `scenarios/README.md`.
 
+mod brokers;
 mod buses;
 mod consumers;
 mod error;
@@ -64,6 +65,8 @@ pub struct Scenario {
     pub activities: Vec<step_functions::runtime::ActivityConfig>,
     /// The account's SES quotas, if the scenario sends email.
     pub ses: Option<crate::models::ses::Config>,
+    /// Amazon MQ brokers, by index.
+    pub brokers: Vec<crate::models::mq::BrokerConfig>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -113,6 +116,9 @@ pub struct RunConfig {
 #[derive(Clone, Debug)]
 pub struct WorkloadConfig {
     pub name: String,
+    /// The name its random streams are drawn from (its own name unless given): workloads
+    /// with the same stream send the same arrivals, sizes and content.
+    pub stream: String,
     pub target: Target,
     pub process: ArrivalProcess,
     pub window: Window,
@@ -149,6 +155,8 @@ pub enum Target {
     Machine(u32),
     /// SES SendEmail (or an SMTP transaction): one email per message.
     Ses(crate::models::ses::Interface),
+    /// An Amazon MQ broker's queue.
+    Broker(u32),
 }
 
 /// A generated message field.
@@ -232,6 +240,7 @@ impl Scenario {
             machines: lowered.machines,
             activities: lowered.activities,
             ses: lowered.ses,
+            brokers: lowered.brokers,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

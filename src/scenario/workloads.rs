@@ -17,6 +17,9 @@ use crate::workload::{ArrivalProcess, GroupKeys, Window};
 /// SES takes messages of up to 40 MB through its v2 API and SMTP (§3).
 const SES_MESSAGE_MAX_BYTES: f64 = 40e6;
 
+/// Amazon MQ takes messages of up to 100 MB (model bound; the reference gives none).
+const MQ_MESSAGE_MAX_BYTES: f64 = 100e6;
+
 const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
 
 pub(super) fn lower_workload(
@@ -38,6 +41,7 @@ pub(super) fn lower_workload(
         }
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
+        Some("mq") => Target::Broker(component_ref(f, &p, "mq", "Amazon MQ broker", topics.brokers)?),
         Some("step_functions") => {
             Target::Machine(component_ref(f, &p, "step_functions", "state machine", topics.machines)?)
         }
@@ -123,14 +127,17 @@ pub(super) fn lower_workload(
         Target::Bus(_) => (MESSAGE_SIZE_MAX_BYTES, "EventBridge event size: up to 1 MB since January 2026"),
         Target::Machine(_) => (262_144.0, "Step Functions execution input: up to 256 KiB"),
         Target::Ses(_) => (SES_MESSAGE_MAX_BYTES, "SES message size: up to 40 MB with the v2 API or SMTP"),
+        Target::Broker(_) => (MQ_MESSAGE_MAX_BYTES, "Amazon MQ message size: up to 100 MB"),
     };
     let message_size_bytes =
         opt(&mut t, "message_size_bytes", |f, p| distribution(*f, p, base_dir, 1.0, size_max, why))?
             .unwrap_or(Distribution::constant(1_024.0));
     let extras = workload_extras(&mut t, base_dir, target, queues, topics)?;
+    let stream = opt(&mut t, "stream", |f, p| f.str(p).map(str::to_string))?.unwrap_or_else(|| name.to_string());
     t.finish()?;
     Ok(WorkloadConfig {
         name: name.to_string(),
+        stream,
         target,
         process,
         window: Window { start_s, stop_s, count_max },
@@ -196,7 +203,7 @@ fn workload_extras(
     let (is_fifo, is_content_based) = match target {
         Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
         Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
-        Target::Bus(_) | Target::Machine(_) | Target::Ses(_) => (false, false),
+        Target::Bus(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) => (false, false),
     };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
         if !matches!(target, Target::Queue(_)) {
@@ -259,7 +266,7 @@ fn workload_extras(
         let fits = match target {
             Target::Topic(_) => true,
             Target::Bus(_) => key == "body",
-            Target::Queue(_) | Target::Machine(_) | Target::Ses(_) => false,
+            Target::Queue(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) => false,
         };
         if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");
@@ -269,6 +276,7 @@ fn workload_extras(
     let retry = super::lower::retry_config(t)?;
     Ok(WorkloadConfig {
         name: String::new(),
+        stream: String::new(),
         target,
         process: ArrivalProcess::Constant { rate_per_s: 1.0 },
         window: Window { start_s: 0.0, stop_s: None, count_max: None },

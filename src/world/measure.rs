@@ -7,13 +7,13 @@ use crate::metrics::{CostHistogram, LatencyHistogram, TimeSeries};
 use crate::models::client::Client;
 use crate::models::eventbridge::{self, BusId, RuleId};
 use crate::models::lambda::{self, FunctionId, event_source};
-use crate::models::ses;
 use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
 use crate::models::step_functions;
 use crate::models::workers;
-use crate::pricing::SnsUsage;
+use crate::models::{mq, ses};
 use crate::pricing::StepFunctionsUsage;
+use crate::pricing::{BrokerUsage, SnsUsage};
 use crate::scenario::Scenario;
 
 /// Named measurements of a finished run, in a stable order.
@@ -40,6 +40,8 @@ pub struct Measurements {
     pub costs_per_execution: Vec<(String, CostHistogram)>,
     /// SES: recipients accepted and attachment bytes, if the scenario sends email.
     pub ses_usage: Option<(u64, f64)>,
+    /// Amazon MQ brokers, for the bill.
+    pub brokers: Vec<BrokerUsage>,
 }
 
 /// One entity's conservation balance over the statistics window: what came in (and was
@@ -120,10 +122,11 @@ pub(super) struct Parts<'a> {
     pub step_functions: &'a step_functions::runtime::Service,
     pub producers: &'a [Producer],
     pub ses: Option<&'a ses::Service>,
+    pub mq: &'a mq::Service,
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses } = parts;
+    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses, mq } = parts;
     let mut latencies = Vec::new();
     let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
@@ -481,7 +484,47 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         }
         ses_usage = Some((m.accepted_recipients, m.attachment_bytes));
     }
+    let mut brokers = Vec::new();
+    for b in 0..mq.broker_count() {
+        let (config, m, producing, handling, stored) = mq.broker(b as u32);
+        let name = format!("mq.{}", config.name);
+        audit.push(balance(
+            name.clone(),
+            &[("in_broker_at_start", m.in_broker_at_start), ("sent", m.sent)],
+            &[
+                ("acknowledged", m.acknowledged),
+                ("dead_lettered", m.dead_lettered),
+                ("producing_at_end", producing),
+                ("handling_at_end", handling),
+                ("stored_at_end", stored),
+            ],
+        ));
+        for (key, h) in [("send", &m.send), ("broker_wait", &m.broker_wait), ("end_to_end", &m.end_to_end)] {
+            latencies.push((format!("{name}.{key}"), h.clone()));
+        }
+        for (key, value) in [
+            ("sent", m.sent),
+            ("handled", m.handled),
+            ("dispatched", m.dispatched),
+            ("acknowledged", m.acknowledged),
+            ("redelivered", m.redelivered),
+            ("dead_lettered", m.dead_lettered),
+            ("stored_at_end", stored),
+        ] {
+            counters.push((format!("{name}.{key}"), value));
+        }
+        gauges.push((format!("{name}.stored_mean"), m.stored.mean(end)));
+        gauges.push((format!("{name}.capacity_msgs_per_s"), config.capacity_msgs_per_s));
+        brokers.push(BrokerUsage {
+            resource: name,
+            instances: config.instances,
+            usd_per_instance_hour: config.usd_per_instance_hour,
+            stored_bytes_mean: m.stored_bytes.mean(end),
+            storage_usd_per_gb_month: if config.durable { config.storage_usd_per_gb_month } else { 0.0 },
+        });
+    }
     Measurements {
+        brokers,
         ses_usage,
         latencies,
         counters,

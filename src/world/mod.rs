@@ -26,7 +26,6 @@ use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, event_source};
-use crate::models::ses;
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
 use crate::models::sqs::{
     self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
@@ -34,6 +33,7 @@ use crate::models::sqs::{
 use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
 use crate::models::{Message, TaskToken};
+use crate::models::{mq, ses};
 use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
@@ -72,6 +72,12 @@ pub enum Event {
     WorkerEmailDue { pool: u16, worker: u32, cleared: bool },
     /// SES answered a worker's send.
     WorkerEmailAnswered { pool: u16, worker: u32, accepted: bool },
+    /// An Amazon MQ producer connection finished its oldest send.
+    MqSent { broker: u16 },
+    /// An Amazon MQ broker handled its oldest message.
+    MqHandled { broker: u16 },
+    /// An Amazon MQ consumer is done with its current message.
+    MqConsumed { broker: u16, consumer: u32 },
     /// An activity worker finished the task of `thread` (its wake-up `token`).
     ActivityWorkDone { activity: u16, thread: u32, token: u32, failed: bool },
     /// An EventBridge delivery's retry is due.
@@ -139,6 +145,7 @@ pub struct World {
     step_functions: step_functions::Service,
     /// The account's SES quotas, if the scenario sends email.
     ses: Option<ses::Service>,
+    mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
     /// Scenario names of the functions, queues and topics state machines call.
@@ -258,6 +265,7 @@ impl World {
             event_deliveries: Vec::new(),
             step_functions,
             ses,
+            mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
@@ -389,6 +397,7 @@ impl World {
             }
             Target::Machine(m) => return self.start_execution(now, workload, m, (message, timer), 0, s),
             Target::Ses(interface) => return self.send_email(now, workload, (message, timer), interface, 0, s),
+            Target::Broker(b) => return self.send_to_broker(now, workload, b, message, 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall::new(vec![(message, timer)], None);
@@ -425,6 +434,7 @@ impl World {
             Target::Ses(interface) => {
                 return self.send_email(now, workload, call.entries[0], interface, call.attempts, s);
             }
+            Target::Broker(b) => return self.send_to_broker(now, workload, b, call.entries[0].0, call.attempts, s),
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -468,6 +478,36 @@ impl World {
         let call = PendingCall { entries: vec![(message, timer)], attempts, fields: None, cleared: false };
         if let Some((id, at)) = producer.throttled(now + latency, call) {
             s.schedule_at(at, Event::SendCallDue { workload, call: id });
+        }
+    }
+
+    /// A send to an Amazon MQ broker: never refused; it waits for a producer connection.
+    fn send_to_broker(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        broker: u32,
+        message: Message,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        self.mq.send(broker, message);
+        self.producers[workload as usize].accepted(now, attempts, 1);
+        self.run_mq_actions(s);
+    }
+
+    /// Schedules what the Amazon MQ brokers asked for.
+    fn run_mq_actions(&mut self, s: &mut Scheduler<Event>) {
+        for action in self.mq.take_actions() {
+            match action {
+                mq::Action::Sent { broker, delay } => s.schedule_in(delay, Event::MqSent { broker: broker as u16 }),
+                mq::Action::Handled { broker, delay } => {
+                    s.schedule_in(delay, Event::MqHandled { broker: broker as u16 })
+                }
+                mq::Action::Consumed { broker, consumer, delay } => {
+                    s.schedule_in(delay, Event::MqConsumed { broker: broker as u16, consumer })
+                }
+            }
         }
     }
 
@@ -963,6 +1003,7 @@ impl World {
         if let Some(ses) = &mut self.ses {
             ses.reset_metrics();
         }
+        self.mq.reset_metrics(now);
         for p in &mut self.producers {
             p.reset_metrics();
         }
@@ -1141,6 +1182,7 @@ impl World {
             && self.eventbridge.in_flight() == 0
             && self.lambda.busy_environments() == 0
             && self.step_functions.running() == 0
+            && self.mq.holding() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
@@ -1155,6 +1197,7 @@ impl World {
             step_functions: &self.step_functions,
             producers: &self.producers,
             ses: self.ses.as_ref(),
+            mq: &self.mq,
         };
         measure::collect(parts, self.series, end)
     }
@@ -1186,6 +1229,18 @@ impl Handler for World {
             Event::WorkerEmailDue { pool, worker, cleared } => self.email_attempt(now, pool, worker, cleared, s),
             Event::WorkerEmailAnswered { pool, worker, accepted } => {
                 self.on_worker_email_answered(now, pool, worker, accepted, s)
+            }
+            Event::MqSent { broker } => {
+                self.mq.on_sent(now, u32::from(broker));
+                self.run_mq_actions(s);
+            }
+            Event::MqHandled { broker } => {
+                self.mq.on_handled(now, u32::from(broker));
+                self.run_mq_actions(s);
+            }
+            Event::MqConsumed { broker, consumer } => {
+                self.mq.on_consumed(now, u32::from(broker), consumer);
+                self.run_mq_actions(s);
             }
             Event::ActivityWorkDone { activity, thread, token, failed } => {
                 let token = TaskToken { thread, token };

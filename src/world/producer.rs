@@ -106,9 +106,9 @@ pub struct Producer {
 
 impl Producer {
     pub fn new(index: usize, w: &WorkloadConfig, stream: impl Fn(&str) -> SimRng) -> Producer {
-        let name = &w.name;
+        let name = &w.stream;
         Producer {
-            name: name.clone(),
+            name: w.name.clone(),
             target: w.target,
             arrivals: Arrivals::new(w.process.clone(), w.window.clone()),
             attributes: w.attributes.clone(),
@@ -335,5 +335,6 @@ fn size_max(target: Target) -> u32 {
         Target::Queue(_) | Target::Bus(_) => PAYLOAD_MAX_BYTES as u32,
         Target::Machine(_) => 262_144,
         Target::Ses(_) => 40_000_000,
+        Target::Broker(_) => 100_000_000,
     }
 }

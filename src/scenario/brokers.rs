@@ -1,0 +1,148 @@
+//! `[mq.NAME]`: an Amazon MQ broker with one queue, its producers' connections and its
+//! consumers.
+
+use std::path::Path;
+
+use super::lower::{SECONDS_MAX, distribution, opt};
+use super::tree::{Node, Result, Source, TableReader};
+use crate::engine::SimDuration;
+use crate::models::mq::{self, BrokerConfig};
+
+/// ActiveMQ instance types [mq-types].
+const ACTIVEMQ_TYPES: [&str; 7] =
+    ["mq.t2.micro", "mq.t3.micro", "mq.m4.large", "mq.m5.large", "mq.m5.xlarge", "mq.m5.2xlarge", "mq.m5.4xlarge"];
+/// RabbitMQ instance types [mq-rabbit-size].
+const RABBITMQ_TYPES: [&str; 9] = [
+    "mq.t3.micro",
+    "mq.m5.large",
+    "mq.m5.xlarge",
+    "mq.m5.2xlarge",
+    "mq.m5.4xlarge",
+    "mq.m7g.medium",
+    "mq.m7g.large",
+    "mq.m7g.xlarge",
+    "mq.m7g.2xlarge",
+];
+/// Approximate enqueue rate of one producer, persistent 1 KB messages [mq-storage-2023].
+const EFS_SENDS_PER_S: f64 = 80.0;
+const EBS_SENDS_PER_S: f64 = 500.0;
+const IN_MEMORY_SENDS_PER_S: f64 = 5_000.0;
+/// Storage, per GB-month [infracost-mq].
+const EFS_USD_PER_GB_MONTH: f64 = 0.30;
+const EBS_USD_PER_GB_MONTH: f64 = 0.10;
+
+pub(super) fn lower_broker(src: &Source<'_>, name: &str, node: &Node, base_dir: &Path) -> Result<BrokerConfig> {
+    let mut t = TableReader::new(src, format!("mq.{name}"), node)?;
+    let (f, p) = t.require("engine", "\"activemq\" or \"rabbitmq\"")?;
+    let engine = f.str(&p)?;
+    let types: &[&str] = match engine {
+        "activemq" => &ACTIVEMQ_TYPES,
+        "rabbitmq" => &RABBITMQ_TYPES,
+        _ => return Err(f.error(&p, "allowed: activemq, rabbitmq (Amazon MQ's engines)")),
+    };
+    let engine = engine.to_string();
+    let (f, p) = t.require("instance_type", "the broker's instance type, e.g. \"mq.m5.large\"")?;
+    let instance_type = f.str(&p)?.to_string();
+    if !types.contains(&instance_type.as_str()) {
+        return Err(f.error(&p, format!("{engine} brokers run on: {}", types.join(", "))));
+    }
+    let deployment = opt(&mut t, "deployment", |f, p| {
+        let d = f.str(p)?;
+        match (engine.as_str(), d) {
+            (_, "single_instance") => Ok(1),
+            ("activemq", "active_standby") => Ok(2),
+            ("rabbitmq", "cluster") => Ok(3),
+            _ => Err(f.error(
+                p,
+                format!(
+                    "{engine} brokers are single_instance or {} (Amazon MQ)",
+                    if engine == "activemq" { "active_standby" } else { "cluster (3 nodes)" }
+                ),
+            )),
+        }
+    })?
+    .unwrap_or(1u32);
+    let storage_ebs = opt(&mut t, "storage", |f, p| match (f.str(p)?, engine.as_str()) {
+        ("efs", "activemq") => Ok(false),
+        ("ebs", "activemq") if !instance_type.starts_with("mq.m5.") => {
+            Err(f.error(p, "EBS storage is for mq.m5 brokers only (Amazon MQ)"))
+        }
+        ("ebs", "activemq") if deployment == 2 => {
+            Err(f.error(p, "EBS storage is single-AZ: an active/standby broker uses EFS (Amazon MQ)"))
+        }
+        ("ebs", _) => Ok(true),
+        (_, "activemq") => Err(f.error(p, "allowed: efs, ebs")),
+        _ => Err(f.error(p, "RabbitMQ brokers store on EBS; the key is ActiveMQ's")),
+    })?
+    // RabbitMQ brokers keep their messages on EBS volumes (model assumption for its send
+    // rate and storage price).
+    .unwrap_or(engine == "rabbitmq");
+    let durable = opt(&mut t, "durable", |f, p| f.bool(p))?.unwrap_or(true);
+    let csad = opt(&mut t, "concurrent_store_and_dispatch", |f, p| {
+        if engine != "activemq" {
+            return Err(f.error(p, "concurrentStoreAndDispatchQueues is an ActiveMQ setting"));
+        }
+        f.bool(p)
+    })?
+    .unwrap_or(true);
+    let (pf, pp) = t.require("producers", "how many producer connections send to the broker")?;
+    let producers = pf.u64_in(&pp, 1, 100_000, "")? as u32;
+    let (cf, cp) = t.require("consumers", "how many consumers take messages from the queue")?;
+    let consumers = cf.u64_in(&cp, 1, 100_000, "")? as u32;
+    let prefetch = opt(&mut t, "prefetch", |f, p| f.u64_in(p, 1, 65_535, "messages a consumer holds unacknowledged"))?
+        .unwrap_or(1) as u32;
+    let (sf, sp) = t.require("service_time_s", "how long a consumer takes per message, a distribution")?;
+    let service_time_s = distribution(sf, &sp, base_dir, 0.0, SECONDS_MAX, "")?;
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let max_redeliveries = opt(&mut t, "max_redeliveries", |f, p| f.u64_in(p, 0, 1_000, ""))?.map_or(6, |n| n as u32);
+    let clients = producers.max(consumers);
+    let capacity = opt(&mut t, "capacity_msgs_per_s", |f, p| f.positive(p, 1e7, ""))?;
+    // AWS's benchmark is of ActiveMQ brokers.
+    let benchmark = if engine == "activemq" { mq::benchmark_capacity(&instance_type, clients, csad) } else { None };
+    let capacity_msgs_per_s = match (capacity, benchmark) {
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => {
+            return Err(src.error(
+                &node.origin,
+                &t.path,
+                format!(
+                    "AWS publishes no throughput figure for {engine} on {instance_type} (its benchmark covers ActiveMQ on mq.m5 brokers); give capacity_msgs_per_s"
+                ),
+            ));
+        }
+    };
+    let price = opt(&mut t, "usd_per_instance_hour", |f, p| f.f64_in(p, 0.0, 1e4, ""))?;
+    let usd_per_instance_hour = match (price, mq::instance_usd_per_hour(&instance_type)) {
+        (Some(p), _) | (None, Some(p)) => p,
+        (None, None) => {
+            return Err(src.error(
+                &node.origin,
+                &t.path,
+                format!("the price book has no hourly price for {instance_type}; give usd_per_instance_hour"),
+            ));
+        }
+    };
+    t.finish()?;
+    let sends_per_s = match (durable, storage_ebs) {
+        (false, _) => IN_MEMORY_SENDS_PER_S,
+        (true, true) => EBS_SENDS_PER_S,
+        (true, false) => EFS_SENDS_PER_S,
+    };
+    Ok(BrokerConfig {
+        name: name.to_string(),
+        engine,
+        instance_type,
+        instances: deployment,
+        durable,
+        capacity_msgs_per_s,
+        send_time: SimDuration::from_secs_f64(1.0 / sends_per_s),
+        producers,
+        consumers,
+        prefetch,
+        service_time_s,
+        error_rate,
+        max_redeliveries,
+        usd_per_instance_hour,
+        storage_usd_per_gb_month: if storage_ebs { EBS_USD_PER_GB_MONTH } else { EFS_USD_PER_GB_MONTH },
+    })
+}
