@@ -161,3 +161,28 @@ fn the_bill_equals_the_hand_calculation_from_the_price_book() {
     let csv = report::render(&scenario, &result, &[]).files.into_iter().find(|(n, _)| n == "cost.csv").unwrap().1;
     assert!(csv.contains("lambda,lambda.f,gb_seconds,"), "{csv}");
 }
+
+#[test]
+fn a_workloads_synchronous_invokes_are_retried_by_its_sdk_client_when_throttled() {
+    let text = r#"
+        [run]
+        horizon_s = 600
+        [workload.api]
+        target = "lambda.Checkout"
+        arrival = "poisson"
+        rate_per_s = 50
+        count_max = 5000
+        [lambda.Checkout]
+        duration_s = 0.5
+        reserved_concurrency = 20
+    "#;
+    let s = summary(&inline(text)).1;
+    // 50 a second of 0.5 s need 25 environments; 20 are reserved: some invokes get a 429.
+    let throttles = counter(&s, "lambda.Checkout.throttles");
+    assert!(throttles > 0);
+    assert_eq!(counter(&s, "workload.api.throttled_calls"), throttles);
+    // The client retries them; what it gives up on is counted, and the rest ran.
+    let gave_up = counter(&s, "workload.api.send_gave_up");
+    assert!(counter(&s, "workload.api.send_retries") > 0);
+    assert_eq!(counter(&s, "lambda.Checkout.requests") + gave_up, 5_000);
+}

@@ -149,3 +149,58 @@ fn ses_settings_are_checked() {
     let e = err("[ses]\naccount = \"sandbox\"\n[pricing]\nses_plan = \"gold\"");
     assert!(e.contains("allowed: a_la_carte, essentials, pro, enterprise"), "{e}");
 }
+
+#[test]
+fn a_lambda_handler_sends_an_email_per_message_and_fails_its_batch_when_it_cannot() {
+    let text = r#"
+        [run]
+        horizon_s = 3600
+        [workload.orders]
+        target = "sqs.receipts"
+        arrival = "constant"
+        rate_per_s = 1000
+        count_max = 2000
+        [sqs.receipts]
+        visibility_timeout_s = 60
+        [lambda.SendReceipt]
+        memory_mb = 256
+        duration_s = 0.05
+        timeout_s = 30
+        source = "sqs.receipts"
+        batch_size = 10
+        sends_email = true
+        [ses]
+        account = "production"
+        max_send_rate_per_s = 14
+        daily_quota = 1000000
+    "#;
+    let (result, s) = summary(&inline(text));
+    // Every order's receipt went out, at the send rate: about 2,000 / 14 = 143 s.
+    assert!(counter(&s, "ses.accepted_emails") >= 2_000);
+    assert_eq!(counter(&s, "sqs.receipts.visible_at_end"), 0);
+    let drained_s = result.outcome.end_time.as_secs_f64();
+    assert!(drained_s > 140.0, "{drained_s}");
+    // Batches whose emails could not all be sent failed and came back.
+    assert!(counter(&s, "lambda.SendReceipt.email_gave_up") > 0);
+    assert!(counter(&s, "lambda.SendReceipt.errors") > 0);
+    // The handler's time waiting on SES is billed.
+    assert!(counter(&s, "lambda.SendReceipt.billed_ms") > counter(&s, "lambda.SendReceipt.requests") * 50);
+}
+
+#[test]
+fn a_function_that_sends_email_is_not_a_step_functions_task() {
+    let dir = std::env::temp_dir().join(format!("orchsim-ses-fn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("m.asl.json"),
+        r#"{"StartAt": "Send", "States": {"Send": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Mailer", "End": true}}}"#,
+    )
+    .unwrap();
+    let text = "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\nrate_per_s = 1\n\
+                [step_functions.m]\ndefinition = \"m.asl.json\"\ntype = \"standard\"\n\
+                [lambda.Mailer]\nduration_s = 0.1\nsends_email = true\n[ses]\naccount = \"sandbox\"\n";
+    let e = orchsim::scenario::Scenario::from_text("inline.toml", text, &dir, &[]).map(|_| ()).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(e.to_string().contains("whose handler sends email (sends_email)"), "{e}");
+}

@@ -47,6 +47,7 @@ pub(super) fn lower_function(
     queue_configs: &[sqs::Config],
     base_dir: &Path,
     warnings: &mut Vec<String>,
+    has_ses: bool,
 ) -> Result<FunctionConfig> {
     let path = format!("lambda.{name}");
     let mut t = TableReader::new(src, path.clone(), node)?;
@@ -109,8 +110,19 @@ pub(super) fn lower_function(
             Some((queue, config))
         }
     };
+    let sends_email = opt(&mut t, "sends_email", |f, p| {
+        let sends = f.bool(p)?;
+        if sends && !has_ses {
+            return Err(f.error(p, "the scenario has no [ses] table, whose quotas the emails would go through"));
+        }
+        Ok(sends)
+    })?
+    .unwrap_or(false);
+    let interface = super::ses::interface(&mut t)?;
+    let retry = super::lower::retry_config(&mut t)?;
     t.finish()?;
-    Ok(FunctionConfig { function, event_source })
+    let email = sends_email.then_some(super::EmailSender { interface, retry });
+    Ok(FunctionConfig { function, event_source, email })
 }
 
 /// The event source mapping's keys.

@@ -55,6 +55,7 @@ pub(super) struct TopicNames<'a> {
     /// The scenario has an `[ses]` table.
     pub has_ses: bool,
     pub brokers: &'a BTreeMap<String, u32>,
+    pub functions: &'a BTreeMap<String, u32>,
 }
 
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
@@ -98,6 +99,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
                 &queues,
                 base_dir,
                 &mut warnings,
+                ses.is_some(),
             )?);
         }
     }
@@ -160,6 +162,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     })?;
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
+    let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();
     let (activities, activity_names) =
         lower_all(&mut top, "activity", |name, node| machines::lower_activity(src, name, node))?;
     // Nested executions may name any machine, those defined after them included.
@@ -176,6 +179,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         activities: &activity_names,
         start_epoch_s: run.start_epoch_s,
         has_ses: ses.is_some(),
+        function_sends_email: &function_sends_email,
     };
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components)
@@ -190,6 +194,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines: &machine_names,
         has_ses: ses.is_some(),
         brokers: &broker_names,
+        functions: &function_names,
     };
     let mut workloads = Vec::new();
     if let Some((f, path)) = top.get("workload") {

@@ -58,6 +58,8 @@ pub(super) struct Components<'a> {
     pub start_epoch_s: Option<i64>,
     /// The scenario has an `[ses]` table: SES send tasks go through it.
     pub has_ses: bool,
+    /// By function index: its handler sends email.
+    pub function_sends_email: &'a [bool],
 }
 
 /// `ses:sendEmail`, `sesv2:sendEmail`, `ses:sendRawEmail`, `ses:sendTemplatedEmail`, …: an
@@ -348,6 +350,15 @@ fn check_task_target(
         }
         Resource::SnsPublish { topic: Some(tp) } if components.topic_is_fifo[components.topics[tp].0 as usize] => {
             Err(fifo_refused("topic", "sns", tp))
+        }
+        Resource::Lambda { function: Some(f) } if components.function_sends_email[components.functions[f] as usize] => {
+            Err(t.src.error(
+                t.origin,
+                path,
+                format!(
+                    "state \"{state}\" invokes lambda.{f}, whose handler sends email (sends_email); a function invoked by a state machine is not modelled sending email: send it with the SES integration (arn:aws:states:::aws-sdk:sesv2:sendEmail) in a state of its own"
+                ),
+            ))
         }
         Resource::StartExecution { state_machine: Some(m) } if !components.machines.contains(m) => {
             Err(missing("step_functions", m, components.machines.iter().collect()))

@@ -97,6 +97,8 @@ pub struct RuleSpec {
 pub struct FunctionConfig {
     pub function: lambda::Config,
     pub event_source: Option<(sqs::QueueId, lambda::event_source::Config)>,
+    /// The handler sends an email through SES for each message it handles, after its run.
+    pub email: Option<EmailSender>,
 }
 
 /// The `[run]` table.
@@ -157,6 +159,8 @@ pub enum Target {
     Ses(crate::models::ses::Interface),
     /// An Amazon MQ broker's queue.
     Broker(u32),
+    /// A synchronous Lambda Invoke (RequestResponse) of a function.
+    Function(u32),
 }
 
 /// A generated message field.

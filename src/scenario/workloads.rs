@@ -42,6 +42,7 @@ pub(super) fn lower_workload(
         Some("sns") => Target::Topic(component_ref(f, &p, "sns", "topic", topics.names)?),
         Some("eventbridge") => Target::Bus(component_ref(f, &p, "eventbridge", "event bus", topics.buses)?),
         Some("mq") => Target::Broker(component_ref(f, &p, "mq", "Amazon MQ broker", topics.brokers)?),
+        Some("lambda") => Target::Function(component_ref(f, &p, "lambda", "function", topics.functions)?),
         Some("step_functions") => {
             Target::Machine(component_ref(f, &p, "step_functions", "state machine", topics.machines)?)
         }
@@ -128,6 +129,7 @@ pub(super) fn lower_workload(
         Target::Machine(_) => (262_144.0, "Step Functions execution input: up to 256 KiB"),
         Target::Ses(_) => (SES_MESSAGE_MAX_BYTES, "SES message size: up to 40 MB with the v2 API or SMTP"),
         Target::Broker(_) => (MQ_MESSAGE_MAX_BYTES, "Amazon MQ message size: up to 100 MB"),
+        Target::Function(_) => (6_291_456.0, "Lambda synchronous invocation payload: up to 6 MB"),
     };
     let message_size_bytes =
         opt(&mut t, "message_size_bytes", |f, p| distribution(*f, p, base_dir, 1.0, size_max, why))?
@@ -203,7 +205,9 @@ fn workload_extras(
     let (is_fifo, is_content_based) = match target {
         Target::Queue(q) => (queues.is_fifo(q), queues.is_content_based(q)),
         Target::Topic(topic) => (topics.is_fifo[topic.0 as usize], false),
-        Target::Bus(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) => (false, false),
+        Target::Bus(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) | Target::Function(_) => {
+            (false, false)
+        }
     };
     let message_timer_s = opt(t, "message_timer_s", |f, p| {
         if !matches!(target, Target::Queue(_)) {
@@ -266,7 +270,7 @@ fn workload_extras(
         let fits = match target {
             Target::Topic(_) => true,
             Target::Bus(_) => key == "body",
-            Target::Queue(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) => false,
+            Target::Queue(_) | Target::Machine(_) | Target::Ses(_) | Target::Broker(_) | Target::Function(_) => false,
         };
         if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");

@@ -123,10 +123,13 @@ pub(super) struct Parts<'a> {
     pub producers: &'a [Producer],
     pub ses: Option<&'a ses::Service>,
     pub mq: &'a mq::Service,
+    /// By function: the SDK client its handler sends email with, if it does.
+    pub function_email: Vec<Option<&'a Client>>,
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses, mq } = parts;
+    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses, mq, function_email } =
+        parts;
     let mut latencies = Vec::new();
     let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
@@ -210,16 +213,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             counters.push((format!("{name}.{key}"), value));
         }
         if let Some(client) = email {
-            let c = client.metrics();
-            for (key, value) in [
-                ("email_throttled", c.throttled),
-                ("email_retries", c.retries),
-                ("email_gave_up", c.gave_up),
-                ("email_retry_quota_refusals", c.quota_refusals),
-                ("email_rate_limited_attempts", c.rate_limited),
-            ] {
-                counters.push((format!("{name}.{key}"), value));
-            }
+            email_counters(&mut counters, &name, client);
         }
         let busy = m.busy.mean(end);
         gauges.push((format!("{name}.busy_mean"), busy));
@@ -245,6 +239,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("billed_ms", m.billed_ms),
         ] {
             counters.push((format!("{name}.{key}"), value));
+        }
+        if let Some(client) = function_email[f] {
+            email_counters(&mut counters, &name, client);
         }
         if let Some(mapping) = mappings.iter().find(|e| e.config().function == id) {
             let e = mapping.metrics();
@@ -538,6 +535,20 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         audit,
         step_functions_usage,
         costs_per_execution,
+    }
+}
+
+/// The counters of a caller's SES client.
+fn email_counters(counters: &mut Vec<(String, u64)>, name: &str, client: &Client) {
+    let c = client.metrics();
+    for (key, value) in [
+        ("email_throttled", c.throttled),
+        ("email_retries", c.retries),
+        ("email_gave_up", c.gave_up),
+        ("email_retry_quota_refusals", c.quota_refusals),
+        ("email_rate_limited_attempts", c.rate_limited),
+    ] {
+        counters.push((format!("{name}.{key}"), value));
     }
 }
 

@@ -72,6 +72,11 @@ pub enum Event {
     WorkerEmailDue { pool: u16, worker: u32, cleared: bool },
     /// SES answered a worker's send.
     WorkerEmailAnswered { pool: u16, worker: u32, accepted: bool },
+    /// A Lambda handler's next SES send is due (`cleared`: its client's rate limiter already
+    /// let it through).
+    HandlerEmailDue { slot: u32, cleared: bool },
+    /// SES answered a Lambda handler's send.
+    HandlerEmailAnswered { slot: u32, accepted: bool },
     /// An Amazon MQ producer connection finished its oldest send.
     MqSent { broker: u16 },
     /// An Amazon MQ broker handled its oldest message.
@@ -100,6 +105,22 @@ struct PoolState {
     first_consumer: u32,
     /// A pool that confirms each processed message by email.
     email: Option<EmailState>,
+}
+
+/// A Lambda handler's emails, sent through SES after its run and before it returns.
+struct HandlerEmails {
+    function: u32,
+    /// What happens when the handler returns (the environment is released then).
+    then: Event,
+    /// The event source mapping's poller whose batch fails if an email cannot be sent.
+    poller: Option<(u16, u32)>,
+    /// Emails still to send, the current one included.
+    remaining: u32,
+    /// The attempt made last for the current email (1 for the first), and its recipients.
+    attempt: u32,
+    recipients: u8,
+    /// When the handler's own run ended, for the extra time billed.
+    run_ended_at: SimTime,
 }
 
 /// A worker pool's SES sending: its SDK client, and per worker the email in progress.
@@ -145,6 +166,10 @@ pub struct World {
     step_functions: step_functions::Service,
     /// The account's SES quotas, if the scenario sends email.
     ses: Option<ses::Service>,
+    /// By function: the SDK client its handler sends email with, if it does.
+    function_email: Vec<Option<(ses::Interface, Client)>>,
+    handler_emails: Vec<Option<HandlerEmails>>,
+    free_handler_emails: Vec<u32>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -265,6 +290,16 @@ impl World {
             event_deliveries: Vec::new(),
             step_functions,
             ses,
+            function_email: scenario
+                .functions
+                .iter()
+                .map(|f| {
+                    let stream = format!("lambda.{}.email_retries", f.function.name);
+                    f.email.map(|e| (e.interface, Client::new(e.retry, rngs.stream(&stream))))
+                })
+                .collect(),
+            handler_emails: Vec::new(),
+            free_handler_emails: Vec::new(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -398,6 +433,7 @@ impl World {
             Target::Machine(m) => return self.start_execution(now, workload, m, (message, timer), 0, s),
             Target::Ses(interface) => return self.send_email(now, workload, (message, timer), interface, 0, s),
             Target::Broker(b) => return self.send_to_broker(now, workload, b, message, 0, s),
+            Target::Function(f) => return self.invoke_call(now, workload, f, (message, timer), 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
             let call = PendingCall::new(vec![(message, timer)], None);
@@ -435,6 +471,7 @@ impl World {
                 return self.send_email(now, workload, call.entries[0], interface, call.attempts, s);
             }
             Target::Broker(b) => return self.send_to_broker(now, workload, b, call.entries[0].0, call.attempts, s),
+            Target::Function(f) => return self.invoke_call(now, workload, f, call.entries[0], call.attempts, s),
         };
         let is_throttled = if let [(message, timer)] = call.entries[..] {
             self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
@@ -478,6 +515,33 @@ impl World {
         let call = PendingCall { entries: vec![(message, timer)], attempts, fields: None, cleared: false };
         if let Some((id, at)) = producer.throttled(now + latency, call) {
             s.schedule_at(at, Event::SendCallDue { workload, call: id });
+        }
+    }
+
+    /// A synchronous Lambda Invoke by the workload's SDK client; a throttled invoke (429,
+    /// TooManyRequestsException) is retried by the client.
+    fn invoke_call(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        function: u32,
+        entry: Entry,
+        attempts: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        match self.lambda.invoke(now, lambda::FunctionId(function)) {
+            lambda::Invocation::Throttled => {
+                let call = PendingCall { entries: vec![entry], attempts, fields: None, cleared: false };
+                if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                    s.schedule_at(at, Event::SendCallDue { workload, call: id });
+                }
+            }
+            lambda::Invocation::Started { environment, init, run, outcome, .. } => {
+                self.producers[workload as usize].accepted(now, attempts, 1);
+                let event = Event::AsyncInvocationFinished { function: function as u16, environment: environment.0 };
+                let emails = u32::from(outcome == lambda::Outcome::Succeeded);
+                self.after_handler(now, function, init + run, event, None, emails, s);
+            }
         }
     }
 
@@ -729,9 +793,10 @@ impl World {
             }
             RuleTarget::Function(f) => match self.lambda.invoke(now, lambda::FunctionId(f)) {
                 lambda::Invocation::Throttled => true,
-                lambda::Invocation::Started { environment, init, run, .. } => {
+                lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                     let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                    s.schedule_in(init + run, event);
+                    let emails = u32::from(outcome == lambda::Outcome::Succeeded);
+                    self.after_handler(now, f, init + run, event, None, emails, s);
                     false
                 }
             },
@@ -789,10 +854,11 @@ impl World {
                 let function = lambda::FunctionId(f);
                 match self.lambda.invoke(now, function) {
                     lambda::Invocation::Throttled => self.finish_attempt(now, d, Some(Failure::Throttled429), s),
-                    lambda::Invocation::Started { environment, init, run, .. } => {
+                    lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                         // SNS hands the event to Lambda's asynchronous invoke and is done.
                         let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                        s.schedule_in(init + run, event);
+                        let emails = u32::from(outcome == lambda::Outcome::Succeeded);
+                        self.after_handler(now, f, init + run, event, None, emails, s);
                         self.finish_attempt(now, d, None, s);
                     }
                 }
@@ -854,6 +920,99 @@ impl World {
             return;
         }
         self.finish_message(now, pool, worker, s);
+    }
+
+    /// A Lambda handler ran for `run`: if it sends email, its `emails` go out through SES
+    /// before `then` (the handler's return); otherwise `then` comes after `run`.
+    #[allow(clippy::too_many_arguments)]
+    fn after_handler(
+        &mut self,
+        now: SimTime,
+        function: u32,
+        run: SimDuration,
+        then: Event,
+        poller: Option<(u16, u32)>,
+        emails: u32,
+        s: &mut Scheduler<Event>,
+    ) {
+        if emails == 0 || self.function_email[function as usize].is_none() {
+            s.schedule_in(run, then);
+            return;
+        }
+        let emails = HandlerEmails {
+            function,
+            then,
+            poller,
+            remaining: emails,
+            attempt: 0,
+            recipients: 0,
+            run_ended_at: now + run,
+        };
+        let slot = match self.free_handler_emails.pop() {
+            Some(slot) => {
+                self.handler_emails[slot as usize] = Some(emails);
+                slot
+            }
+            None => {
+                self.handler_emails.push(Some(emails));
+                (self.handler_emails.len() - 1) as u32
+            }
+        };
+        s.schedule_in(run, Event::HandlerEmailDue { slot, cleared: false });
+    }
+
+    fn handler_email_attempt(&mut self, now: SimTime, slot: u32, cleared: bool, s: &mut Scheduler<Event>) {
+        let h = self.handler_emails[slot as usize].as_mut().expect("a handler sending email");
+        let (interface, client) = self.function_email[h.function as usize].as_mut().expect("a function that emails");
+        if !cleared {
+            let wait = client.before_attempt(now);
+            if wait > SimDuration::ZERO {
+                s.schedule_in(wait, Event::HandlerEmailDue { slot, cleared: true });
+                return;
+            }
+        }
+        let ses = self.ses.as_mut().expect("a function sends email only with [ses]");
+        if h.attempt == 0 {
+            h.recipients = ses.draw_recipients() as u8;
+        }
+        h.attempt += 1;
+        let (latency, outcome) = ses.send(now, u32::from(h.recipients), *interface, None);
+        s.schedule_in(latency, Event::HandlerEmailAnswered { slot, accepted: outcome.is_ok() });
+    }
+
+    /// SES answered a handler's send: its next email, a retry, or the handler returns (with
+    /// a function error if its client gave up, which fails an event source batch).
+    fn on_handler_email_answered(&mut self, now: SimTime, slot: u32, accepted: bool, s: &mut Scheduler<Event>) {
+        let h = self.handler_emails[slot as usize].as_mut().expect("a handler sending email");
+        let (_, client) = self.function_email[h.function as usize].as_mut().expect("a function that emails");
+        let failed = if accepted {
+            client.on_success(now, h.attempt);
+            h.remaining -= 1;
+            h.attempt = 0;
+            if h.remaining > 0 {
+                return self.handler_email_attempt(now, slot, false, s);
+            }
+            false
+        } else {
+            match client.on_throttled(now, h.attempt) {
+                AfterThrottle::Retry(backoff) => {
+                    s.schedule_in(backoff, Event::HandlerEmailDue { slot, cleared: false });
+                    return;
+                }
+                AfterThrottle::GiveUp => true,
+            }
+        };
+        let h = self.handler_emails[slot as usize].take().expect("a handler sending email");
+        self.free_handler_emails.push(slot);
+        let function = lambda::FunctionId(h.function);
+        self.lambda.bill_extra(function, now.saturating_since(h.run_ended_at));
+        if failed {
+            self.lambda.record_error(function);
+            if let Some((mapping, poller)) = h.poller {
+                self.mappings[usize::from(mapping)].mapping.mark_failed(poller);
+            }
+        }
+        s.schedule_at(now, h.then);
     }
 
     /// One SES send of a worker's confirmation email, after its client's rate limiter.
@@ -1003,6 +1162,9 @@ impl World {
         if let Some(ses) = &mut self.ses {
             ses.reset_metrics();
         }
+        for (_, client) in self.function_email.iter_mut().flatten() {
+            client.reset_metrics();
+        }
         self.mq.reset_metrics(now);
         for p in &mut self.producers {
             p.reset_metrics();
@@ -1115,7 +1277,11 @@ impl World {
             }
             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                 m.on_invoked(poller, environment.0, outcome == lambda::Outcome::Succeeded);
-                s.schedule_in(init + run, Event::InvocationFinished { mapping, poller });
+                // One email per message of the batch, if the handler sends any.
+                let emails = if outcome == lambda::Outcome::Succeeded { m.batch_len(poller) } else { 0 };
+                let function = m.config().function.0;
+                let then = Event::InvocationFinished { mapping, poller };
+                self.after_handler(now, function, init + run, then, Some((mapping, poller)), emails, s);
             }
         }
     }
@@ -1198,6 +1364,7 @@ impl World {
             producers: &self.producers,
             ses: self.ses.as_ref(),
             mq: &self.mq,
+            function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
         };
         measure::collect(parts, self.series, end)
     }
@@ -1230,6 +1397,8 @@ impl Handler for World {
             Event::WorkerEmailAnswered { pool, worker, accepted } => {
                 self.on_worker_email_answered(now, pool, worker, accepted, s)
             }
+            Event::HandlerEmailDue { slot, cleared } => self.handler_email_attempt(now, slot, cleared, s),
+            Event::HandlerEmailAnswered { slot, accepted } => self.on_handler_email_answered(now, slot, accepted, s),
             Event::MqSent { broker } => {
                 self.mq.on_sent(now, u32::from(broker));
                 self.run_mq_actions(s);

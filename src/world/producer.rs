@@ -336,5 +336,6 @@ fn size_max(target: Target) -> u32 {
         Target::Machine(_) => 262_144,
         Target::Ses(_) => 40_000_000,
         Target::Broker(_) => 100_000_000,
+        Target::Function(_) => 6_291_456,
     }
 }

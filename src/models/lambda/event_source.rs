@@ -207,6 +207,17 @@ impl EventSource {
         self.metrics.messages += p.receipts.len() as u64;
     }
 
+    /// Messages in the batch of `poller`.
+    pub fn batch_len(&self, poller: u32) -> u32 {
+        self.pollers[poller as usize].receipts.len() as u32
+    }
+
+    /// The invocation of `poller` failed after all (its handler could not finish its work):
+    /// the whole batch returns to the queue.
+    pub fn mark_failed(&mut self, poller: u32) {
+        self.pollers[poller as usize].has_function_succeeded = false;
+    }
+
     /// The environment the batch of `poller` runs in.
     pub fn environment(&self, poller: u32) -> u32 {
         self.pollers[poller as usize].environment

@@ -360,6 +360,12 @@ impl Service {
         self.functions[function.0 as usize].metrics.errors += 1;
     }
 
+    /// The handler of an invocation ran `extra` longer than drawn (it waited on a call to
+    /// another service): billed too, in whole milliseconds.
+    pub fn bill_extra(&mut self, function: FunctionId, extra: SimDuration) {
+        self.functions[function.0 as usize].metrics.billed_ms += extra.as_micros().div_ceil(1_000);
+    }
+
     /// Starts a new statistics window at `now` (end of warm-up); busy environments stay
     /// counted in the concurrency gauge.
     pub fn reset_metrics(&mut self, now: SimTime) {
