@@ -221,7 +221,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         worker_pools.push((name, config.count, config.cost_usd_per_hour));
     }
     let mut functions = Vec::new();
-    for f in 0..lambda.function_count() {
+    for (f, email) in function_email.iter().enumerate().take(lambda.function_count()) {
         let id = FunctionId(f as u32);
         let config = lambda.config(id);
         let name = format!("lambda.{}", config.name);
@@ -240,7 +240,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
-        if let Some(client) = function_email[f] {
+        if let Some(client) = email {
             email_counters(&mut counters, &name, client);
         }
         if let Some(mapping) = mappings.iter().find(|e| e.config().function == id) {
