@@ -4,6 +4,7 @@
 //! example a result folder that cannot be written).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -33,6 +34,48 @@ enum Command {
     Explain(ExplainArgs),
     /// Run a state machine as Standard and as Express on the same draws; compare cost and latency.
     Compare(CompareArgs),
+    /// Run a scenario's [sweep]: every point of its axes, `replications` times, in parallel.
+    Sweep(SweepArgs),
+    /// Combine the results folders of a sweep's shards into one complete sweep.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The results folder [default: results/<scenario>/sweep].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads [default: one per core].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only shard K of N (1 ≤ K ≤ N): runs K−1, K−1+N, K−1+2N, …
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_from_env")]
+    shard: Option<String>,
+    /// Take the shard from an array job's environment (SLURM_ARRAY_TASK_ID,
+    /// AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX).
+    #[arg(long)]
+    shard_from_env: bool,
+    /// The number of shards, for AWS Batch and Kubernetes (and to override Slurm's).
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
+    /// Replace a results folder that holds something else.
+    #[arg(long)]
+    force: bool,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The shards' results folders.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the complete sweep goes.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +181,8 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
     match cli.command {
         Command::Run(a) => run_command(a, &args),
         Command::Compare(a) => compare_command(a),
+        Command::Sweep(a) => sweep_command(a),
+        Command::Merge(a) => merge_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -164,6 +209,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
                 (scenario.machines.len(), "state machine(s)"),
                 (scenario.activities.len(), "activity(ies)"),
                 (usize::from(scenario.ses.is_some()), "SES account"),
+                (scenario.brokers.len(), "Amazon MQ broker(s)"),
             ];
             // Only what the scenario has.
             let parts: Vec<String> =
@@ -172,6 +218,115 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn sweep_failure(e: crate::sweep::SweepError) -> Failure {
+    match e {
+        crate::sweep::SweepError::Scenario(e) => Failure::from(e),
+        crate::sweep::SweepError::Results(m) => Failure::BadInput(format!("error: {m}")),
+        crate::sweep::SweepError::Io(e) => Failure::Other(anyhow::anyhow!(e)),
+        crate::sweep::SweepError::Audit(m) => Failure::Other(anyhow::anyhow!(m)),
+    }
+}
+
+fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
+    use crate::sweep::{self, Plan, Shard};
+    let plan = Plan::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    let shard = match (&a.shard, a.shard_from_env) {
+        (Some(text), _) => Some(Shard::parse(text).map_err(|m| Failure::BadInput(format!("error: {m}")))?),
+        (None, true) => Some(
+            Shard::from_env(|k| std::env::var(k).ok(), a.shard_count)
+                .map_err(|m| Failure::BadInput(format!("error: {m}")))?,
+        ),
+        (None, false) => None,
+    };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.name).join("sweep"));
+    if !a.quiet {
+        let share = shard.map(|s| format!(" (shard {} of {})", s.index + 1, s.count)).unwrap_or_default();
+        eprintln!("sweep of {}{share}: {}", plan.name, sweep::describe(&plan));
+    }
+    let total = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
+    let reporter = Reporter::new(total, a.quiet);
+    let progress = |done: usize, of: usize| reporter.update(done, of, a.quiet);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let ran = pool.install(|| sweep::execute(&plan, &out, shard, a.force, &progress)).map_err(sweep_failure)?;
+    reporter.finish();
+    if shard.is_some_and(|s| s.count > 1) {
+        println!(
+            "{}: {ran} run(s) of this shard done; when every shard is, combine them with orchsim merge",
+            out.display()
+        );
+        return Ok(());
+    }
+    let files = sweep::aggregate(&plan, std::slice::from_ref(&out)).map_err(sweep_failure)?;
+    sweep::write_aggregate(&out, &files).context("cannot write the sweep's results").map_err(Failure::Other)?;
+    println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
+    Ok(())
+}
+
+/// Progress for people: a bar with an ETA on a terminal, plain lines at most every 10 s
+/// (and at the end) otherwise.
+struct Reporter {
+    bar: indicatif::ProgressBar,
+    started: Instant,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl Reporter {
+    fn new(total: usize, quiet: bool) -> Reporter {
+        let bar = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(total as u64) };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("[{elapsed_precise}] {bar:40} {pos}/{len} runs, ETA {eta}")
+                .expect("a valid template"),
+        );
+        Reporter { bar, started: Instant::now(), last_line: std::sync::Mutex::new(Instant::now()) }
+    }
+
+    fn update(&self, done: usize, total: usize, quiet: bool) {
+        self.bar.set_position(done as u64);
+        if quiet || !self.bar.is_hidden() {
+            return;
+        }
+        let mut last = self.last_line.lock().expect("progress lock");
+        if done == total || last.elapsed() >= Duration::from_secs(10) {
+            *last = Instant::now();
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let eta = if done > 0 { elapsed / done as f64 * (total - done) as f64 } else { 0.0 };
+            eprintln!("progress: {done}/{total} runs, {elapsed:.0} s elapsed, about {eta:.0} s to go");
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn merge_command(a: MergeArgs) -> Result<(), Failure> {
+    use crate::sweep::{self, MANIFEST, Plan};
+    let read = |d: &PathBuf| {
+        std::fs::read_to_string(d.join(MANIFEST)).map_err(|e| {
+            Failure::BadInput(format!("error: {}: no {MANIFEST} ({e}): not a sweep's results folder", d.display()))
+        })
+    };
+    let manifest = read(&a.dirs[0])?;
+    for d in &a.dirs[1..] {
+        if read(d)? != manifest {
+            return Err(Failure::BadInput(format!(
+                "error: {} holds another sweep than {} (their {MANIFEST} differ)",
+                d.display(),
+                a.dirs[0].display()
+            )));
+        }
+    }
+    let plan = Plan::from_manifest(&manifest).map_err(|m| Failure::BadInput(format!("error: {m}")))?;
+    sweep::gather_runs(&plan, &a.dirs, &a.out).map_err(sweep_failure)?;
+    let files = sweep::aggregate(&plan, std::slice::from_ref(&a.out)).map_err(sweep_failure)?;
+    sweep::write_aggregate(&a.out, &files).context("cannot write the merged results").map_err(Failure::Other)?;
+    println!("results: {} ({} runs from {} folder(s))", a.out.display(), plan.runs.len(), a.dirs.len());
+    Ok(())
 }
 
 fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {

@@ -25,6 +25,7 @@ pub mod scenario;
 pub mod world;
 
 pub mod run;
+pub mod sweep;
 
 pub mod report;
 

@@ -80,6 +80,47 @@ impl LatencyHistogram {
         }
     }
 
+    /// The recorded values (µs, each the highest equivalent value of its bucket) with their
+    /// counts, and the exact sum: enough to rebuild the histogram ([`Self::from_parts`]).
+    pub fn to_parts(&self) -> (Vec<(u64, u64)>, u128) {
+        let counts = self.histogram.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        (counts, self.sum_us)
+    }
+
+    pub fn from_parts(counts: &[(u64, u64)], sum_us: u128) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new();
+        for &(value, count) in counts {
+            h.histogram.saturating_record_n(value, count);
+        }
+        h.sum_us = sum_us;
+        h
+    }
+
+    /// The percentile distribution in HdrHistogram's text format (`.hgrm`, values in
+    /// milliseconds), which HdrHistogram's plotters read.
+    pub fn hgrm(&self) -> String {
+        use std::fmt::Write as _;
+        let h = &self.histogram;
+        let mut out = String::new();
+        let _ = writeln!(out, "{:>12} {:>14} {:>10} {:>14}\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+        let mut total = 0u64;
+        for v in h.iter_quantiles(5) {
+            total += v.count_since_last_iteration();
+            let q = v.quantile_iterated_to();
+            let value_ms = v.value_iterated_to() as f64 / 1_000.0;
+            if q < 1.0 {
+                let _ = writeln!(out, "{value_ms:>12.3} {q:>2.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q));
+            } else {
+                let _ = writeln!(out, "{value_ms:>12.3} {q:>2.12} {total:>10}");
+            }
+        }
+        let mean_ms = if h.is_empty() { 0.0 } else { self.sum_us as f64 / h.len() as f64 / 1_000.0 };
+        let _ = writeln!(out, "#[Mean    = {mean_ms:>12.3}, StdDeviation   = {:>12.3}]", h.stdev() / 1_000.0);
+        let _ = writeln!(out, "#[Max     = {:>12.3}, Total count    = {:>12}]", h.max() as f64 / 1_000.0, h.len());
+        let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), h.distinct_values());
+        out
+    }
+
     /// (quantile, value in ms, count at or below) points for plotting the spectrum.
     pub fn quantile_points(&self) -> Vec<(f64, f64, u64)> {
         self.histogram

@@ -25,6 +25,13 @@ fn a_burst_of_10_000_emails_drains_at_the_send_rate_and_loses_none() {
     assert_eq!(counter(&s, "ses.calls"), counter(&s, "ses.accepted_emails") + counter(&s, "ses.rate_throttles"));
     assert!(counter(&s, "workers.mailers.email_throttled") > 0);
     assert!(counter(&s, "workers.mailers.email_gave_up") > 0);
+    // Each worker's client in adaptive mode slows its own sends after throttles: far fewer
+    // refusals, and the same drain time.
+    let adaptive = common::load(&shipped("ses_order_confirmations.toml"), &["workers.mailers.retry_mode=adaptive"]);
+    let (result, a) = summary(&adaptive);
+    assert!(counter(&a, "ses.rate_throttles") * 4 < counter(&s, "ses.rate_throttles"));
+    assert!(counter(&a, "workers.mailers.email_rate_limited_attempts") > 0);
+    assert!(result.outcome.end_time.as_secs_f64() < 1.05 * quota_s);
 }
 
 const DIRECT: &str = r#"

@@ -1,7 +1,8 @@
 //! The AWS SDK's client-side retries, one model for every simulated caller whose calls a
 //! service can throttle: workloads' producers (SQS sends, SNS publishes, EventBridge
-//! PutEvents, Step Functions StartExecution, SES sends) and the worker pools that send
-//! email through SES.
+//! PutEvents, Step Functions StartExecution, SES sends, synchronous Lambda invokes), each
+//! worker of a pool that sends email through SES, and each Lambda function whose handler
+//! does.
 //!
 //! Standard mode, as the AWS SDKs and Tools Reference Guide documents it (the behaviour
 //! before the SDKs' 2026 revision, still their default without opting in):

@@ -238,6 +238,7 @@ pub fn compare_chart_svg(prices: &PriceBook, standard: &TypeSummary, express: &T
     };
     let (s, e) = (series(standard), series(express));
     let y_max = s.iter().chain(&e).map(|p| p.1).fold(1.0, f64::max);
+    super::chart::ensure_font();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();

@@ -5,6 +5,10 @@
 //! seed give byte-identical files. The manifest records where a result came from (version,
 //! commit, scenario hash, command line), which differs between machines by design.
 
+pub mod chart;
+mod sweep_report;
+
+pub use sweep_report::{PointStats, SweepView, sweep_charts, sweep_html};
 pub mod compare;
 mod explain;
 mod files;
@@ -143,6 +147,50 @@ fn cost_json(lines: &[CostLine]) -> Value {
     out.insert("total".into(), json!(total.0));
     out.insert("total_per_month".into(), json!(total.1));
     Value::Object(out)
+}
+
+/// Every reported figure of a run under one flat name, as thresholds, sweeps and diffs
+/// address them: `NAME.p99_ms` (and `count`, `mean_ms`, `p50_ms`, `p90_ms`, `p999_ms`,
+/// `max_ms`) for a latency, `NAME.mean_usd` (and `p50_usd`, `p90_usd`, `p99_usd`,
+/// `max_usd`) for a cost per execution, a counter's or gauge's own name, and
+/// `cost_usd.SERVICE`, `cost_usd.SERVICE_per_month`, `cost_usd.total`,
+/// `cost_usd.total_per_month`. Sorted by name.
+pub fn flat_metrics(result: &RunResult) -> Vec<(String, f64)> {
+    let m = &result.measurements;
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (name, h) in &m.latencies {
+        let s = h.summary();
+        for (key, v) in [
+            ("count", s.count as f64),
+            ("mean_ms", s.mean_ms),
+            ("p50_ms", s.p50_ms),
+            ("p90_ms", s.p90_ms),
+            ("p99_ms", s.p99_ms),
+            ("p999_ms", s.p999_ms),
+            ("max_ms", s.max_ms),
+        ] {
+            out.push((format!("{name}.{key}"), v));
+        }
+    }
+    for (name, h) in &m.costs_per_execution {
+        let s = h.summary();
+        for (key, v) in [
+            ("mean_usd", s.mean_usd),
+            ("p50_usd", s.p50_usd),
+            ("p90_usd", s.p90_usd),
+            ("p99_usd", s.p99_usd),
+            ("max_usd", s.max_usd),
+        ] {
+            out.push((format!("{name}.{key}"), v));
+        }
+    }
+    out.extend(m.counters.iter().map(|(k, v)| (k.clone(), *v as f64)));
+    out.extend(m.gauges.iter().map(|(k, v)| (k.clone(), *v)));
+    if let Value::Object(costs) = cost_json(&result.costs) {
+        out.extend(costs.iter().map(|(k, v)| (format!("cost_usd.{k}"), v.as_f64().unwrap_or(0.0))));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 fn pretty(v: &Value) -> String {

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
-    consumers, functions, machines, queues, resolve, ses, topics, workloads,
+    consumers, functions, machines, queues, resolve, ses, sweep, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -39,6 +39,7 @@ pub(super) struct Lowered {
     pub activities: Vec<crate::models::step_functions::runtime::ActivityConfig>,
     pub ses: Option<crate::models::ses::Config>,
     pub brokers: Vec<crate::models::mq::BrokerConfig>,
+    pub sweep: Option<sweep::SweepSpec>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -78,6 +79,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         None => queues::names_and_kinds(src, &Node::empty_table(), "sqs".into())?,
     };
     let ses = ses::lower_ses(top.get("ses"), base_dir)?;
+    let sweep = sweep::lower_sweep(top.get("sweep"))?;
     let mut pools = Vec::new();
     if let Some((f, path)) = top.get("workers") {
         let kind = TableReader::new(src, path, f.node)?;
@@ -238,6 +240,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         activities,
         ses,
         brokers,
+        sweep,
         prices,
         warnings,
     })

@@ -16,6 +16,9 @@ mod lower;
 mod machines;
 mod queues;
 mod ses;
+mod sweep;
+
+pub use sweep::{Axis, SweepSpec, toml_text};
 mod topics;
 mod tree;
 mod workloads;
@@ -67,6 +70,8 @@ pub struct Scenario {
     pub ses: Option<crate::models::ses::Config>,
     /// Amazon MQ brokers, by index.
     pub brokers: Vec<crate::models::mq::BrokerConfig>,
+    /// The `[sweep]` table: ignored by a single run, read by `orchsim sweep`.
+    pub sweep: Option<SweepSpec>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -245,6 +250,7 @@ impl Scenario {
             activities: lowered.activities,
             ses: lowered.ses,
             brokers: lowered.brokers,
+            sweep: lowered.sweep,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

@@ -31,7 +31,7 @@ pub(super) fn lower_workload(
     base_dir: &Path,
 ) -> Result<WorkloadConfig> {
     let mut t = TableReader::new(src, format!("workload.{name}"), node)?;
-    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", \"step_functions.NAME\" (StartExecution), or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
+    let (f, p) = t.require("target", "where messages are sent: \"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\", \"step_functions.NAME\" (StartExecution), \"lambda.NAME\" (a synchronous Invoke), \"mq.NAME\", \"ses\", or \"endpoint.NAME\" for a direct publish to a mobile-push endpoint")?;
     let target = match f.str(&p)?.split_once('.').map(|(k, _)| k) {
         None if f.str(&p)? == "ses" => {
             if !topics.has_ses {
@@ -128,7 +128,7 @@ pub(super) fn lower_workload(
         Target::Bus(_) => (MESSAGE_SIZE_MAX_BYTES, "EventBridge event size: up to 1 MB since January 2026"),
         Target::Machine(_) => (262_144.0, "Step Functions execution input: up to 256 KiB"),
         Target::Ses(_) => (SES_MESSAGE_MAX_BYTES, "SES message size: up to 40 MB with the v2 API or SMTP"),
-        Target::Broker(_) => (MQ_MESSAGE_MAX_BYTES, "Amazon MQ message size: up to 100 MB"),
+        Target::Broker(_) => (MQ_MESSAGE_MAX_BYTES, "a model bound of 100 MB for Amazon MQ messages"),
         Target::Function(_) => (6_291_456.0, "Lambda synchronous invocation payload: up to 6 MB"),
     };
     let message_size_bytes =

@@ -114,7 +114,7 @@ pub(super) fn sample_row<'a>(
 pub(super) struct Parts<'a> {
     pub sqs: &'a sqs::Service,
     /// Each pool, with the SDK client of its emails if it sends any.
-    pub pools: Vec<(&'a workers::Pool, Option<&'a Client>)>,
+    pub pools: Vec<(&'a workers::Pool, Option<&'a [Client]>)>,
     pub lambda: &'a lambda::Service,
     pub mappings: Vec<&'a event_source::EventSource>,
     pub sns: &'a sns::Service,
@@ -212,8 +212,8 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
-        if let Some(client) = email {
-            email_counters(&mut counters, &name, client);
+        if let Some(clients) = email {
+            email_counters(&mut counters, &name, clients);
         }
         let busy = m.busy.mean(end);
         gauges.push((format!("{name}.busy_mean"), busy));
@@ -241,7 +241,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             counters.push((format!("{name}.{key}"), value));
         }
         if let Some(client) = email {
-            email_counters(&mut counters, &name, client);
+            email_counters(&mut counters, &name, std::slice::from_ref(*client));
         }
         if let Some(mapping) = mappings.iter().find(|e| e.config().function == id) {
             let e = mapping.metrics();
@@ -538,15 +538,15 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
     }
 }
 
-/// The counters of a caller's SES client.
-fn email_counters(counters: &mut Vec<(String, u64)>, name: &str, client: &Client) {
-    let c = client.metrics();
+/// The counters of a caller's SES clients, summed.
+fn email_counters(counters: &mut Vec<(String, u64)>, name: &str, clients: &[Client]) {
+    let sum = |f: fn(&crate::models::client::ClientMetrics) -> u64| clients.iter().map(|c| f(c.metrics())).sum::<u64>();
     for (key, value) in [
-        ("email_throttled", c.throttled),
-        ("email_retries", c.retries),
-        ("email_gave_up", c.gave_up),
-        ("email_retry_quota_refusals", c.quota_refusals),
-        ("email_rate_limited_attempts", c.rate_limited),
+        ("email_throttled", sum(|c| c.throttled)),
+        ("email_retries", sum(|c| c.retries)),
+        ("email_gave_up", sum(|c| c.gave_up)),
+        ("email_retry_quota_refusals", sum(|c| c.quota_refusals)),
+        ("email_rate_limited_attempts", sum(|c| c.rate_limited)),
     ] {
         counters.push((format!("{name}.{key}"), value));
     }

@@ -123,10 +123,10 @@ struct HandlerEmails {
     run_ended_at: SimTime,
 }
 
-/// A worker pool's SES sending: its SDK client, and per worker the email in progress.
+/// A worker pool's SES sending: per worker, its SDK client and the email in progress.
 struct EmailState {
     interface: ses::Interface,
-    client: Client,
+    clients: Vec<Client>,
     /// The attempt made last for the worker's current email (1 for the first).
     attempts: Vec<u32>,
     recipients: Vec<u8>,
@@ -215,7 +215,10 @@ impl World {
             );
             let email = p.email.map(|sender| EmailState {
                 interface: sender.interface,
-                client: Client::new(sender.retry, rngs.stream(&format!("workers.{name}.email_retries"))),
+                // Each worker is a process of its own, with its own SDK client.
+                clients: (0..p.pool.count)
+                    .map(|w| Client::new(sender.retry, rngs.stream(&format!("workers.{name}.{w}.email_retries"))))
+                    .collect(),
                 attempts: vec![0; p.pool.count as usize],
                 recipients: vec![0; p.pool.count as usize],
             });
@@ -1019,7 +1022,7 @@ impl World {
     fn email_attempt(&mut self, now: SimTime, pool: u16, worker: u32, cleared: bool, s: &mut Scheduler<Event>) {
         let email = self.pools[usize::from(pool)].email.as_mut().expect("a pool that sends email");
         if !cleared {
-            let wait = email.client.before_attempt(now);
+            let wait = email.clients[worker as usize].before_attempt(now);
             if wait > SimDuration::ZERO {
                 s.schedule_in(wait, Event::WorkerEmailDue { pool, worker, cleared: true });
                 return;
@@ -1046,9 +1049,9 @@ impl World {
         let email = p.email.as_mut().expect("a pool that sends email");
         let attempt = email.attempts[worker as usize];
         if accepted {
-            email.client.on_success(now, attempt);
+            email.clients[worker as usize].on_success(now, attempt);
         } else {
-            match email.client.on_throttled(now, attempt) {
+            match email.clients[worker as usize].on_throttled(now, attempt) {
                 AfterThrottle::Retry(backoff) => {
                     s.schedule_in(backoff, Event::WorkerEmailDue { pool, worker, cleared: false });
                     return;
@@ -1156,7 +1159,9 @@ impl World {
         for p in &mut self.pools {
             p.pool.reset_metrics(now);
             if let Some(email) = &mut p.email {
-                email.client.reset_metrics();
+                for client in &mut email.clients {
+                    client.reset_metrics();
+                }
             }
         }
         if let Some(ses) = &mut self.ses {
@@ -1355,7 +1360,7 @@ impl World {
     pub fn into_measurements(self, end: SimTime) -> Measurements {
         let parts = measure::Parts {
             sqs: &self.sqs,
-            pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| &e.client))).collect(),
+            pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| e.clients.as_slice()))).collect(),
             lambda: &self.lambda,
             mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
             sns: &self.sns,

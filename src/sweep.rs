@@ -1,0 +1,640 @@
+//! Parameter sweeps: the cartesian product of a scenario's `[sweep]` axes, `replications`
+//! runs per point, run in parallel with rayon, then aggregated.
+//!
+//! Determinism and common random numbers: run `i` is point `i / replications`, replication
+//! `i % replications`, and its seed comes from (base seed, replication) only, so every point
+//! of one replication sees the same arrivals and draws, and differences between points are
+//! the configuration's. Each run is the scenario loaded with the point's values as `--set`
+//! overrides plus `run.seed`, exactly what `orchsim run` would load from the same command
+//! line (`runs.csv` lists it), so any single run reruns alone identically.
+//!
+//! Every run's result is written to `runs/run-NNNNNN.json` as soon as it ends (atomically),
+//! and the aggregate files are computed from those files alone, in run order: the thread
+//! count cannot change a byte, a killed sweep resumes by skipping the runs whose files are
+//! there, and shards run on different machines merge into exactly the files one machine
+//! would have written.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::metrics::LatencyHistogram;
+use crate::report;
+use crate::scenario::{Scenario, ScenarioError, SweepSpec};
+
+/// The sweep's manifest, written first: what the run files belong to.
+pub const MANIFEST: &str = "sweep.json";
+const RUNS_DIR: &str = "runs";
+
+/// One run of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    pub index: usize,
+    pub point: usize,
+    pub replication: u32,
+    pub seed: u64,
+    /// The point's value for each axis, as TOML text.
+    pub values: Vec<String>,
+}
+
+/// A sweep ready to run: the scenario's text and where it lives, its axes, its runs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub file: String,
+    pub text: String,
+    pub base_dir: PathBuf,
+    /// `--set` overrides given for the whole sweep.
+    pub overrides: Vec<String>,
+    pub spec: SweepSpec,
+    pub base_seed: u64,
+    pub runs: Vec<RunSpec>,
+    pub name: String,
+    pub source_sha256: String,
+}
+
+/// A shard: the runs `index` (0-based) of `count` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// `K/N`: shard K (1 to N) of N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text.split_once('/').ok_or_else(|| format!("--shard {text}: expected K/N, e.g. 2/4"))?;
+        let k: u32 = k.trim().parse().map_err(|_| format!("--shard {text}: K must be a whole number"))?;
+        let n: u32 = n.trim().parse().map_err(|_| format!("--shard {text}: N must be a whole number"))?;
+        if n == 0 || k == 0 || k > n {
+            return Err(format!("--shard {text}: K must be from 1 to N, and N at least 1"));
+        }
+        Ok(Shard { index: k - 1, count: n })
+    }
+
+    /// The shard of an array job, from its environment: Slurm's `SLURM_ARRAY_TASK_ID`
+    /// (offset by `SLURM_ARRAY_TASK_MIN`, counted by `SLURM_ARRAY_TASK_COUNT` or the min
+    /// and max), AWS Batch's `AWS_BATCH_JOB_ARRAY_INDEX` or a Kubernetes indexed job's
+    /// `JOB_COMPLETION_INDEX` (both 0-based, with the count given as `count`). `count`
+    /// overrides Slurm's own.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>, count: Option<u32>) -> Result<Shard, String> {
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            match env(name) {
+                None => Ok(None),
+                Some(v) => {
+                    v.trim().parse::<u64>().map(Some).map_err(|_| format!("{name} = {v:?} is not a whole number"))
+                }
+            }
+        };
+        let (index, count, source) = if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let slurm_count = match (number("SLURM_ARRAY_TASK_COUNT")?, number("SLURM_ARRAY_TASK_MAX")?) {
+                (Some(c), _) => Some(c),
+                (None, Some(max)) if max >= min => Some(max - min + 1),
+                _ => None,
+            };
+            if id < min {
+                return Err(format!("SLURM_ARRAY_TASK_ID = {id} is below SLURM_ARRAY_TASK_MIN = {min}"));
+            }
+            let count = count.map(u64::from).or(slurm_count).ok_or(
+                "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX is; pass --shard-count",
+            )?;
+            (id - min, count, "SLURM_ARRAY_TASK_ID")
+        } else if let Some(i) = number("AWS_BATCH_JOB_ARRAY_INDEX")? {
+            let count = count.ok_or("AWS_BATCH_JOB_ARRAY_INDEX is set; pass the array size as --shard-count")?;
+            (i, u64::from(count), "AWS_BATCH_JOB_ARRAY_INDEX")
+        } else if let Some(i) = number("JOB_COMPLETION_INDEX")? {
+            let count = count.ok_or("JOB_COMPLETION_INDEX is set; pass the job's completions as --shard-count")?;
+            (i, u64::from(count), "JOB_COMPLETION_INDEX")
+        } else {
+            return Err(
+                "no array-job index in the environment: expected SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX"
+                    .into(),
+            );
+        };
+        if count == 0 || count > u64::from(u32::MAX) {
+            return Err(format!("the shard count {count} must be from 1 to {}", u32::MAX));
+        }
+        if index >= count {
+            return Err(format!("{source} gives shard {index} (0-based), not below the shard count {count}"));
+        }
+        Ok(Shard { index: index as u32, count: count as u32 })
+    }
+
+    pub fn takes(&self, run: usize) -> bool {
+        run % self.count as usize == self.index as usize
+    }
+}
+
+/// The seed of replication `r`: SplitMix64 of the base seed and the replication, the same
+/// for every point.
+pub fn derive_seed(base: u64, replication: u32) -> u64 {
+    let mut z = base ^ u64::from(replication).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Plan {
+    /// Reads the scenario and its `[sweep]`, and checks every point loads, so that a bad
+    /// value is reported before anything runs or is written.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Plan, ScenarioError> {
+        let base = Scenario::load(path, overrides)?;
+        let file = path.display().to_string();
+        let Some(spec) = base.sweep.clone() else {
+            return Err(ScenarioError::in_file(
+                &file,
+                "sweep",
+                "the scenario has no [sweep] table: add one with [[sweep.axis]] tables (key and values) to sweep it",
+            ));
+        };
+        let text = fs::read_to_string(path).map_err(|e| ScenarioError::in_file(&file, "", e.to_string()))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let points: usize = spec.axes.iter().map(|a| a.values.len()).product();
+        let mut runs = Vec::with_capacity(points * spec.replications as usize);
+        for point in 0..points {
+            let values = point_values(&spec, point);
+            for replication in 0..spec.replications {
+                let index = runs.len();
+                runs.push(RunSpec {
+                    index,
+                    point,
+                    replication,
+                    seed: derive_seed(base.run.seed, replication),
+                    values: values.clone(),
+                });
+            }
+        }
+        let plan = Plan {
+            name: base.name.clone(),
+            source_sha256: base.source_sha256.clone(),
+            file,
+            text,
+            base_dir,
+            overrides: overrides.to_vec(),
+            spec,
+            base_seed: base.run.seed,
+            runs,
+        };
+        // Every point must load (its values are valid) before anything runs.
+        for point in 0..points {
+            plan.scenario(&plan.runs[point * plan.spec.replications as usize])?;
+        }
+        Ok(plan)
+    }
+
+    /// The plan a results folder's manifest describes (for `orchsim merge`, which has no
+    /// scenario file): its runs, seeds and overrides, without the scenario's text.
+    pub fn from_manifest(text: &str) -> Result<Plan, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not a sweep manifest: {e}"))?;
+        let strings = |v: &Value| -> Option<Vec<String>> {
+            v.as_array()?.iter().map(|s| s.as_str().map(str::to_string)).collect()
+        };
+        let bad = |what: &str| format!("not a sweep manifest: no valid {what}");
+        let axes: Vec<crate::scenario::Axis> = v["axes"]
+            .as_array()
+            .ok_or_else(|| bad("axes"))?
+            .iter()
+            .map(|a| {
+                Some(crate::scenario::Axis { key: a["key"].as_str()?.to_string(), values: strings(&a["values"])? })
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("axes"))?;
+        let replications = v["replications"].as_u64().ok_or_else(|| bad("replications"))? as u32;
+        let chart_metrics = strings(&v["chart_metrics"]).unwrap_or_default();
+        let spec = SweepSpec { axes, replications, chart_metrics };
+        let base_seed = v["base_seed"].as_u64().ok_or_else(|| bad("base_seed"))?;
+        let points: usize = spec.axes.iter().map(|a| a.values.len()).product();
+        let mut runs = Vec::new();
+        for point in 0..points {
+            let values = point_values(&spec, point);
+            for replication in 0..replications {
+                let index = runs.len();
+                runs.push(RunSpec {
+                    index,
+                    point,
+                    replication,
+                    seed: derive_seed(base_seed, replication),
+                    values: values.clone(),
+                });
+            }
+        }
+        Ok(Plan {
+            file: String::new(),
+            text: String::new(),
+            base_dir: PathBuf::new(),
+            overrides: strings(&v["overrides"]).ok_or_else(|| bad("overrides"))?,
+            spec,
+            base_seed,
+            runs,
+            name: v["scenario"].as_str().ok_or_else(|| bad("scenario"))?.to_string(),
+            source_sha256: v["scenario_sha256"].as_str().ok_or_else(|| bad("scenario_sha256"))?.to_string(),
+        })
+    }
+
+    /// What the sweep's charts and report need to know of it.
+    pub fn view(&self) -> report::SweepView<'_> {
+        let reps = self.spec.replications as usize;
+        report::SweepView {
+            name: &self.name,
+            source_sha256: &self.source_sha256,
+            base_seed: self.base_seed,
+            replications: self.spec.replications,
+            runs: self.runs.len(),
+            overrides: &self.overrides,
+            axes: &self.spec.axes,
+            chart_metrics: &self.spec.chart_metrics,
+            point_values: (0..self.points()).map(|p| self.runs[p * reps].values.as_slice()).collect(),
+        }
+    }
+
+    pub fn points(&self) -> usize {
+        self.runs.len() / self.spec.replications as usize
+    }
+
+    /// The `--set` overrides of a run, after the sweep's own.
+    pub fn run_overrides(&self, run: &RunSpec) -> Vec<String> {
+        let mut out = self.overrides.clone();
+        for (axis, value) in self.spec.axes.iter().zip(&run.values) {
+            out.push(format!("{}={value}", axis.key));
+        }
+        out.push(format!("run.seed={}", run.seed));
+        out
+    }
+
+    pub fn scenario(&self, run: &RunSpec) -> Result<Scenario, ScenarioError> {
+        Scenario::from_text(&self.file, &self.text, &self.base_dir, &self.run_overrides(run))
+    }
+
+    /// The manifest: the same bytes on every machine that runs this sweep.
+    fn manifest(&self) -> String {
+        let axes: Vec<Value> = self.spec.axes.iter().map(|a| json!({"key": a.key, "values": a.values})).collect();
+        let (version, _) = report::version();
+        let v = json!({
+            "scenario": self.name,
+            "scenario_sha256": self.source_sha256,
+            "overrides": self.overrides,
+            "axes": axes,
+            "replications": self.spec.replications,
+            "chart_metrics": self.spec.chart_metrics,
+            "base_seed": self.base_seed,
+            "points": self.points(),
+            "runs": self.runs.len(),
+            "orchsim_version": version,
+        });
+        pretty(&v)
+    }
+}
+
+/// The value of each axis at `point`: the first axis varies slowest.
+fn point_values(spec: &SweepSpec, point: usize) -> Vec<String> {
+    let mut rest = point;
+    let mut values = vec![String::new(); spec.axes.len()];
+    for (i, axis) in spec.axes.iter().enumerate().rev() {
+        let n = axis.values.len();
+        values[i] = axis.values[rest % n].clone();
+        rest /= n;
+    }
+    values
+}
+
+/// Why a sweep could not go on.
+#[derive(Debug)]
+pub enum SweepError {
+    Scenario(ScenarioError),
+    Io(io::Error),
+    /// The folder holds another sweep's results, or incomplete or foreign run files.
+    Results(String),
+    /// A run's conservation audit failed: a bug, reported with the run.
+    Audit(String),
+}
+
+impl std::fmt::Display for SweepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepError::Scenario(e) => write!(f, "{e}"),
+            SweepError::Io(e) => write!(f, "{e}"),
+            SweepError::Results(m) | SweepError::Audit(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl From<io::Error> for SweepError {
+    fn from(e: io::Error) -> Self {
+        SweepError::Io(e)
+    }
+}
+
+/// How a sweep reports its progress: called after each run with (done, total).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Runs the runs of `shard` (all without one) that have no result file yet, in parallel,
+/// writing each result as it ends. Returns how many ran.
+pub fn execute(
+    plan: &Plan,
+    out: &Path,
+    shard: Option<Shard>,
+    force: bool,
+    progress: Progress<'_>,
+) -> Result<usize, SweepError> {
+    prepare(plan, out, force)?;
+    let todo: Vec<&RunSpec> = plan
+        .runs
+        .iter()
+        .filter(|r| shard.is_none_or(|s| s.takes(r.index)))
+        .filter(|r| !is_done(out, plan, r))
+        .collect();
+    let done = AtomicUsize::new(0);
+    let total = todo.len();
+    let failures: Vec<String> = todo
+        .par_iter()
+        .filter_map(|run| {
+            let outcome =
+                run_one(plan, run).and_then(|record| write_run(out, run.index, &record).map_err(|e| e.to_string()));
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            outcome.err()
+        })
+        .collect();
+    if let Some(first) = failures.into_iter().next() {
+        return Err(SweepError::Audit(first));
+    }
+    Ok(total)
+}
+
+/// Creates the folder and its manifest, or checks that the folder holds this sweep.
+fn prepare(plan: &Plan, out: &Path, force: bool) -> Result<(), SweepError> {
+    let manifest = plan.manifest();
+    let path = out.join(MANIFEST);
+    if let Ok(existing) = fs::read_to_string(&path)
+        && existing != manifest
+    {
+        if !force {
+            return Err(SweepError::Results(format!(
+                "{} holds the results of another sweep (its {MANIFEST} differs); choose another --out, or pass --force to replace them",
+                out.display()
+            )));
+        }
+        fs::remove_dir_all(out)?;
+    } else if !path.exists() && out.exists() && fs::read_dir(out)?.next().is_some() && !force {
+        return Err(SweepError::Results(format!(
+            "{} exists and is not a sweep's results folder; choose another --out, or pass --force to replace it",
+            out.display()
+        )));
+    } else if !path.exists() && force && out.exists() {
+        fs::remove_dir_all(out)?;
+    }
+    fs::create_dir_all(out.join(RUNS_DIR))?;
+    write_file(&path, manifest.as_bytes())?;
+    Ok(())
+}
+
+fn run_path(out: &Path, index: usize) -> PathBuf {
+    out.join(RUNS_DIR).join(format!("run-{index:06}.json"))
+}
+
+/// A run is done when its file is there and is this run's.
+fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
+    fs::read_to_string(run_path(out, run.index))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .is_some_and(|v| v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run)))
+}
+
+/// One run, as its result file holds it.
+fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, String> {
+    let scenario = plan.scenario(run).map_err(|e| e.to_string())?;
+    let result = crate::run::run(&scenario);
+    let failures = report::audit_failures(&result);
+    if !failures.is_empty() {
+        return Err(format!(
+            "run {} ({}) failed its conservation audit:\n{}",
+            run.index,
+            plan.run_overrides(run).join(" "),
+            failures.join("\n")
+        ));
+    }
+    let metrics: Map<String, Value> = report::flat_metrics(&result).into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let histograms: Map<String, Value> = result
+        .measurements
+        .latencies
+        .iter()
+        .map(|(name, h)| {
+            let (counts, sum_us) = h.to_parts();
+            (name.clone(), json!({"sum_us": sum_us.to_string(), "counts": counts}))
+        })
+        .collect();
+    Ok(json!({
+        "run": run.index,
+        "point": run.point,
+        "replication": run.replication,
+        "seed": run.seed,
+        "set": plan.run_overrides(run),
+        "stop_reason": result.outcome.stop_reason.as_str(),
+        "metrics": metrics,
+        "histograms": histograms,
+    }))
+}
+
+fn write_run(out: &Path, index: usize, record: &Value) -> io::Result<()> {
+    let text = serde_json::to_string(record).expect("JSON values always serialize") + "\n";
+    write_file(&run_path(out, index), text.as_bytes())
+}
+
+/// Writes a file so that it is either complete or absent: a temporary sibling, then a
+/// rename.
+pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+/// Reads every run file of `plan` from `dirs` (the first that has it): its record and its
+/// text.
+fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(Value, String)>, SweepError> {
+    let mut missing = Vec::new();
+    let mut records = Vec::with_capacity(plan.runs.len());
+    for run in &plan.runs {
+        let found = dirs.iter().find_map(|d| {
+            let text = fs::read_to_string(run_path(d, run.index)).ok()?;
+            let v: Value = serde_json::from_str(&text).ok()?;
+            (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some((v, text))
+        });
+        match found {
+            Some(v) => records.push(v),
+            None => missing.push(run.index),
+        }
+    }
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
+        return Err(SweepError::Results(format!(
+            "{} of {} runs have no result yet (runs {}{}): run the missing shards, or orchsim sweep again to finish them",
+            missing.len(),
+            plan.runs.len(),
+            shown.join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        )));
+    }
+    Ok(records)
+}
+
+/// The aggregate files of a complete sweep, from its run files.
+pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
+    let records: Vec<Value> = read_runs(plan, dirs)?.into_iter().map(|(v, _)| v).collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // The metric columns: every name any run reported, sorted.
+    let mut names: Vec<String> =
+        records.iter().flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys().cloned())).collect();
+    names.sort();
+    names.dedup();
+    let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
+    // runs.csv
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["run".into(), "point".into(), "replication".into(), "seed".into()];
+    header.extend(axes.iter().map(|a| a.to_string()));
+    header.extend(names.iter().cloned());
+    w.write_record(&header).map_err(csv_err)?;
+    for (run, r) in plan.runs.iter().zip(&records) {
+        let mut row =
+            vec![run.index.to_string(), run.point.to_string(), run.replication.to_string(), run.seed.to_string()];
+        row.extend(run.values.iter().cloned());
+        row.extend(names.iter().map(|n| r["metrics"][n].as_f64().map(|v| v.to_string()).unwrap_or_default()));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    files.push(("runs.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    // summary.csv: per point, the mean and the half-width of its 95 % confidence interval.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(axes.iter().map(|a| a.to_string()));
+    header.push("replications".into());
+    for n in &names {
+        header.push(format!("{n}.mean"));
+        header.push(format!("{n}.ci95"));
+    }
+    w.write_record(&header).map_err(csv_err)?;
+    let reps = plan.spec.replications as usize;
+    let mut point_summaries = Vec::new();
+    for point in 0..plan.points() {
+        let rows = &records[point * reps..(point + 1) * reps];
+        let mut row = vec![point.to_string()];
+        row.extend(plan.runs[point * reps].values.iter().cloned());
+        row.push(reps.to_string());
+        let mut stats = BTreeMap::new();
+        for n in &names {
+            let values: Vec<f64> = rows.iter().filter_map(|r| r["metrics"][n].as_f64()).collect();
+            let (mean, ci) = mean_ci95(&values);
+            row.push(mean.map(|m| m.to_string()).unwrap_or_default());
+            row.push(ci.map(|c| c.to_string()).unwrap_or_default());
+            stats.insert(n.clone(), (mean, ci));
+        }
+        w.write_record(&row).map_err(csv_err)?;
+        point_summaries.push(stats);
+        // The point's histograms, merged over its replications.
+        let mut merged: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
+        for r in rows {
+            for (name, h) in r["histograms"].as_object().into_iter().flatten() {
+                let counts: Vec<(u64, u64)> = h["counts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
+                    .collect();
+                let sum_us: u128 = h["sum_us"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+                merged.entry(name.clone()).or_default().merge(&LatencyHistogram::from_parts(&counts, sum_us));
+            }
+        }
+        for (name, h) in &merged {
+            files.push((format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes()));
+        }
+    }
+    files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    files.push((MANIFEST.into(), plan.manifest().into_bytes()));
+    let view = plan.view();
+    let charts = report::sweep_charts(&view, &point_summaries, &names);
+    for chart in &charts {
+        files.push((format!("charts/{}.svg", chart.name), chart.svg.clone().into_bytes()));
+        files.push((format!("charts/{}.png", chart.name), chart.png.clone()));
+    }
+    files.push(("report.html".into(), report::sweep_html(&view, &point_summaries, &names, &charts).into_bytes()));
+    Ok(files)
+}
+
+fn csv_err(e: csv::Error) -> SweepError {
+    SweepError::Results(e.to_string())
+}
+
+/// Writes the aggregate files into `out`, each atomically.
+pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+    for (name, bytes) in files {
+        let path = out.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        write_file(&path, bytes)?;
+    }
+    Ok(())
+}
+
+/// Copies the run files of `plan` found in `dirs` into `out` (a merge).
+pub fn gather_runs(plan: &Plan, dirs: &[PathBuf], out: &Path) -> Result<(), SweepError> {
+    let records = read_runs(plan, dirs)?;
+    prepare(plan, out, false)?;
+    for (run, (_, text)) in plan.runs.iter().zip(&records) {
+        if !run_path(out, run.index).exists() {
+            write_file(&run_path(out, run.index), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The mean of `values` and the half-width of its 95 % confidence interval (Student's t
+/// with n − 1 degrees of freedom; none for a single value).
+pub fn mean_ci95(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    let n = values.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (Some(mean), None);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (Some(mean), Some(t_975(n - 1) * (var / n as f64).sqrt()))
+}
+
+/// Student's t 0.975 quantile by degrees of freedom (standard tables), 1.96 beyond 120.
+fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        31..=40 => 2.021,
+        41..=60 => 2.000,
+        61..=120 => 1.980,
+        _ => 1.960,
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    s.push('\n');
+    s
+}
+
+/// Lists the axes and their values in words, for messages.
+pub fn describe(plan: &Plan) -> String {
+    let mut s = String::new();
+    for a in &plan.spec.axes {
+        let _ = write!(s, "{} ∈ {{{}}}; ", a.key, a.values.join(", "));
+    }
+    let _ = write!(s, "{} replication(s): {} runs", plan.spec.replications, plan.runs.len());
+    s
+}

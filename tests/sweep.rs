@@ -1,0 +1,242 @@
+//! Parameter sweeps: common random numbers, byte-identical results whatever the thread
+//! count, resuming, sharding and merging, and the errors of bad sweeps.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use orchsim::sweep::{self, Plan, Shard};
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orchsim-sweep-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The shipped capacity-planning sweep, shortened.
+fn plan() -> Plan {
+    let overrides = vec!["run.horizon_s=300".to_string(), "run.warmup_s=30".to_string()];
+    Plan::load(&common::shipped("lambda_concurrency_sweep.toml"), &overrides).unwrap()
+}
+
+fn no_progress(_: usize, _: usize) {}
+
+/// Runs the whole sweep into `out` on `threads` threads, aggregates it and returns every
+/// file under `out`, by relative path.
+fn sweep_into(plan: &Plan, out: &Path, threads: usize) -> BTreeMap<String, Vec<u8>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| sweep::execute(plan, out, None, false, &no_progress)).unwrap();
+    let files = sweep::aggregate(plan, &[out.to_path_buf()]).unwrap();
+    sweep::write_aggregate(out, &files).unwrap();
+    tree(out)
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_sweep_gives_the_same_bytes_on_one_thread_and_on_several() {
+    let plan = plan();
+    let dir = scratch("threads");
+    let one = sweep_into(&plan, &dir.join("one"), 1);
+    let two = sweep_into(&plan, &dir.join("two"), 2);
+    assert!(one.len() > 45 + 6, "run files, tables, histograms, charts and the report");
+    assert_eq!(one.keys().collect::<Vec<_>>(), two.keys().collect::<Vec<_>>());
+    for (name, bytes) in &one {
+        assert!(two[name] == *bytes, "{name} differs between 1 and 2 threads");
+    }
+    for name in
+        ["runs.csv", "summary.csv", "sweep.json", "report.html", "charts/heatmap-00.svg", "charts/heatmap-00.png"]
+    {
+        assert!(one.contains_key(name), "{name}");
+    }
+    assert!(one.keys().any(|k| k.ends_with("sqs.orders.end_to_end.hgrm")));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn points_of_one_replication_share_their_arrivals_and_any_run_reruns_alone() {
+    let plan = plan();
+    let dir = scratch("crn");
+    let files = sweep_into(&plan, &dir, 2);
+    let runs = String::from_utf8(files["runs.csv"].clone()).unwrap();
+    let mut reader = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 45);
+    // Same rate and replication: the same messages were sent, whatever the concurrency.
+    let (rate, rep, sent) = (col("workload.orders.rate_per_s"), col("replication"), col("workload.orders.sent"));
+    for a in &rows {
+        for b in &rows {
+            if a[rate] == b[rate] && a[rep] == b[rep] {
+                assert_eq!(a[sent], b[sent]);
+            }
+        }
+    }
+    // Replications differ.
+    assert_ne!(rows[0][sent], rows[1][sent]);
+    // Run 7 alone, with the overrides runs.csv implies, gives its row's figures.
+    let run = &plan.runs[7];
+    let scenario = plan.scenario(run).unwrap();
+    let (result, _) = common::summary(&scenario);
+    let p99 = orchsim::report::flat_metrics(&result)
+        .into_iter()
+        .find(|(n, _)| n == "sqs.orders.end_to_end.p99_ms")
+        .unwrap()
+        .1;
+    assert_eq!(rows[7][col("sqs.orders.end_to_end.p99_ms")], p99.to_string());
+    assert_eq!(rows[7][col("seed")], run.seed.to_string());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_with_the_runs_it_lacks() {
+    let plan = plan();
+    let dir = scratch("resume");
+    let complete = sweep_into(&plan, &dir.join("a"), 2);
+    // A sweep killed after some runs: its folder has those run files and nothing else.
+    let b = dir.join("b");
+    fs::create_dir_all(b.join("runs")).unwrap();
+    fs::write(b.join("sweep.json"), &complete["sweep.json"]).unwrap();
+    for i in [0, 5, 44] {
+        let name = format!("runs/run-{i:06}.json");
+        fs::write(b.join(&name), &complete[&name]).unwrap();
+    }
+    let ran = sweep::execute(&plan, &b, None, false, &no_progress).unwrap();
+    assert_eq!(ran, 42);
+    let files = sweep::aggregate(&plan, std::slice::from_ref(&b)).unwrap();
+    sweep::write_aggregate(&b, &files).unwrap();
+    assert_eq!(tree(&b), complete);
+    // A finished sweep does no work when run again.
+    assert_eq!(sweep::execute(&plan, &b, None, false, &no_progress).unwrap(), 0);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shards_merge_into_the_files_one_machine_writes() {
+    let plan = plan();
+    let dir = scratch("shards");
+    let whole = sweep_into(&plan, &dir.join("whole"), 2);
+    let shards: Vec<PathBuf> = (0..3).map(|k| dir.join(format!("shard-{k}"))).collect();
+    for (k, d) in shards.iter().enumerate() {
+        let shard = Shard { index: k as u32, count: 3 };
+        let ran = sweep::execute(&plan, d, Some(shard), false, &no_progress).unwrap();
+        assert_eq!(ran, 15);
+    }
+    // Two shards are not a whole sweep.
+    let e = sweep::aggregate(&plan, &shards[..2]).unwrap_err().to_string();
+    assert!(e.contains("15 of 45 runs have no result yet"), "{e}");
+    // The merge rebuilds the plan from the manifest alone.
+    let manifest = fs::read_to_string(shards[0].join("sweep.json")).unwrap();
+    let from_manifest = Plan::from_manifest(&manifest).unwrap();
+    let merged = dir.join("merged");
+    sweep::gather_runs(&from_manifest, &shards, &merged).unwrap();
+    let files = sweep::aggregate(&from_manifest, std::slice::from_ref(&merged)).unwrap();
+    sweep::write_aggregate(&merged, &files).unwrap();
+    let merged = tree(&merged);
+    assert_eq!(merged.keys().collect::<Vec<_>>(), whole.keys().collect::<Vec<_>>());
+    for (name, bytes) in &whole {
+        assert!(merged[name] == *bytes, "{name} differs between the merge and one machine");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_folder_of_another_sweep_is_not_overwritten_without_force() {
+    let plan = plan();
+    let dir = scratch("force");
+    sweep::execute(&plan, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress).unwrap();
+    let other = Plan::load(
+        &common::shipped("lambda_concurrency_sweep.toml"),
+        &["run.horizon_s=200".to_string(), "run.warmup_s=30".to_string()],
+    )
+    .unwrap();
+    let e = sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress).unwrap_err();
+    assert!(e.to_string().contains("holds the results of another sweep"), "{e}");
+    assert_eq!(sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), true, &no_progress).unwrap(), 1);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_sweeps_are_refused_before_anything_runs() {
+    let dir = scratch("bad");
+    let base = fs::read_to_string(common::shipped("lambda_concurrency_sweep.toml")).unwrap();
+    let load = |text: &str| {
+        let path = dir.join("s.toml");
+        fs::write(&path, text).unwrap();
+        Plan::load(&path, &[]).map(|_| ()).unwrap_err().to_string()
+    };
+    let no_sweep = base[..base.find("[sweep]").unwrap()].to_string();
+    assert!(load(&no_sweep).contains("the scenario has no [sweep] table"));
+    // A value the scenario refuses is reported with the axis's key.
+    let e = load(&base.replace("values = [5, 10, 20, 40, 80]", "values = [5, 10, 2000]"));
+    assert!(e.contains("lambda.process_order.maximum_concurrency") && e.contains("2 to 1,000"), "{e}");
+    let e = load(&base.replace("values = [200, 400, 800]", "from = 100\nto = 50\nstep = 10"));
+    assert!(e.contains("must be at least from"), "{e}");
+    let e = load(&base.replace("key = \"workload.orders.rate_per_s\"", "key = \"run.seed\""));
+    assert!(e.contains("other than run.seed"), "{e}");
+    assert!(!dir.join("results").exists());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ranges_expand_without_rounding_noise() {
+    let dir = scratch("range");
+    let base = fs::read_to_string(common::shipped("lambda_concurrency_sweep.toml")).unwrap();
+    let text = base
+        .replace("values = [200, 400, 800]", "from = 0.1\nto = 0.5\nstep = 0.1")
+        .replace("key = \"workload.orders.rate_per_s\"", "key = \"lambda.process_order.duration_s\"");
+    let path = dir.join("s.toml");
+    fs::write(&path, text).unwrap();
+    let plan = Plan::load(&path, &[]).unwrap();
+    assert_eq!(plan.spec.axes[0].values, ["0.1", "0.2", "0.3", "0.4", "0.5"]);
+    assert_eq!(plan.runs.len(), 5 * 5 * 3);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_shard_comes_from_an_array_jobs_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    };
+    let slurm = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None);
+    assert_eq!(slurm, Ok(Shard { index: 3, count: 4 }));
+    // An array 1-4: the first task is shard 0.
+    let slurm = Shard::from_env(
+        env(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_MAX", "4")]),
+        None,
+    );
+    assert_eq!(slurm, Ok(Shard { index: 0, count: 4 }));
+    assert_eq!(Shard::from_env(env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2")]), Some(5)), Ok(Shard { index: 2, count: 5 }));
+    assert_eq!(Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")]), Some(2)), Ok(Shard { index: 0, count: 2 }));
+    let e = Shard::from_env(env(&[]), None).unwrap_err();
+    assert!(e.contains("no array-job index in the environment"), "{e}");
+    let e = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "x")]), None).unwrap_err();
+    assert!(e.contains("SLURM_ARRAY_TASK_ID = \"x\" is not a whole number"), "{e}");
+    let e = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")]), None).unwrap_err();
+    assert!(e.contains("not below the shard count 4"), "{e}");
+    let e = Shard::from_env(env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]), None).unwrap_err();
+    assert!(e.contains("pass the array size as --shard-count"), "{e}");
+    let e = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "2")]), None).unwrap_err();
+    assert!(e.contains("pass --shard-count"), "{e}");
+    assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 1, count: 4 }));
+    assert!(Shard::parse("0/4").unwrap_err().contains("K must be from 1 to N"));
+    assert!(Shard::parse("5/4").is_err() && Shard::parse("2-4").is_err());
+}
