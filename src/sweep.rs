@@ -454,16 +454,24 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-/// Reads every run file of `plan` from `dirs` (the first that has it): its record and its
-/// text.
-fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(Value, String)>, SweepError> {
+/// Run `run`'s record, from the first of `dirs` that has it.
+fn read_run(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<Value> {
+    dirs.iter().find_map(|d| {
+        let text = fs::read_to_string(run_path(d, run.index)).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some(v)
+    })
+}
+
+/// Reads every run file of `plan` from `dirs` (the first that has it): its record, without
+/// its histograms (they are large; [`read_run`] has them).
+fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<Value>, SweepError> {
     let mut missing = Vec::new();
     let mut records = Vec::with_capacity(plan.runs.len());
     for run in &plan.runs {
-        let found = dirs.iter().find_map(|d| {
-            let text = fs::read_to_string(run_path(d, run.index)).ok()?;
-            let v: Value = serde_json::from_str(&text).ok()?;
-            (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some((v, text))
+        let found = read_run(run, plan, dirs).map(|mut v| {
+            v.as_object_mut().map(|o| o.remove("histograms"));
+            v
         });
         match found {
             Some(v) => records.push(v),
@@ -485,7 +493,9 @@ fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(Value, String)>, Swee
 
 /// The aggregate files of a complete sweep, from its run files.
 pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
-    let records: Vec<Value> = read_runs(plan, dirs)?.into_iter().map(|(v, _)| v).collect();
+    // The runs' figures, without their histograms, which are read again point by point so
+    // that memory holds one point's histograms at a time.
+    let records = read_runs(plan, dirs)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The metric columns: every name any run reported, sorted.
     let mut names: Vec<String> =
@@ -536,7 +546,10 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
         point_summaries.push(stats);
         // The point's histograms, merged over its replications.
         let mut merged: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
-        for r in rows {
+        for run in &plan.runs[point * reps..(point + 1) * reps] {
+            let r = read_run(run, plan, dirs).ok_or_else(|| {
+                SweepError::Results(format!("run {} changed while the sweep was aggregated", run.index))
+            })?;
             for (name, h) in r["histograms"].as_object().into_iter().flatten() {
                 let counts: Vec<(u64, u64)> = h["counts"]
                     .as_array()
@@ -582,12 +595,23 @@ pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()
 
 /// Copies the run files of `plan` found in `dirs` into `out` (a merge).
 pub fn gather_runs(plan: &Plan, dirs: &[PathBuf], out: &Path) -> Result<(), SweepError> {
-    let records = read_runs(plan, dirs)?;
+    // Every run must be somewhere before anything is written.
+    read_runs(plan, dirs)?;
     prepare(plan, out, false)?;
-    for (run, (_, text)) in plan.runs.iter().zip(&records) {
-        if !run_path(out, run.index).exists() {
-            write_file(&run_path(out, run.index), text.as_bytes())?;
+    for run in &plan.runs {
+        let target = run_path(out, run.index);
+        if target.exists() {
+            continue;
         }
+        let text = dirs
+            .iter()
+            .find_map(|d| {
+                let text = fs::read_to_string(run_path(d, run.index)).ok()?;
+                let v: Value = serde_json::from_str(&text).ok()?;
+                (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some(text)
+            })
+            .ok_or_else(|| SweepError::Results(format!("run {} disappeared during the merge", run.index)))?;
+        write_file(&target, text.as_bytes())?;
     }
     Ok(())
 }
