@@ -38,6 +38,14 @@ enum Command {
     Sweep(SweepArgs),
     /// Combine the results folders of a sweep's shards into one complete sweep.
     Merge(MergeArgs),
+    /// Redraw the charts and report.html of a run's or a sweep's results folder.
+    Chart(ChartArgs),
+}
+
+#[derive(Debug, Args)]
+struct ChartArgs {
+    /// A results folder written by orchsim run or orchsim sweep.
+    dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +191,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Compare(a) => compare_command(a),
         Command::Sweep(a) => sweep_command(a),
         Command::Merge(a) => merge_command(a),
+        Command::Chart(a) => chart_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -304,6 +313,27 @@ impl Reporter {
     }
 }
 
+fn chart_command(a: ChartArgs) -> Result<(), Failure> {
+    use crate::sweep::{self, MANIFEST, Plan};
+    let dir = &a.dir;
+    let files: Vec<(String, Vec<u8>)> = if let Ok(manifest) = std::fs::read_to_string(dir.join(MANIFEST)) {
+        let plan = Plan::from_manifest(&manifest).map_err(|m| Failure::BadInput(format!("error: {m}")))?;
+        sweep::aggregate(&plan, std::slice::from_ref(dir)).map_err(sweep_failure)?
+    } else if dir.join("summary.json").exists() {
+        let out = report::redraw_run(dir).context("cannot read the results folder").map_err(Failure::Other)?;
+        out.files.into_iter().map(|(n, t)| (n, t.into_bytes())).chain(out.binary).collect()
+    } else {
+        return Err(Failure::BadInput(format!(
+            "error: {}: neither a run's results folder (summary.json) nor a sweep's ({MANIFEST})",
+            dir.display()
+        )));
+    };
+    sweep::write_aggregate(dir, &files).context("cannot write the charts").map_err(Failure::Other)?;
+    let charts = files.iter().filter(|(n, _)| n.starts_with("charts/")).count();
+    println!("{}: {charts} chart file(s) and report.html drawn", dir.display());
+    Ok(())
+}
+
 fn merge_command(a: MergeArgs) -> Result<(), Failure> {
     use crate::sweep::{self, MANIFEST, Plan};
     let read = |d: &PathBuf| {
@@ -411,6 +441,7 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let out = a.out.unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
     let files = report::ResultFiles {
         files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart)],
+        binary: Vec::new(),
     };
     report::write_atomically(&out, &files)
         .with_context(|| format!("cannot write results to {}", out.display()))

@@ -130,6 +130,14 @@ impl LatencyHistogram {
     }
 }
 
+impl CostHistogram {
+    /// The recorded costs (USD, each its bucket's highest equivalent value) with their
+    /// counts.
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
+        self.histogram.iter_recorded().map(|v| (v.value_iterated_to() as f64 / 1e9, v.count_at_value())).collect()
+    }
+}
+
 /// The largest cost recorded exactly, in nano-USD: $1,000 (a Standard execution of 40
 /// million transitions).
 const COST_NANO_USD_MAX: u64 = 1_000 * 1_000_000_000;

@@ -278,3 +278,82 @@ fn compare_prices_standard_and_express_from_the_same_draws() {
     assert!(out.contains("standard is cheaper below it, express_async above it"), "{out}");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sweep_shards_from_the_environment_and_merge_give_the_files_of_one_sweep() {
+    let dir = scratch("sweep-cli");
+    let scenario = common::shipped("lambda_concurrency_sweep.toml");
+    let scenario = scenario.to_str().unwrap();
+    let short = ["--set", "run.horizon_s=200", "--set", "run.warmup_s=20"];
+    let mut args = vec!["sweep", scenario, "--out", "whole", "--quiet"];
+    args.extend(short);
+    let o = orchsim(&args, &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("45 run(s) run now, 45 in all"), "{}", text(&o.stdout));
+    // Two array tasks of a Slurm job (1 and 2 of an array 1-2).
+    for id in ["1", "2"] {
+        let mut args = vec!["sweep", scenario, "--out", "shard", "--shard-from-env"];
+        args.extend(short);
+        let o = Command::new(env!("CARGO_BIN_EXE_orchsim"))
+            .args(&args)
+            .current_dir(&dir)
+            .env("SLURM_ARRAY_TASK_ID", id)
+            .env("SLURM_ARRAY_TASK_MIN", "1")
+            .env("SLURM_ARRAY_TASK_MAX", "2")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("run(s) of this shard done"), "{}", text(&o.stdout));
+    }
+    // Without the environment, --shard-from-env is bad input.
+    let mut args = vec!["sweep", scenario, "--out", "x", "--shard-from-env"];
+    args.extend(short);
+    let o = orchsim(&args, &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no array-job index in the environment"), "{}", text(&o.stderr));
+    let o = orchsim(&["merge", "shard", "--out", "merged"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for file in ["runs.csv", "summary.csv", "sweep.json", "report.html", "charts/heatmap-00.png"] {
+        assert_eq!(
+            fs::read(dir.join("whole").join(file)).unwrap(),
+            fs::read(dir.join("merged").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let html = fs::read_to_string(dir.join("merged/report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && !html.contains("src=\"http"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_run_writes_charts_and_a_report_that_chart_redraws_identically() {
+    let dir = scratch("charts");
+    let scenario = shipped("step_functions_orders.toml");
+    let o =
+        orchsim(&["run", scenario.to_str().unwrap(), "--set", "run.horizon_s=600", "--out", "out", "--quiet"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = dir.join("out");
+    let before: Vec<(String, Vec<u8>)> = [
+        "report.html",
+        "charts/latency-spectrum.svg",
+        "charts/latency-spectrum.png",
+        "charts/cost-by-service.png",
+        "charts/cost-per-execution-00.svg",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), fs::read(out.join(n)).unwrap_or_else(|e| panic!("{n}: {e}"))))
+    .collect();
+    let png = &before[2].1;
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(out.join("histograms/step_functions.orders.duration.hgrm").exists());
+    // Charts drawn again from the saved files are the same bytes.
+    fs::remove_dir_all(out.join("charts")).unwrap();
+    let o = orchsim(&["chart", "out"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (name, bytes) in &before {
+        assert!(fs::read(out.join(name)).unwrap() == *bytes, "{name} differs when redrawn");
+    }
+    let o = orchsim(&["chart", "."], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    fs::remove_dir_all(&dir).unwrap();
+}

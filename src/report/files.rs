@@ -9,6 +9,8 @@ use crate::run::RunResult;
 /// Named file contents, ready to be written together.
 pub struct ResultFiles {
     pub files: Vec<(String, String)>,
+    /// Images (PNG charts).
+    pub binary: Vec<(String, Vec<u8>)>,
 }
 
 fn csv_string(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
@@ -46,6 +48,15 @@ pub fn timeseries_csv(result: &RunResult) -> String {
         std::iter::once(t.as_secs_f64().to_string()).chain(values.iter().map(f64::to_string)).collect()
     });
     csv_string(&header, rows)
+}
+
+/// Each state machine's cost-per-execution distribution: (machine, USD, executions) per
+/// bucket.
+pub fn cost_per_execution_csv(result: &RunResult) -> String {
+    let rows = result.measurements.costs_per_execution.iter().flat_map(|(name, h)| {
+        h.buckets().into_iter().map(move |(usd, count)| vec![name.clone(), usd.to_string(), count.to_string()])
+    });
+    csv_string(&["metric", "usd", "executions"], rows)
 }
 
 pub fn cost_csv(result: &RunResult) -> String {
@@ -95,8 +106,14 @@ fn write_all(tmp: &Path, files: &ResultFiles) -> io::Result<()> {
         fs::remove_dir_all(tmp)?;
     }
     fs::create_dir_all(tmp)?;
-    for (name, content) in &files.files {
-        fs::write(tmp.join(name), content)?;
+    let contents =
+        files.files.iter().map(|(n, c)| (n, c.as_bytes())).chain(files.binary.iter().map(|(n, c)| (n, c.as_slice())));
+    for (name, content) in contents {
+        let path = tmp.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, content)?;
     }
     Ok(())
 }

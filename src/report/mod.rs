@@ -6,6 +6,7 @@
 //! commit, scenario hash, command line), which differs between machines by design.
 
 pub mod chart;
+mod run_report;
 mod sweep_report;
 
 pub use sweep_report::{PointStats, SweepView, sweep_charts, sweep_html};
@@ -29,17 +30,61 @@ pub fn version() -> (&'static str, Option<&'static str>) {
     (env!("CARGO_PKG_VERSION"), option_env!("ORCHSIM_GIT_COMMIT"))
 }
 
-/// Renders every result file of one run.
+/// Renders every result file of one run: the data, then the charts and the page drawn from
+/// it.
 pub fn render(scenario: &Scenario, result: &RunResult, command_line: &[String]) -> ResultFiles {
-    ResultFiles {
-        files: vec![
-            ("manifest.json".into(), manifest_json(scenario, result, command_line)),
-            ("summary.json".into(), summary_json(scenario, result)),
-            ("latency.csv".into(), files::latency_csv(result)),
-            ("timeseries.csv".into(), files::timeseries_csv(result)),
-            ("cost.csv".into(), files::cost_csv(result)),
-        ],
+    let mut files = vec![
+        ("manifest.json".into(), manifest_json(scenario, result, command_line)),
+        ("summary.json".into(), summary_json(scenario, result)),
+        ("latency.csv".into(), files::latency_csv(result)),
+        ("timeseries.csv".into(), files::timeseries_csv(result)),
+        ("cost.csv".into(), files::cost_csv(result)),
+        ("cost_per_execution.csv".into(), files::cost_per_execution_csv(result)),
+    ];
+    for (name, h) in &result.measurements.latencies {
+        if h.count() > 0 {
+            files.push((format!("histograms/{name}.hgrm"), h.hgrm()));
+        }
     }
+    let mut out = ResultFiles { files, binary: Vec::new() };
+    add_views(&mut out);
+    out
+}
+
+/// Adds the charts (SVG and PNG) and `report.html`, drawn from the data files.
+fn add_views(out: &mut ResultFiles) {
+    let data: run_report::Files = out.files.iter().cloned().collect();
+    let charts = run_report::run_charts(&data);
+    let html = run_report::run_html(&data, &charts);
+    for c in charts {
+        out.files.push((format!("charts/{}.svg", c.name), c.svg));
+        out.binary.push((format!("charts/{}.png", c.name), c.png));
+    }
+    out.files.push(("report.html".into(), html));
+}
+
+/// `orchsim chart` on a run's folder: its charts and page drawn again from its data files
+/// (any earlier charts and page are replaced).
+pub fn redraw_run(dir: &std::path::Path) -> std::io::Result<ResultFiles> {
+    let mut files = Vec::new();
+    for name in ["manifest.json", "summary.json", "latency.csv", "timeseries.csv", "cost.csv", "cost_per_execution.csv"]
+    {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            files.push((name.to_string(), text));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join("histograms")) {
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        for n in names {
+            files.push((format!("histograms/{n}"), std::fs::read_to_string(dir.join("histograms").join(&n))?));
+        }
+    }
+    let mut out = ResultFiles { files, binary: Vec::new() };
+    let data_files = out.files.len();
+    add_views(&mut out);
+    out.files.drain(..data_files);
+    Ok(out)
 }
 
 fn manifest_json(scenario: &Scenario, result: &RunResult, command_line: &[String]) -> String {

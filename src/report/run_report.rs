@@ -1,0 +1,391 @@
+//! A run's charts and HTML page, drawn from its result files alone, so that `orchsim chart`
+//! redraws them from a saved folder exactly as the run drew them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::chart::{self, Chart, err, palette};
+use super::sweep_report::svg_body;
+
+/// The files a run's charts and page are drawn from: name → text.
+pub type Files = BTreeMap<String, String>;
+
+/// At most this many lines in one chart.
+const LINES_MAX: usize = 8;
+
+/// The percentile spectrum of the latencies, queue depth over time, the monthly cost by
+/// service and resource, and the distribution of each state machine's cost per execution.
+pub fn run_charts(files: &Files) -> Vec<Chart> {
+    let mut charts = Vec::new();
+    // Percentile spectrum, from the .hgrm files.
+    let spectra: Vec<(String, Vec<(f64, f64)>)> = files
+        .iter()
+        .filter_map(|(name, text)| {
+            let metric = name.strip_prefix("histograms/")?.strip_suffix(".hgrm")?;
+            let points = hgrm_points(text);
+            (points.len() > 1).then(|| (metric.to_string(), points))
+        })
+        .take(LINES_MAX)
+        .collect();
+    if !spectra.is_empty()
+        && let Ok(c) = chart::render(
+            "latency-spectrum",
+            (900, 560),
+            |r| draw_spectrum(r, &spectra),
+            |r| draw_spectrum(r, &spectra),
+        )
+    {
+        charts.push(c);
+    }
+    // Queue depth over time: visible plus in flight, per queue.
+    if let Some(text) = files.get("timeseries.csv")
+        && let Some(series) = queue_depths(text)
+        && let Ok(c) =
+            chart::render("queue-depth", (900, 560), |r| draw_depths(r, &series), |r| draw_depths(r, &series))
+    {
+        charts.push(c);
+    }
+    // Monthly cost by service, stacked by resource.
+    if let Some(text) = files.get("cost.csv") {
+        let costs = costs_by_service(text);
+        if costs.iter().any(|(_, parts)| parts.iter().any(|p| p.1 > 0.0))
+            && let Ok(c) =
+                chart::render("cost-by-service", (900, 560), |r| draw_costs(r, &costs), |r| draw_costs(r, &costs))
+        {
+            charts.push(c);
+        }
+    }
+    // Cost per execution, one chart per state machine.
+    if let Some(text) = files.get("cost_per_execution.csv") {
+        for (k, (machine, buckets)) in cost_buckets(text).into_iter().take(4).enumerate() {
+            let name = format!("cost-per-execution-{k:02}");
+            if let Ok(c) = chart::render(
+                &name,
+                (900, 500),
+                |r| draw_cost_histogram(r, &machine, &buckets),
+                |r| draw_cost_histogram(r, &machine, &buckets),
+            ) {
+                charts.push(c);
+            }
+        }
+    }
+    charts
+}
+
+/// (percentile, value in ms) rows of an `.hgrm` file, the last (100 %) left out.
+fn hgrm_points(text: &str) -> Vec<(f64, f64)> {
+    text.lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            if cols.len() != 4 {
+                return None;
+            }
+            Some((cols[1].parse::<f64>().ok()?, cols[0].parse::<f64>().ok()?))
+        })
+        .filter(|(q, _)| *q < 1.0)
+        .collect()
+}
+
+/// The spectrum's x: how many nines the percentile has (0 for 0 %, 1 for 90 %, 2 for 99 %).
+fn nines(q: f64) -> f64 {
+    -(1.0 - q).max(1e-7).log10()
+}
+
+fn draw_spectrum<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spectra: &[(String, Vec<(f64, f64)>)],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let x_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| nines(p.0)).fold(1.0, f64::max).ceil();
+    let y_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(0.001, f64::max) * 1.1;
+    let mut c = ChartBuilder::on(root)
+        .caption("Latency by percentile", ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("percentile")
+        .y_desc("ms")
+        .x_labels(x_max as usize + 1)
+        .x_label_formatter(&|x| {
+            // Labels at whole numbers of nines: 0%, 90%, 99%, 99.9%, …
+            if (x - x.round()).abs() > 1e-9 {
+                return String::new();
+            }
+            match x.round() as usize {
+                0 => "0%".into(),
+                1 => "90%".into(),
+                n => format!("99{}{}%", if n > 2 { "." } else { "" }, "9".repeat(n - 2)),
+            }
+        })
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, points)) in spectra.iter().enumerate() {
+        let colour = palette(i);
+        c.draw_series(LineSeries::new(points.iter().map(|p| (nines(p.0), p.1)), colour.stroke_width(2)))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+    }
+    legend(&mut c)
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    c: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<(), String> {
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(err)
+}
+
+type Series = Vec<(String, Vec<(f64, f64)>)>;
+
+/// Each queue's messages stored (visible plus in flight) at each sample.
+fn queue_depths(text: &str) -> Option<Series> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().ok()?.iter().map(str::to_string).collect();
+    let queues: Vec<(String, usize, usize)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let q = h.strip_suffix(".visible")?;
+            let j = header.iter().position(|x| *x == format!("{q}.in_flight"))?;
+            Some((q.to_string(), i, j))
+        })
+        .take(LINES_MAX)
+        .collect();
+    if queues.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<f64>> = reader
+        .records()
+        .filter_map(|r| r.ok()?.iter().map(|v| v.parse::<f64>().ok()).collect::<Option<Vec<_>>>())
+        .collect();
+    Some(queues.into_iter().map(|(q, i, j)| (q, rows.iter().map(|r| (r[0], r[i] + r[j])).collect())).collect())
+}
+
+fn draw_depths<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &Series) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let x_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.0).fold(1.0, f64::max);
+    let y_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let mut c = ChartBuilder::on(root)
+        .caption("Messages in each queue (visible and in flight)", ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("virtual time (s)")
+        .y_desc("messages")
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    for (i, (name, points)) in series.iter().enumerate() {
+        let colour = palette(i);
+        c.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+    }
+    legend(&mut c)
+}
+
+/// Per service, its resources' monthly cost (USD), in the order of `cost.csv`.
+fn costs_by_service(text: &str) -> Vec<(String, Vec<(String, f64)>)> {
+    let mut out: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    for r in reader.records().flatten() {
+        let (Some(service), Some(resource), Some(usd)) =
+            (r.get(0), r.get(1), r.get(6).and_then(|v| v.parse::<f64>().ok()))
+        else {
+            continue;
+        };
+        let label = format!("{resource} {}", r.get(2).unwrap_or(""));
+        match out.iter_mut().find(|(s, _)| s == service) {
+            Some((_, parts)) => parts.push((label, usd)),
+            None => out.push((service.to_string(), vec![(label, usd)])),
+        }
+    }
+    out
+}
+
+fn draw_costs<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    costs: &[(String, Vec<(String, f64)>)],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let top = costs.iter().map(|(_, p)| p.iter().map(|x| x.1).sum::<f64>()).fold(1e-9, f64::max) * 1.15;
+    let n = costs.len();
+    let mut c = ChartBuilder::on(root)
+        .caption("Monthly cost by service", ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0.0..top)
+        .map_err(err)?;
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n + 1)
+        .x_label_formatter(&|s| match s {
+            SegmentValue::CenterOf(i) => costs.get(*i).map(|c| c.0.clone()).unwrap_or_default(),
+            _ => String::new(),
+        })
+        .y_desc("USD per month")
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    let mut k = 0;
+    for (i, (_, parts)) in costs.iter().enumerate() {
+        let mut below = 0.0;
+        for (_, usd) in parts {
+            let colour = palette(k);
+            k += 1;
+            let bar = [(SegmentValue::Exact(i), below), (SegmentValue::Exact(i + 1), below + usd)];
+            c.draw_series(std::iter::once(Rectangle::new(bar, colour.filled()))).map_err(err)?;
+            below += usd;
+        }
+        let style = TextStyle::from(("sans-serif", 13)).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Bottom,
+        ));
+        c.draw_series(std::iter::once(Text::new(format!("${below:.2}"), (SegmentValue::CenterOf(i), below), style)))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Per state machine, its cost-per-execution buckets (USD, count).
+fn cost_buckets(text: &str) -> Vec<(String, Vec<(f64, u64)>)> {
+    let mut out: Vec<(String, Vec<(f64, u64)>)> = Vec::new();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    for r in reader.records().flatten() {
+        let (Some(name), Some(usd), Some(count)) =
+            (r.get(0), r.get(1).and_then(|v| v.parse::<f64>().ok()), r.get(2).and_then(|v| v.parse::<u64>().ok()))
+        else {
+            continue;
+        };
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, b)) => b.push((usd, count)),
+            None => out.push((name.to_string(), vec![(usd, count)])),
+        }
+    }
+    out
+}
+
+fn draw_cost_histogram<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    machine: &str,
+    buckets: &[(f64, u64)],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    // Twenty equal bins from the least to the most expensive execution.
+    let lo = buckets.iter().map(|b| b.0).fold(f64::MAX, f64::min);
+    let hi = buckets.iter().map(|b| b.0).fold(f64::MIN, f64::max);
+    let width = if hi > lo { (hi - lo) / 20.0 } else { lo.max(1e-9) / 20.0 };
+    let mut bins = [0u64; 21];
+    for &(usd, count) in buckets {
+        bins[(((usd - lo) / width).floor() as usize).min(20)] += count;
+    }
+    let top = *bins.iter().max().unwrap_or(&1) as f64 * 1.1;
+    let mut c = ChartBuilder::on(root)
+        .caption(format!("Step Functions cost per execution: {machine}"), ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(lo..lo + 21.0 * width, 0.0..top.max(1.0))
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("USD per execution")
+        .y_desc("executions")
+        .x_label_formatter(&|v| format!("{v:.2e}"))
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(err)?;
+    c.draw_series(bins.iter().enumerate().map(|(i, &n)| {
+        let x = lo + i as f64 * width;
+        Rectangle::new([(x, 0.0), (x + width * 0.9, n as f64)], palette(0).filled())
+    }))
+    .map_err(err)?;
+    Ok(())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// One self-contained page: the run's manifest, its latency, counter and cost tables, and
+/// its charts inlined.
+pub fn run_html(files: &Files, charts: &[Chart]) -> String {
+    let summary: Value = files.get("summary.json").and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
+    let manifest: Value = files.get("manifest.json").and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
+    let mut h = String::new();
+    let title = summary["scenario"].as_str().unwrap_or("run");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>orchsim: {0}</title>\n\
+         <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}\
+         td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
+         th{{background:#f3f3f3}}svg{{max-width:100%;height:auto}}</style>\n</head><body>\n<h1>{0}</h1>\n",
+        escape(title)
+    );
+    let _ = writeln!(
+        h,
+        "<p>Seed {}, stopped by {} at {} s of virtual time ({} s measured after a {} s warm-up), {} events.</p>",
+        summary["seed"],
+        escape(summary["stop_reason"].as_str().unwrap_or("")),
+        summary["sim_time_s"],
+        summary["measured_s"],
+        summary["warmup_s"],
+        summary["events"]
+    );
+    h.push_str("<h2>Latency (ms)</h2>\n<table><tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
+    for (name, v) in summary["latency_ms"].as_object().into_iter().flatten() {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(name), v["count"]);
+        for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            let _ = write!(h, "<td>{:.1}</td>", v[k].as_f64().unwrap_or(0.0));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>Counters (non-zero)</h2>\n<table><tr><th>counter</th><th>value</th></tr>\n");
+    for (name, v) in summary["counters"].as_object().into_iter().flatten() {
+        if v.as_u64() != Some(0) {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{v}</td></tr>", escape(name));
+        }
+    }
+    h.push_str("</table>\n<h2>Cost (USD)</h2>\n<table><tr><th>item</th><th>window</th><th>per month</th></tr>\n");
+    let costs = &summary["cost_usd"];
+    for (name, v) in costs.as_object().into_iter().flatten() {
+        if name.ends_with("_per_month") {
+            continue;
+        }
+        let month = costs[format!("{name}_per_month")].as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{:.4}</td><td>{month:.2}</td></tr>",
+            escape(name),
+            v.as_f64().unwrap_or(0.0)
+        );
+    }
+    h.push_str("</table>\n<h2>Charts</h2>\n");
+    for c in charts {
+        let _ = writeln!(h, "<figure>{}</figure>", svg_body(&c.svg));
+    }
+    let _ = writeln!(
+        h,
+        "<h2>Manifest</h2>\n<pre>{}</pre>\n</body></html>",
+        escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default())
+    );
+    h
+}
