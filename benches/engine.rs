@@ -154,8 +154,32 @@ fn step_functions_executions(c: &mut Criterion) {
     group.finish();
 }
 
+/// A 200-run sweep on one thread and on two: the speed-up of running runs in parallel
+/// (each run and its result file; the aggregation is timed apart).
+fn sweep_threads(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/sweep_200.toml");
+    let plan = orchsim::sweep::Plan::load(&path, &[]).expect("valid");
+    assert_eq!(plan.runs.len(), 200);
+    let mut group = c.benchmark_group("sweep_200_runs");
+    group.sample_size(10);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| {
+                let out = std::env::temp_dir().join(format!("orchsim-bench-sweep-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&out);
+                let ran = pool.install(|| orchsim::sweep::execute(&plan, &out, None, false, &|_, _| {}));
+                let _ = std::fs::remove_dir_all(&out);
+                black_box(ran.expect("the sweep runs"))
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    sweep_threads,
     hold_model,
     mmc_scenario,
     lambda_backlog,

@@ -270,7 +270,7 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let files = sweep::aggregate(&plan, std::slice::from_ref(&out)).map_err(sweep_failure)?;
+    let files = pool.install(|| sweep::aggregate(&plan, std::slice::from_ref(&out))).map_err(sweep_failure)?;
     sweep::write_aggregate(&out, &files).context("cannot write the sweep's results").map_err(Failure::Other)?;
     println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
     Ok(())

@@ -132,12 +132,12 @@ impl Shard {
 }
 
 /// The seed of replication `r`: SplitMix64 of the base seed and the replication, the same
-/// for every point.
+/// for every point, kept below 2^63 so that `--set run.seed=…` reads it as a TOML integer.
 pub fn derive_seed(base: u64, replication: u32) -> u64 {
     let mut z = base ^ u64::from(replication).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    (z ^ (z >> 31)) >> 1
 }
 
 impl Plan {
@@ -454,6 +454,58 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+/// One point's runs: their records (without histograms) and the point's merged histograms
+/// as `.hgrm` files.
+struct PointRead {
+    records: Vec<Value>,
+    histograms: Vec<(String, Vec<u8>)>,
+}
+
+/// Reads the runs of `point`, or says which are missing.
+fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, Vec<usize>> {
+    let reps = plan.spec.replications as usize;
+    let mut records = Vec::with_capacity(reps);
+    let mut missing = Vec::new();
+    let mut merged: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
+    for run in &plan.runs[point * reps..(point + 1) * reps] {
+        let Some(mut r) = read_run(run, plan, dirs) else {
+            missing.push(run.index);
+            continue;
+        };
+        if let Some(Value::Object(histograms)) = r.as_object_mut().and_then(|o| o.remove("histograms")) {
+            for (name, h) in histograms {
+                let counts: Vec<(u64, u64)> = h["counts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
+                    .collect();
+                let sum_us: u128 = h["sum_us"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+                merged.entry(name).or_default().merge(&LatencyHistogram::from_parts(&counts, sum_us));
+            }
+        }
+        records.push(r);
+    }
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let histograms = merged
+        .iter()
+        .map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes()))
+        .collect();
+    Ok(PointRead { records, histograms })
+}
+
+fn missing_runs(missing: &[usize], total: usize) -> SweepError {
+    let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
+    SweepError::Results(format!(
+        "{} of {total} runs have no result yet (runs {}{}): run the missing shards, or orchsim sweep again to finish them",
+        missing.len(),
+        shown.join(", "),
+        if missing.len() > 10 { ", …" } else { "" }
+    ))
+}
+
 /// Run `run`'s record, from the first of `dirs` that has it.
 fn read_run(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<Value> {
     dirs.iter().find_map(|d| {
@@ -479,23 +531,28 @@ fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<Value>, SweepError> {
         }
     }
     if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
-        return Err(SweepError::Results(format!(
-            "{} of {} runs have no result yet (runs {}{}): run the missing shards, or orchsim sweep again to finish them",
-            missing.len(),
-            plan.runs.len(),
-            shown.join(", "),
-            if missing.len() > 10 { ", …" } else { "" }
-        )));
+        return Err(missing_runs(&missing, plan.runs.len()));
     }
     Ok(records)
 }
 
 /// The aggregate files of a complete sweep, from its run files.
 pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
-    // The runs' figures, without their histograms, which are read again point by point so
-    // that memory holds one point's histograms at a time.
-    let records = read_runs(plan, dirs)?;
+    // Each point's run files are read once, points in parallel: their figures, and their
+    // histograms merged into the point's (so memory holds a few points' histograms at a
+    // time). The ordered collect keeps the results in point order.
+    let per_point: Vec<Result<PointRead, Vec<usize>>> =
+        (0..plan.points()).into_par_iter().map(|point| read_point(plan, dirs, point)).collect();
+    let missing: Vec<usize> = per_point.iter().filter_map(|p| p.as_ref().err()).flatten().copied().collect();
+    if !missing.is_empty() {
+        return Err(missing_runs(&missing, plan.runs.len()));
+    }
+    let mut records = Vec::with_capacity(plan.runs.len());
+    let mut histogram_files = Vec::new();
+    for p in per_point.into_iter().flatten() {
+        records.extend(p.records);
+        histogram_files.push(p.histograms);
+    }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The metric columns: every name any run reported, sorted.
     let mut names: Vec<String> =
@@ -544,26 +601,7 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
         }
         w.write_record(&row).map_err(csv_err)?;
         point_summaries.push(stats);
-        // The point's histograms, merged over its replications.
-        let mut merged: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
-        for run in &plan.runs[point * reps..(point + 1) * reps] {
-            let r = read_run(run, plan, dirs).ok_or_else(|| {
-                SweepError::Results(format!("run {} changed while the sweep was aggregated", run.index))
-            })?;
-            for (name, h) in r["histograms"].as_object().into_iter().flatten() {
-                let counts: Vec<(u64, u64)> = h["counts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
-                    .collect();
-                let sum_us: u128 = h["sum_us"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
-                merged.entry(name.clone()).or_default().merge(&LatencyHistogram::from_parts(&counts, sum_us));
-            }
-        }
-        for (name, h) in &merged {
-            files.push((format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes()));
-        }
+        files.append(&mut histogram_files[point]);
     }
     files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
     files.push((MANIFEST.into(), plan.manifest().into_bytes()));
