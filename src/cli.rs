@@ -40,6 +40,35 @@ enum Command {
     Merge(MergeArgs),
     /// Redraw the charts and report.html of a run's or a sweep's results folder.
     Chart(ChartArgs),
+    /// Run scenarios (or their sweeps) and check their [thresholds]: exit 1 if any fails.
+    Check(CheckArgs),
+    /// Compare two run results folders metric by metric; exit 1 beyond tolerance.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The scenario files.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Overrides for every scenario, e.g. --set run.horizon_s=600 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    overrides: Vec<String>,
+    /// Also write the outcome as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The baseline results folder.
+    baseline: PathBuf,
+    /// The candidate results folder.
+    candidate: PathBuf,
+    /// How much metrics may move: PATTERN=5% (a share) or PATTERN=50 (an amount); `*`
+    /// matches any text; the last match wins [default: *=5%] (repeatable).
+    #[arg(long = "tolerance", value_name = "PATTERN=AMOUNT")]
+    tolerances: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +221,8 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Sweep(a) => sweep_command(a),
         Command::Merge(a) => merge_command(a),
         Command::Chart(a) => chart_command(a),
+        Command::Check(a) => check_command(a),
+        Command::Diff(a) => diff_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -205,6 +236,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         }
         Command::Validate(a) => {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
+            crate::gate::validate(&scenario)?;
             print_warnings(&scenario);
             let counts = [
                 (scenario.workloads.len(), "workload(s)"),
@@ -311,6 +343,78 @@ impl Reporter {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+fn check_command(a: CheckArgs) -> Result<(), Failure> {
+    use crate::gate;
+    let mut outcomes = Vec::new();
+    for path in &a.scenarios {
+        let scenario = Scenario::load(path, &a.overrides)?;
+        gate::validate(&scenario)?;
+        if scenario.thresholds.is_empty() {
+            println!("{}: no [thresholds] to check", path.display());
+            continue;
+        }
+        let found = if scenario.sweep.is_some() {
+            let plan = crate::sweep::Plan::load(path, &a.overrides)?;
+            // Check's own folder, replaced when the scenario has changed since.
+            let out = PathBuf::from("results").join(&plan.name).join("check");
+            crate::sweep::execute(&plan, &out, None, true, &|_, _| {}).map_err(sweep_failure)?;
+            let files = crate::sweep::aggregate(&plan, std::slice::from_ref(&out)).map_err(sweep_failure)?;
+            crate::sweep::write_aggregate(&out, &files)
+                .context("cannot write the sweep's results")
+                .map_err(Failure::Other)?;
+            let summary = files.iter().find(|(n, _)| n == "summary.csv").map(|(_, b)| b.as_slice()).unwrap_or_default();
+            let axes: Vec<String> = plan.spec.axes.iter().map(|x| x.key.clone()).collect();
+            gate::evaluate_sweep(&scenario.name, &scenario.thresholds, &gate::points_from_summary(summary, &axes))
+        } else {
+            let result = run::run(&scenario);
+            check_audit(&result, "")?;
+            let metrics = report::flat_metrics(&result).into_iter().collect();
+            gate::evaluate_run(&scenario.name, &scenario.thresholds, &metrics)
+        };
+        outcomes.extend(found);
+    }
+    let width = outcomes.iter().map(|o| o.suite.len() + o.condition.len() + 2).max().unwrap_or(20);
+    for o in &outcomes {
+        let label = format!("{}: {}", o.suite, o.condition);
+        println!("{label:width$}  {:>16}  {}", format!("{}", o.value), if o.passed { "pass" } else { "FAIL" });
+    }
+    if let Some(file) = &a.junit {
+        crate::sweep::write_file(file, gate::junit(&outcomes).as_bytes())
+            .context("cannot write the JUnit file")
+            .map_err(Failure::Other)?;
+    }
+    let failed: Vec<&gate::Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
+    if failed.is_empty() {
+        println!("all {} condition(s) hold", outcomes.len());
+        return Ok(());
+    }
+    let names: Vec<String> = failed.iter().map(|o| format!("{}: {}", o.suite, o.condition)).collect();
+    Err(Failure::Other(anyhow::anyhow!(
+        "{} of {} condition(s) failed: {}",
+        failed.len(),
+        outcomes.len(),
+        names.join("; ")
+    )))
+}
+
+fn diff_command(a: DiffArgs) -> Result<(), Failure> {
+    use crate::gate;
+    let mut tolerances = gate::default_tolerances();
+    for t in &a.tolerances {
+        tolerances.push(gate::Tolerance::parse(t).map_err(|m| Failure::BadInput(format!("error: {m}")))?);
+    }
+    let d = gate::diff(&a.baseline, &a.candidate, &tolerances).map_err(|m| Failure::BadInput(format!("error: {m}")))?;
+    print!("{}", gate::explain(&d));
+    if d.is_beyond_tolerance() {
+        return Err(Failure::Other(anyhow::anyhow!(
+            "{} differs from {} beyond tolerance",
+            a.candidate.display(),
+            a.baseline.display()
+        )));
+    }
+    Ok(())
 }
 
 fn chart_command(a: ChartArgs) -> Result<(), Failure> {

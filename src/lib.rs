@@ -24,6 +24,7 @@ pub mod scenario;
 
 pub mod world;
 
+pub mod gate;
 pub mod run;
 pub mod sweep;
 

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// (module, layer, crate modules it may use).
-const LAYERS: [(&str, u8, &[&str]); 13] = [
+const LAYERS: [(&str, u8, &[&str]); 14] = [
     ("engine", 0, &[]),
     ("distributions", 1, &["engine"]),
     ("metrics", 1, &["engine"]),
@@ -17,6 +17,11 @@ const LAYERS: [(&str, u8, &[&str]); 13] = [
     ("world", 4, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario"]),
     ("run", 5, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world"]),
     ("report", 7, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world", "run"]),
+    (
+        "gate",
+        8,
+        &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world", "run", "report"],
+    ),
     (
         "sweep",
         8,
@@ -37,6 +42,7 @@ const LAYERS: [(&str, u8, &[&str]); 13] = [
             "run",
             "report",
             "sweep",
+            "gate",
         ],
     ),
     ("lib", 10, &[]),
@@ -50,8 +56,8 @@ const ROOMS: [(&str, &[&str]); 13] = [
     ("hdrhistogram", &["metrics.rs"]),
     ("toml", &["scenario/"]),
     ("sha2", &["scenario/"]),
-    ("csv", &["report/", "scenario/lower.rs", "sweep.rs"]),
-    ("serde_json", &["report/", "scenario/", "sweep.rs"]),
+    ("csv", &["report/", "scenario/lower.rs", "sweep.rs", "gate.rs"]),
+    ("serde_json", &["report/", "scenario/", "sweep.rs", "gate.rs"]),
     ("rayon", &["sweep.rs", "cli.rs"]),
     ("indicatif", &["cli.rs"]),
     ("plotters", &["report/"]),

@@ -40,6 +40,7 @@ pub fn render(scenario: &Scenario, result: &RunResult, command_line: &[String]) 
         ("timeseries.csv".into(), files::timeseries_csv(result)),
         ("cost.csv".into(), files::cost_csv(result)),
         ("cost_per_execution.csv".into(), files::cost_per_execution_csv(result)),
+        ("scenario.toml".into(), scenario.text.clone()),
     ];
     for (name, h) in &result.measurements.latencies {
         if h.count() > 0 {

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
-    consumers, functions, machines, queues, resolve, ses, sweep, topics, workloads,
+    consumers, functions, machines, queues, resolve, ses, sweep, thresholds, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -40,6 +40,7 @@ pub(super) struct Lowered {
     pub ses: Option<crate::models::ses::Config>,
     pub brokers: Vec<crate::models::mq::BrokerConfig>,
     pub sweep: Option<sweep::SweepSpec>,
+    pub thresholds: Vec<thresholds::Threshold>,
     pub prices: PriceBook,
     pub warnings: Vec<String>,
 }
@@ -80,6 +81,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     };
     let ses = ses::lower_ses(top.get("ses"), base_dir)?;
     let sweep = sweep::lower_sweep(top.get("sweep"))?;
+    let thresholds = thresholds::lower_thresholds(top.get("thresholds"))?;
     let mut pools = Vec::new();
     if let Some((f, path)) = top.get("workers") {
         let kind = TableReader::new(src, path, f.node)?;
@@ -241,6 +243,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         ses,
         brokers,
         sweep,
+        thresholds,
         prices,
         warnings,
     })

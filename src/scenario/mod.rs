@@ -17,6 +17,38 @@ mod machines;
 mod queues;
 mod ses;
 mod sweep;
+mod thresholds;
+
+pub use thresholds::{Comparison, OverPoints, Threshold};
+pub use tree::closest;
+
+/// Every setting of a scenario text with its overrides, as `dotted.key.path` → TOML value
+/// text (what `orchsim diff` compares to say which settings changed).
+pub fn settings(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, ScenarioError> {
+    let src = tree::Source { file, text, overrides };
+    let mut root = tree::parse(file, text)?;
+    tree::apply_overrides(&mut root, &src)?;
+    let mut out = std::collections::BTreeMap::new();
+    fn walk(prefix: &str, node: &tree::Node, out: &mut std::collections::BTreeMap<String, String>) {
+        match &node.value {
+            tree::Value::Table(t) => {
+                for (k, (_, v)) in t {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&key, v, out);
+                }
+            }
+            _ => {
+                out.insert(prefix.to_string(), toml_text(node));
+            }
+        }
+    }
+    walk("", &root, &mut out);
+    Ok(out)
+}
 
 pub use sweep::{Axis, SweepSpec, toml_text};
 mod topics;
@@ -42,6 +74,9 @@ pub struct Scenario {
     pub file: String,
     /// SHA-256 of the file's bytes, hex.
     pub source_sha256: String,
+    /// The file's text, kept with the results (`scenario.toml`) so that a diff can say which
+    /// settings changed.
+    pub text: String,
     pub overrides: Vec<String>,
     pub run: RunConfig,
     pub workloads: Vec<WorkloadConfig>,
@@ -72,6 +107,8 @@ pub struct Scenario {
     pub brokers: Vec<crate::models::mq::BrokerConfig>,
     /// The `[sweep]` table: ignored by a single run, read by `orchsim sweep`.
     pub sweep: Option<SweepSpec>,
+    /// The `[thresholds]` table: conditions `orchsim check` evaluates.
+    pub thresholds: Vec<Threshold>,
     pub prices: PriceBook,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
@@ -233,6 +270,7 @@ impl Scenario {
             name,
             file: file.to_string(),
             source_sha256: sha256_hex(text.as_bytes()),
+            text: text.to_string(),
             overrides: overrides.to_vec(),
             run: lowered.run,
             workloads: lowered.workloads,
@@ -251,6 +289,7 @@ impl Scenario {
             ses: lowered.ses,
             brokers: lowered.brokers,
             sweep: lowered.sweep,
+            thresholds: lowered.thresholds,
             warnings: lowered.warnings,
             prices: lowered.prices,
         })

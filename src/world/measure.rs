@@ -465,9 +465,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         for (key, h) in
             [("api_latency", &m.api_latency), ("smtp_latency", &m.smtp_latency), ("time_to_accept", &m.time_to_accept)]
         {
-            if h.count() > 0 {
-                latencies.push((format!("ses.{key}"), h.clone()));
-            }
+            latencies.push((format!("ses.{key}"), h.clone()));
         }
         for (key, value) in [
             ("calls", m.calls),

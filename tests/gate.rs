@@ -1,0 +1,147 @@
+//! The regression gate: thresholds and `orchsim check` (exit codes, JUnit XML), and
+//! `orchsim diff` of two results folders.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn orchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orchsim")).args(args).current_dir(cwd).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orchsim-gate-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A short M/M/c scenario with `thresholds` appended.
+fn scenario(dir: &Path, thresholds: &str) -> PathBuf {
+    let base = fs::read_to_string(common::shipped("mmc_erlang_c.toml")).unwrap();
+    let base = &base[..base.find("[thresholds]").unwrap()];
+    let text = base.replace("horizon_s = 200000", "horizon_s = 20000") + thresholds;
+    let path = dir.join("gate.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_met_threshold_passes_and_a_tightened_one_fails_naming_the_condition() {
+    let dir = scratch("check");
+    let path = scenario(
+        &dir,
+        "[thresholds]\n\"sqs.jobs.queue_wait.mean_ms\" = \"< 2000\"\n\"sqs.jobs.deleted\" = \"> 100\"\n",
+    );
+    let o = orchsim(&["check", path.to_str().unwrap(), "--junit", "ok.xml"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("all 2 condition(s) hold"));
+    let path =
+        scenario(&dir, "[thresholds]\n\"sqs.jobs.queue_wait.mean_ms\" = \"< 100\"\n\"sqs.jobs.deleted\" = \"> 100\"\n");
+    let o = orchsim(&["check", path.to_str().unwrap(), "--junit", "failed.xml"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("1 of 2 condition(s) failed: gate: sqs.jobs.queue_wait.mean_ms < 100"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stdout).contains("FAIL"));
+    // JUnit: testsuites > testsuite > testcase, a failure in the failed case only.
+    let xml = fs::read_to_string(dir.join("failed.xml")).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
+    assert!(xml.contains("<testsuite name=\"gate\" tests=\"2\" failures=\"1\">"));
+    assert_eq!(xml.matches("<testcase ").count(), 2);
+    assert_eq!(xml.matches("<failure message=").count(), 1);
+    assert!(xml.contains("name=\"sqs.jobs.queue_wait.mean_ms &lt; 100\">"));
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+    let ok = fs::read_to_string(dir.join("ok.xml")).unwrap();
+    assert!(!ok.contains("<failure"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_thresholds_are_bad_input_with_the_metrics_near_the_typo() {
+    let dir = scratch("bad");
+    let path = scenario(&dir, "[thresholds]\n\"sqs.jobs.queue_wiat.mean_ms\" = \"< 2000\"\n");
+    let o = orchsim(&["check", path.to_str().unwrap()], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains(
+            "no metric sqs.jobs.queue_wiat.mean_ms in this scenario; metrics near it: sqs.jobs.queue_wait.mean_ms"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("gate.toml:"), "{e}");
+    // validate checks them too, without running.
+    let o = orchsim(&["validate", path.to_str().unwrap()], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    let path = scenario(&dir, "[thresholds]\n\"sqs.jobs.deleted\" = \"about 100\"\n");
+    let o = orchsim(&["check", path.to_str().unwrap()], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("a condition is a comparison and a number"), "{}", text(&o.stderr));
+    let path = scenario(&dir, "[thresholds]\n\"max(sqs.jobs.deleted)\" = \"> 100\"\n");
+    let o = orchsim(&["check", path.to_str().unwrap()], &dir);
+    assert!(
+        text(&o.stderr).contains("statistics over a sweep's points; this scenario has no [sweep]"),
+        "{}",
+        text(&o.stderr)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_sweeps_thresholds_hold_per_point_or_over_all_points() {
+    let dir = scratch("sweep");
+    let base = fs::read_to_string(common::shipped("lambda_concurrency_sweep.toml")).unwrap();
+    let base = &base[..base.find("[thresholds]").unwrap()];
+    let base = base.replace("horizon_s = 900", "horizon_s = 200").replace("warmup_s = 120", "warmup_s = 20");
+    let check = |thresholds: &str| {
+        fs::write(dir.join("sweep.toml"), format!("{base}[thresholds]\n{thresholds}\n")).unwrap();
+        orchsim(&["check", "sweep.toml"], &dir)
+    };
+    let o = check("\"min(sqs.orders.end_to_end.p99_ms)\" = \"< 2000\"");
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    // Per point, the starved points (5 concurrent invocations) fail.
+    let o = check("\"sqs.orders.end_to_end.p99_ms\" = \"< 2000\"");
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("sqs.orders.end_to_end.p99_ms < 2000 at point 0 (workload.orders.rate_per_s=200, lambda.process_order.maximum_concurrency=5)"), "{err}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn diff_of_a_run_with_itself_is_no_change_and_a_batch_size_change_is_explained() {
+    let dir = scratch("diff");
+    let scenario = common::shipped("orders_dlq_poison.toml");
+    let s = scenario.to_str().unwrap();
+    for (out, extra) in [("a", None), ("b", None), ("c", Some("workers.order_processor.batch_size=1"))] {
+        let mut args = vec!["run", s, "--set", "run.horizon_s=3000", "--out", out, "--quiet"];
+        if let Some(x) = extra {
+            args.extend(["--set", x]);
+        }
+        let o = orchsim(&args, &dir);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let o = orchsim(&["diff", "a", "b"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "no change: every metric is the same\n");
+    let o = orchsim(&["diff", "a", "c"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("metric(s) moved beyond tolerance:"), "{out}");
+    assert!(out.contains("p99 of sqs.orders.queue_wait rose 2.6× (26.7 ms → 70.7 ms)"), "{out}");
+    assert!(out.contains("settings that differ: workers.order_processor.batch_size went from 10 to 1"), "{out}");
+    // A wide enough tolerance lets it pass.
+    let o = orchsim(&["diff", "a", "c", "--tolerance", "*=1000%"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = orchsim(&["diff", "a", "c", "--tolerance", "*=lots"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    fs::remove_dir_all(&dir).unwrap();
+}
