@@ -177,8 +177,51 @@ fn sweep_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// SQS's hot path: SendMessage, ReceiveMessage of 10 and DeleteMessage of each, on a
+/// standard queue holding a steady backlog.
+fn sqs_send_receive_delete(c: &mut Criterion) {
+    use orchsim::engine::{RngFactory, SimDuration, SimTime};
+    use orchsim::models::Message;
+    use orchsim::models::sqs::{Config, Kind, QueueId, ReceiveOutcome, Service};
+    let config = Config {
+        name: "q".into(),
+        kind: Kind::Standard { duplicate_rate: 0.0 },
+        visibility_timeout: SimDuration::from_secs(30),
+        retention: SimDuration::from_secs(345_600),
+        delay: SimDuration::ZERO,
+        in_flight_max: 120_000,
+        short_poll_sample_fraction: 1.0,
+        redrive: None,
+    };
+    let rngs = RngFactory::new(1);
+    let mut sqs = Service::new(vec![config], |name| rngs.stream(name));
+    let consumer = sqs.add_consumer();
+    let q = QueueId(0);
+    let mut now = SimTime::ZERO;
+    for _ in 0..1_000 {
+        sqs.send(now, q, Message::new(now, 1_024), None);
+    }
+    let mut group = c.benchmark_group("sqs");
+    group.throughput(Throughput::Elements(10));
+    group.bench_function("send_receive_delete_10", |b| {
+        b.iter(|| {
+            now = now + SimDuration::from_micros(1_000);
+            for _ in 0..10 {
+                sqs.send(now, q, Message::new(now, 1_024), None);
+            }
+            if let ReceiveOutcome::Received(batch) = sqs.receive(now, q, consumer, 10, SimDuration::from_secs(20)) {
+                for r in batch.receipts() {
+                    black_box(sqs.delete(now, *r));
+                }
+            }
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    sqs_send_receive_delete,
     sweep_threads,
     hold_model,
     mmc_scenario,
