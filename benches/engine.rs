@@ -205,7 +205,7 @@ fn sqs_send_receive_delete(c: &mut Criterion) {
     group.throughput(Throughput::Elements(10));
     group.bench_function("send_receive_delete_10", |b| {
         b.iter(|| {
-            now = now + SimDuration::from_micros(1_000);
+            now += SimDuration::from_micros(1_000);
             for _ in 0..10 {
                 sqs.send(now, q, Message::new(now, 1_024), None);
             }
