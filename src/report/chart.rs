@@ -72,6 +72,25 @@ pub fn palette(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
 
+/// Draws a chart's legend, in the corner given.
+pub fn legend<
+    'a,
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+>(
+    c: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    c.configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(err)
+}
+
 /// Errors of plotters' drawing areas, as text.
 pub fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")

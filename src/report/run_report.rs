@@ -134,19 +134,7 @@ fn draw_spectrum<DB: DrawingBackend>(
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
-    legend(&mut c)
-}
-
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    c: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-) -> Result<(), String> {
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(err)
+    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)
 }
 
 type Series = Vec<(String, Vec<(f64, f64)>)>;
@@ -199,7 +187,7 @@ fn draw_depths<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &Serie
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
-    legend(&mut c)
+    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)
 }
 
 /// Per service, its resources' monthly cost (USD), in the order of `cost.csv`.
@@ -212,13 +200,17 @@ fn costs_by_service(text: &str) -> Vec<(String, Vec<(String, f64)>)> {
         else {
             continue;
         };
-        let label = format!("{resource} {}", r.get(2).unwrap_or(""));
-        match out.iter_mut().find(|(s, _)| s == service) {
-            Some((_, parts)) => parts.push((label, usd)),
-            None => out.push((service.to_string(), vec![(label, usd)])),
-        }
+        push_grouped(&mut out, service, (format!("{resource} {}", r.get(2).unwrap_or("")), usd));
     }
     out
+}
+
+/// Appends `item` to the group named `key`, creating it at the end if new (first-seen order).
+fn push_grouped<T>(groups: &mut Vec<(String, Vec<T>)>, key: &str, item: T) {
+    match groups.iter_mut().find(|(k, _)| k == key) {
+        Some((_, items)) => items.push(item),
+        None => groups.push((key.to_string(), vec![item])),
+    }
 }
 
 fn draw_costs<DB: DrawingBackend>(
@@ -276,10 +268,7 @@ fn cost_buckets(text: &str) -> Vec<(String, Vec<(f64, u64)>)> {
         else {
             continue;
         };
-        match out.iter_mut().find(|(n, _)| n == name) {
-            Some((_, b)) => b.push((usd, count)),
-            None => out.push((name.to_string(), vec![(usd, count)])),
-        }
+        push_grouped(&mut out, name, (usd, count));
     }
     out
 }

@@ -183,13 +183,7 @@ fn draw_lines<DB: DrawingBackend>(
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
         c.draw_series(line.iter().map(|p| Circle::new((p.0, p.1), 3, colour.filled()))).map_err(err)?;
     }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    chart::legend(&mut c, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_heatmap<DB: DrawingBackend>(
@@ -284,13 +278,7 @@ fn draw_stacked<DB: DrawingBackend>(
         .label(service.as_str())
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
     }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    chart::legend(&mut c, SeriesLabelPosition::UpperRight)
 }
 
 fn escape(s: &str) -> String {

@@ -57,16 +57,7 @@ pub(super) fn lower_pool(
     let delete_batch = opt(&mut t, "delete_batch", |f, p| f.bool(p))?.unwrap_or(false);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
-    let sends_email = opt(&mut t, "sends_email", |f, p| {
-        let sends = f.bool(p)?;
-        if sends && !has_ses {
-            return Err(f.error(p, "the scenario has no [ses] table, whose quotas the emails would go through"));
-        }
-        Ok(sends)
-    })?
-    .unwrap_or(false);
-    let interface = super::ses::interface(&mut t)?;
-    let retry = super::lower::retry_config(&mut t)?;
+    let email = super::ses::email_sender(&mut t, has_ses)?;
     t.finish()?;
     let pool = workers::Config {
         name: name.to_string(),
@@ -81,7 +72,6 @@ pub(super) fn lower_pool(
         delete_batch,
         fix_deployed_at,
     };
-    let email = sends_email.then_some(super::EmailSender { interface, retry });
     Ok(PoolConfig { source, pool, email })
 }
 

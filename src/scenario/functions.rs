@@ -110,18 +110,8 @@ pub(super) fn lower_function(
             Some((queue, config))
         }
     };
-    let sends_email = opt(&mut t, "sends_email", |f, p| {
-        let sends = f.bool(p)?;
-        if sends && !has_ses {
-            return Err(f.error(p, "the scenario has no [ses] table, whose quotas the emails would go through"));
-        }
-        Ok(sends)
-    })?
-    .unwrap_or(false);
-    let interface = super::ses::interface(&mut t)?;
-    let retry = super::lower::retry_config(&mut t)?;
+    let email = super::ses::email_sender(&mut t, has_ses)?;
     t.finish()?;
-    let email = sends_email.then_some(super::EmailSender { interface, retry });
     Ok(FunctionConfig { function, event_source, email })
 }
 

@@ -80,6 +80,22 @@ pub(super) fn lower_ses(node: Option<(Field<'_>, String)>, base_dir: &Path) -> R
     }))
 }
 
+/// A caller's `sends_email`, with its `ses_interface` and SDK client settings; None when it
+/// sends none.
+pub(super) fn email_sender(t: &mut TableReader<'_>, has_ses: bool) -> Result<Option<super::EmailSender>> {
+    let sends_email = opt(t, "sends_email", |f, p| {
+        let sends = f.bool(p)?;
+        if sends && !has_ses {
+            return Err(f.error(p, "the scenario has no [ses] table, whose quotas the emails would go through"));
+        }
+        Ok(sends)
+    })?
+    .unwrap_or(false);
+    let interface = interface(t)?;
+    let retry = super::lower::retry_config(t)?;
+    Ok(sends_email.then_some(super::EmailSender { interface, retry }))
+}
+
 /// `ses_interface` of a sender: "api" (the default) or "smtp".
 pub(super) fn interface(t: &mut TableReader<'_>) -> Result<Interface> {
     Ok(opt(t, "ses_interface", |f, p| match f.str(p)? {
