@@ -380,7 +380,7 @@ fn prepare(plan: &Plan, out: &Path, force: bool) -> Result<(), SweepError> {
             )));
         }
         fs::remove_dir_all(out)?;
-    } else if !path.exists() && out.exists() && fs::read_dir(out)?.next().is_some() && !force {
+    } else if !path.exists() && out.exists() && !only_runs(out)? && !force {
         return Err(SweepError::Results(format!(
             "{} exists and is not a sweep's results folder; choose another --out, or pass --force to replace it",
             out.display()
@@ -391,6 +391,19 @@ fn prepare(plan: &Plan, out: &Path, force: bool) -> Result<(), SweepError> {
     fs::create_dir_all(out.join(RUNS_DIR))?;
     write_file(&path, manifest.as_bytes())?;
     Ok(())
+}
+
+/// Whether a folder holds nothing but run files (another shard of the same sweep may be
+/// writing its manifest into the same folder at this moment).
+fn only_runs(dir: &Path) -> io::Result<bool> {
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name != RUNS_DIR && !name.starts_with('.') {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn run_path(out: &Path, index: usize) -> PathBuf {

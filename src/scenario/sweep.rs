@@ -97,7 +97,7 @@ pub(super) fn lower_sweep(node: Option<(Field<'_>, String)>) -> Result<Option<Sw
     if runs > RUNS_MAX {
         return Err(f.error(
             &path,
-            format!("gives {runs} runs; at most {RUNS_MAX} in one sweep (split it with --shard across machines)"),
+            format!("gives {runs} runs; at most {RUNS_MAX} in one sweep (split the study into several sweeps)"),
         ));
     }
     t.finish()?;
