@@ -540,12 +540,11 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     }
     let (s, e) = (&summaries[0], &summaries[1]);
     let json = report::compare::compare_json(&base.prices, s, e, &a.volumes);
-    let chart =
-        report::compare::compare_chart_svg(&base.prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let chart = report::compare::compare_chart(&base.prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
     let out = a.out.unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
     let files = report::ResultFiles {
-        files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart)],
-        binary: Vec::new(),
+        files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart.svg)],
+        binary: vec![("cost_vs_volume.png".into(), chart.png)],
     };
     report::write_atomically(&out, &files)
         .with_context(|| format!("cannot write results to {}", out.display()))

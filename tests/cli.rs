@@ -238,6 +238,7 @@ fn compare_prices_standard_and_express_from_the_same_draws() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(fs::read(dir.join("cmp/compare.json")).unwrap(), o.stdout, "the file is what was printed");
     let svg = fs::read_to_string(dir.join("cmp/cost_vs_volume.svg")).unwrap();
+    assert_eq!(&fs::read(dir.join("cmp/cost_vs_volume.png")).unwrap()[..4], b"\x89PNG");
     assert!(svg.starts_with("<svg") && svg.contains("standard") && svg.contains("express_async"));
 
     let (standard, express) = (&v["standard"], &v["express"]);

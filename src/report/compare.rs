@@ -230,44 +230,53 @@ pub fn compare_text(prices: &PriceBook, standard: &TypeSummary, express: &TypeSu
     out
 }
 
-/// Monthly cost against volume for both types, log-log, as SVG.
-pub fn compare_chart_svg(prices: &PriceBook, standard: &TypeSummary, express: &TypeSummary) -> Result<String, String> {
+/// Monthly cost against volume for both types, log-log, as SVG and PNG.
+pub fn compare_chart(
+    prices: &PriceBook,
+    standard: &TypeSummary,
+    express: &TypeSummary,
+) -> Result<super::chart::Chart, String> {
     let volumes: Vec<f64> = (0..=90).map(|i| 10f64.powf(3.0 + f64::from(i) * 0.1)).collect();
     let series = |t: &TypeSummary| -> Vec<(f64, f64)> {
         volumes.iter().map(|v| (*v, total(&monthly_cost(prices, t, *v)).max(0.01))).collect()
     };
     let (s, e) = (series(standard), series(express));
-    let y_max = s.iter().chain(&e).map(|p| p.1).fold(1.0, f64::max);
-    super::chart::ensure_font();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Monthly cost against volume", ("sans-serif", 22))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d((1e3f64..1e12f64).log_scale(), (0.01f64..y_max * 2.0).log_scale())
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc("executions per month")
-            .y_desc("USD per month")
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(LineSeries::new(s, &BLUE))
-            .map_err(|e| e.to_string())?
-            .label("standard")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-        chart
-            .draw_series(LineSeries::new(e, &RED))
-            .map_err(|e| e.to_string())?
-            .label(express.workflow)
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-        chart.configure_series_labels().border_style(BLACK).draw().map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+    let label = express.workflow;
+    super::chart::render(
+        "cost_vs_volume",
+        (800, 500),
+        |r| draw_volume(r, &s, &e, label),
+        |r| draw_volume(r, &s, &e, label),
+    )
+}
+
+fn draw_volume<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    s: &[(f64, f64)],
+    e: &[(f64, f64)],
+    express: &str,
+) -> Result<(), String> {
+    use super::chart::err;
+    let y_max = s.iter().chain(e).map(|p| p.1).fold(1.0, f64::max);
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption("Monthly cost against volume", ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((1e3f64..1e12f64).log_scale(), (0.01f64..y_max * 2.0).log_scale())
+        .map_err(err)?;
+    chart.configure_mesh().x_desc("executions per month").y_desc("USD per month").draw().map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(s.iter().copied(), &BLUE))
+        .map_err(err)?
+        .label("standard")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(e.iter().copied(), &RED))
+        .map_err(err)?
+        .label(express)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    chart.configure_series_labels().border_style(BLACK).draw().map_err(err)?;
+    Ok(())
 }
