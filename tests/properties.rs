@@ -1,0 +1,132 @@
+//! Property tests: whatever text a user writes, reading it never panics; random valid
+//! scenarios (topologies of workloads, topics, queues, worker pools and Lambda functions,
+//! with random rates, timeouts and failure rates) run without panic, balance their books
+//! and give the same bytes twice.
+
+mod common;
+
+use orchsim::report;
+use orchsim::scenario::Scenario;
+use proptest::prelude::*;
+
+fn read(text: &str) {
+    // Ok or a clear error; never a panic.
+    let _ = Scenario::from_text("fuzz.toml", text, &common::repo().join("scenarios"), &[]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_text_is_read_without_panic(text in "\\PC{0,400}") {
+        read(&text);
+    }
+
+    #[test]
+    fn shipped_scenarios_with_one_value_changed_are_read_without_panic(
+        file in prop::sample::select(vec![
+            "mmc_erlang_c.toml", "orders_dlq_poison.toml", "sns_order_fanout.toml",
+            "step_functions_orders.toml", "mq_vs_sqs_orders.toml", "ses_order_confirmations.toml",
+            "lambda_concurrency_sweep.toml", "eventbridge_order_routing.toml",
+        ]),
+        line in 0usize..80,
+        value in prop::sample::select(vec![
+            "-1", "0", "1e308", "nan", "\"x\"", "[]", "{}", "true", "99999999999999999999", "0.0000001",
+            "{ dist = \"lognormal\", median = 0, p99 = 0 }", "\"sqs.nowhere\"",
+        ]),
+    ) {
+        let text = std::fs::read_to_string(common::shipped(file)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let n = lines.len();
+        if let Some(l) = lines.get_mut(line % n)
+            && let Some((key, _)) = l.split_once(" = ")
+        {
+            *l = format!("{key} = {value}");
+        }
+        read(&lines.join("\n"));
+    }
+}
+
+/// A small random topology: a workload to an SQS queue (standard or FIFO) or to an SNS topic
+/// fanning out to 1–3 queues, each drained by a worker pool or a Lambda function.
+#[derive(Debug, Clone)]
+struct Topology {
+    rate_per_s: f64,
+    via_topic: bool,
+    queues: Vec<(bool, u32, f64, f64, u32)>, // fifo, visibility_s, service_s, error_rate, consumers (0: Lambda)
+    max_receives: Option<u32>,
+    seed: u64,
+}
+
+fn topology() -> impl Strategy<Value = Topology> {
+    (
+        0.5f64..200.0,
+        any::<bool>(),
+        prop::collection::vec((any::<bool>(), 1u32..120, 0.001f64..2.0, 0.0f64..0.5, 0u32..8), 1..4),
+        prop::option::of(1u32..5),
+        any::<u64>(),
+    )
+        .prop_map(|(rate_per_s, via_topic, queues, max_receives, seed)| Topology {
+            rate_per_s,
+            via_topic,
+            queues,
+            max_receives,
+            seed: seed >> 1,
+        })
+}
+
+fn scenario_text(t: &Topology) -> String {
+    let mut s = format!("[run]\nseed = {}\nhorizon_s = 120\nwarmup_s = 10\n", t.seed);
+    let target = if t.via_topic { "sns.events".to_string() } else { format!("sqs.{}", queue_name(0, &t.queues[0])) };
+    s += &format!("[workload.w]\ntarget = \"{target}\"\narrival = \"poisson\"\nrate_per_s = {}\n", t.rate_per_s);
+    if t.via_topic {
+        // A standard topic fans out to standard queues only.
+        s += "[sns.events]\n";
+    }
+    let queues: &[(bool, u32, f64, f64, u32)] = if t.via_topic { &t.queues } else { &t.queues[..1] };
+    for (i, q) in queues.iter().enumerate() {
+        let (fifo, visibility, service, error_rate, consumers) = *q;
+        let fifo = fifo && !t.via_topic;
+        let name = queue_name(i, &(fifo, visibility, service, error_rate, consumers));
+        s += &format!("[sqs.{name}]\nvisibility_timeout_s = {visibility}\n{}", if fifo { "fifo = true\n" } else { "" });
+        if let Some(n) = t.max_receives {
+            s += &format!("dead_letter_queue = \"sqs.{name}-dlq\"\nreceive_count_max = {n}\n");
+            s += &format!("[sqs.{name}-dlq]\n{}", if fifo { "fifo = true\n" } else { "" });
+        }
+        if t.via_topic {
+            s += &format!("[subscription.s{i}]\ntopic = \"sns.events\"\nendpoint = \"sqs.{name}\"\n");
+        }
+        if consumers == 0 {
+            s += &format!(
+                "[lambda.f{i}]\nsource = \"sqs.{name}\"\nduration_s = {service}\nerror_rate = {error_rate}\ntimeout_s = {}\n",
+                (visibility / 6).max(1)
+            );
+        } else {
+            s += &format!(
+                "[workers.p{i}]\nsource = \"sqs.{name}\"\ncount = {consumers}\nservice_time_s = {{ dist = \"exponential\", mean = {service} }}\nerror_rate = {error_rate}\n"
+            );
+        }
+    }
+    s
+}
+
+fn queue_name(i: usize, _q: &(bool, u32, f64, f64, u32)) -> String {
+    format!("q{i}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_topologies_run_balance_their_books_and_repeat_exactly(t in topology()) {
+        let text = scenario_text(&t);
+        // Every generated setting is within the documented limits: the scenario must load.
+        let scenario = Scenario::from_text("random.toml", &text, &common::repo(), &[])
+            .unwrap_or_else(|e| panic!("{text}\n{e}"));
+        let a = orchsim::run::run(&scenario);
+        let failures = report::audit_failures(&a);
+        prop_assert!(failures.is_empty(), "{}\n{}", text, failures.join("\n"));
+        let b = orchsim::run::run(&scenario);
+        prop_assert_eq!(report::summary_json(&scenario, &a), report::summary_json(&scenario, &b));
+    }
+}
