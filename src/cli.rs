@@ -134,6 +134,9 @@ struct CompareArgs {
     /// The results folder [default: results/<scenario>/compare].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the results folder if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +173,9 @@ struct RunArgs {
     /// Do not print the summary table.
     #[arg(long)]
     quiet: bool,
+    /// Replace the results folder if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Why the process failed, and so its exit code.
@@ -463,6 +469,19 @@ fn merge_command(a: MergeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A results folder that exists is replaced only when asked: results are never mixed, and
+/// never lost without a word.
+fn refuse_existing(out: &Path, force: bool) -> Result<(), Failure> {
+    let exists = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
+    if exists && !force {
+        return Err(Failure::BadInput(format!(
+            "error: {} exists; pass --force to replace it, or choose another --out",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     let mut scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
     print_warnings(&scenario);
@@ -470,6 +489,7 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
         scenario = scenario.with_seed(seed);
     }
     let out = a.out.unwrap_or_else(|| default_out_dir(&scenario));
+    refuse_existing(&out, a.force)?;
     let result = run::run(&scenario);
     check_audit(&result, "")?;
     let files = report::render(&scenario, &result, args);
@@ -506,6 +526,8 @@ fn check_audit(result: &run::RunResult, which_run: &str) -> Result<(), Failure> 
 fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let base = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
     print_warnings(&base);
+    let out = a.out.clone().unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
+    refuse_existing(&out, a.force)?;
     let name = match (&a.machine, base.machines.as_slice()) {
         (Some(m), machines) if machines.iter().any(|c| &c.name == m) => m.clone(),
         (None, [only]) => only.name.clone(),
@@ -541,7 +563,6 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let (s, e) = (&summaries[0], &summaries[1]);
     let json = report::compare::compare_json(&base.prices, s, e, &a.volumes);
     let chart = report::compare::compare_chart(&base.prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
-    let out = a.out.unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
     let files = report::ResultFiles {
         files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart.svg)],
         binary: vec![("cost_vs_volume.png".into(), chart.png)],

@@ -166,12 +166,17 @@ fn validate_checks_without_running() {
 }
 
 #[test]
-fn rerunning_into_a_folder_replaces_it_whole() {
+fn an_existing_folder_is_replaced_whole_only_with_force() {
     let dir = scratch("replace");
     let scenario = shipped("replay_trace.toml");
     fs::create_dir_all(dir.join("out")).unwrap();
     fs::write(dir.join("out/stale.txt"), "from an older run").unwrap();
+    // Without --force nothing runs and the folder stays as it was.
     let o = orchsim(&["run", scenario.to_str().unwrap(), "--out", "out", "--quiet"], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("out exists; pass --force to replace it"), "{}", text(&o.stderr));
+    assert!(dir.join("out/stale.txt").exists() && !dir.join("out/summary.json").exists());
+    let o = orchsim(&["run", scenario.to_str().unwrap(), "--out", "out", "--quiet", "--force"], &dir);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(!dir.join("out/stale.txt").exists());
     assert!(dir.join("out/summary.json").exists());
@@ -189,7 +194,7 @@ fn every_shipped_scenario_is_valid_and_runs() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let o = orchsim(
-                &["run", path.to_str().unwrap(), "--set", "run.horizon_s=5000", "--out", "out", "--quiet"],
+                &["run", path.to_str().unwrap(), "--set", "run.horizon_s=5000", "--out", "out", "--quiet", "--force"],
                 &dir,
             );
             assert!(o.status.success(), "{}: {}", path.display(), text(&o.stderr));
