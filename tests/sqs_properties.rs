@@ -113,7 +113,7 @@ fn play(fifo: bool, ops: &[Op]) -> Result<(), TestCaseError> {
                     }
                 }
             }
-            Op::Advance { ms } => now = now + SimDuration::from_micros(ms * 1_000),
+            Op::Advance { ms } => now += SimDuration::from_micros(ms * 1_000),
         }
     }
     Ok(())
