@@ -130,3 +130,18 @@ proptest! {
         prop_assert_eq!(report::summary_json(&scenario, &a), report::summary_json(&scenario, &b));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// The CI smoke of the fuzz targets: the definition and filter-policy readers on
+    /// arbitrary text, and on JSON-shaped text.
+    #[test]
+    fn definitions_and_filter_policies_are_read_without_panic(
+        text in prop_oneof!["\\PC{0,300}", "[\\[\\]{}\":,0-9a-zA-Z. \\-]{0,300}"],
+    ) {
+        let _ = orchsim::scenario::inputs::definition(&text);
+        let _ = orchsim::scenario::inputs::filter_policy(&text, false);
+        let _ = orchsim::scenario::inputs::filter_policy(&text, true);
+    }
+}

@@ -12,6 +12,7 @@ mod buses;
 mod consumers;
 mod error;
 mod functions;
+pub mod inputs;
 mod lower;
 mod machines;
 mod queues;

@@ -1,0 +1,10 @@
+//! The Amazon States Language reader on any bytes: an error, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = orchsim::scenario::inputs::definition(text);
+    }
+});
