@@ -72,6 +72,26 @@ pub fn palette(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
 
+/// A white chart with a title and x and y ranges, as most of the charts are.
+pub fn xy<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    String,
+> {
+    root.fill(&WHITE).map_err(err)?;
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
 /// Draws a chart's legend, in the corner given.
 pub fn legend<
     'a,

@@ -99,16 +99,9 @@ fn draw_spectrum<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spectra: &[(String, Vec<(f64, f64)>)],
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
     let x_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| nines(p.0)).fold(1.0, f64::max).ceil();
     let y_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(0.001, f64::max) * 1.1;
-    let mut c = ChartBuilder::on(root)
-        .caption("Latency by percentile", ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-        .map_err(err)?;
+    let mut c = chart::xy(root, "Latency by percentile", 0.0..x_max, 0.0..y_max)?;
     c.configure_mesh()
         .x_desc("percentile")
         .y_desc("ms")
@@ -164,16 +157,9 @@ fn queue_depths(text: &str) -> Option<Series> {
 }
 
 fn draw_depths<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &Series) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
     let x_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.0).fold(1.0, f64::max);
     let y_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(1.0, f64::max) * 1.1;
-    let mut c = ChartBuilder::on(root)
-        .caption("Messages in each queue (visible and in flight)", ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-        .map_err(err)?;
+    let mut c = chart::xy(root, "Messages in each queue (visible and in flight)", 0.0..x_max, 0.0..y_max)?;
     c.configure_mesh()
         .x_desc("virtual time (s)")
         .y_desc("messages")

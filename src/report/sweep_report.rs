@@ -148,7 +148,6 @@ fn draw_lines<DB: DrawingBackend>(
     y_label: &str,
     series: &[Line],
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
     let pts = series.iter().flat_map(|(_, l)| l.iter());
     let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0.0f64);
     for &(x, _, _, hi) in pts {
@@ -163,13 +162,7 @@ fn draw_lines<DB: DrawingBackend>(
         (x0, x1) = (x0 - 1.0, x1 + 1.0);
     }
     let y1 = if y1 <= 0.0 { 1.0 } else { y1 * 1.1 };
-    let mut c = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(err)?;
+    let mut c = chart::xy(root, title, x0..x1, 0.0..y1)?;
     c.configure_mesh().x_desc(x_label).y_desc(y_label).label_style(("sans-serif", 13)).draw().map_err(err)?;
     for (i, (label, line)) in series.iter().enumerate() {
         let colour = palette(i);
@@ -258,15 +251,8 @@ fn draw_stacked<DB: DrawingBackend>(
     services: &[String],
     bars: &[Vec<f64>],
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
     let top = bars.iter().map(|b| b.iter().sum::<f64>()).fold(0.0, f64::max).max(1e-9) * 1.1;
-    let mut c = ChartBuilder::on(root)
-        .caption("Monthly cost by service, per point", ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..bars.len() as f64, 0.0..top)
-        .map_err(err)?;
+    let mut c = chart::xy(root, "Monthly cost by service, per point", 0.0..bars.len() as f64, 0.0..top)?;
     c.configure_mesh().x_desc("point").y_desc("USD per month").label_style(("sans-serif", 13)).draw().map_err(err)?;
     for (k, service) in services.iter().enumerate() {
         let colour = palette(k);
