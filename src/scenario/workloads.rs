@@ -20,6 +20,9 @@ const SES_MESSAGE_MAX_BYTES: f64 = 40e6;
 /// Amazon MQ takes messages of up to 100 MB (model bound; the reference gives none).
 const MQ_MESSAGE_MAX_BYTES: f64 = 100e6;
 
+/// Why arrival rates stop at a billion a second.
+const RATE_BOUND: &str = "a model bound: at a billion messages a second each virtual second takes minutes to simulate";
+
 const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
 
 pub(super) fn lower_workload(
@@ -65,10 +68,10 @@ pub(super) fn lower_workload(
     let arrival = f.str(&p)?;
     let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a rate in messages per second")?;
-        f.positive(&p, RATE_MAX_PER_S, "")
+        f.positive(&p, RATE_MAX_PER_S, RATE_BOUND)
     };
     let rate_or_zero = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
-        Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, ""))?.unwrap_or(0.0))
+        Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, RATE_BOUND))?.unwrap_or(0.0))
     };
     let process = match arrival {
         "constant" => ArrivalProcess::Constant { rate_per_s: rate(&mut t, "rate_per_s")? },
@@ -156,7 +159,7 @@ fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
             return Err(item.error(p, "each step is an [at_s, rate_per_s] pair"));
         }
         let at = pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?;
-        let rate = pair[1].f64_in(p, 0.0, RATE_MAX_PER_S, "")?;
+        let rate = pair[1].f64_in(p, 0.0, RATE_MAX_PER_S, RATE_BOUND)?;
         if out.last().is_some_and(|&(prev, _)| at <= prev) {
             return Err(pair[0].error(p, "step times must increase"));
         }

@@ -1,0 +1,71 @@
+//! Hostile but valid inputs: a clear error that names the limit, or a run bounded by the
+//! event cap; never a crash.
+
+mod common;
+
+use common::{counter, parse_inline, summary};
+
+const QUEUE: &str = r#"
+    [sqs.q]
+    [workers.p]
+    source = "sqs.q"
+    count = 4
+    service_time_s = 0.01
+"#;
+
+#[test]
+fn a_trillion_messages_a_second_is_refused_naming_the_bound() {
+    let text = format!(
+        "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"poisson\"\nrate_per_s = 1e12\n{QUEUE}"
+    );
+    let e = parse_inline(&text, &[]).map(|_| ()).unwrap_err().to_string();
+    assert!(e.contains("rate_per_s") && e.contains("at most 1000000000") && e.contains("a model bound"), "{e}");
+}
+
+#[test]
+fn a_hundred_years_stops_at_the_event_cap() {
+    let text = format!(
+        "[run]\nhorizon_s = 3155760000\nevents_max = 200000\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"poisson\"\nrate_per_s = 100\n{QUEUE}"
+    );
+    let scenario = parse_inline(&text, &[]).unwrap();
+    let (result, s) = summary(&scenario);
+    assert_eq!(result.outcome.stop_reason.as_str(), "event_cap");
+    assert_eq!(result.outcome.events, 200_000);
+    assert!(counter(&s, "workload.w.sent") > 10_000);
+}
+
+#[test]
+fn deeply_nested_parallel_states_are_an_error_not_a_crash() {
+    // Each level a Parallel whose one branch holds the next: deeper than the JSON reader goes.
+    let mut state = r#"{"Type": "Pass", "End": true}"#.to_string();
+    for depth in 0..80 {
+        state = format!(
+            r#"{{"Type": "Parallel", "End": true, "Branches": [{{"StartAt": "L{depth}", "States": {{"L{depth}": {state}}}}}]}}"#
+        );
+    }
+    let definition = format!(r#"{{"StartAt": "Top", "States": {{"Top": {state}}}}}"#);
+    let e = orchsim::scenario::inputs::definition(&definition).map(|_| ()).unwrap_err();
+    assert!(e.contains("recursion limit"), "{e}");
+    // Twenty levels are read and run.
+    let mut state = r#"{"Type": "Pass", "End": true}"#.to_string();
+    for depth in 0..20 {
+        state = format!(
+            r#"{{"Type": "Parallel", "End": true, "Branches": [{{"StartAt": "L{depth}", "States": {{"L{depth}": {state}}}}}]}}"#
+        );
+    }
+    let definition = format!(r#"{{"StartAt": "Top", "States": {{"Top": {state}}}}}"#);
+    assert!(orchsim::scenario::inputs::definition(&definition).is_ok());
+}
+
+#[test]
+fn a_thousand_subscriptions_on_one_topic_run() {
+    let mut text = String::from(
+        "[run]\nhorizon_s = 2\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 5\n[sns.t]\n[endpoint.e]\nprotocol = \"https\"\nresponse_time_s = 0.01\n",
+    );
+    for i in 0..1_000 {
+        text += &format!("[subscription.s{i}]\ntopic = \"sns.t\"\nendpoint = \"endpoint.e\"\n");
+    }
+    let scenario = parse_inline(&text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (_, s) = summary(&scenario);
+    assert!(counter(&s, "sns.t.published") >= 5);
+}
