@@ -33,6 +33,20 @@ pub enum ArrivalProcess {
     Replay { send_times_s: Vec<f64> },
 }
 
+impl ArrivalProcess {
+    /// Its highest rate, in messages a second (for estimates of a run's size).
+    pub fn peak_rate_per_s(&self) -> f64 {
+        match self {
+            ArrivalProcess::Constant { rate_per_s } | ArrivalProcess::Poisson { rate_per_s } => *rate_per_s,
+            ArrivalProcess::Ramp { from_per_s, to_per_s, .. } => from_per_s.max(*to_per_s),
+            ArrivalProcess::Steps { steps } => steps.iter().map(|s| s.1).fold(0.0, f64::max),
+            ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, .. } => on_rate_per_s.max(*off_rate_per_s),
+            ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, .. } => mean_rate_per_s * (1.0 + amplitude.abs()),
+            ArrivalProcess::Replay { .. } => 0.0,
+        }
+    }
+}
+
 /// When a workload is active and how many messages it may send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {

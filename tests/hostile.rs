@@ -28,6 +28,15 @@ fn a_hundred_years_stops_at_the_event_cap() {
         "[run]\nhorizon_s = 3155760000\nevents_max = 200000\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"poisson\"\nrate_per_s = 100\n{QUEUE}"
     );
     let scenario = parse_inline(&text, &[]).unwrap();
+    // The reader warns before the run that it is long, and what bounds it.
+    assert!(
+        scenario
+            .warnings
+            .iter()
+            .any(|w| w.contains("may send about 3.2e11 messages") && w.contains("run.events_max (200000)")),
+        "{:?}",
+        scenario.warnings
+    );
     let (result, s) = summary(&scenario);
     assert_eq!(result.outcome.stop_reason.as_str(), "event_cap");
     assert_eq!(result.outcome.events, 200_000);

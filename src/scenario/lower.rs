@@ -218,6 +218,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     for machine in &mut machine_configs {
         machine.unit_prices = unit_prices;
     }
+    warn_of_size(&run, &workloads, &mut warnings);
     if workloads.is_empty() {
         return Err(src.error(
             &root.origin,
@@ -247,6 +248,30 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         prices,
         warnings,
     })
+}
+
+/// Above this many messages a run takes minutes, and the reader says so before it starts.
+const MESSAGES_TO_WARN_OF: f64 = 1e9;
+
+/// Warns of a run whose workloads would send more than [`MESSAGES_TO_WARN_OF`] messages (at
+/// their peak rates): it is long, and `run.events_max` bounds it.
+fn warn_of_size(run: &RunConfig, workloads: &[WorkloadConfig], warnings: &mut Vec<String>) {
+    let horizon_s = run.horizon.as_secs_f64();
+    let messages: f64 = workloads
+        .iter()
+        .map(|w| {
+            let active_s = w.window.stop_s.unwrap_or(horizon_s).min(horizon_s) - w.window.start_s;
+            let by_rate = w.process.peak_rate_per_s() * active_s.max(0.0);
+            w.window.count_max.map_or(by_rate, |c| by_rate.min(c as f64))
+        })
+        .sum();
+    if messages > MESSAGES_TO_WARN_OF {
+        warnings.push(format!(
+            "the workloads may send about {messages:.1e} messages over the horizon: at a few million a second that is {:.0} minutes or more; the run stops at run.events_max ({}) events if it gets there",
+            messages / 5e6 / 60.0,
+            run.events_max
+        ));
+    }
 }
 
 /// `retry_mode` and `retry_max_attempts` of a caller's AWS SDK client.
