@@ -156,20 +156,7 @@ impl Plan {
         let text = fs::read_to_string(path).map_err(|e| ScenarioError::in_file(&file, "", e.to_string()))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let points: usize = spec.axes.iter().map(|a| a.values.len()).product();
-        let mut runs = Vec::with_capacity(points * spec.replications as usize);
-        for point in 0..points {
-            let values = point_values(&spec, point);
-            for replication in 0..spec.replications {
-                let index = runs.len();
-                runs.push(RunSpec {
-                    index,
-                    point,
-                    replication,
-                    seed: derive_seed(base.run.seed, replication),
-                    values: values.clone(),
-                });
-            }
-        }
+        let runs = runs_of(&spec, base.run.seed);
         let plan = Plan {
             name: base.name.clone(),
             source_sha256: base.source_sha256.clone(),
@@ -209,21 +196,7 @@ impl Plan {
         let chart_metrics = strings(&v["chart_metrics"]).unwrap_or_default();
         let spec = SweepSpec { axes, replications, chart_metrics };
         let base_seed = v["base_seed"].as_u64().ok_or_else(|| bad("base_seed"))?;
-        let points: usize = spec.axes.iter().map(|a| a.values.len()).product();
-        let mut runs = Vec::new();
-        for point in 0..points {
-            let values = point_values(&spec, point);
-            for replication in 0..replications {
-                let index = runs.len();
-                runs.push(RunSpec {
-                    index,
-                    point,
-                    replication,
-                    seed: derive_seed(base_seed, replication),
-                    values: values.clone(),
-                });
-            }
-        }
+        let runs = runs_of(&spec, base_seed);
         Ok(Plan {
             file: String::new(),
             text: String::new(),
@@ -289,6 +262,20 @@ impl Plan {
         });
         pretty(&v)
     }
+}
+
+/// Every run of a sweep, point by point, each point's replications together.
+fn runs_of(spec: &SweepSpec, base_seed: u64) -> Vec<RunSpec> {
+    let points: usize = spec.axes.iter().map(|a| a.values.len()).product();
+    let mut runs = Vec::with_capacity(points * spec.replications as usize);
+    for point in 0..points {
+        let values = point_values(spec, point);
+        for replication in 0..spec.replications {
+            let seed = derive_seed(base_seed, replication);
+            runs.push(RunSpec { index: runs.len(), point, replication, seed, values: values.clone() });
+        }
+    }
+    runs
 }
 
 /// The value of each axis at `point`: the first axis varies slowest.
@@ -412,10 +399,7 @@ fn run_path(out: &Path, index: usize) -> PathBuf {
 
 /// A run is done when its file is there and is this run's.
 fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
-    fs::read_to_string(run_path(out, run.index))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .is_some_and(|v| v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run)))
+    read_run_text(run, plan, std::slice::from_ref(&out.to_path_buf())).is_some()
 }
 
 /// One run, as its result file holds it.
@@ -521,10 +505,16 @@ fn missing_runs(missing: &[usize], total: usize) -> SweepError {
 
 /// Run `run`'s record, from the first of `dirs` that has it.
 fn read_run(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<Value> {
+    read_run_text(run, plan, dirs).map(|(v, _)| v)
+}
+
+/// Run `run`'s record and the text of its file (a file of another run or sweep does not
+/// count).
+fn read_run_text(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<(Value, String)> {
     dirs.iter().find_map(|d| {
         let text = fs::read_to_string(run_path(d, run.index)).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
-        (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some(v)
+        (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some((v, text))
     })
 }
 
@@ -654,13 +644,7 @@ pub fn gather_runs(plan: &Plan, dirs: &[PathBuf], out: &Path) -> Result<(), Swee
         if target.exists() {
             continue;
         }
-        let text = dirs
-            .iter()
-            .find_map(|d| {
-                let text = fs::read_to_string(run_path(d, run.index)).ok()?;
-                let v: Value = serde_json::from_str(&text).ok()?;
-                (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some(text)
-            })
+        let (_, text) = read_run_text(run, plan, dirs)
             .ok_or_else(|| SweepError::Results(format!("run {} disappeared during the merge", run.index)))?;
         write_file(&target, text.as_bytes())?;
     }

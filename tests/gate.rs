@@ -145,3 +145,15 @@ fn diff_of_a_run_with_itself_is_no_change_and_a_batch_size_change_is_explained()
     assert_eq!(o.status.code(), Some(2));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn diff_reads_back_from_summary_json_the_metrics_a_run_reports() {
+    let scenario = common::load(&common::shipped("step_functions_orders.toml"), &["run.horizon_s=600"]);
+    let (result, _) = common::summary(&scenario);
+    let flat: std::collections::BTreeMap<String, f64> = orchsim::report::flat_metrics(&result).into_iter().collect();
+    let read = orchsim::gate::metrics_from_summary(&orchsim::report::summary_json(&scenario, &result)).unwrap();
+    assert_eq!(flat.keys().collect::<Vec<_>>(), read.keys().collect::<Vec<_>>());
+    for (name, v) in &flat {
+        assert!((read[name] - v).abs() <= 1e-9 * v.abs().max(1.0), "{name}: {v} vs {}", read[name]);
+    }
+}

@@ -626,14 +626,7 @@ impl World {
         let mut deliveries = std::mem::take(&mut self.event_deliveries);
         deliveries.clear();
         self.eventbridge.put_service_event(now, bus, Message::new(now, 1_024), &event, &mut deliveries);
-        for &d in &deliveries {
-            let i = d.0 as usize;
-            if i >= self.events.len() {
-                self.events.resize(i + 1, None);
-            }
-            self.events[i] = Some(event.clone());
-            self.attempt_event_delivery(now, d, s);
-        }
+        self.deliver_event(now, &event, &deliveries, s);
         self.event_deliveries = deliveries;
     }
 
@@ -772,7 +765,19 @@ impl World {
         } else {
             self.producers[workload as usize].accepted(now, attempts, 1);
         }
-        for &d in &deliveries {
+        self.deliver_event(now, &event, &deliveries, s);
+        self.event_deliveries = deliveries;
+    }
+
+    /// Keeps `event` for each of its deliveries (retries send it again) and attempts them.
+    fn deliver_event(
+        &mut self,
+        now: SimTime,
+        event: &Json,
+        deliveries: &[eventbridge::DeliveryId],
+        s: &mut Scheduler<Event>,
+    ) {
+        for &d in deliveries {
             let i = d.0 as usize;
             if i >= self.events.len() {
                 self.events.resize(i + 1, None);
@@ -780,7 +785,6 @@ impl World {
             self.events[i] = Some(event.clone());
             self.attempt_event_delivery(now, d, s);
         }
-        self.event_deliveries = deliveries;
     }
 
     /// One attempt of an EventBridge delivery to one target.
