@@ -6,12 +6,14 @@
 //! events. Everything here is deterministic: integer time, ties broken by insertion order,
 //! and random streams derived from the run seed by stable name.
 
+mod deadlines;
 pub mod hold;
 mod queue;
 mod rng;
 mod simulation;
 mod time;
 
+pub use deadlines::Deadlines;
 pub use queue::EventQueue;
 pub use rng::{RngFactory, SimRng};
 pub use simulation::{Handler, RunLimits, RunOutcome, Scheduler, Simulation, StopReason};

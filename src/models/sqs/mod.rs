@@ -55,7 +55,7 @@ use self::fifo::Groups;
 use self::store::{NIL, SlotRef, State, Store};
 pub use super::{Batch, Receipt};
 use super::{Deduplication, Message, TaskToken, TokenBucket};
-use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::engine::{Deadlines, SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
 
 /// AWS bills each 64 KiB chunk of a request's payload as one request.
@@ -223,7 +223,7 @@ struct Queue {
     /// Long polls waiting for a message, first come first served.
     waiting: VecDeque<Waiter>,
     /// Long-poll deadlines; entries of polls already served are stale.
-    wait_deadlines: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    wait_deadlines: Deadlines<(u64, u32)>,
     send_quota: Option<TokenBucket>,
     delayed_count: u32,
     visible_count: u32,
@@ -379,7 +379,7 @@ impl Service {
         self.next_wait_token += 1;
         self.wait_tokens[consumer.0 as usize] = token;
         queue.waiting.push_back(Waiter { consumer, token, max_messages });
-        queue.wait_deadlines.push(Reverse((now + wait, token, consumer.0)));
+        queue.wait_deadlines.push(now + wait, (token, consumer.0));
         queue.note_deadline(now + wait);
         ReceiveOutcome::Waiting
     }
@@ -408,7 +408,7 @@ impl Service {
     /// Ends the long polls whose wait is over, empty; returns their consumers in `ended`.
     pub fn expire_waits(&mut self, now: SimTime, q: QueueId, ended: &mut Vec<ConsumerId>) {
         let queue = &mut self.queues[q.0 as usize];
-        while let Some(&Reverse((at, token, consumer))) = queue.wait_deadlines.peek() {
+        while let Some((at, (token, consumer))) = queue.wait_deadlines.peek() {
             if at > now {
                 break;
             }
@@ -509,13 +509,13 @@ impl Service {
         let queue = &mut self.queues[q.0 as usize];
         queue.new_deadline = None;
         let tokens = &self.wait_tokens;
-        while let Some(&Reverse((_, token, consumer))) = queue.wait_deadlines.peek() {
+        while let Some((_, (token, consumer))) = queue.wait_deadlines.peek() {
             if tokens[consumer as usize] == token {
                 break;
             }
             queue.wait_deadlines.pop();
         }
-        let wait = queue.wait_deadlines.peek().map(|r| r.0.0);
+        let wait = queue.wait_deadlines.peek().map(|(at, _)| at);
         [queue.next_visibility_deadline(), queue.next_delay_end(), queue.next_expiry(), wait]
             .into_iter()
             .flatten()
@@ -609,7 +609,7 @@ impl Queue {
             extended: BinaryHeap::new(),
             delayed: BinaryHeap::new(),
             waiting: VecDeque::new(),
-            wait_deadlines: BinaryHeap::new(),
+            wait_deadlines: Deadlines::new(),
             send_quota,
             delayed_count: 0,
             visible_count: 0,
