@@ -2,7 +2,10 @@
 //!
 //! Latencies are recorded in microseconds into an HdrHistogram (3 significant digits, so
 //! every percentile is within 0.1 %), alongside an exact sum so means carry no bucketing
-//! error. Gauges integrate a level over virtual time, which gives exact time averages
+//! error. A histogram starts covering 1 µs to 2 ms (16 KiB) and grows by doubling its range
+//! only when a longer value arrives, up to 30 days (256 KiB): a topic with thousands of
+//! subscriptions whose deliveries take milliseconds keeps thousands of small histograms, not
+//! thousands of full-range ones. Growth changes no recorded value and no percentile. Gauges integrate a level over virtual time, which gives exact time averages
 //! (Little's law needs them) at the cost of one multiply-add per change.
 
 use hdrhistogram::Histogram;
@@ -12,6 +15,26 @@ use crate::engine::{SimDuration, SimTime};
 /// The longest latency recorded exactly: 30 days, beyond SQS's 14-day retention.
 /// Longer values saturate at this ceiling.
 const LATENCY_US_MAX: u64 = 30 * 86_400 * 1_000_000;
+
+/// Why recording cannot fail: the histograms grow (`auto`), and every value is first capped
+/// far below the largest a histogram can grow to.
+const GROWS: &str = "a growing histogram takes any capped value";
+
+/// An empty 3-significant-digit histogram that starts small and grows its range on demand.
+fn growing_histogram() -> Histogram<u64> {
+    let mut histogram = Histogram::new_with_bounds(1, 2, 3).expect("constant bounds are valid");
+    histogram.auto(true);
+    histogram
+}
+
+/// (buckets, sub-buckets) of a latency histogram covering its full range.
+fn full_range_layout() -> (u8, usize) {
+    static LAYOUT: std::sync::OnceLock<(u8, usize)> = std::sync::OnceLock::new();
+    *LAYOUT.get_or_init(|| {
+        let h = Histogram::<u64>::new_with_bounds(1, LATENCY_US_MAX, 3).expect("constant bounds are valid");
+        (h.buckets(), h.distinct_values())
+    })
+}
 
 /// A latency distribution.
 #[derive(Clone, Debug)]
@@ -40,14 +63,13 @@ impl Default for LatencyHistogram {
 
 impl LatencyHistogram {
     pub fn new() -> Self {
-        let histogram = Histogram::new_with_bounds(1, LATENCY_US_MAX, 3).expect("constant bounds are valid");
-        LatencyHistogram { histogram, sum_us: 0 }
+        LatencyHistogram { histogram: growing_histogram(), sum_us: 0 }
     }
 
     #[inline]
     pub fn record(&mut self, latency: SimDuration) {
         let us = latency.as_micros().min(LATENCY_US_MAX);
-        self.histogram.saturating_record(us);
+        self.histogram.record(us).expect(GROWS);
         self.sum_us += u128::from(us);
     }
 
@@ -63,7 +85,7 @@ impl LatencyHistogram {
 
     /// Adds another histogram's samples (for merging replications).
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.histogram.add(&other.histogram).expect("same bounds");
+        self.histogram.add(&other.histogram).expect(GROWS);
         self.sum_us += other.sum_us;
     }
 
@@ -90,7 +112,7 @@ impl LatencyHistogram {
     pub fn from_parts(counts: &[(u64, u64)], sum_us: u128) -> LatencyHistogram {
         let mut h = LatencyHistogram::new();
         for &(value, count) in counts {
-            h.histogram.saturating_record_n(value, count);
+            h.histogram.record_n(value.min(LATENCY_US_MAX), count).expect(GROWS);
         }
         h.sum_us = sum_us;
         h
@@ -117,7 +139,10 @@ impl LatencyHistogram {
         let mean_ms = if h.is_empty() { 0.0 } else { self.sum_us as f64 / h.len() as f64 / 1_000.0 };
         let _ = writeln!(out, "#[Mean    = {mean_ms:>12.3}, StdDeviation   = {:>12.3}]", h.stdev() / 1_000.0);
         let _ = writeln!(out, "#[Max     = {:>12.3}, Total count    = {:>12}]", h.max() as f64 / 1_000.0, h.len());
-        let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), h.distinct_values());
+        // The layout of the full 1 µs – 30 days range, whatever this one has grown to, so
+        // the file depends only on the values recorded.
+        let (buckets, sub_buckets) = full_range_layout();
+        let _ = writeln!(out, "#[Buckets = {buckets:>12}, SubBuckets     = {sub_buckets:>12}]");
         out
     }
 
@@ -162,15 +187,14 @@ pub struct CostSummary {
 
 impl Default for CostHistogram {
     fn default() -> Self {
-        let histogram = Histogram::new_with_bounds(1, COST_NANO_USD_MAX, 3).expect("constant bounds are valid");
-        CostHistogram { histogram, sum_nano_usd: 0 }
+        CostHistogram { histogram: growing_histogram(), sum_nano_usd: 0 }
     }
 }
 
 impl CostHistogram {
     pub fn record(&mut self, usd: f64) {
         let nano = (usd * 1e9).round().clamp(0.0, COST_NANO_USD_MAX as f64) as u64;
-        self.histogram.saturating_record(nano);
+        self.histogram.record(nano).expect(GROWS);
         self.sum_nano_usd += u128::from(nano);
     }
 

@@ -117,7 +117,7 @@ pub(super) struct Parts<'a> {
     pub pools: Vec<(&'a workers::Pool, Option<&'a [Client]>)>,
     pub lambda: &'a lambda::Service,
     pub mappings: Vec<&'a event_source::EventSource>,
-    pub sns: &'a sns::Service,
+    pub sns: &'a mut sns::Service,
     pub eventbridge: &'a eventbridge::Service,
     pub step_functions: &'a step_functions::runtime::Service,
     pub producers: &'a [Producer],
@@ -282,9 +282,10 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         });
     }
     for i in 0..sns.subscription_count() {
+        let delivery = sns.take_delivery_latencies(SubscriptionId(i as u32));
         let (config, m) = sns.subscription(SubscriptionId(i as u32));
         let name = format!("subscription.{}", config.name);
-        latencies.push((format!("{name}.delivery"), m.delivery.clone()));
+        latencies.push((format!("{name}.delivery"), delivery));
         for (key, value) in [
             ("matched", m.matched),
             ("filtered_out", m.filtered_out),

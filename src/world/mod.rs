@@ -1361,13 +1361,13 @@ impl World {
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
-    pub fn into_measurements(self, end: SimTime) -> Measurements {
+    pub fn into_measurements(mut self, end: SimTime) -> Measurements {
         let parts = measure::Parts {
             sqs: &self.sqs,
             pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| e.clients.as_slice()))).collect(),
             lambda: &self.lambda,
             mappings: self.mappings.iter().map(|m| &m.mapping).collect(),
-            sns: &self.sns,
+            sns: &mut self.sns,
             eventbridge: &self.eventbridge,
             step_functions: &self.step_functions,
             producers: &self.producers,

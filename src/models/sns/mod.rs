@@ -282,6 +282,12 @@ impl Service {
         (&sub.config, &sub.metrics)
     }
 
+    /// Hands over a subscription's delivery latencies, leaving an empty histogram: a topic
+    /// may have thousands of subscriptions, and the end of a run should not hold two copies.
+    pub fn take_delivery_latencies(&mut self, s: SubscriptionId) -> LatencyHistogram {
+        std::mem::take(&mut self.subscriptions[s.0 as usize].metrics.delivery)
+    }
+
     /// Deliveries not yet finished (attempting or waiting for a retry).
     pub fn in_flight(&self) -> u64 {
         (self.deliveries.len() - self.free.len()) as u64
