@@ -38,7 +38,9 @@ fn mmc_scenario(c: &mut Criterion) {
     let mut group = c.benchmark_group("scenario");
     group.throughput(Throughput::Elements(messages));
     group.sample_size(10);
-    group.bench_function("mmc_erlang_c_20000s", |b| b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events)));
+    group.bench_function("mmc_erlang_c_20000s", |b| {
+        b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
+    });
     group.finish();
 }
 
@@ -50,7 +52,7 @@ fn lambda_backlog(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1_000_000));
     group.sample_size(10);
     group.bench_function("lambda_backlog_drain_1m", |b| {
-        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+        b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
     });
     group.finish();
 }
@@ -90,7 +92,7 @@ fn sns_fanout(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1_000_000));
     group.sample_size(10);
     group.bench_function("sns_fanout_1m_to_3_queues", |b| {
-        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+        b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
     });
     group.finish();
 }
@@ -149,7 +151,7 @@ fn step_functions_executions(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1_000_000));
     group.sample_size(10);
     group.bench_function("step_functions_1m_executions_6_states", |b| {
-        b.iter(|| black_box(orchsim::run::run(&scenario).outcome.events))
+        b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
     });
     group.finish();
 }

@@ -374,8 +374,7 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             let axes: Vec<String> = plan.spec.axes.iter().map(|x| x.key.clone()).collect();
             gate::evaluate_sweep(&scenario.name, &scenario.thresholds, &gate::points_from_summary(summary, &axes))
         } else {
-            let result = run::run(&scenario);
-            check_audit(&result, "")?;
+            let result = run_audited(&scenario, "")?;
             let metrics = report::flat_metrics(&result).into_iter().collect();
             gate::evaluate_run(&scenario.name, &scenario.thresholds, &metrics)
         };
@@ -490,8 +489,7 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     }
     let out = a.out.unwrap_or_else(|| default_out_dir(&scenario));
     refuse_existing(&out, a.force)?;
-    let result = run::run(&scenario);
-    check_audit(&result, "")?;
+    let result = run_audited(&scenario, "")?;
     let files = report::render(&scenario, &result, args);
     report::write_atomically(&out, &files)
         .with_context(|| format!("cannot write results to {}", out.display()))
@@ -512,6 +510,15 @@ fn print_warnings(scenario: &Scenario) {
 /// Runs the scenario's state machine as Standard and as Express with the same seed (so the
 /// same arrivals and task draws), then prints and writes the comparison.
 /// A message or execution unaccounted for is a bug in the simulator, never a result.
+/// Runs a scenario and checks its conservation audit: results are written only for a run
+/// that finished within its memory budget and accounts for every message.
+fn run_audited(scenario: &Scenario, which_run: &str) -> Result<run::RunResult, Failure> {
+    let result = run::run(scenario)
+        .map_err(|e| Failure::BadInput(format!("{}{which_run}: {e}; nothing was written", scenario.name)))?;
+    check_audit(&result, which_run)?;
+    Ok(result)
+}
+
 fn check_audit(result: &run::RunResult, which_run: &str) -> Result<(), Failure> {
     let failures = report::audit_failures(result);
     if failures.is_empty() {
@@ -555,8 +562,7 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let runs = [(&standard, "standard"), (&express_scenario, express)];
     let mut summaries = Vec::new();
     for (scenario, workflow) in runs {
-        let result = run::run(scenario);
-        check_audit(&result, &format!(" in the {workflow} run"))?;
+        let result = run_audited(scenario, &format!(" in the {workflow} run"))?;
         let billed = if workflow == "standard" { None } else { memory(scenario) };
         summaries.push(report::compare::summarize(workflow, &name, &result, billed, hours));
     }

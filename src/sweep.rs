@@ -405,7 +405,8 @@ fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
 /// One run, as its result file holds it.
 fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, String> {
     let scenario = plan.scenario(run).map_err(|e| e.to_string())?;
-    let result = crate::run::run(&scenario);
+    let result = crate::run::run(&scenario)
+        .map_err(|e| format!("run {} ({}): {e}", run.index, plan.run_overrides(run).join(" ")))?;
     let failures = report::audit_failures(&result);
     if !failures.is_empty() {
         return Err(format!(

@@ -9,7 +9,7 @@ use orchsim::run;
 
 fn rendered(file: &str, overrides: &[&str]) -> Vec<(String, String)> {
     let scenario = load(&shipped(file), overrides);
-    let result = run::run(&scenario);
+    let result = run::run(&scenario).expect("within the memory budget");
     report::render(&scenario, &result, &[]).files.into_iter().filter(|(name, _)| name != "manifest.json").collect()
 }
 

@@ -78,3 +78,48 @@ fn a_thousand_subscriptions_on_one_topic_run() {
     let (_, s) = summary(&scenario);
     assert!(counter(&s, "sns.t.published") >= 5);
 }
+
+#[test]
+fn more_subscriptions_than_the_memory_budget_holds_are_refused_before_the_run() {
+    // AWS allows 12.5 million subscriptions per topic; each one here keeps its own latency
+    // histogram, so the reader refuses a topology whose floor is above the budget. A million
+    // at the default 8 GiB is refused the same way; 20,000 at 256 MiB shows it quickly.
+    let mut text = String::from(
+        "[run]\nhorizon_s = 2\nmemory_max_mb = 256\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 5\n[sns.t]\n[endpoint.e]\nprotocol = \"https\"\n",
+    );
+    for i in 0..20_000 {
+        text += &format!("[subscription.s{i}]\ntopic = \"sns.t\"\nendpoint = \"endpoint.e\"\n");
+    }
+    let e = parse_inline(&text, &[]).map(|_| ()).unwrap_err().to_string();
+    assert!(
+        e.contains("run.memory_max_mb")
+            && e.contains("needs at least 313 MiB")
+            && e.contains("20000 latency histograms")
+            && e.contains("= 256"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_backlog_that_outgrows_the_memory_budget_stops_with_an_error_and_writes_nothing() {
+    // Twenty thousand messages a second into a queue nobody reads: memory grows with the
+    // backlog until the guard stops the run.
+    let dir = std::env::temp_dir().join(format!("orchsim-hostile-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("backlog.toml");
+    std::fs::write(
+        &scenario,
+        "[run]\nhorizon_s = 100000\nmemory_max_mb = 96\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"constant\"\nrate_per_s = 20000\n[sqs.q]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_orchsim"))
+        .args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("above run.memory_max_mb = 96") && stderr.contains("nothing was written"), "{stderr}");
+    assert!(!out.exists(), "no results folder after a stopped run");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

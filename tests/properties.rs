@@ -123,10 +123,10 @@ proptest! {
         // Every generated setting is within the documented limits: the scenario must load.
         let scenario = Scenario::from_text("random.toml", &text, &common::repo(), &[])
             .unwrap_or_else(|e| panic!("{text}\n{e}"));
-        let a = orchsim::run::run(&scenario);
+        let a = orchsim::run::run(&scenario).expect("within the memory budget");
         let failures = report::audit_failures(&a);
         prop_assert!(failures.is_empty(), "{}\n{}", text, failures.join("\n"));
-        let b = orchsim::run::run(&scenario);
+        let b = orchsim::run::run(&scenario).expect("within the memory budget");
         prop_assert_eq!(report::summary_json(&scenario, &a), report::summary_json(&scenario, &b));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::tree::{Field, Node, Result, Source, TableReader, closest, fmt_num};
+use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
     consumers, functions, machines, queues, resolve, ses, sweep, thresholds, topics, workloads,
@@ -63,7 +63,8 @@ pub(super) struct TopicNames<'a> {
 pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lowered> {
     let mut top = TableReader::new(src, String::new(), root)?;
     let (run_field, run_path) = top.require("run", "the [run] table with at least horizon_s")?;
-    let run = lower_run(src, run_field.node, run_path)?;
+    let run_node = run_field.node;
+    let run = lower_run(src, run_node, run_path)?;
 
     let mut queues = Vec::new();
     let mut redrives = Vec::new();
@@ -219,6 +220,15 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machine.unit_prices = unit_prices;
     }
     warn_of_size(&run, &workloads, &mut warnings);
+    let floor = MemoryFloor {
+        queues: queues.len(),
+        pools: pools.len(),
+        functions: functions.len(),
+        subscriptions: subscriptions.len(),
+        rules: rules.len(),
+        machines: machine_configs.len(),
+    };
+    floor.check(src, run_node, &run)?;
     if workloads.is_empty() {
         return Err(src.error(
             &root.origin,
@@ -274,6 +284,60 @@ fn warn_of_size(run: &RunConfig, workloads: &[WorkloadConfig], warnings: &mut Ve
     }
 }
 
+/// The default of `run.memory_max_mb`: 8 GiB.
+pub(super) const MEMORY_MAX_MB_DEFAULT: u64 = 8_192;
+
+/// What a run needs in memory at the least, whatever its traffic: each queue, pool, function,
+/// subscription, rule and state machine keeps latency histograms (16 KiB each when empty;
+/// they grow to 256 KiB with the longest latency they see), and the time series keeps one
+/// 8-byte value per column per sample. A topic with a million subscriptions needs 16 GiB
+/// before its first message; better refused before the run than killed by the kernel.
+struct MemoryFloor {
+    queues: usize,
+    pools: usize,
+    functions: usize,
+    subscriptions: usize,
+    rules: usize,
+    machines: usize,
+}
+
+/// An empty latency histogram: 2,048 eight-byte counts.
+const HISTOGRAM_FLOOR_BYTES: u64 = 16 * 1024;
+
+impl MemoryFloor {
+    fn bytes(&self, run: &RunConfig) -> (u64, u64, u64) {
+        let histograms =
+            2 * self.queues + self.pools + 2 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
+        let columns = 3 * self.queues + self.pools + self.subscriptions + 2 * self.functions;
+        let rows = (run.horizon.as_micros() / run.sample_interval.as_micros().max(1)) + 1;
+        (
+            histograms as u64,
+            columns as u64 * rows,
+            histograms as u64 * HISTOGRAM_FLOOR_BYTES + columns as u64 * rows * 8,
+        )
+    }
+
+    fn check(&self, src: &Source<'_>, run_node: &Node, run: &RunConfig) -> Result<()> {
+        let (histograms, samples, bytes) = self.bytes(run);
+        let mib = bytes.div_ceil(1 << 20);
+        if mib <= run.memory_max_mb {
+            return Ok(());
+        }
+        let origin = match &run_node.value {
+            Value::Table(t) => t.get("memory_max_mb").map_or(&run_node.origin, |(_, n)| &n.origin),
+            _ => &run_node.origin,
+        };
+        Err(src.error(
+            origin,
+            "run.memory_max_mb",
+            format!(
+                "the scenario needs at least {mib} MiB before its first message ({histograms} latency histograms of at least 16 KiB, one per queue, function, subscription, rule and state machine measure; {samples} time-series values of 8 bytes), above run.memory_max_mb = {}; raise run.memory_max_mb if the machine has the memory, or split the topology (AWS allows 12,500,000 subscriptions per topic, but each is measured on its own here), or sample less often (run.sample_interval_s)",
+                run.memory_max_mb
+            ),
+        ))
+    }
+}
+
 /// `retry_mode` and `retry_max_attempts` of a caller's AWS SDK client.
 pub(super) fn retry_config(t: &mut TableReader<'_>) -> Result<RetryConfig> {
     let mode = opt(t, "retry_mode", |f, p| match f.str(p)? {
@@ -311,6 +375,10 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         Ok(v)
     })?
     .unwrap_or(60.0);
+    let memory_max_mb = opt(&mut t, "memory_max_mb", |f, p| {
+        f.u64_in(p, 64, 1 << 30, "MiB of memory the run may use; the default is 8192")
+    })?
+    .unwrap_or(MEMORY_MAX_MB_DEFAULT);
     let start_epoch_s = opt(&mut t, "start_time", |f, p| {
         let text = f.str(p)?;
         crate::models::step_functions::asl::timestamp_epoch_s(text)
@@ -323,6 +391,7 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         horizon: SimTime::from_secs_f64(horizon_s),
         warmup: SimDuration::from_secs_f64(warmup_s),
         events_max,
+        memory_max_mb,
         sample_interval: SimDuration::from_secs_f64(sample_interval_s),
     })
 }

@@ -154,6 +154,9 @@ pub struct RunConfig {
     pub horizon: SimTime,
     pub warmup: SimDuration,
     pub events_max: u64,
+    /// The memory a run may use, in MiB: a scenario whose floor (see `lower`) is above it
+    /// is refused, and a run whose process grows past it stops with an error.
+    pub memory_max_mb: u64,
     pub sample_interval: SimDuration,
 }
 

@@ -35,7 +35,7 @@ pub fn inline(text: &str) -> Scenario {
 /// Runs and returns the parsed `summary.json`; every run in the tests must pass the
 /// conservation audit.
 pub fn summary(scenario: &Scenario) -> (RunResult, Value) {
-    let result = run::run(scenario);
+    let result = run::run(scenario).expect("within the memory budget");
     let failures = report::audit_failures(&result);
     assert!(failures.is_empty(), "conservation audit failed:\n{}", failures.join("\n"));
     let json = report::summary_json(scenario, &result);
