@@ -134,14 +134,41 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
 
-    /// The CI smoke of the fuzz targets: the definition and filter-policy readers on
-    /// arbitrary text, and on JSON-shaped text.
+    /// The CI smoke of the fuzz targets: the definition, filter-policy, event-pattern and
+    /// delivery-policy readers on arbitrary text, and on JSON-shaped text.
     #[test]
-    fn definitions_and_filter_policies_are_read_without_panic(
+    fn definitions_policies_and_patterns_are_read_without_panic(
         text in prop_oneof!["\\PC{0,300}", "[\\[\\]{}\":,0-9a-zA-Z. \\-]{0,300}"],
     ) {
         let _ = orchsim::scenario::inputs::definition(&text);
         let _ = orchsim::scenario::inputs::filter_policy(&text, false);
         let _ = orchsim::scenario::inputs::filter_policy(&text, true);
+        let _ = orchsim::scenario::inputs::event_pattern(&text);
+        let _ = orchsim::scenario::inputs::delivery_policy(&text);
+    }
+
+    /// Any delivery policy AWS would accept, with any numbers in its fields, gives its whole
+    /// retry schedule: as many deliveries as it says, ending at its span, never shrinking.
+    #[test]
+    fn accepted_delivery_policies_give_their_whole_schedule(
+        min_delay in 0u32..200,
+        max_delay in 0u32..4_000,
+        retries in 0u32..120,
+        phases in (0u32..120, 0u32..120, 0u32..120),
+        backoff in prop_oneof![Just("linear"), Just("arithmetic"), Just("geometric"), Just("exponential")],
+        throttle in prop::option::of(1u32..2_000),
+    ) {
+        let throttle = throttle.map_or(String::new(), |n| format!(r#", "throttlePolicy": {{"maxReceivesPerSecond": {n}}}"#));
+        let text = format!(
+            r#"{{"healthyRetryPolicy": {{"minDelayTarget": {min_delay}, "maxDelayTarget": {max_delay}, "numRetries": {retries}, "numNoDelayRetries": {}, "numMinDelayRetries": {}, "numMaxDelayRetries": {}, "backoffFunction": "{backoff}"}}{throttle}}}"#,
+            phases.0, phases.1, phases.2
+        );
+        if let Ok((retry, _)) = orchsim::scenario::inputs::delivery_policy(&text) {
+            let schedule = retry.schedule();
+            prop_assert_eq!(schedule.len() as u32, retry.deliveries());
+            prop_assert_eq!(retry.deliveries(), retries + 1);
+            prop_assert_eq!(schedule.last().map(|a| a.offset), Some(retry.span()));
+            prop_assert!(schedule.windows(2).all(|w| w[1].offset >= w[0].offset));
+        }
     }
 }

@@ -315,6 +315,23 @@ targets = ["sqs.s"]
 "#;
 
 #[test]
+fn a_delivery_policy_reads_the_same_as_aws_json_or_as_a_table() {
+    let json = r#"'{"healthyRetryPolicy": {"minDelayTarget": 5, "maxDelayTarget": 120, "numRetries": 12, "numNoDelayRetries": 1, "numMinDelayRetries": 2, "numMaxDelayRetries": 2, "backoffFunction": "exponential"}, "throttlePolicy": {"maxReceivesPerSecond": 7}, "requestPolicy": {"headerContentType": "application/json"}}'"#;
+    let table = r#"{ minDelayTarget = 5, maxDelayTarget = 120, numRetries = 12, numNoDelayRetries = 1, numMinDelayRetries = 2, numMaxDelayRetries = 2, backoffFunction = "exponential", maxReceivesPerSecond = 7 }"#;
+    let read = |policy: &str| {
+        let text = WITH_SNS
+            .replace("endpoint = \"sqs.s\"", &format!("endpoint = \"endpoint.hook\"\ndelivery_policy = {policy}"));
+        let scenario = parse_inline(&text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let sub = &scenario.subscriptions[0].subscription;
+        (sub.retry.schedule(), sub.max_receives_per_second)
+    };
+    let (from_json, from_table) = (read(json), read(table));
+    assert_eq!(from_json, from_table);
+    assert_eq!(from_json.0.len(), 13);
+    assert_eq!(from_json.1, Some(7));
+}
+
+#[test]
 fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
     parse_inline(WITH_SNS, &[]).unwrap_or_else(|e| panic!("{e}"));
     for (from, to, parts) in [
@@ -328,6 +345,16 @@ fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
             "endpoint = \"sqs.s\"",
             "endpoint = \"endpoint.hook\"\ndelivery_policy = { numRetries = 101 }",
             &["numRetries"][..],
+        ),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"endpoint.hook\"\ndelivery_policy = '{\"healthyRetryPolicy\": {\"numRetries\": 3, \"numRetry\": 1}}'",
+            &["healthyRetryPolicy.numRetry is not a field of AWS's healthyRetryPolicy"][..],
+        ),
+        (
+            "endpoint = \"sqs.s\"",
+            "endpoint = \"endpoint.hook\"\ndelivery_policy = '{\"throttlePolicy\": {\"maxReceivesPerSecond\": 0}}'",
+            &["throttlePolicy.maxReceivesPerSecond must be a whole number from 1 to 1000000, found 0"][..],
         ),
         (
             "endpoint = \"sqs.s\"",

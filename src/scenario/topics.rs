@@ -277,9 +277,19 @@ fn render_len(json: &Json) -> usize {
     }
 }
 
-/// An HTTP/S delivery policy with AWS's field names (healthyRetryPolicy and throttlePolicy
-/// flattened into one table).
+/// An HTTP/S delivery policy: AWS's JSON as a string (`healthyRetryPolicy`,
+/// `throttlePolicy`, `requestPolicy`, as `aws sns set-subscription-attributes` takes it), or
+/// the same fields flattened into one table.
 fn delivery_policy(f: Field<'_>, p: &str) -> Result<(sns::RetryPolicy, Option<u32>)> {
+    let policy = match &f.node.value {
+        Value::Str(text) => delivery_policy_json(text).map_err(|e| f.error(p, e))?,
+        _ => delivery_policy_table(&f, p)?,
+    };
+    let retry = policy.validate().map_err(|e| f.error(p, e.to_string()))?;
+    Ok((retry, policy.max_receives_per_second))
+}
+
+fn delivery_policy_table(f: &Field<'_>, p: &str) -> Result<HttpDeliveryPolicy> {
     let mut t = TableReader::new(f.src, p.to_string(), f.node)?;
     let mut policy = HttpDeliveryPolicy::default();
     let whole =
@@ -302,19 +312,92 @@ fn delivery_policy(f: Field<'_>, p: &str) -> Result<(sns::RetryPolicy, Option<u3
     if let Some(v) = whole(&mut t, "numMaxDelayRetries")? {
         policy.num_max_delay_retries = v;
     }
-    if let Some(b) = opt(&mut t, "backoffFunction", |f, p| match f.str(p)? {
-        "linear" => Ok(BackoffFunction::Linear),
-        "arithmetic" => Ok(BackoffFunction::Arithmetic),
-        "geometric" => Ok(BackoffFunction::Geometric),
-        "exponential" => Ok(BackoffFunction::Exponential),
-        _ => Err(f.error(p, "allowed: linear, arithmetic, geometric, exponential (AWS backoffFunction)")),
-    })? {
+    if let Some(b) =
+        opt(&mut t, "backoffFunction", |f, p| backoff_function(f.str(p)?).ok_or_else(|| f.error(p, BACKOFF_FUNCTIONS)))?
+    {
         policy.backoff_function = b;
     }
     policy.max_receives_per_second = opt(&mut t, "maxReceivesPerSecond", |f, p| {
         f.u64_in(p, 1, 1_000_000, "AWS throttlePolicy: at least 1").map(|v| v as u32)
     })?;
     t.finish()?;
-    let retry = policy.validate().map_err(|e| f.error(p, e.to_string()))?;
-    Ok((retry, policy.max_receives_per_second))
+    Ok(policy)
+}
+
+const BACKOFF_FUNCTIONS: &str = "allowed: linear, arithmetic, geometric, exponential (AWS backoffFunction)";
+
+fn backoff_function(name: &str) -> Option<BackoffFunction> {
+    match name {
+        "linear" => Some(BackoffFunction::Linear),
+        "arithmetic" => Some(BackoffFunction::Arithmetic),
+        "geometric" => Some(BackoffFunction::Geometric),
+        "exponential" => Some(BackoffFunction::Exponential),
+        _ => None,
+    }
+}
+
+/// AWS's JSON delivery policy of a subscription. Unknown fields are errors, as they are for
+/// AWS; `requestPolicy` (the Content-Type header) is accepted and changes no timing.
+pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDeliveryPolicy, String> {
+    use serde_json::Value as J;
+    let json: J = serde_json::from_str(text)
+        .map_err(|e| format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()))?;
+    let J::Object(top) = json else {
+        return Err("a delivery policy is a JSON object with healthyRetryPolicy and throttlePolicy".into());
+    };
+    let object = |v: &J, at: &str| match v {
+        J::Object(m) => Ok(m.clone()),
+        _ => Err(format!("{at} must be a JSON object")),
+    };
+    let whole = |v: &J, at: &str, min: u64, max: u64| {
+        v.as_u64()
+            .filter(|n| (min..=max).contains(n))
+            .map(|n| n as u32)
+            .ok_or_else(|| format!("{at} must be a whole number from {min} to {max}, found {v}"))
+    };
+    let mut policy = HttpDeliveryPolicy::default();
+    for (key, value) in &top {
+        match key.as_str() {
+            "healthyRetryPolicy" => {
+                for (field, v) in object(value, key)? {
+                    let at = format!("healthyRetryPolicy.{field}");
+                    match field.as_str() {
+                        "minDelayTarget" => policy.min_delay_target_s = whole(&v, &at, 0, 100_000)?,
+                        "maxDelayTarget" => policy.max_delay_target_s = whole(&v, &at, 0, 100_000)?,
+                        "numRetries" => policy.num_retries = whole(&v, &at, 0, 100_000)?,
+                        "numNoDelayRetries" => policy.num_no_delay_retries = whole(&v, &at, 0, 100_000)?,
+                        "numMinDelayRetries" => policy.num_min_delay_retries = whole(&v, &at, 0, 100_000)?,
+                        "numMaxDelayRetries" => policy.num_max_delay_retries = whole(&v, &at, 0, 100_000)?,
+                        "backoffFunction" => {
+                            policy.backoff_function = v
+                                .as_str()
+                                .and_then(backoff_function)
+                                .ok_or_else(|| format!("{at}: {v} is not a backoff function; {BACKOFF_FUNCTIONS}"))?;
+                        }
+                        _ => return Err(format!("{at} is not a field of AWS's healthyRetryPolicy")),
+                    }
+                }
+            }
+            "throttlePolicy" => {
+                for (field, v) in object(value, key)? {
+                    let at = format!("throttlePolicy.{field}");
+                    match field.as_str() {
+                        "maxReceivesPerSecond" => {
+                            policy.max_receives_per_second = Some(whole(&v, &at, 1, 1_000_000)?);
+                        }
+                        _ => return Err(format!("{at} is not a field of AWS's throttlePolicy")),
+                    }
+                }
+            }
+            "requestPolicy" => {
+                object(value, key)?;
+            }
+            _ => {
+                return Err(format!(
+                    "{key} is not a field of a subscription's delivery policy (healthyRetryPolicy, throttlePolicy, requestPolicy)"
+                ));
+            }
+        }
+    }
+    Ok(policy)
 }

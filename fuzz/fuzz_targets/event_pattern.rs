@@ -1,0 +1,10 @@
+//! EventBridge event patterns on any bytes: an error, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = orchsim::scenario::inputs::event_pattern(text);
+    }
+});
