@@ -25,7 +25,7 @@ pub struct Scheduler<E> {
     is_drain_declared: bool,
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn now(&self) -> SimTime {
         self.now
