@@ -65,6 +65,18 @@ impl<T: Ord + Copy> Deadlines<T> {
         }
     }
 
+    /// Drops the oldest in-order entry if it is `item`'s: a timer cancelled early, when it
+    /// is the oldest one running, leaves the list at once instead of at its deadline (the
+    /// first long poll waiting is the first one served). Returns whether it did.
+    #[inline]
+    pub fn cancel_oldest(&mut self, item: T) -> bool {
+        let is_oldest = self.in_order.front().is_some_and(|&(_, i)| i == item);
+        if is_oldest {
+            self.in_order.pop_front();
+        }
+        is_oldest
+    }
+
     /// Removes and returns the earliest deadline and its item.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
@@ -96,6 +108,17 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| d.pop()).collect();
         assert_eq!(order, [(1, 6), (3, 3), (5, 1), (5, 5), (7, 2), (7, 4), (9, 7)].map(|(a, i)| (t(a), i)));
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn cancelling_the_oldest_removes_only_it() {
+        let mut d = Deadlines::new();
+        d.push(t(10), 1);
+        d.push(t(20), 2);
+        assert!(!d.cancel_oldest(2), "not the oldest");
+        assert!(d.cancel_oldest(1));
+        assert_eq!(d.pop(), Some((t(20), 2)));
+        assert!(!d.cancel_oldest(2));
     }
 
     #[test]

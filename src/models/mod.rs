@@ -116,6 +116,11 @@ impl Batch {
         self.len == 0
     }
 
+    pub(in crate::models) fn clear(&mut self) {
+        self.len = 0;
+        self.poison = 0;
+    }
+
     pub(in crate::models) fn push(&mut self, receipt: Receipt, message: Message) {
         let i = usize::from(self.len);
         self.receipts[i] = receipt;

@@ -1213,10 +1213,11 @@ impl World {
 
     /// Hands newly visible messages of `q` to waiting long polls.
     fn serve_waiting(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
-        while let Some((consumer, batch)) = self.sqs.serve_waiting(now, q) {
+        let mut batch = Batch::default();
+        while let Some(consumer) = self.sqs.serve_waiting(now, q, &mut batch) {
             match self.consumers[consumer.0 as usize] {
                 Consumer::Worker { pool, worker } => self.deliver(now, pool, worker, batch, s),
-                Consumer::Poller { mapping, poller } => self.poller_received(now, mapping, poller, batch, s),
+                Consumer::Poller { mapping, poller } => self.poller_received(now, mapping, poller, &batch, s),
             }
         }
     }
@@ -1244,7 +1245,7 @@ impl World {
         let m = &self.mappings[usize::from(mapping)];
         let (source, consumer) = (m.source, ConsumerId(m.first_consumer + poller));
         match self.sqs.receive(now, source, consumer, m.mapping.receive_max(poller), wait) {
-            ReceiveOutcome::Received(batch) => self.poller_received(now, mapping, poller, batch, s),
+            ReceiveOutcome::Received(batch) => self.poller_received(now, mapping, poller, &batch, s),
             ReceiveOutcome::Waiting => {}
             ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
                 s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
@@ -1253,10 +1254,10 @@ impl World {
         self.arm(now, source, s);
     }
 
-    fn poller_received(&mut self, now: SimTime, mapping: u16, poller: u32, batch: Batch, s: &mut Scheduler<Event>) {
+    fn poller_received(&mut self, now: SimTime, mapping: u16, poller: u32, batch: &Batch, s: &mut Scheduler<Event>) {
         let sqs = &self.sqs;
         let sizes = batch.receipts().iter().map(|r| sqs.message(*r).map_or(0, |m| m.size_bytes));
-        let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, &batch, sizes);
+        let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, batch, sizes);
         self.poller_next(now, mapping, poller, next, s);
     }
 

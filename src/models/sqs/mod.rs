@@ -366,7 +366,8 @@ impl Service {
         }
         let seen = if is_short { queue.short_poll_view(max_messages) } else { max_messages };
         if seen > 0 && queue.can_deliver() {
-            let batch = queue.take(now, seen);
+            let mut batch = Batch::default();
+            queue.take(now, seen, &mut batch);
             if !batch.is_empty() {
                 return ReceiveOutcome::Received(batch);
             }
@@ -384,8 +385,10 @@ impl Service {
         ReceiveOutcome::Waiting
     }
 
-    /// Completes one waiting long poll if a message is available for it.
-    pub fn serve_waiting(&mut self, now: SimTime, q: QueueId) -> Option<(ConsumerId, Batch)> {
+    /// Completes one waiting long poll if a message is available for it: returns whose poll
+    /// it was, with what it received in `batch` (filled in place: a batch is 128 bytes, and
+    /// this runs for every message a waiting consumer gets).
+    pub fn serve_waiting(&mut self, now: SimTime, q: QueueId, batch: &mut Batch) -> Option<ConsumerId> {
         let queue = &mut self.queues[q.0 as usize];
         while queue.can_deliver() {
             let waiter = queue.waiting.front().copied()?;
@@ -394,13 +397,14 @@ impl Service {
                 queue.waiting.pop_front();
                 continue; // this poll already ended empty
             }
-            let batch = queue.take(now, waiter.max_messages);
+            queue.take(now, waiter.max_messages, batch);
             if batch.is_empty() {
                 return None; // what was visible was a FIFO group already in flight
             }
             queue.waiting.pop_front();
+            queue.wait_deadlines.cancel_oldest((waiter.token, waiter.consumer.0));
             *token = 0;
-            return Some((waiter.consumer, batch));
+            return Some(waiter.consumer);
         }
         None
     }
@@ -726,10 +730,11 @@ impl Queue {
 
     /// Takes up to `max` visible messages into flight (fewer at the in-flight limit, or
     /// when FIFO groups are in flight).
-    fn take(&mut self, now: SimTime, max: u8) -> Batch {
+    /// Receives up to `max` messages into `batch` (emptied first).
+    fn take(&mut self, now: SimTime, max: u8, batch: &mut Batch) {
         let room = self.config.in_flight_max.saturating_sub(self.in_flight_count);
         let max = usize::from(max).min(room as usize);
-        let mut batch = Batch::default();
+        batch.clear();
         let mut billed_bytes = 0u64;
         let mut fifo_group = None;
         while batch.len() < max && self.visible_count > 0 {
@@ -766,7 +771,6 @@ impl Queue {
                 self.make_visible(now, copy, false);
             }
         }
-        batch
     }
 
     fn start_receipt(&mut self, now: SimTime, index: u32) -> Receipt {
