@@ -97,6 +97,20 @@ fn sns_fanout(c: &mut Criterion) {
     group.finish();
 }
 
+/// The first hour of `benches/sns_lambda_day.toml`: 3.6 million publishes to a topic
+/// fanning out to three queues drained by Lambda; the whole day is 24 of these.
+fn sns_lambda_hour(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/sns_lambda_day.toml");
+    let scenario = Scenario::load(&path, &["run.horizon_s=3600".into()]).expect("the benchmark scenario is valid");
+    let mut group = c.benchmark_group("scenario");
+    group.throughput(Throughput::Elements(3_600_000));
+    group.sample_size(10);
+    group.bench_function("sns_lambda_hour", |b| {
+        b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
+    });
+    group.finish();
+}
+
 /// One filter policy evaluated against one message's attributes.
 fn filter_matching(c: &mut Criterion) {
     use orchsim::models::filter_policy::{AttributeValue, FilterPolicy, Json, Scope};
@@ -229,6 +243,7 @@ criterion_group!(
     mmc_scenario,
     lambda_backlog,
     sns_fanout,
+    sns_lambda_hour,
     filter_matching,
     step_functions_executions
 );

@@ -186,3 +186,24 @@ fn a_workloads_synchronous_invokes_are_retried_by_its_sdk_client_when_throttled(
     assert!(counter(&s, "workload.api.send_retries") > 0);
     assert_eq!(counter(&s, "lambda.Checkout.requests") + gave_up, 5_000);
 }
+
+#[test]
+fn the_day_benchmark_delivers_every_publish_to_three_functions_one_message_a_batch() {
+    // Five minutes of benches/sns_lambda_day.toml: the speed figure is only worth as much
+    // as the work it measures.
+    let scenario = common::load(&common::repo().join("benches/sns_lambda_day.toml"), &["run.horizon_s=300"]);
+    let (_, s) = common::summary(&scenario);
+    let published = common::counter(&s, "sns.events.published");
+    assert!((290_000..310_000).contains(&published), "{published} publishes at 1,000/s");
+    for f in ["a", "b", "c"] {
+        assert_eq!(common::counter(&s, &format!("sqs.{f}.sent")), published);
+        let (batches, messages) = (
+            common::counter(&s, &format!("lambda.f{f}.batches")),
+            common::counter(&s, &format!("lambda.f{f}.batch_messages")),
+        );
+        assert!(
+            messages + 1_000 >= published && batches * 10 >= messages * 9,
+            "{batches} batches of {messages} messages"
+        );
+    }
+}
