@@ -452,7 +452,7 @@ fn merge_command(a: MergeArgs) -> Result<(), Failure> {
     };
     let manifest = read(&a.dirs[0])?;
     for d in &a.dirs[1..] {
-        if read(d)? != manifest {
+        if !sweep::is_same_sweep(&read(d)?, &manifest) {
             return Err(Failure::BadInput(format!(
                 "error: {} holds another sweep than {} (their {MANIFEST} differ)",
                 d.display(),

@@ -244,8 +244,10 @@ impl Plan {
         Scenario::from_text(&self.file, &self.text, &self.base_dir, &self.run_overrides(run))
     }
 
-    /// The manifest: the same bytes on every machine that runs this sweep.
-    fn manifest(&self) -> String {
+    /// The manifest: the same bytes on every machine that runs this sweep, but for its
+    /// `status`: `"incomplete"` from the start (and in a shard's folder), `"complete"` once
+    /// every run is there and the aggregate files are written; it is written last.
+    fn manifest(&self, is_complete: bool) -> String {
         let axes: Vec<Value> = self.spec.axes.iter().map(|a| json!({"key": a.key, "values": a.values})).collect();
         let (version, _) = report::version();
         let v = json!({
@@ -259,6 +261,7 @@ impl Plan {
             "points": self.points(),
             "runs": self.runs.len(),
             "orchsim_version": version,
+            "status": if is_complete { "complete" } else { "incomplete" },
         });
         pretty(&v)
     }
@@ -353,13 +356,34 @@ pub fn execute(
     Ok(total)
 }
 
-/// Creates the folder and its manifest, or checks that the folder holds this sweep.
+/// True if two manifests describe the same sweep, whatever their status.
+pub fn is_same_sweep(a: &str, b: &str) -> bool {
+    let plan_of = |text: &str| {
+        serde_json::from_str::<Value>(text).ok().map(|mut v| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("status");
+            }
+            v
+        })
+    };
+    matches!((plan_of(a), plan_of(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Creates the folder and its manifest, or checks that the folder holds this sweep (and
+/// then leaves its manifest, and so its status, as it is).
 fn prepare(plan: &Plan, out: &Path, force: bool) -> Result<(), SweepError> {
-    let manifest = plan.manifest();
+    let manifest = plan.manifest(false);
     let path = out.join(MANIFEST);
-    if let Ok(existing) = fs::read_to_string(&path)
-        && existing != manifest
-    {
+    let existing = fs::read_to_string(&path).ok();
+    if let Some(e) = existing.as_deref().filter(|e| is_same_sweep(e, &manifest)) {
+        fs::create_dir_all(out.join(RUNS_DIR))?;
+        // A "complete" folder that lost run files is incomplete again until they are back.
+        if e != manifest && !plan.runs.iter().all(|run| is_done(out, plan, run)) {
+            write_file(&path, manifest.as_bytes())?;
+        }
+        return Ok(());
+    }
+    if existing.is_some() {
         if !force {
             return Err(SweepError::Results(format!(
                 "{} holds the results of another sweep (its {MANIFEST} differs); choose another --out, or pass --force to replace them",
@@ -608,7 +632,7 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
         files.append(&mut histogram_files[point]);
     }
     files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
-    files.push((MANIFEST.into(), plan.manifest().into_bytes()));
+    files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
     let view = plan.view();
     let charts = report::sweep_charts(&view, &point_summaries, &names);
     for chart in &charts {
@@ -625,7 +649,9 @@ fn csv_err(e: csv::Error) -> SweepError {
 
 /// Writes the aggregate files into `out`, each atomically.
 pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
-    for (name, bytes) in files {
+    // The manifest last: "complete" only once everything it vouches for is written.
+    let (manifest, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(name, _)| name == MANIFEST);
+    for (name, bytes) in rest.into_iter().chain(manifest) {
         let path = out.join(name);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;

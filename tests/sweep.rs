@@ -111,21 +111,37 @@ fn an_interrupted_sweep_resumes_with_the_runs_it_lacks() {
     let plan = plan();
     let dir = scratch("resume");
     let complete = sweep_into(&plan, &dir.join("a"), 2);
-    // A sweep killed after some runs: its folder has those run files and nothing else.
+    let status = |dir: &Path| -> String {
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+        manifest["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status(&dir.join("a")), "complete");
+    // A sweep killed after some runs: its folder has those run files and its manifest,
+    // which says it is incomplete.
     let b = dir.join("b");
     fs::create_dir_all(b.join("runs")).unwrap();
-    fs::write(b.join("sweep.json"), &complete["sweep.json"]).unwrap();
+    let incomplete =
+        String::from_utf8(complete["sweep.json"].clone()).unwrap().replace("\"complete\"", "\"incomplete\"");
+    fs::write(b.join("sweep.json"), incomplete).unwrap();
     for i in [0, 5, 44] {
         let name = format!("runs/run-{i:06}.json");
         fs::write(b.join(&name), &complete[&name]).unwrap();
     }
     let ran = sweep::execute(&plan, &b, None, false, &no_progress).unwrap();
     assert_eq!(ran, 42);
+    assert_eq!(status(&b), "incomplete", "complete only once the aggregate files are written");
     let files = sweep::aggregate(&plan, std::slice::from_ref(&b)).unwrap();
     sweep::write_aggregate(&b, &files).unwrap();
     assert_eq!(tree(&b), complete);
-    // A finished sweep does no work when run again.
+    // A finished sweep does no work when run again, and stays complete.
     assert_eq!(sweep::execute(&plan, &b, None, false, &no_progress).unwrap(), 0);
+    assert_eq!(status(&b), "complete");
+    // One that lost a run file is incomplete again until the run is redone.
+    fs::remove_file(b.join("runs/run-000007.json")).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let ran = pool.install(|| sweep::execute(&plan, &b, None, false, &no_progress)).unwrap();
+    assert_eq!((ran, status(&b).as_str()), (1, "incomplete"));
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -139,6 +155,10 @@ fn shards_merge_into_the_files_one_machine_writes() {
         let shard = Shard { index: k as u32, count: 3 };
         let ran = sweep::execute(&plan, d, Some(shard), false, &no_progress).unwrap();
         assert_eq!(ran, 15);
+    }
+    // A shard's folder holds part of the runs: its manifest says so.
+    for d in &shards {
+        assert!(fs::read_to_string(d.join("sweep.json")).unwrap().contains(r#""status": "incomplete""#));
     }
     // Two shards are not a whole sweep.
     let e = sweep::aggregate(&plan, &shards[..2]).unwrap_err().to_string();
