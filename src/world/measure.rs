@@ -256,6 +256,13 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             }
             gauges.push((format!("{name}.pollers_mean"), e.pollers.mean(end)));
         }
+        // Every invocation that started ended or is still running.
+        let running = u64::from(lambda.concurrency_in_use(id));
+        audit.push(balance(
+            name.clone(),
+            &[("running_at_start", m.running_at_start), ("started", m.requests)],
+            &[("ended", m.ended), ("running_at_end", running)],
+        ));
         let gb_seconds = lambda.gb_seconds(id);
         gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
         gauges.push((format!("{name}.gb_seconds"), gb_seconds));
@@ -274,6 +281,19 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
+        // Every accepted publish is offered to every subscription, which matches it or
+        // filters it out.
+        let subscriptions = sns.subscriptions_of(TopicId(t as u32));
+        let offered = m.published * subscriptions.len() as u64;
+        let (matched, filtered_out) = subscriptions.iter().fold((0, 0), |(a, b), &s| {
+            let (_, sm) = sns.subscription(s);
+            (a + sm.matched, b + sm.filtered_out)
+        });
+        audit.push(balance(
+            name.clone(),
+            &[("published_times_subscriptions", offered)],
+            &[("matched", matched), ("filtered_out", filtered_out)],
+        ));
         sns_usage.push(SnsUsage::Topic {
             resource: name,
             is_fifo: config.is_fifo,

@@ -187,6 +187,10 @@ pub struct FunctionMetrics {
     pub concurrency: TimeWeighted,
     /// Sum of billed durations, each rounded up to 1 ms.
     pub billed_ms: u64,
+    /// Invocations running when the statistics window opened, and those that ended in it:
+    /// with `requests` and the ones still running, the function's conservation balance.
+    pub running_at_start: u64,
+    pub ended: u64,
 }
 
 /// All functions of a scenario and the account's concurrency.
@@ -351,6 +355,7 @@ impl Service {
         if f.config.reserved_concurrency.is_none() {
             self.unreserved_in_use -= 1;
         }
+        f.metrics.ended += 1;
         f.metrics.concurrency.add(now, -1);
     }
 
@@ -372,7 +377,8 @@ impl Service {
         for f in &mut self.functions {
             let mut concurrency = f.metrics.concurrency;
             concurrency.reset(now);
-            f.metrics = FunctionMetrics { concurrency, ..FunctionMetrics::default() };
+            let running_at_start = u64::from(f.in_use);
+            f.metrics = FunctionMetrics { concurrency, running_at_start, ..FunctionMetrics::default() };
         }
     }
 

@@ -272,6 +272,11 @@ impl Service {
         self.subscriptions.len()
     }
 
+    /// The subscriptions of topic `t`.
+    pub fn subscriptions_of(&self, t: TopicId) -> &[SubscriptionId] {
+        &self.topics[t.0 as usize].subscriptions
+    }
+
     pub fn topic(&self, t: TopicId) -> (&TopicConfig, &TopicMetrics) {
         let topic = &self.topics[t.0 as usize];
         (&topic.config, &topic.metrics)
