@@ -1,7 +1,7 @@
 //! Property tests: whatever text a user writes, reading it never panics; random valid
-//! scenarios (topologies of workloads, topics, queues, worker pools and Lambda functions,
-//! with random rates, timeouts and failure rates) run without panic, balance their books
-//! and give the same bytes twice.
+//! scenarios (topologies of workloads, topics, queues, worker pools, Lambda functions and
+//! small state machines, with random rates, timeouts, failure rates and fault windows) run
+//! without panic, balance their books and give the same bytes twice.
 
 mod common;
 
@@ -48,40 +48,83 @@ proptest! {
 }
 
 /// A small random topology: a workload to an SQS queue (standard or FIFO) or to an SNS topic
-/// fanning out to 1–3 queues, each drained by a worker pool or a Lambda function.
+/// fanning out to 1–3 queues, each drained by a worker pool or a Lambda function; faults (a
+/// share of poison messages until the consumers' fix, an HTTPS subscriber with failures, an
+/// outage window and a dead-letter queue); and a second workload starting executions of a
+/// small state machine whose Lambda task fails at random and is retried.
 #[derive(Debug, Clone)]
 struct Topology {
     rate_per_s: f64,
     via_topic: bool,
     queues: Vec<(bool, u32, f64, f64, u32)>, // fifo, visibility_s, service_s, error_rate, consumers (0: Lambda)
     max_receives: Option<u32>,
+    /// Share of poison messages, and when the consumers' fix is deployed (None: never).
+    poison: Option<(f64, Option<u32>)>,
+    /// With a topic: an HTTPS subscriber's failure rate and outage window [from, to).
+    webhook: Option<(f64, u32, u32)>,
+    /// A state machine: Express, executions per second, task error probability, retries.
+    machine: Option<(bool, f64, f64, u32)>,
     seed: u64,
 }
 
 fn topology() -> impl Strategy<Value = Topology> {
     (
-        0.5f64..200.0,
-        any::<bool>(),
+        (0.5f64..200.0, any::<bool>()),
         prop::collection::vec((any::<bool>(), 1u32..120, 0.001f64..2.0, 0.0f64..0.5, 0u32..8), 1..4),
         prop::option::of(1u32..5),
+        prop::option::of((0.0f64..0.3, prop::option::of(0u32..120))),
+        prop::option::of((0.0f64..0.5, 0u32..100, 1u32..60)),
+        prop::option::of((any::<bool>(), 0.1f64..20.0, 0.0f64..0.6, 0u32..4)),
         any::<u64>(),
     )
-        .prop_map(|(rate_per_s, via_topic, queues, max_receives, seed)| Topology {
+        .prop_map(|((rate_per_s, via_topic), queues, max_receives, poison, webhook, machine, seed)| Topology {
             rate_per_s,
             via_topic,
             queues,
             max_receives,
+            poison,
+            webhook: webhook.map(|(rate, from, length)| (rate, from, from + length)),
+            machine,
             seed: seed >> 1,
         })
+}
+
+/// The definition of the random state machine: a Lambda task retried on its error, caught
+/// into a Fail state when the retries run out, then a short Wait.
+fn machine_definition(retries: u32) -> String {
+    format!(
+        r#"{{"StartAt": "Work", "States": {{
+            "Work": {{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                      "Parameters": {{"FunctionName": "worker"}},
+                      "Retry": [{{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": {retries}}}],
+                      "Catch": [{{"ErrorEquals": ["States.ALL"], "Next": "Gave up"}}],
+                      "Next": "Pause"}},
+            "Pause": {{"Type": "Wait", "Seconds": 1, "Next": "Done"}},
+            "Done": {{"Type": "Succeed"}},
+            "Gave up": {{"Type": "Fail", "Error": "GaveUp"}}
+        }}}}"#
+    )
 }
 
 fn scenario_text(t: &Topology) -> String {
     let mut s = format!("[run]\nseed = {}\nhorizon_s = 120\nwarmup_s = 10\n", t.seed);
     let target = if t.via_topic { "sns.events".to_string() } else { format!("sqs.{}", queue_name(0, &t.queues[0])) };
     s += &format!("[workload.w]\ntarget = \"{target}\"\narrival = \"poisson\"\nrate_per_s = {}\n", t.rate_per_s);
+    if let Some((fraction, _)) = t.poison {
+        s += &format!("poison_fraction = {fraction}\n");
+    }
+    let fix = t.poison.and_then(|(_, fix)| fix).map_or(String::new(), |at| format!("fix_deployed_at_s = {at}\n"));
     if t.via_topic {
         // A standard topic fans out to standard queues only.
         s += "[sns.events]\n";
+        if let Some((failure_rate, from, to)) = t.webhook {
+            s += &format!(
+                "[endpoint.hook]\nprotocol = \"https\"\nresponse_time_s = 0.05\nfailure_rate = {failure_rate}\noutages = [[{from}, {to}]]\n\
+                 [subscription.hook]\ntopic = \"sns.events\"\nendpoint = \"endpoint.hook\"\ndead_letter_queue = \"sqs.hook-dlq\"\n\
+                 delivery_policy = '{{\"healthyRetryPolicy\": {{\"minDelayTarget\": 1, \"maxDelayTarget\": 8, \"numRetries\": 5, \"backoffFunction\": \"exponential\"}}}}'\n\
+                 [sqs.hook-dlq]\n"
+            );
+        }
     }
     let queues: &[(bool, u32, f64, f64, u32)] = if t.via_topic { &t.queues } else { &t.queues[..1] };
     for (i, q) in queues.iter().enumerate() {
@@ -98,14 +141,23 @@ fn scenario_text(t: &Topology) -> String {
         }
         if consumers == 0 {
             s += &format!(
-                "[lambda.f{i}]\nsource = \"sqs.{name}\"\nduration_s = {service}\nerror_rate = {error_rate}\ntimeout_s = {}\n",
+                "[lambda.f{i}]\nsource = \"sqs.{name}\"\nduration_s = {service}\nerror_rate = {error_rate}\ntimeout_s = {}\n{fix}",
                 (visibility / 6).max(1)
             );
         } else {
             s += &format!(
-                "[workers.p{i}]\nsource = \"sqs.{name}\"\ncount = {consumers}\nservice_time_s = {{ dist = \"exponential\", mean = {service} }}\nerror_rate = {error_rate}\n"
+                "[workers.p{i}]\nsource = \"sqs.{name}\"\ncount = {consumers}\nservice_time_s = {{ dist = \"exponential\", mean = {service} }}\nerror_rate = {error_rate}\n{fix}"
             );
         }
+    }
+    if let Some((express, rate, task_error, _)) = t.machine {
+        s += &format!(
+            "[workload.starts]\ntarget = \"step_functions.m\"\narrival = \"poisson\"\nrate_per_s = {rate}\n\
+             [step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"{}\"\n\
+             [step_functions.m.states.Work]\nerrors = {{ Flaky = {task_error} }}\n\
+             [lambda.worker]\nduration_s = {{ dist = \"exponential\", mean = 0.2 }}\n",
+            if express { "express_async" } else { "standard" }
+        );
     }
     s
 }
@@ -120,12 +172,27 @@ proptest! {
     #[test]
     fn random_topologies_run_balance_their_books_and_repeat_exactly(t in topology()) {
         let text = scenario_text(&t);
+        // The state machine's definition lives next to the scenario, in a folder of its own
+        // (test threads run at once).
+        let dir = std::env::temp_dir().join(format!("orchsim-properties-{}-{}", std::process::id(), t.seed));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("machine.asl.json"), machine_definition(t.machine.map_or(0, |m| m.3))).unwrap();
         // Every generated setting is within the documented limits: the scenario must load.
-        let scenario = Scenario::from_text("random.toml", &text, &common::repo(), &[])
-            .unwrap_or_else(|e| panic!("{text}\n{e}"));
+        let scenario = Scenario::from_text("random.toml", &text, &dir, &[]);
+        let _ = std::fs::remove_dir_all(&dir);
+        let scenario = scenario.unwrap_or_else(|e| panic!("{text}\n{e}"));
         let a = orchsim::run::run(&scenario).expect("within the memory budget");
         let failures = report::audit_failures(&a);
         prop_assert!(failures.is_empty(), "{}\n{}", text, failures.join("\n"));
+        // The optional parts are wired in, not just read.
+        let metrics = report::flat_metrics(&a);
+        let metric = |name: &str| metrics.iter().find(|(n, _)| n == name).map(|m| m.1);
+        if t.machine.is_some() {
+            prop_assert!(metric("step_functions.m.started").is_some_and(|n| n > 0.0), "{}", text);
+        }
+        if t.via_topic && t.webhook.is_some() {
+            prop_assert!(metric("subscription.hook.matched").is_some_and(|n| n > 0.0), "{}", text);
+        }
         let b = orchsim::run::run(&scenario).expect("within the memory budget");
         prop_assert_eq!(report::summary_json(&scenario, &a), report::summary_json(&scenario, &b));
     }
