@@ -66,14 +66,21 @@ fn deeply_nested_parallel_states_are_an_error_not_a_crash() {
     assert!(orchsim::scenario::inputs::definition(&definition).is_ok());
 }
 
-#[test]
-fn a_thousand_subscriptions_on_one_topic_run() {
-    let mut text = String::from(
-        "[run]\nhorizon_s = 2\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 5\n[sns.t]\n[endpoint.e]\nprotocol = \"https\"\nresponse_time_s = 0.01\n",
+/// A topic with `n` HTTPS subscriptions, published to 5 times a second for 2 s; `run_keys`
+/// go into `[run]`.
+fn topic_with_subscriptions(n: usize, run_keys: &str) -> String {
+    let mut text = format!(
+        "[run]\nhorizon_s = 2\n{run_keys}[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 5\n[sns.t]\n[endpoint.e]\nprotocol = \"https\"\nresponse_time_s = 0.01\n"
     );
-    for i in 0..1_000 {
+    for i in 0..n {
         text += &format!("[subscription.s{i}]\ntopic = \"sns.t\"\nendpoint = \"endpoint.e\"\n");
     }
+    text
+}
+
+#[test]
+fn a_thousand_subscriptions_on_one_topic_run() {
+    let text = topic_with_subscriptions(1_000, "");
     let scenario = parse_inline(&text, &[]).unwrap_or_else(|e| panic!("{e}"));
     let (_, s) = summary(&scenario);
     assert!(counter(&s, "sns.t.published") >= 5);
@@ -84,12 +91,7 @@ fn more_subscriptions_than_the_memory_budget_holds_are_refused_before_the_run() 
     // AWS allows 12.5 million subscriptions per topic; each one here keeps its own latency
     // histogram, so the reader refuses a topology whose floor is above the budget. A million
     // at the default 8 GiB is refused the same way; 20,000 at 256 MiB shows it quickly.
-    let mut text = String::from(
-        "[run]\nhorizon_s = 2\nmemory_max_mb = 256\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 5\n[sns.t]\n[endpoint.e]\nprotocol = \"https\"\n",
-    );
-    for i in 0..20_000 {
-        text += &format!("[subscription.s{i}]\ntopic = \"sns.t\"\nendpoint = \"endpoint.e\"\n");
-    }
+    let text = topic_with_subscriptions(20_000, "memory_max_mb = 256\n");
     let e = parse_inline(&text, &[]).map(|_| ()).unwrap_err().to_string();
     assert!(
         e.contains("run.memory_max_mb")
