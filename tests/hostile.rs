@@ -125,3 +125,13 @@ fn a_backlog_that_outgrows_the_memory_budget_stops_with_an_error_and_writes_noth
     assert!(!out.exists(), "no results folder after a stopped run");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_scenario_file_too_large_to_read_safely_is_refused_before_it_is_read() {
+    let path = std::env::temp_dir().join(format!("orchsim-hostile-huge-{}.toml", std::process::id()));
+    // Sparse: the length is what counts, not the bytes on disk.
+    std::fs::File::create(&path).unwrap().set_len(129 << 20).unwrap();
+    let e = orchsim::scenario::Scenario::load(&path, &[]).map(|_| ()).unwrap_err().to_string();
+    std::fs::remove_file(&path).unwrap();
+    assert!(e.contains("the scenario is 129 MiB; files above 128 MiB are refused"), "{e}");
+}
