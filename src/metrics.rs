@@ -2,11 +2,16 @@
 //!
 //! Latencies are recorded in microseconds into an HdrHistogram (3 significant digits, so
 //! every percentile is within 0.1 %), alongside an exact sum so means carry no bucketing
-//! error. A histogram starts covering 1 µs to 2 ms (16 KiB) and grows by doubling its range
-//! only when a longer value arrives, up to 30 days (256 KiB): a topic with thousands of
-//! subscriptions whose deliveries take milliseconds keeps thousands of small histograms, not
-//! thousands of full-range ones. Growth changes no recorded value and no percentile. Gauges integrate a level over virtual time, which gives exact time averages
-//! (Little's law needs them) at the cost of one multiply-add per change.
+//! error. Recording is on the hot path of every model, so a [`LatencyHistogram`] keeps only
+//! HdrHistogram's array of counts, in HdrHistogram's own layout, and increments it directly;
+//! the `hdrhistogram` crate's histogram is built from those counts when figures are read,
+//! and gives the same percentiles, maximum and deviation as recording into it would. The
+//! counts start covering 1 µs to 2 ms (16 KiB) and grow only when a longer value arrives, up
+//! to 30 days (256 KiB): a topic with thousands of subscriptions whose deliveries take
+//! milliseconds keeps thousands of small histograms, not thousands of full-range ones.
+//!
+//! Gauges integrate a level over virtual time, which gives exact time averages (Little's law
+//! needs them) at the cost of one multiply-add per change.
 
 use hdrhistogram::Histogram;
 
@@ -36,11 +41,36 @@ fn full_range_layout() -> (u8, usize) {
     })
 }
 
-/// A latency distribution.
+/// A latency distribution: HdrHistogram's counts for 1 µs resolution and 3 significant
+/// digits, grown on demand, with the count and the exact sum.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    histogram: Histogram<u64>,
+    counts: Vec<u64>,
+    total: u64,
     sum_us: u128,
+}
+
+/// HdrHistogram's layout for a lowest value of 1 and 3 significant digits: 2,048 sub-buckets
+/// in the first bucket, then 1,024 more per doubling of the value.
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE: u32 = 10;
+const SUB_BUCKET_HALF_COUNT: usize = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const SUB_BUCKET_MASK: u64 = (1 << (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1)) - 1;
+/// 64 minus the bits of the sub-bucket count (unit magnitude 0).
+const LEADING_ZERO_COUNT_BASE: u32 = 64 - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
+
+/// The index of `value`'s count, as HdrHistogram computes it.
+#[inline]
+fn count_index(value: u64) -> usize {
+    let bucket = LEADING_ZERO_COUNT_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
+    let sub_bucket = (value >> bucket) as usize;
+    ((bucket as usize + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + sub_bucket - SUB_BUCKET_HALF_COUNT
+}
+
+/// The lowest value whose count is at `index` (HdrHistogram's `value_for`).
+fn index_value(index: usize) -> u64 {
+    let bucket = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) as i64 - 1;
+    let sub_bucket = (index & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+    if bucket < 0 { (sub_bucket - SUB_BUCKET_HALF_COUNT) as u64 } else { (sub_bucket as u64) << bucket }
 }
 
 /// The figures reported for one latency, in milliseconds.
@@ -63,34 +93,68 @@ impl Default for LatencyHistogram {
 
 impl LatencyHistogram {
     pub fn new() -> Self {
-        LatencyHistogram { histogram: growing_histogram(), sum_us: 0 }
+        // The first two buckets (1 µs to 4 ms) from the start; 16 KiB.
+        LatencyHistogram { counts: vec![0; 2 * SUB_BUCKET_HALF_COUNT], total: 0, sum_us: 0 }
     }
 
     #[inline]
     pub fn record(&mut self, latency: SimDuration) {
         let us = latency.as_micros().min(LATENCY_US_MAX);
-        self.histogram.record(us).expect(GROWS);
+        self.record_n(us, 1);
         self.sum_us += u128::from(us);
     }
 
+    #[inline]
+    fn record_n(&mut self, us: u64, n: u64) {
+        let i = count_index(us);
+        if i >= self.counts.len() {
+            self.grow_to(i);
+        }
+        self.counts[i] += n;
+        self.total += n;
+    }
+
+    /// Grows the counts to the end of the bucket of `index`.
+    #[cold]
+    fn grow_to(&mut self, index: usize) {
+        let len = (index / SUB_BUCKET_HALF_COUNT + 1) * SUB_BUCKET_HALF_COUNT;
+        self.counts.resize(len, 0);
+    }
+
     pub fn count(&self) -> u64 {
-        self.histogram.len()
+        self.total
     }
 
     /// Forgets everything recorded (used at the end of the warm-up).
     pub fn reset(&mut self) {
-        self.histogram.reset();
+        self.counts.fill(0);
+        self.total = 0;
         self.sum_us = 0;
     }
 
     /// Adds another histogram's samples (for merging replications).
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.histogram.add(&other.histogram).expect(GROWS);
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
         self.sum_us += other.sum_us;
     }
 
+    /// The same distribution as an HdrHistogram, for its percentiles and iterators.
+    fn hdr(&self) -> Histogram<u64> {
+        let mut h = growing_histogram();
+        for (i, &n) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            h.record_n(index_value(i), n).expect(GROWS);
+        }
+        h
+    }
+
     pub fn summary(&self) -> LatencySummary {
-        let f = Figures::of(&self.histogram, self.sum_us, 1_000.0);
+        let f = Figures::of(&self.hdr(), self.sum_us, 1_000.0);
         LatencySummary {
             count: f.count,
             mean_ms: f.mean,
@@ -105,14 +169,14 @@ impl LatencyHistogram {
     /// The recorded values (µs, each the highest equivalent value of its bucket) with their
     /// counts, and the exact sum: enough to rebuild the histogram ([`Self::from_parts`]).
     pub fn to_parts(&self) -> (Vec<(u64, u64)>, u128) {
-        let counts = self.histogram.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let counts = self.hdr().iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
         (counts, self.sum_us)
     }
 
     pub fn from_parts(counts: &[(u64, u64)], sum_us: u128) -> LatencyHistogram {
         let mut h = LatencyHistogram::new();
         for &(value, count) in counts {
-            h.histogram.record_n(value.min(LATENCY_US_MAX), count).expect(GROWS);
+            h.record_n(value.min(LATENCY_US_MAX), count);
         }
         h.sum_us = sum_us;
         h
@@ -122,7 +186,7 @@ impl LatencyHistogram {
     /// milliseconds), which HdrHistogram's plotters read.
     pub fn hgrm(&self) -> String {
         use std::fmt::Write as _;
-        let h = &self.histogram;
+        let h = &self.hdr();
         let mut out = String::new();
         let _ = writeln!(out, "{:>12} {:>14} {:>10} {:>14}\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
         let mut total = 0u64;
@@ -148,7 +212,7 @@ impl LatencyHistogram {
 
     /// (quantile, value in ms, count at or below) points for plotting the spectrum.
     pub fn quantile_points(&self) -> Vec<(f64, f64, u64)> {
-        self.histogram
+        self.hdr()
             .iter_quantiles(1)
             .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64 / 1_000.0, v.count_since_last_iteration()))
             .collect()
@@ -317,6 +381,34 @@ mod tests {
 
     fn s(secs: u64) -> SimTime {
         SimTime::from_micros(secs * 1_000_000)
+    }
+
+    #[test]
+    fn counts_sit_where_hdrhistogram_puts_them() {
+        // Every value lands in the bucket HdrHistogram gives it: same lowest equivalent, and
+        // the same figures and iteration as recording into the crate's histogram directly.
+        let mut rng = crate::engine::RngFactory::new(9).stream("histogram");
+        let mut ours = LatencyHistogram::new();
+        let mut theirs = growing_histogram();
+        let mut values: Vec<u64> = (0..5_000).chain([2_047, 2_048, 4_095, 4_096, LATENCY_US_MAX]).collect();
+        values.extend((0..20_000).map(|_| (rng.exp1() * 10f64.powi(rng.index(12) as i32)) as u64));
+        for &v in &values {
+            let v = v.min(LATENCY_US_MAX);
+            assert_eq!(index_value(count_index(v)), theirs.lowest_equivalent(v), "value {v}");
+            ours.record(SimDuration::from_micros(v));
+            theirs.record(v).unwrap();
+        }
+        let rebuilt = ours.hdr();
+        assert_eq!(rebuilt.len(), theirs.len());
+        assert_eq!((rebuilt.max(), rebuilt.min()), (theirs.max(), theirs.min()));
+        assert_eq!(rebuilt.stdev(), theirs.stdev());
+        for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(rebuilt.value_at_quantile(q), theirs.value_at_quantile(q));
+        }
+        let recorded = |h: &Histogram<u64>| -> Vec<(u64, u64)> {
+            h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
+        };
+        assert_eq!(recorded(&rebuilt), recorded(&theirs));
     }
 
     #[test]
