@@ -73,6 +73,12 @@ fn index_value(index: usize) -> u64 {
     if bucket < 0 { (sub_bucket - SUB_BUCKET_HALF_COUNT) as u64 } else { (sub_bucket as u64) << bucket }
 }
 
+/// How many values share the count at `index`: 1 in the first bucket, doubling with each
+/// bucket after it.
+fn equivalent_range(index: usize) -> u64 {
+    1 << ((index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE).max(1) - 1)
+}
+
 /// The figures reported for one latency, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LatencySummary {
@@ -169,7 +175,13 @@ impl LatencyHistogram {
     /// The recorded values (µs, each the highest equivalent value of its bucket) with their
     /// counts, and the exact sum: enough to rebuild the histogram ([`Self::from_parts`]).
     pub fn to_parts(&self) -> (Vec<(u64, u64)>, u128) {
-        let counts = self.hdr().iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        let counts = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, &n)| (index_value(i) + equivalent_range(i) - 1, n))
+            .collect();
         (counts, self.sum_us)
     }
 
@@ -409,6 +421,7 @@ mod tests {
             h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
         };
         assert_eq!(recorded(&rebuilt), recorded(&theirs));
+        assert_eq!(ours.to_parts().0, recorded(&theirs));
     }
 
     #[test]
