@@ -273,6 +273,7 @@ fn sweep_failure(e: crate::sweep::SweepError) -> Failure {
         crate::sweep::SweepError::Results(m) => Failure::BadInput(format!("error: {m}")),
         crate::sweep::SweepError::Io(e) => Failure::Other(anyhow::anyhow!(e)),
         crate::sweep::SweepError::Audit(m) => Failure::Other(anyhow::anyhow!(m)),
+        crate::sweep::SweepError::OverMemory(m) => Failure::BadInput(format!("error: {m}; its file was not written")),
     }
 }
 
@@ -507,18 +508,16 @@ fn print_warnings(scenario: &Scenario) {
     }
 }
 
-/// Runs the scenario's state machine as Standard and as Express with the same seed (so the
-/// same arrivals and task draws), then prints and writes the comparison.
-/// A message or execution unaccounted for is a bug in the simulator, never a result.
 /// Runs a scenario and checks its conservation audit: results are written only for a run
 /// that finished within its memory budget and accounts for every message.
 fn run_audited(scenario: &Scenario, which_run: &str) -> Result<run::RunResult, Failure> {
     let result = run::run(scenario)
-        .map_err(|e| Failure::BadInput(format!("{}{which_run}: {e}; nothing was written", scenario.name)))?;
+        .map_err(|e| Failure::BadInput(format!("error: {}{which_run}: {e}; nothing was written", scenario.name)))?;
     check_audit(&result, which_run)?;
     Ok(result)
 }
 
+/// A message or execution unaccounted for is a bug in the simulator, never a result.
 fn check_audit(result: &run::RunResult, which_run: &str) -> Result<(), Failure> {
     let failures = report::audit_failures(result);
     if failures.is_empty() {
@@ -530,6 +529,8 @@ fn check_audit(result: &run::RunResult, which_run: &str) -> Result<(), Failure> 
     )))
 }
 
+/// Runs the scenario's state machine as Standard and as Express with the same seed (so the
+/// same arrivals and task draws), then prints and writes the comparison.
 fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let base = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
     print_warnings(&base);

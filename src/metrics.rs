@@ -7,7 +7,7 @@
 //! the `hdrhistogram` crate's histogram is built from those counts when figures are read,
 //! and gives the same percentiles, maximum and deviation as recording into it would. The
 //! counts start covering 1 µs to 2 ms (16 KiB) and grow only when a longer value arrives, up
-//! to 30 days (256 KiB): a topic with thousands of subscriptions whose deliveries take
+//! to 30 days (264 KiB): a topic with thousands of subscriptions whose deliveries take
 //! milliseconds keeps thousands of small histograms, not thousands of full-range ones.
 //!
 //! Gauges integrate a level over virtual time, which gives exact time averages (Little's law
@@ -99,7 +99,7 @@ impl Default for LatencyHistogram {
 
 impl LatencyHistogram {
     pub fn new() -> Self {
-        // The first two buckets (1 µs to 4 ms) from the start; 16 KiB.
+        // The first bucket (0 to 2,047 µs) from the start: 16 KiB.
         LatencyHistogram { counts: vec![0; 2 * SUB_BUCKET_HALF_COUNT], total: 0, sum_us: 0 }
     }
 
@@ -116,8 +116,9 @@ impl LatencyHistogram {
         if i >= self.counts.len() {
             self.grow_to(i);
         }
-        self.counts[i] += n;
-        self.total += n;
+        // Saturating: counts read back from a sweep's run files could be anything.
+        self.counts[i] = self.counts[i].saturating_add(n);
+        self.total = self.total.saturating_add(n);
     }
 
     /// Grows the counts to the end of the bucket of `index`.
@@ -144,10 +145,10 @@ impl LatencyHistogram {
             self.counts.resize(other.counts.len(), 0);
         }
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-            *mine += theirs;
+            *mine = mine.saturating_add(*theirs);
         }
-        self.total += other.total;
-        self.sum_us += other.sum_us;
+        self.total = self.total.saturating_add(other.total);
+        self.sum_us = self.sum_us.saturating_add(other.sum_us);
     }
 
     /// The same distribution as an HdrHistogram, for its percentiles and iterators.

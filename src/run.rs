@@ -1,7 +1,7 @@
 //! One run: (scenario with its overrides, seed) → results. A pure function: the same
 //! inputs give the same results, bit for bit.
 
-use crate::engine::{RunLimits, RunOutcome, SimDuration, Simulation, StopReason};
+use crate::engine::{RunLimits, RunOutcome, SimDuration, Simulation, StopReason, memory};
 use crate::pricing::{self, CostLine};
 use crate::scenario::Scenario;
 use crate::world::{Measurements, World};
@@ -17,10 +17,10 @@ pub struct RunResult {
     pub costs: Vec<CostLine>,
 }
 
-/// A run stopped because the process grew past `run.memory_max_mb`.
+/// A run stopped because it held more than `run.memory_max_mb`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverMemory {
-    pub resident_mib: u64,
+    pub held_mib: u64,
     pub memory_max_mb: u64,
     pub events: u64,
     pub virtual_s: f64,
@@ -30,21 +30,23 @@ impl std::fmt::Display for OverMemory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the run stopped after {} events ({:.1} s of virtual time): the process holds {} MiB, above run.memory_max_mb = {}; what grows with traffic is the work in flight (messages waiting in queues, deliveries being retried, executions running), so a backlog that never drains grows without bound; raise run.memory_max_mb if the machine has the memory, or shorten run.horizon_s",
-            self.events, self.virtual_s, self.resident_mib, self.memory_max_mb
+            "the run stopped after {} events ({:.1} s of virtual time): it holds {} MiB, above run.memory_max_mb = {}; what grows with traffic is the work in flight (messages waiting in queues, deliveries being retried, executions running), so a backlog that never drains grows without bound; raise run.memory_max_mb if the machine has the memory, or shorten run.horizon_s",
+            self.events, self.virtual_s, self.held_mib, self.memory_max_mb
         )
     }
 }
 
 impl std::error::Error for OverMemory {}
 
-/// Events between two looks at the process's memory: a look costs a few microseconds, a
-/// million events a fraction of a second, and memory cannot grow by much in between.
+/// Events between two looks at the memory the run holds: the run can only grow by so much
+/// in a million events, and looking is cheap, but the engine runs freest in long slices.
 const EVENTS_PER_MEMORY_LOOK: u64 = 1_000_000;
 
 /// Runs `scenario` to its horizon, event cap or drain; or stops it, with an error and no
-/// results, if the process outgrows `run.memory_max_mb`.
+/// results, if it comes to hold more than `run.memory_max_mb` (heap bytes it allocated and
+/// did not free, counted on its thread: the same figure on any machine and in any sweep).
 pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
+    let held_before = memory::thread_held_bytes();
     let mut sim = Simulation::with_capacity(1024);
     let mut world = World::new(scenario, sim.scheduler());
     let horizon = scenario.run.horizon;
@@ -59,11 +61,10 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
         if part.stop_reason != StopReason::EventCap || events >= events_max {
             break RunOutcome { events, ..part };
         }
-        if let Some(resident_mib) = resident_mib()
-            && resident_mib > scenario.run.memory_max_mb
-        {
+        let held_mib = ((memory::thread_held_bytes() - held_before).max(0) as u64) >> 20;
+        if held_mib > scenario.run.memory_max_mb {
             return Err(OverMemory {
-                resident_mib,
+                held_mib,
                 memory_max_mb: scenario.run.memory_max_mb,
                 events,
                 virtual_s: part.end_time.as_secs_f64(),
@@ -75,14 +76,6 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
     let measured_s = (outcome.end_time.as_secs_f64() - start).max(0.0);
     let costs = costs(scenario, &measurements, measured_s);
     Ok(RunResult { seed: scenario.run.seed, outcome, warmup: scenario.run.warmup, measured_s, measurements, costs })
-}
-
-/// The process's resident memory in MiB, where the system tells it (Linux's
-/// `/proc/self/statm`, in pages of 4 KiB); elsewhere the guard is off.
-fn resident_mib() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096 / (1 << 20))
 }
 
 fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine> {

@@ -302,6 +302,8 @@ pub enum SweepError {
     Results(String),
     /// A run's conservation audit failed: a bug, reported with the run.
     Audit(String),
+    /// A run came to hold more than its `run.memory_max_mb`.
+    OverMemory(String),
 }
 
 impl std::fmt::Display for SweepError {
@@ -309,7 +311,7 @@ impl std::fmt::Display for SweepError {
         match self {
             SweepError::Scenario(e) => write!(f, "{e}"),
             SweepError::Io(e) => write!(f, "{e}"),
-            SweepError::Results(m) | SweepError::Audit(m) => write!(f, "{m}"),
+            SweepError::Results(m) | SweepError::Audit(m) | SweepError::OverMemory(m) => write!(f, "{m}"),
         }
     }
 }
@@ -341,17 +343,17 @@ pub fn execute(
         .collect();
     let done = AtomicUsize::new(0);
     let total = todo.len();
-    let failures: Vec<String> = todo
+    let failures: Vec<SweepError> = todo
         .par_iter()
         .filter_map(|run| {
-            let outcome =
-                run_one(plan, run).and_then(|record| write_run(out, run.index, &record).map_err(|e| e.to_string()));
+            let outcome = run_one(plan, run).and_then(|record| Ok(write_run(out, run.index, &record)?));
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             outcome.err()
         })
         .collect();
+    // Runs end in any order; the first failure in run order is the one reported.
     if let Some(first) = failures.into_iter().next() {
-        return Err(SweepError::Audit(first));
+        return Err(first);
     }
     Ok(total)
 }
@@ -427,18 +429,19 @@ fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
 }
 
 /// One run, as its result file holds it.
-fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, String> {
-    let scenario = plan.scenario(run).map_err(|e| e.to_string())?;
-    let result = crate::run::run(&scenario)
-        .map_err(|e| format!("run {} ({}): {e}", run.index, plan.run_overrides(run).join(" ")))?;
+fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, SweepError> {
+    let scenario = plan.scenario(run).map_err(SweepError::Scenario)?;
+    let result = crate::run::run(&scenario).map_err(|e| {
+        SweepError::OverMemory(format!("run {} ({}): {e}", run.index, plan.run_overrides(run).join(" ")))
+    })?;
     let failures = report::audit_failures(&result);
     if !failures.is_empty() {
-        return Err(format!(
+        return Err(SweepError::Audit(format!(
             "run {} ({}) failed its conservation audit:\n{}",
             run.index,
             plan.run_overrides(run).join(" "),
             failures.join("\n")
-        ));
+        )));
     }
     let metrics: Map<String, Value> = report::flat_metrics(&result).into_iter().map(|(k, v)| (k, json!(v))).collect();
     let histograms: Map<String, Value> = result

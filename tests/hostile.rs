@@ -135,3 +135,17 @@ fn a_scenario_file_too_large_to_read_safely_is_refused_before_it_is_read() {
     std::fs::remove_file(&path).unwrap();
     assert!(e.contains("the scenario is 129 MiB; files above 128 MiB are refused"), "{e}");
 }
+
+#[test]
+fn the_memory_stop_counts_the_runs_own_bytes_whatever_else_the_process_holds() {
+    let text = "[run]\nhorizon_s = 100000\nmemory_max_mb = 64\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"constant\"\nrate_per_s = 20000\n[sqs.q]\n";
+    let scenario = parse_inline(text, &[]).unwrap();
+    let alone = orchsim::run::run(&scenario).map(|_| ()).unwrap_err();
+    // The same run on another thread while this one holds 256 MiB stops at the same event.
+    let ballast = vec![1u8; 256 << 20];
+    let beside =
+        std::thread::scope(|s| s.spawn(|| orchsim::run::run(&scenario).map(|_| ()).unwrap_err()).join()).unwrap();
+    assert_eq!(ballast.len(), 256 << 20);
+    assert_eq!(alone, beside);
+    assert!(alone.held_mib > 64 && alone.events.is_multiple_of(1_000_000), "{alone}");
+}

@@ -8,6 +8,7 @@
 
 mod deadlines;
 pub mod hold;
+pub mod memory;
 mod queue;
 mod rng;
 mod simulation;

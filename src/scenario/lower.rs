@@ -289,7 +289,7 @@ pub(super) const MEMORY_MAX_MB_DEFAULT: u64 = 8_192;
 
 /// What a run needs in memory at the least, whatever its traffic: each queue, pool, function,
 /// subscription, rule and state machine keeps latency histograms (16 KiB each when empty;
-/// they grow to 256 KiB with the longest latency they see), and the time series keeps one
+/// they grow to 264 KiB with the longest latency they see), and the time series keeps one
 /// 8-byte value per column per sample. A topic with a million subscriptions needs 16 GiB
 /// before its first message; better refused before the run than killed by the kernel.
 struct MemoryFloor {

@@ -264,7 +264,7 @@ impl Scenario {
                 "",
                 format!(
                     "the scenario is {} MiB; files above {} MiB are refused, as reading one takes about 45 times its size in memory (a million subscriptions take 64 MiB)",
-                    meta.len() >> 20,
+                    meta.len().div_ceil(1 << 20),
                     SCENARIO_BYTES_MAX >> 20
                 ),
             ));
