@@ -678,3 +678,15 @@ fn a_literal_timestamp_wait_needs_the_runs_start_time() {
     let _ = fs::remove_dir_all(&dir);
     assert!(e.contains("waits until 2026-01-01T12:00:30+01:00, which needs run.start_time"), "{e}");
 }
+
+#[test]
+fn a_definition_over_aws_1_mb_is_refused_before_it_is_read() {
+    // A valid definition padded past 1 MB with whitespace: AWS counts the bytes.
+    let fits = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#;
+    let definition = format!("{fits}{}", " ".repeat(1 << 20));
+    let e = rejection("huge", &definition, "standard", "");
+    assert!(e.contains("machine.asl.json is 1048640 bytes; AWS allows at most 1 MB (1048576 bytes)"), "{e}");
+    // A file of exactly 1 MB is read.
+    let padded = format!("{fits}{}", " ".repeat((1 << 20) - fits.len()));
+    assert!(load("fits", &padded, "standard", 1, "").is_ok());
+}

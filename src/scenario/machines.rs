@@ -93,6 +93,9 @@ pub(super) fn lower_activity(src: &Source<'_>, name: &str, node: &Node) -> Resul
     })
 }
 
+/// AWS's largest state machine definition: 1 MB.
+const DEFINITION_BYTES_MAX: u64 = 1_048_576;
+
 pub(super) fn lower_machine(
     src: &Source<'_>,
     name: &str,
@@ -105,6 +108,19 @@ pub(super) fn lower_machine(
     let (f, p) = t.require("definition", "the Amazon States Language file, e.g. \"definitions/orders.asl.json\"")?;
     let file = f.str(&p)?;
     let full = super::resolve(base_dir, file);
+    // AWS refuses a definition over 1 MB; checked before reading, so no file is read whole
+    // that could not be a definition.
+    if let Ok(meta) = std::fs::metadata(&full)
+        && meta.len() > DEFINITION_BYTES_MAX
+    {
+        return Err(f.error(
+            &p,
+            format!(
+                "{file} is {} bytes; AWS allows at most 1 MB ({DEFINITION_BYTES_MAX} bytes) per state machine definition",
+                meta.len()
+            ),
+        ));
+    }
     let text =
         std::fs::read_to_string(&full).map_err(|e| f.error(&p, format!("cannot read {}: {e}", full.display())))?;
     let json: serde_json::Value = serde_json::from_str(&text)

@@ -27,7 +27,7 @@
 //!   leads. Choosing a branch is the interpreter's business;
 //! - whether the machine runs as Standard or Express: the definition does not say. What needs
 //!   a Standard workflow (§2) is reported by [`Definition::standard_only_feature`];
-//! - the 1 MB definition limit (the caller has the text), the 60 s limit of HTTP tasks, and
+//! - the 1 MB definition limit (the scenario reader checks the file's size), the 60 s limit of HTTP tasks, and
 //!   limits on the characters of names and labels.
 //!
 //! How this module reads the reference where it leaves room (each a choice):
