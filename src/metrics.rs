@@ -32,13 +32,11 @@ fn growing_histogram() -> Histogram<u64> {
     histogram
 }
 
-/// (buckets, sub-buckets) of a latency histogram covering its full range.
+/// (buckets, sub-buckets) of a latency histogram covering its full range, as HdrHistogram
+/// counts them: the bucket of the longest latency, and the counts up to the end of it.
 fn full_range_layout() -> (u8, usize) {
-    static LAYOUT: std::sync::OnceLock<(u8, usize)> = std::sync::OnceLock::new();
-    *LAYOUT.get_or_init(|| {
-        let h = Histogram::<u64>::new_with_bounds(1, LATENCY_US_MAX, 3).expect("constant bounds are valid");
-        (h.buckets(), h.distinct_values())
-    })
+    let buckets = count_index(LATENCY_US_MAX) >> SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+    (buckets as u8, (buckets + 1) * SUB_BUCKET_HALF_COUNT)
 }
 
 /// A latency distribution: HdrHistogram's counts for 1 µs resolution and 3 significant
@@ -423,6 +421,8 @@ mod tests {
         };
         assert_eq!(recorded(&rebuilt), recorded(&theirs));
         assert_eq!(ours.to_parts().0, recorded(&theirs));
+        let full = Histogram::<u64>::new_with_bounds(1, LATENCY_US_MAX, 3).unwrap();
+        assert_eq!(full_range_layout(), (full.buckets(), full.distinct_values()));
     }
 
     #[test]
