@@ -280,8 +280,104 @@ fn compare_prices_standard_and_express_from_the_same_draws() {
 
     let table = orchsim(&args, &dir);
     let out = text(&table.stdout);
-    assert!(out.contains("USD/month at 1000000 executions"), "{out}");
+    assert!(out.contains("USD/month at 1,000,000 executions"), "{out}");
     assert!(out.contains("standard is cheaper below it, express_async above it"), "{out}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A folder with `machine.asl.json` (a Wait of `wait_s`, then a Pass) and `wait.toml`,
+/// which starts five executions of it a second for an hour.
+fn waiting_machine(name: &str, wait_s: u32) -> PathBuf {
+    let dir = scratch(name);
+    let definition = format!(
+        r#"{{"StartAt": "Hold", "States": {{
+            "Hold": {{"Type": "Wait", "Seconds": {wait_s}, "Next": "Done"}},
+            "Done": {{"Type": "Pass", "End": true}}}}}}"#
+    );
+    fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    let scenario = "[run]\nseed = 1\nhorizon_s = 3600\n\n[workload.orders]\ntarget = \"step_functions.hold\"\n\
+                    arrival = \"poisson\"\nrate_per_s = 5.0\n\n[step_functions.hold]\n\
+                    definition = \"machine.asl.json\"\ntype = \"standard\"\n";
+    fs::write(dir.join("wait.toml"), scenario).unwrap();
+    dir
+}
+
+#[test]
+fn compare_says_express_cannot_run_a_workflow_past_five_minutes_and_gives_no_break_even() {
+    let dir = waiting_machine("compare-limit", 360);
+    let o = orchsim(&["compare", "wait.toml", "--json", "--out", "cmp"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let line = "Express cannot run this workflow: 100 % of executions exceed the 5-minute limit";
+    assert_eq!(v["break_even_executions_per_month"], Value::Null);
+    assert_eq!(v["reason"], line);
+    let (standard, express) = (&v["standard"], &v["express"]);
+    assert_eq!(express["cannot_run"], line);
+    assert_eq!(standard["cannot_run"], Value::Null);
+    // The same arrivals start the same executions; every Express one that ended timed out.
+    assert_eq!(standard["executions_started"], express["executions_started"]);
+    let by = |t: &Value, status: &str| t["executions_by_status"][status].as_u64().unwrap();
+    assert_eq!(by(express, "succeeded"), 0);
+    assert_eq!(by(express, "timed_out"), express["executions_simulated"].as_u64().unwrap());
+    assert_eq!(express["timed_out_at_type_limit"], express["executions_by_status"]["timed_out"]);
+    assert_eq!(express["failed_or_timed_out_share"], 1.0);
+    assert_eq!(by(standard, "timed_out") + by(standard, "failed"), 0);
+    assert_eq!(standard["failed_or_timed_out_share"], 0.0);
+    for t in [standard, express] {
+        let ended = by(t, "succeeded") + by(t, "failed") + by(t, "timed_out");
+        assert_eq!(ended + by(t, "running_at_end"), t["executions_started"].as_u64().unwrap());
+    }
+
+    let table = text(&orchsim(&["compare", "wait.toml", "--out", "table"], &dir).stdout);
+    assert!(table.contains(&format!("{line}\nbreak-even: none ({line})")), "{table}");
+    let sync = orchsim(&["compare", "wait.toml", "--express", "sync", "--json", "--out", "sync"], &dir);
+    let v: Value = serde_json::from_slice(&sync.stdout).unwrap();
+    assert_eq!(v["reason"], "Express sync cannot run this workflow: 100 % of executions exceed the 5-minute limit");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compare_prices_a_long_standard_workflow_by_the_transitions_of_each_execution() {
+    // A 3,000 s Wait in an hour: most executions are still waiting at the end, and their
+    // transitions must not be charged to the few that ended.
+    let dir = waiting_machine("compare-long", 3_000);
+    let args = ["compare", "wait.toml", "--json", "--out", "cmp", "--executions-per-month", "1000000"];
+    let o = orchsim(&args, &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let standard = &v["standard"];
+    assert_eq!(standard["transitions_per_execution_mean"], 2.0);
+    assert!(standard["executions_by_status"]["running_at_end"].as_u64().unwrap() > 10_000);
+    // 2 transitions × 1,000,000 executions, past the 4,000 free, at $0.025 per 1,000.
+    let usd = standard["cost_usd_per_month_at"][0]["by_service"]["step_functions"].as_f64().unwrap();
+    let expected = (2.0 * 1e6 - 4_000.0) * 0.025 / 1e3;
+    assert!((usd - expected).abs() < 1e-9 * expected, "{usd} vs {expected}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compare_says_why_the_types_started_different_numbers_of_executions() {
+    // 400 starts a second: Standard's StartExecution quota (a bucket of 1,300 refilled at
+    // 300 a second in us-east-1) refuses some, asynchronous Express's (6,000) none.
+    let dir = waiting_machine("compare-throttled", 1);
+    let scenario = fs::read_to_string(dir.join("wait.toml")).unwrap();
+    let scenario =
+        scenario.replace("horizon_s = 3600", "horizon_s = 60").replace("rate_per_s = 5.0", "rate_per_s = 400.0");
+    fs::write(dir.join("wait.toml"), scenario).unwrap();
+    let o = orchsim(&["compare", "wait.toml", "--json", "--out", "cmp"], &dir);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let throttled = v["standard"]["throttled_starts"].as_u64().unwrap();
+    assert!(throttled > 3_000, "{throttled}");
+    assert_eq!(v["express"]["throttled_starts"], 0);
+    let started = |t: &str| v[t]["executions_started"].as_u64().unwrap();
+    assert!(started("express") > started("standard"));
+    let table = text(&orchsim(&["compare", "wait.toml", "--out", "table"], &dir).stdout);
+    let line = format!(
+        "started executions differ with the same arrivals: the StartExecution quota throttled {} Standard and 0 Express \
+         start calls",
+        orchsim::report::format::count(throttled)
+    );
+    assert!(table.contains(&line), "{table}");
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -116,6 +116,84 @@ fn retries_wait_3_6_12_seconds_count_as_transitions_then_the_catch_takes_over() 
     assert!((latency(&s, "step_functions.m.duration", "max") - 21_000.0).abs() < 25.0);
 }
 
+const WAIT_THEN_PASS: &str = r#"{"StartAt": "Hold", "States": {
+    "Hold": {"Type": "Wait", "Seconds": 3000, "Next": "Done"},
+    "Done": {"Type": "Pass", "End": true}}}"#;
+
+/// The summary of `count` executions of `definition`, one a second, run with `overrides`.
+fn run_with(tag: &str, definition: &str, workflow: &str, count: u32, overrides: &[&str]) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("orchsim-sfn-{tag}-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    let text = format!(
+        "[run]\nhorizon_s = 100000\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
+         rate_per_s = 1\ncount_max = {count}\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"{workflow}\"\n"
+    );
+    let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    let s = Scenario::from_text("inline.toml", &text, &dir, &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let _ = fs::remove_dir_all(&dir);
+    summary(&s).1
+}
+
+#[test]
+fn an_execution_counts_its_own_transitions_whatever_the_horizon_or_warm_up() {
+    // 1,000 executions, one a second, each a 3,000 s Wait then a Pass: 2 transitions each.
+    // A window that ends while most still wait, or begins after they entered the Wait,
+    // must not spread the window's transitions over the executions that ended.
+    // Executions start at 1, 2, …, 1,000 s; the windows' edges fall between two events.
+    for (horizon_s, warmup_s, ended) in
+        [(3_100.5, 0.0, 100), (3_600.5, 0.0, 600), (7_200.0, 0.0, 1_000), (7_200.0, 3_499.5, 501)]
+    {
+        let overrides = [format!("run.horizon_s={horizon_s}"), format!("run.warmup_s={warmup_s}")];
+        let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        let s = run_with("long-wait", WAIT_THEN_PASS, "standard", 1_000, &overrides);
+        let label = format!("horizon {horizon_s} s, warm-up {warmup_s} s");
+        assert_eq!(counter(&s, "step_functions.m.succeeded"), ended, "{label}");
+        assert_eq!(gauge(&s, "step_functions.m.transitions_per_execution"), 2.0, "{label}");
+        let running = counter(&s, "step_functions.m.running_at_end");
+        assert_eq!(running, if horizon_s == 7_200.0 { 0 } else { 1_000 - ended }, "{label}");
+        // The cost of each execution that ended is its own two transitions, whole.
+        let cost = &s["cost_per_execution_usd"]["step_functions.m.cost_per_execution"];
+        let mean = cost["mean"].as_f64().unwrap();
+        assert!((mean - 2.0 * 0.025 / 1e3).abs() < 1e-3 * mean, "{label}: {mean}");
+    }
+}
+
+#[test]
+fn express_usage_per_execution_counts_every_run_of_each_execution_whole() {
+    let wait_60 = r#"{"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 60, "End": true}}}"#;
+    // Executions start at 1..200 s and end 60 s later; a window from 150 s sees the ends of
+    // those started from 90 s on, the whole of each, and their restarts.
+    let s = run_with(
+        "express-whole",
+        wait_60,
+        "express_async",
+        200,
+        &["run.warmup_s=150", "step_functions.m.restart_rate=0.5"],
+    );
+    let ended = counter(&s, "step_functions.m.succeeded");
+    assert!(ended > 100, "{ended}");
+    let requests = gauge(&s, "step_functions.m.requests_per_execution");
+    let billed_ms = gauge(&s, "step_functions.m.billed_duration_ms_per_execution");
+    // Each run waits exactly 60 s, so billed duration is 60,000 ms per request.
+    assert!(requests > 1.5, "about half the runs restart: {requests}");
+    assert!((billed_ms - 60_000.0 * requests).abs() < 1e-6 * billed_ms, "{billed_ms} vs {requests}");
+    let gb_s = gauge(&s, "step_functions.m.gb_seconds_per_execution");
+    assert!((gb_s - billed_ms / 1e3 * 64.0 / 1024.0).abs() < 1e-9 * gb_s, "{gb_s}");
+}
+
+#[test]
+fn an_express_execution_stopped_by_its_five_minutes_is_counted_apart_from_a_shorter_timeout() {
+    let wait_360 = r#"{"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 360, "End": true}}}"#;
+    let s = run_with("express-limit", wait_360, "express_async", 10, &[]);
+    assert_eq!(counter(&s, "step_functions.m.timed_out"), 10);
+    assert_eq!(counter(&s, "step_functions.m.timed_out_at_type_limit"), 10);
+    let own = r#"{"StartAt": "Hold", "TimeoutSeconds": 100, "States": {"Hold": {"Type": "Wait", "Seconds": 360, "End": true}}}"#;
+    let s = run_with("express-own-limit", own, "express_async", 10, &[]);
+    assert_eq!(counter(&s, "step_functions.m.timed_out"), 10);
+    assert_eq!(counter(&s, "step_functions.m.timed_out_at_type_limit"), 0, "the definition's own limit");
+}
+
 #[test]
 fn express_executions_stop_at_five_minutes_with_states_timeout() {
     let definition =

@@ -13,6 +13,7 @@ pub use sweep_report::{PointStats, SweepView, sweep_charts, sweep_html};
 pub mod compare;
 mod explain;
 mod files;
+pub mod format;
 mod table;
 
 pub use explain::{explain_json, explain_text, subscription_policy};

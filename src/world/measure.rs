@@ -407,13 +407,22 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("retries", m.retries),
             ("throttled_transitions", m.throttled_transitions),
             ("requests", m.requests),
+            ("timed_out_at_type_limit", m.timed_out_at_type_limit),
+            ("running_at_end", running),
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
-        let finished = m.succeeded + m.failed + m.timed_out;
-        let per_execution = if finished == 0 { 0.0 } else { m.transitions as f64 / finished as f64 };
-        gauges.push((format!("{name}.transitions_per_execution"), per_execution));
+        // Per execution: the executions that ended, each counted whole (its usage before the
+        // window included), so a long execution is neither cut short nor divided among others.
+        let ended = &m.ended;
+        let per = |x: f64| if ended.executions == 0 { 0.0 } else { x / ended.executions as f64 };
+        gauges.push((format!("{name}.transitions_per_execution"), per(ended.transitions as f64)));
         gauges.push((format!("{name}.gb_seconds"), m.gb_seconds));
+        if config.workflow.is_express() {
+            gauges.push((format!("{name}.requests_per_execution"), per(ended.requests as f64)));
+            gauges.push((format!("{name}.billed_duration_ms_per_execution"), per(ended.billed_ms as f64)));
+            gauges.push((format!("{name}.gb_seconds_per_execution"), per(ended.gb_seconds)));
+        }
         step_functions_usage.push(if config.workflow.is_express() {
             StepFunctionsUsage::Express { resource: name, requests: m.requests, gb_seconds: m.gb_seconds }
         } else {

@@ -347,6 +347,28 @@ pub struct MachineMetrics {
     pub caller_wait: LatencyHistogram,
     /// What each execution that ended cost in Step Functions charges, at `unit_prices`.
     pub cost_per_execution: CostHistogram,
+    /// Executions that timed out at their workflow type's own limit (5 minutes for Express,
+    /// a year for Standard), not at a shorter `TimeoutSeconds` of the definition: the runs
+    /// the other workflow type might have finished.
+    pub timed_out_at_type_limit: u64,
+    /// The usage of the executions that ended in the window, each counted whole, from its
+    /// start (before the window too) to its end: per-execution figures are these sums over
+    /// `ended.executions`, never window totals over executions that ended.
+    pub ended: EndedUsage,
+}
+
+/// The billed usage of whole executions, summed over the executions that ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EndedUsage {
+    pub executions: u64,
+    /// States entered plus retries, every run of a restarted execution included.
+    pub transitions: u64,
+    /// Express: StartExecution requests, one per run (1 + its restarts).
+    pub requests: u64,
+    /// Express: billed duration, each run rounded up to 100 ms.
+    pub billed_ms: u64,
+    /// Express: billed duration × billed memory.
+    pub gb_seconds: f64,
 }
 
 #[derive(Debug)]
@@ -374,6 +396,9 @@ struct Execution {
     root: u32,
     /// Its Step Functions charges so far (every run, for a restarted Express execution).
     cost_usd: f64,
+    /// Its billed usage so far (every run, for a restarted Express execution), recorded
+    /// whole in `MachineMetrics::ended` when it ends.
+    usage: EndedUsage,
     /// The task or Distributed Map iteration waiting for it to end (a nested execution).
     parent: Option<TaskToken>,
     /// Started by a StartSyncExecution caller, who waits for its end.
@@ -651,6 +676,10 @@ impl Service {
             is_running: true,
             root: 0,
             cost_usd: 0.0,
+            usage: EndedUsage {
+                requests: u64::from(self.machines[m as usize].config.workflow.is_express()),
+                ..EndedUsage::default()
+            },
             parent,
             has_caller: origin == Origin::Caller,
         };
@@ -776,9 +805,12 @@ impl Service {
     fn bill_transition(&mut self, e: u32) {
         let m = self.execution(e).machine as usize;
         self.machines[m].metrics.transitions += 1;
-        if self.machines[m].config.workflow == WorkflowType::Standard {
-            let usd = self.machines[m].config.unit_prices.usd_per_transition;
-            self.executions[e as usize].as_mut().expect("a running execution").cost_usd += usd;
+        let standard = self.machines[m].config.workflow == WorkflowType::Standard;
+        let usd = self.machines[m].config.unit_prices.usd_per_transition;
+        let ex = self.executions[e as usize].as_mut().expect("a running execution");
+        ex.usage.transitions += 1;
+        if standard {
+            ex.cost_usd += usd;
         }
     }
 
@@ -1394,6 +1426,7 @@ impl Service {
             machine.metrics.requests += 1;
             self.bill_express(m, e, now.saturating_since(started_at));
             let ex = self.executions[e as usize].as_mut().expect("running");
+            ex.usage.requests += 1;
             ex.started_at = now;
             let generation = ex.generation;
             let delay = self.limit(m as u32);
@@ -1421,8 +1454,17 @@ impl Service {
         if workflow.is_express() {
             self.bill_express(m, e, took);
         }
-        let cost_usd = self.execution(e).cost_usd;
-        self.machines[m].metrics.cost_per_execution.record(cost_usd);
+        let (cost_usd, usage) = {
+            let ex = self.execution(e);
+            (ex.cost_usd, ex.usage)
+        };
+        let metrics = &mut self.machines[m].metrics;
+        metrics.cost_per_execution.record(cost_usd);
+        metrics.ended.executions += 1;
+        metrics.ended.transitions += usage.transitions;
+        metrics.ended.requests += usage.requests;
+        metrics.ended.billed_ms += usage.billed_ms;
+        metrics.ended.gb_seconds += usage.gb_seconds;
         // Threads still running (a timeout) stop here.
         let root = self.executions[e as usize].as_ref().expect("running").root;
         if self.threads[root as usize].execution == e {
@@ -1447,14 +1489,24 @@ impl Service {
         let prices = machine.config.unit_prices;
         let ex = self.executions[e as usize].as_mut().expect("a running execution");
         ex.cost_usd += prices.usd_per_request + gb_seconds * prices.usd_per_gb_second;
+        ex.usage.billed_ms += billed_ms;
+        ex.usage.gb_seconds += gb_seconds;
     }
 
     /// The execution's time limit (1 year, 5 minutes, or the definition's TimeoutSeconds)
     /// was reached: if it still runs, it fails with `States.Timeout`.
     pub fn on_execution_timeout(&mut self, now: SimTime, e: u32, generation: u32) {
-        if self.executions[e as usize].as_ref().is_some_and(|ex| ex.is_running && ex.generation == generation) {
-            self.end_execution(now, e, Status::TimedOut);
+        let Some(ex) = self.executions[e as usize].as_ref() else { return };
+        if !ex.is_running || ex.generation != generation {
+            return;
         }
+        let m = ex.machine as usize;
+        let config = &self.machines[m].config;
+        let type_max = if config.workflow.is_express() { EXPRESS_DURATION_MAX } else { STANDARD_DURATION_MAX };
+        if config.definition.timeout_seconds.is_none_or(|t| SimDuration::from_secs(t) >= type_max) {
+            self.machines[m].metrics.timed_out_at_type_limit += 1;
+        }
+        self.end_execution(now, e, Status::TimedOut);
     }
 
     fn draw(&mut self, m: usize, state: u32, pick: impl Fn(&StateBehaviour) -> Option<&Distribution>) -> SimDuration {
