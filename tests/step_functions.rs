@@ -768,3 +768,251 @@ fn a_definition_over_aws_1_mb_is_refused_before_it_is_read() {
     let padded = format!("{fits}{}", " ".repeat((1 << 20) - fits.len()));
     assert!(load("fits", &padded, "standard", 1, "").is_ok());
 }
+
+// Error names as Retry and Catch see them (§2 Parallel row, §4.1, §4.2).
+
+/// A Parallel of a 5 s wait beside a branch that fails at once with Fail state "No quorum"
+/// (Error "QuorumNotMet"), in the spirit of AWS's quorum-with-Parallel sample.
+const QUORUM: &str = r#"{"StartAt": "Quorum", "States": {
+    "Quorum": {"Type": "Parallel", "Next": "Done", "Branches": [
+        {"StartAt": "Vote", "States": {"Vote": {"Type": "Wait", "Seconds": 5, "End": true}}},
+        {"StartAt": "No quorum", "States": {"No quorum": {"Type": "Fail", "Error": "QuorumNotMet", "Cause": "2 of 5"}}}],
+        "Catch": [{"ErrorEquals": ["States.BranchFailed"], "Next": "Rewritten"},
+                  {"ErrorEquals": ["QuorumNotMet"], "Next": "Quorum not met"}]},
+    "Rewritten": {"Type": "Fail", "Error": "Rewritten"},
+    "Quorum not met": {"Type": "Pass", "Next": "Done"},
+    "Done": {"Type": "Succeed"}}}"#;
+
+#[test]
+fn a_branchs_fail_state_error_is_caught_on_the_parallel_by_its_own_name_and_stops_the_other_branches() {
+    let s = run("quorum", QUORUM, "standard", 10, "");
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10, "caught by QuorumNotMet, not States.BranchFailed");
+    // Quorum, Vote, No quorum, Quorum not met, Done.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 10 * 5);
+    // The 5 s Vote stopped when its sibling failed.
+    assert_eq!(latency(&s, "step_functions.m.duration", "max"), 0.0);
+}
+
+/// The states a catcher may lead to, each only when `retry_catch` names it (AWS refuses
+/// unreachable states): "Recover", which goes on to "Done", and "Wrong", a failure.
+fn catch_targets(retry_catch: &str) -> String {
+    let mut states = String::new();
+    if retry_catch.contains(r#""Recover""#) {
+        states += r#""Recover": {"Type": "Pass", "Next": "Done"},"#;
+    }
+    if retry_catch.contains(r#""Wrong""#) {
+        states += r#""Wrong": {"Type": "Fail", "Error": "Wrong"},"#;
+    }
+    states
+}
+
+/// A Parallel of a 60 s wait beside a task "Call" with `task_fields`, under the Parallel's
+/// `retry_catch`.
+fn parallel_around_task(retry_catch: &str, task_fields: &str) -> String {
+    let targets = catch_targets(retry_catch);
+    format!(
+        r#"{{"StartAt": "Both", "States": {{
+        "Both": {{"Type": "Parallel", "Next": "Done", {retry_catch}, "Branches": [
+            {{"StartAt": "Slow", "States": {{"Slow": {{"Type": "Wait", "Seconds": 60, "End": true}}}}}},
+            {{"StartAt": "Call", "States": {{"Call": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {{"TableName": "t", "Item": {{}}}}, {task_fields} "End": true}}}}}}]}},
+        {targets}
+        "Done": {{"Type": "Succeed"}}}}}}"#
+    )
+}
+
+#[test]
+fn a_parallel_retries_a_branch_tasks_error_by_the_tasks_own_name() {
+    let definition = parallel_around_task(
+        r#""Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+           "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]"#,
+        "",
+    );
+    let s = run(
+        "parallel-retry",
+        &definition,
+        "standard",
+        10,
+        "[step_functions.m.states.Call]\nduration_s = 0\nerrors = { Flaky = 1.0 }",
+    );
+    assert_eq!(counter(&s, "step_functions.m.retries"), 10 * 2);
+    // Three runs of Both, Slow and Call, then Recover and Done.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 10 * (3 * 3 + 2));
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    // Retried after 1 s and 2 s; the failing task stops the 60 s wait each time.
+    assert!((latency(&s, "step_functions.m.duration", "max") - 3_000.0).abs() < 5.0);
+}
+
+#[test]
+fn a_task_timeout_inside_a_branch_reaches_the_parallel_as_states_timeout() {
+    let definition = parallel_around_task(
+        r#""Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"},
+                     {"ErrorEquals": ["States.Timeout"], "Next": "Recover"}]"#,
+        r#""TimeoutSeconds": 2,"#,
+    );
+    let s = run("parallel-timeout", &definition, "standard", 10, "[step_functions.m.states.Call]\nduration_s = 5");
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10, "States.TaskFailed does not match a timeout");
+    assert!((latency(&s, "step_functions.m.duration", "max") - 2_000.0).abs() < 5.0);
+}
+
+#[test]
+fn a_nested_parallels_inner_error_reaches_the_outer_parallel() {
+    let definition = r#"{"StartAt": "Outer", "States": {
+        "Outer": {"Type": "Parallel", "Next": "Done",
+            "Catch": [{"ErrorEquals": ["States.BranchFailed"], "Next": "Rewritten"},
+                      {"ErrorEquals": ["InnerBroke"], "Next": "Recover"}],
+            "Branches": [
+            {"StartAt": "Outer wait", "States": {"Outer wait": {"Type": "Wait", "Seconds": 60, "End": true}}},
+            {"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "Inner wait", "States": {"Inner wait": {"Type": "Wait", "Seconds": 60, "End": true}}},
+                {"StartAt": "Broken", "States": {"Broken": {"Type": "Wait", "Seconds": 1, "Next": "Break"},
+                                                 "Break": {"Type": "Fail", "Error": "InnerBroke"}}}]}}}]},
+        "Rewritten": {"Type": "Fail", "Error": "Rewritten"},
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}"#;
+    let s = run("nested-parallel", definition, "standard", 10, "");
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    // Outer, Outer wait, Inner, Inner wait, Broken, Break, Recover, Done; both 60 s waits stop.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 10 * 8);
+    assert!((latency(&s, "step_functions.m.duration", "max") - 1_000.0).abs() < 5.0);
+}
+
+#[test]
+fn an_inline_maps_failed_iteration_fails_the_map_with_its_own_error() {
+    let definition = r#"{"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "MaxConcurrency": 1, "Next": "Done",
+            "Catch": [{"ErrorEquals": ["States.BranchFailed"], "Next": "Rewritten"},
+                      {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "Rewritten"},
+                      {"ErrorEquals": ["ItemBroke"], "Next": "Recover"}],
+            "ItemProcessor": {"StartAt": "Call", "States": {"Call": {"Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName": "t", "Item": {}},
+                "End": true}}}},
+        "Rewritten": {"Type": "Fail", "Error": "Rewritten"},
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}"#;
+    let extra =
+        "[step_functions.m.states.Each]\nitems = 3\n[step_functions.m.states.Call]\nerrors = { ItemBroke = 1.0 }";
+    let s = run("inline-map-error", definition, "standard", 10, extra);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    // One at a time: the first item fails the Map, the other two never start.
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 10 * 4, "Each, Call, Recover, Done");
+}
+
+#[test]
+fn a_missed_heartbeat_is_caught_by_states_timeout_and_not_retried_by_states_task_failed() {
+    // A callback answered after 60 s, with a 10 s heartbeat limit and no heartbeats.
+    let callback = r#"{"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken",
+            "Parameters": {"Cluster": "c", "TaskDefinition": "t"}, "HeartbeatSeconds": 10,
+            "Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 3}],
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "No heartbeat"}], "Next": "Done"},
+        "No heartbeat": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}"#;
+    let s = run(
+        "heartbeat-timeout",
+        callback,
+        "standard",
+        10,
+        "[step_functions.m.states.Ask]\nduration_s = 0\ncallback_s = 60",
+    );
+    assert_eq!(counter(&s, "step_functions.m.retries"), 0);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert!((latency(&s, "step_functions.m.duration", "max") - 10_000.0).abs() < 20.0);
+
+    // An activity task whose silent worker takes 5 s against a 3 s heartbeat limit.
+    let activity = REVIEW
+        .replace(r#""TimeoutSeconds": 10"#, r#""TimeoutSeconds": 100, "HeartbeatSeconds": 3"#)
+        .replace(
+            r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Late"}]"#,
+            r#""Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Late"},
+                         {"ErrorEquals": ["States.Timeout"], "Next": "No heartbeat"}]"#,
+        )
+        .replace(
+            r#""Late": {"Type": "Fail", "Error": "Late"}"#,
+            r#""Late": {"Type": "Fail", "Error": "Late"},
+            "No heartbeat": {"Type": "Succeed"}"#,
+        );
+    let extra = "[activity.Review]\nworkers = 5\n[step_functions.m.states.Review]\nduration_s = 5";
+    let s = run("activity-heartbeat-timeout", &activity, "standard", 10, extra);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert!((latency(&s, "step_functions.m.duration", "max") - 3_000.0).abs() < 5.0);
+}
+
+/// A task "Call" with `retry_catch`, whose attempts raise what the scenario says.
+fn always_failing(retry_catch: &str) -> String {
+    let targets = catch_targets(retry_catch);
+    format!(
+        r#"{{"StartAt": "Call", "States": {{
+        "Call": {{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {{"TableName": "t", "Item": {{}}}}, {retry_catch}, "Next": "Done"}},
+        {targets}
+        "Done": {{"Type": "Succeed"}}}}}}"#
+    )
+}
+
+/// Every attempt of "Call" raises `error` at once.
+fn raising(error: &str) -> String {
+    format!("[step_functions.m.states.Call]\nduration_s = 0\nerrors = {{ \"{error}\" = 1.0 }}")
+}
+
+#[test]
+fn states_runtime_is_never_retried_even_by_a_retrier_naming_it_nor_caught_by_states_all() {
+    let named = always_failing(
+        r#""Retry": [{"ErrorEquals": ["States.Runtime"], "MaxAttempts": 3}],
+           "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Recover"}]"#,
+    );
+    let s = run("runtime-named", &named, "standard", 10, &raising("States.Runtime"));
+    assert_eq!(counter(&s, "step_functions.m.retries"), 0);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10, "a catcher naming it catches it");
+    let all = always_failing(r#""Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]"#);
+    let s = run("runtime-all", &all, "standard", 10, &raising("States.Runtime"));
+    assert_eq!(counter(&s, "step_functions.m.failed"), 10);
+}
+
+#[test]
+fn data_limit_exceeded_is_retried_and_caught_only_when_named() {
+    let definition = always_failing(
+        r#""Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 3},
+                     {"ErrorEquals": ["States.DataLimitExceeded"], "MaxAttempts": 1}],
+           "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}]"#,
+    );
+    let s = run("data-limit", &definition, "standard", 10, &raising("States.DataLimitExceeded"));
+    assert_eq!(counter(&s, "step_functions.m.retries"), 10, "only the retrier naming it");
+    assert_eq!(counter(&s, "step_functions.m.failed"), 10, "States.ALL does not catch it");
+}
+
+#[test]
+fn the_first_matching_retrier_decides_even_when_spent_and_the_first_matching_catcher_leads() {
+    let definition = always_failing(
+        r#""Retry": [{"ErrorEquals": ["Other"], "MaxAttempts": 5},
+                     {"ErrorEquals": ["Flaky"], "MaxAttempts": 1},
+                     {"ErrorEquals": ["States.ALL"], "MaxAttempts": 4}],
+           "Catch": [{"ErrorEquals": ["Other"], "Next": "Wrong"},
+                     {"ErrorEquals": ["Flaky", "Other"], "Next": "Recover"},
+                     {"ErrorEquals": ["States.ALL"], "Next": "Wrong"}]"#,
+    );
+    let s = run("first-match", &definition, "standard", 10, &raising("Flaky"));
+    assert_eq!(counter(&s, "step_functions.m.retries"), 10);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 10 * 4, "Call, its retry, Recover, Done");
+}
+
+#[test]
+fn a_sync_childs_timeout_reaches_the_parent_as_states_task_failed() {
+    let child =
+        r#"{"StartAt": "Work", "TimeoutSeconds": 5, "States": {"Work": {"Type": "Wait", "Seconds": 10, "End": true}}}"#;
+    let parent = parent_starting(".sync")
+        .replace(
+            r#""Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Child failed"}]"#,
+            r#""Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Wrong"},
+                     {"ErrorEquals": ["States.TaskFailed"], "Next": "Child failed"}]"#,
+        )
+        .replace(
+            r#""Done": {"Type": "Succeed"}"#,
+            r#""Done": {"Type": "Succeed"}, "Wrong": {"Type": "Fail", "Error": "Wrong"}"#,
+        );
+    let s = run_nested("nested-timeout", &parent, child, "standard", 10, "");
+    assert_eq!(counter(&s, "step_functions.child.timed_out"), 10);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert!((latency(&s, "step_functions.m.duration", "max") - 5_000.0).abs() < 10.0);
+}

@@ -50,10 +50,14 @@
 //!   `None`) and `states:startExecution` `StateMachineArn`, since the APIs require them and
 //!   the simulator must know where the call goes.
 //! - **Error matching** (§4.2): `States.DataLimitExceeded` and `States.Runtime` are matched
-//!   only when named, by neither `States.ALL` nor `States.TaskFailed`. `States.TaskFailed`
-//!   matches every other name except `States.Timeout`, `States.HeartbeatTimeout` included
-//!   (AWS says "any known error name except States.Timeout"). `States.Runtime` is never
-//!   retried even when named: [`is_retriable`].
+//!   only when named, by neither `States.ALL` nor `States.TaskFailed`. A missed heartbeat is
+//!   raised as `States.HeartbeatTimeout` (the spec's name) and matched by `States.Timeout`
+//!   too, since AWS's state-task page says heartbeat expiry fails the task with
+//!   `States.Timeout` and AWS's sample workflows catch it so: whichever name AWS raises, a
+//!   definition's retriers and catchers see it as AWS would (§10 item 2; the model's
+//!   choice). `States.TaskFailed` matches every other name except the timeouts (AWS says
+//!   "any known error name except States.Timeout"), heartbeat expiry included.
+//!   `States.Runtime` is never retried even when named: [`is_retriable`].
 //! - **Names**: state names are unique across the whole machine, branches and iterations
 //!   included (AWS rejects a definition with `DUPLICATE_STATE_NAME`).
 //! - **Reachability**: every state must be reachable from its scope's `StartAt` along
@@ -352,16 +356,22 @@ pub fn parse(definition: &Json) -> Result<Definition, AslError> {
 }
 
 /// True if an error named `error` matches a retrier's or catcher's `ErrorEquals` (§4.2).
-/// Names match exactly (case-sensitively); `States.ALL` matches every error but
-/// `States.DataLimitExceeded` and `States.Runtime`, which match only their own names;
-/// `States.TaskFailed` matches what `States.ALL` does except `States.Timeout`.
+/// Names match exactly (case-sensitively), and three names match more:
+/// - `States.ALL` matches every error but `States.DataLimitExceeded` and `States.Runtime`,
+///   which match only their own names;
+/// - `States.Timeout` matches `States.HeartbeatTimeout` too: AWS fails a task that missed
+///   its heartbeat with `States.Timeout`, the spec names it `States.HeartbeatTimeout`, and
+///   the model raises the latter so that both names catch it;
+/// - `States.TaskFailed` matches what `States.ALL` does except those two timeouts.
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     const ONLY_BY_NAME: [&str; 2] = ["States.DataLimitExceeded", "States.Runtime"];
+    const TIMEOUTS: [&str; 2] = ["States.Timeout", "States.HeartbeatTimeout"];
     error_equals.iter().any(|name| {
         name == error
             || match name.as_str() {
                 "States.ALL" => !ONLY_BY_NAME.contains(&error),
-                "States.TaskFailed" => error != "States.Timeout" && !ONLY_BY_NAME.contains(&error),
+                "States.Timeout" => error == "States.HeartbeatTimeout",
+                "States.TaskFailed" => !TIMEOUTS.contains(&error) && !ONLY_BY_NAME.contains(&error),
                 _ => false,
             }
     })
@@ -2827,10 +2837,30 @@ mod tests {
         assert!(!error_matches(&names(&["Lambda.ServiceException"]), "Lambda.Unknown"));
     }
 
+    /// Which wildcards (`States.ALL`, `States.TaskFailed`, `States.Timeout`), then the error's
+    /// own name, match `error` in an `ErrorEquals` of their own: one row of §4.2 each.
+    fn matchers_of(error: &str) -> Vec<&str> {
+        const WILDCARDS: [&str; 3] = ["States.ALL", "States.TaskFailed", "States.Timeout"];
+        let own = (!WILDCARDS.contains(&error)).then_some(error);
+        WILDCARDS.into_iter().chain(own).filter(|name| error_matches(&names(&[name]), error)).collect()
+    }
+
     #[test]
     fn states_all_matches_everything_but_data_limit_exceeded_and_runtime() {
         let all = names(&["States.ALL"]);
-        for error in ["States.Timeout", "States.TaskFailed", "States.HeartbeatTimeout", "Lambda.Unknown", "Custom"] {
+        for error in [
+            "States.Timeout",
+            "States.HeartbeatTimeout",
+            "States.TaskFailed",
+            "States.Permissions",
+            "States.BranchFailed",
+            "States.NoChoiceMatched",
+            "States.ResultPathMatchFailure",
+            "States.ExceedToleratedFailureThreshold",
+            "States.Http.Socket",
+            "Lambda.Unknown",
+            "Custom",
+        ] {
             assert!(error_matches(&all, error), "{error}");
         }
         assert!(!error_matches(&all, "States.DataLimitExceeded"));
@@ -2838,23 +2868,100 @@ mod tests {
     }
 
     #[test]
-    fn states_task_failed_matches_everything_but_timeout_and_the_named_only_errors() {
+    fn states_timeout_is_matched_by_its_name_and_states_all_but_not_by_task_failed() {
+        assert_eq!(matchers_of("States.Timeout"), ["States.ALL", "States.Timeout"]);
+    }
+
+    #[test]
+    fn a_missed_heartbeat_is_matched_by_its_name_states_timeout_and_states_all_but_not_task_failed() {
+        assert_eq!(matchers_of("States.HeartbeatTimeout"), ["States.ALL", "States.Timeout", "States.HeartbeatTimeout"]);
+        // A plain timeout is no missed heartbeat.
+        assert!(!error_matches(&names(&["States.HeartbeatTimeout"]), "States.Timeout"));
+    }
+
+    #[test]
+    fn states_task_failed_matches_everything_but_the_timeouts_and_the_named_only_errors() {
         let task_failed = names(&["States.TaskFailed"]);
-        for error in ["States.TaskFailed", "Lambda.ServiceException", "States.Permissions", "States.HeartbeatTimeout"] {
+        for error in ["States.TaskFailed", "Lambda.ServiceException", "States.Permissions", "States.NoChoiceMatched"] {
             assert!(error_matches(&task_failed, error), "{error}");
         }
-        for error in ["States.Timeout", "States.DataLimitExceeded", "States.Runtime"] {
+        for error in ["States.Timeout", "States.HeartbeatTimeout", "States.DataLimitExceeded", "States.Runtime"] {
             assert!(!error_matches(&task_failed, error), "{error}");
         }
     }
 
     #[test]
-    fn data_limit_exceeded_and_runtime_match_only_when_named_and_runtime_is_never_retried() {
-        assert!(error_matches(&names(&["States.DataLimitExceeded"]), "States.DataLimitExceeded"));
-        assert!(error_matches(&names(&["States.Runtime"]), "States.Runtime"));
-        assert!(!is_retriable("States.Runtime"));
+    fn states_permissions_is_matched_by_its_name_and_both_wildcards() {
+        assert_eq!(matchers_of("States.Permissions"), ["States.ALL", "States.TaskFailed", "States.Permissions"]);
+    }
+
+    #[test]
+    fn data_limit_exceeded_is_matched_only_when_named_and_may_be_retried() {
+        assert_eq!(matchers_of("States.DataLimitExceeded"), ["States.DataLimitExceeded"]);
         assert!(is_retriable("States.DataLimitExceeded"));
+    }
+
+    #[test]
+    fn runtime_is_matched_only_when_named_and_never_retried() {
+        assert_eq!(matchers_of("States.Runtime"), ["States.Runtime"]);
+        assert!(!is_retriable("States.Runtime"));
         assert!(is_retriable("States.Timeout"));
+    }
+
+    #[test]
+    fn branch_failed_is_a_plain_name_that_matches_no_branch_error() {
+        assert_eq!(matchers_of("States.BranchFailed"), ["States.ALL", "States.TaskFailed", "States.BranchFailed"]);
+        let branch_failed = names(&["States.BranchFailed"]);
+        for error in ["QuorumNotMet", "States.Timeout", "States.TaskFailed", "Lambda.Unknown"] {
+            assert!(!error_matches(&branch_failed, error), "{error}");
+        }
+    }
+
+    #[test]
+    fn no_choice_matched_is_matched_by_its_name_and_both_wildcards() {
+        let error = "States.NoChoiceMatched";
+        assert_eq!(matchers_of(error), ["States.ALL", "States.TaskFailed", error]);
+    }
+
+    #[test]
+    fn data_processing_failures_are_matched_by_their_names_and_both_wildcards() {
+        for error in [
+            "States.ResultPathMatchFailure",
+            "States.ParameterPathFailure",
+            "States.IntrinsicFailure",
+            "States.QueryEvaluationError",
+        ] {
+            assert_eq!(matchers_of(error), ["States.ALL", "States.TaskFailed", error]);
+        }
+    }
+
+    #[test]
+    fn distributed_map_failures_are_matched_by_their_names_and_both_wildcards() {
+        for error in ["States.ExceedToleratedFailureThreshold", "States.ItemReaderFailed", "States.ResultWriterFailed"]
+        {
+            assert_eq!(matchers_of(error), ["States.ALL", "States.TaskFailed", error]);
+        }
+    }
+
+    #[test]
+    fn an_http_task_socket_timeout_is_no_states_timeout() {
+        let error = "States.Http.Socket";
+        assert_eq!(matchers_of(error), ["States.ALL", "States.TaskFailed", error]);
+    }
+
+    #[test]
+    fn lambda_errors_are_matched_by_their_names_and_both_wildcards() {
+        for error in [
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.ClientExecutionTimeoutException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.Unknown",
+            "Sandbox.Timedout",
+        ] {
+            assert_eq!(matchers_of(error), ["States.ALL", "States.TaskFailed", error]);
+        }
     }
 
     #[test]

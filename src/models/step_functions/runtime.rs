@@ -9,13 +9,16 @@
 //! - Retry: the first retrier whose ErrorEquals matches applies, with its own attempt
 //!   counter for the state's execution; delay = Interval × BackoffRate^(n−1), capped by
 //!   MaxDelaySeconds, with FULL jitter uniform in [0, delay]; exhausted → Catch → Next, or
-//!   the thread fails;
+//!   the thread fails. `States.Runtime` is never retried, even by a retrier naming it (§4.2);
 //! - a Task's TimeoutSeconds fails it with `States.Timeout`;
 //! - Parallel runs its branches at once and ends when all end; a failing branch fails the
-//!   state with `States.BranchFailed` and stops the others;
+//!   state with the branch's own error (a task's, a Fail state's `Error`, `States.Timeout`,
+//!   an inner Parallel's or Map's), which the Parallel's Retry and Catch match, and stops
+//!   the others. AWS's sample workflows catch a branch's custom errors on the Parallel; the
+//!   spec's `States.BranchFailed` is never raised (§2 Parallel row, §4.2);
 //! - an inline Map runs its iterations with at most MaxConcurrency at once (0 means
 //!   unlimited, which AWS caps at 40 for inline Maps); one failed iteration fails the Map
-//!   unless the tolerated failure count or percentage allows it;
+//!   with the iteration's own error and stops the others;
 //! - an execution that runs past 1 year (Standard) or 5 minutes (Express), or past the
 //!   definition's TimeoutSeconds, fails with `States.Timeout`.
 //!
@@ -40,8 +43,15 @@
 //! message; the queue's consumer answers when it deletes the message, and the drawn error,
 //! if any, is its SendTaskFailure. Any other callback task is answered `callback_s` after its
 //! call (after the function has run, for Lambda). Consumers send no SendTaskHeartbeat, so
-//! `HeartbeatSeconds` limits a callback task from its start (`States.HeartbeatTimeout`); an
-//! answer after the task has timed out is ignored, as AWS rejects its token.
+//! `HeartbeatSeconds` limits a callback task from its start; an answer after the task has
+//! timed out is ignored, as AWS rejects its token.
+//!
+//! A missed heartbeat (a callback's or an activity's) fails the task with
+//! `States.HeartbeatTimeout`, which `asl::error_matches` lets `States.Timeout` match too:
+//! AWS's state-task page says heartbeat expiry fails the task with `States.Timeout`, and
+//! AWS's sample workflows catch it with that name, while the spec names it
+//! `States.HeartbeatTimeout` (§4.2, §10 item 2). Raising one name that both match is the
+//! model's choice; an error name is seen only by Retry and Catch, so it needs no setting.
 //!
 //! Nested executions (`states:startExecution`, §3.3): the call starts an execution of another
 //! machine of the scenario, billed by that machine's own type and counted against its
@@ -66,8 +76,8 @@
 //! HeartbeatSeconds count from that moment (`ActivityStarted`), not from scheduling. The
 //! worker runs for the state's `duration_s`, then calls SendTaskSuccess or SendTaskFailure.
 //! Workers send SendTaskHeartbeat every `heartbeat_s` if configured; without heartbeats, or
-//! with a longer interval than the state's HeartbeatSeconds, the task fails with
-//! `States.HeartbeatTimeout` once it runs longer than HeartbeatSeconds. A worker whose task
+//! with a longer interval than the state's HeartbeatSeconds, the task fails with a missed
+//! heartbeat (above) once it runs longer than HeartbeatSeconds. A worker whose task
 //! timed out works on to its end, as a real worker does not know. GetActivityTask,
 //! SendTaskSuccess and SendTaskFailure each have the Region's bucket of their own, shared by
 //! its activities; a throttled call waits for its token. Long polls that return empty (one
@@ -470,7 +480,9 @@ struct Join {
     /// Map: failures it may absorb; Parallel: none.
     tolerated: u64,
     children: Vec<u32>,
-    /// The error when one failure too many fails the state; None: the failed thread's.
+    /// The error when one failure too many fails the state: a Distributed Map's
+    /// `States.ExceedToleratedFailureThreshold`; None (Parallel, inline Map): the failed
+    /// thread's own.
     failure: Option<&'static str>,
     /// Distributed Map: the child machine, the gap between dispatches and the next free slot.
     distributed: Option<(u32, SimDuration, SimTime)>,
@@ -922,7 +934,8 @@ impl Service {
                     .iter()
                     .map(|b| self.machines[m].config.definition.scopes[b.index()].start_at.0)
                     .collect();
-                let join = self.new_join(thread, 0, 0, 0, Some("States.BranchFailed"));
+                // A failing branch fails the Parallel with the branch's own error.
+                let join = self.new_join(thread, 0, 0, 0, None);
                 self.threads[thread as usize].waiting_on = Some(join);
                 // Every branch is registered before any runs (they start through the event
                 // queue at this instant), so none can finish the Parallel early.
@@ -938,6 +951,8 @@ impl Service {
                 let items = self.draw_count(m, state);
                 let start = self.machines[m].config.definition.scopes[map.processor.index()].start_at.0;
                 let tolerated = tolerated_failures(&map, items);
+                // An inline Map fails with its failed iteration's error; a Distributed Map
+                // with the Map Run's own error once the tolerated failures are exceeded.
                 let (failure, cap) = match map.mode {
                     MapMode::Inline => (None, INLINE_MAP_CONCURRENCY_MAX),
                     MapMode::Distributed { .. } => {
@@ -1251,8 +1266,14 @@ impl Service {
             StateKind::Map(map) => (map.retry.clone(), map.catch.clone()),
             _ => (Vec::new(), Vec::new()),
         };
-        // The first retrier that matches decides, retries left or not.
-        if let Some((i, r)) = retry.iter().enumerate().find(|(_, r)| asl::error_matches(&r.error_equals, &error)) {
+        // The first retrier that matches decides, retries left or not; `States.Runtime` is
+        // never retried, so it goes straight to the catchers.
+        let retrier = if asl::is_retriable(&error) {
+            retry.iter().enumerate().find(|(_, r)| asl::error_matches(&r.error_equals, &error))
+        } else {
+            None
+        };
+        if let Some((i, r)) = retrier {
             let done = self.threads[thread as usize].retries[i];
             if done < r.max_attempts {
                 self.threads[thread as usize].retries[i] = done + 1;
@@ -1587,7 +1608,8 @@ fn tolerated_failures(map: &asl::Map, items: u32) -> u64 {
 /// How long a task may take and the error when it does not finish in time: its
 /// `TimeoutSeconds`, or for a `.waitForTaskToken` task its `HeartbeatSeconds` when shorter.
 /// Consumers in the scenario never send SendTaskHeartbeat, so the heartbeat limit runs from
-/// the task's start.
+/// the task's start. A missed heartbeat is `States.HeartbeatTimeout`, which `States.Timeout`
+/// matches too (see the module's documentation).
 fn task_limit(task: &asl::Task) -> (SimDuration, &'static str) {
     let timeout = SimDuration::from_secs(task.timeout_seconds);
     match task.heartbeat_seconds {
