@@ -8,7 +8,7 @@ use crate::scenario::Scenario;
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 40] = [
+const SHOWN_COUNTERS: [&str; 43] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -38,6 +38,9 @@ const SHOWN_COUNTERS: [&str; 40] = [
     "in_flight_at_end",
     "started",
     "timed_out",
+    "timed_out_at_type_limit",
+    "running_at_end",
+    "restarts",
     "throttled_starts",
     "throttled_transitions",
     "throttled_api_calls",
@@ -68,7 +71,14 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     let m = &result.measurements;
     let is_shown = |name: &str, v: u64| {
         let i = SHOWN_COUNTERS.iter().position(|c| name.ends_with(&format!(".{c}")));
-        i.is_some_and(|i| i < 3 || v != 0)
+        // A state machine's executions by outcome; a worker pool's successes are its
+        // `processed` less `failed`, already shown.
+        let outcome = name.starts_with("step_functions.") && name.ends_with(".succeeded");
+        match i {
+            Some(i) if i < 3 => true,
+            Some(_) => v != 0,
+            None => outcome && v != 0,
+        }
     };
     let labels = m.latencies.iter().map(|(n, _)| n.len()).chain(m.gauges.iter().map(|(n, _)| n.len()));
     let labels = labels.chain(m.counters.iter().filter(|(n, v)| is_shown(n, *v)).map(|(n, _)| n.len()));
