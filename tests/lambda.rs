@@ -207,3 +207,48 @@ fn the_day_benchmark_delivers_every_publish_to_three_functions_one_message_a_bat
         );
     }
 }
+
+/// 100 messages of 200 KB in a queue, drained by one poller whose batch could take all of
+/// them: the invocations of the run, and their mean payload in MB.
+fn large_messages(overhead_bytes: u32) -> (u64, u64) {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 600
+        [workload.w]
+        target = "sqs.q"
+        arrival = "constant"
+        rate_per_s = 1000
+        count_max = 100
+        message_size_bytes = 200000
+        [sqs.q]
+        visibility_timeout_s = 600
+        duplicate_rate = 0
+        [lambda.f]
+        source = "sqs.q"
+        batch_size = 1000
+        batching_window_s = 5
+        maximum_concurrency = 2
+        scaling_max = 5
+        timeout_s = 60
+        duration_s = 0.1
+        record_overhead_bytes = {overhead_bytes}
+        "#
+    );
+    let s = summary(&inline(&text)).1;
+    assert_eq!(counter(&s, "sqs.q.deleted"), 100, "every message is processed once");
+    (counter(&s, "lambda.f.requests"), counter(&s, "sqs.q.sent"))
+}
+
+#[test]
+fn an_invocation_never_carries_more_than_6_mb_of_records_and_their_metadata() {
+    // 100 messages of 200,000 bytes, each record with 1,024 bytes of metadata: 6,291,456
+    // bytes hold at most 31 records, so at least 4 invocations (there were 3, of about
+    // 6.7 MB each, when the limit was checked after each receive of 10).
+    let (requests, sent) = large_messages(1_024);
+    assert_eq!(sent, 100);
+    assert!(requests >= 4 && 100 * 201_024 / requests <= 6_291_456, "{requests}");
+    // The metadata counts: at 60,000 bytes a record, 24 fit, so at least 5.
+    let (requests, _) = large_messages(60_000);
+    assert!(requests >= 5, "{requests}");
+}

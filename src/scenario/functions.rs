@@ -86,9 +86,14 @@ pub(super) fn lower_function(
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
     let event_source = match t.get("source") {
         None => {
-            for key in
-                ["batch_size", "batching_window_s", "maximum_concurrency", "scaling_max", "report_batch_item_failures"]
-            {
+            for key in [
+                "batch_size",
+                "batching_window_s",
+                "maximum_concurrency",
+                "scaling_max",
+                "report_batch_item_failures",
+                "record_overhead_bytes",
+            ] {
                 if let Some((f, p)) = t.get(key) {
                     return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
                 }
@@ -158,6 +163,10 @@ fn mapping(
         f.u64_in(p, 2, 1_000, "AWS ScalingConfig MaximumConcurrency: 2 to 1,000")
     })?;
     let report_batch_item_failures = opt(t, "report_batch_item_failures", |f, p| f.bool(p))?.unwrap_or(false);
+    let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| {
+        f.u64_in(p, 0, 65_536, "the event metadata of one SQS record, in bytes (model: 1,024 by default)")
+    })?
+    .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
     Ok(event_source::Config {
         function: lambda::FunctionId(index as u32),
         batch_size,
@@ -167,6 +176,7 @@ fn mapping(
         error_rate,
         fix_deployed_at,
         is_fifo,
+        record_overhead_bytes,
     })
 }
 

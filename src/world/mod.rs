@@ -1318,7 +1318,8 @@ impl World {
         if self.sqs.has_servable_waiter(source) {
             self.serve_waiting(now, source, s);
         }
-        self.poller_poll(now, mapping, poller, event_source::POLL_WAIT, s);
+        let next = self.mappings[usize::from(mapping)].mapping.after_finished(now, poller);
+        self.poller_next(now, mapping, poller, next, s);
     }
 
     /// Makes sure an event is pending for the earliest deadline of `q`, looking only at the

@@ -27,7 +27,14 @@
 //!   message fails the invocation and so the batch;
 //! - a throttled invoke leaves the batch in flight (it returns after the visibility
 //!   timeout); the poller retires while more than 5 are active (throttles scale polling
-//!   down), else it waits 1 s before polling again.
+//!   down), else it waits 1 s before polling again;
+//! - the 6 MB limit counts each record as its message (body and attributes) plus
+//!   `record_overhead_bytes` of event metadata (1,024 by default: the record's message id,
+//!   receipt handle, MD5, system attributes and source ARN, which AWS counts towards the
+//!   6 MB without publishing their size). It is checked record by record as a receive adds
+//!   them: a record that would take the invocation past 6 MB closes the batch and, with the
+//!   rest of that receive, is carried, still in flight, into the poller's next batch, whose
+//!   batching window started when they were received.
 
 use super::FunctionId;
 use crate::engine::{SimDuration, SimRng, SimTime};
@@ -63,7 +70,12 @@ pub struct Config {
     pub fix_deployed_at: Option<SimTime>,
     /// The source is a FIFO queue (partial failures stop at the first failed message).
     pub is_fifo: bool,
+    /// What each record adds to the invocation's payload besides its message.
+    pub record_overhead_bytes: u32,
 }
+
+/// The event metadata of one SQS record by default, in bytes (a model assumption).
+pub const RECORD_OVERHEAD_BYTES_DEFAULT: u32 = 1_024;
 
 /// Counters of one mapping.
 #[derive(Clone, Debug, Default)]
@@ -95,7 +107,12 @@ struct Poller {
     is_active: bool,
     receipts: Vec<Receipt>,
     poison: Vec<bool>,
+    /// The batch's payload: its records' messages and metadata.
     bytes: u64,
+    /// Received records that did not fit under the payload limit (receipt, poison, payload
+    /// bytes), in order: the next batch's first, and when they were received.
+    carried: Vec<(Receipt, bool, u64)>,
+    carried_since: SimTime,
     /// End of the batching window, once the first message is in.
     window_ends: Option<SimTime>,
     environment: u32,
@@ -163,18 +180,51 @@ impl EventSource {
         self.active
     }
 
-    /// A receive returned `batch` to `poller`.
+    /// A receive returned `batch` to `poller`, with each message's size.
     pub fn on_received(&mut self, now: SimTime, poller: u32, batch: &Batch, sizes: impl Iterator<Item = u32>) -> Next {
         let window = self.config.batching_window;
+        let overhead = u64::from(self.config.record_overhead_bytes);
         let p = &mut self.pollers[poller as usize];
-        for (i, r) in batch.receipts().iter().enumerate() {
-            p.receipts.push(*r);
-            p.poison.push(batch.is_poison(i));
-        }
-        p.bytes += sizes.map(u64::from).sum::<u64>();
         if p.window_ends.is_none() {
             p.window_ends = Some(now + window);
         }
+        for ((i, r), size) in batch.receipts().iter().enumerate().zip(sizes) {
+            let bytes = u64::from(size) + overhead;
+            let fits = p.carried.is_empty() && (p.receipts.is_empty() || p.bytes + bytes <= PAYLOAD_MAX_BYTES);
+            if fits {
+                p.receipts.push(*r);
+                p.poison.push(batch.is_poison(i));
+                p.bytes += bytes;
+            } else {
+                if p.carried.is_empty() {
+                    p.carried_since = now;
+                }
+                p.carried.push((*r, batch.is_poison(i), bytes));
+            }
+        }
+        self.decide(now, poller)
+    }
+
+    /// After an invocation: the records carried over start the next batch, and the poller
+    /// invokes again if they fill it, or polls for more.
+    pub fn after_finished(&mut self, now: SimTime, poller: u32) -> Next {
+        let window = self.config.batching_window;
+        let p = &mut self.pollers[poller as usize];
+        if p.carried.is_empty() {
+            return Next::Poll(POLL_WAIT);
+        }
+        p.window_ends = Some(p.carried_since + window);
+        let mut taken = 0;
+        for &(r, is_poison, bytes) in &p.carried {
+            if !p.receipts.is_empty() && p.bytes + bytes > PAYLOAD_MAX_BYTES {
+                break;
+            }
+            p.receipts.push(r);
+            p.poison.push(is_poison);
+            p.bytes += bytes;
+            taken += 1;
+        }
+        p.carried.drain(..taken);
         self.decide(now, poller)
     }
 
@@ -189,7 +239,8 @@ impl EventSource {
 
     fn decide(&mut self, now: SimTime, poller: u32) -> Next {
         let p = &self.pollers[poller as usize];
-        let is_full = p.receipts.len() as u32 >= self.config.batch_size || p.bytes >= PAYLOAD_MAX_BYTES;
+        // A record carried over means the next one would not fit: the batch is full.
+        let is_full = p.receipts.len() as u32 >= self.config.batch_size || !p.carried.is_empty();
         let window_left = p.window_ends.map_or(SimDuration::ZERO, |end| end.saturating_since(now));
         if is_full || window_left == SimDuration::ZERO {
             return Next::Invoke;
@@ -228,6 +279,8 @@ impl EventSource {
     pub fn on_throttled(&mut self, now: SimTime, poller: u32) -> bool {
         self.metrics.throttled_batches += 1;
         self.clear(poller);
+        // The records carried over are in flight too, and return with the batch.
+        self.pollers[poller as usize].carried.clear();
         self.retire_if_above_minimum(now, poller)
     }
 
@@ -271,6 +324,7 @@ impl EventSource {
         threw
     }
 
+    /// Empties the batch; the records carried over stay for the next one.
     fn clear(&mut self, poller: u32) {
         let p = &mut self.pollers[poller as usize];
         p.receipts.clear();
@@ -291,6 +345,7 @@ impl EventSource {
 mod tests {
     use super::*;
     use crate::engine::RngFactory;
+    use crate::models::Message;
 
     fn mapping(batch_size: u32, window_s: u64, concurrency_max: u32) -> EventSource {
         let config = Config {
@@ -302,6 +357,7 @@ mod tests {
             error_rate: 0.0,
             fix_deployed_at: None,
             is_fifo: false,
+            record_overhead_bytes: RECORD_OVERHEAD_BYTES_DEFAULT,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
     }
@@ -324,5 +380,33 @@ mod tests {
         assert_eq!(m.on_empty(SimTime::ZERO, 1), Next::Retire);
         assert_eq!(m.on_empty(SimTime::ZERO, 2), Next::Poll(POLL_WAIT));
         assert_eq!(m.active_pollers(), 5);
+    }
+
+    /// A receive of `n` messages of `size` bytes for `poller`.
+    fn receive(m: &mut EventSource, now: SimTime, poller: u32, first: u64, n: u64, size: u32) -> Next {
+        let mut batch = Batch::default();
+        for i in first..first + n {
+            batch.push(Receipt { queue: 0, slot: i as u32, generation: 0 }, Message::new(SimTime::ZERO, size));
+        }
+        m.on_received(now, poller, &batch, std::iter::repeat_n(size, n as usize))
+    }
+
+    #[test]
+    fn a_record_that_would_pass_6_mb_closes_the_batch_and_starts_the_next() {
+        let mut m = mapping(1_000, 5, 10);
+        m.scale_up(SimTime::ZERO, 1);
+        // 200,000 + 1,024 bytes a record: 31 fit in 6,291,456 bytes.
+        for i in 0..3 {
+            assert_eq!(receive(&mut m, SimTime::ZERO, 0, i * 10, 10, 200_000), Next::Poll(SimDuration::from_secs(5)));
+        }
+        assert_eq!(receive(&mut m, SimTime::ZERO, 0, 30, 10, 200_000), Next::Invoke, "the 32nd does not fit");
+        assert_eq!(m.batch_len(0), 31);
+        m.on_invoked(0, 0, true);
+        let mut deleted = Vec::new();
+        m.on_finished(SimTime::from_secs_f64(1.0), 0, &mut deleted);
+        assert_eq!(deleted.len(), 31);
+        // The 9 carried over start the next batch, whose window began when they came.
+        assert_eq!(m.after_finished(SimTime::from_secs_f64(1.0), 0), Next::Poll(SimDuration::from_secs(4)));
+        assert_eq!(m.batch_len(0), 9);
     }
 }
