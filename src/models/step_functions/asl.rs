@@ -37,7 +37,17 @@
 //! - **Values from the data**: a `...Path` field (JSONPath) or a `{% %}` expression
 //!   (JSONata) in place of a number leaves the number unknown until run time; the `_path`
 //!   flags say so. A function, queue, topic or state machine named by `"FunctionName.$"` or
-//!   an expression is `None`.
+//!   an expression is [`Target::FromData`]; an expression that is only a string literal
+//!   (`{% 'Foo' %}`, `{% "Foo" %}`) evaluates to that string and names its target like the
+//!   literal would.
+//! - **Addresses checked at run time**: AWS does not check a `QueueUrl` or `TopicArn` when
+//!   it accepts a definition; a literal that is no queue URL or topic ARN (a bare name, a
+//!   deployment's token left in place) is [`Target::Malformed`], with the error the call
+//!   then fails with ([`SQS_INVALID_ADDRESS`], [`SNS_INVALID_PARAMETER`] and their AWS SDK
+//!   forms). Function names and state machine ARNs are checked here, as before.
+//! - **Regional AWS SDK resources**: `arn:aws:states:REGION:ACCOUNT:aws-sdk:SERVICE:ACTION`,
+//!   which deployed definitions use, is read as the `:::` form; optimized integrations keep
+//!   the `:::` form only.
 //! - **Integers**: `IntervalSeconds` and `MaxDelaySeconds` are integers (§4.1), so
 //!   [`Retrier`] holds them as integers; only the backoff makes delays fractional.
 //! - **Support matrix** (§4.3): `.sync:2` is accepted wherever `.sync` is. Services the
@@ -46,8 +56,8 @@
 //!   `startExecution`); another action is an error that points to the AWS SDK integration.
 //!   An AWS SDK call of one of those four APIs is classified like the optimized one.
 //! - **Required arguments**: `lambda:invoke` needs `FunctionName`, `sqs:sendMessage`
-//!   `QueueUrl`, `sns:publish` `TopicArn` (or `TargetArn` or `PhoneNumber`, leaving the topic
-//!   `None`) and `states:startExecution` `StateMachineArn`, since the APIs require them and
+//!   `QueueUrl`, `sns:publish` `TopicArn` (or `TargetArn` or `PhoneNumber`, a publish to no
+//!   topic: [`Target::Endpoint`]) and `states:startExecution` `StateMachineArn`, since the APIs require them and
 //!   the simulator must know where the call goes.
 //! - **Error matching** (§4.2): `States.DataLimitExceeded` and `States.Runtime` are matched
 //!   only when named, by neither `States.ALL` nor `States.TaskFailed`. `States.TaskFailed`
