@@ -821,3 +821,23 @@ fn a_topic_arn_that_is_no_arn_warns_and_each_publish_fails_with_snss_invalid_par
     assert_eq!(counter(&s, "step_functions.m.retries"), 20, "Retry sees the error");
     assert_eq!(counter(&s, "sns.TOPIC_ARN.published"), 0, "a topic of that name is not the address");
 }
+
+#[test]
+fn a_queue_url_that_is_no_url_warns_and_each_send_fails_with_sqss_invalid_address() {
+    let definition = r#"{"StartAt": "Send", "States": {
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                 "Parameters": {"QueueUrl": "jobs", "MessageBody": "hi"},
+                 "Catch": [{"ErrorEquals": ["Sqs.InvalidAddressException"], "Next": "Unsent"}], "End": true},
+        "Unsent": {"Type": "Pass", "End": true}}}"#;
+    let scenario = scenario("bare-queue", definition, "express_sync", 10, "[sqs.jobs]");
+    assert_eq!(scenario.warnings.len(), 1);
+    assert!(
+        scenario.warnings[0].contains("has QueueUrl \"jobs\", which is not a queue URL"),
+        "{:?}",
+        scenario.warnings
+    );
+    let s = summary(&scenario).1;
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10, "the catcher took the service's error");
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 20, "send, unsent");
+    assert_eq!(counter(&s, "sqs.jobs.sent"), 0);
+}
