@@ -37,13 +37,6 @@ const EXPECTED_INVALID: &[(&str, &str)] = &[
         "shared-fallback-state-jsonata__statemachine__statemachine.asl.json",
         "a string among the states; JSONata fields in JSONPath states",
     ),
-    // A Task whose Resource is `arn:aws:lambda:::function:NAME`: a Lambda function ARN
-    // carries its Region and account (arn:aws:lambda:REGION:ACCOUNT:function:NAME), and
-    // Lambda's own pattern for function ARNs has no empty Region or account.
-    (
-        "sfn-datazone-update-metadata-cdk__typescript__statemachine__statemachine.asl.json",
-        "a Lambda function ARN without Region and account as a Resource",
-    ),
 ];
 
 /// Virtual time each run covers, and the events it may take.

@@ -45,6 +45,9 @@
 //!   deployment's token left in place) is [`Target::Malformed`], with the error the call
 //!   then fails with ([`SQS_INVALID_ADDRESS`], [`SNS_INVALID_PARAMETER`] and their AWS SDK
 //!   forms). Function names and state machine ARNs are checked here, as before.
+//! - **Lambda function ARNs without Region and account** (`arn:aws:lambda:::function:NAME`)
+//!   as a `Resource` name the function NAME: AWS's pattern for resource ARNs admits both
+//!   empty, and deployed definitions use the form.
 //! - **Regional AWS SDK resources**: `arn:aws:states:REGION:ACCOUNT:aws-sdk:SERVICE:ACTION`,
 //!   which deployed definitions use, is read as the `:::` form; optimized integrations keep
 //!   the `:::` form only.
@@ -1058,12 +1061,17 @@ impl<'a> Reader<'_, 'a> {
                 None if rest.starts_with("aws-sdk:") && is_account_id(account) => self.integration(rest, arn),
                 _ => Err(unknown()),
             },
-            "lambda" if regional => match rest.strip_prefix("function:").and_then(|f| f.split(':').next()) {
-                Some(name) if !name.is_empty() => {
-                    Ok((Resource::Lambda { function: Target::Named(name.to_string()) }, Pattern::RequestResponse))
+            // Without Region and account, the function is the machine's own Region's and
+            // account's: AWS's pattern for resource ARNs admits both empty, and deployed
+            // definitions use that form.
+            "lambda" if regional || (region.is_empty() && account.is_empty()) => {
+                match rest.strip_prefix("function:").and_then(|f| f.split(':').next()) {
+                    Some(name) if !name.is_empty() => {
+                        Ok((Resource::Lambda { function: Target::Named(name.to_string()) }, Pattern::RequestResponse))
+                    }
+                    _ => Err(unknown()),
                 }
-                _ => Err(unknown()),
-            },
+            }
             _ => Err(unknown()),
         }
     }
@@ -2730,6 +2738,16 @@ mod tests {
             (t.resource, t.pattern),
             (Resource::Lambda { function: Target::Named("Hello".into()) }, Pattern::RequestResponse)
         );
+    }
+
+    #[test]
+    fn a_lambda_function_arn_without_region_and_account_names_the_function() {
+        let t = only_task(r#"{"Type": "Task", "Resource": "arn:aws:lambda:::function:Hello", "End": true}"#);
+        assert_eq!(t.resource, Resource::Lambda { function: Target::Named("Hello".into()) });
+        for refused in ["arn:aws:lambda:eu-west-1::function:Hello", "arn:aws:lambda::123456789012:function:Hello"] {
+            let body = format!(r#"{{"Type": "Task", "Resource": "{refused}", "End": true}}"#);
+            assert!(rejection(&single(&body)).contains("is not a service integration"), "{refused}");
+        }
     }
 
     #[test]
