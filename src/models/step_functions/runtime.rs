@@ -954,10 +954,10 @@ impl Service {
             return;
         }
         match &task.resource {
-            Resource::StartExecution { state_machine } if error.is_none() => {
+            Resource::StartExecution { .. } if error.is_none() => {
                 // Started from the event queue, so a machine that starts itself cannot
                 // recurse on the call stack.
-                let name = self.call_target(m, state, state_machine).expect("a state machine is named or drawn");
+                let name = self.call_target(m, state).expect("a state machine is named or drawn");
                 let machine = self.by_name[&name];
                 self.wake(thread, SimDuration::ZERO, Pending::StartChild { machine });
             }
@@ -986,15 +986,15 @@ impl Service {
                 activity.queue.push_back((thread, token, now));
                 self.dispatch(now, a);
             }
-            Resource::SqsSend { queue } if task.pattern == Pattern::WaitForTaskToken => {
+            Resource::SqsSend { .. } if task.pattern == Pattern::WaitForTaskToken => {
                 // The queue's consumer answers when it has processed the message.
                 self.wake(thread, limit, Pending::Callback { error, limit_error });
                 let token = TaskToken { thread, token: self.threads[thread as usize].token };
-                let queue = self.call_target(m, state, queue).expect("a queue is named or drawn");
+                let queue = self.call_target(m, state).expect("a queue is named or drawn");
                 self.outbox.push(Action::SendToQueue { queue, size_bytes: 1_024, task_token: Some(token) });
             }
-            Resource::Lambda { function } => {
-                let function = self.call_target(m, state, function).expect("a function is named or drawn");
+            Resource::Lambda { .. } => {
+                let function = self.call_target(m, state).expect("a function is named or drawn");
                 let token = {
                     let t = &mut self.threads[thread as usize];
                     t.token = t.token.wrapping_add(1);
@@ -1005,8 +1005,8 @@ impl Service {
             }
             resource => {
                 if task.pattern == Pattern::WaitForTaskToken
-                    && let Resource::SnsPublish { topic } = resource
-                    && let Some(topic) = self.call_target(m, state, topic)
+                    && let Resource::SnsPublish { .. } = resource
+                    && let Some(topic) = self.call_target(m, state)
                 {
                     // The notification goes out with the token; someone outside answers.
                     self.outbox.push(Action::PublishToTopic { topic, size_bytes: 1_024 });
@@ -1188,16 +1188,14 @@ impl Service {
             && task.pattern != Pattern::WaitForTaskToken
         {
             // A send or publish is made when its attempt succeeds, so its target is drawn then.
-            match &task.resource {
-                Resource::SqsSend { queue } => {
-                    let queue = queue.clone();
-                    if let Some(queue) = self.call_target(m, state, &queue) {
+            match task.resource {
+                Resource::SqsSend { .. } => {
+                    if let Some(queue) = self.call_target(m, state) {
                         self.outbox.push(Action::SendToQueue { queue, size_bytes: 1_024, task_token: None })
                     }
                 }
-                Resource::SnsPublish { topic } => {
-                    let topic = topic.clone();
-                    if let Some(topic) = self.call_target(m, state, &topic) {
+                Resource::SnsPublish { .. } => {
+                    if let Some(topic) = self.call_target(m, state) {
                         self.outbox.push(Action::PublishToTopic { topic, size_bytes: 1_024 })
                     }
                 }
@@ -1480,14 +1478,24 @@ impl Service {
         }
     }
 
-    /// Where a call goes: the name the definition writes, or one of the state's `targets`
-    /// drawn by weight from the machine's stream; None for a publish to an endpoint or a
-    /// phone number, which reaches no component of the scenario.
-    fn call_target(&mut self, m: usize, state: u32, target: &Target) -> Option<String> {
+    /// Where the call of task `state` goes: the name the definition writes, or one of the
+    /// state's `targets` drawn by weight from the machine's stream; None for a publish to an
+    /// endpoint or a phone number, which reaches no component of the scenario.
+    fn call_target(&mut self, m: usize, state: u32) -> Option<String> {
+        let machine = &mut self.machines[m];
+        let StateKind::Task(task) = &machine.config.definition.states[state as usize].kind else {
+            unreachable!("only a Task state calls")
+        };
+        let target = match &task.resource {
+            Resource::Lambda { function: target }
+            | Resource::SqsSend { queue: target }
+            | Resource::SnsPublish { topic: target }
+            | Resource::StartExecution { state_machine: target } => target,
+            Resource::Activity { .. } | Resource::Other { .. } => return None,
+        };
         match target {
             Target::Named(name) => Some(name.clone()),
             Target::FromData => {
-                let machine = &mut self.machines[m];
                 let behaviour = &machine.config.behaviour[state as usize];
                 assert!(
                     !behaviour.targets.is_empty(),
