@@ -1016,3 +1016,154 @@ fn a_sync_childs_timeout_reaches_the_parent_as_states_task_failed() {
     assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
     assert!((latency(&s, "step_functions.m.duration", "max") - 5_000.0).abs() < 10.0);
 }
+
+/// A Lambda task whose function comes from the execution's data.
+const FUNCTION_FROM_DATA: &str = r#"{"StartAt": "Call", "States": {
+    "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+             "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"}, "End": true}}}"#;
+
+const RESIZE_AND_THUMB: &str = "[lambda.Resize]\nduration_s = 0.1\n[lambda.Thumb]\nduration_s = 0.1\n\
+    [step_functions.m.states.Call.targets]\n\"lambda.Resize\" = 0.7\n\"lambda.Thumb\" = 0.3\n";
+
+#[test]
+fn a_function_taken_from_the_data_is_drawn_from_the_states_targets_by_weight() {
+    let s = run("targets-lambda", FUNCTION_FROM_DATA, "standard", 1_000, RESIZE_AND_THUMB);
+    let (resize, thumb) = (counter(&s, "lambda.Resize.invocations"), counter(&s, "lambda.Thumb.invocations"));
+    assert_eq!(resize + thumb, 1_000);
+    // Binomial(1000, 0.7): the standard deviation is 14.5.
+    assert!((650..=750).contains(&resize), "{resize}");
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 1_000);
+    // The machine's own stream draws: the same seed gives the same split.
+    let again = run("targets-lambda-again", FUNCTION_FROM_DATA, "standard", 1_000, RESIZE_AND_THUMB);
+    assert_eq!(
+        (counter(&again, "lambda.Resize.invocations"), counter(&again, "lambda.Thumb.invocations")),
+        (resize, thumb)
+    );
+}
+
+#[test]
+fn a_target_from_the_data_without_targets_is_refused_with_how_to_declare_them() {
+    let e = rejection("targets-missing", FUNCTION_FROM_DATA, "standard", "[lambda.Resize]\nduration_s = 0.1");
+    assert!(
+        e.contains(
+            "step_functions.m: state \"Call\" takes its FunctionName from the data, so the scenario says what it may \
+             call: declare each lambda element with its weight (the chance, in proportion, that a call goes there) in \
+             [step_functions.m.states.\"Call\".targets], e.g. \"lambda.NAME\" = 1"
+        ),
+        "{e}"
+    );
+    let wrong_kind =
+        "[lambda.Resize]\nduration_s = 0.1\n[sqs.q]\n[step_functions.m.states.Call.targets]\n\"sqs.q\" = 1";
+    let e = rejection("targets-kind", FUNCTION_FROM_DATA, "standard", wrong_kind);
+    assert!(e.contains("the task calls a lambda element, so its targets are named \"lambda.NAME\""), "{e}");
+    let zero = "[lambda.Resize]\nduration_s = 0.1\n[step_functions.m.states.Call.targets]\n\"lambda.Resize\" = 0";
+    let e = rejection("targets-zero", FUNCTION_FROM_DATA, "standard", zero);
+    assert!(e.contains("targets.\"lambda.Resize\" = 0: must be above 0"), "{e}");
+    let undefined = "[lambda.Resize]\nduration_s = 0.1\n[step_functions.m.states.Call.targets]\n\"lambda.Gone\" = 1";
+    let e = rejection("targets-undefined", FUNCTION_FROM_DATA, "standard", undefined);
+    assert!(e.contains("state \"Call\" calls lambda `Gone`, which the scenario does not define"), "{e}");
+    let literal = FUNCTION_FROM_DATA.replace(r#""FunctionName.$": "$.fn""#, r#""FunctionName": "Resize""#);
+    let e = rejection("targets-literal", &literal, "standard", RESIZE_AND_THUMB);
+    assert!(
+        e.contains(
+            "step_functions.m.states.Call.targets = { lambda.Resize, lambda.Thumb }: does not apply: the definition \
+             names its lambda (lambda.Resize)"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn queues_topics_and_machines_taken_from_the_data_are_drawn_and_called_like_named_ones() {
+    let definition = r#"{"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}}, "Next": "Tell"},
+        "Tell": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sns:publish",
+                 "Parameters": {"TopicArn.$": "$.topic", "Message": "done"}, "Next": "Log"},
+        "Log": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl.$": "$.log", "MessageBody": "done"}, "Next": "Start"},
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                  "Parameters": {"StateMachineArn.$": "$.child"}, "End": true}}}"#;
+    let extra = "[sqs.asks]\n[workers.w]\nsource = \"sqs.asks\"\ncount = 5\nservice_time_s = 2\n\
+        [sqs.logs]\n[sns.done]\n\
+        [step_functions.child]\ndefinition = \"child.asl.json\"\ntype = \"standard\"\n\
+        [step_functions.m.states.Ask.targets]\n\"sqs.asks\" = 1\n\
+        [step_functions.m.states.Tell.targets]\n\"sns.done\" = 1\n\
+        [step_functions.m.states.Log.targets]\n\"sqs.logs\" = 1\n\
+        [step_functions.m.states.Start.targets]\n\"step_functions.child\" = 1\n";
+    let child = r#"{"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 10, "End": true}}}"#;
+    let scenario = load_with("targets-all", definition, "standard", 20, extra, &[("child.asl.json", child)]).unwrap();
+    let s = summary(&scenario).1;
+    assert_eq!(counter(&s, "sqs.asks.deleted"), 20, "the consumer answered each callback");
+    assert_eq!(counter(&s, "sns.done.published"), 20);
+    assert_eq!(counter(&s, "sqs.logs.sent"), 20);
+    assert_eq!(counter(&s, "step_functions.child.succeeded"), 20);
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 20);
+    // The callback's 2 s and the child's 10 s.
+    assert!(latency(&s, "step_functions.m.duration", "p50") >= 12_000.0);
+}
+
+#[test]
+fn a_jsonata_string_constant_is_the_target_it_names() {
+    let definition = r#"{"QueryLanguage": "JSONata", "StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Arguments": {"FunctionName": "{% 'arn:aws:lambda:us-east-1:123456789012:function:Resize' %}",
+                               "Payload": "{% $states.input %}"}, "Next": "Again"},
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"FunctionName": "{%  \"Thumb\"  %}"}, "End": true}}}"#;
+    let extra = "[lambda.Resize]\nduration_s = 0.1\n[lambda.Thumb]\nduration_s = 0.1";
+    let s = run("jsonata-constant", definition, "express_sync", 10, extra);
+    assert_eq!(counter(&s, "lambda.Resize.invocations"), 10);
+    assert_eq!(counter(&s, "lambda.Thumb.invocations"), 10);
+}
+
+#[test]
+fn an_aws_sdk_resource_with_a_region_and_an_account_runs_as_the_sdk_call() {
+    let definition = r#"{"StartAt": "Get", "States": {
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+                "Parameters": {"Bucket": "b", "Key": "k"}, "End": true}}}"#;
+    let s = run("sdk-regional", definition, "standard", 10, "[step_functions.m.states.Get]\nduration_s = 0.2");
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10);
+    assert!((latency(&s, "step_functions.m.duration", "p50") - 200.0).abs() < 5.0);
+}
+
+#[test]
+fn a_topic_arn_that_is_no_arn_warns_and_each_publish_fails_with_snss_invalid_parameter() {
+    let definition = r#"{"StartAt": "Notify", "States": {
+        "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                   "Parameters": {"TopicArn": "TOPIC_ARN", "Message": "hi"},
+                   "Retry": [{"ErrorEquals": ["SNS.InvalidParameterException"], "MaxAttempts": 2}],
+                   "Catch": [{"ErrorEquals": ["SNS.InvalidParameterException"], "Next": "Unsent"}], "End": true},
+        "Unsent": {"Type": "Fail", "Error": "Unsent"}}}"#;
+    let scenario = scenario("bare-topic", definition, "standard", 10, "[sns.TOPIC_ARN]");
+    assert_eq!(
+        scenario.warnings,
+        ["step_functions.m: state \"Notify\" has TopicArn \"TOPIC_ARN\", which is not a topic ARN, \
+          arn:aws:sns:REGION:ACCOUNT:NAME; AWS accepts the definition, and each call fails with \
+          SNS.InvalidParameterException"]
+    );
+    let s = summary(&scenario).1;
+    assert_eq!(counter(&s, "step_functions.m.failed"), 10);
+    assert_eq!(counter(&s, "step_functions.m.retries"), 20, "Retry sees the error");
+    assert_eq!(counter(&s, "sns.TOPIC_ARN.published"), 0, "a topic of that name is not the address");
+}
+
+#[test]
+fn a_queue_url_that_is_no_url_warns_and_each_send_fails_with_sqss_invalid_address() {
+    let definition = r#"{"StartAt": "Send", "States": {
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                 "Parameters": {"QueueUrl": "jobs", "MessageBody": "hi"},
+                 "Catch": [{"ErrorEquals": ["Sqs.InvalidAddressException"], "Next": "Unsent"}], "End": true},
+        "Unsent": {"Type": "Pass", "End": true}}}"#;
+    let scenario = scenario("bare-queue", definition, "express_sync", 10, "[sqs.jobs]");
+    assert_eq!(scenario.warnings.len(), 1);
+    assert!(
+        scenario.warnings[0].contains("has QueueUrl \"jobs\", which is not a queue URL"),
+        "{:?}",
+        scenario.warnings
+    );
+    let s = summary(&scenario).1;
+    assert_eq!(counter(&s, "step_functions.m.succeeded"), 10, "the catcher took the service's error");
+    assert_eq!(counter(&s, "step_functions.m.transitions"), 20, "send, unsent");
+    assert_eq!(counter(&s, "sqs.jobs.sent"), 0);
+}

@@ -187,7 +187,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         function_sends_email: &function_sends_email,
     };
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
-        machines::lower_machine(src, name, node, base_dir, &components)
+        machines::lower_machine(src, name, node, base_dir, &components, &mut warnings)
     })?;
     let (brokers, broker_names) =
         lower_all(&mut top, "mq", |name, node| brokers::lower_broker(src, name, node, base_dir))?;

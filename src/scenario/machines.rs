@@ -10,7 +10,7 @@ use super::topics::from_serde;
 use super::tree::{Node, Result, Source, TableReader};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
-use crate::models::step_functions::asl::{self, Pattern, Resource, StateKind};
+use crate::models::step_functions::asl::{self, Pattern, Resource, StateKind, Target};
 use crate::models::step_functions::billing;
 use crate::models::step_functions::runtime::{ActivityConfig, MachineConfig, StateBehaviour, UnitPrices, WorkflowType};
 
@@ -102,6 +102,7 @@ pub(super) fn lower_machine(
     node: &Node,
     base_dir: &Path,
     components: &Components<'_>,
+    warnings: &mut Vec<String>,
 ) -> Result<MachineConfig> {
     let path = format!("step_functions.{name}");
     let mut t = TableReader::new(src, path.clone(), node)?;
@@ -147,7 +148,7 @@ pub(super) fn lower_machine(
     let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
         .unwrap_or_else(|| "us-east-1".into());
     check_supported(&definition, workflow, file).map_err(|message| f.error(&p, message))?;
-    let behaviour = behaviours(&mut t, &path, &definition, base_dir, components)?;
+    let behaviour = behaviours(&mut t, &path, &definition, base_dir, components, warnings)?;
     t.finish()?;
     let parallel_or_map =
         definition.states.iter().filter(|s| matches!(s.kind, StateKind::Parallel(_) | StateKind::Map(_))).count()
@@ -225,6 +226,7 @@ fn behaviours(
     definition: &asl::Definition,
     base_dir: &Path,
     components: &Components<'_>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<StateBehaviour>> {
     let mut out = vec![StateBehaviour::default(); definition.states.len()];
     let by_name: BTreeMap<&str, usize> =
@@ -272,7 +274,8 @@ fn behaviours(
                 out[i].branch_weights = vec![1.0; choice.choices.len() + usize::from(choice.default.is_some())];
             }
             StateKind::Task(task) => {
-                check_task_target(t, path, &state.name, task, components)?;
+                check_task_target(t, path, &state.name, task, &out[i].targets, components)?;
+                warn_of_malformed_target(path, &state.name, &task.resource, warnings);
                 let callback = task.pattern == Pattern::WaitForTaskToken;
                 if callback && out[i].callback_s.is_none() && !matches!(task.resource, Resource::SqsSend { .. }) {
                     // Only a message on a simulated queue has a simulated consumer to answer.
@@ -323,25 +326,94 @@ fn behaviours(
     Ok(out)
 }
 
+/// The kind of component a task calls, the argument that names it, and its target.
+fn called(resource: &Resource) -> Option<(&'static str, &'static str, &Target)> {
+    match resource {
+        Resource::Lambda { function } => Some(("lambda", "FunctionName", function)),
+        Resource::SqsSend { queue } => Some(("sqs", "QueueUrl", queue)),
+        Resource::SnsPublish { topic } => Some(("sns", "TopicArn", topic)),
+        Resource::StartExecution { state_machine } => Some(("step_functions", "StateMachineArn", state_machine)),
+        _ => None,
+    }
+}
+
+/// Checks that what a task calls exists: the component its definition names, or each of
+/// the `targets` its state declares when the data names it.
 fn check_task_target(
     t: &TableReader<'_>,
     path: &str,
     state: &str,
     task: &asl::Task,
+    targets: &[String],
     components: &Components<'_>,
 ) -> Result<()> {
-    let missing = |kind: &str, name: &str, defined: Vec<&String>| {
-        let list: Vec<String> = defined.iter().map(|n| format!("{kind}.{n}")).collect();
-        t.src.error(
+    if let Resource::Activity { name } = &task.resource
+        && !components.activities.contains_key(name)
+    {
+        return Err(missing(t, path, state, "activity", name, components.activities.keys().collect()));
+    }
+    let Some((kind, argument, target)) = called(&task.resource) else { return Ok(()) };
+    match target {
+        Target::Named(name) => check_component(t, path, state, kind, name, components),
+        Target::FromData if targets.is_empty() => Err(t.src.error(
             t.origin,
             path,
             format!(
-                "state \"{state}\" calls {kind} `{name}`, which the scenario does not define (defined: {})",
-                list.join(", ")
+                "state \"{state}\" takes its {argument} from the data, so the scenario says what it may call: declare each {kind} element with its weight (the chance, in proportion, that a call goes there) in [{path}.states.\"{state}\".targets], e.g. \"{kind}.NAME\" = 1"
             ),
-        )
+        )),
+        Target::FromData => {
+            targets.iter().try_for_each(|name| check_component(t, path, state, kind, name, components))
+        }
+        Target::Malformed { .. } | Target::Endpoint => Ok(()),
+    }
+}
+
+/// A `QueueUrl` or `TopicArn` that is no URL or ARN: AWS accepts the definition, and every
+/// call fails.
+fn warn_of_malformed_target(path: &str, state: &str, resource: &Resource, warnings: &mut Vec<String>) {
+    let (argument, form) = match resource {
+        Resource::SqsSend { .. } => ("QueueUrl", "a queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"),
+        _ => ("TopicArn", "a topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME"),
     };
-    let fifo_refused = |what: &str, kind: &str, name: &str| {
+    if let Some((_, _, Target::Malformed { value, error })) = called(resource) {
+        warnings.push(format!(
+            "{path}: state \"{state}\" has {argument} \"{value}\", which is not {form}; AWS accepts the definition, and each call fails with {error}"
+        ));
+    }
+}
+
+/// The error for a component the scenario does not define.
+fn missing(
+    t: &TableReader<'_>,
+    path: &str,
+    state: &str,
+    kind: &str,
+    name: &str,
+    defined: Vec<&String>,
+) -> super::ScenarioError {
+    let list: Vec<String> = defined.iter().map(|n| format!("{kind}.{n}")).collect();
+    t.src.error(
+        t.origin,
+        path,
+        format!(
+            "state \"{state}\" calls {kind} `{name}`, which the scenario does not define (defined: {})",
+            list.join(", ")
+        ),
+    )
+}
+
+/// Checks that the `kind` component `name`, which a task calls, exists and can be called
+/// from a state machine.
+fn check_component(
+    t: &TableReader<'_>,
+    path: &str,
+    state: &str,
+    kind: &str,
+    name: &str,
+    components: &Components<'_>,
+) -> Result<()> {
+    let fifo_refused = |what: &str| {
         t.src.error(
             t.origin,
             path,
@@ -350,48 +422,45 @@ fn check_task_target(
             ),
         )
     };
-    match &task.resource {
-        Resource::Lambda { function: Some(f) } if !components.functions.contains_key(f) => {
-            Err(missing("lambda", f, components.functions.keys().collect()))
+    match kind {
+        "lambda" => {
+            let Some(&f) = components.functions.get(name) else {
+                return Err(missing(t, path, state, kind, name, components.functions.keys().collect()));
+            };
+            if components.function_sends_email[f as usize] {
+                return Err(t.src.error(
+                    t.origin,
+                    path,
+                    format!(
+                        "state \"{state}\" invokes lambda.{name}, whose handler sends email (sends_email); a function invoked by a state machine is not modelled sending email: send it with the SES integration (arn:aws:states:::aws-sdk:sesv2:sendEmail) in a state of its own"
+                    ),
+                ));
+            }
         }
-        Resource::SqsSend { queue: Some(q) } if !components.queues.names.contains_key(q) => {
-            Err(missing("sqs", q, components.queues.names.keys().collect()))
+        "sqs" => {
+            let Some(&q) = components.queues.names.get(name) else {
+                return Err(missing(t, path, state, kind, name, components.queues.names.keys().collect()));
+            };
+            // A task's message would need a MessageGroupId and deduplication id from the data.
+            if components.queues.is_fifo(q) {
+                return Err(fifo_refused("queue"));
+            }
         }
-        Resource::SnsPublish { topic: Some(tp) } if !components.topics.contains_key(tp) => {
-            Err(missing("sns", tp, components.topics.keys().collect()))
+        "sns" => {
+            let Some(topic) = components.topics.get(name) else {
+                return Err(missing(t, path, state, kind, name, components.topics.keys().collect()));
+            };
+            if components.topic_is_fifo[topic.0 as usize] {
+                return Err(fifo_refused("topic"));
+            }
         }
-        // A task's message would need a MessageGroupId and deduplication id from the data.
-        Resource::SqsSend { queue: Some(q) } if components.queues.is_fifo(components.queues.names[q]) => {
-            Err(fifo_refused("queue", "sqs", q))
+        _ => {
+            if !components.machines.contains(name) {
+                return Err(missing(t, path, state, kind, name, components.machines.iter().collect()));
+            }
         }
-        Resource::SnsPublish { topic: Some(tp) } if components.topic_is_fifo[components.topics[tp].0 as usize] => {
-            Err(fifo_refused("topic", "sns", tp))
-        }
-        Resource::Lambda { function: Some(f) } if components.function_sends_email[components.functions[f] as usize] => {
-            Err(t.src.error(
-                t.origin,
-                path,
-                format!(
-                    "state \"{state}\" invokes lambda.{f}, whose handler sends email (sends_email); a function invoked by a state machine is not modelled sending email: send it with the SES integration (arn:aws:states:::aws-sdk:sesv2:sendEmail) in a state of its own"
-                ),
-            ))
-        }
-        Resource::StartExecution { state_machine: Some(m) } if !components.machines.contains(m) => {
-            Err(missing("step_functions", m, components.machines.iter().collect()))
-        }
-        Resource::Activity { name } if !components.activities.contains_key(name) => {
-            Err(missing("activity", name, components.activities.keys().collect()))
-        }
-        Resource::Lambda { function: None }
-        | Resource::SqsSend { queue: None }
-        | Resource::SnsPublish { topic: None }
-        | Resource::StartExecution { state_machine: None } => Err(t.src.error(
-            t.origin,
-            path,
-            format!("state \"{state}\" names its target through a path; its target cannot be known without data"),
-        )),
-        _ => Ok(()),
     }
+    Ok(())
 }
 
 fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base_dir: &Path) -> Result<StateBehaviour> {
@@ -401,7 +470,7 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
     b.duration_s = opt(&mut t, "duration_s", |f, p| {
         let StateKind::Task(task) = &state.kind else { return Err(f.error(p, kind_error("Task"))) };
         if let Resource::Lambda { function } = &task.resource {
-            let function = function.as_deref().unwrap_or("NAME");
+            let function = function.name().unwrap_or("NAME");
             return Err(
                 f.error(p, format!("does not apply: the function's own [lambda.{function}] duration_s decides"))
             );
@@ -409,7 +478,7 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         if matches!(task.pattern, Pattern::Sync | Pattern::SyncV2)
             && let Resource::StartExecution { state_machine } = &task.resource
         {
-            let machine = state_machine.as_deref().unwrap_or("NAME");
+            let machine = state_machine.name().unwrap_or("NAME");
             return Err(f.error(p, format!("does not apply: the child execution of step_functions.{machine} decides")));
         }
         if task.pattern == Pattern::WaitForTaskToken && matches!(task.resource, Resource::SqsSend { .. }) {
@@ -475,7 +544,48 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
             _ => Err(f.error(p, "applies to .waitForTaskToken tasks only")),
         }
     })?;
+    (b.targets, b.target_weights) = targets(&mut t, state)?;
     t.finish()?;
     let _ = component_ref::<u32>;
     Ok(b)
+}
+
+/// `targets`: for a task whose function, queue, topic or state machine comes from the data,
+/// the components of its kind it may call (`"lambda.NAME" = weight`), in the table's order.
+fn targets(t: &mut TableReader<'_>, state: &asl::State) -> Result<(Vec<String>, Vec<f64>)> {
+    let Some((f, p)) = t.get("targets") else { return Ok((Vec::new(), Vec::new())) };
+    let StateKind::Task(task) = &state.kind else { return Err(f.error(&p, "applies to Task states only")) };
+    let Some((kind, argument, target)) = called(&task.resource) else {
+        return Err(f.error(&p, "applies to Lambda invokes, SQS sends, SNS publishes and StartExecution tasks only"));
+    };
+    match target {
+        Target::FromData => {}
+        Target::Named(name) => {
+            return Err(f.error(&p, format!("does not apply: the definition names its {kind} ({kind}.{name})")));
+        }
+        Target::Malformed { value, .. } => {
+            return Err(f.error(&p, format!("does not apply: the definition writes its {argument} (\"{value}\")")));
+        }
+        Target::Endpoint => {
+            return Err(f.error(&p, "does not apply: the publish goes to a TargetArn or PhoneNumber, not to a topic"));
+        }
+    }
+    let table = TableReader::new(f.src, p.clone(), f.node)?;
+    let (mut names, mut weights) = (Vec::new(), Vec::new());
+    for (key, origin, node) in table.named_entries() {
+        let Some(name) = key.strip_prefix(kind).and_then(|k| k.strip_prefix('.')).filter(|n| !n.is_empty()) else {
+            return Err(f.src.error(
+                origin,
+                &format!("{p}.{key}"),
+                format!("the task calls a {kind} element, so its targets are named \"{kind}.NAME\", quoted (unquoted, {kind}.NAME is a table)"),
+            ));
+        };
+        let field = super::tree::Field { src: f.src, node };
+        weights.push(field.positive(&format!("{p}.\"{key}\""), 1e12, "a weight, in proportion to the others")?);
+        names.push(name.to_string());
+    }
+    if names.is_empty() {
+        return Err(f.error(&p, format!("needs at least one element, e.g. \"{kind}.NAME\" = 1")));
+    }
+    Ok((names, weights))
 }

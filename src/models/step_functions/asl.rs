@@ -37,7 +37,20 @@
 //! - **Values from the data**: a `...Path` field (JSONPath) or a `{% %}` expression
 //!   (JSONata) in place of a number leaves the number unknown until run time; the `_path`
 //!   flags say so. A function, queue, topic or state machine named by `"FunctionName.$"` or
-//!   an expression is `None`.
+//!   an expression is [`Target::FromData`]; an expression that is only a string literal
+//!   (`{% 'Foo' %}`, `{% "Foo" %}`) evaluates to that string and names its target like the
+//!   literal would.
+//! - **Addresses checked at run time**: AWS does not check a `QueueUrl` or `TopicArn` when
+//!   it accepts a definition; a literal that is no queue URL or topic ARN (a bare name, a
+//!   deployment's token left in place) is [`Target::Malformed`], with the error the call
+//!   then fails with ([`SQS_INVALID_ADDRESS`], [`SNS_INVALID_PARAMETER`] and their AWS SDK
+//!   forms). Function names and state machine ARNs are checked here, as before.
+//! - **Lambda function ARNs without Region and account** (`arn:aws:lambda:::function:NAME`)
+//!   as a `Resource` name the function NAME: AWS's pattern for resource ARNs admits both
+//!   empty, and deployed definitions use the form.
+//! - **Regional AWS SDK resources**: `arn:aws:states:REGION:ACCOUNT:aws-sdk:SERVICE:ACTION`,
+//!   which deployed definitions use, is read as the `:::` form; optimized integrations keep
+//!   the `:::` form only.
 //! - **Integers**: `IntervalSeconds` and `MaxDelaySeconds` are integers (§4.1), so
 //!   [`Retrier`] holds them as integers; only the backoff makes delays fractional.
 //! - **Support matrix** (§4.3): `.sync:2` is accepted wherever `.sync` is. Services the
@@ -46,8 +59,8 @@
 //!   `startExecution`); another action is an error that points to the AWS SDK integration.
 //!   An AWS SDK call of one of those four APIs is classified like the optimized one.
 //! - **Required arguments**: `lambda:invoke` needs `FunctionName`, `sqs:sendMessage`
-//!   `QueueUrl`, `sns:publish` `TopicArn` (or `TargetArn` or `PhoneNumber`, leaving the topic
-//!   `None`) and `states:startExecution` `StateMachineArn`, since the APIs require them and
+//!   `QueueUrl`, `sns:publish` `TopicArn` (or `TargetArn` or `PhoneNumber`, a publish to no
+//!   topic: [`Target::Endpoint`]) and `states:startExecution` `StateMachineArn`, since the APIs require them and
 //!   the simulator must know where the call goes.
 //! - **Error matching** (§4.2): `States.DataLimitExceeded` and `States.Runtime` are matched
 //!   only when named, by neither `States.ALL` nor `States.TaskFailed`. A missed heartbeat is
@@ -94,6 +107,16 @@ pub const SECONDS_MAX: u64 = 99_999_999;
 pub const TASK_TIMEOUT_DEFAULT_S: u64 = 99_999_999;
 /// The spec's default Task timeout, which AWS does not use; kept to document the difference.
 pub const SPEC_TASK_TIMEOUT_DEFAULT_S: u64 = 60;
+/// What SQS answers a `QueueUrl` that is not a queue URL (`InvalidAddress`, "the specified
+/// ID is invalid" [SQS API SendMessage, Errors]), as Step Functions names it: the optimized
+/// integration prefixes the exception's name with `SQS.`, an AWS SDK integration with the
+/// service's name in PascalCase [DOC-cur connect-to-resource.html, supported-services-awssdk.html].
+pub const SQS_INVALID_ADDRESS: &str = "SQS.InvalidAddressException";
+pub const SQS_SDK_INVALID_ADDRESS: &str = "Sqs.InvalidAddressException";
+/// What SNS answers a `TopicArn` that is not a topic ARN (`InvalidParameter`, "Invalid
+/// parameter: TopicArn" [SNS API Publish, Errors]), named the same way.
+pub const SNS_INVALID_PARAMETER: &str = "SNS.InvalidParameterException";
+pub const SNS_SDK_INVALID_PARAMETER: &str = "Sns.InvalidParameterException";
 /// A retrier's defaults [ASL].
 pub const RETRY_INTERVAL_DEFAULT_S: u32 = 1;
 pub const RETRY_MAX_ATTEMPTS_DEFAULT: u32 = 3;
@@ -195,25 +218,52 @@ pub struct Task {
     pub catch: Vec<Catcher>,
 }
 
-/// What a Task calls. A name is None when the definition takes it from the data
-/// (`"FunctionName.$"`, a JSONata expression) or, for SNS, publishes to a `TargetArn` or a
-/// `PhoneNumber` instead of a topic.
+/// What a Task calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resource {
     /// `lambda:invoke` (the function name without ARN, alias or version), or a Lambda
     /// function ARN as the resource itself.
-    Lambda { function: Option<String> },
+    Lambda { function: Target },
     /// `sqs:sendMessage`: the last path segment of `QueueUrl`.
-    SqsSend { queue: Option<String> },
+    SqsSend { queue: Target },
     /// `sns:publish`: the last `:` segment of `TopicArn`.
-    SnsPublish { topic: Option<String> },
+    SnsPublish { topic: Target },
     /// `states:startExecution`: the state machine's name from `StateMachineArn`.
-    StartExecution { state_machine: Option<String> },
+    StartExecution { state_machine: Target },
     /// `arn:aws:states:REGION:ACCOUNT:activity:NAME`.
     Activity { name: String },
     /// Any other integration, optimized or AWS SDK (`service` is then the SDK's name, e.g.
     /// `dynamodb`, `s3`).
     Other { service: String, action: String },
+}
+
+/// Where a Lambda invoke, SQS send, SNS publish or StartExecution goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The name the definition writes (in a function, queue, topic or state machine ARN or
+    /// URL), or a JSONata expression that is a string constant.
+    Named(String),
+    /// The data decides: a `"FunctionName.$"` path, a JSONata expression, or `Arguments`
+    /// that are one expression.
+    FromData,
+    /// A `QueueUrl` or `TopicArn` written as something that is not a queue URL or a topic
+    /// ARN (a bare name, a deployment's token left in place). AWS accepts the definition and
+    /// the call fails when it runs, with `error`, the service's answer as Step Functions
+    /// names it.
+    Malformed { value: String, error: &'static str },
+    /// An SNS publish to a `TargetArn` (a mobile endpoint) or a `PhoneNumber` (SMS): it
+    /// goes to no topic.
+    Endpoint,
+}
+
+impl Target {
+    /// The name, when the definition gives one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Target::Named(name) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// How a Task waits (§4.3). A Lambda function ARN or an activity resource is
@@ -849,7 +899,8 @@ enum Dynamic<T> {
     FromData,
 }
 
-/// A Task argument: a literal string, something only known at run time, or nothing.
+/// A Task argument: a literal string (a JSONata string constant included), something only
+/// known at run time, or nothing.
 enum Argument<'a> {
     Literal(&'a str),
     FromData,
@@ -1014,14 +1065,23 @@ impl<'a> Reader<'_, 'a> {
                 Some(name) if !name.is_empty() && !name.contains(':') => {
                     Ok((Resource::Activity { name: name.to_string() }, Pattern::RequestResponse))
                 }
+                // Deployed definitions also name AWS SDK integrations with a Region and an
+                // account (`arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject`);
+                // AWS accepts them and runs them as the `:::` form.
+                None if rest.starts_with("aws-sdk:") && is_account_id(account) => self.integration(rest, arn),
                 _ => Err(unknown()),
             },
-            "lambda" if regional => match rest.strip_prefix("function:").and_then(|f| f.split(':').next()) {
-                Some(name) if !name.is_empty() => {
-                    Ok((Resource::Lambda { function: Some(name.to_string()) }, Pattern::RequestResponse))
+            // Without Region and account, the function is the machine's own Region's and
+            // account's: AWS's pattern for resource ARNs admits both empty, and deployed
+            // definitions use that form.
+            "lambda" if regional || (region.is_empty() && account.is_empty()) => {
+                match rest.strip_prefix("function:").and_then(|f| f.split(':').next()) {
+                    Some(name) if !name.is_empty() => {
+                        Ok((Resource::Lambda { function: Target::Named(name.to_string()) }, Pattern::RequestResponse))
+                    }
+                    _ => Err(unknown()),
                 }
-                _ => Err(unknown()),
-            },
+            }
             _ => Err(unknown()),
         }
     }
@@ -1050,11 +1110,14 @@ impl<'a> Reader<'_, 'a> {
         }
         self.check_support(sdk, service, pattern)?;
         let resource = match (sdk, service, action) {
-            (_, "lambda", "invoke") => Resource::Lambda { function: self.named("FunctionName", function_name)? },
-            (_, "sqs", "sendMessage") => Resource::SqsSend { queue: self.named("QueueUrl", queue_name)? },
-            (_, "sns", "publish") => Resource::SnsPublish { topic: self.topic()? },
+            (_, "lambda", "invoke") => Resource::Lambda { function: self.named("FunctionName", function_name, None)? },
+            (_, "sqs", "sendMessage") => {
+                let error = if sdk { SQS_SDK_INVALID_ADDRESS } else { SQS_INVALID_ADDRESS };
+                Resource::SqsSend { queue: self.named("QueueUrl", queue_name, Some(error))? }
+            }
+            (_, "sns", "publish") => Resource::SnsPublish { topic: self.topic(sdk)? },
             (false, "states", "startExecution") | (true, "sfn", "startExecution") => {
-                Resource::StartExecution { state_machine: self.named("StateMachineArn", state_machine_name)? }
+                Resource::StartExecution { state_machine: self.named("StateMachineArn", state_machine_name, None)? }
             }
             (false, "lambda" | "sqs" | "sns" | "states", _) => {
                 let message = format!(
@@ -1113,7 +1176,9 @@ impl<'a> Reader<'_, 'a> {
             Some(_) => return Err(self.error(self.arguments_field(), "must be an object (ASL)")),
         };
         match field(fields, key) {
-            Some(Json::String(s)) if self.jsonata() && is_jsonata(s) => Ok(Argument::FromData),
+            Some(Json::String(s)) if self.jsonata() && is_jsonata(s) => {
+                Ok(jsonata_constant(s).map_or(Argument::FromData, Argument::Literal))
+            }
             Some(Json::String(s)) => Ok(Argument::Literal(s)),
             Some(_) => Err(self.error(at, "must be a string (AWS)")),
             None if field(fields, &format!("{key}.$")).is_some() => Ok(Argument::FromData),
@@ -1121,27 +1186,37 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    /// A required argument turned into a name by `name_of`; None when it comes from the data.
-    fn named(&self, key: &str, name_of: fn(&str) -> Option<&str>) -> Result<Option<String>, AslError> {
+    /// A required argument turned into a name by `name_of`. `malformed` is the error a call
+    /// fails with when the literal names nothing of its kind and AWS still accepts the
+    /// definition (it checks `QueueUrl` and `TopicArn` only when the call runs); without it,
+    /// such a literal is refused.
+    fn named(
+        &self,
+        key: &str,
+        name_of: fn(&str) -> Option<&str>,
+        malformed: Option<&'static str>,
+    ) -> Result<Target, AslError> {
         let at = format!("{}.{key}", self.arguments_field());
         match self.argument(key)? {
-            Argument::Literal(value) => match name_of(value) {
-                Some(name) => Ok(Some(name.to_string())),
-                None => Err(self.error(at, format!("\"{value}\" does not name a {} (AWS)", noun(key)))),
+            Argument::Literal(value) => match (name_of(value), malformed) {
+                (Some(name), _) => Ok(Target::Named(name.to_string())),
+                (None, Some(error)) => Ok(Target::Malformed { value: value.to_string(), error }),
+                (None, None) => Err(self.error(at, format!("\"{value}\" does not name a {} (AWS)", noun(key)))),
             },
-            Argument::FromData => Ok(None),
+            Argument::FromData => Ok(Target::FromData),
             Argument::Missing => Err(self.error(at, format!("the call needs {key} (AWS)"))),
         }
     }
 
     /// `sns:publish` goes to `TopicArn`, or to a `TargetArn` or `PhoneNumber` (no topic).
-    fn topic(&self) -> Result<Option<String>, AslError> {
+    fn topic(&self, sdk: bool) -> Result<Target, AslError> {
         if !matches!(self.argument("TopicArn")?, Argument::Missing) {
-            return self.named("TopicArn", topic_name);
+            let error = if sdk { SNS_SDK_INVALID_PARAMETER } else { SNS_INVALID_PARAMETER };
+            return self.named("TopicArn", topic_name, Some(error));
         }
         for key in ["TargetArn", "PhoneNumber"] {
             if !matches!(self.argument(key)?, Argument::Missing) {
-                return Ok(None);
+                return Ok(Target::Endpoint);
             }
         }
         let at = format!("{}.TopicArn", self.arguments_field());
@@ -1601,6 +1676,16 @@ fn is_jsonata(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}")
 }
 
+/// The string a JSONata expression evaluates to when it is nothing but a string literal:
+/// `{% 'Foo' %}` or `{% "Foo" %}`, with any whitespace around it. None for anything else,
+/// escapes included (the data, or more than a constant, decides).
+fn jsonata_constant(s: &str) -> Option<&str> {
+    let body = s.strip_prefix("{%")?.strip_suffix("%}")?.trim();
+    let quote = body.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = body.strip_prefix(quote)?.strip_suffix(quote)?;
+    (!inner.contains(quote) && !inner.contains('\\')).then_some(inner)
+}
+
 /// RFC 3339 as ASL restricts it: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or
 /// `±HH:MM`, with an uppercase `T` and `Z`.
 fn is_timestamp(s: &str) -> bool {
@@ -1692,18 +1777,30 @@ fn function_name(value: &str) -> Option<&str> {
     name.split(':').next().filter(|n| !n.is_empty())
 }
 
-/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`: the last path segment.
+/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (any host, `http` too): the last path
+/// segment. Anything else is not a queue URL.
 fn queue_name(url: &str) -> Option<&str> {
-    let trimmed = url.trim_end_matches('/');
-    let (_, name) = trimmed.rsplit_once('/')?;
-    (!name.is_empty()).then_some(name)
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/')?;
+    let (_, name) = path.trim_end_matches('/').rsplit_once('/')?;
+    (!host.is_empty() && !name.is_empty()).then_some(name)
 }
 
-/// `arn:aws:sns:REGION:ACCOUNT:NAME`: the last `:` segment.
+/// An AWS account ID: 12 digits.
+fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `arn:PARTITION:sns:REGION:ACCOUNT:NAME`: the name. Anything else is not a topic ARN.
 fn topic_name(arn: &str) -> Option<&str> {
-    let rest = arn.strip_prefix("arn:")?;
-    let (_, name) = rest.rsplit_once(':')?;
-    (!name.is_empty()).then_some(name)
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", partition, "sns", region, account, name]
+            if !partition.is_empty() && !region.is_empty() && !account.is_empty() && !name.is_empty() =>
+        {
+            Some(name)
+        }
+        _ => None,
+    }
 }
 
 /// `arn:aws:states:REGION:ACCOUNT:stateMachine:NAME[:version or alias]`: the name.
@@ -2607,7 +2704,7 @@ mod tests {
             "B": {"Type": "Pass", "Parameters": {"x.$": "$.y"}, "End": true}}}"#;
         let d = definition(mixed);
         let a = task(&d, "A");
-        assert_eq!(a.resource, Resource::Lambda { function: None });
+        assert_eq!(a.resource, Resource::Lambda { function: Target::FromData });
         assert!(a.timeout_seconds_path);
         let reverse = r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {
             "A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}"#;
@@ -2632,13 +2729,13 @@ mod tests {
                     "arn:aws:states:::lambda:invoke",
                     &format!(r#"{{"FunctionName": "{function}", "Payload.$": "$"}}"#)
                 ),
-                Ok((Resource::Lambda { function: Some("ProcessOrder".into()) }, Pattern::RequestResponse)),
+                Ok((Resource::Lambda { function: Target::Named("ProcessOrder".into()) }, Pattern::RequestResponse)),
                 "{function}"
             );
         }
         assert_eq!(
             classify("arn:aws:states:::lambda:invoke.waitForTaskToken", r#"{"FunctionName": "Notify"}"#),
-            Ok((Resource::Lambda { function: Some("Notify".into()) }, Pattern::WaitForTaskToken))
+            Ok((Resource::Lambda { function: Target::Named("Notify".into()) }, Pattern::WaitForTaskToken))
         );
     }
 
@@ -2649,25 +2746,35 @@ mod tests {
         );
         assert_eq!(
             (t.resource, t.pattern),
-            (Resource::Lambda { function: Some("Hello".into()) }, Pattern::RequestResponse)
+            (Resource::Lambda { function: Target::Named("Hello".into()) }, Pattern::RequestResponse)
         );
+    }
+
+    #[test]
+    fn a_lambda_function_arn_without_region_and_account_names_the_function() {
+        let t = only_task(r#"{"Type": "Task", "Resource": "arn:aws:lambda:::function:Hello", "End": true}"#);
+        assert_eq!(t.resource, Resource::Lambda { function: Target::Named("Hello".into()) });
+        for refused in ["arn:aws:lambda:eu-west-1::function:Hello", "arn:aws:lambda::123456789012:function:Hello"] {
+            let body = format!(r#"{{"Type": "Task", "Resource": "{refused}", "End": true}}"#);
+            assert!(rejection(&single(&body)).contains("is not a service integration"), "{refused}");
+        }
     }
 
     #[test]
     fn a_name_taken_from_the_data_is_unknown() {
         assert_eq!(
             classify("arn:aws:states:::lambda:invoke", r#"{"FunctionName.$": "$.function"}"#),
-            Ok((Resource::Lambda { function: None }, Pattern::RequestResponse))
+            Ok((Resource::Lambda { function: Target::FromData }, Pattern::RequestResponse))
         );
         assert_eq!(
             classify("arn:aws:states:::sqs:sendMessage", r#"{"QueueUrl.$": "$.queue", "MessageBody.$": "$"}"#),
-            Ok((Resource::SqsSend { queue: None }, Pattern::RequestResponse))
+            Ok((Resource::SqsSend { queue: Target::FromData }, Pattern::RequestResponse))
         );
         let t = only_task(
             r#"{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::sns:publish",
                 "Arguments": "{% $states.input.request %}", "End": true}"#,
         );
-        assert_eq!(t.resource, Resource::SnsPublish { topic: None });
+        assert_eq!(t.resource, Resource::SnsPublish { topic: Target::FromData });
     }
 
     #[test]
@@ -2677,8 +2784,8 @@ mod tests {
             "state \"S\": field \"Parameters.FunctionName\": the call needs FunctionName (AWS)"
         );
         assert_eq!(
-            classify("arn:aws:states:::sqs:sendMessage", r#"{"QueueUrl": "Orders"}"#).unwrap_err(),
-            "state \"S\": field \"Parameters.QueueUrl\": \"Orders\" does not name a queue (expected a queue URL) (AWS)"
+            classify("arn:aws:states:::states:startExecution", r#"{"StateMachineArn": "Child"}"#).unwrap_err(),
+            "state \"S\": field \"Parameters.StateMachineArn\": \"Child\" does not name a state machine (expected a state machine ARN) (AWS)"
         );
         assert_eq!(
             classify("arn:aws:states:::sns:publish", r#"{"Message": "hi"}"#).unwrap_err(),
@@ -2686,8 +2793,88 @@ mod tests {
         );
         assert_eq!(
             classify("arn:aws:states:::sns:publish", r#"{"PhoneNumber": "+15555550100", "Message": "hi"}"#),
-            Ok((Resource::SnsPublish { topic: None }, Pattern::RequestResponse))
+            Ok((Resource::SnsPublish { topic: Target::Endpoint }, Pattern::RequestResponse))
         );
+    }
+
+    #[test]
+    fn a_queue_url_or_topic_arn_that_is_none_is_accepted_and_fails_with_the_services_error() {
+        let malformed = |value: &str, error| Target::Malformed { value: value.to_string(), error };
+        for (resource, parameters, expected) in [
+            (
+                "arn:aws:states:::sqs:sendMessage",
+                r#"{"QueueUrl": "Orders"}"#,
+                Resource::SqsSend { queue: malformed("Orders", "SQS.InvalidAddressException") },
+            ),
+            (
+                "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                r#"{"QueueUrl": "sqs.us-east-1.amazonaws.com/123456789012/Orders"}"#,
+                Resource::SqsSend {
+                    queue: malformed("sqs.us-east-1.amazonaws.com/123456789012/Orders", "Sqs.InvalidAddressException"),
+                },
+            ),
+            (
+                "arn:aws:states:::sns:publish",
+                r#"{"TopicArn": "TOPIC_ARN", "Message": "hi"}"#,
+                Resource::SnsPublish { topic: malformed("TOPIC_ARN", "SNS.InvalidParameterException") },
+            ),
+            (
+                "arn:aws:states:::aws-sdk:sns:publish",
+                r#"{"TopicArn": "arn:aws:sqs:us-east-1:123456789012:Orders", "Message": "hi"}"#,
+                Resource::SnsPublish {
+                    topic: malformed("arn:aws:sqs:us-east-1:123456789012:Orders", "Sns.InvalidParameterException"),
+                },
+            ),
+        ] {
+            assert_eq!(classify(resource, parameters), Ok((expected, Pattern::RequestResponse)), "{parameters}");
+        }
+    }
+
+    #[test]
+    fn a_jsonata_string_constant_names_its_target_and_any_other_expression_leaves_it_to_the_data() {
+        let lambda = |function: &str| {
+            let body = format!(
+                r#"{{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": {{"FunctionName": "{function}"}}, "End": true}}"#
+            );
+            only_task(&body).resource
+        };
+        let foo = Resource::Lambda { function: Target::Named("Foo".into()) };
+        assert_eq!(lambda("{% 'arn:aws:lambda:us-east-1:123456789012:function:Foo' %}"), foo);
+        assert_eq!(lambda(r#"{%  \"Foo\"  %}"#), foo);
+        assert_eq!(lambda("{%'Foo:live'%}"), foo);
+        let from_data = Resource::Lambda { function: Target::FromData };
+        assert_eq!(lambda("{% $states.input.fn %}"), from_data);
+        assert_eq!(lambda("{% 'Fo' & 'o' %}"), from_data);
+        assert_eq!(lambda(r#"{% 'F\\u006fo' %}"#), from_data);
+    }
+
+    #[test]
+    fn an_aws_sdk_resource_may_carry_a_region_and_an_account() {
+        assert_eq!(
+            classify("arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject", r#"{"Bucket": "b", "Key": "k"}"#),
+            Ok((Resource::Other { service: "s3".into(), action: "getObject".into() }, Pattern::RequestResponse))
+        );
+        assert_eq!(
+            classify(
+                "arn:aws:states:eu-west-1:123456789012:aws-sdk:sqs:sendMessage.waitForTaskToken",
+                r#"{"QueueUrl": "https://sqs.eu-west-1.amazonaws.com/123456789012/Jobs"}"#
+            ),
+            Ok((Resource::SqsSend { queue: Target::Named("Jobs".into()) }, Pattern::WaitForTaskToken))
+        );
+        for refused in [
+            "arn:aws:states:us-east-1:12345:aws-sdk:s3:getObject",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke",
+        ] {
+            assert_eq!(
+                classify(refused, r#"{"FunctionName": "F"}"#).unwrap_err(),
+                format!(
+                    "state \"S\": field \"Resource\": \"{refused}\" is not a service integration \
+                     (arn:aws:states:::SERVICE:ACTION), an activity ARN or a Lambda function ARN (ASL)"
+                )
+            );
+        }
     }
 
     #[test]
@@ -2698,7 +2885,7 @@ mod tests {
                 r#"{"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/Approvals",
                     "MessageBody": {"TaskToken.$": "$$.Task.Token"}}"#
             ),
-            Ok((Resource::SqsSend { queue: Some("Approvals".into()) }, Pattern::WaitForTaskToken))
+            Ok((Resource::SqsSend { queue: Target::Named("Approvals".into()) }, Pattern::WaitForTaskToken))
         );
     }
 
@@ -2709,7 +2896,7 @@ mod tests {
                 "arn:aws:states:::sns:publish",
                 r#"{"TopicArn": "arn:aws:sns:us-east-1:123456789012:Orders", "Message.$": "$"}"#
             ),
-            Ok((Resource::SnsPublish { topic: Some("Orders".into()) }, Pattern::RequestResponse))
+            Ok((Resource::SnsPublish { topic: Target::Named("Orders".into()) }, Pattern::RequestResponse))
         );
     }
 
@@ -2717,7 +2904,7 @@ mod tests {
     fn start_execution_takes_the_state_machine_name_and_each_pattern() {
         let arn =
             r#"{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child:live", "Input.$": "$"}"#;
-        let child = Resource::StartExecution { state_machine: Some("Child".into()) };
+        let child = Resource::StartExecution { state_machine: Target::Named("Child".into()) };
         for (suffix, pattern) in [
             ("", Pattern::RequestResponse),
             (".sync", Pattern::Sync),
@@ -2770,14 +2957,14 @@ mod tests {
                 "arn:aws:states:::aws-sdk:sqs:sendMessage",
                 r#"{"QueueUrl": "https://sqs.eu-west-1.amazonaws.com/123456789012/Jobs", "MessageBody": "x"}"#
             ),
-            Ok((Resource::SqsSend { queue: Some("Jobs".into()) }, Pattern::RequestResponse))
+            Ok((Resource::SqsSend { queue: Target::Named("Jobs".into()) }, Pattern::RequestResponse))
         );
         assert_eq!(
             classify(
                 "arn:aws:states:::aws-sdk:sfn:startExecution",
                 r#"{"StateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:Kid"}"#
             ),
-            Ok((Resource::StartExecution { state_machine: Some("Kid".into()) }, Pattern::RequestResponse))
+            Ok((Resource::StartExecution { state_machine: Target::Named("Kid".into()) }, Pattern::RequestResponse))
         );
     }
 
@@ -2969,10 +3156,13 @@ mod tests {
         let d = shipped("order_processing.asl.json");
         assert_eq!((d.timeout_seconds, d.scopes.len()), (Some(900), 3));
         assert_eq!(d.state(d.start_at).name, "Validate order");
-        assert_eq!(task(&d, "Validate order").resource, Resource::Lambda { function: Some("ValidateOrder".into()) });
+        assert_eq!(
+            task(&d, "Validate order").resource,
+            Resource::Lambda { function: Target::Named("ValidateOrder".into()) }
+        );
         assert_eq!(
             task(&d, "Notify customer").resource,
-            Resource::SnsPublish { topic: Some("OrderNotifications".into()) }
+            Resource::SnsPublish { topic: Target::Named("OrderNotifications".into()) }
         );
         let reserve = task(&d, "Reserve inventory");
         assert_eq!((reserve.retry.len(), reserve.timeout_seconds), (3, 30));
@@ -2995,7 +3185,7 @@ mod tests {
         assert_eq!(d.scope(items.processor).start_at, id(&d, "Price item"));
         assert_eq!(
             task(&d, "Queue restock request").resource,
-            Resource::SqsSend { queue: Some("RestockRequests".into()) }
+            Resource::SqsSend { queue: Target::Named("RestockRequests".into()) }
         );
         assert_eq!(state(&d, "Restock needed?").scope, items.processor);
     }
@@ -3004,7 +3194,7 @@ mod tests {
     fn the_shipped_human_approval_definition_parses() {
         let d = shipped("human_approval.asl.json");
         let request = task(&d, "Request approval");
-        assert_eq!(request.resource, Resource::SqsSend { queue: Some("ApprovalRequests".into()) });
+        assert_eq!(request.resource, Resource::SqsSend { queue: Target::Named("ApprovalRequests".into()) });
         assert_eq!(request.pattern, Pattern::WaitForTaskToken);
         assert_eq!((request.timeout_seconds, request.heartbeat_seconds), (86_400, None));
         assert_eq!(state(&d, "Wait before resending").kind, StateKind::Wait(Wait::Seconds(86_400)));
@@ -3174,12 +3364,12 @@ mod tests {
         );
         assert_eq!(
             (task(&d, "Update catalog").resource.clone(), task(&d, "Update catalog").pattern),
-            (Resource::StartExecution { state_machine: Some("UpdateCatalog".into()) }, Pattern::SyncV2)
+            (Resource::StartExecution { state_machine: Target::Named("UpdateCatalog".into()) }, Pattern::SyncV2)
         );
         let review = task(&d, "Wait for review");
         assert_eq!(
             (review.resource.clone(), review.pattern),
-            (Resource::Lambda { function: Some("RequestReview".into()) }, Pattern::WaitForTaskToken)
+            (Resource::Lambda { function: Target::Named("RequestReview".into()) }, Pattern::WaitForTaskToken)
         );
         let renditions = map(&d, "Transcode renditions");
         assert_eq!(renditions.mode, MapMode::Distributed { execution_type: ExecutionType::Express });

@@ -89,7 +89,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::asl::{self, Definition, ExecutionType, MapMode, Pattern, Resource, StateKind};
+use super::asl::{self, Definition, ExecutionType, MapMode, Pattern, Resource, StateKind, Target};
 use super::billing;
 use super::retry::{self, Jitter};
 use crate::distributions::Distribution;
@@ -153,6 +153,10 @@ pub struct StateBehaviour {
     /// An SES send task (`ses:sendEmail` and the like) that goes through the scenario's
     /// `[ses]` quotas, lasting the call's latency.
     pub sends_email: bool,
+    /// A task whose function, queue, topic or state machine comes from the data: the names
+    /// it may call, each with `target_weights`' weight; one is drawn at each call.
+    pub targets: Vec<String>,
+    pub target_weights: Vec<f64>,
 }
 
 /// A state machine of the scenario, validated.
@@ -987,11 +991,21 @@ impl Service {
         // The attempt's error is decided when it starts (a draw per attempt).
         let error = self.draw_error(m, state);
         let (limit, limit_error) = task_limit(task);
+        if let Resource::SqsSend { queue: Target::Malformed { error, .. } }
+        | Resource::SnsPublish { topic: Target::Malformed { error, .. } } = &task.resource
+        {
+            // The service refuses the address: the call fails after its latency, whatever
+            // else the attempt would have done.
+            let took = self.draw(m, state, |b| b.duration_s.as_ref());
+            self.finish_within(thread, took, (limit, limit_error), Some((*error).to_string()));
+            return;
+        }
         match &task.resource {
-            Resource::StartExecution { state_machine: Some(name) } if error.is_none() => {
+            Resource::StartExecution { .. } if error.is_none() => {
                 // Started from the event queue, so a machine that starts itself cannot
                 // recurse on the call stack.
-                let machine = self.by_name[name];
+                let name = self.call_target(m, state).expect("a state machine is named or drawn");
+                let machine = self.by_name[&name];
                 self.wake(thread, SimDuration::ZERO, Pending::StartChild { machine });
             }
             Resource::Other { service, .. } if self.machines[m].config.behaviour[state as usize].sends_email => {
@@ -1019,28 +1033,30 @@ impl Service {
                 activity.queue.push_back((thread, token, now));
                 self.dispatch(now, a);
             }
-            Resource::SqsSend { queue: Some(queue) } if task.pattern == Pattern::WaitForTaskToken => {
+            Resource::SqsSend { .. } if task.pattern == Pattern::WaitForTaskToken => {
                 // The queue's consumer answers when it has processed the message.
                 self.wake(thread, limit, Pending::Callback { error, limit_error });
                 let token = TaskToken { thread, token: self.threads[thread as usize].token };
-                let queue = queue.clone();
+                let queue = self.call_target(m, state).expect("a queue is named or drawn");
                 self.outbox.push(Action::SendToQueue { queue, size_bytes: 1_024, task_token: Some(token) });
             }
-            Resource::Lambda { function: Some(function) } => {
+            Resource::Lambda { .. } => {
+                let function = self.call_target(m, state).expect("a function is named or drawn");
                 let token = {
                     let t = &mut self.threads[thread as usize];
                     t.token = t.token.wrapping_add(1);
                     t.pending = Pending::Finish(error);
                     t.token
                 };
-                self.outbox.push(Action::InvokeLambda { thread, token, function: function.clone() });
+                self.outbox.push(Action::InvokeLambda { thread, token, function });
             }
             resource => {
                 if task.pattern == Pattern::WaitForTaskToken
-                    && let Resource::SnsPublish { topic: Some(topic) } = resource
+                    && let Resource::SnsPublish { .. } = resource
+                    && let Some(topic) = self.call_target(m, state)
                 {
                     // The notification goes out with the token; someone outside answers.
-                    self.outbox.push(Action::PublishToTopic { topic: topic.clone(), size_bytes: 1_024 });
+                    self.outbox.push(Action::PublishToTopic { topic, size_bytes: 1_024 });
                 }
                 let took = self.draw(m, state, |b| b.duration_s.as_ref()) + self.draw_callback(m, state, task);
                 self.finish_within(thread, took, (limit, limit_error), error);
@@ -1218,12 +1234,17 @@ impl Service {
         if let StateKind::Task(task) = &st.kind
             && task.pattern != Pattern::WaitForTaskToken
         {
-            match &task.resource {
-                Resource::SqsSend { queue: Some(queue) } => {
-                    self.outbox.push(Action::SendToQueue { queue: queue.clone(), size_bytes: 1_024, task_token: None })
+            // A send or publish is made when its attempt succeeds, so its target is drawn then.
+            match task.resource {
+                Resource::SqsSend { .. } => {
+                    if let Some(queue) = self.call_target(m, state) {
+                        self.outbox.push(Action::SendToQueue { queue, size_bytes: 1_024, task_token: None })
+                    }
                 }
-                Resource::SnsPublish { topic: Some(topic) } => {
-                    self.outbox.push(Action::PublishToTopic { topic: topic.clone(), size_bytes: 1_024 })
+                Resource::SnsPublish { .. } => {
+                    if let Some(topic) = self.call_target(m, state) {
+                        self.outbox.push(Action::PublishToTopic { topic, size_bytes: 1_024 })
+                    }
                 }
                 _ => {}
             }
@@ -1528,6 +1549,36 @@ impl Service {
             self.machines[m].metrics.timed_out_at_type_limit += 1;
         }
         self.end_execution(now, e, Status::TimedOut);
+    }
+
+    /// Where the call of task `state` goes: the name the definition writes, or one of the
+    /// state's `targets` drawn by weight from the machine's stream; None for a publish to an
+    /// endpoint or a phone number, which reaches no component of the scenario.
+    fn call_target(&mut self, m: usize, state: u32) -> Option<String> {
+        let machine = &mut self.machines[m];
+        let StateKind::Task(task) = &machine.config.definition.states[state as usize].kind else {
+            unreachable!("only a Task state calls")
+        };
+        let target = match &task.resource {
+            Resource::Lambda { function: target }
+            | Resource::SqsSend { queue: target }
+            | Resource::SnsPublish { topic: target }
+            | Resource::StartExecution { state_machine: target } => target,
+            Resource::Activity { .. } | Resource::Other { .. } => return None,
+        };
+        match target {
+            Target::Named(name) => Some(name.clone()),
+            Target::FromData => {
+                let behaviour = &machine.config.behaviour[state as usize];
+                assert!(
+                    !behaviour.targets.is_empty(),
+                    "the scenario reader requires targets for a target from the data"
+                );
+                let i = pick(&behaviour.target_weights, &mut machine.rng);
+                Some(behaviour.targets[i].clone())
+            }
+            Target::Malformed { .. } | Target::Endpoint => None,
+        }
     }
 
     fn draw(&mut self, m: usize, state: u32, pick: impl Fn(&StateBehaviour) -> Option<&Distribution>) -> SimDuration {
