@@ -106,18 +106,16 @@ pub struct Pricing {
     pub region: String,
     /// By Region: only the Regions some resource is priced in.
     pub books: BTreeMap<String, PriceBook>,
-    /// Resource (`sqs.NAME`, `sns.NAME`, `subscription.NAME`, `step_functions.NAME`) →
-    /// Region, for those priced outside the scenario's Region or naming it themselves.
+    /// Resource (`sqs.NAME`, `sns.NAME`, `subscription.NAME`, `step_functions.NAME`, and a
+    /// Distributed Map's child machine `step_functions.NAME/MAP`, priced where its parent
+    /// is) → Region, for those that name their Region themselves.
     pub resource_regions: BTreeMap<String, String>,
 }
 
 impl Pricing {
-    /// The Region that prices `resource`. A Distributed Map's child machine
-    /// (`step_functions.PARENT/MAP`) is priced where its parent is.
+    /// The Region that prices `resource`.
     pub fn region_of(&self, resource: &str) -> &str {
-        let own = self.resource_regions.get(resource);
-        let parent = || resource.split_once('/').and_then(|(parent, _)| self.resource_regions.get(parent));
-        own.or_else(parent).map_or(&self.region, |r| r)
+        self.resource_regions.get(resource).map_or(&self.region, |r| r)
     }
 
     /// The scenario Region's book.

@@ -314,3 +314,29 @@ fn compare_prices_the_machine_in_its_own_region() {
     assert!(stderr.contains("us-west-1 has no Step Functions Express prices"), "{stderr}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_distributed_maps_children_are_priced_in_their_parents_region() {
+    let definition = r#"{"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "MaxConcurrency": 0,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}},
+            "End": true}}}"#;
+    let dir = scratch("dmap");
+    fs::write(dir.join("machine.asl.json"), definition).unwrap();
+    let text =
+        machine_text(&format!("region = \"us-west-1\"\n[step_functions.m.states.Each]\nitems = 10\n{WEST_FILES}"));
+    let scenario = Scenario::from_text("inline.toml", &text, &dir, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(scenario.pricing.region_of("step_functions.m/Each"), "us-west-1");
+    let (result, _) = summary(&scenario);
+    let lines: Vec<&CostLine> = result.costs.iter().filter(|l| l.service == "step_functions").collect();
+    assert_eq!(
+        lines.iter().map(|l| l.resource.as_str()).collect::<Vec<_>>(),
+        ["step_functions.m", "step_functions.m/Each"]
+    );
+    // One month of both machines' transitions, less the 4,000 free, at $0.0000279, shared by volume.
+    let month: f64 = lines.iter().map(|l| l.usage_per_month).sum();
+    let usd: f64 = lines.iter().map(|l| l.usd_per_month).sum();
+    assert!(((month - 4_000.0) * 0.000_027_9 - usd).abs() < 1e-9 * usd, "{usd}");
+}

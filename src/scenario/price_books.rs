@@ -462,6 +462,15 @@ pub(super) fn finish(
             check_own("step_functions", name, Service::Express, format!("step_functions.{name}"))?;
         }
     }
+    // A Distributed Map's children (`NAME/MAP`, as the runtime names them) are priced where
+    // their parent is.
+    for machine in uses.machines {
+        if let Some(region) = resource_regions.get(&format!("step_functions.{}", machine.name)).cloned() {
+            for map in distributed_maps(machine) {
+                resource_regions.insert(format!("step_functions.{}/{map}", machine.name), region.clone());
+            }
+        }
+    }
     let scenario_wide = [
         (uses.has_functions, Service::Lambda),
         (uses.has_buses, Service::EventBridge),
@@ -484,6 +493,14 @@ pub(super) fn finish(
     let unit_prices =
         uses.machines.iter().map(|m| unit_prices(pricing.book_of(&format!("step_functions.{}", m.name)))).collect();
     Ok((pricing, unit_prices))
+}
+
+/// The names of a machine's Distributed Map states.
+fn distributed_maps(machine: &MachineConfig) -> impl Iterator<Item = &str> {
+    machine.definition.states.iter().filter_map(|s| match &s.kind {
+        StateKind::Map(m) if matches!(m.mode, MapMode::Distributed { .. }) => Some(s.name.as_str()),
+        _ => None,
+    })
 }
 
 /// An Express machine, or one whose Distributed Map runs Express children.
