@@ -558,7 +558,9 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
         Ok(Scenario::load(&a.scenario.scenario, &overrides)?)
     };
     let (standard, express_scenario) = (load("standard")?, load(express)?);
-    let hours = base.prices.hours_per_month;
+    // The machine is priced with its Region's book, as in a run.
+    let prices = base.pricing.book_of(&format!("step_functions.{name}"));
+    let hours = prices.hours_per_month;
     let memory = |s: &Scenario| s.machines.iter().find(|m| m.name == name).map(|m| m.billed_memory_mb);
     let runs = [(&standard, "standard"), (&express_scenario, express)];
     let mut summaries = Vec::new();
@@ -568,8 +570,8 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
         summaries.push(report::compare::summarize(workflow, &name, &result, billed, hours));
     }
     let (s, e) = (&summaries[0], &summaries[1]);
-    let json = report::compare::compare_json(&base.prices, s, e, &a.volumes);
-    let chart = report::compare::compare_chart(&base.prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let json = report::compare::compare_json(prices, s, e, &a.volumes);
+    let chart = report::compare::compare_chart(prices, s, e).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
     let files = report::ResultFiles {
         files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart.svg)],
         binary: vec![("cost_vs_volume.png".into(), chart.png)],
@@ -580,7 +582,7 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     if a.json {
         print!("{json}");
     } else {
-        print!("{}", report::compare::compare_text(&base.prices, s, e, &a.volumes));
+        print!("{}", report::compare::compare_text(prices, s, e, &a.volumes));
         println!("\nresults: {}", out.display());
     }
     Ok(())

@@ -1,8 +1,12 @@
-//! The price book and cost = f(usage, prices).
+//! Price books and cost = f(usage, prices).
 //!
-//! Prices are US East (N. Virginia), USD, as `reference/aws-messaging.md` §1.10 gives them
-//! (AWS SQS pricing page and Price List, consulted 2026). Every figure can be overridden in
-//! a scenario's `[pricing]` table.
+//! A [`PriceBook`] holds one Region's prices, USD, for the services orchsim bills; a
+//! [`Pricing`] holds the book of every Region a scenario uses and which Region prices each
+//! resource. Books are data: the scenario layer reads the us-east-1 book that ships in the
+//! repository (`pricing/us-east-1.toml`) and AWS Price List offer files, then applies a
+//! scenario's `[pricing]` overrides. A service a book does not price is `None`, and the
+//! scenario layer refuses a scenario that uses it in that Region, so a cost function here
+//! never meets a missing price (a bug if it does).
 //!
 //! A run covers a window of virtual time, not a calendar month, while AWS's free tier and
 //! volume tiers are monthly. The model's rule (a documented assumption): the measured
@@ -11,9 +15,7 @@
 //! tier apply to that monthly volume, giving `*_per_month`; the window's own cost is its
 //! prorated share of that month.
 
-/// The date the default prices were read.
-pub const PRICES_AS_OF: &str = "2026-08-07";
-pub const PRICES_REGION: &str = "us-east-1";
+use std::collections::BTreeMap;
 
 /// A volume tier: from `from_per_month` units a month on, each million costs
 /// `usd_per_million`.
@@ -23,49 +25,139 @@ pub struct Tier {
     pub usd_per_million: f64,
 }
 
-/// Prices used for one run.
+/// One Region's prices for one run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriceBook {
+    /// The date the prices were read (the shipped book's date, or the latest
+    /// `publicationDate` of the offer files read), unless `[pricing] as_of` says otherwise.
     pub as_of: String,
     pub region: String,
     pub hours_per_month: f64,
-    /// SQS standard-queue requests; the first tier's zero price is the free tier.
-    pub sqs_standard_tiers: Vec<Tier>,
-    /// SQS FIFO-queue requests; they share the standard tiers' free tier.
-    pub sqs_fifo_tiers: Vec<Tier>,
-    pub lambda: LambdaPrices,
-    pub sns: SnsPrices,
-    pub step_functions: StepFunctionsPrices,
-    /// EventBridge custom events, per million 64 KB chunks [eb-price].
-    pub eventbridge_custom_events_usd_per_million: f64,
-    pub ses: SesPrices,
+    /// Where the prices come from: `shipped`, then each offer file that replaced a service's
+    /// prices, with the service.
+    pub sources: Vec<String>,
+    pub sqs: Option<SqsPrices>,
+    pub lambda: Option<LambdaPrices>,
+    pub sns: Option<SnsPrices>,
+    pub step_functions: Option<StepFunctionsPrices>,
+    pub eventbridge: Option<EventBridgePrices>,
+    pub ses: Option<SesPrices>,
+    pub mq: Option<MqPrices>,
 }
 
-impl Default for PriceBook {
-    fn default() -> Self {
+/// Panics with the reason: the scenario layer checks that every service used in a Region
+/// has that Region's prices, so a missing one here is a bug.
+fn priced<'a, T>(prices: &'a Option<T>, service: &str, region: &str) -> &'a T {
+    prices.as_ref().unwrap_or_else(|| panic!("the scenario uses {service} in {region} without its prices"))
+}
+
+impl PriceBook {
+    /// A book for `region` that prices nothing yet.
+    pub fn empty(region: &str, as_of: &str, hours_per_month: f64) -> PriceBook {
         PriceBook {
-            as_of: PRICES_AS_OF.to_string(),
-            region: PRICES_REGION.to_string(),
-            hours_per_month: 730.0,
-            sqs_standard_tiers: vec![
-                Tier { from_per_month: 0.0, usd_per_million: 0.0 },
-                Tier { from_per_month: 1e6, usd_per_million: 0.40 },
-                Tier { from_per_month: 100e9, usd_per_million: 0.30 },
-                Tier { from_per_month: 200e9, usd_per_million: 0.24 },
-            ],
-            sqs_fifo_tiers: vec![
-                Tier { from_per_month: 0.0, usd_per_million: 0.0 },
-                Tier { from_per_month: 1e6, usd_per_million: 0.50 },
-                Tier { from_per_month: 100e9, usd_per_million: 0.40 },
-                Tier { from_per_month: 200e9, usd_per_million: 0.35 },
-            ],
-            lambda: LambdaPrices::default(),
-            sns: SnsPrices::default(),
-            step_functions: StepFunctionsPrices::default(),
-            eventbridge_custom_events_usd_per_million: 1.00,
-            ses: SesPrices::default(),
+            as_of: as_of.to_string(),
+            region: region.to_string(),
+            hours_per_month,
+            sources: Vec::new(),
+            sqs: None,
+            lambda: None,
+            sns: None,
+            step_functions: None,
+            eventbridge: None,
+            ses: None,
+            mq: None,
         }
     }
+
+    pub fn sqs(&self) -> &SqsPrices {
+        priced(&self.sqs, "SQS", &self.region)
+    }
+
+    pub fn lambda(&self) -> &LambdaPrices {
+        priced(&self.lambda, "Lambda", &self.region)
+    }
+
+    pub fn sns(&self) -> &SnsPrices {
+        priced(&self.sns, "SNS", &self.region)
+    }
+
+    pub fn step_functions(&self) -> &StepFunctionsPrices {
+        priced(&self.step_functions, "Step Functions", &self.region)
+    }
+
+    pub fn eventbridge(&self) -> &EventBridgePrices {
+        priced(&self.eventbridge, "EventBridge", &self.region)
+    }
+
+    pub fn ses(&self) -> &SesPrices {
+        priced(&self.ses, "SES", &self.region)
+    }
+
+    pub fn mq(&self) -> &MqPrices {
+        priced(&self.mq, "Amazon MQ", &self.region)
+    }
+}
+
+/// The price books of a scenario: the scenario's Region, the book of every Region it uses,
+/// and the Region of each resource that names its own (`region` keys); every other resource
+/// is priced in the scenario's Region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pricing {
+    pub region: String,
+    /// By Region: only the Regions some resource is priced in.
+    pub books: BTreeMap<String, PriceBook>,
+    /// Resource (`sqs.NAME`, `sns.NAME`, `subscription.NAME`, `step_functions.NAME`, and a
+    /// Distributed Map's child machine `step_functions.NAME/MAP`, priced where its parent
+    /// is) → Region, for those that name their Region themselves.
+    pub resource_regions: BTreeMap<String, String>,
+}
+
+impl Pricing {
+    /// The Region that prices `resource`.
+    pub fn region_of(&self, resource: &str) -> &str {
+        self.resource_regions.get(resource).map_or(&self.region, |r| r)
+    }
+
+    /// The scenario Region's book.
+    pub fn book(&self) -> &PriceBook {
+        self.book_in(&self.region)
+    }
+
+    pub fn book_in(&self, region: &str) -> &PriceBook {
+        self.books.get(region).unwrap_or_else(|| panic!("no price book for {region}: the scenario layer checks it"))
+    }
+
+    /// The book that prices `resource`.
+    pub fn book_of(&self, resource: &str) -> &PriceBook {
+        self.book_in(self.region_of(resource))
+    }
+
+    pub fn hours_per_month(&self) -> f64 {
+        self.book().hours_per_month
+    }
+}
+
+/// SQS request prices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqsPrices {
+    /// Standard-queue requests; the first tier's zero price is the free tier.
+    pub standard_tiers: Vec<Tier>,
+    /// FIFO-queue requests; they share the standard tiers' free tier.
+    pub fifo_tiers: Vec<Tier>,
+}
+
+/// EventBridge custom events, per million 64 KB chunks [eb-price].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventBridgePrices {
+    pub custom_events_usd_per_million: f64,
+}
+
+/// Amazon MQ: on-demand instance-hours by instance type and storage by kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MqPrices {
+    pub instance_usd_per_hour: BTreeMap<String, f64>,
+    pub efs_usd_per_gb_month: f64,
+    pub ebs_usd_per_gb_month: f64,
 }
 
 /// One line of a bill.
@@ -117,18 +209,17 @@ pub fn tiered_usd(tiers: &[Tier], units_per_month: f64) -> f64 {
 /// monthly total of that type (standard or FIFO); the free tier (the zero-priced first
 /// tier of the standard tiers) is one allowance for both, shared in proportion to their
 /// volumes. Each type's cost is shared among its queues by their request counts.
-pub fn sqs_lines(prices: &PriceBook, window: Window, billed_by_queue: &[(String, u64, bool)]) -> Vec<CostLine> {
+pub fn sqs_lines(prices: &SqsPrices, window: Window, billed_by_queue: &[(String, u64, bool)]) -> Vec<CostLine> {
     let total_of = |fifo: bool| -> f64 { billed_by_queue.iter().filter(|q| q.2 == fifo).map(|q| q.1 as f64).sum() };
     let (standard, fifo) = (total_of(false), total_of(true));
-    let free = free_allowance(&prices.sqs_standard_tiers);
+    let free = free_allowance(&prices.standard_tiers);
     // The type's share of the one free allowance, in proportion to its volume.
     let free_share = |volume: f64| {
         if standard + fifo > 0.0 { free * volume / (standard + fifo) } else { 0.0 }
     };
     let month_usd =
         |tiers: &[Tier], volume: f64| tiered_usd_with_free(tiers, window.per_month(volume), free_share(volume));
-    let (standard_usd, fifo_usd) =
-        (month_usd(&prices.sqs_standard_tiers, standard), month_usd(&prices.sqs_fifo_tiers, fifo));
+    let (standard_usd, fifo_usd) = (month_usd(&prices.standard_tiers, standard), month_usd(&prices.fifo_tiers, fifo));
     billed_by_queue
         .iter()
         .map(|(resource, n, is_fifo)| {
@@ -171,18 +262,16 @@ fn tiered_usd_with_free(tiers: &[Tier], units_per_month: f64, free: f64) -> f64 
     tiered_usd(&shifted, units_per_month)
 }
 
-/// SNS prices, US East (N. Virginia), as `reference/aws-messaging.md` §2.7 gives them
-/// (SNS pricing page and Price List, via [infracost-sns] [sns-faq]). Each delivery protocol
-/// has its own price and monthly free allowance; deliveries to SQS and Lambda are free.
+/// SNS prices (`reference/aws-messaging.md` §2.7). Each delivery protocol has its own
+/// price and monthly free allowance; deliveries to SQS and Lambda are free.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SnsPrices {
     /// Standard-topic publish requests (64 KiB chunks).
     pub publish_usd_per_million: f64,
     pub free_publishes_per_month: f64,
-    /// FIFO-topic publish requests and payload: third-party figures for us-east-1 (the
-    /// Price List rows read were Seoul's); FIFO subscription charges are an open item.
-    pub fifo_publish_usd_per_million: f64,
-    pub fifo_payload_usd_per_gb: f64,
+    /// FIFO-topic publish requests and payload; `None` where the book has no figure (the
+    /// Price List's FIFO usage types are not documented to the model).
+    pub fifo: Option<SnsFifoPrices>,
     pub http_usd_per_million: f64,
     pub free_http_per_month: f64,
     pub email_usd_per_million: f64,
@@ -193,22 +282,11 @@ pub struct SnsPrices {
     pub sms_usd_per_message: f64,
 }
 
-impl Default for SnsPrices {
-    fn default() -> Self {
-        SnsPrices {
-            publish_usd_per_million: 0.50,
-            free_publishes_per_month: 1e6,
-            fifo_publish_usd_per_million: 0.30,
-            fifo_payload_usd_per_gb: 0.017,
-            http_usd_per_million: 0.60,
-            free_http_per_month: 100_000.0,
-            email_usd_per_million: 20.0,
-            free_email_per_month: 1_000.0,
-            push_usd_per_million: 0.50,
-            free_push_per_month: 1e6,
-            sms_usd_per_message: 0.0,
-        }
-    }
+/// FIFO-topic publishes and payload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SnsFifoPrices {
+    pub publish_usd_per_million: f64,
+    pub payload_usd_per_gb: f64,
 }
 
 /// What one topic or subscription used in the window.
@@ -256,8 +334,9 @@ pub fn sns_lines(prices: &SnsPrices, window: Window, usage: &[SnsUsage]) -> Vec<
                 SnsUsage::Topic { resource, is_fifo: true, requests, bytes } => {
                     let n = *requests as f64;
                     let gb = *bytes as f64 / 1e9;
-                    let usd = window.per_month(n) * prices.fifo_publish_usd_per_million / 1e6
-                        + window.per_month(gb) * prices.fifo_payload_usd_per_gb;
+                    let fifo = priced(&prices.fifo, "FIFO SNS topics", "this Region");
+                    let usd = window.per_month(n) * fifo.publish_usd_per_million / 1e6
+                        + window.per_month(gb) * fifo.payload_usd_per_gb;
                     (resource, "publish_requests", n, usd)
                 }
                 SnsUsage::Deliveries { resource, protocol, delivered } => {
@@ -302,12 +381,12 @@ pub fn sns_lines(prices: &SnsPrices, window: Window, usage: &[SnsUsage]) -> Vec<
 
 /// EventBridge custom events put on each bus (AWS service events are free and not
 /// modelled): no free tier.
-pub fn eventbridge_lines(prices: &PriceBook, window: Window, buses: &[(String, u64)]) -> Vec<CostLine> {
+pub fn eventbridge_lines(prices: &EventBridgePrices, window: Window, buses: &[(String, u64)]) -> Vec<CostLine> {
     buses
         .iter()
         .map(|(resource, events)| {
             let n = *events as f64;
-            let usd_per_month = window.per_month(n) * prices.eventbridge_custom_events_usd_per_million / 1e6;
+            let usd_per_month = window.per_month(n) * prices.custom_events_usd_per_million / 1e6;
             CostLine {
                 service: "eventbridge".into(),
                 resource: resource.clone(),
@@ -330,72 +409,73 @@ pub fn eventbridge_lines(prices: &PriceBook, window: Window, buses: &[(String, u
 /// is the default for new accounts).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SesPlan {
-    /// $0.10 per 1,000 emails [ses-plans-3p] [ses-pricing-notes].
     #[default]
     ALaCarte,
-    /// $0.16 per 1,000 emails, no monthly fee [ses-plans-3p].
     Essentials,
-    /// $105 a month plus $0.22 per 1,000 [ses-plans-3p].
     Pro,
-    /// $500 a month plus $0.23 per 1,000 [ses-plans-3p].
     Enterprise,
 }
 
 impl SesPlan {
+    pub const ALL: [SesPlan; 4] = [SesPlan::ALaCarte, SesPlan::Essentials, SesPlan::Pro, SesPlan::Enterprise];
+
     pub fn parse(name: &str) -> Option<SesPlan> {
-        match name {
-            "a_la_carte" => Some(SesPlan::ALaCarte),
-            "essentials" => Some(SesPlan::Essentials),
-            "pro" => Some(SesPlan::Pro),
-            "enterprise" => Some(SesPlan::Enterprise),
-            _ => None,
+        SesPlan::ALL.into_iter().find(|plan| plan.name() == name)
+    }
+
+    /// The plan's name in scenario files and price books.
+    pub fn name(self) -> &'static str {
+        match self {
+            SesPlan::ALaCarte => "a_la_carte",
+            SesPlan::Essentials => "essentials",
+            SesPlan::Pro => "pro",
+            SesPlan::Enterprise => "enterprise",
         }
     }
 
-    /// Per 1,000 outbound emails, each recipient one email. The plans' prices are for the
-    /// first 10 million a month; AWS's price beyond is not in the reference, so the same
-    /// price is used (an assumption).
-    pub fn usd_per_thousand_emails(self) -> f64 {
-        match self {
-            SesPlan::ALaCarte => 0.10,
-            SesPlan::Essentials => 0.16,
-            SesPlan::Pro => 0.22,
-            SesPlan::Enterprise => 0.23,
-        }
-    }
-
-    pub fn usd_per_month_fee(self) -> f64 {
-        match self {
-            SesPlan::ALaCarte | SesPlan::Essentials => 0.0,
-            SesPlan::Pro => 105.0,
-            SesPlan::Enterprise => 500.0,
-        }
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
-/// SES prices for one run.
+/// One plan's prices: per 1,000 outbound emails (each recipient one email) and its monthly
+/// fee. The plans' prices are for the first 10 million emails a month; AWS's price beyond
+/// is not in the reference, so the same price is used (an assumption).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SesPlanPrices {
+    pub usd_per_thousand_emails: f64,
+    pub usd_per_month_fee: f64,
+}
+
+/// SES prices for one run: the book's figures and the account's choices.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SesPrices {
     pub plan: SesPlan,
-    /// The legacy free tier: 3,000 message charges a month in an account's first 12 months
-    /// (withdrawn for new customers on 2026-07-21); off by default.
+    /// The legacy free tier: `free_emails_per_month` message charges a month in an
+    /// account's first 12 months (withdrawn for new customers on 2026-07-21); off by default.
     pub free_tier: bool,
+    pub free_emails_per_month: f64,
+    /// Attachments, per GB (10^9 bytes); the plans' figure is not in the reference, so the
+    /// à-la-carte price is used for them.
+    pub attachment_usd_per_gb: f64,
+    /// By plan, in the order of [`SesPlan::ALL`].
+    pub plans: [SesPlanPrices; 4],
 }
 
-/// Attachments, per GB (10^9 bytes), à la carte; the plans' figure is not in the reference,
-/// so the same price is used for them.
-pub const SES_ATTACHMENT_USD_PER_GB: f64 = 0.12;
-/// Emails the legacy free tier covered each month.
-pub const SES_FREE_EMAILS_PER_MONTH: f64 = 3_000.0;
+impl SesPrices {
+    pub fn plan_prices(&self) -> SesPlanPrices {
+        self.plans[self.plan.index()]
+    }
+}
 
 /// SES's bill: emails (recipients accepted), attachment GB, and a plan's monthly fee.
 pub fn ses_lines(prices: &SesPrices, window: Window, recipients: u64, attachment_bytes: f64) -> Vec<CostLine> {
-    let plan = prices.plan;
+    let plan = prices.plan_prices();
     let emails = recipients as f64;
-    let free = if prices.free_tier { SES_FREE_EMAILS_PER_MONTH } else { 0.0 };
-    let emails_usd_per_month = (window.per_month(emails) - free).max(0.0) * plan.usd_per_thousand_emails() / 1e3;
+    let free = if prices.free_tier { prices.free_emails_per_month } else { 0.0 };
+    let emails_usd_per_month = (window.per_month(emails) - free).max(0.0) * plan.usd_per_thousand_emails / 1e3;
     let gb = attachment_bytes / 1e9;
-    let gb_usd_per_month = window.per_month(gb) * SES_ATTACHMENT_USD_PER_GB;
+    let gb_usd_per_month = window.per_month(gb) * prices.attachment_usd_per_gb;
     let line = |unit: &str, usage: f64, usd_per_month: f64| CostLine {
         service: "ses".into(),
         resource: "ses".into(),
@@ -406,12 +486,12 @@ pub fn ses_lines(prices: &SesPrices, window: Window, recipients: u64, attachment
         usd_per_month,
     };
     let mut lines = vec![line("emails", emails, emails_usd_per_month), line("attachment_gb", gb, gb_usd_per_month)];
-    if plan.usd_per_month_fee() > 0.0 {
+    if plan.usd_per_month_fee > 0.0 {
         let months = window.months();
         lines.push(CostLine {
             usage_window: months,
             usage_per_month: 1.0,
-            ..line("plan_months", months, plan.usd_per_month_fee())
+            ..line("plan_months", months, plan.usd_per_month_fee)
         });
     }
     lines
@@ -491,15 +571,14 @@ pub enum LambdaArchitecture {
     Arm,
 }
 
-/// Lambda prices, US East (N. Virginia), as `reference/aws-stepfunctions-lambda.md` §8.1
-/// gives them (Lambda pricing page; AWS Compute Blog "Introducing tiered pricing for AWS
-/// Lambda", August 2022).
+/// Lambda prices (`reference/aws-stepfunctions-lambda.md` §8.1: Lambda pricing page; AWS
+/// Compute Blog "Introducing tiered pricing for AWS Lambda", August 2022).
 ///
 /// Duration tiers are monthly GB-seconds aggregated per architecture (per region and
-/// account); their `usd_per_million` is per million GB-s. The free tier (1 M requests and
-/// 400,000 GB-s a month, one allowance for x86 and Arm together) is on by default, as for
-/// an account that has it; set `free_tier` false to price usage on top of other functions
-/// that already use it up.
+/// account); their `usd_per_million` is per million GB-s. The free tier (in the shipped
+/// book 1 M requests and 400,000 GB-s a month, one allowance for x86 and Arm together) is
+/// on by default, as for an account that has it; set `free_tier` false to price usage on
+/// top of other functions that already use it up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LambdaPrices {
     pub usd_per_million_requests: f64,
@@ -508,23 +587,6 @@ pub struct LambdaPrices {
     pub x86_tiers: Vec<Tier>,
     pub arm_tiers: Vec<Tier>,
     pub free_tier: bool,
-}
-
-impl Default for LambdaPrices {
-    fn default() -> Self {
-        let tier = |from_per_month: f64, usd_per_gb_second: f64| Tier {
-            from_per_month,
-            usd_per_million: usd_per_gb_second * 1e6,
-        };
-        LambdaPrices {
-            usd_per_million_requests: 0.20,
-            free_requests_per_month: 1e6,
-            free_gb_seconds_per_month: 400_000.0,
-            x86_tiers: vec![tier(0.0, 0.000_016_666_7), tier(6e9, 0.000_015), tier(15e9, 0.000_013_333_4)],
-            arm_tiers: vec![tier(0.0, 0.000_013_333_4), tier(7.5e9, 0.000_012_000_1), tier(18.75e9, 0.000_010_666_7)],
-            free_tier: true,
-        }
-    }
 }
 
 /// One function's billed usage in the window.
@@ -600,38 +662,32 @@ fn share(part: f64, whole: f64) -> f64 {
 // AWS Step Functions
 // ---------------------------------------------------------------------------------------
 
-/// Step Functions prices, US East (N. Virginia), as `reference/aws-stepfunctions-lambda.md`
-/// §3 and §7 give them [PRICE-SFN].
+/// Step Functions prices (`reference/aws-stepfunctions-lambda.md` §3 and §7 [PRICE-SFN]).
 ///
-/// Standard workflows pay per state transition (retries included), with 4,000 free a month
-/// that do not expire after an account's first year. The free tier is on by default, as for
-/// an account that has it; set `free_tier` false to price usage on top of other state
-/// machines that already use it up. Express workflows have no free tier: they pay per
-/// request (each execution started) and for duration × memory. The duration tiers are in
-/// GB-hours a month, as AWS states them, so their `usd_per_million` is per million
-/// GB-hours; GB-seconds come from `models::step_functions::billing`.
+/// Standard workflows pay per state transition (retries included), with free transitions
+/// each month (4,000 in the shipped book) that do not expire after an account's first year.
+/// The free tier is on by default, as for an account that has it; set `free_tier` false to
+/// price usage on top of other state machines that already use it up. Express workflows
+/// have no free tier: they pay per request (each execution started) and for duration ×
+/// memory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepFunctionsPrices {
     pub standard_usd_per_thousand_transitions: f64,
     pub free_transitions_per_month: f64,
     /// Applies to Standard transitions only: Express has no free tier.
     pub free_tier: bool,
-    pub express_usd_per_million_requests: f64,
-    pub express_gb_hour_tiers: Vec<Tier>,
+    /// `None` where the book has no Express figures (the Price List's Express usage types
+    /// are not documented to the model).
+    pub express: Option<ExpressPrices>,
 }
 
-impl Default for StepFunctionsPrices {
-    fn default() -> Self {
-        let tier =
-            |from_per_month: f64, usd_per_gb_hour: f64| Tier { from_per_month, usd_per_million: usd_per_gb_hour * 1e6 };
-        StepFunctionsPrices {
-            standard_usd_per_thousand_transitions: 0.025,
-            free_transitions_per_month: 4_000.0,
-            free_tier: true,
-            express_usd_per_million_requests: 1.00,
-            express_gb_hour_tiers: vec![tier(0.0, 0.060_00), tier(1_000.0, 0.030_00), tier(5_000.0, 0.016_42)],
-        }
-    }
+/// Express workflows' requests and duration. The duration tiers are in GB-hours a month, as
+/// AWS states them, so their `usd_per_million` is per million GB-hours; GB-seconds come from
+/// `models::step_functions::billing`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpressPrices {
+    pub usd_per_million_requests: f64,
+    pub gb_hour_tiers: Vec<Tier>,
 }
 
 /// What one state machine used in the window.
@@ -669,8 +725,17 @@ pub fn step_functions_lines(
     let free_transitions = if prices.free_tier { prices.free_transitions_per_month } else { 0.0 };
     let transitions_usd_per_month = (window.per_month(transitions) - free_transitions).max(0.0) / 1e3
         * prices.standard_usd_per_thousand_transitions;
-    let requests_usd_per_month = window.per_month(requests) / 1e6 * prices.express_usd_per_million_requests;
-    let duration_usd_per_month = tiered_usd(&prices.express_gb_hour_tiers, window.per_month(gb_seconds) / 3_600.0);
+    let (requests_usd_per_month, duration_usd_per_month) = match &prices.express {
+        Some(express) => (
+            window.per_month(requests) / 1e6 * express.usd_per_million_requests,
+            tiered_usd(&express.gb_hour_tiers, window.per_month(gb_seconds) / 3_600.0),
+        ),
+        // Without Express prices the scenario has no Express state machine.
+        None => {
+            assert!(requests == 0.0 && gb_seconds == 0.0, "Express usage without Express prices");
+            (0.0, 0.0)
+        }
+    };
 
     let line = |resource: &str, usage_unit: &str, usage: f64, usd_per_month: f64| CostLine {
         service: "step_functions".into(),
@@ -696,222 +761,4 @@ pub fn step_functions_lines(
         }
     }
     lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sns_publishes_and_http_deliveries_match_the_published_prices() {
-        let prices = SnsPrices::default();
-        let month = Window { seconds: 730.0 * 3_600.0, hours_per_month: 730.0 };
-        let lines = sns_lines(
-            &prices,
-            month,
-            &[
-                SnsUsage::Topic { resource: "sns.t".into(), is_fifo: false, requests: 3_000_000, bytes: 0 },
-                SnsUsage::Deliveries { resource: "subscription.q".into(), protocol: "sqs", delivered: 3_000_000 },
-                SnsUsage::Deliveries { resource: "subscription.h".into(), protocol: "https", delivered: 1_100_000 },
-            ],
-        );
-        // (3 M − 1 M free) × $0.50 per M; SQS deliveries free; (1.1 M − 100,000) × $0.60 per M.
-        assert!((lines[0].usd_per_month - 1.00).abs() < 1e-9);
-        assert_eq!(lines[1].usd_per_month, 0.0);
-        assert!((lines[2].usd_per_month - 0.60).abs() < 1e-9);
-    }
-
-    #[test]
-    fn standard_and_fifo_share_one_free_tier() {
-        let prices = PriceBook::default();
-        // One day with 40,000 requests of each type: 1.217 M of each a month, 2.433 M in all;
-        // the one free million is shared half and half.
-        let w = Window { seconds: 86_400.0, hours_per_month: 730.0 };
-        let lines = sqs_lines(&prices, w, &[("sqs.s".into(), 40_000, false), ("sqs.f".into(), 40_000, true)]);
-        let month = 40_000.0 * 730.0 / 24.0;
-        let standard = (month - 500_000.0) * 0.40 / 1e6;
-        let fifo = (month - 500_000.0) * 0.50 / 1e6;
-        assert!((lines[0].usd_per_month - standard).abs() < 1e-9, "{}", lines[0].usd_per_month);
-        assert!((lines[1].usd_per_month - fifo).abs() < 1e-9, "{}", lines[1].usd_per_month);
-    }
-
-    #[test]
-    fn sqs_standard_tiers_match_the_published_prices() {
-        let tiers = PriceBook::default().sqs_standard_tiers;
-        assert_eq!(tiered_usd(&tiers, 1e6), 0.0, "the first million is free");
-        assert!((tiered_usd(&tiers, 11e6) - 4.0).abs() < 1e-9);
-        let big = 99_999e6 * 0.40 / 1e6 + 100e9 * 0.30 / 1e6 + 50e9 * 0.24 / 1e6;
-        assert!((tiered_usd(&tiers, 250e9) - big).abs() < 1e-6);
-    }
-
-    #[test]
-    fn the_window_is_a_prorated_share_of_a_steady_month() {
-        let prices = PriceBook::default();
-        // 1 day at 1 M requests a day: 30.4 M a month.
-        let w = Window { seconds: 86_400.0, hours_per_month: 730.0 };
-        let lines = sqs_lines(&prices, w, &[("sqs.a".into(), 750_000, false), ("sqs.b".into(), 250_000, false)]);
-        let month = (730.0 / 24.0 * 1e6 - 1e6) * 0.40 / 1e6;
-        let total: f64 = lines.iter().map(|l| l.usd_per_month).sum();
-        assert!((total - month).abs() < 1e-9);
-        assert!((lines[0].usd_per_month - 0.75 * month).abs() < 1e-9);
-        assert!((lines[0].usd_window - 0.75 * month * 24.0 / 730.0).abs() < 1e-9);
-    }
-
-    fn one_month() -> Window {
-        Window { seconds: 730.0 * 3_600.0, hours_per_month: 730.0 }
-    }
-
-    fn usage(resource: &str, architecture: LambdaArchitecture, requests: u64, gb_seconds: f64) -> LambdaUsage {
-        LambdaUsage { resource: resource.into(), architecture, requests, gb_seconds }
-    }
-
-    #[test]
-    fn lambda_cost_of_a_hand_written_month_matches_the_hand_calculation() {
-        let lines = lambda_lines(
-            &LambdaPrices::default(),
-            one_month(),
-            &[usage("lambda.f", LambdaArchitecture::X86, 3_000_000, 1_000_000.0)],
-        );
-        assert_eq!(lines.len(), 2);
-        let (requests, duration) = (&lines[0], &lines[1]);
-        assert_eq!((requests.usage_unit.as_str(), duration.usage_unit.as_str()), ("requests", "gb_seconds"));
-        // (3 M - 1 M free) x $0.20 per million.
-        assert!((requests.usd_per_month - 0.40).abs() < 1e-12);
-        assert!((requests.usd_window - 0.40).abs() < 1e-12);
-        // (1,000,000 - 400,000 free) GB-s x $0.0000166667.
-        assert!((duration.usd_per_month - 10.000_02).abs() < 1e-9);
-        assert!((duration.usd_window - 10.000_02).abs() < 1e-9);
-    }
-
-    #[test]
-    fn lambda_duration_tiers_match_the_published_prices() {
-        let prices = LambdaPrices::default();
-        let x86 = 6e9 * 0.000_016_666_7 + 9e9 * 0.000_015 + 5e9 * 0.000_013_333_4;
-        assert!((tiered_usd(&prices.x86_tiers, 20e9) - x86).abs() < 1e-3);
-        let arm = 7.5e9 * 0.000_013_333_4 + 11.25e9 * 0.000_012_000_1 + 1.25e9 * 0.000_010_666_7;
-        assert!((tiered_usd(&prices.arm_tiers, 20e9) - arm).abs() < 1e-3);
-    }
-
-    #[test]
-    fn lambda_free_tier_is_one_allowance_shared_by_x86_and_arm() {
-        let cost = |prices: &LambdaPrices, x86_gb_s: f64, arm_gb_s: f64| -> Vec<f64> {
-            let functions = [
-                usage("lambda.x", LambdaArchitecture::X86, 250_000, x86_gb_s),
-                usage("lambda.a", LambdaArchitecture::Arm, 250_000, arm_gb_s),
-            ];
-            lambda_lines(prices, one_month(), &functions).iter().map(|l| l.usd_per_month).collect()
-        };
-        let close = |got: Vec<f64>, want: [f64; 4]| {
-            for (g, w) in got.iter().zip(want) {
-                assert!((g - w).abs() < 1e-9, "{got:?} != {want:?}");
-            }
-        };
-        let prices = LambdaPrices::default();
-        // 300,000 + 100,000 GB-s and 500,000 requests: all within the free tier.
-        close(cost(&prices, 300_000.0, 100_000.0), [0.0; 4]);
-        // 600,000 + 200,000 GB-s: the 400,000 free split 3:1, leaving 300,000 and 100,000.
-        close(cost(&prices, 600_000.0, 200_000.0), [0.0, 5.000_01, 0.0, 1.333_34]);
-        let no_free_tier = LambdaPrices { free_tier: false, ..prices };
-        close(cost(&no_free_tier, 600_000.0, 200_000.0), [0.05, 10.000_02, 0.05, 2.666_68]);
-    }
-
-    fn standard(resource: &str, transitions: u64) -> StepFunctionsUsage {
-        StepFunctionsUsage::Standard { resource: resource.into(), transitions }
-    }
-
-    fn express(resource: &str, requests: u64, gb_seconds: f64) -> StepFunctionsUsage {
-        StepFunctionsUsage::Express { resource: resource.into(), requests, gb_seconds }
-    }
-
-    #[test]
-    fn step_functions_express_matches_aws_example() {
-        // AWS's Express example [PRICE-SFN]: 100 million workflows a month of 10 s at 64 MB
-        // billed memory, 1,000,000,000 s × 64 / 1,024 = 62,500,000 GB-s (17,361.11 GB-hours).
-        let gb_seconds = 100e6 * 10.0 * 64.0 / 1_024.0;
-        assert_eq!(gb_seconds, 62_500_000.0);
-        let lines = step_functions_lines(
-            &StepFunctionsPrices::default(),
-            one_month(),
-            &[express("step_functions.orders", 100_000_000, gb_seconds)],
-        );
-        assert_eq!(lines.len(), 2);
-        let (requests, duration) = (&lines[0], &lines[1]);
-        assert_eq!((requests.service.as_str(), duration.service.as_str()), ("step_functions", "step_functions"));
-        assert_eq!((requests.usage_unit.as_str(), duration.usage_unit.as_str()), ("requests", "gb_seconds"));
-        assert_eq!(duration.usage_per_month, 62_500_000.0);
-        // 100 M requests × $1.00 per million.
-        assert!((requests.usd_per_month - 100.00).abs() < 1e-9, "{}", requests.usd_per_month);
-        // $0.06 × 1,000 + $0.03 × 4,000 + $0.01642 × 12,361.11 GB-hours = $60.00 + $120.00 + $202.97.
-        assert!((duration.usd_per_month - 382.97).abs() < 0.005, "{}", duration.usd_per_month);
-        assert!((duration.usd_per_month - (60.0 + 120.0 + 0.016_42 * (62_500_000.0 / 3_600.0 - 5_000.0))).abs() < 1e-9);
-        let total = requests.usd_per_month + duration.usd_per_month;
-        assert!((total - 482.97).abs() < 0.005, "{total}");
-        assert!((total - duration.usd_window - requests.usd_window).abs() < 1e-9, "a month's window is the month");
-    }
-
-    #[test]
-    fn step_functions_express_duration_tiers_match_the_published_prices() {
-        let tiers = StepFunctionsPrices::default().express_gb_hour_tiers;
-        assert!((tiered_usd(&tiers, 1_000.0) - 60.0).abs() < 1e-9);
-        assert!((tiered_usd(&tiers, 5_000.0) - tiered_usd(&tiers, 1_000.0) - 120.0).abs() < 1e-9);
-        let beyond = tiered_usd(&tiers, 17_361.11) - tiered_usd(&tiers, 5_000.0);
-        assert!((beyond - 202.97).abs() < 0.005, "{beyond}");
-        // Per GB-second, the first tier is the $0.00001667 quoted elsewhere (reference §3.2).
-        assert!((tiered_usd(&tiers, 1.0 / 3_600.0) - 0.000_016_67).abs() < 5e-9);
-    }
-
-    #[test]
-    fn step_functions_standard_transitions_past_the_free_4_000_cost_0_025_per_thousand() {
-        let cost = |prices: &StepFunctionsPrices, transitions| {
-            step_functions_lines(prices, one_month(), &[standard("step_functions.jobs", transitions)])[0].usd_per_month
-        };
-        let prices = StepFunctionsPrices::default();
-        assert_eq!(cost(&prices, 4_000), 0.0);
-        assert!((cost(&prices, 1_004_000) - 25.00).abs() < 1e-9);
-        let no_free_tier = StepFunctionsPrices { free_tier: false, ..prices };
-        assert!((cost(&no_free_tier, 4_000) - 0.10).abs() < 1e-12);
-        assert!((cost(&no_free_tier, 1_004_000) - 25.10).abs() < 1e-9);
-        let line = &step_functions_lines(&no_free_tier, one_month(), &[standard("step_functions.jobs", 1)])[0];
-        assert_eq!((line.service.as_str(), line.usage_unit.as_str()), ("step_functions", "state_transitions"));
-    }
-
-    #[test]
-    fn step_functions_standard_free_tier_is_shared_by_volume_and_express_has_none() {
-        let lines = step_functions_lines(
-            &StepFunctionsPrices::default(),
-            one_month(),
-            &[
-                standard("step_functions.a", 30_000),
-                express("step_functions.x", 1_000, 0.0),
-                standard("step_functions.b", 10_000),
-            ],
-        );
-        // (40,000 − 4,000 free) × $0.000025 = $0.90, split 3:1 like the transitions.
-        let usd: Vec<f64> = lines.iter().map(|l| l.usd_per_month).collect();
-        assert!((usd[0] - 0.675).abs() < 1e-12 && (usd[3] - 0.225).abs() < 1e-12, "{usd:?}");
-        // Express requests pay from the first: 1,000 × $0.000001.
-        assert!((usd[1] - 0.001).abs() < 1e-12, "{usd:?}");
-        assert_eq!(usd[2], 0.0);
-    }
-
-    #[test]
-    fn step_functions_tiers_apply_to_the_projected_month_and_the_window_pays_its_share() {
-        // One day of 1,000 transitions and 120,000 GB-s: 30,416.67 transitions and
-        // 1,013.89 GB-hours a month, both past a threshold the day alone never reaches.
-        let day = Window { seconds: 86_400.0, hours_per_month: 730.0 };
-        let lines = step_functions_lines(
-            &StepFunctionsPrices::default(),
-            day,
-            &[standard("step_functions.s", 1_000), express("step_functions.x", 0, 120_000.0)],
-        );
-        let days_per_month = 730.0 / 24.0;
-        let transitions_usd = (1_000.0 * days_per_month - 4_000.0) * 0.000_025;
-        let gb_hours = 120_000.0 * days_per_month / 3_600.0;
-        let duration_usd = 60.0 + (gb_hours - 1_000.0) * 0.03;
-        assert!((lines[0].usd_per_month - transitions_usd).abs() < 1e-9, "{}", lines[0].usd_per_month);
-        assert!((lines[2].usd_per_month - duration_usd).abs() < 1e-9, "{}", lines[2].usd_per_month);
-        assert!((lines[0].usd_window - transitions_usd / days_per_month).abs() < 1e-9);
-        assert!((lines[2].usd_window - duration_usd / days_per_month).abs() < 1e-9);
-        assert!((lines[2].usage_per_month - 120_000.0 * days_per_month).abs() < 1e-6);
-    }
 }

@@ -1,8 +1,10 @@
 //! One run: (scenario with its overrides, seed) → results. A pure function: the same
 //! inputs give the same results, bit for bit.
 
+use std::collections::BTreeMap;
+
 use crate::engine::{RunLimits, RunOutcome, SimDuration, Simulation, StopReason, memory};
-use crate::pricing::{self, CostLine};
+use crate::pricing::{self, CostLine, PriceBook, Pricing};
 use crate::scenario::Scenario;
 use crate::world::{Measurements, World};
 
@@ -78,10 +80,17 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
     Ok(RunResult { seed: scenario.run.seed, outcome, warmup: scenario.run.warmup, measured_s, measurements, costs })
 }
 
+/// The bill: each resource priced with its Region's book. Each Region's usage of a service
+/// is priced as a month of its own, with that book's tiers and free allowances (AWS's
+/// usage types carry the Region); within a service, lines come Region by Region, in the
+/// order of the Regions' codes, and in the resources' order within one.
 fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine> {
-    let prices = &scenario.prices;
-    let window = pricing::Window { seconds: measured_s, hours_per_month: prices.hours_per_month };
-    let mut lines = pricing::sqs_lines(prices, window, &m.sqs_billed_requests);
+    let pricing = &scenario.pricing;
+    let window = pricing::Window { seconds: measured_s, hours_per_month: pricing.hours_per_month() };
+    let mut lines = Vec::new();
+    for (book, usage) in by_region(pricing, &m.sqs_billed_requests, |q| &q.0) {
+        lines.extend(pricing::sqs_lines(book.sqs(), window, &usage));
+    }
     for (resource, count, usd_per_hour) in &m.worker_pools {
         lines.push(pricing::worker_line(window, resource, *count, *usd_per_hour));
     }
@@ -95,13 +104,48 @@ fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine
             gb_seconds: *gb_seconds,
         })
         .collect();
-    lines.extend(pricing::lambda_lines(&prices.lambda, window, &usage));
-    lines.extend(pricing::sns_lines(&prices.sns, window, &m.sns_usage));
-    lines.extend(pricing::eventbridge_lines(prices, window, &m.eventbridge_events));
-    lines.extend(pricing::step_functions_lines(&prices.step_functions, window, &m.step_functions_usage));
+    if !usage.is_empty() {
+        lines.extend(pricing::lambda_lines(pricing.book().lambda(), window, &usage));
+    }
+    for (book, usage) in by_region(pricing, &m.sns_usage, sns_resource) {
+        lines.extend(pricing::sns_lines(book.sns(), window, &usage));
+    }
+    if !m.eventbridge_events.is_empty() {
+        lines.extend(pricing::eventbridge_lines(pricing.book().eventbridge(), window, &m.eventbridge_events));
+    }
+    for (book, usage) in by_region(pricing, &m.step_functions_usage, step_functions_resource) {
+        lines.extend(pricing::step_functions_lines(book.step_functions(), window, &usage));
+    }
     lines.extend(pricing::broker_lines(window, &m.brokers));
     if let Some((recipients, attachment_bytes)) = m.ses_usage {
-        lines.extend(pricing::ses_lines(&prices.ses, window, recipients, attachment_bytes));
+        lines.extend(pricing::ses_lines(pricing.book().ses(), window, recipients, attachment_bytes));
     }
     lines
+}
+
+/// `usage` split by the Region that prices each entry, Regions in code order, each with
+/// its book.
+fn by_region<'p, T: Clone>(
+    pricing: &'p Pricing,
+    usage: &[T],
+    resource: impl Fn(&T) -> &str,
+) -> Vec<(&'p PriceBook, Vec<T>)> {
+    let mut groups: BTreeMap<&str, Vec<T>> = BTreeMap::new();
+    for u in usage {
+        groups.entry(pricing.region_of(resource(u))).or_default().push(u.clone());
+    }
+    groups.into_iter().map(|(region, usage)| (pricing.book_in(region), usage)).collect()
+}
+
+fn sns_resource(u: &pricing::SnsUsage) -> &str {
+    match u {
+        pricing::SnsUsage::Topic { resource, .. } | pricing::SnsUsage::Deliveries { resource, .. } => resource,
+    }
+}
+
+fn step_functions_resource(u: &pricing::StepFunctionsUsage) -> &str {
+    match u {
+        pricing::StepFunctionsUsage::Standard { resource, .. }
+        | pricing::StepFunctionsUsage::Express { resource, .. } => resource,
+    }
 }

@@ -156,6 +156,8 @@ fn high_throughput_mode_uses_the_regional_quota() {
         fifo = true
         high_throughput = true
         region = "eu-west-2"
+        [pricing]
+        price_list = ["../tests/data/prices/AWSQueueService-eu-west-2.json"]
     "#;
     let (_, s) = summary(&inline(text));
     // eu-west-2: 4,500 calls/s.

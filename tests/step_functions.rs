@@ -472,7 +472,9 @@ fn machines_in_one_region_share_the_accounts_transition_quota() {
         let dir = std::env::temp_dir().join(format!("orchsim-sfn-quota-{tag}-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("machine.asl.json"), definition).unwrap();
-        let mut text = String::from("[run]\nhorizon_s = 60\n");
+        // eu-west-1's Standard transitions are priced from an offer file.
+        let prices = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/prices/AmazonStates-eu-west-1.json");
+        let mut text = format!("[run]\nhorizon_s = 60\n[pricing]\nprice_list = [{:?}]\n", prices.display().to_string());
         for (name, region) in machines {
             text += &machine(name, region);
         }

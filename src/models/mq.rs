@@ -299,17 +299,6 @@ pub fn benchmark_capacity(instance_type: &str, clients: u32, concurrent_store_an
     Some(tps[i] + (tps[i + 1] - tps[i]) * (x - x0) / (x1 - x0))
 }
 
-/// The on-demand price of one broker instance, us-east-1 [infracost-mq]; None when the
-/// reference has none.
-pub fn instance_usd_per_hour(instance_type: &str) -> Option<f64> {
-    match instance_type {
-        "mq.t2.micro" => Some(0.03),
-        "mq.m5.large" => Some(0.288),
-        "mq.m5.xlarge" => Some(0.576),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,7 +168,7 @@ pub fn monthly_cost(prices: &PriceBook, t: &TypeSummary, volume: f64) -> Vec<(St
         }
     };
     let sfn: f64 =
-        pricing::step_functions_lines(&prices.step_functions, month, &[usage]).iter().map(|l| l.usd_per_month).sum();
+        pricing::step_functions_lines(prices.step_functions(), month, &[usage]).iter().map(|l| l.usd_per_month).sum();
     let scale = if t.executions_per_month > 0.0 { volume / t.executions_per_month } else { 0.0 };
     let mut out = vec![("step_functions".to_string(), sfn)];
     for (service, usd) in &t.usd_per_month_by_service {
@@ -597,7 +597,7 @@ mod tests {
 
     #[test]
     fn a_type_that_fails_more_than_a_point_above_the_other_cannot_run_the_workflow() {
-        let prices = PriceBook::default();
+        let prices = crate::scenario::shipped_price_book();
         let standard = summary("standard", ended(990, 10, 0));
         let express = summary("express_sync", ended(960, 40, 0));
         let v = verdict(&prices, &standard, &express);
@@ -634,7 +634,7 @@ mod tests {
         outcomes.running_at_end = 1_200;
         let standard = summary("standard", outcomes);
         let express = summary("express_async", ended(1_000, 0, 0));
-        let v = verdict(&PriceBook::default(), &standard, &express);
+        let v = verdict(&crate::scenario::shipped_price_book(), &standard, &express);
         assert_eq!(v.break_even, None);
         let reason = v.reason.unwrap();
         assert!(reason.starts_with("no Standard execution ended within the run (1,200 still running"), "{reason}");

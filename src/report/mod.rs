@@ -99,11 +99,20 @@ fn manifest_json(scenario: &Scenario, result: &RunResult, command_line: &[String
         "seed": result.seed,
         "overrides": scenario.overrides,
         "command_line": command_line,
-        "prices_as_of": scenario.prices.as_of,
-        "prices_region": scenario.prices.region,
+        "prices_as_of": scenario.pricing.book().as_of,
+        "prices_region": scenario.pricing.region,
+        "price_books": price_books_json(&scenario.pricing),
+        "priced_in_own_region": scenario.pricing.resource_regions,
         "warnings": scenario.warnings,
     });
     pretty(&v)
+}
+
+/// Every Region's book the scenario was priced with: its date and where its prices came from.
+fn price_books_json(pricing: &crate::pricing::Pricing) -> Value {
+    let books: Vec<Value> =
+        pricing.books.values().map(|b| json!({ "region": b.region, "as_of": b.as_of, "sources": b.sources })).collect();
+    Value::Array(books)
 }
 
 /// `summary.json`: the run's outcome, every latency summary, counter, gauge and cost.

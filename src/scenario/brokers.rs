@@ -7,6 +7,7 @@ use super::lower::{SECONDS_MAX, distribution, opt};
 use super::tree::{Node, Result, Source, TableReader};
 use crate::engine::SimDuration;
 use crate::models::mq::{self, BrokerConfig};
+use crate::pricing::PriceBook;
 
 /// ActiveMQ instance types [mq-types].
 const ACTIVEMQ_TYPES: [&str; 7] =
@@ -27,11 +28,14 @@ const RABBITMQ_TYPES: [&str; 9] = [
 const EFS_SENDS_PER_S: f64 = 80.0;
 const EBS_SENDS_PER_S: f64 = 500.0;
 const IN_MEMORY_SENDS_PER_S: f64 = 5_000.0;
-/// Storage, per GB-month [infracost-mq].
-const EFS_USD_PER_GB_MONTH: f64 = 0.30;
-const EBS_USD_PER_GB_MONTH: f64 = 0.10;
 
-pub(super) fn lower_broker(src: &Source<'_>, name: &str, node: &Node, base_dir: &Path) -> Result<BrokerConfig> {
+pub(super) fn lower_broker(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    base_dir: &Path,
+    book: &PriceBook,
+) -> Result<BrokerConfig> {
     let mut t = TableReader::new(src, format!("mq.{name}"), node)?;
     let (f, p) = t.require("engine", "\"activemq\" or \"rabbitmq\"")?;
     let engine = f.str(&p)?;
@@ -112,13 +116,26 @@ pub(super) fn lower_broker(src: &Source<'_>, name: &str, node: &Node, base_dir: 
         }
     };
     let price = opt(&mut t, "usd_per_instance_hour", |f, p| f.f64_in(p, 0.0, 1e4, ""))?;
-    let usd_per_instance_hour = match (price, mq::instance_usd_per_hour(&instance_type)) {
-        (Some(p), _) | (None, Some(p)) => p,
+    let Some(prices) = &book.mq else {
+        return Err(src.error(
+            &node.origin,
+            &t.path,
+            format!(
+                "the price book for Region {} has no Amazon MQ prices, and orchsim reads none from offer files (the usage types AWS's Price List gives them are not documented to it), so it prices brokers only in us-east-1, from the book it ships",
+                book.region
+            ),
+        ));
+    };
+    let usd_per_instance_hour = match (price, prices.instance_usd_per_hour.get(&instance_type)) {
+        (Some(p), _) | (None, Some(&p)) => p,
         (None, None) => {
             return Err(src.error(
                 &node.origin,
                 &t.path,
-                format!("the price book has no hourly price for {instance_type}; give usd_per_instance_hour"),
+                format!(
+                    "the price book for {} has no hourly price for {instance_type}; give usd_per_instance_hour",
+                    book.region
+                ),
             ));
         }
     };
@@ -143,6 +160,6 @@ pub(super) fn lower_broker(src: &Source<'_>, name: &str, node: &Node, base_dir: 
         error_rate,
         max_redeliveries,
         usd_per_instance_hour,
-        storage_usd_per_gb_month: if storage_ebs { EBS_USD_PER_GB_MONTH } else { EFS_USD_PER_GB_MONTH },
+        storage_usd_per_gb_month: if storage_ebs { prices.ebs_usd_per_gb_month } else { prices.efs_usd_per_gb_month },
     })
 }

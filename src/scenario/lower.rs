@@ -8,14 +8,14 @@ use std::path::Path;
 use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
-    consumers, functions, machines, queues, resolve, ses, sweep, thresholds, topics, workloads,
+    consumers, functions, machines, price_books, queues, resolve, ses, sweep, thresholds, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
 use crate::models::client::{RetryConfig, RetryMode};
 use crate::models::sqs::{self, QueueId};
 use crate::models::{endpoint, eventbridge, lambda, sns};
-use crate::pricing::{PriceBook, Tier};
+use crate::pricing::Pricing;
 
 /// SQS's largest message (body plus attributes) since August 2025.
 pub const MESSAGE_SIZE_MAX_BYTES: f64 = 1_048_576.0;
@@ -41,7 +41,7 @@ pub(super) struct Lowered {
     pub brokers: Vec<crate::models::mq::BrokerConfig>,
     pub sweep: Option<sweep::SweepSpec>,
     pub thresholds: Vec<thresholds::Threshold>,
-    pub prices: PriceBook,
+    pub pricing: Pricing,
     pub warnings: Vec<String>,
 }
 
@@ -81,6 +81,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         None => queues::names_and_kinds(src, &Node::empty_table(), "sqs".into())?,
     };
     let ses = ses::lower_ses(top.get("ses"), base_dir)?;
+    let pricing = price_books::read_pricing(src, top.get("pricing"), base_dir)?;
     let sweep = sweep::lower_sweep(top.get("sweep"))?;
     let thresholds = thresholds::lower_thresholds(top.get("thresholds"))?;
     let mut pools = Vec::new();
@@ -190,7 +191,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines::lower_machine(src, name, node, base_dir, &components, &mut warnings)
     })?;
     let (brokers, broker_names) =
-        lower_all(&mut top, "mq", |name, node| brokers::lower_broker(src, name, node, base_dir))?;
+        lower_all(&mut top, "mq", |name, node| brokers::lower_broker(src, name, node, base_dir, pricing.book()))?;
     let topic_names_for_workloads = TopicNames {
         names: &topic_names,
         is_fifo: &topic_is_fifo,
@@ -209,14 +210,23 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         }
     }
     let endpoints = endpoint_configs.into_iter().map(|(c, _)| c).collect();
-    let prices = match top.get("pricing") {
-        Some((f, path)) => lower_pricing(src, f.node, path)?,
-        None => PriceBook::default(),
-    };
     top.finish()?;
+    let uses = price_books::Uses {
+        queues: queues.iter().map(|q| q.name.as_str()).collect(),
+        has_functions: !functions.is_empty(),
+        topics: topic_configs.iter().map(|t| (t.name.as_str(), t.is_fifo)).collect(),
+        subscriptions: subscriptions
+            .iter()
+            .map(|s| (s.subscription.name.as_str(), topic_configs[s.subscription.topic.0 as usize].name.as_str()))
+            .collect(),
+        has_buses: !buses.is_empty(),
+        machines: &machine_configs,
+        has_ses: ses.is_some(),
+        has_brokers: !brokers.is_empty(),
+    };
+    let (pricing, unit_prices) = price_books::finish(src, root, pricing, &uses)?;
     let mut machine_configs = machine_configs;
-    let unit_prices = machines::unit_prices(&prices.step_functions);
-    for machine in &mut machine_configs {
+    for (machine, unit_prices) in machine_configs.iter_mut().zip(unit_prices) {
         machine.unit_prices = unit_prices;
     }
     warn_of_size(&run, &workloads, &mut warnings);
@@ -255,7 +265,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         brokers,
         sweep,
         thresholds,
-        prices,
+        pricing,
         warnings,
     })
 }
@@ -394,42 +404,6 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         memory_max_mb,
         sample_interval: SimDuration::from_secs_f64(sample_interval_s),
     })
-}
-
-fn lower_pricing(src: &Source<'_>, node: &Node, path: String) -> Result<PriceBook> {
-    let mut t = TableReader::new(src, path, node)?;
-    let mut prices = PriceBook::default();
-    if let Some(as_of) = opt(&mut t, "as_of", |f, p| f.str(p).map(str::to_string))? {
-        prices.as_of = as_of;
-    }
-    if let Some(h) = opt(&mut t, "hours_per_month", |f, p| f.f64_in(p, 672.0, 744.0, "28 to 31 days"))? {
-        prices.hours_per_month = h;
-    }
-    if let Some(tiers) = opt(&mut t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
-        prices.sqs_standard_tiers = tiers;
-    }
-    if let Some(tiers) = opt(&mut t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
-        prices.sqs_fifo_tiers = tiers;
-    }
-    if let Some(v) =
-        opt(&mut t, "sns_sms_usd_per_message", |f, p| f.f64_in(p, 0.0, 10.0, "SMS is priced per destination country"))?
-    {
-        prices.sns.sms_usd_per_message = v;
-    }
-    if let Some(plan) = opt(&mut t, "ses_plan", |f, p| {
-        crate::pricing::SesPlan::parse(f.str(p)?)
-            .ok_or_else(|| f.error(p, "allowed: a_la_carte, essentials, pro, enterprise (AWS's SES pricing plans)"))
-    })? {
-        prices.ses.plan = plan;
-    }
-    if let Some(free) = opt(&mut t, "ses_free_tier", |f, p| f.bool(p))? {
-        prices.ses.free_tier = free;
-    }
-    if let Some(free) = opt(&mut t, "lambda_free_tier", |f, p| f.bool(p))? {
-        prices.lambda.free_tier = free;
-    }
-    t.finish()?;
-    Ok(prices)
 }
 
 /// The endpoints some workload publishes to directly (`target = "endpoint.NAME"`).
@@ -726,24 +700,4 @@ pub(super) fn read_csv(f: Field<'_>, p: &str, base_dir: &Path, file: &str) -> Re
         }
     }
     Ok(CsvTable { columns })
-}
-
-fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {
-    let mut out: Vec<Tier> = Vec::new();
-    for item in f.array(p)? {
-        let pair = item.array(p)?;
-        if pair.len() != 2 {
-            return Err(item.error(p, "each tier is a [from_per_month, usd_per_million] pair"));
-        }
-        let from_per_month = pair[0].f64_in(p, 0.0, 1e18, "")?;
-        let usd_per_million = pair[1].f64_in(p, 0.0, 1e6, "")?;
-        if out.last().is_some_and(|t| from_per_month <= t.from_per_month) {
-            return Err(pair[0].error(p, "tier starts must increase"));
-        }
-        out.push(Tier { from_per_month, usd_per_million });
-    }
-    if out.first().is_none_or(|t| t.from_per_month != 0.0) {
-        return Err(f.error(p, "the first tier must start at 0 (give it price 0 for a free tier)"));
-    }
-    Ok(out)
 }

@@ -34,17 +34,6 @@ fn is_big_region(region: &str) -> bool {
     matches!(region, "us-east-1" | "us-west-2" | "eu-west-1")
 }
 
-/// The marginal price of one billed unit of each kind, for the cost of each execution: the
-/// first tier, without the free tier.
-pub(super) fn unit_prices(prices: &crate::pricing::StepFunctionsPrices) -> UnitPrices {
-    UnitPrices {
-        usd_per_transition: prices.standard_usd_per_thousand_transitions / 1e3,
-        usd_per_request: prices.express_usd_per_million_requests / 1e6,
-        // The duration tiers are per million GB-hours.
-        usd_per_gb_second: prices.express_gb_hour_tiers.first().map_or(0.0, |t| t.usd_per_million / 1e6 / 3_600.0),
-    }
-}
-
 /// Names a definition's tasks may refer to, mapped to scenario components by name.
 pub(super) struct Components<'a> {
     pub functions: &'a BTreeMap<String, u32>,

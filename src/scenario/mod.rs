@@ -15,6 +15,8 @@ mod functions;
 pub mod inputs;
 mod lower;
 mod machines;
+mod offer_files;
+mod price_books;
 mod queues;
 mod ses;
 mod sweep;
@@ -59,11 +61,13 @@ mod workloads;
 use std::path::{Path, PathBuf};
 
 pub use error::{Location, ScenarioError};
+/// The us-east-1 price book orchsim ships (`pricing/us-east-1.toml`).
+pub use price_books::shipped as shipped_price_book;
 
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimTime};
 use crate::models::{endpoint, eventbridge, lambda, sns, sqs, step_functions, workers};
-use crate::pricing::PriceBook;
+use crate::pricing::Pricing;
 use crate::workload::{ArrivalProcess, GroupKeys, Window};
 
 /// A validated scenario, ready to run.
@@ -110,7 +114,8 @@ pub struct Scenario {
     pub sweep: Option<SweepSpec>,
     /// The `[thresholds]` table: conditions `orchsim check` evaluates.
     pub thresholds: Vec<Threshold>,
-    pub prices: PriceBook,
+    /// Every Region's price book the scenario uses, and which Region prices each resource.
+    pub pricing: Pricing,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
 }
@@ -311,7 +316,7 @@ impl Scenario {
             sweep: lowered.sweep,
             thresholds: lowered.thresholds,
             warnings: lowered.warnings,
-            prices: lowered.prices,
+            pricing: lowered.pricing,
         })
     }
 
