@@ -195,6 +195,84 @@ fn a_fifo_topic_serves_3000_messages_a_second() {
 }
 
 #[test]
+fn standard_topics_share_the_accounts_publish_quota_in_their_region() {
+    // Two topics at 20,000 publishes a second each: the account's 30,000 a second in
+    // us-east-1 is shared, so about 10,000 a second are throttled (the bucket starts full).
+    let text = |second_region: &str| {
+        format!(
+            r#"
+            [run]
+            horizon_s = 10
+            [workload.a]
+            target = "sns.a"
+            arrival = "constant"
+            rate_per_s = 20000
+            retry_max_attempts = 1
+            [workload.b]
+            target = "sns.b"
+            arrival = "constant"
+            rate_per_s = 20000
+            retry_max_attempts = 1
+            [sns.a]
+            [sns.b]
+            region = "{second_region}"
+            [pricing]
+            price_list = ["../tests/data/prices/AmazonSNS-us-west-1.json"]
+            "#
+        )
+    };
+    let (_, s) = summary(&inline(&text("us-east-1")));
+    let throttled = counter(&s, "sns.a.throttled") + counter(&s, "sns.b.throttled");
+    let published = counter(&s, "sns.a.published") + counter(&s, "sns.b.published");
+    assert_eq!(published + throttled, 400_000);
+    // 30,000 in the full bucket plus 30,000 a second for 10 s, give or take the edges.
+    assert!((329_995..=330_005).contains(&published), "{published}");
+    assert!((69_995..=70_005).contains(&throttled), "{throttled}");
+    // A topic in another Region draws on that Region's quota, not this one's.
+    let (_, s) = summary(&inline(&text("us-west-1")));
+    assert_eq!(counter(&s, "sns.a.throttled"), 0);
+    let published = counter(&s, "sns.b.published");
+    assert!((16_495..=16_505).contains(&published), "us-west-1 allows 1,500 a second: {published}");
+}
+
+#[test]
+fn a_high_throughput_fifo_topic_is_limited_by_its_region_and_groups_not_by_3000_a_second() {
+    let text = |scope: &str| {
+        format!(
+            r#"
+            [run]
+            horizon_s = 10
+            [workload.w]
+            target = "sns.t"
+            arrival = "constant"
+            rate_per_s = 6000
+            group_count = 100
+            retry_max_attempts = 1
+            [sns.t]
+            fifo = true
+            fifo_throughput_scope = "{scope}"
+            [subscription.q]
+            topic = "sns.t"
+            endpoint = "sqs.q"
+            [sqs.q]
+            fifo = true
+            high_throughput = true
+            "#
+        )
+    };
+    let (_, s) = summary(&inline(&text("topic")));
+    assert!(counter(&s, "sns.t.throttled") > 20_000, "3,000 a second per topic");
+    let (_, s) = summary(&inline(&text("message_group")));
+    assert_eq!(counter(&s, "sns.t.throttled"), 0, "60 a second per group, 6,000 in all: within us-east-1's 30,000");
+    let e = common::parse_inline(
+        &text("message_group").replace("fifo = true\n            fifo_throughput", "fifo_throughput"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("applies to FIFO topics only"), "{e}");
+}
+
+#[test]
 fn a_workload_can_publish_directly_to_a_mobile_endpoint() {
     let text = r#"
         [run]

@@ -142,7 +142,11 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             topic_configs.push(sns::TopicConfig {
                 name: format!("direct.{name}"),
                 is_fifo: false,
-                messages_per_s_max: topics::standard_publish_quota("us-east-1"),
+                // A direct publish to an endpoint draws on the same account quota as the
+                // Region's standard topics.
+                region: "us-east-1".into(),
+                account_messages_per_s: topics::standard_publish_quota("us-east-1"),
+                throughput_scope: sns::FifoThroughputScope::Topic,
             });
             topic_is_fifo.push(false);
             let subscription = sns::SubscriptionConfig {

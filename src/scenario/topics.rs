@@ -24,6 +24,15 @@ pub(super) fn standard_publish_quota(region: &str) -> f64 {
     }
 }
 
+/// Publish quota of FIFO topics, messages per second per account and Region [gr-sns].
+fn fifo_publish_quota(region: &str) -> f64 {
+    match region {
+        "us-east-1" => 30_000.0,
+        "us-west-2" | "eu-west-1" => 9_000.0,
+        _ => 3_000.0,
+    }
+}
+
 /// Names of the components subscriptions can point at.
 pub(super) struct Targets<'a> {
     pub topics: &'a BTreeMap<String, TopicId>,
@@ -47,9 +56,25 @@ pub(super) fn lower_topic(src: &Source<'_>, name: &str, node: &Node) -> Result<s
     let is_fifo = opt(&mut t, "fifo", |f, p| f.bool(p))?.unwrap_or(false);
     let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
         .unwrap_or_else(|| "us-east-1".into());
-    let messages_per_s_max = if is_fifo { sns::FIFO_MESSAGES_PER_S } else { standard_publish_quota(&region) };
+    let throughput_scope = match opt(&mut t, "fifo_throughput_scope", |f, p| {
+        if !is_fifo {
+            return Err(f.error(p, "applies to FIFO topics only (set fifo = true), as AWS's FifoThroughputScope does"));
+        }
+        match f.str(p)? {
+            "topic" => Ok(sns::FifoThroughputScope::Topic),
+            "message_group" => Ok(sns::FifoThroughputScope::MessageGroup),
+            other => Err(f.error(
+                p,
+                format!("\"{other}\" is not a throughput scope; allowed: topic, message_group (AWS FifoThroughputScope: Topic, MessageGroup)"),
+            )),
+        }
+    })? {
+        Some(scope) => scope,
+        None => sns::FifoThroughputScope::Topic,
+    };
+    let account_messages_per_s = if is_fifo { fifo_publish_quota(&region) } else { standard_publish_quota(&region) };
     t.finish()?;
-    Ok(sns::TopicConfig { name: name.to_string(), is_fifo, messages_per_s_max })
+    Ok(sns::TopicConfig { name: name.to_string(), is_fifo, region, account_messages_per_s, throughput_scope })
 }
 
 const PROTOCOLS: [&str; 6] = ["http", "https", "email", "email-json", "sms", "application"];

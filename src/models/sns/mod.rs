@@ -12,9 +12,12 @@
 //!   [sns-dlq-2022];
 //! - FIFO topics deliver to SQS only, keep the message group and deduplication id, and drop
 //!   duplicates within 5 minutes [sns-fifo-dedup-2022];
-//! - publish quotas: standard topics share the account's Region figure (30,000 messages/s
-//!   in us-east-1); a FIFO topic takes 3,000 messages/s or 20 MB/s, and 300 messages/s
-//!   per message group [gr-sns]; a throttled publish is the publisher's to retry;
+//! - publish quotas: the account's Region figure (30,000 messages/s in us-east-1) is
+//!   shared by all its standard topics, and another by all its FIFO topics; a FIFO topic
+//!   with `FifoThroughputScope` `Topic` (the default) also takes at most 3,000 messages/s or
+//!   20 MB/s, one with `MessageGroup` (high throughput) only the Region's figure; every FIFO
+//!   message group at most 300 messages/s [gr-sns]; a throttled publish is the publisher's
+//!   to retry;
 //! - each 64 KiB chunk of a publish is one billed request; raw message delivery sends the
 //!   body as published, otherwise the JSON envelope adds bytes [sns-raw-2022].
 //!
@@ -23,9 +26,7 @@
 //!   queue throttles (FIFO quota), a Lambda delivery only when the invoke is throttled;
 //! - the notification envelope adds [`ENVELOPE_OVERHEAD_BYTES`] to the message size;
 //! - a delivery is billed when it succeeds;
-//! - the quotas are token buckets holding one second of messages (or bytes); the standard
-//!   topics' account-wide quota is applied per topic (with several topics they can exceed
-//!   the account's figure together);
+//! - the quotas are token buckets holding one second of messages (or bytes);
 //! - `maxReceivesPerSecond` spaces an HTTP/S subscription's attempts evenly at that rate
 //!   (AWS: an average, not a strict cap); a backlog builds when publishes outpace it.
 //!
@@ -115,8 +116,23 @@ impl Protocol {
 pub struct TopicConfig {
     pub name: String,
     pub is_fifo: bool,
-    /// Standard topics: the account's publish quota share, messages per second.
-    pub messages_per_s_max: f64,
+    /// The Region whose account-wide publish quota the topic shares with the Region's other
+    /// topics of its kind (standard or FIFO).
+    pub region: String,
+    /// That quota, messages per second per account and Region.
+    pub account_messages_per_s: f64,
+    /// FIFO topics: whether the topic's own 3,000 messages/s and 20 MB/s apply.
+    pub throughput_scope: FifoThroughputScope,
+}
+
+/// A FIFO topic's `FifoThroughputScope`: which throughput quota applies [bc-sns].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FifoThroughputScope {
+    /// 3,000 messages/s and 20 MB/s per topic, within the Region's figure.
+    #[default]
+    Topic,
+    /// High throughput: the Region's figure only (300 messages/s per group still apply).
+    MessageGroup,
 }
 
 /// Configuration of one subscription, already validated.
@@ -202,6 +218,9 @@ pub struct Service {
     /// FIFO topics: per (subscription, message group), the deliveries in publish order; only
     /// the head is attempted, so a retry holds back the rest of its group.
     fifo_lines: BTreeMap<(u32, u32), VecDeque<u32>>,
+    /// The account's publish quotas, one per Region and kind of topic (standard or FIFO),
+    /// shared by the topics that name them.
+    account_quotas: Vec<TokenBucket>,
 }
 
 #[derive(Debug)]
@@ -209,8 +228,10 @@ struct Topic {
     config: TopicConfig,
     subscriptions: Vec<SubscriptionId>,
     deduplication: Deduplication,
-    messages_quota: TokenBucket,
-    bytes_quota: Option<TokenBucket>,
+    /// Index into `Service::account_quotas`: the Region's bucket for the topic's kind.
+    account_quota: usize,
+    /// A FIFO topic's own quotas (scope `Topic`): messages and bytes per second.
+    topic_quota: Option<(TokenBucket, TokenBucket)>,
     group_quotas: Vec<TokenBucket>,
     metrics: TopicMetrics,
 }
@@ -234,16 +255,35 @@ impl Service {
         subscriptions: Vec<SubscriptionConfig>,
         mut jitter_rng: impl FnMut(&str) -> SimRng,
     ) -> Service {
+        // One bucket per Region and kind of topic, in the order the topics name them.
+        let mut account_keys: Vec<(String, bool)> = Vec::new();
+        let mut account_quotas = Vec::new();
         let mut topics: Vec<Topic> = topics
             .into_iter()
-            .map(|config| Topic {
-                messages_quota: TokenBucket::new(config.messages_per_s_max, config.messages_per_s_max),
-                bytes_quota: config.is_fifo.then(|| TokenBucket::new(FIFO_BYTES_PER_S, FIFO_BYTES_PER_S)),
-                config,
-                subscriptions: Vec::new(),
-                deduplication: Deduplication::default(),
-                group_quotas: Vec::new(),
-                metrics: TopicMetrics::default(),
+            .map(|config| {
+                let key = (config.region.clone(), config.is_fifo);
+                let account_quota = account_keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                    account_keys.push(key);
+                    let per_s = config.account_messages_per_s;
+                    account_quotas.push(TokenBucket::new(per_s, per_s));
+                    account_keys.len() - 1
+                });
+                let topic_quota =
+                    (config.is_fifo && config.throughput_scope == FifoThroughputScope::Topic).then(|| {
+                        (
+                            TokenBucket::new(FIFO_MESSAGES_PER_S, FIFO_MESSAGES_PER_S),
+                            TokenBucket::new(FIFO_BYTES_PER_S, FIFO_BYTES_PER_S),
+                        )
+                    });
+                Topic {
+                    config,
+                    subscriptions: Vec::new(),
+                    deduplication: Deduplication::default(),
+                    account_quota,
+                    topic_quota,
+                    group_quotas: Vec::new(),
+                    metrics: TopicMetrics::default(),
+                }
             })
             .collect();
         let subscriptions: Vec<Subscription> = subscriptions
@@ -261,7 +301,14 @@ impl Service {
                 }
             })
             .collect();
-        Service { topics, subscriptions, deliveries: Vec::new(), free: Vec::new(), fifo_lines: BTreeMap::new() }
+        Service {
+            topics,
+            subscriptions,
+            deliveries: Vec::new(),
+            free: Vec::new(),
+            fifo_lines: BTreeMap::new(),
+            account_quotas,
+        }
     }
 
     pub fn topic_count(&self) -> usize {
@@ -330,7 +377,7 @@ impl Service {
         deliveries: &mut Vec<DeliveryId>,
     ) -> PublishOutcome {
         let topic = &mut self.topics[t.0 as usize];
-        if !topic.take_quota(now, &message) {
+        if !topic.take_quota(now, &message, &mut self.account_quotas[topic.account_quota]) {
             topic.metrics.throttled += 1;
             return PublishOutcome::Throttled;
         }
@@ -460,7 +507,7 @@ impl Service {
 impl Topic {
     /// Checks every quota first and takes from them only if all allow it, so a publish
     /// refused by one limit uses none of the others.
-    fn take_quota(&mut self, now: SimTime, message: &Message) -> bool {
+    fn take_quota(&mut self, now: SimTime, message: &Message, account: &mut TokenBucket) -> bool {
         let size = f64::from(message.size_bytes);
         if self.config.is_fifo {
             let g = message.group as usize;
@@ -469,12 +516,13 @@ impl Topic {
             }
         }
         let group = self.config.is_fifo.then_some(message.group as usize);
-        let allowed = self.messages_quota.has(now, 1.0)
-            && self.bytes_quota.as_mut().is_none_or(|b| b.has(now, size))
+        let allowed = account.has(now, 1.0)
+            && self.topic_quota.as_mut().is_none_or(|(m, b)| m.has(now, 1.0) && b.has(now, size))
             && group.is_none_or(|g| self.group_quotas[g].has(now, 1.0));
         if allowed {
-            self.messages_quota.try_take(now);
-            if let Some(b) = &mut self.bytes_quota {
+            account.try_take(now);
+            if let Some((m, b)) = &mut self.topic_quota {
+                m.try_take(now);
                 b.try_take_n(now, size);
             }
             if let Some(g) = group {
