@@ -312,7 +312,41 @@ fn compare_prices_the_machine_in_its_own_region() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("us-west-1 has no Step Functions Express prices"), "{stderr}");
+    assert!(stderr.contains("give them in `[pricing]` as `express_usd_per_million_requests`"), "{stderr}");
+
+    // Express prices given in [pricing] let it compare there, at those prices.
+    let express = "express_usd_per_million_requests = 2.0\nexpress_gb_hour_tiers = [[0, 0.10]]";
+    let text = machine_text(&format!("region = \"us-west-1\"\n{WEST_FILES}\n{express}"));
+    fs::write(dir.join("west.toml"), text).unwrap();
+    let out = orchsim(&["compare", "west.toml", "--json", "--executions-per-month", "1000000", "--out", "c3"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let at = |t: &str| json[t]["cost_usd_per_month_at"][0]["by_service"]["step_functions"].as_f64().unwrap();
+    assert!((at("standard") - 2_996_000.0 * 0.000_027_9).abs() < 1e-6, "{}", at("standard"));
+    // A million requests at $2; Pass states take no time, so no GB-seconds.
+    assert!((at("express") - 2.0).abs() < 1e-9, "{}", at("express"));
     let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn express_prices_in_pricing_need_both_keys() {
+    let text = machine_text("[pricing]\nexpress_usd_per_million_requests = 2.0");
+    let e = load("express-half", &text).unwrap_err();
+    assert!(e.contains("give both express_usd_per_million_requests and express_gb_hour_tiers"), "{e}");
+    // Both give Express its prices in every book that prices Step Functions.
+    let express = "express_usd_per_million_requests = 2.0\nexpress_gb_hour_tiers = [[0, 0.10], [500, 0.05]]";
+    let scenario = load("express", &machine_text(&format!("region = \"us-west-1\"\n{WEST_FILES}\n{express}"))).unwrap();
+    for region in ["us-west-1", "us-east-1"] {
+        let prices = scenario.pricing.book_in(region).step_functions().express.clone().expect("Express prices");
+        assert_eq!(prices.usd_per_million_requests, 2.0);
+        assert_eq!(
+            prices.gb_hour_tiers,
+            [
+                Tier { from_per_month: 0.0, usd_per_million: 0.10e6 },
+                Tier { from_per_month: 500.0, usd_per_million: 0.05e6 }
+            ]
+        );
+    }
 }
 
 #[test]

@@ -284,6 +284,34 @@ fn apply_overrides(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBo
     if let Some(free) = opt(t, "lambda_free_tier", |f, p| f.bool(p))? {
         each(books, &|b| b.lambda.iter_mut().for_each(|s| s.free_tier = free));
     }
+    apply_express(t, books)
+}
+
+/// Express prices given in `[pricing]`: both keys or neither. They price Express in every
+/// book that prices Step Functions, which is how a Region whose offer files cannot give
+/// Express prices gets them.
+fn apply_express(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBook>) -> Result<()> {
+    let requests = opt(t, "express_usd_per_million_requests", |f, p| {
+        f.f64_in(p, 0.0, 1e6, "USD per million Express requests (us-east-1: 1.00)")
+    })?;
+    let gb_hour_tiers = opt(t, "express_gb_hour_tiers", |f, p| {
+        let tiers = tiers(*f, p)?;
+        Ok(tiers.into_iter().map(|t| Tier { usd_per_million: t.usd_per_million * 1e6, ..t }).collect::<Vec<_>>())
+    })?;
+    let express = match (requests, gb_hour_tiers) {
+        (None, None) => return Ok(()),
+        (Some(usd_per_million_requests), Some(gb_hour_tiers)) => {
+            ExpressPrices { usd_per_million_requests, gb_hour_tiers }
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(t.src.error(
+                t.origin,
+                &t.path,
+                "give both express_usd_per_million_requests and express_gb_hour_tiers: together they are Express's prices",
+            ));
+        }
+    };
+    books.values_mut().for_each(|b| b.step_functions.iter_mut().for_each(|s| s.express = Some(express.clone())));
     Ok(())
 }
 
@@ -363,6 +391,9 @@ impl PricingInput {
                 "the price book for Region {region} has no {} prices; add AWS's {code} offer file for {region} to `[pricing] price_list = [...]` (the Price List Bulk API publishes it at {})",
                 service.name(),
                 OFFER_FILE_URL.replace("<offerCode>", code).replace("<region>", region)
+            ),
+            None if service == Service::Express => format!(
+                "the price book for Region {region} has no Step Functions Express prices, and orchsim reads none from offer files (the usage types AWS's Price List gives them are not documented to it); give them in `[pricing]` as `express_usd_per_million_requests` and `express_gb_hour_tiers` (from the Step Functions pricing page for {region}), with the AmazonStates offer file for {region} in `price_list`"
             ),
             None => format!(
                 "the price book for Region {region} has no {} prices, and orchsim reads none from offer files (the usage types AWS's Price List gives them are not documented to it), so it prices them only in us-east-1, from the book it ships",
