@@ -755,8 +755,10 @@ impl Conjunction {
 
     fn explain_body(&self, fields: &[(String, Json)], prefix: &str) -> Option<Mismatch> {
         for key in &self.keys {
-            if let Some(mismatch) = key.explain_body(field(fields, &key.name), &join(prefix, &key.name)) {
-                return Some(mismatch);
+            let found = field(fields, &key.name);
+            // The path is built only for the key that fails.
+            if !key.matches_body(found) {
+                return key.explain_body(found, &join(prefix, &key.name));
             }
         }
         let failed = self.any_of.iter().find(|branches| !branches.iter().any(|b| b.matches_body(fields)))?;
