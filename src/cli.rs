@@ -3,14 +3,17 @@
 //! Exit codes: 0 success; 2 bad input (a scenario error, a bad flag); 1 anything else (for
 //! example a result folder that cannot be written).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::models::filter_policy::{EventPattern, FilterPolicy, Mismatch};
 use crate::report;
 use crate::run;
+use crate::scenario::inputs;
 use crate::scenario::{Scenario, ScenarioError};
 
 #[derive(Debug, Parser)]
@@ -44,6 +47,32 @@ enum Command {
     Check(CheckArgs),
     /// Compare two run results folders metric by metric; exit 1 beyond tolerance.
     Diff(DiffArgs),
+    /// Check an SNS filter policy or an EventBridge event pattern against messages, without a
+    /// simulation: `match`, or `no match` and the first key that failed, per message.
+    Match(MatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct MatchArgs {
+    /// An SNS subscription filter policy (JSON), checked against --message.
+    #[arg(long, value_name = "FILE", requires = "message", conflicts_with_all = ["pattern", "event"])]
+    policy: Option<PathBuf>,
+    /// The SNS message: its MessageAttributes JSON ({"store": {"DataType": "String", "StringValue": "x"}})
+    /// for --scope attributes, its body for --scope body; JSON Lines for one message per line.
+    #[arg(long, value_name = "FILE", requires = "policy")]
+    message: Option<PathBuf>,
+    /// What the policy applies to, the subscription's FilterPolicyScope [default: attributes].
+    #[arg(long, value_parser = ["attributes", "body"], requires = "policy")]
+    scope: Option<String>,
+    /// An EventBridge event pattern (JSON), checked against --event.
+    #[arg(long, value_name = "FILE", requires = "event")]
+    pattern: Option<PathBuf>,
+    /// The EventBridge event (JSON); JSON Lines for one event per line.
+    #[arg(long, value_name = "FILE", requires = "pattern")]
+    event: Option<PathBuf>,
+    /// One JSON object per message: {"line", "matched", "failed_key", "expected", "found"}.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +258,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Chart(a) => chart_command(a),
         Command::Check(a) => check_command(a),
         Command::Diff(a) => diff_command(a),
+        Command::Match(a) => match_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -600,4 +630,121 @@ fn default_out_dir(scenario: &Scenario) -> PathBuf {
         label = format!("seed-{}_{digest}", scenario.run.seed);
     }
     Path::new("results").join(&scenario.name).join(label)
+}
+
+/// What `orchsim match` checks messages with.
+enum Matcher {
+    Attributes(FilterPolicy),
+    Body(FilterPolicy),
+    Event(EventPattern),
+}
+
+impl Matcher {
+    /// The answer for one message's text: None for a match, else the first key that failed.
+    fn answer(&self, text: &str) -> Result<Option<Mismatch>, inputs::InputError> {
+        Ok(match self {
+            Matcher::Attributes(policy) => policy.explain_attributes(&inputs::message_attributes_document(text)?),
+            Matcher::Body(policy) => policy.explain_body(&inputs::json_document(text)?),
+            Matcher::Event(pattern) => pattern.explain(&inputs::event_document(text)?),
+        })
+    }
+}
+
+fn match_command(a: MatchArgs) -> Result<(), Failure> {
+    let (matcher, messages) = match (&a.policy, &a.message, &a.pattern, &a.event) {
+        (Some(policy), Some(message), None, None) => {
+            let on_body = a.scope.as_deref() == Some("body");
+            let text = read_input(policy)?;
+            let policy = inputs::filter_policy_document(&text, on_body).map_err(|e| bad_file(policy, None, &e))?;
+            (if on_body { Matcher::Body(policy) } else { Matcher::Attributes(policy) }, message)
+        }
+        (None, None, Some(pattern), Some(event)) => {
+            let text = read_input(pattern)?;
+            (Matcher::Event(inputs::event_pattern_document(&text).map_err(|e| bad_file(pattern, None, &e))?), event)
+        }
+        _ => {
+            return Err(Failure::BadInput(
+                "error: give --policy FILE --message FILE [--scope attributes|body], or --pattern FILE --event FILE"
+                    .into(),
+            ));
+        }
+    };
+    let file = std::fs::File::open(messages)
+        .map_err(|e| Failure::BadInput(format!("error: cannot read {}: {e}", messages.display())))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = answer_messages(&matcher, std::io::BufReader::new(file), messages, a.json, &mut out);
+    // Answers before a bad message stay printed.
+    out.flush().context("writing the answers").map_err(Failure::Other)?;
+    result
+}
+
+/// Answers every message of `reader`: JSON Lines when its first non-blank line is a whole
+/// JSON document on its own, else the whole text as one message (pretty-printed JSON).
+fn answer_messages(
+    matcher: &Matcher,
+    mut reader: impl std::io::BufRead,
+    path: &Path,
+    json: bool,
+    out: &mut impl std::io::Write,
+) -> Result<(), Failure> {
+    let unreadable = |e: std::io::Error| Failure::BadInput(format!("error: cannot read {}: {e}", path.display()));
+    // `line` is where the message starts; `one_line` says whether `text` is that line alone
+    // (JSON Lines), whose errors are then placed from it, or the whole file.
+    let answer = |line: usize, one_line: bool, text: &str, out: &mut dyn std::io::Write| -> Result<(), Failure> {
+        let mismatch = matcher.answer(text).map_err(|e| bad_file(path, one_line.then_some(line), &e))?;
+        let shown =
+            if json { report::match_json(line, mismatch.as_ref()) } else { report::match_text(mismatch.as_ref()) };
+        writeln!(out, "{shown}").context("writing the answers").map_err(Failure::Other)?;
+        Ok(())
+    };
+    let (mut before, mut text, mut line) = (String::new(), String::new(), 0);
+    // Blank lines before the first message only move the line count.
+    loop {
+        text.clear();
+        if reader.read_line(&mut text).map_err(unreadable)? == 0 {
+            return Err(Failure::BadInput(format!("error: {}: holds no message", path.display())));
+        }
+        line += 1;
+        if !text.trim().is_empty() {
+            break;
+        }
+        before.push_str(&text);
+    }
+    if inputs::json_document(&text).is_err() {
+        // One message over several lines: read it whole, with the lines before it, so that
+        // positions in errors are the file's.
+        before.push_str(&text);
+        reader.read_to_string(&mut before).map_err(unreadable)?;
+        return answer(line, false, &before, out);
+    }
+    loop {
+        answer(line, true, text.trim_end(), out)?;
+        loop {
+            text.clear();
+            if reader.read_line(&mut text).map_err(unreadable)? == 0 {
+                return Ok(());
+            }
+            line += 1;
+            if !text.trim().is_empty() {
+                break;
+            }
+        }
+    }
+}
+
+fn read_input(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::BadInput(format!("error: cannot read {}: {e}", path.display())))
+}
+
+/// `error: FILE:LINE:COLUMN: reason` for bad JSON, `error: FILE:LINE: reason` for a bad
+/// message of a JSON Lines file (`line`), `error: FILE: reason` otherwise.
+fn bad_file(path: &Path, line: Option<usize>, e: &inputs::InputError) -> Failure {
+    let file = path.display();
+    Failure::BadInput(match (line, e.line) {
+        (None, 0) => format!("error: {file}: {}", e.reason),
+        (None, at) => format!("error: {file}:{at}:{}: {}", e.column, e.reason),
+        (Some(line), 0) => format!("error: {file}:{line}: {}", e.reason),
+        // A JSON Lines message is one line: its error's line is 1.
+        (Some(line), _) => format!("error: {file}:{line}:{}: {}", e.column, e.reason),
+    })
 }

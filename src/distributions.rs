@@ -151,6 +151,45 @@ impl Categorical {
         let i = self.cumulative.partition_point(|&c| c <= u).min(self.labels.len() - 1);
         &self.labels[i]
     }
+
+    /// How many labels have a weight above 0: the most [`Categorical::sample_distinct`] can
+    /// draw.
+    pub fn weighted_labels(&self) -> usize {
+        self.weights().filter(|&w| w > 0.0).count()
+    }
+
+    /// `count` different labels, each drawn by weight from those not drawn yet, in the order
+    /// drawn (a weighted draw without replacement). `count` must not exceed
+    /// [`Categorical::weighted_labels`].
+    pub fn sample_distinct(&self, count: usize, rng: &mut SimRng) -> Vec<&str> {
+        assert!(count <= self.weighted_labels(), "{count} distinct labels asked of {}", self.weighted_labels());
+        let mut weights: Vec<f64> = self.weights().collect();
+        let mut drawn = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut u = rng.unit() * weights.iter().sum::<f64>();
+            // The last label still in the draw catches what rounding leaves of `u`.
+            let mut chosen = weights.iter().rposition(|&w| w > 0.0).expect("a label is left");
+            for (i, &w) in weights.iter().enumerate() {
+                if w > 0.0 && u < w {
+                    chosen = i;
+                    break;
+                }
+                u -= w;
+            }
+            weights[chosen] = 0.0;
+            drawn.push(self.labels[chosen].as_str());
+        }
+        drawn
+    }
+
+    /// Each label's normalised weight, from the cumulative ones.
+    fn weights(&self) -> impl Iterator<Item = f64> + '_ {
+        self.cumulative.iter().scan(0.0, |before, &c| {
+            let w = c - *before;
+            *before = c;
+            Some(w)
+        })
+    }
 }
 
 /// The inverse CDF at `u` for points running from p = 0 to p = 1.
@@ -213,6 +252,23 @@ mod tests {
         let mut rng = RngFactory::new(3).stream("c");
         let a = (0..100_000).filter(|_| c.sample(&mut rng) == "a").count();
         assert!((a as i64 - 75_000).abs() < 600, "{a}");
+    }
+
+    #[test]
+    fn distinct_draws_never_repeat_a_label_and_skip_weightless_ones() {
+        let c = Categorical::new(vec!["a".into(), "b".into(), "never".into(), "c".into()], &[6.0, 3.0, 0.0, 1.0]);
+        assert_eq!(c.weighted_labels(), 3);
+        let mut rng = RngFactory::new(5).stream("d");
+        let mut first_a = 0;
+        for _ in 0..20_000 {
+            let mut drawn = c.sample_distinct(3, &mut rng);
+            first_a += usize::from(drawn[0] == "a");
+            drawn.sort_unstable();
+            assert_eq!(drawn, ["a", "b", "c"]);
+        }
+        // The first draw is by weight: "a" with probability 6/10.
+        assert!((first_a as i64 - 12_000).abs() < 300, "{first_a}");
+        assert!(c.sample_distinct(0, &mut rng).is_empty());
     }
 
     #[test]

@@ -459,3 +459,151 @@ fn every_run_writes_charts_and_a_report_that_chart_redraws_identically() {
     assert_eq!(o.status.code(), Some(2));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Writes `files` (name, text) into a fresh folder and runs `orchsim match ARGS` there.
+fn match_in(name: &str, files: &[(&str, &str)], args: &[&str]) -> Output {
+    let dir = scratch(name);
+    for (file, text) in files {
+        fs::write(dir.join(file), text).unwrap();
+    }
+    let mut all = vec!["match"];
+    all.extend_from_slice(args);
+    orchsim(&all, &dir)
+}
+
+const STORE_POLICY: &str = r#"{"store": ["example_corp"], "price_usd": [{"numeric": [">=", 100]}]}"#;
+
+#[test]
+fn match_says_match_for_attributes_the_policy_accepts() {
+    let message = r#"{"store": {"DataType": "String", "StringValue": "example_corp"},
+                      "price_usd": {"DataType": "Number", "StringValue": "210.75"}}"#;
+    let out = match_in(
+        "match-yes",
+        &[("p.json", STORE_POLICY), ("m.json", message)],
+        &["--policy", "p.json", "--message", "m.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "match\n");
+}
+
+#[test]
+fn match_names_the_first_key_that_failed_in_the_policys_order() {
+    // Both keys fail; `store` comes first in the policy (and last by name).
+    let message = r#"{"store": {"DataType": "String", "StringValue": "other_corp"},
+                      "price_usd": {"DataType": "Number", "StringValue": "5"}}"#;
+    let out = match_in(
+        "match-no",
+        &[("p.json", STORE_POLICY), ("m.json", message)],
+        &["--policy", "p.json", "--message", "m.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "no match is an answer, not a failure");
+    assert_eq!(text(&out.stdout), "no match: key `store`: expected [\"example_corp\"], found \"other_corp\"\n");
+}
+
+#[test]
+fn match_answers_each_line_of_a_json_lines_file_in_order() {
+    let messages = [
+        r#"{"store": {"DataType": "String", "StringValue": "example_corp"}, "price_usd": {"DataType": "Number", "StringValue": "100"}}"#,
+        "",
+        r#"{"store": {"DataType": "String", "StringValue": "example_corp"}, "price_usd": {"DataType": "Number", "StringValue": "99.5"}}"#,
+        r#"{}"#,
+    ]
+    .join("\n");
+    let files = [("p.json", STORE_POLICY), ("m.jsonl", messages.as_str())];
+    let out = match_in("match-lines", &files, &["--policy", "p.json", "--message", "m.jsonl", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let expected = [
+        r#"{"line":1,"matched":true,"failed_key":null,"expected":null,"found":null}"#,
+        r#"{"line":3,"matched":false,"failed_key":"price_usd","expected":"[{\"numeric\": [\">=\", 100]}]","found":"99.5"}"#,
+        r#"{"line":4,"matched":false,"failed_key":"store","expected":"[\"example_corp\"]","found":"no message attributes (a policy on attributes matches no message without any)"}"#,
+    ];
+    assert_eq!(text(&out.stdout), format!("{}\n", expected.join("\n")));
+    for line in text(&out.stdout).lines() {
+        let answer: Value = serde_json::from_str(line).unwrap();
+        assert!(answer["matched"].is_boolean());
+    }
+    let plain = match_in("match-lines-text", &files, &["--policy", "p.json", "--message", "m.jsonl"]);
+    assert_eq!(text(&plain.stdout).lines().count(), 3);
+    assert!(text(&plain.stdout).starts_with("match\nno match: key `price_usd`"));
+}
+
+#[test]
+fn match_checks_message_bodies_and_eventbridge_events() {
+    let body_policy = r#"{"order": {"customer": {"tier": ["gold"]}}}"#;
+    let body = "{\n  \"order\": {\"customer\": {\"tier\": \"silver\"}}\n}\n";
+    let out = match_in(
+        "match-body",
+        &[("p.json", body_policy), ("b.json", body)],
+        &["--policy", "p.json", "--message", "b.json", "--scope", "body"],
+    );
+    assert_eq!(text(&out.stdout), "no match: key `order.customer.tier`: expected [\"gold\"], found \"silver\"\n");
+    let pattern = r#"{"source": ["com.shop"], "detail": {"file": [{"suffix": {"equals-ignore-case": ".png"}}]}}"#;
+    let events = "{\"source\": \"com.shop\", \"detail\": {\"file\": \"A.PNG\"}}\n{\"source\": \"com.shop\", \"detail\": {\"file\": \"a.jpg\"}}\n";
+    let out = match_in(
+        "match-event",
+        &[("pat.json", pattern), ("e.jsonl", events)],
+        &["--pattern", "pat.json", "--event", "e.jsonl"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "match\nno match: key `detail.file`: expected [{\"suffix\": {\"equals-ignore-case\": \".png\"}}], found \"a.jpg\"\n"
+    );
+}
+
+/// The files, the arguments and the start of the error.
+type BadMatch<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+
+#[test]
+fn match_exits_2_on_an_invalid_policy_pattern_or_message_and_says_where() {
+    let attrs = r#"{"store": {"DataType": "String", "StringValue": "x"}}"#;
+    let cases: [BadMatch<'_>; 6] = [
+        (
+            &[("p.json", "{\n  \"store\": [\"a\",\n}"), ("m.json", attrs)],
+            &["--policy", "p.json", "--message", "m.json"],
+            "error: p.json:3:1: not valid JSON",
+        ),
+        (
+            &[("p.json", r#"{"store": [{"prefix": {"equals-ignore-case": "ab"}}]}"#), ("m.json", attrs)],
+            &["--policy", "p.json", "--message", "m.json"],
+            "error: p.json: key `store`: `prefix` takes a string",
+        ),
+        (
+            &[("pat.json", r#"{"k": [{"wildcard": "a**"}]}"#), ("e.json", "{}")],
+            &["--pattern", "pat.json", "--event", "e.json"],
+            "error: pat.json: key `k`: wildcard \"a**\": consecutive wildcard characters are not allowed",
+        ),
+        (
+            &[
+                ("p.json", STORE_POLICY),
+                ("m.jsonl", &format!("{attrs}\n{{\"store\": {{\"DataType\": \"Strin\", \"StringValue\": \"x\"}}}}\n")),
+            ],
+            &["--policy", "p.json", "--message", "m.jsonl"],
+            "error: m.jsonl:2: attribute `store`: `DataType` \"Strin\" is not one of String, Number, Binary or String.Array",
+        ),
+        (
+            &[("p.json", STORE_POLICY), ("m.jsonl", &format!("{attrs}\n{{\"store\": \n"))],
+            &["--policy", "p.json", "--message", "m.jsonl"],
+            "error: m.jsonl:2:9: not valid JSON: EOF while parsing a value",
+        ),
+        (
+            &[("pat.json", r#"{"k": ["v"]}"#), ("e.json", "[1, 2]")],
+            &["--pattern", "pat.json", "--event", "e.json"],
+            "error: e.json:1: an EventBridge event is a JSON object",
+        ),
+    ];
+    for (i, (files, args, error)) in cases.into_iter().enumerate() {
+        let out = match_in(&format!("match-bad-{i}"), files, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).starts_with(error), "{args:?}:\n{}", text(&out.stderr));
+    }
+    // The answers before a bad line are printed.
+    let out = match_in(
+        "match-bad-late",
+        &[("p.json", STORE_POLICY), ("m.jsonl", &format!("{attrs}\n[\n"))],
+        &["--policy", "p.json", "--message", "m.jsonl"],
+    );
+    assert_eq!((out.status.code(), text(&out.stdout).lines().count()), (Some(2), 1));
+    let out = match_in("match-none", &[], &["--policy", "p.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -116,3 +116,38 @@ fn the_maximum_event_age_ends_retries_first() {
     let s = throttled("maximum_retry_attempts = 0");
     assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 1));
 }
+
+/// A body list of two different values: every event holds both, in some order.
+#[test]
+fn generated_body_lists_are_matched_element_by_element() {
+    let text = r#"
+        [run]
+        horizon_s = 100
+        [workload.w]
+        target = "eventbridge.default"
+        arrival = "constant"
+        rate_per_s = 10
+        count_max = 300
+        [workload.w.body]
+        source = { values = ["com.shop"] }
+        "detail.state" = { values = ["initializing", "running"], items = 2 }
+        [eventbridge.default]
+        [rule.running]
+        bus = "eventbridge.default"
+        event_pattern = '{"detail": {"state": ["running"]}}'
+        targets = ["sqs.q"]
+        [rule.other_states]
+        bus = "eventbridge.default"
+        event_pattern = '{"detail": {"state": [{"anything-but": {"equals-ignore-case": ["INITIALIZING", "Running"]}}]}}'
+        targets = ["sqs.q"]
+        [rule.init_prefix]
+        bus = "eventbridge.default"
+        event_pattern = '{"detail": {"state": [{"prefix": {"equals-ignore-case": "INIT"}}]}}'
+        targets = ["sqs.q"]
+        [sqs.q]
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "rule.running.matched"), 300);
+    assert_eq!(counter(&s, "rule.other_states.matched"), 0);
+    assert_eq!(counter(&s, "rule.init_prefix.matched"), 300);
+}

@@ -214,6 +214,34 @@ proptest! {
         let _ = orchsim::scenario::inputs::delivery_policy(&text);
     }
 
+    /// `orchsim match`'s readers on arbitrary text, and on text shaped like message
+    /// attributes: an error or a value, never a panic, and an error's line and column lie in
+    /// the text.
+    #[test]
+    fn match_documents_are_read_without_panic(
+        text in prop_oneof![
+            "\\PC{0,300}",
+            "[\\[\\]{}\":,0-9a-zA-Z. \\-]{0,300}",
+            "\\{\"a\": \\{\"DataType\": \"(String|Number|Binary|String\\.Array|Number\\.x|Other)\", \"(StringValue|BinaryValue|Type)\": \"[\\[\\]\\\\\"a-z0-9., ]{0,20}\"\\}\\}",
+        ],
+    ) {
+        use orchsim::scenario::inputs;
+        let lines = text.lines().count().max(1);
+        for error in [
+            inputs::json_document(&text).err(),
+            inputs::event_document(&text).err(),
+            inputs::message_attributes_document(&text).err(),
+            inputs::filter_policy_document(&text, true).err(),
+            inputs::event_pattern_document(&text).err(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            prop_assert!(error.line <= lines + 1, "{error} for {text:?}");
+            prop_assert!(!error.reason.is_empty());
+        }
+    }
+
     /// Any delivery policy AWS would accept, with any numbers in its fields, gives its whole
     /// retry schedule: as many deliveries as it says, ending at its span, never shrinking.
     #[test]

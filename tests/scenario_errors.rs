@@ -389,3 +389,24 @@ fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
         assert_mentions(&error_in(WITH_SNS, from, to), parts);
     }
 }
+
+#[test]
+fn a_generated_list_cannot_hold_more_different_values_than_it_has() {
+    let text = r#"[run]
+horizon_s = 100
+
+[workload.w]
+target = "sns.t"
+arrival = "poisson"
+rate_per_s = 5.0
+
+[workload.w.attributes]
+interests = { values = ["rugby", "tennis", "golf"], weights = [1, 1, 0], items = [1, 3] }
+
+[sns.t]
+"#;
+    let e = parse_inline(text, &[]).map(|_| ()).unwrap_err().to_string();
+    assert_mentions(&e, &["inline.toml:10:86", "workload.w.attributes.interests.items = 3", "0 to 2", "at most once"]);
+    let e = parse_inline(&text.replace("items = [1, 3]", "items = [2, 1]"), &[]).map(|_| ()).unwrap_err().to_string();
+    assert_mentions(&e, &["min 2 is above max 1"]);
+}

@@ -296,3 +296,86 @@ fn a_workload_can_publish_directly_to_a_mobile_endpoint() {
     let e = common::parse_inline(&text.replace("protocol = \"application\"", "protocol = \"https\""), &[]).unwrap_err();
     assert!(e.to_string().contains("mobile-push endpoint"), "{e}");
 }
+
+/// A topic with one workload of 500 messages and, per `(name, policy)`, a subscription to
+/// one queue; the summary.
+fn filtered(attributes: &str, policies: &[(&str, &str)]) -> serde_json::Value {
+    let subscriptions: String = policies
+        .iter()
+        .map(|(name, policy)| {
+            format!("[subscription.{name}]\ntopic = \"sns.t\"\nendpoint = \"sqs.q\"\nfilter_policy = '{policy}'\n")
+        })
+        .collect();
+    let text = format!(
+        "[run]\nhorizon_s = 100\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 10\n\
+         count_max = 500\n[workload.w.attributes]\n{attributes}\n[sns.t]\n{subscriptions}[sqs.q]\n"
+    );
+    summary(&inline(&text)).1
+}
+
+/// AWS's string-matching page: each element of a `String.Array` is tested on its own, and
+/// its example `["rugby", "baseball"]` matches `{"anything-but": ["rugby", "tennis"]}`.
+#[test]
+fn generated_string_array_attributes_reproduce_aws_examples() {
+    let s = filtered(
+        r#"customer_interests = { values = ["rugby", "baseball"], items = 2 }"#,
+        &[
+            ("exact", r#"{"customer_interests": ["rugby", "tennis"]}"#),
+            ("anything_but", r#"{"customer_interests": [{"anything-but": ["rugby", "tennis"]}]}"#),
+            ("tennis", r#"{"customer_interests": ["tennis"]}"#),
+            ("prefix", r#"{"customer_interests": [{"prefix": "base"}]}"#),
+        ],
+    );
+    assert_eq!(counter(&s, "sns.t.published"), 500);
+    assert_eq!(counter(&s, "subscription.exact.matched"), 500);
+    assert_eq!(counter(&s, "subscription.anything_but.matched"), 500);
+    assert_eq!(counter(&s, "subscription.tennis.matched"), 0);
+    assert_eq!(counter(&s, "subscription.prefix.matched"), 500);
+}
+
+/// A list of 0 to 2 interests: an empty `String.Array` holds no value, so `exists` sees the
+/// attribute as absent (the message still has attributes: `store` is always there).
+#[test]
+fn an_empty_generated_string_array_is_absent_to_exists() {
+    let s = filtered(
+        "customer_interests = { values = [\"rugby\", \"baseball\"], items = [0, 2] }\nstore = { values = [\"example_corp\"] }",
+        &[
+            ("some", r#"{"customer_interests": [{"exists": true}]}"#),
+            ("none", r#"{"customer_interests": [{"exists": false}]}"#),
+            (
+                "both",
+                r#"{"customer_interests": ["rugby"], "$or": [{"customer_interests": ["baseball"]}, {"store": ["x"]}]}"#,
+            ),
+        ],
+    );
+    let (some, none) = (counter(&s, "subscription.some.matched"), counter(&s, "subscription.none.matched"));
+    assert_eq!(some + none, 500);
+    // Counts 0, 1 and 2 are equally likely.
+    assert!((120..215).contains(&none), "{none} empty lists of 500");
+    // Both values only in a list of two, which is one message in three.
+    let both = counter(&s, "subscription.both.matched");
+    assert!((120..215).contains(&both), "{both}");
+}
+
+/// AWS's key-matching page: `"exists": false` does not match a message without attributes.
+#[test]
+fn exists_false_filters_out_messages_without_attributes() {
+    let text = r#"
+        [run]
+        horizon_s = 100
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 10
+        count_max = 50
+        [sns.t]
+        [subscription.no_store]
+        topic = "sns.t"
+        endpoint = "sqs.q"
+        filter_policy = '{"store": [{"exists": false}]}'
+        [sqs.q]
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "subscription.no_store.matched"), 0);
+    assert_eq!(counter(&s, "subscription.no_store.filtered_out"), 50);
+}

@@ -2,7 +2,11 @@
 //! when a subscription (or rule) is made and run on every publish.
 //!
 //! Follows `reference/aws-messaging.md` §2.3 [sns-filter-policies] [sns-filter-constraints]
-//! [sns-string] [sns-numeric-2022] [sns-key-2022] [sns-andor] [bc-sns]:
+//! [sns-string] [sns-numeric-2022] [sns-key-2022] [sns-andor] [bc-sns], AWS's current
+//! key-matching page [sns-key] (https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html)
+//! and, for event patterns, EventBridge's content-filtering and comparison-operator pages
+//! [eb-content-filtering] (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html,
+//! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
 //! - a policy applies to the message attributes ([`Scope::MessageAttributes`], AWS's default
 //!   `FilterPolicyScope`) or to the message body ([`Scope::MessageBody`]), which must then be a
 //!   JSON object and may nest;
@@ -52,12 +56,24 @@
 //! - **Reserved keywords** (for the `$or` rule) are the operator names of §2.3:
 //!   [`RESERVED_KEYWORDS`].
 //!
+//! - **`exists`** [sns-key] [eb-content-filtering]: it "works only on leaf nodes", and
+//!   `"exists": true` needs "a non-null and non-empty value". So a key holding an object (an
+//!   intermediate node) or an empty list is absent to it, and EventBridge's own example has
+//!   `{"exists": false}` match such a key; a key holding `null` (or only `null`s) matches
+//!   neither `true` nor `false`: it is present, with no value. "Non-empty" is read as "holds a
+//!   leaf value": the empty string is a value (EventBridge matches it with `[""]`).
+//! - **No attributes** [sns-key]: "`"exists": false` only matches if at least one attribute is
+//!   present. An empty set of attributes results in the filter not matching." Every other
+//!   test needs its key present, so in attribute scope no policy that names a key matches a
+//!   message without attributes; the attributes counted are those filtering compares (a
+//!   message with only `Binary` ones has none). The note speaks of attributes, so a body `{}`
+//!   still matches `"exists": false`.
+//!
 //! Modelling choices where the reference is silent (each an assumption):
 //! - an operator object holds exactly one operator; "anything-but combined with exists
 //!   false" is two entries of the key's list, ORed: `[{"anything-but": [...]}, {"exists":
 //!   false}]` also matches a message without the key;
-//! - a key is present (for `exists`) whatever its value: `null`, an object or an empty array
-//!   included. Every other operator tests leaf values (strings, numbers, `true`, `false`,
+//! - every operator but `exists` tests leaf values (strings, numbers, `true`, `false`,
 //!   `null`): a body array is tested element by element, like a `String.Array`, and an
 //!   object is no leaf value. `anything-but` matches a present leaf value its inner test
 //!   rejects, whatever its type (the number 5 is not "rugby");
@@ -77,14 +93,31 @@
 //! message-body policy, over the whole event (`source`, `detail-type`, `detail`, …, e.g. the
 //! Step Functions events of §5.1). The 5-key, complexity and 256 KB limits are SNS quotas
 //! and do not apply to them; the number rule does, since it belongs to the shared matcher.
-//! The reference documents no EventBridge pattern semantics of its own (§5), so whatever
-//! EventBridge does differently (operators SNS lacks, its own pattern limits) is absent.
+//! EventBridge's operator table adds forms that SNS's pages do not list, accepted in event
+//! patterns only [eb-content-filtering]:
+//! - `{"prefix": {"equals-ignore-case": "EventB"}}` and `{"suffix": {"equals-ignore-case":
+//!   ".png"}}`: a string that starts or ends so, ignoring case;
+//! - `{"anything-but": {"equals-ignore-case": "x"}}` (or a list of strings): a present value
+//!   equal to none of them, ignoring case;
+//! - `wildcard` with EventBridge's rules, which its engine's documentation states
+//!   [event-ruler] (https://github.com/aws/event-ruler, README, "Wildcard matching"):
+//!   "consecutive wildcard characters are not allowed"; `\*` is a literal `*` and `\\` a
+//!   literal backslash; "a backslash escaping any character other than asterisk or backslash
+//!   is not allowed". SNS policies read a wildcard pattern as written.
 //!
 //! Deliberately absent: the 15-minute delay before a policy change applies
 //! [sns-filter-policies] (the SNS model's business), the quota of 200 policies per topic and
 //! 10,000 per account (§2.2, which belongs where subscriptions are configured), non-string
-//! elements of a `String.Array`, escapes in wildcard patterns, and EventBridge-only
-//! operators.
+//! elements of a `String.Array`, escapes in SNS wildcard patterns (SNS's pages document
+//! none), and EventBridge's limit on the complexity of wildcard patterns: its operators page
+//! says only that "if a rule is too complex, EventBridge returns an
+//! InvalidEventPatternException", and publishes neither the measure nor the figure, so the
+//! model accepts every well-formed wildcard. EventBridge's own number range (its page gives
+//! six decimals, not SNS's five) is not separated from SNS's either.
+//!
+//! [`Mismatch`] says why a message does not match (the first key, in the policy's order,
+//! that fails, with what it expected and what the message holds), for `orchsim match`; it
+//! walks the tree again and allocates, so the simulation never asks for it.
 //!
 //! Speed: [`FilterPolicy::parse`] compiles the policy (numeric bounds as `f64`,
 //! `equals-ignore-case` strings lowercased once, wildcard patterns split at `*`, CIDR blocks
@@ -161,6 +194,18 @@ pub enum PolicyError {
     Invalid { path: String, reason: String },
 }
 
+/// Why a message does not match: the first key, in the policy's order, whose test failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// The key's path from the top (`detail.state`, `$or`), empty when the message as a whole
+    /// fails (a body that is not a JSON object).
+    pub path: String,
+    /// What the policy asks for there: the key's list of values as JSON, or a sentence.
+    pub expected: String,
+    /// What the message holds there: its value as JSON, or a sentence.
+    pub found: String,
+}
+
 /// A compiled SNS subscription filter policy.
 #[derive(Clone, Debug)]
 pub struct FilterPolicy {
@@ -202,6 +247,8 @@ struct Values {
     if_absent: bool,
     /// The length of the list in the policy, for the complexity rule.
     listed: usize,
+    /// The list as compact JSON, for saying what a key expected.
+    shown: String,
 }
 
 #[derive(Clone, Debug)]
@@ -212,6 +259,10 @@ enum Rule {
     Suffix(String),
     /// Held in lowercase.
     EqualsIgnoreCase(String),
+    /// EventBridge only: `{"prefix": {"equals-ignore-case": …}}`, held in lowercase.
+    PrefixIgnoreCase(String),
+    /// EventBridge only: `{"suffix": {"equals-ignore-case": …}}`, held in lowercase.
+    SuffixIgnoreCase(String),
     Wildcard(Wildcard),
     Numeric(Range),
     Cidr(IpRange),
@@ -229,6 +280,8 @@ enum Literal {
 #[derive(Clone, Debug)]
 enum Negated {
     Strings(Vec<String>),
+    /// EventBridge only: `{"anything-but": {"equals-ignore-case": …}}`, held in lowercase.
+    StringsIgnoreCase(Vec<String>),
     Numbers(Vec<f64>),
     Prefix(String),
     Suffix(String),
@@ -256,6 +309,26 @@ enum IpRange {
     V6 { first: u128, last: u128 },
 }
 
+/// Whose grammar a policy follows. EventBridge's adds operator forms to SNS's and reads
+/// wildcard patterns with escapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    Sns,
+    EventBridge,
+}
+
+/// What a key holds, for `exists`, which tests leaf nodes only; ordered from least to most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Presence {
+    /// No leaf value: the key is missing, holds an object (an intermediate node) or an empty
+    /// list.
+    Absent,
+    /// Leaf values, all `null`.
+    OnlyNull,
+    /// At least one leaf value other than `null`.
+    Present,
+}
+
 /// A single value of a message, as operators see it.
 #[derive(Clone, Copy, Debug)]
 enum Leaf<'a> {
@@ -272,7 +345,7 @@ impl FilterPolicy {
         if policy_bytes > POLICY_BYTES_MAX {
             return Err(PolicyError::TooLarge { size_bytes: policy_bytes });
         }
-        let root = compile(policy, scope)?;
+        let root = compile(policy, scope, Dialect::Sns)?;
         let keys = root.key_count();
         if keys > KEYS_MAX {
             return Err(PolicyError::TooManyKeys { keys });
@@ -293,7 +366,7 @@ impl FilterPolicy {
     /// True if a message with these attributes passes. Only for attribute-scope policies.
     pub fn matches_attributes(&self, attributes: &[(String, AttributeValue)]) -> bool {
         assert_eq!(self.scope, Scope::MessageAttributes, "a message-body policy was asked about attributes");
-        self.root.matches_attributes(attributes)
+        !self.refuses_for_no_attributes(attributes) && self.root.matches_attributes(attributes)
     }
 
     /// True if a message with this body passes. Only for body-scope policies.
@@ -301,17 +374,48 @@ impl FilterPolicy {
         assert_eq!(self.scope, Scope::MessageBody, "a message-attributes policy was asked about a body");
         matches_object(&self.root, body)
     }
+
+    /// None if a message with these attributes passes, else the first key that failed.
+    pub fn explain_attributes(&self, attributes: &[(String, AttributeValue)]) -> Option<Mismatch> {
+        assert_eq!(self.scope, Scope::MessageAttributes, "a message-body policy was asked about attributes");
+        if self.refuses_for_no_attributes(attributes) {
+            let (path, expected) = self.root.first_key();
+            let found = "no message attributes (a policy on attributes matches no message without any)".to_owned();
+            return Some(Mismatch { path, expected, found });
+        }
+        self.root.explain_attributes(attributes)
+    }
+
+    /// None if a message with this body passes, else the first key that failed.
+    pub fn explain_body(&self, body: &Json) -> Option<Mismatch> {
+        assert_eq!(self.scope, Scope::MessageBody, "a message-attributes policy was asked about a body");
+        explain_object(&self.root, body)
+    }
+
+    /// AWS's key-matching page: "`"exists": false` only matches if at least one attribute is
+    /// present. An empty set of attributes results in the filter not matching." Every other
+    /// test needs the key present, so no policy that names a key matches such a message. The
+    /// attributes counted are those filtering compares: `Binary` ones are ignored.
+    fn refuses_for_no_attributes(&self, attributes: &[(String, AttributeValue)]) -> bool {
+        let names_a_key = !self.root.keys.is_empty() || !self.root.any_of.is_empty();
+        names_a_key && attributes.iter().all(|(_, value)| matches!(value, AttributeValue::Binary))
+    }
 }
 
 impl EventPattern {
-    /// Compiles `pattern` with the message-body grammar; SNS's quotas do not apply.
+    /// Compiles `pattern` with EventBridge's grammar; SNS's quotas do not apply.
     pub fn parse(pattern: &Json) -> Result<EventPattern, PolicyError> {
-        Ok(EventPattern { root: compile(pattern, Scope::MessageBody)? })
+        Ok(EventPattern { root: compile(pattern, Scope::MessageBody, Dialect::EventBridge)? })
     }
 
     /// True if the event (the whole envelope, `detail` included) matches.
     pub fn matches(&self, event: &Json) -> bool {
         matches_object(&self.root, event)
+    }
+
+    /// None if the event matches, else the first key that failed.
+    pub fn explain(&self, event: &Json) -> Option<Mismatch> {
+        explain_object(&self.root, event)
     }
 }
 
@@ -368,29 +472,26 @@ impl Conjunction {
     }
 
     fn matches_attributes(&self, attributes: &[(String, AttributeValue)]) -> bool {
-        self.keys.iter().all(|key| {
-            let found = attributes
-                .iter()
-                .find(|(name, _)| *name == key.name)
-                .map(|(_, value)| value)
-                .filter(|value| !matches!(value, AttributeValue::Binary));
-            match &key.test {
-                KeyTest::Values(values) => match found {
-                    None => values.if_absent,
-                    Some(value) => values.if_present || any_attribute_leaf(value, |leaf| values.matches_leaf(leaf)),
-                },
-                KeyTest::Nested(_) => unreachable!("attribute-scope policies are compiled without nesting"),
-            }
-        }) && self.any_of.iter().all(|branches| branches.iter().any(|branch| branch.matches_attributes(attributes)))
+        self.keys.iter().all(|key| key.matches_attribute(attribute(attributes, &key.name)))
+            && self.any_of.iter().all(|branches| branches.iter().any(|branch| branch.matches_attributes(attributes)))
     }
+}
+
+/// The attribute named `name`, if filtering sees it: `Binary` attributes are ignored.
+fn attribute<'a>(attributes: &'a [(String, AttributeValue)], name: &str) -> Option<&'a AttributeValue> {
+    attributes
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !matches!(value, AttributeValue::Binary))
 }
 
 impl KeyMatch {
     fn matches_body(&self, found: Option<&Json>) -> bool {
         match (&self.test, found) {
-            (KeyTest::Values(values), None) => values.if_absent,
-            (KeyTest::Values(values), Some(value)) => {
-                values.if_present || any_body_leaf(value, |leaf| values.matches_leaf(leaf))
+            (KeyTest::Values(values), found) => {
+                values.matches_presence(body_presence(found))
+                    || found.is_some_and(|value| any_body_leaf(value, |leaf| values.matches_leaf(leaf)))
             }
             (KeyTest::Nested(inner), Some(Json::Object(fields))) => inner.matches_body(fields),
             (KeyTest::Nested(inner), Some(Json::Array(items)))
@@ -402,11 +503,53 @@ impl KeyMatch {
             (KeyTest::Nested(inner), _) => inner.matches_body(&[]),
         }
     }
+
+    fn matches_attribute(&self, found: Option<&AttributeValue>) -> bool {
+        let KeyTest::Values(values) = &self.test else {
+            unreachable!("attribute-scope policies are compiled without nesting")
+        };
+        values.matches_presence(attribute_presence(found))
+            || found.is_some_and(|value| any_attribute_leaf(value, |leaf| values.matches_leaf(leaf)))
+    }
+}
+
+/// What `exists` sees under a body key. AWS: `exists` "works only on leaf nodes" and `"exists":
+/// true` needs "a non-null and non-empty value" [sns-key]; an object under the key is an
+/// intermediate node, so to `exists` the key is absent [eb-content-filtering].
+fn body_presence(found: Option<&Json>) -> Presence {
+    let of_leaf = |value: &Json| match value {
+        Json::Null => Presence::OnlyNull,
+        Json::Array(_) | Json::Object(_) => Presence::Absent,
+        _ => Presence::Present,
+    };
+    match found {
+        None | Some(Json::Object(_)) => Presence::Absent,
+        Some(Json::Array(items)) => items.iter().map(of_leaf).max().unwrap_or(Presence::Absent),
+        Some(leaf) => of_leaf(leaf),
+    }
+}
+
+fn attribute_presence(found: Option<&AttributeValue>) -> Presence {
+    match found {
+        None | Some(AttributeValue::Binary) => Presence::Absent,
+        Some(AttributeValue::StringArray(items)) if items.is_empty() => Presence::Absent,
+        Some(_) => Presence::Present,
+    }
 }
 
 impl Values {
     fn matches_leaf(&self, leaf: Leaf<'_>) -> bool {
         self.rules.iter().any(|rule| rule.matches(leaf))
+    }
+
+    /// `"exists": true` matches a non-null leaf value; `"exists": false` no leaf value at all
+    /// (a key holding only `null` is neither: it is present, with a null value).
+    fn matches_presence(&self, presence: Presence) -> bool {
+        match presence {
+            Presence::Absent => self.if_absent,
+            Presence::OnlyNull => false,
+            Presence::Present => self.if_present,
+        }
     }
 }
 
@@ -446,6 +589,8 @@ impl Rule {
             (Rule::EqualsIgnoreCase(lower), Leaf::String(s)) => {
                 s.chars().flat_map(char::to_lowercase).eq(lower.chars())
             }
+            (Rule::PrefixIgnoreCase(lower), Leaf::String(s)) => starts_with_ignoring_case(s, lower),
+            (Rule::SuffixIgnoreCase(lower), Leaf::String(s)) => ends_with_ignoring_case(s, lower),
             (Rule::Wildcard(pattern), Leaf::String(s)) => pattern.matches(s),
             (Rule::Numeric(range), Leaf::Number(x)) => range.contains(x),
             (Rule::Cidr(block), Leaf::String(s)) => block.contains(s),
@@ -471,6 +616,9 @@ impl Negated {
     fn matches(&self, leaf: Leaf<'_>) -> bool {
         match (self, leaf) {
             (Negated::Strings(listed), Leaf::String(s)) => listed.iter().any(|l| l == s),
+            (Negated::StringsIgnoreCase(listed), Leaf::String(s)) => {
+                listed.iter().any(|l| s.chars().flat_map(char::to_lowercase).eq(l.chars()))
+            }
             (Negated::Numbers(listed), Leaf::Number(x)) => listed.contains(&x),
             (Negated::Prefix(prefix), Leaf::String(s)) => s.starts_with(prefix.as_str()),
             (Negated::Suffix(suffix), Leaf::String(s)) => s.ends_with(suffix.as_str()),
@@ -480,9 +628,55 @@ impl Negated {
     }
 }
 
+/// True if the Unicode lowercase form of `s` starts with `lower`, which is lowercase already.
+fn starts_with_ignoring_case(s: &str, lower: &str) -> bool {
+    let mut folded = s.chars().flat_map(char::to_lowercase);
+    lower.chars().all(|c| folded.next() == Some(c))
+}
+
+/// True if the Unicode lowercase form of `s` ends with `lower`, compared from the end.
+fn ends_with_ignoring_case(s: &str, lower: &str) -> bool {
+    let mut folded = s.chars().rev().flat_map(|c| c.to_lowercase().rev());
+    lower.chars().rev().all(|c| folded.next() == Some(c))
+}
+
 impl Wildcard {
     fn new(pattern: &str) -> Wildcard {
         Wildcard { segments: pattern.split('*').map(str::to_owned).collect() }
+    }
+
+    /// EventBridge's pattern [eb-content-filtering] [event-ruler]: `*` stands for any run of
+    /// characters, two in a row are refused, `\\*` is a literal `*`, `\\\\` a literal
+    /// backslash, and a backslash before anything else is refused.
+    fn escaped(pattern: &str) -> Result<Wildcard, String> {
+        let mut segments = vec![String::new()];
+        let mut chars = pattern.chars();
+        let mut after_star = false;
+        while let Some(c) = chars.next() {
+            let literal = match c {
+                '*' if after_star => {
+                    return Err(format!("wildcard {pattern:?}: consecutive wildcard characters are not allowed"));
+                }
+                '*' => {
+                    segments.push(String::new());
+                    after_star = true;
+                    continue;
+                }
+                '\\' => match chars.next() {
+                    Some(escaped @ ('*' | '\\')) => escaped,
+                    _ => {
+                        return Err(format!(
+                            "wildcard {pattern:?}: a backslash escapes only `*` or a backslash (write `\\\\*` or \
+                             `\\\\\\\\` in JSON)"
+                        ));
+                    }
+                },
+                other => other,
+            };
+            after_star = false;
+            segments.last_mut().expect("starts with one segment").push(literal);
+        }
+        Ok(Wildcard { segments })
     }
 
     /// With only `*` to expand, taking each middle segment at its leftmost occurrence never
@@ -521,6 +715,182 @@ impl IpRange {
     }
 }
 
+fn lowercase(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+// Explaining a mismatch: the matcher's walk again, stopping at the first key that fails.
+// Only `orchsim match` asks, so this may allocate.
+
+fn explain_object(root: &Conjunction, value: &Json) -> Option<Mismatch> {
+    match value {
+        Json::Object(fields) => root.explain_body(fields, ""),
+        other => Some(Mismatch {
+            path: String::new(),
+            expected: "a JSON object".to_owned(),
+            found: format!("{} (a message that is not a JSON object matches no policy)", render(other)),
+        }),
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+}
+
+impl Conjunction {
+    /// The first key's path and list, or the first `$or`'s.
+    fn first_key(&self) -> (String, String) {
+        match (self.keys.first(), self.any_of.first()) {
+            (Some(key), _) => {
+                let expected = match &key.test {
+                    KeyTest::Values(values) => values.shown.clone(),
+                    KeyTest::Nested(_) => "an object of nested keys".to_owned(),
+                };
+                (key.name.clone(), expected)
+            }
+            (None, Some(branches)) => ("$or".to_owned(), or_expected(branches.len())),
+            (None, None) => (String::new(), String::new()),
+        }
+    }
+
+    fn explain_body(&self, fields: &[(String, Json)], prefix: &str) -> Option<Mismatch> {
+        for key in &self.keys {
+            let found = field(fields, &key.name);
+            // The path is built only for the key that fails.
+            if !key.matches_body(found) {
+                return key.explain_body(found, &join(prefix, &key.name));
+            }
+        }
+        let failed = self.any_of.iter().find(|branches| !branches.iter().any(|b| b.matches_body(fields)))?;
+        let reasons = failed.iter().filter_map(|branch| branch.explain_body(fields, prefix));
+        Some(or_mismatch(prefix, failed.len(), reasons))
+    }
+
+    fn explain_attributes(&self, attributes: &[(String, AttributeValue)]) -> Option<Mismatch> {
+        for key in &self.keys {
+            let found = attribute(attributes, &key.name);
+            if !key.matches_attribute(found) {
+                let KeyTest::Values(values) = &key.test else { unreachable!("no nesting in attribute scope") };
+                let found = match attributes.iter().find(|(name, _)| *name == key.name) {
+                    None => "no such attribute".to_owned(),
+                    Some((_, AttributeValue::Binary)) => "a Binary attribute, which filtering ignores".to_owned(),
+                    Some((_, value)) => render_attribute(value),
+                };
+                return Some(Mismatch { path: key.name.clone(), expected: values.shown.clone(), found });
+            }
+        }
+        let failed = self.any_of.iter().find(|branches| !branches.iter().any(|b| b.matches_attributes(attributes)))?;
+        let reasons = failed.iter().filter_map(|branch| branch.explain_attributes(attributes));
+        Some(or_mismatch("", failed.len(), reasons))
+    }
+}
+
+fn or_expected(branches: usize) -> String {
+    format!("one of its {branches} branches to match")
+}
+
+/// An `$or` none of whose branches matched, with each branch's own first failure.
+fn or_mismatch(prefix: &str, branches: usize, reasons: impl Iterator<Item = Mismatch>) -> Mismatch {
+    let found: Vec<String> =
+        reasons.map(|m| format!("`{}` expected {}, found {}", m.path, m.expected, m.found)).collect();
+    Mismatch { path: join(prefix, "$or"), expected: or_expected(branches), found: found.join("; ") }
+}
+
+impl KeyMatch {
+    fn explain_body(&self, found: Option<&Json>, path: &str) -> Option<Mismatch> {
+        if self.matches_body(found) {
+            return None;
+        }
+        match (&self.test, found) {
+            (KeyTest::Values(values), found) => Some(Mismatch {
+                path: path.to_owned(),
+                expected: values.shown.clone(),
+                found: found.map_or_else(|| "no such key".to_owned(), render),
+            }),
+            (KeyTest::Nested(inner), Some(Json::Object(fields))) => inner.explain_body(fields, path),
+            (KeyTest::Nested(inner), Some(Json::Array(items))) => {
+                // No element matched: say why the first object did not.
+                match items.iter().find_map(|item| if let Json::Object(f) = item { Some(f) } else { None }) {
+                    Some(fields) => inner.explain_body(fields, path),
+                    None => inner.explain_body(&[], path),
+                }
+            }
+            (KeyTest::Nested(inner), _) => inner.explain_body(&[], path),
+        }
+    }
+}
+
+/// A value as compact JSON. Whole numbers print without a fraction.
+fn render(value: &Json) -> String {
+    let mut out = String::new();
+    render_into(value, &mut out);
+    out
+}
+
+fn render_into(value: &Json, out: &mut String) {
+    match value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+            let _ = write!(out, "{}", *x as i64);
+        }
+        Json::Number(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Json::String(s) => render_string(s, out),
+        Json::Array(items) => render_array(items, out),
+        Json::Object(fields) => {
+            out.push('{');
+            for (i, (name, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                render_string(name, out);
+                out.push_str(": ");
+                render_into(value, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn render_array(items: &[Json], out: &mut String) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        render_into(item, out);
+    }
+    out.push(']');
+}
+
+fn render_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn render_attribute(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::String(s) => render(&Json::String(s.clone())),
+        AttributeValue::StringArray(items) => {
+            render(&Json::Array(items.iter().map(|s| Json::String(s.clone())).collect()))
+        }
+        AttributeValue::Number(x) => render(&Json::Number(*x)),
+        AttributeValue::Binary => "a Binary attribute".to_owned(),
+    }
+}
+
 // The limits, computed on the compiled tree.
 
 impl Conjunction {
@@ -552,8 +922,8 @@ impl Conjunction {
 
 // Compiling: checks the shape of the policy and builds the tree.
 
-fn compile(policy: &Json, scope: Scope) -> Result<Conjunction, PolicyError> {
-    let mut compiler = Compiler { scope, path: Vec::new() };
+fn compile(policy: &Json, scope: Scope, dialect: Dialect) -> Result<Conjunction, PolicyError> {
+    let mut compiler = Compiler { scope, dialect, path: Vec::new() };
     match policy {
         Json::Object(fields) => compiler.conjunction(fields),
         _ => Err(compiler.error("must be a JSON object")),
@@ -568,6 +938,7 @@ enum Segment<'a> {
 
 struct Compiler<'a> {
     scope: Scope,
+    dialect: Dialect,
     path: Vec<Segment<'a>>,
 }
 
@@ -659,7 +1030,9 @@ impl<'a> Compiler<'a> {
         if items.is_empty() {
             return Err(self.error("the list of values is empty"));
         }
-        let mut values = Values { rules: Vec::new(), if_present: false, if_absent: false, listed: items.len() };
+        let mut shown = String::new();
+        render_array(items, &mut shown);
+        let mut values = Values { rules: Vec::new(), if_present: false, if_absent: false, listed: items.len(), shown };
         for item in items {
             match self.value(item)? {
                 Entry::Rule(rule) => values.rules.push(rule),
@@ -686,18 +1059,26 @@ impl<'a> Compiler<'a> {
         let [(name, operand)] = operator else {
             return Err(self.error("an operator object holds exactly one operator, such as {\"prefix\": \"bas\"}"));
         };
+        let event_bridge = self.dialect == Dialect::EventBridge;
         let rule = match (name.as_str(), operand) {
             ("anything-but", operand) => Rule::AnythingBut(self.anything_but(operand)?),
             ("prefix", Json::String(s)) => Rule::Prefix(s.clone()),
             ("suffix", Json::String(s)) => Rule::Suffix(s.clone()),
-            ("equals-ignore-case", Json::String(s)) => {
-                Rule::EqualsIgnoreCase(s.chars().flat_map(char::to_lowercase).collect())
+            ("prefix", Json::Object(inner)) if event_bridge => {
+                Rule::PrefixIgnoreCase(self.ignoring_case("prefix", inner)?)
             }
-            ("wildcard", Json::String(s)) => Rule::Wildcard(Wildcard::new(s)),
+            ("suffix", Json::Object(inner)) if event_bridge => {
+                Rule::SuffixIgnoreCase(self.ignoring_case("suffix", inner)?)
+            }
+            ("equals-ignore-case", Json::String(s)) => Rule::EqualsIgnoreCase(lowercase(s)),
+            ("wildcard", Json::String(s)) => Rule::Wildcard(self.wildcard(s)?),
             ("numeric", operand) => Rule::Numeric(self.numeric(operand)?),
             ("cidr", Json::String(s)) => Rule::Cidr(self.cidr(s)?),
             ("exists", Json::Bool(b)) => return Ok(Entry::Exists(*b)),
             ("exists", _) => return Err(self.error("`exists` takes true or false")),
+            ("prefix" | "suffix", _) if event_bridge => {
+                return Err(self.error(format!("`{name}` takes a string or {{\"equals-ignore-case\": string}}")));
+            }
             (known, _) if RESERVED_KEYWORDS.contains(&known) => {
                 return Err(self.error(format!("`{known}` takes a string")));
             }
@@ -710,16 +1091,34 @@ impl<'a> Compiler<'a> {
         Ok(Entry::Rule(rule))
     }
 
+    /// The lowercased operand of `{"prefix"|"suffix": {"equals-ignore-case": "…"}}`.
+    fn ignoring_case(&self, operator: &str, inner: &[(String, Json)]) -> Result<String, PolicyError> {
+        match inner {
+            [(name, Json::String(s))] if name == "equals-ignore-case" => Ok(lowercase(s)),
+            _ => Err(self.error(format!("`{operator}` takes a string or {{\"equals-ignore-case\": string}}"))),
+        }
+    }
+
+    /// A wildcard pattern: SNS's as written; EventBridge's with its escapes and rules.
+    fn wildcard(&self, pattern: &str) -> Result<Wildcard, PolicyError> {
+        match self.dialect {
+            Dialect::Sns => Ok(Wildcard::new(pattern)),
+            Dialect::EventBridge => Wildcard::escaped(pattern).map_err(|reason| self.error(reason)),
+        }
+    }
+
     fn anything_but(&self, operand: &Json) -> Result<Negated, PolicyError> {
         let is_string = |item: &Json| matches!(item, Json::String(_));
         let is_number = |item: &Json| matches!(item, Json::Number(_));
+        let strings = |items: &[Json]| -> Vec<String> {
+            items.iter().filter_map(|item| if let Json::String(s) = item { Some(s.clone()) } else { None }).collect()
+        };
+        let event_bridge = self.dialect == Dialect::EventBridge;
         match operand {
             Json::String(s) => Ok(Negated::Strings(vec![s.clone()])),
             Json::Number(x) => Ok(Negated::Numbers(vec![self.number(*x)?])),
             Json::Array(items) if !items.is_empty() && items.iter().all(is_string) => {
-                let strings =
-                    items.iter().filter_map(|item| if let Json::String(s) = item { Some(s.clone()) } else { None });
-                Ok(Negated::Strings(strings.collect()))
+                Ok(Negated::Strings(strings(items)))
             }
             Json::Array(items) if !items.is_empty() && items.iter().all(is_number) => {
                 let numbers = items.iter().filter_map(|item| if let Json::Number(x) = item { Some(*x) } else { None });
@@ -728,7 +1127,22 @@ impl<'a> Compiler<'a> {
             Json::Object(inner) => match inner.as_slice() {
                 [(name, Json::String(s))] if name == "prefix" => Ok(Negated::Prefix(s.clone())),
                 [(name, Json::String(s))] if name == "suffix" => Ok(Negated::Suffix(s.clone())),
-                [(name, Json::String(s))] if name == "wildcard" => Ok(Negated::Wildcard(Wildcard::new(s))),
+                [(name, Json::String(s))] if name == "wildcard" => Ok(Negated::Wildcard(self.wildcard(s)?)),
+                [(name, Json::String(s))] if name == "equals-ignore-case" && event_bridge => {
+                    Ok(Negated::StringsIgnoreCase(vec![lowercase(s)]))
+                }
+                [(name, Json::Array(items))]
+                    if name == "equals-ignore-case"
+                        && event_bridge
+                        && !items.is_empty()
+                        && items.iter().all(is_string) =>
+                {
+                    Ok(Negated::StringsIgnoreCase(strings(items).iter().map(|s| lowercase(s)).collect()))
+                }
+                _ if event_bridge => Err(self.error(
+                    "`anything-but` takes one of {\"prefix\"|\"suffix\"|\"wildcard\": string} or \
+                     {\"equals-ignore-case\": string or list of strings}",
+                )),
                 _ => Err(self.error("`anything-but` takes one of {\"prefix\"|\"suffix\"|\"wildcard\": string}")),
             },
             _ => Err(self.error("`anything-but` takes a list of strings or a list of numbers")),
@@ -875,10 +1289,15 @@ mod tests {
     /// Whether `policy` passes `message`, given as a body and, where the policy is flat and
     /// the message's fields have attribute types, also as attributes: both must agree, as
     /// AWS's pages describe each operator for both.
+    /// A message without attributes is the one place where the scopes differ (see
+    /// `a_policy_on_attributes_matches_no_message_without_attributes`), so it is compared as
+    /// a body only.
     fn matches(policy: &str, message: &str) -> bool {
         let message_json = json(message);
         let by_body = body_policy(policy).matches_body(&message_json);
-        if let (Some(attributes), Ok(flat)) = (attributes_of(&message_json), parse(policy, Scope::MessageAttributes)) {
+        if let (Some(attributes), Ok(flat)) = (attributes_of(&message_json), parse(policy, Scope::MessageAttributes))
+            && !attributes.is_empty()
+        {
             assert_eq!(flat.matches_attributes(&attributes), by_body, "scopes disagree: {policy} on {message}");
         }
         by_body
@@ -944,7 +1363,7 @@ mod tests {
 
     #[test]
     fn binary_attributes_are_ignored_by_filtering() {
-        let binary = [attr("k", AttributeValue::Binary)];
+        let binary = [attr("k", AttributeValue::Binary), attr("other", string("x"))];
         assert!(!attribute_policy(r#"{"k": [{"exists": true}]}"#).matches_attributes(&binary));
         assert!(attribute_policy(r#"{"k": [{"exists": false}]}"#).matches_attributes(&binary));
         assert!(!attribute_policy(r#"{"k": [{"anything-but": ["x"]}]}"#).matches_attributes(&binary));
@@ -1129,8 +1548,47 @@ mod tests {
         let policy = r#"{"store": [{"exists": true}]}"#;
         assert!(matches(policy, r#"{"store": "example_corp"}"#));
         assert!(!matches(policy, r#"{"other": "example_corp"}"#));
-        assert!(matches_body(policy, r#"{"store": null}"#), "present with a null value");
-        assert!(matches_body(policy, r#"{"store": {"id": 1}}"#));
+        assert!(matches(policy, r#"{"store": ""}"#), "an empty string is a value");
+        assert!(matches(policy, r#"{"store": ["a"]}"#));
+        assert!(!matches(policy, r#"{"store": []}"#), "an empty list holds no value");
+    }
+
+    /// AWS's key-matching page: for `"exists": true` "the key must have a non-null and
+    /// non-empty value".
+    #[test]
+    fn exists_true_does_not_match_a_null_value() {
+        let policy = r#"{"store": [{"exists": true}]}"#;
+        assert!(!matches_body(policy, r#"{"store": null}"#));
+        assert!(!matches_body(policy, r#"{"store": [null]}"#));
+        assert!(matches_body(policy, r#"{"store": [null, "x"]}"#));
+        let pattern = EventPattern::parse(&json(r#"{"detail": {"store": [{"exists": true}]}}"#)).unwrap();
+        assert!(!pattern.matches(&json(r#"{"detail": {"store": null}}"#)));
+        assert!(pattern.matches(&json(r#"{"detail": {"store": "fans"}}"#)));
+    }
+
+    /// "Exists matching only works on leaf nodes. It does not work on intermediate nodes":
+    /// EventBridge's own example has `{"exists": false}` match a `c-count` that holds an object.
+    #[test]
+    fn exists_sees_a_key_holding_an_object_as_absent() {
+        let absent = EventPattern::parse(&json(r#"{"detail": {"c-count": [{"exists": false}]}}"#)).unwrap();
+        assert!(absent.matches(&json(r#"{"detail": {"state": ["initializing", "running"]}}"#)));
+        assert!(absent.matches(&json(r#"{"detail": {"c-count": {"c1": 100}}}"#)));
+        assert!(!absent.matches(&json(r#"{"detail": {"c-count": 5}}"#)));
+        let present = body_policy(r#"{"store": [{"exists": true}]}"#);
+        assert!(!present.matches_body(&json(r#"{"store": {"id": 1}}"#)));
+    }
+
+    /// AWS's key-matching page: "`"exists": false` only matches if at least one attribute is
+    /// present. An empty set of attributes results in the filter not matching."
+    #[test]
+    fn a_policy_on_attributes_matches_no_message_without_attributes() {
+        let absent = attribute_policy(r#"{"store": [{"exists": false}]}"#);
+        assert!(!absent.matches_attributes(&[]));
+        assert!(!absent.matches_attributes(&[attr("blob", AttributeValue::Binary)]), "Binary ones are ignored");
+        assert!(absent.matches_attributes(&[attr("customer_interests", string("rugby"))]));
+        let either = attribute_policy(r#"{"$or": [{"a": [{"exists": false}]}, {"b": [{"exists": false}]}]}"#);
+        assert!(!either.matches_attributes(&[]));
+        assert!(attribute_policy("{}").matches_attributes(&[]), "a policy that names no key filters nothing out");
     }
 
     #[test]
@@ -1532,6 +1990,181 @@ mod tests {
         assert!(matches!(EventPattern::parse(&json(r#"{"a": "x"}"#)), Err(PolicyError::Invalid { .. })));
     }
 
+    fn pattern(text: &str) -> EventPattern {
+        EventPattern::parse(&json(text)).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    /// Whether `pattern` matches the event `{"detail": {"k": value}}`.
+    fn pattern_matches(pattern_text: &str, value: &str) -> bool {
+        pattern(&format!(r#"{{"detail": {{"k": {pattern_text}}}}}"#))
+            .matches(&json(&format!(r#"{{"detail": {{"k": "{value}"}}}}"#)))
+    }
+
+    #[test]
+    fn event_pattern_prefix_and_suffix_can_ignore_case() {
+        // EventBridge's examples: "EventB" and ".png" in any casing.
+        let prefix = r#"[{"prefix": {"equals-ignore-case": "EventB"}}]"#;
+        for value in ["EventBridge", "EVENTBRIDGE", "eventbus"] {
+            assert!(pattern_matches(prefix, value), "{value}");
+        }
+        assert!(!pattern_matches(prefix, "Event"), "shorter than the prefix");
+        assert!(!pattern_matches(prefix, "MyEventBridge"));
+        let suffix = r#"[{"suffix": {"equals-ignore-case": ".png"}}]"#;
+        for (value, expected) in [("photo.PNG", true), ("photo.png", true), (".Png", true), ("photo.jpg", false)] {
+            assert_eq!(pattern_matches(suffix, value), expected, "{value}");
+        }
+        assert!(pattern_matches(r#"[{"prefix": {"equals-ignore-case": "ÉT"}}]"#, "été"), "beyond ASCII too");
+        let numbers = pattern(r#"{"k": [{"prefix": {"equals-ignore-case": "12"}}]}"#);
+        assert!(!numbers.matches(&json(r#"{"k": 123}"#)), "strings only");
+    }
+
+    #[test]
+    fn event_pattern_anything_but_can_ignore_case() {
+        let one = r#"[{"anything-but": {"equals-ignore-case": "initializing"}}]"#;
+        assert!(!pattern_matches(one, "INITIALIZING"));
+        assert!(!pattern_matches(one, "Initializing"));
+        assert!(pattern_matches(one, "running"));
+        let list = r#"[{"anything-but": {"equals-ignore-case": ["Stopped", "overloaded"]}}]"#;
+        assert!(!pattern_matches(list, "stopped"));
+        assert!(!pattern_matches(list, "OVERLOADED"));
+        assert!(pattern_matches(list, "running"));
+        let number = pattern(r#"{"k": [{"anything-but": {"equals-ignore-case": "x"}}]}"#);
+        assert!(number.matches(&json(r#"{"k": 5}"#)), "a present value of another type");
+        assert!(!number.matches(&json("{}")), "the key must be present");
+    }
+
+    /// The pattern `{"k": [{operator: pattern}]}`, built directly so that backslashes need
+    /// no JSON escaping in the test.
+    fn wildcard_pattern(operator: &str, wildcard: &str) -> Result<EventPattern, PolicyError> {
+        let test = Json::Object(vec![("wildcard".to_owned(), Json::String(wildcard.to_owned()))]);
+        let entry = if operator == "wildcard" { test } else { Json::Object(vec![(operator.to_owned(), test)]) };
+        EventPattern::parse(&Json::Object(vec![("k".to_owned(), Json::Array(vec![entry]))]))
+    }
+
+    fn string_event(value: &str) -> Json {
+        Json::Object(vec![("k".to_owned(), Json::String(value.to_owned()))])
+    }
+
+    #[test]
+    fn event_pattern_wildcards_take_escapes() {
+        let cases = [
+            ("dir/*.png", "dir/a.png", true),
+            ("dir/*.png", "dir/a/b.png", true),
+            ("*/lib/*", "/usr/lib/x", true),
+            (r"a\*b", "a*b", true),
+            (r"a\*b", "axb", false),
+            (r"a\\*", r"a\tail", true),
+            (r"a\\*", "atail", false),
+            (r"*\**", "x*y", true),
+            (r"*\**", "xy", false),
+        ];
+        for (wildcard, value, expected) in cases {
+            let pattern = wildcard_pattern("wildcard", wildcard).unwrap();
+            assert_eq!(pattern.matches(&string_event(value)), expected, "{wildcard} on {value}");
+        }
+        let negated = wildcard_pattern("anything-but", "*/lib/*").unwrap();
+        assert!(!negated.matches(&string_event("/usr/lib/x")));
+        assert!(negated.matches(&string_event("/usr/bin/x")));
+    }
+
+    #[test]
+    fn event_pattern_wildcards_refuse_consecutive_stars_and_other_escapes() {
+        assert_eq!(
+            wildcard_pattern("wildcard", "a**b").unwrap_err().to_string(),
+            r#"key `k`: wildcard "a**b": consecutive wildcard characters are not allowed"#
+        );
+        assert!(wildcard_pattern("anything-but", "**").unwrap_err().to_string().contains("consecutive"));
+        for bad in [r"a\b", r"a\"] {
+            let error = wildcard_pattern("wildcard", bad).unwrap_err().to_string();
+            assert!(error.contains("a backslash escapes only `*` or a backslash"), "{bad}: {error}");
+        }
+        // An escaped star next to a wildcard is not two wildcards.
+        assert!(wildcard_pattern("wildcard", r"*\**").is_ok());
+    }
+
+    #[test]
+    fn sns_policies_do_not_take_eventbridge_only_forms() {
+        for policy in [
+            r#"{"k": [{"prefix": {"equals-ignore-case": "ab"}}]}"#,
+            r#"{"k": [{"suffix": {"equals-ignore-case": "ab"}}]}"#,
+            r#"{"k": [{"anything-but": {"equals-ignore-case": ["ab"]}}]}"#,
+        ] {
+            assert!(matches!(body_error(policy), PolicyError::Invalid { .. }), "{policy}");
+            assert!(EventPattern::parse(&json(policy)).is_ok(), "{policy}");
+        }
+        // SNS reads a wildcard pattern as written, consecutive stars included.
+        assert!(matches(r#"{"k": [{"wildcard": "a**b"}]}"#, r#"{"k": "ab"}"#));
+    }
+
+    // Explaining a mismatch.
+
+    fn mismatch(path: &str, expected: &str, found: &str) -> Option<Mismatch> {
+        Some(Mismatch { path: path.into(), expected: expected.into(), found: found.into() })
+    }
+
+    #[test]
+    fn a_mismatch_names_the_first_failing_key_with_what_it_expected_and_found() {
+        let policy = body_policy(r#"{"kind": ["order"], "order": {"customer": {"tier": ["gold", "platinum"]}}}"#);
+        assert_eq!(policy.explain_body(&json(r#"{"kind": "order", "order": {"customer": {"tier": "gold"}}}"#)), None);
+        assert_eq!(
+            policy.explain_body(&json(r#"{"kind": "order", "order": {"customer": {"tier": "silver"}}}"#)),
+            mismatch("order.customer.tier", r#"["gold", "platinum"]"#, r#""silver""#)
+        );
+        assert_eq!(
+            policy.explain_body(&json(r#"{"kind": "refund"}"#)),
+            mismatch("kind", r#"["order"]"#, r#""refund""#)
+        );
+        assert_eq!(
+            policy.explain_body(&json(r#"{"kind": "order"}"#)),
+            mismatch("order.customer.tier", r#"["gold", "platinum"]"#, "no such key")
+        );
+        assert_eq!(
+            policy.explain_body(&json("[1]")),
+            mismatch("", "a JSON object", "[1] (a message that is not a JSON object matches no policy)")
+        );
+    }
+
+    #[test]
+    fn a_mismatch_on_attributes_shows_the_attribute_as_json() {
+        let policy = attribute_policy(r#"{"price_usd": [{"numeric": [">=", 100]}], "interests": ["rugby"]}"#);
+        let attributes = [
+            attr("price_usd", AttributeValue::Number(210.75)),
+            attr("interests", AttributeValue::StringArray(vec!["soccer".into(), "hockey".into()])),
+        ];
+        assert_eq!(
+            policy.explain_attributes(&attributes),
+            mismatch("interests", r#"["rugby"]"#, r#"["soccer", "hockey"]"#)
+        );
+        assert_eq!(
+            policy.explain_attributes(&[attr("interests", AttributeValue::Binary), attr("x", string("y"))]),
+            mismatch("price_usd", r#"[{"numeric": [">=", 100]}]"#, "no such attribute")
+        );
+        assert_eq!(
+            policy.explain_attributes(&[]),
+            mismatch(
+                "price_usd",
+                r#"[{"numeric": [">=", 100]}]"#,
+                "no message attributes (a policy on attributes matches no message without any)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_or_reports_each_branch() {
+        let policy = body_policy(r#"{"$or": [{"a": ["1"]}, {"b": [{"exists": true}]}]}"#);
+        assert_eq!(
+            policy.explain_body(&json(r#"{"a": "2"}"#)),
+            mismatch(
+                "$or",
+                "one of its 2 branches to match",
+                r#"`a` expected ["1"], found "2"; `b` expected [{"exists": true}], found no such key"#
+            )
+        );
+        let event = pattern(r#"{"detail": {"$or": [{"x": [1]}, {"y": [2]}]}}"#);
+        assert_eq!(event.explain(&json(r#"{"detail": {"x": 1}}"#)), None);
+        assert_eq!(event.explain(&json(r#"{"detail": {}}"#)).map(|m| m.path), Some("detail.$or".to_owned()));
+    }
+
     // Robustness.
 
     /// SplitMix64: a fixed stream, so the test is the same on every run.
@@ -1675,17 +2308,25 @@ mod tests {
                 };
                 compiled += 1;
                 for _ in 0..4 {
-                    let hit = match scope {
-                        Scope::MessageAttributes => filter.matches_attributes(&arbitrary_attributes(&mut stream)),
-                        Scope::MessageBody => filter.matches_body(&arbitrary_body(&mut stream)),
+                    let (hit, explained) = match scope {
+                        Scope::MessageAttributes => {
+                            let attributes = arbitrary_attributes(&mut stream);
+                            (filter.matches_attributes(&attributes), filter.explain_attributes(&attributes))
+                        }
+                        Scope::MessageBody => {
+                            let body = arbitrary_body(&mut stream);
+                            (filter.matches_body(&body), filter.explain_body(&body))
+                        }
                     };
+                    assert_eq!(hit, explained.is_none(), "a mismatch is explained exactly when there is one");
                     matched += usize::from(hit);
                     missed += usize::from(!hit);
                 }
             }
             if let Ok(pattern) = EventPattern::parse(&policy) {
-                pattern.matches(&arbitrary_body(&mut stream));
-                pattern.matches(&arbitrary(&mut stream, 3));
+                for event in [arbitrary_body(&mut stream), arbitrary(&mut stream, 3)] {
+                    assert_eq!(pattern.matches(&event), pattern.explain(&event).is_none());
+                }
             }
         }
         assert!(compiled > 5_000, "only {compiled} policies compiled; the generator should exercise matching");

@@ -14,10 +14,12 @@ pub mod compare;
 mod explain;
 mod files;
 pub mod format;
+mod matching;
 mod table;
 
 pub use explain::{explain_json, explain_text, subscription_policy};
 pub use files::{ResultFiles, write_atomically};
+pub use matching::{match_json, match_text};
 pub use table::summary_table;
 
 use serde_json::{Map, Value, json};

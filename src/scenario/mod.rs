@@ -224,6 +224,13 @@ pub struct FieldSpec {
 #[derive(Clone, Debug)]
 pub enum FieldGenerator {
     Text(Categorical),
+    /// A `String.Array` attribute, or a list of strings in the body: between `items_min` and
+    /// `items_max` different values, drawn by weight.
+    TextList {
+        values: Categorical,
+        items_min: usize,
+        items_max: usize,
+    },
     Number(Distribution),
 }
 

@@ -310,7 +310,7 @@ fn fields(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<FieldSpec>> {
         let (field, path) = (Field { src: f.src, node }, t.key_path(name));
         let name = name.clone();
         let generator = match &field.node.value {
-            Value::Table(entries) if entries.contains_key("values") => FieldGenerator::Text(categorical(field, &path)?),
+            Value::Table(entries) if entries.contains_key("values") => categorical(field, &path)?,
             _ => FieldGenerator::Number(distribution(
                 field,
                 &path,
@@ -328,7 +328,8 @@ fn fields(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<FieldSpec>> {
     Ok(out)
 }
 
-fn categorical(f: Field<'_>, p: &str) -> Result<Categorical> {
+/// `{ values = [...], weights = [...] }`, with `items` for a list of different values.
+fn categorical(f: Field<'_>, p: &str) -> Result<FieldGenerator> {
     let mut t = TableReader::new(f.src, p.to_string(), f.node)?;
     let (vf, vp) = t.require("values", "the strings to choose from")?;
     let values = vf.array(&vp)?.iter().map(|v| v.str(&vp).map(str::to_string)).collect::<Result<Vec<_>>>()?;
@@ -348,6 +349,32 @@ fn categorical(f: Field<'_>, p: &str) -> Result<Categorical> {
         }
         None => vec![1.0; values.len()],
     };
+    let values = Categorical::new(values, &weights);
+    let items = opt(&mut t, "items", |f, p| list_items(f, p, values.weighted_labels()))?;
     t.finish()?;
-    Ok(Categorical::new(values, &weights))
+    Ok(match items {
+        None => FieldGenerator::Text(values),
+        Some((items_min, items_max)) => FieldGenerator::TextList { values, items_min, items_max },
+    })
+}
+
+/// `items = N` or `items = [MIN, MAX]`: how many different values a list holds. A list
+/// cannot hold more different values than have a weight above 0 (`weighted`).
+fn list_items(f: &Field<'_>, p: &str, weighted: usize) -> Result<(usize, usize)> {
+    let why =
+        "each value appears at most once in a list, so a list holds at most as many values as have a weight above 0";
+    let count = |f: &Field<'_>| f.u64_in(p, 0, weighted as u64, why).map(|n| n as usize);
+    if let Value::Array(_) = &f.node.value {
+        let bounds = f.array(p)?;
+        let [low, high] = bounds.as_slice() else {
+            return Err(f.error(p, "takes a count, or a [min, max] pair of counts"));
+        };
+        let (items_min, items_max) = (count(low)?, count(high)?);
+        if items_min > items_max {
+            return Err(f.error(p, format!("min {items_min} is above max {items_max}")));
+        }
+        return Ok((items_min, items_max));
+    }
+    let n = count(f)?;
+    Ok((n, n))
 }

@@ -7,7 +7,7 @@
 //! ([`crate::models::client`]: standard or adaptive mode, attempts, backoff, retry quota). A
 //! call the client gives up on loses its messages (counted).
 
-use crate::distributions::Distribution;
+use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::models::Message;
 use crate::models::client::{AfterThrottle, Client};
@@ -172,6 +172,9 @@ impl Producer {
         for field in &self.attributes {
             let value = match &field.generator {
                 FieldGenerator::Text(c) => AttributeValue::String(c.sample(&mut self.field_rng).to_string()),
+                FieldGenerator::TextList { values, items_min, items_max } => AttributeValue::StringArray(
+                    draw_list(values, *items_min, *items_max, &mut self.field_rng).map(str::to_string).collect(),
+                ),
                 FieldGenerator::Number(d) => AttributeValue::Number(d.sample(&mut self.field_rng)),
             };
             attributes.push((field.name.clone(), value));
@@ -183,6 +186,11 @@ impl Producer {
         for field in &self.body {
             let value = match &field.generator {
                 FieldGenerator::Text(c) => Json::String(c.sample(&mut self.field_rng).to_string()),
+                FieldGenerator::TextList { values, items_min, items_max } => Json::Array(
+                    draw_list(values, *items_min, *items_max, &mut self.field_rng)
+                        .map(|s| Json::String(s.to_string()))
+                        .collect(),
+                ),
                 FieldGenerator::Number(d) => Json::Number(d.sample(&mut self.field_rng)),
             };
             insert_dotted(&mut root, &field.name, value);
@@ -304,6 +312,18 @@ impl Producer {
 
 /// Puts `value` at a dotted path (`customer.tier`) in a JSON object, creating the objects
 /// on the way.
+/// A list field's values: first how many (uniform between the bounds, both included), then
+/// that many different values by weight.
+fn draw_list<'a>(
+    values: &'a Categorical,
+    items_min: usize,
+    items_max: usize,
+    rng: &mut SimRng,
+) -> impl Iterator<Item = &'a str> {
+    let count = items_min + rng.index(items_max - items_min + 1);
+    values.sample_distinct(count, rng).into_iter()
+}
+
 fn insert_dotted(object: &mut Vec<(String, Json)>, path: &str, value: Json) {
     match path.split_once('.') {
         None => object.push((path.to_string(), value)),
