@@ -15,6 +15,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
+use orchsim::engine::{RngFactory, SimRng};
+
 const PATTERN: &str = r#"{"source": ["com.shop"], "detail-type": [{"prefix": {"equals-ignore-case": "order"}}], "detail": {"amount": [{"numeric": [">=", 100]}], "customer": {"tier": ["gold", "platinum"]}, "items": [{"wildcard": "sku-1*"}]}}"#;
 
 const SOURCES: [&str; 4] = ["com.shop", "com.shop", "com.shop", "com.warehouse"];
@@ -22,33 +24,26 @@ const TYPES: [&str; 3] = ["OrderPlaced", "ORDERSHIPPED", "RefundIssued"];
 const TIERS: [&str; 4] = ["gold", "silver", "platinum", "bronze"];
 const REGIONS: [&str; 3] = ["eu", "us", "ap"];
 
-/// SplitMix64: a fixed stream, the same on every machine.
-struct Stream(u64);
-
-impl Stream {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
+/// Picks one of `items` from the stream.
+fn pick<'a>(stream: &mut SimRng, items: &[&'a str]) -> &'a str {
+    items[stream.index(items.len())]
 }
 
-fn event(stream: &mut Stream, i: u64, out: &mut impl Write) -> std::io::Result<()> {
+/// A whole number below `n` from the stream.
+fn below(stream: &mut SimRng, n: usize) -> usize {
+    stream.index(n)
+}
+
+fn event(stream: &mut SimRng, i: u64, out: &mut impl Write) -> std::io::Result<()> {
     let (source, kind, tier, region) =
-        (stream.pick(&SOURCES), stream.pick(&TYPES), stream.pick(&TIERS), stream.pick(&REGIONS));
-    let amount_cents = stream.next() % 50_000;
-    let first_sku = stream.next() % 30;
-    let second_sku = stream.next() % 30;
+        (pick(stream, &SOURCES), pick(stream, &TYPES), pick(stream, &TIERS), pick(stream, &REGIONS));
+    let amount_cents = below(stream, 50_000);
+    let first_sku = below(stream, 30);
+    let second_sku = below(stream, 30);
     writeln!(
         out,
         r#"{{"version": "0", "id": "{i:08x}-0000-4000-8000-{:012x}", "detail-type": "{kind}", "source": "{source}", "account": "123456789012", "time": "2026-12-07T05:{:02}:{:02}Z", "region": "us-east-1", "resources": ["arn:aws:s3:::orders/{i}"], "detail": {{"order_id": "o-{i}", "amount": {}.{:02}, "customer": {{"tier": "{tier}", "region": "{region}"}}, "items": ["sku-{first_sku}", "sku-{second_sku}"]}}}}"#,
-        stream.next() & 0xFFFF_FFFF_FFFF,
+        below(stream, 1 << 48),
         (i / 60) % 60,
         i % 60,
         amount_cents / 100,
@@ -69,7 +64,8 @@ fn main() -> std::io::Result<()> {
     };
     std::fs::write(pattern, format!("{PATTERN}\n"))?;
     let mut out = BufWriter::new(File::create(events)?);
-    let mut stream = Stream(0x0EB_EE5);
+    // The crate's own seeded streams: the same count always gives the same file.
+    let mut stream = RngFactory::new(0x0EB_EE5).stream("match_events");
     for i in 0..count {
         event(&mut stream, i, &mut out)?;
     }
