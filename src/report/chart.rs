@@ -111,7 +111,76 @@ pub fn legend<
         .map_err(err)
 }
 
+/// Reduces a series sorted by x to what `columns` pixel columns across `x` can show: per
+/// column, its first, lowest, highest and last points, in x order, so that every peak and
+/// trough survives while a dense series (thousands of samples) draws as a few points per
+/// column. Points outside `x` are dropped. A series with no more than four points a column
+/// is returned as it is.
+pub fn decimate(points: &[(f64, f64)], x: std::ops::Range<f64>, columns: u32) -> Vec<(f64, f64)> {
+    let columns = columns.max(1);
+    if points.len() <= 4 * columns as usize || x.end <= x.start {
+        return points.iter().copied().filter(|p| x.contains(&p.0) || p.0 == x.end).collect();
+    }
+    let width = (x.end - x.start) / f64::from(columns);
+    let column_of = |px: f64| (((px - x.start) / width).floor() as i64).clamp(0, i64::from(columns) - 1);
+    let mut out = Vec::with_capacity(4 * columns as usize);
+    let mut i = 0;
+    while i < points.len() {
+        if points[i].0 < x.start || points[i].0 > x.end {
+            i += 1;
+            continue;
+        }
+        let column = column_of(points[i].0);
+        let (first, mut low, mut high, mut last) = (i, i, i, i);
+        let mut j = i + 1;
+        while j < points.len() && points[j].0 <= x.end && column_of(points[j].0) == column {
+            if points[j].1 < points[low].1 {
+                low = j;
+            }
+            if points[j].1 > points[high].1 {
+                high = j;
+            }
+            last = j;
+            j += 1;
+        }
+        let mut picked = [first, low, high, last];
+        picked.sort_unstable();
+        for (k, &index) in picked.iter().enumerate() {
+            if k == 0 || index != picked[k - 1] {
+                out.push(points[index]);
+            }
+        }
+        i = j;
+    }
+    out
+}
+
 /// Errors of plotters' drawing areas, as text.
 pub fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_each_columns_first_lowest_highest_and_last_point() {
+        // 1,000 points in 10 columns: each column of 100 keeps 4, its peak and trough among them.
+        let points: Vec<(f64, f64)> = (0..1_000).map(|i| (f64::from(i), f64::from((i * 37) % 101))).collect();
+        let kept = decimate(&points, 0.0..1_000.0, 10);
+        assert!(kept.len() <= 40, "{}", kept.len());
+        for column in 0..10 {
+            let within = |p: &&(f64, f64)| (p.0 / 100.0).floor() as i32 == column;
+            let all: Vec<_> = points.iter().filter(within).collect();
+            let some: Vec<_> = kept.iter().filter(within).collect();
+            let max = |v: &[&(f64, f64)]| v.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+            let min = |v: &[&(f64, f64)]| v.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            assert_eq!((max(&some), min(&some)), (max(&all), min(&all)), "column {column}");
+            assert_eq!((some[0], some[some.len() - 1]), (all[0], all[all.len() - 1]));
+        }
+        assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "in x order");
+        // A sparse series is kept whole.
+        assert_eq!(decimate(&points[..30], 0.0..1_000.0, 10), points[..30]);
+    }
 }

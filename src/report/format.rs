@@ -27,6 +27,16 @@ pub fn number(x: f64, decimals: usize) -> String {
     if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") }
 }
 
+/// A tick label on a linear axis: separators, and decimals only where the value has them
+/// (`20,000`, `90`, `0.5`, `1,234.25`).
+pub fn tick(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = (0..=3).find(|d| ((x * 10f64.powi(*d)).round() - x * 10f64.powi(*d)).abs() < 1e-6).unwrap_or(3);
+    number(x, decimals as usize)
+}
+
 /// A count on a logarithmic axis, short: `1`, `10`, `100`, `1k`, `10k`, `1M`, `2.5M`, `1B`,
 /// `1T`. Values between the steps keep up to two significant decimals (`1.5k`).
 pub fn count_short(x: f64) -> String {
@@ -110,6 +120,14 @@ mod tests {
         assert_eq!(number(705.04, 1), "705.0");
         assert_eq!(number(-1234.5, 0), "-1,234");
         assert_eq!(number(0.0, 2), "0.00");
+    }
+
+    #[test]
+    fn ticks_show_decimals_only_where_the_value_has_them() {
+        assert_eq!(tick(20_000.0), "20,000");
+        assert_eq!(tick(90.0), "90");
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(1_234.25), "1,234.25");
     }
 
     #[test]

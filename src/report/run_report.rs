@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use serde_json::Value;
 
 use super::chart::{self, Chart, err, palette};
+use super::format;
 use super::sweep_report::svg_body;
 
 /// The files a run's charts and page are drawn from: name → text.
@@ -44,8 +45,12 @@ pub fn run_charts(files: &Files) -> Vec<Chart> {
     // Queue depth over time: visible plus in flight, per queue.
     if let Some(text) = files.get("timeseries.csv")
         && let Some(series) = queue_depths(text)
-        && let Ok(c) =
-            chart::render("queue-depth", (900, 560), |r| draw_depths(r, &series), |r| draw_depths(r, &series))
+        && let Ok(c) = chart::render(
+            "queue-depth",
+            (900, 560),
+            |r| draw_depths(r, &series).map(drop),
+            |r| draw_depths(r, &series).map(drop),
+        )
     {
         charts.push(c);
     }
@@ -156,24 +161,40 @@ fn queue_depths(text: &str) -> Option<Series> {
     Some(queues.into_iter().map(|(q, i, j)| (q, rows.iter().map(|r| (r[0], r[i] + r[j])).collect())).collect())
 }
 
-fn draw_depths<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, series: &Series) -> Result<(), String> {
+/// Draws the queues' depths; returns the plotting area's pixel ranges (x, y), inside which
+/// every point of a series lies.
+fn draw_depths<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    series: &Series,
+) -> Result<(std::ops::Range<i32>, std::ops::Range<i32>), String> {
     let x_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.0).fold(1.0, f64::max);
     let y_max = series.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(1.0, f64::max) * 1.1;
     let mut c = chart::xy(root, "Messages in each queue (visible and in flight)", 0.0..x_max, 0.0..y_max)?;
     c.configure_mesh()
         .x_desc("virtual time (s)")
         .y_desc("messages")
+        .x_label_formatter(&|x| format::tick(*x))
+        .y_label_formatter(&|y| format::tick(*y))
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(err)?;
+    // One pixel column a point at most (per column its first, lowest, highest and last):
+    // thousands of samples drawn as they are turn into a thick zigzag that the bitmap's
+    // line joins throw far outside the plot.
+    let columns = c.plotting_area().dim_in_pixel().0;
     for (i, (name, points)) in series.iter().enumerate() {
         let colour = palette(i);
-        c.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
+        let shown = chart::decimate(points, 0.0..x_max, columns);
+        // A dense series in a thin line: plotters' bitmap joins of thick lines at steep
+        // angles reach far past their points.
+        let width = if shown.len() as u32 > columns { 1 } else { 2 };
+        c.draw_series(LineSeries::new(shown, colour.stroke_width(width)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
     }
-    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)
+    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    Ok(c.plotting_area().get_pixel_range())
 }
 
 /// Per service, its resources' monthly cost (USD), in the order of `cost.csv`.
@@ -363,4 +384,40 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default())
     );
     h
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn a_dense_series_draws_no_pixel_outside_the_plotting_area() {
+        // 20,000 samples swinging between 0 and 100: thousands of steep segments a column.
+        let points: Vec<(f64, f64)> =
+            (0..20_000).map(|i| (f64::from(i), if i % 2 == 0 { 0.0 } else { 100.0 })).collect();
+        let series = vec![("sqs.q".to_string(), points)];
+        let (width, height) = (900u32, 560u32);
+        let mut buffer = vec![0u8; (width * height * 3) as usize];
+        let (xs, ys) = {
+            chart::ensure_font();
+            let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+            let area = draw_depths(&root, &series).unwrap();
+            root.present().unwrap();
+            area
+        };
+        let colour = palette(0);
+        let mut outside = 0;
+        for y in 0..height as i32 {
+            for x in 0..width as i32 {
+                let i = ((y * width as i32 + x) * 3) as usize;
+                let is_series = buffer[i] == colour.0 && buffer[i + 1] == colour.1 && buffer[i + 2] == colour.2;
+                // The plotting area's edges may be touched: a point at the axis lies on them.
+                let inside = (xs.start - 1..=xs.end + 1).contains(&x) && (ys.start - 1..=ys.end + 1).contains(&y);
+                if is_series && !inside {
+                    outside += 1;
+                }
+            }
+        }
+        assert_eq!(outside, 0, "pixels of the series outside {xs:?} × {ys:?}");
+    }
 }
