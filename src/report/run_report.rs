@@ -22,7 +22,8 @@ const LINES_MAX: usize = 8;
 /// service and resource, and the distribution of each state machine's cost per execution.
 pub fn run_charts(files: &Files) -> Vec<Chart> {
     let mut charts = Vec::new();
-    // Percentile spectrum, from the .hgrm files.
+    // Percentile spectrum, from the .hgrm files: the latencies that answer first, in panels
+    // of similar range.
     let spectra: Vec<(String, Vec<(f64, f64)>)> = files
         .iter()
         .filter_map(|(name, text)| {
@@ -30,17 +31,15 @@ pub fn run_charts(files: &Files) -> Vec<Chart> {
             let points = hgrm_points(text);
             (points.len() > 1).then(|| (metric.to_string(), points))
         })
-        .take(LINES_MAX)
         .collect();
-    if !spectra.is_empty()
-        && let Ok(c) = chart::render(
-            "latency-spectrum",
-            (900, 560),
-            |r| draw_spectrum(r, &spectra),
-            |r| draw_spectrum(r, &spectra),
-        )
-    {
-        charts.push(c);
+    let panels = spectrum_panels(spectra);
+    if !panels.is_empty() {
+        let height = 120 + 330 * panels.len() as u32;
+        if let Ok(c) =
+            chart::render("latency-spectrum", (900, height), |r| draw_spectra(r, &panels), |r| draw_spectra(r, &panels))
+        {
+            charts.push(c);
+        }
     }
     // Queue depth over time: visible plus in flight, per queue.
     if let Some(text) = files.get("timeseries.csv")
@@ -100,16 +99,83 @@ fn nines(q: f64) -> f64 {
     -(1.0 - q).max(1e-7).log10()
 }
 
+/// What a latency answers, for choosing which to draw: the rank of its name.
+/// 0: end to end and workflow durations; 1: what a caller waits; 2: time in a queue;
+/// 3: every hop (a function's or a worker's duration, INIT, a delivery).
+fn spectrum_rank(name: &str) -> u8 {
+    if name.ends_with(".end_to_end") || (name.starts_with("step_functions.") && name.ends_with(".duration")) {
+        0
+    } else if name.ends_with(".caller_wait") || name.ends_with(".response") || name.contains("response") {
+        1
+    } else if name.ends_with(".queue_wait") {
+        2
+    } else {
+        3
+    }
+}
+
+/// The latencies to draw, at most `LINES_MAX`, the most telling first (`spectrum_rank`, then
+/// name), grouped into at most three panels in each of which the largest value is at most
+/// 100 times the smallest series' largest, so no series is flattened into a line at 0.
+fn spectrum_panels(mut spectra: Series) -> Vec<Series> {
+    spectra.sort_by(|a, b| (spectrum_rank(&a.0), &a.0).cmp(&(spectrum_rank(&b.0), &b.0)));
+    spectra.truncate(LINES_MAX);
+    let top = |points: &[(f64, f64)]| points.iter().map(|p| p.1).fold(0.0, f64::max);
+    // Largest first, so each panel starts at its largest range.
+    spectra.sort_by(|a, b| top(&b.1).total_cmp(&top(&a.1)).then_with(|| a.0.cmp(&b.0)));
+    let mut panels: Vec<Series> = Vec::new();
+    for (name, points) in spectra {
+        let fits = panels.last().is_some_and(|p| top(&p[0].1) <= 100.0 * top(&points).max(1e-3));
+        match panels.last_mut() {
+            Some(panel) if fits => panel.push((name, points)),
+            _ => panels.push(vec![(name, points)]),
+        }
+    }
+    panels.truncate(3);
+    panels
+}
+
+fn draw_spectra<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[Series]) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(50);
+    title
+        .draw(&Text::new(
+            "Latency by percentile",
+            (450, 25),
+            TextStyle::from(("sans-serif", 20).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(err)?;
+    let mut colour = 0;
+    for (panel, area) in panels.iter().zip(body.split_evenly((panels.len(), 1))) {
+        draw_spectrum(&area, panel, colour)?;
+        colour += panel.len();
+    }
+    Ok(())
+}
+
 fn draw_spectrum<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spectra: &[(String, Vec<(f64, f64)>)],
+    first_colour: usize,
 ) -> Result<(), String> {
     let x_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| nines(p.0)).fold(1.0, f64::max).ceil();
-    let y_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(0.001, f64::max) * 1.1;
-    let mut c = chart::xy(root, "Latency by percentile", 0.0..x_max, 0.0..y_max)?;
+    let top_ms = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(0.001, f64::max);
+    // Seconds once the values run to ten seconds and more: 678 s reads better than 678,000 ms.
+    let (unit, scale) = if top_ms >= 10_000.0 { ("s", 1e-3) } else { ("ms", 1.0) };
+    let y_max = top_ms * scale * 1.1;
+    let mut c = ChartBuilder::on(root)
+        .margin(10)
+        .margin_right(40)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(err)?;
     c.configure_mesh()
-        .x_desc("percentile")
-        .y_desc("ms")
+        .x_desc("percentile (log scale of nines)")
+        .y_desc(format!("latency ({unit})"))
         .x_labels(x_max as usize + 1)
         .x_label_formatter(&|x| {
             // Labels at whole numbers of nines: 0%, 90%, 99%, 99.9%, …
@@ -122,12 +188,14 @@ fn draw_spectrum<DB: DrawingBackend>(
                 n => format!("99{}{}%", if n > 2 { "." } else { "" }, "9".repeat(n - 2)),
             }
         })
+        .y_label_formatter(&|y| format::tick(*y))
         .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     for (i, (name, points)) in spectra.iter().enumerate() {
-        let colour = palette(i);
-        c.draw_series(LineSeries::new(points.iter().map(|p| (nines(p.0), p.1)), colour.stroke_width(2)))
+        let colour = palette(first_colour + i);
+        c.draw_series(LineSeries::new(points.iter().map(|p| (nines(p.0), p.1 * scale)), colour.stroke_width(2)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
@@ -419,5 +487,42 @@ mod depth_tests {
             }
         }
         assert_eq!(outside, 0, "pixels of the series outside {xs:?} × {ys:?}");
+    }
+}
+
+#[cfg(test)]
+mod spectrum_tests {
+    use super::*;
+
+    fn series(name: &str, top_ms: f64) -> (String, Vec<(f64, f64)>) {
+        (name.to_string(), vec![(0.0, 0.0), (0.5, top_ms / 2.0), (0.99, top_ms)])
+    }
+
+    #[test]
+    fn the_workflow_and_end_to_end_latencies_come_first_in_panels_of_similar_range() {
+        let mut spectra = vec![series("lambda.a.duration", 40.0), series("step_functions.orders.duration", 700.0)];
+        // Hops named before the workflow's duration alphabetically, more than fit.
+        for i in 0..9 {
+            spectra.insert(0, series(&format!("lambda.f{i}.init"), 300.0));
+        }
+        spectra.push(series("subscription.partner.delivery", 678_000.0));
+        spectra.push(series("sqs.q.end_to_end", 2_000.0));
+        let panels = spectrum_panels(spectra);
+        let names: Vec<Vec<&str>> = panels.iter().map(|p| p.iter().map(|s| s.0.as_str()).collect()).collect();
+        let all: Vec<&str> = names.iter().flatten().copied().collect();
+        assert_eq!(all.len(), LINES_MAX);
+        assert!(all.contains(&"step_functions.orders.duration") && all.contains(&"sqs.q.end_to_end"));
+        assert!(!all.contains(&"subscription.partner.delivery"), "a hop, ranked after the answers");
+        assert_eq!(names.len(), 1, "within 100 times of each other: {names:?}");
+
+        // 678 s is over 100 times 2 s: a panel of its own, so the others are not flattened.
+        let spectra = vec![
+            series("subscription.partner.delivery", 678_000.0),
+            series("sqs.q.end_to_end", 2_000.0),
+            series("lambda.a.duration", 40.0),
+        ];
+        let panels = spectrum_panels(spectra);
+        let names: Vec<Vec<&str>> = panels.iter().map(|p| p.iter().map(|s| s.0.as_str()).collect()).collect();
+        assert_eq!(names, [vec!["subscription.partner.delivery"], vec!["sqs.q.end_to_end", "lambda.a.duration"]]);
     }
 }
