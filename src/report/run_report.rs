@@ -53,14 +53,24 @@ pub fn run_charts(files: &Files) -> Vec<Chart> {
     {
         charts.push(c);
     }
-    // Monthly cost by service, stacked by resource.
+    // This run's cost by resource, coloured by service, with the monthly figure's basis.
     if let Some(text) = files.get("cost.csv") {
-        let costs = costs_by_service(text);
-        if costs.iter().any(|(_, parts)| parts.iter().any(|p| p.1 > 0.0))
-            && let Ok(c) =
-                chart::render("cost-by-service", (900, 560), |r| draw_costs(r, &costs), |r| draw_costs(r, &costs))
-        {
-            charts.push(c);
+        let costs = resource_costs(text);
+        let measured_s = files
+            .get("summary.json")
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|v| v["measured_s"].as_f64());
+        if costs.iter().any(|c| c.usd_window > 0.0) {
+            let rows = costs.iter().filter(|c| c.usd_window > 0.0).count().min(COST_ROWS_MAX) as u32;
+            let size = (900, 150 + 30 * rows);
+            if let Ok(c) = chart::render(
+                "cost-by-service",
+                size,
+                |r| draw_costs(r, &costs, measured_s),
+                |r| draw_costs(r, &costs, measured_s),
+            ) {
+                charts.push(c);
+            }
         }
     }
     // Cost per execution, one chart per state machine.
@@ -265,19 +275,133 @@ fn draw_depths<DB: DrawingBackend>(
     Ok(c.plotting_area().get_pixel_range())
 }
 
-/// Per service, its resources' monthly cost (USD), in the order of `cost.csv`.
-fn costs_by_service(text: &str) -> Vec<(String, Vec<(String, f64)>)> {
-    let mut out: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+/// The most resources the cost chart draws, the costliest first; the rest are summed in
+/// its note.
+const COST_ROWS_MAX: usize = 20;
+
+/// One line of `cost.csv`: what a resource cost in the run's window, and that cost as a
+/// month if the traffic ran all month.
+#[derive(Clone, Debug, PartialEq)]
+struct ResourceCost {
+    service: String,
+    /// The resource and what it is billed for, e.g. `sqs.orders requests`.
+    label: String,
+    usd_window: f64,
+    usd_per_month: f64,
+}
+
+/// The lines of `cost.csv`, in its order.
+fn resource_costs(text: &str) -> Vec<ResourceCost> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    for r in reader.records().flatten() {
-        let (Some(service), Some(resource), Some(usd)) =
-            (r.get(0), r.get(1), r.get(6).and_then(|v| v.parse::<f64>().ok()))
-        else {
-            continue;
-        };
-        push_grouped(&mut out, service, (format!("{resource} {}", r.get(2).unwrap_or("")), usd));
+    reader
+        .records()
+        .flatten()
+        .filter_map(|r| {
+            Some(ResourceCost {
+                service: r.get(0)?.to_string(),
+                label: format!("{} {}", r.get(1)?, r.get(2)?),
+                usd_window: r.get(5)?.parse().ok()?,
+                usd_per_month: r.get(6)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Horizontal bars, one per resource that cost anything, the costliest on top, coloured by
+/// service: the run's own cost, each labelled with it and with the month it would make if
+/// the traffic ran all month (the basis said, never the projection alone).
+fn draw_costs<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    costs: &[ResourceCost],
+    measured_s: Option<f64>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let mut shown: Vec<&ResourceCost> = costs.iter().filter(|c| c.usd_window > 0.0).collect();
+    shown.sort_by(|a, b| b.usd_window.total_cmp(&a.usd_window).then_with(|| a.label.cmp(&b.label)));
+    let left_out: Vec<&ResourceCost> = shown.split_off(shown.len().min(COST_ROWS_MAX));
+    let services: Vec<&str> = shown.iter().fold(Vec::new(), |mut v, c| {
+        if !v.contains(&c.service.as_str()) {
+            v.push(c.service.as_str());
+        }
+        v
+    });
+    let rows = shown.len();
+    let top = shown.iter().map(|c| c.usd_window).fold(0.0, f64::max);
+    let window = measured_s.map_or("the run's window".to_string(), |s| format!("{} s", format::tick(s.round())));
+    let (chart_area, note) = root.split_vertically(root.dim_in_pixel().1 - 40);
+    let mut c = ChartBuilder::on(&chart_area)
+        .caption(format!("Cost of this run ({window}) by resource"), ("sans-serif", 20))
+        .margin(15)
+        .margin_right(30)
+        .x_label_area_size(45)
+        .y_label_area_size(290)
+        // Room right of the longest bar for its labels.
+        .build_cartesian_2d(0.0..top * 1.9, (0..rows.max(1) - 1).into_segmented())
+        .map_err(err)?;
+    c.configure_mesh()
+        .disable_y_mesh()
+        .y_labels(rows + 1)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => shown.get(rows - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x| format::usd(*x))
+        .x_desc(format!("USD in this run ({window})"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    for (i, cost) in shown.iter().enumerate() {
+        let row = rows - 1 - i;
+        let colour = palette(services.iter().position(|s| *s == cost.service).unwrap_or(0));
+        let mut bar = Rectangle::new(
+            [(0.0, SegmentValue::Exact(row)), (cost.usd_window, SegmentValue::Exact(row + 1))],
+            colour.filled(),
+        );
+        bar.set_margin(4, 4, 0, 0);
+        c.draw_series(std::iter::once(bar)).map_err(err)?;
+        let text = format!(
+            "{}  ({}/month if it ran all month)",
+            format::usd(cost.usd_window),
+            format::usd(cost.usd_per_month)
+        );
+        let style = TextStyle::from(("sans-serif", 12)).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        c.draw_series(std::iter::once(Text::new(
+            text,
+            (cost.usd_window + top * 0.01, SegmentValue::CenterOf(row)),
+            style,
+        )))
+        .map_err(err)?;
     }
-    out
+    // The services' colours, and what was left out, under the chart.
+    let mut x = 20;
+    for (k, service) in services.iter().enumerate() {
+        note.draw(&Rectangle::new([(x, 12), (x + 12, 24)], palette(k).filled())).map_err(err)?;
+        note.draw(&Text::new(service.to_string(), (x + 16, 11), ("sans-serif", 13))).map_err(err)?;
+        x += 26 + 8 * service.len() as i32;
+    }
+    let free = costs.iter().filter(|c| c.usd_window <= 0.0).count();
+    let rest: f64 = left_out.iter().map(|c| c.usd_window).sum();
+    let mut said = Vec::new();
+    if !left_out.is_empty() {
+        said.push(format!("{} more, {} in all", resources(left_out.len()), format::usd(rest)));
+    }
+    if free > 0 {
+        said.push(format!("{} at no cost", resources(free)));
+    }
+    if !said.is_empty() {
+        note.draw(&Text::new(format!("not drawn: {}", said.join("; ")), (x + 20, 11), ("sans-serif", 13)))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// `n resources`, or `1 resource`.
+fn resources(n: usize) -> String {
+    if n == 1 { "1 resource".into() } else { format!("{n} resources") }
 }
 
 /// Appends `item` to the group named `key`, creating it at the end if new (first-seen order).
@@ -286,51 +410,6 @@ fn push_grouped<T>(groups: &mut Vec<(String, Vec<T>)>, key: &str, item: T) {
         Some((_, items)) => items.push(item),
         None => groups.push((key.to_string(), vec![item])),
     }
-}
-
-fn draw_costs<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    costs: &[(String, Vec<(String, f64)>)],
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let top = costs.iter().map(|(_, p)| p.iter().map(|x| x.1).sum::<f64>()).fold(1e-9, f64::max) * 1.15;
-    let n = costs.len();
-    let mut c = ChartBuilder::on(root)
-        .caption("Monthly cost by service", ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(80)
-        .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0.0..top)
-        .map_err(err)?;
-    c.configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|s| match s {
-            SegmentValue::CenterOf(i) => costs.get(*i).map(|c| c.0.clone()).unwrap_or_default(),
-            _ => String::new(),
-        })
-        .y_desc("USD per month")
-        .label_style(("sans-serif", 13))
-        .draw()
-        .map_err(err)?;
-    let mut k = 0;
-    for (i, (_, parts)) in costs.iter().enumerate() {
-        let mut below = 0.0;
-        for (_, usd) in parts {
-            let colour = palette(k);
-            k += 1;
-            let bar = [(SegmentValue::Exact(i), below), (SegmentValue::Exact(i + 1), below + usd)];
-            c.draw_series(std::iter::once(Rectangle::new(bar, colour.filled()))).map_err(err)?;
-            below += usd;
-        }
-        let style = TextStyle::from(("sans-serif", 13)).pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Center,
-            plotters::style::text_anchor::VPos::Bottom,
-        ));
-        c.draw_series(std::iter::once(Text::new(format!("${below:.2}"), (SegmentValue::CenterOf(i), below), style)))
-            .map_err(err)?;
-    }
-    Ok(())
 }
 
 /// Per state machine, its cost-per-execution buckets (USD, count).
@@ -524,5 +603,36 @@ mod spectrum_tests {
         let panels = spectrum_panels(spectra);
         let names: Vec<Vec<&str>> = panels.iter().map(|p| p.iter().map(|s| s.0.as_str()).collect()).collect();
         assert_eq!(names, [vec!["subscription.partner.delivery"], vec!["sqs.q.end_to_end", "lambda.a.duration"]]);
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+
+    #[test]
+    fn the_cost_chart_shows_the_runs_own_cost_first_and_says_what_the_month_assumes() {
+        let csv = "service,resource,usage_unit,usage_window,usage_per_month,cost_usd_window,cost_usd_per_month\n\
+                   sqs,sqs.backlog,requests,1,1,0.48,9612.86\n\
+                   lambda,lambda.drain,gb_seconds,1,1,0.32,6403.72\n\
+                   workers,workers.pool,worker_hours,1,1,0,0\n";
+        let costs = resource_costs(csv);
+        assert_eq!(costs.len(), 3);
+        let chart = chart::render(
+            "c",
+            (900, 240),
+            |r| draw_costs(r, &costs, Some(131.0)),
+            |r| draw_costs(r, &costs, Some(131.0)),
+        )
+        .unwrap();
+        for text in ["Cost of this run (131 s) by resource", "sqs.backlog requests", "lambda.drain gb_seconds"] {
+            assert!(chart.svg.contains(text), "{text}");
+        }
+        assert!(
+            chart.svg.contains("$0.48  ($9,612.86/month if it ran all month)"),
+            "the run's cost, then the month's basis"
+        );
+        assert!(chart.svg.contains("not drawn: 1 resource at no cost"));
+        assert!(!chart.svg.contains(">workers<"), "no legend entry for a service with nothing drawn");
     }
 }
