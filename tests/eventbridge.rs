@@ -151,3 +151,52 @@ fn generated_body_lists_are_matched_element_by_element() {
     assert_eq!(counter(&s, "rule.other_states.matched"), 0);
     assert_eq!(counter(&s, "rule.init_prefix.matched"), 300);
 }
+
+/// Two workloads putting 8,000 events a second each on two buses for 10 s, no retries.
+fn two_buses(second_bus: &str) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 10
+        [workload.a]
+        target = "eventbridge.a"
+        arrival = "constant"
+        rate_per_s = 8000
+        retry_max_attempts = 1
+        [workload.b]
+        target = "eventbridge.b"
+        arrival = "constant"
+        rate_per_s = 8000
+        retry_max_attempts = 1
+        [eventbridge.a]
+        [eventbridge.b]
+        {second_bus}
+        [pricing]
+        price_list = ["../tests/data/prices/AWSEvents-us-west-1.json"]
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+#[test]
+fn buses_in_one_region_share_the_accounts_put_events_quota() {
+    // us-east-1 allows the account 10,000 events a second, whichever bus they go to: the
+    // full bucket plus 10 s of refill accept about 110,000 of the 160,000.
+    let s = two_buses("");
+    let put = counter(&s, "eventbridge.a.put_events") + counter(&s, "eventbridge.b.put_events");
+    let throttled = counter(&s, "eventbridge.a.throttled") + counter(&s, "eventbridge.b.throttled");
+    assert_eq!(put + throttled, 160_000);
+    assert!((109_995..=110_005).contains(&put), "{put}");
+}
+
+#[test]
+fn a_bus_in_another_region_draws_on_that_regions_quota() {
+    let s = two_buses("region = \"us-west-1\"\nput_events_per_s = 1500");
+    assert_eq!(counter(&s, "eventbridge.a.throttled"), 0);
+    let put = counter(&s, "eventbridge.b.put_events");
+    assert!((16_495..=16_505).contains(&put), "1,500 a second in us-west-1: {put}");
+    // Its events are priced by us-west-1's book ($1.00 per million there too).
+    let cost = s["cost_usd"]["eventbridge"].as_f64().unwrap();
+    let all = (counter(&s, "eventbridge.a.billed_events") + counter(&s, "eventbridge.b.billed_events")) as f64;
+    assert!((cost - all / 1e6).abs() < 1e-9, "{cost}");
+}

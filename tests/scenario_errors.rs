@@ -410,3 +410,49 @@ interests = { values = ["rugby", "tennis", "golf"], weights = [1, 1, 0], items =
     let e = parse_inline(&text.replace("items = [1, 3]", "items = [2, 1]"), &[]).map(|_| ()).unwrap_err().to_string();
     assert_mentions(&e, &["min 2 is above max 1"]);
 }
+
+/// Two buses in eu-west-3, for which orchsim knows no PutEvents default.
+const BUSES: &str = r#"
+[run]
+horizon_s = 10
+[workload.w]
+target = "eventbridge.a"
+arrival = "constant"
+rate_per_s = 1
+[eventbridge.a]
+region = "eu-west-3"
+put_events_per_s = 500
+[eventbridge.b]
+region = "eu-west-3"
+put_events_per_s = 500
+"#;
+
+#[test]
+fn a_bus_in_a_region_without_a_known_put_events_quota_must_give_it() {
+    let e = error_in(BUSES, "put_events_per_s = 500\n[eventbridge.b]", "[eventbridge.b]");
+    assert_mentions(&e, &["eventbridge.a", "missing key `put_events_per_s`", "eu-west-3", "us-east-1, 10,000"]);
+}
+
+#[test]
+fn buses_in_one_region_must_agree_on_the_accounts_put_events_quota() {
+    let b = "[eventbridge.b]\nregion = \"eu-west-3\"\nput_events_per_s = ";
+    let e = error_in(BUSES, &format!("{b}500"), &format!("{b}800"));
+    assert_mentions(
+        &e,
+        &["eventbridge.b.put_events_per_s", "800", "eventbridge.a in eu-west-3", "per account per Region"],
+    );
+}
+
+#[test]
+fn a_bus_in_cape_town_or_milan_takes_at_most_100_rules() {
+    let mut text = String::from(
+        "[run]\nhorizon_s = 10\n[sqs.q]\n[eventbridge.a]\nregion = \"af-south-1\"\nput_events_per_s = 500\n",
+    );
+    for i in 0..101 {
+        text.push_str(&format!(
+            "[rule.r{i}]\nbus = \"eventbridge.a\"\nevent_pattern = '{{\"source\": [\"s{i}\"]}}'\ntargets = [\"sqs.q\"]\n"
+        ));
+    }
+    let e = error_in(&text, "[sqs.q]", "[sqs.q]");
+    assert_mentions(&e, &["eventbridge.a", "101 rules", "100 per bus in af-south-1"]);
+}

@@ -10,8 +10,9 @@
 //!   hit first ends the retries [eb-retry] [bc-events];
 //! - errors that cannot succeed on retry (missing permission, deleted target) go straight
 //!   to the dead-letter queue, which must be an SQS standard queue [eb-dlq-2023];
-//! - PutEvents: 10,000 events/s in us-east-1 (an account quota, applied here per bus);
-//!   5 targets per rule, 300 rules per bus [eb-quota-zh] [eb-quota];
+//! - PutEvents: a quota per account per Region (10,000 events/s in us-east-1), shared by
+//!   all the account's buses in that Region [eb-quota-zh] [eb-quota] [eb-put-scope];
+//!   5 targets per rule, 300 rules per bus (100 in af-south-1 and eu-south-1);
 //! - each 64 KB chunk of a custom event is one billed event [eb-price].
 //!
 //! Event patterns use the matcher shared with SNS filter policies
@@ -42,8 +43,6 @@ pub const EVENT_AGE_MAX_DEFAULT: SimDuration = SimDuration::from_secs(86_400);
 /// The backoff curve (an assumption): doubling from 1 s, capped at 480 s.
 pub const BACKOFF_FIRST: SimDuration = SimDuration::from_secs(1);
 pub const BACKOFF_CAP: SimDuration = SimDuration::from_secs(480);
-/// PutEvents quota in us-east-1, events per second.
-pub const PUT_EVENTS_PER_S: f64 = 10_000.0;
 /// AWS bills each 64 KB chunk of an event as one event.
 pub const BILLING_CHUNK_BYTES: u64 = 64 * 1024;
 const JITTER_FRACTION: f64 = 0.1;
@@ -62,6 +61,17 @@ pub struct RuleId(pub u32);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeliveryId(pub u32);
+
+/// Configuration of one bus, already validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusConfig {
+    pub name: String,
+    /// The Region whose account-wide PutEvents quota the bus shares with the Region's other
+    /// buses.
+    pub region: String,
+    /// That quota, events per second per account and Region.
+    pub put_events_per_s: f64,
+}
 
 /// Configuration of one rule, already validated.
 #[derive(Clone, Debug)]
@@ -136,7 +146,8 @@ pub struct RuleMetrics {
 struct Bus {
     name: String,
     rules: Vec<RuleId>,
-    quota: TokenBucket,
+    /// Index into `Service::account_quotas`: the bucket of the bus's Region.
+    account_quota: usize,
     metrics: BusMetrics,
 }
 
@@ -156,18 +167,26 @@ pub struct Service {
     rules: Vec<Rule>,
     deliveries: Vec<Option<Delivery>>,
     free: Vec<u32>,
+    /// The account's PutEvents quotas, one per Region, shared by the buses there.
+    account_quotas: Vec<TokenBucket>,
 }
 
 impl Service {
     /// `jitter_rng` gives each rule (by name) its stream for retry jitter.
-    pub fn new(bus_names: Vec<String>, rules: Vec<RuleConfig>, mut jitter_rng: impl FnMut(&str) -> SimRng) -> Service {
-        let mut buses: Vec<Bus> = bus_names
+    pub fn new(buses: Vec<BusConfig>, rules: Vec<RuleConfig>, mut jitter_rng: impl FnMut(&str) -> SimRng) -> Service {
+        // One bucket per Region, in the order the buses name them.
+        let mut regions: Vec<String> = Vec::new();
+        let mut account_quotas = Vec::new();
+        let mut buses: Vec<Bus> = buses
             .into_iter()
-            .map(|name| Bus {
-                name,
-                rules: Vec::new(),
-                quota: TokenBucket::new(PUT_EVENTS_PER_S, PUT_EVENTS_PER_S),
-                metrics: BusMetrics::default(),
+            .map(|config| {
+                let account_quota = regions.iter().position(|r| *r == config.region).unwrap_or_else(|| {
+                    regions.push(config.region.clone());
+                    // One second of events as the bucket, as for SNS's publish quota.
+                    account_quotas.push(TokenBucket::new(config.put_events_per_s, config.put_events_per_s));
+                    regions.len() - 1
+                });
+                Bus { name: config.name, rules: Vec::new(), account_quota, metrics: BusMetrics::default() }
             })
             .collect();
         let rules = rules
@@ -179,7 +198,7 @@ impl Service {
                 Rule { config, metrics: RuleMetrics::default(), in_flight: 0, jitter_rng }
             })
             .collect();
-        Service { buses, rules, deliveries: Vec::new(), free: Vec::new() }
+        Service { buses, rules, deliveries: Vec::new(), free: Vec::new(), account_quotas }
     }
 
     pub fn bus_count(&self) -> usize {
@@ -219,7 +238,7 @@ impl Service {
         deliveries: &mut Vec<DeliveryId>,
     ) -> PutOutcome {
         let bus = &mut self.buses[b.0 as usize];
-        if !bus.quota.try_take(now) {
+        if !self.account_quotas[bus.account_quota].try_take(now) {
             bus.metrics.throttled += 1;
             return PutOutcome::Throttled;
         }

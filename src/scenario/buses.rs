@@ -13,9 +13,26 @@ use crate::models::filter_policy::{EventPattern, Json};
 use crate::models::sns::TopicId;
 use crate::models::sqs::QueueId;
 
-/// Targets per rule and rules per bus [eb-quota].
+/// Targets per rule [eb-quota].
 pub const TARGETS_PER_RULE_MAX: usize = 5;
-pub const RULES_PER_BUS_MAX: usize = 300;
+
+/// Rules per bus: 100 in Africa (Cape Town) and Europe (Milan), 300 elsewhere [eb-quota-zh].
+pub fn rules_per_bus_max(region: &str) -> usize {
+    match region {
+        "af-south-1" | "eu-south-1" => 100,
+        _ => 300,
+    }
+}
+
+/// PutEvents quota, events per second per account and Region, where the sources give it
+/// [eb-quota-zh]; elsewhere the scenario must say (`put_events_per_s`).
+fn put_events_quota(region: &str) -> Option<f64> {
+    match region {
+        "us-east-1" => Some(10_000.0),
+        "us-east-2" => Some(2_400.0),
+        _ => None,
+    }
+}
 
 /// Where a rule sends matching events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,9 +49,45 @@ pub(super) struct Names<'a> {
     pub topics: &'a BTreeMap<String, TopicId>,
 }
 
-pub(super) fn lower_bus(src: &Source<'_>, name: &str, node: &Node) -> Result<String> {
-    TableReader::new(src, format!("eventbridge.{name}"), node)?.finish()?;
-    Ok(name.to_string())
+/// A bus's Region and the account's PutEvents quota there. `earlier` are the buses read
+/// before it: buses in one Region share one quota, so they must agree on it.
+pub(super) fn lower_bus(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    earlier: &[eventbridge::BusConfig],
+) -> Result<eventbridge::BusConfig> {
+    let mut t = TableReader::new(src, format!("eventbridge.{name}"), node)?;
+    let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
+        .unwrap_or_else(|| "us-east-1".into());
+    let shared = earlier.iter().find(|b| b.region == region);
+    let given = opt(&mut t, "put_events_per_s", |f, p| {
+        let per_s = f.f64_in(p, 1.0, 1e9, "events per second, the account's PutEvents quota in the bus's Region")?;
+        match shared {
+            Some(other) if other.put_events_per_s != per_s => Err(f.error(
+                p,
+                format!(
+                    "eventbridge.{} in {region} has a PutEvents quota of {} per second; AWS applies one quota per account per Region, shared by its buses, so buses in one Region must give the same figure",
+                    other.name, other.put_events_per_s
+                ),
+            )),
+            _ => Ok(per_s),
+        }
+    })?;
+    let put_events_per_s = match (given, shared, put_events_quota(&region)) {
+        (Some(per_s), _, _) => per_s,
+        (None, Some(other), _) => other.put_events_per_s,
+        (None, None, Some(per_s)) => per_s,
+        (None, None, None) => {
+            return Err(src.error(
+                &node.origin,
+                &format!("eventbridge.{name}"),
+                format!("missing key `put_events_per_s` (the account's PutEvents quota in {region}, events per second: orchsim knows AWS's default for us-east-1, 10,000, and us-east-2, 2,400, only; the EventBridge quotas page lists the others)"),
+            ));
+        }
+    };
+    t.finish()?;
+    Ok(eventbridge::BusConfig { name: name.to_string(), region, put_events_per_s })
 }
 
 pub(super) fn lower_rule(
@@ -107,20 +160,21 @@ fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
     EventPattern::parse(&json).map_err(|e| f.error(p, e.to_string()))
 }
 
-/// AWS allows at most 300 rules on one bus.
+/// AWS allows at most 300 rules on one bus (100 in some Regions).
 pub(super) fn check_rules_per_bus(
     src: &Source<'_>,
     root: &Node,
     rules: &[eventbridge::RuleConfig],
-    buses: &[String],
+    buses: &[eventbridge::BusConfig],
 ) -> Result<()> {
     for (i, bus) in buses.iter().enumerate() {
         let n = rules.iter().filter(|r| r.bus.0 as usize == i).count();
-        if n > RULES_PER_BUS_MAX {
+        let max = rules_per_bus_max(&bus.region);
+        if n > max {
             return Err(src.error(
                 &root.origin,
-                &format!("eventbridge.{bus}"),
-                format!("{n} rules; EventBridge allows {RULES_PER_BUS_MAX} per bus"),
+                &format!("eventbridge.{}", bus.name),
+                format!("{n} rules; EventBridge allows {max} per bus in {}", bus.region),
             ));
         }
     }

@@ -304,7 +304,7 @@ impl World {
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
-            default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
+            default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
             topic_ids,
