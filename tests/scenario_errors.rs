@@ -456,3 +456,17 @@ fn a_bus_in_cape_town_or_milan_takes_at_most_100_rules() {
     let e = error_in(&text, "[sqs.q]", "[sqs.q]");
     assert_mentions(&e, &["eventbridge.a", "101 rules", "100 per bus in af-south-1"]);
 }
+
+#[test]
+fn publish_batches_go_to_topics_and_queues_only_with_at_most_10_entries() {
+    let w = "target = \"sns.t\"\narrival = \"poisson\"\nrate_per_s = 5.0\n";
+    let e = error_in(WITH_SNS, w, &format!("{w}send_batch_max = 11\n"));
+    assert_mentions(&e, &["workload.w.send_batch_max", "11", "PublishBatch: up to 10 entries"]);
+    let to_bus = "target = \"eventbridge.bus\"\narrival = \"poisson\"\nrate_per_s = 5.0\nsend_batch_max = 2\n";
+    let e = error_in(WITH_SNS, w, to_bus);
+    assert_mentions(&e, &["workload.w.send_batch_max", "SendMessageBatch and SNS PublishBatch only"]);
+    let push = "[endpoint.phone]\nprotocol = \"application\"\n";
+    let to_phone = "target = \"endpoint.phone\"\narrival = \"poisson\"\nrate_per_s = 5.0\nsend_batch_max = 2\n";
+    let e = error_in(&WITH_SNS.replacen(w, to_phone, 1), "[sns.t]\n", &format!("[sns.t]\n{push}"));
+    assert_mentions(&e, &["workload.w.send_batch_max", "PublishBatch takes a topic only"]);
+}
