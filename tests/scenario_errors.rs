@@ -470,3 +470,51 @@ fn publish_batches_go_to_topics_and_queues_only_with_at_most_10_entries() {
     let e = error_in(&WITH_SNS.replacen(w, to_phone, 1), "[sns.t]\n", &format!("[sns.t]\n{push}"));
     assert_mentions(&e, &["workload.w.send_batch_max", "PublishBatch takes a topic only"]);
 }
+
+/// A Custom Event Bus with one subscriber, and a classic bus.
+const SUBSCRIBERS: &str = r#"
+[run]
+horizon_s = 10
+[workload.w]
+target = "eventbridge.orders"
+arrival = "constant"
+rate_per_s = 1
+[eventbridge.orders]
+kind = "subscribers"
+[eventbridge.classic]
+[subscriber.s]
+bus = "eventbridge.orders"
+target = "sqs.q"
+[sqs.q]
+[sqs.f]
+fifo = true
+"#;
+
+#[test]
+fn subscriber_retry_policies_are_held_to_aws_ranges() {
+    let t = "target = \"sqs.q\"\n[sqs.q]";
+    let with = |extra: &str| error_in(SUBSCRIBERS, t, &format!("target = \"sqs.q\"\n{extra}\n[sqs.q]"));
+    let e = with("maximum_retry_attempts = 186");
+    assert_mentions(&e, &["subscriber.s.maximum_retry_attempts", "186", "0 to 185"]);
+    let e = with("maximum_event_age_s = 59");
+    assert_mentions(&e, &["subscriber.s.maximum_event_age_s", "59", "60 to 86,400"]);
+    let e = with("maximum_event_age_s = 86401");
+    assert_mentions(&e, &["subscriber.s.maximum_event_age_s", "86401", "60 to 86,400"]);
+    let e = with("dead_letter_queue = \"sqs.f\"");
+    assert_mentions(&e, &["subscriber.s.dead_letter_queue", "SQS standard queue"]);
+    let e = error_in(SUBSCRIBERS, "target = \"sqs.q\"\n[sqs.q]", "[sqs.q]");
+    assert_mentions(&e, &["subscriber.s", "missing key `target`"]);
+}
+
+#[test]
+fn rules_belong_on_classic_buses_and_subscribers_on_custom_event_buses() {
+    let e = error_in(SUBSCRIBERS, "bus = \"eventbridge.orders\"", "bus = \"eventbridge.classic\"");
+    assert_mentions(&e, &["subscriber.s.bus", "kind = \"subscribers\""]);
+    let rule = "[rule.r]\nbus = \"eventbridge.orders\"\nevent_pattern = '{}'\ntargets = [\"sqs.q\"]\n[sqs.q]";
+    let e = error_in(SUBSCRIBERS, "[sqs.q]", rule);
+    assert_mentions(&e, &["rule.r.bus", "by subscribers", "not rules"]);
+    let e = error_in(SUBSCRIBERS, "kind = \"subscribers\"", "kind = \"v2\"");
+    assert_mentions(&e, &["eventbridge.orders.kind", "\"v2\"", "classic", "subscribers"]);
+    let e = error_in(SUBSCRIBERS, "[eventbridge.classic]", "[eventbridge.default]\nkind = \"subscribers\"");
+    assert_mentions(&e, &["eventbridge.default.kind", "the default bus is a classic bus"]);
+}

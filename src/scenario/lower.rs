@@ -169,12 +169,24 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         earlier_buses.push(bus.clone());
         Ok(bus)
     })?;
-    let bus_targets =
-        buses::Names { buses: &bus_names, queues: &names, functions: &function_names, topics: &topic_names };
-    let (rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
+    let bus_kinds: Vec<eventbridge::BusKind> = buses.iter().map(|b| b.kind).collect();
+    let bus_targets = buses::Names {
+        buses: &bus_names,
+        bus_kinds: &bus_kinds,
+        queues: &names,
+        functions: &function_names,
+        topics: &topic_names,
+    };
+    let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
         let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
         Ok(RuleSpec { rule, targets, dead_letter_queue })
     })?;
+    // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
+    let (subscribers, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "subscriber", |name, node| {
+        let (rule, targets, dead_letter_queue) = buses::lower_subscriber(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queue })
+    })?;
+    rules.extend(subscribers);
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();

@@ -259,7 +259,7 @@ impl World {
         let eventbridge = eventbridge::Service::new(
             scenario.buses.clone(),
             scenario.rules.iter().map(|r| r.rule.clone()).collect(),
-            |name| rngs.stream(&format!("rule.{name}.jitter")),
+            |route| rngs.stream(&format!("{route}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
         let step_functions =
