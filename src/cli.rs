@@ -274,6 +274,9 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
             crate::gate::validate(&scenario)?;
             print_warnings(&scenario);
+            let is_subscriber =
+                |r: &&crate::scenario::RuleSpec| r.rule.kind == crate::models::eventbridge::RouteKind::Subscriber;
+            let subscribers = scenario.rules.iter().filter(is_subscriber).count();
             let counts = [
                 (scenario.workloads.len(), "workload(s)"),
                 (scenario.queues.len(), "queue(s)"),
@@ -282,7 +285,8 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
                 (scenario.topics.len(), "topic(s)"),
                 (scenario.subscriptions.len(), "subscription(s)"),
                 (scenario.buses.len(), "event bus(es)"),
-                (scenario.rules.len(), "rule(s)"),
+                (scenario.rules.len() - subscribers, "rule(s)"),
+                (subscribers, "subscriber(s)"),
                 (scenario.machines.len(), "state machine(s)"),
                 (scenario.activities.len(), "activity(ies)"),
                 (usize::from(scenario.ses.is_some()), "SES account"),

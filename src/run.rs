@@ -110,8 +110,8 @@ fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine
     for (book, usage) in by_region(pricing, &m.sns_usage, sns_resource) {
         lines.extend(pricing::sns_lines(book.sns(), window, &usage));
     }
-    if !m.eventbridge_events.is_empty() {
-        lines.extend(pricing::eventbridge_lines(pricing.book().eventbridge(), window, &m.eventbridge_events));
+    for (book, events) in by_region(pricing, &m.eventbridge_events, |(bus, _)| bus) {
+        lines.extend(pricing::eventbridge_lines(book.eventbridge(), window, &events));
     }
     for (book, usage) in by_region(pricing, &m.step_functions_usage, step_functions_resource) {
         lines.extend(pricing::step_functions_lines(book.step_functions(), window, &usage));

@@ -166,6 +166,33 @@ fn validate_checks_without_running() {
 }
 
 #[test]
+fn validate_counts_subscribers_apart_from_rules() {
+    let dir = scratch("validate-subscribers");
+    let scenario = r#"
+        [run]
+        horizon_s = 10
+        [workload.w]
+        target = "eventbridge.orders"
+        arrival = "constant"
+        rate_per_s = 1
+        [eventbridge.orders]
+        kind = "subscribers"
+        [subscriber.a]
+        bus = "eventbridge.orders"
+        target = "sqs.q"
+        [subscriber.b]
+        bus = "eventbridge.orders"
+        target = "sqs.q"
+        [sqs.q]
+    "#;
+    fs::write(dir.join("s.toml"), scenario).unwrap();
+    let o = orchsim(&["validate", "s.toml"], &dir);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("valid (1 workload(s), 1 queue(s), 1 event bus(es), 2 subscriber(s))"), "{}", text(&o.stdout));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_existing_folder_is_replaced_whole_only_with_force() {
     let dir = scratch("replace");
     let scenario = shipped("replay_trace.toml");

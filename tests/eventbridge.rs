@@ -151,3 +151,168 @@ fn generated_body_lists_are_matched_element_by_element() {
     assert_eq!(counter(&s, "rule.other_states.matched"), 0);
     assert_eq!(counter(&s, "rule.init_prefix.matched"), 300);
 }
+
+/// Two workloads putting 8,000 events a second each on two buses for 10 s, no retries.
+fn two_buses(second_bus: &str) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 10
+        [workload.a]
+        target = "eventbridge.a"
+        arrival = "constant"
+        rate_per_s = 8000
+        retry_max_attempts = 1
+        [workload.b]
+        target = "eventbridge.b"
+        arrival = "constant"
+        rate_per_s = 8000
+        retry_max_attempts = 1
+        [eventbridge.a]
+        [eventbridge.b]
+        {second_bus}
+        [pricing]
+        price_list = ["../tests/data/prices/AWSEvents-us-west-1.json"]
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+#[test]
+fn buses_in_one_region_share_the_accounts_put_events_quota() {
+    // us-east-1 allows the account 10,000 events a second, whichever bus they go to: the
+    // full bucket plus 10 s of refill accept about 110,000 of the 160,000.
+    let s = two_buses("");
+    let put = counter(&s, "eventbridge.a.put_events") + counter(&s, "eventbridge.b.put_events");
+    let throttled = counter(&s, "eventbridge.a.throttled") + counter(&s, "eventbridge.b.throttled");
+    assert_eq!(put + throttled, 160_000);
+    assert!((109_995..=110_005).contains(&put), "{put}");
+}
+
+#[test]
+fn a_bus_in_another_region_draws_on_that_regions_quota() {
+    let s = two_buses("region = \"us-west-1\"\nput_events_per_s = 1500");
+    assert_eq!(counter(&s, "eventbridge.a.throttled"), 0);
+    let put = counter(&s, "eventbridge.b.put_events");
+    assert!((16_495..=16_505).contains(&put), "1,500 a second in us-west-1: {put}");
+    // Its events are priced by us-west-1's book ($1.00 per million there too).
+    let cost = s["cost_usd"]["eventbridge"].as_f64().unwrap();
+    let all = (counter(&s, "eventbridge.a.billed_events") + counter(&s, "eventbridge.b.billed_events")) as f64;
+    assert!((cost - all / 1e6).abs() < 1e-9, "{cost}");
+}
+
+/// One event on a Custom Event Bus whose only subscriber's target is always throttled (a
+/// function with no concurrency), with a dead-letter queue drained at once.
+fn subscriber(extra: &str) -> serde_json::Value {
+    let text = format!(
+        r#"
+        [run]
+        horizon_s = 200000
+        [workload.w]
+        target = "eventbridge.orders"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 1
+        [eventbridge.orders]
+        kind = "subscribers"
+        [subscriber.s]
+        bus = "eventbridge.orders"
+        target = "lambda.blocked"
+        dead_letter_queue = "sqs.dlq"
+        {extra}
+        [lambda.blocked]
+        duration_s = 0.1
+        reserved_concurrency = 0
+        [sqs.dlq]
+        [workers.dlq]
+        source = "sqs.dlq"
+        count = 1
+        service_time_s = 0
+        "#
+    );
+    summary(&inline(&text)).1
+}
+
+#[test]
+fn a_subscriber_retries_5_times_by_default_then_dead_letters_within_a_minute() {
+    let s = subscriber("");
+    assert_eq!(counter(&s, "subscriber.s.retries"), 5);
+    assert_eq!(counter(&s, "subscriber.s.failed_attempts"), 6);
+    assert_eq!(counter(&s, "subscriber.s.dead_lettered"), 1);
+    // The retries wait about 1 + 2 + 4 + 8 + 16 = 31 s (±10 % jitter each).
+    let waited_s = latency(&s, "sqs.dlq.end_to_end", "max") / 1e3;
+    assert!((27.0..35.0).contains(&waited_s), "{waited_s} s");
+}
+
+#[test]
+fn a_subscriber_takes_the_classic_buses_retry_policy_when_told() {
+    // 185 attempts and a day: the classic bus's defaults, set on the subscriber.
+    let s = subscriber("maximum_retry_attempts = 185\nmaximum_event_age_s = 86400");
+    assert_eq!(counter(&s, "subscriber.s.retries"), 185);
+    let hours = latency(&s, "sqs.dlq.end_to_end", "max") / 3.6e6;
+    assert!((21.0..26.0).contains(&hours), "{hours} h");
+    // The 300 s age limit ends a long retry schedule before its attempts run out.
+    let s = subscriber("maximum_retry_attempts = 20");
+    let retries = counter(&s, "subscriber.s.retries");
+    assert!((7..=9).contains(&retries), "{retries}");
+    assert!(latency(&s, "sqs.dlq.end_to_end", "max") <= 300_000.0);
+}
+
+#[test]
+fn without_a_dead_letter_queue_a_subscriber_drops_what_it_cannot_deliver() {
+    let s = subscriber_without_dead_letter_queue();
+    assert_eq!((counter(&s, "subscriber.s.retries"), counter(&s, "subscriber.s.dropped")), (5, 1));
+}
+
+fn subscriber_without_dead_letter_queue() -> serde_json::Value {
+    let text = r#"
+        [run]
+        horizon_s = 1000
+        [workload.w]
+        target = "eventbridge.orders"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 1
+        [eventbridge.orders]
+        kind = "subscribers"
+        [subscriber.s]
+        bus = "eventbridge.orders"
+        target = "lambda.blocked"
+        [lambda.blocked]
+        duration_s = 0.1
+        reserved_concurrency = 0
+    "#;
+    summary(&inline(text)).1
+}
+
+#[test]
+fn subscribers_filter_events_and_deliver_each_match_to_their_one_target() {
+    let text = r#"
+        [run]
+        horizon_s = 100
+        [workload.shop]
+        target = "eventbridge.orders"
+        arrival = "constant"
+        rate_per_s = 10
+        [workload.shop.body]
+        source = { values = ["com.shop", "com.warehouse"], weights = [1, 1] }
+        [eventbridge.orders]
+        kind = "subscribers"
+        [subscriber.shop_only]
+        bus = "eventbridge.orders"
+        event_pattern = '{"source": ["com.shop"]}'
+        target = "sqs.shop"
+        [subscriber.everything]
+        bus = "eventbridge.orders"
+        target = "sqs.all"
+        [sqs.shop]
+        [sqs.all]
+    "#;
+    let (_, s) = summary(&inline(text));
+    let put = counter(&s, "eventbridge.orders.put_events");
+    assert_eq!(counter(&s, "subscriber.everything.delivered"), put);
+    assert_eq!(counter(&s, "sqs.all.sent"), put);
+    let shop = counter(&s, "subscriber.shop_only.delivered");
+    assert_eq!(counter(&s, "sqs.shop.sent"), shop);
+    assert!(shop > put / 3 && shop < 2 * put / 3, "{shop} of {put}");
+}

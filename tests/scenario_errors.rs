@@ -410,3 +410,111 @@ interests = { values = ["rugby", "tennis", "golf"], weights = [1, 1, 0], items =
     let e = parse_inline(&text.replace("items = [1, 3]", "items = [2, 1]"), &[]).map(|_| ()).unwrap_err().to_string();
     assert_mentions(&e, &["min 2 is above max 1"]);
 }
+
+/// Two buses in eu-west-3, for which orchsim knows no PutEvents default.
+const BUSES: &str = r#"
+[run]
+horizon_s = 10
+[workload.w]
+target = "eventbridge.a"
+arrival = "constant"
+rate_per_s = 1
+[eventbridge.a]
+region = "eu-west-3"
+put_events_per_s = 500
+[eventbridge.b]
+region = "eu-west-3"
+put_events_per_s = 500
+"#;
+
+#[test]
+fn a_bus_in_a_region_without_a_known_put_events_quota_must_give_it() {
+    let e = error_in(BUSES, "put_events_per_s = 500\n[eventbridge.b]", "[eventbridge.b]");
+    assert_mentions(&e, &["eventbridge.a", "missing key `put_events_per_s`", "eu-west-3", "us-east-1, 10,000"]);
+}
+
+#[test]
+fn buses_in_one_region_must_agree_on_the_accounts_put_events_quota() {
+    let b = "[eventbridge.b]\nregion = \"eu-west-3\"\nput_events_per_s = ";
+    let e = error_in(BUSES, &format!("{b}500"), &format!("{b}800"));
+    assert_mentions(
+        &e,
+        &["eventbridge.b.put_events_per_s", "800", "eventbridge.a in eu-west-3", "per account per Region"],
+    );
+}
+
+#[test]
+fn a_bus_in_cape_town_or_milan_takes_at_most_100_rules() {
+    let mut text = String::from(
+        "[run]\nhorizon_s = 10\n[sqs.q]\n[eventbridge.a]\nregion = \"af-south-1\"\nput_events_per_s = 500\n",
+    );
+    for i in 0..101 {
+        text.push_str(&format!(
+            "[rule.r{i}]\nbus = \"eventbridge.a\"\nevent_pattern = '{{\"source\": [\"s{i}\"]}}'\ntargets = [\"sqs.q\"]\n"
+        ));
+    }
+    let e = error_in(&text, "[sqs.q]", "[sqs.q]");
+    assert_mentions(&e, &["eventbridge.a", "101 rules", "100 per bus in af-south-1"]);
+}
+
+#[test]
+fn publish_batches_go_to_topics_and_queues_only_with_at_most_10_entries() {
+    let w = "target = \"sns.t\"\narrival = \"poisson\"\nrate_per_s = 5.0\n";
+    let e = error_in(WITH_SNS, w, &format!("{w}send_batch_max = 11\n"));
+    assert_mentions(&e, &["workload.w.send_batch_max", "11", "PublishBatch: up to 10 entries"]);
+    let to_bus = "target = \"eventbridge.bus\"\narrival = \"poisson\"\nrate_per_s = 5.0\nsend_batch_max = 2\n";
+    let e = error_in(WITH_SNS, w, to_bus);
+    assert_mentions(&e, &["workload.w.send_batch_max", "SendMessageBatch and SNS PublishBatch only"]);
+    let push = "[endpoint.phone]\nprotocol = \"application\"\n";
+    let to_phone = "target = \"endpoint.phone\"\narrival = \"poisson\"\nrate_per_s = 5.0\nsend_batch_max = 2\n";
+    let e = error_in(&WITH_SNS.replacen(w, to_phone, 1), "[sns.t]\n", &format!("[sns.t]\n{push}"));
+    assert_mentions(&e, &["workload.w.send_batch_max", "PublishBatch takes a topic only"]);
+}
+
+/// A Custom Event Bus with one subscriber, and a classic bus.
+const SUBSCRIBERS: &str = r#"
+[run]
+horizon_s = 10
+[workload.w]
+target = "eventbridge.orders"
+arrival = "constant"
+rate_per_s = 1
+[eventbridge.orders]
+kind = "subscribers"
+[eventbridge.classic]
+[subscriber.s]
+bus = "eventbridge.orders"
+target = "sqs.q"
+[sqs.q]
+[sqs.f]
+fifo = true
+"#;
+
+#[test]
+fn subscriber_retry_policies_are_held_to_aws_ranges() {
+    let t = "target = \"sqs.q\"\n[sqs.q]";
+    let with = |extra: &str| error_in(SUBSCRIBERS, t, &format!("target = \"sqs.q\"\n{extra}\n[sqs.q]"));
+    let e = with("maximum_retry_attempts = 186");
+    assert_mentions(&e, &["subscriber.s.maximum_retry_attempts", "186", "0 to 185"]);
+    let e = with("maximum_event_age_s = 59");
+    assert_mentions(&e, &["subscriber.s.maximum_event_age_s", "59", "60 to 86,400"]);
+    let e = with("maximum_event_age_s = 86401");
+    assert_mentions(&e, &["subscriber.s.maximum_event_age_s", "86401", "60 to 86,400"]);
+    let e = with("dead_letter_queue = \"sqs.f\"");
+    assert_mentions(&e, &["subscriber.s.dead_letter_queue", "SQS standard queue"]);
+    let e = error_in(SUBSCRIBERS, "target = \"sqs.q\"\n[sqs.q]", "[sqs.q]");
+    assert_mentions(&e, &["subscriber.s", "missing key `target`"]);
+}
+
+#[test]
+fn rules_belong_on_classic_buses_and_subscribers_on_custom_event_buses() {
+    let e = error_in(SUBSCRIBERS, "bus = \"eventbridge.orders\"", "bus = \"eventbridge.classic\"");
+    assert_mentions(&e, &["subscriber.s.bus", "kind = \"subscribers\""]);
+    let rule = "[rule.r]\nbus = \"eventbridge.orders\"\nevent_pattern = '{}'\ntargets = [\"sqs.q\"]\n[sqs.q]";
+    let e = error_in(SUBSCRIBERS, "[sqs.q]", rule);
+    assert_mentions(&e, &["rule.r.bus", "by subscribers", "not rules"]);
+    let e = error_in(SUBSCRIBERS, "kind = \"subscribers\"", "kind = \"v2\"");
+    assert_mentions(&e, &["eventbridge.orders.kind", "\"v2\"", "classic", "subscribers"]);
+    let e = error_in(SUBSCRIBERS, "[eventbridge.classic]", "[eventbridge.default]\nkind = \"subscribers\"");
+    assert_mentions(&e, &["eventbridge.default.kind", "the default bus is a classic bus"]);
+}

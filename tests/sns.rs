@@ -379,3 +379,93 @@ fn exists_false_filters_out_messages_without_attributes() {
     assert_eq!(counter(&s, "subscription.no_store.matched"), 0);
     assert_eq!(counter(&s, "subscription.no_store.filtered_out"), 50);
 }
+
+#[test]
+fn a_publish_batch_counts_its_messages_against_the_publish_quota_and_is_throttled_whole() {
+    // 2,000 messages a second in PublishBatch calls of 10 (200 calls a second) to a topic in
+    // us-west-1, whose account quota is 1,500 messages a second: the quota counts messages,
+    // so about 16,500 of the 20,000 get through in 10 s, in whole calls.
+    let text = r#"
+        [run]
+        horizon_s = 10
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 2000
+        send_batch_max = 10
+        send_batch_linger_s = 1
+        retry_max_attempts = 1
+        [sns.t]
+        region = "us-west-1"
+        [pricing]
+        price_list = ["../tests/data/prices/AmazonSNS-us-west-1.json"]
+    "#;
+    let (_, s) = summary(&inline(text));
+    let published = counter(&s, "sns.t.published");
+    assert_eq!(published + counter(&s, "sns.t.throttled"), 20_000);
+    assert!((16_490..=16_510).contains(&published), "{published}");
+    assert_eq!(published % 10, 0, "a call is accepted or throttled whole");
+    // Ten small messages make one 64 KiB chunk: one billed request a call, not ten.
+    assert_eq!(counter(&s, "sns.t.billed_requests"), published / 10);
+    assert_eq!(counter(&s, "workload.w.send_gave_up"), 20_000 - published);
+    assert_eq!(counter(&s, "workload.w.throttled_calls") * 10, 20_000 - published);
+}
+
+#[test]
+fn a_publish_batch_is_cut_at_256_kib_and_billed_by_the_chunks_of_its_whole_payload() {
+    // Three messages of 90,000 bytes, a second apart: two fit in 256 KiB, so the third
+    // sends them at once and waits 10 s on its own. A call is billed by 64 KiB chunks of
+    // its whole payload: 3 for the pair (180,000 bytes) and 2 for the third, where billing
+    // each message on its own would give 2 + 2 + 2.
+    let text = r#"
+        [run]
+        horizon_s = 100
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 1
+        count_max = 3
+        message_size_bytes = 90000
+        send_batch_max = 10
+        send_batch_linger_s = 10
+        [sns.t]
+        [subscription.s]
+        topic = "sns.t"
+        endpoint = "sqs.q"
+        [sqs.q]
+        [workers.p]
+        source = "sqs.q"
+        count = 1
+        service_time_s = 0
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "sns.t.published"), 3);
+    assert_eq!(counter(&s, "sns.t.billed_requests"), 5);
+    // Waits of 2 s, 1 s and 10 s.
+    let mean_ms = latency(&s, "sqs.q.end_to_end", "mean");
+    assert!((mean_ms - 13_000.0 / 3.0).abs() < 50.0, "{mean_ms}");
+}
+
+#[test]
+fn a_publish_batch_to_a_fifo_topic_is_held_to_300_messages_a_second_per_group() {
+    // One message group at 400 messages a second, in calls of 10: the group's 300 a second
+    // (and the full bucket at the start) let about 3,300 of the 4,000 through, whole calls.
+    let text = r#"
+        [run]
+        horizon_s = 10
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 400
+        send_batch_max = 10
+        send_batch_linger_s = 1
+        retry_max_attempts = 1
+        [sns.t]
+        fifo = true
+    "#;
+    let (_, s) = summary(&inline(text));
+    let published = counter(&s, "sns.t.published");
+    assert_eq!(published + counter(&s, "sns.t.throttled"), 4_000);
+    assert!((3_290..=3_310).contains(&published), "{published}");
+    assert_eq!(published % 10, 0);
+}

@@ -1,17 +1,23 @@
-//! Amazon EventBridge (the default bus and "Custom Event Bus - Classic"): events put on a
-//! bus are matched against every rule's event pattern; each matching rule sends the event
-//! to each of its targets (SQS queues, Lambda functions, SNS topics), retrying failed
-//! deliveries by the rule's retry policy, and sends what cannot be delivered to the rule's
-//! dead-letter queue or drops it.
+//! Amazon EventBridge (the default bus, "Custom Event Bus - Classic" and the new "Custom
+//! Event Bus"): events put on a bus are matched against every route's event pattern; a
+//! route is a classic bus's rule, which sends the event to each of its targets (SQS queues,
+//! Lambda functions, SNS topics), or a new bus's subscriber, which sends it to its one
+//! target. Failed deliveries are retried by the route's retry policy, and what cannot be
+//! delivered goes to the route's dead-letter queue or is dropped.
 //!
 //! Follows `reference/aws-messaging.md` §5:
 //! - default retry policy: 24 hours and up to 185 attempts, exponential backoff with jitter;
 //!   `MaximumRetryAttempts` 0–185 and `MaximumEventAgeInSeconds` 60–86,400, whichever is
 //!   hit first ends the retries [eb-retry] [bc-events];
+//! - a Custom Event Bus (EventsV2, 2026) routes by subscribers (`AWS::EventsV2::Subscriber`),
+//!   each with one target, a filter, a `RetryPolicy` defaulting to 5 attempts / 300 s (same
+//!   ranges) and a dead-letter queue through `OnFailureConfiguration` [eb-newbus-retry]
+//!   [eb-newbus-what] [eb-subscriber];
 //! - errors that cannot succeed on retry (missing permission, deleted target) go straight
 //!   to the dead-letter queue, which must be an SQS standard queue [eb-dlq-2023];
-//! - PutEvents: 10,000 events/s in us-east-1 (an account quota, applied here per bus);
-//!   5 targets per rule, 300 rules per bus [eb-quota-zh] [eb-quota];
+//! - PutEvents: a quota per account per Region (10,000 events/s in us-east-1), shared by
+//!   all the account's buses in that Region [eb-quota-zh] [eb-quota] [eb-put-scope];
+//!   5 targets per rule, 300 rules per bus (100 in af-south-1 and eu-south-1);
 //! - each 64 KB chunk of a custom event is one billed event [eb-price].
 //!
 //! Event patterns use the matcher shared with SNS filter policies
@@ -20,13 +26,16 @@
 //! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
 //! - the backoff doubles from 1 s and is capped at 480 s, which spreads 185 retries over
 //!   about 23.6 hours, inside the 24-hour default; each delay gets the same ±10 % jitter
-//!   as SNS's;
+//!   as SNS's; subscribers use the same curve (AWS publishes none for them either): their
+//!   default 5 retries wait about 1 + 2 + 4 + 8 + 16 = 31 s, inside the 300 s default;
 //! - one retry policy and dead-letter queue per rule, applied to all its targets (AWS sets
 //!   them per target);
 //! - deliveries to targets take no virtual time; they fail only when the target throttles.
 //!
-//! Deliberately absent: the new "Custom Event Bus" (EventsV2) with subscribers, archives
-//! and replay, schema discovery, cross-account delivery, input transformers, partner and
+//! Deliberately absent: on the new Custom Event Bus, FIFO subscribers and event groups,
+//! publish-time deduplication, retention and point-in-time subscribers, subscriber batching
+//! and the dead-letter record's JSON form (the event itself is dead-lettered); archives and
+//! replay, schema discovery, cross-account delivery, input transformers, partner and
 //! AWS service event sources (every event here is a custom event), and the target
 //! invocation quota (throttled invocations are delayed, not lost, so it only shifts
 //! latency at rates far above these scenarios').
@@ -36,14 +45,15 @@ use crate::metrics::LatencyHistogram;
 use crate::models::filter_policy::{EventPattern, Json};
 use crate::models::{Message, TokenBucket};
 
-/// EventBridge's default retry policy.
+/// EventBridge's default retry policy for a classic bus's rule targets.
 pub const RETRY_ATTEMPTS_DEFAULT: u32 = 185;
 pub const EVENT_AGE_MAX_DEFAULT: SimDuration = SimDuration::from_secs(86_400);
+/// The default `RetryPolicy` of a Custom Event Bus subscriber [eb-newbus-retry].
+pub const SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT: u32 = 5;
+pub const SUBSCRIBER_EVENT_AGE_MAX_DEFAULT: SimDuration = SimDuration::from_secs(300);
 /// The backoff curve (an assumption): doubling from 1 s, capped at 480 s.
 pub const BACKOFF_FIRST: SimDuration = SimDuration::from_secs(1);
 pub const BACKOFF_CAP: SimDuration = SimDuration::from_secs(480);
-/// PutEvents quota in us-east-1, events per second.
-pub const PUT_EVENTS_PER_S: f64 = 10_000.0;
 /// AWS bills each 64 KB chunk of an event as one event.
 pub const BILLING_CHUNK_BYTES: u64 = 64 * 1024;
 const JITTER_FRACTION: f64 = 0.1;
@@ -63,10 +73,52 @@ pub struct RuleId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeliveryId(pub u32);
 
-/// Configuration of one rule, already validated.
+/// The kind of a bus, which decides how events are routed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BusKind {
+    /// The default bus and "Custom Event Bus - Classic": rules with up to 5 targets each.
+    #[default]
+    Classic,
+    /// The Custom Event Bus (EventsV2): subscribers, one target each.
+    Subscribers,
+}
+
+/// How a route was declared, which names it in the results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteKind {
+    /// A classic bus's rule: `rule.NAME`.
+    Rule,
+    /// A Custom Event Bus subscriber: `subscriber.NAME`.
+    Subscriber,
+}
+
+impl RouteKind {
+    /// The prefix of the route's metric and random-stream names.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            RouteKind::Rule => "rule",
+            RouteKind::Subscriber => "subscriber",
+        }
+    }
+}
+
+/// Configuration of one bus, already validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusConfig {
+    pub name: String,
+    pub kind: BusKind,
+    /// The Region whose account-wide PutEvents quota the bus shares with the Region's other
+    /// buses.
+    pub region: String,
+    /// That quota, events per second per account and Region.
+    pub put_events_per_s: f64,
+}
+
+/// Configuration of one route (a rule, or a subscriber with one target), already validated.
 #[derive(Clone, Debug)]
 pub struct RuleConfig {
     pub name: String,
+    pub kind: RouteKind,
     pub bus: BusId,
     pub pattern: EventPattern,
     /// How many targets the rule has; the world knows where each one is.
@@ -136,7 +188,8 @@ pub struct RuleMetrics {
 struct Bus {
     name: String,
     rules: Vec<RuleId>,
-    quota: TokenBucket,
+    /// Index into `Service::account_quotas`: the bucket of the bus's Region.
+    account_quota: usize,
     metrics: BusMetrics,
 }
 
@@ -156,18 +209,27 @@ pub struct Service {
     rules: Vec<Rule>,
     deliveries: Vec<Option<Delivery>>,
     free: Vec<u32>,
+    /// The account's PutEvents quotas, one per Region, shared by the buses there.
+    account_quotas: Vec<TokenBucket>,
 }
 
 impl Service {
-    /// `jitter_rng` gives each rule (by name) its stream for retry jitter.
-    pub fn new(bus_names: Vec<String>, rules: Vec<RuleConfig>, mut jitter_rng: impl FnMut(&str) -> SimRng) -> Service {
-        let mut buses: Vec<Bus> = bus_names
+    /// `jitter_rng` gives each route, by its prefixed name (`rule.NAME`, `subscriber.NAME`),
+    /// its stream for retry jitter.
+    pub fn new(buses: Vec<BusConfig>, rules: Vec<RuleConfig>, mut jitter_rng: impl FnMut(&str) -> SimRng) -> Service {
+        // One bucket per Region, in the order the buses name them.
+        let mut regions: Vec<String> = Vec::new();
+        let mut account_quotas = Vec::new();
+        let mut buses: Vec<Bus> = buses
             .into_iter()
-            .map(|name| Bus {
-                name,
-                rules: Vec::new(),
-                quota: TokenBucket::new(PUT_EVENTS_PER_S, PUT_EVENTS_PER_S),
-                metrics: BusMetrics::default(),
+            .map(|config| {
+                let account_quota = regions.iter().position(|r| *r == config.region).unwrap_or_else(|| {
+                    regions.push(config.region.clone());
+                    // One second of events as the bucket, as for SNS's publish quota.
+                    account_quotas.push(TokenBucket::new(config.put_events_per_s, config.put_events_per_s));
+                    regions.len() - 1
+                });
+                Bus { name: config.name, rules: Vec::new(), account_quota, metrics: BusMetrics::default() }
             })
             .collect();
         let rules = rules
@@ -175,11 +237,11 @@ impl Service {
             .enumerate()
             .map(|(i, config)| {
                 buses[config.bus.0 as usize].rules.push(RuleId(i as u32));
-                let jitter_rng = jitter_rng(&config.name);
+                let jitter_rng = jitter_rng(&format!("{}.{}", config.kind.prefix(), config.name));
                 Rule { config, metrics: RuleMetrics::default(), in_flight: 0, jitter_rng }
             })
             .collect();
-        Service { buses, rules, deliveries: Vec::new(), free: Vec::new() }
+        Service { buses, rules, deliveries: Vec::new(), free: Vec::new(), account_quotas }
     }
 
     pub fn bus_count(&self) -> usize {
@@ -219,7 +281,7 @@ impl Service {
         deliveries: &mut Vec<DeliveryId>,
     ) -> PutOutcome {
         let bus = &mut self.buses[b.0 as usize];
-        if !bus.quota.try_take(now) {
+        if !self.account_quotas[bus.account_quota].try_take(now) {
             bus.metrics.throttled += 1;
             return PutOutcome::Throttled;
         }

@@ -1,5 +1,6 @@
-//! `[eventbridge.NAME]` event buses and `[rule.NAME]` rules, checked against EventBridge's
-//! limits (`reference/aws-messaging.md` §5).
+//! `[eventbridge.NAME]` event buses, `[rule.NAME]` rules (classic buses) and
+//! `[subscriber.NAME]` subscribers (Custom Event Buses), checked against EventBridge's limits
+//! (`reference/aws-messaging.md` §5).
 
 use std::collections::BTreeMap;
 
@@ -13,9 +14,26 @@ use crate::models::filter_policy::{EventPattern, Json};
 use crate::models::sns::TopicId;
 use crate::models::sqs::QueueId;
 
-/// Targets per rule and rules per bus [eb-quota].
+/// Targets per rule [eb-quota].
 pub const TARGETS_PER_RULE_MAX: usize = 5;
-pub const RULES_PER_BUS_MAX: usize = 300;
+
+/// Rules per bus: 100 in Africa (Cape Town) and Europe (Milan), 300 elsewhere [eb-quota-zh].
+pub fn rules_per_bus_max(region: &str) -> usize {
+    match region {
+        "af-south-1" | "eu-south-1" => 100,
+        _ => 300,
+    }
+}
+
+/// PutEvents quota, events per second per account and Region, where the sources give it
+/// [eb-quota-zh]; elsewhere the scenario must say (`put_events_per_s`).
+fn put_events_quota(region: &str) -> Option<f64> {
+    match region {
+        "us-east-1" => Some(10_000.0),
+        "us-east-2" => Some(2_400.0),
+        _ => None,
+    }
+}
 
 /// Where a rule sends matching events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,14 +45,65 @@ pub enum RuleTarget {
 
 pub(super) struct Names<'a> {
     pub buses: &'a BTreeMap<String, BusId>,
+    /// Each bus's kind, by `BusId`.
+    pub bus_kinds: &'a [eventbridge::BusKind],
     pub queues: &'a Queues,
     pub functions: &'a BTreeMap<String, u32>,
     pub topics: &'a BTreeMap<String, TopicId>,
 }
 
-pub(super) fn lower_bus(src: &Source<'_>, name: &str, node: &Node) -> Result<String> {
-    TableReader::new(src, format!("eventbridge.{name}"), node)?.finish()?;
-    Ok(name.to_string())
+/// A bus's Region and the account's PutEvents quota there. `earlier` are the buses read
+/// before it: buses in one Region share one quota, so they must agree on it.
+pub(super) fn lower_bus(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    earlier: &[eventbridge::BusConfig],
+) -> Result<eventbridge::BusConfig> {
+    let mut t = TableReader::new(src, format!("eventbridge.{name}"), node)?;
+    let kind = opt(&mut t, "kind", |f, p| match f.str(p)? {
+        "classic" => Ok(eventbridge::BusKind::Classic),
+        "subscribers" if name == "default" => Err(f.error(
+            p,
+            "the default bus is a classic bus (rules and targets); a Custom Event Bus with subscribers needs a name of its own",
+        )),
+        "subscribers" => Ok(eventbridge::BusKind::Subscribers),
+        other => Err(f.error(
+            p,
+            format!("\"{other}\" is not a bus kind; allowed: classic (\"Custom Event Bus - Classic\": rules and targets), subscribers (the Custom Event Bus: subscribers)"),
+        )),
+    })?
+    .unwrap_or_default();
+    let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
+        .unwrap_or_else(|| "us-east-1".into());
+    let shared = earlier.iter().find(|b| b.region == region);
+    let given = opt(&mut t, "put_events_per_s", |f, p| {
+        let per_s = f.f64_in(p, 1.0, 1e9, "events per second, the account's PutEvents quota in the bus's Region")?;
+        match shared {
+            Some(other) if other.put_events_per_s != per_s => Err(f.error(
+                p,
+                format!(
+                    "eventbridge.{} in {region} has a PutEvents quota of {} per second; AWS applies one quota per account per Region, shared by its buses, so buses in one Region must give the same figure",
+                    other.name, other.put_events_per_s
+                ),
+            )),
+            _ => Ok(per_s),
+        }
+    })?;
+    let put_events_per_s = match (given, shared, put_events_quota(&region)) {
+        (Some(per_s), _, _) => per_s,
+        (None, Some(other), _) => other.put_events_per_s,
+        (None, None, Some(per_s)) => per_s,
+        (None, None, None) => {
+            return Err(src.error(
+                &node.origin,
+                &format!("eventbridge.{name}"),
+                format!("missing key `put_events_per_s` (the account's PutEvents quota in {region}, events per second: orchsim knows AWS's default for us-east-1, 10,000, and us-east-2, 2,400, only; the EventBridge quotas page lists the others)"),
+            ));
+        }
+    };
+    t.finish()?;
+    Ok(eventbridge::BusConfig { name: name.to_string(), kind, region, put_events_per_s })
 }
 
 pub(super) fn lower_rule(
@@ -44,8 +113,7 @@ pub(super) fn lower_rule(
     names: &Names<'_>,
 ) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Option<QueueId>)> {
     let mut t = TableReader::new(src, format!("rule.{name}"), node)?;
-    let (f, p) = t.require("bus", "the event bus, e.g. \"eventbridge.default\"")?;
-    let bus = component_ref(f, &p, "eventbridge", "event bus", names.buses)?;
+    let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Classic)?;
     let (f, p) = t.require("event_pattern", "which events the rule matches, as JSON or a table")?;
     let pattern = event_pattern(&f, &p)?;
     let (f, p) = t.require("targets", "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\"]")?;
@@ -53,41 +121,110 @@ pub(super) fn lower_rule(
     if items.is_empty() || items.len() > TARGETS_PER_RULE_MAX {
         return Err(f.error(&p, format!("a rule has 1 to {TARGETS_PER_RULE_MAX} targets (EventBridge quota)")));
     }
-    let mut targets = Vec::new();
-    for item in items {
-        targets.push(match item.str(&p)?.split_once('.').map(|(k, _)| k) {
-            Some("sqs") => RuleTarget::Queue(component_ref(item, &p, "sqs", "queue", &names.queues.names)?),
-            Some("lambda") => RuleTarget::Function(component_ref(item, &p, "lambda", "function", names.functions)?),
-            Some("sns") => RuleTarget::Topic(component_ref(item, &p, "sns", "topic", names.topics)?),
-            _ => return Err(item.error(&p, "targets are \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
-        });
-    }
-    let retry_attempts_max = opt(&mut t, "maximum_retry_attempts", |f, p| {
+    let targets = items.into_iter().map(|item| target(item, &p, names)).collect::<Result<Vec<_>>>()?;
+    let defaults = (eventbridge::RETRY_ATTEMPTS_DEFAULT, eventbridge::EVENT_AGE_MAX_DEFAULT);
+    let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
+    let dead_letter_queue = dead_letter_queue(&mut t, names)?;
+    t.finish()?;
+    let config = eventbridge::RuleConfig {
+        name: name.to_string(),
+        kind: eventbridge::RouteKind::Rule,
+        bus,
+        pattern,
+        target_count: targets.len() as u32,
+        retry_attempts_max,
+        event_age_max,
+        has_dead_letter_queue: dead_letter_queue.is_some(),
+    };
+    Ok((config, targets, dead_letter_queue))
+}
+
+/// A Custom Event Bus subscriber (`AWS::EventsV2::Subscriber`): one target, an optional
+/// filter, the subscriber `RetryPolicy` (5 attempts / 300 s by default) and a dead-letter
+/// queue (`OnFailureConfiguration`) [eb-newbus-retry] [eb-subscriber]. Lowered as a route
+/// with one target, named `subscriber.NAME`.
+pub(super) fn lower_subscriber(
+    src: &Source<'_>,
+    name: &str,
+    node: &Node,
+    names: &Names<'_>,
+) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Option<QueueId>)> {
+    let mut t = TableReader::new(src, format!("subscriber.{name}"), node)?;
+    let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Subscribers)?;
+    // Without a filter the subscriber receives every event, as the empty pattern matches all.
+    let pattern = match t.get("event_pattern") {
+        Some((f, p)) => event_pattern(&f, &p)?,
+        None => EventPattern::parse(&Json::Object(Vec::new())).expect("the empty pattern is valid"),
+    };
+    let (f, p) = t.require("target", "where matching events go: \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")?;
+    let target = target(f, &p, names)?;
+    let defaults = (eventbridge::SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT, eventbridge::SUBSCRIBER_EVENT_AGE_MAX_DEFAULT);
+    let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
+    let dead_letter_queue = dead_letter_queue(&mut t, names)?;
+    t.finish()?;
+    let config = eventbridge::RuleConfig {
+        name: name.to_string(),
+        kind: eventbridge::RouteKind::Subscriber,
+        bus,
+        pattern,
+        target_count: 1,
+        retry_attempts_max,
+        event_age_max,
+        has_dead_letter_queue: dead_letter_queue.is_some(),
+    };
+    Ok((config, vec![target], dead_letter_queue))
+}
+
+/// The `bus` key, which must name a bus of `kind`: rules belong on classic buses,
+/// subscribers on Custom Event Buses.
+fn bus_of_kind(t: &mut TableReader<'_>, names: &Names<'_>, kind: eventbridge::BusKind) -> Result<BusId> {
+    let (f, p) = t.require("bus", "the event bus, e.g. \"eventbridge.default\"")?;
+    let bus = component_ref(f, &p, "eventbridge", "event bus", names.buses)?;
+    let why = match (kind, names.bus_kinds[bus.0 as usize]) {
+        (a, b) if a == b => return Ok(bus),
+        (eventbridge::BusKind::Classic, _) => {
+            "this bus has kind = \"subscribers\": a Custom Event Bus routes events by subscribers ([subscriber.NAME]), not rules"
+        }
+        (eventbridge::BusKind::Subscribers, _) => {
+            "subscribers belong on a Custom Event Bus (kind = \"subscribers\"); a classic bus routes events by rules ([rule.NAME])"
+        }
+    };
+    Err(f.error(&p, why))
+}
+
+/// One target: an SQS queue, a Lambda function or an SNS topic.
+fn target(f: Field<'_>, p: &str, names: &Names<'_>) -> Result<RuleTarget> {
+    Ok(match f.str(p)?.split_once('.').map(|(k, _)| k) {
+        Some("sqs") => RuleTarget::Queue(component_ref(f, p, "sqs", "queue", &names.queues.names)?),
+        Some("lambda") => RuleTarget::Function(component_ref(f, p, "lambda", "function", names.functions)?),
+        Some("sns") => RuleTarget::Topic(component_ref(f, p, "sns", "topic", names.topics)?),
+        _ => return Err(f.error(p, "targets are \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
+    })
+}
+
+/// `maximum_retry_attempts` and `maximum_event_age_s` (AWS `RetryPolicy`, the same ranges on
+/// both kinds of bus), with the kind's defaults.
+fn retry_policy(t: &mut TableReader<'_>, (attempts, age): (u32, SimDuration)) -> Result<(u32, SimDuration)> {
+    let retry_attempts_max = opt(t, "maximum_retry_attempts", |f, p| {
         f.u64_in(p, 0, 185, "EventBridge RetryPolicy MaximumRetryAttempts: 0 to 185")
     })?
-    .unwrap_or(u64::from(eventbridge::RETRY_ATTEMPTS_DEFAULT)) as u32;
-    let event_age_max_s = opt(&mut t, "maximum_event_age_s", |f, p| {
+    .map_or(attempts, |n| n as u32);
+    let event_age_max = opt(t, "maximum_event_age_s", |f, p| {
         f.u64_in(p, 60, 86_400, "EventBridge RetryPolicy MaximumEventAgeInSeconds: 60 to 86,400")
     })?
-    .unwrap_or(86_400);
-    let dead_letter_queue = opt(&mut t, "dead_letter_queue", |f, p| {
+    .map_or(age, SimDuration::from_secs);
+    Ok((retry_attempts_max, event_age_max))
+}
+
+/// `dead_letter_queue`: an SQS standard queue.
+fn dead_letter_queue(t: &mut TableReader<'_>, names: &Names<'_>) -> Result<Option<QueueId>> {
+    opt(t, "dead_letter_queue", |f, p| {
         let q = component_ref(*f, p, "sqs", "queue", &names.queues.names)?;
         if names.queues.is_fifo(q) {
             return Err(f.error(p, "an EventBridge dead-letter queue must be an SQS standard queue (AWS)"));
         }
         Ok(q)
-    })?;
-    t.finish()?;
-    let config = eventbridge::RuleConfig {
-        name: name.to_string(),
-        bus,
-        pattern,
-        target_count: targets.len() as u32,
-        retry_attempts_max,
-        event_age_max: SimDuration::from_secs(event_age_max_s),
-        has_dead_letter_queue: dead_letter_queue.is_some(),
-    };
-    Ok((config, targets, dead_letter_queue))
+    })
 }
 
 fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
@@ -107,20 +244,22 @@ fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
     EventPattern::parse(&json).map_err(|e| f.error(p, e.to_string()))
 }
 
-/// AWS allows at most 300 rules on one bus.
+/// AWS allows at most 300 rules on one bus (100 in some Regions).
 pub(super) fn check_rules_per_bus(
     src: &Source<'_>,
     root: &Node,
     rules: &[eventbridge::RuleConfig],
-    buses: &[String],
+    buses: &[eventbridge::BusConfig],
 ) -> Result<()> {
     for (i, bus) in buses.iter().enumerate() {
-        let n = rules.iter().filter(|r| r.bus.0 as usize == i).count();
-        if n > RULES_PER_BUS_MAX {
+        let is_rule = |r: &&eventbridge::RuleConfig| r.kind == eventbridge::RouteKind::Rule;
+        let n = rules.iter().filter(is_rule).filter(|r| r.bus.0 as usize == i).count();
+        let max = rules_per_bus_max(&bus.region);
+        if n > max {
             return Err(src.error(
                 &root.origin,
-                &format!("eventbridge.{bus}"),
-                format!("{n} rules; EventBridge allows {RULES_PER_BUS_MAX} per bus"),
+                &format!("eventbridge.{}", bus.name),
+                format!("{n} rules; EventBridge allows {max} per bus in {}", bus.region),
             ));
         }
     }

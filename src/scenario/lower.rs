@@ -33,7 +33,7 @@ pub(super) struct Lowered {
     pub topics: Vec<sns::TopicConfig>,
     pub subscriptions: Vec<SubscriptionSpec>,
     pub endpoints: Vec<endpoint::Config>,
-    pub buses: Vec<String>,
+    pub buses: Vec<eventbridge::BusConfig>,
     pub rules: Vec<RuleSpec>,
     pub machines: Vec<crate::models::step_functions::runtime::MachineConfig>,
     pub activities: Vec<crate::models::step_functions::runtime::ActivityConfig>,
@@ -163,13 +163,30 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             subscriptions.push(SubscriptionSpec { subscription, target, dead_letter_queue: None });
         }
     }
-    let (buses, bus_names) = lower_all(&mut top, "eventbridge", |name, node| buses::lower_bus(src, name, node))?;
-    let bus_targets =
-        buses::Names { buses: &bus_names, queues: &names, functions: &function_names, topics: &topic_names };
-    let (rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
+    let mut earlier_buses = Vec::new();
+    let (buses, bus_names) = lower_all(&mut top, "eventbridge", |name, node| {
+        let bus = buses::lower_bus(src, name, node, &earlier_buses)?;
+        earlier_buses.push(bus.clone());
+        Ok(bus)
+    })?;
+    let bus_kinds: Vec<eventbridge::BusKind> = buses.iter().map(|b| b.kind).collect();
+    let bus_targets = buses::Names {
+        buses: &bus_names,
+        bus_kinds: &bus_kinds,
+        queues: &names,
+        functions: &function_names,
+        topics: &topic_names,
+    };
+    let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
         let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
         Ok(RuleSpec { rule, targets, dead_letter_queue })
     })?;
+    // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
+    let (subscribers, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "subscriber", |name, node| {
+        let (rule, targets, dead_letter_queue) = buses::lower_subscriber(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queue })
+    })?;
+    rules.extend(subscribers);
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();
@@ -223,7 +240,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             .iter()
             .map(|s| (s.subscription.name.as_str(), topic_configs[s.subscription.topic.0 as usize].name.as_str()))
             .collect(),
-        has_buses: !buses.is_empty(),
+        buses: buses.iter().map(|b| b.name.as_str()).collect(),
         machines: &machine_configs,
         has_ses: ses.is_some(),
         has_brokers: !brokers.is_empty(),

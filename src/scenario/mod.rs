@@ -99,7 +99,7 @@ pub struct Scenario {
     pub subscriptions: Vec<SubscriptionSpec>,
     pub endpoints: Vec<endpoint::Config>,
     /// Indexed by `eventbridge::BusId`.
-    pub buses: Vec<String>,
+    pub buses: Vec<crate::models::eventbridge::BusConfig>,
     /// Indexed by `eventbridge::RuleId`.
     pub rules: Vec<RuleSpec>,
     /// State machines, by index.

@@ -7,7 +7,7 @@
 //! each offer file, whose prices replace, service by service, the book of every Region it
 //! prices (a Region without a book gets one); then the `[pricing]` overrides, which apply
 //! to every book that prices their service. A resource is priced in the Region its own
-//! `region` key names (FIFO queues, topics and their subscriptions, state machines and their
+//! `region` key names (FIFO queues, topics and their subscriptions, event buses, state machines and their
 //! Distributed Map children), otherwise in `[pricing] region`; a Region with no book, or a
 //! book without a service the scenario uses there, is refused with how to supply it.
 
@@ -450,7 +450,8 @@ pub(super) struct Uses<'a> {
     pub topics: Vec<(&'a str, bool)>,
     /// Subscription names with their topic's name.
     pub subscriptions: Vec<(&'a str, &'a str)>,
-    pub has_buses: bool,
+    /// Bus names.
+    pub buses: Vec<&'a str>,
     pub machines: &'a [MachineConfig],
     pub has_ses: bool,
     pub has_brokers: bool,
@@ -486,6 +487,9 @@ pub(super) fn finish(
             check_own("sns", name, Service::SnsFifo, format!("sns.{name}"))?;
         }
     }
+    for name in &uses.buses {
+        check_own("eventbridge", name, Service::EventBridge, format!("eventbridge.{name}"))?;
+    }
     for machine in uses.machines {
         let name = &machine.name;
         check_own("step_functions", name, Service::StepFunctions, format!("step_functions.{name}"))?;
@@ -502,12 +506,8 @@ pub(super) fn finish(
             }
         }
     }
-    let scenario_wide = [
-        (uses.has_functions, Service::Lambda),
-        (uses.has_buses, Service::EventBridge),
-        (uses.has_ses, Service::Ses),
-        (uses.has_brokers, Service::Mq),
-    ];
+    let scenario_wide =
+        [(uses.has_functions, Service::Lambda), (uses.has_ses, Service::Ses), (uses.has_brokers, Service::Mq)];
     for (used, service) in scenario_wide {
         if used {
             input.check(src, &input.region, service, None)?;

@@ -254,10 +254,15 @@ fn workload_extras(
     let duplicate_send_delay_s =
         opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
     let send_batch_max = opt(t, "send_batch_max", |f, p| {
-        if !matches!(target, Target::Queue(_)) {
-            return Err(f.error(p, "batches are for SQS SendMessageBatch only (SNS PublishBatch and multi-entry PutEvents are not modelled; StartExecution has no batch form): one message per call"));
+        if !matches!(target, Target::Queue(_) | Target::Topic(_)) {
+            return Err(f.error(p, "batches are for SQS SendMessageBatch and SNS PublishBatch only (multi-entry PutEvents is not modelled; StartExecution has no batch form): one message per call"));
         }
-        f.u64_in(p, 1, 10, "AWS SendMessageBatch: up to 10 entries")
+        if let Target::Topic(topic) = target
+            && topics.direct.values().any(|d| *d == topic)
+        {
+            return Err(f.error(p, "a direct publish to a mobile-push endpoint is a Publish of one message: AWS's PublishBatch takes a topic only"));
+        }
+        f.u64_in(p, 1, 10, "AWS SendMessageBatch and PublishBatch: up to 10 entries")
     })?
     .unwrap_or(1) as u8;
     let send_batch_linger_s = opt(t, "send_batch_linger_s", |f, p| {

@@ -352,7 +352,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
     }
     for r in 0..eventbridge.rule_count() {
         let (config, m, in_flight) = eventbridge.rule(RuleId(r as u32));
-        let name = format!("rule.{}", config.name);
+        let name = format!("{}.{}", config.kind.prefix(), config.name);
         latencies.push((format!("{name}.delivery"), m.delivery.clone()));
         for (key, value) in [
             ("matched", m.matched),

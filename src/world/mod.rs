@@ -18,7 +18,7 @@ mod producer;
 
 pub use measure::{Balance, Measurements};
 
-use self::producer::{Entry, Fields, PendingCall, Producer};
+use self::producer::{Buffered, Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
 use crate::models::client::{AfterThrottle, Client, RetryMode};
@@ -27,9 +27,7 @@ use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, event_source};
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
-use crate::models::sqs::{
-    self, BATCH_ENTRIES_MAX, Batch, ConsumerId, PAYLOAD_MAX_BYTES, QueueId, ReceiveOutcome, SendOutcome,
-};
+use crate::models::sqs::{self, BATCH_ENTRIES_MAX, Batch, ConsumerId, QueueId, ReceiveOutcome, SendOutcome};
 use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
 use crate::models::{Message, TaskToken};
@@ -261,7 +259,7 @@ impl World {
         let eventbridge = eventbridge::Service::new(
             scenario.buses.clone(),
             scenario.rules.iter().map(|r| r.rule.clone()).collect(),
-            |name| rngs.stream(&format!("rule.{name}.jitter")),
+            |route| rngs.stream(&format!("{route}.jitter")),
         );
         let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
         let step_functions =
@@ -304,7 +302,7 @@ impl World {
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
-            default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
+            default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
             topic_ids,
@@ -354,7 +352,7 @@ impl World {
         let entry = p.create(now);
         let fields = (!matches!(p.target, Target::Queue(_))).then(|| p.draw_fields());
         if p.is_sent_twice() {
-            let call = PendingCall::new(vec![entry], fields.clone());
+            let call = PendingCall::new(vec![entry], fields.iter().cloned().collect());
             let id = p.store_call(call);
             s.schedule_in(p.duplicate_send_delay, Event::SendCallDue { workload, call: id });
         }
@@ -368,8 +366,8 @@ impl World {
             return;
         }
         let linger_before = p.linger_at;
-        if let Some(entries) = p.buffer(now, entry) {
-            self.send_entries(now, workload, entries, s);
+        if let Some(batch) = p.buffer(now, entry, fields) {
+            self.send_entries(now, workload, batch, s);
         }
         // A new partial batch (also one started when a 1 MiB overflow sent the old one
         // early) needs its own linger event.
@@ -384,8 +382,8 @@ impl World {
     fn on_batch_linger_ended(&mut self, now: SimTime, workload: u32, s: &mut Scheduler<Event>) {
         let p = &mut self.producers[workload as usize];
         if p.linger_at == Some(now) {
-            let entries = p.take_buffer();
-            self.send_entries(now, workload, entries, s);
+            let batch = p.take_buffer();
+            self.send_entries(now, workload, batch, s);
         }
     }
 
@@ -394,21 +392,28 @@ impl World {
         self.send_call(now, workload, call, s);
     }
 
-    /// Splits entries into calls of at most 10 entries and 1 MiB, and sends them.
-    fn send_entries(&mut self, now: SimTime, workload: u32, entries: Vec<Entry>, s: &mut Scheduler<Event>) {
+    /// Splits entries (with their fields, for SNS) into calls of at most 10 entries and the
+    /// target's batch bytes (1 MiB for SQS, 256 KiB for SNS), and sends them.
+    fn send_entries(&mut self, now: SimTime, workload: u32, (entries, fields): Buffered, s: &mut Scheduler<Event>) {
+        let bytes_max = self.producers[workload as usize].batch_bytes_max;
+        let has_fields = !fields.is_empty();
+        let mut fields = fields.into_iter();
         let mut call = Vec::with_capacity(BATCH_ENTRIES_MAX);
+        let mut call_fields = Vec::new();
         let mut bytes = 0u64;
         for entry in entries {
             let size = u64::from(entry.0.size_bytes);
-            if call.len() == BATCH_ENTRIES_MAX || bytes + size > PAYLOAD_MAX_BYTES {
-                self.send_call(now, workload, PendingCall::new(std::mem::take(&mut call), None), s);
+            if call.len() == BATCH_ENTRIES_MAX || bytes + size > bytes_max {
+                let full = PendingCall::new(std::mem::take(&mut call), std::mem::take(&mut call_fields));
+                self.send_call(now, workload, full, s);
                 bytes = 0;
             }
             call.push(entry);
+            call_fields.extend(fields.next().filter(|_| has_fields));
             bytes += size;
         }
         if !call.is_empty() {
-            self.send_call(now, workload, PendingCall::new(call, None), s);
+            self.send_call(now, workload, PendingCall::new(call, call_fields), s);
         }
     }
 
@@ -423,6 +428,7 @@ impl World {
     ) {
         if self.producers[workload as usize].client.config().mode == RetryMode::Adaptive {
             // Through a pending call, which the rate limiter may hold back.
+            let fields = fields.into_iter().collect();
             return self.send_call(now, workload, PendingCall::new(vec![(message, timer)], fields), s);
         }
         let target = match self.producers[workload as usize].target {
@@ -439,7 +445,7 @@ impl World {
             Target::Function(f) => return self.invoke_call(now, workload, f, (message, timer), 0, s),
         };
         if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
-            let call = PendingCall::new(vec![(message, timer)], None);
+            let call = PendingCall::new(vec![(message, timer)], Vec::new());
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -460,13 +466,16 @@ impl World {
         let call = held.expect("not held back");
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
+            Target::Topic(topic) if self.producers[workload as usize].batch_max > 1 => {
+                return self.publish_batch_call(now, workload, topic, call, s);
+            }
             Target::Topic(topic) => {
-                // Scenarios send to topics and buses one message per call.
-                let fields = call.fields.unwrap_or_default();
+                let fields = call.fields.into_iter().next().unwrap_or_default();
                 return self.publish_call(now, workload, topic, call.entries[0], fields, call.attempts, s);
             }
             Target::Bus(bus) => {
-                let fields = call.fields.unwrap_or_default();
+                // Scenarios put events on buses one per call.
+                let fields = call.fields.into_iter().next().unwrap_or_default();
                 return self.put_event(now, workload, bus, call.entries[0], fields, call.attempts, s);
             }
             Target::Machine(m) => return self.start_execution(now, workload, m, call.entries[0], call.attempts, s),
@@ -515,7 +524,7 @@ impl World {
             producer.accepted(now, attempts, 1);
             return;
         }
-        let call = PendingCall { entries: vec![(message, timer)], attempts, fields: None, cleared: false };
+        let call = PendingCall { entries: vec![(message, timer)], attempts, fields: Vec::new(), cleared: false };
         if let Some((id, at)) = producer.throttled(now + latency, call) {
             s.schedule_at(at, Event::SendCallDue { workload, call: id });
         }
@@ -534,7 +543,7 @@ impl World {
     ) {
         match self.lambda.invoke(now, lambda::FunctionId(function)) {
             lambda::Invocation::Throttled => {
-                let call = PendingCall { entries: vec![entry], attempts, fields: None, cleared: false };
+                let call = PendingCall { entries: vec![entry], attempts, fields: Vec::new(), cleared: false };
                 if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                     s.schedule_at(at, Event::SendCallDue { workload, call: id });
                 }
@@ -590,7 +599,7 @@ impl World {
     ) {
         match self.step_functions.start(now, m) {
             None => {
-                let call = PendingCall { entries: vec![entry], attempts, fields: None, cleared: false };
+                let call = PendingCall { entries: vec![entry], attempts, fields: Vec::new(), cleared: false };
                 if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                     s.schedule_at(at, Event::SendCallDue { workload, call: id });
                 }
@@ -727,13 +736,44 @@ impl World {
         deliveries.clear();
         let outcome = self.sns.publish(now, topic, entry.0, &fields.attributes, fields.body.as_ref(), &mut deliveries);
         if outcome == PublishOutcome::Throttled {
-            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields), cleared: false };
+            let call = PendingCall { entries: vec![entry], attempts, fields: vec![fields], cleared: false };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
         } else {
             self.producers[workload as usize].accepted(now, attempts, 1);
         }
+        for &d in &deliveries {
+            self.attempt_delivery(now, d, s);
+        }
+        self.deliveries = deliveries;
+    }
+
+    /// An SNS PublishBatch: the topic's quotas take the whole call or throttle it whole
+    /// (then it is retried with the same content); an accepted call is billed by its
+    /// payload, and its entries are published and fanned out one by one, in order.
+    fn publish_batch_call(
+        &mut self,
+        now: SimTime,
+        workload: u32,
+        topic: sns::TopicId,
+        call: PendingCall,
+        s: &mut Scheduler<Event>,
+    ) {
+        assert_eq!(call.fields.len(), call.entries.len(), "SNS entries carry their fields");
+        if !self.sns.admits_batch(now, topic, call.entries.iter().map(|e| e.0)) {
+            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+            }
+            return;
+        }
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        deliveries.clear();
+        for (entry, fields) in call.entries.iter().zip(&call.fields) {
+            let (attributes, body) = (&fields.attributes, fields.body.as_ref());
+            self.sns.publish_batch_entry(now, topic, entry.0, attributes, body, &mut deliveries);
+        }
+        self.producers[workload as usize].accepted(now, call.attempts, call.entries.len() as u64);
         for &d in &deliveries {
             self.attempt_delivery(now, d, s);
         }
@@ -758,7 +798,7 @@ impl World {
         deliveries.clear();
         if self.eventbridge.put(now, bus, entry.0, &event, &mut deliveries) == eventbridge::PutOutcome::Throttled {
             let fields = Fields { attributes: Vec::new(), body: Some(event.clone()) };
-            let call = PendingCall { entries: vec![entry], attempts, fields: Some(fields), cleared: false };
+            let call = PendingCall { entries: vec![entry], attempts, fields: vec![fields], cleared: false };
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }

@@ -1,5 +1,5 @@
 //! The sending side of a workload: turns arrivals into SendMessage or SendMessageBatch
-//! calls, with the message's size, timer, FIFO group and deduplication id, poison flag,
+//! calls (SNS: Publish or PublishBatch), with the message's size, timer, FIFO group and deduplication id, poison flag,
 //! producer-side duplicate sends, batching with a linger time, and retries of throttled
 //! calls.
 //!
@@ -22,21 +22,29 @@ const TIMER_MAX: SimDuration = SimDuration::from_secs(900);
 /// One entry of a send call: the message and its timer (DelaySeconds).
 pub type Entry = (Message, Option<SimDuration>);
 
+/// Buffered entries with their fields (one per entry for SNS, none for SQS).
+pub type Buffered = (Vec<Entry>, Vec<Fields>);
+
+/// SNS PublishBatch carries at most 256 KiB in all [bc-sns].
+pub const PUBLISH_BATCH_BYTES_MAX: u64 = 262_144;
+
 /// A call waiting to be (re)tried.
 #[derive(Clone, Debug)]
 pub struct PendingCall {
     pub entries: Vec<Entry>,
     /// Attempts already made.
     pub attempts: u32,
-    /// SNS and EventBridge: the message's attributes and body, drawn once when it was
-    /// created, so a retry or a duplicate send carries the same content.
-    pub fields: Option<Fields>,
+    /// SNS and EventBridge: each entry's attributes and body, drawn once when it was
+    /// created, so a retry or a duplicate send carries the same content; one per entry, or
+    /// none for targets that take neither.
+    pub fields: Vec<Fields>,
     /// The adaptive rate limiter's token for the next attempt is already taken.
     pub cleared: bool,
 }
 
 impl PendingCall {
-    pub fn new(entries: Vec<Entry>, fields: Option<Fields>) -> PendingCall {
+    pub fn new(entries: Vec<Entry>, fields: Vec<Fields>) -> PendingCall {
+        assert!(fields.is_empty() || fields.len() == entries.len(), "one set of fields per entry");
         PendingCall { entries, attempts: 0, fields, cleared: false }
     }
 }
@@ -88,8 +96,13 @@ pub struct Producer {
     pub duplicate_send_delay: SimDuration,
     duplicate_rng: SimRng,
     pub batch_max: u8,
+    /// The most bytes one batch call carries: 1 MiB for SendMessageBatch, 256 KiB for
+    /// PublishBatch.
+    pub batch_bytes_max: u64,
     pub linger: SimDuration,
     buffer: Vec<Entry>,
+    /// The buffered entries' fields (SNS), one per entry.
+    buffer_fields: Vec<Fields>,
     buffer_bytes: u64,
     /// When the armed linger timer fires, if a partial batch is waiting.
     pub linger_at: Option<SimTime>,
@@ -129,8 +142,10 @@ impl Producer {
             duplicate_send_delay: w.duplicate_send_delay,
             duplicate_rng: stream(&format!("workload.{name}.duplicates")),
             batch_max: w.send_batch_max,
+            batch_bytes_max: batch_bytes_max(w.target),
             linger: w.send_batch_linger,
             buffer: Vec::with_capacity(usize::from(w.send_batch_max)),
+            buffer_fields: Vec::new(),
             buffer_bytes: 0,
             linger_at: None,
             client: Client::new(w.retry, stream(&format!("workload.{name}.retries"))),
@@ -207,13 +222,15 @@ impl Producer {
         twice
     }
 
-    /// Adds to the batch buffer; returns a full batch to send now, or `None` (then the
-    /// caller arms the linger timer if `linger_at` was just set).
-    pub fn buffer(&mut self, now: SimTime, entry: Entry) -> Option<Vec<Entry>> {
+    /// Adds to the batch buffer (with the entry's fields, for SNS); returns a full batch to
+    /// send now, or `None` (then the caller arms the linger timer if `linger_at` was just
+    /// set).
+    pub fn buffer(&mut self, now: SimTime, entry: Entry, fields: Option<Fields>) -> Option<Buffered> {
         let bytes = u64::from(entry.0.size_bytes);
-        // A batch may not exceed 1 MiB: send what is buffered first if this would.
-        let early = (self.buffer_bytes + bytes > PAYLOAD_MAX_BYTES).then(|| self.take_buffer());
+        // A batch may not exceed its byte limit: send what is buffered first if this would.
+        let early = (self.buffer_bytes + bytes > self.batch_bytes_max).then(|| self.take_buffer());
         self.buffer.push(entry);
+        self.buffer_fields.extend(fields);
         self.buffer_bytes += bytes;
         self.holding += 1;
         if self.buffer.len() == usize::from(self.batch_max) {
@@ -222,7 +239,8 @@ impl Producer {
                 Some(mut first) => {
                     // Rare: both a too-large buffer and a full one; send them as one list,
                     // the caller splits by size again.
-                    first.extend(full);
+                    first.0.extend(full.0);
+                    first.1.extend(full.1);
                     first
                 }
                 None => full,
@@ -235,12 +253,12 @@ impl Producer {
     }
 
     /// Empties the buffer (the linger time is over, or it is full).
-    pub fn take_buffer(&mut self) -> Vec<Entry> {
+    pub fn take_buffer(&mut self) -> Buffered {
         self.linger_at = None;
         self.buffer_bytes = 0;
         let taken = std::mem::take(&mut self.buffer);
         self.holding -= taken.len() as u64;
-        taken
+        (taken, std::mem::take(&mut self.buffer_fields))
     }
 
     /// A throttled call: stores it for a retry and returns (call id, when), or counts its
@@ -346,6 +364,14 @@ fn insert_dotted(object: &mut Vec<(String, Json)>, path: &str, value: Json) {
 /// distributions are clamped into that range.
 fn clamp_size(bytes: f64, max: u32) -> u32 {
     bytes.round().clamp(1.0, f64::from(max)) as u32
+}
+
+/// The byte limit of one batch call to `target`.
+fn batch_bytes_max(target: Target) -> u64 {
+    match target {
+        Target::Topic(_) => PUBLISH_BATCH_BYTES_MAX,
+        _ => PAYLOAD_MAX_BYTES,
+    }
 }
 
 /// SNS topics take 256 KiB by default; SQS and EventBridge 1 MiB.

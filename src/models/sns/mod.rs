@@ -18,6 +18,9 @@
 //!   20 MB/s, one with `MessageGroup` (high throughput) only the Region's figure; every FIFO
 //!   message group at most 300 messages/s [gr-sns]; a throttled publish is the publisher's
 //!   to retry;
+//! - PublishBatch: up to 10 messages and 256 KiB in all per call; the publish quotas count
+//!   its messages, and the call is billed by 64 KiB chunks of its whole payload, like one
+//!   publish of that size [gr-sns] [bc-sns] [sns-batch];
 //! - each 64 KiB chunk of a publish is one billed request; raw message delivery sends the
 //!   body as published, otherwise the JSON envelope adds bytes [sns-raw-2022].
 //!
@@ -187,7 +190,8 @@ pub struct TopicMetrics {
     pub published: u64,
     pub deduplicated: u64,
     pub throttled: u64,
-    /// Requests as billed: one per 64 KiB chunk of each publish.
+    /// Requests as billed: one per 64 KiB chunk of each publish, a PublishBatch's entries
+    /// each billed as its own publish.
     pub billed_requests: u64,
     pub published_bytes: u64,
 }
@@ -376,12 +380,42 @@ impl Service {
         body: Option<&Json>,
         deliveries: &mut Vec<DeliveryId>,
     ) -> PublishOutcome {
+        let outcome = self.publish_unbilled(now, t, message, attributes, body, deliveries);
+        if outcome != PublishOutcome::Throttled {
+            self.topics[t.0 as usize].metrics.billed_requests += billed_chunks(u64::from(message.size_bytes));
+        }
+        outcome
+    }
+
+    /// One entry of a PublishBatch that [`Service::admits_batch`] admitted (and billed):
+    /// published like a Publish, its quota tokens taken, not billed on its own.
+    pub fn publish_batch_entry(
+        &mut self,
+        now: SimTime,
+        t: TopicId,
+        message: Message,
+        attributes: &[(String, AttributeValue)],
+        body: Option<&Json>,
+        deliveries: &mut Vec<DeliveryId>,
+    ) {
+        let outcome = self.publish_unbilled(now, t, message, attributes, body, deliveries);
+        assert_ne!(outcome, PublishOutcome::Throttled, "an admitted batch fits the quotas");
+    }
+
+    fn publish_unbilled(
+        &mut self,
+        now: SimTime,
+        t: TopicId,
+        message: Message,
+        attributes: &[(String, AttributeValue)],
+        body: Option<&Json>,
+        deliveries: &mut Vec<DeliveryId>,
+    ) -> PublishOutcome {
         let topic = &mut self.topics[t.0 as usize];
         if !topic.take_quota(now, &message, &mut self.account_quotas[topic.account_quota]) {
             topic.metrics.throttled += 1;
             return PublishOutcome::Throttled;
         }
-        topic.metrics.billed_requests += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
         if topic.config.is_fifo && topic.deduplication.is_duplicate(now, message.deduplication_id) {
             topic.metrics.deduplicated += 1;
             return PublishOutcome::Deduplicated;
@@ -419,6 +453,38 @@ impl Service {
             deliveries.push(id);
         }
         PublishOutcome::Accepted
+    }
+
+    /// PublishBatch: whether topic `t`'s quotas can take all of `messages` now. AWS counts
+    /// the publish quotas in messages, not calls [gr-sns]; a call they cannot take whole is
+    /// throttled whole (the call's ThrottledException [bc-sns]; whether AWS would accept part
+    /// of it is not documented), each of its messages counted in `throttled`. An admitted
+    /// call is billed as one request per 64 KiB chunk of its whole payload, which is how
+    /// batching cuts the publish bill "by a factor of up to 10" [sns-batch]; its messages
+    /// are then published one by one with [`Service::publish_batch_entry`]. Takes no
+    /// quota tokens.
+    pub fn admits_batch(&mut self, now: SimTime, t: TopicId, messages: impl Iterator<Item = Message> + Clone) -> bool {
+        let topic = &mut self.topics[t.0 as usize];
+        let count = messages.clone().count();
+        let bytes: f64 = messages.clone().map(|m| f64::from(m.size_bytes)).sum();
+        let n = count as f64;
+        let mut allowed = self.account_quotas[topic.account_quota].has(now, n)
+            && topic.topic_quota.as_mut().is_none_or(|(m, b)| m.has(now, n) && b.has(now, bytes));
+        if topic.config.is_fifo {
+            let mut per_group: BTreeMap<u32, f64> = BTreeMap::new();
+            for m in messages {
+                *per_group.entry(m.group).or_default() += 1.0;
+            }
+            for (group, messages) in per_group {
+                allowed &= topic.group_quota(group).has(now, messages);
+            }
+        }
+        if allowed {
+            topic.metrics.billed_requests += billed_chunks(bytes as u64);
+        } else {
+            topic.metrics.throttled += count as u64;
+        }
+        allowed
     }
 
     fn store(&mut self, delivery: Delivery, published_at: SimTime) -> DeliveryId {
@@ -507,13 +573,19 @@ impl Service {
 impl Topic {
     /// Checks every quota first and takes from them only if all allow it, so a publish
     /// refused by one limit uses none of the others.
+    /// A FIFO message group's 300 messages a second, made full on the group's first use.
+    fn group_quota(&mut self, group: u32) -> &mut TokenBucket {
+        let g = group as usize;
+        if g >= self.group_quotas.len() {
+            self.group_quotas.resize(g + 1, TokenBucket::new(FIFO_GROUP_MESSAGES_PER_S, FIFO_GROUP_MESSAGES_PER_S));
+        }
+        &mut self.group_quotas[g]
+    }
+
     fn take_quota(&mut self, now: SimTime, message: &Message, account: &mut TokenBucket) -> bool {
         let size = f64::from(message.size_bytes);
         if self.config.is_fifo {
-            let g = message.group as usize;
-            if g >= self.group_quotas.len() {
-                self.group_quotas.resize(g + 1, TokenBucket::new(FIFO_GROUP_MESSAGES_PER_S, FIFO_GROUP_MESSAGES_PER_S));
-            }
+            self.group_quota(message.group);
         }
         let group = self.config.is_fifo.then_some(message.group as usize);
         let allowed = account.has(now, 1.0)
@@ -531,6 +603,11 @@ impl Topic {
         }
         allowed
     }
+}
+
+/// Requests billed for a call carrying `bytes`: one per 64 KiB chunk, at least one.
+fn billed_chunks(bytes: u64) -> u64 {
+    bytes.div_ceil(BILLING_CHUNK_BYTES).max(1)
 }
 
 /// The total time a delivery can take in retries under `policy`, for reports.
