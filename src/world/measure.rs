@@ -79,6 +79,8 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
     }
     for f in &scenario.functions {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
+        columns.push(format!("lambda.{}.environments_idle", f.function.name));
+        columns.push(format!("lambda.{}.environments", f.function.name));
         if f.event_source.is_some() {
             columns.push(format!("lambda.{}.pollers", f.function.name));
         }
@@ -87,6 +89,7 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
 }
 
 pub(super) fn sample_row<'a>(
+    now: SimTime,
     sqs: &sqs::Service,
     pools: impl Iterator<Item = &'a workers::Pool>,
     sns: &sns::Service,
@@ -102,7 +105,8 @@ pub(super) fn sample_row<'a>(
     row.extend((0..sns.subscription_count()).map(|i| sns.in_flight_of(SubscriptionId(i as u32)) as f64));
     for f in 0..lambda.function_count() {
         let id = FunctionId(f as u32);
-        row.push(f64::from(lambda.concurrency_in_use(id)));
+        let (busy, idle) = (lambda.concurrency_in_use(id), lambda.idle_environments(id, now));
+        row.extend([f64::from(busy), f64::from(idle), f64::from(busy + idle)]);
         if let Some(m) = mappings.iter().find(|m| m.config().function == id) {
             row.push(f64::from(m.active_pollers()));
         }
@@ -265,6 +269,13 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         ));
         let gb_seconds = lambda.gb_seconds(id);
         gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
+        let (busy, total) = (m.concurrency.mean(end), m.environments.mean(end));
+        gauges.push((format!("{name}.environments_busy_mean"), busy));
+        gauges.push((format!("{name}.environments_idle_mean"), total - busy));
+        gauges.push((format!("{name}.environments_mean"), total));
+        // Of the invocations that started (a throttled one has no environment to start).
+        let share = if m.requests == 0 { 0.0 } else { m.cold_starts as f64 / m.requests as f64 };
+        gauges.push((format!("{name}.cold_start_share"), share));
         gauges.push((format!("{name}.gb_seconds"), gb_seconds));
         let is_arm = config.architecture == lambda::Architecture::Arm;
         functions.push((name, is_arm, m.requests, gb_seconds));
@@ -478,6 +489,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("rate_limited_attempts", p.client.metrics().rate_limited),
         ] {
             counters.push((format!("workload.{}.{key}", p.name), value));
+        }
+        if let Some(response) = &p.response {
+            latencies.push((format!("workload.{}.response", p.name), response.clone()));
         }
     }
     let mut ses_usage = None;

@@ -89,6 +89,8 @@ pub enum Event {
     EventBridgeAttemptDue { delivery: u32 },
     /// An asynchronous Lambda invocation (from SNS) ended.
     AsyncInvocationFinished { function: u16, environment: u32 },
+    /// A workload's synchronous Lambda invocation ended: the caller has its answer.
+    SyncInvocationFinished { workload: u32, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
     SqsDeadlineReached { queue: u32 },
     /// A redrive moves its next message.
@@ -170,6 +172,9 @@ pub struct World {
     function_email: Vec<Option<(ses::Interface, Client)>>,
     handler_emails: Vec<Option<HandlerEmails>>,
     free_handler_emails: Vec<u32>,
+    /// By function and busy environment: when the workload's call it runs was made, for
+    /// the caller's response time.
+    call_made_at: Vec<Vec<SimTime>>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -303,6 +308,7 @@ impl World {
                 .collect(),
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
+            call_made_at: vec![Vec::new(); scenario.functions.len()],
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -541,11 +547,26 @@ impl World {
             }
             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                 self.producers[workload as usize].accepted(now, attempts, 1);
-                let event = Event::AsyncInvocationFinished { function: function as u16, environment: environment.0 };
+                let made_at = &mut self.call_made_at[function as usize];
+                if made_at.len() <= environment.0 as usize {
+                    made_at.resize(environment.0 as usize + 1, SimTime::ZERO);
+                }
+                made_at[environment.0 as usize] = entry.0.created_at;
+                let event = Event::SyncInvocationFinished { workload, environment: environment.0 };
                 let emails = u32::from(outcome == lambda::Outcome::Succeeded);
                 self.after_handler(now, function, init + run, event, None, emails, s);
             }
         }
+    }
+
+    /// The function answered a workload's synchronous call: the environment is free, and
+    /// the caller's response time runs from its call to now.
+    fn on_sync_invocation_finished(&mut self, now: SimTime, workload: u32, environment: u32) {
+        let producer = &mut self.producers[workload as usize];
+        let Target::Function(function) = producer.target else { unreachable!("a synchronous call to a function") };
+        self.lambda.finish(now, lambda::FunctionId(function), lambda::EnvironmentId(environment));
+        let made_at = self.call_made_at[function as usize][environment as usize];
+        producer.response.as_mut().expect("a workload that invokes a function").record(now.saturating_since(made_at));
     }
 
     /// A send to an Amazon MQ broker: never refused; it waits for a producer connection.
@@ -1150,7 +1171,7 @@ impl World {
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
         let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
         let row =
-            measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
+            measure::sample_row(now, &self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
         self.series.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
@@ -1364,6 +1385,7 @@ impl World {
 
     /// The run's named measurements; `end` is the clock at the end of the run.
     pub fn into_measurements(mut self, end: SimTime) -> Measurements {
+        self.lambda.settle(end);
         let parts = measure::Parts {
             sqs: &self.sqs,
             pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| e.clients.as_slice()))).collect(),
@@ -1438,6 +1460,9 @@ impl Handler for World {
             Event::SnsAttemptFinished { delivery, failure } => self.on_sns_attempt_finished(now, delivery, failure, s),
             Event::AsyncInvocationFinished { function, environment } => {
                 self.lambda.finish(now, lambda::FunctionId(u32::from(function)), lambda::EnvironmentId(environment));
+            }
+            Event::SyncInvocationFinished { workload, environment } => {
+                self.on_sync_invocation_finished(now, workload, environment)
             }
             Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
             Event::RedriveStepDue { task } => self.on_redrive_step_due(now, task, s),

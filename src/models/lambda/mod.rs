@@ -41,8 +41,10 @@
 //!
 //! The model never schedules events: [`Service::invoke`] says how long the environment is
 //! busy and `world` schedules the end, then calls [`Service::finish`]. Idle environments
-//! expire lazily, on the next invoke of their function, so they cost no engine events, and
-//! memory grows with the peak number of environments, never with the length of the run.
+//! expire lazily, on the next invoke or end of their function, so they cost no engine events,
+//! and memory grows with the peak number of environments, never with the length of the run.
+//! The environments gauge still drops each one at the instant its keep-alive ran out: every
+//! change of the gauge first expires what is due, so its changes stay in time order.
 //!
 //! The SQS event source mapping that invokes functions from a queue is in
 //! [`event_source`].
@@ -185,6 +187,9 @@ pub struct FunctionMetrics {
     pub init: LatencyHistogram,
     /// Environments busy with an invocation.
     pub concurrency: TimeWeighted,
+    /// Environments that exist, busy or idle and warm. An idle one leaves it at the instant
+    /// its keep-alive runs out, even though the model notices that later.
+    pub environments: TimeWeighted,
     /// Sum of billed durations, each rounded up to 1 ms.
     pub billed_ms: u64,
     /// Invocations running when the statistics window opened, and those that ended in it:
@@ -327,7 +332,10 @@ impl Service {
         }
         let (environment, is_cold) = match f.idle.pop_back() {
             Some(slot) => (slot, false),
-            None if f.scaling.try_take(now) => (f.new_environment(), true),
+            None if f.scaling.try_take(now) => {
+                f.metrics.environments.add(now, 1);
+                (f.new_environment(), true)
+            }
             None => {
                 f.metrics.throttles += 1;
                 f.metrics.scaling_throttles += 1;
@@ -347,6 +355,8 @@ impl Service {
     /// and stays warm for the function's keep-alive.
     pub fn finish(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) {
         let f = &mut self.functions[function.0 as usize];
+        // Expiries come first so that the environments gauge changes in time order.
+        f.expire_idle(now);
         let slot = &mut f.environments[environment.0 as usize];
         assert_eq!(*slot, Environment::Busy, "finish of an environment with no invocation");
         *slot = Environment::Idle { since: now };
@@ -375,11 +385,32 @@ impl Service {
     /// counted in the concurrency gauge.
     pub fn reset_metrics(&mut self, now: SimTime) {
         for f in &mut self.functions {
-            let mut concurrency = f.metrics.concurrency;
+            f.expire_idle(now);
+            let (mut concurrency, mut environments) = (f.metrics.concurrency, f.metrics.environments);
             concurrency.reset(now);
+            environments.reset(now);
             let running_at_start = u64::from(f.in_use);
-            f.metrics = FunctionMetrics { concurrency, running_at_start, ..FunctionMetrics::default() };
+            f.metrics = FunctionMetrics { concurrency, environments, running_at_start, ..FunctionMetrics::default() };
         }
+    }
+
+    /// Lets every idle environment whose keep-alive ran out by `now` go, so that the
+    /// environments gauge is exact up to `now` (the end of a run).
+    pub fn settle(&mut self, now: SimTime) {
+        for f in &mut self.functions {
+            f.expire_idle(now);
+        }
+    }
+
+    /// Environments of `function` idle and still warm at `now`, without expiring any.
+    pub fn idle_environments(&self, function: FunctionId, now: SimTime) -> u32 {
+        let f = self.function(function);
+        let alive = |slot: &&u32| match f.environments[**slot as usize] {
+            Environment::Idle { since } => since + f.config.keep_alive > now,
+            _ => unreachable!("only idle environments are in the idle list"),
+        };
+        // Oldest first: the expired ones are a prefix.
+        f.idle.iter().rev().take_while(alive).count() as u32
     }
 
     fn function(&self, function: FunctionId) -> &Function {
@@ -424,6 +455,7 @@ impl Function {
             self.idle.pop_front();
             self.environments[slot as usize] = Environment::Gone;
             self.free_slots.push(slot);
+            self.metrics.environments.add(since + self.config.keep_alive, -1);
         }
     }
 
