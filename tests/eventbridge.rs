@@ -98,23 +98,15 @@ fn throttled(extra: &str) -> serde_json::Value {
 }
 
 #[test]
-fn the_default_policy_retries_185_times_then_dead_letters() {
+fn a_function_target_takes_the_event_into_its_queue_so_the_rule_never_retries() {
+    // Lambda's asynchronous Invoke accepts the event whatever the function's concurrency:
+    // the function's own queue retries it (for 6 h by default) and drops it, not the rule.
     let s = throttled("");
-    assert_eq!(counter(&s, "rule.r.retries"), 185);
-    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
-    let hours = latency(&s, "sqs.dlq.end_to_end", "max") / 3.6e6;
-    assert!((21.0..26.0).contains(&hours), "{hours} h");
-}
-
-#[test]
-fn the_maximum_event_age_ends_retries_first() {
-    let s = throttled("maximum_event_age_s = 3600");
-    let retries = counter(&s, "rule.r.retries");
-    assert!((10..30).contains(&retries), "{retries}");
-    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
-    assert!(latency(&s, "sqs.dlq.end_to_end", "max") <= 3_600_000.0);
+    assert_eq!(counter(&s, "rule.r.delivered"), 1);
+    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 0));
+    assert_eq!(counter(&s, "lambda.blocked.async_event_age_exceeded"), 1);
     let s = throttled("maximum_retry_attempts = 0");
-    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 1));
+    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 0));
 }
 
 /// A body list of two different values: every event holds both, in some order.

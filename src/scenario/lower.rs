@@ -92,11 +92,12 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         }
     }
     let mut functions = Vec::new();
+    let mut pending_destinations = Vec::new();
     let mut warnings = Vec::new();
     if let Some((f, path)) = top.get("lambda") {
         let kind = TableReader::new(src, path, f.node)?;
         for (index, (name, _, node)) in kind.named_entries().enumerate() {
-            functions.push(functions::lower_function(
+            let (function, pending) = functions::lower_function(
                 src,
                 name,
                 node,
@@ -106,7 +107,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
                 base_dir,
                 &mut warnings,
                 ses.is_some(),
-            )?);
+            )?;
+            functions.push(function);
+            pending_destinations.push(pending);
         }
     }
     let lambda_account = functions::lower_account(top.get("account"))?;
@@ -170,6 +173,16 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
         Ok(RuleSpec { rule, targets, dead_letter_queue })
     })?;
+    let destination_names = functions::DestinationNames {
+        queues: &names,
+        topics: &topic_names,
+        topic_is_fifo: &topic_is_fifo,
+        buses: &bus_names,
+        functions: &function_names,
+    };
+    for (function, pending) in functions.iter_mut().zip(pending_destinations) {
+        (function.on_failure, function.dead_letter) = functions::resolve_destinations(pending, &destination_names)?;
+    }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();

@@ -129,11 +129,82 @@ pub(super) struct Parts<'a> {
     pub mq: &'a mq::Service,
     /// By function: the SDK client its handler sends email with, if it does.
     pub function_email: Vec<Option<&'a Client>>,
+    /// By function: whether it has an on-failure destination and a dead-letter queue.
+    pub async_routes: Vec<(bool, bool)>,
+}
+
+/// A function's asynchronous queue: its metrics (after AWS's `AsyncEventsReceived`,
+/// `AsyncEventAge`, `AsyncEventsDropped`, `DestinationDeliveryFailures`, `DeadLetterErrors`)
+/// and its balances: every event received was processed, dropped or is still queued, and
+/// every dropped event was offered to each of the function's destinations.
+fn async_measures(
+    name: &str,
+    m: &lambda::FunctionMetrics,
+    queued: u64,
+    (has_destination, has_dead_letter): (bool, bool),
+    latencies: &mut Vec<(String, LatencyHistogram)>,
+    counters: &mut Vec<(String, u64)>,
+    audit: &mut Vec<Balance>,
+) {
+    let dropped = m.async_retries_exhausted + m.async_event_age_exceeded;
+    latencies.push((format!("{name}.async_event_age"), m.async_event_age.clone()));
+    for (key, value) in [
+        ("async_events_received", m.async_received),
+        ("async_events_succeeded", m.async_succeeded),
+        ("async_retries", m.async_retries),
+        ("async_throttles", m.async_throttled),
+        ("async_events_dropped", dropped),
+        ("async_retries_exhausted", m.async_retries_exhausted),
+        ("async_event_age_exceeded", m.async_event_age_exceeded),
+        ("async_to_destination", m.async_to_destination),
+        ("async_destination_failures", m.async_destination_failures),
+        ("async_to_dead_letter", m.async_to_dead_letter),
+        ("async_dead_letter_errors", m.async_dead_letter_errors),
+        ("async_queued_at_end", queued),
+    ] {
+        counters.push((format!("{name}.{key}"), value));
+    }
+    audit.push(balance(
+        format!("{name}.async"),
+        &[("queued_at_start", m.async_queued_at_start), ("received", m.async_received)],
+        &[
+            ("succeeded", m.async_succeeded),
+            ("retries_exhausted", m.async_retries_exhausted),
+            ("event_age_exceeded", m.async_event_age_exceeded),
+            ("queued_at_end", queued),
+        ],
+    ));
+    if has_destination {
+        audit.push(balance(
+            format!("{name}.on_failure"),
+            &[("dropped", dropped)],
+            &[("sent", m.async_to_destination), ("failed", m.async_destination_failures)],
+        ));
+    }
+    if has_dead_letter {
+        audit.push(balance(
+            format!("{name}.dead_letter"),
+            &[("dropped", dropped)],
+            &[("sent", m.async_to_dead_letter), ("failed", m.async_dead_letter_errors)],
+        ));
+    }
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses, mq, function_email } =
-        parts;
+    let Parts {
+        sqs,
+        pools,
+        lambda,
+        mappings,
+        sns,
+        eventbridge,
+        step_functions,
+        producers,
+        ses,
+        mq,
+        function_email,
+        async_routes,
+    } = parts;
     let mut latencies = Vec::new();
     let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
@@ -267,6 +338,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             &[("running_at_start", m.running_at_start), ("started", m.requests)],
             &[("ended", m.ended), ("running_at_end", running)],
         ));
+        async_measures(&name, m, lambda.async_queued(id), async_routes[f], &mut latencies, &mut counters, &mut audit);
         let gb_seconds = lambda.gb_seconds(id);
         gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
         let (busy, total) = (m.concurrency.mean(end), m.environments.mean(end));

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+mod lambda_async;
 mod measure;
 mod producer;
 
@@ -34,7 +35,7 @@ use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
 use crate::models::{Message, TaskToken};
 use crate::models::{mq, ses};
-use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
+use crate::scenario::{AsyncDestination, RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +88,10 @@ pub enum Event {
     ActivityWorkDone { activity: u16, thread: u32, token: u32, failed: bool },
     /// An EventBridge delivery's retry is due.
     EventBridgeAttemptDue { delivery: u32 },
-    /// An asynchronous Lambda invocation (from SNS) ended.
+    /// An invocation of an event of a function's asynchronous queue ended.
     AsyncInvocationFinished { function: u16, environment: u32 },
+    /// An event of a function's asynchronous queue is due for a retry, or its age ran out.
+    AsyncEventDue { function: u16, event: u32 },
     /// A workload's synchronous Lambda invocation ended: the caller has its answer.
     SyncInvocationFinished { workload: u32, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
@@ -175,6 +178,8 @@ pub struct World {
     /// By function and busy environment: when the workload's call it runs was made, for
     /// the caller's response time.
     call_made_at: Vec<Vec<SimTime>>,
+    /// By function: where its dropped asynchronous events go (on failure, dead letter).
+    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>)>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -309,6 +314,7 @@ impl World {
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
             call_made_at: vec![Vec::new(); scenario.functions.len()],
+            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter)).collect(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -819,15 +825,11 @@ impl World {
                 self.arm(now, q, s);
                 throttled
             }
-            RuleTarget::Function(f) => match self.lambda.invoke(now, lambda::FunctionId(f)) {
-                lambda::Invocation::Throttled => true,
-                lambda::Invocation::Started { environment, init, run, outcome, .. } => {
-                    let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                    let emails = u32::from(outcome == lambda::Outcome::Succeeded);
-                    self.after_handler(now, f, init + run, event, None, emails, s);
-                    false
-                }
-            },
+            RuleTarget::Function(f) => {
+                // Lambda's asynchronous Invoke takes the event into the function's queue.
+                self.invoke_async(now, f, delivery.message, s);
+                false
+            }
             RuleTarget::Topic(topic) => {
                 let event = self.events[d.0 as usize].take().unwrap_or(Json::Object(Vec::new()));
                 let mut deliveries = std::mem::take(&mut self.deliveries);
@@ -879,17 +881,9 @@ impl World {
                 self.arm(now, q, s);
             }
             SubscriptionTarget::Function(f) => {
-                let function = lambda::FunctionId(f);
-                match self.lambda.invoke(now, function) {
-                    lambda::Invocation::Throttled => self.finish_attempt(now, d, Some(Failure::Throttled429), s),
-                    lambda::Invocation::Started { environment, init, run, outcome, .. } => {
-                        // SNS hands the event to Lambda's asynchronous invoke and is done.
-                        let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                        let emails = u32::from(outcome == lambda::Outcome::Succeeded);
-                        self.after_handler(now, f, init + run, event, None, emails, s);
-                        self.finish_attempt(now, d, None, s);
-                    }
-                }
+                // SNS hands the event to Lambda's asynchronous Invoke, which queues it, and is done.
+                self.invoke_async(now, f, delivery.message, s);
+                self.finish_attempt(now, d, None, s);
             }
             SubscriptionTarget::Endpoint(e) => {
                 let (took, failure) = self.endpoints[e as usize].attempt(now);
@@ -1379,6 +1373,7 @@ impl World {
             && self.sns.in_flight() == 0
             && self.eventbridge.in_flight() == 0
             && self.lambda.busy_environments() == 0
+            && self.lambda.async_queued_total() == 0
             && self.step_functions.running() == 0
             && self.mq.holding() == 0
     }
@@ -1398,6 +1393,7 @@ impl World {
             ses: self.ses.as_ref(),
             mq: &self.mq,
             function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
+            async_routes: self.async_routes.iter().map(|(d, q)| (d.is_some(), q.is_some())).collect(),
         };
         measure::collect(parts, self.series, end)
     }
@@ -1459,8 +1455,9 @@ impl Handler for World {
             Event::SnsPacedAttemptDue { delivery } => self.attempt_now(now, DeliveryId(delivery), s),
             Event::SnsAttemptFinished { delivery, failure } => self.on_sns_attempt_finished(now, delivery, failure, s),
             Event::AsyncInvocationFinished { function, environment } => {
-                self.lambda.finish(now, lambda::FunctionId(u32::from(function)), lambda::EnvironmentId(environment));
+                self.on_async_invocation_finished(now, function, environment, s)
             }
+            Event::AsyncEventDue { function, event } => self.on_async_event_due(now, function, event, s),
             Event::SyncInvocationFinished { workload, environment } => {
                 self.on_sync_invocation_finished(now, workload, environment)
             }

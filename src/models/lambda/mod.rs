@@ -60,13 +60,18 @@
 //! Units: times are [`SimTime`]/[`SimDuration`] (microseconds); distributions are in
 //! seconds (`_s`); memory in MB (MiB, as AWS means it); billed duration in whole ms.
 
+pub mod asynchronous;
 pub mod event_source;
+
+pub use asynchronous::{AsyncConfig, AsyncStep, Condition};
+use asynchronous::{AsyncEvent, AsyncQueue};
 
 use std::collections::VecDeque;
 
 use crate::distributions::Distribution;
 use crate::engine::{RngFactory, SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
+use crate::models::Message;
 
 /// AWS limits and defaults, for `scenario` to validate against and apply.
 pub const MEMORY_MB_MIN: u32 = 128;
@@ -125,6 +130,8 @@ pub struct Config {
     /// Whether INIT is billed: true for all configurations since 2025-08-01; set false to
     /// price on-demand ZIP functions on managed runtimes as before that date.
     pub bills_init: bool,
+    /// Retries and event age of asynchronous invocations.
+    pub asynchronous: AsyncConfig,
 }
 
 /// Account-wide settings.
@@ -196,6 +203,29 @@ pub struct FunctionMetrics {
     /// with `requests` and the ones still running, the function's conservation balance.
     pub running_at_start: u64,
     pub ended: u64,
+    /// Asynchronous invocation (AWS's `AsyncEventsReceived`): events accepted into the queue.
+    pub async_received: u64,
+    /// Events whose invocation succeeded.
+    pub async_succeeded: u64,
+    /// Retries after function errors.
+    pub async_retries: u64,
+    /// Attempts refused for lack of concurrency, each one counted (also in `throttles`).
+    pub async_throttled: u64,
+    /// Events dropped because their retries ran out, or their age (their sum is AWS's
+    /// `AsyncEventsDropped`).
+    pub async_retries_exhausted: u64,
+    pub async_event_age_exceeded: u64,
+    /// Of the dropped events, those the world sent to the on-failure destination and those
+    /// it sent to the dead-letter queue, and those sends that failed (AWS's
+    /// `DestinationDeliveryFailures` and `DeadLetterErrors`).
+    pub async_to_destination: u64,
+    pub async_destination_failures: u64,
+    pub async_to_dead_letter: u64,
+    pub async_dead_letter_errors: u64,
+    /// Events in the queue (waiting or running) when the window opened.
+    pub async_queued_at_start: u64,
+    /// From an event's arrival in the queue to each invocation started for it.
+    pub async_event_age: LatencyHistogram,
 }
 
 /// All functions of a scenario and the account's concurrency.
@@ -222,6 +252,7 @@ struct Function {
     error_rng: SimRng,
     init_rng: SimRng,
     metrics: FunctionMetrics,
+    queue: AsyncQueue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,6 +300,7 @@ impl Config {
             architecture: Architecture::X86,
             reserved_concurrency: None,
             bills_init: true,
+            asynchronous: AsyncConfig::default(),
         }
     }
 }
@@ -390,7 +422,14 @@ impl Service {
             concurrency.reset(now);
             environments.reset(now);
             let running_at_start = u64::from(f.in_use);
-            f.metrics = FunctionMetrics { concurrency, environments, running_at_start, ..FunctionMetrics::default() };
+            let async_queued_at_start = f.queue.queued;
+            f.metrics = FunctionMetrics {
+                concurrency,
+                environments,
+                running_at_start,
+                async_queued_at_start,
+                ..FunctionMetrics::default()
+            };
         }
     }
 
@@ -411,6 +450,103 @@ impl Service {
         };
         // Oldest first: the expired ones are a prefix.
         f.idle.iter().rev().take_while(alive).count() as u32
+    }
+
+    /// An event handed to the function's asynchronous queue at `now` (SNS, EventBridge, or
+    /// another function's on-failure destination); it is tried at once.
+    pub fn receive_async(&mut self, now: SimTime, function: FunctionId, message: Message) -> AsyncStep {
+        let f = &mut self.functions[function.0 as usize];
+        f.metrics.async_received += 1;
+        let event = AsyncEvent {
+            message,
+            received_at: now,
+            invocations: 0,
+            throttles: 0,
+            is_failing: false,
+            is_expiring: false,
+        };
+        let id = f.queue.insert(event);
+        self.attempt_async(now, function, id)
+    }
+
+    /// An event's wait (a retry, or its age running out) is over.
+    pub fn async_event_due(&mut self, now: SimTime, function: FunctionId, event: u32) -> AsyncStep {
+        let f = &mut self.functions[function.0 as usize];
+        if f.queue.get(event).is_expiring {
+            return f.drop_event(event, Condition::EventAgeExceeded);
+        }
+        self.attempt_async(now, function, event)
+    }
+
+    /// The asynchronous invocation running in `environment` ended at `now`.
+    pub fn finish_async(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) -> AsyncStep {
+        self.finish(now, function, environment);
+        let f = &mut self.functions[function.0 as usize];
+        let id = f.queue.by_environment[environment.0 as usize];
+        let event = *f.queue.get(id);
+        if !event.is_failing {
+            f.queue.remove(id);
+            f.metrics.async_succeeded += 1;
+            return AsyncStep::Succeeded;
+        }
+        let retries_made = event.invocations - 1;
+        if retries_made >= f.config.asynchronous.maximum_retry_attempts {
+            return f.drop_event(id, Condition::RetriesExhausted);
+        }
+        f.metrics.async_retries += 1;
+        let delay = f.config.asynchronous.retry_delays[retries_made as usize];
+        f.wait_until(id, now + delay)
+    }
+
+    /// Counts where the world sent a dropped event: to the on-failure destination (`None`:
+    /// the function has none; `Some(false)`: the send failed) and to the dead-letter queue.
+    pub fn record_dropped_sends(&mut self, function: FunctionId, destination: Option<bool>, dead_letter: Option<bool>) {
+        let m = &mut self.functions[function.0 as usize].metrics;
+        match destination {
+            Some(true) => m.async_to_destination += 1,
+            Some(false) => m.async_destination_failures += 1,
+            None => {}
+        }
+        match dead_letter {
+            Some(true) => m.async_to_dead_letter += 1,
+            Some(false) => m.async_dead_letter_errors += 1,
+            None => {}
+        }
+    }
+
+    /// Events in the function's asynchronous queue now, waiting or running.
+    pub fn async_queued(&self, function: FunctionId) -> u64 {
+        self.function(function).queue.queued
+    }
+
+    /// Events in every function's asynchronous queue.
+    pub fn async_queued_total(&self) -> u64 {
+        self.functions.iter().map(|f| f.queue.queued).sum()
+    }
+
+    /// One attempt to run a queued event: it starts, or waits for its next try.
+    fn attempt_async(&mut self, now: SimTime, function: FunctionId, id: u32) -> AsyncStep {
+        let invocation = self.invoke(now, function);
+        let f = &mut self.functions[function.0 as usize];
+        match invocation {
+            Invocation::Throttled => {
+                f.metrics.async_throttled += 1;
+                let event = f.queue.get(id);
+                event.throttles += 1;
+                let backoff = asynchronous::throttle_backoff(event.throttles);
+                f.wait_until(id, now + backoff)
+            }
+            Invocation::Started { environment, init, run, outcome, .. } => {
+                let event = f.queue.get(id);
+                event.invocations += 1;
+                event.throttles = 0;
+                event.is_failing = outcome != Outcome::Succeeded;
+                let (age, succeeds) = (now.saturating_since(event.received_at), !event.is_failing);
+                f.metrics.async_event_age.record(age);
+                f.queue.run_in(environment.0, id);
+                AsyncStep::Started { environment: environment.0, busy: init + run, succeeds }
+            }
+        }
     }
 
     fn function(&self, function: FunctionId) -> &Function {
@@ -439,8 +575,27 @@ impl Function {
             scaling: ScalingBucket::full(account.scaling_burst, account.scaling_refill_per_s),
             in_use: 0,
             metrics: FunctionMetrics::default(),
+            queue: AsyncQueue::default(),
             config,
         }
+    }
+
+    /// The event waits until `at`, or until its age runs out if that comes first.
+    fn wait_until(&mut self, id: u32, at: SimTime) -> AsyncStep {
+        let maximum_age = self.config.asynchronous.maximum_event_age;
+        let event = self.queue.get(id);
+        let expires_at = event.received_at + maximum_age;
+        event.is_expiring = at > expires_at;
+        AsyncStep::DueAt { event: id, at: at.min(expires_at) }
+    }
+
+    fn drop_event(&mut self, id: u32, condition: Condition) -> AsyncStep {
+        let event = self.queue.remove(id);
+        match condition {
+            Condition::RetriesExhausted => self.metrics.async_retries_exhausted += 1,
+            Condition::EventAgeExceeded => self.metrics.async_event_age_exceeded += 1,
+        }
+        AsyncStep::Dropped { message: event.message, condition, invocations: event.invocations }
     }
 
     /// Drops the environments that have been idle for the keep-alive or longer.
