@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, summary};
+use common::{counter, inline, summary};
 
 const ROUTING: &str = r#"
 [run]
