@@ -333,9 +333,11 @@ const HISTOGRAM_FLOOR_BYTES: u64 = 16 * 1024;
 
 impl MemoryFloor {
     fn bytes(&self, run: &RunConfig) -> (u64, u64, u64) {
+        // A function measures its durations, INITs and asynchronous event ages, and samples
+        // its busy, idle and total environments and, with a mapping, its pollers.
         let histograms =
-            2 * self.queues + self.pools + 2 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
-        let columns = 3 * self.queues + self.pools + self.subscriptions + 2 * self.functions;
+            2 * self.queues + self.pools + 3 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
+        let columns = 3 * self.queues + self.pools + self.subscriptions + 4 * self.functions;
         let rows = (run.horizon.as_micros() / run.sample_interval.as_micros().max(1)) + 1;
         (
             histograms as u64,
