@@ -85,8 +85,8 @@ fn with_no_retries_a_failing_event_runs_once() {
 
 #[test]
 fn an_event_throttled_until_its_age_runs_out_is_dropped_and_counted() {
-    // Tries at 1, 2, 4, 8, 16 and 32 s after arrival... the next would be 64 s after the
-    // first, past the 60 s age: dropped at 60 s.
+    // Tried at ages 0, 1, 3, 7, 15 and 31 s (waits of 1, 2, 4, 8, 16 s); the next would
+    // be at 63 s, past the 60 s age: dropped at 60 s.
     let (result, s) = published_once("reserved_concurrency = 0\nmaximum_event_age_s = 60\ndead_letter = \"sqs.dlq\"");
     assert_eq!(counter(&s, "subscription.s.delivered"), 1, "Lambda accepted the event");
     assert_eq!(counter(&s, "lambda.f.requests"), 0);

@@ -963,6 +963,56 @@ mod tests {
         assert_eq!(lambda.functions[0].environments.len(), 3);
     }
 
+    fn due_at(step: AsyncStep) -> (u32, SimTime) {
+        match step {
+            AsyncStep::DueAt { event, at } => (event, at),
+            other => panic!("expected the event to wait, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_throttled_event_backs_off_doubling_until_its_age_runs_out() {
+        let mut config = function("f", 0.1, 0.0);
+        config.reserved_concurrency = Some(0);
+        config.asynchronous.maximum_event_age = SimDuration::from_secs(60);
+        let mut lambda = service(Account::default(), vec![config]);
+        let message = Message::new(at_s(0.0), 100);
+        let (event, mut at) = due_at(lambda.receive_async(at_s(0.0), F, message));
+        let mut tries = vec![at];
+        while at < at_s(60.0) {
+            (_, at) = due_at(lambda.async_event_due(at, F, event));
+            tries.push(at);
+        }
+        // Tries at 0, 1, 3, 7, 15 and 31 s; the next would be at 63 s, past the age.
+        assert_eq!(tries, [1.0, 3.0, 7.0, 15.0, 31.0, 60.0].map(at_s));
+        let dropped = lambda.async_event_due(at_s(60.0), F, event);
+        assert_eq!(dropped, AsyncStep::Dropped { message, condition: Condition::EventAgeExceeded, invocations: 0 });
+        let m = lambda.metrics(F);
+        assert_eq!((m.async_received, m.async_throttled, m.async_event_age_exceeded), (1, 6, 1));
+        assert_eq!(lambda.async_queued(F), 0);
+    }
+
+    #[test]
+    fn a_failing_event_retries_after_its_attempt_ends_then_is_dropped() {
+        let mut config = function("f", 0.5, 0.0);
+        config.error_rate = 1.0;
+        config.asynchronous.maximum_retry_attempts = 1;
+        let mut lambda = service(Account::default(), vec![config]);
+        let message = Message::new(at_s(0.0), 100);
+        let AsyncStep::Started { environment, succeeds: false, .. } = lambda.receive_async(at_s(0.0), F, message)
+        else {
+            panic!("expected a failing start");
+        };
+        let (event, at) = due_at(lambda.finish_async(at_s(0.5), F, EnvironmentId(environment)));
+        assert_eq!(at, at_s(60.5));
+        let AsyncStep::Started { environment, .. } = lambda.async_event_due(at, F, event) else {
+            panic!("expected the retry to start");
+        };
+        let dropped = lambda.finish_async(at_s(61.0), F, EnvironmentId(environment));
+        assert_eq!(dropped, AsyncStep::Dropped { message, condition: Condition::RetriesExhausted, invocations: 2 });
+        assert_eq!(lambda.metrics(F).async_retries, 1);
+    }
+
     #[test]
     fn reset_metrics_keeps_busy_environments_in_the_concurrency_gauge() {
         let mut lambda = service(Account::default(), vec![function("f", 10.0, 0.0)]);
