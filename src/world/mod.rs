@@ -92,6 +92,9 @@ pub enum Event {
     AsyncInvocationFinished { function: u16, environment: u32 },
     /// An event of a function's asynchronous queue is due for a retry, or its age ran out.
     AsyncEventDue { function: u16, event: u32 },
+    /// A Step Functions task's Lambda invocation ended: its environment is free (the
+    /// runtime has its own wake-up for the task).
+    TaskInvocationFinished { function: u16, environment: u32 },
     /// A workload's synchronous Lambda invocation ended: the caller has its answer.
     SyncInvocationFinished { workload: u32, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
@@ -677,7 +680,7 @@ impl World {
                             }
                             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                                 let release =
-                                    Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
+                                    Event::TaskInvocationFinished { function: f as u16, environment: environment.0 };
                                 s.schedule_in(init + run, release);
                                 let timed_out = outcome == lambda::Outcome::TimedOut;
                                 self.step_functions.on_lambda_started(
@@ -1458,6 +1461,9 @@ impl Handler for World {
                 self.on_async_invocation_finished(now, function, environment, s)
             }
             Event::AsyncEventDue { function, event } => self.on_async_event_due(now, function, event, s),
+            Event::TaskInvocationFinished { function, environment } => {
+                self.lambda.finish(now, lambda::FunctionId(u32::from(function)), lambda::EnvironmentId(environment));
+            }
             Event::SyncInvocationFinished { workload, environment } => {
                 self.on_sync_invocation_finished(now, workload, environment)
             }
