@@ -67,6 +67,38 @@ fn a_failing_event_is_retried_twice_a_minute_then_two_minutes_later_then_sent_on
 }
 
 #[test]
+fn an_event_queued_when_the_warm_up_ends_is_balanced_from_the_queue() {
+    // Received at 1 s and failed at 1.35 s; the warm-up ends at 30 s while it waits for
+    // its retries at 60.35 s and 180.45 s.
+    let text = r#"
+        [run]
+        horizon_s = 1000
+        warmup_s = 30
+        [workload.w]
+        target = "sns.t"
+        arrival = "constant"
+        rate_per_s = 1
+        stop_s = 1.5
+        [sns.t]
+        [subscription.s]
+        topic = "sns.t"
+        endpoint = "lambda.f"
+        [lambda.f]
+        duration_s = 0.1
+        init_duration_s = 0.25
+        error_rate = 1.0
+    "#;
+    let (result, s) = summary(&inline(text));
+    let balance = result.measurements.audit.iter().find(|b| b.entity == "lambda.f.async").expect("a balance");
+    assert_eq!(balance.inflow, [("queued_at_start", 1), ("received", 0)]);
+    // A retry counts when the failed attempt before it ends: the first one before 30 s.
+    assert_eq!(counter(&s, "lambda.f.async_retries"), 1);
+    assert_eq!(counter(&s, "lambda.f.async_retries_exhausted"), 1);
+    assert_eq!(latency(&s, "lambda.f.async_event_age", "count"), 2.0);
+    assert_eq!(result.outcome.stop_reason.as_str(), "drained");
+}
+
+#[test]
 fn the_retry_delays_can_be_set() {
     let (_, s) = published_once("error_rate = 1.0\nasync_retry_delays_s = [10, 20]");
     let mean_ms = (0.0 + 10_350.0 + 30_450.0) / 3.0;
