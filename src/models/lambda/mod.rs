@@ -49,13 +49,19 @@
 //! The SQS event source mapping that invokes functions from a queue is in
 //! [`event_source`].
 //!
-//! Deliberately absent: provisioned concurrency and SnapStart, the internal queue and retries
-//! of asynchronous invocation (SNS and EventBridge invoke through the same `invoke`, without
-//! them), the pre-2023 account-wide burst
+//! Asynchronous invocation (SNS, EventBridge, on-failure destinations) goes through the
+//! function's event queue, with its retries and event age, in [`asynchronous`]; its attempts
+//! use the same `invoke`.
+//!
+//! Deliberately absent: provisioned concurrency and SnapStart, the pre-2023 account-wide burst
 //! scaling, the 10 requests/s per environment limit, recycling of busy environments every
 //! few hours, the reset (and fresh INIT) of an environment after a timeout or crash (here it
 //! is reused warm), payload limits, and CPU scaling with memory (durations are given per
 //! function, so a change of memory must come with its own duration distribution).
+//!
+//! Environments are also measured as callers and operators see them: per function, the
+//! time-weighted numbers of busy, idle-warm and all environments (`TimeWeighted`), and the
+//! cold-start share. AWS publishes no metric of idle environments: these are the model's.
 //!
 //! Units: times are [`SimTime`]/[`SimDuration`] (microseconds); distributions are in
 //! seconds (`_s`); memory in MB (MiB, as AWS means it); billed duration in whole ms.
