@@ -221,3 +221,77 @@ fn asynchronous_settings_outside_aws_limits_are_refused() {
         assert!(error.contains(expected), "{extra}: {error}");
     }
 }
+
+#[test]
+fn an_sns_destination_gets_the_invocation_record_as_its_body() {
+    // Three events, each dropped after one attempt; their records go to a topic whose
+    // subscriptions read the record's condition.
+    let text = r#"
+        [run]
+        horizon_s = 1000
+        [workload.w]
+        target = "sns.events"
+        arrival = "constant"
+        rate_per_s = 1
+        stop_s = 3.5
+        [sns.events]
+        [subscription.to_function]
+        topic = "sns.events"
+        endpoint = "lambda.f"
+        [lambda.f]
+        duration_s = 0.1
+        error_rate = 1.0
+        maximum_retry_attempts = 0
+        on_failure = "sns.failures"
+        [sns.failures]
+        [subscription.exhausted]
+        topic = "sns.failures"
+        endpoint = "sqs.records"
+        filter_policy_scope = "MessageBody"
+        filter_policy = '{"requestContext": {"condition": ["RetriesExhausted"], "approximateInvokeCount": [1]}}'
+        [subscription.aged]
+        topic = "sns.failures"
+        endpoint = "sqs.aged"
+        filter_policy_scope = "MessageBody"
+        filter_policy = '{"requestContext": {"condition": ["EventAgeExceeded"]}}'
+        [sqs.records]
+        [sqs.aged]
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "lambda.f.async_to_destination"), 3);
+    assert_eq!(counter(&s, "sns.failures.published"), 3);
+    assert_eq!(counter(&s, "sqs.records.sent"), 3);
+    assert_eq!(counter(&s, "sqs.aged.sent"), 0);
+}
+
+#[test]
+fn an_eventbridge_destination_gets_a_lambda_failure_event() {
+    let text = r#"
+        [run]
+        horizon_s = 1000
+        [workload.w]
+        target = "sns.events"
+        arrival = "constant"
+        rate_per_s = 1
+        stop_s = 1.5
+        [sns.events]
+        [subscription.to_function]
+        topic = "sns.events"
+        endpoint = "lambda.f"
+        [lambda.f]
+        duration_s = 0.1
+        error_rate = 1.0
+        maximum_retry_attempts = 0
+        on_failure = "eventbridge.failures"
+        [eventbridge.failures]
+        [rule.lambda_failures]
+        bus = "eventbridge.failures"
+        event_pattern = '{"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Failure"], "detail": {"requestContext": {"condition": ["RetriesExhausted"]}}}'
+        targets = ["sqs.records"]
+        [sqs.records]
+    "#;
+    let (_, s) = summary(&inline(text));
+    assert_eq!(counter(&s, "lambda.f.async_to_destination"), 1);
+    assert_eq!(counter(&s, "rule.lambda_failures.matched"), 1);
+    assert_eq!(counter(&s, "sqs.records.sent"), 1);
+}
