@@ -188,7 +188,11 @@ fn validate_counts_subscribers_apart_from_rules() {
     fs::write(dir.join("s.toml"), scenario).unwrap();
     let o = orchsim(&["validate", "s.toml"], &dir);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("valid (1 workload(s), 1 queue(s), 1 event bus(es), 2 subscriber(s))"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("valid (1 workload(s), 1 queue(s), 1 event bus(es), 2 subscriber(s))"),
+        "{}",
+        text(&o.stdout)
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 

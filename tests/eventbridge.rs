@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, summary};
+use common::{counter, inline, summary};
 
 const ROUTING: &str = r#"
 [run]
@@ -98,23 +98,15 @@ fn throttled(extra: &str) -> serde_json::Value {
 }
 
 #[test]
-fn the_default_policy_retries_185_times_then_dead_letters() {
+fn a_function_target_takes_the_event_into_its_queue_so_the_rule_never_retries() {
+    // Lambda's asynchronous Invoke accepts the event whatever the function's concurrency:
+    // the function's own queue retries it (for 6 h by default) and drops it, not the rule.
     let s = throttled("");
-    assert_eq!(counter(&s, "rule.r.retries"), 185);
-    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
-    let hours = latency(&s, "sqs.dlq.end_to_end", "max") / 3.6e6;
-    assert!((21.0..26.0).contains(&hours), "{hours} h");
-}
-
-#[test]
-fn the_maximum_event_age_ends_retries_first() {
-    let s = throttled("maximum_event_age_s = 3600");
-    let retries = counter(&s, "rule.r.retries");
-    assert!((10..30).contains(&retries), "{retries}");
-    assert_eq!(counter(&s, "rule.r.dead_lettered"), 1);
-    assert!(latency(&s, "sqs.dlq.end_to_end", "max") <= 3_600_000.0);
+    assert_eq!(counter(&s, "rule.r.delivered"), 1);
+    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 0));
+    assert_eq!(counter(&s, "lambda.blocked.async_event_age_exceeded"), 1);
     let s = throttled("maximum_retry_attempts = 0");
-    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 1));
+    assert_eq!((counter(&s, "rule.r.retries"), counter(&s, "rule.r.dead_lettered")), (0, 0));
 }
 
 /// A body list of two different values: every event holds both, in some order.
@@ -201,70 +193,10 @@ fn a_bus_in_another_region_draws_on_that_regions_quota() {
     assert!((cost - all / 1e6).abs() < 1e-9, "{cost}");
 }
 
-/// One event on a Custom Event Bus whose only subscriber's target is always throttled (a
-/// function with no concurrency), with a dead-letter queue drained at once.
-fn subscriber(extra: &str) -> serde_json::Value {
-    let text = format!(
-        r#"
-        [run]
-        horizon_s = 200000
-        [workload.w]
-        target = "eventbridge.orders"
-        arrival = "constant"
-        rate_per_s = 1
-        count_max = 1
-        [eventbridge.orders]
-        kind = "subscribers"
-        [subscriber.s]
-        bus = "eventbridge.orders"
-        target = "lambda.blocked"
-        dead_letter_queue = "sqs.dlq"
-        {extra}
-        [lambda.blocked]
-        duration_s = 0.1
-        reserved_concurrency = 0
-        [sqs.dlq]
-        [workers.dlq]
-        source = "sqs.dlq"
-        count = 1
-        service_time_s = 0
-        "#
-    );
-    summary(&inline(&text)).1
-}
-
 #[test]
-fn a_subscriber_retries_5_times_by_default_then_dead_letters_within_a_minute() {
-    let s = subscriber("");
-    assert_eq!(counter(&s, "subscriber.s.retries"), 5);
-    assert_eq!(counter(&s, "subscriber.s.failed_attempts"), 6);
-    assert_eq!(counter(&s, "subscriber.s.dead_lettered"), 1);
-    // The retries wait about 1 + 2 + 4 + 8 + 16 = 31 s (±10 % jitter each).
-    let waited_s = latency(&s, "sqs.dlq.end_to_end", "max") / 1e3;
-    assert!((27.0..35.0).contains(&waited_s), "{waited_s} s");
-}
-
-#[test]
-fn a_subscriber_takes_the_classic_buses_retry_policy_when_told() {
-    // 185 attempts and a day: the classic bus's defaults, set on the subscriber.
-    let s = subscriber("maximum_retry_attempts = 185\nmaximum_event_age_s = 86400");
-    assert_eq!(counter(&s, "subscriber.s.retries"), 185);
-    let hours = latency(&s, "sqs.dlq.end_to_end", "max") / 3.6e6;
-    assert!((21.0..26.0).contains(&hours), "{hours} h");
-    // The 300 s age limit ends a long retry schedule before its attempts run out.
-    let s = subscriber("maximum_retry_attempts = 20");
-    let retries = counter(&s, "subscriber.s.retries");
-    assert!((7..=9).contains(&retries), "{retries}");
-    assert!(latency(&s, "sqs.dlq.end_to_end", "max") <= 300_000.0);
-}
-
-#[test]
-fn without_a_dead_letter_queue_a_subscriber_drops_what_it_cannot_deliver() {
-    let s = subscriber_without_dead_letter_queue();
-    assert_eq!((counter(&s, "subscriber.s.retries"), counter(&s, "subscriber.s.dropped")), (5, 1));
-}
-
-fn subscriber_without_dead_letter_queue() -> serde_json::Value {
+fn a_subscriber_hands_a_function_its_event_at_once_and_lambda_queues_it() {
+    // A function with no concurrency: Lambda's asynchronous queue takes the event, so the
+    // subscriber never retries (its retry schedule is tested in the model).
     let text = r#"
         [run]
         horizon_s = 1000
@@ -281,8 +213,12 @@ fn subscriber_without_dead_letter_queue() -> serde_json::Value {
         [lambda.blocked]
         duration_s = 0.1
         reserved_concurrency = 0
+        maximum_event_age_s = 60
     "#;
-    summary(&inline(text)).1
+    let s = summary(&inline(text)).1;
+    assert_eq!((counter(&s, "subscriber.s.delivered"), counter(&s, "subscriber.s.retries")), (1, 0));
+    assert_eq!(counter(&s, "lambda.blocked.async_events_received"), 1);
+    assert_eq!(counter(&s, "lambda.blocked.async_events_dropped"), 1, "its age ran out in Lambda's queue");
 }
 
 #[test]

@@ -412,6 +412,81 @@ mod tests {
         assert!((23.0..24.0).contains(&hours), "{hours}");
     }
 
+    /// A Custom Event Bus with one subscriber whose target fails every attempt: the times of
+    /// its retries and how the event ends.
+    fn always_failing(
+        retry_attempts_max: u32,
+        event_age_max_s: u64,
+        has_dead_letter_queue: bool,
+    ) -> (Vec<f64>, AfterAttempt) {
+        let bus = BusConfig {
+            name: "orders".into(),
+            kind: BusKind::Subscribers,
+            region: "us-east-1".into(),
+            put_events_per_s: 10_000.0,
+        };
+        let subscriber = RuleConfig {
+            name: "s".into(),
+            kind: RouteKind::Subscriber,
+            bus: BusId(0),
+            pattern: EventPattern::parse(&Json::Object(Vec::new())).unwrap(),
+            target_count: 1,
+            retry_attempts_max,
+            event_age_max: SimDuration::from_secs(event_age_max_s),
+            has_dead_letter_queue,
+        };
+        let rngs = crate::engine::RngFactory::new(7);
+        let mut service = Service::new(vec![bus], vec![subscriber], |name| rngs.stream(name));
+        let mut deliveries = Vec::new();
+        let put = service.put(
+            SimTime::ZERO,
+            BusId(0),
+            Message::new(SimTime::ZERO, 100),
+            &Json::Object(Vec::new()),
+            &mut deliveries,
+        );
+        assert_eq!((put, deliveries.len()), (PutOutcome::Accepted, 1));
+        let mut now = SimTime::ZERO;
+        let mut retries_at = Vec::new();
+        loop {
+            match service.on_attempt(now, deliveries[0], Some(true)) {
+                AfterAttempt::RetryAt(at) => {
+                    now = at;
+                    retries_at.push(at.as_secs_f64());
+                }
+                end => return (retries_at, end),
+            }
+        }
+    }
+
+    #[test]
+    fn a_subscriber_retries_5_times_by_default_then_dead_letters_within_a_minute() {
+        let (retries, end) = always_failing(SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT, 300, true);
+        assert_eq!(retries.len(), 5);
+        assert!(matches!(end, AfterAttempt::DeadLetter(_)), "{end:?}");
+        // 1 + 2 + 4 + 8 + 16 = 31 s, each wait within its jitter.
+        let last = retries[4];
+        assert!((27.0..35.0).contains(&last), "{last} s");
+    }
+
+    #[test]
+    fn a_subscriber_with_the_classic_policy_retries_185_times_over_about_a_day() {
+        let (retries, _) = always_failing(185, 86_400, true);
+        assert_eq!(retries.len(), 185);
+        let hours = retries[184] / 3_600.0;
+        assert!((21.0..26.0).contains(&hours), "{hours} h");
+        // The 300 s age ends a long schedule before its attempts run out.
+        let (retries, _) = always_failing(20, 300, true);
+        assert!((7..=9).contains(&retries.len()), "{}", retries.len());
+        assert!(retries.iter().all(|t| *t <= 300.0));
+    }
+
+    #[test]
+    fn without_a_dead_letter_queue_a_subscriber_drops_what_it_cannot_deliver() {
+        let (retries, end) = always_failing(SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT, 300, false);
+        assert_eq!((retries.len(), end), (5, AfterAttempt::Dropped));
+    }
+
     #[test]
     fn backoff_doubles_from_one_second_up_to_the_cap() {
         let delays: Vec<u64> = (1..=11).map(|k| backoff(k).as_micros() / 1_000_000).collect();

@@ -2,16 +2,17 @@
 //! the `[account]` table, checked against Lambda's limits
 //! (`reference/aws-stepfunctions-lambda.md` §8, `reference/aws-messaging.md` §1.9).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::FunctionConfig;
-use super::lower::{SECONDS_MAX, distribution, opt, queue_ref};
+use super::lower::{SECONDS_MAX, component_ref, distribution, opt, queue_ref};
 use super::queues::Queues;
 use super::tree::{Field, Node, Result, Source, TableReader};
+use super::{AsyncDestination, FunctionConfig};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::models::lambda::{self, event_source};
-use crate::models::sqs;
+use crate::models::{eventbridge, sns, sqs};
 
 /// Default INIT of a cold start: AWS says cold starts take "from under 100 ms to over 1 s";
 /// a lognormal with median 250 ms and p99 1.2 s spans that (an assumption).
@@ -37,18 +38,117 @@ pub(super) fn lower_account(node: Option<(Field<'_>, String)>) -> Result<lambda:
     Ok(account)
 }
 
+/// A function's `on_failure` and `dead_letter` values, resolved once topics and buses are
+/// known (they are read after the functions).
+pub(super) struct PendingDestinations<'a> {
+    pub on_failure: Option<(Field<'a>, String)>,
+    pub dead_letter: Option<(Field<'a>, String)>,
+}
+
+/// The names an asynchronous destination may refer to.
+pub(super) struct DestinationNames<'n> {
+    pub queues: &'n Queues,
+    pub topics: &'n BTreeMap<String, sns::TopicId>,
+    pub topic_is_fifo: &'n [bool],
+    pub buses: &'n BTreeMap<String, eventbridge::BusId>,
+    pub functions: &'n BTreeMap<String, u32>,
+}
+
+/// Resolves `on_failure` (a standard queue, a standard topic, a bus or a function) and
+/// `dead_letter` (a standard queue or a standard topic), as AWS allows for asynchronous
+/// invocation.
+pub(super) fn resolve_destinations(
+    pending: PendingDestinations<'_>,
+    names: &DestinationNames<'_>,
+) -> Result<(Option<AsyncDestination>, Option<AsyncDestination>)> {
+    let on_failure = match pending.on_failure {
+        Some((f, p)) => Some(destination(f, &p, names, true)?),
+        None => None,
+    };
+    let dead_letter = match pending.dead_letter {
+        Some((f, p)) => Some(destination(f, &p, names, false)?),
+        None => None,
+    };
+    Ok((on_failure, dead_letter))
+}
+
+fn destination(f: Field<'_>, p: &str, names: &DestinationNames<'_>, is_on_failure: bool) -> Result<AsyncDestination> {
+    let text = f.str(p)?;
+    let allowed = if is_on_failure {
+        "\"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\" or \"lambda.NAME\" (AWS: an on-failure destination of asynchronous invocation is an SQS queue, an SNS topic, an EventBridge bus or a Lambda function)"
+    } else {
+        "\"sqs.NAME\" or \"sns.NAME\" (AWS: a function's dead-letter queue is an SQS queue or an SNS topic)"
+    };
+    let kind = text.split('.').next().unwrap_or("");
+    let standard_only = "must be a standard queue or topic (AWS: a FIFO queue cannot be an asynchronous invocation's destination; the model refuses FIFO queues as dead-letter queues and FIFO topics too, since Lambda's sends name no message group)";
+    match kind {
+        "sqs" => {
+            let q = component_ref(f, p, "sqs", "queue", &names.queues.names)?;
+            if names.queues.is_fifo(q) {
+                return Err(f.error(p, standard_only));
+            }
+            Ok(AsyncDestination::Queue(q))
+        }
+        "sns" => {
+            let t = component_ref(f, p, "sns", "topic", names.topics)?;
+            if names.topic_is_fifo[t.0 as usize] {
+                return Err(f.error(p, standard_only));
+            }
+            Ok(AsyncDestination::Topic(t))
+        }
+        "eventbridge" if is_on_failure => {
+            Ok(AsyncDestination::Bus(component_ref(f, p, "eventbridge", "bus", names.buses)?))
+        }
+        "lambda" if is_on_failure => {
+            Ok(AsyncDestination::Function(component_ref(f, p, "lambda", "function", names.functions)?))
+        }
+        _ => Err(f.error(p, format!("allowed: {allowed}"))),
+    }
+}
+
+/// The asynchronous invocation keys: retries after function errors, the event age limit
+/// and the retry delays (a model assumption).
+fn async_config(t: &mut TableReader<'_>) -> Result<lambda::AsyncConfig> {
+    use lambda::asynchronous as a;
+    let mut config = lambda::AsyncConfig::default();
+    if let Some(v) = opt(t, "maximum_retry_attempts", |f, p| {
+        f.u64_in(p, 0, u64::from(a::MAXIMUM_RETRY_ATTEMPTS_MAX), "AWS MaximumRetryAttempts: 0 to 2")
+    })? {
+        config.maximum_retry_attempts = v as u32;
+    }
+    if let Some(v) =
+        opt(t, "maximum_event_age_s", |f, p| f.u64_in(p, 60, 21_600, "AWS MaximumEventAgeInSeconds: 60 to 21,600 s"))?
+    {
+        config.maximum_event_age = SimDuration::from_secs(v);
+    }
+    if let Some(delays) = opt(t, "async_retry_delays_s", |f, p| {
+        let items = f.array(p)?;
+        if items.len() != 2 {
+            return Err(f.error(p, "two waits in seconds: before the second attempt and before the third"));
+        }
+        let wait = |item: &Field<'_>| {
+            item.f64_in(p, 0.0, 21_600.0, "a wait within the longest event age, 21,600 s")
+                .map(SimDuration::from_secs_f64)
+        };
+        Ok([wait(&items[0])?, wait(&items[1])?])
+    })? {
+        config.retry_delays = delays;
+    }
+    Ok(config)
+}
+
 #[allow(clippy::too_many_arguments)]
-pub(super) fn lower_function(
-    src: &Source<'_>,
+pub(super) fn lower_function<'a>(
+    src: &'a Source<'a>,
     name: &str,
-    node: &Node,
+    node: &'a Node,
     index: usize,
     queues: &Queues,
     queue_configs: &[sqs::Config],
     base_dir: &Path,
     warnings: &mut Vec<String>,
     has_ses: bool,
-) -> Result<FunctionConfig> {
+) -> Result<(FunctionConfig, PendingDestinations<'a>)> {
     let path = format!("lambda.{name}");
     let mut t = TableReader::new(src, path.clone(), node)?;
     let (f, p) = t.require("duration_s", "how long the handler runs, a distribution in seconds")?;
@@ -116,8 +216,10 @@ pub(super) fn lower_function(
         }
     };
     let email = super::ses::email_sender(&mut t, has_ses)?;
+    function.asynchronous = async_config(&mut t)?;
+    let pending = PendingDestinations { on_failure: t.get("on_failure"), dead_letter: t.get("dead_letter") };
     t.finish()?;
-    Ok(FunctionConfig { function, event_source, email })
+    Ok((FunctionConfig { function, event_source, email, on_failure: None, dead_letter: None }, pending))
 }
 
 /// The event source mapping's keys.

@@ -92,11 +92,12 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         }
     }
     let mut functions = Vec::new();
+    let mut pending_destinations = Vec::new();
     let mut warnings = Vec::new();
     if let Some((f, path)) = top.get("lambda") {
         let kind = TableReader::new(src, path, f.node)?;
         for (index, (name, _, node)) in kind.named_entries().enumerate() {
-            functions.push(functions::lower_function(
+            let (function, pending) = functions::lower_function(
                 src,
                 name,
                 node,
@@ -106,7 +107,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
                 base_dir,
                 &mut warnings,
                 ses.is_some(),
-            )?);
+            )?;
+            functions.push(function);
+            pending_destinations.push(pending);
         }
     }
     let lambda_account = functions::lower_account(top.get("account"))?;
@@ -187,6 +190,16 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         Ok(RuleSpec { rule, targets, dead_letter_queue })
     })?;
     rules.extend(subscribers);
+    let destination_names = functions::DestinationNames {
+        queues: &names,
+        topics: &topic_names,
+        topic_is_fifo: &topic_is_fifo,
+        buses: &bus_names,
+        functions: &function_names,
+    };
+    for (function, pending) in functions.iter_mut().zip(pending_destinations) {
+        (function.on_failure, function.dead_letter) = functions::resolve_destinations(pending, &destination_names)?;
+    }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();
@@ -337,9 +350,11 @@ const HISTOGRAM_FLOOR_BYTES: u64 = 16 * 1024;
 
 impl MemoryFloor {
     fn bytes(&self, run: &RunConfig) -> (u64, u64, u64) {
+        // A function measures its durations, INITs and asynchronous event ages, and samples
+        // its busy, idle and total environments and, with a mapping, its pollers.
         let histograms =
-            2 * self.queues + self.pools + 2 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
-        let columns = 3 * self.queues + self.pools + self.subscriptions + 2 * self.functions;
+            2 * self.queues + self.pools + 3 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
+        let columns = 3 * self.queues + self.pools + self.subscriptions + 4 * self.functions;
         let rows = (run.horizon.as_micros() / run.sample_interval.as_micros().max(1)) + 1;
         (
             histograms as u64,

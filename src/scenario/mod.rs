@@ -147,6 +147,19 @@ pub struct FunctionConfig {
     pub event_source: Option<(sqs::QueueId, lambda::event_source::Config)>,
     /// The handler sends an email through SES for each message it handles, after its run.
     pub email: Option<EmailSender>,
+    /// Where a dropped asynchronous event goes: the on-failure destination gets Lambda's
+    /// invocation record, the dead-letter queue the event itself; both when both are set.
+    pub on_failure: Option<AsyncDestination>,
+    pub dead_letter: Option<AsyncDestination>,
+}
+
+/// An asynchronous invocation's on-failure destination or dead-letter queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsyncDestination {
+    Queue(sqs::QueueId),
+    Topic(crate::models::sns::TopicId),
+    Bus(crate::models::eventbridge::BusId),
+    Function(u32),
 }
 
 /// The `[run]` table.

@@ -79,6 +79,8 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
     }
     for f in &scenario.functions {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
+        columns.push(format!("lambda.{}.environments_idle", f.function.name));
+        columns.push(format!("lambda.{}.environments", f.function.name));
         if f.event_source.is_some() {
             columns.push(format!("lambda.{}.pollers", f.function.name));
         }
@@ -87,6 +89,7 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
 }
 
 pub(super) fn sample_row<'a>(
+    now: SimTime,
     sqs: &sqs::Service,
     pools: impl Iterator<Item = &'a workers::Pool>,
     sns: &sns::Service,
@@ -102,7 +105,8 @@ pub(super) fn sample_row<'a>(
     row.extend((0..sns.subscription_count()).map(|i| sns.in_flight_of(SubscriptionId(i as u32)) as f64));
     for f in 0..lambda.function_count() {
         let id = FunctionId(f as u32);
-        row.push(f64::from(lambda.concurrency_in_use(id)));
+        let (busy, idle) = (lambda.concurrency_in_use(id), lambda.idle_environments(id, now));
+        row.extend([f64::from(busy), f64::from(idle), f64::from(busy + idle)]);
         if let Some(m) = mappings.iter().find(|m| m.config().function == id) {
             row.push(f64::from(m.active_pollers()));
         }
@@ -125,11 +129,82 @@ pub(super) struct Parts<'a> {
     pub mq: &'a mq::Service,
     /// By function: the SDK client its handler sends email with, if it does.
     pub function_email: Vec<Option<&'a Client>>,
+    /// By function: whether it has an on-failure destination and a dead-letter queue.
+    pub async_routes: Vec<(bool, bool)>,
+}
+
+/// A function's asynchronous queue: its metrics (after AWS's `AsyncEventsReceived`,
+/// `AsyncEventAge`, `AsyncEventsDropped`, `DestinationDeliveryFailures`, `DeadLetterErrors`)
+/// and its balances: every event received was processed, dropped or is still queued, and
+/// every dropped event was offered to each of the function's destinations.
+fn async_measures(
+    name: &str,
+    m: &lambda::FunctionMetrics,
+    queued: u64,
+    (has_destination, has_dead_letter): (bool, bool),
+    latencies: &mut Vec<(String, LatencyHistogram)>,
+    counters: &mut Vec<(String, u64)>,
+    audit: &mut Vec<Balance>,
+) {
+    let dropped = m.async_retries_exhausted + m.async_event_age_exceeded;
+    latencies.push((format!("{name}.async_event_age"), m.async_event_age.clone()));
+    for (key, value) in [
+        ("async_events_received", m.async_received),
+        ("async_events_succeeded", m.async_succeeded),
+        ("async_retries", m.async_retries),
+        ("async_throttles", m.async_throttled),
+        ("async_events_dropped", dropped),
+        ("async_retries_exhausted", m.async_retries_exhausted),
+        ("async_event_age_exceeded", m.async_event_age_exceeded),
+        ("async_to_destination", m.async_to_destination),
+        ("async_destination_failures", m.async_destination_failures),
+        ("async_to_dead_letter", m.async_to_dead_letter),
+        ("async_dead_letter_errors", m.async_dead_letter_errors),
+        ("async_queued_at_end", queued),
+    ] {
+        counters.push((format!("{name}.{key}"), value));
+    }
+    audit.push(balance(
+        format!("{name}.async"),
+        &[("queued_at_start", m.async_queued_at_start), ("received", m.async_received)],
+        &[
+            ("succeeded", m.async_succeeded),
+            ("retries_exhausted", m.async_retries_exhausted),
+            ("event_age_exceeded", m.async_event_age_exceeded),
+            ("queued_at_end", queued),
+        ],
+    ));
+    if has_destination {
+        audit.push(balance(
+            format!("{name}.on_failure"),
+            &[("dropped", dropped)],
+            &[("sent", m.async_to_destination), ("failed", m.async_destination_failures)],
+        ));
+    }
+    if has_dead_letter {
+        audit.push(balance(
+            format!("{name}.dead_letter"),
+            &[("dropped", dropped)],
+            &[("sent", m.async_to_dead_letter), ("failed", m.async_dead_letter_errors)],
+        ));
+    }
 }
 
 pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
-    let Parts { sqs, pools, lambda, mappings, sns, eventbridge, step_functions, producers, ses, mq, function_email } =
-        parts;
+    let Parts {
+        sqs,
+        pools,
+        lambda,
+        mappings,
+        sns,
+        eventbridge,
+        step_functions,
+        producers,
+        ses,
+        mq,
+        function_email,
+        async_routes,
+    } = parts;
     let mut latencies = Vec::new();
     let mut costs_per_execution = Vec::new();
     let mut audit = Vec::new();
@@ -263,8 +338,16 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             &[("running_at_start", m.running_at_start), ("started", m.requests)],
             &[("ended", m.ended), ("running_at_end", running)],
         ));
+        async_measures(&name, m, lambda.async_queued(id), async_routes[f], &mut latencies, &mut counters, &mut audit);
         let gb_seconds = lambda.gb_seconds(id);
         gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
+        let (busy, total) = (m.concurrency.mean(end), m.environments.mean(end));
+        gauges.push((format!("{name}.environments_busy_mean"), busy));
+        gauges.push((format!("{name}.environments_idle_mean"), total - busy));
+        gauges.push((format!("{name}.environments_mean"), total));
+        // Of the invocations that started (a throttled one has no environment to start).
+        let share = if m.requests == 0 { 0.0 } else { m.cold_starts as f64 / m.requests as f64 };
+        gauges.push((format!("{name}.cold_start_share"), share));
         gauges.push((format!("{name}.gb_seconds"), gb_seconds));
         let is_arm = config.architecture == lambda::Architecture::Arm;
         functions.push((name, is_arm, m.requests, gb_seconds));
@@ -478,6 +561,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
             ("rate_limited_attempts", p.client.metrics().rate_limited),
         ] {
             counters.push((format!("workload.{}.{key}", p.name), value));
+        }
+        if let Some(response) = &p.response {
+            latencies.push((format!("workload.{}.response", p.name), response.clone()));
         }
     }
     let mut ses_usage = None;

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+mod lambda_async;
 mod measure;
 mod producer;
 
@@ -32,7 +33,7 @@ use crate::models::step_functions::runtime::{self as step_functions, Action};
 use crate::models::workers;
 use crate::models::{Message, TaskToken};
 use crate::models::{mq, ses};
-use crate::scenario::{RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
+use crate::scenario::{AsyncDestination, RedriveTask, RuleTarget, Scenario, SubscriptionTarget, Target};
 
 /// Everything that can happen, as small `Copy` facts carrying ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,8 +86,15 @@ pub enum Event {
     ActivityWorkDone { activity: u16, thread: u32, token: u32, failed: bool },
     /// An EventBridge delivery's retry is due.
     EventBridgeAttemptDue { delivery: u32 },
-    /// An asynchronous Lambda invocation (from SNS) ended.
+    /// An invocation of an event of a function's asynchronous queue ended.
     AsyncInvocationFinished { function: u16, environment: u32 },
+    /// An event of a function's asynchronous queue is due for a retry, or its age ran out.
+    AsyncEventDue { function: u16, event: u32 },
+    /// A Step Functions task's Lambda invocation ended: its environment is free (the
+    /// runtime has its own wake-up for the task).
+    TaskInvocationFinished { function: u16, environment: u32 },
+    /// A workload's synchronous Lambda invocation ended: the caller has its answer.
+    SyncInvocationFinished { workload: u32, environment: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
     SqsDeadlineReached { queue: u32 },
     /// A redrive moves its next message.
@@ -168,6 +176,11 @@ pub struct World {
     function_email: Vec<Option<(ses::Interface, Client)>>,
     handler_emails: Vec<Option<HandlerEmails>>,
     free_handler_emails: Vec<u32>,
+    /// By function and busy environment: when the workload's call it runs was made, for
+    /// the caller's response time.
+    call_made_at: Vec<Vec<SimTime>>,
+    /// By function: where its dropped asynchronous events go (on failure, dead letter).
+    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>)>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -301,6 +314,8 @@ impl World {
                 .collect(),
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
+            call_made_at: vec![Vec::new(); scenario.functions.len()],
+            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter)).collect(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -550,11 +565,26 @@ impl World {
             }
             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                 self.producers[workload as usize].accepted(now, attempts, 1);
-                let event = Event::AsyncInvocationFinished { function: function as u16, environment: environment.0 };
+                let made_at = &mut self.call_made_at[function as usize];
+                if made_at.len() <= environment.0 as usize {
+                    made_at.resize(environment.0 as usize + 1, SimTime::ZERO);
+                }
+                made_at[environment.0 as usize] = entry.0.created_at;
+                let event = Event::SyncInvocationFinished { workload, environment: environment.0 };
                 let emails = u32::from(outcome == lambda::Outcome::Succeeded);
                 self.after_handler(now, function, init + run, event, None, emails, s);
             }
         }
+    }
+
+    /// The function answered a workload's synchronous call: the environment is free, and
+    /// the caller's response time runs from its call to now.
+    fn on_sync_invocation_finished(&mut self, now: SimTime, workload: u32, environment: u32) {
+        let producer = &mut self.producers[workload as usize];
+        let Target::Function(function) = producer.target else { unreachable!("a synchronous call to a function") };
+        self.lambda.finish(now, lambda::FunctionId(function), lambda::EnvironmentId(environment));
+        let made_at = self.call_made_at[function as usize][environment as usize];
+        producer.response.as_mut().expect("a workload that invokes a function").record(now.saturating_since(made_at));
     }
 
     /// A send to an Amazon MQ broker: never refused; it waits for a producer connection.
@@ -659,7 +689,7 @@ impl World {
                             }
                             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
                                 let release =
-                                    Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
+                                    Event::TaskInvocationFinished { function: f as u16, environment: environment.0 };
                                 s.schedule_in(init + run, release);
                                 let timed_out = outcome == lambda::Outcome::TimedOut;
                                 self.step_functions.on_lambda_started(
@@ -838,15 +868,11 @@ impl World {
                 self.arm(now, q, s);
                 throttled
             }
-            RuleTarget::Function(f) => match self.lambda.invoke(now, lambda::FunctionId(f)) {
-                lambda::Invocation::Throttled => true,
-                lambda::Invocation::Started { environment, init, run, outcome, .. } => {
-                    let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                    let emails = u32::from(outcome == lambda::Outcome::Succeeded);
-                    self.after_handler(now, f, init + run, event, None, emails, s);
-                    false
-                }
-            },
+            RuleTarget::Function(f) => {
+                // Lambda's asynchronous Invoke takes the event into the function's queue.
+                self.invoke_async(now, f, delivery.message, s);
+                false
+            }
             RuleTarget::Topic(topic) => {
                 let event = self.events[d.0 as usize].take().unwrap_or(Json::Object(Vec::new()));
                 let mut deliveries = std::mem::take(&mut self.deliveries);
@@ -898,17 +924,9 @@ impl World {
                 self.arm(now, q, s);
             }
             SubscriptionTarget::Function(f) => {
-                let function = lambda::FunctionId(f);
-                match self.lambda.invoke(now, function) {
-                    lambda::Invocation::Throttled => self.finish_attempt(now, d, Some(Failure::Throttled429), s),
-                    lambda::Invocation::Started { environment, init, run, outcome, .. } => {
-                        // SNS hands the event to Lambda's asynchronous invoke and is done.
-                        let event = Event::AsyncInvocationFinished { function: f as u16, environment: environment.0 };
-                        let emails = u32::from(outcome == lambda::Outcome::Succeeded);
-                        self.after_handler(now, f, init + run, event, None, emails, s);
-                        self.finish_attempt(now, d, None, s);
-                    }
-                }
+                // SNS hands the event to Lambda's asynchronous Invoke, which queues it, and is done.
+                self.invoke_async(now, f, delivery.message, s);
+                self.finish_attempt(now, d, None, s);
             }
             SubscriptionTarget::Endpoint(e) => {
                 let (took, failure) = self.endpoints[e as usize].attempt(now);
@@ -1190,7 +1208,7 @@ impl World {
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
         let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
         let row =
-            measure::sample_row(&self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
+            measure::sample_row(now, &self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
         self.series.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
@@ -1398,12 +1416,14 @@ impl World {
             && self.sns.in_flight() == 0
             && self.eventbridge.in_flight() == 0
             && self.lambda.busy_environments() == 0
+            && self.lambda.async_queued_total() == 0
             && self.step_functions.running() == 0
             && self.mq.holding() == 0
     }
 
     /// The run's named measurements; `end` is the clock at the end of the run.
     pub fn into_measurements(mut self, end: SimTime) -> Measurements {
+        self.lambda.settle(end);
         let parts = measure::Parts {
             sqs: &self.sqs,
             pools: self.pools.iter().map(|p| (&p.pool, p.email.as_ref().map(|e| e.clients.as_slice()))).collect(),
@@ -1416,6 +1436,7 @@ impl World {
             ses: self.ses.as_ref(),
             mq: &self.mq,
             function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
+            async_routes: self.async_routes.iter().map(|(d, q)| (d.is_some(), q.is_some())).collect(),
         };
         measure::collect(parts, self.series, end)
     }
@@ -1477,7 +1498,14 @@ impl Handler for World {
             Event::SnsPacedAttemptDue { delivery } => self.attempt_now(now, DeliveryId(delivery), s),
             Event::SnsAttemptFinished { delivery, failure } => self.on_sns_attempt_finished(now, delivery, failure, s),
             Event::AsyncInvocationFinished { function, environment } => {
+                self.on_async_invocation_finished(now, function, environment, s)
+            }
+            Event::AsyncEventDue { function, event } => self.on_async_event_due(now, function, event, s),
+            Event::TaskInvocationFinished { function, environment } => {
                 self.lambda.finish(now, lambda::FunctionId(u32::from(function)), lambda::EnvironmentId(environment));
+            }
+            Event::SyncInvocationFinished { workload, environment } => {
+                self.on_sync_invocation_finished(now, workload, environment)
             }
             Event::SqsDeadlineReached { queue } => self.on_sqs_deadline_reached(now, queue, s),
             Event::RedriveStepDue { task } => self.on_redrive_step_due(now, task, s),

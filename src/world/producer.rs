@@ -9,6 +9,7 @@
 
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::LatencyHistogram;
 use crate::models::Message;
 use crate::models::client::{AfterThrottle, Client};
 use crate::models::filter_policy::{AttributeValue, Json};
@@ -115,6 +116,10 @@ pub struct Producer {
     /// Messages held in the buffer or in pending calls.
     pub holding: u64,
     pub metrics: ProducerMetrics,
+    /// A workload that invokes a function synchronously: from each call (the message's
+    /// creation) to the function's answer, throttled attempts, the client's backoffs and
+    /// INIT included. A call the client gives up on is not in it (it is `gave_up`).
+    pub response: Option<LatencyHistogram>,
 }
 
 impl Producer {
@@ -156,6 +161,7 @@ impl Producer {
             next_id: 0,
             holding: 0,
             metrics: ProducerMetrics::default(),
+            response: matches!(w.target, Target::Function(_)).then(LatencyHistogram::new),
         }
     }
 
@@ -324,6 +330,9 @@ impl Producer {
 
     pub fn reset_metrics(&mut self) {
         self.metrics = ProducerMetrics { holding_at_start: self.holding, ..ProducerMetrics::default() };
+        if let Some(response) = &mut self.response {
+            response.reset();
+        }
         self.client.reset_metrics();
     }
 }

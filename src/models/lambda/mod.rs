@@ -41,30 +41,43 @@
 //!
 //! The model never schedules events: [`Service::invoke`] says how long the environment is
 //! busy and `world` schedules the end, then calls [`Service::finish`]. Idle environments
-//! expire lazily, on the next invoke of their function, so they cost no engine events, and
-//! memory grows with the peak number of environments, never with the length of the run.
+//! expire lazily, on the next invoke or end of their function, so they cost no engine events,
+//! and memory grows with the peak number of environments, never with the length of the run.
+//! The environments gauge still drops each one at the instant its keep-alive ran out: every
+//! change of the gauge first expires what is due, so its changes stay in time order.
 //!
 //! The SQS event source mapping that invokes functions from a queue is in
 //! [`event_source`].
 //!
-//! Deliberately absent: provisioned concurrency and SnapStart, the internal queue and retries
-//! of asynchronous invocation (SNS and EventBridge invoke through the same `invoke`, without
-//! them), the pre-2023 account-wide burst
+//! Asynchronous invocation (SNS, EventBridge, on-failure destinations) goes through the
+//! function's event queue, with its retries and event age, in [`asynchronous`]; its attempts
+//! use the same `invoke`.
+//!
+//! Deliberately absent: provisioned concurrency and SnapStart, the pre-2023 account-wide burst
 //! scaling, the 10 requests/s per environment limit, recycling of busy environments every
 //! few hours, the reset (and fresh INIT) of an environment after a timeout or crash (here it
 //! is reused warm), payload limits, and CPU scaling with memory (durations are given per
 //! function, so a change of memory must come with its own duration distribution).
 //!
+//! Environments are also measured as callers and operators see them: per function, the
+//! time-weighted numbers of busy, idle-warm and all environments (`TimeWeighted`), and the
+//! cold-start share. AWS publishes no metric of idle environments: these are the model's.
+//!
 //! Units: times are [`SimTime`]/[`SimDuration`] (microseconds); distributions are in
 //! seconds (`_s`); memory in MB (MiB, as AWS means it); billed duration in whole ms.
 
+pub mod asynchronous;
 pub mod event_source;
+
+pub use asynchronous::{AsyncConfig, AsyncStep, Condition};
+use asynchronous::{AsyncEvent, AsyncQueue};
 
 use std::collections::VecDeque;
 
 use crate::distributions::Distribution;
 use crate::engine::{RngFactory, SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
+use crate::models::Message;
 
 /// AWS limits and defaults, for `scenario` to validate against and apply.
 pub const MEMORY_MB_MIN: u32 = 128;
@@ -123,6 +136,8 @@ pub struct Config {
     /// Whether INIT is billed: true for all configurations since 2025-08-01; set false to
     /// price on-demand ZIP functions on managed runtimes as before that date.
     pub bills_init: bool,
+    /// Retries and event age of asynchronous invocations.
+    pub asynchronous: AsyncConfig,
 }
 
 /// Account-wide settings.
@@ -185,12 +200,38 @@ pub struct FunctionMetrics {
     pub init: LatencyHistogram,
     /// Environments busy with an invocation.
     pub concurrency: TimeWeighted,
+    /// Environments that exist, busy or idle and warm. An idle one leaves it at the instant
+    /// its keep-alive runs out, even though the model notices that later.
+    pub environments: TimeWeighted,
     /// Sum of billed durations, each rounded up to 1 ms.
     pub billed_ms: u64,
     /// Invocations running when the statistics window opened, and those that ended in it:
     /// with `requests` and the ones still running, the function's conservation balance.
     pub running_at_start: u64,
     pub ended: u64,
+    /// Asynchronous invocation (AWS's `AsyncEventsReceived`): events accepted into the queue.
+    pub async_received: u64,
+    /// Events whose invocation succeeded.
+    pub async_succeeded: u64,
+    /// Retries after function errors.
+    pub async_retries: u64,
+    /// Attempts refused for lack of concurrency, each one counted (also in `throttles`).
+    pub async_throttled: u64,
+    /// Events dropped because their retries ran out, or their age (their sum is AWS's
+    /// `AsyncEventsDropped`).
+    pub async_retries_exhausted: u64,
+    pub async_event_age_exceeded: u64,
+    /// Of the dropped events, those the world sent to the on-failure destination and those
+    /// it sent to the dead-letter queue, and those sends that failed (AWS's
+    /// `DestinationDeliveryFailures` and `DeadLetterErrors`).
+    pub async_to_destination: u64,
+    pub async_destination_failures: u64,
+    pub async_to_dead_letter: u64,
+    pub async_dead_letter_errors: u64,
+    /// Events in the queue (waiting or running) when the window opened.
+    pub async_queued_at_start: u64,
+    /// From an event's arrival in the queue to each invocation started for it.
+    pub async_event_age: LatencyHistogram,
 }
 
 /// All functions of a scenario and the account's concurrency.
@@ -217,6 +258,7 @@ struct Function {
     error_rng: SimRng,
     init_rng: SimRng,
     metrics: FunctionMetrics,
+    queue: AsyncQueue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,6 +306,7 @@ impl Config {
             architecture: Architecture::X86,
             reserved_concurrency: None,
             bills_init: true,
+            asynchronous: AsyncConfig::default(),
         }
     }
 }
@@ -327,7 +370,10 @@ impl Service {
         }
         let (environment, is_cold) = match f.idle.pop_back() {
             Some(slot) => (slot, false),
-            None if f.scaling.try_take(now) => (f.new_environment(), true),
+            None if f.scaling.try_take(now) => {
+                f.metrics.environments.add(now, 1);
+                (f.new_environment(), true)
+            }
             None => {
                 f.metrics.throttles += 1;
                 f.metrics.scaling_throttles += 1;
@@ -347,6 +393,8 @@ impl Service {
     /// and stays warm for the function's keep-alive.
     pub fn finish(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) {
         let f = &mut self.functions[function.0 as usize];
+        // Expiries come first so that the environments gauge changes in time order.
+        f.expire_idle(now);
         let slot = &mut f.environments[environment.0 as usize];
         assert_eq!(*slot, Environment::Busy, "finish of an environment with no invocation");
         *slot = Environment::Idle { since: now };
@@ -375,10 +423,135 @@ impl Service {
     /// counted in the concurrency gauge.
     pub fn reset_metrics(&mut self, now: SimTime) {
         for f in &mut self.functions {
-            let mut concurrency = f.metrics.concurrency;
+            f.expire_idle(now);
+            let (mut concurrency, mut environments) = (f.metrics.concurrency, f.metrics.environments);
             concurrency.reset(now);
+            environments.reset(now);
             let running_at_start = u64::from(f.in_use);
-            f.metrics = FunctionMetrics { concurrency, running_at_start, ..FunctionMetrics::default() };
+            let async_queued_at_start = f.queue.queued;
+            f.metrics = FunctionMetrics {
+                concurrency,
+                environments,
+                running_at_start,
+                async_queued_at_start,
+                ..FunctionMetrics::default()
+            };
+        }
+    }
+
+    /// Lets every idle environment whose keep-alive ran out by `now` go, so that the
+    /// environments gauge is exact up to `now` (the end of a run).
+    pub fn settle(&mut self, now: SimTime) {
+        for f in &mut self.functions {
+            f.expire_idle(now);
+        }
+    }
+
+    /// Environments of `function` idle and still warm at `now`, without expiring any.
+    pub fn idle_environments(&self, function: FunctionId, now: SimTime) -> u32 {
+        let f = self.function(function);
+        let alive = |slot: &&u32| match f.environments[**slot as usize] {
+            Environment::Idle { since } => since + f.config.keep_alive > now,
+            _ => unreachable!("only idle environments are in the idle list"),
+        };
+        // Oldest first: the expired ones are a prefix.
+        f.idle.iter().rev().take_while(alive).count() as u32
+    }
+
+    /// An event handed to the function's asynchronous queue at `now` (SNS, EventBridge, or
+    /// another function's on-failure destination); it is tried at once.
+    pub fn receive_async(&mut self, now: SimTime, function: FunctionId, message: Message) -> AsyncStep {
+        let f = &mut self.functions[function.0 as usize];
+        f.metrics.async_received += 1;
+        let event = AsyncEvent {
+            message,
+            received_at: now,
+            invocations: 0,
+            throttles: 0,
+            is_failing: false,
+            is_expiring: false,
+        };
+        let id = f.queue.insert(event);
+        self.attempt_async(now, function, id)
+    }
+
+    /// An event's wait (a retry, or its age running out) is over.
+    pub fn async_event_due(&mut self, now: SimTime, function: FunctionId, event: u32) -> AsyncStep {
+        let f = &mut self.functions[function.0 as usize];
+        if f.queue.get(event).is_expiring {
+            return f.drop_event(event, Condition::EventAgeExceeded);
+        }
+        self.attempt_async(now, function, event)
+    }
+
+    /// The asynchronous invocation running in `environment` ended at `now`.
+    pub fn finish_async(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) -> AsyncStep {
+        self.finish(now, function, environment);
+        let f = &mut self.functions[function.0 as usize];
+        let id = f.queue.by_environment[environment.0 as usize];
+        let event = *f.queue.get(id);
+        if !event.is_failing {
+            f.queue.remove(id);
+            f.metrics.async_succeeded += 1;
+            return AsyncStep::Succeeded;
+        }
+        let retries_made = event.invocations - 1;
+        if retries_made >= f.config.asynchronous.maximum_retry_attempts {
+            return f.drop_event(id, Condition::RetriesExhausted);
+        }
+        f.metrics.async_retries += 1;
+        let delay = f.config.asynchronous.retry_delays[retries_made as usize];
+        f.wait_until(id, now + delay)
+    }
+
+    /// Counts where the world sent a dropped event: to the on-failure destination (`None`:
+    /// the function has none; `Some(false)`: the send failed) and to the dead-letter queue.
+    pub fn record_dropped_sends(&mut self, function: FunctionId, destination: Option<bool>, dead_letter: Option<bool>) {
+        let m = &mut self.functions[function.0 as usize].metrics;
+        match destination {
+            Some(true) => m.async_to_destination += 1,
+            Some(false) => m.async_destination_failures += 1,
+            None => {}
+        }
+        match dead_letter {
+            Some(true) => m.async_to_dead_letter += 1,
+            Some(false) => m.async_dead_letter_errors += 1,
+            None => {}
+        }
+    }
+
+    /// Events in the function's asynchronous queue now, waiting or running.
+    pub fn async_queued(&self, function: FunctionId) -> u64 {
+        self.function(function).queue.queued
+    }
+
+    /// Events in every function's asynchronous queue.
+    pub fn async_queued_total(&self) -> u64 {
+        self.functions.iter().map(|f| f.queue.queued).sum()
+    }
+
+    /// One attempt to run a queued event: it starts, or waits for its next try.
+    fn attempt_async(&mut self, now: SimTime, function: FunctionId, id: u32) -> AsyncStep {
+        let invocation = self.invoke(now, function);
+        let f = &mut self.functions[function.0 as usize];
+        match invocation {
+            Invocation::Throttled => {
+                f.metrics.async_throttled += 1;
+                let event = f.queue.get(id);
+                event.throttles += 1;
+                let backoff = asynchronous::throttle_backoff(event.throttles);
+                f.wait_until(id, now + backoff)
+            }
+            Invocation::Started { environment, init, run, outcome, .. } => {
+                let event = f.queue.get(id);
+                event.invocations += 1;
+                event.throttles = 0;
+                event.is_failing = outcome != Outcome::Succeeded;
+                let (age, succeeds) = (now.saturating_since(event.received_at), !event.is_failing);
+                f.metrics.async_event_age.record(age);
+                f.queue.run_in(environment.0, id);
+                AsyncStep::Started { environment: environment.0, busy: init + run, succeeds }
+            }
         }
     }
 
@@ -408,8 +581,27 @@ impl Function {
             scaling: ScalingBucket::full(account.scaling_burst, account.scaling_refill_per_s),
             in_use: 0,
             metrics: FunctionMetrics::default(),
+            queue: AsyncQueue::default(),
             config,
         }
+    }
+
+    /// The event waits until `at`, or until its age runs out if that comes first.
+    fn wait_until(&mut self, id: u32, at: SimTime) -> AsyncStep {
+        let maximum_age = self.config.asynchronous.maximum_event_age;
+        let event = self.queue.get(id);
+        let expires_at = event.received_at + maximum_age;
+        event.is_expiring = at > expires_at;
+        AsyncStep::DueAt { event: id, at: at.min(expires_at) }
+    }
+
+    fn drop_event(&mut self, id: u32, condition: Condition) -> AsyncStep {
+        let event = self.queue.remove(id);
+        match condition {
+            Condition::RetriesExhausted => self.metrics.async_retries_exhausted += 1,
+            Condition::EventAgeExceeded => self.metrics.async_event_age_exceeded += 1,
+        }
+        AsyncStep::Dropped { message: event.message, condition, invocations: event.invocations }
     }
 
     /// Drops the environments that have been idle for the keep-alive or longer.
@@ -424,6 +616,7 @@ impl Function {
             self.idle.pop_front();
             self.environments[slot as usize] = Environment::Gone;
             self.free_slots.push(slot);
+            self.metrics.environments.add(since + self.config.keep_alive, -1);
         }
     }
 
@@ -774,6 +967,56 @@ mod tests {
         }
         assert_eq!(lambda.metrics(F).cold_starts, 3_000);
         assert_eq!(lambda.functions[0].environments.len(), 3);
+    }
+
+    fn due_at(step: AsyncStep) -> (u32, SimTime) {
+        match step {
+            AsyncStep::DueAt { event, at } => (event, at),
+            other => panic!("expected the event to wait, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_throttled_event_backs_off_doubling_until_its_age_runs_out() {
+        let mut config = function("f", 0.1, 0.0);
+        config.reserved_concurrency = Some(0);
+        config.asynchronous.maximum_event_age = SimDuration::from_secs(60);
+        let mut lambda = service(Account::default(), vec![config]);
+        let message = Message::new(at_s(0.0), 100);
+        let (event, mut at) = due_at(lambda.receive_async(at_s(0.0), F, message));
+        let mut tries = vec![at];
+        while at < at_s(60.0) {
+            (_, at) = due_at(lambda.async_event_due(at, F, event));
+            tries.push(at);
+        }
+        // Tries at 0, 1, 3, 7, 15 and 31 s; the next would be at 63 s, past the age.
+        assert_eq!(tries, [1.0, 3.0, 7.0, 15.0, 31.0, 60.0].map(at_s));
+        let dropped = lambda.async_event_due(at_s(60.0), F, event);
+        assert_eq!(dropped, AsyncStep::Dropped { message, condition: Condition::EventAgeExceeded, invocations: 0 });
+        let m = lambda.metrics(F);
+        assert_eq!((m.async_received, m.async_throttled, m.async_event_age_exceeded), (1, 6, 1));
+        assert_eq!(lambda.async_queued(F), 0);
+    }
+
+    #[test]
+    fn a_failing_event_retries_after_its_attempt_ends_then_is_dropped() {
+        let mut config = function("f", 0.5, 0.0);
+        config.error_rate = 1.0;
+        config.asynchronous.maximum_retry_attempts = 1;
+        let mut lambda = service(Account::default(), vec![config]);
+        let message = Message::new(at_s(0.0), 100);
+        let AsyncStep::Started { environment, succeeds: false, .. } = lambda.receive_async(at_s(0.0), F, message)
+        else {
+            panic!("expected a failing start");
+        };
+        let (event, at) = due_at(lambda.finish_async(at_s(0.5), F, EnvironmentId(environment)));
+        assert_eq!(at, at_s(60.5));
+        let AsyncStep::Started { environment, .. } = lambda.async_event_due(at, F, event) else {
+            panic!("expected the retry to start");
+        };
+        let dropped = lambda.finish_async(at_s(61.0), F, EnvironmentId(environment));
+        assert_eq!(dropped, AsyncStep::Dropped { message, condition: Condition::RetriesExhausted, invocations: 2 });
+        assert_eq!(lambda.metrics(F).async_retries, 1);
     }
 
     #[test]
