@@ -86,6 +86,10 @@ struct CheckArgs {
     /// Also write the outcome as JUnit XML.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Succeed when no scenario has a condition to check (by default that is bad input: a
+    /// gate that checks nothing would pass silently).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 #[derive(Debug, Args)]
@@ -414,6 +418,13 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             gate::evaluate_run(&scenario.name, &scenario.thresholds, &metrics)
         };
         outcomes.extend(found);
+    }
+    if outcomes.is_empty() && !a.allow_empty {
+        return Err(Failure::BadInput(
+            "error: no thresholds to check: no scenario given has a [thresholds] table, so the gate would pass \
+             without checking anything; add [thresholds], or pass --allow-empty to accept that"
+                .into(),
+        ));
     }
     let width = outcomes.iter().map(|o| o.suite.len() + o.condition.len() + 2).max().unwrap_or(20);
     for o in &outcomes {

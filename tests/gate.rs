@@ -157,3 +157,17 @@ fn diff_reads_back_from_summary_json_the_metrics_a_run_reports() {
         assert!((read[name] - v).abs() <= 1e-9 * v.abs().max(1.0), "{name}: {v} vs {}", read[name]);
     }
 }
+
+#[test]
+fn check_refuses_to_pass_when_there_is_nothing_to_check_unless_told_to() {
+    let dir = scratch("empty");
+    let path = scenario(&dir, "");
+    let o = orchsim(&["check", path.to_str().unwrap()], &dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    assert!(text(&o.stderr).contains("error: no thresholds to check"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--allow-empty"));
+    let o = orchsim(&["check", path.to_str().unwrap(), "--allow-empty"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("no [thresholds] to check"));
+    fs::remove_dir_all(&dir).unwrap();
+}
