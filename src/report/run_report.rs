@@ -115,7 +115,7 @@ fn nines(q: f64) -> f64 {
 fn spectrum_rank(name: &str) -> u8 {
     if name.ends_with(".end_to_end") || (name.starts_with("step_functions.") && name.ends_with(".duration")) {
         0
-    } else if name.ends_with(".caller_wait") || name.ends_with(".response") || name.contains("response") {
+    } else if name.ends_with(".caller_wait") || name.ends_with(".response") {
         1
     } else if name.ends_with(".queue_wait") {
         2
@@ -151,7 +151,7 @@ fn draw_spectra<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[Ser
     title
         .draw(&Text::new(
             "Latency by percentile",
-            (450, 25),
+            (title.dim_in_pixel().0 as i32 / 2, 25),
             TextStyle::from(("sans-serif", 20).into_font()).pos(plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Center,
                 plotters::style::text_anchor::VPos::Center,

@@ -498,7 +498,8 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         // Per execution: the executions that ended, each counted whole (its usage before the
         // window included), so a long execution is neither cut short nor divided among others.
         let ended = &m.ended;
-        let per = |x: f64| if ended.executions == 0 { 0.0 } else { x / ended.executions as f64 };
+        let count = m.succeeded + m.failed + m.timed_out;
+        let per = |x: f64| if count == 0 { 0.0 } else { x / count as f64 };
         gauges.push((format!("{name}.transitions_per_execution"), per(ended.transitions as f64)));
         gauges.push((format!("{name}.gb_seconds"), m.gb_seconds));
         if config.workflow.is_express() {

@@ -411,7 +411,6 @@ impl World {
     /// target's batch bytes (1 MiB for SQS, 256 KiB for SNS), and sends them.
     fn send_entries(&mut self, now: SimTime, workload: u32, (entries, fields): Buffered, s: &mut Scheduler<Event>) {
         let bytes_max = self.producers[workload as usize].batch_bytes_max;
-        let has_fields = !fields.is_empty();
         let mut fields = fields.into_iter();
         let mut call = Vec::with_capacity(BATCH_ENTRIES_MAX);
         let mut call_fields = Vec::new();
@@ -424,7 +423,8 @@ impl World {
                 bytes = 0;
             }
             call.push(entry);
-            call_fields.extend(fields.next().filter(|_| has_fields));
+            // Entries without fields (SQS) leave the iterator empty.
+            call_fields.extend(fields.next());
             bytes += size;
         }
         if !call.is_empty() {

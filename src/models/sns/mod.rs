@@ -190,8 +190,8 @@ pub struct TopicMetrics {
     pub published: u64,
     pub deduplicated: u64,
     pub throttled: u64,
-    /// Requests as billed: one per 64 KiB chunk of each publish, a PublishBatch's entries
-    /// each billed as its own publish.
+    /// Requests as billed: one per 64 KiB chunk of each publish, and of each PublishBatch
+    /// call's whole payload (its entries are not billed on their own).
     pub billed_requests: u64,
     pub published_bytes: u64,
 }

@@ -367,14 +367,13 @@ pub struct MachineMetrics {
     pub timed_out_at_type_limit: u64,
     /// The usage of the executions that ended in the window, each counted whole, from its
     /// start (before the window too) to its end: per-execution figures are these sums over
-    /// `ended.executions`, never window totals over executions that ended.
+    /// the executions that ended (succeeded, failed, timed out), never window totals.
     pub ended: EndedUsage,
 }
 
 /// The billed usage of whole executions, summed over the executions that ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct EndedUsage {
-    pub executions: u64,
     /// States entered plus retries, every run of a restarted execution included.
     pub transitions: u64,
     /// Express: StartExecution requests, one per run (1 + its restarts).
@@ -383,6 +382,16 @@ pub struct EndedUsage {
     pub billed_ms: u64,
     /// Express: billed duration × billed memory.
     pub gb_seconds: f64,
+}
+
+impl EndedUsage {
+    /// Adds one execution that ended, with `usage`, its own whole usage.
+    fn add_execution(&mut self, usage: &EndedUsage) {
+        self.transitions += usage.transitions;
+        self.requests += usage.requests;
+        self.billed_ms += usage.billed_ms;
+        self.gb_seconds += usage.gb_seconds;
+    }
 }
 
 #[derive(Debug)]
@@ -1502,11 +1511,7 @@ impl Service {
         };
         let metrics = &mut self.machines[m].metrics;
         metrics.cost_per_execution.record(cost_usd);
-        metrics.ended.executions += 1;
-        metrics.ended.transitions += usage.transitions;
-        metrics.ended.requests += usage.requests;
-        metrics.ended.billed_ms += usage.billed_ms;
-        metrics.ended.gb_seconds += usage.gb_seconds;
+        metrics.ended.add_execution(&usage);
         // Threads still running (a timeout) stop here.
         let root = self.executions[e as usize].as_ref().expect("running").root;
         if self.threads[root as usize].execution == e {
