@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{counter, inline, summary};
+use common::{counter, exact, inline, summary};
 
 const ROUTING: &str = r#"
 [run]
@@ -167,7 +167,7 @@ fn two_buses(second_bus: &str) -> serde_json::Value {
         price_list = ["../tests/data/prices/AWSEvents-us-west-1.json"]
         "#
     );
-    summary(&inline(&text)).1
+    summary(&exact(&text)).1
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn diff_of_a_run_with_itself_is_no_change_and_a_batch_size_change_is_explained()
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
     assert!(out.contains("metric(s) moved beyond tolerance:"), "{out}");
-    assert!(out.contains("p99 of sqs.orders.queue_wait rose 2.6× (26.7 ms → 70.7 ms)"), "{out}");
+    assert!(out.contains("p99 of sqs.orders.queue_wait rose 2.2× (51.9 ms → 114.8 ms)"), "{out}");
     assert!(out.contains("settings that differ: workers.order_processor.batch_size went from 10 to 1"), "{out}");
     // A wide enough tolerance lets it pass.
     let o = orchsim(&["diff", "a", "c", "--tolerance", "*=1000%"], &dir);

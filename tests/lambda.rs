@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{counter, gauge, inline, load, shipped, summary};
+use common::{counter, exact, gauge, inline, load, shipped, summary};
 use orchsim::report;
 
 #[test]
@@ -45,7 +45,7 @@ fn steady(horizon_s: u32, warmup_s: u32) -> serde_json::Value {
         init_duration_s = 0.5
         "#
     );
-    summary(&inline(&text)).1
+    summary(&exact(&text)).1
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn the_bill_equals_the_hand_calculation_from_the_price_book() {
         duration_s = 0.1
         init_duration_s = 0.5
     "#;
-    let scenario = inline(text);
+    let scenario = exact(text);
     let (result, s) = summary(&scenario);
     let requests = counter(&s, "lambda.f.requests") as f64;
     let cold = counter(&s, "lambda.f.cold_starts") as f64;
@@ -196,7 +196,9 @@ fn the_day_benchmark_delivers_every_publish_to_three_functions_one_message_a_bat
     let published = common::counter(&s, "sns.events.published");
     assert!((290_000..310_000).contains(&published), "{published} publishes at 1,000/s");
     for f in ["a", "b", "c"] {
-        assert_eq!(common::counter(&s, &format!("sqs.{f}.sent")), published);
+        // A publish's deliveries still in SNS's hop at the end have not reached the queue.
+        let sent = common::counter(&s, &format!("sqs.{f}.sent"));
+        assert!(sent <= published && published - sent < 100, "{sent} of {published}");
         let (batches, messages) = (
             common::counter(&s, &format!("lambda.f{f}.batches")),
             common::counter(&s, &format!("lambda.f{f}.batch_messages")),

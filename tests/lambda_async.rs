@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, parse_inline, summary};
+use common::{counter, exact, latency, parse_inline, summary};
 
 /// One message published at 1 s to a topic whose subscription invokes `lambda.f`, which
 /// runs 0.1 s after a 0.25 s INIT; `[sqs.failed]` and `[sqs.dlq]` can take dropped events.
@@ -30,7 +30,7 @@ fn published_once(function_extra: &str) -> (orchsim::run::RunResult, serde_json:
         {function_extra}
         "#
     );
-    summary(&inline(&text))
+    summary(&exact(&text))
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn an_event_queued_when_the_warm_up_ends_is_balanced_from_the_queue() {
         init_duration_s = 0.25
         error_rate = 1.0
     "#;
-    let (result, s) = summary(&inline(text));
+    let (result, s) = summary(&exact(text));
     let balance = result.measurements.audit.iter().find(|b| b.entity == "lambda.f.async").expect("a balance");
     assert_eq!(balance.inflow, [("queued_at_start", 1), ("received", 0)]);
     // A retry counts when the failed attempt before it ends: the first one before 30 s.
@@ -163,7 +163,7 @@ fn a_function_destination_queues_the_event_for_that_function() {
         [lambda.g]
         duration_s = 0.1
     "#;
-    let (result, s) = summary(&inline(text));
+    let (result, s) = summary(&exact(text));
     assert_eq!(counter(&s, "lambda.g.async_events_received"), 1);
     assert_eq!(counter(&s, "lambda.g.async_events_succeeded"), 1);
     assert_eq!(result.outcome.stop_reason.as_str(), "drained");
@@ -189,7 +189,7 @@ fn an_eventbridge_rule_hands_its_event_to_the_queue_even_when_the_function_is_th
         reserved_concurrency = 0
         maximum_event_age_s = 60
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "rule.r.delivered"), 1);
     assert_eq!(counter(&s, "lambda.f.async_event_age_exceeded"), 1);
     assert_eq!(counter(&s, "lambda.f.async_to_dead_letter"), 0);
@@ -257,7 +257,7 @@ fn an_sns_destination_gets_the_invocation_record_as_its_body() {
         [sqs.records]
         [sqs.aged]
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "lambda.f.async_to_destination"), 3);
     assert_eq!(counter(&s, "sns.failures.published"), 3);
     assert_eq!(counter(&s, "sqs.records.sent"), 3);
@@ -290,7 +290,7 @@ fn an_eventbridge_destination_gets_a_lambda_failure_event() {
         targets = ["sqs.records"]
         [sqs.records]
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "lambda.f.async_to_destination"), 1);
     assert_eq!(counter(&s, "rule.lambda_failures.matched"), 1);
     assert_eq!(counter(&s, "sqs.records.sent"), 1);

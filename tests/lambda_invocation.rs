@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{counter, gauge, inline, latency, summary};
+use common::{counter, exact, gauge, latency, summary};
 
 /// One call at 1 s and one at 2 s to a function that runs `duration_s` after a 0.25 s INIT.
 fn two_calls(duration_s: f64, function_extra: &str, workload_extra: &str) -> serde_json::Value {
@@ -23,7 +23,7 @@ fn two_calls(duration_s: f64, function_extra: &str, workload_extra: &str) -> ser
         {function_extra}
         "#
     );
-    summary(&inline(&text)).1
+    summary(&exact(&text)).1
 }
 
 #[test]

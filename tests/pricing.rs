@@ -28,6 +28,9 @@ fn typed_machine_text(workflow: &str, extra: &str) -> String {
         r#"
         [run]
         horizon_s = 100
+        # Without AWS's own start and transition latencies, Pass states take no time.
+        [latency]
+        aws_calls = "none"
         [workload.w]
         target = "step_functions.m"
         arrival = "constant"
@@ -168,7 +171,7 @@ fn a_lambda_free_range_priced_0_usd_becomes_the_free_allowance() {
 fn a_region_without_a_price_book_is_refused_with_where_to_get_one() {
     let e = load("no-book", &machine_text("region = \"eu-west-3\"")).unwrap_err();
     assert!(
-        e.starts_with("inline.toml:11:18: step_functions.m.region = \"eu-west-3\": no price book for Region eu-west-3"),
+        e.starts_with("inline.toml:14:18: step_functions.m.region = \"eu-west-3\": no price book for Region eu-west-3"),
         "{e}"
     );
     assert!(e.contains("`[pricing] price_list = [...]`"), "{e}");

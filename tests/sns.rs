@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, load, shipped, summary};
+use common::{counter, exact, latency, load, shipped, summary};
 
 /// One message published to a topic whose only subscription always fails, with a
 /// dead-letter queue drained at once; the DLQ's end-to-end latency is the retry span.
@@ -40,7 +40,7 @@ fn failing(endpoint: &str, extra: &str) -> serde_json::Value {
         reserved_concurrency = 0
         "#
     );
-    summary(&inline(&text)).1
+    summary(&exact(&text)).1
 }
 
 fn span_s(s: &serde_json::Value) -> f64 {
@@ -96,7 +96,7 @@ fn permanent_client_errors_go_straight_to_the_dead_letter_queue() {
         failure_rate = 1.0
         failure = "4xx"
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "subscription.s.retries"), 0);
     assert_eq!(counter(&s, "subscription.s.dead_lettered"), 20);
     assert_eq!(counter(&s, "sqs.dlq.visible_at_end"), 20);
@@ -161,7 +161,7 @@ fn a_fifo_topic_keeps_group_order_and_drops_duplicates_end_to_end() {
         error_rate = 0.1
         service_time_s = { dist = "exponential", mean = 0.2 }
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert!(counter(&s, "sns.t.deduplicated") > 1_000);
     assert_eq!(counter(&s, "sns.t.published"), counter(&s, "subscription.q.delivered"));
     assert_eq!(counter(&s, "sqs.q.fifo_order_violations"), 0);
@@ -188,7 +188,7 @@ fn a_fifo_topic_serves_3000_messages_a_second() {
         fifo = true
         high_throughput = true
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     let published = counter(&s, "sns.t.published");
     assert!((32_990..=33_000).contains(&published), "{published}");
     assert_eq!(counter(&s, "sns.t.throttled"), 40_000 - published);
@@ -221,7 +221,7 @@ fn standard_topics_share_the_accounts_publish_quota_in_their_region() {
             "#
         )
     };
-    let (_, s) = summary(&inline(&text("us-east-1")));
+    let (_, s) = summary(&exact(&text("us-east-1")));
     let throttled = counter(&s, "sns.a.throttled") + counter(&s, "sns.b.throttled");
     let published = counter(&s, "sns.a.published") + counter(&s, "sns.b.published");
     assert_eq!(published + throttled, 400_000);
@@ -229,7 +229,7 @@ fn standard_topics_share_the_accounts_publish_quota_in_their_region() {
     assert!((329_995..=330_005).contains(&published), "{published}");
     assert!((69_995..=70_005).contains(&throttled), "{throttled}");
     // A topic in another Region draws on that Region's quota, not this one's.
-    let (_, s) = summary(&inline(&text("us-west-1")));
+    let (_, s) = summary(&exact(&text("us-west-1")));
     assert_eq!(counter(&s, "sns.a.throttled"), 0);
     let published = counter(&s, "sns.b.published");
     assert!((16_495..=16_505).contains(&published), "us-west-1 allows 1,500 a second: {published}");
@@ -260,9 +260,9 @@ fn a_high_throughput_fifo_topic_is_limited_by_its_region_and_groups_not_by_3000_
             "#
         )
     };
-    let (_, s) = summary(&inline(&text("topic")));
+    let (_, s) = summary(&exact(&text("topic")));
     assert!(counter(&s, "sns.t.throttled") > 20_000, "3,000 a second per topic");
-    let (_, s) = summary(&inline(&text("message_group")));
+    let (_, s) = summary(&exact(&text("message_group")));
     assert_eq!(counter(&s, "sns.t.throttled"), 0, "60 a second per group, 6,000 in all: within us-east-1's 30,000");
     let e = common::parse_inline(
         &text("message_group").replace("fifo = true\n            fifo_throughput", "fifo_throughput"),
@@ -285,7 +285,7 @@ fn a_workload_can_publish_directly_to_a_mobile_endpoint() {
         protocol = "application"
         failure_rate = 0.01
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     let published = counter(&s, "sns.direct.app.published");
     assert_eq!(published, 7_200);
     let settled =
@@ -310,7 +310,7 @@ fn filtered(attributes: &str, policies: &[(&str, &str)]) -> serde_json::Value {
         "[run]\nhorizon_s = 100\n[workload.w]\ntarget = \"sns.t\"\narrival = \"constant\"\nrate_per_s = 10\n\
          count_max = 500\n[workload.w.attributes]\n{attributes}\n[sns.t]\n{subscriptions}[sqs.q]\n"
     );
-    summary(&inline(&text)).1
+    summary(&exact(&text)).1
 }
 
 /// AWS's string-matching page: each element of a `String.Array` is tested on its own, and
@@ -375,7 +375,7 @@ fn exists_false_filters_out_messages_without_attributes() {
         filter_policy = '{"store": [{"exists": false}]}'
         [sqs.q]
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "subscription.no_store.matched"), 0);
     assert_eq!(counter(&s, "subscription.no_store.filtered_out"), 50);
 }
@@ -400,7 +400,7 @@ fn a_publish_batch_counts_its_messages_against_the_publish_quota_and_is_throttle
         [pricing]
         price_list = ["../tests/data/prices/AmazonSNS-us-west-1.json"]
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     let published = counter(&s, "sns.t.published");
     assert_eq!(published + counter(&s, "sns.t.throttled"), 20_000);
     assert!((16_490..=16_510).contains(&published), "{published}");
@@ -438,7 +438,7 @@ fn a_publish_batch_is_cut_at_256_kib_and_billed_by_the_chunks_of_its_whole_paylo
         count = 1
         service_time_s = 0
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     assert_eq!(counter(&s, "sns.t.published"), 3);
     assert_eq!(counter(&s, "sns.t.billed_requests"), 5);
     // Waits of 2 s, 1 s and 10 s.
@@ -463,7 +463,7 @@ fn a_publish_batch_to_a_fifo_topic_is_held_to_300_messages_a_second_per_group() 
         [sns.t]
         fifo = true
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     let published = counter(&s, "sns.t.published");
     assert_eq!(published + counter(&s, "sns.t.throttled"), 4_000);
     assert!((3_290..=3_310).contains(&published), "{published}");

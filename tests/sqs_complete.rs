@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, load, shipped, summary};
+use common::{counter, exact, latency, load, shipped, summary};
 
 #[test]
 fn an_always_failing_message_reaches_the_dlq_at_the_expected_virtual_time() {
@@ -33,9 +33,9 @@ fn an_always_failing_message_reaches_the_dlq_at_the_expected_virtual_time() {
             "#
         )
     };
-    let (_, before) = summary(&inline(&text("90.999999")));
+    let (_, before) = summary(&exact(&text("90.999999")));
     assert_eq!((counter(&before, "sqs.q.received"), counter(&before, "sqs.q.moved_to_dlq")), (3, 0));
-    let (_, at) = summary(&inline(&text("91")));
+    let (_, at) = summary(&exact(&text("91")));
     assert_eq!(counter(&at, "sqs.q.moved_to_dlq"), 1);
     assert_eq!(counter(&at, "sqs.dlq.visible_at_end"), 1);
 }
@@ -76,7 +76,7 @@ fn fifo_groups_are_never_delivered_out_of_order_over_many_seeds() {
     // duplicates all stress the group rule; the model counts any first delivery that
     // overtakes an earlier message of its group.
     for seed in 0..40 {
-        let (_, s) = summary(&inline(&fifo_scenario(seed)));
+        let (_, s) = summary(&exact(&fifo_scenario(seed)));
         assert_eq!(counter(&s, "sqs.q.fifo_order_violations"), 0, "seed {seed}");
         assert!(counter(&s, "sqs.q.deleted") > 10_000, "seed {seed}: the queue did work");
         assert!(counter(&s, "sqs.q.deduplicated") > 0, "seed {seed}: duplicates were dropped");
@@ -102,9 +102,9 @@ fn a_fifo_duplicate_within_five_minutes_is_dropped_and_one_after_is_accepted() {
             "#
         )
     };
-    let (_, within) = summary(&inline(&text(299)));
+    let (_, within) = summary(&exact(&text(299)));
     assert_eq!((counter(&within, "sqs.q.sent"), counter(&within, "sqs.q.deduplicated")), (100, 100));
-    let (_, after) = summary(&inline(&text(300)));
+    let (_, after) = summary(&exact(&text(300)));
     assert_eq!((counter(&after, "sqs.q.sent"), counter(&after, "sqs.q.deduplicated")), (200, 0));
 }
 
@@ -125,7 +125,7 @@ fn a_fifo_queue_offered_500_unbatched_sends_a_second_serves_300_and_throttles_th
             "#
         )
     };
-    let (_, s) = summary(&inline(&text(1)));
+    let (_, s) = summary(&exact(&text(1)));
     // 50,000 sends in 100 s; the bucket holds one second of calls (300) and refills at 300/s.
     let accepted = counter(&s, "sqs.q.sent");
     assert!((30_295..=30_300).contains(&accepted), "{accepted}");
@@ -136,7 +136,7 @@ fn a_fifo_queue_offered_500_unbatched_sends_a_second_serves_300_and_throttles_th
         "no retries: each throttle loses its message"
     );
     // With the SDK's 3 attempts the queue still serves 300/s; retries add throttles.
-    let (_, s) = summary(&inline(&text(3)));
+    let (_, s) = summary(&exact(&text(3)));
     assert!((30_295..=30_300).contains(&counter(&s, "sqs.q.sent")));
     assert!(counter(&s, "workload.w.send_retries") > 0);
     assert!(counter(&s, "sqs.q.throttled_sends") > 50_000 - 30_300);
@@ -159,7 +159,7 @@ fn high_throughput_mode_uses_the_regional_quota() {
         [pricing]
         price_list = ["../tests/data/prices/AWSQueueService-eu-west-2.json"]
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     // eu-west-2: 4,500 calls/s.
     let accepted = counter(&s, "sqs.q.sent");
     assert!((49_490..=49_500).contains(&accepted), "{accepted}");
@@ -188,7 +188,7 @@ fn delay_queues_and_message_timers_hold_messages_back() {
         count = 4
         service_time_s = 0.01
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     // Half wait the queue's 30 s delay, half their own 120 s timer.
     let mean_s = latency(&s, "sqs.q.queue_wait", "mean") / 1_000.0;
     assert!((mean_s - 75.0).abs() < 0.01, "{mean_s}");
@@ -216,9 +216,9 @@ fn heartbeats_keep_long_work_from_being_received_twice() {
             "#
         )
     };
-    let (_, without) = summary(&inline(&text("")));
+    let (_, without) = summary(&exact(&text("")));
     assert!(counter(&without, "sqs.q.stale_deletes") > 10, "work past 30 s is received twice");
-    let (_, with) = summary(&inline(&text("heartbeat_interval_s = 20\nheartbeat_visibility_timeout_s = 30")));
+    let (_, with) = summary(&exact(&text("heartbeat_interval_s = 20\nheartbeat_visibility_timeout_s = 30")));
     assert_eq!(counter(&with, "sqs.q.stale_deletes"), 0);
     assert!(counter(&with, "sqs.q.change_visibility_requests") > 10);
     assert_eq!(
@@ -251,8 +251,8 @@ fn batch_sends_and_deletes_cut_requests_by_ten() {
             "#
         )
     };
-    let (_, single) = summary(&inline(&text("", false)));
-    let (_, batched) = summary(&inline(&text("send_batch_max = 10\nsend_batch_linger_s = 0.2", true)));
+    let (_, single) = summary(&exact(&text("", false)));
+    let (_, batched) = summary(&exact(&text("send_batch_max = 10\nsend_batch_linger_s = 0.2", true)));
     assert_eq!(counter(&single, "sqs.q.send_message_requests"), 100_000);
     assert_eq!(counter(&batched, "sqs.q.send_message_batch_requests"), 10_000);
     assert_eq!(

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{counter, inline, latency, summary};
+use common::{counter, exact, latency, summary};
 
 /// A scenario with one queue `q` fed by workload `w` and drained by pool `p`; `extra` adds
 /// or replaces keys (TOML tables may not repeat, so extra goes in whole tables).
@@ -22,7 +22,7 @@ fn idle_long_polls_end_empty_every_wait_time_and_are_billed() {
         "",
         "count = 1\nservice_time_s = 1.0",
     );
-    let (result, s) = summary(&inline(&s));
+    let (result, s) = summary(&exact(&s));
     assert_eq!(result.outcome.stop_reason.as_str(), "drained", "ends once the message is deleted");
     assert_eq!(counter(&s, "sqs.q.empty_receives"), 4);
     assert_eq!(counter(&s, "sqs.q.receive_message_requests"), 6);
@@ -40,7 +40,7 @@ fn short_polling_workers_pause_between_empty_receives() {
         "",
         "count = 2\nservice_time_s = 1.0\nwait_time_s = 0\nempty_receive_backoff_s = 1.0",
     );
-    let (_, s) = summary(&inline(&s));
+    let (_, s) = summary(&exact(&s));
     // Each worker polls at 0, 1, ..., 10: 11 empty receives each.
     assert_eq!(counter(&s, "sqs.q.empty_receives"), 22);
     assert_eq!(counter(&s, "sqs.q.receive_message_requests"), 22);
@@ -67,7 +67,7 @@ fn failing_messages_reappear_after_the_visibility_timeout_then_move_to_the_dlq()
         service_time_s = 0.1
         error_rate = 1.0
     "#;
-    let (result, s) = summary(&inline(text));
+    let (result, s) = summary(&exact(text));
     assert_eq!(counter(&s, "sqs.q.received"), 15, "each message is received receive_count_max times");
     assert_eq!(counter(&s, "sqs.q.moved_to_dlq"), 5);
     assert_eq!(counter(&s, "sqs.dlq.moved_in"), 5);
@@ -90,7 +90,7 @@ fn unconsumed_messages_expire_after_the_retention_period() {
         [sqs.q]
         message_retention_s = 60
     "#;
-    let (_, s) = summary(&inline(text));
+    let (_, s) = summary(&exact(text));
     // Sent at 1..=200 s; those sent at 1..=140 s expired by 200 s.
     assert_eq!(counter(&s, "sqs.q.sent"), 200);
     assert_eq!(counter(&s, "sqs.q.expired"), 140);
@@ -106,7 +106,7 @@ fn a_visibility_timeout_shorter_than_the_work_causes_duplicate_processing() {
             "visibility_timeout_s = 5",
             &format!("count = {count}\nservice_time_s = 8.0"),
         );
-        summary(&inline(&text)).1
+        summary(&exact(&text)).1
     };
     // Alone, the worker's message becomes visible again at 6 s, but nobody receives it
     // before the worker deletes it at 9 s with the still-latest receipt.
@@ -130,7 +130,7 @@ fn requests_are_billed_per_64_kib_chunk_of_payload() {
         "",
         "count = 1\nservice_time_s = 0.1",
     );
-    let (_, s) = summary(&inline(&s));
+    let (_, s) = summary(&exact(&s));
     // Per message: send 2 chunks + receive 2 chunks + delete 1. The worker's poll after
     // each delete waits and returns the next message, so it is that message's receive;
     // the poll after the last delete is one more request.
@@ -146,7 +146,7 @@ fn a_batch_receive_takes_up_to_batch_size_messages_and_processes_them_in_turn() 
         "",
         "count = 1\nbatch_size = 10\nservice_time_s = 1.0",
     );
-    let (result, s) = summary(&inline(&s));
+    let (result, s) = summary(&exact(&s));
     assert_eq!(result.outcome.stop_reason.as_str(), "drained");
     // The first poll waits and gets 1 message; after it, batches of 10, 10 and 4.
     assert_eq!(counter(&s, "sqs.q.receive_message_requests"), 5);
@@ -162,7 +162,7 @@ fn statistics_leave_out_the_warm_up() {
         "",
         "count = 1\nservice_time_s = 0.5",
     );
-    let (result, s) = summary(&inline(&s));
+    let (result, s) = summary(&exact(&s));
     assert_eq!(result.measured_s, 60.0);
     // The warm-up ends before anything else happens at 40 s, so sends at 40..=100 s count.
     assert_eq!(counter(&s, "sqs.q.sent"), 61);
@@ -182,7 +182,7 @@ fn arrival_processes_are_selectable_from_the_scenario() {
         let text = format!(
             "[run]\nhorizon_s = 1000\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"{arrival}\"\n{keys}\n[sqs.q]\n"
         );
-        let (_, s) = summary(&inline(&text));
+        let (_, s) = summary(&exact(&text));
         let sent = counter(&s, "sqs.q.sent") as f64;
         assert!(
             (sent - expected).abs() < 4.0 * expected.sqrt() + 1.0,

@@ -1,6 +1,7 @@
 //! Step Functions through tiny scenarios: transition counts, retry delays, the Express
 //! time limit and billing, at-least-once restarts, Standard against Express on the same
-//! draws, and the errors for what is not modelled.
+//! draws, and the errors for what is not modelled. AWS's own start and transition latencies
+//! are off here, so times are the definitions' own (tests/latency.rs adds them).
 
 mod common;
 
@@ -56,7 +57,7 @@ fn load_with(
         {extra}
         "#
     );
-    let s = Scenario::from_text("inline.toml", &text, &dir, &[]).map_err(|e| e.to_string());
+    let s = Scenario::from_text("inline.toml", &text, &dir, &[common::NO_HOPS.to_string()]).map_err(|e| e.to_string());
     let _ = fs::remove_dir_all(&dir);
     s
 }
@@ -129,7 +130,7 @@ fn run_with(tag: &str, definition: &str, workflow: &str, count: u32, overrides: 
         "[run]\nhorizon_s = 100000\n[workload.w]\ntarget = \"step_functions.m\"\narrival = \"constant\"\n\
          rate_per_s = 1\ncount_max = {count}\n[step_functions.m]\ndefinition = \"machine.asl.json\"\ntype = \"{workflow}\"\n"
     );
-    let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+    let overrides: Vec<String> = [common::NO_HOPS].iter().chain(overrides).map(|o| o.to_string()).collect();
     let s = Scenario::from_text("inline.toml", &text, &dir, &overrides).unwrap_or_else(|e| panic!("{e}"));
     let _ = fs::remove_dir_all(&dir);
     summary(&s).1
@@ -282,10 +283,11 @@ fn standard_and_express_see_the_same_draws() {
 #[test]
 fn the_shipped_order_processing_machine_runs_as_standard_and_express() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/step_functions_orders.toml");
-    let standard = common::load(&path, &["run.horizon_s=900"]);
+    let standard = common::load(&path, &["run.horizon_s=900", common::NO_HOPS]);
     let (_, s) = summary(&standard);
     assert!(counter(&s, "step_functions.orders.succeeded") > 10_000);
-    let express = common::load(&path, &["run.horizon_s=900", "step_functions.orders.type=express_async"]);
+    let express =
+        common::load(&path, &["run.horizon_s=900", "step_functions.orders.type=express_async", common::NO_HOPS]);
     let (_, e) = summary(&express);
     assert_eq!(counter(&s, "step_functions.orders.transitions"), counter(&e, "step_functions.orders.transitions"));
     assert!(

@@ -12,6 +12,7 @@ pub mod filter_policy;
 #[cfg(test)]
 mod json_text;
 pub mod lambda;
+pub mod latency;
 pub mod mq;
 pub mod ses;
 pub mod sns;

@@ -142,15 +142,30 @@ impl Pool {
         self.metrics.busy.level()
     }
 
-    /// A receive returned `batch` to `worker`: it starts on the first message. Returns how
-    /// long that message takes, and when the first heartbeat is due, if there are any.
-    pub fn on_batch_received(&mut self, now: SimTime, worker: u32, batch: Batch) -> (SimDuration, Option<SimTime>) {
+    /// A receive took `batch` for `worker` at `now`, and its call returns `call` later: the
+    /// worker is busy from now and starts on the first message when the call returns.
+    /// Returns how long that message takes, and when the first heartbeat is due, if there
+    /// are any.
+    pub fn on_batch_received(
+        &mut self,
+        now: SimTime,
+        worker: u32,
+        batch: Batch,
+        call: SimDuration,
+    ) -> (SimDuration, Option<SimTime>) {
         assert!(!batch.is_empty(), "a worker only starts on a non-empty batch");
         self.metrics.busy.add(now, 1);
-        let heartbeat_at = self.config.heartbeat.map(|h| now + h.interval);
+        let started_at = now + call;
+        let heartbeat_at = self.config.heartbeat.map(|h| started_at + h.interval);
         let w = &mut self.workers[worker as usize];
-        *w = Worker { batch, current: 0, started_at: now, succeeded: 0, heartbeat_at, decided: None };
+        *w = Worker { batch, current: 0, started_at, succeeded: 0, heartbeat_at, decided: None };
         (self.draw_service_time(), heartbeat_at)
+    }
+
+    /// `worker` waits `call` for its DeleteMessage's answer before it starts on its next
+    /// message, so that message's service time counts from the answer.
+    pub fn on_delete_call(&mut self, worker: u32, call: SimDuration) {
+        self.workers[worker as usize].started_at += call;
     }
 
     /// A heartbeat event for `worker` fired. If it is the armed one, returns the receipts
@@ -230,6 +245,16 @@ impl Pool {
             self.metrics.busy.add(now, -1);
         }
         processed
+    }
+
+    /// A worker that finished its batch waits for its delete call's answer: it stays busy
+    /// until [`Pool::on_last_delete_answered`].
+    pub fn on_last_delete_call(&mut self, now: SimTime) {
+        self.metrics.busy.add(now, 1);
+    }
+
+    pub fn on_last_delete_answered(&mut self, now: SimTime) {
+        self.metrics.busy.add(now, -1);
     }
 
     /// The receipts of `worker`'s last batch that succeeded (for DeleteMessageBatch).

@@ -43,6 +43,7 @@ pub(super) struct Lowered {
     pub thresholds: Vec<thresholds::Threshold>,
     pub pricing: Pricing,
     pub warnings: Vec<String>,
+    pub latency: crate::models::latency::LatencyConfig,
 }
 
 /// Topic names and kinds, for workloads' targets.
@@ -129,10 +130,13 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         endpoints: &endpoint_names,
         endpoint_protocols: &endpoint_protocols,
     };
-    let (subscriptions, _): (_, BTreeMap<String, u32>) = lower_all(&mut top, "subscription", |name, node| {
-        let (subscription, target, dead_letter_queue) = topics::lower_subscription(src, name, node, &targets)?;
-        Ok(SubscriptionSpec { subscription, target, dead_letter_queue })
-    })?;
+    let (subscriptions, subscription_ids): (_, BTreeMap<String, u32>) =
+        lower_all(&mut top, "subscription", |name, node| {
+            let (subscription, target, dead_letter_queue) = topics::lower_subscription(src, name, node, &targets)?;
+            Ok(SubscriptionSpec { subscription, target, dead_letter_queue })
+        })?;
+    let queue_ids = names.names.iter().map(|(name, q)| (name.clone(), q.0)).collect();
+    let latency = super::latency::lower_latency(top.get("latency"), base_dir, &queue_ids, &subscription_ids)?;
     // A direct publish to a mobile endpoint (Publish with a TargetArn) is modelled as a
     // topic of its own with one unfiltered subscription: same retries, same bill.
     let (mut topic_configs, mut subscriptions, mut topic_is_fifo) = (topic_configs, subscriptions, topic_is_fifo);
@@ -301,6 +305,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         thresholds,
         pricing,
         warnings,
+        latency,
     })
 }
 

@@ -13,6 +13,7 @@ mod consumers;
 mod error;
 mod functions;
 pub mod inputs;
+mod latency;
 mod lower;
 mod machines;
 mod offer_files;
@@ -118,6 +119,8 @@ pub struct Scenario {
     pub pricing: Pricing,
     /// Valid but inadvisable settings, with AWS's advice (printed, and kept in the manifest).
     pub warnings: Vec<String>,
+    /// AWS's own call and hop latencies (`[latency]`).
+    pub latency: crate::models::latency::LatencyConfig,
 }
 
 /// One `[subscription.NAME]` table: the model's configuration and the world's routing.
@@ -337,6 +340,7 @@ impl Scenario {
             thresholds: lowered.thresholds,
             warnings: lowered.warnings,
             pricing: lowered.pricing,
+            latency: lowered.latency,
         })
     }
 

@@ -3,12 +3,14 @@
 //! and where a dropped event goes (the on-failure destination gets Lambda's invocation
 //! record, the dead-letter queue the event itself, both when both are set).
 
+use super::hops::Caller;
 use super::{Event, World};
 use crate::engine::{Scheduler, SimTime};
 use crate::models::Message;
 use crate::models::eventbridge;
 use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, AsyncStep, Condition};
+use crate::models::latency::Hop;
 use crate::models::sns::PublishOutcome;
 use crate::scenario::AsyncDestination;
 
@@ -16,7 +18,9 @@ impl World {
     /// An asynchronous Invoke of `function` (InvocationType Event): Lambda accepts the event
     /// into the function's queue, which is the caller's success.
     pub(super) fn invoke_async(&mut self, now: SimTime, function: u32, message: Message, s: &mut Scheduler<Event>) {
-        let step = self.lambda.receive_async(now, lambda::FunctionId(function), message);
+        let caller = Caller::Function(function);
+        let queueing = self.hops.draw(Hop::LambdaAsyncQueue, caller) + self.hops.draw(Hop::LambdaInvoke, caller);
+        let step = self.lambda.receive_async(now, lambda::FunctionId(function), message, queueing);
         self.after_async_step(now, function, step, s);
     }
 

@@ -566,6 +566,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         if let Some(response) = &p.response {
             latencies.push((format!("workload.{}.response", p.name), response.clone()));
         }
+        if p.call_latency.count() > 0 {
+            latencies.push((format!("workload.{}.call", p.name), p.call_latency.clone()));
+        }
     }
     let mut ses_usage = None;
     if let Some(ses) = ses {

@@ -13,12 +13,14 @@
 
 use std::collections::BTreeMap;
 
+mod hops;
 mod lambda_async;
 mod measure;
 mod producer;
 
 pub use measure::{Balance, Measurements};
 
+use self::hops::{Caller, Hops, Place};
 use self::producer::{Buffered, Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
 use crate::metrics::TimeSeries;
@@ -27,6 +29,7 @@ use crate::models::endpoint::{self, FailureKind};
 use crate::models::eventbridge::{self, BusId};
 use crate::models::filter_policy::Json;
 use crate::models::lambda::{self, event_source};
+use crate::models::latency::Hop;
 use crate::models::sns::{self, AfterAttempt, DeliveryId, Failure, PublishOutcome};
 use crate::models::sqs::{self, BATCH_ENTRIES_MAX, Batch, ConsumerId, QueueId, ReceiveOutcome, SendOutcome};
 use crate::models::step_functions::runtime::{self as step_functions, Action};
@@ -95,6 +98,14 @@ pub enum Event {
     TaskInvocationFinished { function: u16, environment: u32 },
     /// A workload's synchronous Lambda invocation ended: the caller has its answer.
     SyncInvocationFinished { workload: u32, environment: u32 },
+    /// A worker's DeleteMessage call answered: it receives again.
+    DeleteAnswered { pool: u16, worker: u32 },
+    /// A Lambda poller's batch is in hand and its invoke call reaches Lambda.
+    PollerInvokeDue { mapping: u16, poller: u32 },
+    /// An SNS delivery attempt has been dispatched to its endpoint.
+    SnsDispatched { delivery: u32 },
+    /// An EventBridge delivery attempt reaches its target.
+    EventBridgeDispatched { delivery: u32 },
     /// A queue's earliest deadline (delay, visibility, retention, long poll) was reached.
     SqsDeadlineReached { queue: u32 },
     /// A redrive moves its next message.
@@ -201,6 +212,8 @@ pub struct World {
     horizon: SimTime,
     warmup_end: SimTime,
     series: TimeSeries,
+    /// AWS's own call and hop latencies.
+    hops: Hops,
 }
 
 impl World {
@@ -278,7 +291,13 @@ impl World {
         let step_functions =
             step_functions::Service::new(scenario.machines.clone(), scenario.activities.clone(), |name| {
                 rngs.stream(name)
-            });
+            })
+            .with_latencies(
+                [Hop::StepFunctionsStandardStart, Hop::StepFunctionsExpressStart]
+                    .map(|hop| scenario.latency.scenario.get(hop).cloned()),
+                [Hop::StepFunctionsStandardTransition, Hop::StepFunctionsExpressTransition]
+                    .map(|hop| scenario.latency.scenario.get(hop).cloned()),
+            );
         let ses = scenario.ses.clone().map(|config| ses::Service::new(config, |name| rngs.stream(name)));
         let function_ids =
             scenario.functions.iter().enumerate().map(|(i, f)| (f.function.name.clone(), i as u32)).collect();
@@ -290,6 +309,7 @@ impl World {
         let mut world = World {
             armed: vec![None; sqs.queue_count()],
             series: TimeSeries::new(measure::series_columns(scenario)),
+            hops: Hops::new(scenario, |name| rngs.stream(name)),
             sqs,
             pools,
             lambda,
@@ -441,8 +461,11 @@ impl World {
         fields: Option<Fields>,
         s: &mut Scheduler<Event>,
     ) {
-        if self.producers[workload as usize].client.config().mode == RetryMode::Adaptive {
-            // Through a pending call, which the rate limiter may hold back.
+        if self.producers[workload as usize].client.config().mode == RetryMode::Adaptive
+            || self.call_hop(workload, 1).is_some()
+        {
+            // Through a pending call, which the rate limiter may hold back, or which takes
+            // effect when the call returns.
             let fields = fields.into_iter().collect();
             return self.send_call(now, workload, PendingCall::new(vec![(message, timer)], fields), s);
         }
@@ -478,7 +501,21 @@ impl World {
             s.schedule_at(at, Event::SendCallDue { workload, call: id });
             return;
         }
-        let call = held.expect("not held back");
+        let mut call = held.expect("not held back");
+        if !call.landed
+            && let Some((hop, place)) = self.call_hop(workload, call.entries.len())
+        {
+            // The call takes effect when it returns (AWS answers once it has stored the
+            // message); the rate limiter has already let this attempt through.
+            let latency = self.hops.draw_at(hop, place, Caller::Workload(workload));
+            let p = &mut self.producers[workload as usize];
+            p.call_latency.record(latency);
+            call.landed = true;
+            call.cleared = true;
+            let id = p.store_call(call);
+            s.schedule_in(latency, Event::SendCallDue { workload, call: id });
+            return;
+        }
         let target = match self.producers[workload as usize].target {
             Target::Queue(q) => q,
             Target::Topic(topic) if self.producers[workload as usize].batch_max > 1 => {
@@ -518,6 +555,21 @@ impl World {
         self.arm(now, target, s);
     }
 
+    /// The hop of a call of `entries` messages by `workload`, and where it is drawn, if it
+    /// takes time.
+    fn call_hop(&self, workload: u32, entries: usize) -> Option<(Hop, Place)> {
+        let (hop, place) = match self.producers[workload as usize].target {
+            Target::Queue(q) => (self.hops.send(q.0, entries), Place::Queue(q.0)),
+            Target::Topic(_) => (Hop::SnsPublish, Place::Scenario),
+            Target::Bus(_) => (Hop::EventBridgePutEvents, Place::Scenario),
+            Target::Machine(_) => (Hop::StepFunctionsStartExecution, Place::Scenario),
+            Target::Function(_) => (Hop::LambdaInvoke, Place::Scenario),
+            // SES's and Amazon MQ's own models give their calls' latencies.
+            Target::Ses(_) | Target::Broker(_) => return None,
+        };
+        self.hops.is_on(hop, place).then_some((hop, place))
+    }
+
     /// SES SendEmail of one email; a throttled send is retried by the producer's client when
     /// SES's answer has come back.
     fn send_email(
@@ -539,7 +591,7 @@ impl World {
             producer.accepted(now, attempts, 1);
             return;
         }
-        let call = PendingCall { entries: vec![(message, timer)], attempts, fields: Vec::new(), cleared: false };
+        let call = PendingCall::retry(vec![(message, timer)], attempts, Vec::new());
         if let Some((id, at)) = producer.throttled(now + latency, call) {
             s.schedule_at(at, Event::SendCallDue { workload, call: id });
         }
@@ -558,7 +610,7 @@ impl World {
     ) {
         match self.lambda.invoke(now, lambda::FunctionId(function)) {
             lambda::Invocation::Throttled => {
-                let call = PendingCall { entries: vec![entry], attempts, fields: Vec::new(), cleared: false };
+                let call = PendingCall::retry(vec![entry], attempts, Vec::new());
                 if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                     s.schedule_at(at, Event::SendCallDue { workload, call: id });
                 }
@@ -629,7 +681,7 @@ impl World {
     ) {
         match self.step_functions.start(now, m) {
             None => {
-                let call = PendingCall { entries: vec![entry], attempts, fields: Vec::new(), cleared: false };
+                let call = PendingCall::retry(vec![entry], attempts, Vec::new());
                 if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                     s.schedule_at(at, Event::SendCallDue { workload, call: id });
                 }
@@ -688,16 +740,14 @@ impl World {
                                 self.step_functions.on_lambda_started(now, thread, token, None)
                             }
                             lambda::Invocation::Started { environment, init, run, outcome, .. } => {
+                                // The invoke's overhead is part of the task; the environment
+                                // is taken when the call is made.
+                                let busy = self.hops.draw(Hop::LambdaInvoke, Caller::Function(f)) + init + run;
                                 let release =
                                     Event::TaskInvocationFinished { function: f as u16, environment: environment.0 };
-                                s.schedule_in(init + run, release);
+                                s.schedule_in(busy, release);
                                 let timed_out = outcome == lambda::Outcome::TimedOut;
-                                self.step_functions.on_lambda_started(
-                                    now,
-                                    thread,
-                                    token,
-                                    Some((init + run, timed_out)),
-                                );
+                                self.step_functions.on_lambda_started(now, thread, token, Some((busy, timed_out)));
                             }
                         }
                     }
@@ -766,7 +816,7 @@ impl World {
         deliveries.clear();
         let outcome = self.sns.publish(now, topic, entry.0, &fields.attributes, fields.body.as_ref(), &mut deliveries);
         if outcome == PublishOutcome::Throttled {
-            let call = PendingCall { entries: vec![entry], attempts, fields: vec![fields], cleared: false };
+            let call = PendingCall::retry(vec![entry], attempts, vec![fields]);
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -828,7 +878,7 @@ impl World {
         deliveries.clear();
         if self.eventbridge.put(now, bus, entry.0, &event, &mut deliveries) == eventbridge::PutOutcome::Throttled {
             let fields = Fields { attributes: Vec::new(), body: Some(event.clone()) };
-            let call = PendingCall { entries: vec![entry], attempts, fields: vec![fields], cleared: false };
+            let call = PendingCall::retry(vec![entry], attempts, vec![fields]);
             if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
                 s.schedule_at(at, Event::SendCallDue { workload, call: id });
             }
@@ -859,6 +909,16 @@ impl World {
 
     /// One attempt of an EventBridge delivery to one target.
     fn attempt_event_delivery(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
+        let dispatch = self.hops.draw(Hop::EventBridgeToTarget, Caller::Rule(self.eventbridge.delivery(d).rule.0));
+        if dispatch > SimDuration::ZERO {
+            s.schedule_in(dispatch, Event::EventBridgeDispatched { delivery: d.0 });
+            return;
+        }
+        self.event_attempt_dispatched(now, d, s);
+    }
+
+    /// The attempt reaches its target.
+    fn event_attempt_dispatched(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
         let delivery = *self.eventbridge.delivery(d);
         let target = self.rule_routes[delivery.rule.0 as usize].0[delivery.target as usize];
         let is_throttled = match target {
@@ -913,7 +973,23 @@ impl World {
         self.attempt_now(now, d, s);
     }
 
+    /// An attempt starts: it reaches its endpoint after its protocol's dispatch hop.
     fn attempt_now(&mut self, now: SimTime, d: DeliveryId, s: &mut Scheduler<Event>) {
+        let subscription = self.sns.delivery(d).subscription.0;
+        let hop = match self.routes[subscription as usize].0 {
+            SubscriptionTarget::Queue(_) => Hop::SnsToSqs,
+            SubscriptionTarget::Function(_) => Hop::SnsToLambda,
+            SubscriptionTarget::Endpoint(_) => Hop::SnsToHttp,
+        };
+        let dispatch = self.hops.draw_at(hop, Place::Subscription(subscription), Caller::Subscription(subscription));
+        if dispatch > SimDuration::ZERO {
+            s.schedule_in(dispatch, Event::SnsDispatched { delivery: d.0 });
+            return;
+        }
+        self.attempt_dispatched(now, d, s);
+    }
+
+    fn attempt_dispatched(&mut self, now: SimTime, d: DeliveryId, s: &mut Scheduler<Event>) {
         let delivery = *self.sns.delivery(d);
         match self.routes[delivery.subscription.0 as usize].0 {
             SubscriptionTarget::Queue(q) => {
@@ -1130,19 +1206,33 @@ impl World {
         let p = &mut self.pools[usize::from(pool)];
         let source = p.source;
         let processed = p.pool.on_message_processed(now, worker);
+        let mut delete_calls = 0;
         if let Some(receipt) = processed.delete_now {
             self.sqs.delete(now, receipt);
+            delete_calls += 1;
         }
         if processed.has_batch_deletes {
             self.sqs.delete_batch(now, p.pool.succeeded(worker).as_slice());
+            delete_calls += 1;
         }
         self.answer_callbacks(now, s);
         if self.sqs.has_servable_waiter(source) {
             // A delete made room under the in-flight limit (or unblocked a FIFO group).
             self.serve_waiting(now, source, s);
         }
+        // A delete takes effect when made; the worker waits for its answer.
+        let answered = (0..delete_calls)
+            .map(|_| self.hops.draw_at(Hop::SqsDelete, Place::Queue(source.0), Caller::Pool(pool)))
+            .fold(SimDuration::ZERO, |a, b| a + b);
         match processed.next {
-            Some(d) => s.schedule_in(d, Event::MessageProcessed { pool, worker }),
+            Some(d) => {
+                self.pools[usize::from(pool)].pool.on_delete_call(worker, answered);
+                s.schedule_in(answered + d, Event::MessageProcessed { pool, worker })
+            }
+            None if answered > SimDuration::ZERO => {
+                self.pools[usize::from(pool)].pool.on_last_delete_call(now);
+                s.schedule_in(answered, Event::DeleteAnswered { pool, worker })
+            }
             None => self.poll(now, pool, worker, s),
         }
     }
@@ -1251,7 +1341,10 @@ impl World {
         let (source, consumer) = (p.source, ConsumerId(p.first_consumer + worker));
         let config = p.pool.config();
         match self.sqs.receive(now, source, consumer, config.batch_size, config.wait_time) {
-            ReceiveOutcome::Received(batch) => self.deliver(now, pool, worker, batch, s),
+            ReceiveOutcome::Received(batch) => {
+                let call = self.hops.receive(source.0, false, Caller::Pool(pool));
+                self.deliver(now, pool, worker, batch, call, s)
+            }
             ReceiveOutcome::Waiting => {}
             ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
                 s.schedule_in(config.empty_receive_backoff, Event::BackoffEnded { pool, worker });
@@ -1261,9 +1354,19 @@ impl World {
         self.arm(now, source, s);
     }
 
-    fn deliver(&mut self, now: SimTime, pool: u16, worker: u32, batch: Batch, s: &mut Scheduler<Event>) {
-        let (service, heartbeat) = self.pools[usize::from(pool)].pool.on_batch_received(now, worker, batch);
-        s.schedule_in(service, Event::MessageProcessed { pool, worker });
+    /// A worker's receive took messages at `now`; its call returns `call` later, when it
+    /// starts on the first.
+    fn deliver(
+        &mut self,
+        now: SimTime,
+        pool: u16,
+        worker: u32,
+        batch: Batch,
+        call: SimDuration,
+        s: &mut Scheduler<Event>,
+    ) {
+        let (service, heartbeat) = self.pools[usize::from(pool)].pool.on_batch_received(now, worker, batch, call);
+        s.schedule_in(call + service, Event::MessageProcessed { pool, worker });
         if let Some(at) = heartbeat {
             s.schedule_at(at, Event::HeartbeatDue { pool, worker });
         }
@@ -1274,8 +1377,15 @@ impl World {
         let mut batch = Batch::default();
         while let Some(consumer) = self.sqs.serve_waiting(now, q, &mut batch) {
             match self.consumers[consumer.0 as usize] {
-                Consumer::Worker { pool, worker } => self.deliver(now, pool, worker, batch, s),
-                Consumer::Poller { mapping, poller } => self.poller_received(now, mapping, poller, &batch, s),
+                Consumer::Worker { pool, worker } => {
+                    let wake = self.hops.receive(q.0, true, Caller::Pool(pool));
+                    self.deliver(now, pool, worker, batch, wake, s)
+                }
+                Consumer::Poller { mapping, poller } => {
+                    let function = self.mappings[usize::from(mapping)].mapping.config().function.0;
+                    let wake = self.hops.receive(q.0, true, Caller::Function(function));
+                    self.poller_received(now, mapping, poller, &batch, wake, s)
+                }
             }
         }
     }
@@ -1303,7 +1413,11 @@ impl World {
         let m = &self.mappings[usize::from(mapping)];
         let (source, consumer) = (m.source, ConsumerId(m.first_consumer + poller));
         match self.sqs.receive(now, source, consumer, m.mapping.receive_max(poller), wait) {
-            ReceiveOutcome::Received(batch) => self.poller_received(now, mapping, poller, &batch, s),
+            ReceiveOutcome::Received(batch) => {
+                let function = self.mappings[usize::from(mapping)].mapping.config().function.0;
+                let call = self.hops.receive(source.0, false, Caller::Function(function));
+                self.poller_received(now, mapping, poller, &batch, call, s)
+            }
             ReceiveOutcome::Waiting => {}
             ReceiveOutcome::Empty | ReceiveOutcome::OverLimit => {
                 s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
@@ -1312,10 +1426,29 @@ impl World {
         self.arm(now, source, s);
     }
 
-    fn poller_received(&mut self, now: SimTime, mapping: u16, poller: u32, batch: &Batch, s: &mut Scheduler<Event>) {
+    /// A poller's receive took `batch` at `now`; its call returns `call` later.
+    fn poller_received(
+        &mut self,
+        now: SimTime,
+        mapping: u16,
+        poller: u32,
+        batch: &Batch,
+        call: SimDuration,
+        s: &mut Scheduler<Event>,
+    ) {
         let sqs = &self.sqs;
         let sizes = batch.receipts().iter().map(|r| sqs.message(*r).map_or(0, |m| m.size_bytes));
         let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, batch, sizes);
+        if next == event_source::Next::Invoke {
+            // The batch reaches the function after the receive call returns and the
+            // invoke call reaches Lambda.
+            let function = self.mappings[usize::from(mapping)].mapping.config().function.0;
+            let delay = call + self.hops.draw(Hop::LambdaInvoke, Caller::Function(function));
+            if delay > SimDuration::ZERO {
+                s.schedule_in(delay, Event::PollerInvokeDue { mapping, poller });
+                return;
+            }
+        }
         self.poller_next(now, mapping, poller, next, s);
     }
 
@@ -1455,6 +1588,15 @@ impl Handler for World {
             Event::MessageProcessed { pool, worker } => self.on_message_processed(now, pool, worker, s),
             Event::HeartbeatDue { pool, worker } => self.on_heartbeat_due(now, pool, worker, s),
             Event::BackoffEnded { pool, worker } => self.poll(now, pool, worker, s),
+            Event::DeleteAnswered { pool, worker } => {
+                self.pools[usize::from(pool)].pool.on_last_delete_answered(now);
+                self.poll(now, pool, worker, s)
+            }
+            Event::PollerInvokeDue { mapping, poller } => self.invoke(now, mapping, poller, s),
+            Event::SnsDispatched { delivery } => self.attempt_dispatched(now, DeliveryId(delivery), s),
+            Event::EventBridgeDispatched { delivery } => {
+                self.event_attempt_dispatched(now, eventbridge::DeliveryId(delivery), s)
+            }
             Event::PollerPollDue { mapping, poller } => {
                 self.poller_poll(now, mapping, poller, event_source::POLL_WAIT, s)
             }

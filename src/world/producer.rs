@@ -41,12 +41,20 @@ pub struct PendingCall {
     pub fields: Vec<Fields>,
     /// The adaptive rate limiter's token for the next attempt is already taken.
     pub cleared: bool,
+    /// The attempt's call latency has passed: it takes effect when made.
+    pub landed: bool,
 }
 
 impl PendingCall {
     pub fn new(entries: Vec<Entry>, fields: Vec<Fields>) -> PendingCall {
         assert!(fields.is_empty() || fields.len() == entries.len(), "one set of fields per entry");
-        PendingCall { entries, attempts: 0, fields, cleared: false }
+        PendingCall { entries, attempts: 0, fields, cleared: false, landed: false }
+    }
+
+    /// A call whose attempt (after `attempts` earlier ones) was just answered: the client
+    /// decides whether it goes again.
+    pub fn retry(entries: Vec<Entry>, attempts: u32, fields: Vec<Fields>) -> PendingCall {
+        PendingCall { attempts, ..PendingCall::new(entries, fields) }
     }
 }
 
@@ -120,6 +128,9 @@ pub struct Producer {
     /// creation) to the function's answer, throttled attempts, the client's backoffs and
     /// INIT included. A call the client gives up on is not in it (it is `gave_up`).
     pub response: Option<LatencyHistogram>,
+    /// Each attempt's call latency (SendMessage, Publish, PutEvents, StartExecution, Invoke):
+    /// AWS's own time to answer, from the call to its effect.
+    pub call_latency: LatencyHistogram,
 }
 
 impl Producer {
@@ -162,6 +173,7 @@ impl Producer {
             holding: 0,
             metrics: ProducerMetrics::default(),
             response: matches!(w.target, Target::Function(_)).then(LatencyHistogram::new),
+            call_latency: LatencyHistogram::new(),
         }
     }
 
@@ -272,6 +284,7 @@ impl Producer {
     pub fn throttled(&mut self, now: SimTime, mut call: PendingCall) -> Option<(u32, SimTime)> {
         call.attempts += 1;
         call.cleared = false;
+        call.landed = false;
         match self.client.on_throttled(now, call.attempts) {
             AfterThrottle::GiveUp => {
                 self.metrics.gave_up += call.entries.len() as u64;
@@ -330,6 +343,7 @@ impl Producer {
 
     pub fn reset_metrics(&mut self) {
         self.metrics = ProducerMetrics { holding_at_start: self.holding, ..ProducerMetrics::default() };
+        self.call_latency.reset();
         if let Some(response) = &mut self.response {
             response.reset();
         }

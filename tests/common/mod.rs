@@ -32,6 +32,15 @@ pub fn inline(text: &str) -> Scenario {
     parse_inline(text, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The override that turns AWS's own call and hop latencies off, for tests of a model's
+/// rules by exact times and counts (the latencies have tests of their own).
+pub const NO_HOPS: &str = "latency.aws_calls=none";
+
+/// As [`inline`], with AWS's own call and hop latencies off.
+pub fn exact(text: &str) -> Scenario {
+    parse_inline(text, &[NO_HOPS]).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Runs and returns the parsed `summary.json`; every run in the tests must pass the
 /// conservation audit.
 pub fn summary(scenario: &Scenario) -> (RunResult, Value) {

@@ -31,8 +31,9 @@
 //!   ([`THROTTLE_BACKOFF_FIRST`], [`THROTTLE_BACKOFF_MAX`]);
 //! - a retry that would come after the event's age runs out is not made: the event is
 //!   dropped when its age runs out, at `received + maximum_event_age`;
-//! - the queue itself adds no delay: an event is tried when it arrives, and its retries when
-//!   they are due.
+//! - the queue adds the world's queueing delay before an event's first attempt (AWS's
+//!   `AsyncEventAge` counts it; `models::latency`'s `lambda_async_queue_s` and
+//!   `lambda_invoke_s`), and none before its retries, which are tried when they are due.
 //!
 //! Deliberately absent: duplicate deliveries by the eventually consistent queue, events
 //! deleted when the queue backs up, the slower reading of a long queue, system (5xx) errors,

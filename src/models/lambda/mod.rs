@@ -460,7 +460,15 @@ impl Service {
 
     /// An event handed to the function's asynchronous queue at `now` (SNS, EventBridge, or
     /// another function's on-failure destination); it is tried at once.
-    pub fn receive_async(&mut self, now: SimTime, function: FunctionId, message: Message) -> AsyncStep {
+    /// `queueing`: how long the event takes to come out of the queue for its first attempt
+    /// (Lambda's asynchronous queueing and invoke overhead; zero with hop latencies off).
+    pub fn receive_async(
+        &mut self,
+        now: SimTime,
+        function: FunctionId,
+        message: Message,
+        queueing: SimDuration,
+    ) -> AsyncStep {
         let f = &mut self.functions[function.0 as usize];
         f.metrics.async_received += 1;
         let event = AsyncEvent {
@@ -472,6 +480,9 @@ impl Service {
             is_expiring: false,
         };
         let id = f.queue.insert(event);
+        if queueing > SimDuration::ZERO {
+            return f.wait_until(id, now + queueing);
+        }
         self.attempt_async(now, function, id)
     }
 
@@ -983,7 +994,7 @@ mod tests {
         config.asynchronous.maximum_event_age = SimDuration::from_secs(60);
         let mut lambda = service(Account::default(), vec![config]);
         let message = Message::new(at_s(0.0), 100);
-        let (event, mut at) = due_at(lambda.receive_async(at_s(0.0), F, message));
+        let (event, mut at) = due_at(lambda.receive_async(at_s(0.0), F, message, SimDuration::ZERO));
         let mut tries = vec![at];
         while at < at_s(60.0) {
             (_, at) = due_at(lambda.async_event_due(at, F, event));
@@ -1005,7 +1016,8 @@ mod tests {
         config.asynchronous.maximum_retry_attempts = 1;
         let mut lambda = service(Account::default(), vec![config]);
         let message = Message::new(at_s(0.0), 100);
-        let AsyncStep::Started { environment, succeeds: false, .. } = lambda.receive_async(at_s(0.0), F, message)
+        let AsyncStep::Started { environment, succeeds: false, .. } =
+            lambda.receive_async(at_s(0.0), F, message, SimDuration::ZERO)
         else {
             panic!("expected a failing start");
         };

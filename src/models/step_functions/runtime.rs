@@ -406,6 +406,9 @@ struct Machine {
     running: u64,
     metrics: MachineMetrics,
     rng: SimRng,
+    /// Draws its start and transition latencies (`step_functions.NAME.latency`), apart
+    /// from `rng`, so that turning latencies off leaves every other draw as it was.
+    latency_rng: SimRng,
 }
 
 #[derive(Debug)]
@@ -523,6 +526,9 @@ pub struct Service {
     activity_by_name: BTreeMap<String, u32>,
     /// GetActivityTask and SendTask* buckets by Region.
     activity_api: Vec<(String, ActivityApi)>,
+    /// Start and transition latencies: Standard's, then Express's.
+    start_latency: [Option<Distribution>; 2],
+    transition_latency: [Option<Distribution>; 2],
 }
 
 /// See [`Service::go_to`].
@@ -586,6 +592,7 @@ impl Service {
             .into_iter()
             .map(|(config, family)| Machine {
                 rng: rng(&format!("step_functions.{}", config.name)),
+                latency_rng: rng(&format!("step_functions.{}.latency", config.name)),
                 quotas: region_of(&config),
                 family,
                 running: 0,
@@ -634,6 +641,32 @@ impl Service {
             activities,
             activity_by_name,
             activity_api,
+            start_latency: [None, None],
+            transition_latency: [None, None],
+        }
+    }
+
+    /// Gives executions Step Functions' own latencies (none by default), Standard's then
+    /// Express's: from the start to the first state, and before each later state.
+    pub fn with_latencies(
+        mut self,
+        start: [Option<Distribution>; 2],
+        transition: [Option<Distribution>; 2],
+    ) -> Service {
+        self.start_latency = start;
+        self.transition_latency = transition;
+        self
+    }
+
+    /// How long execution `e`'s next state takes to begin: its start (`is_start`) or a
+    /// transition.
+    fn hop(&mut self, e: u32, is_start: bool) -> SimDuration {
+        let m = self.execution(e).machine as usize;
+        let machine = &mut self.machines[m];
+        let by_type = if is_start { &self.start_latency } else { &self.transition_latency };
+        match &by_type[usize::from(machine.config.workflow.is_express())] {
+            None => SimDuration::ZERO,
+            Some(d) => d.sample_duration(&mut machine.latency_rng),
         }
     }
 
@@ -744,6 +777,11 @@ impl Service {
         let start = self.definition(e).start_at.0;
         let thread = self.spawn(e, start, None);
         self.executions[e as usize].as_mut().expect("running").root = thread;
+        let hop = self.hop(e, true);
+        if hop > SimDuration::ZERO {
+            self.wake(thread, hop, Pending::Enter);
+            return;
+        }
         self.enter(now, thread);
     }
 
@@ -957,7 +995,8 @@ impl Service {
                     let j = self.joins[join as usize].as_mut().expect("live join");
                     j.running += 1;
                     j.children.push(child);
-                    self.wake(child, SimDuration::ZERO, Pending::Enter);
+                    let hop = self.hop(e, false);
+                    self.wake(child, hop, Pending::Enter);
                 }
             }
             StateKind::Map(map) => {
@@ -1272,6 +1311,11 @@ impl Service {
         // Retry counters belong to one visit of a state.
         t.retries.clear();
         t.retries.resize(retriers, 0);
+        let hop = self.hop(e, false);
+        if hop > SimDuration::ZERO {
+            self.wake(thread, hop, Pending::Enter);
+            return;
+        }
         // States that take no time follow each other on the call stack; past a depth they
         // continue through the event queue, so a loop of such states cannot overflow it.
         if self.depth >= ZERO_TIME_DEPTH_MAX {
@@ -1453,7 +1497,10 @@ impl Service {
         self.joins[join as usize].as_mut().expect("live join").children.push(child);
         match distributed {
             Some((machine, delay)) => self.wake(child, delay, Pending::StartIteration { machine }),
-            None => self.wake(child, SimDuration::ZERO, Pending::Enter),
+            None => {
+                let hop = self.hop(e, false);
+                self.wake(child, hop, Pending::Enter)
+            }
         }
     }
 
