@@ -100,8 +100,6 @@ pub enum Event {
     SyncInvocationFinished { workload: u32, environment: u32 },
     /// A worker's DeleteMessage call answered: it receives again.
     DeleteAnswered { pool: u16, worker: u32 },
-    /// A Lambda poller's batch is in hand and its invoke call reaches Lambda.
-    PollerInvokeDue { mapping: u16, poller: u32 },
     /// An SNS delivery attempt has been dispatched to its endpoint.
     SnsDispatched { delivery: u32 },
     /// An EventBridge delivery attempt reaches its target.
@@ -1440,14 +1438,11 @@ impl World {
         let sizes = batch.receipts().iter().map(|r| sqs.message(*r).map_or(0, |m| m.size_bytes));
         let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, batch, sizes);
         if next == event_source::Next::Invoke {
-            // The batch reaches the function after the receive call returns and the
-            // invoke call reaches Lambda.
+            // The handler starts once the receive call has returned and the invoke call has
+            // reached Lambda.
             let function = self.mappings[usize::from(mapping)].mapping.config().function.0;
-            let delay = call + self.hops.draw(Hop::LambdaInvoke, Caller::Function(function));
-            if delay > SimDuration::ZERO {
-                s.schedule_in(delay, Event::PollerInvokeDue { mapping, poller });
-                return;
-            }
+            let lead = call + self.hops.draw(Hop::LambdaInvoke, Caller::Function(function));
+            return self.invoke(now, mapping, poller, lead, s);
         }
         self.poller_next(now, mapping, poller, next, s);
     }
@@ -1462,13 +1457,16 @@ impl World {
     ) {
         match next {
             event_source::Next::Poll(wait) => self.poller_poll(now, mapping, poller, wait, s),
-            event_source::Next::Invoke => self.invoke(now, mapping, poller, s),
+            event_source::Next::Invoke => self.invoke(now, mapping, poller, SimDuration::ZERO, s),
             event_source::Next::Retire => {}
         }
     }
 
-    /// The mapping invokes its function synchronously with the poller's batch.
-    fn invoke(&mut self, now: SimTime, mapping: u16, poller: u32, s: &mut Scheduler<Event>) {
+    /// The mapping invokes its function synchronously with the poller's batch; the handler
+    /// starts `lead` later (the receive and invoke calls still under way). The invocation
+    /// takes its concurrency and environment now, which spares an event per batch: the
+    /// calls take milliseconds, the handler usually far longer.
+    fn invoke(&mut self, now: SimTime, mapping: u16, poller: u32, lead: SimDuration, s: &mut Scheduler<Event>) {
         let m = &mut self.mappings[usize::from(mapping)].mapping;
         match self.lambda.invoke(now, m.config().function) {
             lambda::Invocation::Throttled => {
@@ -1482,7 +1480,7 @@ impl World {
                 let emails = if outcome == lambda::Outcome::Succeeded { m.batch_len(poller) } else { 0 };
                 let function = m.config().function.0;
                 let then = Event::InvocationFinished { mapping, poller };
-                self.after_handler(now, function, init + run, then, Some((mapping, poller)), emails, s);
+                self.after_handler(now, function, lead + init + run, then, Some((mapping, poller)), emails, s);
             }
         }
     }
@@ -1592,7 +1590,6 @@ impl Handler for World {
                 self.pools[usize::from(pool)].pool.on_last_delete_answered(now);
                 self.poll(now, pool, worker, s)
             }
-            Event::PollerInvokeDue { mapping, poller } => self.invoke(now, mapping, poller, s),
             Event::SnsDispatched { delivery } => self.attempt_dispatched(now, DeliveryId(delivery), s),
             Event::EventBridgeDispatched { delivery } => {
                 self.event_attempt_dispatched(now, eventbridge::DeliveryId(delivery), s)
