@@ -547,7 +547,7 @@ mod depth_tests {
         let mut buffer = vec![0u8; (width * height * 3) as usize];
         let (xs, ys) = {
             chart::ensure_font();
-            let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+            let root = chart::Png::with_buffer(&mut buffer, (width, height)).into_drawing_area();
             let area = draw_depths(&root, &series).unwrap();
             root.present().unwrap();
             area
