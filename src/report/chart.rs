@@ -284,6 +284,68 @@ pub fn legend<
         .map_err(err)
 }
 
+/// How a legend entry shows its series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Swatch {
+    /// A line with a dot: a series of points.
+    Line,
+    /// A filled square: bars or areas.
+    Box,
+}
+
+/// The width a legend of `labels` needs beside a chart, in pixels, at least `min`.
+pub fn legend_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[&str], min: u32) -> u32 {
+    let style = TextStyle::from(("sans-serif", 13));
+    let widest = labels.iter().filter_map(|l| area.estimate_text_size(l, &style).ok()).map(|s| s.0).max();
+    (widest.unwrap_or(0) + 50).max(min)
+}
+
+/// Draws a legend in its own area beside the plots (so it never covers a line): one entry a
+/// row from the top, each its colour's swatch and its label.
+pub fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(&str, RGBColor)],
+    swatch: Swatch,
+) -> Result<(), String> {
+    for (i, (label, colour)) in entries.iter().enumerate() {
+        let y = 24 + 22 * i as i32;
+        match swatch {
+            Swatch::Line => {
+                area.draw(&PathElement::new(vec![(8, y), (30, y)], ShapeStyle::from(colour).stroke_width(2))).map_err(err)?;
+                area.draw(&Circle::new((19, y), 3, colour.filled())).map_err(err)?;
+            }
+            Swatch::Box => area.draw(&Rectangle::new([(12, y - 6), (24, y + 6)], colour.filled())).map_err(err)?,
+        }
+        let style = TextStyle::from(("sans-serif", 13).into_font())
+            .pos(plotters::style::text_anchor::Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(label.to_string(), (38, y), style)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Groups series into panels by range, so that no series is flattened into a line at zero
+/// by one far larger: the series by largest value, greatest first, each joining the last
+/// panel while that panel's greatest value is at most `ratio` times its own. At most
+/// `panels_max` panels (the smallest series share the last); each panel's series in their
+/// given order.
+pub fn panels_by_range(tops: &[f64], ratio: f64, panels_max: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..tops.len()).collect();
+    order.sort_by(|&a, &b| tops[b].total_cmp(&tops[a]).then(a.cmp(&b)));
+    let mut panels: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let fits = panels.last().is_some_and(|p| tops[p[0]] <= ratio * tops[i].max(1e-9));
+        let full = panels.len() >= panels_max.max(1);
+        match panels.last_mut() {
+            Some(panel) if fits || full => panel.push(i),
+            _ => panels.push(vec![i]),
+        }
+    }
+    for panel in &mut panels {
+        panel.sort_unstable();
+    }
+    panels
+}
+
 /// Reduces a series sorted by x to what `columns` pixel columns across `x` can show: per
 /// column, its first, lowest, highest and last points, in x order, so that every peak and
 /// trough survives while a dense series (thousands of samples) draws as a few points per
@@ -366,6 +428,18 @@ mod tests {
         // Left side bearings kept: the full stop starts right of the pen, not on it.
         assert!(dot_x.0 > 5, "{dot_x:?}");
         assert!(both_x.1 > s_x.1 + 1, "a gap between the s and the full stop: {both_x:?} {s_x:?}");
+    }
+
+    #[test]
+    fn series_over_a_hundred_times_apart_go_to_separate_panels() {
+        // 715 s, 540 s and 190 s together; 1.2 s apart, since 715 s is over 100 times it.
+        let tops = [715_478.0, 540_541.0, 190_622.0, 1_222.0, 1_211.0];
+        assert_eq!(panels_by_range(&tops, 100.0, 4), [vec![0, 1, 2], vec![3, 4]]);
+        assert_eq!(panels_by_range(&[5.0, 4_000.0, 6.0], 100.0, 4), [vec![1], vec![0, 2]]);
+        assert_eq!(panels_by_range(&[5.0, 400.0, 6.0], 100.0, 4), [vec![0, 1, 2]]);
+        // The smallest share the last panel when there are too many.
+        assert_eq!(panels_by_range(&[1e6, 1e3, 1.0], 100.0, 2), [vec![0], vec![1, 2]]);
+        assert_eq!(panels_by_range(&[], 100.0, 2), Vec::<Vec<usize>>::new());
     }
 
     #[test]
