@@ -82,7 +82,11 @@ impl DrawingBackend for Png<'_> {
         self.0.present()
     }
 
-    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.draw_pixel(point, color)
     }
 
@@ -311,7 +315,8 @@ pub fn side_legend<DB: DrawingBackend>(
         let y = 24 + 22 * i as i32;
         match swatch {
             Swatch::Line => {
-                area.draw(&PathElement::new(vec![(8, y), (30, y)], ShapeStyle::from(colour).stroke_width(2))).map_err(err)?;
+                area.draw(&PathElement::new(vec![(8, y), (30, y)], ShapeStyle::from(colour).stroke_width(2)))
+                    .map_err(err)?;
                 area.draw(&Circle::new((19, y), 3, colour.filled())).map_err(err)?;
             }
             Swatch::Box => area.draw(&Rectangle::new([(12, y - 6), (24, y + 6)], colour.filled())).map_err(err)?,

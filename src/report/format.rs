@@ -101,7 +101,15 @@ pub fn duration_ms(ms: f64) -> String {
     }
     let significant = |x: f64| {
         let a = x.abs();
-        let decimals = if a >= 100.0 || a == 0.0 { 0 } else if a >= 10.0 { 1 } else if a >= 1.0 { 2 } else { 3 };
+        let decimals = if a >= 100.0 || a == 0.0 {
+            0
+        } else if a >= 10.0 {
+            1
+        } else if a >= 1.0 {
+            2
+        } else {
+            3
+        };
         number_trimmed(x, decimals)
     };
     if ms.abs() >= 1_000.0 { format!("{} s", significant(ms / 1e3)) } else { format!("{} ms", significant(ms)) }

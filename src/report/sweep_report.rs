@@ -584,8 +584,10 @@ mod tests {
 
     #[test]
     fn points_are_labelled_by_their_axis_values() {
-        let axes =
-            [axis("workload.orders.rate_per_s", &["200", "16000"]), axis("lambda.process_order.maximum_concurrency", &["5"])];
+        let axes = [
+            axis("workload.orders.rate_per_s", &["200", "16000"]),
+            axis("lambda.process_order.maximum_concurrency", &["5"]),
+        ];
         let names = axis_names(&axes);
         assert_eq!(names, ["rate_per_s", "maximum_concurrency"]);
         let values = ["16000".to_string(), "5".to_string()];
@@ -657,10 +659,16 @@ mod tests {
         // The texts of a chart's SVG, each trimmed.
         let texts = |name: &str| -> Vec<String> {
             let svg = &charts.iter().find(|c| c.name == name).unwrap().svg;
-            svg.split("<text").skip(1).filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string())).collect()
+            svg.split("<text")
+                .skip(1)
+                .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim().to_string()))
+                .collect()
         };
         let cost = texts("cost-by-service");
-        assert!(cost.iter().any(|t| t == "rate_per_s = 200, maximum_concurrency = 5"), "bars named by their values: {cost:?}");
+        assert!(
+            cost.iter().any(|t| t == "rate_per_s = 200, maximum_concurrency = 5"),
+            "bars named by their values: {cost:?}"
+        );
         assert!(cost.iter().any(|t| t == "rate_per_s = 800, maximum_concurrency = 80"));
         assert!(!cost.iter().any(|t| t == "point" || t == "14" || t == "14.0"), "no point numbers: {cost:?}");
         let metric = texts("metric-00");
@@ -712,7 +720,9 @@ mod tests {
         };
         let legend_x = areas.iter().map(|a| a.0.end).max().unwrap() + 2;
         let inside = |x: i32, y: i32| {
-            areas.iter().any(|(xs, ys)| (xs.start - 1..=xs.end + 1).contains(&x) && (ys.start - 1..=ys.end + 1).contains(&y))
+            areas
+                .iter()
+                .any(|(xs, ys)| (xs.start - 1..=xs.end + 1).contains(&x) && (ys.start - 1..=ys.end + 1).contains(&y))
         };
         for i in 0..5 {
             let colour = palette(i);
