@@ -49,7 +49,7 @@ const LAYERS: [(&str, u8, &[&str]); 14] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 14] = [
+const ROOMS: [(&str, &[&str]); 16] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -62,6 +62,8 @@ const ROOMS: [(&str, &[&str]); 14] = [
     ("rayon", &["sweep.rs", "cli.rs"]),
     ("indicatif", &["cli.rs"]),
     ("plotters", &["report/"]),
+    ("ab_glyph", &["report/chart.rs"]),
+    ("plotters_backend", &["report/chart.rs"]),
     ("clap", &["cli.rs"]),
     ("anyhow", &["cli.rs"]),
 ];

@@ -1,11 +1,15 @@
 //! Charts, drawn with plotters as SVG and PNG from the same code. Text uses the DejaVu Sans
 //! font embedded in the binary (`assets/fonts/`, its own license), so PNG labels need
-//! nothing installed; SVG names the family and lets the viewer draw it.
+//! nothing installed; SVG names the family and lets the viewer draw it. PNG text is laid out
+//! here (`Png`), not by plotters, whose glyph placement garbles it.
 
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
+use ab_glyph::{Font, FontRef, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 
 static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static FONT: Once = Once::new();
@@ -17,6 +21,179 @@ pub fn ensure_font() {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, DEJAVU_SANS);
         let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, DEJAVU_SANS);
     });
+}
+
+/// The PNG charts' backend: plotters' bitmap backend, except for text. plotters draws each
+/// glyph at the pen position without its left side bearing and rounds each glyph's top
+/// towards zero, so letters sit unevenly (`concurr ency`) and a full stop floats up to
+/// mid-height (`sqs.jobs` reads `sqs- jobs`). Here each glyph is placed at its advance and
+/// kerning on one baseline, and drawn with its own bearings and antialiasing.
+pub struct Png<'a>(BitMapBackend<'a>);
+
+impl<'a> Png<'a> {
+    /// A PNG image written to `path` when presented.
+    pub fn new(path: &'a std::path::Path, size: (u32, u32)) -> Self {
+        Png(BitMapBackend::new(path, size))
+    }
+
+    /// An image drawn into `buffer`, RGB, row by row.
+    pub fn with_buffer(buffer: &'a mut [u8], size: (u32, u32)) -> Self {
+        Png(BitMapBackend::with_buffer(buffer, size))
+    }
+}
+
+/// The embedded font, parsed once.
+fn dejavu() -> &'static FontRef<'static> {
+    static PARSED: OnceLock<FontRef<'static>> = OnceLock::new();
+    PARSED.get_or_init(|| FontRef::try_from_slice(DEJAVU_SANS).expect("the embedded font is a valid TrueType font"))
+}
+
+/// `text` laid out at `size` on a baseline at the font's ascent: its glyphs, its width and
+/// its height (ascent to descent), in pixels.
+fn layout(text: &str, size: f64) -> (Vec<ab_glyph::Glyph>, f32, f32) {
+    let font = dejavu().as_scaled(size as f32);
+    let mut glyphs = Vec::with_capacity(text.len());
+    let mut pen = 0.0f32;
+    let mut previous = None;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = previous {
+            pen += font.kern(p, id);
+        }
+        glyphs.push(id.with_scale_and_position(font.scale(), ab_glyph::point(pen, font.ascent())));
+        pen += font.h_advance(id);
+        previous = Some(id);
+    }
+    (glyphs, pen, font.ascent() - font.descent())
+}
+
+impl DrawingBackend for Png<'_> {
+    type ErrorType = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.0.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_path(path, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.draw_circle(center, radius, style, fill)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.fill_polygon(vert, style)
+    }
+
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        self.0.blit_bitmap(pos, size, src)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+        let (_, width, height) = layout(text, style.size());
+        Ok((width.ceil() as u32, height.ceil() as u32))
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let colour = style.color();
+        if colour.alpha == 0.0 {
+            return Ok(());
+        }
+        let (glyphs, width, height) = layout(text, style.size());
+        // The anchor in whole pixels, so that every label's baseline falls on a pixel row.
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0.0,
+            HPos::Center => (-width / 2.0).round(),
+            HPos::Right => -width.round(),
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0.0,
+            VPos::Center => (-height / 2.0).round(),
+            VPos::Bottom => -height.round(),
+        };
+        let transform = style.transform();
+        let mut pixels = Vec::new();
+        for mut glyph in glyphs {
+            glyph.position = ab_glyph::point(glyph.position.x + dx, (glyph.position.y + dy).round());
+            let Some(outline) = dejavu().outline_glyph(glyph) else { continue };
+            let bounds = outline.px_bounds();
+            outline.draw(|x, y, coverage| {
+                if coverage > 0.0 {
+                    pixels.push((bounds.min.x as i32 + x as i32, bounds.min.y as i32 + y as i32, coverage.min(1.0)));
+                }
+            });
+        }
+        for (x, y, coverage) in pixels {
+            let (x, y) = transform.transform(x, y);
+            let ink = BackendColor { alpha: colour.alpha * f64::from(coverage), rgb: colour.rgb };
+            self.0.draw_pixel((pos.0 + x, pos.1 + y), ink)?;
+        }
+        Ok(())
+    }
 }
 
 /// One chart in both formats.
@@ -32,7 +209,7 @@ pub struct Chart {
 pub fn render<FS, FP>(name: &str, size: (u32, u32), draw_svg: FS, draw_png: FP) -> Result<Chart, String>
 where
     FS: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
-    FP: FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+    FP: FnOnce(&DrawingArea<Png<'_>, Shift>) -> Result<(), String>,
 {
     ensure_font();
     let mut svg = String::new();
@@ -48,7 +225,7 @@ where
         std::thread::current().id()
     ));
     {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let root = Png::new(&tmp, size).into_drawing_area();
         draw_png(&root)?;
         root.present().map_err(|e| e.to_string())?;
     }
@@ -111,6 +288,69 @@ pub fn legend<
         .map_err(err)
 }
 
+/// How a legend entry shows its series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Swatch {
+    /// A line with a dot: a series of points.
+    Line,
+    /// A filled square: bars or areas.
+    Box,
+}
+
+/// The width a legend of `labels` needs beside a chart, in pixels, at least `min`.
+pub fn legend_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, labels: &[&str], min: u32) -> u32 {
+    let style = TextStyle::from(("sans-serif", 13));
+    let widest = labels.iter().filter_map(|l| area.estimate_text_size(l, &style).ok()).map(|s| s.0).max();
+    (widest.unwrap_or(0) + 50).max(min)
+}
+
+/// Draws a legend in its own area beside the plots (so it never covers a line): one entry a
+/// row from the top, each its colour's swatch and its label.
+pub fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(&str, RGBColor)],
+    swatch: Swatch,
+) -> Result<(), String> {
+    for (i, (label, colour)) in entries.iter().enumerate() {
+        let y = 24 + 22 * i as i32;
+        match swatch {
+            Swatch::Line => {
+                area.draw(&PathElement::new(vec![(8, y), (30, y)], ShapeStyle::from(colour).stroke_width(2)))
+                    .map_err(err)?;
+                area.draw(&Circle::new((19, y), 3, colour.filled())).map_err(err)?;
+            }
+            Swatch::Box => area.draw(&Rectangle::new([(12, y - 6), (24, y + 6)], colour.filled())).map_err(err)?,
+        }
+        let style = TextStyle::from(("sans-serif", 13).into_font())
+            .pos(plotters::style::text_anchor::Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(label.to_string(), (38, y), style)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Groups series into panels by range, so that no series is flattened into a line at zero
+/// by one far larger: the series by largest value, greatest first, each joining the last
+/// panel while that panel's greatest value is at most `ratio` times its own. At most
+/// `panels_max` panels (the smallest series share the last); each panel's series in their
+/// given order.
+pub fn panels_by_range(tops: &[f64], ratio: f64, panels_max: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..tops.len()).collect();
+    order.sort_by(|&a, &b| tops[b].total_cmp(&tops[a]).then(a.cmp(&b)));
+    let mut panels: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let fits = panels.last().is_some_and(|p| tops[p[0]] <= ratio * tops[i].max(1e-9));
+        let full = panels.len() >= panels_max.max(1);
+        match panels.last_mut() {
+            Some(panel) if fits || full => panel.push(i),
+            _ => panels.push(vec![i]),
+        }
+    }
+    for panel in &mut panels {
+        panel.sort_unstable();
+    }
+    panels
+}
+
 /// Reduces a series sorted by x to what `columns` pixel columns across `x` can show: per
 /// column, its first, lowest, highest and last points, in x order, so that every peak and
 /// trough survives while a dense series (thousands of samples) draws as a few points per
@@ -163,6 +403,49 @@ pub fn err<E: std::fmt::Debug>(e: E) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows of a 60 × 30 image of `text` (13 px, black, top left at 5, 5) that hold
+    /// dark pixels, first and last, and the columns likewise.
+    fn ink(text: &str) -> ((i32, i32), (i32, i32)) {
+        let (w, h) = (60u32, 30u32);
+        let mut buffer = vec![255u8; (w * h * 3) as usize];
+        {
+            ensure_font();
+            let root = Png::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+            root.draw(&Text::new(text.to_string(), (5, 5), ("sans-serif", 13))).unwrap();
+            root.present().unwrap();
+        }
+        let dark: Vec<(i32, i32)> = (0..h as i32)
+            .flat_map(|y| (0..w as i32).map(move |x| (x, y)))
+            .filter(|&(x, y)| buffer[((y * w as i32 + x) * 3) as usize] < 128)
+            .collect();
+        let span = |v: Vec<i32>| (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+        (span(dark.iter().map(|p| p.0).collect()), span(dark.iter().map(|p| p.1).collect()))
+    }
+
+    #[test]
+    fn a_full_stop_sits_on_the_baseline_after_its_letter() {
+        // plotters' own placement drew it a row or two up, where it reads as a hyphen.
+        let (s_x, s_y) = ink("s");
+        let (dot_x, dot_y) = ink(".");
+        let (both_x, _) = ink("s.");
+        assert_eq!(s_y.1, dot_y.1, "the same bottom row: {s_y:?} {dot_y:?}");
+        // Left side bearings kept: the full stop starts right of the pen, not on it.
+        assert!(dot_x.0 > 5, "{dot_x:?}");
+        assert!(both_x.1 > s_x.1 + 1, "a gap between the s and the full stop: {both_x:?} {s_x:?}");
+    }
+
+    #[test]
+    fn series_over_a_hundred_times_apart_go_to_separate_panels() {
+        // 715 s, 540 s and 190 s together; 1.2 s apart, since 715 s is over 100 times it.
+        let tops = [715_478.0, 540_541.0, 190_622.0, 1_222.0, 1_211.0];
+        assert_eq!(panels_by_range(&tops, 100.0, 4), [vec![0, 1, 2], vec![3, 4]]);
+        assert_eq!(panels_by_range(&[5.0, 4_000.0, 6.0], 100.0, 4), [vec![1], vec![0, 2]]);
+        assert_eq!(panels_by_range(&[5.0, 400.0, 6.0], 100.0, 4), [vec![0, 1, 2]]);
+        // The smallest share the last panel when there are too many.
+        assert_eq!(panels_by_range(&[1e6, 1e3, 1.0], 100.0, 2), [vec![0], vec![1, 2]]);
+        assert_eq!(panels_by_range(&[], 100.0, 2), Vec::<Vec<usize>>::new());
+    }
 
     #[test]
     fn decimation_keeps_each_columns_first_lowest_highest_and_last_point() {

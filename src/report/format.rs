@@ -85,7 +85,47 @@ pub fn usd_short(x: f64) -> String {
     if x >= 0.01 {
         return format!("${x:.2}");
     }
-    format!("${}", trimmed(x, 4))
+    if x <= 0.0 {
+        return "$0".into();
+    }
+    // Two significant digits, trailing zeros dropped: $0.00015, $0.0002.
+    let decimals = (-x.log10()).floor() as usize + 2;
+    format!("${}", trimmed(x, decimals))
+}
+
+/// A duration given in milliseconds, in the unit that suits it: `0.25 ms`, `850 ms`,
+/// `1.21 s`, `12.5 s`, `715 s`, `1,234 s`; three significant digits at most below 1,000.
+pub fn duration_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        return format!("{ms} ms");
+    }
+    let significant = |x: f64| {
+        let a = x.abs();
+        let decimals = if a >= 100.0 || a == 0.0 {
+            0
+        } else if a >= 10.0 {
+            1
+        } else if a >= 1.0 {
+            2
+        } else {
+            3
+        };
+        number_trimmed(x, decimals)
+    };
+    if ms.abs() >= 1_000.0 { format!("{} s", significant(ms / 1e3)) } else { format!("{} ms", significant(ms)) }
+}
+
+/// The unit for an axis of durations whose largest value is `top_ms` milliseconds: seconds
+/// from ten seconds on (678 s reads better than 678,000 ms), and the factor from ms to it.
+pub fn duration_unit(top_ms: f64) -> (&'static str, f64) {
+    if top_ms >= 10_000.0 { ("s", 1e-3) } else { ("ms", 1.0) }
+}
+
+/// A figure with separators and at most `decimals` decimals, trailing zeros dropped:
+/// `1,234.5`, `715`.
+pub fn number_trimmed(x: f64, decimals: usize) -> String {
+    let text = number(x, decimals);
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
 /// A share (0 to 1) as a percentage with a space, as in `100 %` or `0.5 %`: whole when it
@@ -153,7 +193,24 @@ mod tests {
         assert_eq!(usd_short(0.01), "$0.01");
         assert_eq!(usd_short(0.1), "$0.10");
         assert_eq!(usd_short(0.001), "$0.001");
+        assert_eq!(usd_short(0.00015), "$0.00015");
+        assert_eq!(usd_short(0.0002), "$0.0002");
+        assert_eq!(usd_short(0.0), "$0");
         assert_eq!(usd_short(2e6), "$2M");
+    }
+
+    #[test]
+    fn durations_read_in_ms_or_s_as_they_suit() {
+        assert_eq!(duration_ms(0.25), "0.25 ms");
+        assert_eq!(duration_ms(850.0), "850 ms");
+        assert_eq!(duration_ms(1_209.68), "1.21 s");
+        assert_eq!(duration_ms(12_500.0), "12.5 s");
+        assert_eq!(duration_ms(715_478.2), "715 s");
+        assert_eq!(duration_ms(1_234_000.0), "1,234 s");
+        assert_eq!(duration_ms(0.0), "0 ms");
+        assert_eq!(duration_unit(9_000.0), ("ms", 1.0));
+        assert_eq!(duration_unit(678_000.0), ("s", 1e-3));
+        assert_eq!(number_trimmed(1_234.50, 2), "1,234.5");
     }
 
     #[test]

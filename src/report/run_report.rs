@@ -173,8 +173,7 @@ fn draw_spectrum<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let x_max = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| nines(p.0)).fold(1.0, f64::max).ceil();
     let top_ms = spectra.iter().flat_map(|(_, p)| p.iter()).map(|p| p.1).fold(0.001, f64::max);
-    // Seconds once the values run to ten seconds and more: 678 s reads better than 678,000 ms.
-    let (unit, scale) = if top_ms >= 10_000.0 { ("s", 1e-3) } else { ("ms", 1.0) };
+    let (unit, scale) = format::duration_unit(top_ms);
     let y_max = top_ms * scale * 1.1;
     let mut c = ChartBuilder::on(root)
         .margin(10)
@@ -203,9 +202,14 @@ fn draw_spectrum<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
+    let columns = c.plotting_area().dim_in_pixel().0;
     for (i, (name, points)) in spectra.iter().enumerate() {
         let colour = palette(first_colour + i);
-        c.draw_series(LineSeries::new(points.iter().map(|p| (nines(p.0), p.1 * scale)), colour.stroke_width(2)))
+        // A long .hgrm has more rows than the plot has pixel columns: reduced like any dense
+        // series, so its line's joins stay inside the plot.
+        let points: Vec<(f64, f64)> = points.iter().map(|p| (nines(p.0), p.1 * scale)).collect();
+        let shown = chart::decimate(&points, 0.0..x_max, columns);
+        c.draw_series(LineSeries::new(shown, colour.stroke_width(2)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
@@ -452,8 +456,10 @@ fn draw_cost_histogram<DB: DrawingBackend>(
     c.configure_mesh()
         .x_desc("USD per execution")
         .y_desc("executions")
-        .x_label_formatter(&|v| format!("{v:.2e}"))
-        .label_style(("sans-serif", 12))
+        .x_label_formatter(&|v| format::usd_short(*v))
+        .y_label_formatter(&|y| format::tick(*y))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     c.draw_series(bins.iter().enumerate().map(|(i, &n)| {
@@ -547,7 +553,7 @@ mod depth_tests {
         let mut buffer = vec![0u8; (width * height * 3) as usize];
         let (xs, ys) = {
             chart::ensure_font();
-            let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+            let root = chart::Png::with_buffer(&mut buffer, (width, height)).into_drawing_area();
             let area = draw_depths(&root, &series).unwrap();
             root.present().unwrap();
             area
