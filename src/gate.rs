@@ -22,7 +22,7 @@ pub fn metric_names(scenario: &Scenario) -> Vec<String> {
     // No budget for the probe: a run that stops at once cannot be refused for its memory.
     probe.run.memory_max_mb = u64::MAX;
     crate::run::run(&probe)
-        .map_or_else(|_| Vec::new(), |r| report::flat_metrics(&r).into_iter().map(|(n, _)| n).collect())
+        .map_or_else(|_| Vec::new(), |r| report::flat_metrics(scenario, &r).into_iter().map(|(n, _)| n).collect())
 }
 
 /// Checks that every threshold names a metric the scenario reports; the error lists the

@@ -27,7 +27,8 @@ pub struct SweepView<'a> {
 pub type PointStats = BTreeMap<String, (Option<f64>, Option<f64>)>;
 
 /// The metrics a sweep charts: those `[sweep] chart_metrics` names, or every end-to-end,
-/// duration and caller-wait p99 (at most six) and the monthly total cost.
+/// duration and caller-wait p99 (at most six) and the total cost: per month for steady
+/// traffic, a run's own for a one-off scenario (which has no monthly figures).
 pub fn chart_metrics(plan: &SweepView<'_>, names: &[String]) -> Vec<String> {
     if !plan.chart_metrics.is_empty() {
         return plan.chart_metrics.iter().filter(|m| names.contains(m)).cloned().collect();
@@ -40,6 +41,8 @@ pub fn chart_metrics(plan: &SweepView<'_>, names: &[String]) -> Vec<String> {
         .collect();
     if names.iter().any(|n| n == "cost_usd.total_per_month") {
         out.push("cost_usd.total_per_month".into());
+    } else if names.iter().any(|n| n == "cost_usd.total") {
+        out.push("cost_usd.total".into());
     }
     out
 }
@@ -111,11 +114,14 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             }
         }
     }
-    // Monthly cost by service, stacked, per point.
+    // Cost by service, stacked, per point: per month for steady traffic, else each run's own
+    // (a one-off scenario has no monthly figures).
+    let monthly = names.iter().any(|n| n.starts_with("cost_usd.") && n.ends_with("_per_month"));
+    let suffix = if monthly { "_per_month" } else { "" };
     let services: Vec<String> = names
         .iter()
-        .filter_map(|n| n.strip_prefix("cost_usd.")?.strip_suffix("_per_month").map(str::to_string))
-        .filter(|s| s != "total")
+        .filter_map(|n| n.strip_prefix("cost_usd.")?.strip_suffix(suffix).map(str::to_string))
+        .filter(|s| s != "total" && !s.ends_with("_per_month"))
         .collect();
     if !services.is_empty() && points.len() <= 60 {
         let bars: Vec<Vec<f64>> = points
@@ -123,15 +129,15 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             .map(|p| {
                 services
                     .iter()
-                    .map(|s| p.get(&format!("cost_usd.{s}_per_month")).and_then(|v| v.0).unwrap_or(0.0))
+                    .map(|s| p.get(&format!("cost_usd.{s}{suffix}")).and_then(|v| v.0).unwrap_or(0.0))
                     .collect()
             })
             .collect();
         if let Ok(c) = chart::render(
             "cost-by-service",
             (900, 560),
-            |r| draw_stacked(r, &services, &bars),
-            |r| draw_stacked(r, &services, &bars),
+            |r| draw_stacked(r, &services, &bars, monthly),
+            |r| draw_stacked(r, &services, &bars, monthly),
         ) {
             charts.push(c);
         }
@@ -250,10 +256,16 @@ fn draw_stacked<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     services: &[String],
     bars: &[Vec<f64>],
+    monthly: bool,
 ) -> Result<(), String> {
     let top = bars.iter().map(|b| b.iter().sum::<f64>()).fold(0.0, f64::max).max(1e-9) * 1.1;
-    let mut c = chart::xy(root, "Monthly cost by service, per point", 0.0..bars.len() as f64, 0.0..top)?;
-    c.configure_mesh().x_desc("point").y_desc("USD per month").label_style(("sans-serif", 13)).draw().map_err(err)?;
+    let (title, unit) = if monthly {
+        ("Monthly cost by service, per point (if this traffic ran all month)", "USD per month")
+    } else {
+        ("Cost of a run by service, per point (one-off: no monthly projection)", "USD per run")
+    };
+    let mut c = chart::xy(root, title, 0.0..bars.len() as f64, 0.0..top)?;
+    c.configure_mesh().x_desc("point").y_desc(unit).label_style(("sans-serif", 13)).draw().map_err(err)?;
     for (k, service) in services.iter().enumerate() {
         let colour = palette(k);
         c.draw_series(bars.iter().enumerate().map(|(i, b)| {
