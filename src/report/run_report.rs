@@ -349,6 +349,10 @@ fn draw_costs<DB: DrawingBackend>(
     let rows = shown.len();
     let top = shown.iter().map(|c| c.usd_window).fold(0.0, f64::max);
     let window = measured_s.map_or("the run's window".to_string(), |s| format!("{} s", format::tick(s.round())));
+    // Two rows at least: a segmented axis of one row has no height, and its bar none.
+    let slots = rows.max(2);
+    // Enough decimals that the ticks (about a tenth of the axis apart) read differently.
+    let decimals = ((-(top * 1.9 / 10.0).log10()).ceil().max(2.0) as usize).min(8);
     let (chart_area, note) = root.split_vertically(root.dim_in_pixel().1 - 40);
     let mut c = ChartBuilder::on(&chart_area)
         .caption(format!("Cost of this run ({window}) by resource"), ("sans-serif", 20))
@@ -357,23 +361,23 @@ fn draw_costs<DB: DrawingBackend>(
         .x_label_area_size(45)
         .y_label_area_size(290)
         // Room right of the longest bar for its labels.
-        .build_cartesian_2d(0.0..top * 1.9, (0..rows.max(1) - 1).into_segmented())
+        .build_cartesian_2d(0.0..top * 1.9, (0..slots - 1).into_segmented())
         .map_err(err)?;
     c.configure_mesh()
         .disable_y_mesh()
-        .y_labels(rows + 1)
+        .y_labels(slots + 1)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => shown.get(rows - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => shown.get(slots - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
             _ => String::new(),
         })
-        .x_label_formatter(&|x| format::usd(*x))
+        .x_label_formatter(&|x| format!("${}", format::number(*x, decimals)))
         .x_desc(format!("USD in this run ({window})"))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     for (i, cost) in shown.iter().enumerate() {
-        let row = rows - 1 - i;
+        let row = slots - 1 - i;
         let colour = palette(services.iter().position(|s| *s == cost.service).unwrap_or(0));
         let mut bar = Rectangle::new(
             [(0.0, SegmentValue::Exact(row)), (cost.usd_window, SegmentValue::Exact(row + 1))],
@@ -517,10 +521,10 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         "<p>Seed {}, stopped by {} at {} s of virtual time ({} s measured after a {} s warm-up), {} events.</p>",
         summary["seed"],
         escape(summary["stop_reason"].as_str().unwrap_or("")),
-        summary["sim_time_s"],
-        summary["measured_s"],
-        summary["warmup_s"],
-        summary["events"]
+        seconds(&summary["sim_time_s"]),
+        seconds(&summary["measured_s"]),
+        seconds(&summary["warmup_s"]),
+        format::count(summary["events"].as_u64().unwrap_or(0))
     );
     warnings_html(&mut h, &summary);
     latency_html(&mut h, &summary);
@@ -557,6 +561,11 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default())
     );
     h
+}
+
+/// Seconds to the millisecond, with separators: `202.772`, `3,600`.
+fn seconds(v: &Value) -> String {
+    format::tick((v.as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0)
 }
 
 /// The run's warnings, first thing after its outcome: what to look at.
