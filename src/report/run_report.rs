@@ -802,7 +802,7 @@ mod cost_tests {
             |r| draw_costs(r, &costs, Some(131.0), CostBasis::OneOff),
         )
         .unwrap();
-        assert!(chart.svg.contains(">$0.48<"), "the run's own cost");
+        assert!(chart.svg.contains("$0.48"), "the run's own cost");
         assert!(!chart.svg.contains("month"), "no projection");
     }
 }
