@@ -278,6 +278,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             let scenario = Scenario::load(&a.scenario, &a.overrides)?;
             crate::gate::validate(&scenario)?;
             print_warnings(&scenario);
+            print_set_up_warnings(&scenario);
             let is_subscriber =
                 |r: &&crate::scenario::RuleSpec| r.rule.kind == crate::models::eventbridge::RouteKind::Subscriber;
             let subscribers = scenario.rules.iter().filter(is_subscriber).count();
@@ -414,7 +415,7 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             gate::evaluate_sweep(&scenario.name, &scenario.thresholds, &gate::points_from_summary(summary, &axes))
         } else {
             let result = run_audited(&scenario, "")?;
-            let metrics = report::flat_metrics(&result).into_iter().collect();
+            let metrics = report::flat_metrics(&scenario, &result).into_iter().collect();
             gate::evaluate_run(&scenario.name, &scenario.thresholds, &metrics)
         };
         outcomes.extend(found);
@@ -547,9 +548,18 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The reader's warnings, then the set-up's (`report::warnings::set_up`).
 fn print_warnings(scenario: &Scenario) {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
+    }
+}
+
+/// The set-up's warnings, for `orchsim validate`, which runs nothing (`run` lists them with
+/// the outcome's under its table).
+fn print_set_up_warnings(scenario: &Scenario) {
+    for w in report::warnings::set_up(scenario) {
+        eprintln!("warning: {} [{}]: {}", w.element, w.kind.code(), w.message);
     }
 }
 

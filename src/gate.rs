@@ -22,7 +22,7 @@ pub fn metric_names(scenario: &Scenario) -> Vec<String> {
     // No budget for the probe: a run that stops at once cannot be refused for its memory.
     probe.run.memory_max_mb = u64::MAX;
     crate::run::run(&probe)
-        .map_or_else(|_| Vec::new(), |r| report::flat_metrics(&r).into_iter().map(|(n, _)| n).collect())
+        .map_or_else(|_| Vec::new(), |r| report::flat_metrics(scenario, &r).into_iter().map(|(n, _)| n).collect())
 }
 
 /// Checks that every threshold names a metric the scenario reports; the error lists the
@@ -219,9 +219,12 @@ pub fn metrics_from_summary(text: &str) -> Result<BTreeMap<String, f64>, String>
         ("p999", "p999_ms"),
         ("max", "max_ms"),
     ];
+    // An empty metric's figures are null in summary.json; thresholds and diffs see them as 0,
+    // as `flat_metrics` gives them.
+    let figure = |v: &Value| if v.is_null() { Some(0.0) } else { v.as_f64() };
     for (name, l) in v["latency_ms"].as_object().into_iter().flatten() {
         for (from, to) in keys {
-            if let Some(x) = l[from].as_f64() {
+            if let Some(x) = figure(&l[from]) {
                 out.insert(format!("{name}.{to}"), x);
             }
         }
@@ -230,7 +233,7 @@ pub fn metrics_from_summary(text: &str) -> Result<BTreeMap<String, f64>, String>
         [("mean", "mean_usd"), ("p50", "p50_usd"), ("p90", "p90_usd"), ("p99", "p99_usd"), ("max", "max_usd")];
     for (name, c) in v["cost_per_execution_usd"].as_object().into_iter().flatten() {
         for (from, to) in cost_keys {
-            if let Some(x) = c[from].as_f64() {
+            if let Some(x) = figure(&c[from]) {
                 out.insert(format!("{name}.{to}"), x);
             }
         }

@@ -443,7 +443,8 @@ fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, SweepError> {
             failures.join("\n")
         )));
     }
-    let metrics: Map<String, Value> = report::flat_metrics(&result).into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let metrics: Map<String, Value> =
+        report::flat_metrics(&scenario, &result).into_iter().map(|(k, v)| (k, json!(v))).collect();
     let histograms: Map<String, Value> = result
         .measurements
         .latencies

@@ -150,7 +150,8 @@ fn diff_of_a_run_with_itself_is_no_change_and_a_batch_size_change_is_explained()
 fn diff_reads_back_from_summary_json_the_metrics_a_run_reports() {
     let scenario = common::load(&common::shipped("step_functions_orders.toml"), &["run.horizon_s=600"]);
     let (result, _) = common::summary(&scenario);
-    let flat: std::collections::BTreeMap<String, f64> = orchsim::report::flat_metrics(&result).into_iter().collect();
+    let flat: std::collections::BTreeMap<String, f64> =
+        orchsim::report::flat_metrics(&scenario, &result).into_iter().collect();
     let read = orchsim::gate::metrics_from_summary(&orchsim::report::summary_json(&scenario, &result)).unwrap();
     assert_eq!(flat.keys().collect::<Vec<_>>(), read.keys().collect::<Vec<_>>());
     for (name, v) in &flat {

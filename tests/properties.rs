@@ -185,7 +185,7 @@ proptest! {
         let failures = report::audit_failures(&a);
         prop_assert!(failures.is_empty(), "{}\n{}", text, failures.join("\n"));
         // The optional parts are wired in, not just read.
-        let metrics = report::flat_metrics(&a);
+        let metrics = report::flat_metrics(&scenario, &a);
         let metric = |name: &str| metrics.iter().find(|(n, _)| n == name).map(|m| m.1);
         if t.machine.is_some() {
             prop_assert!(metric("step_functions.m.started").is_some_and(|n| n > 0.0), "{}", text);

@@ -52,6 +52,12 @@ fn the_reference_scenario_is_valid() {
 }
 
 #[test]
+fn an_unknown_traffic_kind_names_the_two_allowed() {
+    let e = error_for("horizon_s = 100\n", "horizon_s = 100\ntraffic = \"sometimes\"\n");
+    assert_mentions(&e, &["inline.toml:3:11", "run.traffic = \"sometimes\"", "allowed: steady", "one-off"]);
+}
+
+#[test]
 fn visibility_timeout_above_12_hours_names_the_limit() {
     let e = error_for("visibility_timeout_s = 30", "visibility_timeout_s = 43201");
     assert_mentions(
@@ -274,12 +280,17 @@ fn fifo_standard_and_lambda_rules_are_enforced_with_their_aws_source() {
 
 #[test]
 fn a_short_visibility_timeout_for_a_lambda_source_is_a_warning_not_an_error() {
+    use orchsim::report::warnings::{WarningKind, set_up};
+    let short = |s: &orchsim::scenario::Scenario| {
+        set_up(s).into_iter().filter(|w| w.kind == WarningKind::VisibilityTimeoutShort).collect::<Vec<_>>()
+    };
     // 60 s is exactly 6 × the 10 s function timeout: as advised.
     let s = parse_inline(WITH_FIFO_AND_LAMBDA, &[]).unwrap();
-    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(short(&s).is_empty(), "{:?}", short(&s));
     let s = parse_inline(WITH_FIFO_AND_LAMBDA, &["sqs.s.visibility_timeout_s=30"]).unwrap();
-    assert_eq!(s.warnings.len(), 1);
-    assert!(s.warnings[0].contains("AWS advises at least 6 × the function timeout"), "{}", s.warnings[0]);
+    let warnings = short(&s);
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].message.contains("under six times lambda."), "{}", warnings[0].message);
 }
 
 const WITH_SNS: &str = r#"[run]

@@ -96,7 +96,7 @@ fn points_of_one_replication_share_their_arrivals_and_any_run_reruns_alone() {
     let run = &plan.runs[7];
     let scenario = plan.scenario(run).unwrap();
     let (result, _) = common::summary(&scenario);
-    let p99 = orchsim::report::flat_metrics(&result)
+    let p99 = orchsim::report::flat_metrics(&scenario, &result)
         .into_iter()
         .find(|(n, _)| n == "sqs.orders.end_to_end.p99_ms")
         .unwrap()

@@ -5,6 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::run::RunResult;
+use crate::scenario::{Scenario, Traffic};
 
 /// Named file contents, ready to be written together.
 pub struct ResultFiles {
@@ -59,7 +60,11 @@ pub fn cost_per_execution_csv(result: &RunResult) -> String {
     csv_string(&["metric", "usd", "executions"], rows)
 }
 
-pub fn cost_csv(result: &RunResult) -> String {
+/// Each resource's usage and cost in the run's window and, for steady traffic, per month
+/// (the per-month columns are empty for a one-off run, which is not projected).
+pub fn cost_csv(scenario: &Scenario, result: &RunResult) -> String {
+    let steady = scenario.run.traffic.traffic == Traffic::Steady;
+    let month = |v: f64| if steady { v.to_string() } else { String::new() };
     let header = [
         "service",
         "resource",
@@ -75,9 +80,9 @@ pub fn cost_csv(result: &RunResult) -> String {
             c.resource.clone(),
             c.usage_unit.clone(),
             c.usage_window.to_string(),
-            c.usage_per_month.to_string(),
+            month(c.usage_per_month),
             c.usd_window.to_string(),
-            c.usd_per_month.to_string(),
+            month(c.usd_per_month),
         ]
     });
     csv_string(&header, rows)

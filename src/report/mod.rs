@@ -16,17 +16,19 @@ mod files;
 pub mod format;
 mod matching;
 mod table;
+pub mod warnings;
 
 pub use explain::{explain_json, explain_text, subscription_policy};
 pub use files::{ResultFiles, write_atomically};
 pub use matching::{match_json, match_text};
 pub use table::summary_table;
+pub use warnings::{Warning, WarningKind};
 
 use serde_json::{Map, Value, json};
 
 use crate::pricing::CostLine;
 use crate::run::RunResult;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Traffic};
 
 /// The orchsim version and, when it was built from a git checkout, the commit.
 pub fn version() -> (&'static str, Option<&'static str>) {
@@ -41,7 +43,7 @@ pub fn render(scenario: &Scenario, result: &RunResult, command_line: &[String]) 
         ("summary.json".into(), summary_json(scenario, result)),
         ("latency.csv".into(), files::latency_csv(result)),
         ("timeseries.csv".into(), files::timeseries_csv(result)),
-        ("cost.csv".into(), files::cost_csv(result)),
+        ("cost.csv".into(), files::cost_csv(scenario, result)),
         ("cost_per_execution.csv".into(), files::cost_per_execution_csv(result)),
         ("scenario.toml".into(), scenario.text.clone()),
     ];
@@ -121,27 +123,35 @@ fn price_books_json(pricing: &crate::pricing::Pricing) -> Value {
 pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
     let m = &result.measurements;
     let mut latency = Map::new();
+    // A metric with nothing recorded has no mean or percentiles: null, not 0 ms.
+    let figure = |count: u64, v: f64| if count == 0 { Value::Null } else { json!(v) };
     for (name, h) in &m.latencies {
         let s = h.summary();
+        let f = |v| figure(s.count, v);
         latency.insert(
             name.clone(),
             json!({
-                "count": s.count, "mean": s.mean_ms, "p50": s.p50_ms, "p90": s.p90_ms,
-                "p99": s.p99_ms, "p999": s.p999_ms, "max": s.max_ms,
+                "count": s.count, "mean": f(s.mean_ms), "p50": f(s.p50_ms), "p90": f(s.p90_ms),
+                "p99": f(s.p99_ms), "p999": f(s.p999_ms), "max": f(s.max_ms),
             }),
         );
     }
     let mut per_execution = Map::new();
     for (name, h) in &m.costs_per_execution {
         let s = h.summary();
+        let f = |v| figure(s.count, v);
         per_execution.insert(
             name.clone(),
             json!({
-                "count": s.count, "mean": s.mean_usd, "p50": s.p50_usd, "p90": s.p90_usd,
-                "p99": s.p99_usd, "max": s.max_usd,
+                "count": s.count, "mean": f(s.mean_usd), "p50": f(s.p50_usd), "p90": f(s.p90_usd),
+                "p99": f(s.p99_usd), "max": f(s.max_usd),
             }),
         );
     }
+    let warnings: Vec<Value> = warnings::warnings(scenario, result)
+        .into_iter()
+        .map(|w| json!({ "kind": w.kind.code(), "element": w.element, "message": w.message }))
+        .collect();
     let counters: Map<String, Value> = m.counters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let gauges: Map<String, Value> = m.gauges.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let v = json!({
@@ -156,7 +166,9 @@ pub fn summary_json(scenario: &Scenario, result: &RunResult) -> String {
         "cost_per_execution_usd": per_execution,
         "counters": counters,
         "gauges": gauges,
-        "cost_usd": cost_json(&result.costs),
+        "cost_usd": cost_json(scenario, &result.costs),
+        "cost_basis": cost_basis_json(scenario, result),
+        "warnings": warnings,
         "audit": audit_json(result),
     });
     pretty(&v)
@@ -190,30 +202,57 @@ pub fn audit_failures(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
-/// Totals per service and overall, for the window and per month.
-fn cost_json(lines: &[CostLine]) -> Value {
+/// Totals per service and overall for the run's window, and, for steady traffic only, the
+/// same projected to a month (`SERVICE_per_month`, `total_per_month`).
+fn cost_json(scenario: &Scenario, lines: &[CostLine]) -> Value {
+    let steady = scenario.run.traffic.traffic == Traffic::Steady;
     let mut out = Map::new();
     let mut total = (0.0, 0.0);
     for line in lines {
         let window = out.entry(line.service.clone()).or_insert(json!(0.0));
         *window = json!(window.as_f64().unwrap_or(0.0) + line.usd_window);
-        let month = out.entry(format!("{}_per_month", line.service)).or_insert(json!(0.0));
-        *month = json!(month.as_f64().unwrap_or(0.0) + line.usd_per_month);
+        if steady {
+            let month = out.entry(format!("{}_per_month", line.service)).or_insert(json!(0.0));
+            *month = json!(month.as_f64().unwrap_or(0.0) + line.usd_per_month);
+        }
         total.0 += line.usd_window;
         total.1 += line.usd_per_month;
     }
     out.insert("total".into(), json!(total.0));
-    out.insert("total_per_month".into(), json!(total.1));
+    if steady {
+        out.insert("total_per_month".into(), json!(total.1));
+    }
     Value::Object(out)
+}
+
+/// What the cost figures stand for: the run's window, and whether and how they are
+/// projected to a month.
+fn cost_basis_json(scenario: &Scenario, result: &RunResult) -> Value {
+    let basis = &scenario.run.traffic;
+    let hours = scenario.pricing.hours_per_month();
+    let projection = (basis.traffic == Traffic::Steady).then(|| monthly_basis(hours));
+    json!({
+        "window_s": result.measured_s,
+        "traffic": basis.traffic.as_str(),
+        "declared": basis.declared,
+        "reason": basis.reason,
+        "hours_per_month": hours,
+        "monthly_projection": projection,
+    })
+}
+
+/// The basis of a monthly figure, said wherever one is shown.
+pub fn monthly_basis(hours_per_month: f64) -> String {
+    format!("if this traffic ran all month ({} hours)", format::tick(hours_per_month))
 }
 
 /// Every reported figure of a run under one flat name, as thresholds, sweeps and diffs
 /// address them: `NAME.p99_ms` (and `count`, `mean_ms`, `p50_ms`, `p90_ms`, `p999_ms`,
 /// `max_ms`) for a latency, `NAME.mean_usd` (and `p50_usd`, `p90_usd`, `p99_usd`,
 /// `max_usd`) for a cost per execution, a counter's or gauge's own name, and
-/// `cost_usd.SERVICE`, `cost_usd.SERVICE_per_month`, `cost_usd.total`,
-/// `cost_usd.total_per_month`. Sorted by name.
-pub fn flat_metrics(result: &RunResult) -> Vec<(String, f64)> {
+/// `cost_usd.SERVICE`, `cost_usd.total`, and for steady traffic `cost_usd.SERVICE_per_month`
+/// and `cost_usd.total_per_month`. Sorted by name.
+pub fn flat_metrics(scenario: &Scenario, result: &RunResult) -> Vec<(String, f64)> {
     let m = &result.measurements;
     let mut out: Vec<(String, f64)> = Vec::new();
     for (name, h) in &m.latencies {
@@ -244,7 +283,7 @@ pub fn flat_metrics(result: &RunResult) -> Vec<(String, f64)> {
     }
     out.extend(m.counters.iter().map(|(k, v)| (k.clone(), *v as f64)));
     out.extend(m.gauges.iter().map(|(k, v)| (k.clone(), *v)));
-    if let Value::Object(costs) = cost_json(&result.costs) {
+    if let Value::Object(costs) = cost_json(scenario, &result.costs) {
         out.extend(costs.iter().map(|(k, v)| (format!("cost_usd.{k}"), v.as_f64().unwrap_or(0.0))));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));

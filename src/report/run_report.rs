@@ -53,21 +53,21 @@ pub fn run_charts(files: &Files) -> Vec<Chart> {
     {
         charts.push(c);
     }
-    // This run's cost by resource, coloured by service, with the monthly figure's basis.
+    // This run's cost by resource, coloured by service, with the monthly figure's basis
+    // for steady traffic.
     if let Some(text) = files.get("cost.csv") {
         let costs = resource_costs(text);
-        let measured_s = files
-            .get("summary.json")
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .and_then(|v| v["measured_s"].as_f64());
+        let summary = files.get("summary.json").and_then(|t| serde_json::from_str::<Value>(t).ok());
+        let measured_s = summary.as_ref().and_then(|v| v["measured_s"].as_f64());
+        let basis = summary.as_ref().map_or(CostBasis::Steady, CostBasis::of);
         if costs.iter().any(|c| c.usd_window > 0.0) {
             let rows = costs.iter().filter(|c| c.usd_window > 0.0).count().min(COST_ROWS_MAX) as u32;
             let size = (900, 150 + 30 * rows);
             if let Ok(c) = chart::render(
                 "cost-by-service",
                 size,
-                |r| draw_costs(r, &costs, measured_s),
-                |r| draw_costs(r, &costs, measured_s),
+                |r| draw_costs(r, &costs, measured_s, basis),
+                |r| draw_costs(r, &costs, measured_s, basis),
             ) {
                 charts.push(c);
             }
@@ -283,15 +283,34 @@ fn draw_depths<DB: DrawingBackend>(
 /// its note.
 const COST_ROWS_MAX: usize = 20;
 
+/// Whether the cost chart shows a monthly figure beside the run's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CostBasis {
+    /// The traffic is steady: each bar also says the month it would make.
+    Steady,
+    /// A one-off run: its own cost, never projected.
+    OneOff,
+}
+
+impl CostBasis {
+    /// From `summary.json`'s `cost_basis`; a folder written before it had one was steady.
+    fn of(summary: &Value) -> CostBasis {
+        match summary["cost_basis"]["traffic"].as_str() {
+            Some("one-off") => CostBasis::OneOff,
+            _ => CostBasis::Steady,
+        }
+    }
+}
+
 /// One line of `cost.csv`: what a resource cost in the run's window, and that cost as a
-/// month if the traffic ran all month.
+/// month if the traffic ran all month (none for a one-off run).
 #[derive(Clone, Debug, PartialEq)]
 struct ResourceCost {
     service: String,
     /// The resource and what it is billed for, e.g. `sqs.orders requests`.
     label: String,
     usd_window: f64,
-    usd_per_month: f64,
+    usd_per_month: Option<f64>,
 }
 
 /// The lines of `cost.csv`, in its order.
@@ -305,19 +324,21 @@ fn resource_costs(text: &str) -> Vec<ResourceCost> {
                 service: r.get(0)?.to_string(),
                 label: format!("{} {}", r.get(1)?, r.get(2)?),
                 usd_window: r.get(5)?.parse().ok()?,
-                usd_per_month: r.get(6)?.parse().ok()?,
+                usd_per_month: r.get(6)?.parse().ok(),
             })
         })
         .collect()
 }
 
 /// Horizontal bars, one per resource that cost anything, the costliest on top, coloured by
-/// service: the run's own cost, each labelled with it and with the month it would make if
-/// the traffic ran all month (the basis said, never the projection alone).
+/// service: the run's own cost, each labelled with it and, for steady traffic, with the
+/// month it would make if the traffic ran all month (the basis said, never the projection
+/// alone; a one-off run shows none).
 fn draw_costs<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     costs: &[ResourceCost],
     measured_s: Option<f64>,
+    basis: CostBasis,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
     let mut shown: Vec<&ResourceCost> = costs.iter().filter(|c| c.usd_window > 0.0).collect();
@@ -332,6 +353,10 @@ fn draw_costs<DB: DrawingBackend>(
     let rows = shown.len();
     let top = shown.iter().map(|c| c.usd_window).fold(0.0, f64::max);
     let window = measured_s.map_or("the run's window".to_string(), |s| format!("{} s", format::tick(s.round())));
+    // Two rows at least: a segmented axis of one row has no height, and its bar none.
+    let slots = rows.max(2);
+    // Enough decimals that the ticks (about a tenth of the axis apart) read differently.
+    let decimals = ((-(top * 1.9 / 10.0).log10()).ceil().max(2.0) as usize).min(8);
     let (chart_area, note) = root.split_vertically(root.dim_in_pixel().1 - 40);
     let mut c = ChartBuilder::on(&chart_area)
         .caption(format!("Cost of this run ({window}) by resource"), ("sans-serif", 20))
@@ -340,23 +365,23 @@ fn draw_costs<DB: DrawingBackend>(
         .x_label_area_size(45)
         .y_label_area_size(290)
         // Room right of the longest bar for its labels.
-        .build_cartesian_2d(0.0..top * 1.9, (0..rows.max(1) - 1).into_segmented())
+        .build_cartesian_2d(0.0..top * 1.9, (0..slots - 1).into_segmented())
         .map_err(err)?;
     c.configure_mesh()
         .disable_y_mesh()
-        .y_labels(rows + 1)
+        .y_labels(slots + 1)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => shown.get(rows - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => shown.get(slots - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
             _ => String::new(),
         })
-        .x_label_formatter(&|x| format::usd(*x))
+        .x_label_formatter(&|x| format!("${}", format::number(*x, decimals)))
         .x_desc(format!("USD in this run ({window})"))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     for (i, cost) in shown.iter().enumerate() {
-        let row = rows - 1 - i;
+        let row = slots - 1 - i;
         let colour = palette(services.iter().position(|s| *s == cost.service).unwrap_or(0));
         let mut bar = Rectangle::new(
             [(0.0, SegmentValue::Exact(row)), (cost.usd_window, SegmentValue::Exact(row + 1))],
@@ -364,11 +389,16 @@ fn draw_costs<DB: DrawingBackend>(
         );
         bar.set_margin(4, 4, 0, 0);
         c.draw_series(std::iter::once(bar)).map_err(err)?;
-        let text = format!(
-            "{}  ({}/month if it ran all month)",
-            format::usd(cost.usd_window),
-            format::usd(cost.usd_per_month)
-        );
+        let text = match (basis, cost.usd_per_month) {
+            (CostBasis::Steady, Some(month)) => {
+                format!(
+                    "{}  ({}/month if this traffic ran all month)",
+                    format::usd(cost.usd_window),
+                    format::usd(month)
+                )
+            }
+            _ => format::usd(cost.usd_window),
+        };
         let style = TextStyle::from(("sans-serif", 12)).pos(plotters::style::text_anchor::Pos::new(
             plotters::style::text_anchor::HPos::Left,
             plotters::style::text_anchor::VPos::Center,
@@ -474,8 +504,9 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// One self-contained page: the run's manifest, its latency, counter and cost tables, and
-/// its charts inlined.
+/// One self-contained page: what the run says (its warnings), its latency, cost per
+/// execution, counter and cost tables, its charts inlined, the overrides when there are
+/// any, and its manifest.
 pub fn run_html(files: &Files, charts: &[Chart]) -> String {
     let summary: Value = files.get("summary.json").and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
     let manifest: Value = files.get("manifest.json").and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null);
@@ -486,7 +517,9 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>orchsim: {0}</title>\n\
          <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}\
          td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
-         th{{background:#f3f3f3}}svg{{max-width:100%;height:auto}}</style>\n</head><body>\n<h1>{0}</h1>\n",
+         th{{background:#f3f3f3}}svg{{max-width:100%;height:auto}}.warnings li{{margin:0.3em 0}}\
+         .warnings code{{background:#fff3cd;padding:0 3px}}.note{{font-size:13px;color:#444}}</style>\n\
+         </head><body>\n<h1>{0}</h1>\n",
         escape(title)
     );
     let _ = writeln!(
@@ -494,42 +527,39 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         "<p>Seed {}, stopped by {} at {} s of virtual time ({} s measured after a {} s warm-up), {} events.</p>",
         summary["seed"],
         escape(summary["stop_reason"].as_str().unwrap_or("")),
-        summary["sim_time_s"],
-        summary["measured_s"],
-        summary["warmup_s"],
-        summary["events"]
+        seconds(&summary["sim_time_s"]),
+        seconds(&summary["measured_s"]),
+        seconds(&summary["warmup_s"]),
+        format::count(summary["events"].as_u64().unwrap_or(0))
     );
-    h.push_str("<h2>Latency (ms)</h2>\n<table><tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
-    for (name, v) in summary["latency_ms"].as_object().into_iter().flatten() {
-        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(name), v["count"]);
-        for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
-            let _ = write!(h, "<td>{:.1}</td>", v[k].as_f64().unwrap_or(0.0));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n<h2>Counters (non-zero)</h2>\n<table><tr><th>counter</th><th>value</th></tr>\n");
+    warnings_html(&mut h, &summary);
+    latency_html(&mut h, &summary);
+    cost_per_execution_html(&mut h, &summary);
+    h.push_str("<h2>Counters (non-zero)</h2>\n<table><tr><th>counter</th><th>value</th></tr>\n");
     for (name, v) in summary["counters"].as_object().into_iter().flatten() {
         if v.as_u64() != Some(0) {
-            let _ = writeln!(h, "<tr><td>{}</td><td>{v}</td></tr>", escape(name));
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape(name),
+                v.as_u64().map_or(v.to_string(), format::count)
+            );
         }
     }
-    h.push_str("</table>\n<h2>Cost (USD)</h2>\n<table><tr><th>item</th><th>window</th><th>per month</th></tr>\n");
-    let costs = &summary["cost_usd"];
-    for (name, v) in costs.as_object().into_iter().flatten() {
-        if name.ends_with("_per_month") {
-            continue;
-        }
-        let month = costs[format!("{name}_per_month")].as_f64().unwrap_or(0.0);
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{:.4}</td><td>{month:.2}</td></tr>",
-            escape(name),
-            v.as_f64().unwrap_or(0.0)
-        );
-    }
-    h.push_str("</table>\n<h2>Charts</h2>\n");
+    h.push_str("</table>\n");
+    cost_html(&mut h, &summary, files.get("cost.csv").map(|t| resource_costs(t)).unwrap_or_default());
+    h.push_str("<h2>Charts</h2>\n");
     for c in charts {
         let _ = writeln!(h, "<figure>{}</figure>", svg_body(&c.svg));
+    }
+    let overrides: Vec<&str> =
+        manifest["overrides"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    if !overrides.is_empty() {
+        h.push_str("<h2>Overrides</h2>\n<p class=\"note\">Settings given with <code>--set</code>, over the scenario file's:</p>\n<ul>\n");
+        for o in overrides {
+            let _ = writeln!(h, "<li><code>{}</code></li>", escape(o));
+        }
+        h.push_str("</ul>\n");
     }
     let _ = writeln!(
         h,
@@ -537,6 +567,129 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
         escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default())
     );
     h
+}
+
+/// Seconds to the millisecond, with separators: `202.772`, `3,600`.
+fn seconds(v: &Value) -> String {
+    format::tick((v.as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0)
+}
+
+/// The run's warnings, first thing after its outcome: what to look at.
+fn warnings_html(h: &mut String, summary: &Value) {
+    let warnings = summary["warnings"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if warnings.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
+    for w in warnings {
+        let _ = writeln!(
+            h,
+            "<li><code>{}</code> <b>{}</b>: {}</li>",
+            escape(w["element"].as_str().unwrap_or("")),
+            escape(w["kind"].as_str().unwrap_or("")),
+            escape(w["message"].as_str().unwrap_or(""))
+        );
+    }
+    h.push_str("</ul>\n");
+}
+
+/// A figure of a table: `decimals` decimals, or `–` for a metric with nothing recorded
+/// (null in `summary.json`).
+fn cell(v: &Value, decimals: usize) -> String {
+    v.as_f64().map_or_else(|| "–".to_string(), |x| format::number(x, decimals))
+}
+
+fn latency_html(h: &mut String, summary: &Value) {
+    h.push_str("<h2>Latency (ms)</h2>\n<table><tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
+    for (name, v) in summary["latency_ms"].as_object().into_iter().flatten() {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(name), format::count(v["count"].as_u64().unwrap_or(0)));
+        for k in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            let _ = write!(h, "<td>{}</td>", cell(&v[k], 1));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// Each state machine's Step Functions charges per execution, as the console prints them.
+fn cost_per_execution_html(h: &mut String, summary: &Value) {
+    let Some(machines) = summary["cost_per_execution_usd"].as_object().filter(|m| !m.is_empty()) else { return };
+    h.push_str("<h2>Cost per execution (USD)</h2>\n<table><tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n");
+    for (name, v) in machines {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(name), format::count(v["count"].as_u64().unwrap_or(0)));
+        for k in ["mean", "p50", "p90", "p99", "max"] {
+            let _ = write!(h, "<td>{}</td>", cell(&v[k], 7));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// The run's own cost by service and by resource; beside it, for steady traffic, the month
+/// it would make, with that basis said; for a one-off run, why there is no month.
+fn cost_html(h: &mut String, summary: &Value, resources: Vec<ResourceCost>) {
+    let costs = &summary["cost_usd"];
+    let basis = &summary["cost_basis"];
+    let projection = basis["monthly_projection"].as_str();
+    let window = summary["measured_s"]
+        .as_f64()
+        .map_or(String::new(), |s| format!(" ({} s)", format::tick((s * 10.0).round() / 10.0)));
+    let _ = writeln!(
+        h,
+        "<h2>Cost (USD)</h2>\n<p>This run{window} cost <b>{}</b>.",
+        format::usd(costs["total"].as_f64().unwrap_or(0.0))
+    );
+    match projection {
+        Some(said) => {
+            let _ = writeln!(
+                h,
+                " Per month {}: <b>{}</b> <span class=\"note\">(steady traffic: {})</span>.</p>",
+                escape(said),
+                format::usd(costs["total_per_month"].as_f64().unwrap_or(0.0)),
+                escape(basis["reason"].as_str().unwrap_or(""))
+            );
+        }
+        None => {
+            let _ = writeln!(
+                h,
+                " No monthly projection: a one-off run <span class=\"note\">({})</span>.</p>",
+                escape(basis["reason"].as_str().unwrap_or(""))
+            );
+        }
+    }
+    let month_header = if projection.is_some() { "<th>per month</th>" } else { "" };
+    let _ = writeln!(h, "<h3>By service</h3>\n<table><tr><th>service</th><th>this run</th>{month_header}</tr>");
+    // The services, then the total.
+    let mut names: Vec<&str> = costs
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !n.ends_with("_per_month") && *n != "total")
+        .collect();
+    names.push("total");
+    for name in names {
+        let v = &costs[name];
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(name), format::number(v.as_f64().unwrap_or(0.0), 4));
+        if projection.is_some() {
+            let month = costs[format!("{name}_per_month")].as_f64().unwrap_or(0.0);
+            let _ = write!(h, "<td>{}</td>", format::number(month, 2));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    if resources.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<h3>By resource</h3>\n<table><tr><th>resource</th><th>this run</th>{month_header}</tr>");
+    for r in &resources {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td>", escape(&r.label), format::number(r.usd_window, 4));
+        if projection.is_some() {
+            let _ = write!(h, "<td>{}</td>", r.usd_per_month.map_or("–".into(), |m| format::number(m, 2)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
 }
 
 #[cfg(test)]
@@ -627,18 +780,35 @@ mod cost_tests {
         let chart = chart::render(
             "c",
             (900, 240),
-            |r| draw_costs(r, &costs, Some(131.0)),
-            |r| draw_costs(r, &costs, Some(131.0)),
+            |r| draw_costs(r, &costs, Some(131.0), CostBasis::Steady),
+            |r| draw_costs(r, &costs, Some(131.0), CostBasis::Steady),
         )
         .unwrap();
         for text in ["Cost of this run (131 s) by resource", "sqs.backlog requests", "lambda.drain gb_seconds"] {
             assert!(chart.svg.contains(text), "{text}");
         }
         assert!(
-            chart.svg.contains("$0.48  ($9,612.86/month if it ran all month)"),
+            chart.svg.contains("$0.48  ($9,612.86/month if this traffic ran all month)"),
             "the run's cost, then the month's basis"
         );
         assert!(chart.svg.contains("not drawn: 1 resource at no cost"));
         assert!(!chart.svg.contains(">workers<"), "no legend entry for a service with nothing drawn");
+    }
+
+    #[test]
+    fn the_cost_chart_of_a_one_off_run_shows_no_month() {
+        let csv = "service,resource,usage_unit,usage_window,usage_per_month,cost_usd_window,cost_usd_per_month\n\
+                   sqs,sqs.backlog,requests,1,,0.48,\n";
+        let costs = resource_costs(csv);
+        assert_eq!(costs.len(), 1);
+        let chart = chart::render(
+            "c",
+            (900, 240),
+            |r| draw_costs(r, &costs, Some(131.0), CostBasis::OneOff),
+            |r| draw_costs(r, &costs, Some(131.0), CostBasis::OneOff),
+        )
+        .unwrap();
+        assert!(chart.svg.contains("$0.48"), "the run's own cost");
+        assert!(!chart.svg.contains("month"), "no projection");
     }
 }

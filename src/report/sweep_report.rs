@@ -30,7 +30,8 @@ pub struct SweepView<'a> {
 pub type PointStats = BTreeMap<String, (Option<f64>, Option<f64>)>;
 
 /// The metrics a sweep charts: those `[sweep] chart_metrics` names, or every end-to-end,
-/// duration and caller-wait p99 (at most six) and the monthly total cost.
+/// duration and caller-wait p99 (at most six) and the total cost: per month for steady
+/// traffic, a run's own for a one-off scenario (which has no monthly figures).
 pub fn chart_metrics(plan: &SweepView<'_>, names: &[String]) -> Vec<String> {
     if !plan.chart_metrics.is_empty() {
         return plan.chart_metrics.iter().filter(|m| names.contains(m)).cloned().collect();
@@ -43,6 +44,8 @@ pub fn chart_metrics(plan: &SweepView<'_>, names: &[String]) -> Vec<String> {
         .collect();
     if names.iter().any(|n| n == "cost_usd.total_per_month") {
         out.push("cost_usd.total_per_month".into());
+    } else if names.iter().any(|n| n == "cost_usd.total") {
+        out.push("cost_usd.total".into());
     }
     out
 }
@@ -253,11 +256,14 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             }
         }
     }
-    // Monthly cost by service, stacked, per point.
+    // Cost by service, stacked, per point: per month for steady traffic, else each run's own
+    // (a one-off scenario has no monthly figures).
+    let monthly = names.iter().any(|n| n.starts_with("cost_usd.") && n.ends_with("_per_month"));
+    let suffix = if monthly { "_per_month" } else { "" };
     let services: Vec<String> = names
         .iter()
-        .filter_map(|n| n.strip_prefix("cost_usd.")?.strip_suffix("_per_month").map(str::to_string))
-        .filter(|s| s != "total")
+        .filter_map(|n| n.strip_prefix("cost_usd.")?.strip_suffix(suffix).map(str::to_string))
+        .filter(|s| s != "total" && !s.ends_with("_per_month"))
         .collect();
     if !services.is_empty() && points.len() <= 60 {
         let bars: Vec<(String, Vec<f64>)> = points
@@ -266,7 +272,7 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             .map(|(i, p)| {
                 let costs = services
                     .iter()
-                    .map(|s| p.get(&format!("cost_usd.{s}_per_month")).and_then(|v| v.0).unwrap_or(0.0))
+                    .map(|s| p.get(&format!("cost_usd.{s}{suffix}")).and_then(|v| v.0).unwrap_or(0.0))
                     .collect();
                 (point_label(&axis_names, plan.point_values[i]), costs)
             })
@@ -275,8 +281,8 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
         if let Ok(c) = chart::render(
             "cost-by-service",
             (900, height),
-            |r| draw_stacked(r, &services, &bars),
-            |r| draw_stacked(r, &services, &bars),
+            |r| draw_stacked(r, &services, &bars, monthly),
+            |r| draw_stacked(r, &services, &bars, monthly),
         ) {
             charts.push(c);
         }
@@ -453,6 +459,7 @@ fn draw_stacked<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     services: &[String],
     bars: &[(String, Vec<f64>)],
+    monthly: bool,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
     let (width, _) = root.dim_in_pixel();
@@ -466,8 +473,13 @@ fn draw_stacked<DB: DrawingBackend>(
     let top = bars.iter().map(|b| b.1.iter().sum::<f64>()).fold(0.0, f64::max).max(1e-9) * 1.1;
     let labels: Vec<&str> = bars.iter().map(|b| b.0.as_str()).collect();
     let label_width = chart::legend_width(root, &labels, 100) - 35;
+    let (title, unit) = if monthly {
+        ("Monthly cost by service, per point (if this traffic ran all month)", "USD per month")
+    } else {
+        ("Cost of a run by service, per point (one-off: no monthly projection)", "USD per run")
+    };
     let mut c = ChartBuilder::on(&plot)
-        .caption("Monthly cost by service, per point", ("sans-serif", 20))
+        .caption(title, ("sans-serif", 20))
         .margin(15)
         .margin_right(30)
         .x_label_area_size(45)
@@ -482,7 +494,7 @@ fn draw_stacked<DB: DrawingBackend>(
             _ => String::new(),
         })
         .x_label_formatter(&|x| format::usd_short(*x))
-        .x_desc("USD per month")
+        .x_desc(unit)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()

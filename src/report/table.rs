@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
+use super::format;
 use crate::run::RunResult;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Traffic};
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
@@ -91,11 +92,8 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     );
     for (name, h) in &m.latencies {
         let s = h.summary();
-        let _ = writeln!(
-            out,
-            "{name:width$} {:>10} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
-            s.count, s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms
-        );
+        let figures = [s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms].map(|v| figure(s.count, v, 1));
+        let _ = writeln!(out, "{name:width$} {:>10} {}", s.count, columns(&figures));
     }
     if !m.costs_per_execution.is_empty() {
         let _ = writeln!(
@@ -105,11 +103,8 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         );
         for (name, h) in &m.costs_per_execution {
             let s = h.summary();
-            let _ = writeln!(
-                out,
-                "{name:width$} {:>10} {:>10.7} {:>10.7} {:>10.7} {:>10.7} {:>10.7}",
-                s.count, s.mean_usd, s.p50_usd, s.p90_usd, s.p99_usd, s.max_usd
-            );
+            let figures = [s.mean_usd, s.p50_usd, s.p90_usd, s.p99_usd, s.max_usd].map(|v| figure(s.count, v, 7));
+            let _ = writeln!(out, "{name:width$} {:>10} {}", s.count, columns(&figures));
         }
     }
     let _ = writeln!(out, "\n{:width$} {:>14}", "counters", "value");
@@ -122,16 +117,70 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     for (name, v) in &m.gauges {
         let _ = writeln!(out, "{name:width$} {v:>14.3}");
     }
-    let _ = writeln!(out, "\n{:width$} {:>14} {:>14}", "cost (USD)", "window", "per month");
+    cost_table(&mut out, scenario, result, width);
+    let warnings = super::warnings::warnings(scenario, result);
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings");
+        for w in &warnings {
+            let _ = writeln!(out, "  {} [{}]: {}", w.element, w.kind.code(), w.message);
+        }
+    }
+    out
+}
+
+/// The run's own cost by resource first; beside it, for steady traffic only, the month it
+/// would make, with that basis said under the table.
+fn cost_table(out: &mut String, scenario: &Scenario, result: &RunResult, width: usize) {
+    let basis = &scenario.run.traffic;
+    let steady = basis.traffic == Traffic::Steady;
+    let this_run = format!("this run ({} s)", format::tick((result.measured_s * 10.0).round() / 10.0));
+    if steady {
+        let _ = writeln!(out, "\n{:width$} {:>20} {:>14}", "cost (USD)", this_run, "per month*");
+    } else {
+        let _ = writeln!(out, "\n{:width$} {:>20}", "cost (USD)", this_run);
+    }
     let mut total = (0.0, 0.0);
     for c in &result.costs {
         let label = format!("{} {}", c.resource, c.usage_unit);
-        let _ = writeln!(out, "{label:width$} {:>14.4} {:>14.2}", c.usd_window, c.usd_per_month);
+        cost_row(out, &label, (c.usd_window, c.usd_per_month), steady, width);
         total.0 += c.usd_window;
         total.1 += c.usd_per_month;
     }
-    let _ = writeln!(out, "{:width$} {:>14.4} {:>14.2}", "total", total.0, total.1);
-    out
+    cost_row(out, "total", total, steady, width);
+    if steady {
+        let _ = writeln!(
+            out,
+            "* per month: {}; steady traffic ({})",
+            super::monthly_basis(scenario.pricing.hours_per_month()),
+            basis.reason
+        );
+    } else if basis.declared {
+        let _ = writeln!(out, "no monthly projection: a one-off run ({})", basis.reason);
+    } else {
+        let _ = writeln!(
+            out,
+            "no monthly projection: a one-off run ({}); if this traffic repeats all month, say so with [run] traffic = \"steady\"",
+            basis.reason
+        );
+    }
+}
+
+fn cost_row(out: &mut String, label: &str, (window, month): (f64, f64), steady: bool, width: usize) {
+    if steady {
+        let _ = writeln!(out, "{label:width$} {:>20} {:>14}", format::number(window, 4), format::number(month, 2));
+    } else {
+        let _ = writeln!(out, "{label:width$} {:>20}", format::number(window, 4));
+    }
+}
+
+/// A mean or percentile with `decimals` decimals, or `–` when nothing was recorded.
+fn figure(count: u64, v: f64, decimals: usize) -> String {
+    if count == 0 { "–".into() } else { format!("{v:.decimals$}") }
+}
+
+/// Figures right-aligned in columns of 10.
+fn columns(figures: &[String]) -> String {
+    figures.iter().map(|f| format!("{f:>10}")).collect::<Vec<_>>().join(" ")
 }
 
 fn num(v: f64) -> String {

@@ -146,7 +146,6 @@ pub(super) fn lower_function<'a>(
     queues: &Queues,
     queue_configs: &[sqs::Config],
     base_dir: &Path,
-    warnings: &mut Vec<String>,
     has_ses: bool,
 ) -> Result<(FunctionConfig, PendingDestinations<'a>)> {
     let path = format!("lambda.{name}");
@@ -210,8 +209,7 @@ pub(super) fn lower_function<'a>(
                 Some((f, p)) => f.error(p, message),
                 None => origin_src.error(origin, &path, message),
             };
-            check_timeouts(&queue_configs[queue.0 as usize], &function, config.batching_window, &path, warnings)
-                .map_err(fail)?;
+            check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
             Some((queue, config))
         }
     };
@@ -282,27 +280,14 @@ fn mapping(
     })
 }
 
-/// AWS validates that the function timeout does not exceed the queue's visibility timeout,
-/// and recommends a visibility timeout of at least 6 × the function timeout (plus the
-/// batching window): the first is an error, the second a warning.
-fn check_timeouts(
-    queue: &sqs::Config,
-    function: &lambda::Config,
-    window: SimDuration,
-    path: &str,
-    warnings: &mut Vec<String>,
-) -> std::result::Result<(), String> {
+/// AWS validates that the function timeout does not exceed the queue's visibility timeout.
+/// Its advice of at least 6 × the function timeout (plus the batching window) is a
+/// set-up warning, `visibility_timeout_short` in `report::warnings`.
+fn check_timeouts(queue: &sqs::Config, function: &lambda::Config) -> std::result::Result<(), String> {
     let (visibility, timeout) = (queue.visibility_timeout.as_secs_f64(), function.timeout.as_secs_f64());
     if timeout > visibility {
         return Err(format!(
             "the function timeout ({timeout} s) exceeds the visibility timeout of sqs.{} ({visibility} s); AWS rejects such a mapping",
-            queue.name
-        ));
-    }
-    let advised = 6.0 * timeout + window.as_secs_f64();
-    if visibility < advised {
-        warnings.push(format!(
-            "{path}: sqs.{}.visibility_timeout_s is {visibility} s; AWS advises at least 6 × the function timeout plus the batching window ({advised} s), or retries of a throttled or slow batch may be received twice",
             queue.name
         ));
     }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::traffic::{Traffic, TrafficBasis};
 use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
 use super::{
     FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
@@ -65,7 +66,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let mut top = TableReader::new(src, String::new(), root)?;
     let (run_field, run_path) = top.require("run", "the [run] table with at least horizon_s")?;
     let run_node = run_field.node;
-    let run = lower_run(src, run_node, run_path)?;
+    let (mut run, declared_traffic) = lower_run(src, run_node, run_path)?;
 
     let mut queues = Vec::new();
     let mut redrives = Vec::new();
@@ -98,17 +99,8 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     if let Some((f, path)) = top.get("lambda") {
         let kind = TableReader::new(src, path, f.node)?;
         for (index, (name, _, node)) in kind.named_entries().enumerate() {
-            let (function, pending) = functions::lower_function(
-                src,
-                name,
-                node,
-                index,
-                &names,
-                &queues,
-                base_dir,
-                &mut warnings,
-                ses.is_some(),
-            )?;
+            let (function, pending) =
+                functions::lower_function(src, name, node, index, &names, &queues, base_dir, ses.is_some())?;
             functions.push(function);
             pending_destinations.push(pending);
         }
@@ -267,6 +259,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     for (machine, unit_prices) in machine_configs.iter_mut().zip(unit_prices) {
         machine.unit_prices = unit_prices;
     }
+    run.traffic = super::traffic::basis(declared_traffic, &run, &workloads);
     warn_of_size(&run, &workloads, &mut warnings);
     let floor = MemoryFloor {
         queues: queues.len(),
@@ -404,7 +397,8 @@ pub(super) fn retry_config(t: &mut TableReader<'_>) -> Result<RetryConfig> {
     Ok(RetryConfig { mode, max_attempts })
 }
 
-fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
+/// The `[run]` table, and its `traffic` if declared (its default needs the workloads).
+fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<(RunConfig, Option<Traffic>)> {
     let mut t = TableReader::new(src, path, node)?;
     let seed = opt(&mut t, "seed", |f, p| f.u64(p))?.unwrap_or(1);
     let (f, p) = t.require("horizon_s", "how much virtual time to simulate, in seconds")?;
@@ -435,8 +429,9 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         crate::models::step_functions::asl::timestamp_epoch_s(text)
             .ok_or_else(|| f.error(p, "must be an RFC 3339 timestamp such as \"2026-11-27T00:00:00Z\""))
     })?;
+    let traffic = super::traffic::read_declared(&mut t)?;
     t.finish()?;
-    Ok(RunConfig {
+    let run = RunConfig {
         start_epoch_s,
         seed,
         horizon: SimTime::from_secs_f64(horizon_s),
@@ -444,7 +439,10 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<RunConfig> {
         events_max,
         memory_max_mb,
         sample_interval: SimDuration::from_secs_f64(sample_interval_s),
-    })
+        // Decided once the workloads are read.
+        traffic: TrafficBasis { traffic: Traffic::Steady, declared: false, reason: String::new() },
+    };
+    Ok((run, traffic))
 }
 
 /// The endpoints some workload publishes to directly (`target = "endpoint.NAME"`).

@@ -56,6 +56,7 @@ pub fn settings(
 
 pub use sweep::{Axis, SweepSpec, toml_text};
 mod topics;
+mod traffic;
 mod tree;
 mod workloads;
 
@@ -64,6 +65,7 @@ use std::path::{Path, PathBuf};
 pub use error::{Location, ScenarioError};
 /// The us-east-1 price book orchsim ships (`pricing/us-east-1.toml`).
 pub use price_books::shipped as shipped_price_book;
+pub use traffic::{Traffic, TrafficBasis};
 
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::{SimDuration, SimTime};
@@ -179,6 +181,8 @@ pub struct RunConfig {
     /// is refused, and a run whose process grows past it stops with an error.
     pub memory_max_mb: u64,
     pub sample_interval: SimDuration,
+    /// `traffic`: whether the run's cost may be projected to a month, and why.
+    pub traffic: TrafficBasis,
 }
 
 /// One `[workload.NAME]` table.
