@@ -49,7 +49,7 @@ const LAYERS: [(&str, u8, &[&str]); 14] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 14] = [
+const ROOMS: [(&str, &[&str]); 15] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -61,6 +61,7 @@ const ROOMS: [(&str, &[&str]); 14] = [
     ("serde", &["scenario/"]),
     ("rayon", &["sweep.rs", "cli.rs"]),
     ("indicatif", &["cli.rs"]),
+    ("ctrlc", &["cli.rs"]),
     ("plotters", &["report/"]),
     ("clap", &["cli.rs"]),
     ("anyhow", &["cli.rs"]),
@@ -159,6 +160,11 @@ fn simulation_code_uses_no_wall_clock_os_randomness_hash_order_or_terminal() {
             "eprintln!",
             "print!(",
         ] {
+            // The one exception: a results folder's writer reads the ages of staging
+            // folders that killed runs left, to remove them; no result depends on it.
+            if rel == "report/files.rs" && banned == "SystemTime" {
+                continue;
+            }
             assert!(!code.contains(banned), "{rel} uses {banned}");
         }
     }

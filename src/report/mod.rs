@@ -18,7 +18,7 @@ mod matching;
 mod table;
 
 pub use explain::{explain_json, explain_text, subscription_policy};
-pub use files::{ResultFiles, write_atomically};
+pub use files::{ResultFiles, is_stale_staging, prepare_folder, prepare_run_folder, write_atomically};
 pub use matching::{match_json, match_text};
 pub use table::summary_table;
 
