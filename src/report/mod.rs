@@ -22,6 +22,10 @@ pub use files::{ResultFiles, is_stale_staging, prepare_folder, prepare_run_folde
 pub use matching::{match_json, match_text};
 pub use table::summary_table;
 
+/// The script at the end of every report.html that checks, in the browser, that each chart
+/// drew and each image loaded, and writes the count on `<body data-charts-ok="N/M">`.
+pub const PAGE_CHECK: &str = include_str!("page_check.js");
+
 use serde_json::{Map, Value, json};
 
 use crate::pricing::CostLine;
