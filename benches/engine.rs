@@ -190,7 +190,8 @@ fn sweep_threads(c: &mut Criterion) {
             b.iter(|| {
                 let out = std::env::temp_dir().join(format!("orchsim-bench-sweep-{}", std::process::id()));
                 let _ = std::fs::remove_dir_all(&out);
-                let ran = pool.install(|| orchsim::sweep::execute(&plan, &out, None, false, &|_, _| {}));
+                let ran =
+                    pool.install(|| orchsim::sweep::execute(&plan, &out, None, false, &|_, _| {}, &Default::default()));
                 let _ = std::fs::remove_dir_all(&out);
                 black_box(ran.expect("the sweep runs"))
             })

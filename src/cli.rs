@@ -1,10 +1,13 @@
 //! The command line: the only code that talks to a person.
 //!
 //! Exit codes: 0 success; 2 bad input (a scenario error, a bad flag); 1 anything else (for
-//! example a result folder that cannot be written).
+//! example a result folder that cannot be written); 130 interrupted by Ctrl-C (128 + SIGINT,
+//! as shells report it).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -216,6 +219,8 @@ struct RunArgs {
 pub enum Failure {
     BadInput(String),
     Other(anyhow::Error),
+    /// Ctrl-C: what was and was not written.
+    Interrupted(String),
 }
 
 impl Failure {
@@ -223,6 +228,7 @@ impl Failure {
         match self {
             Failure::BadInput(_) => 2,
             Failure::Other(_) => 1,
+            Failure::Interrupted(_) => 130,
         }
     }
 }
@@ -230,7 +236,7 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::BadInput(msg) => write!(f, "{msg}"),
+            Failure::BadInput(msg) | Failure::Interrupted(msg) => write!(f, "{msg}"),
             Failure::Other(e) => write!(f, "{e:#}"),
         }
     }
@@ -313,7 +319,41 @@ fn sweep_failure(e: crate::sweep::SweepError) -> Failure {
         crate::sweep::SweepError::Io(e) => Failure::Other(anyhow::anyhow!(e)),
         crate::sweep::SweepError::Audit(m) => Failure::Other(anyhow::anyhow!(m)),
         crate::sweep::SweepError::OverMemory(m) => Failure::BadInput(format!("error: {m}; its file was not written")),
+        e @ crate::sweep::SweepError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
     }
+}
+
+/// The flag Ctrl-C raises, its handler installed on first use. The loops look at it (a run
+/// every 100,000 events, a sweep before each run and in each run under way) and stop with
+/// nothing half written; a second Ctrl-C ends the process at once.
+fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        // If a handler cannot be installed, Ctrl-C ends the process as it would anyway.
+        let _ = ctrlc::set_handler(|| {
+            if FLAG.swap(true, Ordering::SeqCst) {
+                eprintln!("interrupted");
+                std::process::exit(130);
+            }
+        });
+    });
+    &FLAG
+}
+
+/// A run's watcher that stops it once `flag` is raised.
+fn stop_on(flag: &AtomicBool) -> run::Watch {
+    if flag.load(Ordering::Relaxed) { run::Watch::Stop } else { run::Watch::GoOn }
+}
+
+fn nothing_written() -> Failure {
+    Failure::Interrupted("interrupted: nothing written".into())
+}
+
+/// `error: cannot write results to PATH: REASON`, for a results folder checked before a run
+/// or failing during the write.
+fn cannot_write(out: &Path, reason: impl std::fmt::Display) -> Failure {
+    Failure::Other(anyhow::anyhow!("error: cannot write results to {}: {reason}", out.display()))
 }
 
 fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
@@ -328,6 +368,12 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         (None, false) => None,
     };
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&plan.name).join("sweep"));
+    report::prepare_folder(&out).map_err(|e| cannot_write(&out, e))?;
+    let stop = interrupt_flag();
+    let failure = |e: sweep::SweepError| match e {
+        sweep::SweepError::Io(e) => cannot_write(&out, e),
+        e => sweep_failure(e),
+    };
     if !a.quiet {
         let share = shard.map(|s| format!(" (shard {} of {})", s.index + 1, s.count)).unwrap_or_default();
         eprintln!("sweep of {}{share}: {}", plan.name, sweep::describe(&plan));
@@ -339,8 +385,9 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         .num_threads(a.threads.unwrap_or(0))
         .build()
         .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
-    let ran = pool.install(|| sweep::execute(&plan, &out, shard, a.force, &progress)).map_err(sweep_failure)?;
+    let ran = pool.install(|| sweep::execute(&plan, &out, shard, a.force, &progress, stop));
     reporter.finish();
+    let ran = ran.map_err(failure)?;
     if shard.is_some_and(|s| s.count > 1) {
         println!(
             "{}: {ran} run(s) of this shard done; when every shard is, combine them with orchsim merge",
@@ -348,10 +395,75 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let files = pool.install(|| sweep::aggregate(&plan, std::slice::from_ref(&out))).map_err(sweep_failure)?;
-    sweep::write_aggregate(&out, &files).context("cannot write the sweep's results").map_err(Failure::Other)?;
+    let files = pool.install(|| sweep::aggregate(&plan, std::slice::from_ref(&out))).map_err(failure)?;
+    sweep::write_aggregate(&out, &files).map_err(|e| cannot_write(&out, e))?;
     println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
     Ok(())
+}
+
+/// How long a run goes before it shows progress: a shorter one shows none.
+const RUN_QUIET: Duration = Duration::from_secs(2);
+/// The least time between two plain progress lines (when stderr is not a terminal).
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+/// Progress of one run for people, fed by the run's watcher (every 100,000 events): nothing
+/// for a run that ends within [`RUN_QUIET`]; then, on a terminal, a bar of the virtual time
+/// reached over the horizon, as `sweep` draws; otherwise a plain line at most every
+/// [`LINE_EVERY`], so a run shorter than that prints none.
+struct RunProgress {
+    started: Instant,
+    quiet: bool,
+    terminal: bool,
+    bar: Option<indicatif::ProgressBar>,
+    last_line: Instant,
+}
+
+impl RunProgress {
+    fn new(quiet: bool) -> RunProgress {
+        let now = Instant::now();
+        RunProgress { started: now, quiet, terminal: std::io::stderr().is_terminal(), bar: None, last_line: now }
+    }
+
+    fn look(&mut self, p: run::Progress) {
+        if self.quiet {
+            return;
+        }
+        let share = if p.horizon_s > 0.0 { (p.virtual_s / p.horizon_s).clamp(0.0, 1.0) } else { 0.0 };
+        let elapsed = self.started.elapsed();
+        // The rest of the horizon at the pace so far (a run that drains ends sooner).
+        let eta = if share > 0.0 { elapsed.as_secs_f64() * (1.0 - share) / share } else { f64::NAN };
+        if self.terminal {
+            if elapsed < RUN_QUIET {
+                return;
+            }
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(1000).with_elapsed(elapsed);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {msg}")
+                        .expect("a valid template"),
+                );
+                bar
+            });
+            bar.set_position((share * 1000.0) as u64);
+            bar.set_message(format!("{:.0} % of {:.0} s virtual, ETA {eta:.0} s", share * 100.0, p.horizon_s));
+        } else if self.last_line.elapsed() >= LINE_EVERY {
+            self.last_line = Instant::now();
+            eprintln!(
+                "progress: {:.0} of {:.0} s of virtual time ({:.0} %), {} events, {:.0} s elapsed, about {eta:.0} s to go",
+                p.virtual_s,
+                p.horizon_s,
+                share * 100.0,
+                p.events,
+                elapsed.as_secs_f64()
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Progress for people: a bar with an ETA on a terminal, plain lines at most every 10 s
@@ -405,7 +517,8 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             let plan = crate::sweep::Plan::load(path, &a.overrides)?;
             // Check's own folder, replaced when the scenario has changed since.
             let out = PathBuf::from("results").join(&plan.name).join("check");
-            crate::sweep::execute(&plan, &out, None, true, &|_, _| {}).map_err(sweep_failure)?;
+            crate::sweep::execute(&plan, &out, None, true, &|_, _| {}, &AtomicBool::new(false))
+                .map_err(sweep_failure)?;
             let files = crate::sweep::aggregate(&plan, std::slice::from_ref(&out)).map_err(sweep_failure)?;
             crate::sweep::write_aggregate(&out, &files)
                 .context("cannot write the sweep's results")
@@ -414,7 +527,7 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             let axes: Vec<String> = plan.spec.axes.iter().map(|x| x.key.clone()).collect();
             gate::evaluate_sweep(&scenario.name, &scenario.thresholds, &gate::points_from_summary(summary, &axes))
         } else {
-            let result = run_audited(&scenario, "")?;
+            let result = run_audited(&scenario, "", &mut |_| run::Watch::GoOn)?;
             let metrics = report::flat_metrics(&scenario, &result).into_iter().collect();
             gate::evaluate_run(&scenario.name, &scenario.thresholds, &metrics)
         };
@@ -536,11 +649,21 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
     }
     let out = a.out.unwrap_or_else(|| default_out_dir(&scenario));
     refuse_existing(&out, a.force)?;
-    let result = run_audited(&scenario, "")?;
+    report::prepare_run_folder(&out).map_err(|e| cannot_write(&out, e))?;
+    let stop = interrupt_flag();
+    let mut progress = RunProgress::new(a.quiet);
+    let result = run_audited(&scenario, "", &mut |p| {
+        progress.look(p);
+        stop_on(stop)
+    });
+    progress.finish();
+    let result = result?;
     let files = report::render(&scenario, &result, args);
-    report::write_atomically(&out, &files)
-        .with_context(|| format!("cannot write results to {}", out.display()))
-        .map_err(Failure::Other)?;
+    // A Ctrl-C after the run's last look at the flag still leaves nothing written.
+    if stop.load(Ordering::SeqCst) {
+        return Err(nothing_written());
+    }
+    report::write_atomically(&out, &files).map_err(|e| cannot_write(&out, e))?;
     if !a.quiet {
         print!("{}", report::summary_table(&scenario, &result));
         println!("\nresults: {}", out.display());
@@ -565,9 +688,17 @@ fn print_set_up_warnings(scenario: &Scenario) {
 
 /// Runs a scenario and checks its conservation audit: results are written only for a run
 /// that finished within its memory budget and accounts for every message.
-fn run_audited(scenario: &Scenario, which_run: &str) -> Result<run::RunResult, Failure> {
-    let result = run::run(scenario)
-        .map_err(|e| Failure::BadInput(format!("error: {}{which_run}: {e}; nothing was written", scenario.name)))?;
+fn run_audited(
+    scenario: &Scenario,
+    which_run: &str,
+    watch: &mut dyn FnMut(run::Progress) -> run::Watch,
+) -> Result<run::RunResult, Failure> {
+    let result = run::run_watched(scenario, watch).map_err(|e| match e {
+        run::Stopped::OverMemory(e) => {
+            Failure::BadInput(format!("error: {}{which_run}: {e}; nothing was written", scenario.name))
+        }
+        run::Stopped::Interrupted => nothing_written(),
+    })?;
     check_audit(&result, which_run)?;
     Ok(result)
 }
@@ -591,6 +722,8 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     print_warnings(&base);
     let out = a.out.clone().unwrap_or_else(|| Path::new("results").join(&base.name).join("compare"));
     refuse_existing(&out, a.force)?;
+    report::prepare_run_folder(&out).map_err(|e| cannot_write(&out, e))?;
+    let stop = interrupt_flag();
     let name = match (&a.machine, base.machines.as_slice()) {
         (Some(m), machines) if machines.iter().any(|c| &c.name == m) => m.clone(),
         (None, [only]) => only.name.clone(),
@@ -620,7 +753,7 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
     let runs = [(&standard, "standard"), (&express_scenario, express)];
     let mut summaries = Vec::new();
     for (scenario, workflow) in runs {
-        let result = run_audited(scenario, &format!(" in the {workflow} run"))?;
+        let result = run_audited(scenario, &format!(" in the {workflow} run"), &mut |_| stop_on(stop))?;
         let billed = if workflow == "standard" { None } else { memory(scenario) };
         summaries.push(report::compare::summarize(workflow, &name, &result, billed, hours));
     }
@@ -631,9 +764,10 @@ fn compare_command(a: CompareArgs) -> Result<(), Failure> {
         files: vec![("compare.json".into(), json.clone()), ("cost_vs_volume.svg".into(), chart.svg)],
         binary: vec![("cost_vs_volume.png".into(), chart.png)],
     };
-    report::write_atomically(&out, &files)
-        .with_context(|| format!("cannot write results to {}", out.display()))
-        .map_err(Failure::Other)?;
+    if stop.load(Ordering::SeqCst) {
+        return Err(nothing_written());
+    }
+    report::write_atomically(&out, &files).map_err(|e| cannot_write(&out, e))?;
     if a.json {
         print!("{json}");
     } else {

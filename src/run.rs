@@ -44,33 +44,80 @@ impl std::error::Error for OverMemory {}
 /// in a million events, and looking is cheap, but the engine runs freest in long slices.
 const EVENTS_PER_MEMORY_LOOK: u64 = 1_000_000;
 
+/// Events between two calls of a run's watcher: a tenth of a second or less at the engine's
+/// speed, so that progress moves and an interrupt is felt at once, and rare enough that
+/// the call costs nothing measurable. A divisor of [`EVENTS_PER_MEMORY_LOOK`], so that
+/// memory is looked at after the same events as without a watcher.
+const EVENTS_PER_WATCH: u64 = 100_000;
+
+/// Where a run is, for its watcher: virtual time reached of the horizon, and events handled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub virtual_s: f64,
+    pub horizon_s: f64,
+    pub events: u64,
+}
+
+/// What a watcher tells the run after looking at its progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    GoOn,
+    /// Stop now, with no results (someone pressed Ctrl-C).
+    Stop,
+}
+
+/// Why a watched run gave no results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stopped {
+    OverMemory(OverMemory),
+    /// Its watcher said [`Watch::Stop`].
+    Interrupted,
+}
+
 /// Runs `scenario` to its horizon, event cap or drain; or stops it, with an error and no
 /// results, if it comes to hold more than `run.memory_max_mb` (heap bytes it allocated and
 /// did not free, counted on its thread: the same figure on any machine and in any sweep).
 pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
+    run_watched(scenario, &mut |_| Watch::GoOn).map_err(|stopped| match stopped {
+        Stopped::OverMemory(e) => e,
+        Stopped::Interrupted => unreachable!("a watcher that never stops the run stopped it"),
+    })
+}
+
+/// [`run`], calling `watch` every [`EVENTS_PER_WATCH`] events with the run's progress; the
+/// run stops, with no results, when it answers [`Watch::Stop`]. The watcher sees the run
+/// but cannot change it: a run that finishes is the same, watched or not.
+pub fn run_watched(scenario: &Scenario, watch: &mut dyn FnMut(Progress) -> Watch) -> Result<RunResult, Stopped> {
     let held_before = memory::thread_held_bytes();
     let mut sim = Simulation::with_capacity(1024);
     let mut world = World::new(scenario, sim.scheduler());
     let horizon = scenario.run.horizon;
     let events_max = scenario.run.events_max;
-    // The engine runs in slices of events so that memory can be looked at between them;
-    // slicing changes nothing else (the engine picks up where it stopped).
+    // The engine runs in slices of events so that memory and the watcher can be looked at
+    // between them; slicing changes nothing else (the engine picks up where it stopped).
     let mut events = 0;
     let outcome = loop {
-        let slice = RunLimits { horizon, max_events: (events_max - events).min(EVENTS_PER_MEMORY_LOOK) };
+        let slice = RunLimits { horizon, max_events: (events_max - events).min(EVENTS_PER_WATCH) };
         let part = sim.run(&mut world, slice);
         events += part.events;
         if part.stop_reason != StopReason::EventCap || events >= events_max {
             break RunOutcome { events, ..part };
         }
+        let progress = Progress { virtual_s: part.end_time.as_secs_f64(), horizon_s: horizon.as_secs_f64(), events };
+        if watch(progress) == Watch::Stop {
+            return Err(Stopped::Interrupted);
+        }
+        if events % EVENTS_PER_MEMORY_LOOK != 0 {
+            continue;
+        }
         let held_mib = ((memory::thread_held_bytes() - held_before).max(0) as u64) >> 20;
         if held_mib > scenario.run.memory_max_mb {
-            return Err(OverMemory {
+            return Err(Stopped::OverMemory(OverMemory {
                 held_mib,
                 memory_max_mb: scenario.run.memory_max_mb,
                 events,
                 virtual_s: part.end_time.as_secs_f64(),
-            });
+            }));
         }
     };
     let measurements = world.into_measurements(outcome.end_time);

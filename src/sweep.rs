@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -304,6 +304,12 @@ pub enum SweepError {
     Audit(String),
     /// A run came to hold more than its `run.memory_max_mb`.
     OverMemory(String),
+    /// The stop flag was raised: `done` of the `total` runs (of the shard) have their
+    /// files, those that ran before plus those that ended before the stop.
+    Interrupted {
+        done: usize,
+        total: usize,
+    },
 }
 
 impl std::fmt::Display for SweepError {
@@ -312,6 +318,9 @@ impl std::fmt::Display for SweepError {
             SweepError::Scenario(e) => write!(f, "{e}"),
             SweepError::Io(e) => write!(f, "{e}"),
             SweepError::Results(m) | SweepError::Audit(m) | SweepError::OverMemory(m) => write!(f, "{m}"),
+            SweepError::Interrupted { done, total } => {
+                write!(f, "interrupted after {done} of {total} runs; run the same command to resume")
+            }
         }
     }
 }
@@ -327,14 +336,20 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
 /// Runs the runs of `shard` (all without one) that have no result file yet, in parallel,
 /// writing each result as it ends. Returns how many ran.
+///
+/// Raising `stop` ends the sweep early: no run starts after it, the runs under way stop
+/// without writing anything, and the result is [`SweepError::Interrupted`]. Every run that
+/// ended before is in its file, so the same command later runs only the rest.
 pub fn execute(
     plan: &Plan,
     out: &Path,
     shard: Option<Shard>,
     force: bool,
     progress: Progress<'_>,
+    stop: &AtomicBool,
 ) -> Result<usize, SweepError> {
     prepare(plan, out, force)?;
+    let of_shard = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
     let todo: Vec<&RunSpec> = plan
         .runs
         .iter()
@@ -343,16 +358,26 @@ pub fn execute(
         .collect();
     let done = AtomicUsize::new(0);
     let total = todo.len();
-    let failures: Vec<SweepError> = todo
+    let outcomes: Vec<Result<(), SweepError>> = todo
         .par_iter()
         .filter_map(|run| {
-            let outcome = run_one(plan, run).and_then(|record| Ok(write_run(out, run.index, &record)?));
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            outcome.err()
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let outcome = run_one(plan, run, stop).and_then(|record| Ok(write_run(out, run.index, &record)?));
+            if outcome.is_ok() {
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            }
+            Some(outcome)
         })
         .collect();
-    // Runs end in any order; the first failure in run order is the one reported.
-    if let Some(first) = failures.into_iter().next() {
+    let ran = outcomes.iter().filter(|o| o.is_ok()).count();
+    // Runs end in any order; the first failure in run order is the one reported, unless
+    // the sweep was stopped: then the runs it cut short say nothing of the scenario.
+    if stop.load(Ordering::Relaxed) {
+        return Err(SweepError::Interrupted { done: of_shard - total + ran, total: of_shard });
+    }
+    if let Some(first) = outcomes.into_iter().find_map(Result::err) {
         return Err(first);
     }
     Ok(total)
@@ -429,10 +454,16 @@ fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
 }
 
 /// One run, as its result file holds it.
-fn run_one(plan: &Plan, run: &RunSpec) -> Result<Value, SweepError> {
+fn run_one(plan: &Plan, run: &RunSpec, stop: &AtomicBool) -> Result<Value, SweepError> {
+    use crate::run::{Stopped, Watch};
     let scenario = plan.scenario(run).map_err(SweepError::Scenario)?;
-    let result = crate::run::run(&scenario).map_err(|e| {
-        SweepError::OverMemory(format!("run {} ({}): {e}", run.index, plan.run_overrides(run).join(" ")))
+    let mut watch = |_| if stop.load(Ordering::Relaxed) { Watch::Stop } else { Watch::GoOn };
+    let result = crate::run::run_watched(&scenario, &mut watch).map_err(|e| match e {
+        Stopped::OverMemory(e) => {
+            SweepError::OverMemory(format!("run {} ({}): {e}", run.index, plan.run_overrides(run).join(" ")))
+        }
+        // Reported for the whole sweep by `execute`.
+        Stopped::Interrupted => SweepError::Interrupted { done: 0, total: 0 },
     })?;
     let failures = report::audit_failures(&result);
     if !failures.is_empty() {

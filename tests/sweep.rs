@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use orchsim::sweep::{self, Plan, Shard};
 
@@ -28,7 +29,7 @@ fn no_progress(_: usize, _: usize) {}
 /// file under `out`, by relative path.
 fn sweep_into(plan: &Plan, out: &Path, threads: usize) -> BTreeMap<String, Vec<u8>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| sweep::execute(plan, out, None, false, &no_progress)).unwrap();
+    pool.install(|| sweep::execute(plan, out, None, false, &no_progress, &AtomicBool::new(false))).unwrap();
     let files = sweep::aggregate(plan, &[out.to_path_buf()]).unwrap();
     sweep::write_aggregate(out, &files).unwrap();
     tree(out)
@@ -128,19 +129,19 @@ fn an_interrupted_sweep_resumes_with_the_runs_it_lacks() {
         let name = format!("runs/run-{i:06}.json");
         fs::write(b.join(&name), &complete[&name]).unwrap();
     }
-    let ran = sweep::execute(&plan, &b, None, false, &no_progress).unwrap();
+    let ran = sweep::execute(&plan, &b, None, false, &no_progress, &AtomicBool::new(false)).unwrap();
     assert_eq!(ran, 42);
     assert_eq!(status(&b), "incomplete", "complete only once the aggregate files are written");
     let files = sweep::aggregate(&plan, std::slice::from_ref(&b)).unwrap();
     sweep::write_aggregate(&b, &files).unwrap();
     assert_eq!(tree(&b), complete);
     // A finished sweep does no work when run again, and stays complete.
-    assert_eq!(sweep::execute(&plan, &b, None, false, &no_progress).unwrap(), 0);
+    assert_eq!(sweep::execute(&plan, &b, None, false, &no_progress, &AtomicBool::new(false)).unwrap(), 0);
     assert_eq!(status(&b), "complete");
     // One that lost a run file is incomplete again until the run is redone.
     fs::remove_file(b.join("runs/run-000007.json")).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let ran = pool.install(|| sweep::execute(&plan, &b, None, false, &no_progress)).unwrap();
+    let ran = pool.install(|| sweep::execute(&plan, &b, None, false, &no_progress, &AtomicBool::new(false))).unwrap();
     assert_eq!((ran, status(&b).as_str()), (1, "incomplete"));
     let _ = fs::remove_dir_all(&dir);
 }
@@ -153,7 +154,7 @@ fn shards_merge_into_the_files_one_machine_writes() {
     let shards: Vec<PathBuf> = (0..3).map(|k| dir.join(format!("shard-{k}"))).collect();
     for (k, d) in shards.iter().enumerate() {
         let shard = Shard { index: k as u32, count: 3 };
-        let ran = sweep::execute(&plan, d, Some(shard), false, &no_progress).unwrap();
+        let ran = sweep::execute(&plan, d, Some(shard), false, &no_progress, &AtomicBool::new(false)).unwrap();
         assert_eq!(ran, 15);
     }
     // A shard's folder holds part of the runs: its manifest says so.
@@ -182,15 +183,22 @@ fn shards_merge_into_the_files_one_machine_writes() {
 fn a_folder_of_another_sweep_is_not_overwritten_without_force() {
     let plan = plan();
     let dir = scratch("force");
-    sweep::execute(&plan, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress).unwrap();
+    sweep::execute(&plan, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress, &AtomicBool::new(false))
+        .unwrap();
     let other = Plan::load(
         &common::shipped("lambda_concurrency_sweep.toml"),
         &["run.horizon_s=200".to_string(), "run.warmup_s=30".to_string()],
     )
     .unwrap();
-    let e = sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress).unwrap_err();
+    let e =
+        sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), false, &no_progress, &AtomicBool::new(false))
+            .unwrap_err();
     assert!(e.to_string().contains("holds the results of another sweep"), "{e}");
-    assert_eq!(sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), true, &no_progress).unwrap(), 1);
+    assert_eq!(
+        sweep::execute(&other, &dir, Some(Shard { index: 0, count: 45 }), true, &no_progress, &AtomicBool::new(false))
+            .unwrap(),
+        1
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 

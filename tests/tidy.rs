@@ -49,7 +49,7 @@ const LAYERS: [(&str, u8, &[&str]); 14] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 16] = [
+const ROOMS: [(&str, &[&str]); 17] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -61,6 +61,7 @@ const ROOMS: [(&str, &[&str]); 16] = [
     ("serde", &["scenario/"]),
     ("rayon", &["sweep.rs", "cli.rs"]),
     ("indicatif", &["cli.rs"]),
+    ("ctrlc", &["cli.rs"]),
     ("plotters", &["report/"]),
     ("ab_glyph", &["report/chart.rs"]),
     ("plotters_backend", &["report/chart.rs"]),
@@ -161,6 +162,11 @@ fn simulation_code_uses_no_wall_clock_os_randomness_hash_order_or_terminal() {
             "eprintln!",
             "print!(",
         ] {
+            // The one exception: a results folder's writer reads the ages of staging
+            // folders that killed runs left, to remove them; no result depends on it.
+            if rel == "report/files.rs" && banned == "SystemTime" {
+                continue;
+            }
             assert!(!code.contains(banned), "{rel} uses {banned}");
         }
     }

@@ -19,10 +19,14 @@ mod table;
 pub mod warnings;
 
 pub use explain::{explain_json, explain_text, subscription_policy};
-pub use files::{ResultFiles, write_atomically};
+pub use files::{ResultFiles, is_stale_staging, prepare_folder, prepare_run_folder, write_atomically};
 pub use matching::{match_json, match_text};
 pub use table::summary_table;
 pub use warnings::{Warning, WarningKind};
+
+/// The script at the end of every report.html that checks, in the browser, that each chart
+/// drew and each image loaded, and writes the count on `<body data-charts-ok="N/M">`.
+pub const PAGE_CHECK: &str = include_str!("page_check.js");
 
 use serde_json::{Map, Value, json};
 

@@ -563,8 +563,9 @@ pub fn run_html(files: &Files, charts: &[Chart]) -> String {
     }
     let _ = writeln!(
         h,
-        "<h2>Manifest</h2>\n<pre>{}</pre>\n</body></html>",
-        escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default())
+        "<h2>Manifest</h2>\n<pre>{}</pre>\n<script>\n{}</script>\n</body></html>",
+        escape(&serde_json::to_string_pretty(&manifest).unwrap_or_default()),
+        super::PAGE_CHECK
     );
     h
 }

@@ -574,7 +574,8 @@ pub fn sweep_html(plan: &SweepView<'_>, points: &[PointStats], names: &[String],
     for c in charts {
         let _ = writeln!(h, "<figure>{}</figure>", svg_body(&c.svg));
     }
-    h.push_str("<p>All runs: <code>runs.csv</code>; per point: <code>summary.csv</code> and <code>points/</code> (merged histograms as <code>.hgrm</code>).</p>\n</body></html>\n");
+    h.push_str("<p>All runs: <code>runs.csv</code>; per point: <code>summary.csv</code> and <code>points/</code> (merged histograms as <code>.hgrm</code>).</p>\n");
+    let _ = write!(h, "<script>\n{}</script>\n</body></html>\n", super::PAGE_CHECK);
     h
 }
 
