@@ -288,6 +288,53 @@ pub fn legend<
         .map_err(err)
 }
 
+/// The corner of a plot where a legend of `entries` rows and `label_chars` characters at
+/// most covers the fewest of the series' points (each segment sampled along its length, so
+/// a steep jump counts where it passes): legends must not hide data. `plot_px` is the
+/// plotting area's size in pixels. Ties go to the upper left, then clockwise.
+pub fn free_corner(
+    series: &[&[(f64, f64)]],
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    plot_px: (u32, u32),
+    entries: usize,
+    label_chars: usize,
+) -> SeriesLabelPosition {
+    // The legend's box as plotters draws it at 13 px: about 7 px a character, 30 px of
+    // swatch and margins, 18 px a row; in fractions of the plot, with a little room.
+    let w = ((40 + 7 * label_chars) as f64 / f64::from(plot_px.0.max(1))).min(1.0);
+    let h = ((14 + 18 * entries) as f64 / f64::from(plot_px.1.max(1))).min(1.0);
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
+        (SeriesLabelPosition::UpperRight, (1.0 - w, 1.0), (1.0 - h, 1.0)),
+        (SeriesLabelPosition::LowerRight, (1.0 - w, 1.0), (0.0, h)),
+        (SeriesLabelPosition::LowerLeft, (0.0, w), (0.0, h)),
+    ];
+    let (x_span, y_span) = ((x.end - x.start).max(f64::MIN_POSITIVE), (y.end - y.start).max(f64::MIN_POSITIVE));
+    let mut covered = [0usize; 4];
+    for points in series {
+        let unit: Vec<(f64, f64)> =
+            points.iter().map(|p| ((p.0 - x.start) / x_span, (p.1 - y.start) / y_span)).collect();
+        let mut count = |u: (f64, f64)| {
+            for (k, (_, (x0, x1), (y0, y1))) in corners.iter().enumerate() {
+                covered[k] += usize::from(u.0 >= *x0 && u.0 <= *x1 && u.1 >= *y0 && u.1 <= *y1);
+            }
+        };
+        for pair in unit.windows(2) {
+            const STEPS: usize = 16;
+            for i in 0..STEPS {
+                let t = i as f64 / STEPS as f64;
+                count((pair[0].0 + t * (pair[1].0 - pair[0].0), pair[0].1 + t * (pair[1].1 - pair[0].1)));
+            }
+        }
+        if let Some(last) = unit.last() {
+            count(*last);
+        }
+    }
+    let best = (0..4).min_by_key(|&k| covered[k]).expect("four corners");
+    corners[best].0.clone()
+}
+
 /// How a legend entry shows its series.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Swatch {
@@ -402,6 +449,24 @@ pub fn err<E: std::fmt::Debug>(e: E) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_legend_goes_where_no_series_passes() {
+        let plot = (600, 300);
+        // A percentile curve: steep at the left, flat along the top: the lower right is free.
+        let rising: Vec<(f64, f64)> =
+            (0..=60).map(|i| (f64::from(i) / 10.0, 100.0 * (1.0 - (-f64::from(i)).exp()))).collect();
+        let corner = free_corner(&[&rising], 0.0..6.0, 0.0..110.0, plot, 2, 20);
+        assert!(matches!(corner, SeriesLabelPosition::LowerRight), "{corner:?}");
+        // A backlog that jumps up at once and drains along the diagonal: the upper right.
+        let drain = [(0.0, 0.0), (0.1, 100.0), (10.0, 0.0)];
+        let corner = free_corner(&[&drain], 0.0..10.0, 0.0..110.0, plot, 1, 10);
+        assert!(matches!(corner, SeriesLabelPosition::UpperRight), "{corner:?}");
+        // Nothing in the way: the upper left, as before.
+        let flat = [(0.0, 50.0), (10.0, 50.0)];
+        let corner = free_corner(&[&flat], 0.0..10.0, 0.0..110.0, plot, 1, 10);
+        assert!(matches!(corner, SeriesLabelPosition::UpperLeft), "{corner:?}");
+    }
+
     use super::*;
 
     /// The rows of a 60 × 30 image of `text` (13 px, black, top left at 5, 5) that hold

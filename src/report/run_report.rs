@@ -202,19 +202,35 @@ fn draw_spectrum<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
-    let columns = c.plotting_area().dim_in_pixel().0;
+    let plot_px = c.plotting_area().dim_in_pixel();
+    let mut drawn = Vec::with_capacity(spectra.len());
     for (i, (name, points)) in spectra.iter().enumerate() {
         let colour = palette(first_colour + i);
         // A long .hgrm has more rows than the plot has pixel columns: reduced like any dense
         // series, so its line's joins stay inside the plot.
         let points: Vec<(f64, f64)> = points.iter().map(|p| (nines(p.0), p.1 * scale)).collect();
-        let shown = chart::decimate(&points, 0.0..x_max, columns);
-        c.draw_series(LineSeries::new(shown, colour.stroke_width(2)))
+        let shown = chart::decimate(&points, 0.0..x_max, plot_px.0);
+        c.draw_series(LineSeries::new(shown.iter().copied(), colour.stroke_width(2)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        drawn.push(shown);
     }
-    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)
+    let corner = free_corner_of(&drawn, spectra.iter().map(|s| s.0.as_str()), 0.0..x_max, 0.0..y_max, plot_px);
+    chart::legend(&mut c, corner)
+}
+
+/// [`chart::free_corner`] for the series drawn, named by `names`.
+fn free_corner_of<'n>(
+    drawn: &[Vec<(f64, f64)>],
+    names: impl Iterator<Item = &'n str>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    plot_px: (u32, u32),
+) -> SeriesLabelPosition {
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0);
+    let series: Vec<&[(f64, f64)]> = drawn.iter().map(Vec::as_slice).collect();
+    chart::free_corner(&series, x, y, plot_px, drawn.len(), longest)
 }
 
 type Series = Vec<(String, Vec<(f64, f64)>)>;
@@ -263,19 +279,23 @@ fn draw_depths<DB: DrawingBackend>(
     // One pixel column a point at most (per column its first, lowest, highest and last):
     // thousands of samples drawn as they are turn into a thick zigzag that the bitmap's
     // line joins throw far outside the plot.
-    let columns = c.plotting_area().dim_in_pixel().0;
+    let plot_px = c.plotting_area().dim_in_pixel();
+    let columns = plot_px.0;
+    let mut drawn = Vec::with_capacity(series.len());
     for (i, (name, points)) in series.iter().enumerate() {
         let colour = palette(i);
         let shown = chart::decimate(points, 0.0..x_max, columns);
         // A dense series in a thin line: plotters' bitmap joins of thick lines at steep
         // angles reach far past their points.
         let width = if shown.len() as u32 > columns { 1 } else { 2 };
-        c.draw_series(LineSeries::new(shown, colour.stroke_width(width)))
+        c.draw_series(LineSeries::new(shown.iter().copied(), colour.stroke_width(width)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        drawn.push(shown);
     }
-    chart::legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    let corner = free_corner_of(&drawn, series.iter().map(|s| s.0.as_str()), 0.0..x_max, 0.0..y_max, plot_px);
+    chart::legend(&mut c, corner)?;
     Ok(c.plotting_area().get_pixel_range())
 }
 
