@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use orchsim::report;
 use orchsim::run::{self, RunResult};
@@ -61,4 +63,22 @@ pub fn gauge(summary: &Value, name: &str) -> f64 {
 
 pub fn latency(summary: &Value, name: &str, stat: &str) -> f64 {
     summary["latency_ms"][name][stat].as_f64().unwrap_or_else(|| panic!("no latency {name}.{stat}"))
+}
+
+/// Runs the `orchsim` binary with `args` in `cwd`.
+pub fn orchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orchsim")).args(args).current_dir(cwd).output().expect("the binary runs")
+}
+
+/// A fresh, empty folder for one test of `suite`.
+pub fn scratch_in(suite: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orchsim-{suite}-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
