@@ -535,13 +535,17 @@ pub fn sweep_html(plan: &SweepView<'_>, points: &[PointStats], names: &[String],
     );
     let _ = writeln!(
         h,
-        "<p>Scenario SHA-256 <code>{}</code>; base seed {}; {} point(s) × {} replication(s) = {} runs; overrides: <code>{}</code>.</p>",
+        "<p>Scenario SHA-256 <code>{}</code>; base seed {}; {} point(s) × {} replication(s) = {} runs; {}.</p>",
         plan.source_sha256,
         plan.base_seed,
         plan.point_values.len(),
         plan.replications,
         plan.runs,
-        escape(&plan.overrides.join(" "))
+        if plan.overrides.is_empty() {
+            "no overrides".to_string()
+        } else {
+            format!("overrides: <code>{}</code>", escape(&plan.overrides.join(" ")))
+        }
     );
     h.push_str("<h2>Axes</h2>\n<ul>\n");
     for a in plan.axes {
@@ -562,8 +566,8 @@ pub fn sweep_html(plan: &SweepView<'_>, points: &[PointStats], names: &[String],
         }
         for m in &metrics {
             let cell = match p.get(m) {
-                Some((Some(mean), Some(ci))) => format!("{mean:.3} ± {ci:.3}"),
-                Some((Some(mean), None)) => format!("{mean:.3}"),
+                Some((Some(mean), Some(ci))) => format!("{} ± {}", format::number(*mean, 3), format::number(*ci, 3)),
+                Some((Some(mean), None)) => format::number(*mean, 3),
                 _ => String::new(),
             };
             let _ = write!(h, "<td>{cell}</td>");
