@@ -1,0 +1,3 @@
+//! `orchsim import`: a CloudFormation or SAM template turned into scenario text.
+
+pub mod template;
