@@ -707,14 +707,14 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
     }
     let source_name = a.template.file_name().map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
     let options = crate::import::Options { parameters, region: a.region.clone(), source_name };
-    let imported = crate::import::import(&text, &options).map_err(|e| Failure::BadInput(format!("error: {shown}:{e}")))?;
+    let imported =
+        crate::import::import(&text, &options).map_err(|e| Failure::BadInput(format!("error: {shown}:{e}")))?;
     let (file, base_dir) = match &a.out {
         Some(out) => (out.display().to_string(), out.parent().map_or(PathBuf::from("."), Path::to_path_buf)),
         None => ("<imported scenario>".to_string(), PathBuf::from(".")),
     };
-    let scenario = Scenario::from_text(&file, &imported.toml, &base_dir, &[]).map_err(|e| {
-        Failure::BadInput(format!("error: the scenario imported from {shown} does not validate: {e}"))
-    })?;
+    let scenario = Scenario::from_text(&file, &imported.toml, &base_dir, &[])
+        .map_err(|e| Failure::BadInput(format!("error: the scenario imported from {shown} does not validate: {e}")))?;
     for p in &imported.placeholders {
         eprintln!("TODO: {p}");
     }
@@ -729,7 +729,9 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
     print_warnings(&scenario);
     match &a.out {
         Some(out) => {
-            write_whole(out, &imported.toml).with_context(|| format!("writing {}", out.display())).map_err(Failure::Other)?;
+            write_whole(out, &imported.toml)
+                .with_context(|| format!("writing {}", out.display()))
+                .map_err(Failure::Other)?;
             eprintln!(
                 "{}: {} queue(s), {} topic(s), {} subscription(s), {} function(s), {} workload(s); {} TODO, {} skipped",
                 out.display(),

@@ -23,7 +23,10 @@ use super::template::{Node, Value};
 pub enum Piece {
     Lit(String),
     /// `Ref` (attribute `None`) or `Fn::GetAtt` of a resource of the template.
-    Ref { id: String, attribute: Option<String> },
+    Ref {
+        id: String,
+        attribute: Option<String>,
+    },
     /// A pseudo parameter, an import, a parameter without a value, …: its description.
     Symbol(String),
 }
@@ -135,7 +138,10 @@ impl<'a> Context<'a> {
             parameters,
             mappings: root.get("Mappings"),
             conditions: root.get("Conditions"),
-            resources: root.get("Resources").map(|r| r.entries().iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default(),
+            resources: root
+                .get("Resources")
+                .map(|r| r.entries().iter().map(|(k, _)| k.clone()).collect())
+                .unwrap_or_default(),
             sam: transforms.contains("AWS::Serverless"),
             region: region.to_string(),
             evaluated: RefCell::new(BTreeMap::new()),
@@ -262,7 +268,9 @@ impl<'a> Context<'a> {
                 let (delimiter, source) = self.pair(arg, path, "Fn::Split takes [DELIMITER, STRING]")?;
                 let delimiter = self.text_of(delimiter, &format!("{path}[0]"))?;
                 match self.resolve(source, &format!("{path}[1]"))? {
-                    Val::Str(s) => Ok(Val::List(s.split(delimiter.as_str()).map(|p| Val::Str(p.to_string())).collect())),
+                    Val::Str(s) => {
+                        Ok(Val::List(s.split(delimiter.as_str()).map(|p| Val::Str(p.to_string())).collect()))
+                    }
                     other => Ok(opaque_like(&other, "Fn::Split")),
                 }
             }
@@ -414,10 +422,17 @@ impl<'a> Context<'a> {
             let v = self.resolve(item, &format!("{path}[{i}]"))?;
             match self.concrete(&v) {
                 Some(k) => keys.push(k),
-                None => return Err(error(item, path, format!("Fn::FindInMap key {} is not known before deployment", flat_text(&v)))),
+                None => {
+                    return Err(error(
+                        item,
+                        path,
+                        format!("Fn::FindInMap key {} is not known before deployment", flat_text(&v)),
+                    ));
+                }
             }
         }
-        let found = self.mappings.and_then(|m| m.get(&keys[0])).and_then(|m| m.get(&keys[1])).and_then(|m| m.get(&keys[2]));
+        let found =
+            self.mappings.and_then(|m| m.get(&keys[0])).and_then(|m| m.get(&keys[1])).and_then(|m| m.get(&keys[2]));
         match found {
             Some(value) => self.resolve(value, &format!("Mappings.{}.{}.{}", keys[0], keys[1], keys[2])),
             None => match items.get(3).and_then(|d| d.get("DefaultValue")) {
@@ -587,7 +602,10 @@ pub fn flat_text(v: &Val) -> String {
             .collect(),
         Val::List(items) => format!("[{}]", items.iter().map(flat_text).collect::<Vec<_>>().join(", ")),
         Val::Map(entries) => {
-            format!("{{{}}}", entries.iter().map(|(k, v)| format!("{k}: {}", flat_text(v))).collect::<Vec<_>>().join(", "))
+            format!(
+                "{{{}}}",
+                entries.iter().map(|(k, v)| format!("{k}: {}", flat_text(v))).collect::<Vec<_>>().join(", ")
+            )
         }
     }
 }
@@ -673,7 +691,10 @@ Resources:
 
     #[test]
     fn sub_takes_both_forms() {
-        assert_eq!(flat_text(&eval("!Sub '${Stage}-q-${Queue.Arn}-${AWS::Region}-${!Literal}'")), "dev-q-${Queue.Arn}-${AWS::Region}-${Literal}");
+        assert_eq!(
+            flat_text(&eval("!Sub '${Stage}-q-${Queue.Arn}-${AWS::Region}-${!Literal}'")),
+            "dev-q-${Queue.Arn}-${AWS::Region}-${Literal}"
+        );
         assert_eq!(eval("!Sub ['${A}-${Stage}', {A: !FindInMap [Sizes, dev, Memory]}]"), s("256-dev"));
         assert_eq!(eval("!Sub 'plain'"), s("plain"));
     }

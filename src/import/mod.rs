@@ -64,8 +64,8 @@ pub struct Options {
 /// Imports a template's text.
 pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let template = template::read(text).map_err(ImportError::Read)?;
-    let ctx = intrinsics::Context::new(&template.root, &options.parameters, &options.region)
-        .map_err(ImportError::Resolve)?;
+    let ctx =
+        intrinsics::Context::new(&template.root, &options.parameters, &options.region).map_err(ImportError::Resolve)?;
     let mut model = resources::map(&template.root, &ctx).map_err(ImportError::Resolve)?;
     if model.workloads.is_empty() {
         let what = if model.skipped.is_empty() {

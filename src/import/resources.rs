@@ -87,7 +87,8 @@ struct Importer<'a, 'c> {
 
 /// Maps the resources of a template.
 pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
-    let mut importer = Importer { ctx, resources: Vec::new(), model: Model::default(), mappings: Vec::new(), written: Vec::new() };
+    let mut importer =
+        Importer { ctx, resources: Vec::new(), model: Model::default(), mappings: Vec::new(), written: Vec::new() };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
     for i in 0..importer.resources.len() {
@@ -125,19 +126,33 @@ fn skip_reason(kind: &str) -> &'static str {
         }
         "AWS::AmazonMQ::Broker" => "Amazon MQ is modelled by orchsim; its import is a later slice of `orchsim import`",
         "AWS::Pipes::Pipe" => "EventBridge Pipes are not modelled by orchsim",
-        "AWS::Events::ApiDestination" | "AWS::Events::Connection" => "EventBridge API destinations are not modelled by orchsim",
-        "AWS::CloudFormation::Stack" | "AWS::Serverless::Application" => "a nested stack: its template is not in this file",
-        "AWS::Lambda::Permission" | "AWS::SQS::QueuePolicy" | "AWS::SQS::QueueInlinePolicy" | "AWS::SNS::TopicPolicy" => {
-            "permissions only: nothing to simulate"
+        "AWS::Events::ApiDestination" | "AWS::Events::Connection" => {
+            "EventBridge API destinations are not modelled by orchsim"
         }
-        "AWS::Lambda::Version" | "AWS::Lambda::Alias" => "a version or alias runs its function: nothing of its own to simulate",
+        "AWS::CloudFormation::Stack" | "AWS::Serverless::Application" => {
+            "a nested stack: its template is not in this file"
+        }
+        "AWS::Lambda::Permission"
+        | "AWS::SQS::QueuePolicy"
+        | "AWS::SQS::QueueInlinePolicy"
+        | "AWS::SNS::TopicPolicy" => "permissions only: nothing to simulate",
+        "AWS::Lambda::Version" | "AWS::Lambda::Alias" => {
+            "a version or alias runs its function: nothing of its own to simulate"
+        }
         "AWS::Lambda::EventInvokeConfig" => "asynchronous invocation settings are imported by a later slice",
         k if k.starts_with("AWS::IAM::") => "permissions only: nothing to simulate",
-        k if k.starts_with("AWS::Logs::") || k.starts_with("AWS::CloudWatch::") => "logging and monitoring: nothing to simulate",
-        k if k.starts_with("AWS::DynamoDB::") || k == "AWS::Serverless::SimpleTable" => "DynamoDB is not modelled by orchsim",
+        k if k.starts_with("AWS::Logs::") || k.starts_with("AWS::CloudWatch::") => {
+            "logging and monitoring: nothing to simulate"
+        }
+        k if k.starts_with("AWS::DynamoDB::") || k == "AWS::Serverless::SimpleTable" => {
+            "DynamoDB is not modelled by orchsim"
+        }
         k if k.starts_with("AWS::Kinesis") => "Kinesis is not modelled by orchsim",
         k if k.starts_with("AWS::S3::") => "S3 is not modelled by orchsim",
-        k if k.starts_with("AWS::ApiGateway") || k.starts_with("AWS::Serverless::Api") || k.starts_with("AWS::Serverless::HttpApi") => {
+        k if k.starts_with("AWS::ApiGateway")
+            || k.starts_with("AWS::Serverless::Api")
+            || k.starts_with("AWS::Serverless::HttpApi") =>
+        {
             "API Gateway is not modelled by orchsim (its traffic becomes a workload in a later slice)"
         }
         _ => "not modelled by orchsim",
@@ -167,7 +182,9 @@ impl<'a> Importer<'a, '_> {
             if let Some(condition) = node.get("Condition") {
                 let name = condition.as_str().unwrap_or_default();
                 if !self.ctx.condition(name, condition, &format!("{path}.Condition"))? {
-                    self.model.skipped.push(format!("{id} ({kind}): its condition {name} is false, so it is not created"));
+                    self.model
+                        .skipped
+                        .push(format!("{id} ({kind}): its condition {name} is false, so it is not created"));
                     continue;
                 }
             }
@@ -208,7 +225,9 @@ impl<'a> Importer<'a, '_> {
         }
         let segments = segments(&flat);
         for segment in segments.iter().rev() {
-            if let Some(r) = self.resources.iter().filter(of_kind).find(|r| r.name.as_deref() == Some(segment) || &r.id == segment) {
+            if let Some(r) =
+                self.resources.iter().filter(of_kind).find(|r| r.name.as_deref() == Some(segment) || &r.id == segment)
+            {
                 return Some(r.id.clone());
             }
         }
@@ -216,11 +235,17 @@ impl<'a> Importer<'a, '_> {
     }
 
     fn is_fifo_queue(&self, id: &str) -> bool {
-        self.model.elements.iter().any(|e| e.kind == "sqs" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
+        self.model
+            .elements
+            .iter()
+            .any(|e| e.kind == "sqs" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
     }
 
     fn is_fifo_topic(&self, id: &str) -> bool {
-        self.model.elements.iter().any(|e| e.kind == "sns" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
+        self.model
+            .elements
+            .iter()
+            .any(|e| e.kind == "sns" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
     }
 
     /// Where a value of a property came from.
@@ -255,7 +280,9 @@ impl<'a> Importer<'a, '_> {
 
     /// A property, from the resource or else from `Globals`, resolved, with its origin.
     fn get(&self, props: &Props, key: &str) -> Result<Option<(Val, String)>, ResolveError> {
-        for (node, source, path) in [(props.node, "template", props.path.clone()), (props.globals, "Globals", "Globals.Function".to_string())] {
+        for (node, source, path) in
+            [(props.node, "template", props.path.clone()), (props.globals, "Globals", "Globals.Function".to_string())]
+        {
             if let Some(n) = node.and_then(|n| n.get(key)) {
                 match self.ctx.resolve(n, &format!("{path}.{key}"))? {
                     Val::NoValue => {}
@@ -267,7 +294,6 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// A numeric property as a setting: the template's value, or AWS's default.
-    #[allow(clippy::too_many_arguments)]
     fn number(
         &mut self,
         settings: &mut Vec<Setting>,
@@ -283,10 +309,13 @@ impl<'a> Importer<'a, '_> {
                 Some(x) => (Some(x), origin, false),
                 None => {
                     let why = format!("{property} is {}, which only a deployment knows", flat_text(&v));
-                    self.model.placeholders.push(format!("{element}.{key}: {why}; {}", match default {
-                        Some(d) => format!("AWS's default {} written", whole_text(d)),
-                        None => "left out".into(),
-                    }));
+                    self.model.placeholders.push(format!(
+                        "{element}.{key}: {why}; {}",
+                        match default {
+                            Some(d) => format!("AWS's default {} written", whole_text(d)),
+                            None => "left out".into(),
+                        }
+                    ));
                     (default, format!("AWS default; {why}"), true)
                 }
             },
@@ -298,7 +327,13 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    fn boolean(&mut self, settings: &mut Vec<Setting>, props: &Props, property: &str, key: &str) -> Result<bool, ResolveError> {
+    fn boolean(
+        &mut self,
+        settings: &mut Vec<Setting>,
+        props: &Props,
+        property: &str,
+        key: &str,
+    ) -> Result<bool, ResolveError> {
         let (value, origin) = match self.get(props, property)? {
             Some((v, origin)) => match as_bool(&v) {
                 Some(b) => (b, origin),
@@ -374,14 +409,26 @@ impl<'a> Importer<'a, '_> {
                 )),
             }
         }
-        self.model.elements.push(Element { kind: "sqs", name: id.into(), about: format!("{QUEUE} {id}"), settings: s, notes });
+        self.model.elements.push(Element {
+            kind: "sqs",
+            name: id.into(),
+            about: format!("{QUEUE} {id}"),
+            settings: s,
+            notes,
+        });
         Ok(())
     }
 
     fn topic(&mut self, id: &str, props: &Props) -> Result<(), ResolveError> {
         let mut s = Vec::new();
         self.boolean(&mut s, props, "FifoTopic", "fifo")?;
-        self.model.elements.push(Element { kind: "sns", name: id.into(), about: format!("{TOPIC} {id}"), settings: s, notes: Vec::new() });
+        self.model.elements.push(Element {
+            kind: "sns",
+            name: id.into(),
+            about: format!("{TOPIC} {id}"),
+            settings: s,
+            notes: Vec::new(),
+        });
         if let Some((Val::List(subscriptions), _)) = self.get(props, "Subscription")? {
             for (i, sub) in subscriptions.into_iter().enumerate() {
                 let name = format!("{id}Subscription{}", i + 1);
@@ -390,7 +437,15 @@ impl<'a> Importer<'a, '_> {
                     _ => None,
                 };
                 let about = format!("{TOPIC} {id}, Subscription[{i}]");
-                self.subscribe(&name, id, get("Protocol"), get("Endpoint"), None, &about, &format!("{}.Subscription[{i}]", props.path))?;
+                self.subscribe(
+                    &name,
+                    id,
+                    get("Protocol"),
+                    get("Endpoint"),
+                    None,
+                    &about,
+                    &format!("{}.Subscription[{i}]", props.path),
+                )?;
             }
         }
         Ok(())
@@ -435,8 +490,18 @@ impl<'a> Importer<'a, '_> {
                     name: endpoint_name.clone(),
                     about: format!("{about}: {protocol} endpoint {endpoint_text}"),
                     settings: vec![
-                        Setting { key: "protocol".into(), value: toml_string(&protocol), origin: "template (Protocol)".into(), todo: false },
-                        Setting { key: "response_time_s".into(), value: "0.1".into(), origin: "placeholder: the endpoint's response time".into(), todo: true },
+                        Setting {
+                            key: "protocol".into(),
+                            value: toml_string(&protocol),
+                            origin: "template (Protocol)".into(),
+                            todo: false,
+                        },
+                        Setting {
+                            key: "response_time_s".into(),
+                            value: "0.1".into(),
+                            origin: "placeholder: the endpoint's response time".into(),
+                            todo: true,
+                        },
                     ],
                     notes: Vec::new(),
                 });
@@ -448,7 +513,11 @@ impl<'a> Importer<'a, '_> {
         let Some(target) = target else {
             self.model.skipped.push(format!(
                 "{name} ({about}): protocol {protocol:?} to {endpoint_text:?}: {}",
-                if protocol == "sqs" || protocol == "lambda" { "the endpoint is not in this template" } else { "not a protocol orchsim models" }
+                if protocol == "sqs" || protocol == "lambda" {
+                    "the endpoint is not in this template"
+                } else {
+                    "not a protocol orchsim models"
+                }
             ));
             return Ok(());
         };
@@ -456,13 +525,28 @@ impl<'a> Importer<'a, '_> {
             self.written.push(q.to_string());
         }
         let mut s = vec![
-            Setting { key: "topic".into(), value: toml_string(&format!("sns.{topic}")), origin: "template".into(), todo: false },
-            Setting { key: "endpoint".into(), value: toml_string(&target), origin: format!("template (Protocol {protocol}, Endpoint)"), todo: false },
+            Setting {
+                key: "topic".into(),
+                value: toml_string(&format!("sns.{topic}")),
+                origin: "template".into(),
+                todo: false,
+            },
+            Setting {
+                key: "endpoint".into(),
+                value: toml_string(&target),
+                origin: format!("template (Protocol {protocol}, Endpoint)"),
+                todo: false,
+            },
         ];
         if let Some(props) = props {
             if let Some((v, origin)) = self.get(props, "FilterPolicy")? {
                 let policy = self.json_property(v, &format!("{path}.FilterPolicy"))?;
-                s.push(Setting { key: "filter_policy".into(), value: toml_string(&json(&policy)), origin, todo: false });
+                s.push(Setting {
+                    key: "filter_policy".into(),
+                    value: toml_string(&json(&policy)),
+                    origin,
+                    todo: false,
+                });
             }
             let (scope, origin) = match self.get(props, "FilterPolicyScope")? {
                 Some((v, origin)) => (flat_text(&v), origin),
@@ -490,10 +574,21 @@ impl<'a> Importer<'a, '_> {
                 && let Some((v, origin)) = self.get(props, "DeliveryPolicy")?
             {
                 let policy = self.json_property(v, &format!("{path}.DeliveryPolicy"))?;
-                s.push(Setting { key: "delivery_policy".into(), value: toml_string(&json(&policy)), origin, todo: false });
+                s.push(Setting {
+                    key: "delivery_policy".into(),
+                    value: toml_string(&json(&policy)),
+                    origin,
+                    todo: false,
+                });
             }
         }
-        self.model.elements.push(Element { kind: "subscription", name: name.into(), about: about.into(), settings: s, notes: Vec::new() });
+        self.model.elements.push(Element {
+            kind: "subscription",
+            name: name.into(),
+            about: about.into(),
+            settings: s,
+            notes: Vec::new(),
+        });
         Ok(())
     }
 
@@ -505,13 +600,18 @@ impl<'a> Importer<'a, '_> {
             origin: "placeholder: the handler's run time".into(),
             todo: true,
         }];
-        self.model.placeholders.push(format!("{element}.duration_s: lognormal, median 0.1 s, p99 0.5 s; the template cannot know the handler's run time"));
+        self.model.placeholders.push(format!(
+            "{element}.duration_s: lognormal, median 0.1 s, p99 0.5 s; the template cannot know the handler's run time"
+        ));
         let before = s.len();
         self.number(&mut s, props, "MemorySize", "memory_mb", Some(128.0), &element)?;
         if let Some(m) = s[before..].iter_mut().find(|x| x.key == "memory_mb")
             && m.value.parse::<f64>().is_ok_and(|x| x > 10_240.0)
         {
-            self.model.warnings.push(format!("{element}: MemorySize {} MB is above the 10,240 MB orchsim models: 10240 written", m.value));
+            self.model.warnings.push(format!(
+                "{element}: MemorySize {} MB is above the 10,240 MB orchsim models: 10240 written",
+                m.value
+            ));
             m.value = "10240".into();
         }
         self.number(&mut s, props, "Timeout", "timeout_s", Some(3.0), &element)?;
@@ -521,7 +621,13 @@ impl<'a> Importer<'a, '_> {
             _ => ("x86_64".into(), "AWS default".into()),
         };
         s.push(Setting { key: "architecture".into(), value: toml_string(&architecture), origin, todo: false });
-        self.model.elements.push(Element { kind: "lambda", name: id.into(), about: format!("{kind} {id}"), settings: s, notes: Vec::new() });
+        self.model.elements.push(Element {
+            kind: "lambda",
+            name: id.into(),
+            about: format!("{kind} {id}"),
+            settings: s,
+            notes: Vec::new(),
+        });
         Ok(())
     }
 
@@ -531,7 +637,12 @@ impl<'a> Importer<'a, '_> {
         let Some(events) = node.get("Properties").and_then(|p| p.get("Events")) else { return Ok(()) };
         for (name, event) in events.entries() {
             let path = format!("Resources.{id}.Properties.Events.{name}");
-            let kind = event.get("Type").map(|t| self.ctx.resolve(t, &format!("{path}.Type"))).transpose()?.map(|t| flat_text(&t)).unwrap_or_default();
+            let kind = event
+                .get("Type")
+                .map(|t| self.ctx.resolve(t, &format!("{path}.Type")))
+                .transpose()?
+                .map(|t| flat_text(&t))
+                .unwrap_or_default();
             let props = Props { node: event.get("Properties"), globals: None, path: format!("{path}.Properties") };
             let about = format!("AWS::Serverless::Function {id}, event {name} ({kind})");
             match kind.as_str() {
@@ -539,28 +650,45 @@ impl<'a> Importer<'a, '_> {
                     let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
                     match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
                         Some(queue) => self.mappings.push(Mapping { function: id.into(), queue, props, about }),
-                        None => self.model.skipped.push(format!("{id}.Events.{name} (SQS): its queue {} is not a queue of this template", queue_val.as_ref().map(flat_text).unwrap_or_default())),
+                        None => self.model.skipped.push(format!(
+                            "{id}.Events.{name} (SQS): its queue {} is not a queue of this template",
+                            queue_val.as_ref().map(flat_text).unwrap_or_default()
+                        )),
                     }
                 }
                 "SNS" => {
                     let topic_val = self.get(&props, "Topic")?.map(|(v, _)| v);
                     let Some(topic) = topic_val.as_ref().and_then(|t| self.find(t, &[TOPIC])) else {
-                        self.model.skipped.push(format!("{id}.Events.{name} (SNS): its topic {} is not a topic of this template", topic_val.as_ref().map(flat_text).unwrap_or_default()));
+                        self.model.skipped.push(format!(
+                            "{id}.Events.{name} (SNS): its topic {} is not a topic of this template",
+                            topic_val.as_ref().map(flat_text).unwrap_or_default()
+                        ));
                         continue;
                     };
                     let subscription = format!("{id}{name}");
                     match self.get(&props, "SqsSubscription")? {
-                        Some((v, _)) if as_bool(&v) != Some(false) => self.sqs_subscription(id, name, &topic, v, &props, &about)?,
+                        Some((v, _)) if as_bool(&v) != Some(false) => {
+                            self.sqs_subscription(id, name, &topic, v, &props, &about)?
+                        }
                         _ => {
                             let endpoint = Val::Text(vec![Piece::Ref { id: id.into(), attribute: None }]);
-                            self.subscribe(&subscription, &topic, Some(Val::Str("lambda".into())), Some(endpoint), Some(&props), &about, &props.path)?;
+                            self.subscribe(
+                                &subscription,
+                                &topic,
+                                Some(Val::Str("lambda".into())),
+                                Some(endpoint),
+                                Some(&props),
+                                &about,
+                                &props.path,
+                            )?;
                         }
                     }
                 }
                 other => self.model.skipped.push(format!(
                     "{id}.Events.{name} ({other}): {}",
                     match other {
-                        "EventBridgeRule" | "CloudWatchEvent" | "Schedule" | "ScheduleV2" => "EventBridge events are imported by a later slice",
+                        "EventBridgeRule" | "CloudWatchEvent" | "Schedule" | "ScheduleV2" =>
+                            "EventBridge events are imported by a later slice",
                         "Api" | "HttpApi" => "API traffic becomes a workload in a later slice",
                         _ => "not an event source orchsim models",
                     }
@@ -572,14 +700,24 @@ impl<'a> Importer<'a, '_> {
 
     /// A SAM SNS event with `SqsSubscription`: the topic delivers to a queue (SAM's own
     /// `<Fn><Event>Queue` for `true`) that the function drains.
-    fn sqs_subscription(&mut self, id: &str, event: &str, topic: &str, v: Val, props: &Props<'a>, about: &str) -> Result<(), ResolveError> {
+    fn sqs_subscription(
+        &mut self,
+        id: &str,
+        event: &str,
+        topic: &str,
+        v: Val,
+        props: &Props<'a>,
+        about: &str,
+    ) -> Result<(), ResolveError> {
         let queue = match &v {
             Val::Map(e) => {
                 let arn = e.iter().find(|(k, _)| k == "QueueArn").map(|(_, v)| v.clone());
                 match arn.as_ref().and_then(|a| self.find(a, &[QUEUE])) {
                     Some(q) => q,
                     None => {
-                        self.model.skipped.push(format!("{id}.Events.{event} (SNS): its SqsSubscription queue is not a queue of this template"));
+                        self.model.skipped.push(format!(
+                            "{id}.Events.{event} (SNS): its SqsSubscription queue is not a queue of this template"
+                        ));
                         return Ok(());
                     }
                 }
@@ -590,7 +728,12 @@ impl<'a> Importer<'a, '_> {
                     kind: "sqs",
                     name: q.clone(),
                     about: format!("{about}: the queue SAM creates for SqsSubscription"),
-                    settings: vec![Setting { key: "visibility_timeout_s".into(), value: "30".into(), origin: "AWS default".into(), todo: false }],
+                    settings: vec![Setting {
+                        key: "visibility_timeout_s".into(),
+                        value: "30".into(),
+                        origin: "AWS default".into(),
+                        todo: false,
+                    }],
                     notes: Vec::new(),
                 });
                 q
@@ -599,8 +742,21 @@ impl<'a> Importer<'a, '_> {
         let endpoint = Val::Text(vec![Piece::Ref { id: queue.clone(), attribute: Some("Arn".into()) }]);
         // SAM's generated queue is not among the template's resources, so name it directly.
         let subscription = format!("{id}{event}");
-        self.resources.push(Resource { id: queue.clone(), kind: QUEUE.into(), node: props.node.unwrap_or(&EMPTY), name: None });
-        self.subscribe(&subscription, topic, Some(Val::Str("sqs".into())), Some(endpoint), Some(props), about, &props.path)?;
+        self.resources.push(Resource {
+            id: queue.clone(),
+            kind: QUEUE.into(),
+            node: props.node.unwrap_or(&EMPTY),
+            name: None,
+        });
+        self.subscribe(
+            &subscription,
+            topic,
+            Some(Val::Str("sqs".into())),
+            Some(endpoint),
+            Some(props),
+            about,
+            &props.path,
+        )?;
         let batch = match &v {
             Val::Map(_) => props.clone(),
             _ => Props { node: None, globals: None, path: props.path.clone() },
@@ -650,26 +806,55 @@ impl<'a> Importer<'a, '_> {
             mapped.push(m.function.clone());
             let fifo = self.is_fifo_queue(&m.queue);
             let element = format!("lambda.{}", m.function);
-            let mut s = vec![Setting { key: "source".into(), value: toml_string(&format!("sqs.{}", m.queue)), origin: format!("template ({})", m.about), todo: false }];
+            let mut s = vec![Setting {
+                key: "source".into(),
+                value: toml_string(&format!("sqs.{}", m.queue)),
+                origin: format!("template ({})", m.about),
+                todo: false,
+            }];
             self.number(&mut s, &m.props, "BatchSize", "batch_size", Some(10.0), &element)?;
             if !fifo {
-                self.number(&mut s, &m.props, "MaximumBatchingWindowInSeconds", "batching_window_s", Some(0.0), &element)?;
+                self.number(
+                    &mut s,
+                    &m.props,
+                    "MaximumBatchingWindowInSeconds",
+                    "batching_window_s",
+                    Some(0.0),
+                    &element,
+                )?;
             }
             if let Some((Val::Map(scaling), origin)) = self.get(&m.props, "ScalingConfig")?
                 && let Some(x) = scaling.iter().find(|(k, _)| k == "MaximumConcurrency").and_then(|(_, v)| as_number(v))
             {
-                s.push(Setting { key: "maximum_concurrency".into(), value: whole_text(x), origin: format!("{origin} (ScalingConfig.MaximumConcurrency)"), todo: false });
+                s.push(Setting {
+                    key: "maximum_concurrency".into(),
+                    value: whole_text(x),
+                    origin: format!("{origin} (ScalingConfig.MaximumConcurrency)"),
+                    todo: false,
+                });
             }
             let (report, origin) = match self.get(&m.props, "FunctionResponseTypes")? {
-                Some((Val::List(types), origin)) => (types.iter().any(|t| flat_text(t) == "ReportBatchItemFailures"), format!("{origin} (FunctionResponseTypes)")),
+                Some((Val::List(types), origin)) => (
+                    types.iter().any(|t| flat_text(t) == "ReportBatchItemFailures"),
+                    format!("{origin} (FunctionResponseTypes)"),
+                ),
                 _ => (false, "AWS default".into()),
             };
-            s.push(Setting { key: "report_batch_item_failures".into(), value: report.to_string(), origin, todo: false });
+            s.push(Setting {
+                key: "report_batch_item_failures".into(),
+                value: report.to_string(),
+                origin,
+                todo: false,
+            });
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-                let note = format!("FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function", flat_text(&v));
+                let note = format!(
+                    "FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function",
+                    flat_text(&v)
+                );
                 self.model.warnings.push(format!("{element}: {note}"));
             }
-            if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function) {
+            if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
+            {
                 function.settings.extend(s);
             }
         }
@@ -686,18 +871,51 @@ impl<'a> Importer<'a, '_> {
             let fifo = if e.kind == "sqs" { self.is_fifo_queue(&e.name) } else { self.is_fifo_topic(&e.name) };
             let name = format!("{}Traffic", e.name);
             let mut s = vec![
-                Setting { key: "target".into(), value: toml_string(&format!("{}.{}", e.kind, e.name)), origin: "an entry point: nothing in the template sends to it".into(), todo: false },
-                Setting { key: "arrival".into(), value: toml_string("poisson"), origin: "placeholder: the template says nothing of traffic".into(), todo: true },
-                Setting { key: "rate_per_s".into(), value: RATE_PLACEHOLDER_PER_S.to_string(), origin: "placeholder: a modest rate".into(), todo: true },
+                Setting {
+                    key: "target".into(),
+                    value: toml_string(&format!("{}.{}", e.kind, e.name)),
+                    origin: "an entry point: nothing in the template sends to it".into(),
+                    todo: false,
+                },
+                Setting {
+                    key: "arrival".into(),
+                    value: toml_string("poisson"),
+                    origin: "placeholder: the template says nothing of traffic".into(),
+                    todo: true,
+                },
+                Setting {
+                    key: "rate_per_s".into(),
+                    value: RATE_PLACEHOLDER_PER_S.to_string(),
+                    origin: "placeholder: a modest rate".into(),
+                    todo: true,
+                },
             ];
-            if fifo && e.kind == "sqs" && self.model.elements.iter().any(|x| x.kind == "sqs" && x.name == e.name && x.settings.iter().any(|s| s.key == "content_based_deduplication" && s.value == "true")) {
-                s.push(Setting { key: "deduplication_ids".into(), value: "true".into(), origin: "model default".into(), todo: false });
+            if fifo
+                && e.kind == "sqs"
+                && self.model.elements.iter().any(|x| {
+                    x.kind == "sqs"
+                        && x.name == e.name
+                        && x.settings.iter().any(|s| s.key == "content_based_deduplication" && s.value == "true")
+                })
+            {
+                s.push(Setting {
+                    key: "deduplication_ids".into(),
+                    value: "true".into(),
+                    origin: "model default".into(),
+                    todo: false,
+                });
             }
             self.model.placeholders.push(format!(
                 "workload.{name}: Poisson arrivals at {RATE_PLACEHOLDER_PER_S} message/s to {}.{}; the template cannot know the traffic",
                 e.kind, e.name
             ));
-            workloads.push(Element { kind: "workload", name, about: format!("traffic into {}.{}", e.kind, e.name), settings: s, notes: Vec::new() });
+            workloads.push(Element {
+                kind: "workload",
+                name,
+                about: format!("traffic into {}.{}", e.kind, e.name),
+                settings: s,
+                notes: Vec::new(),
+            });
         }
         self.model.workloads = workloads;
     }
@@ -734,14 +952,10 @@ mod tests {
 
     #[test]
     fn arns_and_urls_split_outside_substitutions() {
-        assert_eq!(segments("arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-q"), [
-            "arn",
-            "aws",
-            "sqs",
-            "${AWS::Region}",
-            "${AWS::AccountId}",
-            "${AWS::StackName}-q"
-        ]);
+        assert_eq!(
+            segments("arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-q"),
+            ["arn", "aws", "sqs", "${AWS::Region}", "${AWS::AccountId}", "${AWS::StackName}-q"]
+        );
         assert_eq!(segments("https://sqs.us-east-1.amazonaws.com/123/jobs").last().unwrap(), "jobs");
     }
 }

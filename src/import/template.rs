@@ -313,11 +313,7 @@ fn long_form(tag: &str, node: Node) -> Result<Node, ReadError> {
                 Node { value: Value::Seq(vec![part(resource), part(attribute)]), line, column }
             }
             None => {
-                return Err(ReadError {
-                    line,
-                    column,
-                    message: format!("!GetAtt {s}: expected RESOURCE.ATTRIBUTE"),
-                });
+                return Err(ReadError { line, column, message: format!("!GetAtt {s}: expected RESOURCE.ATTRIBUTE") });
             }
         },
         _ => node,

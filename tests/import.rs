@@ -1,0 +1,463 @@
+//! `orchsim import`: templates written here, imported, and the scenario text read back by the
+//! scenario reader and run, as a user would.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use orchsim::import::{Import, ImportError, Options, import};
+use orchsim::scenario::Scenario;
+
+fn options(params: &[(&str, &str)]) -> Options {
+    Options {
+        parameters: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        region: "us-east-1".into(),
+        source_name: "template.yaml".into(),
+    }
+}
+
+fn imported(template: &str, params: &[(&str, &str)]) -> Import {
+    import(template, &options(params)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orchsim-import-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes the scenario to a file, reads it back with the scenario reader and runs it.
+fn validate_and_run(name: &str, toml: &str) -> serde_json::Value {
+    let dir = scratch(name);
+    let path = dir.join("imported.toml");
+    fs::write(&path, toml).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    let scenario = Scenario::from_text("imported.toml", &text, &dir, &[]).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    common::summary(&scenario).1
+}
+
+/// The line of `toml` that sets `key` in table `table`, without its comment's padding.
+fn line<'t>(toml: &'t str, table: &str, key: &str) -> &'t str {
+    let start = toml.find(&format!("\n[{table}]")).unwrap_or_else(|| panic!("no [{table}] in\n{toml}"));
+    let body = &toml[start + 1..];
+    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
+    body[..end]
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("no {key} in [{table}] of\n{toml}"))
+}
+
+const SAM: &str = r#"
+AWSTemplateFormatVersion: 2010-09-09
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+    AllowedValues: [dev, prod]
+  AlarmEmail:
+    Type: String
+Mappings:
+  StageConfig:
+    dev: {BatchSize: 5, Retention: 86400}
+    prod: {BatchSize: 10, Retention: 1209600}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Globals:
+  Function:
+    Timeout: 20
+    MemorySize: 256
+    Runtime: python3.12
+Resources:
+  OrdersDLQ:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '${AWS::StackName}-orders-dlq'
+  OrdersQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '${AWS::StackName}-orders-${Stage}'
+      VisibilityTimeout: 120
+      MessageRetentionPeriod: !FindInMap [StageConfig, !Ref Stage, Retention]
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt OrdersDLQ.Arn
+        maxReceiveCount: 3
+  Processor:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      MemorySize: !If [IsProd, 1024, 512]
+      Events:
+        Orders:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt OrdersQueue.Arn
+            BatchSize: !FindInMap [StageConfig, !Ref Stage, BatchSize]
+            FunctionResponseTypes: [ReportBatchItemFailures]
+            ScalingConfig:
+              MaximumConcurrency: 5
+  Notifier:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: notify.handler
+      Events:
+        Shipped:
+          Type: SNS
+          Properties:
+            Topic: !Ref Updates
+            FilterPolicy:
+              status: [shipped]
+  Updates:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Sub 'updates-${Stage}'
+  Archive:
+    Type: AWS::SQS::Queue
+  ArchiveSubscription:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Updates
+      Protocol: sqs
+      Endpoint: !GetAtt Archive.Arn
+      RawMessageDelivery: 'true'
+      FilterPolicyScope: MessageBody
+      FilterPolicy: '{"kind": ["order"]}'
+  Orders:
+    Type: AWS::DynamoDB::Table
+"#;
+
+#[test]
+fn a_sam_template_imports_to_a_scenario_that_validates_and_runs() {
+    let i = imported(SAM, &[]);
+    let t = &i.toml;
+    assert_eq!(line(t, "sqs.OrdersQueue", "visibility_timeout_s"), "visibility_timeout_s = 120  # template");
+    assert_eq!(
+        line(t, "sqs.OrdersQueue", "message_retention_s"),
+        "message_retention_s = 86400  # template (Fn::FindInMap in Mappings.StageConfig)"
+    );
+    assert_eq!(
+        line(t, "sqs.OrdersQueue", "dead_letter_queue"),
+        r#"dead_letter_queue = "sqs.OrdersDLQ"  # template (RedrivePolicy.deadLetterTargetArn)"#
+    );
+    assert_eq!(
+        line(t, "sqs.OrdersQueue", "receive_count_max"),
+        "receive_count_max = 3  # template (RedrivePolicy.maxReceiveCount)"
+    );
+    assert_eq!(line(t, "sqs.OrdersDLQ", "delay_s"), "delay_s = 0  # AWS default");
+    assert_eq!(
+        line(t, "lambda.Processor", "memory_mb"),
+        "memory_mb = 512  # template (Fn::If: condition IsProd is false)"
+    );
+    assert_eq!(line(t, "lambda.Processor", "timeout_s"), "timeout_s = 20  # Globals");
+    assert_eq!(line(t, "lambda.Notifier", "memory_mb"), "memory_mb = 256  # Globals");
+    assert!(line(t, "lambda.Processor", "duration_s").contains("# TODO placeholder"));
+    assert!(line(t, "lambda.Processor", "source").starts_with(r#"source = "sqs.OrdersQueue""#));
+    assert!(line(t, "lambda.Processor", "batch_size").starts_with("batch_size = 5  "));
+    assert!(line(t, "lambda.Processor", "maximum_concurrency").starts_with("maximum_concurrency = 5  "));
+    assert!(
+        line(t, "lambda.Processor", "report_batch_item_failures").starts_with("report_batch_item_failures = true  ")
+    );
+    assert_eq!(line(t, "lambda.Processor", "batching_window_s"), "batching_window_s = 0  # AWS default");
+    assert!(line(t, "subscription.NotifierShipped", "endpoint").starts_with(r#"endpoint = "lambda.Notifier""#));
+    assert!(
+        line(t, "subscription.NotifierShipped", "filter_policy")
+            .starts_with(r#"filter_policy = "{\"status\": [\"shipped\"]}""#)
+    );
+    assert!(
+        line(t, "subscription.ArchiveSubscription", "filter_policy_scope")
+            .starts_with(r#"filter_policy_scope = "MessageBody""#)
+    );
+    assert!(
+        line(t, "subscription.ArchiveSubscription", "raw_message_delivery")
+            .starts_with("raw_message_delivery = true  # template")
+    );
+    // Entry points: the queue nobody writes to and the topic; not the DLQ nor the
+    // subscribed queue.
+    assert!(t.contains("[workload.OrdersQueueTraffic]") && t.contains("[workload.UpdatesTraffic]"), "{t}");
+    assert!(!t.contains("[workload.OrdersDLQTraffic]") && !t.contains("[workload.ArchiveTraffic]"), "{t}");
+    assert!(line(t, "workload.UpdatesTraffic", "rate_per_s").contains("# TODO"));
+    assert!(t.contains("# TODO parameter AlarmEmail has no Default"), "{t}");
+    assert!(i.placeholders.iter().any(|p| p.starts_with("parameter AlarmEmail")));
+    assert!(i.placeholders.iter().any(|p| p.starts_with("lambda.Processor.duration_s")));
+    assert!(i.skipped.iter().any(|s| s.starts_with("Orders (AWS::DynamoDB::Table): DynamoDB")), "{:?}", i.skipped);
+
+    let summary = validate_and_run("sam", t);
+    assert!(common::counter(&summary, "sqs.OrdersQueue.sent") > 0);
+    assert!(common::counter(&summary, "sqs.OrdersQueue.deleted") > 0);
+}
+
+#[test]
+fn parameters_given_on_the_command_line_drive_conditions_and_mappings() {
+    let i = imported(SAM, &[("Stage", "prod"), ("AlarmEmail", "ops@example.com")]);
+    let t = &i.toml;
+    assert_eq!(
+        line(t, "lambda.Processor", "memory_mb"),
+        "memory_mb = 1024  # template (Fn::If: condition IsProd is true)"
+    );
+    assert!(line(t, "lambda.Processor", "batch_size").starts_with("batch_size = 10  "));
+    assert!(line(t, "sqs.OrdersQueue", "message_retention_s").starts_with("message_retention_s = 1209600  "));
+    assert!(t.contains("# Parameters: Stage=prod, AlarmEmail=ops@example.com"));
+    assert!(!i.placeholders.iter().any(|p| p.starts_with("parameter ")), "{:?}", i.placeholders);
+    let e = import(SAM, &options(&[("Stag", "prod")])).unwrap_err();
+    assert!(e.to_string().contains("the template has no parameter `Stag`"), "{e}");
+}
+
+const CLOUDFORMATION: &str = r#"
+Parameters:
+  Window:
+    Type: Number
+    Default: 2
+  Reserved:
+    Type: Number
+Resources:
+  Dlq:
+    Type: AWS::SQS::Queue
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 60
+      DelaySeconds: 5
+      ReceiveMessageWaitTimeSeconds: 20
+      RedrivePolicy: !Sub '{"deadLetterTargetArn": "${Dlq.Arn}", "maxReceiveCount": 7}'
+  Ordered:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: ordered.fifo
+      FifoQueue: true
+      ContentBasedDeduplication: true
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: job-worker
+      Timeout: 10
+      MemorySize: 1769
+      Architectures: [arm64]
+      ReservedConcurrentExecutions: 50
+  Sequencer:
+    Type: AWS::Lambda::Function
+    Properties:
+      Timeout: 10
+      ReservedConcurrentExecutions: !Ref Reserved
+  JobsMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Jobs.Arn
+      FunctionName: !Ref Worker
+      BatchSize: 100
+      MaximumBatchingWindowInSeconds: !Ref Window
+  OrderedMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !Join [':', [arn, aws, sqs, !Ref 'AWS::Region', !Ref 'AWS::AccountId', ordered.fifo]]
+      FunctionName: !GetAtt Sequencer.Arn
+  StreamMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/clicks
+      FunctionName: !Ref Worker
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription:
+        - Protocol: lambda
+          Endpoint: !Sub 'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:job-worker'
+  Hook:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Alerts
+      Protocol: https
+      Endpoint: https://example.com/hook
+      DeliveryPolicy:
+        healthyRetryPolicy: {numRetries: 5, minDelayTarget: 2, maxDelayTarget: 30, backoffFunction: exponential}
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Dlq.Arn}
+  Rule:
+    Type: AWS::Events::Rule
+    Properties: {EventPattern: {source: [x]}}
+  Machine:
+    Type: AWS::StepFunctions::StateMachine
+  Pipe:
+    Type: AWS::Pipes::Pipe
+  Nested:
+    Type: AWS::CloudFormation::Stack
+"#;
+
+#[test]
+fn cloudformation_resources_map_to_their_keys() {
+    let i = imported(CLOUDFORMATION, &[]);
+    let t = &i.toml;
+    assert!(line(t, "sqs.Jobs", "dead_letter_queue").starts_with(r#"dead_letter_queue = "sqs.Dlq""#));
+    assert!(line(t, "sqs.Jobs", "receive_count_max").starts_with("receive_count_max = 7  "));
+    assert!(line(t, "sqs.Jobs", "delay_s").starts_with("delay_s = 5  "));
+    assert!(t.contains("# ReceiveMessageWaitTimeSeconds = 20 (template): no scenario key"), "{t}");
+    assert!(line(t, "sqs.Ordered", "fifo").starts_with("fifo = true  # template"));
+    assert!(line(t, "sqs.Ordered", "content_based_deduplication").starts_with("content_based_deduplication = true  "));
+    assert_eq!(line(t, "lambda.Worker", "architecture"), r#"architecture = "arm64"  # template"#);
+    assert!(line(t, "lambda.Worker", "reserved_concurrency").starts_with("reserved_concurrency = 50  "));
+    assert!(line(t, "lambda.Worker", "batch_size").starts_with("batch_size = 100  "));
+    assert_eq!(
+        line(t, "lambda.Worker", "batching_window_s"),
+        "batching_window_s = 2  # template: parameter Window (its Default)"
+    );
+    assert!(line(t, "lambda.Sequencer", "source").starts_with(r#"source = "sqs.Ordered""#));
+    // A FIFO source takes no batching window; the parameter without a value is left out.
+    assert!(!t.contains("[lambda.Sequencer]  # AWS::Lambda::Function Sequencer\nbatching_window_s"));
+    assert!(
+        i.placeholders.iter().any(|p| p.starts_with(
+            "lambda.Sequencer.reserved_concurrency: ReservedConcurrentExecutions is ${parameter Reserved}"
+        )),
+        "{:?}",
+        i.placeholders
+    );
+    assert!(line(t, "subscription.AlertsSubscription1", "endpoint").starts_with(r#"endpoint = "lambda.Worker""#));
+    assert!(line(t, "subscription.Hook", "endpoint").starts_with(r#"endpoint = "endpoint.HookEndpoint""#));
+    assert!(line(t, "subscription.Hook", "dead_letter_queue").starts_with(r#"dead_letter_queue = "sqs.Dlq""#));
+    assert!(line(t, "subscription.Hook", "delivery_policy").contains("numRetries"));
+    assert!(line(t, "endpoint.HookEndpoint", "protocol").starts_with(r#"protocol = "https""#));
+    for (id, reason) in [
+        ("StreamMapping", "not an SQS queue of this template"),
+        ("Rule (AWS::Events::Rule)", "later slice"),
+        ("Machine (AWS::StepFunctions::StateMachine)", "later slice"),
+        ("Pipe (AWS::Pipes::Pipe)", "not modelled"),
+        ("Nested (AWS::CloudFormation::Stack)", "nested stack"),
+    ] {
+        assert!(i.skipped.iter().any(|s| s.starts_with(id) && s.contains(reason)), "{id}: {:?}", i.skipped);
+    }
+    validate_and_run("cloudformation", t);
+}
+
+#[test]
+fn json_templates_import_like_yaml() {
+    let json = r#"{
+  "Resources": {
+    "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": {"Fn::Select": [1, [10, 45]]}}},
+    "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 30}},
+    "Esm": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+      "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}, "FunctionName": {"Ref": "Fn"}}}
+  }
+}"#;
+    let t = imported(json, &[]).toml;
+    assert!(
+        line(&t, "sqs.Queue", "visibility_timeout_s").starts_with("visibility_timeout_s = 45  # template (Fn::Select)")
+    );
+    assert!(line(&t, "lambda.Fn", "source").starts_with(r#"source = "sqs.Queue""#));
+    validate_and_run("json", &t);
+}
+
+#[test]
+fn duplicate_keys_keep_the_last_value_with_a_warning() {
+    let template = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 10\n      VisibilityTimeout: 40\n";
+    let i = imported(template, &[]);
+    assert!(line(&i.toml, "sqs.Q", "visibility_timeout_s").starts_with("visibility_timeout_s = 40  "));
+    assert_eq!(i.warnings.len(), 1);
+    assert!(i.warnings[0].starts_with("6:26: duplicate key `VisibilityTimeout` (first at 5:26)"), "{}", i.warnings[0]);
+}
+
+#[test]
+fn bad_templates_are_refused_with_where_and_why() {
+    let e = import(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {VisibilityTimeout: [1, }\n",
+        &options(&[]),
+    )
+    .unwrap_err();
+    let ImportError::Read(read) = &e else { panic!("{e:?}") };
+    assert_eq!(read.line, 4, "{e}");
+    let e = import(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: !Ref Nope\n",
+        &options(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "5:31: Resources.Q.Properties.VisibilityTimeout.Ref: Ref Nope: no parameter, resource or pseudo parameter has this name"
+    );
+    let e = import("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n", &options(&[])).unwrap_err();
+    assert!(matches!(e, ImportError::NothingToSimulate(_)), "{e:?}");
+    assert!(e.to_string().contains("T (AWS::DynamoDB::Table): DynamoDB is not modelled"), "{e}");
+    let e = import("- a list\n", &options(&[])).unwrap_err();
+    assert!(e.to_string().starts_with("1:1: a template is a mapping"), "{e}");
+}
+
+#[test]
+fn resources_whose_condition_is_false_are_not_created() {
+    let template = "Parameters:\n  WithDlq: {Type: String, Default: 'no'}\nConditions:\n  Dlq: !Equals [!Ref WithDlq, 'yes']\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n  D:\n    Type: AWS::SQS::Queue\n    Condition: Dlq\n";
+    let i = imported(template, &[]);
+    assert!(!i.toml.contains("[sqs.D]"));
+    assert!(i.skipped.iter().any(|s| s.contains("its condition Dlq is false")), "{:?}", i.skipped);
+    let i = imported(template, &[("WithDlq", "yes")]);
+    assert!(i.toml.contains("[sqs.D]"));
+}
+
+// The command line.
+
+fn orchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orchsim")).args(args).current_dir(cwd).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_command_writes_a_scenario_that_runs_and_lists_what_it_could_not_know() {
+    let dir = scratch("cli");
+    fs::write(dir.join("template.yaml"), SAM).unwrap();
+    let out = orchsim(&["import", "template.yaml", "--param", "Stage=prod", "--out", "system.toml"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    for part in [
+        "TODO: lambda.Processor.duration_s",
+        "TODO: workload.UpdatesTraffic",
+        "TODO: parameter AlarmEmail",
+        "skipped: Orders (AWS::DynamoDB::Table)",
+        "system.toml: 3 queue(s), 1 topic(s), 2 subscription(s), 2 function(s), 2 workload(s)",
+    ] {
+        assert!(stderr.contains(part), "stderr lacks {part:?}:\n{stderr}");
+    }
+    assert!(out.stdout.is_empty());
+    let written = fs::read_to_string(dir.join("system.toml")).unwrap();
+    assert!(written.contains("memory_mb = 1024"));
+    let run = orchsim(&["run", "system.toml", "--quiet", "--set", "run.horizon_s=60", "--out", "results"], &dir);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+
+    // Without --out, the scenario goes to standard output.
+    let out = orchsim(&["import", "template.yaml"], &dir);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("# Imported by `orchsim import` from template.yaml."));
+}
+
+#[test]
+fn the_command_refuses_bad_input_with_exit_code_2_and_writes_nothing() {
+    let dir = scratch("cli-bad");
+    let out = orchsim(&["import", "missing.yaml", "--out", "x.toml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: missing.yaml: "), "{}", text(&out.stderr));
+
+    fs::write(dir.join("bad.yaml"), "Resources:\n  Q: {Type: AWS::SQS::Queue\n  R: 1\n").unwrap();
+    let out = orchsim(&["import", "bad.yaml", "--out", "x.toml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("error: bad.yaml:"), "{stderr}");
+    let position: Vec<&str> = stderr["error: bad.yaml:".len()..].splitn(3, ':').collect();
+    assert!(position[0].parse::<u32>().is_ok() && position[1].parse::<u32>().is_ok(), "{stderr}");
+
+    fs::write(dir.join("t.yaml"), SAM).unwrap();
+    let out = orchsim(&["import", "t.yaml", "--param", "Stage"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--param Stage: expected NAME=VALUE"));
+
+    // A template AWS would accept but whose scenario is invalid: the function's timeout
+    // exceeds its queue's visibility timeout.
+    fs::write(
+        dir.join("slow.yaml"),
+        "Resources:\n  Q: {Type: AWS::SQS::Queue}\n  F:\n    Type: AWS::Lambda::Function\n    Properties: {Timeout: 60}\n  M:\n    Type: AWS::Lambda::EventSourceMapping\n    Properties: {EventSourceArn: !GetAtt Q.Arn, FunctionName: !Ref F}\n",
+    )
+    .unwrap();
+    let out = orchsim(&["import", "slow.yaml", "--out", "x.toml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does not validate"), "{}", text(&out.stderr));
+    assert!(!dir.join("x.toml").exists());
+}
