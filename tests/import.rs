@@ -461,3 +461,54 @@ fn the_command_refuses_bad_input_with_exit_code_2_and_writes_nothing() {
     assert!(text(&out.stderr).contains("does not validate"), "{}", text(&out.stderr));
     assert!(!dir.join("x.toml").exists());
 }
+
+#[test]
+fn sam_sns_events_with_an_sqs_subscription_put_a_queue_before_the_function() {
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+  Buffer: {Type: AWS::SQS::Queue}
+  Fan:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Own:
+          Type: SNS
+          Properties: {Topic: !Ref Topic, SqsSubscription: true}
+  Named:
+    Type: AWS::Serverless::Function
+    Properties:
+      AutoPublishAlias: live
+      Events:
+        Given:
+          Type: SNS
+          Properties:
+            Topic: !Ref Topic
+            SqsSubscription: {QueueArn: !GetAtt Buffer.Arn, QueueUrl: !Ref Buffer, BatchSize: 4}
+        Off:
+          Type: SQS
+          Properties: {Queue: !GetAtt Buffer.Arn, Enabled: no}
+  Aliased:
+    Type: AWS::Serverless::Function
+    Properties:
+      AutoPublishAlias: live
+  Side: {Type: AWS::SQS::Queue}
+  SideMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Side.Arn, FunctionName: !Ref AliasedAliaslive}
+"#;
+    let i = imported(template, &[]);
+    let t = &i.toml;
+    assert!(line(t, "subscription.FanOwn", "endpoint").starts_with(r#"endpoint = "sqs.FanOwnQueue""#), "{t}");
+    assert!(line(t, "lambda.Fan", "source").starts_with(r#"source = "sqs.FanOwnQueue""#));
+    assert_eq!(line(t, "lambda.Fan", "batch_size"), "batch_size = 10  # AWS default");
+    assert!(line(t, "subscription.NamedGiven", "endpoint").starts_with(r#"endpoint = "sqs.Buffer""#));
+    assert!(line(t, "lambda.Named", "batch_size").starts_with("batch_size = 4  # template"));
+    assert!(line(t, "lambda.Aliased", "source").starts_with(r#"source = "sqs.Side""#));
+    assert!(i.skipped.iter().any(|s| s == "Named.Events.Off (SQS): disabled (Enabled: false)"), "{:?}", i.skipped);
+    // Only the topic and the queue nothing writes to get traffic.
+    assert!(t.contains("[workload.TopicTraffic]") && t.contains("[workload.SideTraffic]"));
+    assert!(!t.contains("[workload.BufferTraffic]") && !t.contains("[workload.FanOwnQueueTraffic]"));
+    validate_and_run("sns-sqs", t);
+}

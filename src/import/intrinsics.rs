@@ -571,12 +571,17 @@ pub fn as_number(v: &Val) -> Option<f64> {
     }
 }
 
-/// A boolean, from a boolean or the strings `true`/`false` in any case.
+/// A boolean, from a boolean or a string: `true`/`false` in any case (AWS's own examples
+/// write `'true'`), and YAML 1.1's `yes`/`no`/`on`/`off`, which CloudFormation reads as
+/// booleans where a Boolean property takes them.
 pub fn as_bool(v: &Val) -> Option<bool> {
     match v {
         Val::Bool(b) => Some(*b),
-        Val::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Val::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Val::Str(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "y" => Some(true),
+            "false" | "no" | "off" | "n" => Some(false),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -712,7 +717,7 @@ Resources:
     fn if_follows_conditions_with_defaults_and_overrides() {
         assert_eq!(eval("!If [IsProd, big, small]"), s("small"));
         assert_eq!(with("!If [IsProd, big, small]", &[("Stage", "prod")]).unwrap(), s("big"));
-        assert_eq!(eval("!If [NotProd, on_dev, on_prod]"), s("on_dev"));
+        assert_eq!(eval("!If [NotProd, yes, no]"), s("yes"));
         assert_eq!(eval("!If [Both, 1, 2]"), Val::Int(1));
         assert_eq!(eval("!If [Either, 1, 2]"), Val::Int(2));
         assert_eq!(eval("[a, !If [IsProd, b, !Ref AWS::NoValue]]"), Val::List(vec![s("a")]));

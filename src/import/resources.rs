@@ -215,6 +215,19 @@ impl<'a> Importer<'a, '_> {
                 {
                     return Some(r.id.clone());
                 }
+                // A resource SAM generates from one of the template's (`FnAliaslive`, the
+                // alias of `AutoPublishAlias`) stands for it.
+                if let Piece::Symbol(s) = p
+                    && let Some(generated) = s.strip_prefix("SAM resource ")
+                    && let Some(r) = self
+                        .resources
+                        .iter()
+                        .filter(of_kind)
+                        .filter(|r| generated.starts_with(r.id.as_str()))
+                        .max_by_key(|r| r.id.len())
+                {
+                    return Some(r.id.clone());
+                }
             }
         }
         let flat = flat_text(v);
@@ -647,6 +660,12 @@ impl<'a> Importer<'a, '_> {
             let about = format!("AWS::Serverless::Function {id}, event {name} ({kind})");
             match kind.as_str() {
                 "SQS" => {
+                    if let Some((v, _)) = self.get(&props, "Enabled")?
+                        && as_bool(&v) == Some(false)
+                    {
+                        self.model.skipped.push(format!("{id}.Events.{name} (SQS): disabled (Enabled: false)"));
+                        continue;
+                    }
                     let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
                     match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
                         Some(queue) => self.mappings.push(Mapping { function: id.into(), queue, props, about }),
@@ -757,8 +776,13 @@ impl<'a> Importer<'a, '_> {
             about,
             &props.path,
         )?;
+        // An object's BatchSize is the mapping's; SAM's own queue gets AWS's defaults.
         let batch = match &v {
-            Val::Map(_) => props.clone(),
+            Val::Map(_) => Props {
+                node: props.node.and_then(|n| n.get("SqsSubscription")),
+                globals: None,
+                path: format!("{}.SqsSubscription", props.path),
+            },
             _ => Props { node: None, globals: None, path: props.path.clone() },
         };
         self.mappings.push(Mapping { function: id.into(), queue, props: batch, about: about.into() });

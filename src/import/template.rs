@@ -118,6 +118,9 @@ pub fn read(text: &str) -> Result<Template, ReadError> {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
     };
     options.with_snippet = false;
+    // `On`, `Off`, `Yes` and `No` stay strings: they are also names (an event called `Off`),
+    // and the Boolean properties that take them read them as such (`intrinsics::as_bool`).
+    options.strict_booleans = true;
     let raw: RawNode = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         ReadError { line, column, message: error_message(&e.to_string()) }
@@ -354,6 +357,13 @@ mod tests {
             let n = root(&format!("A: {tag} x.y\n"));
             assert!(n.get("A").unwrap().get(key).is_some(), "{tag}");
         }
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_stay_strings() {
+        let t = root("Off: yes\nB: true\n");
+        assert_eq!(t.get("Off").unwrap().value, Value::Str("yes".into()));
+        assert_eq!(t.get("B").unwrap().value, Value::Bool(true));
     }
 
     #[test]
