@@ -512,3 +512,41 @@ Resources:
     assert!(!t.contains("[workload.BufferTraffic]") && !t.contains("[workload.FanOwnQueueTraffic]"));
     validate_and_run("sns-sqs", t);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_imported_or_refused(text in "\\PC{0,400}") {
+            let _ = import(&text, &options(&[]));
+        }
+
+        /// The SAM template with one line's value replaced: imported or refused, and what
+        /// is imported is read by the scenario reader without a panic either.
+        #[test]
+        fn a_template_with_one_value_changed_is_imported_or_refused(
+            line in 0usize..100,
+            value in prop::sample::select(vec![
+                "-1", "0", "1e308", ".nan", "'x'", "[]", "{}", "true", "no", "99999999999999999999",
+                "!Ref Nope", "!GetAtt Nope.Arn", "!Sub '${Nope}'", "!Select [9, [a]]", "!If [Nope, 1, 2]",
+                "!FindInMap [A, B, C]", "'{\"Ref\": \"Stage\"}'", "!Sub '${AWS::Region}'", "!ImportValue x",
+                "!Join [',', [!Ref Stage, 1]]", "'{\"deadLetterTargetArn\": 1}'", "!Base64 x", "[1, 2]",
+            ]),
+        ) {
+            let mut lines: Vec<String> = SAM.lines().map(str::to_string).collect();
+            let n = lines.len();
+            let l = &mut lines[line % n];
+            if let Some(i) = l.find(": ") {
+                l.truncate(i + 2);
+                l.push_str(value);
+            }
+            if let Ok(i) = import(&lines.join("\n"), &options(&[])) {
+                let _ = Scenario::from_text("imported.toml", &i.toml, Path::new("."), &[]);
+            }
+        }
+    }
+}

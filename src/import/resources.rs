@@ -402,12 +402,19 @@ impl<'a> Importer<'a, '_> {
         if let Some((v, origin)) = self.get(props, "RedrivePolicy")? {
             let path = format!("{}.RedrivePolicy", props.path);
             let policy = self.json_property(v, &path)?;
-            let Val::Map(entries) = &policy else { unreachable!("a JSON property is a map") };
-            let target = entries.iter().find(|(k, _)| k == "deadLetterTargetArn").map(|(_, v)| v);
+            let target = match &policy {
+                Val::Map(entries) => entries.iter().find(|(k, _)| k == "deadLetterTargetArn").map(|(_, v)| v),
+                _ => None,
+            };
+            let count = match &policy {
+                Val::Map(entries) => {
+                    entries.iter().find(|(k, _)| k == "maxReceiveCount").and_then(|(_, v)| as_number(v))
+                }
+                _ => None,
+            };
             match target.and_then(|t| self.find(t, &[QUEUE])) {
                 Some(dlq) => {
                     s.push(Setting { key: "dead_letter_queue".into(), value: toml_string(&format!("sqs.{dlq}")), origin: format!("{origin} (RedrivePolicy.deadLetterTargetArn)"), todo: false });
-                    let count = entries.iter().find(|(k, _)| k == "maxReceiveCount").and_then(|(_, v)| as_number(v));
                     s.push(Setting {
                         key: "receive_count_max".into(),
                         value: whole_text(count.unwrap_or(10.0)),
