@@ -513,6 +513,43 @@ Resources:
     validate_and_run("sns-sqs", t);
 }
 
+#[test]
+fn api_events_become_synchronous_invocations_at_a_placeholder_rate() {
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 29
+      Events:
+        Get:
+          Type: Api
+          Properties: {Path: /orders, Method: get}
+        Tick:
+          Type: Schedule
+          Properties: {Schedule: rate(1 minute)}
+"#;
+    let i = imported(template, &[]);
+    let t = &i.toml;
+    assert_eq!(
+        line(t, "workload.ApiGetTraffic", "target"),
+        r#"target = "lambda.Api"  # template (Events.Get: Api GET /orders)"#
+    );
+    assert!(line(t, "workload.ApiGetTraffic", "rate_per_s").contains("# TODO"));
+    assert!(
+        i.placeholders.iter().any(|p| p.starts_with("workload.ApiGetTraffic: Poisson requests")),
+        "{:?}",
+        i.placeholders
+    );
+    assert!(
+        i.skipped.iter().any(|s| s.starts_with("Api.Events.Tick (Schedule): EventBridge events")),
+        "{:?}",
+        i.skipped
+    );
+    validate_and_run("api", t);
+}
+
 mod never_panics {
     use super::*;
     use proptest::prelude::*;

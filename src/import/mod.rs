@@ -7,7 +7,8 @@
 //! with the scenario reader like any hand-written file, so one set of checks guards both.
 //!
 //! This slice maps SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
-//! `Globals.Function`, and their SQS and SNS events) and SQS event source mappings. Every
+//! `Globals.Function`, and their SQS, SNS, Api and HttpApi events) and SQS event source
+//! mappings. Every
 //! other resource is listed as skipped, with the reason; EventBridge, Step Functions and
 //! Amazon MQ come in a later slice.
 
@@ -69,10 +70,10 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let mut model = resources::map(&template.root, &ctx).map_err(ImportError::Resolve)?;
     if model.workloads.is_empty() {
         let what = if model.skipped.is_empty() {
-            "the template declares no queue or topic, nothing orchsim can simulate yet".to_string()
+            "the template declares no queue, topic or API event, nothing orchsim can simulate yet".to_string()
         } else {
             format!(
-                "the template declares no queue or topic, nothing orchsim can simulate yet; skipped:\n  {}",
+                "the template declares no queue, topic or API event, nothing orchsim can simulate yet; skipped:\n  {}",
                 model.skipped.join("\n  ")
             )
         };

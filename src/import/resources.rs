@@ -83,12 +83,20 @@ struct Importer<'a, 'c> {
     mappings: Vec<Mapping<'a>>,
     /// Queues something in the template writes to: SNS endpoints, dead-letter queues.
     written: Vec<String>,
+    /// SAM `Api` and `HttpApi` events: (function, event, what it answers).
+    apis: Vec<(String, String, String)>,
 }
 
 /// Maps the resources of a template.
 pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
-    let mut importer =
-        Importer { ctx, resources: Vec::new(), model: Model::default(), mappings: Vec::new(), written: Vec::new() };
+    let mut importer = Importer {
+        ctx,
+        resources: Vec::new(),
+        model: Model::default(),
+        mappings: Vec::new(),
+        written: Vec::new(),
+        apis: Vec::new(),
+    };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
     for i in 0..importer.resources.len() {
@@ -710,12 +718,18 @@ impl<'a> Importer<'a, '_> {
                         }
                     }
                 }
+                "Api" | "HttpApi" => {
+                    let part = |k: &str| -> Result<String, ResolveError> {
+                        Ok(self.get(&props, k)?.map(|(v, _)| flat_text(&v)).unwrap_or_else(|| "any".into()))
+                    };
+                    let what = format!("{kind} {} {}", part("Method")?.to_ascii_uppercase(), part("Path")?);
+                    self.apis.push((id.to_string(), name.clone(), what));
+                }
                 other => self.model.skipped.push(format!(
                     "{id}.Events.{name} ({other}): {}",
                     match other {
                         "EventBridgeRule" | "CloudWatchEvent" | "Schedule" | "ScheduleV2" =>
                             "EventBridge events are imported by a later slice",
-                        "Api" | "HttpApi" => "API traffic becomes a workload in a later slice",
                         _ => "not an event source orchsim models",
                     }
                 )),
@@ -945,6 +959,39 @@ impl<'a> Importer<'a, '_> {
                 name,
                 about: format!("traffic into {}.{}", e.kind, e.name),
                 settings: s,
+                notes: Vec::new(),
+            });
+        }
+        // An API answers each request with a synchronous invocation of its function.
+        for (function, event, what) in &self.apis {
+            let name = format!("{function}{event}Traffic");
+            self.model.placeholders.push(format!(
+                "workload.{name}: Poisson requests at {RATE_PLACEHOLDER_PER_S} a second through {what} to lambda.{function}; the template cannot know the traffic"
+            ));
+            workloads.push(Element {
+                kind: "workload",
+                name,
+                about: format!("requests through {what}, each a synchronous invocation"),
+                settings: vec![
+                    Setting {
+                        key: "target".into(),
+                        value: toml_string(&format!("lambda.{function}")),
+                        origin: format!("template (Events.{event}: {what})"),
+                        todo: false,
+                    },
+                    Setting {
+                        key: "arrival".into(),
+                        value: toml_string("poisson"),
+                        origin: "placeholder: the template says nothing of traffic".into(),
+                        todo: true,
+                    },
+                    Setting {
+                        key: "rate_per_s".into(),
+                        value: RATE_PLACEHOLDER_PER_S.to_string(),
+                        origin: "placeholder: a modest rate".into(),
+                        todo: true,
+                    },
+                ],
                 notes: Vec::new(),
             });
         }
