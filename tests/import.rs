@@ -377,6 +377,12 @@ fn bad_templates_are_refused_with_where_and_why() {
     let e = import("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n", &options(&[])).unwrap_err();
     assert!(matches!(e, ImportError::NothingToSimulate(_)), "{e:?}");
     assert!(e.to_string().contains("T (AWS::DynamoDB::Table): DynamoDB is not modelled"), "{e}");
+    let e = import(
+        "Resources:\n  T: {Type: AWS::SNS::Topic}\n  S:\n    Type: AWS::SNS::Subscription\n    Properties:\n      TopicArn: !Ref T\n      Protocol: https\n      Endpoint: https://example.com\n      FilterPolicy: '{\"a\": [1'\n",
+        &options(&[]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("9:21: Resources.S.Properties.FilterPolicy: not a JSON object (at 1:"), "{e}");
     let e = import("- a list\n", &options(&[])).unwrap_err();
     assert!(e.to_string().starts_with("1:1: a template is a mapping"), "{e}");
 }

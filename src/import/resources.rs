@@ -368,24 +368,30 @@ impl<'a> Importer<'a, '_> {
 
     /// A JSON property given as an object or as a JSON string (possibly built with
     /// `Fn::Sub`), as a value; references inside a string read as `${Id.Attribute}`.
-    fn json_property(&self, v: Val, path: &str) -> Result<Val, ResolveError> {
+    fn json_property(&self, v: Val, props: &Props, key: &str) -> Result<Val, ResolveError> {
+        let path = format!("{}.{key}", props.path);
+        let node = props.node.and_then(|n| n.get(key)).or_else(|| props.globals.and_then(|n| n.get(key)));
+        let (line, column) = node.map_or((0, 0), |n| (n.line, n.column));
         match v {
             Val::Map(_) => Ok(v),
             Val::Str(_) | Val::Text(_) => {
                 let text = flat_text(&v);
                 let parsed = template::read(&text).map_err(|e| ResolveError {
-                    path: path.to_string(),
-                    line: e.line,
-                    column: e.column,
-                    message: format!("not a JSON object ({}): {text}", e.message),
+                    path: path.clone(),
+                    line,
+                    column,
+                    message: format!(
+                        "not a JSON object (at {}:{} of the text: {}): {text}",
+                        e.line, e.column, e.message
+                    ),
                 })?;
-                self.ctx.resolve(&parsed.root, path)
+                self.ctx.resolve(&parsed.root, &path)
             }
             other => Err(ResolveError {
-                path: path.to_string(),
-                line: 0,
-                column: 0,
-                message: format!("expected a JSON object or string, found {}", flat_text(&other)),
+                path,
+                line,
+                column,
+                message: format!("expected a JSON object or a JSON string, found {}", flat_text(&other)),
             }),
         }
     }
@@ -409,7 +415,7 @@ impl<'a> Importer<'a, '_> {
         }
         if let Some((v, origin)) = self.get(props, "RedrivePolicy")? {
             let path = format!("{}.RedrivePolicy", props.path);
-            let policy = self.json_property(v, &path)?;
+            let policy = self.json_property(v, props, "RedrivePolicy")?;
             let target = match &policy {
                 Val::Map(entries) => entries.iter().find(|(k, _)| k == "deadLetterTargetArn").map(|(_, v)| v),
                 _ => None,
@@ -568,7 +574,7 @@ impl<'a> Importer<'a, '_> {
         ];
         if let Some(props) = props {
             if let Some((v, origin)) = self.get(props, "FilterPolicy")? {
-                let policy = self.json_property(v, &format!("{path}.FilterPolicy"))?;
+                let policy = self.json_property(v, props, "FilterPolicy")?;
                 s.push(Setting {
                     key: "filter_policy".into(),
                     value: toml_string(&json(&policy)),
@@ -585,7 +591,7 @@ impl<'a> Importer<'a, '_> {
                 self.boolean(&mut s, props, "RawMessageDelivery", "raw_message_delivery")?;
             }
             if let Some((v, origin)) = self.get(props, "RedrivePolicy")? {
-                let policy = self.json_property(v, &format!("{path}.RedrivePolicy"))?;
+                let policy = self.json_property(v, props, "RedrivePolicy")?;
                 let target = match &policy {
                     Val::Map(e) => e.iter().find(|(k, _)| k == "deadLetterTargetArn").map(|(_, v)| v.clone()),
                     _ => None,
@@ -601,7 +607,7 @@ impl<'a> Importer<'a, '_> {
             if ["http", "https"].contains(&protocol.as_str())
                 && let Some((v, origin)) = self.get(props, "DeliveryPolicy")?
             {
-                let policy = self.json_property(v, &format!("{path}.DeliveryPolicy"))?;
+                let policy = self.json_property(v, props, "DeliveryPolicy")?;
                 s.push(Setting {
                     key: "delivery_policy".into(),
                     value: toml_string(&json(&policy)),
