@@ -72,6 +72,10 @@ struct ImportArgs {
     /// The Region that `AWS::Region` stands for in conditions and mapping keys.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Print what was understood, in AWS's terms, as JSON on standard output (the scenario
+    /// still goes to --out when given).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -706,7 +710,7 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
         }
     }
     let source_name = a.template.file_name().map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
-    let options = crate::import::Options { parameters, region: a.region.clone(), source_name };
+    let options = crate::import::Options { parameters, region: a.region.clone(), source_name, json: a.json };
     let imported =
         crate::import::import(&text, &options).map_err(|e| Failure::BadInput(format!("error: {shown}:{e}")))?;
     let (file, base_dir) = match &a.out {
@@ -744,7 +748,11 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
                 imported.skipped.len()
             );
         }
-        None => print!("{}", imported.toml),
+        None if !a.json => print!("{}", imported.toml),
+        None => {}
+    }
+    if let Some(json) = &imported.json {
+        print!("{json}");
     }
     Ok(())
 }

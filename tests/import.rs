@@ -15,6 +15,7 @@ fn options(params: &[(&str, &str)]) -> Options {
         parameters: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         region: "us-east-1".into(),
         source_name: "template.yaml".into(),
+        json: true,
     }
 }
 
@@ -216,6 +217,7 @@ Parameters:
 Resources:
   Dlq:
     Type: AWS::SQS::Queue
+    Properties: {QueueName: !Ref AWS::StackName}
   Jobs:
     Type: AWS::SQS::Queue
     Properties:
@@ -330,6 +332,51 @@ fn cloudformation_resources_map_to_their_keys() {
 }
 
 #[test]
+fn json_says_what_was_understood_in_aws_terms() {
+    let i = imported(CLOUDFORMATION, &[]);
+    let json: serde_json::Value = serde_json::from_str(i.json.as_deref().unwrap()).unwrap();
+    let resource = |id: &str| json["resources"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+    let dlq = resource("Dlq");
+    assert_eq!(dlq["element"], "sqs.Dlq");
+    assert_eq!(dlq["properties"]["QueueName"], serde_json::json!({"pseudo": "AWS::StackName"}));
+    assert_eq!(dlq["properties"]["VisibilityTimeout"], 30, "AWS's default");
+    assert_eq!(dlq["skipped"], serde_json::Value::Null);
+    let jobs = resource("Jobs");
+    assert_eq!(jobs["properties"]["RedrivePolicy"], r#"{"deadLetterTargetArn": "${Dlq.Arn}", "maxReceiveCount": 7}"#);
+    let mapping = resource("JobsMapping");
+    assert_eq!(mapping["element"], "lambda.Worker");
+    assert_eq!(mapping["properties"]["EventSourceArn"], serde_json::json!({"ref": "Jobs"}));
+    assert_eq!(mapping["properties"]["MaximumBatchingWindowInSeconds"], "2", "a Number parameter's value is a string");
+    assert_eq!(mapping["properties"]["Enabled"], true);
+    assert_eq!(resource("OrderedMapping")["element"], "lambda.Sequencer");
+    assert_eq!(
+        resource("Sequencer")["properties"]["ReservedConcurrentExecutions"],
+        serde_json::json!({"param": "Reserved"})
+    );
+    let stream = resource("StreamMapping");
+    assert_eq!(stream["element"], serde_json::Value::Null);
+    assert!(stream["skipped"].as_str().unwrap().contains("not an SQS queue of this template"));
+    assert!(resource("Rule")["skipped"].as_str().unwrap().contains("later slice"));
+    assert_eq!(json["template"], "template.yaml");
+    assert!(
+        json["placeholders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().starts_with("lambda.Worker.duration_s"))
+    );
+
+    let sam: serde_json::Value = serde_json::from_str(imported(SAM, &[]).json.as_deref().unwrap()).unwrap();
+    let processor = sam["resources"].as_array().unwrap().iter().find(|r| r["id"] == "Processor").unwrap().clone();
+    assert_eq!(processor["properties"]["Timeout"], 20, "from Globals");
+    assert_eq!(processor["properties"]["MemorySize"], 512, "the function's own, over Globals");
+    assert_eq!(
+        processor["properties"]["Events"]["Orders"]["Properties"]["Queue"],
+        serde_json::json!({"ref": "OrdersQueue"})
+    );
+}
+
+#[test]
 fn json_templates_import_like_yaml() {
     let json = r#"{
   "Resources": {
@@ -433,6 +480,13 @@ fn the_command_writes_a_scenario_that_runs_and_lists_what_it_could_not_know() {
     let out = orchsim(&["import", "template.yaml"], &dir);
     assert!(out.status.success());
     assert!(text(&out.stdout).starts_with("# Imported by `orchsim import` from template.yaml."));
+
+    // With --json, standard output is what was understood; the scenario still goes to --out.
+    let out = orchsim(&["import", "template.yaml", "--json", "--out", "again.toml"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    assert_eq!(json["resources"][0]["id"], "OrdersDLQ");
+    assert!(dir.join("again.toml").exists());
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! The template is read ([`template`]), its intrinsic functions resolved where the template
 //! alone decides them ([`intrinsics`]), and its resources mapped to scenario elements named
 //! after their logical ids ([`resources`]), which [`write`] turns into TOML with a comment on
-//! every value saying where it came from. The text is not checked here: the caller reads it
+//! every value saying where it came from; [`understood`] describes the same in AWS's terms,
+//! for `--json`. The text is not checked here: the caller reads it
 //! with the scenario reader like any hand-written file, so one set of checks guards both.
 //!
 //! This slice maps SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
@@ -15,6 +16,7 @@
 pub mod intrinsics;
 pub mod resources;
 pub mod template;
+pub mod understood;
 pub mod write;
 
 use std::fmt;
@@ -28,6 +30,8 @@ pub struct Import {
     /// Resources (and SAM events) not mapped, each with its reason.
     pub skipped: Vec<String>,
     pub warnings: Vec<String>,
+    /// With [`Options::json`]: what the import understood, in AWS's terms ([`understood`]).
+    pub json: Option<String>,
 }
 
 /// A template that cannot be imported.
@@ -60,6 +64,8 @@ pub struct Options {
     pub region: String,
     /// The template's name, for the header comment.
     pub source_name: String,
+    /// Also describe what was understood, as JSON.
+    pub json: bool,
 }
 
 /// Imports a template's text.
@@ -91,5 +97,8 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
         model.placeholders.push(format!("parameter {} has no Default: {used}; pass --param {}=VALUE", p.name, p.name));
     }
     let toml = write::scenario(&model, options);
-    Ok(Import { toml, placeholders: model.placeholders, skipped: model.skipped, warnings })
+    let json = options.json.then(|| {
+        understood::report(&template.root, &ctx, &model, &options.source_name, &model.placeholders, &warnings)
+    });
+    Ok(Import { toml, placeholders: model.placeholders, skipped: model.skipped, warnings, json })
 }
