@@ -296,6 +296,7 @@ fn cloudformation_resources_map_to_their_keys() {
     assert!(line(t, "sqs.Jobs", "delay_s").starts_with("delay_s = 5  "));
     assert!(t.contains("# ReceiveMessageWaitTimeSeconds = 20 (template): no scenario key"), "{t}");
     assert!(line(t, "sqs.Ordered", "fifo").starts_with("fifo = true  # template"));
+    assert!(line(t, "workload.OrderedTraffic", "group_count").starts_with("group_count = 10  # TODO placeholder"));
     assert!(line(t, "sqs.Ordered", "content_based_deduplication").starts_with("content_based_deduplication = true  "));
     assert_eq!(line(t, "lambda.Worker", "architecture"), r#"architecture = "arm64"  # template"#);
     assert!(line(t, "lambda.Worker", "reserved_concurrency").starts_with("reserved_concurrency = 50  "));

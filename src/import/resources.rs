@@ -941,20 +941,16 @@ impl<'a> Importer<'a, '_> {
                     todo: true,
                 },
             ];
-            if fifo
-                && e.kind == "sqs"
-                && self.model.elements.iter().any(|x| {
-                    x.kind == "sqs"
-                        && x.name == e.name
-                        && x.settings.iter().any(|s| s.key == "content_based_deduplication" && s.value == "true")
-                })
-            {
+            if fifo {
                 s.push(Setting {
-                    key: "deduplication_ids".into(),
-                    value: "true".into(),
-                    origin: "model default".into(),
-                    todo: false,
+                    key: "group_count".into(),
+                    value: "10".into(),
+                    origin: "placeholder: the message groups (MessageGroupId) the producers use".into(),
+                    todo: true,
                 });
+                self.model.placeholders.push(format!(
+                    "workload.{name}.group_count: 10 message groups; the template cannot know the producers' MessageGroupId"
+                ));
             }
             self.model.placeholders.push(format!(
                 "workload.{name}: Poisson arrivals at {RATE_PLACEHOLDER_PER_S} message/s to {}.{}; the template cannot know the traffic",
