@@ -73,6 +73,8 @@ Globals:
     Timeout: 20
     MemorySize: 256
     Runtime: python3.12
+    EventInvokeConfig:
+      MaximumEventAgeInSeconds: 600
 Resources:
   OrdersDLQ:
     Type: AWS::SQS::Queue
@@ -105,6 +107,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Handler: notify.handler
+      DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt OrdersDLQ.Arn}
       Events:
         Shipped:
           Type: SNS
@@ -156,6 +159,15 @@ fn a_sam_template_imports_to_a_scenario_that_validates_and_runs() {
     assert_eq!(line(t, "lambda.Processor", "timeout_s"), "timeout_s = 20  # Globals");
     assert_eq!(line(t, "lambda.Notifier", "memory_mb"), "memory_mb = 256  # Globals");
     assert!(line(t, "lambda.Processor", "duration_s").contains("# TODO placeholder"));
+    assert_eq!(
+        line(t, "lambda.Notifier", "maximum_event_age_s"),
+        "maximum_event_age_s = 600  # Globals (EventInvokeConfig.MaximumEventAgeInSeconds)"
+    );
+    assert_eq!(line(t, "lambda.Notifier", "maximum_retry_attempts"), "maximum_retry_attempts = 2  # AWS default");
+    assert_eq!(
+        line(t, "lambda.Notifier", "dead_letter"),
+        r#"dead_letter = "sqs.OrdersDLQ"  # template (DeadLetterQueue.TargetArn)"#
+    );
     assert!(line(t, "lambda.Processor", "source").starts_with(r#"source = "sqs.OrdersQueue""#));
     assert!(line(t, "lambda.Processor", "batch_size").starts_with("batch_size = 5  "));
     assert!(line(t, "lambda.Processor", "maximum_concurrency").starts_with("maximum_concurrency = 5  "));
@@ -243,6 +255,7 @@ Resources:
     Type: AWS::Lambda::Function
     Properties:
       Timeout: 10
+      DeadLetterConfig: {TargetArn: !Ref Alerts}
       ReservedConcurrentExecutions: !Ref Reserved
   JobsMapping:
     Type: AWS::Lambda::EventSourceMapping
@@ -256,6 +269,14 @@ Resources:
     Properties:
       EventSourceArn: !Join [':', [arn, aws, sqs, !Ref 'AWS::Region', !Ref 'AWS::AccountId', ordered.fifo]]
       FunctionName: !GetAtt Sequencer.Arn
+  WorkerAsync:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Worker
+      Qualifier: $LATEST
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure: {Destination: !GetAtt Dlq.Arn}
   StreamMapping:
     Type: AWS::Lambda::EventSourceMapping
     Properties:
@@ -306,6 +327,13 @@ fn cloudformation_resources_map_to_their_keys() {
         "batching_window_s = 2  # template: parameter Window (its Default)"
     );
     assert!(line(t, "lambda.Sequencer", "source").starts_with(r#"source = "sqs.Ordered""#));
+    assert!(line(t, "lambda.Sequencer", "dead_letter").starts_with(r#"dead_letter = "sns.Alerts""#));
+    assert_eq!(
+        line(t, "lambda.Worker", "maximum_retry_attempts"),
+        "maximum_retry_attempts = 0  # template (AWS::Lambda::EventInvokeConfig WorkerAsync.MaximumRetryAttempts)"
+    );
+    assert!(line(t, "lambda.Worker", "on_failure").starts_with(r#"on_failure = "sqs.Dlq""#));
+    assert_eq!(line(t, "lambda.Worker", "maximum_event_age_s"), "maximum_event_age_s = 21600  # AWS default");
     // A FIFO source takes no batching window; the parameter without a value is left out.
     assert!(!t.contains("[lambda.Sequencer]  # AWS::Lambda::Function Sequencer\nbatching_window_s"));
     assert!(

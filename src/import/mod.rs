@@ -76,10 +76,10 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let mut model = resources::map(&template.root, &ctx).map_err(ImportError::Resolve)?;
     if model.workloads.is_empty() {
         let what = if model.skipped.is_empty() {
-            "the template declares no queue, topic or API event, nothing orchsim can simulate yet".to_string()
+            "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet".to_string()
         } else {
             format!(
-                "the template declares no queue, topic or API event, nothing orchsim can simulate yet; skipped:\n  {}",
+                "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet; skipped:\n  {}",
                 model.skipped.join("\n  ")
             )
         };

@@ -85,6 +85,8 @@ struct Importer<'a, 'c> {
     written: Vec<String>,
     /// SAM `Api` and `HttpApi` events: (function, event, what it answers).
     apis: Vec<(String, String, String)>,
+    /// Settings of `AWS::Lambda::EventInvokeConfig` resources, by function.
+    deferred_configs: Vec<(String, Vec<Setting>)>,
 }
 
 /// Maps the resources of a template.
@@ -96,6 +98,7 @@ pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
         mappings: Vec::new(),
         written: Vec::new(),
         apis: Vec::new(),
+        deferred_configs: Vec::new(),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
@@ -115,10 +118,17 @@ pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
                 importer.sam_events(&id, node)?;
             }
             "AWS::Lambda::EventSourceMapping" => importer.event_source_mapping(&id, &props)?,
+            "AWS::Lambda::EventInvokeConfig" => importer.event_invoke_config(&id, &props)?,
             _ => importer.model.skipped.push(format!("{id} ({kind}): {}", skip_reason(&kind))),
         }
     }
     importer.apply_mappings()?;
+    for (function, settings) in std::mem::take(&mut importer.deferred_configs) {
+        if let Some(e) = importer.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == function) {
+            e.settings.retain(|s| !settings.iter().any(|n| n.key == s.key));
+            e.settings.extend(settings);
+        }
+    }
     importer.entry_points();
     Ok(importer.model)
 }
@@ -147,7 +157,6 @@ fn skip_reason(kind: &str) -> &'static str {
         "AWS::Lambda::Version" | "AWS::Lambda::Alias" => {
             "a version or alias runs its function: nothing of its own to simulate"
         }
-        "AWS::Lambda::EventInvokeConfig" => "asynchronous invocation settings are imported by a later slice",
         k if k.starts_with("AWS::IAM::") => "permissions only: nothing to simulate",
         k if k.starts_with("AWS::Logs::") || k.starts_with("AWS::CloudWatch::") => {
             "logging and monitoring: nothing to simulate"
@@ -655,6 +664,34 @@ impl<'a> Importer<'a, '_> {
             _ => ("x86_64".into(), "AWS default".into()),
         };
         s.push(Setting { key: "architecture".into(), value: toml_string(&architecture), origin, todo: false });
+        let config = match self.get(props, "EventInvokeConfig")? {
+            Some((Val::Map(c), origin)) => (c, format!("{origin} (EventInvokeConfig")),
+            _ => (Vec::new(), String::new()),
+        };
+        self.invoke_config(&mut s, &config.0, &config.1, &element);
+        let dead_letter = match self.get(props, "DeadLetterQueue")? {
+            Some(found) => Some((found, "DeadLetterQueue")),
+            None => self.get(props, "DeadLetterConfig")?.map(|found| (found, "DeadLetterConfig")),
+        };
+        if let Some(((Val::Map(d), origin), property)) = dead_letter {
+            let target = d.iter().find(|(k, _)| k == "TargetArn").map(|(_, v)| v.clone());
+            match target.as_ref().and_then(|t| self.find(t, &[QUEUE, TOPIC])) {
+                Some(x) => {
+                    let name = self.element_name(&x);
+                    s.push(Setting {
+                        key: "dead_letter".into(),
+                        value: toml_string(&name),
+                        origin: format!("{origin} ({property}.TargetArn)"),
+                        todo: false,
+                    });
+                    self.written.push(x);
+                }
+                None => self.model.warnings.push(format!(
+                    "{element}: the {property} target {} is not a queue or topic of this template: imported without one",
+                    target.as_ref().map(flat_text).unwrap_or_default()
+                )),
+            }
+        }
         self.model.elements.push(Element {
             kind: "lambda",
             name: id.into(),
@@ -662,6 +699,82 @@ impl<'a> Importer<'a, '_> {
             settings: s,
             notes: Vec::new(),
         });
+        Ok(())
+    }
+
+    /// The scenario name of a queue, topic or function of the template.
+    fn element_name(&self, id: &str) -> String {
+        let kind = self.resources.iter().find(|r| r.id == id).map_or("", |r| r.kind.as_str());
+        let prefix = match kind {
+            QUEUE => "sqs",
+            TOPIC => "sns",
+            _ => "lambda",
+        };
+        format!("{prefix}.{id}")
+    }
+
+    /// Asynchronous invocation's settings from an `EventInvokeConfig` (SAM's property or the
+    /// resource's properties), AWS's defaults where it is silent. `origin` is empty without
+    /// one, or `template (EventInvokeConfig` to be closed with the property.
+    fn invoke_config(&mut self, s: &mut Vec<Setting>, config: &[(String, Val)], origin: &str, element: &str) {
+        let field = |k: &str| config.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+        for (property, key, default) in [
+            ("MaximumRetryAttempts", "maximum_retry_attempts", 2.0),
+            ("MaximumEventAgeInSeconds", "maximum_event_age_s", 21_600.0),
+        ] {
+            let (value, from) = match field(property).and_then(as_number) {
+                Some(x) => (x, format!("{origin}.{property})")),
+                None => (default, "AWS default".to_string()),
+            };
+            s.push(Setting { key: key.into(), value: whole_text(value), origin: from, todo: false });
+        }
+        let on_failure = match field("DestinationConfig") {
+            Some(Val::Map(d)) => match d.iter().find(|(k, _)| k == "OnFailure").map(|(_, v)| v) {
+                Some(Val::Map(f)) => f.iter().find(|(k, _)| k == "Destination").map(|(_, v)| v.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(destination) = on_failure {
+            match self.find(&destination, &[QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1]]) {
+                Some(x) => s.push(Setting {
+                    key: "on_failure".into(),
+                    value: toml_string(&self.element_name(&x)),
+                    origin: format!("{origin}.DestinationConfig.OnFailure.Destination)"),
+                    todo: false,
+                }),
+                None => self.model.warnings.push(format!(
+                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (event buses are imported by a later slice): imported without one",
+                    flat_text(&destination)
+                )),
+            }
+        }
+    }
+
+    /// An `AWS::Lambda::EventInvokeConfig`: its settings replace the function's defaults.
+    fn event_invoke_config(&mut self, id: &str, props: &Props) -> Result<(), ResolveError> {
+        let function = self.get(props, "FunctionName")?.map(|(v, _)| v);
+        let Some(f) = function.as_ref().and_then(|f| self.find(f, &FUNCTIONS)) else {
+            self.model.skipped.push(format!(
+                "{id} (AWS::Lambda::EventInvokeConfig): its function {} is not a function of this template",
+                function.as_ref().map(flat_text).unwrap_or_default()
+            ));
+            return Ok(());
+        };
+        let mut config = Vec::new();
+        for key in ["MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"] {
+            if let Some((v, _)) = self.get(props, key)? {
+                config.push((key.to_string(), v));
+            }
+        }
+        let mut s = Vec::new();
+        self.invoke_config(
+            &mut s,
+            &config,
+            &format!("template (AWS::Lambda::EventInvokeConfig {id}"),
+            &format!("lambda.{f}"),
+        );
+        self.deferred_configs.push((f, s));
         Ok(())
     }
 
