@@ -53,6 +53,29 @@ enum Command {
     /// Check an SNS filter policy or an EventBridge event pattern against messages, without a
     /// simulation: `match`, or `no match` and the first key that failed, per message.
     Match(MatchArgs),
+    /// Turn an AWS SAM or CloudFormation template (YAML or JSON) into a scenario that runs:
+    /// queues, topics, subscriptions, functions and their SQS event sources, with placeholder
+    /// traffic and run times marked TODO.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The template (YAML or JSON).
+    template: PathBuf,
+    /// A template parameter's value, instead of its Default (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    parameters: Vec<String>,
+    /// Write the scenario here instead of standard output.
+    #[arg(long, value_name = "FILE.toml")]
+    out: Option<PathBuf>,
+    /// The Region that `AWS::Region` stands for in conditions and mapping keys.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Print what was understood, in AWS's terms, as JSON on standard output (the scenario
+    /// still goes to --out when given).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +292,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Check(a) => check_command(a),
         Command::Diff(a) => diff_command(a),
         Command::Match(a) => match_command(a),
+        Command::Import(a) => import_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -672,6 +696,77 @@ fn run_command(a: RunArgs, args: &[String]) -> Result<(), Failure> {
 }
 
 /// The reader's warnings, then the set-up's (`report::warnings::set_up`).
+/// `orchsim import`: the template's scenario, checked by the scenario reader before it is
+/// written (whole, or not at all), and the placeholders, skipped resources and warnings on
+/// standard error.
+fn import_command(a: ImportArgs) -> Result<(), Failure> {
+    let shown = a.template.display().to_string();
+    let text = std::fs::read_to_string(&a.template).map_err(|e| Failure::BadInput(format!("error: {shown}: {e}")))?;
+    let mut parameters = Vec::new();
+    for p in &a.parameters {
+        match p.split_once('=') {
+            Some((name, value)) if !name.is_empty() => parameters.push((name.to_string(), value.to_string())),
+            _ => return Err(Failure::BadInput(format!("error: --param {p}: expected NAME=VALUE"))),
+        }
+    }
+    let source_name = a.template.file_name().map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
+    let options = crate::import::Options { parameters, region: a.region.clone(), source_name, json: a.json };
+    let imported =
+        crate::import::import(&text, &options).map_err(|e| Failure::BadInput(format!("error: {shown}:{e}")))?;
+    let (file, base_dir) = match &a.out {
+        Some(out) => (out.display().to_string(), out.parent().map_or(PathBuf::from("."), Path::to_path_buf)),
+        None => ("<imported scenario>".to_string(), PathBuf::from(".")),
+    };
+    let scenario = Scenario::from_text(&file, &imported.toml, &base_dir, &[])
+        .map_err(|e| Failure::BadInput(format!("error: the scenario imported from {shown} does not validate: {e}")))?;
+    for p in &imported.placeholders {
+        eprintln!("TODO: {p}");
+    }
+    for s in &imported.skipped {
+        eprintln!("skipped: {s}");
+    }
+    for w in &imported.warnings {
+        // The reader's warnings start with their line:column; the mapping's name an element.
+        let sep = if w.starts_with(|c: char| c.is_ascii_digit()) { ":" } else { ": " };
+        eprintln!("warning: {shown}{sep}{w}");
+    }
+    print_warnings(&scenario);
+    match &a.out {
+        Some(out) => {
+            write_whole(out, &imported.toml)
+                .with_context(|| format!("writing {}", out.display()))
+                .map_err(Failure::Other)?;
+            eprintln!(
+                "{}: {} queue(s), {} topic(s), {} subscription(s), {} function(s), {} workload(s); {} TODO, {} skipped",
+                out.display(),
+                scenario.queues.len(),
+                scenario.topics.len(),
+                scenario.subscriptions.len(),
+                scenario.functions.len(),
+                scenario.workloads.len(),
+                imported.placeholders.len(),
+                imported.skipped.len()
+            );
+        }
+        None if !a.json => print!("{}", imported.toml),
+        None => {}
+    }
+    if let Some(json) = &imported.json {
+        print!("{json}");
+    }
+    Ok(())
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then renamed.
+fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path.file_name().map_or("scenario".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 fn print_warnings(scenario: &Scenario) {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");

@@ -5,7 +5,8 @@
 //! - [`engine`]: virtual time, the event queue, seeded random streams, the run loop;
 //! - [`distributions`], [`workload`], [`metrics`]: draws, arrival processes, measurement;
 //! - [`models`] (one per AWS service) and [`pricing`];
-//! - [`scenario`]: reading and validating scenario files;
+//! - [`scenario`]: reading and validating scenario files; [`import`]: CloudFormation and SAM
+//!   templates turned into scenario text;
 //! - [`world`]: the models of one scenario wired together;
 //! - [`run`]: one (scenario, overrides, seed) → results;
 //! - [`report`]: summary, CSV and JSON files;
@@ -20,6 +21,7 @@ pub mod workload;
 pub mod models;
 pub mod pricing;
 
+pub mod import;
 pub mod scenario;
 
 pub mod world;

@@ -1,0 +1,195 @@
+//! `orchsim import --json`: what the import understood, in AWS's terms.
+//!
+//! `{"template", "resources": [{"id", "type", "element", "properties", "skipped"}],
+//! "placeholders", "warnings"}`. `properties` holds each resource's properties resolved, with
+//! SAM's `Globals.Function` merged into its functions and AWS's default written for each
+//! property the import maps that the template leaves out; a reference to a resource is
+//! `{"ref": ID}` whatever attribute was taken (an ARN built with `Fn::Sub` or `Fn::Join`
+//! included), a pseudo parameter `{"pseudo": NAME}`, a parameter without a value
+//! `{"param": NAME}`.
+
+use super::intrinsics::{Context, Piece, ResolveError, Val};
+use super::resources::Model;
+use super::template::Node;
+use super::write::toml_string;
+
+/// AWS's defaults of the properties the import maps, by resource type.
+const DEFAULTS: [(&str, &str, Default); 14] = [
+    ("AWS::SQS::Queue", "FifoQueue", Default::Bool(false)),
+    ("AWS::SQS::Queue", "VisibilityTimeout", Default::Int(30)),
+    ("AWS::SQS::Queue", "MessageRetentionPeriod", Default::Int(345_600)),
+    ("AWS::SQS::Queue", "DelaySeconds", Default::Int(0)),
+    ("AWS::SNS::Topic", "FifoTopic", Default::Bool(false)),
+    ("AWS::SNS::Subscription", "FilterPolicyScope", Default::Str("MessageAttributes")),
+    ("AWS::SNS::Subscription", "RawMessageDelivery", Default::Bool(false)),
+    ("AWS::Lambda::Function", "MemorySize", Default::Int(128)),
+    ("AWS::Lambda::Function", "Timeout", Default::Int(3)),
+    ("AWS::Serverless::Function", "MemorySize", Default::Int(128)),
+    ("AWS::Serverless::Function", "Timeout", Default::Int(3)),
+    ("AWS::Lambda::EventSourceMapping", "BatchSize", Default::Int(10)),
+    ("AWS::Lambda::EventSourceMapping", "MaximumBatchingWindowInSeconds", Default::Int(0)),
+    ("AWS::Lambda::EventSourceMapping", "Enabled", Default::Bool(true)),
+];
+
+#[derive(Clone, Copy)]
+enum Default {
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+}
+
+/// The JSON text.
+/// A resource whose properties cannot be resolved (one the import does not map: the
+/// import itself would have stopped at the others) gets `null` properties and a warning.
+pub fn report(
+    root: &Node,
+    ctx: &Context,
+    model: &Model,
+    template: &str,
+    placeholders: &[String],
+    warnings: &[String],
+) -> String {
+    let mut warnings = warnings.to_vec();
+    let globals = root.get("Globals").and_then(|g| g.get("Function"));
+    let mut resources = Vec::new();
+    for (id, node) in root.get("Resources").map(Node::entries).unwrap_or_default() {
+        let kind = node.get("Type").and_then(Node::as_str).unwrap_or_default();
+        let mut properties = match resolved(ctx, id, node, kind, globals) {
+            Ok(p) => p,
+            Err(e) => {
+                warnings.push(format!("{e}: the properties of {id} are left out of the JSON"));
+                Val::Null
+            }
+        };
+        if let Val::Map(entries) = &mut properties {
+            for (_, property, default) in DEFAULTS.iter().filter(|(k, _, _)| *k == kind) {
+                if !entries.iter().any(|(k, _)| k == property) {
+                    let v = match default {
+                        Default::Bool(b) => Val::Bool(*b),
+                        Default::Int(i) => Val::Int(*i),
+                        Default::Str(s) => Val::Str((*s).to_string()),
+                    };
+                    entries.push(((*property).to_string(), v));
+                }
+            }
+        }
+        let skipped = model
+            .skipped
+            .iter()
+            .find(|s| {
+                s.starts_with(&format!("{id} (")) || s.starts_with(&format!("AWS::Lambda::EventSourceMapping {id}:"))
+            })
+            .map(|s| s.split_once("): ").map_or(s.as_str(), |(_, r)| r).to_string());
+        let element = if skipped.is_some() { None } else { element_of(model, id, kind) };
+        resources.push(format!(
+            "{{\"id\": {}, \"type\": {}, \"element\": {}, \"properties\": {}, \"skipped\": {}}}",
+            toml_string(id),
+            toml_string(kind),
+            element.map_or("null".into(), |e| toml_string(&e)),
+            json(&properties),
+            skipped.map_or("null".into(), |s| toml_string(&s)),
+        ));
+    }
+    let list = |items: &[String]| items.iter().map(|s| toml_string(s)).collect::<Vec<_>>().join(", ");
+    format!(
+        "{{\"template\": {}, \"resources\": [{}], \"placeholders\": [{}], \"warnings\": [{}]}}\n",
+        toml_string(template),
+        resources.join(", "),
+        list(placeholders),
+        list(&warnings)
+    )
+}
+
+/// A resource's properties, resolved, with SAM's `Globals.Function` under a SAM function's.
+fn resolved(ctx: &Context, id: &str, node: &Node, kind: &str, globals: Option<&Node>) -> Result<Val, ResolveError> {
+    let mut properties = match node.get("Properties") {
+        Some(p) => ctx.resolve(p, &format!("Resources.{id}.Properties"))?,
+        None => Val::Map(Vec::new()),
+    };
+    if kind == "AWS::Serverless::Function"
+        && let Some(g) = globals
+    {
+        properties = merge(ctx.resolve(g, "Globals.Function")?, properties);
+    }
+    Ok(properties)
+}
+
+/// The scenario element a resource became.
+fn element_of(model: &Model, id: &str, kind: &str) -> Option<String> {
+    let kind_of = match kind {
+        "AWS::SQS::Queue" => "sqs",
+        "AWS::SNS::Topic" => "sns",
+        "AWS::SNS::Subscription" => "subscription",
+        "AWS::Lambda::Function" | "AWS::Serverless::Function" => "lambda",
+        "AWS::Lambda::EventSourceMapping" => {
+            let about = format!("AWS::Lambda::EventSourceMapping {id})");
+            return model
+                .elements
+                .iter()
+                .find(|e| {
+                    e.kind == "lambda" && e.settings.iter().any(|s| s.key == "source" && s.origin.ends_with(&about))
+                })
+                .map(|e| format!("lambda.{}", e.name));
+        }
+        _ => return None,
+    };
+    model.elements.iter().find(|e| e.kind == kind_of && e.name == id).map(|e| format!("{}.{}", e.kind, e.name))
+}
+
+/// SAM's Globals under a resource's properties: the resource's scalars win, maps merge, lists
+/// are concatenated with the global entries first.
+fn merge(global: Val, local: Val) -> Val {
+    match (global, local) {
+        (Val::Map(mut g), Val::Map(l)) => {
+            for (k, v) in l {
+                match g.iter().position(|(gk, _)| *gk == k) {
+                    Some(i) => {
+                        let old = std::mem::replace(&mut g[i].1, Val::Null);
+                        g[i].1 = merge(old, v);
+                    }
+                    None => g.push((k, v)),
+                }
+            }
+            Val::Map(g)
+        }
+        (Val::List(mut g), Val::List(l)) => {
+            g.extend(l);
+            Val::List(g)
+        }
+        (_, local) => local,
+    }
+}
+
+/// A value as JSON, references as `{"ref": ID}`, pseudo parameters as `{"pseudo": NAME}`,
+/// parameters without a value as `{"param": NAME}`.
+fn json(v: &Val) -> String {
+    match v {
+        Val::Text(pieces) => {
+            // A JSON document given as a string (a redrive or filter policy built with
+            // Fn::Sub) stays a string, its references written `${Id.Attribute}`.
+            let flat = super::intrinsics::flat_text(v);
+            if flat.trim_start().starts_with(['{', '[']) {
+                return toml_string(&flat);
+            }
+            if let Some(id) = pieces.iter().find_map(|p| match p {
+                Piece::Ref { id, .. } => Some(id),
+                _ => None,
+            }) {
+                return format!("{{\"ref\": {}}}", toml_string(id));
+            }
+            match pieces.as_slice() {
+                [Piece::Symbol(s)] if s.starts_with("AWS::") => format!("{{\"pseudo\": {}}}", toml_string(s)),
+                [Piece::Symbol(s)] if s.starts_with("parameter ") => {
+                    format!("{{\"param\": {}}}", toml_string(&s["parameter ".len()..]))
+                }
+                _ => super::write::json(v),
+            }
+        }
+        Val::List(items) => format!("[{}]", items.iter().map(json).collect::<Vec<_>>().join(", ")),
+        Val::Map(entries) => format!(
+            "{{{}}}",
+            entries.iter().map(|(k, v)| format!("{}: {}", toml_string(k), json(v))).collect::<Vec<_>>().join(", ")
+        ),
+        other => super::write::json(other),
+    }
+}
