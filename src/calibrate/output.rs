@@ -153,8 +153,14 @@ pub fn write_into(text: &str, element: &str, figures: &[Figure]) -> Result<Strin
     for f in figures.iter().filter(|f| f.writes) {
         let mut value = toml_value(&f.estimate);
         value.decor_mut().set_suffix(format!("  # orchsim fit: {}", f.why));
-        // Inserting over an existing key keeps the key and the comments above it.
-        table.insert(f.name, Item::Value(value));
+        // Only the value is replaced, so the key keeps the comments above it (an insert
+        // would replace the key and its decor too).
+        match table.get_mut(f.name) {
+            Some(item) => *item = Item::Value(value),
+            None => {
+                table.insert(f.name, Item::Value(value));
+            }
+        }
     }
     Ok(doc.to_string())
 }

@@ -98,7 +98,8 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
     if text.trim().is_empty() {
         return Err(ReadError::at(0, "the file is empty"));
     }
-    if let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text) {
+    let parsed = serde_json::from_str::<Value>(text);
+    if let Ok(Value::Object(doc)) = &parsed {
         let has = |key: &str| doc.contains_key(key);
         if has("MetricDataResults") {
             return Ok(Format::MetricData);
@@ -129,6 +130,12 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
                 return Ok(Format::StepFunctionsExpressLog);
             }
         }
+    }
+    // A JSON export cut short (or edited by hand) says where it broke.
+    if let Err(e) = parsed
+        && text.trim_start().starts_with(['{', '['])
+    {
+        return Err(ReadError::at(e.line(), format!("malformed or truncated JSON: {e}")));
     }
     Err(ReadError::at(
         0,
