@@ -58,8 +58,8 @@ fn the_normal_cdf_and_quantile_match_known_values() {
 
 #[test]
 fn a_lognormal_sample_fits_back_to_its_median_and_p99_and_is_chosen() {
-    let (median, p99) = (0.04, 0.25);
-    let sigma = (p99 / median as f64).ln() / Z_99;
+    let (median, p99): (f64, f64) = (0.04, 0.25);
+    let sigma = (p99 / median).ln() / Z_99;
     let samples: Vec<f64> = uniforms(7, 2000).iter().map(|&u| median * (sigma * normal_quantile(u)).exp()).collect();
     let choice = fit_samples(&samples).unwrap();
     let Fitted::LogNormal { median: m, p99: p } = choice.best().dist else {
@@ -110,8 +110,8 @@ fn too_few_samples_are_refused_with_the_number_needed() {
 
 #[test]
 fn percentiles_of_a_lognormal_give_it_back_exactly() {
-    let (median, p99) = (0.2127, 0.955);
-    let sigma = (p99 / median as f64).ln() / Z_99;
+    let (median, p99): (f64, f64) = (0.2127, 0.955);
+    let sigma = (p99 / median).ln() / Z_99;
     let p90 = median * (sigma * normal_quantile(0.9)).exp();
     let fit = lognormal_from_percentiles(&[(0.5, median, 10.0), (0.9, p90, 10.0), (0.99, p99, 10.0)]).unwrap();
     close(fit.median, median, 1e-9);
