@@ -971,7 +971,7 @@ fn fit_command(a: FitArgs) -> Result<(), Failure> {
         inputs.push(calibrate::Input { name: path.display().to_string(), format, telemetry });
     }
     let outcome = calibrate::fit_inputs(&inputs, key);
-    if !outcome.figures.iter().any(|f| f.writes) {
+    if outcome.figures.is_empty() {
         let mut why: Vec<String> = outcome
             .refused
             .iter()
@@ -998,6 +998,12 @@ fn fit_command(a: FitArgs) -> Result<(), Failure> {
             "error: --into needs --element KIND.NAME: the inputs do not say which element they are of".into(),
         )
     })?;
+    if !outcome.figures.iter().any(|f| f.writes) {
+        return Err(Failure::BadInput(format!(
+            "error: nothing to write into {}: no figure fitted is a scenario key",
+            into.display()
+        )));
+    }
     let text = read_input(into)?;
     let updated = calibrate::output::write_into(&text, &element, &outcome.figures)
         .map_err(|e| Failure::BadInput(format!("error: {}: {e}", into.display())))?;

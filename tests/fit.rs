@@ -189,6 +189,34 @@ fn the_fragment_names_the_function_of_the_log_group_and_says_what_it_read() {
 }
 
 #[test]
+fn report_lines_in_cloudwatch_logs_events_json_are_read_and_placed_by_event() {
+    let dir = scratch("log-events");
+    let durations = draws(&Distribution::lognormal(0.04, 0.25), 10, 40);
+    let events: Vec<Value> = report_text(&durations, &[], 0, true)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| serde_json::json!({"logStreamName": "s", "timestamp": 1772445907000u64 + i as u64, "message": format!("{line}\n"), "eventId": i.to_string()}))
+        .collect();
+    let file = dir.join("events.json");
+    fs::write(&file, serde_json::json!({"events": events, "searchedLogStreams": []}).to_string()).unwrap();
+    let result = fit_json(&[&file], &dir);
+    assert_eq!(result["inputs"][0]["format"], "CloudWatch Logs events JSON (filter-log-events, get-log-events)");
+    assert_eq!(figure(&result, "duration_s")["samples"], 40);
+    let bad = serde_json::json!({"events": [
+        {"timestamp": 1, "message": "START RequestId: a Version: $LATEST"},
+        {"timestamp": 2, "message": "REPORT RequestId: a\tDuration: ms\t"}]});
+    fs::write(&file, bad.to_string()).unwrap();
+    let out = orchsim(&["fit", file.to_str().unwrap()], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("events.json: events[1]: `Duration: ms`: expected a number"),
+        "{}",
+        text(&out.stderr)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_malformed_report_line_exits_2_with_its_file_and_line() {
     let dir = scratch("malformed");
     let file = dir.join("report.log");
@@ -274,8 +302,8 @@ fn get_metric_statistics_with_one_percentile_and_an_average_fits_an_exponential(
 
 #[test]
 fn get_metric_data_series_newest_first_are_turned_oldest_first() {
-    let text = fs::read_to_string(data("invocations-data.json")).unwrap();
-    let (format, telemetry) = formats::read(&text).unwrap();
+    let export = fs::read_to_string(data("invocations-data.json")).unwrap();
+    let (format, telemetry) = formats::read(&export).unwrap();
     assert_eq!(format, Format::MetricData);
     let Telemetry::Series(series) = telemetry else { panic!("{telemetry:?}") };
     let values: Vec<f64> = series[0].points.iter().map(|p| p.1).collect();
@@ -288,6 +316,25 @@ fn get_metric_data_series_newest_first_are_turned_oldest_first() {
     let result = fit_json(&[&data("invocations-data.json")], &dir);
     let errors = figure(&result, "error_rate");
     assert_eq!((errors["value"].as_f64(), errors["samples"].as_u64()), (Some(0.006), Some(500)));
+    let file = dir.join("throttles.json");
+    fs::write(
+        &file,
+        r#"{"MetricDataResults":[
+            {"Id":"i","Label":"Invocations","Timestamps":["2026-03-02T10:01:00Z","2026-03-02T10:00:00Z"],"Values":[40.0,50.0]},
+            {"Id":"t","Label":"Throttles","Timestamps":["2026-03-02T10:01:00Z"],"Values":[10.0]}]}"#,
+    )
+    .unwrap();
+    // Throttled calls are not in Invocations: 10 of 100 calls.
+    let throttles = figure(&fit_json(&[&file], &dir), "throttle_share").clone();
+    assert_eq!((throttles["value"].as_f64(), throttles["samples"].as_u64()), (Some(0.1), Some(100)));
+    assert_eq!(throttles["scenario_key"], false);
+    // The throttle share is an outcome, not a setting: there is nothing to write.
+    let scenario = dir.join("s.toml");
+    fs::write(&scenario, SCENARIO).unwrap();
+    let args = ["fit", file.to_str().unwrap(), "--into", scenario.to_str().unwrap(), "--element", "lambda.orders"];
+    let out = orchsim(&args, &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no figure fitted is a scenario key"), "{}", text(&out.stderr));
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -302,8 +302,8 @@ fn trim_number(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Lambda's error share from `Invocations` and `Errors` series; the others are summed and
-/// said, since arrivals are not fitted yet.
+/// Lambda's error share from `Invocations` and `Errors` series, and its throttle share with
+/// `Throttles`; every series is summed and said, since arrivals are not fitted yet.
 fn fit_series(series: &[&MetricSeries], outcome: &mut Outcome) {
     let named = |name: &str| {
         series
@@ -341,5 +341,11 @@ fn fit_series(series: &[&MetricSeries], outcome: &mut Outcome) {
             of,
             "invocations ended in an error or a timeout (CloudWatch Errors counts both)",
         );
+    }
+    // Throttled calls are not in Invocations: the share is of all calls.
+    if let (Some(invocations), Some(throttles)) = (named("Invocations"), named("Throttles")) {
+        let count = total(throttles).round() as usize;
+        let of = total(invocations).round() as usize + count;
+        share(outcome, "throttle_share", false, count, of, "calls were throttled (Throttles, not in Invocations)");
     }
 }

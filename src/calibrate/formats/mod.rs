@@ -19,6 +19,9 @@ pub use lambda::{Invocation, LambdaLog, Status};
 pub enum Format {
     LambdaReportText,
     LambdaReportJson,
+    /// `aws logs filter-log-events` or `get-log-events` JSON, whose messages are REPORT
+    /// lines or platform records.
+    LogEvents,
     MetricStatistics,
     MetricData,
     LogsInsights,
@@ -33,6 +36,7 @@ impl Format {
         match self {
             Format::LambdaReportText => "Lambda REPORT lines (text log format)",
             Format::LambdaReportJson => "Lambda platform.report records (JSON log format)",
+            Format::LogEvents => "CloudWatch Logs events JSON (filter-log-events, get-log-events)",
             Format::MetricStatistics => "CloudWatch get-metric-statistics JSON",
             Format::MetricData => "CloudWatch get-metric-data JSON",
             Format::LogsInsights => "CloudWatch Logs Insights results JSON",
@@ -46,7 +50,11 @@ impl Format {
     pub fn is_read(self) -> bool {
         matches!(
             self,
-            Format::LambdaReportText | Format::LambdaReportJson | Format::MetricStatistics | Format::MetricData
+            Format::LambdaReportText
+                | Format::LambdaReportJson
+                | Format::LogEvents
+                | Format::MetricStatistics
+                | Format::MetricData
         )
     }
 }
@@ -79,13 +87,14 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         return Err(ReadError::at(
             0,
             format!(
-                "{} is recognised but not read yet; this version fits from Lambda REPORT lines and CloudWatch get-metric-statistics or get-metric-data JSON",
+                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format or CloudWatch Logs events) and CloudWatch get-metric-statistics or get-metric-data JSON",
                 format.name()
             ),
         ));
     }
     let telemetry = match format {
         Format::LambdaReportText | Format::LambdaReportJson => Telemetry::Lambda(lambda::read(text)?),
+        Format::LogEvents => Telemetry::Lambda(log_events(&whole(text)?)?),
         Format::MetricStatistics => Telemetry::Statistics(cloudwatch::read_statistics(&whole(text)?)?),
         Format::MetricData => Telemetry::Series(cloudwatch::read_data(&whole(text)?)?),
         _ => unreachable!("refused above"),
@@ -110,8 +119,10 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
         if has("results") && has("status") {
             return Ok(Format::LogsInsights);
         }
-        if doc.get("events").is_some_and(Value::is_array) {
-            return Ok(Format::StepFunctionsHistory);
+        if let Some(events) = doc.get("events").and_then(Value::as_array) {
+            // Log events carry a message; history events a type and an id.
+            let is_log = events.first().is_none_or(|e| e.get("message").is_some());
+            return Ok(if is_log { Format::LogEvents } else { Format::StepFunctionsHistory });
         }
         if has("Traces") {
             return Ok(Format::XRayTraces);
@@ -139,8 +150,24 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
     }
     Err(ReadError::at(
         0,
-        "unknown format: expected Lambda REPORT lines (text or JSON log format), or CloudWatch get-metric-statistics or get-metric-data JSON",
+        "unknown format: expected Lambda REPORT lines (text or JSON log format, or CloudWatch Logs events JSON), or CloudWatch get-metric-statistics or get-metric-data JSON",
     ))
+}
+
+/// The REPORT lines among the messages of CloudWatch Logs events, placed by event.
+fn log_events(doc: &Value) -> Result<LambdaLog, ReadError> {
+    let events = doc["events"].as_array().expect("recognised by its events");
+    let mut messages = String::new();
+    for (i, event) in events.iter().enumerate() {
+        let message = event["message"].as_str().ok_or_else(|| ReadError::at(0, format!("events[{i}]: no message")))?;
+        // One line per event, so that a line number is an event's place.
+        messages.push_str(&message.trim_end().replace('\n', " "));
+        messages.push('\n');
+    }
+    lambda::read(&messages).map_err(|e| match e.line {
+        0 => e,
+        line => ReadError::at(0, format!("events[{}]: {}", line - 1, e.reason)),
+    })
 }
 
 fn whole(text: &str) -> Result<Value, ReadError> {
