@@ -217,6 +217,50 @@ fn report_lines_in_cloudwatch_logs_events_json_are_read_and_placed_by_event() {
 }
 
 #[test]
+fn logs_insights_results_with_string_values_are_read() {
+    let dir = scratch("insights");
+    let durations = draws(&Distribution::lognormal(0.04, 0.25), 12, 60);
+    let rows: Vec<Value> = durations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut row = vec![
+                serde_json::json!({"field": "@timestamp", "value": "2026-03-02 10:05:07.912"}),
+                serde_json::json!({"field": "@duration", "value": format!("{:.2}", d * 1000.0)}),
+            ];
+            if i % 20 == 0 {
+                row.push(serde_json::json!({"field": "@initDuration", "value": "310.55"}));
+            }
+            row.push(serde_json::json!({"field": "@ptr", "value": "Cm0K"}));
+            Value::Array(row)
+        })
+        .collect();
+    let file = dir.join("insights.json");
+    let doc = serde_json::json!({"status": "Running", "statistics": {"recordsMatched": 60.0}, "results": rows});
+    fs::write(&file, doc.to_string()).unwrap();
+    let result = fit_json(&[&file], &dir);
+    assert_eq!(result["inputs"][0]["format"], "CloudWatch Logs Insights results JSON");
+    assert_eq!(figure(&result, "duration_s")["samples"], 60);
+    assert_eq!(figure(&result, "cold_start_share")["value"], 0.05);
+    let notes = result["notes"].to_string();
+    assert!(notes.contains("status is Running, not Complete: its results may be partial"), "{notes}");
+    let bad = r#"{"status":"Complete","results":[[{"field":"@duration","value":"4x"}]]}"#;
+    fs::write(&file, bad).unwrap();
+    let stderr = text(&orchsim(&["fit", file.to_str().unwrap()], &dir).stderr);
+    assert!(stderr.contains(r#"results[0]: @duration is "4x", not a number of milliseconds"#), "{stderr}");
+    let stats = r#"{"status":"Complete","results":[[{"field":"p99","value":"955.0"}]]}"#;
+    fs::write(&file, stats).unwrap();
+    let out = orchsim(&["fit", file.to_str().unwrap()], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("results[0]: no @duration: query the REPORT lines' fields"),
+        "{}",
+        text(&out.stderr)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_malformed_report_line_exits_2_with_its_file_and_line() {
     let dir = scratch("malformed");
     let file = dir.join("report.log");
@@ -355,10 +399,6 @@ fn unequal_timestamps_and_values_are_bad_input() {
 fn formats_not_read_yet_are_named_and_unknown_ones_refused() {
     let dir = scratch("not-yet");
     let cases = [
-        (
-            r#"{"status":"Complete","statistics":{},"results":[[{"field":"@duration","value":"41.27"}]]}"#,
-            "CloudWatch Logs Insights results JSON is recognised but not read yet",
-        ),
         (
             r#"{"events":[{"timestamp":1772445907.17,"type":"TaskScheduled","id":3}]}"#,
             "Step Functions get-execution-history JSON",

@@ -80,6 +80,7 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
         match &input.telemetry {
             Telemetry::Lambda(log) => {
                 invocations.extend(&log.invocations);
+                outcome.notes.extend(log.notes.iter().map(|n| format!("{}: {n}", input.name)));
                 if outcome.element.is_none() {
                     outcome.element = log.function.as_ref().map(|f| format!("lambda.{f}"));
                 }

@@ -47,6 +47,8 @@ pub struct Invocation {
 pub struct LambdaLog {
     pub function: Option<String>,
     pub invocations: Vec<Invocation>,
+    /// What the reader noticed about the file (a partial query result).
+    pub notes: Vec<String>,
 }
 
 const MARK: &str = "REPORT RequestId:";
@@ -98,7 +100,7 @@ pub(super) fn read(text: &str) -> Result<LambdaLog, ReadError> {
     if invocations.is_empty() {
         return Err(ReadError::at(0, "no REPORT line (text) or platform.report record (JSON) in the file"));
     }
-    Ok(LambdaLog { function: log_group_function(text), invocations })
+    Ok(LambdaLog { function: log_group_function(text), invocations, notes: Vec::new() })
 }
 
 /// The function of the first `/aws/lambda/NAME` in the text.

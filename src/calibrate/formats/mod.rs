@@ -1,12 +1,14 @@
 //! Exported telemetry, recognised from its content (never its file name) and read into
 //! plain observations. One file per source: `lambda.rs` (REPORT lines, text and JSON log
-//! format), `cloudwatch.rs` (`get-metric-statistics` and `get-metric-data`).
+//! format, and inside CloudWatch Logs events JSON), `insights.rs` (Logs Insights results of
+//! a query over REPORT lines), `cloudwatch.rs` (`get-metric-statistics` and
+//! `get-metric-data`).
 //!
-//! The formats the issue lists but this reader does not read yet (Logs Insights results,
-//! Step Functions histories and Express log records, X-Ray traces) are still recognised, so
-//! that the refusal names them.
+//! The formats not read yet (Step Functions histories and Express log records, X-Ray
+//! traces) are still recognised, so that the refusal names them.
 
 mod cloudwatch;
+mod insights;
 mod lambda;
 
 use serde_json::Value;
@@ -53,6 +55,7 @@ impl Format {
             Format::LambdaReportText
                 | Format::LambdaReportJson
                 | Format::LogEvents
+                | Format::LogsInsights
                 | Format::MetricStatistics
                 | Format::MetricData
         )
@@ -87,7 +90,7 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         return Err(ReadError::at(
             0,
             format!(
-                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format or CloudWatch Logs events) and CloudWatch get-metric-statistics or get-metric-data JSON",
+                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format, CloudWatch Logs events or Logs Insights results) and CloudWatch get-metric-statistics or get-metric-data JSON",
                 format.name()
             ),
         ));
@@ -95,6 +98,7 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
     let telemetry = match format {
         Format::LambdaReportText | Format::LambdaReportJson => Telemetry::Lambda(lambda::read(text)?),
         Format::LogEvents => Telemetry::Lambda(log_events(&whole(text)?)?),
+        Format::LogsInsights => Telemetry::Lambda(insights::read(&whole(text)?)?),
         Format::MetricStatistics => Telemetry::Statistics(cloudwatch::read_statistics(&whole(text)?)?),
         Format::MetricData => Telemetry::Series(cloudwatch::read_data(&whole(text)?)?),
         _ => unreachable!("refused above"),
@@ -150,7 +154,7 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
     }
     Err(ReadError::at(
         0,
-        "unknown format: expected Lambda REPORT lines (text or JSON log format, or CloudWatch Logs events JSON), or CloudWatch get-metric-statistics or get-metric-data JSON",
+        "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), or CloudWatch get-metric-statistics or get-metric-data JSON",
     ))
 }
 
