@@ -476,6 +476,28 @@ fn into_updates_the_element_in_place_keeping_comments_and_the_scenario_loads() {
 }
 
 #[test]
+fn a_bimodal_fit_writes_an_empirical_table_the_scenario_reader_takes() {
+    let dir = scratch("into-empirical");
+    let scenario = dir.join("orders.toml");
+    fs::write(&scenario, SCENARIO).unwrap();
+    // Nine warm runs near 20 ms for each cold-cache run near 900 ms.
+    let warm = draws(&Distribution::lognormal(0.02, 0.03), 13, 1800);
+    let slow = draws(&Distribution::lognormal(0.9, 1.1), 14, 200);
+    let durations: Vec<f64> = warm.chunks(9).zip(&slow).flat_map(|(w, s)| w.iter().chain([s])).copied().collect();
+    let report = dir.join("report.log");
+    fs::write(&report, report_text(&durations, &[], 0, true)).unwrap();
+    let args = ["fit", report.to_str().unwrap(), "--into", scenario.to_str().unwrap(), "--element", "lambda.orders"];
+    let out = orchsim(&args, &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let updated = fs::read_to_string(&scenario).unwrap();
+    assert!(updated.contains("duration_s = { dist = \"empirical\", quantiles = [[0.0, "), "{updated}");
+    assert!(updated.contains("empirical: no parametric form fits"), "{updated}");
+    let loaded = common::load(&scenario, &[]);
+    assert_eq!(loaded.functions.len(), 1);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn into_refuses_an_update_that_would_not_load_and_leaves_the_file_alone() {
     let dir = scratch("into-invalid");
     let scenario = dir.join("orders.toml");
