@@ -319,6 +319,15 @@ fn get_metric_statistics_points_are_sorted_and_their_percentiles_fit_a_lognormal
     assert!((0.19..0.22).contains(&median), "{duration:#}");
     let why = duration["why"].as_str().unwrap();
     assert!(why.contains("3 periods pooled"), "{why}");
+    // A second export of the same metric adds its periods to one fit.
+    let more = dir.join("more.json");
+    let point = r#"{"Timestamp":"2026-03-02T13:00:00Z","SampleCount":1000.0,"Unit":"Milliseconds","ExtendedStatistics":{"p50":210.0,"p99":950.0}}"#;
+    fs::write(&more, format!(r#"{{"Label":"Duration","Datapoints":[{point}]}}"#)).unwrap();
+    let result = fit_json(&[&data("duration-statistics.json"), &more], &dir);
+    let durations: Vec<&Value> =
+        result["figures"].as_array().unwrap().iter().filter(|f| f["key"] == "duration_s").collect();
+    assert_eq!(durations.len(), 1, "{result:#}");
+    assert_eq!(durations[0]["samples"], 5529 + 1000);
     fs::remove_dir_all(&dir).unwrap();
 }
 

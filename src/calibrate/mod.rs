@@ -96,10 +96,21 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
                 "{duration_key} is fitted from the REPORT lines' own durations; the get-metric-statistics input is not used for it"
             ));
         }
-    } else {
-        for s in statistics {
-            fit_statistics(s, duration_key, &mut outcome);
+    } else if let Some(first) = statistics.first() {
+        // Several exports of one metric are one set of periods, if they share a unit.
+        let mut merged = (*first).clone();
+        for other in &statistics[1..] {
+            if other.unit == merged.unit {
+                merged.points.extend(other.points.iter().cloned());
+            } else {
+                outcome.notes.push(format!(
+                    "a get-metric-statistics input in {:?}, not {:?} like the first, is not used",
+                    other.unit, merged.unit
+                ));
+            }
         }
+        merged.points.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        fit_statistics(&merged, duration_key, &mut outcome);
     }
     if !series.is_empty() {
         fit_series(&series, &mut outcome);
@@ -248,35 +259,16 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
         ps
     };
     if distinct.len() >= 2 {
-        let Some(fit) = fit::lognormal_from_percentiles(&weighted) else {
-            outcome
+        match percentile_figure(&weighted, &distinct, samples, &pooled) {
+            Some(why_dist) => {
+                let (why, dist) = why_dist;
+                let estimate = Estimate::Distribution { dist, choice: None };
+                outcome.figures.push(Figure { name: key, writes: true, estimate, samples, why });
+            }
+            None => outcome
                 .notes
-                .push(format!("{label}: the percentiles do not rise with the probability: no lognormal fits them"));
-            return;
-        };
-        let given: Vec<String> = distinct.iter().map(|p| format!("p{}", trim_number(100.0 * p))).collect();
-        let residuals: Vec<String> =
-            fit.residuals.iter().map(|(p, _, e)| format!("p{} {:+.1} %", trim_number(100.0 * p), 100.0 * e)).collect();
-        let tail = fit.residuals.last().filter(|r| r.0 >= 0.99 && r.2 < -0.10).map_or(String::new(), |r| {
-            format!(
-                "; the p{} sits {:.0} % above the lognormal line: the tail is heavier than a lognormal's",
-                trim_number(100.0 * r.0),
-                -100.0 * r.2 / (1.0 + r.2)
-            )
-        });
-        let why = format!(
-            "lognormal by least squares on ln q over {} from {samples} samples (SampleCount){pooled}; fitted against given: {}{tail}",
-            given.join(", "),
-            residuals.join(", ")
-        );
-        let dist = Fitted::LogNormal { median: fit.median, p99: fit.p99 };
-        outcome.figures.push(Figure {
-            name: key,
-            writes: true,
-            estimate: Estimate::Distribution { dist, choice: None },
-            samples,
-            why,
-        });
+                .push(format!("{label}: the percentiles do not rise with the probability: no lognormal fits them")),
+        }
     } else if stats.points.iter().all(|p| p.average.is_some()) {
         let total: f64 = stats.points.iter().map(|p| p.average.unwrap() * p.sample_count.unwrap()).sum();
         let mean = total / samples as f64 * scale;
@@ -295,6 +287,34 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
             "{label}: neither two percentiles nor an Average in every point: nothing to fit a duration from"
         ));
     }
+}
+
+/// The lognormal through (probability, seconds, weight) points, and why, in words, with
+/// each percentile's error against the line.
+fn percentile_figure(
+    weighted: &[(f64, f64, f64)],
+    distinct: &[f64],
+    samples: usize,
+    pooled: &str,
+) -> Option<(String, Fitted)> {
+    let fit = fit::lognormal_from_percentiles(weighted)?;
+    let given: Vec<String> = distinct.iter().map(|p| format!("p{}", trim_number(100.0 * p))).collect();
+    let residuals: Vec<String> =
+        fit.residuals.iter().map(|(p, _, e)| format!("p{} {:+.1} %", trim_number(100.0 * p), 100.0 * e)).collect();
+    // A line below the given p99 by more than a tenth: the tail bends up, away from a lognormal.
+    let tail = fit.residuals.last().filter(|r| r.0 >= 0.99 && r.2 < -0.10).map_or(String::new(), |r| {
+        format!(
+            "; the p{} sits {:.0} % above the lognormal line: the tail is heavier than a lognormal's",
+            trim_number(100.0 * r.0),
+            -100.0 * r.2 / (1.0 + r.2)
+        )
+    });
+    let why = format!(
+        "lognormal by least squares on ln q over {} from {samples} samples (SampleCount){pooled}; fitted against given: {}{tail}",
+        given.join(", "),
+        residuals.join(", ")
+    );
+    Some((why, Fitted::LogNormal { median: fit.median, p99: fit.p99 }))
 }
 
 /// `99.9` → "99.9", `50` → "50".
@@ -331,7 +351,10 @@ fn fit_series(series: &[&MetricSeries], outcome: &mut Outcome) {
             trim_number(total(s))
         ));
     }
-    if let (Some(invocations), Some(errors)) = (named("Invocations"), named("Errors")) {
+    let from_reports = outcome.figures.iter().any(|f| f.name == "error_rate");
+    if from_reports && named("Errors").is_some() {
+        outcome.notes.push("error_rate comes from the REPORT lines; the Errors series is not used for it".into());
+    } else if let (Some(invocations), Some(errors)) = (named("Invocations"), named("Errors")) {
         let of = total(invocations).round() as usize;
         let count = (total(errors).round() as usize).min(of);
         share(
