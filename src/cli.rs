@@ -57,6 +57,9 @@ enum Command {
     /// queues, topics, subscriptions, functions and their SQS event sources, with placeholder
     /// traffic and run times marked TODO.
     Import(ImportArgs),
+    /// Fit scenario figures (durations, INIT, error shares) from exported AWS telemetry:
+    /// Lambda REPORT lines, CloudWatch get-metric-statistics or get-metric-data JSON.
+    Fit(FitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +77,24 @@ struct ImportArgs {
     region: String,
     /// Print what was understood, in AWS's terms, as JSON on standard output (the scenario
     /// still goes to --out when given).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    /// The exports, any mix of formats; each is recognised from its content.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Write the figures into this scenario file in place (keeping its comments and layout)
+    /// instead of printing a TOML fragment.
+    #[arg(long, value_name = "SCENARIO.toml")]
+    into: Option<PathBuf>,
+    /// The element the figures are for, e.g. lambda.orders [default: the function of a
+    /// /aws/lambda/NAME log group named in the input].
+    #[arg(long, value_name = "KIND.NAME")]
+    element: Option<String>,
+    /// Print JSON: {"inputs", "element", "figures", "refused", "notes"}.
     #[arg(long)]
     json: bool,
 }
@@ -293,6 +314,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Diff(a) => diff_command(a),
         Command::Match(a) => match_command(a),
         Command::Import(a) => import_command(a),
+        Command::Fit(a) => fit_command(a),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -1001,4 +1023,114 @@ fn bad_file(path: &Path, line: Option<usize>, e: &inputs::InputError) -> Failure
         // A JSON Lines message is one line: its error's line is 1.
         (Some(line), _) => format!("error: {file}:{line}:{}: {}", e.column, e.reason),
     })
+}
+
+/// The scenario key a fitted duration goes to, by the element's kind.
+fn duration_key(element: Option<&str>) -> Result<&'static str, Failure> {
+    let kind = element.map_or("lambda", |e| e.split_once('.').map_or(e, |(kind, _)| kind));
+    match kind {
+        "lambda" => Ok("duration_s"),
+        "workers" | "mq" => Ok("service_time_s"),
+        "endpoint" => Ok("response_time_s"),
+        _ => Err(Failure::BadInput(format!(
+            "error: --element {}: fit writes lambda.NAME (duration_s), workers.NAME or mq.NAME (service_time_s) and endpoint.NAME (response_time_s)",
+            element.unwrap_or_default()
+        ))),
+    }
+}
+
+fn fit_command(a: FitArgs) -> Result<(), Failure> {
+    use crate::calibrate::{self, formats};
+    if let Some(element) = &a.element
+        && element.split_once('.').is_none_or(|(kind, name)| kind.is_empty() || name.is_empty())
+    {
+        return Err(Failure::BadInput(format!("error: --element {element:?} is not KIND.NAME, e.g. lambda.orders")));
+    }
+    let key = duration_key(a.element.as_deref())?;
+    let mut inputs = Vec::with_capacity(a.inputs.len());
+    for path in &a.inputs {
+        let text = read_input(path)?;
+        let (format, telemetry) = formats::read(&text).map_err(|e| {
+            Failure::BadInput(match e.line {
+                0 => format!("error: {}: {}", path.display(), e.reason),
+                line => format!("error: {}:{line}: {}", path.display(), e.reason),
+            })
+        })?;
+        if matches!(telemetry, formats::Telemetry::Lambda(_)) && key != "duration_s" {
+            return Err(Failure::BadInput(format!(
+                "error: {}: Lambda REPORT lines fit a lambda.NAME element, not {}",
+                path.display(),
+                a.element.as_deref().unwrap_or_default()
+            )));
+        }
+        inputs.push(calibrate::Input { name: path.display().to_string(), format, telemetry });
+    }
+    let outcome = calibrate::fit_inputs(&inputs, key);
+    if outcome.figures.is_empty() {
+        let mut why: Vec<String> = outcome
+            .refused
+            .iter()
+            .map(|r| format!("{}: {} {}, at least {} needed", r.name, r.have, r.what, r.need))
+            .collect();
+        why.extend(outcome.notes.iter().cloned());
+        return Err(Failure::BadInput(format!("error: nothing fitted:\n  {}", why.join("\n  "))));
+    }
+    let element = a.element.clone().or_else(|| outcome.element.clone());
+    let Some(into) = &a.into else {
+        if a.json {
+            print!("{}", calibrate::output::json(&inputs, element.as_deref(), &outcome));
+        } else {
+            let shown = element.as_deref().unwrap_or("lambda.FUNCTION");
+            print!("{}", calibrate::output::fragment(&inputs, shown, &outcome));
+            if element.is_none() {
+                println!("# the inputs do not name the function: give --element lambda.NAME");
+            }
+        }
+        return Ok(());
+    };
+    let element = element.ok_or_else(|| {
+        Failure::BadInput(
+            "error: --into needs --element KIND.NAME: the inputs do not say which element they are of".into(),
+        )
+    })?;
+    if !outcome.figures.iter().any(|f| f.writes) {
+        return Err(Failure::BadInput(format!(
+            "error: nothing to write into {}: no figure fitted is a scenario key",
+            into.display()
+        )));
+    }
+    let text = read_input(into)?;
+    let updated = calibrate::output::write_into(&text, &element, &outcome.figures)
+        .map_err(|e| Failure::BadInput(format!("error: {}: {e}", into.display())))?;
+    // The file must stay a scenario: load it as `run` would before replacing it.
+    let base = into.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Scenario::from_text(&into.display().to_string(), &updated, base, &[]).map_err(|e| {
+        Failure::BadInput(format!(
+            "error: the updated scenario would not load, so {} is unchanged: {e}",
+            into.display()
+        ))
+    })?;
+    let staging = into.with_extension("toml.fit-tmp");
+    std::fs::write(&staging, &updated)
+        .and_then(|()| std::fs::rename(&staging, into))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("error: cannot write {}: {e}", into.display())))?;
+    if a.json {
+        print!("{}", calibrate::output::json(&inputs, Some(&element), &outcome));
+    } else {
+        for input in &inputs {
+            println!("read {}: {}", input.name, input.format.name());
+        }
+        let keys: Vec<&str> = outcome.figures.iter().filter(|f| f.writes).map(|f| f.name).collect();
+        println!("updated {}: [{element}] {}", into.display(), keys.join(", "));
+        for f in outcome.figures.iter().filter(|f| !f.writes) {
+            println!("{}: {}", f.name, f.why);
+        }
+        for r in &outcome.refused {
+            println!("{} not fitted: {} {}, at least {} needed", r.name, r.have, r.what, r.need);
+        }
+        for note in &outcome.notes {
+            println!("note: {note}");
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 //!   templates turned into scenario text;
 //! - [`world`]: the models of one scenario wired together;
 //! - [`run`]: one (scenario, overrides, seed) → results;
+//! - [`calibrate`]: scenario figures fitted from AWS telemetry (`orchsim fit`);
 //! - [`report`]: summary, CSV and JSON files;
 //! - [`cli`]: the command line.
 
@@ -26,6 +27,7 @@ pub mod scenario;
 
 pub mod world;
 
+pub mod calibrate;
 pub mod gate;
 pub mod run;
 pub mod sweep;

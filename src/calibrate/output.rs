@@ -1,0 +1,166 @@
+//! What `fit` says: a TOML fragment to paste, JSON for tools, or the figures written into a
+//! scenario file in place with `toml_edit`, which keeps every comment and the layout of what
+//! it does not change.
+//!
+//! Values are rounded to 4 significant digits: no fit from telemetry is better than that.
+
+use serde_json::{Value as Json, json};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
+
+use super::fit::{Candidate, Fitted};
+use super::{Estimate, Figure, Input, Outcome};
+
+/// `x` to 4 significant digits.
+pub fn round4(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.3e}").parse().expect("a float's own text")
+}
+
+/// The scenario value of a figure.
+pub fn toml_value(estimate: &Estimate) -> Value {
+    match estimate {
+        Estimate::Share(s) => Value::from(round4(s.value())),
+        Estimate::Distribution { dist, .. } => {
+            let mut t = InlineTable::new();
+            t.insert("dist", dist.kind().into());
+            match dist {
+                Fitted::Exponential { mean } => {
+                    t.insert("mean", round4(*mean).into());
+                }
+                Fitted::LogNormal { median, p99 } => {
+                    t.insert("median", round4(*median).into());
+                    t.insert("p99", round4(*p99).into());
+                }
+                Fitted::Empirical { quantiles } => {
+                    let points: Array = quantiles
+                        .iter()
+                        .map(|&(p, v)| Value::Array(Array::from_iter([Value::from(p), Value::from(round4(v))])))
+                        .collect();
+                    t.insert("quantiles", Value::Array(points));
+                }
+            }
+            Value::InlineTable(t)
+        }
+    }
+}
+
+/// The fragment to paste into a scenario: the element's table with each figure that is a
+/// key, its source and fit in a comment; the other figures, the refusals and the notes as
+/// comments.
+pub fn fragment(inputs: &[Input], element: &str, outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for input in inputs {
+        out.push_str(&format!("# {}: {}\n", input.name, input.format.name()));
+    }
+    out.push_str(&format!("[{element}]\n"));
+    for f in outcome.figures.iter().filter(|f| f.writes) {
+        out.push_str(&format!("{} = {}  # {}\n", f.name, toml_value(&f.estimate), f.why));
+    }
+    for f in outcome.figures.iter().filter(|f| !f.writes) {
+        out.push_str(&format!(
+            "# {} = {} (not a scenario key: an outcome of the traffic and the settings): {}\n",
+            f.name,
+            toml_value(&f.estimate),
+            f.why
+        ));
+    }
+    for r in &outcome.refused {
+        out.push_str(&format!("# {} not fitted: {} {}, at least {} needed\n", r.name, r.have, r.what, r.need));
+    }
+    for note in &outcome.notes {
+        out.push_str(&format!("# note: {note}\n"));
+    }
+    out
+}
+
+/// The machine-readable result.
+pub fn json(inputs: &[Input], element: Option<&str>, outcome: &Outcome) -> String {
+    let figures: Vec<Json> = outcome.figures.iter().map(figure_json).collect();
+    let refused: Vec<Json> =
+        outcome.refused.iter().map(|r| json!({"key": r.name, "have": r.have, "need": r.need, "of": r.what})).collect();
+    let inputs: Vec<Json> = inputs.iter().map(|i| json!({"file": i.name, "format": i.format.name()})).collect();
+    let doc = json!({
+        "inputs": inputs,
+        "element": element,
+        "figures": figures,
+        "refused": refused,
+        "notes": outcome.notes,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&doc).expect("JSON values serialize"))
+}
+
+fn figure_json(f: &Figure) -> Json {
+    let mut doc = json!({
+        "key": f.name,
+        "scenario_key": f.writes,
+        "samples": f.samples,
+        "why": f.why,
+    });
+    match &f.estimate {
+        Estimate::Share(s) => {
+            doc["value"] = json!(s.value());
+            doc["interval_95"] = json!([s.low, s.high]);
+        }
+        Estimate::Distribution { dist, choice } => {
+            doc["value"] = dist_json(dist);
+            if let Some(choice) = choice {
+                doc["candidates"] = choice.candidates.iter().map(candidate_json).collect();
+            }
+        }
+    }
+    doc
+}
+
+fn dist_json(dist: &Fitted) -> Json {
+    match dist {
+        Fitted::Exponential { mean } => json!({"dist": "exponential", "mean": mean}),
+        Fitted::LogNormal { median, p99 } => json!({"dist": "lognormal", "median": median, "p99": p99}),
+        Fitted::Empirical { quantiles } => json!({"dist": "empirical", "quantiles": quantiles}),
+    }
+}
+
+fn candidate_json(c: &Candidate) -> Json {
+    json!({
+        "value": dist_json(&c.dist),
+        "ks_d": c.fit.ks_d,
+        "ks_p": c.fit.ks_p,
+        "ad": c.fit.ad,
+        "tail_error": c.fit.tail_error,
+    })
+}
+
+/// `text` (a scenario file) with the element's keys set to the figures that are keys, each
+/// with its source in a comment after it; everything else as it was. The element's table is
+/// added at the end when the file has none.
+pub fn write_into(text: &str, element: &str, figures: &[Figure]) -> Result<String, String> {
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("not TOML: {e}"))?;
+    let (kind, name) =
+        element.split_once('.').ok_or_else(|| format!("{element:?} is not KIND.NAME, e.g. lambda.orders"))?;
+    let root = doc.as_table_mut();
+    if !root.contains_key(kind) {
+        let mut parent = Table::new();
+        parent.set_implicit(true);
+        root.insert(kind, Item::Table(parent));
+    }
+    let parent = root[kind].as_table_like_mut().ok_or_else(|| format!("{kind} is not a table"))?;
+    if parent.get(name).is_none() {
+        parent.insert(name, Item::Table(Table::new()));
+    }
+    let table =
+        parent.get_mut(name).and_then(Item::as_table_like_mut).ok_or_else(|| format!("{element} is not a table"))?;
+    for f in figures.iter().filter(|f| f.writes) {
+        let mut value = toml_value(&f.estimate);
+        value.decor_mut().set_suffix(format!("  # orchsim fit: {}", f.why));
+        // Only the value is replaced, so the key keeps the comments above it (an insert
+        // would replace the key and its decor too).
+        match table.get_mut(f.name) {
+            Some(item) => *item = Item::Value(value),
+            None => {
+                table.insert(f.name, Item::Value(value));
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
