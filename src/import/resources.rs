@@ -1034,26 +1034,13 @@ impl<'a> Importer<'a, '_> {
             }
             let fifo = if e.kind == "sqs" { self.is_fifo_queue(&e.name) } else { self.is_fifo_topic(&e.name) };
             let name = format!("{}Traffic", e.name);
-            let mut s = vec![
-                Setting {
-                    key: "target".into(),
-                    value: toml_string(&format!("{}.{}", e.kind, e.name)),
-                    origin: "an entry point: nothing in the template sends to it".into(),
-                    todo: false,
-                },
-                Setting {
-                    key: "arrival".into(),
-                    value: toml_string("poisson"),
-                    origin: "placeholder: the template says nothing of traffic".into(),
-                    todo: true,
-                },
-                Setting {
-                    key: "rate_per_s".into(),
-                    value: RATE_PLACEHOLDER_PER_S.to_string(),
-                    origin: "placeholder: a modest rate".into(),
-                    todo: true,
-                },
-            ];
+            let mut s = vec![Setting {
+                key: "target".into(),
+                value: toml_string(&format!("{}.{}", e.kind, e.name)),
+                origin: "an entry point: nothing in the template sends to it".into(),
+                todo: false,
+            }];
+            s.extend(placeholder_traffic());
             if fifo {
                 s.push(Setting {
                     key: "group_count".into(),
@@ -1087,26 +1074,15 @@ impl<'a> Importer<'a, '_> {
                 kind: "workload",
                 name,
                 about: format!("requests through {what}, each a synchronous invocation"),
-                settings: vec![
-                    Setting {
-                        key: "target".into(),
-                        value: toml_string(&format!("lambda.{function}")),
-                        origin: format!("template (Events.{event}: {what})"),
-                        todo: false,
-                    },
-                    Setting {
-                        key: "arrival".into(),
-                        value: toml_string("poisson"),
-                        origin: "placeholder: the template says nothing of traffic".into(),
-                        todo: true,
-                    },
-                    Setting {
-                        key: "rate_per_s".into(),
-                        value: RATE_PLACEHOLDER_PER_S.to_string(),
-                        origin: "placeholder: a modest rate".into(),
-                        todo: true,
-                    },
-                ],
+                settings: vec![Setting {
+                    key: "target".into(),
+                    value: toml_string(&format!("lambda.{function}")),
+                    origin: format!("template (Events.{event}: {what})"),
+                    todo: false,
+                }]
+                .into_iter()
+                .chain(placeholder_traffic())
+                .collect(),
                 notes: Vec::new(),
             });
         }
@@ -1137,6 +1113,25 @@ fn segments(flat: &str) -> Vec<String> {
     }
     out.retain(|s| !s.is_empty());
     out
+}
+
+/// A placeholder workload's arrivals: Poisson at a modest rate, both marked TODO, since a
+/// template says nothing of traffic.
+fn placeholder_traffic() -> [Setting; 2] {
+    [
+        Setting {
+            key: "arrival".into(),
+            value: toml_string("poisson"),
+            origin: "placeholder: the template says nothing of traffic".into(),
+            todo: true,
+        },
+        Setting {
+            key: "rate_per_s".into(),
+            value: RATE_PLACEHOLDER_PER_S.to_string(),
+            origin: "placeholder: a modest rate".into(),
+            todo: true,
+        },
+    ]
 }
 
 #[cfg(test)]
