@@ -97,6 +97,10 @@ struct FitArgs {
     /// Print JSON: {"inputs", "element", "figures", "refused", "notes"}.
     #[arg(long)]
     json: bool,
+    /// Where to write a replay trace, when per-period counts fit no arrival schedule
+    /// [default: NAME-arrivals.csv beside the --into scenario].
+    #[arg(long, value_name = "TRACE.csv")]
+    trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -1025,15 +1029,55 @@ fn bad_file(path: &Path, line: Option<usize>, e: &inputs::InputError) -> Failure
     })
 }
 
+/// Writes the replay trace of an arrival figure that is one, to `--trace` or beside the
+/// `--into` scenario, and sets its `file`: relative to the scenario's folder with `--into`,
+/// as given otherwise. The trace is staged and renamed, so a failure leaves no half file.
+fn write_trace(a: &FitArgs, element: Option<&str>, outcome: &mut crate::calibrate::Outcome) -> Result<(), Failure> {
+    use crate::calibrate::{Estimate, arrivals::Arrival};
+    for f in &mut outcome.figures {
+        let Estimate::Arrival(fit) = &mut f.estimate else { continue };
+        let Arrival::Replay { csv, file, .. } = &mut fit.arrival else { continue };
+        if a.into.is_some() && !f.writes {
+            continue;
+        }
+        let name = element.and_then(|e| e.split_once('.')).map_or("workload", |(_, name)| name);
+        let path = match (&a.trace, &a.into) {
+            (Some(trace), _) => trace.clone(),
+            (None, Some(into)) => into.with_file_name(format!("{name}-arrivals.csv")),
+            (None, None) => {
+                return Err(Failure::BadInput(format!(
+                    "error: the counts fit no arrival schedule, so they are a replay trace: give --trace FILE to write it ({})",
+                    f.why
+                )));
+            }
+        };
+        let staging = path.with_extension("csv.fit-tmp");
+        std::fs::write(&staging, csv.as_bytes())
+            .and_then(|()| std::fs::rename(&staging, &path))
+            .map_err(|e| Failure::Other(anyhow::anyhow!("error: cannot write {}: {e}", path.display())))?;
+        let base = a.into.as_ref().and_then(|into| into.parent()).filter(|p| !p.as_os_str().is_empty());
+        let shown = match base.and_then(|b| path.strip_prefix(b).ok()) {
+            Some(relative) => relative.display().to_string(),
+            // The scenario resolves a relative file against its own folder.
+            None if a.into.is_some() => std::fs::canonicalize(&path).unwrap_or(path.clone()).display().to_string(),
+            None => path.display().to_string(),
+        };
+        *file = Some(shown);
+    }
+    Ok(())
+}
+
 /// The scenario key a fitted duration goes to, by the element's kind.
 fn duration_key(element: Option<&str>) -> Result<&'static str, Failure> {
     let kind = element.map_or("lambda", |e| e.split_once('.').map_or(e, |(kind, _)| kind));
     match kind {
-        "lambda" => Ok("duration_s"),
+        // A workload's figures are its arrivals, a state machine's its states': the
+        // duration key is not theirs, and fit_element keeps it out of them.
+        "lambda" | "workload" | "step_functions" => Ok("duration_s"),
         "workers" | "mq" => Ok("service_time_s"),
         "endpoint" => Ok("response_time_s"),
         _ => Err(Failure::BadInput(format!(
-            "error: --element {}: fit writes lambda.NAME (duration_s), workers.NAME or mq.NAME (service_time_s) and endpoint.NAME (response_time_s)",
+            "error: --element {}: fit writes lambda.NAME (duration_s), workers.NAME or mq.NAME (service_time_s), endpoint.NAME (response_time_s), workload.NAME (arrival) and step_functions.NAME (states.STATE.duration_s)",
             element.unwrap_or_default()
         ))),
     }
@@ -1065,7 +1109,7 @@ fn fit_command(a: FitArgs) -> Result<(), Failure> {
         }
         inputs.push(calibrate::Input { name: path.display().to_string(), format, telemetry });
     }
-    let outcome = calibrate::fit_inputs(&inputs, key);
+    let mut outcome = calibrate::fit_element(&inputs, a.element.as_deref(), key);
     if outcome.figures.is_empty() {
         let mut why: Vec<String> = outcome
             .refused
@@ -1076,14 +1120,15 @@ fn fit_command(a: FitArgs) -> Result<(), Failure> {
         return Err(Failure::BadInput(format!("error: nothing fitted:\n  {}", why.join("\n  "))));
     }
     let element = a.element.clone().or_else(|| outcome.element.clone());
+    write_trace(&a, element.as_deref(), &mut outcome)?;
     let Some(into) = &a.into else {
         if a.json {
             print!("{}", calibrate::output::json(&inputs, element.as_deref(), &outcome));
         } else {
-            let shown = element.as_deref().unwrap_or("lambda.FUNCTION");
+            let shown = element.as_deref().unwrap_or(calibrate::placeholder_element(&outcome));
             print!("{}", calibrate::output::fragment(&inputs, shown, &outcome));
             if element.is_none() {
-                println!("# the inputs do not name the function: give --element lambda.NAME");
+                println!("# the inputs do not name the element: give --element {shown}");
             }
         }
         return Ok(());
@@ -1120,10 +1165,10 @@ fn fit_command(a: FitArgs) -> Result<(), Failure> {
         for input in &inputs {
             println!("read {}: {}", input.name, input.format.name());
         }
-        let keys: Vec<&str> = outcome.figures.iter().filter(|f| f.writes).map(|f| f.name).collect();
+        let keys: Vec<String> = outcome.figures.iter().filter(|f| f.writes).map(|f| f.path()).collect();
         println!("updated {}: [{element}] {}", into.display(), keys.join(", "));
         for f in outcome.figures.iter().filter(|f| !f.writes) {
-            println!("{}: {}", f.name, f.why);
+            println!("{}: {}", f.path(), f.why);
         }
         for r in &outcome.refused {
             println!("{} not fitted: {} {}, at least {} needed", r.name, r.have, r.what, r.need);

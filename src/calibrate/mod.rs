@@ -8,12 +8,13 @@
 //! Nothing here runs a simulation or builds a `Scenario`: the command checks that an updated
 //! scenario still loads through the scenario reader, like any hand-written file.
 
+pub mod arrivals;
 pub mod fit;
 pub mod formats;
 pub mod output;
 
 use fit::{Choice, Fitted, MIN_SAMPLES, Share};
-use formats::{Format, Invocation, MetricSeries, Statistics, Status, Telemetry};
+use formats::{Execution, ExecutionEnd, Format, Invocation, MetricSeries, Statistics, Status, Telemetry};
 
 /// One input file as read.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +34,8 @@ pub enum Estimate {
         choice: Option<Choice>,
     },
     Share(Share),
+    /// An arrival process: `arrival` and its keys, for a `workload.NAME`.
+    Arrival(arrivals::ArrivalFit),
 }
 
 /// One fitted figure.
@@ -40,6 +43,12 @@ pub enum Estimate {
 pub struct Figure {
     /// Its name: the scenario key when `writes` is true.
     pub name: &'static str,
+    /// The sub-table of the element it goes in (`["states", "Charge"]` for a state of a
+    /// state machine); empty for the element's own table.
+    pub table: Vec<String>,
+    /// The kind of element it is a key of (`workload`, `step_functions`), when that is not
+    /// the element's own kind (a duration, a share): it is written only into such an element.
+    pub kind: Option<&'static str>,
     /// Whether the scenario has a key for it (the cold-start share, for one, is an outcome
     /// of the traffic and `keep_alive_s`, not a setting).
     pub writes: bool,
@@ -48,6 +57,30 @@ pub struct Figure {
     pub samples: usize,
     /// Where from and why this form, in words.
     pub why: String,
+}
+
+impl Figure {
+    /// A figure of the element's own table.
+    pub fn new(name: &'static str, writes: bool, estimate: Estimate, samples: usize, why: String) -> Figure {
+        Figure { name, table: Vec::new(), kind: None, writes, estimate, samples, why }
+    }
+
+    /// Its key as a dotted path under the element: `states."Charge".duration_s`.
+    pub fn path(&self) -> String {
+        let mut parts: Vec<String> = self
+            .table
+            .iter()
+            .map(|t| {
+                if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    t.clone()
+                } else {
+                    format!("{t:?}")
+                }
+            })
+            .collect();
+        parts.push(self.name.to_string());
+        parts.join(".")
+    }
 }
 
 /// A figure that too few observations were given for.
@@ -76,6 +109,8 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
     let mut invocations: Vec<&Invocation> = Vec::new();
     let mut statistics: Vec<&Statistics> = Vec::new();
     let mut series: Vec<&MetricSeries> = Vec::new();
+    let mut executions: Vec<&Execution> = Vec::new();
+    let mut express = false;
     for input in inputs {
         match &input.telemetry {
             Telemetry::Lambda(log) => {
@@ -87,7 +122,17 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
             }
             Telemetry::Statistics(s) => statistics.push(s),
             Telemetry::Series(s) => series.extend(s),
+            Telemetry::Executions(e) => {
+                executions.extend(&e.executions);
+                express |= e.express;
+                if outcome.element.is_none() {
+                    outcome.element = e.machine.as_ref().map(|m| format!("step_functions.{m}"));
+                }
+            }
         }
+    }
+    if !executions.is_empty() {
+        fit_executions(&executions, express, &mut outcome);
     }
     if !invocations.is_empty() {
         fit_reports(&invocations, duration_key, &mut outcome);
@@ -96,10 +141,10 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
                 "{duration_key} is fitted from the REPORT lines' own durations; the get-metric-statistics input is not used for it"
             ));
         }
-    } else if let Some(first) = statistics.first() {
+    } else if let Some(first) = statistics.iter().find(|s| !is_count_of_arrivals(s)) {
         // Several exports of one metric are one set of periods, if they share a unit.
         let mut merged = (*first).clone();
-        for other in &statistics[1..] {
+        for other in statistics.iter().filter(|s| !is_count_of_arrivals(s) && !std::ptr::eq(**s, *first)) {
             if other.unit == merged.unit {
                 merged.points.extend(other.points.iter().cloned());
             } else {
@@ -115,7 +160,109 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
     if !series.is_empty() {
         fit_series(&series, &mut outcome);
     }
+    // Sums per period of a count of arrivals, from get-metric-statistics.
+    for stats in statistics.iter().filter(|s| is_count_of_arrivals(s)) {
+        let label = stats.label.as_deref().unwrap_or("the metric");
+        if stats.points.iter().any(|p| p.sum.is_none()) {
+            outcome.notes.push(format!("{label}: a point without Sum: arrivals are fitted from the Sum per period"));
+            continue;
+        }
+        let points: Vec<(String, f64)> = stats.points.iter().map(|p| (p.timestamp.clone(), p.sum.unwrap())).collect();
+        fit_arrivals(label, &points, &mut outcome);
+    }
     outcome
+}
+
+/// The figures of `fit_inputs` for an element: the ones that are keys of another kind of
+/// element (arrivals for a `workload`, states for a `step_functions`) are written only into
+/// such an element, and the element's own figures (durations, shares) only into an element
+/// that has them.
+pub fn fit_element(inputs: &[Input], element: Option<&str>, duration_key: &'static str) -> Outcome {
+    let mut outcome = fit_inputs(inputs, duration_key);
+    // Without an element, the fragment shows the one the figures are for.
+    let element = element.or(outcome.element.as_deref()).unwrap_or(placeholder_element(&outcome)).to_string();
+    let kind = element.split_once('.').map(|(kind, _)| kind);
+    for f in &mut outcome.figures {
+        f.writes = f.writes
+            && match (f.kind, kind) {
+                (Some(wanted), kind) => kind == Some(wanted),
+                (None, Some("workload" | "step_functions")) => false,
+                (None, _) => true,
+            };
+    }
+    outcome
+}
+
+/// The element to show in a fragment when neither `--element` nor the inputs name one.
+pub fn placeholder_element(outcome: &Outcome) -> &'static str {
+    let kinds: Vec<Option<&str>> = outcome.figures.iter().map(|f| f.kind).collect();
+    if !kinds.is_empty() && kinds.iter().all(|k| *k == Some("workload")) {
+        "workload.NAME"
+    } else if !kinds.is_empty()
+        && kinds.iter().all(|k| *k == Some("step_functions") || k.is_none())
+        && kinds.contains(&Some("step_functions"))
+    {
+        "step_functions.NAME"
+    } else {
+        "lambda.FUNCTION"
+    }
+}
+
+/// Metrics that count arrivals at a service, one per message, call or execution.
+const ARRIVAL_METRICS: [&str; 7] = [
+    "NumberOfMessagesSent",
+    "NumberOfMessagesPublished",
+    "Invocations",
+    "ExecutionsStarted",
+    "AsyncEventsReceived",
+    "EnqueueCount",
+    "MatchedEvents",
+];
+
+/// Whether a label or id names a count of arrivals, as a whole word: `FailedInvocations` is
+/// not `Invocations`.
+fn names_arrivals(name: &str) -> bool {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| ARRIVAL_METRICS.iter().any(|m| m.eq_ignore_ascii_case(word)))
+}
+
+fn is_count_of_arrivals(stats: &&Statistics) -> bool {
+    stats.label.as_deref().is_some_and(names_arrivals) && matches!(stats.unit.as_deref(), Some("Count") | None)
+}
+
+/// The arrival process of one series of counts.
+fn fit_arrivals(label: &str, points: &[(String, f64)], outcome: &mut Outcome) {
+    if outcome.figures.iter().any(|f| f.name == "arrival") {
+        outcome
+            .notes
+            .push(format!("{label}: arrivals are fitted from the first series of counts only; this one is not used"));
+        return;
+    }
+    let counts = match arrivals::counts(label, points) {
+        Ok(c) => c,
+        Err(e) => {
+            outcome.notes.push(e);
+            return;
+        }
+    };
+    if counts.points.len() < MIN_SAMPLES {
+        outcome.refused.push(Refused {
+            name: "arrival",
+            what: "periods with a count",
+            have: counts.points.len(),
+            need: MIN_SAMPLES,
+        });
+        return;
+    }
+    if counts.fractional {
+        outcome.notes.push(format!("{label}: some values are not whole counts (a statistic other than Sum?): they are rounded in a replay trace"));
+    }
+    let fit = arrivals::fit_counts(&counts);
+    let why = fit.why.clone();
+    let periods = fit.periods;
+    let mut figure = Figure::new("arrival", true, Estimate::Arrival(fit), periods, why);
+    figure.kind = Some("workload");
+    outcome.figures.push(figure);
 }
 
 /// Durations, INIT, cold-start, error and timeout shares from REPORT lines.
@@ -178,19 +325,129 @@ fn billed_init_note(invocations: &[&Invocation], outcome: &mut Outcome) {
 }
 
 fn distribution(name: &'static str, what: &'static str, samples: &[f64], extra: &str, outcome: &mut Outcome) {
-    match fit::fit_samples(samples) {
-        Ok(choice) => {
-            let best = choice.best();
-            let why = format!("{} {what}{extra}; {}; KS D = {:.4}", choice.samples, choice.reason, best.fit.ks_d);
-            outcome.figures.push(Figure {
-                name,
-                writes: true,
-                estimate: Estimate::Distribution { dist: best.dist.clone(), choice: Some(choice.clone()) },
-                samples: choice.samples,
-                why,
-            });
-        }
+    match distribution_figure(name, what, samples, extra) {
+        Ok(figure) => outcome.figures.push(figure),
         Err(too_few) => outcome.refused.push(Refused { name, what, have: too_few.have, need: too_few.need }),
+    }
+}
+
+/// A distribution fitted to samples, as a figure of the element's own table.
+fn distribution_figure(name: &'static str, what: &str, samples: &[f64], extra: &str) -> Result<Figure, fit::TooFew> {
+    let choice = fit::fit_samples(samples)?;
+    let best = choice.best();
+    let why = format!("{} {what}{extra}; {}; KS D = {:.4}", choice.samples, choice.reason, best.fit.ks_d);
+    let estimate = Estimate::Distribution { dist: best.dist.clone(), choice: Some(choice.clone()) };
+    Ok(Figure::new(name, true, estimate, choice.samples, why))
+}
+
+/// Execution durations and ends, and each state's task attempts and time in the state.
+fn fit_executions(executions: &[&Execution], express: bool, outcome: &mut Outcome) {
+    let ended: Vec<&&Execution> = executions.iter().filter(|e| e.end.is_some()).collect();
+    let running = executions.len() - ended.len();
+    if running > 0 {
+        outcome
+            .notes
+            .push(format!("{running} executions have no end in the export (still running, or cut off): left out"));
+    }
+    let durations: Vec<f64> = ended.iter().filter_map(|e| e.duration_s).collect();
+    if durations.len() < ended.len() {
+        outcome.notes.push(format!(
+            "{} executions have an end but no ExecutionStarted in the export: their duration is unknown",
+            ended.len() - durations.len()
+        ));
+    }
+    let not_a_key = |mut f: Figure| {
+        f.writes = false;
+        f
+    };
+    match distribution_figure("execution_duration_s", "executions, ExecutionStarted to their end", &durations, "") {
+        Ok(f) => outcome.figures.push(not_a_key(f)),
+        Err(t) => outcome.refused.push(Refused {
+            name: "execution_duration_s",
+            what: "executions with a start and an end",
+            have: t.have,
+            need: t.need,
+        }),
+    }
+    let n = ended.len();
+    for (name, end, what) in [
+        ("execution_failed_share", ExecutionEnd::Failed, "executions failed (ExecutionFailed)"),
+        ("execution_timed_out_share", ExecutionEnd::TimedOut, "executions timed out (ExecutionTimedOut)"),
+        ("execution_aborted_share", ExecutionEnd::Aborted, "executions were aborted (ExecutionAborted)"),
+    ] {
+        let count = ended.iter().filter(|e| e.end == Some(end)).count();
+        if end != ExecutionEnd::Aborted || count > 0 {
+            share(outcome, name, false, count, n, what);
+        }
+    }
+    let states: usize = executions.iter().map(|e| e.states.len()).sum();
+    if express && states == 0 {
+        outcome.notes.push(
+            "the Express log records have no state events: latencies need the log level ALL (ERROR and FATAL log only failures)".into(),
+        );
+    }
+    // Task attempts per state, by name (a BTreeMap, so the figures come in one order).
+    let mut attempts: std::collections::BTreeMap<&str, Vec<&formats::TaskAttempt>> = Default::default();
+    for a in executions.iter().flat_map(|e| &e.attempts) {
+        attempts.entry(a.state.as_str()).or_default().push(a);
+    }
+    for (state, runs) in &attempts {
+        let timed_out = runs.iter().filter(|a| a.end == formats::AttemptEnd::TimedOut).count();
+        let samples: Vec<f64> =
+            runs.iter().filter(|a| a.end != formats::AttemptEnd::TimedOut).map(|a| a.duration_s).collect();
+        let lambda = runs.iter().any(|a| a.resource_type == "lambda");
+        let mut extra = String::new();
+        if timed_out > 0 {
+            extra.push_str(&format!("; {timed_out} timed-out attempts left out, their time being the timeout"));
+        }
+        if lambda {
+            extra.push_str("; not written: a Lambda task lasts its function's invocation, so fit [lambda.F] duration_s from its REPORT lines");
+        }
+        match distribution_figure(
+            "duration_s",
+            &format!("attempts of {state}, TaskStarted to their end"),
+            &samples,
+            &extra,
+        ) {
+            Ok(mut f) => {
+                f.table = vec!["states".into(), state.to_string()];
+                f.kind = Some("step_functions");
+                f.writes = !lambda;
+                outcome.figures.push(f);
+            }
+            Err(t) => outcome
+                .notes
+                .push(format!("states.{state}.duration_s not fitted: {} attempts, at least {} needed", t.have, t.need)),
+        }
+        let failed = runs.iter().filter(|a| a.end != formats::AttemptEnd::Succeeded).count();
+        if runs.len() >= MIN_SAMPLES {
+            let s = Share::new(failed, runs.len());
+            let why = format!(
+                "{failed} of {} attempts of {state} failed or timed out; 95 % interval {:.2} % to {:.2} %",
+                runs.len(),
+                100.0 * s.low,
+                100.0 * s.high
+            );
+            let mut f = Figure::new("attempt_failed_share", false, Estimate::Share(s), runs.len(), why);
+            f.table = vec!["states".into(), state.to_string()];
+            f.kind = Some("step_functions");
+            outcome.figures.push(f);
+        }
+    }
+    // Time in each state, entered to exited: retries and waits included, an outcome.
+    let mut times: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for r in executions.iter().flat_map(|e| &e.states) {
+        times.entry(r.name.as_str()).or_default().push(r.duration_s);
+    }
+    for (state, samples) in &times {
+        if let Ok(mut f) =
+            distribution_figure("time_in_state_s", &format!("runs of {state}, entered to exited"), samples, "")
+        {
+            f.table = vec!["states".into(), state.to_string()];
+            f.kind = Some("step_functions");
+            f.writes = false;
+            outcome.figures.push(f);
+        }
     }
 }
 
@@ -201,7 +458,7 @@ fn share(outcome: &mut Outcome, name: &'static str, writes: bool, count: usize, 
     }
     let s = Share::new(count, of);
     let why = format!("{count} of {of} {what}; 95 % interval {:.2} % to {:.2} %", 100.0 * s.low, 100.0 * s.high);
-    outcome.figures.push(Figure { name, writes, estimate: Estimate::Share(s), samples: of, why });
+    outcome.figures.push(Figure::new(name, writes, Estimate::Share(s), of, why));
 }
 
 /// Seconds per unit of a CloudWatch time unit.
@@ -263,7 +520,7 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
             Some(why_dist) => {
                 let (why, dist) = why_dist;
                 let estimate = Estimate::Distribution { dist, choice: None };
-                outcome.figures.push(Figure { name: key, writes: true, estimate, samples, why });
+                outcome.figures.push(Figure::new(key, true, estimate, samples, why));
             }
             None => outcome
                 .notes
@@ -275,13 +532,8 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
         let why = format!(
             "exponential with the Average of {samples} samples (SampleCount){pooled}; from an average alone the shape cannot be seen: give p50, p90 and p99 for a lognormal"
         );
-        outcome.figures.push(Figure {
-            name: key,
-            writes: true,
-            estimate: Estimate::Distribution { dist: Fitted::Exponential { mean }, choice: None },
-            samples,
-            why,
-        });
+        let estimate = Estimate::Distribution { dist: Fitted::Exponential { mean }, choice: None };
+        outcome.figures.push(Figure::new(key, true, estimate, samples, why));
     } else {
         outcome.notes.push(format!(
             "{label}: neither two percentiles nor an Average in every point: nothing to fit a duration from"
@@ -323,8 +575,9 @@ fn trim_number(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Lambda's error share from `Invocations` and `Errors` series, and its throttle share with
-/// `Throttles`; every series is summed and said, since arrivals are not fitted yet.
+/// Arrivals from the first series that counts them; Lambda's error share from `Invocations`
+/// and `Errors` series, and its throttle share with `Throttles`; every series is summed and
+/// said.
 fn fit_series(series: &[&MetricSeries], outcome: &mut Outcome) {
     let named = |name: &str| {
         series
@@ -332,6 +585,9 @@ fn fit_series(series: &[&MetricSeries], outcome: &mut Outcome) {
             .find(|s| s.label.as_deref().unwrap_or(&s.id).eq_ignore_ascii_case(name) || s.id.eq_ignore_ascii_case(name))
     };
     let total = |s: &MetricSeries| s.points.iter().map(|p| p.1).sum::<f64>();
+    for s in series.iter().filter(|s| names_arrivals(s.label.as_deref().unwrap_or(&s.id)) || names_arrivals(&s.id)) {
+        fit_arrivals(s.label.as_deref().unwrap_or(&s.id), &s.points, outcome);
+    }
     for s in series {
         let name = s.label.as_deref().unwrap_or(&s.id);
         let (first, last) = match (s.points.first(), s.points.last()) {

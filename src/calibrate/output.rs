@@ -7,6 +7,7 @@
 use serde_json::{Value as Json, json};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
 
+use super::arrivals::Arrival;
 use super::fit::{Candidate, Fitted};
 use super::{Estimate, Figure, Input, Outcome};
 
@@ -18,9 +19,60 @@ pub fn round4(x: f64) -> f64 {
     format!("{x:.3e}").parse().expect("a float's own text")
 }
 
-/// The scenario value of a figure.
+/// The keys of every arrival process, removed before another one's are written.
+const ARRIVAL_KEYS: [&str; 14] = [
+    "arrival",
+    "rate_per_s",
+    "from_per_s",
+    "to_per_s",
+    "duration_s",
+    "steps",
+    "on_rate_per_s",
+    "off_rate_per_s",
+    "on_s",
+    "off_s",
+    "mean_rate_per_s",
+    "amplitude",
+    "period_s",
+    "peak_at_s",
+];
+
+/// What a replay trace's `file` says until the command has written the trace somewhere.
+pub const UNWRITTEN_TRACE: &str = "TRACE.csv";
+
+/// The keys and values of an arrival process.
+pub fn arrival_entries(arrival: &Arrival) -> Vec<(&'static str, Value)> {
+    let mut out = vec![("arrival", Value::from(arrival.kind()))];
+    match arrival {
+        Arrival::Poisson { rate_per_s } => out.push(("rate_per_s", round4(*rate_per_s).into())),
+        Arrival::Steps { steps } => {
+            let pairs: Array = steps
+                .iter()
+                .map(|&(at, rate)| Value::Array(Array::from_iter([Value::from(round4(at)), Value::from(round4(rate))])))
+                .collect();
+            out.push(("steps", Value::Array(pairs)));
+        }
+        Arrival::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s } => {
+            out.push(("mean_rate_per_s", round4(*mean_rate_per_s).into()));
+            out.push(("amplitude", round4(*amplitude).into()));
+            out.push(("period_s", round4(*period_s).into()));
+            out.push(("peak_at_s", round4(*peak_at_s).into()));
+        }
+        Arrival::Replay { file, .. } => out.push(("file", file.as_deref().unwrap_or(UNWRITTEN_TRACE).into())),
+    }
+    out
+}
+
+/// The scenario value of a figure (an arrival process as an inline table of its keys).
 pub fn toml_value(estimate: &Estimate) -> Value {
     match estimate {
+        Estimate::Arrival(fit) => {
+            let mut t = InlineTable::new();
+            for (key, value) in arrival_entries(&fit.arrival) {
+                t.insert(key, value);
+            }
+            Value::InlineTable(t)
+        }
         Estimate::Share(s) => Value::from(round4(s.value())),
         Estimate::Distribution { dist, .. } => {
             let mut t = InlineTable::new();
@@ -56,12 +108,20 @@ pub fn fragment(inputs: &[Input], element: &str, outcome: &Outcome) -> String {
     }
     out.push_str(&format!("[{element}]\n"));
     for f in outcome.figures.iter().filter(|f| f.writes) {
-        out.push_str(&format!("{} = {}  # {}\n", f.name, toml_value(&f.estimate), f.why));
+        out.push_str(&figure_lines(f, ""));
     }
-    for f in outcome.figures.iter().filter(|f| !f.writes) {
+    // Keys of another kind of element than this one: shown in that element's table, as
+    // comments, for `--element KIND.NAME` to write.
+    let own = element.split_once('.').map_or(element, |(kind, _)| kind);
+    for f in outcome.figures.iter().filter(|f| !f.writes && f.kind.is_some_and(|k| k != own)) {
+        let kind = f.kind.unwrap_or_default();
+        out.push_str(&format!("# for a [{kind}.NAME] (--element {kind}.NAME writes it):\n"));
+        out.push_str(&figure_lines(f, "# "));
+    }
+    for f in outcome.figures.iter().filter(|f| !f.writes && (f.kind.is_none() || f.kind == Some(own))) {
         out.push_str(&format!(
             "# {} = {} (not a scenario key: an outcome of the traffic and the settings): {}\n",
-            f.name,
+            f.path(),
             toml_value(&f.estimate),
             f.why
         ));
@@ -73,6 +133,20 @@ pub fn fragment(inputs: &[Input], element: &str, outcome: &Outcome) -> String {
         out.push_str(&format!("# note: {note}\n"));
     }
     out
+}
+
+/// A figure as `key = value  # why` lines, each after `prefix`.
+fn figure_lines(f: &Figure, prefix: &str) -> String {
+    match &f.estimate {
+        Estimate::Arrival(fit) => {
+            let mut out = format!("{prefix}# {}\n", f.why);
+            for (key, value) in arrival_entries(&fit.arrival) {
+                out.push_str(&format!("{prefix}{key} = {value}\n"));
+            }
+            out
+        }
+        _ => format!("{prefix}{} = {}  # {}\n", f.path(), toml_value(&f.estimate), f.why),
+    }
 }
 
 /// The machine-readable result.
@@ -93,7 +167,8 @@ pub fn json(inputs: &[Input], element: Option<&str>, outcome: &Outcome) -> Strin
 
 fn figure_json(f: &Figure) -> Json {
     let mut doc = json!({
-        "key": f.name,
+        "key": f.path(),
+        "element_kind": f.kind,
         "scenario_key": f.writes,
         "samples": f.samples,
         "why": f.why,
@@ -103,6 +178,25 @@ fn figure_json(f: &Figure) -> Json {
             doc["value"] = json!(s.value());
             doc["interval_95"] = json!([s.low, s.high]);
         }
+        Estimate::Arrival(fit) => {
+            let mut value = serde_json::Map::new();
+            for (key, v) in arrival_entries(&fit.arrival) {
+                value.insert(key.into(), toml_to_json(&v));
+            }
+            if let Arrival::Replay { sends, .. } = &fit.arrival {
+                value.insert("sends".into(), json!(sends));
+            }
+            doc["value"] = Json::Object(value);
+            doc["total"] = json!(fit.total);
+            doc["tested"] = fit
+                .tested
+                .iter()
+                .map(|t| {
+                    json!({"arrival": t.arrival.kind(), "parameters": t.parameters, "dispersion": t.dispersion,
+                           "df": t.df, "p": t.p, "bic": t.bic})
+                })
+                .collect();
+        }
         Estimate::Distribution { dist, choice } => {
             doc["value"] = dist_json(dist);
             if let Some(choice) = choice {
@@ -111,6 +205,18 @@ fn figure_json(f: &Figure) -> Json {
         }
     }
     doc
+}
+
+/// The JSON of the plain values an arrival process writes (numbers, strings, arrays).
+fn toml_to_json(v: &Value) -> Json {
+    match v {
+        Value::String(s) => json!(s.value()),
+        Value::Integer(i) => json!(i.value()),
+        Value::Float(f) => json!(f.value()),
+        Value::Boolean(b) => json!(b.value()),
+        Value::Array(a) => a.iter().map(toml_to_json).collect(),
+        other => json!(other.to_string()),
+    }
 }
 
 fn dist_json(dist: &Fitted) -> Json {
@@ -148,9 +254,40 @@ pub fn write_into(text: &str, element: &str, figures: &[Figure]) -> Result<Strin
     if parent.get(name).is_none() {
         parent.insert(name, Item::Table(Table::new()));
     }
-    let table =
+    let element_table =
         parent.get_mut(name).and_then(Item::as_table_like_mut).ok_or_else(|| format!("{element} is not a table"))?;
     for f in figures.iter().filter(|f| f.writes) {
+        let mut table: &mut dyn toml_edit::TableLike = &mut *element_table;
+        for part in &f.table {
+            if table.get(part).is_none() {
+                let mut sub = Table::new();
+                sub.set_implicit(true);
+                table.insert(part, Item::Table(sub));
+            }
+            table = table
+                .get_mut(part)
+                .and_then(Item::as_table_like_mut)
+                .ok_or_else(|| format!("{element}.{part} is not a table"))?;
+        }
+        if let Estimate::Arrival(fit) = &f.estimate {
+            // Another process's keys would not load with this one. `arrival` keeps its place
+            // and the comments above it: only its value is replaced.
+            for key in ARRIVAL_KEYS.iter().chain(&["file"]).filter(|k| **k != "arrival") {
+                table.remove(key);
+            }
+            for (i, (key, mut value)) in arrival_entries(&fit.arrival).into_iter().enumerate() {
+                if i == 0 {
+                    value.decor_mut().set_suffix(format!("  # orchsim fit: {}", f.why));
+                }
+                match table.get_mut(key) {
+                    Some(item) => *item = Item::Value(value),
+                    None => {
+                        table.insert(key, Item::Value(value));
+                    }
+                }
+            }
+            continue;
+        }
         let mut value = toml_value(&f.estimate);
         value.decor_mut().set_suffix(format!("  # orchsim fit: {}", f.why));
         // Only the value is replaced, so the key keeps the comments above it (an insert

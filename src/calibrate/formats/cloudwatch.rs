@@ -8,8 +8,8 @@
 //!   series is turned oldest first here.
 //!
 //! A period without a point is not a zero (some metrics are sent only when not zero), so no
-//! point is invented for it. Timestamps are compared as text, which orders the ISO 8601
-//! forms CloudWatch prints, all in one zone per export.
+//! point is invented for it. Timestamps must be ISO 8601 (with any zone) and are ordered by
+//! the instant they name.
 
 use serde_json::{Map, Value};
 
@@ -64,6 +64,11 @@ pub(super) fn read_statistics(doc: &Value) -> Result<Statistics, ReadError> {
         let at = |what: &str| ReadError::at(0, format!("Datapoints[{i}]: {what}"));
         let point = point.as_object().ok_or_else(|| at("not an object"))?;
         let timestamp = point.get("Timestamp").and_then(Value::as_str).ok_or_else(|| at("no Timestamp"))?;
+        if super::time::epoch_s(timestamp).is_none() {
+            return Err(at(&format!(
+                "Timestamp {timestamp:?} is not an ISO 8601 timestamp like \"2026-03-02T10:05:00Z\""
+            )));
+        }
         if let Some(u) = point.get("Unit").and_then(Value::as_str) {
             match &unit {
                 Some(first) if first != u => {
@@ -96,7 +101,7 @@ pub(super) fn read_statistics(doc: &Value) -> Result<Statistics, ReadError> {
             percentiles,
         });
     }
-    read.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    read.sort_by(|a, b| epoch(&a.timestamp).total_cmp(&epoch(&b.timestamp)));
     let label = doc["Label"].as_str().map(str::to_string);
     Ok(Statistics { label, unit, points: read, unused })
 }
@@ -114,6 +119,11 @@ fn percentile_name(name: &str) -> Option<f64> {
     (0.0..=100.0).contains(&p).then_some(p / 100.0)
 }
 
+/// Seconds since the epoch of a timestamp checked when it was read.
+fn epoch(text: &str) -> f64 {
+    super::time::epoch_s(text).expect("checked when read")
+}
+
 pub(super) fn read_data(doc: &Value) -> Result<Vec<MetricSeries>, ReadError> {
     let results = doc["MetricDataResults"]
         .as_array()
@@ -129,12 +139,14 @@ pub(super) fn read_data(doc: &Value) -> Result<Vec<MetricSeries>, ReadError> {
         }
         let mut points = Vec::with_capacity(times.len());
         for (k, (t, v)) in times.iter().zip(values).enumerate() {
-            let t = t.as_str().ok_or_else(|| at(&format!("Timestamps[{k}] is not a timestamp")))?;
+            let t = t.as_str().filter(|t| super::time::epoch_s(t).is_some()).ok_or_else(|| {
+                at(&format!("Timestamps[{k}] is {t}, not an ISO 8601 timestamp like \"2026-03-02T10:02:00Z\""))
+            })?;
             let v = v.as_f64().ok_or_else(|| at(&format!("Values[{k}] is {v}, not a number")))?;
             points.push((t.to_string(), v));
         }
         // Newest first by default, but ScanBy may have asked for either order.
-        points.sort_by(|a, b| a.0.cmp(&b.0));
+        points.sort_by(|a, b| epoch(&a.0).total_cmp(&epoch(&b.0)));
         series.push(MetricSeries {
             id: id.to_string(),
             label: result["Label"].as_str().map(str::to_string),

@@ -2,19 +2,22 @@
 //! plain observations. One file per source: `lambda.rs` (REPORT lines, text and JSON log
 //! format, and inside CloudWatch Logs events JSON), `insights.rs` (Logs Insights results of
 //! a query over REPORT lines), `cloudwatch.rs` (`get-metric-statistics` and
-//! `get-metric-data`).
+//! `get-metric-data`), `stepfunctions.rs` (execution histories and Express log records);
+//! `time.rs` reads the timestamps they print.
 //!
-//! The formats not read yet (Step Functions histories and Express log records, X-Ray
-//! traces) are still recognised, so that the refusal names them.
+//! A format not read yet (X-Ray traces) is still recognised, so that the refusal names it.
 
 mod cloudwatch;
 mod insights;
 mod lambda;
+mod stepfunctions;
+pub mod time;
 
 use serde_json::Value;
 
 pub use cloudwatch::{MetricSeries, StatPoint, Statistics};
 pub use lambda::{Invocation, LambdaLog, Status};
+pub use stepfunctions::{AttemptEnd, Execution, ExecutionEnd, Executions, StateRun, TaskAttempt};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +61,8 @@ impl Format {
                 | Format::LogsInsights
                 | Format::MetricStatistics
                 | Format::MetricData
+                | Format::StepFunctionsHistory
+                | Format::StepFunctionsExpressLog
         )
     }
 }
@@ -68,6 +73,8 @@ pub enum Telemetry {
     Lambda(LambdaLog),
     Statistics(Statistics),
     Series(Vec<MetricSeries>),
+    /// Step Functions executions, from histories or Express log records.
+    Executions(Executions),
 }
 
 /// A file that cannot be read: where (line 0 when no line applies) and why.
@@ -90,7 +97,7 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         return Err(ReadError::at(
             0,
             format!(
-                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format, CloudWatch Logs events or Logs Insights results) and CloudWatch get-metric-statistics or get-metric-data JSON",
+                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format, CloudWatch Logs events or Logs Insights results), CloudWatch get-metric-statistics or get-metric-data JSON, and Step Functions histories or Express log records",
                 format.name()
             ),
         ));
@@ -101,6 +108,8 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         Format::LogsInsights => Telemetry::Lambda(insights::read(&whole(text)?)?),
         Format::MetricStatistics => Telemetry::Statistics(cloudwatch::read_statistics(&whole(text)?)?),
         Format::MetricData => Telemetry::Series(cloudwatch::read_data(&whole(text)?)?),
+        Format::StepFunctionsHistory => Telemetry::Executions(stepfunctions::read_history(text)?),
+        Format::StepFunctionsExpressLog => Telemetry::Executions(stepfunctions::read_express(text)?),
         _ => unreachable!("refused above"),
     };
     Ok((format, telemetry))
@@ -132,6 +141,16 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
             return Ok(Format::XRayTraces);
         }
     }
+    // Several histories one after another (a shell loop appending get-execution-history).
+    if parsed.is_err()
+        && let Some(Ok(Value::Object(first))) = serde_json::Deserializer::from_str(text).into_iter::<Value>().next()
+        && first
+            .get("events")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.first().is_some_and(|e| e.get("message").is_none()))
+    {
+        return Ok(Format::StepFunctionsHistory);
+    }
     // A log: the first line that says what it is decides.
     for line in text.lines() {
         if lambda::is_report_text(line) {
@@ -154,7 +173,7 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
     }
     Err(ReadError::at(
         0,
-        "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), or CloudWatch get-metric-statistics or get-metric-data JSON",
+        "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), CloudWatch get-metric-statistics or get-metric-data JSON, Step Functions get-execution-history JSON or Express execution log records",
     ))
 }
 
