@@ -106,6 +106,58 @@ pub struct Fit {
 pub struct Candidate {
     pub dist: Fitted,
     pub fit: Fit,
+    /// 95 % confidence intervals of its parameters (none for the empirical table).
+    pub intervals: Vec<Interval>,
+}
+
+/// A parameter's estimate and its 95 % confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    /// `mu` and `sigma` (of ln x) for the lognormal, `mean` for the exponential.
+    pub parameter: &'static str,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Interval {
+    /// `μ = -3.22 (95 % -3.25 to -3.19)`.
+    pub fn describe(&self) -> String {
+        let symbol = match self.parameter {
+            "mu" => "μ",
+            "sigma" => "σ",
+            other => other,
+        };
+        format!("{symbol} = {:.4} (95 % {:.4} to {:.4})", self.value, self.low, self.high)
+    }
+}
+
+/// z of a two-sided 95 % interval.
+const Z_95: f64 = 1.959_963_984_540_054;
+
+/// The intervals of a fitted form from `n` uncensored samples: for the lognormal μ̂ ± z σ̂/√n
+/// and σ̂ · exp(± z /√(2(n − 1))) (the log of a sample standard deviation has standard
+/// error about 1/√(2(n − 1))); for the exponential the exact interval of its mean,
+/// 2n·mean̂ / χ²(2n) quantiles, by the Wilson–Hilferty cube-root approximation.
+fn intervals(dist: &Fitted, n: usize) -> Vec<Interval> {
+    let nf = n as f64;
+    match dist {
+        Fitted::LogNormal { median, p99 } => {
+            let (mu, sigma) = (median.ln(), (p99 / median).ln() / Z_99);
+            let half = Z_95 * sigma / nf.sqrt();
+            let spread = (Z_95 / (2.0 * (nf - 1.0).max(1.0)).sqrt()).exp();
+            vec![
+                Interval { parameter: "mu", value: mu, low: mu - half, high: mu + half },
+                Interval { parameter: "sigma", value: sigma, low: sigma / spread, high: sigma * spread },
+            ]
+        }
+        Fitted::Exponential { mean } => {
+            let k = 2.0 * nf;
+            let chi = |z: f64| k * (1.0 - 2.0 / (9.0 * k) + z * (2.0 / (9.0 * k)).sqrt()).powi(3);
+            vec![Interval { parameter: "mean", value: *mean, low: k * mean / chi(Z_95), high: k * mean / chi(-Z_95) }]
+        }
+        Fitted::Empirical { .. } => Vec::new(),
+    }
 }
 
 /// The fits of a sample and the one chosen.
@@ -211,7 +263,232 @@ fn candidate(dist: Fitted, sorted: &[f64]) -> Candidate {
             if observed > 0.0 { ((dist.quantile(p) - observed) / observed).abs() } else { 0.0 }
         })
         .fold(0.0, f64::max);
-    Candidate { dist, fit: Fit { ks_d, ks_p, ad, tail_error } }
+    let intervals = intervals(&dist, sorted.len());
+    Candidate { dist, fit: Fit { ks_d, ks_p, ad, tail_error }, intervals }
+}
+
+/// An observation that may be censored: exact when `low == high`, right-censored (known only
+/// to exceed `low`, as a run stopped at its timeout) when `high` is infinite, and
+/// interval-censored (somewhere in (`low`, `high`], as a histogram bucket) otherwise;
+/// `weight` observations alike.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Observation {
+    pub low: f64,
+    pub high: f64,
+    pub weight: f64,
+}
+
+impl Observation {
+    pub fn exact(x: f64) -> Observation {
+        Observation { low: x, high: x, weight: 1.0 }
+    }
+
+    pub fn right(x: f64) -> Observation {
+        Observation { low: x, high: f64::INFINITY, weight: 1.0 }
+    }
+}
+
+/// A fit by maximum likelihood from possibly censored observations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CensoredFit {
+    pub dist: Fitted,
+    /// The log-likelihood at the estimate.
+    pub log_likelihood: f64,
+    pub intervals: Vec<Interval>,
+}
+
+/// The lognormal by maximum likelihood from censored observations (SciPy's
+/// `lognorm.fit(CensoredData(…))` with the location at 0): Nelder–Mead on (μ, ln σ), the
+/// intervals from the observed information (the inverse of the numerical Hessian of the
+/// negative log-likelihood at the estimate). None when no observation is above 0 or the
+/// likelihood has no finite maximum.
+pub fn lognormal_censored(observations: &[Observation]) -> Option<CensoredFit> {
+    let ll = |mu: f64, sigma: f64| -> f64 {
+        observations
+            .iter()
+            .map(|o| {
+                let z = |x: f64| if x <= 0.0 { f64::NEG_INFINITY } else { (x.ln() - mu) / sigma };
+                let term = if o.low == o.high {
+                    if o.low <= 0.0 {
+                        return f64::NEG_INFINITY;
+                    }
+                    let zl = z(o.low);
+                    -0.5 * zl * zl - sigma.ln() - o.low.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln()
+                } else {
+                    let upper = if o.high.is_infinite() { 1.0 } else { normal_cdf(z(o.high)) };
+                    let lower = if o.low <= 0.0 { 0.0 } else { normal_cdf(z(o.low)) };
+                    // The upper tail directly: 1 − Φ(z) loses its digits far out.
+                    let p = if o.high.is_infinite() { normal_cdf(-z(o.low)) } else { upper - lower };
+                    p.max(1e-300).ln()
+                };
+                o.weight * term
+            })
+            .sum()
+    };
+    // Start from the midpoints of the observations (the censoring points of the open ones).
+    let points: Vec<(f64, f64)> = observations
+        .iter()
+        .map(|o| {
+            let x = if o.high.is_infinite() || o.low == o.high {
+                o.low
+            } else if o.low <= 0.0 {
+                o.high / 2.0
+            } else {
+                (o.low * o.high).sqrt()
+            };
+            (x, o.weight)
+        })
+        .filter(|(x, w)| *x > 0.0 && *w > 0.0)
+        .collect();
+    let total: f64 = points.iter().map(|p| p.1).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mu0 = points.iter().map(|(x, w)| w * x.ln()).sum::<f64>() / total;
+    let var0 = points.iter().map(|(x, w)| w * (x.ln() - mu0).powi(2)).sum::<f64>() / total;
+    let start = [mu0, var0.sqrt().max(0.05).ln()];
+    let f = |v: &[f64; 2]| -ll(v[0], v[1].exp());
+    let best = nelder_mead(f, start)?;
+    let (mu, sigma) = (best[0], best[1].exp());
+    let value = ll(mu, sigma);
+    if !value.is_finite() {
+        return None;
+    }
+    // Observed information in (μ, σ) by central differences.
+    let g = |m: f64, s: f64| -ll(m, s);
+    let (hm, hs) = (1e-4 * sigma.max(1e-3), 1e-4 * sigma);
+    let h11 = (g(mu + hm, sigma) - 2.0 * g(mu, sigma) + g(mu - hm, sigma)) / (hm * hm);
+    let h22 = (g(mu, sigma + hs) - 2.0 * g(mu, sigma) + g(mu, sigma - hs)) / (hs * hs);
+    let h12 = (g(mu + hm, sigma + hs) - g(mu + hm, sigma - hs) - g(mu - hm, sigma + hs) + g(mu - hm, sigma - hs))
+        / (4.0 * hm * hs);
+    let det = h11 * h22 - h12 * h12;
+    let mut intervals = Vec::new();
+    if det > 0.0 && h11 > 0.0 && h22 > 0.0 {
+        let (se_mu, se_sigma) = ((h22 / det).sqrt(), (h11 / det).sqrt());
+        intervals.push(Interval { parameter: "mu", value: mu, low: mu - Z_95 * se_mu, high: mu + Z_95 * se_mu });
+        // On the log scale, so that the interval stays above 0.
+        let spread = (Z_95 * se_sigma / sigma).exp();
+        intervals.push(Interval { parameter: "sigma", value: sigma, low: sigma / spread, high: sigma * spread });
+    }
+    let dist = Fitted::LogNormal { median: mu.exp(), p99: (mu + sigma * Z_99).exp() };
+    Some(CensoredFit { dist, log_likelihood: value, intervals })
+}
+
+/// The exponential from exact and right-censored observations: mean = Σ times / number of
+/// exact ones (each censored run adds its time and no event), its interval from the χ²
+/// with twice the exact ones' degrees of freedom. None without an exact observation.
+pub fn exponential_censored(observations: &[Observation]) -> Option<CensoredFit> {
+    let exact: f64 = observations.iter().filter(|o| o.low == o.high).map(|o| o.weight).sum();
+    let time: f64 = observations.iter().map(|o| o.weight * o.low).sum();
+    if exact <= 0.0 || time <= 0.0 || observations.iter().any(|o| o.low != o.high && o.high.is_finite()) {
+        return None;
+    }
+    let mean = time / exact;
+    let log_likelihood = -exact * mean.ln() - time / mean;
+    // The exact interval holds with the total time: 2·time/mean is χ² with twice the
+    // exact ones' degrees of freedom.
+    let intervals = intervals(&Fitted::Exponential { mean }, exact.round() as usize);
+    Some(CensoredFit { dist: Fitted::Exponential { mean }, log_likelihood, intervals })
+}
+
+/// Nelder–Mead minimisation in two dimensions from `start` (reflection 1, expansion 2,
+/// contraction ½, shrink ½), until the simplex's values agree to 1e-10 or 2,000 steps.
+fn nelder_mead(f: impl Fn(&[f64; 2]) -> f64, start: [f64; 2]) -> Option<[f64; 2]> {
+    let mut simplex = [start, [start[0] + 0.1, start[1]], [start[0], start[1] + 0.1]];
+    let mut values = simplex.map(|p| f(&p));
+    for _ in 0..2_000 {
+        let mut order = [0, 1, 2];
+        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        simplex = order.map(|i| simplex[i]);
+        values = order.map(|i| values[i]);
+        if (values[2] - values[0]).abs() <= 1e-10 * (1.0 + values[0].abs()) {
+            break;
+        }
+        let centre = [(simplex[0][0] + simplex[1][0]) / 2.0, (simplex[0][1] + simplex[1][1]) / 2.0];
+        let along = |t: f64| [centre[0] + t * (simplex[2][0] - centre[0]), centre[1] + t * (simplex[2][1] - centre[1])];
+        let reflected = along(-1.0);
+        let fr = f(&reflected);
+        if fr < values[0] {
+            let expanded = along(-2.0);
+            let fe = f(&expanded);
+            (simplex[2], values[2]) = if fe < fr { (expanded, fe) } else { (reflected, fr) };
+        } else if fr < values[1] {
+            (simplex[2], values[2]) = (reflected, fr);
+        } else {
+            let contracted = if fr < values[2] { along(-0.5) } else { along(0.5) };
+            let fc = f(&contracted);
+            if fc < values[2].min(fr) {
+                (simplex[2], values[2]) = (contracted, fc);
+            } else {
+                for i in 1..3 {
+                    simplex[i] = [(simplex[0][0] + simplex[i][0]) / 2.0, (simplex[0][1] + simplex[i][1]) / 2.0];
+                    values[i] = f(&simplex[i]);
+                }
+            }
+        }
+    }
+    let best = (0..3).min_by(|&a, &b| values[a].total_cmp(&values[b]))?;
+    values[best].is_finite().then_some(simplex[best])
+}
+
+/// The exponential and the lognormal fitted to durations some of which were cut off at a
+/// limit (right-censored: the timeouts, each at its `Duration`), chosen by the lower AIC
+/// (both have their parameters from the same likelihood; the exponential has one fewer).
+/// Goodness of fit is judged on the exact durations against each form's distribution
+/// below the smallest censoring point, the only part the exact ones show.
+pub fn fit_right_censored(exact: &[f64], censored: &[f64]) -> Result<Choice, TooFew> {
+    let n = exact.len() + censored.len();
+    if exact.len() < MIN_SAMPLES {
+        return Err(TooFew { have: exact.len(), need: MIN_SAMPLES });
+    }
+    let observations: Vec<Observation> =
+        exact.iter().map(|&x| Observation::exact(x)).chain(censored.iter().map(|&c| Observation::right(c))).collect();
+    let mut sorted = exact.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let cut = censored.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut fits = Vec::new();
+    if let Some(e) = exponential_censored(&observations) {
+        fits.push((e, 1.0));
+    }
+    if sorted[0] > 0.0
+        && let Some(l) = lognormal_censored(&observations)
+    {
+        fits.push((l, 2.0));
+    }
+    let mut candidates = Vec::new();
+    let mut aics = Vec::new();
+    for (fit, k) in fits {
+        let below = |x: f64| {
+            let whole = fit.dist.cdf(cut);
+            if whole > 0.0 { (fit.dist.cdf(x) / whole).min(1.0) } else { 0.0 }
+        };
+        let (ks_d, ks_p) = kolmogorov_smirnov(&sorted, below);
+        let ad = anderson_darling(&sorted, below);
+        aics.push(2.0 * k - 2.0 * fit.log_likelihood);
+        let tail_error = 0.0;
+        candidates.push(Candidate {
+            dist: fit.dist,
+            fit: Fit { ks_d, ks_p, ad, tail_error },
+            intervals: fit.intervals,
+        });
+    }
+    let chosen = (0..candidates.len())
+        .min_by(|&a, &b| aics[a].total_cmp(&aics[b]))
+        .ok_or(TooFew { have: 0, need: MIN_SAMPLES })?;
+    let c = &candidates[chosen];
+    let other = (0..candidates.len())
+        .find(|&i| i != chosen)
+        .map(|i| format!(" against {:.1} for the {}", aics[i], candidates[i].dist.kind()))
+        .unwrap_or_default();
+    let reason = format!(
+        "{}: maximum likelihood with {} of {n} durations right-censored at the timeout; the lower AIC, {:.1}{other}; below the timeout KS p = {:.3}, A² = {:.3}",
+        c.dist.kind(),
+        censored.len(),
+        aics[chosen],
+        c.fit.ks_p,
+        c.fit.ad
+    );
+    Ok(Choice { samples: n, candidates, chosen, reason })
 }
 
 /// (μ, σ) of ln x: the lognormal's maximum-likelihood estimates. Every sample must be above 0.

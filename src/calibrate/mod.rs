@@ -268,17 +268,27 @@ fn fit_arrivals(label: &str, points: &[(String, f64)], outcome: &mut Outcome) {
 /// Durations, INIT, cold-start, error and timeout shares from REPORT lines.
 fn fit_reports(invocations: &[&Invocation], duration_key: &'static str, outcome: &mut Outcome) {
     let n = invocations.len();
-    // A timed-out run's Duration is the timeout, not its run time (it is right-censored):
-    // it would pile a spike at the timeout onto the fit.
+    // A timed-out run's Duration is the timeout, not its run time: it is right-censored
+    // there (the run would have lasted longer), so it enters the likelihood as P(X > timeout)
+    // rather than as a spike at the timeout.
     let durations: Vec<f64> =
         invocations.iter().filter(|i| i.status != Status::Timeout).map(|i| i.duration_ms / 1000.0).collect();
-    let timeouts = n - durations.len();
-    let censored = match timeouts {
-        0 => String::new(),
-        1 => "; 1 timed-out run left out, its Duration being the timeout".into(),
-        _ => format!("; {timeouts} timed-out runs left out, their Duration being the timeout"),
-    };
-    distribution(duration_key, "REPORT lines with a Duration", &durations, &censored, outcome);
+    let cut: Vec<f64> =
+        invocations.iter().filter(|i| i.status == Status::Timeout).map(|i| i.duration_ms / 1000.0).collect();
+    let timeouts = cut.len();
+    if timeouts == 0 {
+        distribution(duration_key, "REPORT lines with a Duration", &durations, "", outcome);
+    } else {
+        match fit::fit_right_censored(&durations, &cut) {
+            Ok(choice) => outcome.figures.push(choice_figure(duration_key, "REPORT lines with a Duration", choice, "")),
+            Err(t) => outcome.refused.push(Refused {
+                name: duration_key,
+                what: "REPORT lines with a Duration that did not time out",
+                have: t.have,
+                need: t.need,
+            }),
+        }
+    }
     let inits: Vec<f64> = invocations.iter().filter_map(|i| i.init_ms).map(|ms| ms / 1000.0).collect();
     if !inits.is_empty() {
         distribution("init_duration_s", "REPORT lines with an Init Duration (cold starts)", &inits, "", outcome);
@@ -333,11 +343,17 @@ fn distribution(name: &'static str, what: &'static str, samples: &[f64], extra: 
 
 /// A distribution fitted to samples, as a figure of the element's own table.
 fn distribution_figure(name: &'static str, what: &str, samples: &[f64], extra: &str) -> Result<Figure, fit::TooFew> {
-    let choice = fit::fit_samples(samples)?;
+    Ok(choice_figure(name, what, fit::fit_samples(samples)?, extra))
+}
+
+/// The figure of a fitted choice: why, with the chosen form's KS D and its parameters'
+/// intervals.
+fn choice_figure(name: &'static str, what: &str, choice: Choice, extra: &str) -> Figure {
     let best = choice.best();
-    let why = format!("{} {what}{extra}; {}; KS D = {:.4}", choice.samples, choice.reason, best.fit.ks_d);
-    let estimate = Estimate::Distribution { dist: best.dist.clone(), choice: Some(choice.clone()) };
-    Ok(Figure::new(name, true, estimate, choice.samples, why))
+    let intervals: String = best.intervals.iter().map(|i| format!("; {}", i.describe())).collect();
+    let why = format!("{} {what}{extra}; {}; KS D = {:.4}{intervals}", choice.samples, choice.reason, best.fit.ks_d);
+    let (dist, samples) = (best.dist.clone(), choice.samples);
+    Figure::new(name, true, Estimate::Distribution { dist, choice: Some(choice) }, samples, why)
 }
 
 /// Execution durations and ends, and each state's task attempts and time in the state.
@@ -509,6 +525,10 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
         .iter()
         .flat_map(|p| p.percentiles.iter().map(move |&(q, v)| (q, v * scale, p.sample_count.unwrap())))
         .collect();
+    if stats.points.iter().any(|p| !p.buckets.is_empty()) {
+        bucket_figure(stats, scale, samples, &pooled, key, outcome);
+        return;
+    }
     let distinct = {
         let mut ps: Vec<f64> = weighted.iter().map(|w| w.0).collect();
         ps.sort_by(f64::total_cmp);
@@ -539,6 +559,78 @@ fn fit_statistics(stats: &Statistics, key: &'static str, outcome: &mut Outcome) 
             "{label}: neither two percentiles nor an Average in every point: nothing to fit a duration from"
         ));
     }
+}
+
+/// A lognormal by maximum likelihood from `PR(x:y)` bucket shares (interval-censored
+/// counts: share × SampleCount in each bucket of each period), judged by the χ² of the
+/// counts per bucket against the fitted shares.
+fn bucket_figure(
+    stats: &Statistics,
+    scale: f64,
+    samples: usize,
+    pooled: &str,
+    key: &'static str,
+    outcome: &mut Outcome,
+) {
+    let label = stats.label.as_deref().unwrap_or("the metric");
+    let mut observations = Vec::new();
+    for p in &stats.points {
+        let covered: f64 = p.buckets.iter().map(|b| b.2).sum();
+        if (covered - 100.0).abs() > 1.0 {
+            outcome.notes.push(format!(
+                "{label}: the PR buckets of the point at {} hold {covered:.1} % of its points, not 100 %: ask for buckets from PR(:x) to PR(y:) that cover every value, without overlap",
+                p.timestamp
+            ));
+            return;
+        }
+        let n = p.sample_count.unwrap();
+        for &(low, high, percent) in &p.buckets {
+            observations.push(fit::Observation { low: low * scale, high: high * scale, weight: percent / 100.0 * n });
+        }
+    }
+    let Some(fit) = fit::lognormal_censored(&observations) else {
+        outcome.notes.push(format!("{label}: no lognormal fits the PR buckets"));
+        return;
+    };
+    // Observed and fitted counts per bucket, pooled over the periods.
+    let mut bounds: Vec<(f64, f64, f64)> = Vec::new();
+    for o in &observations {
+        match bounds.iter_mut().find(|b| b.0 == o.low && b.1 == o.high) {
+            Some(b) => b.2 += o.weight,
+            None => bounds.push((o.low, o.high, o.weight)),
+        }
+    }
+    let total: f64 = bounds.iter().map(|b| b.2).sum();
+    let mut chi = 0.0;
+    let mut shown = Vec::new();
+    for &(low, high, observed) in &bounds {
+        let upper = if high.is_infinite() { 1.0 } else { fit.dist.cdf(high) };
+        let share = upper - fit.dist.cdf(low);
+        let expected = share * total;
+        if expected > 0.0 {
+            chi += (observed - expected).powi(2) / expected;
+        }
+        let high = if high.is_infinite() { "∞)".to_string() } else { format!("{}]", trim_number(high)) };
+        shown.push(format!(
+            "({}, {high} {:.1} % against {:.1} %",
+            trim_number(low),
+            100.0 * observed / total,
+            100.0 * share
+        ));
+    }
+    let df = bounds.len().saturating_sub(3);
+    let test = if df > 0 {
+        format!("χ² = {chi:.1} on {df} degrees of freedom, p = {:.3}", arrivals::chi_square_upper(chi, df))
+    } else {
+        "too few buckets for a χ² test (at least 4)".to_string()
+    };
+    let intervals: String = fit.intervals.iter().map(|i| format!("; {}", i.describe())).collect();
+    let why = format!(
+        "lognormal by maximum likelihood from {} PR buckets (interval-censored counts, PR share × SampleCount) of {samples} samples{pooled}; observed against fitted share (s): {}; {test}{intervals}",
+        bounds.len(),
+        shown.join(", ")
+    );
+    outcome.figures.push(Figure::new(key, true, Estimate::Distribution { dist: fit.dist, choice: None }, samples, why));
 }
 
 /// The lognormal through (probability, seconds, weight) points, and why, in words, with

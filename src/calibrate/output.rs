@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
 
 use super::arrivals::Arrival;
-use super::fit::{Candidate, Fitted};
+use super::fit::{Candidate, Fitted, Interval};
 use super::{Estimate, Figure, Input, Outcome};
 
 /// `x` to 4 significant digits.
@@ -200,6 +200,7 @@ fn figure_json(f: &Figure) -> Json {
         Estimate::Distribution { dist, choice } => {
             doc["value"] = dist_json(dist);
             if let Some(choice) = choice {
+                doc["intervals_95"] = intervals_json(&choice.best().intervals);
                 doc["candidates"] = choice.candidates.iter().map(candidate_json).collect();
             }
         }
@@ -234,7 +235,15 @@ fn candidate_json(c: &Candidate) -> Json {
         "ks_p": c.fit.ks_p,
         "ad": c.fit.ad,
         "tail_error": c.fit.tail_error,
+        "intervals_95": intervals_json(&c.intervals),
     })
+}
+
+fn intervals_json(intervals: &[Interval]) -> Json {
+    intervals
+        .iter()
+        .map(|i| json!({"parameter": i.parameter, "value": i.value, "low": i.low, "high": i.high}))
+        .collect()
 }
 
 /// `text` (a scenario file) with the element's keys set to the figures that are keys, each

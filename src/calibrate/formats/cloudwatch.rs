@@ -26,6 +26,10 @@ pub struct StatPoint {
     pub maximum: Option<f64>,
     /// (probability, value) of each `pNN` extended statistic, by probability.
     pub percentiles: Vec<(f64, f64)>,
+    /// (lower, upper, percent of the points) of each `PR(lower:upper)` extended statistic
+    /// with absolute bounds, by lower bound: the points in (lower, upper], an open end as
+    /// 0 below and infinity above.
+    pub buckets: Vec<(f64, f64, f64)>,
 }
 
 /// A `get-metric-statistics` export, its points oldest first.
@@ -34,7 +38,8 @@ pub struct Statistics {
     pub label: Option<String>,
     pub unit: Option<String>,
     pub points: Vec<StatPoint>,
-    /// Extended statistics that are not percentiles (`tm99`, `PR(…)`, …), not used yet.
+    /// Extended statistics that are neither percentiles nor `PR` buckets (`tm99`, `IQM`,
+    /// …), not used.
     pub unused: Vec<String>,
 }
 
@@ -79,18 +84,27 @@ pub(super) fn read_statistics(doc: &Value) -> Result<Statistics, ReadError> {
         }
         let number = |key: &str| -> Result<Option<f64>, ReadError> { optional_number(point, key).map_err(|e| at(&e)) };
         let mut percentiles = Vec::new();
+        let mut buckets = Vec::new();
         if let Some(extended) = point.get("ExtendedStatistics") {
             let extended = extended.as_object().ok_or_else(|| at("ExtendedStatistics is not an object"))?;
             for (name, value) in extended {
                 let value = value.as_f64().ok_or_else(|| at(&format!("ExtendedStatistics.{name} is not a number")))?;
-                match percentile_name(name) {
-                    Some(p) => percentiles.push((p, value)),
-                    None if !unused.contains(name) => unused.push(name.clone()),
-                    None => {}
+                if let Some(p) = percentile_name(name) {
+                    percentiles.push((p, value));
+                } else if let Some((low, high)) = bucket_name(name) {
+                    if !(0.0..=100.0001).contains(&value) {
+                        return Err(at(&format!(
+                            "ExtendedStatistics.{name} is {value}, not a percentage of points (0 to 100)"
+                        )));
+                    }
+                    buckets.push((low, high, value));
+                } else if !unused.contains(name) {
+                    unused.push(name.clone());
                 }
             }
         }
         percentiles.sort_by(|a, b| a.0.total_cmp(&b.0));
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         read.push(StatPoint {
             timestamp: timestamp.to_string(),
             sample_count: number("SampleCount")?,
@@ -99,6 +113,7 @@ pub(super) fn read_statistics(doc: &Value) -> Result<Statistics, ReadError> {
             minimum: number("Minimum")?,
             maximum: number("Maximum")?,
             percentiles,
+            buckets,
         });
     }
     read.sort_by(|a, b| epoch(&a.timestamp).total_cmp(&epoch(&b.timestamp)));
@@ -111,6 +126,19 @@ fn optional_number(point: &Map<String, Value>, key: &str) -> Result<Option<f64>,
         None | Some(Value::Null) => Ok(None),
         Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("{key} is {v}, not a number")),
     }
+}
+
+/// `PR(:100)` → (0, 100), `PR(100:200)` → (100, 200), `PR(200:)` → (200, ∞); None for other
+/// statistics, and for percentage bounds (`PR(10%:20%)`), which say nothing of values.
+fn bucket_name(name: &str) -> Option<(f64, f64)> {
+    let inner = name.strip_prefix("PR(")?.strip_suffix(')')?;
+    let (low, high) = inner.split_once(':')?;
+    let bound = |text: &str, open: f64| -> Option<f64> {
+        let text = text.trim();
+        if text.is_empty() { Some(open) } else { text.parse::<f64>().ok().filter(|v| v.is_finite()) }
+    };
+    let (low, high) = (bound(low, 0.0)?, bound(high, f64::INFINITY)?);
+    (low < high && low >= 0.0).then_some((low, high))
 }
 
 /// `p99` → 0.99, `p99.9` → 0.999; None for other statistics.
