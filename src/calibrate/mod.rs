@@ -14,7 +14,7 @@ pub mod formats;
 pub mod output;
 
 use fit::{Choice, Fitted, MIN_SAMPLES, Share};
-use formats::{Execution, ExecutionEnd, Format, Invocation, MetricSeries, Statistics, Status, Telemetry};
+use formats::{Execution, ExecutionEnd, Format, Invocation, MetricSeries, Span, Statistics, Status, Telemetry};
 
 /// One input file as read.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,6 +111,8 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
     let mut series: Vec<&MetricSeries> = Vec::new();
     let mut executions: Vec<&Execution> = Vec::new();
     let mut express = false;
+    let mut spans: Vec<&Span> = Vec::new();
+    let mut traces = 0;
     for input in inputs {
         match &input.telemetry {
             Telemetry::Lambda(log) => {
@@ -122,6 +124,26 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
             }
             Telemetry::Statistics(s) => statistics.push(s),
             Telemetry::Series(s) => series.extend(s),
+            Telemetry::Traces(t) => {
+                spans.extend(&t.spans);
+                traces += t.traces;
+                if t.in_progress > 0 {
+                    outcome.notes.push(format!("{}: {} spans still in progress left out", input.name, t.in_progress));
+                }
+                if t.unprocessed > 0 {
+                    outcome.notes.push(format!(
+                        "{}: {} UnprocessedTraceIds: ask batch-get-traces for them again",
+                        input.name, t.unprocessed
+                    ));
+                }
+                if outcome.element.is_none() {
+                    outcome.element = t
+                        .spans
+                        .iter()
+                        .find(|s| s.origin.as_deref() == Some("AWS::Lambda::Function"))
+                        .map(|s| format!("lambda.{}", s.segment));
+                }
+            }
             Telemetry::Executions(e) => {
                 executions.extend(&e.executions);
                 express |= e.express;
@@ -133,6 +155,9 @@ pub fn fit_inputs(inputs: &[Input], duration_key: &'static str) -> Outcome {
     }
     if !executions.is_empty() {
         fit_executions(&executions, express, &mut outcome);
+    }
+    if !spans.is_empty() {
+        fit_spans(&spans, traces, duration_key, &mut outcome);
     }
     if !invocations.is_empty() {
         fit_reports(&invocations, duration_key, &mut outcome);
@@ -354,6 +379,61 @@ fn choice_figure(name: &'static str, what: &str, choice: Choice, extra: &str) ->
     let why = format!("{} {what}{extra}; {}; KS D = {:.4}{intervals}", choice.samples, choice.reason, best.fit.ks_d);
     let (dist, samples) = (best.dist.clone(), choice.samples);
     Figure::new(name, true, Estimate::Distribution { dist, choice: Some(choice) }, samples, why)
+}
+
+/// Durations of X-Ray spans per segment and subsegment; a Lambda function's `Invocation`
+/// and `Initialization` subsegments are its `duration_s` and `init_duration_s` unless
+/// REPORT lines gave them.
+fn fit_spans(spans: &[&Span], traces: usize, duration_key: &'static str, outcome: &mut Outcome) {
+    outcome.notes.push(format!(
+        "{traces} X-Ray traces: X-Ray samples (by default the first request each second and 5 % of the rest), so quiet periods are over-represented in these durations"
+    ));
+    let mut groups: std::collections::BTreeMap<(&str, Option<&str>), Vec<&Span>> = Default::default();
+    for s in spans {
+        groups.entry((s.segment.as_str(), s.name.as_deref())).or_default().push(s);
+    }
+    for ((segment, name), group) in &groups {
+        let samples: Vec<f64> = group.iter().map(|s| s.duration_s).collect();
+        let label = match name {
+            Some(n) => format!("{segment} {n}"),
+            None => segment.to_string(),
+        };
+        let lambda = group.iter().any(|s| s.origin.as_deref() == Some("AWS::Lambda::Function"));
+        let key = match *name {
+            Some("Invocation") if lambda => Some(duration_key),
+            Some("Initialization") if lambda => Some("init_duration_s"),
+            _ => None,
+        };
+        let faults = group.iter().filter(|s| s.fault || s.error || s.throttle).count();
+        let extra =
+            if faults > 0 { format!("; {faults} with error, throttle or fault set, included") } else { String::new() };
+        if let Some(key) = key {
+            if outcome.figures.iter().any(|f| f.name == key && f.table.is_empty()) {
+                outcome
+                    .notes
+                    .push(format!("{key} comes from the REPORT lines; the X-Ray {label} spans are not used for it"));
+                continue;
+            }
+            match distribution_figure(key, &format!("X-Ray {label} subsegments"), &samples, &extra) {
+                Ok(f) => outcome.figures.push(f),
+                Err(t) => outcome
+                    .notes
+                    .push(format!("{key} not fitted from X-Ray {label}: {} spans, at least {} needed", t.have, t.need)),
+            }
+            continue;
+        }
+        match distribution_figure("duration_s", &format!("X-Ray {label} spans"), &samples, &extra) {
+            Ok(mut f) => {
+                f.table = vec!["xray".into(), label.clone()];
+                f.kind = Some("xray");
+                f.writes = false;
+                outcome.figures.push(f);
+            }
+            Err(t) => outcome
+                .notes
+                .push(format!("X-Ray {label}: {} spans, at least {} needed for a duration", t.have, t.need)),
+        }
+    }
 }
 
 /// Execution durations and ends, and each state's task attempts and time in the state.

@@ -2,22 +2,22 @@
 //! plain observations. One file per source: `lambda.rs` (REPORT lines, text and JSON log
 //! format, and inside CloudWatch Logs events JSON), `insights.rs` (Logs Insights results of
 //! a query over REPORT lines), `cloudwatch.rs` (`get-metric-statistics` and
-//! `get-metric-data`), `stepfunctions.rs` (execution histories and Express log records);
-//! `time.rs` reads the timestamps they print.
-//!
-//! A format not read yet (X-Ray traces) is still recognised, so that the refusal names it.
+//! `get-metric-data`), `stepfunctions.rs` (execution histories and Express log records),
+//! `xray.rs` (`batch-get-traces`); `time.rs` reads the timestamps they print.
 
 mod cloudwatch;
 mod insights;
 mod lambda;
 mod stepfunctions;
 pub mod time;
+mod xray;
 
 use serde_json::Value;
 
 pub use cloudwatch::{MetricSeries, StatPoint, Statistics};
 pub use lambda::{Invocation, LambdaLog, Status};
 pub use stepfunctions::{AttemptEnd, Execution, ExecutionEnd, Executions, StateRun, TaskAttempt};
+pub use xray::{Span, Traces};
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +63,7 @@ impl Format {
                 | Format::MetricData
                 | Format::StepFunctionsHistory
                 | Format::StepFunctionsExpressLog
+                | Format::XRayTraces
         )
     }
 }
@@ -75,6 +76,8 @@ pub enum Telemetry {
     Series(Vec<MetricSeries>),
     /// Step Functions executions, from histories or Express log records.
     Executions(Executions),
+    /// X-Ray segments and subsegments.
+    Traces(Traces),
 }
 
 /// A file that cannot be read: where (line 0 when no line applies) and why.
@@ -97,7 +100,7 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         return Err(ReadError::at(
             0,
             format!(
-                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format, CloudWatch Logs events or Logs Insights results), CloudWatch get-metric-statistics or get-metric-data JSON, and Step Functions histories or Express log records",
+                "{} is recognised but not read yet; this version fits from Lambda REPORT lines (text, JSON log format, CloudWatch Logs events or Logs Insights results), CloudWatch get-metric-statistics or get-metric-data JSON, Step Functions histories or Express log records, and X-Ray batch-get-traces JSON",
                 format.name()
             ),
         ));
@@ -110,7 +113,7 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
         Format::MetricData => Telemetry::Series(cloudwatch::read_data(&whole(text)?)?),
         Format::StepFunctionsHistory => Telemetry::Executions(stepfunctions::read_history(text)?),
         Format::StepFunctionsExpressLog => Telemetry::Executions(stepfunctions::read_express(text)?),
-        _ => unreachable!("refused above"),
+        Format::XRayTraces => Telemetry::Traces(xray::read(&whole(text)?)?),
     };
     Ok((format, telemetry))
 }
@@ -173,7 +176,7 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
     }
     Err(ReadError::at(
         0,
-        "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), CloudWatch get-metric-statistics or get-metric-data JSON, Step Functions get-execution-history JSON or Express execution log records",
+        "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), CloudWatch get-metric-statistics or get-metric-data JSON, Step Functions get-execution-history JSON or Express execution log records, or X-Ray batch-get-traces JSON",
     ))
 }
 
