@@ -549,7 +549,13 @@ fn fit_executions(executions: &[&Execution], express: bool, outcome: &mut Outcom
 
 fn share(outcome: &mut Outcome, name: &'static str, writes: bool, count: usize, of: usize, what: &str) {
     if of < MIN_SAMPLES {
-        outcome.refused.push(Refused { name, what: "invocations", have: of, need: MIN_SAMPLES });
+        // What is counted: the first word of `what` (invocations, executions, calls).
+        let counted = match what.split(' ').next() {
+            Some("executions") => "executions that ended",
+            Some("calls") => "calls",
+            _ => "invocations",
+        };
+        outcome.refused.push(Refused { name, what: counted, have: of, need: MIN_SAMPLES });
         return;
     }
     let s = Share::new(count, of);
