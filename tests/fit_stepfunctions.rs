@@ -288,3 +288,19 @@ fn bad_records_exit_2_with_the_file_and_the_place() {
     }
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn express_records_in_cloudwatch_logs_events_are_read_as_executions() {
+    let text = fs::read_to_string(repo().join("tests/data/fit/express-events.json")).unwrap();
+    let (format, telemetry) = orchsim::calibrate::formats::read(&text).unwrap();
+    assert_eq!(format, orchsim::calibrate::formats::Format::LogEvents);
+    let orchsim::calibrate::formats::Telemetry::Executions(e) = telemetry else { panic!("{telemetry:?}") };
+    assert!(e.express);
+    assert_eq!(e.machine.as_deref(), Some("orders"));
+    let one = &e.executions[0];
+    assert_eq!(one.duration_s.map(|d| (d * 1000.0).round()), Some(525.0));
+    assert_eq!(one.states[0].name, "Charge");
+    assert_eq!((one.states[0].duration_s * 1000.0).round(), 490.0);
+    assert_eq!(one.attempts[0].resource_type, "lambda");
+    assert_eq!((one.attempts[0].duration_s * 1000.0).round(), 384.0);
+}

@@ -107,7 +107,18 @@ pub fn read(text: &str) -> Result<(Format, Telemetry), ReadError> {
     }
     let telemetry = match format {
         Format::LambdaReportText | Format::LambdaReportJson => Telemetry::Lambda(lambda::read(text)?),
-        Format::LogEvents => Telemetry::Lambda(log_events(&whole(text)?)?),
+        Format::LogEvents => {
+            let doc = whole(text)?;
+            match express_messages(&doc) {
+                Some(records) => {
+                    Telemetry::Executions(stepfunctions::read_express(&records).map_err(|e| match e.line {
+                        0 => e,
+                        line => ReadError::at(0, format!("events[{}]: {}", line - 1, e.reason)),
+                    })?)
+                }
+                None => Telemetry::Lambda(log_events(&doc)?),
+            }
+        }
         Format::LogsInsights => Telemetry::Lambda(insights::read(&whole(text)?)?),
         Format::MetricStatistics => Telemetry::Statistics(cloudwatch::read_statistics(&whole(text)?)?),
         Format::MetricData => Telemetry::Series(cloudwatch::read_data(&whole(text)?)?),
@@ -178,6 +189,25 @@ pub fn recognise(text: &str) -> Result<Format, ReadError> {
         0,
         "unknown format: expected Lambda REPORT lines (text or JSON log format, CloudWatch Logs events or Logs Insights results JSON), CloudWatch get-metric-statistics or get-metric-data JSON, Step Functions get-execution-history JSON or Express execution log records, or X-Ray batch-get-traces JSON",
     ))
+}
+
+/// The messages of CloudWatch Logs events, one a line, when they are Step Functions Express
+/// log records (a message that is a JSON object with `execution_arn`).
+fn express_messages(doc: &Value) -> Option<String> {
+    let events = doc["events"].as_array()?;
+    let is_record = |e: &Value| {
+        e["message"]
+            .as_str()
+            .and_then(|m| serde_json::from_str::<Value>(m.trim()).ok())
+            .is_some_and(|r| r.get("execution_arn").is_some())
+    };
+    if !events.iter().any(is_record) {
+        return None;
+    }
+    // One line per event, so that a line number is an event's place.
+    Some(
+        events.iter().map(|e| format!("{}\n", e["message"].as_str().unwrap_or("").trim().replace('\n', " "))).collect(),
+    )
 }
 
 /// The REPORT lines among the messages of CloudWatch Logs events, placed by event.
