@@ -18,6 +18,16 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The state machine definitions the templates name (DefinitionUri), back at their paths.
+if [ -d "$corpus/definitions" ]; then
+    for f in "$corpus"/definitions/*; do
+        name=$(basename "$f")
+        path="$work/t/${name//__//}"
+        mkdir -p "$(dirname "$path")"
+        cp "$f" "$path"
+    done
+fi
+
 templates=()
 for f in "$corpus"/*; do
     name=$(basename "$f")
