@@ -7,14 +7,16 @@
 //! for `--json`. The text is not checked here: the caller reads it
 //! with the scenario reader like any hand-written file, so one set of checks guards both.
 //!
-//! This slice maps SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
-//! `Globals.Function`, and their SQS, SNS, Api and HttpApi events) and SQS event source
-//! mappings. Every
-//! other resource is listed as skipped, with the reason; EventBridge, Step Functions and
-//! Amazon MQ come in a later slice.
+//! Mapped: SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
+//! `Globals.Function`, and their SQS, SNS, Api, HttpApi, EventBridge and schedule events), SQS
+//! event source mappings ([`resources`]); EventBridge buses, rules and schedules
+//! ([`eventbridge`]); state machines and activities, whose definitions are written as files
+//! beside the scenario ([`step_functions`]); Amazon MQ brokers ([`mq`]). Every other resource
+//! is listed as skipped, with the reason.
 
 pub mod eventbridge;
 pub mod intrinsics;
+pub mod mq;
 pub mod resources;
 pub mod step_functions;
 pub mod template;

@@ -22,6 +22,8 @@ pub struct Model {
     pub warnings: Vec<String>,
     /// The definition files of the state machines, written beside the scenario.
     pub definitions: Vec<super::step_functions::DefinitionFile>,
+    /// The definitions read from `DefinitionUri` files, by state machine, for `--json`.
+    pub file_definitions: Vec<(String, Val)>,
 }
 
 /// One `[KIND.NAME]` table.
@@ -150,6 +152,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
                 .machine_specs
                 .push(super::step_functions::MachineSpec { id: id.clone(), kind: kind.clone(), props }),
             super::step_functions::ACTIVITY => importer.activity_element(&id),
+            "AWS::AmazonMQ::Broker" => importer.broker(&id, &props)?,
             _ => importer.model.skipped.push(format!("{id} ({kind}): {}", skip_reason(&kind))),
         }
     }
@@ -170,13 +173,12 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
 /// Why a resource type is not mapped.
 fn skip_reason(kind: &str) -> &'static str {
     match kind {
-        "AWS::Events::Rule" | "AWS::Events::EventBus" | "AWS::Scheduler::Schedule" => {
-            "EventBridge is modelled by orchsim; its import is a later slice of `orchsim import`"
+        "AWS::AmazonMQ::Configuration" | "AWS::AmazonMQ::ConfigurationAssociation" => {
+            "broker configuration (XML): nothing the scenario's broker has a key for"
         }
-        "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" | "AWS::StepFunctions::Activity" => {
-            "Step Functions is modelled by orchsim; the import of state machines is a later slice of `orchsim import`"
+        "AWS::EventSchemas::Registry" | "AWS::EventSchemas::Schema" | "AWS::Events::Archive" => {
+            "event schemas and archives: nothing to simulate"
         }
-        "AWS::AmazonMQ::Broker" => "Amazon MQ is modelled by orchsim; its import is a later slice of `orchsim import`",
         "AWS::Pipes::Pipe" => "EventBridge Pipes are not modelled by orchsim",
         "AWS::Events::ApiDestination" | "AWS::Events::Connection" => {
             "EventBridge API destinations are not modelled by orchsim"
@@ -204,7 +206,7 @@ fn skip_reason(kind: &str) -> &'static str {
             || k.starts_with("AWS::Serverless::Api")
             || k.starts_with("AWS::Serverless::HttpApi") =>
         {
-            "API Gateway is not modelled by orchsim (its traffic becomes a workload in a later slice)"
+            "API Gateway is not modelled by orchsim (SAM Api and HttpApi events become workloads of their function or state machine)"
         }
         _ => "not modelled by orchsim",
     }
@@ -784,7 +786,7 @@ impl<'a> Importer<'a, '_> {
                     todo: false,
                 }),
                 None => self.model.warnings.push(format!(
-                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (event buses are imported by a later slice): imported without one",
+                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (an event bus as destination has no scenario key): imported without one",
                     flat_text(&destination)
                 )),
             }
@@ -1048,16 +1050,19 @@ impl<'a> Importer<'a, '_> {
                 origin,
                 todo: false,
             });
+            let mut notes = Vec::new();
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
                 let note = format!(
                     "FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function",
                     flat_text(&v)
                 );
                 self.model.warnings.push(format!("{element}: {note}"));
+                notes.push(note);
             }
             if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
             {
                 function.settings.extend(s);
+                function.notes.extend(notes);
             }
         }
         Ok(())
@@ -1066,7 +1071,7 @@ impl<'a> Importer<'a, '_> {
     /// A placeholder workload on each queue or topic nothing in the template writes to.
     fn entry_points(&mut self) {
         let mut workloads = std::mem::take(&mut self.rule_workloads);
-        let entry_kinds = ["sqs", "sns", "step_functions"];
+        let entry_kinds = ["sqs", "sns", "step_functions", "mq"];
         for e in self.model.elements.iter().filter(|e| entry_kinds.contains(&e.kind) && !e.name.contains('.')) {
             if self.written.contains(&e.name) {
                 continue;

@@ -248,7 +248,9 @@ impl<'a> Importer<'a, '_> {
                 message: format!("cannot read {}: {e}", path.display()),
             })?;
             let parsed = self.parse_definition(&text, props, "DefinitionUri", &path.display().to_string())?;
-            return Ok(Some(self.concrete(&parsed, &subs)));
+            let concrete = self.concrete(&parsed, &subs);
+            self.model.file_definitions.push((id.clone(), parsed));
+            return Ok(Some(concrete));
         }
         let why = if self.get(props, "DefinitionS3Location")?.is_some() {
             "DefinitionS3Location is in S3, which an import cannot read"
