@@ -89,10 +89,10 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let mut model = resources::map(&template.root, &ctx, options).map_err(ImportError::Resolve)?;
     if model.workloads.is_empty() {
         let what = if model.skipped.is_empty() {
-            "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet".to_string()
+            "the template has no entry point (a queue, topic, state machine or broker that traffic can reach, a rule, a schedule or an API event): nothing orchsim can simulate yet".to_string()
         } else {
             format!(
-                "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet; skipped:\n  {}",
+                "the template has no entry point (a queue, topic, state machine or broker that traffic can reach, a rule, a schedule or an API event): nothing orchsim can simulate yet; skipped:\n  {}",
                 model.skipped.join("\n  ")
             )
         };
