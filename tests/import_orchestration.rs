@@ -425,3 +425,36 @@ fn the_command_writes_definitions_beside_the_scenario_and_finds_them_in_the_defi
     assert_eq!(stdout.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&stdout.stderr).contains("give --out FILE.toml"));
 }
+
+#[test]
+fn a_rule_keeps_the_targets_orchsim_models_and_starts_state_machines_through_a_workload() {
+    let dir = scratch("rule-targets");
+    let template = r#"
+Resources:
+  Inbox:
+    Type: AWS::SQS::Queue
+  Flow:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}
+  Destination:
+    Type: AWS::Events::ApiDestination
+  Route:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - {Arn: !GetAtt Inbox.Arn, Id: q}
+        - {Arn: !Ref Flow, Id: m}
+        - {Arn: !GetAtt Destination.Arn, Id: d}
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    assert!(line(t, "rule.Route", "targets").starts_with(r#"targets = ["sqs.Inbox"]"#));
+    assert!(line(t, "workload.RouteFlowTraffic", "target").starts_with(r#"target = "step_functions.Flow""#));
+    assert!(!t.contains("[workload.FlowTraffic]"), "the rule's workload starts the machine");
+    assert!(i.warnings.iter().any(|w| w.contains("${Destination.Arn} is not a queue")), "{:?}", i.warnings);
+    assert_eq!(resource(&i, "Route")["element"], "rule.Route");
+    assert!(resource(&i, "Destination")["skipped"].as_str().unwrap().contains("API destinations are not modelled"));
+    validate_and_run(&dir, &i);
+}

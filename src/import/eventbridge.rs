@@ -441,20 +441,26 @@ impl<'a> Importer<'a, '_> {
     pub(super) fn rules(&mut self) -> Result<(), ResolveError> {
         for spec in std::mem::take(&mut self.rule_specs) {
             let mut targets = Vec::new();
+            let mut unmodelled = Vec::new();
             for t in &spec.targets {
                 match self.target_element(&t.arn) {
                     Some(e) => targets.push((e, t)),
-                    None => self.model.skipped.push(format!(
-                        "{} ({}): target {}: not a queue, function, topic or state machine of this template",
-                        spec.name,
-                        spec.about,
-                        flat_text(&t.arn)
-                    )),
+                    None => unmodelled.push(flat_text(&t.arn)),
                 }
             }
+            let why = "not a queue, function, topic or state machine of this template";
             if targets.is_empty() {
-                self.model.skipped.push(format!("{} ({}): no target orchsim models", spec.name, spec.about));
+                let listed = if unmodelled.is_empty() { "none".to_string() } else { unmodelled.join(", ") };
+                self.model.skipped.push(format!(
+                    "{} ({}): no target orchsim models (targets: {listed}; {why})",
+                    spec.name, spec.about
+                ));
                 continue;
+            }
+            for arn in unmodelled {
+                self.model
+                    .warnings
+                    .push(format!("{}: target {arn} is {why}: the rule is imported without it", spec.path));
             }
             for (e, _) in &targets {
                 if let Some((_, id)) = e.split_once('.') {
