@@ -458,3 +458,33 @@ Resources:
     assert!(resource(&i, "Destination")["skipped"].as_str().unwrap().contains("API destinations are not modelled"));
     validate_and_run(&dir, &i);
 }
+
+#[test]
+fn definitions_naming_functions_by_physical_name_call_the_scenarios_element() {
+    let dir = scratch("physical");
+    let template = r#"
+Resources:
+  Charge:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: billing-charge, Timeout: 10}
+  Pay:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      DefinitionString: !Sub
+        - |
+          {"StartAt": "Charge", "States": {
+            "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:billing-charge", "Next": "Ledger"},
+            "Ledger": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                       "Parameters": {"FunctionName": "${Ledger}"}, "End": true}}}
+        - Ledger: ledger-writer
+"#;
+    let i = imported_in(template, &dir);
+    let pay = &i.definitions[0].text;
+    assert!(pay.contains(r#""Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge""#), "{pay}");
+    // A function the template does not define: a placeholder of that name, marked TODO.
+    assert!(pay.contains(r#""FunctionName": "ledger-writer""#), "{pay}");
+    assert!(line(&i.toml, "lambda.ledger-writer", "duration_s").contains("# TODO"));
+    assert!(i.placeholders.iter().any(|p| p.starts_with("lambda.ledger-writer: a function outside the template")));
+    assert!(!i.toml.contains("[lambda.billing-charge]"));
+    validate_and_run(&dir, &i);
+}

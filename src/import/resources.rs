@@ -1141,7 +1141,7 @@ impl<'a> Importer<'a, '_> {
 pub(super) static EMPTY: Node = Node { value: template::Value::Null, line: 0, column: 0 };
 
 /// The segments of an ARN, URL or name, split at `:` and `/` outside `${…}`.
-fn segments(flat: &str) -> Vec<String> {
+pub(super) fn segments(flat: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     let mut depth = 0;
     let mut chars = flat.chars().peekable();

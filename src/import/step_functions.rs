@@ -173,11 +173,46 @@ impl<'a> Importer<'a, '_> {
         out
     }
 
+    /// An ARN, URL or name that names a function, queue, topic or state machine of the
+    /// template by its physical name (`FunctionName`, `QueueName`, …), with that name
+    /// replaced by the logical id the scenario's element has.
+    fn by_physical_name(&self, text: &str) -> String {
+        let addressable = text.starts_with("arn:") || text.starts_with("https://");
+        for r in &self.resources {
+            let Some(name) = r.name.as_deref().filter(|n| !n.is_empty() && *n != r.id) else { continue };
+            let kind = r.kind.as_str();
+            let callable = FUNCTIONS.contains(&kind)
+                || kind == QUEUE
+                || kind == TOPIC
+                || super::eventbridge::MACHINES.contains(&kind)
+                || kind == ACTIVITY;
+            if !callable {
+                continue;
+            }
+            if text == name {
+                return r.id.clone();
+            }
+            if addressable && super::resources::segments(text).iter().any(|seg| seg == name) {
+                // Replace the segment where it stands: after the last `:` or `/` before it.
+                for sep in [':', '/'] {
+                    let needle = format!("{sep}{name}");
+                    if let Some(at) = text.rfind(&needle) {
+                        let end = at + needle.len();
+                        if end == text.len() || text[end..].starts_with(':') {
+                            return format!("{}{sep}{}{}", &text[..at], r.id, &text[end..]);
+                        }
+                    }
+                }
+            }
+        }
+        text.to_string()
+    }
+
     /// The definition with every string concrete.
     fn concrete(&self, v: &Val, subs: &[(String, Val)]) -> Val {
         match v {
-            Val::Str(s) => Val::Str(self.substitute(s, subs)),
-            Val::Text(_) => Val::Str(self.substitute(&self.render(v), subs)),
+            Val::Str(s) => Val::Str(self.by_physical_name(&self.substitute(s, subs))),
+            Val::Text(_) => Val::Str(self.by_physical_name(&self.substitute(&self.render(v), subs))),
             Val::List(items) => Val::List(items.iter().map(|i| self.concrete(i, subs)).collect()),
             Val::Map(entries) => Val::Map(entries.iter().map(|(k, v)| (k.clone(), self.concrete(v, subs))).collect()),
             other => other.clone(),
