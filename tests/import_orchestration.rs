@@ -472,8 +472,8 @@ Resources:
     Properties:
       DefinitionString: !Sub
         - |
-          {"StartAt": "Charge", "States": {
-            "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:billing-charge", "Next": "Ledger"},
+          {"StartAt": "billing-charge", "States": {
+            "billing-charge": {"Type": "Task", "Resource": "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:billing-charge", "Next": "Ledger"},
             "Ledger": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                        "Parameters": {"FunctionName": "${Ledger}"}, "End": true}}}
         - Ledger: ledger-writer
@@ -481,6 +481,8 @@ Resources:
     let i = imported_in(template, &dir);
     let pay = &i.definitions[0].text;
     assert!(pay.contains(r#""Resource": "arn:aws:lambda:us-east-1:123456789012:function:Charge""#), "{pay}");
+    // A state that shares the function's name is no reference: it keeps its name.
+    assert!(pay.contains(r#"{"StartAt": "billing-charge", "States": {"billing-charge": {"#), "{pay}");
     // A function the template does not define: a placeholder of that name, marked TODO.
     assert!(pay.contains(r#""FunctionName": "ledger-writer""#), "{pay}");
     assert!(line(&i.toml, "lambda.ledger-writer", "duration_s").contains("# TODO"));

@@ -173,26 +173,31 @@ impl<'a> Importer<'a, '_> {
         out
     }
 
-    /// An ARN, URL or name that names a function, queue, topic or state machine of the
-    /// template by its physical name (`FunctionName`, `QueueName`, …), with that name
-    /// replaced by the logical id the scenario's element has.
-    fn by_physical_name(&self, text: &str) -> String {
-        let addressable = text.starts_with("arn:") || text.starts_with("https://");
-        for r in &self.resources {
+    /// An ARN or URL (or the bare value of a task's `FunctionName`, `QueueUrl`, `TopicArn`
+    /// or `StateMachineArn`, `key`) that names a function, queue, topic or state machine of
+    /// the template by its physical name (`FunctionName`, `QueueName`, …), with that name
+    /// replaced by the logical id the scenario's element has. The service in the ARN or URL,
+    /// or the argument, says which kind of resource it names.
+    fn by_physical_name(&self, text: &str, key: Option<&str>) -> String {
+        let kinds: &[&str] = if text.starts_with("arn:aws:lambda:") || key == Some("FunctionName") {
+            &FUNCTIONS
+        } else if text.starts_with("https://sqs.") || text.starts_with("arn:aws:sqs:") || key == Some("QueueUrl") {
+            &[QUEUE]
+        } else if text.starts_with("arn:aws:sns:") || key == Some("TopicArn") {
+            &[TOPIC]
+        } else if text.starts_with("arn:aws:states:") && text.contains(":activity:") {
+            &[ACTIVITY]
+        } else if text.starts_with("arn:aws:states:") || key == Some("StateMachineArn") {
+            &super::eventbridge::MACHINES
+        } else {
+            return text.to_string();
+        };
+        for r in self.resources.iter().filter(|r| kinds.contains(&r.kind.as_str())) {
             let Some(name) = r.name.as_deref().filter(|n| !n.is_empty() && *n != r.id) else { continue };
-            let kind = r.kind.as_str();
-            let callable = FUNCTIONS.contains(&kind)
-                || kind == QUEUE
-                || kind == TOPIC
-                || super::eventbridge::MACHINES.contains(&kind)
-                || kind == ACTIVITY;
-            if !callable {
-                continue;
-            }
             if text == name {
                 return r.id.clone();
             }
-            if addressable && super::resources::segments(text).iter().any(|seg| seg == name) {
+            if super::resources::segments(text).iter().any(|seg| seg == name) {
                 // Replace the segment where it stands: after the last `:` or `/` before it.
                 for sep in [':', '/'] {
                     let needle = format!("{sep}{name}");
@@ -210,11 +215,18 @@ impl<'a> Importer<'a, '_> {
 
     /// The definition with every string concrete.
     fn concrete(&self, v: &Val, subs: &[(String, Val)]) -> Val {
+        self.concrete_at(v, subs, None)
+    }
+
+    /// [`Importer::concrete`] of the value of `key`.
+    fn concrete_at(&self, v: &Val, subs: &[(String, Val)], key: Option<&str>) -> Val {
         match v {
-            Val::Str(s) => Val::Str(self.by_physical_name(&self.substitute(s, subs))),
-            Val::Text(_) => Val::Str(self.by_physical_name(&self.substitute(&self.render(v), subs))),
-            Val::List(items) => Val::List(items.iter().map(|i| self.concrete(i, subs)).collect()),
-            Val::Map(entries) => Val::Map(entries.iter().map(|(k, v)| (k.clone(), self.concrete(v, subs))).collect()),
+            Val::Str(s) => Val::Str(self.by_physical_name(&self.substitute(s, subs), key)),
+            Val::Text(_) => Val::Str(self.by_physical_name(&self.substitute(&self.render(v), subs), key)),
+            Val::List(items) => Val::List(items.iter().map(|i| self.concrete_at(i, subs, None)).collect()),
+            Val::Map(entries) => {
+                Val::Map(entries.iter().map(|(k, v)| (k.clone(), self.concrete_at(v, subs, Some(k)))).collect())
+            }
             other => other.clone(),
         }
     }
