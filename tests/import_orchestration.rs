@@ -490,3 +490,26 @@ Resources:
     assert!(!i.toml.contains("[lambda.billing-charge]"));
     validate_and_run(&dir, &i);
 }
+
+#[test]
+fn a_definition_string_that_is_not_json_is_refused_at_its_property() {
+    let template = r#"
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+  M:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      DefinitionString: '{"StartAt": "A", "States": {'
+"#;
+    let options = Options {
+        parameters: Vec::new(),
+        region: "us-east-1".into(),
+        source_name: "template.yaml".into(),
+        json: false,
+        definitions_dir: PathBuf::from("."),
+        definition_prefix: String::new(),
+    };
+    let e = import(template, &options).expect_err("AWS refuses a definition that is not JSON").to_string();
+    assert!(e.starts_with("8:25: Resources.M.Properties.DefinitionString: DefinitionString is not valid JSON"), "{e}");
+}
