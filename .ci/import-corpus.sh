@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `orchsim import` on every real template of the corpus CI keeps beside the checkout
 # (../shared/corpus/cfn; never copied into the project). Each template is put back at its
-# path in its repository (file names hold it with `/` written `__`), imported, and its
-# scenario run for 60 s of simulated time. A template must import and run, or be refused
-# for a reason this version gives: nothing to simulate yet (only resources a later version
-# imports), or invalid YAML (the corpus's known invalid file, refused with its line and
+# path in its repository (file names hold it with `/` written `__`), with the state machine
+# definitions it names (definitions/, same naming), imported, and its scenario run for 60 s
+# of simulated time. A template must import and run, or be refused for a reason this version
+# gives: nothing to simulate (only resources orchsim does not model, such as API
+# destinations, Kinesis or Batch), or invalid YAML (the corpus's known invalid file, refused with its line and
 # column). Anything else fails the check. Usage: .ci/import-corpus.sh [CORPUS] (ORCHSIM
 # names the binary; target/release/orchsim by default).
 set -euo pipefail
@@ -17,6 +18,16 @@ if [ ! -d "$corpus" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# The state machine definitions the templates name (DefinitionUri), back at their paths.
+if [ -d "$corpus/definitions" ]; then
+    for f in "$corpus"/definitions/*; do
+        name=$(basename "$f")
+        path="$work/t/${name//__//}"
+        mkdir -p "$(dirname "$path")"
+        cp "$f" "$path"
+    done
+fi
 
 templates=()
 for f in "$corpus"/*; do

@@ -75,6 +75,9 @@ struct ImportArgs {
     /// The Region that `AWS::Region` stands for in conditions and mapping keys.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Where SAM `DefinitionUri` files are looked up [default: the template's folder].
+    #[arg(long, value_name = "DIR")]
+    definitions_dir: Option<PathBuf>,
     /// Print what was understood, in AWS's terms, as JSON on standard output (the scenario
     /// still goes to --out when given).
     #[arg(long)]
@@ -736,15 +739,60 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
         }
     }
     let source_name = a.template.file_name().map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
-    let options = crate::import::Options { parameters, region: a.region.clone(), source_name, json: a.json };
+    let template_dir =
+        a.template.parent().filter(|p| !p.as_os_str().is_empty()).map_or(PathBuf::from("."), Path::to_path_buf);
+    let definition_prefix = match a.out.as_ref().and_then(|o| o.file_stem()) {
+        Some(stem) => format!("{}.", stem.to_string_lossy()),
+        None => String::new(),
+    };
+    let options = crate::import::Options {
+        parameters,
+        region: a.region.clone(),
+        source_name,
+        json: a.json,
+        definitions_dir: a.definitions_dir.clone().unwrap_or(template_dir),
+        definition_prefix,
+    };
     let imported =
         crate::import::import(&text, &options).map_err(|e| Failure::BadInput(format!("error: {shown}:{e}")))?;
-    let (file, base_dir) = match &a.out {
-        Some(out) => (out.display().to_string(), out.parent().map_or(PathBuf::from("."), Path::to_path_buf)),
+    if !imported.definitions.is_empty() && a.out.is_none() && !a.json {
+        return Err(Failure::BadInput(format!(
+            "error: {shown}: the scenario's state machines read their definitions from files beside it: give --out FILE.toml"
+        )));
+    }
+    let (file, out_dir) = match &a.out {
+        Some(out) => (
+            out.display().to_string(),
+            out.parent().filter(|p| !p.as_os_str().is_empty()).map_or(PathBuf::from("."), Path::to_path_buf),
+        ),
         None => ("<imported scenario>".to_string(), PathBuf::from(".")),
     };
-    let scenario = Scenario::from_text(&file, &imported.toml, &base_dir, &[])
-        .map_err(|e| Failure::BadInput(format!("error: the scenario imported from {shown} does not validate: {e}")))?;
+    // Definitions are staged in a folder of their own, the scenario checked against them,
+    // and only then moved beside it: nothing is half-written.
+    let staging = if imported.definitions.is_empty() {
+        None
+    } else {
+        let base = if a.out.is_some() { out_dir.clone() } else { std::env::temp_dir() };
+        let dir = base.join(format!(".orchsim-import-{}", std::process::id()));
+        let staged = std::fs::create_dir_all(&dir)
+            .and_then(|()| imported.definitions.iter().try_for_each(|d| std::fs::write(dir.join(&d.file), &d.text)));
+        if let Err(e) = staged {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(Failure::Other(anyhow::anyhow!("writing definitions in {}: {e}", dir.display())));
+        }
+        Some(dir)
+    };
+    let base_dir = staging.clone().unwrap_or_else(|| out_dir.clone());
+    let checked = Scenario::from_text(&file, &imported.toml, &base_dir, &[]);
+    let scenario = match checked {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(dir) = &staging {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(Failure::BadInput(format!("error: the scenario imported from {shown} does not validate: {e}")));
+        }
+    };
     for p in &imported.placeholders {
         eprintln!("TODO: {p}");
     }
@@ -759,23 +807,42 @@ fn import_command(a: ImportArgs) -> Result<(), Failure> {
     print_warnings(&scenario);
     match &a.out {
         Some(out) => {
+            let moved = match &staging {
+                Some(dir) => imported
+                    .definitions
+                    .iter()
+                    .try_for_each(|d| std::fs::rename(dir.join(&d.file), out_dir.join(&d.file))),
+                None => Ok(()),
+            };
+            if let Some(dir) = &staging {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            moved
+                .with_context(|| format!("writing the definitions beside {}", out.display()))
+                .map_err(Failure::Other)?;
             write_whole(out, &imported.toml)
                 .with_context(|| format!("writing {}", out.display()))
                 .map_err(Failure::Other)?;
             eprintln!(
-                "{}: {} queue(s), {} topic(s), {} subscription(s), {} function(s), {} workload(s); {} TODO, {} skipped",
+                "{}: {} queue(s), {} topic(s), {} subscription(s), {} function(s), {} state machine(s), {} rule(s), {} workload(s); {} TODO, {} skipped",
                 out.display(),
                 scenario.queues.len(),
                 scenario.topics.len(),
                 scenario.subscriptions.len(),
                 scenario.functions.len(),
+                scenario.machines.len(),
+                scenario.rules.len(),
                 scenario.workloads.len(),
                 imported.placeholders.len(),
                 imported.skipped.len()
             );
         }
         None if !a.json => print!("{}", imported.toml),
-        None => {}
+        None => {
+            if let Some(dir) = &staging {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
     }
     if let Some(json) = &imported.json {
         print!("{json}");

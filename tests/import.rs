@@ -16,6 +16,8 @@ fn options(params: &[(&str, &str)]) -> Options {
         region: "us-east-1".into(),
         source_name: "template.yaml".into(),
         json: true,
+        definitions_dir: PathBuf::from("."),
+        definition_prefix: String::new(),
     }
 }
 
@@ -350,8 +352,8 @@ fn cloudformation_resources_map_to_their_keys() {
     assert!(line(t, "endpoint.HookEndpoint", "protocol").starts_with(r#"protocol = "https""#));
     for (id, reason) in [
         ("StreamMapping", "not an SQS queue of this template"),
-        ("Rule (AWS::Events::Rule)", "later slice"),
-        ("Machine (AWS::StepFunctions::StateMachine)", "later slice"),
+        ("Rule (AWS::Events::Rule Rule)", "no target orchsim models"),
+        ("Machine (AWS::StepFunctions::StateMachine)", "no Definition, DefinitionString or DefinitionUri"),
         ("Pipe (AWS::Pipes::Pipe)", "not modelled"),
         ("Nested (AWS::CloudFormation::Stack)", "nested stack"),
     ] {
@@ -385,7 +387,7 @@ fn json_says_what_was_understood_in_aws_terms() {
     let stream = resource("StreamMapping");
     assert_eq!(stream["element"], serde_json::Value::Null);
     assert!(stream["skipped"].as_str().unwrap().contains("not an SQS queue of this template"));
-    assert!(resource("Rule")["skipped"].as_str().unwrap().contains("later slice"));
+    assert!(resource("Rule")["skipped"].as_str().unwrap().contains("no target orchsim models"));
     assert_eq!(json["template"], "template.yaml");
     assert!(
         json["placeholders"]
@@ -495,7 +497,7 @@ fn the_command_writes_a_scenario_that_runs_and_lists_what_it_could_not_know() {
         "TODO: workload.UpdatesTraffic",
         "TODO: parameter AlarmEmail",
         "skipped: Orders (AWS::DynamoDB::Table)",
-        "system.toml: 3 queue(s), 1 topic(s), 2 subscription(s), 2 function(s), 2 workload(s)",
+        "system.toml: 3 queue(s), 1 topic(s), 2 subscription(s), 2 function(s), 0 state machine(s), 0 rule(s), 2 workload(s)",
     ] {
         assert!(stderr.contains(part), "stderr lacks {part:?}:\n{stderr}");
     }
@@ -631,11 +633,11 @@ Resources:
         "{:?}",
         i.placeholders
     );
+    // A schedule is traffic the template knows: one invocation a minute.
     assert!(
-        i.skipped.iter().any(|s| s.starts_with("Api.Events.Tick (Schedule): EventBridge events")),
-        "{:?}",
-        i.skipped
+        line(t, "workload.ApiTickSchedule", "rate_per_s").starts_with("rate_per_s = 0.016666666666666666  # template")
     );
+    assert!(line(t, "workload.ApiTickSchedule", "arrival").starts_with(r#"arrival = "constant""#));
     validate_and_run("api", t);
 }
 

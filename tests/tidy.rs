@@ -14,8 +14,9 @@ const LAYERS: [(&str, u8, &[&str]); 16] = [
     ("models", 2, &["engine", "distributions", "metrics", "workload", "models"]),
     ("pricing", 2, &["engine", "metrics"]),
     ("scenario", 3, &["engine", "distributions", "metrics", "workload", "models", "pricing"]),
-    // Beside scenario: it writes scenario text, which the scenario reader then checks.
-    ("import", 3, &[]),
+    // Beside scenario: it writes scenario text, which the scenario reader then checks; it
+    // reads state machine definitions with the model's own ASL reader.
+    ("import", 3, &["models"]),
     ("world", 4, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario"]),
     ("run", 5, &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world"]),
     // Calibration sits beside sweep; fitting needs no simulation, so for now it uses only

@@ -7,14 +7,18 @@
 //! for `--json`. The text is not checked here: the caller reads it
 //! with the scenario reader like any hand-written file, so one set of checks guards both.
 //!
-//! This slice maps SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
-//! `Globals.Function`, and their SQS, SNS, Api and HttpApi events) and SQS event source
-//! mappings. Every
-//! other resource is listed as skipped, with the reason; EventBridge, Step Functions and
-//! Amazon MQ come in a later slice.
+//! Mapped: SQS queues, SNS topics and subscriptions, Lambda functions (SAM's with
+//! `Globals.Function`, and their SQS, SNS, Api, HttpApi, EventBridge and schedule events), SQS
+//! event source mappings ([`resources`]); EventBridge buses, rules and schedules
+//! ([`eventbridge`]); state machines and activities, whose definitions are written as files
+//! beside the scenario ([`step_functions`]); Amazon MQ brokers ([`mq`]). Every other resource
+//! is listed as skipped, with the reason.
 
+pub mod eventbridge;
 pub mod intrinsics;
+pub mod mq;
 pub mod resources;
+pub mod step_functions;
 pub mod template;
 pub mod understood;
 pub mod write;
@@ -32,6 +36,9 @@ pub struct Import {
     pub warnings: Vec<String>,
     /// With [`Options::json`]: what the import understood, in AWS's terms ([`understood`]).
     pub json: Option<String>,
+    /// The state machines' definitions, which the scenario names by file: to be written
+    /// beside it.
+    pub definitions: Vec<step_functions::DefinitionFile>,
 }
 
 /// A template that cannot be imported.
@@ -66,6 +73,12 @@ pub struct Options {
     pub source_name: String,
     /// Also describe what was understood, as JSON.
     pub json: bool,
+    /// Where SAM's `DefinitionUri` files are looked up: the template's folder, or
+    /// `--definitions-dir`.
+    pub definitions_dir: std::path::PathBuf,
+    /// Put before `ID.asl.json` in the names of the definition files written beside the
+    /// scenario (`orders.` for `--out orders.toml`).
+    pub definition_prefix: String,
 }
 
 /// Imports a template's text.
@@ -73,13 +86,13 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let template = template::read(text).map_err(ImportError::Read)?;
     let ctx =
         intrinsics::Context::new(&template.root, &options.parameters, &options.region).map_err(ImportError::Resolve)?;
-    let mut model = resources::map(&template.root, &ctx).map_err(ImportError::Resolve)?;
+    let mut model = resources::map(&template.root, &ctx, options).map_err(ImportError::Resolve)?;
     if model.workloads.is_empty() {
         let what = if model.skipped.is_empty() {
-            "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet".to_string()
+            "the template has no entry point (a queue, topic, state machine or broker that traffic can reach, a rule, a schedule or an API event): nothing orchsim can simulate yet".to_string()
         } else {
             format!(
-                "the template has no entry point (a queue or topic that nothing in it writes to, or an API event): nothing orchsim can simulate yet; skipped:\n  {}",
+                "the template has no entry point (a queue, topic, state machine or broker that traffic can reach, a rule, a schedule or an API event): nothing orchsim can simulate yet; skipped:\n  {}",
                 model.skipped.join("\n  ")
             )
         };
@@ -100,5 +113,12 @@ pub fn import(text: &str, options: &Options) -> Result<Import, ImportError> {
     let json = options.json.then(|| {
         understood::report(&template.root, &ctx, &model, &options.source_name, &model.placeholders, &warnings)
     });
-    Ok(Import { toml, placeholders: model.placeholders, skipped: model.skipped, warnings, json })
+    Ok(Import {
+        toml,
+        placeholders: model.placeholders,
+        skipped: model.skipped,
+        warnings,
+        json,
+        definitions: model.definitions,
+    })
 }

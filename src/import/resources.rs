@@ -20,6 +20,10 @@ pub struct Model {
     pub placeholders: Vec<String>,
     pub skipped: Vec<String>,
     pub warnings: Vec<String>,
+    /// The definition files of the state machines, written beside the scenario.
+    pub definitions: Vec<super::step_functions::DefinitionFile>,
+    /// The definitions read from `DefinitionUri` files, by state machine, for `--json`.
+    pub file_definitions: Vec<(String, Val)>,
 }
 
 /// One `[KIND.NAME]` table.
@@ -48,16 +52,16 @@ pub const DURATION_PLACEHOLDER: &str = "{ dist = \"lognormal\", median = 0.1, p9
 /// The rate of each entry point's placeholder workload.
 pub const RATE_PLACEHOLDER_PER_S: u32 = 1;
 
-const QUEUE: &str = "AWS::SQS::Queue";
-const TOPIC: &str = "AWS::SNS::Topic";
-const FUNCTIONS: [&str; 2] = ["AWS::Lambda::Function", "AWS::Serverless::Function"];
+pub(super) const QUEUE: &str = "AWS::SQS::Queue";
+pub(super) const TOPIC: &str = "AWS::SNS::Topic";
+pub(super) const FUNCTIONS: [&str; 2] = ["AWS::Lambda::Function", "AWS::Serverless::Function"];
 
-struct Resource<'a> {
-    id: String,
-    kind: String,
-    node: &'a Node,
+pub(super) struct Resource<'a> {
+    pub(super) id: String,
+    pub(super) kind: String,
+    pub(super) node: &'a Node,
     /// The physical name, as flat text, when the template sets one.
-    name: Option<String>,
+    pub(super) name: Option<String>,
 }
 
 /// An SQS event source of a function: from an event source mapping or a SAM SQS event.
@@ -70,27 +74,42 @@ struct Mapping<'a> {
 
 /// A resource's properties, with SAM's `Globals` beneath them.
 #[derive(Clone)]
-struct Props<'a> {
-    node: Option<&'a Node>,
-    globals: Option<&'a Node>,
-    path: String,
+pub(super) struct Props<'a> {
+    pub(super) node: Option<&'a Node>,
+    pub(super) globals: Option<&'a Node>,
+    pub(super) path: String,
 }
 
-struct Importer<'a, 'c> {
-    ctx: &'c Context<'a>,
-    resources: Vec<Resource<'a>>,
-    model: Model,
+pub(super) struct Importer<'a, 'c> {
+    pub(super) ctx: &'c Context<'a>,
+    pub(super) resources: Vec<Resource<'a>>,
+    pub(super) model: Model,
     mappings: Vec<Mapping<'a>>,
-    /// Queues something in the template writes to: SNS endpoints, dead-letter queues.
-    written: Vec<String>,
+    /// Queues and topics something in the template writes to: SNS endpoints, dead-letter
+    /// queues, rule targets.
+    pub(super) written: Vec<String>,
     /// SAM `Api` and `HttpApi` events: (function, event, what it answers).
     apis: Vec<(String, String, String)>,
     /// Settings of `AWS::Lambda::EventInvokeConfig` resources, by function.
     deferred_configs: Vec<(String, Vec<Setting>)>,
+    /// Rules and schedules, mapped once every element is known.
+    pub(super) rule_specs: Vec<super::eventbridge::RuleSpec>,
+    /// Workloads of schedules and rules.
+    pub(super) rule_workloads: Vec<Element>,
+    /// A rule uses the account's default bus.
+    pub(super) default_bus: bool,
+    /// State machines, mapped once every function, queue and topic is known.
+    pub(super) machine_specs: Vec<super::step_functions::MachineSpec<'a>>,
+    /// Where `DefinitionUri` files are looked up.
+    pub(super) definitions_dir: std::path::PathBuf,
+    /// Put before `ID.asl.json` in the names of definition files.
+    pub(super) definition_prefix: String,
+    /// The import's Region, written into the addresses of definitions.
+    pub(super) region: String,
 }
 
 /// Maps the resources of a template.
-pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
+pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> Result<Model, ResolveError> {
     let mut importer = Importer {
         ctx,
         resources: Vec::new(),
@@ -99,6 +118,13 @@ pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
         written: Vec::new(),
         apis: Vec::new(),
         deferred_configs: Vec::new(),
+        rule_specs: Vec::new(),
+        rule_workloads: Vec::new(),
+        default_bus: false,
+        machine_specs: Vec::new(),
+        definitions_dir: options.definitions_dir.clone(),
+        definition_prefix: options.definition_prefix.clone(),
+        region: options.region.clone(),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
@@ -119,9 +145,20 @@ pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
             }
             "AWS::Lambda::EventSourceMapping" => importer.event_source_mapping(&id, &props)?,
             "AWS::Lambda::EventInvokeConfig" => importer.event_invoke_config(&id, &props)?,
+            super::eventbridge::BUS => importer.bus(&id),
+            "AWS::Events::Rule" => importer.rule(&id, &props)?,
+            "AWS::Scheduler::Schedule" => importer.scheduler_schedule(&id, &props)?,
+            "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" => importer
+                .machine_specs
+                .push(super::step_functions::MachineSpec { id: id.clone(), kind: kind.clone(), props }),
+            super::step_functions::ACTIVITY => importer.activity_element(&id),
+            "AWS::AmazonMQ::Broker" => importer.broker(&id, &props)?,
             _ => importer.model.skipped.push(format!("{id} ({kind}): {}", skip_reason(&kind))),
         }
     }
+    importer.machines()?;
+    importer.rules()?;
+    importer.default_bus_element();
     importer.apply_mappings()?;
     for (function, settings) in std::mem::take(&mut importer.deferred_configs) {
         if let Some(e) = importer.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == function) {
@@ -136,13 +173,12 @@ pub fn map(root: &Node, ctx: &Context) -> Result<Model, ResolveError> {
 /// Why a resource type is not mapped.
 fn skip_reason(kind: &str) -> &'static str {
     match kind {
-        "AWS::Events::Rule" | "AWS::Events::EventBus" | "AWS::Scheduler::Schedule" => {
-            "EventBridge is modelled by orchsim; its import is a later slice of `orchsim import`"
+        "AWS::AmazonMQ::Configuration" | "AWS::AmazonMQ::ConfigurationAssociation" => {
+            "broker configuration (XML): nothing the scenario's broker has a key for"
         }
-        "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" | "AWS::StepFunctions::Activity" => {
-            "Step Functions is modelled by orchsim; the import of state machines is a later slice of `orchsim import`"
+        "AWS::EventSchemas::Registry" | "AWS::EventSchemas::Schema" | "AWS::Events::Archive" => {
+            "event schemas and archives: nothing to simulate"
         }
-        "AWS::AmazonMQ::Broker" => "Amazon MQ is modelled by orchsim; its import is a later slice of `orchsim import`",
         "AWS::Pipes::Pipe" => "EventBridge Pipes are not modelled by orchsim",
         "AWS::Events::ApiDestination" | "AWS::Events::Connection" => {
             "EventBridge API destinations are not modelled by orchsim"
@@ -170,13 +206,13 @@ fn skip_reason(kind: &str) -> &'static str {
             || k.starts_with("AWS::Serverless::Api")
             || k.starts_with("AWS::Serverless::HttpApi") =>
         {
-            "API Gateway is not modelled by orchsim (its traffic becomes a workload in a later slice)"
+            "API Gateway is not modelled by orchsim (SAM Api and HttpApi events become workloads of their function or state machine)"
         }
         _ => "not modelled by orchsim",
     }
 }
 
-fn whole_text(x: f64) -> String {
+pub(super) fn whole_text(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }
 }
 
@@ -209,6 +245,10 @@ impl<'a> Importer<'a, '_> {
                 QUEUE => Some("QueueName"),
                 TOPIC => Some("TopicName"),
                 k if FUNCTIONS.contains(&k) => Some("FunctionName"),
+                "AWS::StepFunctions::StateMachine" => Some("StateMachineName"),
+                "AWS::Serverless::StateMachine" | super::eventbridge::BUS | "AWS::StepFunctions::Activity" => {
+                    Some("Name")
+                }
                 _ => None,
             };
             let name = match name_key.and_then(|k| node.get("Properties").and_then(|p| p.get(k)).map(|n| (k, n))) {
@@ -223,7 +263,7 @@ impl<'a> Importer<'a, '_> {
     /// The resource of one of `kinds` that a value names: by `Ref`/`Fn::GetAtt` (also inside
     /// an ARN built with `Fn::Sub` or `Fn::Join`), or by its physical name or logical id as a
     /// segment of an ARN, a URL or a plain name.
-    fn find(&self, v: &Val, kinds: &[&str]) -> Option<String> {
+    pub(super) fn find(&self, v: &Val, kinds: &[&str]) -> Option<String> {
         let of_kind = |r: &&Resource| kinds.contains(&r.kind.as_str());
         if let Val::Text(pieces) = v {
             for p in pieces {
@@ -264,14 +304,14 @@ impl<'a> Importer<'a, '_> {
         None
     }
 
-    fn is_fifo_queue(&self, id: &str) -> bool {
+    pub(super) fn is_fifo_queue(&self, id: &str) -> bool {
         self.model
             .elements
             .iter()
             .any(|e| e.kind == "sqs" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
     }
 
-    fn is_fifo_topic(&self, id: &str) -> bool {
+    pub(super) fn is_fifo_topic(&self, id: &str) -> bool {
         self.model
             .elements
             .iter()
@@ -279,7 +319,7 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// Where a value of a property came from.
-    fn origin(&self, node: &Node, source: &str) -> String {
+    pub(super) fn origin(&self, node: &Node, source: &str) -> String {
         if let Some(p) = node.get("Ref").and_then(Node::as_str).and_then(|p| self.ctx.parameter(p)) {
             return match (&p.value, p.overridden) {
                 (_, true) => format!("{source}: parameter {} (--param)", p.name),
@@ -309,7 +349,7 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// A property, from the resource or else from `Globals`, resolved, with its origin.
-    fn get(&self, props: &Props, key: &str) -> Result<Option<(Val, String)>, ResolveError> {
+    pub(super) fn get(&self, props: &Props, key: &str) -> Result<Option<(Val, String)>, ResolveError> {
         for (node, source, path) in
             [(props.node, "template", props.path.clone()), (props.globals, "Globals", "Globals.Function".to_string())]
         {
@@ -324,7 +364,7 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// A numeric property as a setting: the template's value, or AWS's default.
-    fn number(
+    pub(super) fn number(
         &mut self,
         settings: &mut Vec<Setting>,
         props: &Props,
@@ -357,7 +397,7 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    fn boolean(
+    pub(super) fn boolean(
         &mut self,
         settings: &mut Vec<Setting>,
         props: &Props,
@@ -377,7 +417,7 @@ impl<'a> Importer<'a, '_> {
 
     /// A JSON property given as an object or as a JSON string (possibly built with
     /// `Fn::Sub`), as a value; references inside a string read as `${Id.Attribute}`.
-    fn json_property(&self, v: Val, props: &Props, key: &str) -> Result<Val, ResolveError> {
+    pub(super) fn json_property(&self, v: Val, props: &Props, key: &str) -> Result<Val, ResolveError> {
         let path = format!("{}.{key}", props.path);
         let node = props.node.and_then(|n| n.get(key)).or_else(|| props.globals.and_then(|n| n.get(key)));
         let (line, column) = node.map_or((0, 0), |n| (n.line, n.column));
@@ -703,11 +743,13 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// The scenario name of a queue, topic or function of the template.
-    fn element_name(&self, id: &str) -> String {
+    pub(super) fn element_name(&self, id: &str) -> String {
         let kind = self.resources.iter().find(|r| r.id == id).map_or("", |r| r.kind.as_str());
         let prefix = match kind {
             QUEUE => "sqs",
             TOPIC => "sns",
+            k if super::eventbridge::MACHINES.contains(&k) => "step_functions",
+            super::eventbridge::BUS => "eventbridge",
             _ => "lambda",
         };
         format!("{prefix}.{id}")
@@ -744,7 +786,7 @@ impl<'a> Importer<'a, '_> {
                     todo: false,
                 }),
                 None => self.model.warnings.push(format!(
-                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (event buses are imported by a later slice): imported without one",
+                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (an event bus as destination has no scenario key): imported without one",
                     flat_text(&destination)
                 )),
             }
@@ -844,14 +886,12 @@ impl<'a> Importer<'a, '_> {
                     let what = format!("{kind} {} {}", part("Method")?.to_ascii_uppercase(), part("Path")?);
                     self.apis.push((id.to_string(), name.clone(), what));
                 }
-                other => self.model.skipped.push(format!(
-                    "{id}.Events.{name} ({other}): {}",
-                    match other {
-                        "EventBridgeRule" | "CloudWatchEvent" | "Schedule" | "ScheduleV2" =>
-                            "EventBridge events are imported by a later slice",
-                        _ => "not an event source orchsim models",
-                    }
-                )),
+                "EventBridgeRule" | "CloudWatchEvent" | "Schedule" | "ScheduleV2" => {
+                    self.sam_rule_event(id, name, &kind, &props, "AWS::Serverless::Function")?
+                }
+                other => {
+                    self.model.skipped.push(format!("{id}.Events.{name} ({other}): not an event source orchsim models"))
+                }
             }
         }
         Ok(())
@@ -1010,16 +1050,19 @@ impl<'a> Importer<'a, '_> {
                 origin,
                 todo: false,
             });
+            let mut notes = Vec::new();
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
                 let note = format!(
                     "FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function",
                     flat_text(&v)
                 );
                 self.model.warnings.push(format!("{element}: {note}"));
+                notes.push(note);
             }
             if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
             {
                 function.settings.extend(s);
+                function.notes.extend(notes);
             }
         }
         Ok(())
@@ -1027,12 +1070,17 @@ impl<'a> Importer<'a, '_> {
 
     /// A placeholder workload on each queue or topic nothing in the template writes to.
     fn entry_points(&mut self) {
-        let mut workloads = Vec::new();
-        for e in self.model.elements.iter().filter(|e| e.kind == "sqs" || e.kind == "sns") {
-            if e.kind == "sqs" && self.written.contains(&e.name) {
+        let mut workloads = std::mem::take(&mut self.rule_workloads);
+        let entry_kinds = ["sqs", "sns", "step_functions", "mq"];
+        for e in self.model.elements.iter().filter(|e| entry_kinds.contains(&e.kind) && !e.name.contains('.')) {
+            if self.written.contains(&e.name) {
                 continue;
             }
-            let fifo = if e.kind == "sqs" { self.is_fifo_queue(&e.name) } else { self.is_fifo_topic(&e.name) };
+            let fifo = match e.kind {
+                "sqs" => self.is_fifo_queue(&e.name),
+                "sns" => self.is_fifo_topic(&e.name),
+                _ => false,
+            };
             let name = format!("{}Traffic", e.name);
             let mut s = vec![Setting {
                 key: "target".into(),
@@ -1090,10 +1138,10 @@ impl<'a> Importer<'a, '_> {
     }
 }
 
-static EMPTY: Node = Node { value: template::Value::Null, line: 0, column: 0 };
+pub(super) static EMPTY: Node = Node { value: template::Value::Null, line: 0, column: 0 };
 
 /// The segments of an ARN, URL or name, split at `:` and `/` outside `${…}`.
-fn segments(flat: &str) -> Vec<String> {
+pub(super) fn segments(flat: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     let mut depth = 0;
     let mut chars = flat.chars().peekable();
@@ -1117,7 +1165,7 @@ fn segments(flat: &str) -> Vec<String> {
 
 /// A placeholder workload's arrivals: Poisson at a modest rate, both marked TODO, since a
 /// template says nothing of traffic.
-fn placeholder_traffic() -> [Setting; 2] {
+pub(super) fn placeholder_traffic() -> [Setting; 2] {
     [
         Setting {
             key: "arrival".into(),

@@ -14,7 +14,7 @@ use super::template::Node;
 use super::write::toml_string;
 
 /// AWS's defaults of the properties the import maps, by resource type.
-const DEFAULTS: [(&str, &str, Default); 14] = [
+const DEFAULTS: [(&str, &str, Default); 20] = [
     ("AWS::SQS::Queue", "FifoQueue", Default::Bool(false)),
     ("AWS::SQS::Queue", "VisibilityTimeout", Default::Int(30)),
     ("AWS::SQS::Queue", "MessageRetentionPeriod", Default::Int(345_600)),
@@ -29,6 +29,25 @@ const DEFAULTS: [(&str, &str, Default); 14] = [
     ("AWS::Lambda::EventSourceMapping", "BatchSize", Default::Int(10)),
     ("AWS::Lambda::EventSourceMapping", "MaximumBatchingWindowInSeconds", Default::Int(0)),
     ("AWS::Lambda::EventSourceMapping", "Enabled", Default::Bool(true)),
+    ("AWS::Events::Rule", "EventBusName", Default::Str("default")),
+    ("AWS::Events::Rule", "State", Default::Str("ENABLED")),
+    ("AWS::Scheduler::Schedule", "State", Default::Str("ENABLED")),
+    ("AWS::StepFunctions::StateMachine", "StateMachineType", Default::Str("STANDARD")),
+    ("AWS::Serverless::StateMachine", "Type", Default::Str("STANDARD")),
+    ("AWS::AmazonMQ::Broker", "DeploymentMode", Default::Str("SINGLE_INSTANCE")),
+];
+
+/// AWS's defaults of SAM events' properties, by event type.
+const EVENT_DEFAULTS: [(&str, &str, Default); 9] = [
+    ("SQS", "BatchSize", Default::Int(10)),
+    ("SQS", "MaximumBatchingWindowInSeconds", Default::Int(0)),
+    ("SQS", "Enabled", Default::Bool(true)),
+    ("SNS", "FilterPolicyScope", Default::Str("MessageAttributes")),
+    ("SNS", "SqsSubscription", Default::Bool(false)),
+    ("EventBridgeRule", "EventBusName", Default::Str("default")),
+    ("CloudWatchEvent", "EventBusName", Default::Str("default")),
+    ("Schedule", "Enabled", Default::Bool(true)),
+    ("ScheduleV2", "State", Default::Str("ENABLED")),
 ];
 
 #[derive(Clone, Copy)]
@@ -62,14 +81,24 @@ pub fn report(
             }
         };
         if let Val::Map(entries) = &mut properties {
-            for (_, property, default) in DEFAULTS.iter().filter(|(k, _, _)| *k == kind) {
-                if !entries.iter().any(|(k, _)| k == property) {
-                    let v = match default {
-                        Default::Bool(b) => Val::Bool(*b),
-                        Default::Int(i) => Val::Int(*i),
-                        Default::Str(s) => Val::Str((*s).to_string()),
-                    };
-                    entries.push(((*property).to_string(), v));
+            with_defaults(entries, DEFAULTS.iter().filter(|(k, _, _)| *k == kind));
+            if let Some((_, definition)) = model.file_definitions.iter().find(|(m, _)| m == id)
+                && !entries.iter().any(|(k, _)| k == "Definition")
+            {
+                entries.push(("Definition".into(), definition.clone()));
+            }
+            if let Some((_, Val::Map(events))) = entries.iter_mut().find(|(k, _)| k == "Events") {
+                for (_, event) in events.iter_mut() {
+                    let Val::Map(fields) = event else { continue };
+                    let event_type =
+                        fields.iter().find(|(k, _)| k == "Type").map(|(_, t)| super::intrinsics::flat_text(t));
+                    let Some(event_type) = event_type else { continue };
+                    if !fields.iter().any(|(k, _)| k == "Properties") {
+                        fields.push(("Properties".into(), Val::Map(Vec::new())));
+                    }
+                    if let Some((_, Val::Map(p))) = fields.iter_mut().find(|(k, _)| k == "Properties") {
+                        with_defaults(p, EVENT_DEFAULTS.iter().filter(|(t, _, _)| *t == event_type));
+                    }
                 }
             }
         }
@@ -100,6 +129,23 @@ pub fn report(
     )
 }
 
+/// AWS's defaults for the properties `entries` leaves out.
+fn with_defaults<'d>(
+    entries: &mut Vec<(String, Val)>,
+    defaults: impl Iterator<Item = &'d (&'d str, &'d str, Default)>,
+) {
+    for (_, property, default) in defaults {
+        if !entries.iter().any(|(k, _)| k == property) {
+            let v = match default {
+                Default::Bool(b) => Val::Bool(*b),
+                Default::Int(i) => Val::Int(*i),
+                Default::Str(s) => Val::Str((*s).to_string()),
+            };
+            entries.push(((*property).to_string(), v));
+        }
+    }
+}
+
 /// A resource's properties, resolved, with SAM's `Globals.Function` under a SAM function's.
 fn resolved(ctx: &Context, id: &str, node: &Node, kind: &str, globals: Option<&Node>) -> Result<Val, ResolveError> {
     let mut properties = match node.get("Properties") {
@@ -121,6 +167,22 @@ fn element_of(model: &Model, id: &str, kind: &str) -> Option<String> {
         "AWS::SNS::Topic" => "sns",
         "AWS::SNS::Subscription" => "subscription",
         "AWS::Lambda::Function" | "AWS::Serverless::Function" => "lambda",
+        "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" => "step_functions",
+        "AWS::StepFunctions::Activity" => "activity",
+        "AWS::Events::EventBus" => "eventbridge",
+        "AWS::AmazonMQ::Broker" => "mq",
+        "AWS::Events::Rule" | "AWS::Scheduler::Schedule" => {
+            // A rule with a pattern is a rule; a schedule is the workload of its target(s).
+            if let Some(e) = model.elements.iter().find(|e| e.kind == "rule" && e.name == id) {
+                return Some(format!("rule.{}", e.name));
+            }
+            let schedule = format!("{id}Schedule");
+            return model
+                .workloads
+                .iter()
+                .find(|e| e.name == schedule || e.name.starts_with(&format!("{schedule}1")))
+                .map(|e| format!("workload.{}", e.name));
+        }
         "AWS::Lambda::EventSourceMapping" => {
             let about = format!("AWS::Lambda::EventSourceMapping {id})");
             return model
