@@ -27,6 +27,7 @@ pub mod scenario;
 
 pub mod world;
 
+pub mod backtest;
 pub mod calibrate;
 pub mod gate;
 pub mod run;

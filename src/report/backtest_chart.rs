@@ -1,0 +1,60 @@
+//! A backtest's chart of one metric: the observed points and the simulated ones, period by
+//! period, over the observed window.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::chart::{self, Chart, err, palette};
+use super::format;
+
+/// One metric's series: (minutes since the window's start, value).
+pub struct Comparison<'a> {
+    /// File name without extension.
+    pub name: &'a str,
+    pub title: &'a str,
+    /// The y axis's title, with its unit.
+    pub y_desc: &'a str,
+    pub observed: &'a [(f64, f64)],
+    pub simulated: &'a [(f64, f64)],
+}
+
+/// Draws `c` as SVG and PNG.
+pub fn backtest_chart(c: &Comparison<'_>) -> Result<Chart, String> {
+    chart::render(c.name, (900, 480), |r| draw(r, c), |r| draw(r, c))
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -> Result<(), String> {
+    let all = || c.observed.iter().chain(c.simulated);
+    let x_max = all().map(|p| p.0).fold(1.0, f64::max) + 1.0;
+    let y_top = all().map(|p| p.1).fold(0.0, f64::max);
+    let y_max = if y_top > 0.0 { y_top * 1.15 } else { 1.0 };
+    let mut ch = chart::xy(root, c.title, 0.0..x_max, 0.0..y_max)?;
+    ch.configure_mesh()
+        .x_desc("minutes since the window's start")
+        .y_desc(c.y_desc)
+        .x_label_formatter(&|x| format::tick(*x))
+        .y_label_formatter(&|y| format::tick(*y))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    let columns = ch.plotting_area().dim_in_pixel().0;
+    let series = [("observed (CloudWatch)", c.observed, 0), ("simulated", c.simulated, 1)];
+    let mut drawn = Vec::new();
+    for (label, points, colour) in series {
+        let colour = palette(colour);
+        let shown = chart::decimate(points, 0.0..x_max, columns);
+        // Few points get their markers: a period is one point, and a missing one shows.
+        if shown.len() <= 120 {
+            ch.draw_series(shown.iter().map(|&(x, y)| Circle::new((x, y), 3, colour.filled()))).map_err(err)?;
+        }
+        ch.draw_series(LineSeries::new(shown.iter().copied(), colour.stroke_width(2)))
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        drawn.push(shown);
+    }
+    let plot_px = ch.plotting_area().dim_in_pixel();
+    let refs: Vec<&[(f64, f64)]> = drawn.iter().map(Vec::as_slice).collect();
+    let corner = chart::free_corner(&refs, 0.0..x_max, 0.0..y_max, plot_px, 2, 21);
+    chart::legend(&mut ch, corner)
+}
