@@ -34,11 +34,7 @@ const LAYERS: [(&str, u8, &[&str]); 17] = [
     ),
     // Beside sweep and gate: it runs a scenario on observed traffic, reads the exports
     // through calibrate's readers and draws through report.
-    (
-        "backtest",
-        8,
-        &["engine", "metrics", "workload", "pricing", "scenario", "run", "report", "calibrate"],
-    ),
+    ("backtest", 8, &["engine", "metrics", "workload", "pricing", "scenario", "run", "report", "calibrate"]),
     (
         "cli",
         9,

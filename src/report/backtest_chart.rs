@@ -47,14 +47,37 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -
         if shown.len() <= 120 {
             ch.draw_series(shown.iter().map(|&(x, y)| Circle::new((x, y), 3, colour.filled()))).map_err(err)?;
         }
-        ch.draw_series(LineSeries::new(shown.iter().copied(), colour.stroke_width(2)))
-            .map_err(err)?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        // A period without a point breaks the line: CloudWatch's missing point is not a
+        // zero, and a line across it would say it was in between.
+        for (k, run) in runs(&shown).into_iter().enumerate() {
+            let line = ch.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2))).map_err(err)?;
+            if k == 0 {
+                line.label(label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            }
+        }
         drawn.push(shown);
     }
     let plot_px = ch.plotting_area().dim_in_pixel();
     let refs: Vec<&[(f64, f64)]> = drawn.iter().map(Vec::as_slice).collect();
     let corner = chart::free_corner(&refs, 0.0..x_max, 0.0..y_max, plot_px, 2, 21);
     chart::legend(&mut ch, corner)
+}
+
+/// `points` cut where two neighbours are more than one and a half of the smallest spacing
+/// apart.
+fn runs(points: &[(f64, f64)]) -> Vec<&[(f64, f64)]> {
+    let step = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|g| *g > 0.0).fold(f64::INFINITY, f64::min);
+    let mut out = Vec::new();
+    let mut from = 0;
+    for i in 1..points.len() {
+        if points[i].0 - points[i - 1].0 > 1.5 * step {
+            out.push(&points[from..i]);
+            from = i;
+        }
+    }
+    if from < points.len() {
+        out.push(&points[from..]);
+    }
+    out
 }
