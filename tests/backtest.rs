@@ -306,3 +306,95 @@ fn bad_inputs_exit_2_with_the_file_the_place_and_what_was_expected() {
     let e = refused(&dir, &[]);
     assert!(e.contains("observed") && e.contains("no export"), "{e}");
 }
+
+/// A topic fanned out to a filtered queue drained by a throttled function, and to an HTTPS
+/// endpoint that fails one attempt in ten.
+const FAN_OUT: &str = r#"
+[run]
+horizon_s = 600
+sample_interval_s = 1
+seed = 5
+[workload.orders]
+target = "sns.orders"
+arrival = "poisson"
+rate_per_s = 20
+[workload.orders.attributes]
+kind = { values = ["paid", "refund"], weights = [3, 1] }
+[sns.orders]
+[subscription.paid]
+topic = "sns.orders"
+endpoint = "sqs.paid"
+filter_policy = '{"kind": ["paid"]}'
+[subscription.hook]
+topic = "sns.orders"
+endpoint = "endpoint.hook"
+[endpoint.hook]
+protocol = "https"
+failure_rate = 0.1
+[sqs.paid]
+visibility_timeout_s = 30
+[lambda.worker]
+source = "sqs.paid"
+batch_size = 1
+timeout_s = 5
+reserved_concurrency = 2
+duration_s = { dist = "lognormal", median = 0.12, p99 = 0.4 }
+"#;
+
+#[test]
+fn sns_counts_lambda_throttles_and_per_minute_durations_are_compared() {
+    let dir = scratch_in("backtest", "fan-out");
+    fs::write(dir.join("orders.toml"), FAN_OUT).unwrap();
+    let scenario = Scenario::load(&dir.join("orders.toml"), &[]).unwrap();
+    let r = run::run(&scenario).unwrap();
+    let cw = &r.measurements.cloudwatch;
+    let minutes = |column: &str| per_minute(cw, column, true)[..10].to_vec();
+    let (count, sum) = (minutes("lambda.worker.duration_count"), minutes("lambda.worker.duration_sum_ms"));
+    let average: Vec<f64> = count.iter().zip(&sum).map(|(c, s)| s / c).collect();
+    let throttles = minutes("lambda.worker.throttles");
+    assert!(throttles.iter().sum::<f64>() > 0.0, "reserved concurrency below the pollers throttles");
+    let failed = minutes("sns.orders.failed");
+    assert!(failed.iter().sum::<f64>() > 0.0);
+    let data = json!({"MetricDataResults": [
+        result("pub", "orders NumberOfMessagesPublished Sum", &minutes("sns.orders.published"), &[]),
+        result("del", "orders NumberOfNotificationsDelivered Sum", &minutes("sns.orders.delivered"), &[]),
+        result("fail", "orders NumberOfNotificationsFailed Sum", &failed, &[]),
+        result("filt", "orders NumberOfNotificationsFilteredOut Sum", &minutes("sns.orders.filtered_out"), &[4]),
+        result("thr", "worker Throttles Sum", &throttles, &[]),
+        result("dur", "worker Duration Average", &average, &[]),
+    ]});
+    let observed = dir.join("observed");
+    fs::create_dir_all(&observed).unwrap();
+    fs::write(observed.join("fan-out.json"), data.to_string()).unwrap();
+    let (code, stdout, stderr, json) = backtest(&dir, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let json = json.unwrap();
+    for name in [
+        "sns.orders.NumberOfNotificationsDelivered.Sum",
+        "sns.orders.NumberOfNotificationsFailed.Sum",
+        "sns.orders.NumberOfNotificationsFilteredOut.Sum",
+        "lambda.worker.Throttles.Sum",
+        "lambda.worker.Duration.Average",
+    ] {
+        assert_eq!(metric(&json, name)["pass"], true, "{name}: {}", metric(&json, name));
+    }
+    assert_eq!(metric(&json, "sns.orders.NumberOfNotificationsFilteredOut.Sum")["points_compared"], 9);
+
+    // A quarter of the notifications more filtered out than the run filters fails that one.
+    let mut doc = data.clone();
+    for v in doc["MetricDataResults"][3]["Values"].as_array_mut().unwrap() {
+        *v = json!(v.as_f64().unwrap() * 1.25);
+    }
+    fs::write(observed.join("fan-out.json"), doc.to_string()).unwrap();
+    let (code, _, stderr, json) = backtest(&dir, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let json = json.unwrap();
+    let failed: Vec<&str> = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["pass"] == false)
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["sns.orders.NumberOfNotificationsFilteredOut.Sum"]);
+}
