@@ -1095,7 +1095,14 @@ fn backtest_command(a: BacktestArgs, args: &[String]) -> Result<(), Failure> {
     let files = backtest::output::render(&scenario, &result, &outcome, args);
     report::write_atomically(&out, &files).map_err(|e| cannot_write(&out, e))?;
     for o in &outcome.replayed {
-        println!("arrivals: {} replays {} ({} messages)", o.workload, o.from, report::format::count(o.messages));
+        println!(
+            "arrivals: {} replays {} from {} ({} messages, {} periods without a point)",
+            o.workload,
+            o.from,
+            o.file,
+            report::format::count(o.messages),
+            o.missing_periods
+        );
     }
     let width = outcome.metrics.iter().map(|m| m.name.len()).chain(outcome.bill.iter().map(|b| b.name.len())).max();
     let width = width.unwrap_or(20);

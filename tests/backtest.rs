@@ -398,3 +398,49 @@ fn sns_counts_lambda_throttles_and_per_minute_durations_are_compared() {
         .collect();
     assert_eq!(failed, ["sns.orders.NumberOfNotificationsFilteredOut.Sum"]);
 }
+
+#[test]
+fn step_functions_execution_time_is_compared_per_minute_and_after_the_run_drains() {
+    let dir = scratch_in("backtest", "machine");
+    let definition = r#"{"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 2, "End": true}}}"#;
+    fs::write(dir.join("hold.asl.json"), definition).unwrap();
+    let text = r#"
+[run]
+horizon_s = 480
+sample_interval_s = 1
+[workload.orders]
+target = "step_functions.hold"
+arrival = "poisson"
+rate_per_s = 4
+stop_s = 300
+[step_functions.hold]
+definition = "hold.asl.json"
+type = "standard"
+"#;
+    fs::write(dir.join("orders.toml"), text).unwrap();
+    let scenario = Scenario::load(&dir.join("orders.toml"), &[]).unwrap();
+    let r = run::run(&scenario).unwrap();
+    let cw = &r.measurements.cloudwatch;
+    let minutes = |column: &str| per_minute(cw, column, true)[..8].to_vec();
+    let started = minutes("step_functions.hold.started");
+    assert_eq!(started[6], 0.0, "no traffic after five minutes");
+    let (count, sum) =
+        (minutes("step_functions.hold.execution_count"), minutes("step_functions.hold.execution_time_sum_ms"));
+    let average: Vec<f64> = count.iter().zip(&sum).map(|(c, s)| if *c > 0.0 { s / c } else { 0.0 }).collect();
+    // CloudWatch sends no Average for a minute without executions.
+    let quiet: Vec<usize> = (0..8).filter(|m| count[*m] == 0.0).collect();
+    let data = json!({"MetricDataResults": [
+        result("s", "arn:aws:states:us-east-1:111122223333:stateMachine:hold ExecutionsStarted Sum", &started, &[]),
+        result("t", "arn:aws:states:us-east-1:111122223333:stateMachine:hold ExecutionTime Average", &average, &quiet),
+    ]});
+    fs::create_dir_all(dir.join("observed")).unwrap();
+    fs::write(dir.join("observed/states.json"), data.to_string()).unwrap();
+    let (code, stdout, stderr, json) = backtest(&dir, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let json = json.unwrap();
+    let m = metric(&json, "step_functions.hold.ExecutionTime.Average");
+    assert_eq!(m["pass"], true, "{m}");
+    assert_eq!(m["points_compared"], 8 - quiet.len());
+    assert!(m["observed"][0][1].as_f64().unwrap() >= 2000.0, "the Wait holds 2 s: {m}");
+    assert_eq!(json["window"]["end"], "2026-03-02T10:08:00Z");
+}

@@ -358,10 +358,18 @@ fn per_period(
                 );
             }
         };
+        // Samples are in time order: each period's are one slice. A run that drained before
+        // the window's end sampled nothing after: its level stays the last one sampled.
+        let last = samples.last().map_or(0, |s| s.0);
         Ok(periods(window, period_s)
             .filter_map(|(a, b)| {
-                let inside: Vec<f64> = samples.iter().filter(|s| s.0 >= a && s.0 < b).map(|s| s.1).collect();
-                (!inside.is_empty()).then(|| (a + window.start, reduce(&inside)))
+                let (from, to) = (samples.partition_point(|s| s.0 < a), samples.partition_point(|s| s.0 < b));
+                let inside: Vec<f64> = samples[from..to].iter().map(|s| s.1).collect();
+                match inside.is_empty() {
+                    false => Some((a + window.start, reduce(&inside))),
+                    true if a > last && !samples.is_empty() => Some((a + window.start, value_at(samples, a))),
+                    true => None,
+                }
             })
             .collect())
     };

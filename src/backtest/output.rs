@@ -106,7 +106,7 @@ fn json_text(b: &Backtest) -> String {
     let replayed: Vec<Value> = b
         .replayed
         .iter()
-        .map(|r| json!({"workload": r.workload, "from": r.from, "messages": r.messages, "missing_periods": r.missing_periods}))
+        .map(|r| json!({"workload": r.workload, "from": r.from, "file": r.file, "messages": r.messages, "missing_periods": r.missing_periods}))
         .collect();
     let v = json!({
         "pass": b.pass(),

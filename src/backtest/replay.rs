@@ -41,8 +41,9 @@ impl ObservedWindow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replayed {
     pub workload: String,
-    /// The series it replays (its key).
+    /// The series it replays (its key), and the file it came from.
     pub from: String,
+    pub file: String,
     pub messages: u64,
     /// Periods of the window the series has no point for (sent nothing).
     pub missing_periods: usize,
@@ -143,6 +144,7 @@ pub fn apply(
         replayed.push(Replayed {
             workload: workload.name.clone(),
             from: o.key(),
+            file: o.file.clone(),
             messages: times.len() as u64,
             missing_periods: window.periods().saturating_sub(seen),
         });
