@@ -444,3 +444,38 @@ type = "standard"
     assert!(m["observed"][0][1].as_f64().unwrap() >= 2000.0, "the Wait holds 2 s: {m}");
     assert_eq!(json["window"]["end"], "2026-03-02T10:08:00Z");
 }
+
+/// REPORT lines as Lambda writes them (tab-separated), one per duration in seconds.
+fn report_lines(durations: &[f64]) -> String {
+    let mut out = String::new();
+    for (i, d) in durations.iter().enumerate() {
+        let ms = d * 1000.0;
+        out.push_str(&format!(
+            "REPORT RequestId: {i:08x}-aaaa-4bbb-8ccc-0123456789ab\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: 512 MB\tMax Memory Used: 88 MB\t\n",
+            ms.ceil()
+        ));
+    }
+    out
+}
+
+#[test]
+fn report_lines_are_compared_as_a_distribution_by_ks_distance() {
+    let (dir, _, observed) = observed_from_a_run("report");
+    let dist = orchsim::distributions::Distribution::lognormal(0.5, 1.5);
+    let mut rng = orchsim::engine::RngFactory::new(3).stream("backtest.test");
+    let durations: Vec<f64> = (0..2000).map(|_| dist.sample(&mut rng)).collect();
+    fs::write(observed.join("worker-report.log"), report_lines(&durations)).unwrap();
+    let (code, stdout, stderr, json) = backtest(&dir, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let m = metric(json.as_ref().unwrap(), "lambda.worker.Duration.distribution").clone();
+    assert_eq!(m["measure"], "ks_distance_pct");
+    assert_eq!(m["points_compared"], 2000);
+    assert!(m["value"].as_f64().unwrap() < 5.0, "{m}");
+    // Half as slow again: the distribution is far off.
+    let slower: Vec<f64> = durations.iter().map(|d| d * 1.5).collect();
+    fs::write(observed.join("worker-report.log"), report_lines(&slower)).unwrap();
+    let (code, _, stderr, json) = backtest(&dir, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let m = metric(json.as_ref().unwrap(), "lambda.worker.Duration.distribution").clone();
+    assert!(m["value"].as_f64().unwrap() > 20.0 && m["pass"] == false, "{m}");
+}

@@ -62,6 +62,8 @@ pub enum Measure {
     PercentileError,
     /// Relative error of a total (a bill's usage or cost), in percent.
     RelativeError,
+    /// Kolmogorov–Smirnov distance of two distributions, in percent (D = 0.05 is 5 %).
+    KsDistance,
 }
 
 impl Measure {
@@ -70,9 +72,13 @@ impl Measure {
             Measure::Mape => "mape_pct",
             Measure::PercentileError => "percentile_error_pct",
             Measure::RelativeError => "relative_error_pct",
+            Measure::KsDistance => "ks_distance_pct",
         }
     }
 }
+
+/// A distribution function: (value, share at or below it), ascending.
+pub type Cdf = Vec<(f64, f64)>;
 
 /// One metric compared.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +100,9 @@ pub struct Compared {
     /// In percent.
     pub tolerance_pct: f64,
     pub pass: bool,
+    /// For a distribution: the observed and simulated distribution functions, (ms, share at
+    /// or below).
+    pub cdf: Option<(Cdf, Cdf)>,
 }
 
 /// A `--tolerance NAME=X%`.
@@ -150,11 +159,13 @@ pub fn default_tolerance_pct(metric: &str) -> f64 {
 
 /// The tolerance for `key`: the best-ranked `--tolerance`, else the default.
 pub fn tolerance_for(key: &str, metric: &str, given: &[Tolerance]) -> f64 {
+    // A distribution's KS distance: 10 % (D = 0.1) unless said otherwise.
+    let default = if key.ends_with(".distribution") { 10.0 } else { default_tolerance_pct(metric) };
     given
         .iter()
         .filter_map(|t| Some((t.rank(key, metric)?, t.pct)))
         .max_by_key(|(rank, _)| *rank)
-        .map_or_else(|| default_tolerance_pct(metric), |(_, pct)| pct)
+        .map_or(default, |(_, pct)| pct)
 }
 
 /// A whole backtest.
@@ -297,7 +308,11 @@ fn compare(
             ks_distance: None,
             tolerance_pct,
             pass: value <= tolerance_pct,
+            cdf: None,
         }));
+    }
+    if o.stat == Stat::Distribution {
+        return Ok(Some(distribution(o, key, result, &prefix, tolerance_pct).map_err(|why| refuse(&why))?));
     }
     let Some(simulated) = per_period(o, result, window, &prefix).map_err(|why| refuse(&why))? else {
         return Ok(None);
@@ -330,7 +345,61 @@ fn compare(
         ks_distance: Some(ks),
         tolerance_pct,
         pass: value <= tolerance_pct,
+        cdf: None,
     }))
+}
+
+/// Observed values (REPORT lines' durations) against the run's histogram of the same
+/// figure: the Kolmogorov–Smirnov distance between their distribution functions, each
+/// evaluated at every value either has (the histogram's values are its buckets' highest,
+/// three significant digits).
+fn distribution(
+    o: &Observed,
+    key: String,
+    result: &RunResult,
+    prefix: &str,
+    tolerance_pct: f64,
+) -> Result<Compared, String> {
+    let Role::Time { histogram, .. } = o.metric.role else { unreachable!("REPORT lines give durations") };
+    let h =
+        &result.measurements.latencies.iter().find(|(n, _)| *n == format!("{prefix}.{histogram}")).expect("measured").1;
+    let (buckets, _) = h.to_parts();
+    let total: u64 = buckets.iter().map(|b| b.1).sum();
+    if total == 0 {
+        return Err("the run recorded none of these, so no distribution can be compared".into());
+    }
+    let mut simulated = Vec::with_capacity(buckets.len());
+    let mut seen = 0;
+    for (value_us, n) in &buckets {
+        seen += n;
+        simulated.push((*value_us as f64 / 1000.0, seen as f64 / total as f64));
+    }
+    let n = o.samples.len() as f64;
+    let observed_at = |x: f64| o.samples.partition_point(|v| *v <= x) as f64 / n;
+    let simulated_at = |x: f64| {
+        let i = simulated.partition_point(|p| p.0 <= x);
+        if i == 0 { 0.0 } else { simulated[i - 1].1 }
+    };
+    let d = o
+        .samples
+        .iter()
+        .chain(simulated.iter().map(|p| &p.0))
+        .map(|&x| (observed_at(x) - simulated_at(x)).abs())
+        .fold(0.0, f64::max);
+    let observed: Vec<(f64, f64)> = o.samples.iter().enumerate().map(|(i, v)| (*v, (i + 1) as f64 / n)).collect();
+    let value = d * 100.0;
+    Ok(Compared {
+        name: key,
+        observed: o.clone(),
+        simulated: Vec::new(),
+        measure: Measure::KsDistance,
+        value,
+        points: o.samples.len(),
+        ks_distance: Some(d),
+        tolerance_pct,
+        pass: value <= tolerance_pct,
+        cdf: Some((observed, simulated)),
+    })
 }
 
 /// The run's value of the metric for each period of the window, CloudWatch's way.

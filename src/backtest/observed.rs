@@ -71,6 +71,8 @@ pub enum Stat {
     SampleCount,
     /// `pNN`, as a probability (p99 → 0.99).
     Percentile(f64),
+    /// Every invocation's value (REPORT lines): compared as a distribution.
+    Distribution,
 }
 
 impl Stat {
@@ -82,6 +84,7 @@ impl Stat {
             Stat::Sum => "Sum".into(),
             Stat::SampleCount => "SampleCount".into(),
             Stat::Percentile(p) => format!("p{}", crate::report::format::number_trimmed(p * 100.0, 3)),
+            Stat::Distribution => "distribution".into(),
         }
     }
 
@@ -243,6 +246,8 @@ pub struct Observed {
     pub stat: Stat,
     /// (seconds since 1970 of the period's start, value).
     pub points: Vec<(i64, f64)>,
+    /// For [`Stat::Distribution`]: every observed value, ascending.
+    pub samples: Vec<f64>,
 }
 
 impl Observed {
@@ -283,19 +288,38 @@ pub fn read_dir(dir: &Path, scenario: &Scenario) -> Result<Vec<Observed>, Backte
                 }
             }
             Telemetry::Statistics(stats) => observed.extend(from_statistics(&file, &stats, scenario)?),
-            Telemetry::Lambda(_) => {
-                return Err(BacktestError::input(
-                    &file,
-                    0,
-                    format!(
-                        "{} is read by `orchsim fit`; the backtest compares CloudWatch metric exports (get-metric-data or get-metric-statistics JSON)",
-                        format.name()
-                    ),
-                ));
-            }
+            Telemetry::Lambda(log) => observed.push(from_report_lines(&file, format.name(), &log, scenario)?),
         }
     }
     Ok(observed)
+}
+
+/// REPORT lines: every invocation's `Duration`, of the function their log group names, or
+/// the scenario's only function.
+fn from_report_lines(
+    file: &str,
+    format: &'static str,
+    log: &formats::LambdaLog,
+    scenario: &Scenario,
+) -> Result<Observed, BacktestError> {
+    let metric = *METRICS.iter().find(|m| m.name == "Duration").expect("Duration is in the catalogue");
+    let words: Vec<&str> = log.function.as_deref().into_iter().collect();
+    let element = element_of(&words, &metric, scenario).map_err(|why| BacktestError::input(file, 0, why))?;
+    let mut samples: Vec<f64> = log.invocations.iter().map(|i| i.duration_ms).collect();
+    if samples.is_empty() {
+        return Err(BacktestError::input(file, 0, "no REPORT line with a Duration"));
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(Observed {
+        file: file.into(),
+        place: format!("{} REPORT lines", samples.len()),
+        format,
+        metric,
+        element,
+        stat: Stat::Distribution,
+        points: Vec::new(),
+        samples,
+    })
 }
 
 /// The words of a label: split on spaces, commas and slashes; an ARN's last part.
@@ -359,7 +383,16 @@ fn from_data(file: &str, i: usize, s: &MetricSeries, scenario: &Scenario) -> Res
         let t = parse_timestamp(t).map_err(|why| at(format!("Timestamps (point {k} oldest first): {why}")))?;
         points.push((t, *v));
     }
-    Ok(Observed { file: file.into(), place, format: formats::Format::MetricData.name(), metric, element, stat, points })
+    Ok(Observed {
+        file: file.into(),
+        place,
+        format: formats::Format::MetricData.name(),
+        metric,
+        element,
+        stat,
+        points,
+        samples: Vec::new(),
+    })
 }
 
 /// Reads one statistic of a `get-metric-statistics` point.
@@ -411,6 +444,7 @@ fn from_statistics(file: &str, s: &Statistics, scenario: &Scenario) -> Result<Ve
                 element: element.clone(),
                 stat,
                 points,
+                samples: Vec::new(),
             });
         }
     }
@@ -433,6 +467,7 @@ fn from_statistics(file: &str, s: &Statistics, scenario: &Scenario) -> Result<Ve
             element: element.clone(),
             stat,
             points,
+            samples: Vec::new(),
         });
     }
     Ok(out)

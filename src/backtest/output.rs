@@ -48,13 +48,43 @@ fn chart(i: usize, m: &Compared, b: &Backtest) -> Option<report::chart::Chart> {
     let minutes = |points: &[(i64, f64)]| -> Vec<(f64, f64)> {
         points.iter().map(|(t, v)| ((t - b.window.start) as f64 / 60.0, *v)).collect()
     };
-    let (observed, simulated) = (minutes(&m.observed.points), minutes(&m.simulated));
     let name = format!("backtest-{:02}", i + 1);
-    let title = format!("{} {} of {}", m.observed.metric.name, m.observed.stat.name(), m.observed.element);
-    let y_desc = format!("{} ({})", m.observed.stat.name(), unit_word(m));
-    let c =
-        report::Comparison { name: &name, title: &title, y_desc: &y_desc, observed: &observed, simulated: &simulated };
+    let (observed, simulated, x_desc, y_desc, title) = match &m.cdf {
+        Some((observed, simulated)) => (
+            observed.clone(),
+            simulated.clone(),
+            format!("{} ({})", m.observed.metric.name, unit_word(m)),
+            "share of invocations at or below".to_string(),
+            format!("{} distribution of {}", m.observed.metric.name, m.observed.element),
+        ),
+        None => (
+            minutes(&m.observed.points),
+            minutes(&m.simulated),
+            "minutes since the window's start".to_string(),
+            format!("{} ({})", m.observed.stat.name(), unit_word(m)),
+            format!("{} {} of {}", m.observed.metric.name, m.observed.stat.name(), m.observed.element),
+        ),
+    };
+    let c = report::Comparison {
+        name: &name,
+        title: &title,
+        x_desc: &x_desc,
+        y_desc: &y_desc,
+        observed: &observed,
+        simulated: &simulated,
+        periods: m.cdf.is_none(),
+    };
     report::backtest_chart(&c).ok()
+}
+
+/// The value at or above which a share `p` of a distribution function lies.
+fn quantile(cdf: &[(f64, f64)], p: f64) -> Option<f64> {
+    cdf.iter().find(|c| c.1 >= p - 1e-12).map(|c| c.0)
+}
+
+/// A distribution's p50, p90 and p99, in its unit.
+fn quantiles_json(cdf: &[(f64, f64)]) -> Value {
+    json!({"p50": quantile(cdf, 0.5), "p90": quantile(cdf, 0.9), "p99": quantile(cdf, 0.99)})
 }
 
 fn points_json(points: &[(i64, f64)]) -> Value {
@@ -81,8 +111,14 @@ fn json_text(b: &Backtest) -> String {
                 "pass": m.pass,
                 "points_compared": m.points,
                 "ks_distance": m.ks_distance.map(round),
-                "observed": points_json(&m.observed.points),
-                "simulated": points_json(&m.simulated),
+                "observed": match &m.cdf {
+                    Some((o, _)) => quantiles_json(o),
+                    None => points_json(&m.observed.points),
+                },
+                "simulated": match &m.cdf {
+                    Some((_, s)) => quantiles_json(s),
+                    None => points_json(&m.simulated),
+                },
             })
         })
         .collect();

@@ -1,5 +1,6 @@
 //! A backtest's chart of one metric: the observed points and the simulated ones, period by
-//! period, over the observed window.
+//! period, over the observed window; or, for a distribution, the two distribution
+//! functions.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,15 +8,21 @@ use plotters::prelude::*;
 use super::chart::{self, Chart, err, palette};
 use super::format;
 
-/// One metric's series: (minutes since the window's start, value).
+/// One metric's series: (minutes since the window's start, value), or (value, share at or
+/// below it).
 pub struct Comparison<'a> {
     /// File name without extension.
     pub name: &'a str,
     pub title: &'a str,
+    /// The x axis's title, with its unit.
+    pub x_desc: &'a str,
     /// The y axis's title, with its unit.
     pub y_desc: &'a str,
     pub observed: &'a [(f64, f64)],
     pub simulated: &'a [(f64, f64)],
+    /// Whether the points are periods, whose missing ones break the line (not so for the
+    /// steps of a distribution function).
+    pub periods: bool,
 }
 
 /// Draws `c` as SVG and PNG.
@@ -25,12 +32,12 @@ pub fn backtest_chart(c: &Comparison<'_>) -> Result<Chart, String> {
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -> Result<(), String> {
     let all = || c.observed.iter().chain(c.simulated);
-    let x_max = all().map(|p| p.0).fold(1.0, f64::max) + 1.0;
+    let x_max = all().map(|p| p.0).fold(1.0, f64::max) * 1.02 + 0.5;
     let y_top = all().map(|p| p.1).fold(0.0, f64::max);
     let y_max = if y_top > 0.0 { y_top * 1.15 } else { 1.0 };
     let mut ch = chart::xy(root, c.title, 0.0..x_max, 0.0..y_max)?;
     ch.configure_mesh()
-        .x_desc("minutes since the window's start")
+        .x_desc(c.x_desc)
         .y_desc(c.y_desc)
         .x_label_formatter(&|x| format::tick(*x))
         .y_label_formatter(&|y| format::tick(*y))
@@ -49,7 +56,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -
         }
         // A period without a point breaks the line: CloudWatch's missing point is not a
         // zero, and a line across it would say it was in between.
-        for (k, run) in runs(&shown).into_iter().enumerate() {
+        let parts = if c.periods { runs(&shown) } else { vec![shown.as_slice()] };
+        for (k, run) in parts.into_iter().enumerate() {
             let line = ch.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2))).map_err(err)?;
             if k == 0 {
                 line.label(label)
