@@ -272,6 +272,12 @@ fn bad_inputs_exit_2_with_the_file_the_place_and_what_was_expected() {
     let e = refused(&dir, &[]);
     assert!(e.contains("MetricDataResults[0]") && e.contains("\"noon\"") && e.contains("ISO 8601"), "{e}");
 
+    // A page of a longer answer.
+    fs::write(&bad, r#"{"MetricDataResults":[{"Id":"t","Label":"worker Throttles","Timestamps":["2026-03-02T10:00:00Z"],"Values":[1],"StatusCode":"PartialData"}],"NextToken":"x"}"#)
+        .unwrap();
+    let e = refused(&dir, &[]);
+    assert!(e.contains("MetricDataResults[0]") && e.contains("NextToken"), "{e}");
+
     // An unknown format.
     fs::write(&bad, "hello\n").unwrap();
     let e = refused(&dir, &[]);

@@ -371,6 +371,17 @@ fn from_data(file: &str, i: usize, s: &MetricSeries, scenario: &Scenario) -> Res
     })?;
     let element = element_of(&w, &metric, scenario).map_err(at)?;
     let stat = w.iter().find_map(|x| Stat::parse(x)).unwrap_or(metric.default_stat);
+    match s.status.as_deref() {
+        None | Some("Complete") => {}
+        Some("PartialData") => {
+            return Err(at(
+                "StatusCode PartialData: CloudWatch has more points for this query; call get-metric-data again with the NextToken and merge the pages by Id into one file".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(at(format!("StatusCode {other}: CloudWatch did not return this series; expected Complete")));
+        }
+    }
     if s.points.is_empty() {
         return Err(at(format!(
             "{} has no points (StatusCode {}): CloudWatch returns none for a window without data, a period the retention no longer keeps, or a metric the resource never sent",
