@@ -10,7 +10,7 @@
 //! resources active in the last six hours, and the point of a quiet minute may be missing.
 
 use crate::engine::{RngFactory, SimDuration, SimTime};
-use crate::scenario::{Scenario, Target};
+use crate::scenario::{Scenario, Target, Traffic, TrafficBasis};
 use crate::workload::{ArrivalProcess, Window};
 
 use super::BacktestError;
@@ -152,6 +152,12 @@ pub fn apply(
         workload.window = Window { start_s: 0.0, stop_s: None, count_max: None };
     }
     let run = &mut scenario.run;
+    // The observed window is all the traffic there is: its cost is not projected to a month.
+    run.traffic = TrafficBasis {
+        traffic: Traffic::OneOff,
+        declared: false,
+        reason: "a backtest replays the traffic of the observed window".into(),
+    };
     run.warmup = SimDuration::ZERO;
     run.sample_interval = SimDuration::from_secs_f64(SAMPLE_INTERVAL_S as f64);
     run.horizon = SimTime::from_secs_f64((window.end - window.start + SAMPLE_INTERVAL_S) as f64);

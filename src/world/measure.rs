@@ -121,25 +121,34 @@ pub(super) fn sample_row<'a>(
 /// the way CloudWatch reports it. Instant values (the age of a queue's oldest message) and
 /// counts and sums since the start of the statistics window, whose differences between two
 /// samples are the period's `Sum` (and, with a count, its `Average`).
-pub(super) fn cloudwatch_columns(scenario: &Scenario) -> Vec<String> {
+pub(super) fn cloudwatch_columns(
+    sqs: &sqs::Service,
+    lambda: &lambda::Service,
+    sns: &sns::Service,
+    step_functions: &step_functions::runtime::Service,
+) -> Vec<String> {
     let mut columns = Vec::new();
-    for q in &scenario.queues {
-        columns.push(format!("sqs.{}.age_oldest_s", q.name));
-        columns.push(format!("sqs.{}.sent", q.name));
+    for q in 0..sqs.queue_count() {
+        let name = &sqs.config(QueueId(q as u32)).name;
+        columns.push(format!("sqs.{name}.age_oldest_s"));
+        columns.push(format!("sqs.{name}.sent"));
     }
-    for f in &scenario.functions {
+    for f in 0..lambda.function_count() {
+        let name = &lambda.config(FunctionId(f as u32)).name;
         for part in ["invocations", "throttles", "duration_count", "duration_sum_ms"] {
-            columns.push(format!("lambda.{}.{part}", f.function.name));
+            columns.push(format!("lambda.{name}.{part}"));
         }
     }
-    for t in &scenario.topics {
+    for t in 0..sns.topic_count() {
+        let name = &sns.topic(TopicId(t as u32)).0.name;
         for part in ["published", "delivered", "failed", "filtered_out"] {
-            columns.push(format!("sns.{}.{part}", t.name));
+            columns.push(format!("sns.{name}.{part}"));
         }
     }
-    for m in &scenario.machines {
+    for m in 0..step_functions.machine_count() {
+        let name = &step_functions.machine(m as u32).0.name;
         for part in ["started", "execution_count", "execution_time_sum_ms"] {
-            columns.push(format!("step_functions.{}.{part}", m.name));
+            columns.push(format!("step_functions.{name}.{part}"));
         }
     }
     columns

@@ -309,7 +309,7 @@ impl World {
         let mut world = World {
             armed: vec![None; sqs.queue_count()],
             series: TimeSeries::new(measure::series_columns(scenario)),
-            cloudwatch: TimeSeries::new(measure::cloudwatch_columns(scenario)),
+            cloudwatch: TimeSeries::new(Vec::new()),
             hops: Hops::new(scenario, |name| rngs.stream(name)),
             sqs,
             pools,
@@ -353,6 +353,10 @@ impl World {
             horizon: scenario.run.horizon,
             warmup_end: SimTime::ZERO + scenario.run.warmup,
         };
+        // From the models, which hold more than the scenario names (a Distributed Map's
+        // child machine, for one).
+        world.cloudwatch =
+            TimeSeries::new(measure::cloudwatch_columns(&world.sqs, &world.lambda, &world.sns, &world.step_functions));
         world.start(scenario, scheduler);
         world
     }
