@@ -304,7 +304,16 @@ fn from_report_lines(
 ) -> Result<Observed, BacktestError> {
     let metric = *METRICS.iter().find(|m| m.name == "Duration").expect("Duration is in the catalogue");
     let words: Vec<&str> = log.function.as_deref().into_iter().collect();
-    let element = element_of(&words, &metric, scenario).map_err(|why| BacktestError::input(file, 0, why))?;
+    let element = element_of(&words, &metric, scenario).map_err(|why| {
+        let why = match metric.kind.names(scenario).len() {
+            0 | 1 => why,
+            _ => format!(
+                "the REPORT lines do not name their function ({}): export them with their log group /aws/lambda/NAME (aws logs filter-log-events JSON), or backtest a scenario with one function",
+                metric.kind.names(scenario).join(", ")
+            ),
+        };
+        BacktestError::input(file, 0, why)
+    })?;
     let mut samples: Vec<f64> = log.invocations.iter().map(|i| i.duration_ms).collect();
     if samples.is_empty() {
         return Err(BacktestError::input(file, 0, "no REPORT line with a Duration"));
