@@ -60,6 +60,35 @@ enum Command {
     /// Fit scenario figures (durations, INIT, error shares) from exported AWS telemetry:
     /// Lambda REPORT lines, CloudWatch get-metric-statistics or get-metric-data JSON.
     Fit(FitArgs),
+    /// Run a scenario on the traffic CloudWatch observed and compare each observed series
+    /// (and, with --cur, the bill) with the run's; exit 1 when a metric is beyond tolerance.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, Args)]
+struct BacktestArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// The folder of CloudWatch exports (get-metric-data or get-metric-statistics JSON), each
+    /// file recognised from its content.
+    #[arg(long, value_name = "DIR")]
+    observed: PathBuf,
+    /// A Cost and Usage Report (CSV, CUR 2.0 or legacy column names) to compare the bill with.
+    #[arg(long, value_name = "FILE")]
+    cur: Option<PathBuf>,
+    /// A metric's tolerance, by full name, metric name, `bill` or `*` (repeatable), e.g.
+    /// --tolerance ApproximateNumberOfMessagesVisible=30%.
+    #[arg(long = "tolerance", value_name = "NAME=X%")]
+    tolerances: Vec<String>,
+    /// The run's seed (instead of run.seed); it also spreads each period's arrivals.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The results folder [default: results/<scenario>/backtest].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace the results folder if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +351,7 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Match(a) => match_command(a),
         Command::Import(a) => import_command(a),
         Command::Fit(a) => fit_command(a),
+        Command::Backtest(a) => backtest_command(a, &args),
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -1148,6 +1178,79 @@ fn duration_key(element: Option<&str>) -> Result<&'static str, Failure> {
             element.unwrap_or_default()
         ))),
     }
+}
+
+/// `orchsim backtest`: the comparison printed metric by metric, the folder written whole,
+/// exit 1 when any metric is beyond its tolerance.
+fn backtest_command(a: BacktestArgs, args: &[String]) -> Result<(), Failure> {
+    use crate::backtest;
+    let tolerances = a
+        .tolerances
+        .iter()
+        .map(|t| backtest::Tolerance::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+    let mut scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    print_warnings(&scenario);
+    if let Some(seed) = a.seed {
+        scenario = scenario.with_seed(seed);
+    }
+    let out = a.out.unwrap_or_else(|| Path::new("results").join(&scenario.name).join("backtest"));
+    refuse_existing(&out, a.force)?;
+    report::prepare_run_folder(&out).map_err(|e| cannot_write(&out, e))?;
+    let (outcome, result) =
+        backtest::backtest(&mut scenario, &a.observed, a.cur.as_deref(), &tolerances).map_err(|e| match e {
+            backtest::Failure::Input(e) => Failure::BadInput(format!("error: {e}")),
+            backtest::Failure::Run(e) => Failure::Other(anyhow::anyhow!("error: {e}")),
+        })?;
+    let files = backtest::output::render(&scenario, &result, &outcome, args);
+    report::write_atomically(&out, &files).map_err(|e| cannot_write(&out, e))?;
+    for o in &outcome.replayed {
+        println!(
+            "arrivals: {} replays {} from {} ({} messages, {} periods without a point)",
+            o.workload,
+            o.from,
+            o.file,
+            report::format::count(o.messages),
+            o.missing_periods
+        );
+    }
+    let width = outcome.metrics.iter().map(|m| m.name.len()).chain(outcome.bill.iter().map(|b| b.name.len())).max();
+    let width = width.unwrap_or(20);
+    for m in &outcome.metrics {
+        let verdict = if m.pass { "pass" } else { "FAIL" };
+        println!(
+            "{:width$}  {:>20} {:>9.1} %  (tolerance {} %, {} points, from {})  {verdict}",
+            m.name,
+            m.measure.name(),
+            m.value,
+            m.tolerance_pct,
+            m.points,
+            m.observed.file
+        );
+    }
+    for b in &outcome.bill {
+        let verdict = if b.pass { "pass" } else { "FAIL" };
+        println!(
+            "{:width$}  {:>20} {:>9.1} %  (tolerance {} %)  {verdict}",
+            b.name, "relative_error_pct", b.value, b.tolerance_pct
+        );
+    }
+    for n in &outcome.notes {
+        println!("note: {n}");
+    }
+    println!("results: {}", out.display());
+    let failed: Vec<&str> = outcome
+        .metrics
+        .iter()
+        .filter(|m| !m.pass)
+        .map(|m| m.name.as_str())
+        .chain(outcome.bill.iter().filter(|b| !b.pass).map(|b| b.name.as_str()))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Other(anyhow::anyhow!("{} metric(s) beyond tolerance: {}", failed.len(), failed.join(", "))))
 }
 
 fn fit_command(a: FitArgs) -> Result<(), Failure> {

@@ -10,6 +10,7 @@
 //! - [`world`]: the models of one scenario wired together;
 //! - [`run`]: one (scenario, overrides, seed) → results;
 //! - [`calibrate`]: scenario figures fitted from AWS telemetry (`orchsim fit`);
+//! - [`backtest`]: a scenario run on the traffic CloudWatch observed, and compared with it;
 //! - [`report`]: summary, CSV and JSON files;
 //! - [`cli`]: the command line.
 
@@ -27,6 +28,7 @@ pub mod scenario;
 
 pub mod world;
 
+pub mod backtest;
 pub mod calibrate;
 pub mod gate;
 pub mod run;

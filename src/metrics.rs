@@ -130,6 +130,11 @@ impl LatencyHistogram {
         self.total
     }
 
+    /// The exact sum of the values recorded, in microseconds (cheap: no histogram is built).
+    pub fn sum_us(&self) -> u128 {
+        self.sum_us
+    }
+
     /// Forgets everything recorded (used at the end of the warm-up).
     pub fn reset(&mut self) {
         self.counts.fill(0);

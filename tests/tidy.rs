@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// (module, layer, crate modules it may use).
-const LAYERS: [(&str, u8, &[&str]); 16] = [
+const LAYERS: [(&str, u8, &[&str]); 17] = [
     ("engine", 0, &[]),
     ("distributions", 1, &["engine"]),
     ("metrics", 1, &["engine"]),
@@ -33,6 +33,9 @@ const LAYERS: [(&str, u8, &[&str]); 16] = [
         8,
         &["engine", "distributions", "metrics", "workload", "models", "pricing", "scenario", "world", "run", "report"],
     ),
+    // Beside sweep and gate: it runs a scenario on observed traffic, reads the exports
+    // through calibrate's readers and draws through report.
+    ("backtest", 8, &["engine", "metrics", "workload", "pricing", "scenario", "run", "report", "calibrate"]),
     (
         "cli",
         9,
@@ -51,6 +54,7 @@ const LAYERS: [(&str, u8, &[&str]); 16] = [
             "gate",
             "import",
             "calibrate",
+            "backtest",
         ],
     ),
     ("lib", 10, &[]),
@@ -64,8 +68,8 @@ const ROOMS: [(&str, &[&str]); 19] = [
     ("hdrhistogram", &["metrics.rs"]),
     ("toml", &["scenario/"]),
     ("sha2", &["scenario/"]),
-    ("csv", &["report/", "scenario/lower.rs", "sweep.rs", "gate.rs"]),
-    ("serde_json", &["report/", "scenario/", "sweep.rs", "gate.rs", "calibrate/"]),
+    ("csv", &["report/", "scenario/lower.rs", "sweep.rs", "gate.rs", "backtest/cur.rs"]),
+    ("serde_json", &["report/", "scenario/", "sweep.rs", "gate.rs", "calibrate/", "backtest/"]),
     ("toml_edit", &["calibrate/"]),
     ("serde", &["scenario/", "import/template.rs"]),
     ("serde_saphyr", &["import/template.rs"]),

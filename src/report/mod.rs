@@ -5,11 +5,13 @@
 //! seed give byte-identical files. The manifest records where a result came from (version,
 //! commit, scenario hash, command line), which differs between machines by design.
 
+mod backtest_chart;
 pub mod chart;
 mod run_report;
 mod sweep_report;
 
-pub use sweep_report::{PointStats, SweepView, sweep_charts, sweep_html};
+pub use backtest_chart::{Comparison, backtest_chart};
+pub use sweep_report::{PointStats, SweepView, svg_body, sweep_charts, sweep_html};
 pub mod compare;
 mod explain;
 mod files;

@@ -22,6 +22,9 @@ pub struct Measurements {
     pub counters: Vec<(String, u64)>,
     pub gauges: Vec<(String, f64)>,
     pub series: TimeSeries,
+    /// Sampled with `series`: the figures CloudWatch reports per period
+    /// ([`cloudwatch_columns`]).
+    pub cloudwatch: TimeSeries,
     /// (resource, billed SQS requests, is FIFO) per queue.
     pub sqs_billed_requests: Vec<(String, u64, bool)>,
     /// (resource, workers, USD per worker-hour) per pool.
@@ -114,6 +117,85 @@ pub(super) fn sample_row<'a>(
     row
 }
 
+/// The columns of the CloudWatch-like series: what `orchsim backtest` samples per period
+/// the way CloudWatch reports it. Instant values (the age of a queue's oldest message) and
+/// counts and sums since the start of the statistics window, whose differences between two
+/// samples are the period's `Sum` (and, with a count, its `Average`).
+pub(super) fn cloudwatch_columns(
+    sqs: &sqs::Service,
+    lambda: &lambda::Service,
+    sns: &sns::Service,
+    step_functions: &step_functions::runtime::Service,
+) -> Vec<String> {
+    let mut columns = Vec::new();
+    for q in 0..sqs.queue_count() {
+        let name = &sqs.config(QueueId(q as u32)).name;
+        columns.push(format!("sqs.{name}.age_oldest_s"));
+        columns.push(format!("sqs.{name}.sent"));
+    }
+    for f in 0..lambda.function_count() {
+        let name = &lambda.config(FunctionId(f as u32)).name;
+        for part in ["invocations", "throttles", "duration_count", "duration_sum_ms"] {
+            columns.push(format!("lambda.{name}.{part}"));
+        }
+    }
+    for t in 0..sns.topic_count() {
+        let name = &sns.topic(TopicId(t as u32)).0.name;
+        for part in ["published", "delivered", "failed", "filtered_out"] {
+            columns.push(format!("sns.{name}.{part}"));
+        }
+    }
+    for m in 0..step_functions.machine_count() {
+        let name = &step_functions.machine(m as u32).0.name;
+        for part in ["started", "execution_count", "execution_time_sum_ms"] {
+            columns.push(format!("step_functions.{name}.{part}"));
+        }
+    }
+    columns
+}
+
+/// One row of [`cloudwatch_columns`]. SNS's `NumberOfNotificationsFailed` counts a
+/// notification once when SNS gives up on it (dead-lettered or dropped), but every failed
+/// attempt for HTTP/S endpoints, retries included.
+pub(super) fn cloudwatch_row(
+    now: SimTime,
+    sqs: &sqs::Service,
+    lambda: &lambda::Service,
+    sns: &sns::Service,
+    step_functions: &step_functions::runtime::Service,
+) -> Vec<f64> {
+    let mut row = Vec::new();
+    for q in 0..sqs.queue_count() {
+        row.push(sqs.oldest_age(now, QueueId(q as u32)).as_secs_f64());
+        row.push(sqs.metrics(QueueId(q as u32)).sent as f64);
+    }
+    for f in 0..lambda.function_count() {
+        let m = lambda.metrics(FunctionId(f as u32));
+        let sum_ms = m.duration.sum_us() as f64 / 1000.0;
+        row.extend([m.requests as f64, m.throttles as f64, m.duration.count() as f64, sum_ms]);
+    }
+    for t in 0..sns.topic_count() {
+        let (_, m) = sns.topic(TopicId(t as u32));
+        let (mut delivered, mut failed, mut filtered_out) = (0, 0, 0);
+        for &s in sns.subscriptions_of(TopicId(t as u32)) {
+            let (config, sm) = sns.subscription(s);
+            delivered += sm.delivered;
+            filtered_out += sm.filtered_out;
+            failed += match config.protocol {
+                sns::Protocol::Http | sns::Protocol::Https => sm.failed_attempts,
+                _ => sm.dead_lettered + sm.dropped,
+            };
+        }
+        row.extend([m.published as f64, delivered as f64, failed as f64, filtered_out as f64]);
+    }
+    for i in 0..step_functions.machine_count() {
+        let (_, m, _) = step_functions.machine(i as u32);
+        let sum_ms = m.duration.sum_us() as f64 / 1000.0;
+        row.extend([m.started as f64, m.duration.count() as f64, sum_ms]);
+    }
+    row
+}
+
 /// The models a run's measurements are read from.
 pub(super) struct Parts<'a> {
     pub sqs: &'a sqs::Service,
@@ -190,7 +272,7 @@ fn async_measures(
     }
 }
 
-pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Measurements {
+pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeries, end: SimTime) -> Measurements {
     let Parts {
         sqs,
         pools,
@@ -645,6 +727,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, end: SimTime) -> Mea
         counters,
         gauges,
         series,
+        cloudwatch,
         sqs_billed_requests,
         worker_pools,
         functions,

@@ -210,6 +210,8 @@ pub struct World {
     horizon: SimTime,
     warmup_end: SimTime,
     series: TimeSeries,
+    /// What CloudWatch would report, sampled with `series` (`measure::cloudwatch_columns`).
+    cloudwatch: TimeSeries,
     /// AWS's own call and hop latencies.
     hops: Hops,
 }
@@ -307,6 +309,7 @@ impl World {
         let mut world = World {
             armed: vec![None; sqs.queue_count()],
             series: TimeSeries::new(measure::series_columns(scenario)),
+            cloudwatch: TimeSeries::new(Vec::new()),
             hops: Hops::new(scenario, |name| rngs.stream(name)),
             sqs,
             pools,
@@ -350,6 +353,10 @@ impl World {
             horizon: scenario.run.horizon,
             warmup_end: SimTime::ZERO + scenario.run.warmup,
         };
+        // From the models, which hold more than the scenario names (a Distributed Map's
+        // child machine, for one).
+        world.cloudwatch =
+            TimeSeries::new(measure::cloudwatch_columns(&world.sqs, &world.lambda, &world.sns, &world.step_functions));
         world.start(scenario, scheduler);
         world
     }
@@ -1298,6 +1305,8 @@ impl World {
         let row =
             measure::sample_row(now, &self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
         self.series.push_row(now, row);
+        let row = measure::cloudwatch_row(now, &self.sqs, &self.lambda, &self.sns, &self.step_functions);
+        self.cloudwatch.push_row(now, row);
         let next = now + self.sample_interval;
         if next <= self.horizon {
             s.schedule_at(next, Event::SampleDue);
@@ -1569,7 +1578,7 @@ impl World {
             function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
             async_routes: self.async_routes.iter().map(|(d, q)| (d.is_some(), q.is_some())).collect(),
         };
-        measure::collect(parts, self.series, end)
+        measure::collect(parts, self.series, self.cloudwatch, end)
     }
 }
 

@@ -290,6 +290,16 @@ impl Service {
         (queue.delayed_count, queue.visible_count, queue.in_flight_count)
     }
 
+    /// How long the oldest message stored in `q` (in any state: delayed, visible or in
+    /// flight, as CloudWatch's `ApproximateAgeOfOldestMessage` counts undeleted messages) has
+    /// been there; zero for an empty queue. The age counts from the enqueue time retention
+    /// uses. AWS's rule that a standard message received three times stops counting is not
+    /// modelled.
+    pub fn oldest_age(&self, now: SimTime, q: QueueId) -> SimDuration {
+        let store = &self.queues[q.0 as usize].store;
+        store.oldest().map_or(SimDuration::ZERO, |i| now.saturating_since(store.get(i).enqueued_at))
+    }
+
     /// Messages stored in all queues, in any state.
     pub fn stored_messages(&self) -> u64 {
         self.queues.iter().map(|q| u64::from(q.store.len())).sum()
