@@ -1,0 +1,82 @@
+//! The help that ships beside the binary: shell completions and man pages, generated from
+//! the command definition itself.
+
+mod common;
+
+use std::fs;
+
+use common::{orchsim, text};
+
+/// Every command a user can type, as completions and man pages must know them.
+const COMMANDS: [&str; 14] = [
+    "run",
+    "validate",
+    "explain",
+    "compare",
+    "sweep",
+    "merge",
+    "chart",
+    "check",
+    "diff",
+    "match",
+    "import",
+    "fit",
+    "completions",
+    "man",
+];
+
+#[test]
+fn each_shells_completion_script_names_every_command() {
+    let dir = common::scratch_in("docs", "completions");
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = orchsim(&["completions", shell], &dir);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.len() > 1_000, "{shell}: script of {} bytes", script.len());
+        for command in COMMANDS {
+            assert!(script.contains(command), "{shell}'s script lacks {command}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_bad_input() {
+    let dir = common::scratch_in("docs", "completions-bad");
+    let out = orchsim(&["completions", "tcsh"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("tcsh") && stderr.contains("powershell"), "{stderr}");
+}
+
+#[test]
+fn man_prints_the_main_page_as_roff() {
+    let dir = common::scratch_in("docs", "man-stdout");
+    let out = orchsim(&["man"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(page.starts_with(".ie \\n(.g .ds Aq") || page.starts_with(".TH"), "{}", &page[..80.min(page.len())]);
+    assert!(page.contains(".TH orchsim 1"), "no title header");
+    for command in COMMANDS {
+        assert!(page.contains(&format!("orchsim\\-{command}")), "the main page lacks {command}");
+    }
+}
+
+#[test]
+fn man_out_writes_one_page_per_command() {
+    let dir = common::scratch_in("docs", "man-out");
+    let out = orchsim(&["man", "--out", "man1"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut names: Vec<String> = fs::read_dir(dir.join("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = COMMANDS.iter().map(|c| format!("orchsim-{c}.1")).collect();
+    expected.push("orchsim.1".into());
+    expected.sort();
+    assert_eq!(names, expected);
+    let run = fs::read_to_string(dir.join("man1/orchsim-run.1")).unwrap();
+    assert!(run.contains(".TH orchsim-run 1"), "{run}");
+    assert!(run.contains("\\-\\-seed") && run.contains("orchsim 0."), "the run page lacks its flags or version");
+    assert!(!run.contains("\\-\\-version"), "orchsim run takes no --version");
+}
