@@ -64,6 +64,15 @@ enum Command {
     Completions(CompletionsArgs),
     /// Write man pages: orchsim.1 and one page per command (orchsim-run.1, …).
     Man(ManArgs),
+    /// Print the JSON Schema of scenario files, for editors (Taplo: a `#:schema` first line).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// Write the schema to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -340,6 +349,16 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             Ok(())
         }
         Command::Man(a) => man_command(a),
+        Command::Schema(a) => {
+            let schema = crate::scenario::json_schema();
+            match a.out {
+                None => print!("{schema}"),
+                Some(out) => write_whole(&out, &schema).map_err(|e| {
+                    Failure::Other(anyhow::anyhow!("error: cannot write the schema to {}: {e}", out.display()))
+                })?,
+            }
+            Ok(())
+        }
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)

@@ -8,7 +8,7 @@ use std::fs;
 use common::{orchsim, text};
 
 /// Every command a user can type, as completions and man pages must know them.
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     "run",
     "validate",
     "explain",
@@ -23,6 +23,7 @@ const COMMANDS: [&str; 14] = [
     "fit",
     "completions",
     "man",
+    "schema",
 ];
 
 #[test]
@@ -61,6 +62,42 @@ fn man_prints_the_main_page_as_roff() {
     }
 }
 
+/// The book's page of commands and flags is every command's `--help`, as this build prints
+/// it. After changing a flag: `ORCHSIM_UPDATE_DOCS=1 cargo test --test docs`.
+#[test]
+fn the_books_command_page_is_the_help_of_every_command() {
+    let dir = common::scratch_in("docs", "help");
+    let help = |args: &[&str]| {
+        let out = orchsim(args, &dir);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let mut page = String::from(
+        "# Commands and flags\n\n<!-- Generated from `orchsim --help` by `cargo test --test docs` with \
+         ORCHSIM_UPDATE_DOCS=1; do not edit. -->\n\nEvery command, with its arguments and flags, as \
+         `orchsim COMMAND --help` prints them. Exit codes: 0 success; 1 a failed check, a difference \
+         beyond tolerance or an error that is not the input's; 2 bad input (a scenario error, a bad \
+         flag); 130 interrupted.\n\n```text\n",
+    );
+    page.push_str(&help(&["--help"]));
+    page.push_str("```\n");
+    for command in COMMANDS {
+        page.push_str(&format!("\n## `orchsim {command}`\n\n```text\n"));
+        page.push_str(&help(&[command, "--help"]));
+        page.push_str("```\n");
+    }
+    let path = common::repo().join("docs/src/reference/commands/README.md");
+    if std::env::var_os("ORCHSIM_UPDATE_DOCS").is_some() {
+        fs::write(&path, &page).unwrap();
+    }
+    let found = fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        found == page,
+        "{} differs from the commands' --help; run ORCHSIM_UPDATE_DOCS=1 cargo test --test docs",
+        path.display()
+    );
+}
+
 #[test]
 fn man_out_writes_one_page_per_command() {
     let dir = common::scratch_in("docs", "man-out");
@@ -79,4 +116,19 @@ fn man_out_writes_one_page_per_command() {
     assert!(run.contains(".TH orchsim-run 1"), "{run}");
     assert!(run.contains("\\-\\-seed") && run.contains("orchsim 0."), "the run page lacks its flags or version");
     assert!(!run.contains("\\-\\-version"), "orchsim run takes no --version");
+}
+
+#[test]
+fn schema_prints_the_shipped_schema_and_out_writes_it() {
+    let dir = common::scratch_in("docs", "schema");
+    let shipped = fs::read_to_string(common::repo().join("docs/scenario.schema.json")).unwrap();
+    let out = orchsim(&["schema"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), shipped);
+    let out = orchsim(&["schema", "--out", "s.json"], &dir);
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(dir.join("s.json")).unwrap(), shipped);
+    let out = orchsim(&["schema", "--out", "no/such/folder/s.json"], &dir);
+    assert_eq!(out.status.code(), Some(1), "an unwritable path is not the input's fault");
+    assert!(text(&out.stderr).contains("cannot write the schema to no/such/folder/s.json"));
 }
