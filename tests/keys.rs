@@ -294,3 +294,30 @@ fn validate(root: &Value, schema: &Value, doc: &Value, at: &str) -> Vec<String> 
     }
     errors
 }
+
+/// The reader's checks of the keys it reads through the table say the table's range or
+/// choices and the limit behind them.
+#[test]
+fn the_readers_errors_quote_the_tables_limits() {
+    let base = "[run]\nhorizon_s = 60\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"poisson\"\nrate_per_s = 1\n";
+    let cases = [
+        ("[sqs.q]\ndelay_s = 901\n", "sqs.NAME.delay_s", "must be a whole number from 0 to 900"),
+        (
+            "[sqs.q]\n[workers.p]\nsource = \"sqs.q\"\ncount = 1\nservice_time_s = 1\nbatch_size = 11\n",
+            "workers.NAME.batch_size",
+            "from 1 to 10",
+        ),
+        ("[sqs.q]\n[lambda.f]\nduration_s = 1\nmemory_mb = 64\n", "lambda.NAME.memory_mb", "from 128 to 10240"),
+        (
+            "[sqs.q]\n[lambda.f]\nduration_s = 1\narchitecture = \"sparc\"\n",
+            "lambda.NAME.architecture",
+            "allowed: \"x86_64\", \"arm64\"",
+        ),
+        ("retry_mode = \"legacy\"\n[sqs.q]\n", "workload.NAME.retry_mode", "allowed: \"standard\", \"adaptive\""),
+    ];
+    for (tail, pattern, says) in cases {
+        let e = common::parse_inline(&format!("{base}{tail}"), &[]).expect_err(tail).to_string();
+        let why = keys::entry(pattern).why();
+        assert!(e.contains(says) && e.contains(&why), "{pattern}: {e}\n(the table says: {why})");
+    }
+}

@@ -166,10 +166,9 @@ pub(super) fn lower_function<'a>(
     })? {
         function.keep_alive = SimDuration::from_secs_f64(v);
     }
-    if let Some(a) = opt(&mut t, "architecture", |f, p| match f.str(p)? {
-        "x86_64" => Ok(lambda::Architecture::X86),
+    if let Some(a) = opt(&mut t, "architecture", |f, p| match f.one_of_per_table(p)? {
         "arm64" => Ok(lambda::Architecture::Arm),
-        _ => Err(f.error(p, "allowed: \"x86_64\", \"arm64\" (AWS Lambda architectures)")),
+        _ => Ok(lambda::Architecture::X86),
     })? {
         function.architecture = a;
     }

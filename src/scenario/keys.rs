@@ -989,7 +989,7 @@ pub const KEYS: &[Key] = &[
         default: "345,600 (4 days)",
         range: Range::Whole { min: 60, max: 1209600 },
         allowed: "whole number 60 to 1,209,600",
-        limit: "AWS `MessageRetentionPeriod`: 60–1,209,600 s (1 minute to 14 days), default 345,600 s [bc-sqs] [sqs-quotas-msg]; DLQ expiry rules [sqs-dlq]",
+        limit: "AWS `MessageRetentionPeriod`: 60 s to 1,209,600 s (1 minute to 14 days), default 345,600 s [bc-sqs] [sqs-quotas-msg]; DLQ expiry rules [sqs-dlq]",
         sources: &["bc-sqs", "sqs-quotas-msg", "sqs-dlq"],
         when: "",
         description: "how long a message is kept, whether delayed, visible or in flight; then it is deleted (`expired`). Counted from the original send, also in a standard dead-letter queue; from the move, in a FIFO dead-letter queue",
@@ -3532,7 +3532,8 @@ impl Key {
     /// The limit in a few words, for error messages: its first clause, without source tags
     /// or Markdown.
     pub fn why(&self) -> String {
-        let plain: String = self.limit.replace('`', "");
+        // Written as ranges read in a sentence: "0 to 900 s", not "0–900 s".
+        let plain: String = self.limit.replace('`', "").replace('–', " to ");
         let first = plain.split("; ").next().unwrap_or("").split(". ").next().unwrap_or("");
         let mut out = String::new();
         let mut rest = first;

@@ -352,7 +352,7 @@ impl<'a> Field<'a> {
     }
 }
 
-impl Field<'_> {
+impl<'a> Field<'a> {
     /// A whole number within the range the key table gives `pattern`, the limit behind it
     /// named in the error.
     pub fn whole_per_table(&self, path: &str, pattern: &str) -> Result<u64> {
@@ -361,6 +361,21 @@ impl Field<'_> {
             Allowed::Whole { min, max } => self.u64_in(path, min, max, &key.why()),
             other => panic!("{pattern} has range {other:?} in the key table, not a whole-number range"),
         }
+    }
+
+    /// One of the strings the key table lists for the key at the concrete `path`, e.g.
+    /// `lambda.resize.architecture`; the error lists them with the limit behind them.
+    pub fn one_of_per_table(&self, path: &str) -> Result<&'a str> {
+        let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+        let super::keys::Kind::Enum(values) = key.kind else {
+            panic!("{} is not a choice in the key table", key.path);
+        };
+        let value = self.str(path)?;
+        if values.contains(&value) {
+            return Ok(value);
+        }
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        Err(self.error(path, format!("allowed: {}{}", quoted.join(", "), suffix(&key.why()))))
     }
 
     /// A number within the range the key table gives `pattern`.
