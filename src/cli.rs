@@ -54,15 +54,22 @@ enum Command {
     /// simulation: `match`, or `no match` and the first key that failed, per message.
     Match(MatchArgs),
     /// Turn an AWS SAM or CloudFormation template (YAML or JSON) into a scenario that runs:
-    /// queues, topics, subscriptions, functions and their SQS event sources, with placeholder
-    /// traffic and run times marked TODO.
+    /// queues, topics, subscriptions, functions and their SQS event sources, buses, rules and
+    /// schedules, state machines and brokers, with placeholder traffic and run times marked TODO.
     Import(ImportArgs),
-    /// Fit scenario figures (durations, INIT, error shares) from exported AWS telemetry:
-    /// Lambda REPORT lines, CloudWatch get-metric-statistics or get-metric-data JSON.
+    /// Fit scenario figures (durations, INIT, error shares, arrivals) from exported AWS
+    /// telemetry: Lambda REPORT lines, CloudWatch get-metric-statistics or get-metric-data
+    /// JSON, Step Functions histories and Express logs, X-Ray traces.
     Fit(FitArgs),
     /// Run a scenario on the traffic CloudWatch observed and compare each observed series
     /// (and, with --cur, the bill) with the run's; exit 1 when a metric is beyond tolerance.
     Backtest(BacktestArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell.
+    Completions(CompletionsArgs),
+    /// Write man pages: orchsim.1 and one page per command (orchsim-run.1, …).
+    Man(ManArgs),
+    /// Print the JSON Schema of scenario files, for editors (Taplo: a `#:schema` first line).
+    Schema(SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +96,28 @@ struct BacktestArgs {
     /// Replace the results folder if it exists.
     #[arg(long)]
     force: bool,
+}
+
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// Write the schema to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell whose completion script to print.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// Write orchsim.1 and orchsim-COMMAND.1 for every command into this folder; without it,
+    /// orchsim.1 alone goes to standard output.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +381,22 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
         Command::Import(a) => import_command(a),
         Command::Fit(a) => fit_command(a),
         Command::Backtest(a) => backtest_command(a, &args),
+        Command::Completions(a) => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(a.shell, &mut Cli::command(), "orchsim", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man(a) => man_command(a),
+        Command::Schema(a) => {
+            let schema = crate::scenario::json_schema();
+            match a.out {
+                None => print!("{schema}"),
+                Some(out) => write_whole(&out, &schema).map_err(|e| {
+                    Failure::Other(anyhow::anyhow!("error: cannot write the schema to {}: {e}", out.display()))
+                })?,
+            }
+            Ok(())
+        }
         Command::Explain(a) => {
             let scenario = Scenario::load(&a.scenario.scenario, &a.scenario.overrides)?;
             let (protocol, policy) = report::subscription_policy(&scenario, &a.subscription)
@@ -393,6 +438,45 @@ pub fn run(args: Vec<String>) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The man pages, each as (file name, roff text): `orchsim.1`, then `orchsim-COMMAND.1` for
+/// every command, as git and cargo name theirs, so `man orchsim-run` finds one.
+fn man_pages() -> Result<Vec<(String, Vec<u8>)>, std::io::Error> {
+    use clap::CommandFactory as _;
+    let root = Cli::command();
+    let mut pages = Vec::new();
+    let mut text = Vec::new();
+    clap_mangen::Man::new(root.clone()).render(&mut text)?;
+    pages.push(("orchsim.1".to_string(), text));
+    for sub in root.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("orchsim-{}", sub.get_name());
+        // The page's title and synopsis name the command as it is typed.
+        let command = sub.clone().name(name.clone()).bin_name(format!("orchsim {}", sub.get_name()));
+        let mut text = Vec::new();
+        clap_mangen::Man::new(command).source(concat!("orchsim ", env!("CARGO_PKG_VERSION"))).render(&mut text)?;
+        pages.push((format!("{name}.1"), text));
+    }
+    Ok(pages)
+}
+
+fn man_command(a: ManArgs) -> Result<(), Failure> {
+    let pages = man_pages().map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let Some(dir) = a.out else {
+        std::io::stdout().write_all(&pages[0].1).map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+        return Ok(());
+    };
+    let cannot =
+        |e: std::io::Error| Failure::Other(anyhow::anyhow!("error: cannot write man pages to {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(cannot)?;
+    // Each page goes to a temporary name first, so an interrupted write leaves no page cut short.
+    for (name, text) in &pages {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).map_err(cannot)?;
+        std::fs::rename(&tmp, dir.join(name)).map_err(cannot)?;
+    }
+    println!("wrote {} man pages to {}", pages.len(), dir.display());
+    Ok(())
 }
 
 fn sweep_failure(e: crate::sweep::SweepError) -> Failure {

@@ -118,7 +118,7 @@ fn bad_input_exits_2_with_the_error_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(
-        stderr.contains("bad.toml:25:9: workers.pool.count = -3: must be a whole number from 1 to 100000"),
+        stderr.contains("bad.toml:26:9: workers.pool.count = -3: must be a whole number from 1 to 100000"),
         "{stderr}"
     );
     assert!(!dir.join("out").exists() && !dir.join("results").exists(), "nothing is written");

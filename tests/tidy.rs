@@ -61,7 +61,7 @@ const LAYERS: [(&str, u8, &[&str]); 17] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 19] = [
+const ROOMS: [(&str, &[&str]); 21] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -80,6 +80,8 @@ const ROOMS: [(&str, &[&str]); 19] = [
     ("ab_glyph", &["report/chart.rs"]),
     ("plotters_backend", &["report/chart.rs"]),
     ("clap", &["cli.rs"]),
+    ("clap_complete", &["cli.rs"]),
+    ("clap_mangen", &["cli.rs"]),
     ("anyhow", &["cli.rs"]),
 ];
 

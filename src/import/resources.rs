@@ -5,7 +5,7 @@
 //! the template, SAM's `Globals`, a parameter (its `Default` or `--param`), or AWS's default
 //! when the template leaves the property out, following the resource reference in
 //! `shared/reference/cloudformation-import.md` and the scenario keys of
-//! `scenarios/README.md`. What the template cannot know (traffic, handler run times) gets a
+//! the key table (`scenario::keys`). What the template cannot know (traffic, handler run times) gets a
 //! placeholder that runs, marked TODO.
 
 use super::intrinsics::{Context, Piece, ResolveError, Val, as_bool, as_number, flat_text};

@@ -23,7 +23,7 @@
 //! Event patterns use the matcher shared with SNS filter policies
 //! ([`crate::models::filter_policy::EventPattern`]), over the whole event JSON.
 //!
-//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - the backoff doubles from 1 s and is capped at 480 s, which spreads 185 retries over
 //!   about 23.6 hours, inside the 24-hour default; each delay gets the same ±10 % jitter
 //!   as SNS's; subscribers use the same curve (AWS publishes none for them either): their

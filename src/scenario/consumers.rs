@@ -22,17 +22,14 @@ pub(super) fn lower_pool(
     let (f, p) = t.require("source", "the queue this pool drains, e.g. \"sqs.jobs\"")?;
     let source = queue_ref(f, &p, &queues.names)?;
     let (f, p) = t.require("count", "how many workers poll the queue")?;
-    let count = f.u64_in(&p, 1, 100_000, "")? as u32;
+    let count = f.whole_per_table(&p, "workers.NAME.count")? as u32;
     let (f, p) = t.require("service_time_s", "how long one message takes to process, a distribution in seconds")?;
     let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "workers.NAME.error_rate"))?.unwrap_or(0.0);
     let batch_size =
-        opt(&mut t, "batch_size", |f, p| f.u64_in(p, 1, 10, "AWS ReceiveMessage MaxNumberOfMessages: 1 to 10"))?
-            .unwrap_or(1) as u8;
-    let wait_time_s = opt(&mut t, "wait_time_s", |f, p| {
-        f.u64_in(p, 0, 20, "AWS ReceiveMessage WaitTimeSeconds: 0 (short polling) to 20")
-    })?
-    .unwrap_or(20);
+        opt(&mut t, "batch_size", |f, p| f.whole_per_table(p, "workers.NAME.batch_size"))?.unwrap_or(1) as u8;
+    let wait_time_s =
+        opt(&mut t, "wait_time_s", |f, p| f.whole_per_table(p, "workers.NAME.wait_time_s"))?.unwrap_or(20);
     let backoff = t.get("empty_receive_backoff_s");
     let empty_receive_backoff_s = match backoff {
         Some((f, p)) => {

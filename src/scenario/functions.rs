@@ -116,9 +116,7 @@ fn async_config(t: &mut TableReader<'_>) -> Result<lambda::AsyncConfig> {
     })? {
         config.maximum_retry_attempts = v as u32;
     }
-    if let Some(v) =
-        opt(t, "maximum_event_age_s", |f, p| f.u64_in(p, 60, 21_600, "AWS MaximumEventAgeInSeconds: 60 to 21,600 s"))?
-    {
+    if let Some(v) = opt(t, "maximum_event_age_s", |f, p| f.whole_per_table(p, "lambda.NAME.maximum_event_age_s"))? {
         config.maximum_event_age = SimDuration::from_secs(v);
     }
     if let Some(delays) = opt(t, "async_retry_delays_s", |f, p| {
@@ -153,7 +151,7 @@ pub(super) fn lower_function<'a>(
     let (f, p) = t.require("duration_s", "how long the handler runs, a distribution in seconds")?;
     let duration_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
     let mut function = lambda::Config::new(name, duration_s, default_init());
-    if let Some(v) = opt(&mut t, "memory_mb", |f, p| f.u64_in(p, 128, 10_240, "AWS Lambda memory: 128 to 10,240 MB"))? {
+    if let Some(v) = opt(&mut t, "memory_mb", |f, p| f.whole_per_table(p, "lambda.NAME.memory_mb"))? {
         function.memory_mb = v as u32;
     }
     let timeout = t.get("timeout_s");
@@ -168,10 +166,9 @@ pub(super) fn lower_function<'a>(
     })? {
         function.keep_alive = SimDuration::from_secs_f64(v);
     }
-    if let Some(a) = opt(&mut t, "architecture", |f, p| match f.str(p)? {
-        "x86_64" => Ok(lambda::Architecture::X86),
+    if let Some(a) = opt(&mut t, "architecture", |f, p| match f.one_of_per_table(p)? {
         "arm64" => Ok(lambda::Architecture::Arm),
-        _ => Err(f.error(p, "allowed: \"x86_64\", \"arm64\" (AWS Lambda architectures)")),
+        _ => Ok(lambda::Architecture::X86),
     })? {
         function.architecture = a;
     }
@@ -259,9 +256,8 @@ fn mapping(
         )
     })?
     .unwrap_or(u64::from(event_source::SCALING_MAX_DEFAULT)) as u32;
-    let maximum_concurrency = opt(t, "maximum_concurrency", |f, p| {
-        f.u64_in(p, 2, 1_000, "AWS ScalingConfig MaximumConcurrency: 2 to 1,000")
-    })?;
+    let maximum_concurrency =
+        opt(t, "maximum_concurrency", |f, p| f.whole_per_table(p, "lambda.NAME.maximum_concurrency"))?;
     let report_batch_item_failures = opt(t, "report_batch_item_failures", |f, p| f.bool(p))?.unwrap_or(false);
     let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| {
         f.u64_in(p, 0, 65_536, "the event metadata of one SQS record, in bytes (model: 1,024 by default)")

@@ -386,10 +386,9 @@ impl MemoryFloor {
 
 /// `retry_mode` and `retry_max_attempts` of a caller's AWS SDK client.
 pub(super) fn retry_config(t: &mut TableReader<'_>) -> Result<RetryConfig> {
-    let mode = opt(t, "retry_mode", |f, p| match f.str(p)? {
-        "standard" => Ok(RetryMode::Standard),
+    let mode = opt(t, "retry_mode", |f, p| match f.one_of_per_table(p)? {
         "adaptive" => Ok(RetryMode::Adaptive),
-        _ => Err(f.error(p, "allowed: standard, adaptive (the AWS SDKs' documented retry modes)")),
+        _ => Ok(RetryMode::Standard),
     })?
     .unwrap_or(RetryMode::Standard);
     let max_attempts = opt(t, "retry_max_attempts", |f, p| {

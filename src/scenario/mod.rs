@@ -5,7 +5,9 @@
 //! `tree` parses the text into values that remember their position, and applies `--set`
 //! overrides; `lower` resolves names to ids, applies defaults, converts units and checks
 //! every value against AWS's limits. What comes out is a [`Scenario`] whose every value is
-//! valid, so models never validate. Every key is documented in `scenarios/README.md`.
+//! valid, so models never validate. Every key is listed, with its unit, default, range and AWS limit,
+//! in the key table (`keys`), from which the book's reference pages and the JSON Schema are
+//! generated.
 
 mod brokers;
 mod buses;
@@ -13,12 +15,14 @@ mod consumers;
 mod error;
 mod functions;
 pub mod inputs;
+pub mod keys;
 mod latency;
 mod lower;
 mod machines;
 mod offer_files;
 mod price_books;
 mod queues;
+mod reference;
 mod ses;
 mod sweep;
 mod thresholds;
@@ -65,6 +69,7 @@ use std::path::{Path, PathBuf};
 pub use error::{Location, ScenarioError};
 /// The us-east-1 price book orchsim ships (`pricing/us-east-1.toml`).
 pub use price_books::shipped as shipped_price_book;
+pub use reference::{json_schema, reference_index, reference_pages};
 pub use traffic::{Traffic, TrafficBasis};
 
 use crate::distributions::{Categorical, Distribution};

@@ -3,7 +3,7 @@
 //! (`[pricing] price_list`, read by `offer_files`), the `[pricing]` overrides, and which
 //! Region prices each resource.
 //!
-//! The order (documented in scenarios/README.md): the shipped us-east-1 book first; then
+//! The order (documented in the book's `[pricing]` page): the shipped us-east-1 book first; then
 //! each offer file, whose prices replace, service by service, the book of every Region it
 //! prices (a Region without a book gets one); then the `[pricing]` overrides, which apply
 //! to every book that prices their service. A resource is priced in the Region its own

@@ -92,20 +92,14 @@ pub(super) fn lower_queue(
     // Read and checked in names_and_kinds.
     t.get("fifo");
     t.get("content_based_deduplication");
-    let visibility_timeout_s = opt(&mut t, "visibility_timeout_s", |f, p| {
-        f.u64_in(p, 0, 43_200, "AWS VisibilityTimeout: 0 to 43,200 s, i.e. 12 hours")
-    })?
-    .unwrap_or(30);
-    let retention_s = opt(&mut t, "message_retention_s", |f, p| {
-        f.u64_in(p, 60, 1_209_600, "AWS MessageRetentionPeriod: 60 s to 1,209,600 s, i.e. 1 minute to 14 days")
-    })?
-    .unwrap_or(345_600);
-    let delay_s = opt(&mut t, "delay_s", |f, p| f.u64_in(p, 0, 900, "AWS DelaySeconds: 0 to 900 s, i.e. 15 minutes"))?
-        .unwrap_or(0);
-    let in_flight_max = opt(&mut t, "in_flight_max", |f, p| {
-        f.u64_in(p, 1, 120_000, "AWS: about 120,000 in-flight messages per queue")
-    })?
-    .unwrap_or(120_000) as u32;
+    let visibility_timeout_s =
+        opt(&mut t, "visibility_timeout_s", |f, p| f.whole_per_table(p, "sqs.NAME.visibility_timeout_s"))?
+            .unwrap_or(30);
+    let retention_s = opt(&mut t, "message_retention_s", |f, p| f.whole_per_table(p, "sqs.NAME.message_retention_s"))?
+        .unwrap_or(345_600);
+    let delay_s = opt(&mut t, "delay_s", |f, p| f.whole_per_table(p, "sqs.NAME.delay_s"))?.unwrap_or(0);
+    let in_flight_max =
+        opt(&mut t, "in_flight_max", |f, p| f.whole_per_table(p, "sqs.NAME.in_flight_max"))?.unwrap_or(120_000) as u32;
     let short_poll_sample_fraction = opt(&mut t, "short_poll_sample_fraction", |f, p| {
         let v = f.f64_in(p, 0.0, 1.0, "the share of messages a short poll sees")?;
         if v == 0.0 {
@@ -136,10 +130,9 @@ pub(super) fn lower_queue(
     let redrive = redrive_policy(&mut t, name, queues)?;
     if let Some((f, p)) = t.get("redrive_at_s") {
         let at_s = f.f64_in(&p, 0.0, 1e10, "")?;
-        let rate_per_s = opt(&mut t, "redrive_rate_per_s", |f, p| {
-            f.f64_in(p, 1.0, REDRIVE_RATE_MAX_PER_S, "AWS StartMessageMoveTask MaxNumberOfMessagesPerSecond: up to 500")
-        })?
-        .unwrap_or(REDRIVE_RATE_MAX_PER_S);
+        let rate_per_s =
+            opt(&mut t, "redrive_rate_per_s", |f, p| f.number_per_table(p, "sqs.NAME.redrive_rate_per_s"))?
+                .unwrap_or(REDRIVE_RATE_MAX_PER_S);
         let destination = opt(&mut t, "redrive_to", |f, p| {
             let to = queue_ref(*f, p, &queues.names)?;
             if to == id {
@@ -187,7 +180,7 @@ fn redrive_policy(t: &mut TableReader<'_>, name: &str, queues: &Queues) -> Resul
     Ok(match (dlq, count) {
         (Some(dead_letter_queue), count) => {
             let receive_count_max = match count {
-                Some((f, p)) => f.u64_in(&p, 1, 1_000, "AWS RedrivePolicy maxReceiveCount: 1 to 1,000")? as u32,
+                Some((f, p)) => f.whole_per_table(&p, "sqs.NAME.receive_count_max")? as u32,
                 None => 10,
             };
             Some(sqs::Redrive { dead_letter_queue, receive_count_max })

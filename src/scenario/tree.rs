@@ -13,6 +13,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::ScenarioError;
+use super::keys::Range as Allowed;
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -228,6 +229,14 @@ impl<'a> TableReader<'a> {
     /// The value at `key`, if present.
     pub fn get(&mut self, key: &'static str) -> Option<(Field<'a>, String)> {
         self.asked.push(key);
+        // Every key the reader takes must be documented: the key table is what the book,
+        // the schema and the range checks come from. The shipped price book is not a
+        // scenario file and has keys of its own.
+        debug_assert!(
+            self.src.file == super::price_books::SHIPPED_FILE || super::keys::find(&self.key_path(key)).is_some(),
+            "the reader takes `{}`, which the key table (scenario/keys.rs) does not list",
+            self.key_path(key)
+        );
         self.entries.get(key).map(|(_, node)| {
             let path = self.key_path(key);
             (Field { src: self.src, node }, path)
@@ -340,6 +349,43 @@ impl<'a> Field<'a> {
             return Err(self.error(path, format!("must be above 0 and at most {}{}", fmt_num(max), suffix(why))));
         }
         Ok(v)
+    }
+}
+
+impl<'a> Field<'a> {
+    /// A whole number within the range the key table gives `pattern`, the limit behind it
+    /// named in the error.
+    pub fn whole_per_table(&self, path: &str, pattern: &str) -> Result<u64> {
+        let key = super::keys::entry(pattern);
+        match key.range {
+            Allowed::Whole { min, max } => self.u64_in(path, min, max, &key.why()),
+            other => panic!("{pattern} has range {other:?} in the key table, not a whole-number range"),
+        }
+    }
+
+    /// One of the strings the key table lists for the key at the concrete `path`, e.g.
+    /// `lambda.resize.architecture`; the error lists them with the limit behind them.
+    pub fn one_of_per_table(&self, path: &str) -> Result<&'a str> {
+        let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+        let super::keys::Kind::Enum(values) = key.kind else {
+            panic!("{} is not a choice in the key table", key.path);
+        };
+        let value = self.str(path)?;
+        if values.contains(&value) {
+            return Ok(value);
+        }
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        Err(self.error(path, format!("allowed: {}{}", quoted.join(", "), suffix(&key.why()))))
+    }
+
+    /// A number within the range the key table gives `pattern`.
+    pub fn number_per_table(&self, path: &str, pattern: &str) -> Result<f64> {
+        let key = super::keys::entry(pattern);
+        match key.range {
+            Allowed::Number { min, max, above_min: false } => self.f64_in(path, min, max, &key.why()),
+            Allowed::Number { min: 0.0, max, above_min: true } => self.positive(path, max, &key.why()),
+            other => panic!("{pattern} has range {other:?} in the key table, not a number range"),
+        }
     }
 }
 

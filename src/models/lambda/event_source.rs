@@ -16,7 +16,7 @@
 //!   `ReportBatchItemFailures` is on: then only the failed messages return; on a FIFO queue
 //!   the function stops at the first failure and reports it and every later message.
 //!
-//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - a poller is one concurrent batch: it long-polls (20 s, up to 10 messages a call and
 //!   no more than the batch has room for) until its batch is due, invokes, waits for the result, deletes, and polls again;
 //! - scale-up is checked every 10 s: while the queue has visible messages, up to 50 more

@@ -24,7 +24,7 @@
 //! - each 64 KiB chunk of a publish is one billed request; raw message delivery sends the
 //!   body as published, otherwise the JSON envelope adds bytes [sns-raw-2022].
 //!
-//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - deliveries to SQS and Lambda take no virtual time; an SQS delivery fails only when the
 //!   queue throttles (FIFO quota), a Lambda delivery only when the invoke is throttled;
 //! - the notification envelope adds [`ENVELOPE_OVERHEAD_BYTES`] to the message size;

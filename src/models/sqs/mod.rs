@@ -26,7 +26,7 @@
 //! - each 64 KiB chunk of a call's payload is billed as one request; batches hold up to 10
 //!   entries and 1 MiB.
 //!
-//! Modelling choices where AWS publishes no rule (documented in scenarios/README.md):
+//! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - API calls take no virtual time: latency here is queueing, not network round trips;
 //! - standard delivery is in send order, best effort as in AWS: a message whose visibility
 //!   timeout ends goes back to the front (it keeps its place among older messages), except
