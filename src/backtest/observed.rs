@@ -289,6 +289,19 @@ pub fn read_dir(dir: &Path, scenario: &Scenario) -> Result<Vec<Observed>, Backte
             }
             Telemetry::Statistics(stats) => observed.extend(from_statistics(&file, &stats, scenario)?),
             Telemetry::Lambda(log) => observed.push(from_report_lines(&file, format.name(), &log, scenario)?),
+            // Histories and traces are samples of single executions and calls, not the
+            // per-period series CloudWatch keeps: `orchsim fit` reads them into durations.
+            Telemetry::Executions(_) | Telemetry::Traces(_) => {
+                return Err(BacktestError::input(
+                    &file,
+                    0,
+                    format!(
+                        "{} is not compared by a backtest: expected CloudWatch get-metric-data or \
+                         get-metric-statistics JSON, or Lambda REPORT lines; fit it with `orchsim fit` instead",
+                        format.name()
+                    ),
+                ));
+            }
         }
     }
     Ok(observed)
