@@ -9,7 +9,7 @@ pub mod chart;
 mod run_report;
 mod sweep_report;
 
-pub use sweep_report::{PointStats, SweepView, sweep_charts, sweep_html};
+pub use sweep_report::{ChartDrawing, PointStats, SweepView, sweep_chart_drawings, sweep_charts, sweep_html};
 pub mod compare;
 mod explain;
 mod files;
