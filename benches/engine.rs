@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use orchsim::engine::hold;
+use orchsim::engine::{EventListKind, hold};
 use orchsim::scenario::Scenario;
 
 const STEPS: u64 = 1_000_000;
@@ -23,6 +23,14 @@ fn hold_model(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("engine", pending), &pending, |b, &n| {
             b.iter(|| black_box(hold::on_engine(n, STEPS)))
         });
+        // The engine on the event lists the radix heap was chosen over.
+        for kind in [EventListKind::Calendar, EventListKind::BinaryHeap] {
+            group.bench_with_input(
+                BenchmarkId::new(format!("engine_{}", kind.as_str()), pending),
+                &pending,
+                |b, &n| b.iter(|| black_box(hold::on_engine_with(kind, n, STEPS))),
+            );
+        }
         group.bench_with_input(BenchmarkId::new("bare_heap", pending), &pending, |b, &n| {
             b.iter(|| black_box(hold::on_bare_heap(n, STEPS)))
         });
@@ -110,6 +118,13 @@ fn sns_lambda_hour(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("sns_lambda_hour", |b| {
         b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
+    });
+    // The same on the binary heap the engine used before the radix heap.
+    group.bench_function("sns_lambda_hour_binary_heap", |b| {
+        b.iter(|| {
+            let result = orchsim::run::run_on(EventListKind::BinaryHeap, &scenario);
+            black_box(result.expect("within the memory budget").outcome.events)
+        })
     });
     group.finish();
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{RunLimits, RunOutcome, SimDuration, Simulation, StopReason, memory};
+use crate::engine::{EventListKind, RunLimits, RunOutcome, SimDuration, Simulation, StopReason, memory};
 use crate::pricing::{self, CostLine, PriceBook, Pricing};
 use crate::scenario::Scenario;
 use crate::world::{Measurements, World};
@@ -88,8 +88,26 @@ pub fn run(scenario: &Scenario) -> Result<RunResult, OverMemory> {
 /// run stops, with no results, when it answers [`Watch::Stop`]. The watcher sees the run
 /// but cannot change it: a run that finishes is the same, watched or not.
 pub fn run_watched(scenario: &Scenario, watch: &mut dyn FnMut(Progress) -> Watch) -> Result<RunResult, Stopped> {
+    run_watched_on(EventListKind::default(), scenario, watch)
+}
+
+/// [`run`] on a chosen event list. The results are the same on each (each list gives the
+/// events in (time, push order)); only the speed and the bytes the list itself holds differ.
+/// For the benchmarks and the test that compare them.
+pub fn run_on(kind: EventListKind, scenario: &Scenario) -> Result<RunResult, OverMemory> {
+    run_watched_on(kind, scenario, &mut |_| Watch::GoOn).map_err(|stopped| match stopped {
+        Stopped::OverMemory(e) => e,
+        Stopped::Interrupted => unreachable!("a watcher that never stops the run stopped it"),
+    })
+}
+
+fn run_watched_on(
+    kind: EventListKind,
+    scenario: &Scenario,
+    watch: &mut dyn FnMut(Progress) -> Watch,
+) -> Result<RunResult, Stopped> {
     let held_before = memory::thread_held_bytes();
-    let mut sim = Simulation::with_capacity(1024);
+    let mut sim = Simulation::with_event_list(kind, 1024);
     let mut world = World::new(scenario, sim.scheduler());
     let horizon = scenario.run.horizon;
     let events_max = scenario.run.events_max;

@@ -525,23 +525,14 @@ fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, 
     let mut missing = Vec::new();
     let mut merged: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
     for run in &plan.runs[point * reps..(point + 1) * reps] {
-        let Some(mut r) = read_run(run, plan, dirs) else {
+        let Some(r) = read_run(run, plan, dirs) else {
             missing.push(run.index);
             continue;
         };
-        if let Some(Value::Object(histograms)) = r.as_object_mut().and_then(|o| o.remove("histograms")) {
-            for (name, h) in histograms {
-                let counts: Vec<(u64, u64)> = h["counts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
-                    .collect();
-                let sum_us: u128 = h["sum_us"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
-                merged.entry(name).or_default().merge(&LatencyHistogram::from_parts(&counts, sum_us));
-            }
+        for (name, counts, sum_us) in r.histograms {
+            merged.entry(name).or_default().merge(&LatencyHistogram::from_parts(&counts, sum_us));
         }
-        records.push(r);
+        records.push(r.record);
     }
     if !missing.is_empty() {
         return Err(missing);
@@ -551,6 +542,38 @@ fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, 
         .map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes()))
         .collect();
     Ok(PointRead { records, histograms })
+}
+
+/// A run file read: its record without the histograms, and its histograms.
+struct RunFile {
+    record: Value,
+    histograms: Vec<RunHistogram>,
+}
+
+/// A histogram of a run file: its name, its (value, count) pairs and its sum in µs.
+type RunHistogram = (String, Vec<(u64, u64)>, u128);
+
+/// Reads a run file's text. The histograms, nearly all of its bytes, are read straight into
+/// number pairs: read as a JSON tree, each pair would be two allocations, which made reading
+/// the files most of a sweep's time.
+fn parse_run(text: &str) -> Option<RunFile> {
+    use serde_json::value::RawValue;
+    let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    let mut record = Map::new();
+    let mut histograms = Vec::new();
+    for (key, raw) in top {
+        if key == "histograms" {
+            let by_name: BTreeMap<String, BTreeMap<String, &RawValue>> = serde_json::from_str(raw.get()).ok()?;
+            for (name, h) in by_name {
+                let counts: Vec<(u64, u64)> = serde_json::from_str(h.get("counts")?.get()).ok()?;
+                let sum_us: String = serde_json::from_str(h.get("sum_us")?.get()).ok()?;
+                histograms.push((name, counts, sum_us.parse().ok()?));
+            }
+        } else {
+            record.insert(key, serde_json::from_str(raw.get()).ok()?);
+        }
+    }
+    Some(RunFile { record: Value::Object(record), histograms })
 }
 
 fn missing_runs(missing: &[usize], total: usize) -> SweepError {
@@ -563,31 +586,27 @@ fn missing_runs(missing: &[usize], total: usize) -> SweepError {
     ))
 }
 
-/// Run `run`'s record, from the first of `dirs` that has it.
-fn read_run(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<Value> {
-    read_run_text(run, plan, dirs).map(|(v, _)| v)
+/// Run `run`'s file, from the first of `dirs` that has it.
+fn read_run(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<RunFile> {
+    read_run_text(run, plan, dirs).map(|(r, _)| r)
 }
 
-/// Run `run`'s record and the text of its file (a file of another run or sweep does not
-/// count).
-fn read_run_text(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<(Value, String)> {
+/// Run `run`'s file and its text (a file of another run or sweep does not count).
+fn read_run_text(run: &RunSpec, plan: &Plan, dirs: &[PathBuf]) -> Option<(RunFile, String)> {
     dirs.iter().find_map(|d| {
         let text = fs::read_to_string(run_path(d, run.index)).ok()?;
-        let v: Value = serde_json::from_str(&text).ok()?;
-        (v["seed"] == json!(run.seed) && v["set"] == json!(plan.run_overrides(run))).then_some((v, text))
+        let r = parse_run(&text)?;
+        (r.record["seed"] == json!(run.seed) && r.record["set"] == json!(plan.run_overrides(run))).then_some((r, text))
     })
 }
 
 /// Reads every run file of `plan` from `dirs` (the first that has it): its record, without
-/// its histograms (they are large; [`read_run`] has them).
+/// its histograms.
 fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<Value>, SweepError> {
     let mut missing = Vec::new();
     let mut records = Vec::with_capacity(plan.runs.len());
     for run in &plan.runs {
-        let found = read_run(run, plan, dirs).map(|mut v| {
-            v.as_object_mut().map(|o| o.remove("histograms"));
-            v
-        });
+        let found = read_run(run, plan, dirs).map(|r| r.record);
         match found {
             Some(v) => records.push(v),
             None => missing.push(run.index),
@@ -669,7 +688,9 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
     files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
     files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
     let view = plan.view();
-    let charts = report::sweep_charts(&view, &point_summaries, &names);
+    // The charts are drawn in parallel and kept in their order.
+    let charts: Vec<_> =
+        report::sweep_chart_drawings(&view, &point_summaries, &names).par_iter().filter_map(|draw| draw()).collect();
     for chart in &charts {
         files.push((format!("charts/{}.svg", chart.name), chart.svg.clone().into_bytes()));
         files.push((format!("charts/{}.png", chart.name), chart.png.clone()));

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation};
+use super::{EventListKind, Handler, RngFactory, RunLimits, Scheduler, SimDuration, SimRng, SimTime, Simulation};
 
 struct Hold {
     rng: SimRng,
@@ -23,8 +23,13 @@ impl Handler for Hold {
 
 /// Runs `events` steps of the hold model on the engine; returns the events handled.
 pub fn on_engine(pending: usize, events: u64) -> u64 {
+    on_engine_with(EventListKind::default(), pending, events)
+}
+
+/// [`on_engine`] on a chosen event list.
+pub fn on_engine_with(kind: EventListKind, pending: usize, events: u64) -> u64 {
     let mut rng = RngFactory::new(1).stream("hold");
-    let mut sim = Simulation::with_capacity(pending);
+    let mut sim = Simulation::with_event_list(kind, pending);
     for _ in 0..pending {
         sim.scheduler().schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(rng.exp1()), ());
     }
@@ -53,8 +58,10 @@ pub fn on_bare_heap(pending: usize, events: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn both_loops_handle_every_step() {
-        assert_eq!(super::on_engine(100, 10_000), 10_000);
+    fn every_loop_handles_every_step() {
+        for kind in super::EventListKind::ALL {
+            assert_eq!(super::on_engine_with(kind, 100, 10_000), 10_000);
+        }
         assert_eq!(super::on_bare_heap(100, 10_000), 10_000);
     }
 }

@@ -6,16 +6,19 @@
 //! events. Everything here is deterministic: integer time, ties broken by insertion order,
 //! and random streams derived from the run seed by stable name.
 
+mod binary_heap;
+mod calendar;
 mod deadlines;
+mod event_list;
 pub mod hold;
 pub mod memory;
-mod queue;
+mod radix_heap;
 mod rng;
 mod simulation;
 mod time;
 
 pub use deadlines::Deadlines;
-pub use queue::EventQueue;
+pub use event_list::{EventList, EventListKind};
 pub use rng::{RngFactory, SimRng};
 pub use simulation::{Handler, RunLimits, RunOutcome, Scheduler, Simulation, StopReason};
 pub use time::{SimDuration, SimTime};

@@ -4,7 +4,7 @@
 //! boxed closures per event. Parallelism belongs to sweeps (one run per task), never inside
 //! a run. Every run is bounded by a horizon and an event cap and says why it stopped.
 
-use super::queue::EventQueue;
+use super::event_list::{EventList, EventListKind};
 use super::time::{SimDuration, SimTime};
 
 /// A model (or a world of models) driven by the engine.
@@ -21,7 +21,7 @@ pub trait Handler {
 #[derive(Debug)]
 pub struct Scheduler<E> {
     now: SimTime,
-    queue: EventQueue<E>,
+    queue: EventList<E>,
     is_drain_declared: bool,
 }
 
@@ -115,10 +115,16 @@ impl<E: Copy> Simulation<E> {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_event_list(EventListKind::default(), capacity)
+    }
+
+    /// A simulation on a chosen event list; results are the same with each (benchmarks and
+    /// the equivalence tests compare them).
+    pub fn with_event_list(kind: EventListKind, capacity: usize) -> Self {
         Simulation {
             scheduler: Scheduler {
                 now: SimTime::ZERO,
-                queue: EventQueue::with_capacity(capacity),
+                queue: EventList::new(kind, capacity),
                 is_drain_declared: false,
             },
         }
@@ -145,15 +151,15 @@ impl<E: Copy> Simulation<E> {
             if events >= limits.max_events {
                 break StopReason::EventCap;
             }
-            let Some((time, event)) = s.queue.pop() else {
-                break StopReason::Drained;
-            };
-            if time > limits.horizon {
-                // Put it back so the queue still tells the truth after the run.
-                s.queue.push(time, event);
+            // An event past the horizon stays queued, untouched: the list's clock stays
+            // behind the horizon, where anything still scheduled after the run may land.
+            let Some((time, event)) = s.queue.pop_through(limits.horizon) else {
+                if s.queue.is_empty() {
+                    break StopReason::Drained;
+                }
                 s.now = limits.horizon;
                 break StopReason::Horizon;
-            }
+            };
             s.now = time;
             events += 1;
             handler.handle(event, s);

@@ -185,11 +185,25 @@ struct LineChart {
     series: Vec<Line>,
 }
 
+/// One chart of a sweep, ready to draw: each is independent of the others, so that the
+/// caller may draw them in parallel (drawing the PNGs is most of a sweep's report).
+pub type ChartDrawing<'a> = Box<dyn Fn() -> Option<Chart> + Send + Sync + 'a>;
+
+/// [`sweep_chart_drawings`], drawn one after another, in order.
+pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String]) -> Vec<Chart> {
+    sweep_chart_drawings(plan, points, names).iter().filter_map(|draw| draw()).collect()
+}
+
 /// Each chart metric against the first axis, one line per combination of the other axes
 /// (at most eight), with its 95 % confidence band, in panels of similar range; a heatmap
-/// of it for a two-axis sweep; and the monthly cost by service per point.
-pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String]) -> Vec<Chart> {
-    let mut charts = Vec::new();
+/// of it for a two-axis sweep; and the monthly cost by service per point. A chart that
+/// cannot be drawn is left out.
+pub fn sweep_chart_drawings<'a>(
+    plan: &'a SweepView<'_>,
+    points: &'a [PointStats],
+    names: &[String],
+) -> Vec<ChartDrawing<'a>> {
+    let mut charts: Vec<ChartDrawing<'a>> = Vec::new();
     let axes = plan.axes;
     let first = &axes[0];
     let axis_names = axis_names(axes);
@@ -228,14 +242,15 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
         let panels = chart::panels_by_range(&tops, 100.0, 4);
         let height = 100 + 300 * panels.len().max(1) as u32;
         let name = format!("metric-{k:02}");
-        if let Ok(c) = chart::render(
-            &name,
-            (900, height),
-            |r| draw_lines(r, &chart, &panels).map(drop),
-            |r| draw_lines(r, &chart, &panels).map(drop),
-        ) {
-            charts.push(c);
-        }
+        charts.push(Box::new(move || {
+            chart::render(
+                &name,
+                (900, height),
+                |r| draw_lines(r, &chart, &panels).map(drop),
+                |r| draw_lines(r, &chart, &panels).map(drop),
+            )
+            .ok()
+        }));
         if axes.len() == 2 {
             let (nx, ny) = (axes[0].values.len(), axes[1].values.len());
             let z: Vec<Vec<Option<f64>>> =
@@ -245,15 +260,17 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             let title = format!("{}: mean of {runs} a point", metric_name(metric));
             let x_title = axis_title(&axes[0].key, false);
             let y_title = axis_title(&axes[1].key, false);
-            let labels = (&x_title, &axes[0].values, &y_title, &axes[1].values);
-            if let Ok(c) = chart::render(
-                &name,
-                (900, 640),
-                |r| draw_heatmap(r, &title, metric, labels, &z),
-                |r| draw_heatmap(r, &title, metric, labels, &z),
-            ) {
-                charts.push(c);
-            }
+            let metric = metric.clone();
+            charts.push(Box::new(move || {
+                let labels = (&x_title, &axes[0].values, &y_title, &axes[1].values);
+                chart::render(
+                    &name,
+                    (900, 640),
+                    |r| draw_heatmap(r, &title, &metric, labels, &z),
+                    |r| draw_heatmap(r, &title, &metric, labels, &z),
+                )
+                .ok()
+            }));
         }
     }
     // Cost by service, stacked, per point: per month for steady traffic, else each run's own
@@ -278,14 +295,15 @@ pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String
             })
             .collect();
         let height = 130 + 26 * bars.len() as u32;
-        if let Ok(c) = chart::render(
-            "cost-by-service",
-            (900, height),
-            |r| draw_stacked(r, &services, &bars, monthly),
-            |r| draw_stacked(r, &services, &bars, monthly),
-        ) {
-            charts.push(c);
-        }
+        charts.push(Box::new(move || {
+            chart::render(
+                "cost-by-service",
+                (900, height),
+                |r| draw_stacked(r, &services, &bars, monthly),
+                |r| draw_stacked(r, &services, &bars, monthly),
+            )
+            .ok()
+        }));
     }
     charts
 }

@@ -1,4 +1,5 @@
-//! The future-event list: a binary min-heap ordered by (time, insertion sequence).
+//! A binary min-heap ordered by (time, insertion sequence): the engine's event list before
+//! the radix heap, kept selectable so that benchmarks can compare the two.
 //!
 //! Ties at the same instant pop in the order they were scheduled, which makes every run
 //! reproducible. Three details make it faster than a bare `BinaryHeap` loop:
@@ -15,7 +16,7 @@ use super::time::SimTime;
 
 /// A priority queue of events ordered by time, then by insertion order.
 #[derive(Debug)]
-pub struct EventQueue<E> {
+pub struct HeapQueue<E> {
     /// A binary min-heap on (time, seq): the children of `i` are `2i + 1` and `2i + 2`.
     heap: Vec<Entry<E>>,
     next_seq: u64,
@@ -39,19 +40,19 @@ impl<E> Entry<E> {
     }
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E> Default for HeapQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E> HeapQueue<E> {
     pub fn new() -> Self {
         Self::with_capacity(0)
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue { heap: Vec::with_capacity(capacity), next_seq: 0, top_is_stale: false }
+        HeapQueue { heap: Vec::with_capacity(capacity), next_seq: 0, top_is_stale: false }
     }
 
     /// Number of pending events.
@@ -64,7 +65,7 @@ impl<E> EventQueue<E> {
     }
 }
 
-impl<E: Copy> EventQueue<E> {
+impl<E: Copy> HeapQueue<E> {
     /// Adds an event; among events at the same time it pops after all earlier-scheduled ones.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
@@ -86,6 +87,18 @@ impl<E: Copy> EventQueue<E> {
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.discard_stale_top();
         self.heap.first().map(|e| e.time)
+    }
+
+    /// Removes and returns the earliest event if it is at or before `limit`.
+    #[inline]
+    pub fn pop_through(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        self.discard_stale_top();
+        let top = self.heap.first()?;
+        if top.time > limit {
+            return None;
+        }
+        self.top_is_stale = true;
+        Some((top.time, top.event))
     }
 
     /// Removes and returns the earliest event.
@@ -181,7 +194,7 @@ mod tests {
 
     #[test]
     fn events_pop_in_time_order_and_ties_in_insertion_order() {
-        let mut q = EventQueue::new();
+        let mut q = HeapQueue::new();
         q.push(t(5), 'a');
         q.push(t(1), 'b');
         q.push(t(5), 'c');
@@ -197,7 +210,7 @@ mod tests {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
         let mut rng = crate::engine::RngFactory::new(3).stream("queue");
-        let mut q = EventQueue::new();
+        let mut q = HeapQueue::new();
         let mut reference = BinaryHeap::new();
         let (mut now, mut seq) = (0u64, 0u64);
         for _ in 0..20_000 {
@@ -223,7 +236,7 @@ mod tests {
 
     #[test]
     fn push_after_pop_reuses_the_top_and_keeps_order() {
-        let mut q = EventQueue::new();
+        let mut q = HeapQueue::new();
         for i in 0..10 {
             q.push(t(i * 10), i);
         }
