@@ -11,9 +11,7 @@ mod run_report;
 mod sweep_report;
 
 pub use backtest_chart::{Comparison, backtest_chart};
-pub use sweep_report::{
-    ChartDrawing, PointStats, SweepView, svg_body, sweep_chart_drawings, sweep_charts, sweep_html,
-};
+pub use sweep_report::{ChartDrawing, PointStats, SweepView, svg_body, sweep_chart_drawings, sweep_charts, sweep_html};
 pub mod compare;
 mod explain;
 mod files;
