@@ -147,6 +147,9 @@ impl Tolerance {
 /// The default tolerance of a metric, in percent: looser for the counts that come in small
 /// numbers per minute (throttles, failures) and for SQS's approximate figures, tighter for
 /// counts of the traffic itself.
+/// The fewest periods whose values' distribution is compared by a KS distance.
+const KS_PERIODS_MIN: usize = 10;
+
 pub fn default_tolerance_pct(metric: &str) -> f64 {
     match metric {
         "ApproximateNumberOfMessagesVisible" | "ApproximateAgeOfOldestMessage" | "ConcurrentExecutions" => 25.0,
@@ -333,8 +336,11 @@ fn compare(
         ));
     }
     let value = mape_pct(&pairs);
-    let ks =
-        ks_distance(&pairs.iter().map(|p| p.0).collect::<Vec<_>>(), &pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    // The distance between the per-period values' distributions says something only with
+    // enough periods: with one or two, any difference at all is a distance of 1.
+    let ks = (pairs.len() >= KS_PERIODS_MIN).then(|| {
+        ks_distance(&pairs.iter().map(|p| p.0).collect::<Vec<_>>(), &pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+    });
     Ok(Some(Compared {
         name: key,
         observed: o.clone(),
@@ -342,7 +348,7 @@ fn compare(
         measure: Measure::Mape,
         value,
         points: pairs.len(),
-        ks_distance: Some(ks),
+        ks_distance: ks,
         tolerance_pct,
         pass: value <= tolerance_pct,
         cdf: None,

@@ -31,6 +31,9 @@ pub fn backtest_chart(c: &Comparison<'_>) -> Result<Chart, String> {
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -> Result<(), String> {
+    if c.periods && c.observed.len() <= 1 && c.simulated.len() <= 1 {
+        return draw_values(root, c);
+    }
     let all = || c.observed.iter().chain(c.simulated);
     let x_max = all().map(|p| p.0).fold(1.0, f64::max) * 1.02 + 0.5;
     let y_top = all().map(|p| p.1).fold(0.0, f64::max);
@@ -70,6 +73,53 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -
     let refs: Vec<&[(f64, f64)]> = drawn.iter().map(Vec::as_slice).collect();
     let corner = chart::free_corner(&refs, 0.0..x_max, 0.0..y_max, plot_px, 2, 21);
     chart::legend(&mut ch, corner)
+}
+
+/// One value each over the window: a line of one point has no course to show, so two bars,
+/// each with its value written above it.
+fn draw_values<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Comparison<'_>) -> Result<(), String> {
+    let bars = [
+        ("observed (CloudWatch)", c.observed.first().map(|p| p.1), 0),
+        ("simulated", c.simulated.first().map(|p| p.1), 1),
+    ];
+    let y_top = bars.iter().filter_map(|b| b.1).fold(0.0, f64::max);
+    let y_max = if y_top > 0.0 { y_top * 1.2 } else { 1.0 };
+    let mut ch = chart::xy(root, c.title, 0.0..2.0, 0.0..y_max)?;
+    let names = |x: &f64| match *x {
+        x if (x - 0.5).abs() < 1e-9 => bars[0].0.to_string(),
+        x if (x - 1.5).abs() < 1e-9 => bars[1].0.to_string(),
+        _ => String::new(),
+    };
+    ch.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(5)
+        .x_desc("the whole observed window")
+        .y_desc(c.y_desc)
+        .x_label_formatter(&names)
+        .y_label_formatter(&|y| format::tick(*y))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    for (k, (_, value, colour)) in bars.iter().enumerate() {
+        let x0 = k as f64 + 0.25;
+        match value {
+            Some(v) => {
+                ch.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x0 + 0.5, *v)], palette(*colour).filled())))
+                    .map_err(err)?;
+                ch.draw_series(std::iter::once(Text::new(
+                    format::tick(*v),
+                    (x0 + 0.2, v + y_max * 0.07),
+                    ("sans-serif", 14),
+                )))
+                .map_err(err)?;
+            }
+            None => {
+                ch.draw_series(std::iter::once(Text::new("no value", (x0 + 0.15, y_max * 0.05), ("sans-serif", 14))))
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `points` cut where two neighbours are more than one and a half of the smallest spacing
