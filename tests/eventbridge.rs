@@ -252,3 +252,43 @@ fn subscribers_filter_events_and_deliver_each_match_to_their_one_target() {
     assert_eq!(counter(&s, "sqs.shop.sent"), shop);
     assert!(shop > put / 3 && shop < 2 * put / 3, "{shop} of {put}");
 }
+
+#[test]
+fn a_rule_starts_a_state_machine_for_each_matching_event() {
+    let dir = std::env::temp_dir().join(format!("orchsim-eventbridge-sfn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("m.asl.json"),
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}}"#,
+    )
+    .unwrap();
+    let text = |workflow: &str, target: &str| {
+        format!(
+            "[run]\nhorizon_s = 600\n[workload.shop]\ntarget = \"eventbridge.default\"\narrival = \"poisson\"\n\
+             rate_per_s = 5\n[workload.shop.body]\nsource = {{ values = [\"com.shop\", \"com.other\"], weights = [1, 1] }}\n\
+             [eventbridge.default]\n[rule.start]\nbus = \"eventbridge.default\"\n\
+             event_pattern = '{{\"source\": [\"com.shop\"]}}'\ntargets = [\"{target}\"]\n\
+             [step_functions.m]\ndefinition = \"m.asl.json\"\ntype = \"{workflow}\"\n"
+        )
+    };
+    for workflow in ["standard", "express_async", "express_sync"] {
+        let scenario =
+            orchsim::scenario::Scenario::from_text("inline.toml", &text(workflow, "step_functions.m"), &dir, &[])
+                .unwrap();
+        let s = summary(&scenario).1;
+        let matched = counter(&s, "rule.start.matched");
+        assert!(matched > 1_000, "{workflow}: {matched}");
+        // Every matching event, and only those, starts one execution, which succeeds.
+        assert_eq!(counter(&s, "rule.start.delivered"), matched, "{workflow}");
+        assert_eq!(counter(&s, "step_functions.m.started"), matched, "{workflow}");
+        let ended = counter(&s, "step_functions.m.succeeded") + counter(&s, "step_functions.m.running_at_end");
+        assert_eq!(ended, matched, "{workflow}");
+    }
+    // A rule naming a machine that does not exist is refused, with those that do.
+    let error = orchsim::scenario::Scenario::from_text("inline.toml", &text("standard", "step_functions.n"), &dir, &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("no such state machine") && error.contains("step_functions.m"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

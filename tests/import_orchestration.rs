@@ -427,7 +427,7 @@ fn the_command_writes_definitions_beside_the_scenario_and_finds_them_in_the_defi
 }
 
 #[test]
-fn a_rule_keeps_the_targets_orchsim_models_and_starts_state_machines_through_a_workload() {
+fn a_rule_keeps_the_targets_orchsim_models_state_machines_included() {
     let dir = scratch("rule-targets");
     let template = r#"
 Resources:
@@ -450,9 +450,9 @@ Resources:
 "#;
     let i = imported_in(template, &dir);
     let t = &i.toml;
-    assert!(line(t, "rule.Route", "targets").starts_with(r#"targets = ["sqs.Inbox"]"#));
-    assert!(line(t, "workload.RouteFlowTraffic", "target").starts_with(r#"target = "step_functions.Flow""#));
-    assert!(!t.contains("[workload.FlowTraffic]"), "the rule's workload starts the machine");
+    assert!(line(t, "rule.Route", "targets").starts_with(r#"targets = ["sqs.Inbox", "step_functions.Flow"]"#));
+    assert!(!t.contains("[workload.RouteFlowTraffic]"), "the rule starts the machine");
+    assert!(!t.contains("[workload.FlowTraffic]"), "the rule starts the machine");
     assert!(i.warnings.iter().any(|w| w.contains("${Destination.Arn} is not a queue")), "{:?}", i.warnings);
     assert_eq!(resource(&i, "Route")["element"], "rule.Route");
     assert!(resource(&i, "Destination")["skipped"].as_str().unwrap().contains("API destinations are not modelled"));

@@ -6,8 +6,8 @@
 //! when the template names no bus), with targets among the template's queues, functions and
 //! topics, and the retry policy and dead-letter queue of its targets (per rule in the
 //! scenario). Its traffic is a placeholder workload putting events on the bus, their fields
-//! drawn from the pattern's exact values so that they match. A scenario rule cannot start a
-//! state machine, so a state machine target gets a placeholder workload of its own.
+//! drawn from the pattern's exact values so that they match. A state machine target is a
+//! target of the rule like the others: the rule starts its executions.
 //!
 //! A schedule (`ScheduleExpression`, SAM's `Schedule`/`ScheduleV2`, `AWS::Scheduler::Schedule`)
 //! is traffic the template does know: a `constant` workload into each target at the
@@ -565,31 +565,7 @@ impl<'a> Importer<'a, '_> {
         if bus == "default" {
             self.default_bus = true;
         }
-        let (machines, mut others): (Vec<_>, Vec<_>) =
-            targets.iter().partition(|(e, _)| e.starts_with("step_functions."));
-        for (machine, _) in &machines {
-            let name = format!("{}{}Traffic", spec.name, &machine["step_functions.".len()..]);
-            self.model.placeholders.push(format!(
-                "workload.{name}: Poisson executions at {} a second of {machine}, standing for the events of {} that match its pattern (a scenario rule has no state machine target); the template cannot know the traffic",
-                super::resources::RATE_PLACEHOLDER_PER_S,
-                spec.name
-            ));
-            self.rule_workloads.push(Element {
-                kind: "workload",
-                name,
-                about: format!("{}: its matching events start executions of {machine}", spec.about),
-                settings: [Setting {
-                    key: "target".into(),
-                    value: toml_string(machine),
-                    origin: format!("template ({} target; no rule key for a state machine)", spec.about),
-                    todo: false,
-                }]
-                .into_iter()
-                .chain(placeholder_traffic())
-                .collect(),
-                notes: Vec::new(),
-            });
-        }
+        let mut others: Vec<_> = targets.iter().collect();
         if others.is_empty() {
             return Ok(());
         }

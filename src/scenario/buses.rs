@@ -41,6 +41,9 @@ pub enum RuleTarget {
     Queue(QueueId),
     Function(u32),
     Topic(TopicId),
+    /// A state machine, started with StartExecution (asynchronous for an Express machine
+    /// too, as EventBridge never waits for an execution's end).
+    Machine(u32),
 }
 
 pub(super) struct Names<'a> {
@@ -50,6 +53,8 @@ pub(super) struct Names<'a> {
     pub queues: &'a Queues,
     pub functions: &'a BTreeMap<String, u32>,
     pub topics: &'a BTreeMap<String, TopicId>,
+    /// The state machines by id, known ahead of their tables (read after the rules).
+    pub machines: &'a BTreeMap<String, u32>,
 }
 
 /// A bus's Region and the account's PutEvents quota there. `earlier` are the buses read
@@ -116,12 +121,15 @@ pub(super) fn lower_rule(
     let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Classic)?;
     let (f, p) = t.require("event_pattern", "which events the rule matches, as JSON or a table")?;
     let pattern = event_pattern(&f, &p)?;
-    let (f, p) = t.require("targets", "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\"]")?;
+    let (f, p) = t.require(
+        "targets",
+        "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\"]",
+    )?;
     let items = f.array(&p)?;
     if items.is_empty() || items.len() > TARGETS_PER_RULE_MAX {
         return Err(f.error(&p, format!("a rule has 1 to {TARGETS_PER_RULE_MAX} targets (EventBridge quota)")));
     }
-    let targets = items.into_iter().map(|item| target(item, &p, names)).collect::<Result<Vec<_>>>()?;
+    let targets = items.into_iter().map(|item| target(item, &p, names, true)).collect::<Result<Vec<_>>>()?;
     let defaults = (eventbridge::RETRY_ATTEMPTS_DEFAULT, eventbridge::EVENT_AGE_MAX_DEFAULT);
     let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
     let dead_letter_queue = dead_letter_queue(&mut t, names)?;
@@ -157,7 +165,7 @@ pub(super) fn lower_subscriber(
         None => EventPattern::parse(&Json::Object(Vec::new())).expect("the empty pattern is valid"),
     };
     let (f, p) = t.require("target", "where matching events go: \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")?;
-    let target = target(f, &p, names)?;
+    let target = target(f, &p, names, false)?;
     let defaults = (eventbridge::SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT, eventbridge::SUBSCRIBER_EVENT_AGE_MAX_DEFAULT);
     let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
     let dead_letter_queue = dead_letter_queue(&mut t, names)?;
@@ -192,13 +200,22 @@ fn bus_of_kind(t: &mut TableReader<'_>, names: &Names<'_>, kind: eventbridge::Bu
     Err(f.error(&p, why))
 }
 
-/// One target: an SQS queue, a Lambda function or an SNS topic.
-fn target(f: Field<'_>, p: &str, names: &Names<'_>) -> Result<RuleTarget> {
+/// One target: an SQS queue, a Lambda function, an SNS topic, or, for a rule, a state
+/// machine (a subscriber of a Custom Event Bus takes the first three here).
+fn target(f: Field<'_>, p: &str, names: &Names<'_>, machines: bool) -> Result<RuleTarget> {
     Ok(match f.str(p)?.split_once('.').map(|(k, _)| k) {
         Some("sqs") => RuleTarget::Queue(component_ref(f, p, "sqs", "queue", &names.queues.names)?),
         Some("lambda") => RuleTarget::Function(component_ref(f, p, "lambda", "function", names.functions)?),
         Some("sns") => RuleTarget::Topic(component_ref(f, p, "sns", "topic", names.topics)?),
-        _ => return Err(f.error(p, "targets are \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
+        Some("step_functions") if machines => {
+            RuleTarget::Machine(component_ref(f, p, "step_functions", "state machine", names.machines)?)
+        }
+        _ if machines => {
+            return Err(
+                f.error(p, "targets are \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"")
+            );
+        }
+        _ => return Err(f.error(p, "a subscriber's target is \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
     })
 }
 

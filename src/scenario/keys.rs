@@ -2461,14 +2461,14 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "rule.NAME.targets",
         kind: Kind::Array,
-        unit: "list of `\"sqs.NAME\"`, `\"lambda.NAME\"`, `\"sns.NAME\"`",
+        unit: "list of `\"sqs.NAME\"`, `\"lambda.NAME\"`, `\"sns.NAME\"`, `\"step_functions.NAME\"`",
         default: "**required**",
         range: Range::Any,
         allowed: "1 to 5 targets of the scenario",
         limit: "AWS: 5 targets per rule [eb-quota]",
         sources: &["eb-quota"],
         when: "",
-        description: "where matching events go; each target gets its own delivery, retried on its own",
+        description: "where matching events go; each target gets its own delivery, retried on its own; a state machine is started with StartExecution (asynchronous, an Express machine too)",
     },
     Key {
         path: "rule.NAME.maximum_retry_attempts",

@@ -169,12 +169,23 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         Ok(bus)
     })?;
     let bus_kinds: Vec<eventbridge::BusKind> = buses.iter().map(|b| b.kind).collect();
+    // Rules may start state machines, whose tables are read later: their ids are their
+    // places in the order the tables are read.
+    let machine_ids: BTreeMap<String, u32> = match top.get("step_functions") {
+        Some((f, path)) => TableReader::new(f.src, path, f.node)?
+            .named_entries()
+            .enumerate()
+            .map(|(i, (n, _, _))| (n.clone(), i as u32))
+            .collect(),
+        None => BTreeMap::new(),
+    };
     let bus_targets = buses::Names {
         buses: &bus_names,
         bus_kinds: &bus_kinds,
         queues: &names,
         functions: &function_names,
         topics: &topic_names,
+        machines: &machine_ids,
     };
     let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
         let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;

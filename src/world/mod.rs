@@ -950,6 +950,16 @@ impl World {
                 self.deliveries = deliveries;
                 outcome == PublishOutcome::Throttled
             }
+            RuleTarget::Machine(m) => match self.step_functions.start_async(now, m) {
+                // A throttled StartExecution is retried by EventBridge, as any throttled target.
+                None => true,
+                Some((execution, generation, limit)) => {
+                    s.schedule_at(limit, Event::ExecutionTimeLimitReached { execution, generation });
+                    self.status_event(now, m, "RUNNING", s);
+                    self.run_step_functions_actions(now, s);
+                    false
+                }
+            },
         };
         // Targets here only fail by throttling, which is worth retrying.
         let failure = is_throttled.then_some(true);

@@ -696,6 +696,13 @@ impl Service {
         self.start_execution(now, m, Origin::Caller)
     }
 
+    /// StartExecution by a service that does not wait for the execution's end (an
+    /// EventBridge rule's target): asynchronous whatever the machine's type, so an Express
+    /// machine's start takes the asynchronous StartExecution quota and has no caller.
+    pub fn start_async(&mut self, now: SimTime, m: u32) -> Option<(u32, u32, SimTime)> {
+        self.start_execution(now, m, Origin::Detached)
+    }
+
     /// Starts an execution of machine `m`, for a caller or as the child of a task or of a
     /// Distributed Map iteration.
     fn start_execution(&mut self, now: SimTime, m: u32, origin: Origin) -> Option<(u32, u32, SimTime)> {
