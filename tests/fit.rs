@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{orchsim, repo, text};
+use common::{figure, orchsim, repo, text};
 use orchsim::calibrate::formats::{self, Format, Telemetry};
 use orchsim::distributions::Distribution;
 use orchsim::engine::RngFactory;
@@ -50,20 +50,8 @@ fn report_text(durations: &[f64], inits: &[f64], cold_every: usize, init_billed:
 }
 
 fn fit_json(files: &[&Path], dir: &Path) -> Value {
-    let mut args = vec!["fit", "--json"];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    let out = orchsim(&args, dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
-}
-
-fn figure<'a>(result: &'a Value, key: &str) -> &'a Value {
-    result["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == key)
-        .unwrap_or_else(|| panic!("no figure {key} in {result:#}"))
+    let args: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    common::fit_json(&args, dir)
 }
 
 fn ratio(a: &Value, b: f64) -> f64 {

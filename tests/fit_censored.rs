@@ -7,9 +7,9 @@ mod common;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{orchsim, repo, text};
+use common::{figure, fit_json, orchsim, repo, text};
 use orchsim::distributions::Distribution;
 use orchsim::engine::RngFactory;
 use serde_json::{Value, json};
@@ -21,23 +21,6 @@ fn scratch(name: &str) -> PathBuf {
 fn draws(dist: &Distribution, seed: u64, n: usize) -> Vec<f64> {
     let mut rng = RngFactory::new(seed).stream("fit.censored");
     (0..n).map(|_| dist.sample(&mut rng)).collect()
-}
-
-fn fit_json(args: &[&str], dir: &Path) -> Value {
-    let mut all = vec!["fit", "--json"];
-    all.extend(args);
-    let out = orchsim(&all, dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
-}
-
-fn figure<'a>(result: &'a Value, key: &str) -> &'a Value {
-    result["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == key)
-        .unwrap_or_else(|| panic!("no {key}: {result:#}"))
 }
 
 fn interval<'a>(f: &'a Value, parameter: &str) -> &'a Value {

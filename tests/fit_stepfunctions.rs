@@ -7,9 +7,9 @@ mod common;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{orchsim, repo, text};
+use common::{figure, fit_json, orchsim, repo, text};
 use orchsim::distributions::Distribution;
 use orchsim::engine::RngFactory;
 use serde_json::{Value, json};
@@ -154,23 +154,6 @@ fn express_records(d: &Drawn) -> String {
     }
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     all.into_iter().map(|(_, r)| r + "\n").collect()
-}
-
-fn fit_json(args: &[&str], dir: &Path) -> Value {
-    let mut all = vec!["fit", "--json"];
-    all.extend(args);
-    let out = orchsim(&all, dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
-}
-
-fn figure<'a>(result: &'a Value, key: &str) -> &'a Value {
-    result["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == key)
-        .unwrap_or_else(|| panic!("no {key}: {result:#}"))
 }
 
 fn near(v: &Value, expected: f64, tolerance: f64) -> bool {

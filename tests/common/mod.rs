@@ -82,3 +82,22 @@ pub fn scratch_in(suite: &str, name: &str) -> PathBuf {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// `orchsim fit --json ARGS…` run in `dir`, which must succeed, as JSON.
+pub fn fit_json(args: &[&str], dir: &Path) -> serde_json::Value {
+    let mut all = vec!["fit", "--json"];
+    all.extend(args);
+    let out = orchsim(&all, dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+/// The figure of a `fit --json` result whose key is `key`.
+pub fn figure<'a>(result: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    result["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no figure {key} in {result:#}"))
+}
