@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::line;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,17 +43,6 @@ fn validate_and_run(name: &str, toml: &str) -> serde_json::Value {
     let text = fs::read_to_string(&path).unwrap();
     let scenario = Scenario::from_text("imported.toml", &text, &dir, &[]).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     common::summary(&scenario).1
-}
-
-/// The line of `toml` that sets `key` in table `table`, without its comment's padding.
-fn line<'t>(toml: &'t str, table: &str, key: &str) -> &'t str {
-    let start = toml.find(&format!("\n[{table}]")).unwrap_or_else(|| panic!("no [{table}] in\n{toml}"));
-    let body = &toml[start + 1..];
-    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
-    body[..end]
-        .lines()
-        .find(|l| l.starts_with(&format!("{key} = ")))
-        .unwrap_or_else(|| panic!("no {key} in [{table}] of\n{toml}"))
 }
 
 const SAM: &str = r#"

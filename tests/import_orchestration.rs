@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::line;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -40,17 +42,6 @@ fn validate_and_run(dir: &Path, i: &Import) -> serde_json::Value {
     let text = fs::read_to_string(dir.join("imported.toml")).unwrap();
     let scenario = Scenario::from_text("imported.toml", &text, dir, &[]).unwrap_or_else(|e| panic!("{e}\n{}", i.toml));
     common::summary(&scenario).1
-}
-
-/// The line of `toml` that sets `key` in table `table`.
-fn line<'t>(toml: &'t str, table: &str, key: &str) -> &'t str {
-    let start = toml.find(&format!("\n[{table}]")).unwrap_or_else(|| panic!("no [{table}] in\n{toml}"));
-    let body = &toml[start + 1..];
-    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
-    body[..end]
-        .lines()
-        .find(|l| l.starts_with(&format!("{key} = ")))
-        .unwrap_or_else(|| panic!("no {key} in [{table}] of\n{toml}"))
 }
 
 fn resource(i: &Import, id: &str) -> serde_json::Value {

@@ -19,7 +19,7 @@
 //! which the comment on the workload says.
 
 use super::intrinsics::{Piece, ResolveError, Val, as_bool, as_number, flat_text};
-use super::resources::{Element, FUNCTIONS, Importer, Props, QUEUE, Setting, TOPIC, placeholder_traffic, whole_text};
+use super::resources::{Element, FUNCTIONS, Importer, Props, QUEUE, Setting, TOPIC, placeholder_workload, whole_text};
 use super::write::{json, toml_string};
 
 pub(super) const BUS: &str = "AWS::Events::EventBus";
@@ -676,21 +676,12 @@ impl<'a> Importer<'a, '_> {
                 spec.name
             ));
         }
-        self.rule_workloads.push(Element {
-            kind: "workload",
-            name: name.clone(),
-            about: format!("events on eventbridge.{bus} for {}", spec.about),
-            settings: [Setting {
-                key: "target".into(),
-                value: toml_string(&format!("eventbridge.{bus}")),
-                origin: format!("the bus of {}", spec.about),
-                todo: false,
-            }]
-            .into_iter()
-            .chain(placeholder_traffic())
-            .collect(),
-            notes: Vec::new(),
-        });
+        self.rule_workloads.push(placeholder_workload(
+            name.clone(),
+            format!("events on eventbridge.{bus} for {}", spec.about),
+            &format!("eventbridge.{bus}"),
+            format!("the bus of {}", spec.about),
+        ));
         if !fields.is_empty() {
             self.rule_workloads.push(Element {
                 kind: "workload",

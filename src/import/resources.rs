@@ -1118,21 +1118,12 @@ impl<'a> Importer<'a, '_> {
             self.model.placeholders.push(format!(
                 "workload.{name}: Poisson requests at {RATE_PLACEHOLDER_PER_S} a second through {what} to lambda.{function}; the template cannot know the traffic"
             ));
-            workloads.push(Element {
-                kind: "workload",
+            workloads.push(placeholder_workload(
                 name,
-                about: format!("requests through {what}, each a synchronous invocation"),
-                settings: vec![Setting {
-                    key: "target".into(),
-                    value: toml_string(&format!("lambda.{function}")),
-                    origin: format!("template (Events.{event}: {what})"),
-                    todo: false,
-                }]
-                .into_iter()
-                .chain(placeholder_traffic())
-                .collect(),
-                notes: Vec::new(),
-            });
+                format!("requests through {what}, each a synchronous invocation"),
+                &format!("lambda.{function}"),
+                format!("template (Events.{event}: {what})"),
+            ));
         }
         self.model.workloads = workloads;
     }
@@ -1165,6 +1156,19 @@ pub(super) fn segments(flat: &str) -> Vec<String> {
 
 /// A placeholder workload's arrivals: Poisson at a modest rate, both marked TODO, since a
 /// template says nothing of traffic.
+/// A workload of placeholder Poisson traffic into `target`; `origin` says where the target
+/// came from.
+pub(super) fn placeholder_workload(name: String, about: String, target: &str, origin: String) -> Element {
+    let target = Setting { key: "target".into(), value: toml_string(target), origin, todo: false };
+    Element {
+        kind: "workload",
+        name,
+        about,
+        settings: std::iter::once(target).chain(placeholder_traffic()).collect(),
+        notes: Vec::new(),
+    }
+}
+
 pub(super) fn placeholder_traffic() -> [Setting; 2] {
     [
         Setting {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use super::eventbridge::field;
 use super::intrinsics::{Piece, ResolveError, Val, flat_text};
 use super::resources::{
-    DURATION_PLACEHOLDER, Element, FUNCTIONS, Importer, Props, QUEUE, Setting, TOPIC, placeholder_traffic,
+    DURATION_PLACEHOLDER, Element, FUNCTIONS, Importer, Props, QUEUE, Setting, TOPIC, placeholder_workload,
 };
 use super::template;
 use super::write::{json, toml_string};
@@ -613,21 +613,12 @@ impl<'a> Importer<'a, '_> {
                         "workload.{workload}: Poisson requests at {} a second through {kind} event {name}, each starting an execution of step_functions.{id}; the template cannot know the traffic",
                         super::resources::RATE_PLACEHOLDER_PER_S
                     ));
-                    self.rule_workloads.push(Element {
-                        kind: "workload",
-                        name: workload,
-                        about: format!("requests through {kind} event {name}, each starting an execution"),
-                        settings: [Setting {
-                            key: "target".into(),
-                            value: toml_string(&format!("step_functions.{id}")),
-                            origin: format!("template (Events.{name})"),
-                            todo: false,
-                        }]
-                        .into_iter()
-                        .chain(placeholder_traffic())
-                        .collect(),
-                        notes: Vec::new(),
-                    });
+                    self.rule_workloads.push(placeholder_workload(
+                        workload,
+                        format!("requests through {kind} event {name}, each starting an execution"),
+                        &format!("step_functions.{id}"),
+                        format!("template (Events.{name})"),
+                    ));
                 }
                 other => {
                     self.model.skipped.push(format!("{id}.Events.{name} ({other}): not an event source orchsim models"))

@@ -101,3 +101,14 @@ pub fn figure<'a>(result: &'a serde_json::Value, key: &str) -> &'a serde_json::V
         .find(|f| f["key"] == key)
         .unwrap_or_else(|| panic!("no figure {key} in {result:#}"))
 }
+
+/// The line of a scenario's TOML text that sets `key` in table `table`.
+pub fn line<'t>(toml: &'t str, table: &str, key: &str) -> &'t str {
+    let start = toml.find(&format!("\n[{table}]")).unwrap_or_else(|| panic!("no [{table}] in\n{toml}"));
+    let body = &toml[start + 1..];
+    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
+    body[..end]
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("no {key} in [{table}] of\n{toml}"))
+}
