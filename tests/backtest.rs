@@ -72,13 +72,18 @@ fn result(id: &str, label: &str, values: &[f64], missing: &[usize]) -> Value {
     })
 }
 
+/// The scenario, sampling what CloudWatch would report, as a backtest's run does.
+fn with_cloudwatch(mut scenario: Scenario) -> Scenario {
+    scenario.run.cloudwatch_series = true;
+    scenario
+}
+
 /// The scenario file, and a folder of exports written from its own run.
 fn observed_from_a_run(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let dir = scratch_in("backtest", name);
     let scenario_path = dir.join("orders.toml");
     fs::write(&scenario_path, SCENARIO).unwrap();
-    let scenario = Scenario::load(&scenario_path, &[]).unwrap();
-    let r = run::run(&scenario).unwrap();
+    let r = run::run(&with_cloudwatch(Scenario::load(&scenario_path, &[]).unwrap())).unwrap();
     let m = &r.measurements;
     let workload_sent = per_minute(&m.cloudwatch, "sqs.jobs.sent", true);
     let depth = per_minute(&m.series, "sqs.jobs.visible", false);
@@ -351,8 +356,7 @@ duration_s = { dist = "lognormal", median = 0.12, p99 = 0.4 }
 fn sns_counts_lambda_throttles_and_per_minute_durations_are_compared() {
     let dir = scratch_in("backtest", "fan-out");
     fs::write(dir.join("orders.toml"), FAN_OUT).unwrap();
-    let scenario = Scenario::load(&dir.join("orders.toml"), &[]).unwrap();
-    let r = run::run(&scenario).unwrap();
+    let r = run::run(&with_cloudwatch(Scenario::load(&dir.join("orders.toml"), &[]).unwrap())).unwrap();
     let cw = &r.measurements.cloudwatch;
     let minutes = |column: &str| per_minute(cw, column, true)[..10].to_vec();
     let (count, sum) = (minutes("lambda.worker.duration_count"), minutes("lambda.worker.duration_sum_ms"));
@@ -424,8 +428,7 @@ definition = "hold.asl.json"
 type = "standard"
 "#;
     fs::write(dir.join("orders.toml"), text).unwrap();
-    let scenario = Scenario::load(&dir.join("orders.toml"), &[]).unwrap();
-    let r = run::run(&scenario).unwrap();
+    let r = run::run(&with_cloudwatch(Scenario::load(&dir.join("orders.toml"), &[]).unwrap())).unwrap();
     let cw = &r.measurements.cloudwatch;
     let minutes = |column: &str| per_minute(cw, column, true)[..8].to_vec();
     let started = minutes("step_functions.hold.started");

@@ -160,6 +160,7 @@ pub fn apply(
     };
     run.warmup = SimDuration::ZERO;
     run.sample_interval = SimDuration::from_secs_f64(SAMPLE_INTERVAL_S as f64);
+    run.cloudwatch_series = true;
     run.horizon = SimTime::from_secs_f64((window.end - window.start + SAMPLE_INTERVAL_S) as f64);
     replayed
 }

@@ -363,9 +363,7 @@ impl MemoryFloor {
         // its busy, idle and total environments and, with a mapping, its pollers.
         let histograms =
             2 * self.queues + self.pools + 3 * self.functions + self.subscriptions + self.rules + 4 * self.machines;
-        // The CloudWatch-like series adds a queue's oldest age and sends, a function's four
-        // running counts and a state machine's three (topics' four are not counted here).
-        let columns = 5 * self.queues + self.pools + self.subscriptions + 8 * self.functions + 3 * self.machines;
+        let columns = 3 * self.queues + self.pools + self.subscriptions + 4 * self.functions;
         let rows = (run.horizon.as_micros() / run.sample_interval.as_micros().max(1)) + 1;
         (
             histograms as u64,
@@ -451,6 +449,7 @@ fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<(RunConfig, 
         events_max,
         memory_max_mb,
         sample_interval: SimDuration::from_secs_f64(sample_interval_s),
+        cloudwatch_series: false,
         // Decided once the workloads are read.
         traffic: TrafficBasis { traffic: Traffic::Steady, declared: false, reason: String::new() },
     };

@@ -186,6 +186,9 @@ pub struct RunConfig {
     /// is refused, and a run whose process grows past it stops with an error.
     pub memory_max_mb: u64,
     pub sample_interval: SimDuration,
+    /// Whether each sample also takes what CloudWatch would report (`orchsim backtest`
+    /// compares it with the exports); not a scenario key, and off for every other run.
+    pub cloudwatch_series: bool,
     /// `traffic`: whether the run's cost may be projected to a month, and why.
     pub traffic: TrafficBasis,
 }

@@ -354,9 +354,15 @@ impl World {
             warmup_end: SimTime::ZERO + scenario.run.warmup,
         };
         // From the models, which hold more than the scenario names (a Distributed Map's
-        // child machine, for one).
-        world.cloudwatch =
-            TimeSeries::new(measure::cloudwatch_columns(&world.sqs, &world.lambda, &world.sns, &world.step_functions));
+        // child machine, for one); only a backtest reads it.
+        if scenario.run.cloudwatch_series {
+            world.cloudwatch = TimeSeries::new(measure::cloudwatch_columns(
+                &world.sqs,
+                &world.lambda,
+                &world.sns,
+                &world.step_functions,
+            ));
+        }
         world.start(scenario, scheduler);
         world
     }
@@ -1315,8 +1321,10 @@ impl World {
         let row =
             measure::sample_row(now, &self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);
         self.series.push_row(now, row);
-        let row = measure::cloudwatch_row(now, &self.sqs, &self.lambda, &self.sns, &self.step_functions);
-        self.cloudwatch.push_row(now, row);
+        if !self.cloudwatch.columns.is_empty() {
+            let row = measure::cloudwatch_row(now, &self.sqs, &self.lambda, &self.sns, &self.step_functions);
+            self.cloudwatch.push_row(now, row);
+        }
         let next = now + self.sample_interval;
         if next <= self.horizon {
             s.schedule_at(next, Event::SampleDue);
