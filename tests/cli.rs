@@ -637,3 +637,23 @@ fn match_exits_2_on_an_invalid_policy_pattern_or_message_and_says_where() {
     let out = match_in("match-none", &[], &["--policy", "p.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+#[cfg(unix)]
+fn a_reader_that_stops_early_ends_the_output_without_a_panic() {
+    use std::io::Read as _;
+    // `orchsim schema | head -c 1`: the reader takes one byte and goes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orchsim"))
+        .arg("schema")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"{");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}
