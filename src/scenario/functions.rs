@@ -7,10 +7,12 @@ use std::path::Path;
 
 use super::lower::{SECONDS_MAX, component_ref, distribution, opt, queue_ref};
 use super::queues::Queues;
-use super::tree::{Field, Node, Result, Source, TableReader};
+use super::topics::{from_serde, from_tree};
+use super::tree::{Field, Node, Result, Source, TableReader, Value};
 use super::{AsyncDestination, FunctionConfig};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
+use crate::models::filter_policy::{EventPattern, Json};
 use crate::models::lambda::{self, event_source};
 use crate::models::{eventbridge, sns, sqs};
 
@@ -180,6 +182,7 @@ pub(super) fn lower_function<'a>(
     let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+    let mut filter_patterns = Vec::new();
     let event_source = match t.get("source") {
         None => {
             for key in [
@@ -189,6 +192,7 @@ pub(super) fn lower_function<'a>(
                 "scaling_max",
                 "report_batch_item_failures",
                 "record_overhead_bytes",
+                "filter_patterns",
             ] {
                 if let Some((f, p)) = t.get(key) {
                     return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
@@ -200,13 +204,15 @@ pub(super) fn lower_function<'a>(
         }
         Some((f, p)) => {
             let queue = queue_ref(f, &p, &queues.names)?;
-            let config = mapping(&mut t, &path, index, queues.is_fifo(queue), error_rate, fix_deployed_at)?;
+            let mut config = mapping(&mut t, &path, index, queues.is_fifo(queue), error_rate, fix_deployed_at)?;
             let (origin_src, origin) = (t.src, t.origin);
             let fail = |message: String| match &timeout {
                 Some((f, p)) => f.error(p, message),
                 None => origin_src.error(origin, &path, message),
             };
             check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+            filter_patterns = opt(&mut t, "filter_patterns", filters)?.unwrap_or_default();
+            config.has_filters = !filter_patterns.is_empty();
             Some((queue, config))
         }
     };
@@ -214,7 +220,66 @@ pub(super) fn lower_function<'a>(
     function.asynchronous = async_config(&mut t)?;
     let pending = PendingDestinations { on_failure: t.get("on_failure"), dead_letter: t.get("dead_letter") };
     t.finish()?;
-    Ok((FunctionConfig { function, event_source, email, on_failure: None, dead_letter: None }, pending))
+    let config = FunctionConfig { function, event_source, filter_patterns, email, on_failure: None, dead_letter: None };
+    Ok((config, pending))
+}
+
+/// Lambda's filters per event source mapping: 5 by default, up to 10 with a quota increase.
+pub const FILTERS_MAX: usize = 10;
+/// The longest pattern `FilterCriteria.Filters[].Pattern` takes (the CloudFormation schema).
+pub const FILTER_PATTERN_CHARS_MAX: usize = 4_096;
+
+/// The mapping's `FilterCriteria`: each pattern a JSON string or a table, in EventBridge's
+/// pattern syntax, on the record's `body`, the only key an SQS mapping filters on.
+fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
+    let items = f.array(p)?;
+    if items.len() > FILTERS_MAX {
+        return Err(f.error(
+            p,
+            format!(
+                "{} patterns; AWS Lambda takes at most {FILTERS_MAX} filters per event source mapping (5 by default, 10 with a quota increase)",
+                items.len()
+            ),
+        ));
+    }
+    let mut patterns = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{p}[{i}]");
+        let json = match &item.node.value {
+            Value::Str(text) => {
+                if text.chars().count() > FILTER_PATTERN_CHARS_MAX {
+                    return Err(item.error(
+                        &at,
+                        format!(
+                            "{} characters; AWS takes a pattern of at most {FILTER_PATTERN_CHARS_MAX}",
+                            text.chars().count()
+                        ),
+                    ));
+                }
+                let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                    item.error(&at, format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()))
+                })?;
+                from_serde(&parsed)
+            }
+            Value::Table(_) => from_tree(item.node),
+            other => {
+                return Err(item.error(
+                    &at,
+                    format!("expected the pattern as a JSON string or a table, found {}", other.type_name()),
+                ));
+            }
+        };
+        if let Json::Object(fields) = &json
+            && let Some((key, _)) = fields.iter().find(|(k, _)| k != "body")
+        {
+            return Err(item.error(
+                &at,
+                format!("filters on \"{key}\"; AWS Lambda filters SQS records on the \"body\" key only, e.g. {{\"body\": {{\"kind\": [\"order\"]}}}}"),
+            ));
+        }
+        patterns.push(EventPattern::parse(&json).map_err(|e| item.error(&at, e.to_string()))?);
+    }
+    Ok(patterns)
 }
 
 /// The event source mapping's keys.
@@ -273,6 +338,7 @@ fn mapping(
         fix_deployed_at,
         is_fifo,
         record_overhead_bytes,
+        has_filters: false,
     })
 }
 

@@ -512,7 +512,7 @@ pub const KEYS: &[Key] = &[
         limit: "a message carries at most 10 message attributes [sqs-quotas-msg]",
         sources: &["sqs-quotas-msg"],
         when: "",
-        description: "generates a JSON body, which body-scope filter policies and EventBridge event patterns test: each entry names a field and says how its value is drawn for every message",
+        description: "generates a JSON body, which body-scope filter policies, EventBridge event patterns and the filters of Lambda's SQS event source mappings (`lambda.NAME.filter_patterns`) test: each entry names a field and says how its value is drawn for every message. A workload sending to an SQS queue may generate a body but no attributes",
     },
     Key {
         path: "workload.NAME.body.FIELD",
@@ -2097,6 +2097,18 @@ pub const KEYS: &[Key] = &[
         sources: &["lambda-esm", "lambda-sqs-cfg"],
         when: "event source mapping, with source",
         description: "the event metadata each SQS record adds to the invocation's payload besides its message (body and attributes): message id, receipt handle, MD5 of the body, system attributes, source ARN. A batch is invoked before a record would take its payload past 6 MB (6,291,456 bytes), checked record by record as each receive adds them; the records that do not fit stay in flight and open the poller's next batch, whose batching window began when they were received",
+    },
+    Key {
+        path: "lambda.NAME.filter_patterns",
+        kind: Kind::Array,
+        unit: "—",
+        default: "none: every message reaches the function",
+        range: Range::Any,
+        allowed: "1 to 10 patterns, each a JSON string (at most 4,096 characters) or a table, on the `body` key only",
+        limit: "AWS Lambda: 5 filters per event source mapping by default, 10 with a quota increase; SQS records are filtered on `body` only [lambda-filter]; a pattern of at most 4,096 characters (the CloudFormation schema); at most 16 filtered mappings per scenario (model)",
+        sources: &["lambda-filter"],
+        when: "event source mapping, with source",
+        description: "the mapping's `FilterCriteria`: event patterns (EventBridge's syntax) on the SQS record's `body`, parsed as JSON, OR'd. A message that matches none is deleted by Lambda when a poller receives it (counted in `lambda.NAME.filtered_out`, billed as SQS requests: the receive and one DeleteMessage or DeleteMessageBatch per receive, a model assumption) and never reaches the function. The body is the workload's generated `body` for a message sent to the queue, the published body for a raw SNS subscription, the SNS JSON envelope otherwise (the published body is the string field `Message`), or the event for an EventBridge rule; a message whose body the model does not have matches no pattern",
     },
     Key {
         path: "account.lambda_concurrency",

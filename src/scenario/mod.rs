@@ -155,6 +155,8 @@ pub struct RuleSpec {
 pub struct FunctionConfig {
     pub function: lambda::Config,
     pub event_source: Option<(sqs::QueueId, lambda::event_source::Config)>,
+    /// The mapping's `FilterCriteria` (OR'd; empty: every message reaches the function).
+    pub filter_patterns: Vec<crate::models::filter_policy::EventPattern>,
     /// The handler sends an email through SES for each message it handles, after its run.
     pub email: Option<EmailSender>,
     /// Where a dropped asynchronous event goes: the on-failure destination gets Lambda's

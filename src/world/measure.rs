@@ -411,6 +411,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             ] {
                 counters.push((format!("{name}.{key}"), value));
             }
+            if mapping.config().has_filters {
+                counters.push((format!("{name}.filtered_out"), e.filtered_out));
+            }
             gauges.push((format!("{name}.pollers_mean"), e.pollers.mean(end)));
         }
         // Every invocation that started ended or is still running.
