@@ -8,9 +8,13 @@
 //! the key table (`scenario::keys`). What the template cannot know (traffic, handler run times) gets a
 //! placeholder that runs, marked TODO.
 
+use super::eventbridge;
 use super::intrinsics::{Context, Piece, ResolveError, Val, as_bool, as_number, flat_text};
 use super::template::{self, Node};
 use super::write::{json, toml_string};
+
+/// Lambda's filters per event source mapping, raised by quota (the scenario's bound).
+const FILTERS_MAX: usize = 10;
 
 /// The scenario elements of an import, in the order they are written.
 #[derive(Debug, Default)]
@@ -106,6 +110,9 @@ pub(super) struct Importer<'a, 'c> {
     pub(super) definition_prefix: String,
     /// The import's Region, written into the addresses of definitions.
     pub(super) region: String,
+    /// By queue: the `body` pattern of the first filter of a mapping from it, which the
+    /// queue's placeholder traffic draws its body from.
+    queue_filters: Vec<(String, Val)>,
 }
 
 /// Maps the resources of a template.
@@ -125,6 +132,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
         definitions_dir: options.definitions_dir.clone(),
         definition_prefix: options.definition_prefix.clone(),
         region: options.region.clone(),
+        queue_filters: Vec::new(),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
@@ -1052,12 +1060,31 @@ impl<'a> Importer<'a, '_> {
             });
             let mut notes = Vec::new();
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-                let note = format!(
-                    "FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function",
-                    flat_text(&v)
-                );
-                self.model.warnings.push(format!("{element}: {note}"));
-                notes.push(note);
+                match self.filter_patterns(&v, &m.props) {
+                    Ok(patterns) if patterns.is_empty() => {}
+                    Ok(patterns) => {
+                        let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
+                        s.push(Setting {
+                            key: "filter_patterns".into(),
+                            value: format!("[{}]", texts.join(", ")),
+                            origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
+                            todo: false,
+                        });
+                        if let Some(body) = eventbridge::field(&patterns[0], "body")
+                            && !self.queue_filters.iter().any(|(q, _)| *q == m.queue)
+                        {
+                            self.queue_filters.push((m.queue.clone(), body.clone()));
+                        }
+                    }
+                    Err(why) => {
+                        let note = format!(
+                            "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
+                            flat_text(&v)
+                        );
+                        self.model.warnings.push(format!("{element}: {note}"));
+                        notes.push(note);
+                    }
+                }
             }
             if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
             {
@@ -1066,6 +1093,43 @@ impl<'a> Importer<'a, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The patterns of a mapping's `FilterCriteria` (`Filters[].Pattern`, each a JSON
+    /// string, intrinsics resolved), or why the scenario cannot take them.
+    fn filter_patterns(&self, criteria: &Val, props: &Props) -> Result<Vec<Val>, String> {
+        let filters = match eventbridge::field(criteria, "Filters") {
+            Some(Val::List(filters)) => filters,
+            None => return Ok(Vec::new()),
+            Some(other) => return Err(format!("Filters is not a list but {}", flat_text(other))),
+        };
+        if filters.len() > FILTERS_MAX {
+            return Err(format!(
+                "{} filters; AWS Lambda takes at most {FILTERS_MAX} per event source mapping (5 by default)",
+                filters.len()
+            ));
+        }
+        let mut patterns = Vec::new();
+        for filter in filters {
+            let Some(pattern) = eventbridge::field(filter, "Pattern") else { continue };
+            let pattern = match pattern {
+                Val::Map(_) => pattern.clone(),
+                _ => {
+                    let text = flat_text(pattern);
+                    let parsed = template::read(&text).map_err(|e| {
+                        format!("a pattern is not JSON (at {}:{}: {}): {text}", e.line, e.column, e.message)
+                    })?;
+                    self.ctx.resolve(&parsed.root, &format!("{}.FilterCriteria", props.path)).map_err(|e| e.message)?
+                }
+            };
+            if let Val::Map(keys) = &pattern
+                && let Some((key, _)) = keys.iter().find(|(k, _)| k != "body")
+            {
+                return Err(format!("a pattern filters on \"{key}\", and Lambda filters SQS records on \"body\" only"));
+            }
+            patterns.push(pattern);
+        }
+        Ok(patterns)
     }
 
     /// A placeholder workload on each queue or topic nothing in the template writes to.
@@ -1104,6 +1168,8 @@ impl<'a> Importer<'a, '_> {
                 "workload.{name}: Poisson arrivals at {RATE_PLACEHOLDER_PER_S} message/s to {}.{}; the template cannot know the traffic",
                 e.kind, e.name
             ));
+            let filter = self.queue_filters.iter().find(|(q, _)| e.kind == "sqs" && *q == e.name);
+            let body = filter.map(|(q, body)| self.filtered_body(&name, q, body));
             workloads.push(Element {
                 kind: "workload",
                 name,
@@ -1111,6 +1177,7 @@ impl<'a> Importer<'a, '_> {
                 settings: s,
                 notes: Vec::new(),
             });
+            workloads.extend(body.flatten());
         }
         // An API answers each request with a synchronous invocation of its function.
         for (function, event, what) in &self.apis {
@@ -1126,6 +1193,36 @@ impl<'a> Importer<'a, '_> {
             ));
         }
         self.model.workloads = workloads;
+    }
+}
+
+impl Importer<'_, '_> {
+    /// The body of the placeholder traffic into a queue whose mapping filters: fields drawn
+    /// from the exact values of its first filter's `body` pattern, so the messages match.
+    fn filtered_body(&self, workload: &str, queue: &str, body: &Val) -> Option<Element> {
+        let mut fields = Vec::new();
+        eventbridge::pattern_fields("", body, &mut fields);
+        fields.truncate(eventbridge::BODY_FIELDS_MAX);
+        if fields.is_empty() {
+            return None;
+        }
+        Some(Element {
+            kind: "workload",
+            name: format!("{workload}.body"),
+            about: format!(
+                "fields drawn from the values of the filter on sqs.{queue}'s mapping, so that the messages match"
+            ),
+            settings: fields
+                .into_iter()
+                .map(|(k, v)| Setting {
+                    key: toml_string(&k),
+                    value: v,
+                    origin: "placeholder: from the filter".into(),
+                    todo: true,
+                })
+                .collect(),
+            notes: Vec::new(),
+        })
     }
 }
 
