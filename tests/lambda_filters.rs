@@ -21,8 +21,10 @@ fn orders(order_weight: f64, filters: &str) -> String {
         stop_s = 300
         [workload.w.body]
         kind = {{ values = ["order", "refund"], weights = [{order_weight}, {refund}] }}
+        # No at-least-once duplicates, so counts can be compared exactly.
         [sqs.q]
         visibility_timeout_s = 60
+        duplicate_rate = 0
         [lambda.f]
         source = "sqs.q"
         timeout_s = 10

@@ -9,7 +9,7 @@ use super::lower::{SECONDS_MAX, component_ref, distribution, opt, queue_ref};
 use super::queues::Queues;
 use super::topics::{from_serde, from_tree};
 use super::tree::{Field, Node, Result, Source, TableReader, Value};
-use super::{AsyncDestination, FunctionConfig};
+use super::{AsyncDestination, EventSourceSpec, FunctionConfig};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::models::filter_policy::{EventPattern, Json};
@@ -182,45 +182,67 @@ pub(super) fn lower_function<'a>(
     let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
-    let mut filter_patterns = Vec::new();
-    let event_source = match t.get("source") {
-        None => {
-            for key in [
-                "batch_size",
-                "batching_window_s",
-                "maximum_concurrency",
-                "scaling_max",
-                "report_batch_item_failures",
-                "record_overhead_bytes",
-                "filter_patterns",
-            ] {
+    let (origin_src, origin) = (t.src, t.origin);
+    let fail = |message: String| match &timeout {
+        Some((f, p)) => f.error(p, message),
+        None => origin_src.error(origin, &path, message),
+    };
+    let sources = (t.get("source"), t.get("mappings"));
+    let event_sources = match sources {
+        (None, None) => {
+            for key in MAPPING_KEYS {
                 if let Some((f, p)) = t.get(key) {
                     return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
                 }
             }
             // Invoked by SNS or EventBridge, if at all: errors come from the function itself.
             function.error_rate = error_rate;
-            None
+            Vec::new()
         }
-        Some((f, p)) => {
+        (Some(_), Some((f, p))) => {
+            return Err(f.error(&p, "a function takes either `source` and its mapping's keys (one event source mapping) or `mappings` (several), not both"));
+        }
+        (Some((f, p)), None) => {
             let queue = queue_ref(f, &p, &queues.names)?;
-            let mut config = mapping(&mut t, &path, index, queues.is_fifo(queue), error_rate, fix_deployed_at)?;
-            let (origin_src, origin) = (t.src, t.origin);
-            let fail = |message: String| match &timeout {
-                Some((f, p)) => f.error(p, message),
-                None => origin_src.error(origin, &path, message),
-            };
+            let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+            let spec = mapping(&mut t, &path, None, queue, at)?;
             check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
-            filter_patterns = opt(&mut t, "filter_patterns", filters)?.unwrap_or_default();
-            config.has_filters = !filter_patterns.is_empty();
-            Some((queue, config))
+            vec![spec]
+        }
+        (None, Some((f, p))) => {
+            for key in MAPPING_KEYS {
+                if let Some((f, p)) = t.get(key) {
+                    return Err(f.error(
+                        &p,
+                        "with `mappings`, each mapping's keys go in its own table, [lambda.NAME.mappings.MAPPING]",
+                    ));
+                }
+            }
+            let table = TableReader::new(src, p.clone(), f.node)?;
+            let mut specs = Vec::new();
+            for (name, _, node) in table.named_entries() {
+                let mapping_path = format!("{p}.{name}");
+                let mut m = TableReader::new(src, mapping_path.clone(), node)?;
+                let (f, sp) = m.require("source", "the queue this mapping polls, \"sqs.NAME\"")?;
+                let queue = queue_ref(f, &sp, &queues.names)?;
+                let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+                specs.push(mapping(&mut m, &mapping_path, Some(name.clone()), queue, at)?);
+                m.finish()?;
+                check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+            }
+            if specs.is_empty() {
+                return Err(
+                    f.error(&p, "no mapping: give at least one [lambda.NAME.mappings.MAPPING] table with its source")
+                );
+            }
+            specs
         }
     };
     let email = super::ses::email_sender(&mut t, has_ses)?;
     function.asynchronous = async_config(&mut t)?;
     let pending = PendingDestinations { on_failure: t.get("on_failure"), dead_letter: t.get("dead_letter") };
     t.finish()?;
-    let config = FunctionConfig { function, event_source, filter_patterns, email, on_failure: None, dead_letter: None };
+    let config = FunctionConfig { function, event_sources, email, on_failure: None, dead_letter: None };
     Ok((config, pending))
 }
 
@@ -282,15 +304,35 @@ fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
     Ok(patterns)
 }
 
-/// The event source mapping's keys.
-fn mapping(
-    t: &mut TableReader<'_>,
-    path: &str,
+/// The keys of an event source mapping that only a function with `source` takes.
+const MAPPING_KEYS: [&str; 7] = [
+    "batch_size",
+    "batching_window_s",
+    "maximum_concurrency",
+    "scaling_max",
+    "report_batch_item_failures",
+    "record_overhead_bytes",
+    "filter_patterns",
+];
+
+/// What a mapping takes from its function and its queue.
+struct MappingAt {
     index: usize,
     is_fifo: bool,
     error_rate: f64,
     fix_deployed_at: Option<SimTime>,
-) -> Result<event_source::Config> {
+}
+
+/// The event source mapping's keys, on the function's table (`name` none) or on a table of
+/// its own under `mappings`.
+fn mapping(
+    t: &mut TableReader<'_>,
+    path: &str,
+    name: Option<String>,
+    queue: sqs::QueueId,
+    at: MappingAt,
+) -> Result<EventSourceSpec> {
+    let MappingAt { index, is_fifo, error_rate, fix_deployed_at } = at;
     let batch_size = opt(t, "batch_size", |f, p| {
         if is_fifo {
             f.u64_in(p, 1, 10, "AWS Lambda BatchSize for FIFO queues: 1 to 10")
@@ -328,7 +370,8 @@ fn mapping(
         f.u64_in(p, 0, 65_536, "the event metadata of one SQS record, in bytes (model: 1,024 by default)")
     })?
     .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
-    Ok(event_source::Config {
+    let filter_patterns = opt(t, "filter_patterns", filters)?.unwrap_or_default();
+    let config = event_source::Config {
         function: lambda::FunctionId(index as u32),
         batch_size,
         batching_window: SimDuration::from_secs(window_s),
@@ -338,8 +381,10 @@ fn mapping(
         fix_deployed_at,
         is_fifo,
         record_overhead_bytes,
-        has_filters: false,
-    })
+        has_filters: !filter_patterns.is_empty(),
+        name,
+    };
+    Ok(EventSourceSpec { queue, config, filter_patterns })
 }
 
 /// AWS validates that the function timeout does not exceed the queue's visibility timeout.

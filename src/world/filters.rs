@@ -40,18 +40,17 @@ pub struct Filters {
 impl Filters {
     pub fn new(scenario: &Scenario) -> Filters {
         let mut filters = Vec::new();
-        for f in &scenario.functions {
-            let Some((queue, _)) = &f.event_source else { continue };
-            if f.filter_patterns.is_empty() {
+        for e in scenario.functions.iter().flat_map(|f| &f.event_sources) {
+            if e.filter_patterns.is_empty() {
                 continue;
             }
             let subscribed = scenario
                 .subscriptions
                 .iter()
-                .filter(|s| s.target == SubscriptionTarget::Queue(*queue))
+                .filter(|s| s.target == SubscriptionTarget::Queue(e.queue))
                 .map(|s| (s.subscription.topic, s.subscription.raw_message_delivery))
                 .collect();
-            filters.push(Filter { queue: *queue, patterns: f.filter_patterns.clone(), subscribed });
+            filters.push(Filter { queue: e.queue, patterns: e.filter_patterns.clone(), subscribed });
         }
         assert!(filters.len() <= crate::models::FILTERED_MAPPINGS_MAX, "the reader caps filtered mappings");
         Filters { filters }

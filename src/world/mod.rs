@@ -264,21 +264,25 @@ impl World {
         let mut mappings = Vec::new();
         let mut filtered_mappings = 0;
         for f in &scenario.functions {
-            if let Some((source, config)) = &f.event_source {
+            for e in &f.event_sources {
                 let first_consumer = consumers.len() as u32;
                 let index = u16::try_from(mappings.len()).expect("fewer than 65,536 mappings");
-                for poller in 0..config.concurrency_max {
+                for poller in 0..e.config.concurrency_max {
                     sqs.add_consumer();
                     consumers.push(Consumer::Poller { mapping: index, poller });
                 }
-                let rng = rngs.stream(&format!("lambda.{}.items", f.function.name));
-                let mapping = event_source::EventSource::new(config.clone(), rng);
+                // The one mapping of `source` keeps the stream it always had.
+                let rng = match &e.config.name {
+                    None => rngs.stream(&format!("lambda.{}.items", f.function.name)),
+                    Some(m) => rngs.stream(&format!("lambda.{}.mappings.{m}.items", f.function.name)),
+                };
+                let mapping = event_source::EventSource::new(e.config.clone(), rng);
                 // Bits in the order `Filters` lists the filtered mappings.
-                let filter = (!f.filter_patterns.is_empty()).then(|| {
+                let filter = (!e.filter_patterns.is_empty()).then(|| {
                     filtered_mappings += 1;
                     Filters::bit(filtered_mappings - 1)
                 });
-                mappings.push(MappingState { mapping, source: *source, first_consumer, filter });
+                mappings.push(MappingState { mapping, source: e.queue, first_consumer, filter });
             }
         }
         let sns = sns::Service::new(

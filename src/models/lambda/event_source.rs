@@ -83,6 +83,9 @@ pub struct Config {
     pub record_overhead_bytes: u32,
     /// The mapping has `FilterCriteria` (the world applies them).
     pub has_filters: bool,
+    /// The mapping's name when its function has several (`mappings`), which prefixes its
+    /// metrics; none for a function's one `source`.
+    pub name: Option<String>,
 }
 
 /// The event metadata of one SQS record by default, in bytes (a model assumption).
@@ -391,6 +394,7 @@ mod tests {
             is_fifo: false,
             record_overhead_bytes: RECORD_OVERHEAD_BYTES_DEFAULT,
             has_filters: false,
+            name: None,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
     }
