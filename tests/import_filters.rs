@@ -121,3 +121,70 @@ fn the_command_maps_filter_criteria_in_its_json_and_scenario() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("results/summary.json")).unwrap()).unwrap();
     assert!(counter(&summary, "lambda.Handler.batch_messages") > 0);
 }
+
+/// A function with three SQS sources: two mappings and a SAM event.
+const SEVERAL: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fast: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 60}}
+  Slow: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 60}}
+  Bulk: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 120}}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 10
+      ReservedConcurrentExecutions: 20
+      Events:
+        FromBulk:
+          Type: SQS
+          Properties: {Queue: !GetAtt Bulk.Arn, BatchSize: 100, MaximumBatchingWindowInSeconds: 5}
+  FastMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Fast.Arn
+      FunctionName: !Ref Worker
+      BatchSize: 1
+      ScalingConfig: {MaximumConcurrency: 5}
+  SlowMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Slow.Arn
+      FunctionName: !Ref Worker
+      FunctionResponseTypes: [ReportBatchItemFailures]
+      FilterCriteria: {Filters: [{Pattern: '{"body": {"priority": ["low"]}}'}]}
+"#;
+
+#[test]
+fn a_function_with_several_sqs_sources_gets_a_mapping_table_for_each() {
+    let i = import(SEVERAL, &options()).unwrap_or_else(|e| panic!("{e}"));
+    let t = &i.toml;
+    assert!(!t.contains("\n[lambda.Worker]\nsource") && !line_exists(t, "lambda.Worker", "source"), "{t}");
+    assert!(line(t, "lambda.Worker.mappings.FromBulk", "source").starts_with(r#"source = "sqs.Bulk""#), "{t}");
+    assert!(line(t, "lambda.Worker.mappings.FromBulk", "batch_size").starts_with("batch_size = 100"));
+    assert!(
+        line(t, "lambda.Worker.mappings.FastMapping", "maximum_concurrency").starts_with("maximum_concurrency = 5")
+    );
+    assert!(
+        line(t, "lambda.Worker.mappings.SlowMapping", "report_batch_item_failures")
+            .starts_with("report_batch_item_failures = true")
+    );
+    assert!(line(t, "lambda.Worker.mappings.SlowMapping", "filter_patterns").contains("priority"));
+    assert!(line(t, "workload.SlowTraffic.body", "\"priority\"").contains(r#"["low"]"#), "{t}");
+    assert!(i.skipped.is_empty() && i.warnings.is_empty(), "{:?} {:?}", i.skipped, i.warnings);
+
+    let dir = scratch_in("import_filters", "several");
+    let scenario = Scenario::from_text("imported.toml", t, &dir, &["run.horizon_s=300".into()])
+        .unwrap_or_else(|e| panic!("{e}\n{t}"));
+    let (_, s) = common::summary(&scenario);
+    for mapping in ["FromBulk", "FastMapping", "SlowMapping"] {
+        assert!(counter(&s, &format!("lambda.Worker.mappings.{mapping}.batch_messages")) > 0, "{mapping}");
+    }
+}
+
+/// Whether table `table` of the TOML text sets `key`.
+fn line_exists(toml: &str, table: &str, key: &str) -> bool {
+    let Some(start) = toml.find(&format!("\n[{table}]")) else { return false };
+    let body = &toml[start + 1..];
+    let end = body[1..].find("\n[").map_or(body.len(), |i| i + 1);
+    body[..end].lines().any(|l| l.starts_with(&format!("{key} = ")))
+}

@@ -71,6 +71,9 @@ pub(super) struct Resource<'a> {
 /// An SQS event source of a function: from an event source mapping or a SAM SQS event.
 struct Mapping<'a> {
     function: String,
+    /// Names the mapping among its function's several: the mapping's logical id, or the
+    /// SAM event's name.
+    name: String,
     queue: String,
     props: Props<'a>,
     about: String,
@@ -852,7 +855,9 @@ impl<'a> Importer<'a, '_> {
                     }
                     let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
                     match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
-                        Some(queue) => self.mappings.push(Mapping { function: id.into(), queue, props, about }),
+                        Some(queue) => {
+                            self.mappings.push(Mapping { function: id.into(), name: name.clone(), queue, props, about })
+                        }
                         None => self.model.skipped.push(format!(
                             "{id}.Events.{name} (SQS): its queue {} is not a queue of this template",
                             queue_val.as_ref().map(flat_text).unwrap_or_default()
@@ -973,7 +978,13 @@ impl<'a> Importer<'a, '_> {
             },
             _ => Props { node: None, globals: None, path: props.path.clone() },
         };
-        self.mappings.push(Mapping { function: id.into(), queue, props: batch, about: about.into() });
+        self.mappings.push(Mapping {
+            function: id.into(),
+            name: event.into(),
+            queue,
+            props: batch,
+            about: about.into(),
+        });
         Ok(())
     }
 
@@ -990,7 +1001,9 @@ impl<'a> Importer<'a, '_> {
         let queue = source.as_ref().and_then(|s| self.find(s, &[QUEUE]));
         let function_id = function.as_ref().and_then(|f| self.find(f, &FUNCTIONS));
         match (queue, function_id) {
-            (Some(queue), Some(function)) => self.mappings.push(Mapping { function, queue, props: props.clone(), about }),
+            (Some(queue), Some(function)) => {
+                self.mappings.push(Mapping { function, name: id.into(), queue, props: props.clone(), about })
+            }
             (None, _) => self.model.skipped.push(format!(
                 "{id} (AWS::Lambda::EventSourceMapping): its source {} is not an SQS queue of this template (orchsim models SQS event sources only)",
                 source.as_ref().map(flat_text).unwrap_or_default()
@@ -1003,21 +1016,19 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    /// Each function's SQS event source: `source` and the mapping's keys on its table.
+    /// Each function's SQS event sources: `source` and the mapping's keys on its table for
+    /// one, a `[lambda.F.mappings.NAME]` table each for several.
     fn apply_mappings(&mut self) -> Result<(), ResolveError> {
         let mappings = std::mem::take(&mut self.mappings);
-        let mut mapped: Vec<String> = Vec::new();
-        for m in mappings {
-            if mapped.contains(&m.function) {
-                self.model.skipped.push(format!(
-                    "{}: a second SQS event source of lambda.{} (from sqs.{}): a scenario function has one event source mapping",
-                    m.about, m.function, m.queue
-                ));
-                continue;
-            }
-            mapped.push(m.function.clone());
+        let mut sub_tables = Vec::new();
+        for m in &mappings {
+            let several = mappings.iter().filter(|o| o.function == m.function).count() > 1;
             let fifo = self.is_fifo_queue(&m.queue);
-            let element = format!("lambda.{}", m.function);
+            let element = if several {
+                format!("lambda.{}.mappings.{}", m.function, m.name)
+            } else {
+                format!("lambda.{}", m.function)
+            };
             let mut s = vec![Setting {
                 key: "source".into(),
                 value: toml_string(&format!("sqs.{}", m.queue)),
@@ -1086,10 +1097,30 @@ impl<'a> Importer<'a, '_> {
                     }
                 }
             }
-            if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
+            if several {
+                sub_tables.push(Element {
+                    kind: "lambda",
+                    name: format!("{}.mappings.{}", m.function, m.name),
+                    about: format!("an SQS event source mapping of lambda.{} ({})", m.function, m.about),
+                    settings: s,
+                    notes,
+                });
+            } else if let Some(function) =
+                self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
             {
                 function.settings.extend(s);
                 function.notes.extend(notes);
+            }
+        }
+        // Each function's mapping tables right after its own table.
+        for table in sub_tables {
+            let function = table.name.split('.').next().unwrap_or_default().to_string();
+            let after = self.model.elements.iter().rposition(|e| {
+                e.kind == "lambda" && (e.name == function || e.name.starts_with(&format!("{function}.")))
+            });
+            match after {
+                Some(i) => self.model.elements.insert(i + 1, table),
+                None => self.model.elements.push(table),
             }
         }
         Ok(())
