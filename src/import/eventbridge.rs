@@ -27,7 +27,7 @@ pub(super) const MACHINES: [&str; 2] = ["AWS::StepFunctions::StateMachine", "AWS
 /// EventBridge's quota: 5 targets per rule.
 const TARGETS_PER_RULE_MAX: usize = 5;
 /// A body holds at most 10 fields (the scenario's bound).
-const BODY_FIELDS_MAX: usize = 10;
+pub(super) const BODY_FIELDS_MAX: usize = 10;
 
 /// A rule or schedule, gathered while reading the template and mapped once every queue,
 /// topic, function and state machine is known.
@@ -180,7 +180,7 @@ fn months_as_numbers(field: &str) -> String {
 /// Body fields that an event pattern matches: each exact string (or a prefix) of the
 /// pattern as a field drawn from those values, numbers as constants. Operators the body
 /// cannot meet this way (`anything-but`, `numeric`, `exists`, …) are left out.
-fn pattern_fields(prefix: &str, pattern: &Val, out: &mut Vec<(String, String)>) {
+pub(super) fn pattern_fields(prefix: &str, pattern: &Val, out: &mut Vec<(String, String)>) {
     let Val::Map(entries) = pattern else { return };
     for (key, value) in entries {
         if key.starts_with('$') {

@@ -8,9 +8,13 @@
 //! the key table (`scenario::keys`). What the template cannot know (traffic, handler run times) gets a
 //! placeholder that runs, marked TODO.
 
+use super::eventbridge;
 use super::intrinsics::{Context, Piece, ResolveError, Val, as_bool, as_number, flat_text};
 use super::template::{self, Node};
 use super::write::{json, toml_string};
+
+/// Lambda's filters per event source mapping, raised by quota (the scenario's bound).
+const FILTERS_MAX: usize = 10;
 
 /// The scenario elements of an import, in the order they are written.
 #[derive(Debug, Default)]
@@ -67,6 +71,9 @@ pub(super) struct Resource<'a> {
 /// An SQS event source of a function: from an event source mapping or a SAM SQS event.
 struct Mapping<'a> {
     function: String,
+    /// Names the mapping among its function's several: the mapping's logical id, or the
+    /// SAM event's name.
+    name: String,
     queue: String,
     props: Props<'a>,
     about: String,
@@ -106,6 +113,9 @@ pub(super) struct Importer<'a, 'c> {
     pub(super) definition_prefix: String,
     /// The import's Region, written into the addresses of definitions.
     pub(super) region: String,
+    /// By queue: the `body` pattern of the first filter of a mapping from it, which the
+    /// queue's placeholder traffic draws its body from.
+    queue_filters: Vec<(String, Val)>,
 }
 
 /// Maps the resources of a template.
@@ -125,6 +135,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
         definitions_dir: options.definitions_dir.clone(),
         definition_prefix: options.definition_prefix.clone(),
         region: options.region.clone(),
+        queue_filters: Vec::new(),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
@@ -844,7 +855,9 @@ impl<'a> Importer<'a, '_> {
                     }
                     let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
                     match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
-                        Some(queue) => self.mappings.push(Mapping { function: id.into(), queue, props, about }),
+                        Some(queue) => {
+                            self.mappings.push(Mapping { function: id.into(), name: name.clone(), queue, props, about })
+                        }
                         None => self.model.skipped.push(format!(
                             "{id}.Events.{name} (SQS): its queue {} is not a queue of this template",
                             queue_val.as_ref().map(flat_text).unwrap_or_default()
@@ -965,7 +978,13 @@ impl<'a> Importer<'a, '_> {
             },
             _ => Props { node: None, globals: None, path: props.path.clone() },
         };
-        self.mappings.push(Mapping { function: id.into(), queue, props: batch, about: about.into() });
+        self.mappings.push(Mapping {
+            function: id.into(),
+            name: event.into(),
+            queue,
+            props: batch,
+            about: about.into(),
+        });
         Ok(())
     }
 
@@ -982,7 +1001,9 @@ impl<'a> Importer<'a, '_> {
         let queue = source.as_ref().and_then(|s| self.find(s, &[QUEUE]));
         let function_id = function.as_ref().and_then(|f| self.find(f, &FUNCTIONS));
         match (queue, function_id) {
-            (Some(queue), Some(function)) => self.mappings.push(Mapping { function, queue, props: props.clone(), about }),
+            (Some(queue), Some(function)) => {
+                self.mappings.push(Mapping { function, name: id.into(), queue, props: props.clone(), about })
+            }
             (None, _) => self.model.skipped.push(format!(
                 "{id} (AWS::Lambda::EventSourceMapping): its source {} is not an SQS queue of this template (orchsim models SQS event sources only)",
                 source.as_ref().map(flat_text).unwrap_or_default()
@@ -995,21 +1016,19 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    /// Each function's SQS event source: `source` and the mapping's keys on its table.
+    /// Each function's SQS event sources: `source` and the mapping's keys on its table for
+    /// one, a `[lambda.F.mappings.NAME]` table each for several.
     fn apply_mappings(&mut self) -> Result<(), ResolveError> {
         let mappings = std::mem::take(&mut self.mappings);
-        let mut mapped: Vec<String> = Vec::new();
-        for m in mappings {
-            if mapped.contains(&m.function) {
-                self.model.skipped.push(format!(
-                    "{}: a second SQS event source of lambda.{} (from sqs.{}): a scenario function has one event source mapping",
-                    m.about, m.function, m.queue
-                ));
-                continue;
-            }
-            mapped.push(m.function.clone());
+        let mut sub_tables = Vec::new();
+        for m in &mappings {
+            let several = mappings.iter().filter(|o| o.function == m.function).count() > 1;
             let fifo = self.is_fifo_queue(&m.queue);
-            let element = format!("lambda.{}", m.function);
+            let element = if several {
+                format!("lambda.{}.mappings.{}", m.function, m.name)
+            } else {
+                format!("lambda.{}", m.function)
+            };
             let mut s = vec![Setting {
                 key: "source".into(),
                 value: toml_string(&format!("sqs.{}", m.queue)),
@@ -1052,20 +1071,96 @@ impl<'a> Importer<'a, '_> {
             });
             let mut notes = Vec::new();
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-                let note = format!(
-                    "FilterCriteria = {} ({origin}): no scenario key yet; every message reaches the function",
-                    flat_text(&v)
-                );
-                self.model.warnings.push(format!("{element}: {note}"));
-                notes.push(note);
+                match self.filter_patterns(&v, &m.props) {
+                    Ok(patterns) if patterns.is_empty() => {}
+                    Ok(patterns) => {
+                        let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
+                        s.push(Setting {
+                            key: "filter_patterns".into(),
+                            value: format!("[{}]", texts.join(", ")),
+                            origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
+                            todo: false,
+                        });
+                        if let Some(body) = eventbridge::field(&patterns[0], "body")
+                            && !self.queue_filters.iter().any(|(q, _)| *q == m.queue)
+                        {
+                            self.queue_filters.push((m.queue.clone(), body.clone()));
+                        }
+                    }
+                    Err(why) => {
+                        let note = format!(
+                            "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
+                            flat_text(&v)
+                        );
+                        self.model.warnings.push(format!("{element}: {note}"));
+                        notes.push(note);
+                    }
+                }
             }
-            if let Some(function) = self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
+            if several {
+                sub_tables.push(Element {
+                    kind: "lambda",
+                    name: format!("{}.mappings.{}", m.function, m.name),
+                    about: format!("an SQS event source mapping of lambda.{} ({})", m.function, m.about),
+                    settings: s,
+                    notes,
+                });
+            } else if let Some(function) =
+                self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
             {
                 function.settings.extend(s);
                 function.notes.extend(notes);
             }
         }
+        // Each function's mapping tables right after its own table.
+        for table in sub_tables {
+            let function = table.name.split('.').next().unwrap_or_default().to_string();
+            let after = self.model.elements.iter().rposition(|e| {
+                e.kind == "lambda" && (e.name == function || e.name.starts_with(&format!("{function}.")))
+            });
+            match after {
+                Some(i) => self.model.elements.insert(i + 1, table),
+                None => self.model.elements.push(table),
+            }
+        }
         Ok(())
+    }
+
+    /// The patterns of a mapping's `FilterCriteria` (`Filters[].Pattern`, each a JSON
+    /// string, intrinsics resolved), or why the scenario cannot take them.
+    fn filter_patterns(&self, criteria: &Val, props: &Props) -> Result<Vec<Val>, String> {
+        let filters = match eventbridge::field(criteria, "Filters") {
+            Some(Val::List(filters)) => filters,
+            None => return Ok(Vec::new()),
+            Some(other) => return Err(format!("Filters is not a list but {}", flat_text(other))),
+        };
+        if filters.len() > FILTERS_MAX {
+            return Err(format!(
+                "{} filters; AWS Lambda takes at most {FILTERS_MAX} per event source mapping (5 by default)",
+                filters.len()
+            ));
+        }
+        let mut patterns = Vec::new();
+        for filter in filters {
+            let Some(pattern) = eventbridge::field(filter, "Pattern") else { continue };
+            let pattern = match pattern {
+                Val::Map(_) => pattern.clone(),
+                _ => {
+                    let text = flat_text(pattern);
+                    let parsed = template::read(&text).map_err(|e| {
+                        format!("a pattern is not JSON (at {}:{}: {}): {text}", e.line, e.column, e.message)
+                    })?;
+                    self.ctx.resolve(&parsed.root, &format!("{}.FilterCriteria", props.path)).map_err(|e| e.message)?
+                }
+            };
+            if let Val::Map(keys) = &pattern
+                && let Some((key, _)) = keys.iter().find(|(k, _)| k != "body")
+            {
+                return Err(format!("a pattern filters on \"{key}\", and Lambda filters SQS records on \"body\" only"));
+            }
+            patterns.push(pattern);
+        }
+        Ok(patterns)
     }
 
     /// A placeholder workload on each queue or topic nothing in the template writes to.
@@ -1104,6 +1199,8 @@ impl<'a> Importer<'a, '_> {
                 "workload.{name}: Poisson arrivals at {RATE_PLACEHOLDER_PER_S} message/s to {}.{}; the template cannot know the traffic",
                 e.kind, e.name
             ));
+            let filter = self.queue_filters.iter().find(|(q, _)| e.kind == "sqs" && *q == e.name);
+            let body = filter.map(|(q, body)| self.filtered_body(&name, q, body));
             workloads.push(Element {
                 kind: "workload",
                 name,
@@ -1111,6 +1208,7 @@ impl<'a> Importer<'a, '_> {
                 settings: s,
                 notes: Vec::new(),
             });
+            workloads.extend(body.flatten());
         }
         // An API answers each request with a synchronous invocation of its function.
         for (function, event, what) in &self.apis {
@@ -1126,6 +1224,36 @@ impl<'a> Importer<'a, '_> {
             ));
         }
         self.model.workloads = workloads;
+    }
+}
+
+impl Importer<'_, '_> {
+    /// The body of the placeholder traffic into a queue whose mapping filters: fields drawn
+    /// from the exact values of its first filter's `body` pattern, so the messages match.
+    fn filtered_body(&self, workload: &str, queue: &str, body: &Val) -> Option<Element> {
+        let mut fields = Vec::new();
+        eventbridge::pattern_fields("", body, &mut fields);
+        fields.truncate(eventbridge::BODY_FIELDS_MAX);
+        if fields.is_empty() {
+            return None;
+        }
+        Some(Element {
+            kind: "workload",
+            name: format!("{workload}.body"),
+            about: format!(
+                "fields drawn from the values of the filter on sqs.{queue}'s mapping, so that the messages match"
+            ),
+            settings: fields
+                .into_iter()
+                .map(|(k, v)| Setting {
+                    key: toml_string(&k),
+                    value: v,
+                    origin: "placeholder: from the filter".into(),
+                    todo: true,
+                })
+                .collect(),
+            notes: Vec::new(),
+        })
     }
 }
 

@@ -45,7 +45,18 @@ pub struct Message {
     /// A Step Functions task token the message carries (`.waitForTaskToken`): the consumer
     /// that deletes the message has answered the task.
     pub task_token: Option<TaskToken>,
+    /// Which filtered SQS event source mappings' `FilterCriteria` this message's body
+    /// matches: bit `i` for the scenario's `i`-th mapping with filters. The body never
+    /// changes after it is made, so its verdicts are worked out once, when the message is
+    /// created, and the body itself is not carried: two bytes that fit in the struct's
+    /// padding, so scenarios without filters copy nothing more per message. A message whose
+    /// body the model does not have matches no filter (0).
+    pub filter_matches: u16,
 }
+
+/// The most SQS event source mappings with filters one scenario may have: one bit each in
+/// [`Message::filter_matches`].
+pub const FILTERED_MAPPINGS_MAX: usize = 16;
 
 /// Names a Step Functions task waiting for a callback: the waiting thread and its wake-up
 /// generation, so an answer that comes after the task has moved on is ignored.
@@ -66,6 +77,7 @@ impl Message {
             is_poison: false,
             recipients: 0,
             task_token: None,
+            filter_matches: 0,
         }
     }
 }
@@ -224,6 +236,12 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_stays_forty_bytes() {
+        // Messages are copied on every hop: the filter verdicts live in the padding.
+        assert_eq!(std::mem::size_of::<Message>(), 40);
+    }
 
     #[test]
     fn reserved_tokens_queue_in_order_at_the_refill_rate() {

@@ -9,7 +9,7 @@ use crate::scenario::{Scenario, Traffic};
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 43] = [
+const SHOWN_COUNTERS: [&str; 44] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -36,6 +36,7 @@ const SHOWN_COUNTERS: [&str; 43] = [
     "retries",
     "dead_lettered",
     "dropped",
+    "filtered_out",
     "in_flight_at_end",
     "started",
     "timed_out",

@@ -146,7 +146,7 @@ fn dead_letter_queues(scenario: &Scenario) -> Vec<Vec<String>> {
 /// Whether a worker pool or a Lambda mapping receives from queue `q`.
 fn is_consumed(scenario: &Scenario, q: QueueId) -> bool {
     scenario.pools.iter().any(|p| p.source == q)
-        || scenario.functions.iter().any(|f| f.event_source.as_ref().map(|e| e.0) == Some(q))
+        || scenario.functions.iter().flat_map(|f| &f.event_sources).any(|e| e.queue == q)
 }
 
 fn queues_without_consumer(scenario: &Scenario, dead_letter: &[Vec<String>], out: &mut Vec<Warning>) {
@@ -275,19 +275,21 @@ fn pollers_wanted(scenario: &Scenario, queue: QueueId, concurrency_max: u32, is_
 
 fn reserved_concurrency(scenario: &Scenario, out: &mut Vec<Warning>) {
     for f in &scenario.functions {
-        let (Some(reserved), Some((queue, mapping))) = (f.function.reserved_concurrency, &f.event_source) else {
-            continue;
-        };
-        let Some(wanted) = pollers_wanted(scenario, *queue, mapping.concurrency_max, mapping.is_fifo) else {
-            continue;
-        };
-        if reserved < wanted {
+        let Some(reserved) = f.function.reserved_concurrency else { continue };
+        // The mappings' pollers share the function's concurrency.
+        let mut wanted = 0;
+        for e in &f.event_sources {
+            wanted += pollers_wanted(scenario, e.queue, e.config.concurrency_max, e.config.is_fifo).unwrap_or(0);
+        }
+        let queues: Vec<String> =
+            f.event_sources.iter().map(|e| format!("sqs.{}", scenario.queues[e.queue.0 as usize].name)).collect();
+        if wanted > 0 && reserved < wanted {
             out.push(Warning {
                 kind: WarningKind::ReservedConcurrencyBelowPollers,
                 element: format!("lambda.{}", f.function.name),
                 message: format!(
-                    "reserved concurrency {reserved} is below the {wanted} concurrent invocations its event source mapping on sqs.{} scales to: batches beyond {reserved} are throttled and go back to the queue; set the mapping's maximum_concurrency to at most {reserved} (AWS's advice), or reserve more",
-                    scenario.queues[queue.0 as usize].name
+                    "reserved concurrency {reserved} is below the {wanted} concurrent invocations its event source mapping on {} scales to: batches beyond {reserved} are throttled and go back to the queue; set the mapping's maximum_concurrency to at most {reserved} (AWS's advice), or reserve more",
+                    queues.join(" and ")
                 ),
             });
         }
@@ -296,19 +298,20 @@ fn reserved_concurrency(scenario: &Scenario, out: &mut Vec<Warning>) {
 
 fn visibility_timeouts(scenario: &Scenario, out: &mut Vec<Warning>) {
     for f in &scenario.functions {
-        let Some((queue, mapping)) = &f.event_source else { continue };
-        let q = &scenario.queues[queue.0 as usize];
-        let timeout_s = f.function.timeout.as_secs_f64();
-        let window_s = mapping.batching_window.as_secs_f64();
-        let advised_s = VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT * timeout_s + window_s;
-        let visibility_s = q.visibility_timeout.as_secs_f64();
-        if visibility_s < advised_s {
-            let window = if window_s > 0.0 {
-                format!(" plus its {} s batching window", format::tick(window_s))
-            } else {
-                String::new()
-            };
-            out.push(Warning {
+        for e in &f.event_sources {
+            let (queue, mapping) = (&e.queue, &e.config);
+            let q = &scenario.queues[queue.0 as usize];
+            let timeout_s = f.function.timeout.as_secs_f64();
+            let window_s = mapping.batching_window.as_secs_f64();
+            let advised_s = VISIBILITY_TIMEOUTS_PER_FUNCTION_TIMEOUT * timeout_s + window_s;
+            let visibility_s = q.visibility_timeout.as_secs_f64();
+            if visibility_s < advised_s {
+                let window = if window_s > 0.0 {
+                    format!(" plus its {} s batching window", format::tick(window_s))
+                } else {
+                    String::new()
+                };
+                out.push(Warning {
                 kind: WarningKind::VisibilityTimeoutShort,
                 element: format!("sqs.{}", q.name),
                 message: format!(
@@ -319,6 +322,7 @@ fn visibility_timeouts(scenario: &Scenario, out: &mut Vec<Warning>) {
                     format::tick(advised_s)
                 ),
             });
+            }
         }
     }
 }

@@ -7,10 +7,12 @@ use std::path::Path;
 
 use super::lower::{SECONDS_MAX, component_ref, distribution, opt, queue_ref};
 use super::queues::Queues;
-use super::tree::{Field, Node, Result, Source, TableReader};
-use super::{AsyncDestination, FunctionConfig};
+use super::topics::{from_serde, from_tree};
+use super::tree::{Field, Node, Result, Source, TableReader, Value};
+use super::{AsyncDestination, EventSourceSpec, FunctionConfig};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
+use crate::models::filter_policy::{EventPattern, Json};
 use crate::models::lambda::{self, event_source};
 use crate::models::{eventbridge, sns, sqs};
 
@@ -180,52 +182,157 @@ pub(super) fn lower_function<'a>(
     let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
-    let event_source = match t.get("source") {
-        None => {
-            for key in [
-                "batch_size",
-                "batching_window_s",
-                "maximum_concurrency",
-                "scaling_max",
-                "report_batch_item_failures",
-                "record_overhead_bytes",
-            ] {
+    let (origin_src, origin) = (t.src, t.origin);
+    let fail = |message: String| match &timeout {
+        Some((f, p)) => f.error(p, message),
+        None => origin_src.error(origin, &path, message),
+    };
+    let sources = (t.get("source"), t.get("mappings"));
+    let event_sources = match sources {
+        (None, None) => {
+            for key in MAPPING_KEYS {
                 if let Some((f, p)) = t.get(key) {
                     return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
                 }
             }
             // Invoked by SNS or EventBridge, if at all: errors come from the function itself.
             function.error_rate = error_rate;
-            None
+            Vec::new()
         }
-        Some((f, p)) => {
+        (Some(_), Some((f, p))) => {
+            return Err(f.error(&p, "a function takes either `source` and its mapping's keys (one event source mapping) or `mappings` (several), not both"));
+        }
+        (Some((f, p)), None) => {
             let queue = queue_ref(f, &p, &queues.names)?;
-            let config = mapping(&mut t, &path, index, queues.is_fifo(queue), error_rate, fix_deployed_at)?;
-            let (origin_src, origin) = (t.src, t.origin);
-            let fail = |message: String| match &timeout {
-                Some((f, p)) => f.error(p, message),
-                None => origin_src.error(origin, &path, message),
-            };
+            let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+            let spec = mapping(&mut t, &path, None, queue, at)?;
             check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
-            Some((queue, config))
+            vec![spec]
+        }
+        (None, Some((f, p))) => {
+            for key in MAPPING_KEYS {
+                if let Some((f, p)) = t.get(key) {
+                    return Err(f.error(
+                        &p,
+                        "with `mappings`, each mapping's keys go in its own table, [lambda.NAME.mappings.MAPPING]",
+                    ));
+                }
+            }
+            let table = TableReader::new(src, p.clone(), f.node)?;
+            let mut specs = Vec::new();
+            for (name, _, node) in table.named_entries() {
+                let mapping_path = format!("{p}.{name}");
+                let mut m = TableReader::new(src, mapping_path.clone(), node)?;
+                let (f, sp) = m.require("source", "the queue this mapping polls, \"sqs.NAME\"")?;
+                let queue = queue_ref(f, &sp, &queues.names)?;
+                let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+                specs.push(mapping(&mut m, &mapping_path, Some(name.clone()), queue, at)?);
+                m.finish()?;
+                check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+            }
+            if specs.is_empty() {
+                return Err(
+                    f.error(&p, "no mapping: give at least one [lambda.NAME.mappings.MAPPING] table with its source")
+                );
+            }
+            specs
         }
     };
     let email = super::ses::email_sender(&mut t, has_ses)?;
     function.asynchronous = async_config(&mut t)?;
     let pending = PendingDestinations { on_failure: t.get("on_failure"), dead_letter: t.get("dead_letter") };
     t.finish()?;
-    Ok((FunctionConfig { function, event_source, email, on_failure: None, dead_letter: None }, pending))
+    let config = FunctionConfig { function, event_sources, email, on_failure: None, dead_letter: None };
+    Ok((config, pending))
 }
 
-/// The event source mapping's keys.
-fn mapping(
-    t: &mut TableReader<'_>,
-    path: &str,
+/// Lambda's filters per event source mapping: 5 by default, up to 10 with a quota increase.
+pub const FILTERS_MAX: usize = 10;
+/// The longest pattern `FilterCriteria.Filters[].Pattern` takes (the CloudFormation schema).
+pub const FILTER_PATTERN_CHARS_MAX: usize = 4_096;
+
+/// The mapping's `FilterCriteria`: each pattern a JSON string or a table, in EventBridge's
+/// pattern syntax, on the record's `body`, the only key an SQS mapping filters on.
+fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
+    let items = f.array(p)?;
+    if items.len() > FILTERS_MAX {
+        return Err(f.error(
+            p,
+            format!(
+                "{} patterns; AWS Lambda takes at most {FILTERS_MAX} filters per event source mapping (5 by default, 10 with a quota increase)",
+                items.len()
+            ),
+        ));
+    }
+    let mut patterns = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{p}[{i}]");
+        let json = match &item.node.value {
+            Value::Str(text) => {
+                if text.chars().count() > FILTER_PATTERN_CHARS_MAX {
+                    return Err(item.error(
+                        &at,
+                        format!(
+                            "{} characters; AWS takes a pattern of at most {FILTER_PATTERN_CHARS_MAX}",
+                            text.chars().count()
+                        ),
+                    ));
+                }
+                let parsed: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                    item.error(&at, format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()))
+                })?;
+                from_serde(&parsed)
+            }
+            Value::Table(_) => from_tree(item.node),
+            other => {
+                return Err(item.error(
+                    &at,
+                    format!("expected the pattern as a JSON string or a table, found {}", other.type_name()),
+                ));
+            }
+        };
+        if let Json::Object(fields) = &json
+            && let Some((key, _)) = fields.iter().find(|(k, _)| k != "body")
+        {
+            return Err(item.error(
+                &at,
+                format!("filters on \"{key}\"; AWS Lambda filters SQS records on the \"body\" key only, e.g. {{\"body\": {{\"kind\": [\"order\"]}}}}"),
+            ));
+        }
+        patterns.push(EventPattern::parse(&json).map_err(|e| item.error(&at, e.to_string()))?);
+    }
+    Ok(patterns)
+}
+
+/// The keys of an event source mapping that only a function with `source` takes.
+const MAPPING_KEYS: [&str; 7] = [
+    "batch_size",
+    "batching_window_s",
+    "maximum_concurrency",
+    "scaling_max",
+    "report_batch_item_failures",
+    "record_overhead_bytes",
+    "filter_patterns",
+];
+
+/// What a mapping takes from its function and its queue.
+struct MappingAt {
     index: usize,
     is_fifo: bool,
     error_rate: f64,
     fix_deployed_at: Option<SimTime>,
-) -> Result<event_source::Config> {
+}
+
+/// The event source mapping's keys, on the function's table (`name` none) or on a table of
+/// its own under `mappings`.
+fn mapping(
+    t: &mut TableReader<'_>,
+    path: &str,
+    name: Option<String>,
+    queue: sqs::QueueId,
+    at: MappingAt,
+) -> Result<EventSourceSpec> {
+    let MappingAt { index, is_fifo, error_rate, fix_deployed_at } = at;
     let batch_size = opt(t, "batch_size", |f, p| {
         if is_fifo {
             f.u64_in(p, 1, 10, "AWS Lambda BatchSize for FIFO queues: 1 to 10")
@@ -263,7 +370,8 @@ fn mapping(
         f.u64_in(p, 0, 65_536, "the event metadata of one SQS record, in bytes (model: 1,024 by default)")
     })?
     .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
-    Ok(event_source::Config {
+    let filter_patterns = opt(t, "filter_patterns", filters)?.unwrap_or_default();
+    let config = event_source::Config {
         function: lambda::FunctionId(index as u32),
         batch_size,
         batching_window: SimDuration::from_secs(window_s),
@@ -273,7 +381,10 @@ fn mapping(
         fix_deployed_at,
         is_fifo,
         record_overhead_bytes,
-    })
+        has_filters: !filter_patterns.is_empty(),
+        name,
+    };
+    Ok(EventSourceSpec { queue, config, filter_patterns })
 }
 
 /// AWS validates that the function timeout does not exceed the queue's visibility timeout.

@@ -101,6 +101,15 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         for (index, (name, _, node)) in kind.named_entries().enumerate() {
             let (function, pending) =
                 functions::lower_function(src, name, node, index, &names, &queues, base_dir, ses.is_some())?;
+            let filtered =
+                |f: &FunctionConfig| f.event_sources.iter().filter(|e| !e.filter_patterns.is_empty()).count();
+            if filtered(&function) > 0
+                && functions.iter().map(filtered).sum::<usize>() + filtered(&function)
+                    > crate::models::FILTERED_MAPPINGS_MAX
+            {
+                let (f, p) = (Field { src, node }, format!("lambda.{name}"));
+                return Err(f.error(&p, format!("a scenario may have at most {} event source mappings with filter_patterns (a model limit: each message carries one verdict bit per filtered mapping)", crate::models::FILTERED_MAPPINGS_MAX)));
+            }
             functions.push(function);
             pending_destinations.push(pending);
         }

@@ -154,13 +154,23 @@ pub struct RuleSpec {
 #[derive(Clone, Debug)]
 pub struct FunctionConfig {
     pub function: lambda::Config,
-    pub event_source: Option<(sqs::QueueId, lambda::event_source::Config)>,
+    /// Its SQS event source mappings: none, the one of `source`, or those of `mappings`.
+    pub event_sources: Vec<EventSourceSpec>,
     /// The handler sends an email through SES for each message it handles, after its run.
     pub email: Option<EmailSender>,
     /// Where a dropped asynchronous event goes: the on-failure destination gets Lambda's
     /// invocation record, the dead-letter queue the event itself; both when both are set.
     pub on_failure: Option<AsyncDestination>,
     pub dead_letter: Option<AsyncDestination>,
+}
+
+/// One SQS event source mapping of a function.
+#[derive(Clone, Debug)]
+pub struct EventSourceSpec {
+    pub queue: sqs::QueueId,
+    pub config: lambda::event_source::Config,
+    /// The mapping's `FilterCriteria` (OR'd; empty: every message reaches the function).
+    pub filter_patterns: Vec<crate::models::filter_policy::EventPattern>,
 }
 
 /// An asynchronous invocation's on-failure destination or dead-letter queue.

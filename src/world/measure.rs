@@ -84,11 +84,20 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
         columns.push(format!("lambda.{}.environments_idle", f.function.name));
         columns.push(format!("lambda.{}.environments", f.function.name));
-        if f.event_source.is_some() {
-            columns.push(format!("lambda.{}.pollers", f.function.name));
+        for e in &f.event_sources {
+            columns.push(format!("{}.pollers", mapping_prefix(&f.function.name, &e.config)));
         }
     }
     columns
+}
+
+/// The prefix of a mapping's metrics: its function's (`lambda.F`) for the one mapping of
+/// `source`, `lambda.F.mappings.M` for mapping M of several.
+fn mapping_prefix(function: &str, mapping: &event_source::Config) -> String {
+    match &mapping.name {
+        None => format!("lambda.{function}"),
+        Some(m) => format!("lambda.{function}.mappings.{m}"),
+    }
 }
 
 pub(super) fn sample_row<'a>(
@@ -110,7 +119,7 @@ pub(super) fn sample_row<'a>(
         let id = FunctionId(f as u32);
         let (busy, idle) = (lambda.concurrency_in_use(id), lambda.idle_environments(id, now));
         row.extend([f64::from(busy), f64::from(idle), f64::from(busy + idle)]);
-        if let Some(m) = mappings.iter().find(|m| m.config().function == id) {
+        for m in mappings.iter().filter(|m| m.config().function == id) {
             row.push(f64::from(m.active_pollers()));
         }
     }
@@ -400,7 +409,8 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         if let Some(client) = email {
             email_counters(&mut counters, &name, std::slice::from_ref(*client));
         }
-        if let Some(mapping) = mappings.iter().find(|e| e.config().function == id) {
+        for mapping in mappings.iter().filter(|e| e.config().function == id) {
+            let name = mapping_prefix(&config.name, mapping.config());
             let e = mapping.metrics();
             for (key, value) in [
                 ("batches", e.batches),
@@ -410,6 +420,9 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
                 ("failed_items", e.failed_items),
             ] {
                 counters.push((format!("{name}.{key}"), value));
+            }
+            if mapping.config().has_filters {
+                counters.push((format!("{name}.filtered_out"), e.filtered_out));
             }
             gauges.push((format!("{name}.pollers_mean"), e.pollers.mean(end)));
         }

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+mod filters;
 mod hops;
 mod lambda_async;
 mod measure;
@@ -20,6 +21,7 @@ mod producer;
 
 pub use measure::{Balance, Measurements};
 
+use self::filters::Filters;
 use self::hops::{Caller, Hops, Place};
 use self::producer::{Buffered, Entry, Fields, PendingCall, Producer};
 use crate::engine::{Handler, RngFactory, Scheduler, SimDuration, SimTime};
@@ -151,6 +153,8 @@ struct MappingState {
     mapping: event_source::EventSource,
     source: QueueId,
     first_consumer: u32,
+    /// Its bit in [`Message::filter_matches`], if it filters.
+    filter: Option<u16>,
 }
 
 /// Who is behind a consumer id.
@@ -166,6 +170,10 @@ pub struct World {
     pools: Vec<PoolState>,
     lambda: lambda::Service,
     mappings: Vec<MappingState>,
+    /// The mappings' filters, which each new message's body is tested against.
+    filters: Filters,
+    /// A poller's receive's filtered records, to delete.
+    filtered: Vec<sqs::Receipt>,
     sns: sns::Service,
     /// Per subscription: where it delivers and its dead-letter queue.
     routes: Vec<(SubscriptionTarget, Option<QueueId>)>,
@@ -254,17 +262,27 @@ impl World {
             &rngs,
         );
         let mut mappings = Vec::new();
+        let mut filtered_mappings = 0;
         for f in &scenario.functions {
-            if let Some((source, config)) = &f.event_source {
+            for e in &f.event_sources {
                 let first_consumer = consumers.len() as u32;
                 let index = u16::try_from(mappings.len()).expect("fewer than 65,536 mappings");
-                for poller in 0..config.concurrency_max {
+                for poller in 0..e.config.concurrency_max {
                     sqs.add_consumer();
                     consumers.push(Consumer::Poller { mapping: index, poller });
                 }
-                let rng = rngs.stream(&format!("lambda.{}.items", f.function.name));
-                let mapping = event_source::EventSource::new(config.clone(), rng);
-                mappings.push(MappingState { mapping, source: *source, first_consumer });
+                // The one mapping of `source` keeps the stream it always had.
+                let rng = match &e.config.name {
+                    None => rngs.stream(&format!("lambda.{}.items", f.function.name)),
+                    Some(m) => rngs.stream(&format!("lambda.{}.mappings.{m}.items", f.function.name)),
+                };
+                let mapping = event_source::EventSource::new(e.config.clone(), rng);
+                // Bits in the order `Filters` lists the filtered mappings.
+                let filter = (!e.filter_patterns.is_empty()).then(|| {
+                    filtered_mappings += 1;
+                    Filters::bit(filtered_mappings - 1)
+                });
+                mappings.push(MappingState { mapping, source: e.queue, first_consumer, filter });
             }
         }
         let sns = sns::Service::new(
@@ -315,6 +333,8 @@ impl World {
             pools,
             lambda,
             mappings,
+            filters: Filters::new(scenario),
+            filtered: Vec::new(),
             sns,
             routes,
             endpoints,
@@ -395,8 +415,21 @@ impl World {
 
     fn on_send_due(&mut self, now: SimTime, workload: u32, s: &mut Scheduler<Event>) {
         let p = &mut self.producers[workload as usize];
-        let entry = p.create(now);
-        let fields = (!matches!(p.target, Target::Queue(_))).then(|| p.draw_fields());
+        let mut entry = p.create(now);
+        let fields = if matches!(p.target, Target::Queue(_)) {
+            // An SQS message's body matters only to the filters of the mappings it reaches.
+            if p.has_body() && !self.filters.is_empty() {
+                let fields = p.draw_fields();
+                entry.0.filter_matches = self.filters.verdicts(p.target, fields.body.as_ref(), &fields.attributes);
+            }
+            None
+        } else {
+            let fields = p.draw_fields();
+            if !self.filters.is_empty() {
+                entry.0.filter_matches = self.filters.verdicts(p.target, fields.body.as_ref(), &fields.attributes);
+            }
+            Some(fields)
+        };
         if p.is_sent_twice() {
             let call = PendingCall::new(vec![entry], fields.iter().cloned().collect());
             let id = p.store_call(call);
@@ -1461,9 +1494,13 @@ impl World {
         call: SimDuration,
         s: &mut Scheduler<Event>,
     ) {
+        let filtered_out = match self.mappings[usize::from(mapping)].filter {
+            Some(bit) => self.filter_out(now, batch, bit),
+            None => 0,
+        };
         let sqs = &self.sqs;
         let sizes = batch.receipts().iter().map(|r| sqs.message(*r).map_or(0, |m| m.size_bytes));
-        let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, batch, sizes);
+        let next = self.mappings[usize::from(mapping)].mapping.on_received(now, poller, batch, sizes, filtered_out);
         if next == event_source::Next::Invoke {
             // The handler starts once the receive call has returned and the invoke call has
             // reached Lambda.
@@ -1472,6 +1509,33 @@ impl World {
             return self.invoke(now, mapping, poller, lead, s);
         }
         self.poller_next(now, mapping, poller, next, s);
+    }
+
+    /// The records of a receive that match none of a mapping's filters (its `bit` unset),
+    /// as bits by position: Lambda deletes them at once, in one call (a model assumption).
+    fn filter_out(&mut self, now: SimTime, batch: &Batch, bit: u16) -> u16 {
+        let mut filtered_out = 0u16;
+        self.filtered.clear();
+        for (i, r) in batch.receipts().iter().enumerate() {
+            if self.sqs.message(*r).is_some_and(|m| m.filter_matches & bit == 0) {
+                filtered_out |= 1 << i;
+                self.filtered.push(*r);
+            }
+        }
+        match self.filtered[..] {
+            [] => return 0,
+            [one] => {
+                self.sqs.delete(now, one);
+            }
+            _ => {
+                self.sqs.delete_batch(now, &self.filtered);
+            }
+        }
+        // A filtered message's task token is not answered: no handler saw it, so its task
+        // waits for its timeout, as in AWS. (Every other delete hands its tokens over at
+        // once, so only these are here.)
+        drop(self.sqs.take_answered());
+        filtered_out
     }
 
     fn poller_next(

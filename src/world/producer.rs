@@ -198,6 +198,11 @@ impl Producer {
         (Message { group, deduplication_id, is_poison, ..Message::new(now, size_bytes) }, timer)
     }
 
+    /// True if the workload generates a body.
+    pub fn has_body(&self) -> bool {
+        !self.body.is_empty()
+    }
+
     /// Draws a new message's attributes and body fields.
     pub fn draw_fields(&mut self) -> Fields {
         let mut fields = Fields::default();

@@ -35,6 +35,15 @@
 //!   them: a record that would take the invocation past 6 MB closes the batch and, with the
 //!   rest of that receive, is carried, still in flight, into the poller's next batch, whose
 //!   batching window started when they were received.
+//!
+//! Event filtering (`FilterCriteria`, Lambda Developer Guide, "Control which events Lambda
+//! sends to your function" and "Using event filtering with an Amazon SQS event source"): the
+//! pollers receive every message; a record that matches none of the mapping's filters never
+//! joins a batch, and Lambda deletes it. The world tells each receive which of its records
+//! are filtered out (the verdicts travel with the message); the mapping counts them
+//! (`filtered_out`) and leaves them out of the batch, its size and its window. How Lambda
+//! deletes them is not published: the model deletes a receive's filtered records at once,
+//! with one DeleteMessage, or one DeleteMessageBatch for several (billed SQS requests).
 
 use super::FunctionId;
 use crate::engine::{SimDuration, SimRng, SimTime};
@@ -72,6 +81,11 @@ pub struct Config {
     pub is_fifo: bool,
     /// What each record adds to the invocation's payload besides its message.
     pub record_overhead_bytes: u32,
+    /// The mapping has `FilterCriteria` (the world applies them).
+    pub has_filters: bool,
+    /// The mapping's name when its function has several (`mappings`), which prefixes its
+    /// metrics; none for a function's one `source`.
+    pub name: Option<String>,
 }
 
 /// The event metadata of one SQS record by default, in bytes (a model assumption).
@@ -88,6 +102,9 @@ pub struct Metrics {
     pub failed_batches: u64,
     /// Messages reported failed with ReportBatchItemFailures.
     pub failed_items: u64,
+    /// Messages received that matched none of the mapping's filters: deleted by Lambda,
+    /// never in a batch.
+    pub filtered_out: u64,
     pub pollers: TimeWeighted,
 }
 
@@ -180,15 +197,33 @@ impl EventSource {
         self.active
     }
 
-    /// A receive returned `batch` to `poller`, with each message's size.
-    pub fn on_received(&mut self, now: SimTime, poller: u32, batch: &Batch, sizes: impl Iterator<Item = u32>) -> Next {
+    /// A receive returned `batch` to `poller`, with each message's size; bit `i` of
+    /// `filtered_out` is set when the `i`-th record matches none of the mapping's filters
+    /// (the world deletes those).
+    pub fn on_received(
+        &mut self,
+        now: SimTime,
+        poller: u32,
+        batch: &Batch,
+        sizes: impl Iterator<Item = u32>,
+        filtered_out: u16,
+    ) -> Next {
         let window = self.config.batching_window;
         let overhead = u64::from(self.config.record_overhead_bytes);
         let p = &mut self.pollers[poller as usize];
+        let dropped = filtered_out.count_ones();
+        self.metrics.filtered_out += u64::from(dropped);
+        if dropped as usize == batch.len() && p.receipts.is_empty() && p.carried.is_empty() {
+            // Nothing to collect: the poller polls again at once, its window not started.
+            return Next::Poll(POLL_WAIT);
+        }
         if p.window_ends.is_none() {
             p.window_ends = Some(now + window);
         }
         for ((i, r), size) in batch.receipts().iter().enumerate().zip(sizes) {
+            if filtered_out & (1 << i) != 0 {
+                continue;
+            }
             let bytes = u64::from(size) + overhead;
             let fits = p.carried.is_empty() && (p.receipts.is_empty() || p.bytes + bytes <= PAYLOAD_MAX_BYTES);
             if fits {
@@ -358,6 +393,8 @@ mod tests {
             fix_deployed_at: None,
             is_fifo: false,
             record_overhead_bytes: RECORD_OVERHEAD_BYTES_DEFAULT,
+            has_filters: false,
+            name: None,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
     }
@@ -388,7 +425,25 @@ mod tests {
         for i in first..first + n {
             batch.push(Receipt { queue: 0, slot: i as u32, generation: 0 }, Message::new(SimTime::ZERO, size));
         }
-        m.on_received(now, poller, &batch, std::iter::repeat_n(size, n as usize))
+        m.on_received(now, poller, &batch, std::iter::repeat_n(size, n as usize), 0)
+    }
+
+    #[test]
+    fn filtered_records_stay_out_of_the_batch_and_its_window() {
+        let mut m = mapping(10, 5, 10);
+        m.scale_up(SimTime::ZERO, 1);
+        let mut batch = Batch::default();
+        for i in 0..3 {
+            batch.push(Receipt { queue: 0, slot: i, generation: 0 }, Message::new(SimTime::ZERO, 100));
+        }
+        // All three filtered out: nothing collected, no window.
+        assert_eq!(m.on_received(SimTime::ZERO, 0, &batch, std::iter::repeat_n(100, 3), 0b111), Next::Poll(POLL_WAIT));
+        assert_eq!(m.batch_len(0), 0);
+        // The middle one kept: the window starts.
+        let next = m.on_received(SimTime::ZERO, 0, &batch, std::iter::repeat_n(100, 3), 0b101);
+        assert_eq!(next, Next::Poll(SimDuration::from_secs(5)));
+        assert_eq!(m.batch_len(0), 1);
+        assert_eq!(m.metrics().filtered_out, 5);
     }
 
     #[test]
