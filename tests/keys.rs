@@ -1,7 +1,8 @@
 //! The key table is the one source of what a scenario may hold: these tests keep the book's
 //! reference pages and the shipped JSON Schema equal to what it generates, every shipped
 //! scenario valid against that schema (with its `#:schema` first line), broken ones refused,
-//! and the table and the reader's keys in step.
+//! the table and the reader's keys in step, and every range and choice the reader enforces
+//! the table's own: each ranged key and each choice is set just outside and at its bounds.
 //!
 //! After changing the table, `ORCHSIM_UPDATE_DOCS=1 cargo test --test keys` rewrites the
 //! pages and the schema; commit them with the change.
@@ -590,7 +591,19 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 /// For every key the table gives a range, the reader refuses a value just outside it with an
 /// error that names the key and quotes the table's bounds and limit, and takes the bounds
 /// themselves; a range in the table that the reader does not enforce, or a bound the reader
-/// hard-codes differently, fails here.
+/// hard-codes differently, fails here. Every key with a `Whole` or `Number` range is set
+/// (`place` panics for one it has no place for); what cannot be tried:
+/// - above a maximum of `u64::MAX` (`run.seed`, `run.events_max`, `workload.NAME.count_max`)
+///   or of infinity (`sweep.axis[].step`): no such value can be written;
+/// - the boundaries in `REFUSED_AT_THE_BOUNDARY`, which a rule tying the key to another
+///   refuses (tried, and expected refused);
+/// - the limit named for `LIMIT_BY_CONTEXT` keys, which depends on another key.
+///
+/// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
+/// of the key they are under (tried through that key's constant form), and the items of
+/// arrays and of named tables (`steps`, `outages`, weights, price tiers, a function's
+/// `async_retry_delays_s`, a state's `errors`, a list's `items`) are checked in the reader
+/// against bounds its `allowed` words state.
 #[test]
 fn the_table_drives_every_range_check() {
     let dir = common::scratch_in("keys", "ranges");
@@ -609,10 +622,8 @@ fn the_table_drives_every_range_check() {
         let (outside, inside, says): (Vec<String>, Vec<String>, String) = match key.range {
             keys::Range::Any => continue,
             keys::Range::Whole { min, max } => {
-                let mut outside = Vec::new();
-                if min > 0 {
-                    outside.push((min - 1).to_string());
-                }
+                // Below 0 is a negative number, refused with the same range.
+                let mut outside = vec![(i128::from(min) - 1).to_string()];
                 // TOML integers stop at i64::MAX: a maximum of u64::MAX cannot be exceeded or written.
                 let writable = |v: u64| i64::try_from(v).is_ok();
                 if writable(max) {
@@ -655,6 +666,18 @@ fn the_table_drives_every_range_check() {
                             place.shown
                         ));
                     }
+                }
+            }
+        }
+        if let Some(field) = key.path.strip_prefix("subscription.NAME.delivery_policy.") {
+            // AWS's JSON form of the same policy is held to the same ranges.
+            let policy = if field == "maxReceivesPerSecond" { "throttlePolicy" } else { "healthyRetryPolicy" };
+            for value in &outside {
+                let json = format!("subscription.s.delivery_policy='{{\"{policy}\": {{\"{field}\": {value}}}}}'");
+                let e = common::parse_inline(BASE, &[&json]).map(|_| ()).expect_err(&json).to_string();
+                let says = says.replace("must be", &format!("{policy}.{field} must be"));
+                if !e.contains(&says) || !e.contains(&why) {
+                    failures.push(format!("{json}: the error should say `{says}` ({why}):\n  {e}"));
                 }
             }
         }
@@ -711,4 +734,29 @@ fn the_table_drives_every_choice_check() {
     }
     assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
     assert!(checked > 20, "{checked} choices");
+}
+
+/// The bounds the models keep as constants (for the default of a policy, a clamp of what a
+/// distribution draws) are the key table's, so the reader and the models cannot disagree.
+#[test]
+fn the_models_bounds_are_the_tables() {
+    use orchsim::models::lambda::asynchronous as lambda_async;
+    use orchsim::models::{ses, sns};
+    let whole = |pattern: &str| match keys::entry(pattern).range {
+        keys::Range::Whole { min, max } => (min, max),
+        other => panic!("{pattern}: {other:?}"),
+    };
+    let number = |pattern: &str| match keys::entry(pattern).range {
+        keys::Range::Number { min, max, .. } => (min, max),
+        other => panic!("{pattern}: {other:?}"),
+    };
+    let policy = "subscription.NAME.delivery_policy";
+    assert_eq!(whole(&format!("{policy}.numRetries")).1, u64::from(sns::retry::NUM_RETRIES_MAX));
+    assert_eq!(whole(&format!("{policy}.minDelayTarget")).0, u64::from(sns::retry::MIN_DELAY_TARGET_S_MIN));
+    assert_eq!(whole(&format!("{policy}.maxDelayTarget")).1, u64::from(sns::retry::MAX_DELAY_TARGET_S_MAX));
+    assert_eq!(whole("lambda.NAME.maximum_retry_attempts").1, u64::from(lambda_async::MAXIMUM_RETRY_ATTEMPTS_MAX));
+    let age = whole("lambda.NAME.maximum_event_age_s");
+    assert_eq!(age.0 as f64, lambda_async::MAXIMUM_EVENT_AGE_MIN.as_secs_f64());
+    assert_eq!(age.1 as f64, lambda_async::MAXIMUM_EVENT_AGE_MAX.as_secs_f64());
+    assert_eq!(number("ses.recipients_per_email").1, f64::from(ses::RECIPIENTS_MAX));
 }

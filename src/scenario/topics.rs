@@ -355,11 +355,16 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
         J::Object(m) => Ok(m.clone()),
         _ => Err(format!("{at} must be a JSON object")),
     };
-    let whole = |v: &J, at: &str, min: u64, max: u64| {
+    // The same ranges as the table form's keys, from their entries in the key table.
+    let whole = |v: &J, at: &str, field: &str| {
+        let key = super::keys::entry(&format!("subscription.NAME.delivery_policy.{field}"));
+        let super::keys::Range::Whole { min, max } = key.range else {
+            unreachable!("{} has a whole-number range in the key table", key.path)
+        };
         v.as_u64()
             .filter(|n| (min..=max).contains(n))
             .map(|n| n as u32)
-            .ok_or_else(|| format!("{at} must be a whole number from {min} to {max}, found {v}"))
+            .ok_or_else(|| format!("{at} must be a whole number from {min} to {max}, found {v} ({})", key.why()))
     };
     let mut policy = HttpDeliveryPolicy::default();
     for (key, value) in &top {
@@ -368,12 +373,12 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
                 for (field, v) in object(value, key)? {
                     let at = format!("healthyRetryPolicy.{field}");
                     match field.as_str() {
-                        "minDelayTarget" => policy.min_delay_target_s = whole(&v, &at, 0, 100_000)?,
-                        "maxDelayTarget" => policy.max_delay_target_s = whole(&v, &at, 0, 100_000)?,
-                        "numRetries" => policy.num_retries = whole(&v, &at, 0, 100_000)?,
-                        "numNoDelayRetries" => policy.num_no_delay_retries = whole(&v, &at, 0, 100_000)?,
-                        "numMinDelayRetries" => policy.num_min_delay_retries = whole(&v, &at, 0, 100_000)?,
-                        "numMaxDelayRetries" => policy.num_max_delay_retries = whole(&v, &at, 0, 100_000)?,
+                        "minDelayTarget" => policy.min_delay_target_s = whole(&v, &at, &field)?,
+                        "maxDelayTarget" => policy.max_delay_target_s = whole(&v, &at, &field)?,
+                        "numRetries" => policy.num_retries = whole(&v, &at, &field)?,
+                        "numNoDelayRetries" => policy.num_no_delay_retries = whole(&v, &at, &field)?,
+                        "numMinDelayRetries" => policy.num_min_delay_retries = whole(&v, &at, &field)?,
+                        "numMaxDelayRetries" => policy.num_max_delay_retries = whole(&v, &at, &field)?,
                         "backoffFunction" => {
                             policy.backoff_function = v
                                 .as_str()
@@ -389,7 +394,7 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
                     let at = format!("throttlePolicy.{field}");
                     match field.as_str() {
                         "maxReceivesPerSecond" => {
-                            policy.max_receives_per_second = Some(whole(&v, &at, 1, 1_000_000)?);
+                            policy.max_receives_per_second = Some(whole(&v, &at, &field)?);
                         }
                         _ => return Err(format!("{at} is not a field of AWS's throttlePolicy")),
                     }
