@@ -3568,11 +3568,17 @@ impl Key {
 pub fn find(path: &str) -> Option<&'static Key> {
     let concrete = segments(path);
     // A name that may hold dots makes some paths fit two patterns (`…states.STATE` and
-    // `…states.STATE.duration_s`): the one with more segments is the key meant.
-    let best = KEYS
+    // `…states.STATE.duration_s`): the one with more segments is the key meant. Only the
+    // patterns of the path's first segment are tried, already split, so a look-up costs a
+    // few dozen comparisons: the reader makes one for each key it reads.
+    let first = concrete.first()?;
+    let best = split_patterns()
         .iter()
-        .filter(|k| matches(&k.path.split('.').collect::<Vec<_>>(), &concrete))
-        .max_by_key(|k| k.path.split('.').count());
+        .filter(|(head, _)| head == first)
+        .flat_map(|(_, keys)| keys)
+        .filter(|(pattern, _)| matches(pattern, &concrete))
+        .max_by_key(|(pattern, _)| pattern.len())
+        .map(|(_, key)| *key);
     if let Some(key) = best {
         return Some(key);
     }
@@ -3583,6 +3589,28 @@ pub fn find(path: &str) -> Option<&'static Key> {
         return KEYS.iter().find(|k| k.path.strip_prefix("DISTRIBUTION.") == Some(last));
     }
     None
+}
+
+/// A first segment and the keys whose pattern starts with it, each pattern split into its
+/// segments.
+type PatternGroup = (String, Vec<(Vec<&'static str>, &'static Key)>);
+
+/// The table's patterns split into segments, grouped by their first segment (never a
+/// placeholder but in `DISTRIBUTION.*`, which `find` reaches through the parent key).
+fn split_patterns() -> &'static [PatternGroup] {
+    static SPLIT: std::sync::OnceLock<Vec<PatternGroup>> = std::sync::OnceLock::new();
+    SPLIT.get_or_init(|| {
+        let mut groups: Vec<PatternGroup> = Vec::new();
+        for key in KEYS {
+            let pattern: Vec<&'static str> = key.path.split('.').collect();
+            let head = segments(pattern[0]).remove(0);
+            match groups.iter_mut().find(|(h, _)| *h == head) {
+                Some((_, keys)) => keys.push((pattern, key)),
+                None => groups.push((head, vec![(pattern, key)])),
+            }
+        }
+        groups
+    })
 }
 
 /// The entry at exactly `pattern` (e.g. `"sqs.NAME.delay_s"`). A pattern the table lacks is

@@ -370,7 +370,8 @@ impl<'a> Field<'a> {
 pub(super) fn table_entry(path: &str, pattern: &str) -> &'static super::keys::Key {
     let key = super::keys::entry(pattern);
     debug_assert!(
-        super::keys::find(path).is_some_and(|found| std::ptr::eq(found, key)),
+        // By path, which is unique: `KEYS` is a constant, so two uses may not share an address.
+        super::keys::find(path).is_some_and(|found| found.path == key.path),
         "{path} is read with the range of {pattern}, which is not its key"
     );
     key
