@@ -201,6 +201,9 @@ fn ranged_keys_say_their_limit_and_kind() {
     let visibility = keys::entry("sqs.NAME.visibility_timeout_s");
     assert!(visibility.why().contains("VisibilityTimeout") && !visibility.why().contains('['), "{}", visibility.why());
     assert!(visibility.sources.contains(&"bc-sqs"));
+    // A latency's limit grades the evidence for its default; its range is the model's bound.
+    assert_eq!(keys::entry("latency.sqs_send_s").why(), "model bound");
+    assert_eq!(keys::entry("workload.NAME.arrival").why(), "");
 }
 
 fn toml_to_json(text: &str) -> Value {

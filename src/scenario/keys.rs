@@ -2438,7 +2438,7 @@ pub const KEYS: &[Key] = &[
         default: "the table below; **required in any other Region**; a bus in a Region whose quota an earlier bus gave takes that figure",
         range: Range::Number { min: 1.0, max: 1000000000.0, above_min: false },
         allowed: "1 to 1,000,000,000; every bus in one Region must give the same figure (``buses in one Region must give the same figure``)",
-        limit: "one quota per account per Region [eb-quota] [eb-put-scope]",
+        limit: "the account's PutEvents quota in the bus's Region, one per account per Region [eb-quota] [eb-put-scope]",
         sources: &["eb-quota", "eb-put-scope"],
         when: "",
         description: "the account's PutEvents quota in the bus's Region (an adjustable quota: give yours if it was raised)",
@@ -3338,7 +3338,7 @@ pub const KEYS: &[Key] = &[
         default: "730",
         range: Range::Number { min: 672.0, max: 744.0, above_min: false },
         allowed: "672 to 744 (28 to 31 days)",
-        limit: "730 h as in the AWS Pricing Calculator",
+        limit: "a month of 28 to 31 days; the default 730 h is the AWS Pricing Calculator's",
         sources: &[],
         when: "",
         description: "length of the month to which a run's usage is projected (see Modelling assumptions)",
@@ -3558,8 +3558,14 @@ impl Key {
         }
         out.push_str(rest);
         let why = out.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches([',', '.']).to_string();
-        // `—` marks a key with no limit to name.
-        if why == "—" { String::new() } else { why }
+        match why.as_str() {
+            // `—` marks a key with no limit to name.
+            "—" => String::new(),
+            // A latency's limit grades the evidence for its default, which says nothing of its
+            // range: that is the model's bound.
+            w if w.starts_with("evidence:") => "model bound".to_string(),
+            _ => why,
+        }
     }
 }
 
