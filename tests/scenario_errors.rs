@@ -393,7 +393,7 @@ fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
         (
             "[endpoint.hook]\nprotocol = \"https\"",
             "[endpoint.hook]\nprotocol = \"ftp\"",
-            &["allowed: \"http\", \"https\"", "(AWS subscription protocols)"][..],
+            &["allowed: \"http\", \"https\"", "(AWS subscription protocols other than SQS and Lambda"][..],
         ),
         ("targets = [\"sqs.s\"]", "targets = [\"sqs.s\"]\ndead_letter_queue = \"sqs.f\"", &["SQS standard queue"][..]),
         (

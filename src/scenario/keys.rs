@@ -2342,7 +2342,7 @@ pub const KEYS: &[Key] = &[
         default: "**required**",
         range: Range::Any,
         allowed: "`\"http\"`, `\"https\"`, `\"email\"`, `\"email-json\"`, `\"sms\"`, `\"application\"` (mobile push)",
-        limit: "AWS subscription protocols [bc-sns]; SQS queues and Lambda functions are subscribed by name instead",
+        limit: "AWS subscription protocols other than SQS and Lambda, whose queues and functions are subscribed by name [bc-sns]",
         sources: &["bc-sns"],
         when: "",
         description: "how SNS reaches the endpoint; it chooses the retry policy and the delivery price",
