@@ -19,7 +19,12 @@ fn a_trillion_messages_a_second_is_refused_naming_the_bound() {
         "[run]\nhorizon_s = 10\n[workload.w]\ntarget = \"sqs.q\"\narrival = \"poisson\"\nrate_per_s = 1e12\n{QUEUE}"
     );
     let e = parse_inline(&text, &[]).map(|_| ()).unwrap_err().to_string();
-    assert!(e.contains("rate_per_s") && e.contains("at most 1000000000") && e.contains("a model bound"), "{e}");
+    assert!(
+        e.contains("rate_per_s")
+            && e.contains("at most 1000000000")
+            && e.contains("model bound: at a billion messages a second"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The key table is the one source of what a scenario may hold: these tests keep the book's
 //! reference pages and the shipped JSON Schema equal to what it generates, every shipped
 //! scenario valid against that schema (with its `#:schema` first line), broken ones refused,
-//! and the table and the reader's keys in step.
+//! the table and the reader's keys in step, and every range and choice the reader enforces
+//! the table's own: each ranged key and each choice is set just outside and at its bounds.
 //!
 //! After changing the table, `ORCHSIM_UPDATE_DOCS=1 cargo test --test keys` rewrites the
 //! pages and the schema; commit them with the change.
@@ -200,6 +201,9 @@ fn ranged_keys_say_their_limit_and_kind() {
     let visibility = keys::entry("sqs.NAME.visibility_timeout_s");
     assert!(visibility.why().contains("VisibilityTimeout") && !visibility.why().contains('['), "{}", visibility.why());
     assert!(visibility.sources.contains(&"bc-sqs"));
+    // A latency's limit grades the evidence for its default; its range is the model's bound.
+    assert_eq!(keys::entry("latency.sqs_send_s").why(), "model bound");
+    assert_eq!(keys::entry("workload.NAME.arrival").why(), "");
 }
 
 fn toml_to_json(text: &str) -> Value {
@@ -320,4 +324,450 @@ fn the_readers_errors_quote_the_tables_limits() {
         let why = keys::entry(pattern).why();
         assert!(e.contains(says) && e.contains(&why), "{pattern}: {e}\n(the table says: {why})");
     }
+}
+
+/// A scenario with one element of each kind, valid as it is: the ranges and choices test sets
+/// one key at a time in it (or in the few tables a key's context adds).
+const BASE: &str = r#"[run]
+horizon_s = 60
+[sqs.q]
+[sqs.f]
+fifo = true
+content_based_deduplication = true
+[workload.w]
+target = "sqs.q"
+arrival = "poisson"
+rate_per_s = 1
+[workers.p]
+source = "sqs.q"
+count = 1
+service_time_s = 0.1
+empty_receive_backoff_s = 1
+[lambda.g]
+duration_s = 0.1
+[sns.t]
+[endpoint.h]
+protocol = "https"
+[subscription.s]
+topic = "sns.t"
+endpoint = "endpoint.h"
+[subscription.sq]
+topic = "sns.t"
+endpoint = "sqs.q"
+[eventbridge.b]
+[rule.r]
+bus = "eventbridge.b"
+event_pattern = '{"source": ["x"]}'
+targets = ["sqs.q"]
+[eventbridge.sb]
+kind = "subscribers"
+[subscriber.x]
+bus = "eventbridge.sb"
+target = "sqs.q"
+[activity.a]
+workers = 1
+[ses]
+account = "production"
+max_send_rate_per_s = 1
+daily_quota = 100
+[mq.mb]
+engine = "activemq"
+instance_type = "mq.m5.large"
+producers = 1
+consumers = 1
+service_time_s = 0.01
+"#;
+
+/// A state machine with one state of each kind the per-state keys apply to.
+const MACHINE: &str = r#"{"StartAt": "W", "States": {
+    "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Call"},
+    "Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": "t", "Item": {}}, "Next": "Ask"},
+    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken",
+        "Parameters": {"Cluster": "c", "TaskDefinition": "t"}, "Next": "Each"},
+    "Each": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I", "States": {
+        "I": {"Type": "Pass", "End": true}}}}}}"#;
+
+/// Where one key is set: `BASE` plus `extra` tables, the `sets` overrides, then the key's
+/// own override `path=VALUE` — or, for a key `--set` cannot reach (an item of an array of
+/// tables), `extra` with `{V}` replaced by the value. `shown` is the path errors name.
+struct Place {
+    path: String,
+    extra: String,
+    sets: Vec<String>,
+    shown: String,
+}
+
+/// Where the test sets `pattern`, or why it cannot.
+fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
+    let (table, rest) = pattern.split_once('.').unwrap_or((pattern, ""));
+    let leaf = pattern.rsplit('.').next().unwrap();
+    let mut extra = String::new();
+    let mut sets: Vec<String> = Vec::new();
+    let name = match table {
+        "run" => {
+            match leaf {
+                // Few enough sample rows over any horizon.
+                "horizon_s" => sets.push("run.sample_interval_s=1000000".into()),
+                "warmup_s" => sets.extend(["run.horizon_s=10000000000".into(), "run.sample_interval_s=1000000".into()]),
+                "sample_interval_s" => sets.push("run.horizon_s=1".into()),
+                _ => {}
+            }
+            ""
+        }
+        "pricing" if leaf == "express_usd_per_million_requests" => {
+            sets.push("pricing.express_gb_hour_tiers=[[0, 0.06]]".into());
+            ""
+        }
+        "latency" if rest.starts_with("sqs.NAME") => "q",
+        "latency" if rest.starts_with("subscription.NAME") => "sq",
+        "account" | "ses" | "pricing" | "latency" => "",
+        "sqs" => {
+            extra.push_str("[sqs.k]\n");
+            match leaf {
+                "receive_count_max" => extra.push_str("dead_letter_queue = \"sqs.d\"\n[sqs.d]\n"),
+                "redrive_at_s" => extra.push_str("[sqs.j]\ndead_letter_queue = \"sqs.k\"\n"),
+                "redrive_rate_per_s" => extra.push_str("redrive_at_s = 10\n[sqs.j]\ndead_letter_queue = \"sqs.k\"\n"),
+                _ => {}
+            }
+            "k"
+        }
+        "workers" if leaf.starts_with("heartbeat_") => {
+            extra.push_str(
+                "[sqs.hq]\nvisibility_timeout_s = 43200\n[workers.hb]\nsource = \"sqs.hq\"\ncount = 1\n\
+                 service_time_s = 0.1\nheartbeat_interval_s = 0.5\nheartbeat_visibility_timeout_s = 43200\n",
+            );
+            "hb"
+        }
+        "workers" => "p",
+        "workload" => {
+            let arrival = match leaf {
+                "from_per_s" | "to_per_s" | "duration_s" => {
+                    "arrival = \"ramp\"\nfrom_per_s = 1\nto_per_s = 1\nduration_s = 10\n"
+                }
+                "on_rate_per_s" | "off_rate_per_s" | "on_s" | "off_s" => {
+                    "arrival = \"bursts\"\non_rate_per_s = 1\non_s = 1\noff_s = 1\n"
+                }
+                "mean_rate_per_s" | "amplitude" | "period_s" | "peak_at_s" => {
+                    "arrival = \"diurnal\"\nmean_rate_per_s = 1\n"
+                }
+                _ => "arrival = \"poisson\"\nrate_per_s = 1\n",
+            };
+            let target = match leaf {
+                "group_count" | "group_skew" => "sqs.f",
+                "message_size_bytes" => "mq.mb",
+                "ses_interface" => "ses",
+                "FIELD" => "sns.t",
+                _ => "sqs.q",
+            };
+            extra.push_str(&format!("[workload.v]\ntarget = \"{target}\"\n{arrival}"));
+            if leaf == "send_batch_linger_s" {
+                extra.push_str("send_batch_max = 2\n");
+            }
+            "v"
+        }
+        "lambda" if pattern.starts_with("lambda.NAME.mappings.NAME.") => {
+            // One of several mappings: its keys live in a table of its own under `mappings`.
+            extra.push_str(
+                "[lambda.mm]\nduration_s = 0.1\n[lambda.mm.mappings.a]\nsource = \"sqs.lm\"\nbatching_window_s = 1\n[sqs.lm]\n",
+            );
+            let path = pattern.replacen("NAME", "mm", 1).replacen("NAME", "a", 1);
+            return Ok(Place { shown: path.clone(), path, extra, sets });
+        }
+        "lambda" => match leaf {
+            "batch_size" | "batching_window_s" | "scaling_max" | "maximum_concurrency" | "record_overhead_bytes" => {
+                extra.push_str("[lambda.m]\nduration_s = 0.1\nsource = \"sqs.lm\"\nbatching_window_s = 1\n[sqs.lm]\n");
+                "m"
+            }
+            _ => "g",
+        },
+        "sns" => {
+            extra.push_str("[sns.ft]\nfifo = true\n");
+            "ft"
+        }
+        "subscription" => "s",
+        "endpoint" => "h",
+        "eventbridge" => "b",
+        "rule" => "r",
+        "subscriber" => "x",
+        "activity" => "a",
+        "mq" => "mb",
+        "step_functions" => {
+            if leaf == "restart_rate" {
+                // Only asynchronous Express executions restart, and they take no callbacks.
+                extra.push_str(&format!(
+                    "[step_functions.m]\ndefinition = {:?}\ntype = \"express_async\"\n\
+                     [step_functions.m.states.Call]\nduration_s = 1\n",
+                    machine.with_file_name("express.asl.json").display().to_string()
+                ));
+            } else {
+                extra.push_str(&format!(
+                    "[step_functions.m]\ndefinition = {:?}\ntype = \"standard\"\n\
+                     [step_functions.m.states.W]\nwait_s = 1\n[step_functions.m.states.Call]\nduration_s = 1\n\
+                     [step_functions.m.states.Ask]\ncallback_s = 1\n[step_functions.m.states.Each]\nitems = 1\n",
+                    machine.display().to_string()
+                ));
+            }
+            "m"
+        }
+        "sweep" if pattern == "sweep.axis[].step" => {
+            let extra = "[[sweep.axis]]\nkey = \"workers.p.count\"\nfrom = 1\nto = 1\nstep = {V}\n".to_string();
+            return Ok(Place { path: String::new(), extra, sets, shown: "sweep.axis[0].step".into() });
+        }
+        "sweep" => {
+            extra.push_str("[[sweep.axis]]\nkey = \"workers.p.count\"\nvalues = [1]\n");
+            ""
+        }
+        "DISTRIBUTION" if leaf == "dist" => {
+            let extra = "[workers.dq]\nsource = \"sqs.q\"\ncount = 1\nservice_time_s = { dist = {V} }\n".to_string();
+            return Ok(Place { path: String::new(), extra, sets, shown: "workers.dq.service_time_s.dist".into() });
+        }
+        "DISTRIBUTION" => return Err("a distribution's parameters take the range of the key they are under"),
+        _ => return Err("no place for it"),
+    };
+    let state = match leaf {
+        "duration_s" => "Call",
+        "callback_s" => "Ask",
+        "wait_s" => "W",
+        _ => "Each",
+    };
+    let path = pattern.replacen("NAME", name, 1).replace("STATE", state).replace("FIELD", "n");
+    Ok(Place { shown: path.clone(), path, extra, sets })
+}
+
+/// Reads `BASE` with `value` at `place`.
+fn read_with(place: &Place, value: &str) -> Result<(), String> {
+    let (extra, own) = if place.path.is_empty() {
+        (place.extra.replace("{V}", value), None)
+    } else {
+        (place.extra.clone(), Some(format!("{}={value}", place.path)))
+    };
+    let mut sets: Vec<&str> = place.sets.iter().map(String::as_str).collect();
+    sets.extend(own.as_deref());
+    common::parse_inline(&format!("{BASE}{extra}"), &sets).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A number as TOML writes it, and as the reader's messages do.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+fn toml_float(v: f64) -> String {
+    format!("{v:?}")
+}
+
+/// Boundary values the reader refuses for a reason of its own, which the table states in its
+/// `allowed` words: (key, value, why the refusal is right).
+const REFUSED_AT_THE_BOUNDARY: &[(&str, &str, &str)] = &[
+    ("run.warmup_s", "10000000000.0", "the warm-up must be shorter than the horizon, itself at most 10^10 s"),
+    (
+        "workers.NAME.heartbeat_interval_s",
+        "43200.0",
+        "the interval must be shorter than the queue's visibility timeout, itself at most 43,200 s",
+    ),
+    (
+        "lambda.NAME.reserved_concurrency",
+        "1000000",
+        "reservations must leave 100 of the account's concurrency unreserved, itself at most 1,000,000",
+    ),
+    (
+        "subscription.NAME.delivery_policy.minDelayTarget",
+        "3600",
+        "minDelayTarget is at most maxDelayTarget (20 by default), and the delays add up to at most 3,600 s",
+    ),
+    (
+        "subscription.NAME.delivery_policy.maxDelayTarget",
+        "1",
+        "maxDelayTarget is at least minDelayTarget (20 by default)",
+    ),
+    (
+        "subscription.NAME.delivery_policy.maxDelayTarget",
+        "3600",
+        "with the default phases the delays would add up to more than AWS's 3,600 s of retries",
+    ),
+    (
+        "subscription.NAME.delivery_policy.numNoDelayRetries",
+        "100000",
+        "the phases count at most numRetries (at most 100)",
+    ),
+    ("subscription.NAME.delivery_policy.numMinDelayRetries", "100000", "as numNoDelayRetries"),
+    ("subscription.NAME.delivery_policy.numMaxDelayRetries", "100000", "as numNoDelayRetries"),
+];
+
+/// Keys whose limit depends on another key, so the reader's message names the limit that
+/// applies (the table's `allowed` lists them all) rather than the table's first clause.
+const LIMIT_BY_CONTEXT: &[(&str, &str)] =
+    &[("workload.NAME.message_size_bytes", "the largest message depends on the target's service")];
+
+/// For every key the table gives a range, the reader refuses a value just outside it with an
+/// error that names the key and quotes the table's bounds and limit, and takes the bounds
+/// themselves; a range in the table that the reader does not enforce, or a bound the reader
+/// hard-codes differently, fails here. Every key with a `Whole` or `Number` range is set
+/// (`place` panics for one it has no place for); what cannot be tried:
+/// - above a maximum of `u64::MAX` (`run.seed`, `run.events_max`, `workload.NAME.count_max`)
+///   or of infinity (`sweep.axis[].step`): no such value can be written;
+/// - the boundaries in `REFUSED_AT_THE_BOUNDARY`, which a rule tying the key to another
+///   refuses (tried, and expected refused);
+/// - the limit named for `LIMIT_BY_CONTEXT` keys, which depends on another key.
+///
+/// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
+/// of the key they are under (tried through that key's constant form), and the items of
+/// arrays and of named tables (`steps`, `outages`, weights, price tiers, a function's
+/// `async_retry_delays_s`, a state's `errors`, a list's `items`) are checked in the reader
+/// against bounds its `allowed` words state.
+#[test]
+fn the_table_drives_every_range_check() {
+    let dir = common::scratch_in("keys", "ranges");
+    let machine = dir.join("machine.asl.json");
+    fs::write(&machine, MACHINE).unwrap();
+    fs::write(
+        dir.join("express.asl.json"),
+        r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {"TableName": "t", "Item": {}}, "End": true}}}"#,
+    )
+    .unwrap();
+    common::parse_inline(BASE, &[]).unwrap_or_else(|e| panic!("the base scenario: {e}"));
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for key in KEYS {
+        let (outside, inside, says): (Vec<String>, Vec<String>, String) = match key.range {
+            keys::Range::Any => continue,
+            keys::Range::Whole { min, max } => {
+                // Below 0 is a negative number, refused with the same range.
+                let mut outside = vec![(i128::from(min) - 1).to_string()];
+                // TOML integers stop at i64::MAX: a maximum of u64::MAX cannot be exceeded or written.
+                let writable = |v: u64| i64::try_from(v).is_ok();
+                if writable(max) {
+                    outside.push((max + 1).to_string());
+                }
+                let inside = [min, max].into_iter().filter(|v| writable(*v)).map(|v| v.to_string()).collect();
+                let says = if max == u64::MAX { format!("{min} or more") } else { format!("from {min} to {max}") };
+                (outside, inside, format!("must be a whole number {says}"))
+            }
+            keys::Range::Number { min, max, above_min } => {
+                let step = |b: f64| (b.abs() * 1e-6).max(1e-6);
+                let mut outside = vec![toml_float(if above_min { min } else { min - step(min) })];
+                let mut inside = vec![toml_float(if above_min { min + step(min) } else { min })];
+                if max.is_finite() {
+                    outside.push(toml_float(max + step(max)));
+                    inside.push(toml_float(max));
+                }
+                let says = match (above_min, max.is_finite()) {
+                    (false, true) => format!("must be from {} to {}", number(min), number(max)),
+                    (false, false) => format!("must be {} or more", number(min)),
+                    (true, true) => format!("must be above {} and at most {}", number(min), number(max)),
+                    (true, false) => format!("must be above {}", number(min)),
+                };
+                (outside, inside, says)
+            }
+        };
+        let place = match place(key.path, &machine) {
+            Ok(place) => place,
+            Err(why) => panic!("{} has a range the test cannot set: {why}", key.path),
+        };
+        let why = if LIMIT_BY_CONTEXT.iter().any(|(k, _)| *k == key.path) { String::new() } else { key.why() };
+        for value in &outside {
+            match read_with(&place, value) {
+                Ok(()) => failures.push(format!("{} = {value} is outside the table's range but accepted", place.shown)),
+                Err(e) => {
+                    let names = e.contains(&format!("{} = ", place.shown));
+                    if !names || !e.contains(&says) || !e.contains(&why) {
+                        failures.push(format!(
+                            "{} = {value}: the error should name the key and say `{says}` ({why}):\n  {e}",
+                            place.shown
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(field) = key.path.strip_prefix("subscription.NAME.delivery_policy.") {
+            // AWS's JSON form of the same policy is held to the same ranges.
+            let policy = if field == "maxReceivesPerSecond" { "throttlePolicy" } else { "healthyRetryPolicy" };
+            for value in &outside {
+                let json = format!("subscription.s.delivery_policy='{{\"{policy}\": {{\"{field}\": {value}}}}}'");
+                let e = common::parse_inline(BASE, &[&json]).map(|_| ()).expect_err(&json).to_string();
+                let says = says.replace("must be", &format!("{policy}.{field} must be"));
+                if !e.contains(&says) || !e.contains(&why) {
+                    failures.push(format!("{json}: the error should say `{says}` ({why}):\n  {e}"));
+                }
+            }
+        }
+        for value in &inside {
+            let known = REFUSED_AT_THE_BOUNDARY.iter().any(|(k, v, _)| *k == key.path && v == value);
+            match (read_with(&place, value), known) {
+                (Ok(()), true) => failures.push(format!("{} = {value} is listed as refused but accepted", key.path)),
+                (Err(e), false) => failures.push(format!("{} = {value} is within the table's range: {e}", place.shown)),
+                _ => {}
+            }
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked > 100, "{checked} ranged keys");
+}
+
+/// For every choice in the table, the reader refuses a value it does not list with an error
+/// that names the key and lists the table's choices with the limit behind them, and never
+/// calls a listed choice unknown (a choice may still be refused by a rule that ties it to
+/// other keys, e.g. an ActiveMQ-only deployment on a RabbitMQ broker).
+#[test]
+fn the_table_drives_every_choice_check() {
+    let dir = common::scratch_in("keys", "choices");
+    let machine = dir.join("machine.asl.json");
+    fs::write(&machine, MACHINE).unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for key in KEYS {
+        let Kind::Enum(values) = key.kind else { continue };
+        let place = place(key.path, &machine).unwrap_or_else(|why| panic!("{}: {why}", key.path));
+        let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        let says = format!("allowed: {}", quoted.join(", "));
+        let why = key.why();
+        match read_with(&place, "\"not-a-choice\"") {
+            Ok(()) => failures.push(format!("{} = \"not-a-choice\" is accepted", place.shown)),
+            Err(e) => {
+                if !e.contains(&format!("{} = \"not-a-choice\": unknown value", place.shown))
+                    || !e.contains(&says)
+                    || !e.contains(&why)
+                {
+                    failures.push(format!("{}: the error should say `{says}` ({why}):\n  {e}", place.shown));
+                }
+            }
+        }
+        for value in &quoted {
+            if let Err(e) = read_with(&place, value)
+                && e.contains("unknown value")
+            {
+                failures.push(format!("{} = {value} is a choice of the table: {e}", place.shown));
+            }
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked > 20, "{checked} choices");
+}
+
+/// The bounds the models keep as constants (for the default of a policy, a clamp of what a
+/// distribution draws) are the key table's, so the reader and the models cannot disagree.
+#[test]
+fn the_models_bounds_are_the_tables() {
+    use orchsim::models::lambda::asynchronous as lambda_async;
+    use orchsim::models::{ses, sns};
+    let whole = |pattern: &str| match keys::entry(pattern).range {
+        keys::Range::Whole { min, max } => (min, max),
+        other => panic!("{pattern}: {other:?}"),
+    };
+    let number = |pattern: &str| match keys::entry(pattern).range {
+        keys::Range::Number { min, max, .. } => (min, max),
+        other => panic!("{pattern}: {other:?}"),
+    };
+    let policy = "subscription.NAME.delivery_policy";
+    assert_eq!(whole(&format!("{policy}.numRetries")).1, u64::from(sns::retry::NUM_RETRIES_MAX));
+    assert_eq!(whole(&format!("{policy}.minDelayTarget")).0, u64::from(sns::retry::MIN_DELAY_TARGET_S_MIN));
+    assert_eq!(whole(&format!("{policy}.maxDelayTarget")).1, u64::from(sns::retry::MAX_DELAY_TARGET_S_MAX));
+    assert_eq!(whole("lambda.NAME.maximum_retry_attempts").1, u64::from(lambda_async::MAXIMUM_RETRY_ATTEMPTS_MAX));
+    let age = whole("lambda.NAME.maximum_event_age_s");
+    assert_eq!(age.0 as f64, lambda_async::MAXIMUM_EVENT_AGE_MIN.as_secs_f64());
+    assert_eq!(age.1 as f64, lambda_async::MAXIMUM_EVENT_AGE_MAX.as_secs_f64());
+    assert_eq!(number("ses.recipients_per_email").1, f64::from(ses::RECIPIENTS_MAX));
 }

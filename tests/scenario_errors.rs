@@ -54,7 +54,7 @@ fn the_reference_scenario_is_valid() {
 #[test]
 fn an_unknown_traffic_kind_names_the_two_allowed() {
     let e = error_for("horizon_s = 100\n", "horizon_s = 100\ntraffic = \"sometimes\"\n");
-    assert_mentions(&e, &["inline.toml:3:11", "run.traffic = \"sometimes\"", "allowed: steady", "one-off"]);
+    assert_mentions(&e, &["inline.toml:3:11", "run.traffic = \"sometimes\"", "allowed: \"steady\", \"one-off\""]);
 }
 
 #[test]
@@ -124,7 +124,14 @@ fn values_that_cannot_work_are_explained() {
         ("horizon_s = 100", "horizon_s = 100\nwarmup_s = 100", &["shorter than horizon_s"][..]),
         ("horizon_s = 100", "seed = 1", &["missing key `horizon_s`"][..]),
         ("count = 2", "count = 2\nwait_time_s = 0", &["short polling", "empty_receive_backoff_s"][..]),
-        ("arrival = \"poisson\"", "arrival = \"poison\"", &["unknown arrival process", "did you mean \"poisson\""][..]),
+        (
+            "arrival = \"poisson\"",
+            "arrival = \"poison\"",
+            &[
+                "workload.w.arrival = \"poison\": unknown value (did you mean \"poisson\"?)",
+                "allowed: \"constant\", \"poisson\"",
+            ][..],
+        ),
         ("mean = 0.1", "mean = 0", &["must be above 0"][..]),
         (
             "{ dist = \"exponential\", mean = 0.1 }",
@@ -383,7 +390,11 @@ fn sns_and_eventbridge_rules_are_enforced_with_their_aws_source() {
             "endpoint = \"sqs.s\"\ndead_letter_queue = \"sqs.f\"",
             &["FIFO dead-letter queue"][..],
         ),
-        ("[endpoint.hook]\nprotocol = \"https\"", "[endpoint.hook]\nprotocol = \"ftp\"", &["allowed: http, https"][..]),
+        (
+            "[endpoint.hook]\nprotocol = \"https\"",
+            "[endpoint.hook]\nprotocol = \"ftp\"",
+            &["allowed: \"http\", \"https\"", "(AWS subscription protocols other than SQS and Lambda"][..],
+        ),
         ("targets = [\"sqs.s\"]", "targets = [\"sqs.s\"]\ndead_letter_queue = \"sqs.f\"", &["SQS standard queue"][..]),
         (
             "targets = [\"sqs.s\"]",

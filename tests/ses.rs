@@ -156,7 +156,12 @@ fn ses_settings_are_checked() {
     let e = err("[ses]\naccount = \"sandbox\"\nrecipients_per_email = 51");
     assert!(e.contains("at most 50"), "{e}");
     let e = err("[ses]\naccount = \"sandbox\"\n[pricing]\nses_plan = \"gold\"");
-    assert!(e.contains("allowed: a_la_carte, essentials, pro, enterprise"), "{e}");
+    assert!(
+        e.contains(
+            "allowed: \"a_la_carte\", \"essentials\", \"pro\", \"enterprise\" (AWS: pricing plans since 2026-07-21"
+        ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -730,7 +730,11 @@ fn activities_are_checked_against_the_scenario() {
     let e = rejection("activity-no-duration", REVIEW, "standard", "[activity.Review]\nworkers = 1");
     assert!(e.contains("\"Review\" needs duration_s, how long a worker takes per task"), "{e}");
     let e = rejection("activity-workers", REVIEW, "standard", "[activity.Review]\nworkers = 1001");
-    assert!(e.contains("AWS allows 1,000 concurrent pollers per activity"), "{e}");
+    assert!(
+        e.contains("activity.Review.workers = 1001: must be a whole number from 1 to 1000")
+            && e.contains("up to 1,000 concurrent GetActivityTask pollers per activity"),
+        "{e}"
+    );
     let e = rejection("activity-express", REVIEW, "express_async", "[activity.Review]\nworkers = 1");
     assert!(e.contains("an activity runs only in Standard workflows"), "{e}");
 }

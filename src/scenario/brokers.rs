@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, distribution, opt};
+use super::lower::{distribution_per_table, opt};
 use super::tree::{Node, Result, Source, TableReader};
 use crate::engine::SimDuration;
 use crate::models::mq::{self, BrokerConfig};
@@ -38,11 +38,10 @@ pub(super) fn lower_broker(
 ) -> Result<BrokerConfig> {
     let mut t = TableReader::new(src, format!("mq.{name}"), node)?;
     let (f, p) = t.require("engine", "\"activemq\" or \"rabbitmq\"")?;
-    let engine = f.str(&p)?;
+    let engine = f.one_of_per_table(&p)?;
     let types: &[&str] = match engine {
         "activemq" => &ACTIVEMQ_TYPES,
-        "rabbitmq" => &RABBITMQ_TYPES,
-        _ => return Err(f.error(&p, "allowed: activemq, rabbitmq (Amazon MQ's engines)")),
+        _ => &RABBITMQ_TYPES,
     };
     let engine = engine.to_string();
     let (f, p) = t.require("instance_type", "the broker's instance type, e.g. \"mq.m5.large\"")?;
@@ -51,7 +50,7 @@ pub(super) fn lower_broker(
         return Err(f.error(&p, format!("{engine} brokers run on: {}", types.join(", "))));
     }
     let deployment = opt(&mut t, "deployment", |f, p| {
-        let d = f.str(p)?;
+        let d = f.one_of_per_table(p)?;
         match (engine.as_str(), d) {
             (_, "single_instance") => Ok(1),
             ("activemq", "active_standby") => Ok(2),
@@ -66,7 +65,7 @@ pub(super) fn lower_broker(
         }
     })?
     .unwrap_or(1u32);
-    let storage_ebs = opt(&mut t, "storage", |f, p| match (f.str(p)?, engine.as_str()) {
+    let storage_ebs = opt(&mut t, "storage", |f, p| match (f.one_of_per_table(p)?, engine.as_str()) {
         ("efs", "activemq") => Ok(false),
         ("ebs", "activemq") if !instance_type.starts_with("mq.m5.") => {
             Err(f.error(p, "EBS storage is for mq.m5 brokers only (Amazon MQ)"))
@@ -75,7 +74,6 @@ pub(super) fn lower_broker(
             Err(f.error(p, "EBS storage is single-AZ: an active/standby broker uses EFS (Amazon MQ)"))
         }
         ("ebs", _) => Ok(true),
-        (_, "activemq") => Err(f.error(p, "allowed: efs, ebs")),
         _ => Err(f.error(p, "RabbitMQ brokers store on EBS; the key is ActiveMQ's")),
     })?
     // RabbitMQ brokers keep their messages on EBS volumes (model assumption for its send
@@ -90,17 +88,17 @@ pub(super) fn lower_broker(
     })?
     .unwrap_or(true);
     let (pf, pp) = t.require("producers", "how many producer connections send to the broker")?;
-    let producers = pf.u64_in(&pp, 1, 100_000, "")? as u32;
+    let producers = pf.whole_per_table(&pp, "mq.NAME.producers")? as u32;
     let (cf, cp) = t.require("consumers", "how many consumers take messages from the queue")?;
-    let consumers = cf.u64_in(&cp, 1, 100_000, "")? as u32;
-    let prefetch = opt(&mut t, "prefetch", |f, p| f.u64_in(p, 1, 65_535, "messages a consumer holds unacknowledged"))?
-        .unwrap_or(1) as u32;
+    let consumers = cf.whole_per_table(&cp, "mq.NAME.consumers")? as u32;
+    let prefetch = opt(&mut t, "prefetch", |f, p| f.whole_per_table(p, "mq.NAME.prefetch"))?.unwrap_or(1) as u32;
     let (sf, sp) = t.require("service_time_s", "how long a consumer takes per message, a distribution")?;
-    let service_time_s = distribution(sf, &sp, base_dir, 0.0, SECONDS_MAX, "")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
-    let max_redeliveries = opt(&mut t, "max_redeliveries", |f, p| f.u64_in(p, 0, 1_000, ""))?.map_or(6, |n| n as u32);
+    let service_time_s = distribution_per_table(sf, &sp, base_dir, "mq.NAME.service_time_s")?;
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "mq.NAME.error_rate"))?.unwrap_or(0.0);
+    let max_redeliveries = opt(&mut t, "max_redeliveries", |f, p| f.whole_per_table(p, "mq.NAME.max_redeliveries"))?
+        .map_or(6, |n| n as u32);
     let clients = producers.max(consumers);
-    let capacity = opt(&mut t, "capacity_msgs_per_s", |f, p| f.positive(p, 1e7, ""))?;
+    let capacity = opt(&mut t, "capacity_msgs_per_s", |f, p| f.number_per_table(p, "mq.NAME.capacity_msgs_per_s"))?;
     // AWS's benchmark is of ActiveMQ brokers.
     let benchmark = if engine == "activemq" { mq::benchmark_capacity(&instance_type, clients, csad) } else { None };
     let capacity_msgs_per_s = match (capacity, benchmark) {
@@ -115,7 +113,7 @@ pub(super) fn lower_broker(
             ));
         }
     };
-    let price = opt(&mut t, "usd_per_instance_hour", |f, p| f.f64_in(p, 0.0, 1e4, ""))?;
+    let price = opt(&mut t, "usd_per_instance_hour", |f, p| f.number_per_table(p, "mq.NAME.usd_per_instance_hour"))?;
     let Some(prices) = &book.mq else {
         return Err(src.error(
             &node.origin,

@@ -66,24 +66,21 @@ pub(super) fn lower_bus(
     earlier: &[eventbridge::BusConfig],
 ) -> Result<eventbridge::BusConfig> {
     let mut t = TableReader::new(src, format!("eventbridge.{name}"), node)?;
-    let kind = opt(&mut t, "kind", |f, p| match f.str(p)? {
+    let kind = opt(&mut t, "kind", |f, p| match f.one_of_per_table(p)? {
         "classic" => Ok(eventbridge::BusKind::Classic),
         "subscribers" if name == "default" => Err(f.error(
             p,
             "the default bus is a classic bus (rules and targets); a Custom Event Bus with subscribers needs a name of its own",
         )),
         "subscribers" => Ok(eventbridge::BusKind::Subscribers),
-        other => Err(f.error(
-            p,
-            format!("\"{other}\" is not a bus kind; allowed: classic (\"Custom Event Bus - Classic\": rules and targets), subscribers (the Custom Event Bus: subscribers)"),
-        )),
+        other => unreachable!("bus kind {other} of the key table has no model"),
     })?
     .unwrap_or_default();
     let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
         .unwrap_or_else(|| "us-east-1".into());
     let shared = earlier.iter().find(|b| b.region == region);
     let given = opt(&mut t, "put_events_per_s", |f, p| {
-        let per_s = f.f64_in(p, 1.0, 1e9, "events per second, the account's PutEvents quota in the bus's Region")?;
+        let per_s = f.number_per_table(p, "eventbridge.NAME.put_events_per_s")?;
         match shared {
             Some(other) if other.put_events_per_s != per_s => Err(f.error(
                 p,
@@ -222,14 +219,9 @@ fn target(f: Field<'_>, p: &str, names: &Names<'_>, machines: bool) -> Result<Ru
 /// `maximum_retry_attempts` and `maximum_event_age_s` (AWS `RetryPolicy`, the same ranges on
 /// both kinds of bus), with the kind's defaults.
 fn retry_policy(t: &mut TableReader<'_>, (attempts, age): (u32, SimDuration)) -> Result<(u32, SimDuration)> {
-    let retry_attempts_max = opt(t, "maximum_retry_attempts", |f, p| {
-        f.u64_in(p, 0, 185, "EventBridge RetryPolicy MaximumRetryAttempts: 0 to 185")
-    })?
-    .map_or(attempts, |n| n as u32);
-    let event_age_max = opt(t, "maximum_event_age_s", |f, p| {
-        f.u64_in(p, 60, 86_400, "EventBridge RetryPolicy MaximumEventAgeInSeconds: 60 to 86,400")
-    })?
-    .map_or(age, SimDuration::from_secs);
+    let retry_attempts_max =
+        opt(t, "maximum_retry_attempts", |f, p| f.whole_in_table(p))?.map_or(attempts, |n| n as u32);
+    let event_age_max = opt(t, "maximum_event_age_s", |f, p| f.whole_in_table(p))?.map_or(age, SimDuration::from_secs);
     Ok((retry_attempts_max, event_age_max))
 }
 

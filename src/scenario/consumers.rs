@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::PoolConfig;
-use super::lower::{SECONDS_MAX, distribution, opt, queue_ref};
+use super::lower::{distribution_per_table, opt, queue_ref};
 use super::queues::Queues;
 use super::tree::{Node, Result, Source, TableReader};
 use crate::engine::{SimDuration, SimTime};
@@ -24,7 +24,7 @@ pub(super) fn lower_pool(
     let (f, p) = t.require("count", "how many workers poll the queue")?;
     let count = f.whole_per_table(&p, "workers.NAME.count")? as u32;
     let (f, p) = t.require("service_time_s", "how long one message takes to process, a distribution in seconds")?;
-    let service_time_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
+    let service_time_s = distribution_per_table(f, &p, base_dir, "workers.NAME.service_time_s")?;
     let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "workers.NAME.error_rate"))?.unwrap_or(0.0);
     let batch_size =
         opt(&mut t, "batch_size", |f, p| f.whole_per_table(p, "workers.NAME.batch_size"))?.unwrap_or(1) as u8;
@@ -33,7 +33,7 @@ pub(super) fn lower_pool(
     let backoff = t.get("empty_receive_backoff_s");
     let empty_receive_backoff_s = match backoff {
         Some((f, p)) => {
-            let v = f.f64_in(&p, 0.0, 3_600.0, "")?;
+            let v = f.number_per_table(&p, "workers.NAME.empty_receive_backoff_s")?;
             if wait_time_s == 0 && v == 0.0 {
                 return Err(f.error(&p, "must be above 0 when wait_time_s = 0: a short-polling worker that never waits would poll an empty queue endlessly at one instant"));
             }
@@ -49,11 +49,13 @@ pub(super) fn lower_pool(
         None => 0.0,
     };
     let cost_usd_per_hour =
-        opt(&mut t, "cost_usd_per_hour", |f, p| f.f64_in(p, 0.0, 1e6, "price of one worker-hour"))?.unwrap_or(0.0);
+        opt(&mut t, "cost_usd_per_hour", |f, p| f.number_per_table(p, "workers.NAME.cost_usd_per_hour"))?
+            .unwrap_or(0.0);
     let heartbeat = heartbeat(&mut t, queue_configs[source.0 as usize].visibility_timeout)?;
     let delete_batch = opt(&mut t, "delete_batch", |f, p| f.bool(p))?.unwrap_or(false);
     let fix_deployed_at =
-        opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+        opt(&mut t, "fix_deployed_at_s", |f, p| f.number_per_table(p, "workers.NAME.fix_deployed_at_s"))?
+            .map(SimTime::from_secs_f64);
     let email = super::ses::email_sender(&mut t, has_ses)?;
     t.finish()?;
     let pool = workers::Config {
@@ -80,7 +82,7 @@ fn heartbeat(t: &mut TableReader<'_>, visibility: SimDuration) -> Result<Option<
     match (interval, timeout) {
         (None, None) => Ok(None),
         (Some((f, p)), Some((tf, tp))) => {
-            let interval_s = f.positive(&p, 43_200.0, "")?;
+            let interval_s = f.number_per_table(&p, "workers.NAME.heartbeat_interval_s")?;
             if SimDuration::from_secs_f64(interval_s) >= visibility {
                 return Err(f.error(
                     &p,
@@ -90,8 +92,7 @@ fn heartbeat(t: &mut TableReader<'_>, visibility: SimDuration) -> Result<Option<
                     ),
                 ));
             }
-            let timeout_s =
-                tf.u64_in(&tp, 1, 43_200, "AWS ChangeMessageVisibility VisibilityTimeout: up to 43,200 s; 0 would make the messages visible at once")?;
+            let timeout_s = tf.whole_per_table(&tp, "workers.NAME.heartbeat_visibility_timeout_s")?;
             if timeout_s as f64 <= interval_s {
                 return Err(
                     tf.error(&tp, "must be longer than heartbeat_interval_s, or messages reappear between heartbeats")

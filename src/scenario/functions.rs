@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, component_ref, distribution, opt, queue_ref};
+use super::lower::{component_ref, distribution_per_table, opt, queue_ref};
 use super::queues::Queues;
 use super::topics::{from_serde, from_tree};
 use super::tree::{Field, Node, Result, Source, TableReader, Value};
@@ -22,18 +22,15 @@ fn default_init() -> Distribution {
     Distribution::lognormal(0.25, 1.2)
 }
 
+/// AWS Lambda's BatchSize for a FIFO source queue is 1 to 10; the key table's range is the
+/// standard queues' 1 to 10,000, so this bound depends on the queue and stays here.
+const FIFO_BATCH_SIZE_MAX: u64 = 10;
+
 pub(super) fn lower_account(node: Option<(Field<'_>, String)>) -> Result<lambda::Account> {
     let mut account = lambda::Account::default();
     let Some((f, path)) = node else { return Ok(account) };
     let mut t = TableReader::new(f.src, path, f.node)?;
-    if let Some(c) = opt(&mut t, "lambda_concurrency", |f, p| {
-        f.u64_in(
-            p,
-            100,
-            1_000_000,
-            "Lambda concurrent executions per Region: 1,000 by default, raised by quota request",
-        )
-    })? {
+    if let Some(c) = opt(&mut t, "lambda_concurrency", |f, p| f.whole_per_table(p, "account.lambda_concurrency"))? {
         account.concurrency = c as u32;
     }
     t.finish()?;
@@ -111,11 +108,10 @@ fn destination(f: Field<'_>, p: &str, names: &DestinationNames<'_>, is_on_failur
 /// The asynchronous invocation keys: retries after function errors, the event age limit
 /// and the retry delays (a model assumption).
 fn async_config(t: &mut TableReader<'_>) -> Result<lambda::AsyncConfig> {
-    use lambda::asynchronous as a;
     let mut config = lambda::AsyncConfig::default();
-    if let Some(v) = opt(t, "maximum_retry_attempts", |f, p| {
-        f.u64_in(p, 0, u64::from(a::MAXIMUM_RETRY_ATTEMPTS_MAX), "AWS MaximumRetryAttempts: 0 to 2")
-    })? {
+    if let Some(v) =
+        opt(t, "maximum_retry_attempts", |f, p| f.whole_per_table(p, "lambda.NAME.maximum_retry_attempts"))?
+    {
         config.maximum_retry_attempts = v as u32;
     }
     if let Some(v) = opt(t, "maximum_event_age_s", |f, p| f.whole_per_table(p, "lambda.NAME.maximum_event_age_s"))? {
@@ -151,21 +147,21 @@ pub(super) fn lower_function<'a>(
     let path = format!("lambda.{name}");
     let mut t = TableReader::new(src, path.clone(), node)?;
     let (f, p) = t.require("duration_s", "how long the handler runs, a distribution in seconds")?;
-    let duration_s = distribution(f, &p, base_dir, 0.0, SECONDS_MAX, "")?;
+    let duration_s = distribution_per_table(f, &p, base_dir, "lambda.NAME.duration_s")?;
     let mut function = lambda::Config::new(name, duration_s, default_init());
     if let Some(v) = opt(&mut t, "memory_mb", |f, p| f.whole_per_table(p, "lambda.NAME.memory_mb"))? {
         function.memory_mb = v as u32;
     }
     let timeout = t.get("timeout_s");
     if let Some((f, p)) = &timeout {
-        function.timeout = SimDuration::from_secs(f.u64_in(p, 1, 900, "AWS Lambda timeout: 1 to 900 s")?);
+        function.timeout = SimDuration::from_secs(f.whole_per_table(p, "lambda.NAME.timeout_s")?);
     }
-    if let Some(d) = opt(&mut t, "init_duration_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))? {
+    if let Some(d) =
+        opt(&mut t, "init_duration_s", |f, p| distribution_per_table(*f, p, base_dir, "lambda.NAME.init_duration_s"))?
+    {
         function.init_duration_s = d;
     }
-    if let Some(v) = opt(&mut t, "keep_alive_s", |f, p| {
-        f.positive(p, 86_400.0, "how long an idle environment stays warm; AWS publishes no figure")
-    })? {
+    if let Some(v) = opt(&mut t, "keep_alive_s", |f, p| f.number_per_table(p, "lambda.NAME.keep_alive_s"))? {
         function.keep_alive = SimDuration::from_secs_f64(v);
     }
     if let Some(a) = opt(&mut t, "architecture", |f, p| match f.one_of_per_table(p)? {
@@ -175,13 +171,15 @@ pub(super) fn lower_function<'a>(
         function.architecture = a;
     }
     function.reserved_concurrency =
-        opt(&mut t, "reserved_concurrency", |f, p| f.u64_in(p, 0, 1_000_000, ""))?.map(|v| v as u32);
+        opt(&mut t, "reserved_concurrency", |f, p| f.whole_per_table(p, "lambda.NAME.reserved_concurrency"))?
+            .map(|v| v as u32);
     if let Some(b) = opt(&mut t, "bills_init", |f, p| f.bool(p))? {
         function.bills_init = b;
     }
-    let error_rate = opt(&mut t, "error_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability"))?.unwrap_or(0.0);
+    let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "lambda.NAME.error_rate"))?.unwrap_or(0.0);
     let fix_deployed_at =
-        opt(&mut t, "fix_deployed_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.map(SimTime::from_secs_f64);
+        opt(&mut t, "fix_deployed_at_s", |f, p| f.number_per_table(p, "lambda.NAME.fix_deployed_at_s"))?
+            .map(SimTime::from_secs_f64);
     let (origin_src, origin) = (t.src, t.origin);
     let fail = |message: String| match &timeout {
         Some((f, p)) => f.error(p, message),
@@ -334,11 +332,14 @@ fn mapping(
 ) -> Result<EventSourceSpec> {
     let MappingAt { index, is_fifo, error_rate, fix_deployed_at } = at;
     let batch_size = opt(t, "batch_size", |f, p| {
-        if is_fifo {
-            f.u64_in(p, 1, 10, "AWS Lambda BatchSize for FIFO queues: 1 to 10")
-        } else {
-            f.u64_in(p, 1, 10_000, "AWS Lambda BatchSize for standard queues: 1 to 10,000")
+        let v = f.whole_in_table(p)?;
+        if is_fifo && v > FIFO_BATCH_SIZE_MAX {
+            return Err(f.error(
+                p,
+                format!("must be a whole number from 1 to {FIFO_BATCH_SIZE_MAX} for a FIFO queue (AWS Lambda BatchSize for FIFO queues: 1 to 10)"),
+            ));
         }
+        Ok(v)
     })?
     .unwrap_or(10) as u32;
     let window_s = opt(t, "batching_window_s", |f, p| {
@@ -348,28 +349,18 @@ fn mapping(
                 "FIFO queues take no batching window (AWS: MaximumBatchingWindowInSeconds is for standard queues)",
             ));
         }
-        f.u64_in(p, 0, 300, "AWS MaximumBatchingWindowInSeconds: 0 to 300 s")
+        f.whole_in_table(p)
     })?
     .unwrap_or(0);
     if batch_size > 10 && window_s == 0 {
         return Err(t.src.error(t.origin, path, format!("batch_size {batch_size} needs batching_window_s of at least 1 (AWS: a batch size above 10 requires a batching window)")));
     }
-    let scaling_max = opt(t, "scaling_max", |f, p| {
-        f.u64_in(
-            p,
-            5,
-            10_000,
-            "the mapping's ceiling: 1,250 announced in November 2023; the current scaling page says 1,000",
-        )
-    })?
-    .unwrap_or(u64::from(event_source::SCALING_MAX_DEFAULT)) as u32;
-    let maximum_concurrency =
-        opt(t, "maximum_concurrency", |f, p| f.whole_per_table(p, "lambda.NAME.maximum_concurrency"))?;
+    let scaling_max = opt(t, "scaling_max", |f, p| f.whole_in_table(p))?
+        .unwrap_or(u64::from(event_source::SCALING_MAX_DEFAULT)) as u32;
+    let maximum_concurrency = opt(t, "maximum_concurrency", |f, p| f.whole_in_table(p))?;
     let report_batch_item_failures = opt(t, "report_batch_item_failures", |f, p| f.bool(p))?.unwrap_or(false);
-    let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| {
-        f.u64_in(p, 0, 65_536, "the event metadata of one SQS record, in bytes (model: 1,024 by default)")
-    })?
-    .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
+    let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| f.whole_in_table(p))?
+        .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
     let filter_patterns = opt(t, "filter_patterns", filters)?.unwrap_or_default();
     let config = event_source::Config {
         function: lambda::FunctionId(index as u32),

@@ -1,11 +1,20 @@
 //! Every key a scenario file may hold, in one declarative table: its path, type, unit,
 //! default, allowed range, the AWS limit behind the range and the sources that state it.
 //!
-//! The table is the single source for what users read about keys and for what editors
-//! check: the reference pages of the book (`reference_page`), the JSON Schema of scenario
-//! files (`json_schema`), and the range checks of the reader for the keys it reads through
-//! [`Key::check`]. In builds with debug assertions the reader asserts that every key it is
-//! asked for is listed here, so a key cannot be added to the reader without its entry.
+//! The table is the single source for what users read about keys, for what editors check
+//! and for what the reader refuses: the reference pages of the book (`reference_page`), the
+//! JSON Schema of scenario files (`json_schema`), and every plain range and choice check of
+//! the reader. A key whose `range` is `Whole` or `Number` is read through
+//! `Field::whole_per_table` / `number_per_table` (or `distribution_per_table` for a
+//! distribution), a key of kind `Enum` through `Field::one_of_per_table`; the error quotes
+//! the table's bounds or choices and the first clause of `limit` ([`Key::why`]). Rules that
+//! tie a key to others (a FIFO queue's smaller batch, a warm-up shorter than the horizon, a
+//! message size that depends on the target) stay in the reader, which applies them after
+//! the table's range and says them in `allowed`. In builds with debug assertions the reader
+//! asserts that every key it is asked for is listed here, and that a range is read from the
+//! entry of the key itself; `tests/keys.rs` sets every ranged key and every choice just
+//! outside and at its bounds, so a range the table gives and the reader does not enforce, or
+//! enforces differently, fails there.
 //!
 //! Paths are dotted. Upper-case segments stand for names the scenario chooses: `NAME` (one
 //! segment: a queue's, a function's, …), `STATE`, `FIELD` and `METRIC` (one or more
@@ -495,7 +504,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Any,
         unit: "—",
         default: "—",
-        range: Range::Any,
+        range: Range::Number { min: -1000000000.0, max: 1000000000.0, above_min: false },
         allowed: "numbers −1,000,000,000 to 1,000,000,000",
         limit: "the range of numbers in an SNS filter policy [sns-filter-constraints]",
         sources: &["sns-filter-constraints"],
@@ -519,7 +528,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Any,
         unit: "—",
         default: "—",
-        range: Range::Any,
+        range: Range::Number { min: -1000000000.0, max: 1000000000.0, above_min: false },
         allowed: "numbers −1,000,000,000 to 1,000,000,000",
         limit: "the range of numbers in an SNS filter policy [sns-filter-constraints]",
         sources: &["sns-filter-constraints"],
@@ -940,7 +949,7 @@ pub const KEYS: &[Key] = &[
         unit: "—",
         default: "`\"steady\"` when every workload's arrivals are stationary: `constant` or `poisson`, sending from the start of the measured window (`start_s` ≤ `warmup_s`) to the horizon (no `stop_s` before it, no `count_max` its rate reaches before it); otherwise `\"one-off\"` (`ramp`, `steps`, `bursts`, `diurnal`, `replay`, or a workload that starts late or stops early). A cycle or bursts that recur all month say `\"steady\"`",
         range: Range::Any,
-        allowed: "`\"steady\"` or `\"one-off\"`; anything else is an error (``allowed: steady (…), one-off (…)``)",
+        allowed: "`\"steady\"` or `\"one-off\"`; anything else is an error (``unknown value; allowed: \"steady\", \"one-off\" (model …)``)",
         limit: "model (the monthly projection assumes the window's traffic continues)",
         sources: &[],
         when: "",
@@ -1383,7 +1392,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Distribution,
         unit: "bytes",
         default: "1,024",
-        range: Range::Number { min: 1.0, max: 1048576.0, above_min: false },
+        range: Range::Number { min: 1.0, max: 100000000.0, above_min: false },
         allowed: "values 1 to 1,048,576 for an SQS or EventBridge target; 1 to 262,144 for an SNS topic, a mobile-push endpoint or a state machine; 1 to 6,291,456 for a Lambda function; 1 to 40,000,000 for SES; 1 to 100,000,000 for a broker",
         limit: "SQS message size: 1 byte to 1 MiB (1,048,576 bytes), body and attributes counted, since August 2025 [sqs-quotas-msg] [bc-sqs] [bc-sqs-hist]; SNS: 256 KiB (262,144 bytes), the topic default [gr-sns]; EventBridge: 1 MB since January 2026 [blog-1mb]; Step Functions: 256 KiB execution input [DOC-cur]; Lambda: 6 MB synchronous invocation payload [DOC-cur]; SES: 40 MB through the v2 API or SMTP [ses-quotas]; Amazon MQ: 100 MB, a model bound (the reference gives no figure)",
         sources: &["sqs-quotas-msg", "bc-sqs", "bc-sqs-hist", "gr-sns", "blog-1mb", "DOC-cur", "DOC-cur", "ses-quotas"],
@@ -1481,7 +1490,7 @@ pub const KEYS: &[Key] = &[
         default: "1",
         range: Range::Whole { min: 1, max: 10 },
         allowed: "whole number 1 to 10; **SQS queues and SNS topics only** (multi-entry PutEvents is not modelled, a direct publish to a mobile-push endpoint is a Publish, and StartExecution has no batch form)",
-        limit: "AWS SendMessageBatch: up to 10 entries and 1 MiB in all [bc-sqs] [sqs-quotas-msg]; PublishBatch: up to 10 entries and 256 KiB in all [gr-sns] [bc-sns]",
+        limit: "AWS SendMessageBatch and PublishBatch: up to 10 entries, with 1 MiB in all for SQS [bc-sqs] [sqs-quotas-msg] and 256 KiB in all for SNS [gr-sns] [bc-sns]",
         sources: &["bc-sqs", "sqs-quotas-msg", "gr-sns", "bc-sns"],
         when: "",
         description: "most messages per send call: 1 is SendMessage (SNS: Publish), above 1 SendMessageBatch (SNS: PublishBatch)",
@@ -1504,7 +1513,7 @@ pub const KEYS: &[Key] = &[
         unit: "—",
         default: "`\"standard\"`",
         range: Range::Any,
-        allowed: "`\"standard\"`, `\"adaptive\"` (``allowed: standard, adaptive (the AWS SDKs' documented retry modes)``)",
+        allowed: "`\"standard\"`, `\"adaptive\"` (``unknown value; allowed: \"standard\", \"adaptive\" (AWS SDKs' retry modes)``)",
         limit: "AWS SDKs' retry modes [sdk-retry]; legacy mode is not modelled, since its behaviour differs by SDK and is not documented across them",
         sources: &["sdk-retry"],
         when: "",
@@ -1551,9 +1560,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "**required**",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: true },
-        allowed: "above 0",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: true },
+        allowed: "above 0, at most 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"constant\" or \"poisson\"",
         description: "messages per second",
@@ -1563,9 +1572,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "0",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: false },
-        allowed: "0 or more",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: false },
+        allowed: "0 to 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"ramp\"",
         description: "rate at the start",
@@ -1575,9 +1584,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "0",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: false },
-        allowed: "0 or more",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: false },
+        allowed: "0 to 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"ramp\"",
         description: "rate at the end of the ramp and after it",
@@ -1611,9 +1620,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "**required**",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: true },
-        allowed: "above 0",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: true },
+        allowed: "above 0, at most 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"bursts\"",
         description: "rate during a burst",
@@ -1623,9 +1632,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "0",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: false },
-        allowed: "0 or more",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: false },
+        allowed: "0 to 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"bursts\"",
         description: "rate between bursts",
@@ -1659,9 +1668,9 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Number,
         unit: "1/s",
         default: "**required**",
-        range: Range::Number { min: 0.0, max: f64::INFINITY, above_min: true },
-        allowed: "above 0",
-        limit: "",
+        range: Range::Number { min: 0.0, max: 1000000000.0, above_min: true },
+        allowed: "above 0, at most 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
         sources: &[],
         when: "arrival = \"diurnal\"",
         description: "mean rate over a period",
@@ -2367,7 +2376,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Integer,
         unit: "s",
         default: "20",
-        range: Range::Any,
+        range: Range::Whole { min: 1, max: 3600 },
         allowed: "whole number from 1 to `maxDelayTarget`",
         limit: "AWS: 1 s up to `maxDelayTarget` [sns-retries] [sns-json-2022]",
         sources: &["sns-retries", "sns-json-2022"],
@@ -2379,7 +2388,7 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Integer,
         unit: "s",
         default: "20",
-        range: Range::Any,
+        range: Range::Whole { min: 1, max: 3600 },
         allowed: "whole number from `minDelayTarget` to 3,600",
         limit: "AWS: at most 3,600 s [sns-retries]",
         sources: &["sns-retries"],
@@ -2465,7 +2474,7 @@ pub const KEYS: &[Key] = &[
         default: "**required**",
         range: Range::Any,
         allowed: "`\"http\"`, `\"https\"`, `\"email\"`, `\"email-json\"`, `\"sms\"`, `\"application\"` (mobile push)",
-        limit: "AWS subscription protocols [bc-sns]; SQS queues and Lambda functions are subscribed by name instead",
+        limit: "AWS subscription protocols other than SQS and Lambda, whose queues and functions are subscribed by name [bc-sns]",
         sources: &["bc-sns"],
         when: "",
         description: "how SNS reaches the endpoint; it chooses the retry policy and the delivery price",
@@ -2561,7 +2570,7 @@ pub const KEYS: &[Key] = &[
         default: "the table below; **required in any other Region**; a bus in a Region whose quota an earlier bus gave takes that figure",
         range: Range::Number { min: 1.0, max: 1000000000.0, above_min: false },
         allowed: "1 to 1,000,000,000; every bus in one Region must give the same figure (``buses in one Region must give the same figure``)",
-        limit: "one quota per account per Region [eb-quota] [eb-put-scope]",
+        limit: "the account's PutEvents quota in the bus's Region, one per account per Region [eb-quota] [eb-put-scope]",
         sources: &["eb-quota", "eb-put-scope"],
         when: "",
         description: "the account's PutEvents quota in the bus's Region (an adjustable quota: give yours if it was raised)",
@@ -2992,7 +3001,7 @@ pub const KEYS: &[Key] = &[
         unit: "—",
         default: "**required**",
         range: Range::Any,
-        allowed: "`\"activemq\"`, `\"rabbitmq\"` (``allowed: activemq, rabbitmq (Amazon MQ's engines)``)",
+        allowed: "`\"activemq\"`, `\"rabbitmq\"` (``unknown value; allowed: \"activemq\", \"rabbitmq\" (Amazon MQ's engines: …)``)",
         limit: "Amazon MQ's engines: Apache ActiveMQ (Classic) and RabbitMQ [mq-types] [mq-rabbit-size]",
         sources: &["mq-types", "mq-rabbit-size"],
         when: "",
@@ -3461,7 +3470,7 @@ pub const KEYS: &[Key] = &[
         default: "730",
         range: Range::Number { min: 672.0, max: 744.0, above_min: false },
         allowed: "672 to 744 (28 to 31 days)",
-        limit: "730 h as in the AWS Pricing Calculator",
+        limit: "a month of 28 to 31 days; the default 730 h is the AWS Pricing Calculator's",
         sources: &[],
         when: "",
         description: "length of the month to which a run's usage is projected (see Modelling assumptions)",
@@ -3544,7 +3553,7 @@ pub const KEYS: &[Key] = &[
         unit: "—",
         default: "`\"a_la_carte\"`",
         range: Range::Any,
-        allowed: "`\"a_la_carte\"`, `\"essentials\"`, `\"pro\"`, `\"enterprise\"` (``allowed: a_la_carte, essentials, pro, enterprise (AWS's SES pricing plans)``)",
+        allowed: "`\"a_la_carte\"`, `\"essentials\"`, `\"pro\"`, `\"enterprise\"` (``unknown value; allowed: \"a_la_carte\", \"essentials\", \"pro\", \"enterprise\" (AWS: pricing plans since 2026-07-21, …)``)",
         limit: "AWS: pricing plans since 2026-07-21, chosen per account and Region; Essentials is the default for new accounts, à la carte stays the default for accounts active since 2025-06-01 [bc-sesv2-plans] [ses-plans-3p] [ses-pricing-notes]",
         sources: &["bc-sesv2-plans", "ses-plans-3p", "ses-pricing-notes"],
         when: "",
@@ -3680,7 +3689,15 @@ impl Key {
             }
         }
         out.push_str(rest);
-        out.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches([',', '.']).to_string()
+        let why = out.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches([',', '.']).to_string();
+        match why.as_str() {
+            // `—` marks a key with no limit to name.
+            "—" => String::new(),
+            // A latency's limit grades the evidence for its default, which says nothing of its
+            // range: that is the model's bound.
+            w if w.starts_with("evidence:") => "model bound".to_string(),
+            _ => why,
+        }
     }
 }
 
@@ -3688,7 +3705,19 @@ impl Key {
 /// `sweep.axis[0].key`, `workers.pool.service_time_s.median`), if the table lists it.
 pub fn find(path: &str) -> Option<&'static Key> {
     let concrete = segments(path);
-    if let Some(key) = KEYS.iter().find(|k| matches(&k.path.split('.').collect::<Vec<_>>(), &concrete)) {
+    // A name that may hold dots makes some paths fit two patterns (`…states.STATE` and
+    // `…states.STATE.duration_s`): the one with more segments is the key meant. Only the
+    // patterns of the path's first segment are tried, already split, so a look-up costs a
+    // few dozen comparisons: the reader makes one for each key it reads.
+    let first = concrete.first()?;
+    let best = split_patterns()
+        .iter()
+        .filter(|(head, _)| head == first)
+        .flat_map(|(_, keys)| keys)
+        .filter(|(pattern, _)| matches(pattern, &concrete))
+        .max_by_key(|(pattern, _)| pattern.len())
+        .map(|(_, key)| *key);
+    if let Some(key) = best {
         return Some(key);
     }
     // A key inside a distribution table: allowed under any key that takes a distribution.
@@ -3698,6 +3727,28 @@ pub fn find(path: &str) -> Option<&'static Key> {
         return KEYS.iter().find(|k| k.path.strip_prefix("DISTRIBUTION.") == Some(last));
     }
     None
+}
+
+/// A first segment and the keys whose pattern starts with it, each pattern split into its
+/// segments.
+type PatternGroup = (String, Vec<(Vec<&'static str>, &'static Key)>);
+
+/// The table's patterns split into segments, grouped by their first segment (never a
+/// placeholder but in `DISTRIBUTION.*`, which `find` reaches through the parent key).
+fn split_patterns() -> &'static [PatternGroup] {
+    static SPLIT: std::sync::OnceLock<Vec<PatternGroup>> = std::sync::OnceLock::new();
+    SPLIT.get_or_init(|| {
+        let mut groups: Vec<PatternGroup> = Vec::new();
+        for key in KEYS {
+            let pattern: Vec<&'static str> = key.path.split('.').collect();
+            let head = segments(pattern[0]).remove(0);
+            match groups.iter_mut().find(|(h, _)| *h == head) {
+                Some((_, keys)) => keys.push((pattern, key)),
+                None => groups.push((head, vec![(pattern, key)])),
+            }
+        }
+        groups
+    })
 }
 
 /// The entry at exactly `pattern` (e.g. `"sqs.NAME.delay_s"`). A pattern the table lacks is

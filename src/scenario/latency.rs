@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, distribution, opt};
+use super::lower::{distribution_in_table, opt};
 use super::tree::{Field, Result, TableReader};
 use crate::models::latency::{HOPS, Hop, Latencies, LatencyConfig, QUEUE_HOPS, SUBSCRIPTION_HOPS};
 
@@ -18,15 +18,7 @@ pub(super) fn lower_latency(
 ) -> Result<LatencyConfig> {
     let Some((f, path)) = node else { return Ok(LatencyConfig::default()) };
     let mut t = TableReader::new(f.src, path, f.node)?;
-    let all_off = opt(&mut t, "aws_calls", |f, p| match f.str(p)? {
-        "modelled" => Ok(false),
-        "none" => Ok(true),
-        _ => Err(f.error(
-            p,
-            "allowed: \"modelled\" (the published defaults), \"none\" (every AWS call and hop takes no time)",
-        )),
-    })?
-    .unwrap_or(false);
+    let all_off = opt(&mut t, "aws_calls", |f, p| Ok(f.one_of_per_table(p)? == "none"))?.unwrap_or(false);
     let mut scenario = if all_off { Latencies::none() } else { Latencies::defaults() };
     let every_hop: Vec<Hop> = HOPS.iter().map(|h| h.hop).collect();
     read_hops(&mut t, &every_hop, base_dir, &mut scenario)?;
@@ -45,9 +37,7 @@ pub(super) fn lower_latency(
 /// Reads the keys of `hops` present in `t` into `latencies`.
 fn read_hops(t: &mut TableReader<'_>, hops: &[Hop], base_dir: &Path, latencies: &mut Latencies) -> Result<()> {
     for &hop in hops {
-        let given = opt(t, HOPS[hop as usize].key, |f, p| {
-            distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "seconds; 0 for a hop that takes no time")
-        })?;
+        let given = opt(t, HOPS[hop as usize].key, |f, p| distribution_in_table(*f, p, base_dir))?;
         if let Some(d) = given {
             // A constant 0 is the same as no hop, and keeps the random stream untouched.
             let d = (d.as_constant() != Some(0.0)).then_some(d);

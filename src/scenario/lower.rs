@@ -409,40 +409,36 @@ pub(super) fn retry_config(t: &mut TableReader<'_>) -> Result<RetryConfig> {
         _ => Ok(RetryMode::Standard),
     })?
     .unwrap_or(RetryMode::Standard);
-    let max_attempts = opt(t, "retry_max_attempts", |f, p| {
-        f.u64_in(p, 1, 20, "attempts per call, the first included; the SDKs default to 3")
-    })?
-    .map_or(3, |n| n as u32);
+    let max_attempts = opt(t, "retry_max_attempts", |f, p| f.whole_in_table(p))?.map_or(3, |n| n as u32);
     Ok(RetryConfig { mode, max_attempts })
 }
 
 /// The `[run]` table, and its `traffic` if declared (its default needs the workloads).
 fn lower_run(src: &Source<'_>, node: &Node, path: String) -> Result<(RunConfig, Option<Traffic>)> {
     let mut t = TableReader::new(src, path, node)?;
-    let seed = opt(&mut t, "seed", |f, p| f.u64(p))?.unwrap_or(1);
+    let seed = opt(&mut t, "seed", |f, p| f.whole_per_table(p, "run.seed"))?.unwrap_or(1);
     let (f, p) = t.require("horizon_s", "how much virtual time to simulate, in seconds")?;
-    let horizon_s = f.positive(&p, SECONDS_MAX, "")?;
+    let horizon_s = f.number_per_table(&p, "run.horizon_s")?;
     let warmup_s = opt(&mut t, "warmup_s", |f, p| {
-        let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
+        let v = f.number_per_table(p, "run.warmup_s")?;
         if v >= horizon_s {
             return Err(f.error(p, format!("must be shorter than horizon_s ({})", fmt_num(horizon_s))));
         }
         Ok(v)
     })?
     .unwrap_or(0.0);
-    let events_max = opt(&mut t, "events_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?.unwrap_or(10_000_000_000);
+    let events_max =
+        opt(&mut t, "events_max", |f, p| f.whole_per_table(p, "run.events_max"))?.unwrap_or(10_000_000_000);
     let sample_interval_s = opt(&mut t, "sample_interval_s", |f, p| {
-        let v = f.positive(p, SECONDS_MAX, "")?;
+        let v = f.number_per_table(p, "run.sample_interval_s")?;
         if horizon_s / v > 10_000_000.0 {
             return Err(f.error(p, "would sample more than 10,000,000 rows over the horizon; choose a longer interval"));
         }
         Ok(v)
     })?
     .unwrap_or(60.0);
-    let memory_max_mb = opt(&mut t, "memory_max_mb", |f, p| {
-        f.u64_in(p, 64, 1 << 30, "MiB of memory the run may use; the default is 8192")
-    })?
-    .unwrap_or(MEMORY_MAX_MB_DEFAULT);
+    let memory_max_mb = opt(&mut t, "memory_max_mb", |f, p| f.whole_per_table(p, "run.memory_max_mb"))?
+        .unwrap_or(MEMORY_MAX_MB_DEFAULT);
     let start_epoch_s = opt(&mut t, "start_time", |f, p| {
         let text = f.str(p)?;
         crate::models::step_functions::asl::timestamp_epoch_s(text)
@@ -575,7 +571,24 @@ fn defined<T>(kind: &str, names: &BTreeMap<String, T>) -> String {
     }
 }
 
-const DISTRIBUTIONS: [&str; 5] = ["constant", "uniform", "exponential", "lognormal", "empirical"];
+/// A distribution whose values must lie within the range the key table gives `pattern`, the
+/// limit behind it named in errors.
+pub(super) fn distribution_per_table(f: Field<'_>, path: &str, base_dir: &Path, pattern: &str) -> Result<Distribution> {
+    let key = super::tree::table_entry(path, pattern);
+    match key.range {
+        // A distribution's draws include its lower bound, so `above_min` only matters for a
+        // plain number, which `distribution` checks the same way as a draw.
+        super::keys::Range::Number { min, max, .. } => distribution(f, path, base_dir, min, max, &key.why()),
+        other => panic!("{pattern} has range {other:?} in the key table, not a number range"),
+    }
+}
+
+/// As `distribution_per_table`, for a reader shared by several keys (the latency hops),
+/// finding the entry by the concrete `path`.
+pub(super) fn distribution_in_table(f: Field<'_>, path: &str, base_dir: &Path) -> Result<Distribution> {
+    let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+    distribution_per_table(f, path, base_dir, key.path)
+}
 
 /// A distribution: a bare number (constant) or `{ dist = "...", ... }`. Parameters must lie
 /// within `[min, max]`; for the bounded kinds (constant, uniform, empirical) so does every
@@ -598,7 +611,7 @@ pub(super) fn distribution(
         let (f, p) = t.require(key, "a number")?;
         f.f64_in(&p, min, max, why)
     };
-    let d = match kind_f.str(&kind_p)? {
+    let d = match kind_f.one_of_key(&kind_p, super::keys::entry("DISTRIBUTION.dist"))? {
         "constant" => Distribution::constant(in_range(&mut t, "value")?),
         "uniform" => {
             let low = in_range(&mut t, "low")?;
@@ -624,12 +637,7 @@ pub(super) fn distribution(
             Distribution::lognormal(median, p99)
         }
         "empirical" => Distribution::Empirical(empirical(&mut t, path, base_dir, min, max, why)?),
-        other => {
-            let hint = closest(other, &DISTRIBUTIONS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
-            return Err(
-                kind_f.error(&kind_p, format!("unknown distribution{hint}; allowed: {}", DISTRIBUTIONS.join(", ")))
-            );
-        }
+        other => unreachable!("distribution {other} of the key table has no model"),
     };
     t.finish()?;
     Ok(d)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, component_ref, distribution, opt};
+use super::lower::{component_ref, distribution_per_table, opt};
 use super::topics::from_serde;
 use super::tree::{Node, Result, Source, TableReader};
 use crate::distributions::Distribution;
@@ -57,18 +57,14 @@ fn is_ses_send(resource: &Resource) -> bool {
     matches!(resource, Resource::Other { service, action } if (service == "ses" || service == "sesv2") && action.starts_with("send"))
 }
 
-/// AWS documented up to 1,000 concurrent GetActivityTask pollers per activity (2022:
-/// `ActivityWorkerLimitExceeded`).
-const ACTIVITY_WORKERS_MAX: u64 = 1_000;
-
 /// `[activity.NAME]`: the workers that poll an activity.
 pub(super) fn lower_activity(src: &Source<'_>, name: &str, node: &Node) -> Result<ActivityConfig> {
     let path = format!("activity.{name}");
     let mut t = TableReader::new(src, path, node)?;
     let (f, p) = t.require("workers", "how many workers poll the activity with GetActivityTask")?;
-    let workers = f.u64_in(&p, 1, ACTIVITY_WORKERS_MAX, "AWS allows 1,000 concurrent pollers per activity")? as u32;
+    let workers = f.whole_per_table(&p, "activity.NAME.workers")? as u32;
     let heartbeat_interval = opt(&mut t, "heartbeat_s", |f, p| {
-        f.positive(p, SECONDS_MAX, "how often a working worker calls SendTaskHeartbeat").map(SimDuration::from_secs_f64)
+        f.number_per_table(p, "activity.NAME.heartbeat_s").map(SimDuration::from_secs_f64)
     })?;
     let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
         .unwrap_or_else(|| "us-east-1".into());
@@ -117,23 +113,21 @@ pub(super) fn lower_machine(
         .map_err(|e| f.error(&p, format!("{file}:{}:{}: not valid JSON: {e}", e.line(), e.column())))?;
     let definition = asl::parse(&from_serde(&json)).map_err(|e| f.error(&p, format!("{file}: {e}")))?;
     let (tf, tp) = t.require("type", "standard, express_async or express_sync")?;
-    let workflow = match tf.str(&tp)? {
-        "standard" => WorkflowType::Standard,
+    let workflow = match tf.one_of_per_table(&tp)? {
         "express_async" => WorkflowType::ExpressAsync,
         "express_sync" => WorkflowType::ExpressSync,
-        _ => return Err(tf.error(&tp, "allowed: standard, express_async, express_sync")),
+        _ => WorkflowType::Standard,
     };
     let restart_rate = opt(&mut t, "restart_rate", |f, p| {
-        let rate = f.f64_in(p, 0.0, 1.0, "a probability per execution; AWS publishes no figure")?;
+        let rate = f.number_per_table(p, "step_functions.NAME.restart_rate")?;
         if workflow != WorkflowType::ExpressAsync && rate > 0.0 {
             return Err(f.error(p, "only asynchronous Express executions run again (at-least-once); 0 elsewhere"));
         }
         Ok(rate)
     })?
     .unwrap_or(0.0);
-    let payload_bytes =
-        opt(&mut t, "payload_bytes", |f, p| f.u64_in(p, 0, 262_144, "Step Functions payloads: up to 256 KiB"))?
-            .unwrap_or(1_024);
+    let payload_bytes = opt(&mut t, "payload_bytes", |f, p| f.whole_per_table(p, "step_functions.NAME.payload_bytes"))?
+        .unwrap_or(1_024);
     let region = opt(&mut t, "region", |f, p| super::queues::check_region(f, p).map(str::to_string))?
         .unwrap_or_else(|| "us-east-1".into());
     check_supported(&definition, workflow, file).map_err(|message| f.error(&p, message))?;
@@ -475,7 +469,7 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
                 f.error(p, "does not apply: the queue's consumer answers this task when it has processed the message")
             );
         }
-        distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+        distribution_per_table(*f, p, base_dir, "step_functions.NAME.states.STATE.duration_s")
     })?;
     if let Some((f, p)) = t.get("errors") {
         if !matches!(state.kind, StateKind::Task(_)) {
@@ -512,11 +506,11 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         if !matches!(state.kind, StateKind::Map(_)) {
             return Err(f.error(p, kind_error("Map")));
         }
-        distribution(*f, p, base_dir, 0.0, 10_000_000.0, "")
+        distribution_per_table(*f, p, base_dir, "step_functions.NAME.states.STATE.items")
     })?;
     b.wait_s = opt(&mut t, "wait_s", |f, p| match &state.kind {
         StateKind::Wait(asl::Wait::SecondsPath | asl::Wait::TimestampPath) => {
-            distribution(*f, p, base_dir, 0.0, SECONDS_MAX, "")
+            distribution_per_table(*f, p, base_dir, "step_functions.NAME.states.STATE.wait_s")
         }
         StateKind::Wait(_) => {
             Err(f.error(p, "does not apply: the Wait's literal Seconds or Timestamp is used as written"))
@@ -529,7 +523,9 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
             (Pattern::WaitForTaskToken, Resource::SqsSend { .. }) => Err(
                 f.error(p, "does not apply: the queue's consumer answers this task when it has processed the message")
             ),
-            (Pattern::WaitForTaskToken, _) => distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""),
+            (Pattern::WaitForTaskToken, _) => {
+                distribution_per_table(*f, p, base_dir, "step_functions.NAME.states.STATE.callback_s")
+            }
             _ => Err(f.error(p, "applies to .waitForTaskToken tasks only")),
         }
     })?;

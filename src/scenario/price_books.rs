@@ -258,7 +258,7 @@ fn apply_overrides(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBo
     if let Some(as_of) = opt(t, "as_of", |f, p| f.str(p).map(str::to_string))? {
         each(books, &|b| b.as_of = as_of.clone());
     }
-    if let Some(h) = opt(t, "hours_per_month", |f, p| f.f64_in(p, 672.0, 744.0, "28 to 31 days"))? {
+    if let Some(h) = opt(t, "hours_per_month", |f, p| f.number_per_table(p, "pricing.hours_per_month"))? {
         each(books, &|b| b.hours_per_month = h);
     }
     if let Some(tiers) = opt(t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
@@ -267,14 +267,13 @@ fn apply_overrides(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBo
     if let Some(tiers) = opt(t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
         each(books, &|b| b.sqs.iter_mut().for_each(|s| s.fifo_tiers = tiers.clone()));
     }
-    if let Some(v) =
-        opt(t, "sns_sms_usd_per_message", |f, p| f.f64_in(p, 0.0, 10.0, "SMS is priced per destination country"))?
+    if let Some(v) = opt(t, "sns_sms_usd_per_message", |f, p| f.number_per_table(p, "pricing.sns_sms_usd_per_message"))?
     {
         each(books, &|b| b.sns.iter_mut().for_each(|s| s.sms_usd_per_message = v));
     }
     if let Some(plan) = opt(t, "ses_plan", |f, p| {
-        SesPlan::parse(f.str(p)?)
-            .ok_or_else(|| f.error(p, "allowed: a_la_carte, essentials, pro, enterprise (AWS's SES pricing plans)"))
+        let name = f.one_of_per_table(p)?;
+        Ok(SesPlan::parse(name).unwrap_or_else(|| unreachable!("SES plan {name} of the key table has no prices")))
     })? {
         each(books, &|b| b.ses.iter_mut().for_each(|s| s.plan = plan));
     }
@@ -292,7 +291,7 @@ fn apply_overrides(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBo
 /// Express prices gets them.
 fn apply_express(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBook>) -> Result<()> {
     let requests = opt(t, "express_usd_per_million_requests", |f, p| {
-        f.f64_in(p, 0.0, 1e6, "USD per million Express requests (us-east-1: 1.00)")
+        f.number_per_table(p, "pricing.express_usd_per_million_requests")
     })?;
     let gb_hour_tiers = opt(t, "express_gb_hour_tiers", |f, p| {
         let tiers = tiers(*f, p)?;

@@ -100,14 +100,9 @@ pub(super) fn lower_queue(
     let delay_s = opt(&mut t, "delay_s", |f, p| f.whole_per_table(p, "sqs.NAME.delay_s"))?.unwrap_or(0);
     let in_flight_max =
         opt(&mut t, "in_flight_max", |f, p| f.whole_per_table(p, "sqs.NAME.in_flight_max"))?.unwrap_or(120_000) as u32;
-    let short_poll_sample_fraction = opt(&mut t, "short_poll_sample_fraction", |f, p| {
-        let v = f.f64_in(p, 0.0, 1.0, "the share of messages a short poll sees")?;
-        if v == 0.0 {
-            return Err(f.error(p, "must be above 0, or short polls would never see a message"));
-        }
-        Ok(v)
-    })?
-    .unwrap_or(0.5);
+    let short_poll_sample_fraction =
+        opt(&mut t, "short_poll_sample_fraction", |f, p| f.number_per_table(p, "sqs.NAME.short_poll_sample_fraction"))?
+            .unwrap_or(0.5);
     let kind = if is_fifo {
         let high_throughput = opt(&mut t, "high_throughput", |f, p| f.bool(p))?.unwrap_or(false);
         let region = opt(&mut t, "region", |f, p| {
@@ -121,15 +116,13 @@ pub(super) fn lower_queue(
         let calls_per_s_max = if high_throughput { high_throughput_calls_per_s(&region) } else { FIFO_CALLS_PER_S };
         sqs::Kind::Fifo { calls_per_s_max }
     } else {
-        let duplicate_rate = opt(&mut t, "duplicate_rate", |f, p| {
-            f.f64_in(p, 0.0, 1.0, "a probability per receive; AWS publishes no figure")
-        })?
-        .unwrap_or(1e-5);
+        let duplicate_rate =
+            opt(&mut t, "duplicate_rate", |f, p| f.number_per_table(p, "sqs.NAME.duplicate_rate"))?.unwrap_or(1e-5);
         sqs::Kind::Standard { duplicate_rate }
     };
     let redrive = redrive_policy(&mut t, name, queues)?;
     if let Some((f, p)) = t.get("redrive_at_s") {
-        let at_s = f.f64_in(&p, 0.0, 1e10, "")?;
+        let at_s = f.number_per_table(&p, "sqs.NAME.redrive_at_s")?;
         let rate_per_s =
             opt(&mut t, "redrive_rate_per_s", |f, p| f.number_per_table(p, "sqs.NAME.redrive_rate_per_s"))?
                 .unwrap_or(REDRIVE_RATE_MAX_PER_S);

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, distribution, opt};
+use super::lower::{distribution_per_table, opt};
 use super::tree::{Field, Result, TableReader};
 use crate::distributions::Distribution;
-use crate::models::ses::{self, Interface, RECIPIENTS_MAX, SANDBOX_DAILY, SANDBOX_RATE_PER_S};
+use crate::models::ses::{self, Interface, SANDBOX_DAILY, SANDBOX_RATE_PER_S};
 
 /// API latency when the scenario gives none: AWS publishes no figure (model assumption).
 fn default_api_latency() -> Distribution {
@@ -23,22 +23,18 @@ pub(super) fn lower_ses(node: Option<(Field<'_>, String)>, base_dir: &Path) -> R
     let Some((f, path)) = node else { return Ok(None) };
     let mut t = TableReader::new(f.src, path, f.node)?;
     let (af, ap) = t.require("account", "\"sandbox\" or \"production\"")?;
-    let sandbox = match af.str(&ap)? {
-        "sandbox" => true,
-        "production" => false,
-        _ => return Err(af.error(&ap, "allowed: sandbox, production")),
-    };
+    let sandbox = af.one_of_per_table(&ap)? == "sandbox";
     let rate = opt(&mut t, "max_send_rate_per_s", |f, p| {
         if sandbox {
             return Err(f.error(p, "the sandbox's rate is fixed at 1 recipient a second (AWS); set account = \"production\" to give your own"));
         }
-        f.positive(p, 1e6, "recipients a second, your account's quota in the SES console")
+        f.number_per_table(p, "ses.max_send_rate_per_s")
     })?;
     let daily = opt(&mut t, "daily_quota", |f, p| {
         if sandbox {
             return Err(f.error(p, "the sandbox's quota is fixed at 200 recipients a day (AWS); set account = \"production\" to give your own"));
         }
-        f.u64_in(p, 1, 1_000_000_000_000, "recipients per rolling 24 hours, your account's quota in the SES console")
+        f.whole_per_table(p, "ses.daily_quota")
     })?;
     let (max_send_rate_per_s, daily_quota) = match (sandbox, rate, daily) {
         (true, _, _) => (SANDBOX_RATE_PER_S, SANDBOX_DAILY),
@@ -51,22 +47,20 @@ pub(super) fn lower_ses(node: Option<(Field<'_>, String)>, base_dir: &Path) -> R
             ));
         }
     };
-    let burst_s = opt(&mut t, "burst_s", |f, p| {
-        f.positive(p, 3_600.0, "seconds of the send rate SES takes in a burst; AWS publishes no figure")
-    })?
-    .unwrap_or(1.0);
+    let burst_s = opt(&mut t, "burst_s", |f, p| f.number_per_table(p, "ses.burst_s"))?.unwrap_or(1.0);
     let recipients = opt(&mut t, "recipients_per_email", |f, p| {
-        distribution(*f, p, base_dir, 1.0, f64::from(RECIPIENTS_MAX), "To, CC and BCC together: at most 50 (AWS)")
+        distribution_per_table(*f, p, base_dir, "ses.recipients_per_email")
     })?
     .unwrap_or_else(|| Distribution::constant(1.0));
-    let attachment_bytes = opt(&mut t, "attachment_bytes", |f, p| {
-        distribution(*f, p, base_dir, 0.0, 40e6, "SES takes messages of up to 40 MB (API v2 and SMTP)")
-    })?
-    .unwrap_or_else(|| Distribution::constant(0.0));
-    let api_latency_s = opt(&mut t, "api_latency_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
-        .unwrap_or_else(default_api_latency);
-    let smtp_latency_s = opt(&mut t, "smtp_latency_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
-        .unwrap_or_else(default_smtp_latency);
+    let attachment_bytes =
+        opt(&mut t, "attachment_bytes", |f, p| distribution_per_table(*f, p, base_dir, "ses.attachment_bytes"))?
+            .unwrap_or_else(|| Distribution::constant(0.0));
+    let api_latency_s =
+        opt(&mut t, "api_latency_s", |f, p| distribution_per_table(*f, p, base_dir, "ses.api_latency_s"))?
+            .unwrap_or_else(default_api_latency);
+    let smtp_latency_s =
+        opt(&mut t, "smtp_latency_s", |f, p| distribution_per_table(*f, p, base_dir, "ses.smtp_latency_s"))?
+            .unwrap_or_else(default_smtp_latency);
     t.finish()?;
     Ok(Some(ses::Config {
         sandbox,
@@ -98,10 +92,9 @@ pub(super) fn email_sender(t: &mut TableReader<'_>, has_ses: bool) -> Result<Opt
 
 /// `ses_interface` of a sender: "api" (the default) or "smtp".
 pub(super) fn interface(t: &mut TableReader<'_>) -> Result<Interface> {
-    Ok(opt(t, "ses_interface", |f, p| match f.str(p)? {
-        "api" => Ok(Interface::Api),
+    Ok(opt(t, "ses_interface", |f, p| match f.one_of_per_table(p)? {
         "smtp" => Ok(Interface::Smtp),
-        _ => Err(f.error(p, "allowed: api, smtp")),
+        _ => Ok(Interface::Api),
     })?
     .unwrap_or(Interface::Api))
 }

@@ -31,8 +31,7 @@ pub(super) fn lower_sweep(node: Option<(Field<'_>, String)>) -> Result<Option<Sw
     let Some((f, path)) = node else { return Ok(None) };
     let mut t = TableReader::new(f.src, path.clone(), f.node)?;
     let replications =
-        opt(&mut t, "replications", |f, p| f.u64_in(p, 1, 10_000, "runs per point, each with its own seed"))?
-            .unwrap_or(1) as u32;
+        opt(&mut t, "replications", |f, p| f.whole_per_table(p, "sweep.replications"))?.unwrap_or(1) as u32;
     let chart_metrics = match t.get("chart_metrics") {
         Some((cf, cp)) => cf
             .array(&cp)?
@@ -69,7 +68,7 @@ pub(super) fn lower_sweep(node: Option<(Field<'_>, String)>) -> Result<Option<Sw
                 let (tf, tp) = a.require("to", "the range's last value (included when a step lands on it)")?;
                 let to = tf.f64(&tp)?;
                 let (sf, sp) = a.require("step", "the range's step, above 0")?;
-                let step = sf.positive(&sp, f64::MAX, "")?;
+                let step = sf.number_per_table(&sp, "sweep.axis[].step")?;
                 if to < from {
                     return Err(tf.error(&tp, "must be at least from"));
                 }

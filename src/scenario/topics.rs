@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, component_ref, distribution, opt};
+use super::lower::{SECONDS_MAX, component_ref, distribution_per_table, opt};
 use super::tree::{Field, Node, Result, Source, TableReader, Value};
 use crate::distributions::Distribution;
 use crate::engine::SimTime;
@@ -60,13 +60,9 @@ pub(super) fn lower_topic(src: &Source<'_>, name: &str, node: &Node) -> Result<s
         if !is_fifo {
             return Err(f.error(p, "applies to FIFO topics only (set fifo = true), as AWS's FifoThroughputScope does"));
         }
-        match f.str(p)? {
-            "topic" => Ok(sns::FifoThroughputScope::Topic),
+        match f.one_of_per_table(p)? {
             "message_group" => Ok(sns::FifoThroughputScope::MessageGroup),
-            other => Err(f.error(
-                p,
-                format!("\"{other}\" is not a throughput scope; allowed: topic, message_group (AWS FifoThroughputScope: Topic, MessageGroup)"),
-            )),
+            _ => Ok(sns::FifoThroughputScope::Topic),
         }
     })? {
         Some(scope) => scope,
@@ -77,24 +73,12 @@ pub(super) fn lower_topic(src: &Source<'_>, name: &str, node: &Node) -> Result<s
     Ok(sns::TopicConfig { name: name.to_string(), is_fifo, region, account_messages_per_s, throughput_scope })
 }
 
-const PROTOCOLS: [&str; 6] = ["http", "https", "email", "email-json", "sms", "application"];
-const FAILURES: [&str; 4] = ["5xx", "429", "4xx", "timeout"];
-
 fn failure_kind(f: &Field<'_>, p: &str) -> Result<FailureKind> {
-    Ok(match f.str(p)? {
-        "5xx" => FailureKind::ServerError5xx,
+    Ok(match f.one_of_per_table(p)? {
         "429" => FailureKind::Throttled429,
         "4xx" => FailureKind::ClientError4xx,
         "timeout" => FailureKind::Timeout,
-        _ => {
-            return Err(f.error(
-                p,
-                format!(
-                    "allowed: {} (5xx, 429 and timeouts are retried; other 4xx are permanent)",
-                    FAILURES.join(", ")
-                ),
-            ));
-        }
+        _ => FailureKind::ServerError5xx,
     })
 }
 
@@ -106,24 +90,21 @@ pub(super) fn lower_endpoint(
 ) -> Result<(endpoint::Config, Protocol)> {
     let mut t = TableReader::new(src, format!("endpoint.{name}"), node)?;
     let (f, p) = t.require("protocol", "how SNS reaches it: http, https, email, email-json, sms or application")?;
-    let protocol = match f.str(&p)? {
+    let protocol = match f.one_of_per_table(&p)? {
         "http" => Protocol::Http,
         "https" => Protocol::Https,
         "email" => Protocol::Email,
         "email-json" => Protocol::EmailJson,
         "sms" => Protocol::Sms,
         "application" => Protocol::MobilePush,
-        _ => {
-            return Err(f.error(
-                &p,
-                format!("allowed: {} (SQS queues and Lambda functions are subscribed by name)", PROTOCOLS.join(", ")),
-            ));
-        }
+        other => unreachable!("protocol {other} of the key table has no model"),
     };
-    let response_time_s = opt(&mut t, "response_time_s", |f, p| distribution(*f, p, base_dir, 0.0, SECONDS_MAX, ""))?
-        .unwrap_or(Distribution::constant(0.1));
+    let response_time_s = opt(&mut t, "response_time_s", |f, p| {
+        distribution_per_table(*f, p, base_dir, "endpoint.NAME.response_time_s")
+    })?
+    .unwrap_or(Distribution::constant(0.1));
     let failure_rate =
-        opt(&mut t, "failure_rate", |f, p| f.f64_in(p, 0.0, 1.0, "a probability per attempt"))?.unwrap_or(0.0);
+        opt(&mut t, "failure_rate", |f, p| f.number_per_table(p, "endpoint.NAME.failure_rate"))?.unwrap_or(0.0);
     let failure = opt(&mut t, "failure", failure_kind)?.unwrap_or(FailureKind::ServerError5xx);
     let outage_failure = opt(&mut t, "outage_failure", failure_kind)?.unwrap_or(FailureKind::ServerError5xx);
     let outages = opt(&mut t, "outages", |f, p| {
@@ -185,10 +166,9 @@ pub(super) fn lower_subscription(
     if is_fifo_topic && protocol != Protocol::Sqs {
         return Err(f.error(&p, "FIFO topics deliver to SQS queues only (AWS: no Lambda, HTTP, email, SMS or push)"));
     }
-    let scope = opt(&mut t, "filter_policy_scope", |f, p| match f.str(p)? {
-        "MessageAttributes" => Ok(Scope::MessageAttributes),
+    let scope = opt(&mut t, "filter_policy_scope", |f, p| match f.one_of_per_table(p)? {
         "MessageBody" => Ok(Scope::MessageBody),
-        _ => Err(f.error(p, "allowed: \"MessageAttributes\" (the default), \"MessageBody\" (AWS FilterPolicyScope)")),
+        _ => Ok(Scope::MessageAttributes),
     })?
     .unwrap_or(Scope::MessageAttributes);
     let filter = opt(&mut t, "filter_policy", |f, p| filter_policy(f, p, scope))?.map(|policy| (policy, scope));
@@ -317,8 +297,7 @@ fn delivery_policy(f: Field<'_>, p: &str) -> Result<(sns::RetryPolicy, Option<u3
 fn delivery_policy_table(f: &Field<'_>, p: &str) -> Result<HttpDeliveryPolicy> {
     let mut t = TableReader::new(f.src, p.to_string(), f.node)?;
     let mut policy = HttpDeliveryPolicy::default();
-    let whole =
-        |t: &mut TableReader<'_>, key: &'static str| opt(t, key, |f, p| f.u64_in(p, 0, 100_000, "").map(|v| v as u32));
+    let whole = |t: &mut TableReader<'_>, key: &'static str| opt(t, key, |f, p| f.whole_in_table(p).map(|v| v as u32));
     if let Some(v) = whole(&mut t, "minDelayTarget")? {
         policy.min_delay_target_s = v;
     }
@@ -337,13 +316,15 @@ fn delivery_policy_table(f: &Field<'_>, p: &str) -> Result<HttpDeliveryPolicy> {
     if let Some(v) = whole(&mut t, "numMaxDelayRetries")? {
         policy.num_max_delay_retries = v;
     }
-    if let Some(b) =
-        opt(&mut t, "backoffFunction", |f, p| backoff_function(f.str(p)?).ok_or_else(|| f.error(p, BACKOFF_FUNCTIONS)))?
-    {
+    if let Some(b) = opt(&mut t, "backoffFunction", |f, p| {
+        let name = f.one_of_per_table(p)?;
+        Ok(backoff_function(name)
+            .unwrap_or_else(|| unreachable!("backoff function {name} of the key table has no model")))
+    })? {
         policy.backoff_function = b;
     }
     policy.max_receives_per_second = opt(&mut t, "maxReceivesPerSecond", |f, p| {
-        f.u64_in(p, 1, 1_000_000, "AWS throttlePolicy: at least 1").map(|v| v as u32)
+        f.whole_per_table(p, "subscription.NAME.delivery_policy.maxReceivesPerSecond").map(|v| v as u32)
     })?;
     t.finish()?;
     Ok(policy)
@@ -374,11 +355,16 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
         J::Object(m) => Ok(m.clone()),
         _ => Err(format!("{at} must be a JSON object")),
     };
-    let whole = |v: &J, at: &str, min: u64, max: u64| {
+    // The same ranges as the table form's keys, from their entries in the key table.
+    let whole = |v: &J, at: &str, field: &str| {
+        let key = super::keys::entry(&format!("subscription.NAME.delivery_policy.{field}"));
+        let super::keys::Range::Whole { min, max } = key.range else {
+            unreachable!("{} has a whole-number range in the key table", key.path)
+        };
         v.as_u64()
             .filter(|n| (min..=max).contains(n))
             .map(|n| n as u32)
-            .ok_or_else(|| format!("{at} must be a whole number from {min} to {max}, found {v}"))
+            .ok_or_else(|| format!("{at} must be a whole number from {min} to {max}, found {v} ({})", key.why()))
     };
     let mut policy = HttpDeliveryPolicy::default();
     for (key, value) in &top {
@@ -387,12 +373,12 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
                 for (field, v) in object(value, key)? {
                     let at = format!("healthyRetryPolicy.{field}");
                     match field.as_str() {
-                        "minDelayTarget" => policy.min_delay_target_s = whole(&v, &at, 0, 100_000)?,
-                        "maxDelayTarget" => policy.max_delay_target_s = whole(&v, &at, 0, 100_000)?,
-                        "numRetries" => policy.num_retries = whole(&v, &at, 0, 100_000)?,
-                        "numNoDelayRetries" => policy.num_no_delay_retries = whole(&v, &at, 0, 100_000)?,
-                        "numMinDelayRetries" => policy.num_min_delay_retries = whole(&v, &at, 0, 100_000)?,
-                        "numMaxDelayRetries" => policy.num_max_delay_retries = whole(&v, &at, 0, 100_000)?,
+                        "minDelayTarget" => policy.min_delay_target_s = whole(&v, &at, &field)?,
+                        "maxDelayTarget" => policy.max_delay_target_s = whole(&v, &at, &field)?,
+                        "numRetries" => policy.num_retries = whole(&v, &at, &field)?,
+                        "numNoDelayRetries" => policy.num_no_delay_retries = whole(&v, &at, &field)?,
+                        "numMinDelayRetries" => policy.num_min_delay_retries = whole(&v, &at, &field)?,
+                        "numMaxDelayRetries" => policy.num_max_delay_retries = whole(&v, &at, &field)?,
                         "backoffFunction" => {
                             policy.backoff_function = v
                                 .as_str()
@@ -408,7 +394,7 @@ pub(super) fn delivery_policy_json(text: &str) -> std::result::Result<HttpDelive
                     let at = format!("throttlePolicy.{field}");
                     match field.as_str() {
                         "maxReceivesPerSecond" => {
-                            policy.max_receives_per_second = Some(whole(&v, &at, 1, 1_000_000)?);
+                            policy.max_receives_per_second = Some(whole(&v, &at, &field)?);
                         }
                         _ => return Err(format!("{at} is not a field of AWS's throttlePolicy")),
                     }

@@ -49,12 +49,9 @@ pub struct TrafficBasis {
 
 /// Reads `traffic` from the `[run]` table, if given.
 pub(super) fn read_declared(t: &mut TableReader<'_>) -> Result<Option<Traffic>> {
-    const ALLOWED: &str = "allowed: steady (the run's traffic goes on all month: its cost is also projected to \
-                           a month), one-off (the run is all the traffic there is: no monthly projection)";
-    opt(t, "traffic", |f, p| match f.str(p)? {
-        "steady" => Ok(Traffic::Steady),
+    opt(t, "traffic", |f, p| match f.one_of_per_table(p)? {
         "one-off" => Ok(Traffic::OneOff),
-        _ => Err(f.error(p, ALLOWED)),
+        _ => Ok(Traffic::Steady),
     })
 }
 

@@ -328,7 +328,12 @@ impl<'a> Field<'a> {
     pub fn f64_in(&self, path: &str, min: f64, max: f64, why: &str) -> Result<f64> {
         let v = self.f64(path)?;
         if v < min || v > max {
-            return Err(self.error(path, format!("must be from {} to {}{}", fmt_num(min), fmt_num(max), suffix(why))));
+            let range = if max.is_finite() {
+                format!("from {} to {}", fmt_num(min), fmt_num(max))
+            } else {
+                format!("{} or more", fmt_num(min))
+            };
+            return Err(self.error(path, format!("must be {range}{}", suffix(why))));
         }
         Ok(v)
     }
@@ -339,34 +344,73 @@ impl<'a> Field<'a> {
             Value::Int(i) => u64::try_from(i).ok().filter(|v| (min..=max).contains(v)),
             _ => Some(self.u64(path)?).filter(|v| (min..=max).contains(v)),
         };
-        in_range.ok_or_else(|| self.error(path, format!("must be a whole number from {min} to {max}{}", suffix(why))))
+        let range = if max == u64::MAX { format!("{min} or more") } else { format!("from {min} to {max}") };
+        in_range.ok_or_else(|| self.error(path, format!("must be a whole number {range}{}", suffix(why))))
     }
 
     /// A number strictly above zero (and at most `max`).
     pub fn positive(&self, path: &str, max: f64, why: &str) -> Result<f64> {
+        self.f64_above(path, 0.0, max, why)
+    }
+
+    /// A number strictly above `min` (and at most `max`).
+    pub fn f64_above(&self, path: &str, min: f64, max: f64, why: &str) -> Result<f64> {
         let v = self.f64(path)?;
-        if v <= 0.0 || v > max {
-            return Err(self.error(path, format!("must be above 0 and at most {}{}", fmt_num(max), suffix(why))));
+        if v <= min || v > max {
+            let most = if max.is_finite() { format!(" and at most {}", fmt_num(max)) } else { String::new() };
+            return Err(self.error(path, format!("must be above {}{most}{}", fmt_num(min), suffix(why))));
         }
         Ok(v)
     }
+}
+
+/// The key table's entry for the key at the concrete `path`, which the reader names by its
+/// `pattern` so the look-up is a plain comparison. Debug builds check that the pattern is
+/// the entry the path itself finds, so a call cannot borrow another key's range.
+pub(super) fn table_entry(path: &str, pattern: &str) -> &'static super::keys::Key {
+    let key = super::keys::entry(pattern);
+    debug_assert!(
+        // By path, which is unique: `KEYS` is a constant, so two uses may not share an address.
+        super::keys::find(path).is_some_and(|found| found.path == key.path),
+        "{path} is read with the range of {pattern}, which is not its key"
+    );
+    key
 }
 
 impl<'a> Field<'a> {
     /// A whole number within the range the key table gives `pattern`, the limit behind it
     /// named in the error.
     pub fn whole_per_table(&self, path: &str, pattern: &str) -> Result<u64> {
-        let key = super::keys::entry(pattern);
+        let key = table_entry(path, pattern);
         match key.range {
             Allowed::Whole { min, max } => self.u64_in(path, min, max, &key.why()),
             other => panic!("{pattern} has range {other:?} in the key table, not a whole-number range"),
         }
     }
 
+    /// As `whole_per_table`, for a reader shared by several tables (an SDK client's retries,
+    /// a retry policy), which finds the entry by the concrete `path` itself.
+    pub fn whole_in_table(&self, path: &str) -> Result<u64> {
+        let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+        self.whole_per_table(path, key.path)
+    }
+
+    /// As `number_per_table`, finding the entry by the concrete `path`.
+    pub fn number_in_table(&self, path: &str) -> Result<f64> {
+        let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+        self.number_per_table(path, key.path)
+    }
+
     /// One of the strings the key table lists for the key at the concrete `path`, e.g.
     /// `lambda.resize.architecture`; the error lists them with the limit behind them.
     pub fn one_of_per_table(&self, path: &str) -> Result<&'a str> {
         let key = super::keys::find(path).unwrap_or_else(|| panic!("no key {path} in the key table"));
+        self.one_of_key(path, key)
+    }
+
+    /// One of the strings `key` lists, for a key whose path the table cannot tell from the
+    /// concrete one (a distribution's `dist` under a state whose name may hold dots).
+    pub fn one_of_key(&self, path: &str, key: &super::keys::Key) -> Result<&'a str> {
         let super::keys::Kind::Enum(values) = key.kind else {
             panic!("{} is not a choice in the key table", key.path);
         };
@@ -375,15 +419,16 @@ impl<'a> Field<'a> {
             return Ok(value);
         }
         let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-        Err(self.error(path, format!("allowed: {}{}", quoted.join(", "), suffix(&key.why()))))
+        let hint = closest(value, values).map(|k| format!(" (did you mean {k:?}?)")).unwrap_or_default();
+        Err(self.error(path, format!("unknown value{hint}; allowed: {}{}", quoted.join(", "), suffix(&key.why()))))
     }
 
     /// A number within the range the key table gives `pattern`.
     pub fn number_per_table(&self, path: &str, pattern: &str) -> Result<f64> {
-        let key = super::keys::entry(pattern);
+        let key = table_entry(path, pattern);
         match key.range {
             Allowed::Number { min, max, above_min: false } => self.f64_in(path, min, max, &key.why()),
-            Allowed::Number { min: 0.0, max, above_min: true } => self.positive(path, max, &key.why()),
+            Allowed::Number { min, max, above_min: true } => self.f64_above(path, min, max, &key.why()),
             other => panic!("{pattern} has range {other:?} in the key table, not a number range"),
         }
     }

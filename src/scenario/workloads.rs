@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use super::lower::{
-    MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, TopicNames, component_ref, distribution, opt, queue_ref,
-    read_csv,
+    MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, TopicNames, component_ref, distribution,
+    distribution_per_table, opt, queue_ref, read_csv,
 };
 use super::queues::Queues;
-use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
+use super::tree::{Field, Node, Result, Source, TableReader, Value, fmt_num};
 use super::{FieldGenerator, FieldSpec, Target, WorkloadConfig};
 use crate::distributions::{Categorical, Distribution};
 use crate::engine::SimDuration;
@@ -20,10 +20,9 @@ const SES_MESSAGE_MAX_BYTES: f64 = 40e6;
 /// Amazon MQ takes messages of up to 100 MB (model bound; the reference gives none).
 const MQ_MESSAGE_MAX_BYTES: f64 = 100e6;
 
-/// Why arrival rates stop at a billion a second.
+/// Why arrival rates stop at a billion a second (the key table says the same of the
+/// `*_per_s` keys).
 const RATE_BOUND: &str = "a model bound: at a billion messages a second each virtual second takes minutes to simulate";
-
-const ARRIVALS: [&str; 7] = ["constant", "poisson", "ramp", "steps", "bursts", "diurnal", "replay"];
 
 pub(super) fn lower_workload(
     src: &Source<'_>,
@@ -65,13 +64,13 @@ pub(super) fn lower_workload(
     };
     let (f, p) =
         t.require("arrival", "the arrival process: constant, poisson, ramp, steps, bursts, diurnal or replay")?;
-    let arrival = f.str(&p)?;
+    let arrival = f.one_of_per_table(&p)?;
     let rate = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
         let (f, p) = t.require(key, "a rate in messages per second")?;
-        f.positive(&p, RATE_MAX_PER_S, RATE_BOUND)
+        f.number_in_table(&p)
     };
     let rate_or_zero = |t: &mut TableReader<'_>, key: &'static str| -> Result<f64> {
-        Ok(opt(t, key, |f, p| f.f64_in(p, 0.0, RATE_MAX_PER_S, RATE_BOUND))?.unwrap_or(0.0))
+        Ok(opt(t, key, |f, p| f.number_in_table(p))?.unwrap_or(0.0))
     };
     let process = match arrival {
         "constant" => ArrivalProcess::Constant { rate_per_s: rate(&mut t, "rate_per_s")? },
@@ -80,7 +79,7 @@ pub(super) fn lower_workload(
             let from_per_s = rate_or_zero(&mut t, "from_per_s")?;
             let to_per_s = rate_or_zero(&mut t, "to_per_s")?;
             let (f, p) = t.require("duration_s", "how long the ramp lasts")?;
-            let duration_s = f.positive(&p, SECONDS_MAX, "")?;
+            let duration_s = f.number_per_table(&p, "workload.NAME.duration_s")?;
             if from_per_s == 0.0 && to_per_s == 0.0 {
                 return Err(src.error(&node.origin, &t.path, "a ramp needs from_per_s or to_per_s above 0"));
             }
@@ -94,37 +93,36 @@ pub(super) fn lower_workload(
             let on_rate_per_s = rate(&mut t, "on_rate_per_s")?;
             let off_rate_per_s = rate_or_zero(&mut t, "off_rate_per_s")?;
             let (f, p) = t.require("on_s", "how long each burst lasts")?;
-            let on_s = f.positive(&p, SECONDS_MAX, "")?;
+            let on_s = f.number_per_table(&p, "workload.NAME.on_s")?;
             let (f, p) = t.require("off_s", "the pause between bursts")?;
-            let off_s = f.f64_in(&p, 0.0, SECONDS_MAX, "")?;
+            let off_s = f.number_per_table(&p, "workload.NAME.off_s")?;
             ArrivalProcess::Bursts { on_rate_per_s, off_rate_per_s, on_s, off_s }
         }
         "diurnal" => {
             let mean_rate_per_s = rate(&mut t, "mean_rate_per_s")?;
             let amplitude =
-                opt(&mut t, "amplitude", |f, p| f.f64_in(p, 0.0, 1.0, "fraction of the mean rate"))?.unwrap_or(0.5);
-            let period_s = opt(&mut t, "period_s", |f, p| f.positive(p, SECONDS_MAX, ""))?.unwrap_or(86_400.0);
-            let peak_at_s = opt(&mut t, "peak_at_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(50_400.0);
+                opt(&mut t, "amplitude", |f, p| f.number_per_table(p, "workload.NAME.amplitude"))?.unwrap_or(0.5);
+            let period_s =
+                opt(&mut t, "period_s", |f, p| f.number_per_table(p, "workload.NAME.period_s"))?.unwrap_or(86_400.0);
+            let peak_at_s =
+                opt(&mut t, "peak_at_s", |f, p| f.number_per_table(p, "workload.NAME.peak_at_s"))?.unwrap_or(50_400.0);
             ArrivalProcess::Diurnal { mean_rate_per_s, amplitude, period_s, peak_at_s }
         }
         "replay" => {
             let (f, p) = t.require("file", "a CSV file with a send_time_s column")?;
             ArrivalProcess::Replay { send_times_s: replay_times(f, &p, base_dir)? }
         }
-        other => {
-            let hint = closest(other, &ARRIVALS).map(|k| format!(" (did you mean \"{k}\"?)")).unwrap_or_default();
-            return Err(f.error(&p, format!("unknown arrival process{hint}; allowed: {}", ARRIVALS.join(", "))));
-        }
+        other => unreachable!("{other} is not an arrival process of the key table"),
     };
-    let start_s = opt(&mut t, "start_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(0.0);
+    let start_s = opt(&mut t, "start_s", |f, p| f.number_per_table(p, "workload.NAME.start_s"))?.unwrap_or(0.0);
     let stop_s = opt(&mut t, "stop_s", |f, p| {
-        let v = f.f64_in(p, 0.0, SECONDS_MAX, "")?;
+        let v = f.number_per_table(p, "workload.NAME.stop_s")?;
         if v <= start_s {
             return Err(f.error(p, format!("must be after start_s ({})", fmt_num(start_s))));
         }
         Ok(v)
     })?;
-    let count_max = opt(&mut t, "count_max", |f, p| f.u64_in(p, 1, u64::MAX, ""))?;
+    let count_max = opt(&mut t, "count_max", |f, p| f.whole_per_table(p, "workload.NAME.count_max"))?;
     let (size_max, why) = match target {
         Target::Queue(_) => (MESSAGE_SIZE_MAX_BYTES, "SQS message size: 1 byte to 1 MiB (1,048,576 bytes)"),
         Target::Topic(_) => (262_144.0, "SNS message size: 1 byte to 256 KiB (262,144 bytes), the topic default"),
@@ -219,10 +217,10 @@ fn workload_extras(
         if is_fifo {
             return Err(f.error(p, "FIFO queues take no per-message timer (AWS: DelaySeconds per message is for standard queues); set the queue's delay_s instead"));
         }
-        distribution(*f, p, base_dir, 0.0, 900.0, "AWS message timer DelaySeconds: 0 to 900 s")
+        distribution_per_table(*f, p, base_dir, "workload.NAME.message_timer_s")
     })?;
     let poison_fraction =
-        opt(t, "poison_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
+        opt(t, "poison_fraction", |f, p| f.number_per_table(p, "workload.NAME.poison_fraction"))?.unwrap_or(0.0);
     let group_count = opt(t, "group_count", |f, p| {
         if !is_fifo {
             return Err(f.error(
@@ -230,13 +228,13 @@ fn workload_extras(
                 "message groups order delivery on FIFO queues and topics only; this workload's target is neither",
             ));
         }
-        f.u64_in(p, 1, 1_000_000, "")
+        f.whole_per_table(p, "workload.NAME.group_count")
     })?;
     let group_skew = opt(t, "group_skew", |f, p| {
         if !is_fifo {
             return Err(f.error(p, "message groups order delivery on FIFO queues and topics only"));
         }
-        f.f64_in(p, 0.0, 10.0, "the Zipf exponent; 0 is uniform")
+        f.number_per_table(p, "workload.NAME.group_skew")
     })?;
     let groups = is_fifo.then(|| GroupKeys::new(group_count.unwrap_or(1) as u32, group_skew.unwrap_or(0.0)));
     let sends_ids = opt(t, "deduplication_ids", |f, p| {
@@ -250,9 +248,11 @@ fn workload_extras(
         return Err(f.error(&p, "a FIFO queue or topic needs deduplication ids from the producer unless the queue has content_based_deduplication = true (AWS rejects the send otherwise)"));
     }
     let duplicate_send_fraction =
-        opt(t, "duplicate_send_fraction", |f, p| f.f64_in(p, 0.0, 1.0, "a share of messages"))?.unwrap_or(0.0);
+        opt(t, "duplicate_send_fraction", |f, p| f.number_per_table(p, "workload.NAME.duplicate_send_fraction"))?
+            .unwrap_or(0.0);
     let duplicate_send_delay_s =
-        opt(t, "duplicate_send_delay_s", |f, p| f.f64_in(p, 0.0, SECONDS_MAX, ""))?.unwrap_or(1.0);
+        opt(t, "duplicate_send_delay_s", |f, p| f.number_per_table(p, "workload.NAME.duplicate_send_delay_s"))?
+            .unwrap_or(1.0);
     let send_batch_max = opt(t, "send_batch_max", |f, p| {
         if !matches!(target, Target::Queue(_) | Target::Topic(_)) {
             return Err(f.error(p, "batches are for SQS SendMessageBatch and SNS PublishBatch only (multi-entry PutEvents is not modelled; StartExecution has no batch form): one message per call"));
@@ -262,14 +262,14 @@ fn workload_extras(
         {
             return Err(f.error(p, "a direct publish to a mobile-push endpoint is a Publish of one message: AWS's PublishBatch takes a topic only"));
         }
-        f.u64_in(p, 1, 10, "AWS SendMessageBatch and PublishBatch: up to 10 entries")
+        f.whole_per_table(p, "workload.NAME.send_batch_max")
     })?
     .unwrap_or(1) as u8;
     let send_batch_linger_s = opt(t, "send_batch_linger_s", |f, p| {
         if send_batch_max == 1 {
             return Err(f.error(p, "only applies with send_batch_max above 1"));
         }
-        f.f64_in(p, 0.0, 900.0, "")
+        f.number_per_table(p, "workload.NAME.send_batch_linger_s")
     })?
     .unwrap_or(0.2);
     let attributes = opt(t, "attributes", |f, p| fields(*f, p, base_dir))?.unwrap_or_default();
@@ -311,20 +311,15 @@ fn workload_extras(
 /// number or distribution for a number.
 fn fields(f: Field<'_>, p: &str, base_dir: &Path) -> Result<Vec<FieldSpec>> {
     let t = TableReader::new(f.src, p.to_string(), f.node)?;
+    let pattern =
+        if p.ends_with(".attributes") { "workload.NAME.attributes.FIELD" } else { "workload.NAME.body.FIELD" };
     let mut out = Vec::new();
     for (name, _, node) in t.named_entries() {
         let (field, path) = (Field { src: f.src, node }, t.key_path(name));
         let name = name.clone();
         let generator = match &field.node.value {
             Value::Table(entries) if entries.contains_key("values") => categorical(field, &path)?,
-            _ => FieldGenerator::Number(distribution(
-                field,
-                &path,
-                base_dir,
-                -1e9,
-                1e9,
-                "SNS filter numbers: -10^9 to 10^9",
-            )?),
+            _ => FieldGenerator::Number(distribution_per_table(field, &path, base_dir, pattern)?),
         };
         out.push(FieldSpec { name, generator });
     }
