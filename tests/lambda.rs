@@ -25,6 +25,35 @@ fn pollers_scale_from_five_by_300_a_minute_while_a_backlog_lasts() {
     assert!(counter(&s, "sqs.backlog.deleted") >= 1_000_000);
 }
 
+#[test]
+fn on_a_fifo_queue_pollers_follow_the_message_groups() {
+    // Four groups with a backlog in each: every group has a batch in flight, so what stays
+    // visible cannot be received; AWS scales to the active message groups, not beyond.
+    let text = r#"
+        [run]
+        horizon_s = 600
+        [workload.w]
+        target = "sqs.q"
+        arrival = "poisson"
+        rate_per_s = 30
+        group_count = 4
+        [sqs.q]
+        fifo = true
+        visibility_timeout_s = 60
+        [lambda.f]
+        source = "sqs.q"
+        duration_s = 2
+        "#;
+    let s = summary(&exact(text)).1;
+    let (pollers, concurrency) = (gauge(&s, "lambda.f.pollers_mean"), gauge(&s, "lambda.f.concurrency_mean"));
+    assert!(concurrency > 3.5 && concurrency <= 4.0, "one batch per group at a time: {concurrency}");
+    // 4 groups × 10 messages per 2 s is 20 a second against 30 sent: a backlog builds.
+    assert!(counter(&s, "sqs.q.sent") > counter(&s, "sqs.q.deleted") + 3_000, "a backlog builds");
+    // The five pollers a mapping starts with, and no scale-up past them: before, pollers
+    // grew by 50 every 10 s while the locked groups' messages stayed visible.
+    assert!(pollers <= 5.0 + 1e-9, "pollers {pollers} against 4 groups");
+}
+
 fn steady(horizon_s: u32, warmup_s: u32) -> serde_json::Value {
     let text = format!(
         r#"

@@ -1458,7 +1458,11 @@ impl World {
 
     fn on_scale_tick_due(&mut self, now: SimTime, mapping: u16, s: &mut Scheduler<Event>) {
         let source = self.mappings[usize::from(mapping)].source;
-        if self.sqs.depth(source).1 > 0 {
+        // Scale while a poll could take something: visible messages and no poll left waiting.
+        // On a FIFO queue, messages of groups already in flight stay visible but cannot be
+        // received, so Lambda's concurrency follows the active message groups [aws-messaging
+        // §1.9] instead of adding pollers that only long-poll empty.
+        if self.sqs.depth(source).1 > 0 && !self.sqs.has_waiting_long_poll(source) {
             self.scale_up(now, mapping, event_source::SCALE_STEP, s);
         }
         if now + event_source::SCALE_TICK <= self.horizon {

@@ -19,8 +19,9 @@
 //! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - a poller is one concurrent batch: it long-polls (20 s, up to 10 messages a call and
 //!   no more than the batch has room for) until its batch is due, invokes, waits for the result, deletes, and polls again;
-//! - scale-up is checked every 10 s: while the queue has visible messages, up to 50 more
-//!   pollers start (300 a minute); a poller whose long poll ends empty with nothing
+//! - scale-up is checked every 10 s: while the queue has visible messages and no poller
+//!   waits in a long poll (on a FIFO queue, visible messages of groups in flight cannot be
+//!   received), up to 50 more pollers start (300 a minute); a poller whose long poll ends empty with nothing
 //!   collected retires while more than 5 are active;
 //! - `error_rate` is per message: each message of a batch fails with that probability
 //!   (poison messages always, until the fix); without ReportBatchItemFailures one failed

@@ -446,6 +446,14 @@ impl Service {
         }
     }
 
+    /// True if a long poll on `q` is still waiting: then nothing visible can be received
+    /// (what is visible belongs to FIFO groups already in flight), whatever the depth says.
+    /// Linear in the waiting polls; callers ask on a timer, not per message.
+    pub fn has_waiting_long_poll(&self, q: QueueId) -> bool {
+        let tokens = &self.wait_tokens;
+        self.queues[q.0 as usize].waiting.iter().any(|w| tokens[w.consumer.0 as usize] == w.token)
+    }
+
     /// True if a long poll is waiting and a message could be handed to it.
     pub fn has_servable_waiter(&self, q: QueueId) -> bool {
         let queue = &self.queues[q.0 as usize];
