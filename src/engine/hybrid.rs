@@ -20,9 +20,9 @@ use super::binary_heap::HeapQueue;
 use super::radix_heap::RadixHeap;
 use super::time::SimTime;
 
-/// Above this many pending events the binary heap moves into the radix heap: about where the
-/// two cross on the hold model (`examples/hold_model.rs`), the binary heap ahead at 24
-/// pending, the radix heap at 96.
+/// Above this many pending events the binary heap moves into the radix heap: within the range
+/// where the two cross on the hold model (`examples/hold_model.rs`, timed on a loaded
+/// machine: the binary heap ahead at 30 and 48 pending, the radix heap at 96 and above).
 pub const SHORT_MAX: usize = 48;
 /// Below this many pending events the radix heap moves back into the binary heap.
 pub const SHORT_MIN: usize = 12;
