@@ -19,12 +19,12 @@ fn hold_model(c: &mut Criterion) {
     let mut group = c.benchmark_group("hold_model");
     group.throughput(Throughput::Elements(STEPS));
     group.sample_size(10);
-    for pending in [1_000usize, 100_000] {
+    for pending in [12usize, 1_000, 100_000] {
         group.bench_with_input(BenchmarkId::new("engine", pending), &pending, |b, &n| {
             b.iter(|| black_box(hold::on_engine(n, STEPS)))
         });
-        // The engine on the event lists the radix heap was chosen over.
-        for kind in [EventListKind::Calendar, EventListKind::BinaryHeap] {
+        // The engine on the event lists the hybrid was chosen over.
+        for kind in [EventListKind::RadixHeap, EventListKind::Calendar, EventListKind::BinaryHeap] {
             group.bench_with_input(
                 BenchmarkId::new(format!("engine_{}", kind.as_str()), pending),
                 &pending,
@@ -119,13 +119,15 @@ fn sns_lambda_hour(c: &mut Criterion) {
     group.bench_function("sns_lambda_hour", |b| {
         b.iter(|| black_box(orchsim::run::run(&scenario).expect("within the memory budget").outcome.events))
     });
-    // The same on the binary heap the engine used before the radix heap.
-    group.bench_function("sns_lambda_hour_binary_heap", |b| {
-        b.iter(|| {
-            let result = orchsim::run::run_on(EventListKind::BinaryHeap, &scenario);
-            black_box(result.expect("within the memory budget").outcome.events)
-        })
-    });
+    // The same on the radix heap alone and on the binary heap the engine used before.
+    for kind in [EventListKind::RadixHeap, EventListKind::BinaryHeap] {
+        group.bench_function(format!("sns_lambda_hour_{}", kind.as_str()), |b| {
+            b.iter(|| {
+                let result = orchsim::run::run_on(kind, &scenario);
+                black_box(result.expect("within the memory budget").outcome.events)
+            })
+        });
+    }
     group.finish();
 }
 

@@ -1,10 +1,13 @@
 //! The classic hold model on orchsim's engine: N pending events; each step pops the earliest
 //! and schedules a new one at now + Exp(1 s). Prints events per second for the engine on its
-//! default event list (the radix heap), on each alternative it was measured against (the
-//! calendar queue and the binary heap it replaced), and, for comparison, for a bare
-//! `std::collections::BinaryHeap` loop with the same ChaCha8 stream.
+//! default event list (the hybrid of a binary heap and a radix heap), on each alternative it
+//! was measured against (the radix heap alone, the calendar queue and the binary heap the
+//! engine used before), and, for comparison, for a bare `std::collections::BinaryHeap` loop
+//! with the same ChaCha8 stream. `--list NAME` runs only that list (and no bare loop), for
+//! counting its instructions under callgrind.
 //!
 //! cargo run --release --example hold_model -- --pending 1000 --events 50000000
+//! valgrind --tool=callgrind ./target/release/examples/hold_model --pending 12 --events 1000000 --list hybrid
 
 use std::time::Instant;
 
@@ -29,6 +32,16 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let pending = arg(&args, "--pending", 1_000) as usize;
     let events = arg(&args, "--events", 20_000_000);
+    let only = args.iter().position(|a| a == "--list").and_then(|i| args.get(i + 1));
+    if let Some(name) = only {
+        let Some(kind) = EventListKind::ALL.into_iter().find(|k| k.as_str() == name) else {
+            eprintln!("unknown event list {name}: hybrid, radix_heap, calendar or binary_heap");
+            std::process::exit(2);
+        };
+        let r = rate(|p, e| hold::on_engine_with(kind, p, e), pending, events);
+        println!("hold model, {pending} pending, {events} events: engine, {} {:.2} M events/s", kind.as_str(), r / 1e6);
+        return;
+    }
     let engine: Vec<(EventListKind, f64)> = EventListKind::ALL
         .iter()
         .map(|&kind| (kind, rate(|p, e| hold::on_engine_with(kind, p, e), pending, events)))

@@ -9,11 +9,11 @@ use orchsim::scenario::Scenario;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, path, overrides @ ..] = args.as_slice() else {
-        eprintln!("usage: run_on_event_list radix_heap|calendar|binary_heap SCENARIO [KEY=VALUE ...]");
+        eprintln!("usage: run_on_event_list hybrid|radix_heap|calendar|binary_heap SCENARIO [KEY=VALUE ...]");
         std::process::exit(2);
     };
     let Some(kind) = EventListKind::ALL.into_iter().find(|k| k.as_str() == kind) else {
-        eprintln!("unknown event list {kind}: radix_heap, calendar or binary_heap");
+        eprintln!("unknown event list {kind}: hybrid, radix_heap, calendar or binary_heap");
         std::process::exit(2);
     };
     let scenario = Scenario::load(std::path::Path::new(path), overrides).unwrap_or_else(|e| {

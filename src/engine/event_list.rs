@@ -1,13 +1,18 @@
-//! The future-event list a simulation uses: the radix heap, or, for benchmarks that compare
-//! them, the calendar queue or the binary heap it replaced.
+//! The future-event list a simulation uses: the hybrid (a binary heap while few events are
+//! pending, a radix heap while many are), or, for benchmarks that compare them, the radix
+//! heap alone, the calendar queue or the binary heap the engine used before.
 //!
-//! All three give events in (time, push order) exactly, so a run's results do not depend on
-//! the choice; only its speed does. The choice is made once per simulation and the radix
-//! heap's operations are inlined into the run loop and the handlers; the others sit behind a
-//! call, as they are only measured, never used by a scenario.
+//! All four give events in (time, push order) exactly, so a run's results do not depend on
+//! the choice; only its speed does. The choice is made once per simulation. The radix heap's
+//! operations, alone or in the hybrid, are inlined into the run loop and the handlers; the
+//! hybrid's binary heap sits behind a call, as do the lists that are only measured: measured
+//! on the M/M/c scenario, the heap inlined at every place a handler schedules made the run
+//! slower than the same heap behind a call (the handlers' code grows, and the popped entry
+//! came back through memory in pieces).
 
 use super::binary_heap::HeapQueue;
 use super::calendar::CalendarQueue;
+use super::hybrid::HybridList;
 use super::radix_heap::RadixHeap;
 use super::time::SimTime;
 
@@ -15,8 +20,12 @@ use super::time::SimTime;
 /// same with each; benchmarks and the equivalence tests pick one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EventListKind {
-    /// A radix heap on integer microseconds (`radix_heap.rs`): the fastest measured.
+    /// A binary heap while few events are pending, a radix heap while many are
+    /// (`hybrid.rs`): the fastest measured, at a dozen pending events as at 100,000.
     #[default]
+    Hybrid,
+    /// A radix heap on integer microseconds alone (`radix_heap.rs`): the default before the
+    /// hybrid, slower with few pending events.
     RadixHeap,
     /// A calendar queue with Brown's resizing (`calendar.rs`).
     Calendar,
@@ -25,10 +34,12 @@ pub enum EventListKind {
 }
 
 impl EventListKind {
-    pub const ALL: [EventListKind; 3] = [EventListKind::RadixHeap, EventListKind::Calendar, EventListKind::BinaryHeap];
+    pub const ALL: [EventListKind; 4] =
+        [EventListKind::Hybrid, EventListKind::RadixHeap, EventListKind::Calendar, EventListKind::BinaryHeap];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            EventListKind::Hybrid => "hybrid",
             EventListKind::RadixHeap => "radix_heap",
             EventListKind::Calendar => "calendar",
             EventListKind::BinaryHeap => "binary_heap",
@@ -39,6 +50,7 @@ impl EventListKind {
 /// Pending events in (time, push order).
 #[derive(Debug)]
 pub enum EventList<E> {
+    Hybrid(HybridList<E>),
     RadixHeap(RadixHeap<E>),
     Calendar(CalendarQueue<E>),
     BinaryHeap(HeapQueue<E>),
@@ -47,6 +59,7 @@ pub enum EventList<E> {
 impl<E: Copy> EventList<E> {
     pub fn new(kind: EventListKind, capacity: usize) -> Self {
         match kind {
+            EventListKind::Hybrid => EventList::Hybrid(HybridList::with_capacity(capacity)),
             EventListKind::RadixHeap => EventList::RadixHeap(RadixHeap::with_capacity(capacity)),
             EventListKind::Calendar => EventList::Calendar(CalendarQueue::with_capacity(capacity)),
             EventListKind::BinaryHeap => EventList::BinaryHeap(HeapQueue::with_capacity(capacity)),
@@ -56,6 +69,7 @@ impl<E: Copy> EventList<E> {
     /// Number of pending events.
     pub fn len(&self) -> usize {
         match self {
+            EventList::Hybrid(q) => q.len(),
             EventList::RadixHeap(q) => q.len(),
             EventList::Calendar(q) => q.len(),
             EventList::BinaryHeap(q) => q.len(),
@@ -70,8 +84,9 @@ impl<E: Copy> EventList<E> {
     #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
         match self {
+            EventList::Hybrid(q) if q.is_radix() => q.push_radix(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
-            _ => self.push_measured_only(time, event),
+            _ => self.push_by_call(time, event),
         }
     }
 
@@ -80,14 +95,18 @@ impl<E: Copy> EventList<E> {
     #[inline(always)]
     pub fn pop_through(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         match self {
+            EventList::Hybrid(q) if q.is_radix() => {
+                q.pop_through_radix(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e))
+            }
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
-            _ => self.pop_through_measured_only(limit),
+            _ => self.pop_through_by_call(limit),
         }
     }
 
     #[inline(never)]
-    fn push_measured_only(&mut self, time: SimTime, event: E) {
+    fn push_by_call(&mut self, time: SimTime, event: E) {
         match self {
+            EventList::Hybrid(q) => q.push(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
             EventList::Calendar(q) => q.push(time.as_micros(), event),
             EventList::BinaryHeap(q) => q.push(time, event),
@@ -95,8 +114,9 @@ impl<E: Copy> EventList<E> {
     }
 
     #[inline(never)]
-    fn pop_through_measured_only(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+    fn pop_through_by_call(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         match self {
+            EventList::Hybrid(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::Calendar(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::BinaryHeap(q) => q.pop_through(limit),
@@ -145,6 +165,7 @@ mod tests {
             steps in proptest::collection::vec((0u8..10, any::<u64>(), any::<u8>()), 0..3_000)
         ) {
             let reference = replay(EventListKind::BinaryHeap, &steps);
+            prop_assert_eq!(&replay(EventListKind::Hybrid, &steps), &reference);
             prop_assert_eq!(&replay(EventListKind::RadixHeap, &steps), &reference);
             prop_assert_eq!(&replay(EventListKind::Calendar, &steps), &reference);
         }
@@ -163,6 +184,7 @@ mod tests {
             })
             .collect();
         let reference = replay(EventListKind::BinaryHeap, &steps);
+        assert_eq!(replay(EventListKind::Hybrid, &steps), reference);
         assert_eq!(replay(EventListKind::RadixHeap, &steps), reference);
         assert_eq!(replay(EventListKind::Calendar, &steps), reference);
     }

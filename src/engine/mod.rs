@@ -11,6 +11,7 @@ mod calendar;
 mod deadlines;
 mod event_list;
 pub mod hold;
+mod hybrid;
 pub mod memory;
 mod radix_heap;
 mod rng;

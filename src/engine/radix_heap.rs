@@ -1,4 +1,4 @@
-//! A radix heap: the engine's default event list.
+//! A radix heap: the engine's event list while many events are pending (in `hybrid.rs`).
 //!
 //! A simulation's clock never goes backwards, and no event is scheduled before the last one
 //! handled: that is the case where a monotone priority queue beats a comparison heap. The
@@ -46,6 +46,14 @@ impl<E> RadixHeap<E> {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Makes an empty queue take entries from `last_us` on: a queue emptied by taking its
+    /// entries out ends at the latest of them, which may be after the clock of the list that
+    /// refills it.
+    pub fn restart_at(&mut self, last_us: u64) {
+        assert_eq!(self.len, 0, "only an empty queue restarts");
+        self.last = last_us;
     }
 
     /// The bucket of `time` relative to `last`: 0 when equal, else one more than the index of
