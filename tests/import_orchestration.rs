@@ -504,3 +504,122 @@ Resources:
     let e = import(template, &options).expect_err("AWS refuses a definition that is not JSON").to_string();
     assert!(e.starts_with("8:25: Resources.M.Properties.DefinitionString: DefinitionString is not valid JSON"), "{e}");
 }
+
+#[test]
+fn a_literal_timestamp_wait_imports_with_a_placeholder_start_time_at_its_earliest_timestamp() {
+    let dir = scratch("timestamp");
+    let template = r#"
+Resources:
+  Launch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Noon
+        States:
+          Noon: {Type: Wait, Timestamp: "2026-12-01T12:00:00Z", Next: Later}
+          Later: {Type: Wait, Timestamp: "2026-12-01T12:00:05Z", End: true}
+  Early:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Dawn
+        States:
+          Dawn: {Type: Wait, Timestamp: "2026-12-01T11:59:58Z", End: true}
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    assert!(i.skipped.is_empty(), "{:?}", i.skipped);
+    // The earliest timestamp of all the machines' waits: that wait ends at once, the others
+    // wait their distance from it.
+    let start = line(t, "run", "start_time");
+    assert!(start.starts_with(r#"start_time = "2026-12-01T11:59:58Z"  # TODO placeholder"#), "{start}");
+    assert!(start.contains(r#"state "Dawn" of step_functions.Early"#), "{start}");
+    let listed: Vec<&String> = i.placeholders.iter().filter(|p| p.starts_with("run.start_time:")).collect();
+    assert_eq!(listed.len(), 1, "{:?}", i.placeholders);
+    assert!(listed[0].contains("2026-12-01T11:59:58Z"), "{listed:?}");
+    let summary = validate_and_run(&dir, &i);
+    assert!(common::counter(&summary, "step_functions.Launch.succeeded") > 0, "{summary}");
+    assert!(common::counter(&summary, "step_functions.Early.succeeded") > 0, "{summary}");
+}
+
+#[test]
+fn an_express_machine_behind_start_sync_execution_imports_as_express_sync() {
+    let dir = scratch("express-sync");
+    let one_state = "{StartAt: A, States: {A: {Type: Pass, End: true}}}";
+    let template = format!(
+        r#"
+Resources:
+  Quote:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Checkout:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Child:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Batch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Parent:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Call
+        States:
+          Call:
+            Type: Task
+            Resource: arn:aws:states:::aws-sdk:sfn:startSyncExecution
+            Parameters: {{StateMachineArn: !Ref Child, Input: {{}}}}
+            End: true
+  QuoteMethod:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:states:action/StartSyncExecution
+        RequestTemplates:
+          application/json: !Sub '{{"stateMachineArn": "${{Quote}}", "input": "$util.escapeJavaScript($input.body)"}}'
+  BatchMethod:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:states:action/StartExecution
+        RequestTemplates:
+          application/json: !Sub '{{"stateMachineArn": "${{Batch}}"}}'
+  CheckoutIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      IntegrationType: AWS_PROXY
+      IntegrationSubtype: StepFunctions-StartSyncExecution
+      PayloadFormatVersion: "1.0"
+      RequestParameters: {{StateMachineArn: !Ref Checkout, Input: $request.body}}
+"#
+    );
+    let i = imported_in(&template, &dir);
+    let t = &i.toml;
+    let quote = line(t, "step_functions.Quote", "type");
+    assert!(quote.starts_with(r#"type = "express_sync"  # template"#), "{quote}");
+    assert!(quote.contains("QuoteMethod (AWS::ApiGateway::Method) starts it with StartSyncExecution"), "{quote}");
+    let checkout = line(t, "step_functions.Checkout", "type");
+    assert!(checkout.contains("CheckoutIntegration (AWS::ApiGatewayV2::Integration)"), "{checkout}");
+    assert!(checkout.starts_with(r#"type = "express_sync""#), "{checkout}");
+    let child = line(t, "step_functions.Child", "type");
+    assert!(child.starts_with(r#"type = "express_sync""#) && child.contains("step_functions.Parent"), "{child}");
+    // StartExecution returns before the execution ends: the caller does not wait.
+    assert!(line(t, "step_functions.Batch", "type").starts_with(r#"type = "express_async""#));
+    assert!(t.contains("# EXPRESS started by StartExecution"), "{t}");
+    // The APIs' requests are the synchronous machines' traffic, named after the API.
+    assert!(line(t, "workload.QuoteQuoteMethodTraffic", "target").starts_with(r#"target = "step_functions.Quote""#));
+    assert!(
+        line(t, "workload.CheckoutCheckoutIntegrationTraffic", "target")
+            .starts_with(r#"target = "step_functions.Checkout""#)
+    );
+    assert!(!t.contains("[workload.QuoteTraffic]") && !t.contains("[workload.CheckoutTraffic]"), "{t}");
+    let summary = validate_and_run(&dir, &i);
+    assert!(common::counter(&summary, "step_functions.Quote.succeeded") > 0, "{summary}");
+}

@@ -20,6 +20,9 @@ pub struct Model {
     pub placeholders: Vec<String>,
     pub skipped: Vec<String>,
     pub warnings: Vec<String>,
+    /// Settings of `[run]` beyond the horizon, e.g. the `start_time` a literal Timestamp wait
+    /// needs.
+    pub run: Vec<Setting>,
     /// The definition files of the state machines, written beside the scenario.
     pub definitions: Vec<super::step_functions::DefinitionFile>,
     /// The definitions read from `DefinitionUri` files, by state machine, for `--json`.
