@@ -188,13 +188,13 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines: &machine_ids,
     };
     let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
-        let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
-        Ok(RuleSpec { rule, targets, dead_letter_queue })
+        let (rule, targets, dead_letter_queues) = buses::lower_rule(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
     let (subscribers, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "subscriber", |name, node| {
-        let (rule, targets, dead_letter_queue) = buses::lower_subscriber(src, name, node, &bus_targets)?;
-        Ok(RuleSpec { rule, targets, dead_letter_queue })
+        let (rule, targets, dead_letter_queues) = buses::lower_subscriber(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     rules.extend(subscribers);
     let destination_names = functions::DestinationNames {

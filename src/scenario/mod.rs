@@ -146,7 +146,8 @@ pub use topics::SubscriptionTarget;
 pub struct RuleSpec {
     pub rule: eventbridge::RuleConfig,
     pub targets: Vec<RuleTarget>,
-    pub dead_letter_queue: Option<sqs::QueueId>,
+    /// Each target's dead-letter queue, in the order of `targets`.
+    pub dead_letter_queues: Vec<Option<sqs::QueueId>>,
 }
 
 /// One `[lambda.NAME]` table: the function, and its SQS event source mapping if it has a

@@ -531,6 +531,22 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         ] {
             counters.push((format!("{name}.{key}"), value));
         }
+        // A rule's targets retry and dead-letter on their own: each has its counters (a
+        // subscriber's one target has the route's).
+        if config.kind == eventbridge::RouteKind::Rule {
+            for (label, t) in config.target_labels.iter().zip(eventbridge.target_metrics(RuleId(r as u32))) {
+                for (key, value) in [
+                    ("deliveries", t.deliveries),
+                    ("delivered", t.delivered),
+                    ("failed_attempts", t.failed_attempts),
+                    ("retries", t.retries),
+                    ("dead_lettered", t.dead_lettered),
+                    ("dropped", t.dropped),
+                ] {
+                    counters.push((format!("{name}.target.{label}.{key}"), value));
+                }
+            }
+        }
         audit.push(balance(
             name,
             &[("in_flight_at_start", m.in_flight_at_start), ("target_deliveries", m.target_deliveries)],

@@ -172,8 +172,8 @@ pub struct World {
     endpoints: Vec<endpoint::Endpoint>,
     deliveries: Vec<DeliveryId>,
     eventbridge: eventbridge::Service,
-    /// Per rule: its targets and dead-letter queue.
-    rule_routes: Vec<(Vec<RuleTarget>, Option<QueueId>)>,
+    /// Per rule: each target and its dead-letter queue.
+    rule_routes: Vec<Vec<(RuleTarget, Option<QueueId>)>>,
     /// The event of each EventBridge delivery in progress (an SNS target needs it as the
     /// message body).
     events: Vec<Option<Json>>,
@@ -287,7 +287,11 @@ impl World {
             scenario.rules.iter().map(|r| r.rule.clone()).collect(),
             |route| rngs.stream(&format!("{route}.jitter")),
         );
-        let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
+        let rule_routes = scenario
+            .rules
+            .iter()
+            .map(|r| r.targets.iter().copied().zip(r.dead_letter_queues.iter().copied()).collect())
+            .collect();
         let step_functions =
             step_functions::Service::new(scenario.machines.clone(), scenario.activities.clone(), |name| {
                 rngs.stream(name)
@@ -931,7 +935,7 @@ impl World {
     /// The attempt reaches its target.
     fn event_attempt_dispatched(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
         let delivery = *self.eventbridge.delivery(d);
-        let target = self.rule_routes[delivery.rule.0 as usize].0[delivery.target as usize];
+        let (target, dead_letter_queue) = self.rule_routes[delivery.rule.0 as usize][delivery.target as usize];
         let is_throttled = match target {
             RuleTarget::Queue(q) => {
                 let throttled = self.sqs.send(now, q, delivery.message, None) == SendOutcome::Throttled;
@@ -975,7 +979,7 @@ impl World {
                 return;
             }
             eventbridge::AfterAttempt::DeadLetter(message) => {
-                let dlq = self.rule_routes[delivery.rule.0 as usize].1.expect("a dead-lettered event has a queue");
+                let dlq = dead_letter_queue.expect("a dead-lettered event has a queue");
                 self.sqs.send_dead_letter(now, dlq, message);
                 self.serve_waiting(now, dlq, s);
                 self.arm(now, dlq, s);
