@@ -116,11 +116,15 @@ fn rules_map_to_their_bus_pattern_targets_retry_policy_and_dead_letter_queue() {
     let t = &i.toml;
     assert!(line(t, "eventbridge.Bus", "kind").starts_with(r#"kind = "classic""#));
     assert!(line(t, "rule.OrderRule", "bus").starts_with(r#"bus = "eventbridge.Bus"  # template (EventBusName)"#));
-    assert!(line(t, "rule.OrderRule", "targets").starts_with(r#"targets = ["sqs.Orders", "sns.Alerts"]"#));
+    // The targets share a retry policy but only the queue has a dead-letter queue: each
+    // target carries its own.
+    assert!(line(t, "rule.OrderRule", "targets").starts_with(
+        r#"targets = [{ target = "sqs.Orders", maximum_retry_attempts = 4, maximum_event_age_s = 600, dead_letter_queue = "sqs.Dlq" }, { target = "sns.Alerts", maximum_retry_attempts = 4, maximum_event_age_s = 600 }]  # template"#
+    ));
     assert!(line(t, "rule.OrderRule", "event_pattern").contains(r#"\"detail-type\": [\"OrderPlaced\"]"#));
-    assert!(line(t, "rule.OrderRule", "maximum_retry_attempts").starts_with("maximum_retry_attempts = 4  # template"));
-    assert!(line(t, "rule.OrderRule", "maximum_event_age_s").starts_with("maximum_event_age_s = 600  # template"));
-    assert!(line(t, "rule.OrderRule", "dead_letter_queue").starts_with(r#"dead_letter_queue = "sqs.Dlq""#));
+    let rule = &t[t.find("\n[rule.OrderRule]").unwrap()..];
+    let rule = &rule[..rule[1..].find("\n[").unwrap()];
+    assert!(!rule.contains("\nmaximum_retry_attempts") && !rule.contains("\ndead_letter_queue"), "{rule}");
     // SAM's rule event: the default bus, AWS's retry policy, and the queue SAM creates.
     assert!(line(t, "rule.WorkerOnFail", "bus").starts_with(r#"bus = "eventbridge.default"  # AWS default"#));
     assert!(line(t, "rule.WorkerOnFail", "targets").starts_with(r#"targets = ["lambda.Worker"]"#));
@@ -153,6 +157,7 @@ fn rules_map_to_their_bus_pattern_targets_retry_policy_and_dead_letter_queue() {
     // The placeholder events match their rules: every one drawn from the pattern does.
     let summary = validate_and_run(&dir, &i);
     let matched = common::counter(&summary, "rule.OrderRule.matched");
+    assert_eq!(common::counter(&summary, "rule.OrderRule.target.sns.Alerts.deliveries"), matched);
     let put = common::counter(&summary, "workload.OrderRuleTraffic.sent");
     assert!(matched > 0 && matched == put, "{matched} of {put} events matched");
     assert!(common::counter(&summary, "rule.WorkerOnFail.matched") > 0);
@@ -622,4 +627,56 @@ Resources:
     assert!(!t.contains("[workload.QuoteTraffic]") && !t.contains("[workload.CheckoutTraffic]"), "{t}");
     let summary = validate_and_run(&dir, &i);
     assert!(common::counter(&summary, "step_functions.Quote.succeeded") > 0, "{summary}");
+}
+
+#[test]
+fn each_rule_target_keeps_its_own_retry_policy_and_dead_letter_queue() {
+    let dir = scratch("target-policies");
+    let template = r#"
+Resources:
+  Fast:
+    Type: AWS::SQS::Queue
+  Slow:
+    Type: AWS::SQS::Queue
+  FastDlq:
+    Type: AWS::SQS::Queue
+  Audit:
+    Type: AWS::SNS::Topic
+  Route:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - Arn: !GetAtt Fast.Arn
+          Id: fast
+          RetryPolicy: {MaximumRetryAttempts: 0}
+          DeadLetterConfig: {Arn: !GetAtt FastDlq.Arn}
+        - Arn: !GetAtt Slow.Arn
+          Id: slow
+          RetryPolicy: {MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600}
+        - {Arn: !Ref Audit, Id: audit}
+        - {Arn: !Ref Audit, Id: audit-again, Input: '{"again": true}'}
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    let targets = line(t, "rule.Route", "targets");
+    assert!(
+        targets.starts_with(concat!(
+            r#"targets = [{ target = "sqs.Fast", maximum_retry_attempts = 0, maximum_event_age_s = 86400, dead_letter_queue = "sqs.FastDlq" }, "#,
+            r#"{ target = "sqs.Slow", maximum_retry_attempts = 10, maximum_event_age_s = 3600 }, "#,
+            r#"{ target = "sns.Audit", maximum_retry_attempts = 185, maximum_event_age_s = 86400 }]  # template"#
+        )),
+        "{targets}"
+    );
+    assert!(targets.contains("AWS defaults 185 retries and 86,400 s"), "{targets}");
+    assert!(!i.warnings.iter().any(|w| w.contains("different retry policies")), "{:?}", i.warnings);
+    assert!(i.warnings.iter().any(|w| w.contains("sns.Audit is a target twice")), "{:?}", i.warnings);
+    // The dead-letter queue is written to: no entry point.
+    assert!(!t.contains("[workload.FastDlqTraffic]"), "{t}");
+    let summary = validate_and_run(&dir, &i);
+    let matched = common::counter(&summary, "rule.Route.matched");
+    assert!(matched > 0);
+    for target in ["sqs.Fast", "sqs.Slow", "sns.Audit"] {
+        assert_eq!(common::counter(&summary, &format!("rule.Route.target.{target}.deliveries")), matched);
+    }
 }
