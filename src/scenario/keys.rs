@@ -2015,6 +2015,18 @@ pub const KEYS: &[Key] = &[
         description: "the on-failure destination: gets Lambda's invocation record (its `requestContext` with `condition`, `RetriesExhausted` or `EventAgeExceeded`, and `approximateInvokeCount`) of each dropped event; an EventBridge bus gets it as the `detail` of an event with `source` `lambda` and `detail-type` `Lambda Function Invocation Result - Failure`",
     },
     Key {
+        path: "lambda.NAME.on_success",
+        kind: Kind::Reference,
+        unit: "`\"sqs.NAME\"`, `\"sns.NAME\"`, `\"eventbridge.NAME\"`, `\"lambda.NAME\"`",
+        default: "none",
+        range: Range::Any,
+        allowed: "a standard queue, a standard topic, a bus or another function of the scenario, as `on_failure`; the function itself is refused (``each processed event would invoke it again, without end``)",
+        limit: "AWS: an asynchronous invocation's on-success destination takes the same types as its on-failure destination [lambda-async-dest] [cfn-lambda-dest]; refusing the function itself is a model restriction",
+        sources: &["lambda-async-dest", "cfn-lambda-dest"],
+        when: "asynchronous invocation",
+        description: "the on-success destination: gets Lambda's invocation record (`requestContext.condition` `Success`, `approximateInvokeCount`) of each asynchronous event the function processed; an EventBridge bus gets it as the `detail` of an event with `source` `lambda` and `detail-type` `Lambda Function Invocation Result - Success`",
+    },
+    Key {
         path: "lambda.NAME.dead_letter",
         kind: Kind::Reference,
         unit: "`\"sqs.NAME\"`, `\"sns.NAME\"`",

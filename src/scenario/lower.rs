@@ -204,8 +204,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         buses: &bus_names,
         functions: &function_names,
     };
-    for (function, pending) in functions.iter_mut().zip(pending_destinations) {
-        (function.on_failure, function.dead_letter) = functions::resolve_destinations(pending, &destination_names)?;
+    for (i, (function, pending)) in functions.iter_mut().zip(pending_destinations).enumerate() {
+        (function.on_failure, function.dead_letter, function.on_success) =
+            functions::resolve_destinations(pending, &destination_names, i as u32)?;
     }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;

@@ -162,6 +162,8 @@ pub struct FunctionConfig {
     /// invocation record, the dead-letter queue the event itself; both when both are set.
     pub on_failure: Option<AsyncDestination>,
     pub dead_letter: Option<AsyncDestination>,
+    /// Where a processed asynchronous event's invocation record goes.
+    pub on_success: Option<AsyncDestination>,
 }
 
 /// An asynchronous invocation's on-failure destination or dead-letter queue.

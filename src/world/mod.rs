@@ -189,7 +189,7 @@ pub struct World {
     /// the caller's response time.
     call_made_at: Vec<Vec<SimTime>>,
     /// By function: where its dropped asynchronous events go (on failure, dead letter).
-    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>)>,
+    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>, Option<AsyncDestination>)>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -340,7 +340,7 @@ impl World {
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
             call_made_at: vec![Vec::new(); scenario.functions.len()],
-            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter)).collect(),
+            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter, f.on_success)).collect(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -1598,7 +1598,11 @@ impl World {
             ses: self.ses.as_ref(),
             mq: &self.mq,
             function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
-            async_routes: self.async_routes.iter().map(|(d, q)| (d.is_some(), q.is_some())).collect(),
+            async_routes: self
+                .async_routes
+                .iter()
+                .map(|(d, q, success)| (d.is_some(), q.is_some(), success.is_some()))
+                .collect(),
         };
         measure::collect(parts, self.series, self.cloudwatch, end)
     }

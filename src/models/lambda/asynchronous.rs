@@ -105,8 +105,9 @@ pub enum AsyncStep {
     Started { environment: u32, busy: SimDuration, succeeds: bool },
     /// The event waits: call [`crate::models::lambda::Service::async_event_due`] at `at`.
     DueAt { event: u32, at: SimTime },
-    /// The function processed the event.
-    Succeeded,
+    /// The function processed the event: to its on-success destination, if any, after
+    /// `invocations` invocations.
+    Succeeded { message: Message, invocations: u32 },
     /// The event is dropped: to its on-failure destination and dead-letter queue, if any.
     Dropped { message: Message, condition: Condition, invocations: u32 },
 }
