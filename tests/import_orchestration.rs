@@ -680,3 +680,69 @@ Resources:
         assert_eq!(common::counter(&summary, &format!("rule.Route.target.{target}.deliveries")), matched);
     }
 }
+
+#[test]
+fn lambda_destinations_may_be_event_buses_on_failure_and_on_success() {
+    let dir = scratch("bus-destinations");
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Results:
+    Type: AWS::Events::EventBus
+    Properties: {Name: results}
+  Orders:
+    Type: AWS::SNS::Topic
+  Failures:
+    Type: AWS::SQS::Queue
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: x, Runtime: python3.12, Code: {ZipFile: x}, Role: r}
+  WorkerConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Worker
+      Qualifier: $LATEST
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure: {Destination: !GetAtt Results.Arn}
+        OnSuccess: {Destination: !Sub "arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+  WorkerSubscription:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Worker.Arn}
+  Loop:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: x
+      EventInvokeConfig:
+        DestinationConfig:
+          OnSuccess: {Type: Lambda, Destination: !GetAtt Loop.Arn}
+          OnFailure: {Type: SQS, Destination: !GetAtt Failures.Arn}
+  FailedResults:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Results
+      EventPattern: {source: [lambda], detail-type: [Lambda Function Invocation Result - Failure]}
+      Targets: [{Arn: !GetAtt Failures.Arn, Id: q}]
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    let on_failure = line(t, "lambda.Worker", "on_failure");
+    assert!(on_failure.starts_with(r#"on_failure = "eventbridge.Results"  # template"#), "{on_failure}");
+    assert!(on_failure.contains("DestinationConfig.OnFailure.Destination"), "{on_failure}");
+    let on_success = line(t, "lambda.Worker", "on_success");
+    assert!(on_success.starts_with(r#"on_success = "eventbridge.default""#), "{on_success}");
+    assert!(t.contains("\n[eventbridge.default]"), "the default bus is written: {t}");
+    assert!(line(t, "lambda.Loop", "on_failure").starts_with(r#"on_failure = "sqs.Failures""#));
+    assert!(
+        i.warnings.iter().any(|w| w.starts_with("lambda.Loop: the OnSuccess destination") && w.contains("itself")),
+        "{:?}",
+        i.warnings
+    );
+    assert!(!i.warnings.iter().any(|w| w.contains("no scenario key")), "{:?}", i.warnings);
+    let summary = validate_and_run(&dir, &i);
+    // Every processed event puts a success event on the default bus.
+    let succeeded = common::counter(&summary, "lambda.Worker.async_events_succeeded");
+    assert!(succeeded > 0, "{summary}");
+    assert_eq!(common::counter(&summary, "lambda.Worker.async_to_success_destination"), succeeded);
+    assert_eq!(common::counter(&summary, "eventbridge.default.put_events"), succeeded);
+}
