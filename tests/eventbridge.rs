@@ -360,3 +360,21 @@ fn a_targets_own_retry_policy_is_checked_against_the_aws_range_where_it_stands()
     let e = common::parse_inline(&text, &[]).unwrap_err().to_string();
     assert!(e.contains("rule.r.targets[0].dead_letter_queue") && e.contains("standard queue"), "{e}");
 }
+
+#[test]
+fn targets_as_an_array_of_tables_read_as_inline_tables() {
+    let start = PER_TARGET.find("targets = [").unwrap();
+    let end = start + PER_TARGET[start..].find("]\n").unwrap() + 2;
+    let tables = r#"[[rule.r.targets]]
+target = "sqs.hasty"
+maximum_retry_attempts = 0
+dead_letter_queue = "sqs.hasty_dlq"
+[[rule.r.targets]]
+target = "sqs.patient"
+maximum_event_age_s = 3600
+[[rule.r.targets]]
+target = "sqs.plain"
+"#;
+    let text = format!("{}{tables}{}", &PER_TARGET[..start], &PER_TARGET[end..]);
+    assert_eq!(summary(&inline(&text)).1, summary(&inline(PER_TARGET)).1);
+}

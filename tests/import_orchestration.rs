@@ -566,6 +566,29 @@ Resources:
   Batch:
     Type: AWS::StepFunctions::StateMachine
     Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Socket:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Granted:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  SocketIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      IntegrationType: AWS
+      IntegrationUri: !Sub "arn:aws:apigateway:${{AWS::Region}}:states:action/StartSyncExecution"
+      RequestTemplates:
+        $default: !Sub '{{"input": "$request.body", "stateMachineArn": "${{Socket}}"}}'
+  ApiRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {{Statement: [{{Effect: Allow, Principal: {{Service: apigateway.amazonaws.com}}, Action: sts:AssumeRole}}]}}
+      Policies:
+        - PolicyName: sync
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: "states:StartSyncExecution", Resource: !GetAtt Granted.Arn}}
+              - {{Effect: Allow, Action: ["states:StartExecution"], Resource: !Ref Batch}}
   Parent:
     Type: AWS::StepFunctions::StateMachine
     Properties:
@@ -615,6 +638,14 @@ Resources:
     assert!(checkout.starts_with(r#"type = "express_sync""#), "{checkout}");
     let child = line(t, "step_functions.Child", "type");
     assert!(child.starts_with(r#"type = "express_sync""#) && child.contains("step_functions.Parent"), "{child}");
+    let socket = line(t, "step_functions.Socket", "type");
+    assert!(socket.starts_with(r#"type = "express_sync""#) && socket.contains("SocketIntegration"), "{socket}");
+    // A permission to call StartSyncExecution: its caller is outside the template, its
+    // traffic the entry point's placeholder, now of synchronous starts.
+    let granted = line(t, "step_functions.Granted", "type");
+    assert!(granted.starts_with(r#"type = "express_sync""#), "{granted}");
+    assert!(granted.contains("ApiRole (AWS::IAM::Role) allows states:StartSyncExecution"), "{granted}");
+    assert!(line(t, "workload.GrantedTraffic", "target").starts_with(r#"target = "step_functions.Granted""#));
     // StartExecution returns before the execution ends: the caller does not wait.
     assert!(line(t, "step_functions.Batch", "type").starts_with(r#"type = "express_async""#));
     assert!(t.contains("# EXPRESS started by StartExecution"), "{t}");

@@ -824,9 +824,6 @@ impl<'a> Importer<'a, '_> {
         if is_on_success && name == function {
             return Err("the function itself, which would run again for each event it processed");
         }
-        if name.starts_with("sqs.") || name.starts_with("sns.") {
-            self.written.push(x);
-        }
         Ok(name)
     }
 

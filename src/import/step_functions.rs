@@ -92,6 +92,29 @@ fn to_json(v: &Val) -> Json {
     }
 }
 
+/// The resources whose policies may allow a call of StartSyncExecution.
+const IAM: [&str; 3] = ["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"];
+
+/// Whether a policy statement in `v` allows `states:StartSyncExecution` on the machine `id`
+/// (by reference, or by `address`, its ARN).
+fn allows_sync(v: &Val, id: &str, address: &str) -> bool {
+    let is_action = |a: &Val| flat_text(a).eq_ignore_ascii_case("states:StartSyncExecution");
+    let allows = match entry(v, "Action") {
+        Some(Val::List(actions)) => actions.iter().any(is_action),
+        Some(action) => is_action(action),
+        None => false,
+    };
+    let is_denied = entry(v, "Effect").is_some_and(|e| flat_text(e) == "Deny");
+    if allows && !is_denied && entry(v, "Resource").is_some_and(|r| mentions(r, id) || names(r, address)) {
+        return true;
+    }
+    match v {
+        Val::List(items) => items.iter().any(|x| allows_sync(x, id, address)),
+        Val::Map(entries) => entries.iter().any(|(_, x)| allows_sync(x, id, address)),
+        _ => false,
+    }
+}
+
 /// Who starts an Express machine synchronously.
 struct SyncCaller {
     /// For the type's comment.
@@ -553,9 +576,12 @@ impl<'a> Importer<'a, '_> {
     /// What in the template starts the Express machine `id` with StartSyncExecution, whose
     /// caller waits for the result: an API Gateway REST method (integration URI
     /// `…:states:action/StartSyncExecution`), an HTTP API integration (subtype
-    /// `StepFunctions-StartSyncExecution`), or another machine's task
-    /// (`arn:aws:states:::aws-sdk:sfn:startSyncExecution`). SAM's `Api` and `HttpApi` events
-    /// on a state machine integrate with StartExecution, which does not wait.
+    /// `StepFunctions-StartSyncExecution`) or WebSocket API integration (that URI), another
+    /// machine's task (`arn:aws:states:::aws-sdk:sfn:startSyncExecution`), or, failing
+    /// those, an IAM policy allowing `states:StartSyncExecution` on it (the caller, e.g. an
+    /// API defined in an included OpenAPI file, is not in the template, but its permission
+    /// is). SAM's `Api` and `HttpApi` events on a state machine integrate with StartExecution,
+    /// which does not wait.
     fn sync_caller(&self, id: &str, read: &[(String, Val)]) -> Result<Option<SyncCaller>, ResolveError> {
         for r in &self.resources {
             let props =
@@ -566,10 +592,19 @@ impl<'a> Importer<'a, '_> {
                         && mentions(&v, id)
                 }),
                 "AWS::ApiGatewayV2::Integration" => {
+                    // An HTTP API names the action by subtype, a WebSocket API by URI.
                     let subtype = self.get(&props, "IntegrationSubtype")?.map(|(v, _)| flat_text(&v));
-                    let parameters = self.get(&props, "RequestParameters")?;
-                    subtype.as_deref() == Some("StepFunctions-StartSyncExecution")
-                        && parameters.is_some_and(|(v, _)| mentions(&v, id))
+                    let uri = self.get(&props, "IntegrationUri")?.map(|(v, _)| flat_text(&v)).unwrap_or_default();
+                    let is_sync = subtype.as_deref() == Some("StepFunctions-StartSyncExecution")
+                        || uri.ends_with("states:action/StartSyncExecution");
+                    let names_it = ["RequestParameters", "RequestTemplates"]
+                        .into_iter()
+                        .map(|key| self.get(&props, key))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .into_iter()
+                        .flatten()
+                        .any(|(v, _)| mentions(&v, id));
+                    is_sync && names_it
                 }
                 _ => false,
             };
@@ -586,6 +621,20 @@ impl<'a> Importer<'a, '_> {
                 return Ok(Some(SyncCaller {
                     about: format!(
                         "express_sync: a task of step_functions.{machine} starts it with startSyncExecution"
+                    ),
+                    api: None,
+                }));
+            }
+        }
+        // A permission to call StartSyncExecution on it: something in the stack waits.
+        for r in self.resources.iter().filter(|r| IAM.contains(&r.kind.as_str())) {
+            let path = format!("Resources.{}.Properties", r.id);
+            let Some(Ok(properties)) = r.node.get("Properties").map(|n| self.ctx.resolve(n, &path)) else { continue };
+            if allows_sync(&properties, id, &address) {
+                return Ok(Some(SyncCaller {
+                    about: format!(
+                        "express_sync: {} ({}) allows states:StartSyncExecution on it, so its callers wait",
+                        r.id, r.kind
                     ),
                     api: None,
                 }));

@@ -138,25 +138,9 @@ pub(super) fn lower_rule(
     let mut policies = Vec::new();
     let mut dead_letter_queues = Vec::new();
     let mut target_labels = Vec::new();
+    let defaults = (retry_attempts_max, event_age_max, rule_dead_letter_queue);
     for (i, item) in items.into_iter().enumerate() {
-        let (target, label, policy, dead_letter_queue) = match &item.node.value {
-            Value::Table(_) => {
-                let mut it = TableReader::new(item.src, format!("{p}[{i}]"), item.node)?;
-                let (tf, tp) = it.require(
-                    "target",
-                    "where matching events go: \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"",
-                )?;
-                let target = target(tf, &tp, names, true)?;
-                let policy = retry_policy(&mut it, (retry_attempts_max, event_age_max))?;
-                let own_queue = dead_letter_queue(&mut it, names)?;
-                it.finish()?;
-                (target, tf.str(&tp)?, policy, own_queue.or(rule_dead_letter_queue))
-            }
-            _ => {
-                let target = target(item, &p, names, true)?;
-                (target, item.str(&p)?, (retry_attempts_max, event_age_max), rule_dead_letter_queue)
-            }
-        };
+        let (target, label, policy, dead_letter_queue) = rule_target(item, &p, i, names, defaults)?;
         if targets.contains(&target) {
             // Each target's metrics are named after it, so one rule names it once.
             return Err(item.error(
@@ -165,11 +149,7 @@ pub(super) fn lower_rule(
             ));
         }
         targets.push(target);
-        policies.push(eventbridge::TargetPolicy {
-            retry_attempts_max: policy.0,
-            event_age_max: policy.1,
-            has_dead_letter_queue: dead_letter_queue.is_some(),
-        });
+        policies.push(policy);
         dead_letter_queues.push(dead_letter_queue);
         target_labels.push(label.to_string());
     }
@@ -183,6 +163,36 @@ pub(super) fn lower_rule(
         target_labels,
     };
     Ok((config, targets, dead_letter_queues))
+}
+
+/// One item of a rule's `targets`: a reference, or a table with `target` and its own
+/// retry policy and dead-letter queue, the rule's (`defaults`) where it sets none. Gives the
+/// target, the name it was given, its policy and its dead-letter queue.
+fn rule_target<'a>(
+    item: Field<'a>,
+    p: &str,
+    i: usize,
+    names: &Names<'_>,
+    (attempts, age, queue): (u32, SimDuration, Option<QueueId>),
+) -> Result<(RuleTarget, &'a str, eventbridge::TargetPolicy, Option<QueueId>)> {
+    let (target, label, (retry_attempts_max, event_age_max), dead_letter_queue) = match &item.node.value {
+        Value::Table(_) => {
+            let mut it = TableReader::new(item.src, format!("{p}[{i}]"), item.node)?;
+            let (tf, tp) = it.require(
+                "target",
+                "where matching events go: \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"",
+            )?;
+            let target = target(tf, &tp, names, true)?;
+            let policy = retry_policy(&mut it, (attempts, age))?;
+            let own_queue = dead_letter_queue(&mut it, names)?;
+            it.finish()?;
+            (target, tf.str(&tp)?, policy, own_queue.or(queue))
+        }
+        _ => (target(item, p, names, true)?, item.str(p)?, (attempts, age), queue),
+    };
+    let has_dead_letter_queue = dead_letter_queue.is_some();
+    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue };
+    Ok((target, label, policy, dead_letter_queue))
 }
 
 /// A Custom Event Bus subscriber (`AWS::EventsV2::Subscriber`): one target, an optional
