@@ -777,3 +777,95 @@ Resources:
     assert_eq!(common::counter(&summary, "lambda.Worker.async_to_success_destination"), succeeded);
     assert_eq!(common::counter(&summary, "eventbridge.default.put_events"), succeeded);
 }
+
+/// The `summary.json` under `dir`, if there is one.
+fn summary_under(dir: &Path) -> Option<serde_json::Value> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir).ok()?.map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    entries.iter().find_map(|path| match path.file_name() {
+        Some(n) if n == "summary.json" => serde_json::from_str(&fs::read_to_string(path).unwrap()).ok(),
+        _ if path.is_dir() => summary_under(path),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_command_imports_target_policies_bus_destinations_timestamps_and_sync_machines_and_runs_them() {
+    let dir = scratch("cli-gaps");
+    let template = r#"
+Resources:
+  Results:
+    Type: AWS::Events::EventBus
+    Properties: {Name: results}
+  Inbox:
+    Type: AWS::SQS::Queue
+  InboxDlq:
+    Type: AWS::SQS::Queue
+  Orders:
+    Type: AWS::SNS::Topic
+  WorkerSubscription:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Worker.Arn}
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: x, Code: {ZipFile: x}, Role: r}
+  WorkerConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Worker
+      Qualifier: $LATEST
+      DestinationConfig: {OnSuccess: {Destination: !GetAtt Results.Arn}}
+  Route:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Results
+      EventPattern: {source: [lambda]}
+      Targets:
+        - {Arn: !GetAtt Inbox.Arn, Id: q, RetryPolicy: {MaximumRetryAttempts: 3}, DeadLetterConfig: {Arn: !GetAtt InboxDlq.Arn}}
+        - {Arn: !Ref Launch, Id: m}
+  Launch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineType: EXPRESS
+      Definition:
+        StartAt: Noon
+        States: {Noon: {Type: Wait, Timestamp: "2026-12-01T12:00:00Z", End: true}}
+  Start:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/StartSyncExecution
+        RequestTemplates: {application/json: !Sub '{"stateMachineArn": "${Launch}"}'}
+"#;
+    fs::write(dir.join("template.yaml"), template).unwrap();
+    fs::create_dir_all(dir.join("out")).unwrap();
+    let out = orchsim(&["import", "template.yaml", "--json", "--out", "out/system.toml"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let placeholders: Vec<&str> = json["placeholders"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(placeholders.iter().any(|p| p.starts_with("run.start_time: 2026-12-01T12:00:00Z")), "{placeholders:?}");
+    let warnings = json["warnings"].to_string();
+    assert!(!warnings.contains("no scenario key") && !warnings.contains("different retry policies"), "{warnings}");
+    assert_eq!(
+        json["resources"].as_array().unwrap().iter().find(|r| r["id"] == "Launch").unwrap()["skipped"],
+        serde_json::Value::Null
+    );
+    let toml = fs::read_to_string(dir.join("out/system.toml")).unwrap();
+    assert!(line(&toml, "lambda.Worker", "on_success").starts_with(r#"on_success = "eventbridge.Results""#));
+    assert!(line(&toml, "step_functions.Launch", "type").starts_with(r#"type = "express_sync""#));
+    assert!(line(&toml, "rule.Route", "targets").contains(r#"dead_letter_queue = "sqs.InboxDlq""#));
+    let run = orchsim(&["run", "out/system.toml", "--quiet", "--set", "run.horizon_s=60", "--out", "results"], &dir);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary = summary_under(&dir.join("results")).expect("the run writes summary.json");
+    let launched = common::counter(&summary, "step_functions.Launch.succeeded");
+    assert!(launched > 0, "{summary}");
+    // Each processed event's record is matched on the bus, with the rule's placeholder
+    // events, and reaches each target.
+    let matched = common::counter(&summary, "rule.Route.matched");
+    let records = common::counter(&summary, "lambda.Worker.async_to_success_destination");
+    assert!(records > 0 && matched == records + common::counter(&summary, "workload.RouteTraffic.sent"));
+    assert_eq!(common::counter(&summary, "rule.Route.target.sqs.Inbox.deliveries"), matched);
+    assert_eq!(common::counter(&summary, "rule.Route.target.step_functions.Launch.deliveries"), matched);
+}
