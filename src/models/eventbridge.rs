@@ -2,8 +2,8 @@
 //! Event Bus"): events put on a bus are matched against every route's event pattern; a
 //! route is a classic bus's rule, which sends the event to each of its targets (SQS queues,
 //! Lambda functions, SNS topics), or a new bus's subscriber, which sends it to its one
-//! target. Failed deliveries are retried by the route's retry policy, and what cannot be
-//! delivered goes to the route's dead-letter queue or is dropped.
+//! target. Failed deliveries are retried by their target's retry policy, and what cannot be
+//! delivered goes to the target's dead-letter queue or is dropped.
 //!
 //! Follows `reference/aws-messaging.md` §5:
 //! - default retry policy: 24 hours and up to 185 attempts, exponential backoff with jitter;
