@@ -292,3 +292,89 @@ fn a_rule_starts_a_state_machine_for_each_matching_event() {
     assert!(error.contains("no such state machine") && error.contains("step_functions.m"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A rule whose three targets retry by their own policies: two FIFO queues that take 300
+/// sends a second (so a burst throttles), one with no retries and its own dead-letter
+/// queue, one with the rule's policy; and a standard queue.
+const PER_TARGET: &str = r#"
+[run]
+horizon_s = 600
+[workload.w]
+target = "eventbridge.default"
+arrival = "constant"
+rate_per_s = 1000
+count_max = 2000
+[eventbridge.default]
+[rule.r]
+bus = "eventbridge.default"
+event_pattern = '{}'
+maximum_retry_attempts = 20
+targets = [
+    { target = "sqs.hasty", maximum_retry_attempts = 0, dead_letter_queue = "sqs.hasty_dlq" },
+    { target = "sqs.patient", maximum_event_age_s = 3600 },
+    "sqs.plain",
+]
+[sqs.hasty]
+fifo = true
+[sqs.patient]
+fifo = true
+[sqs.hasty_dlq]
+[sqs.plain]
+"#;
+
+#[test]
+fn each_target_of_a_rule_retries_and_dead_letters_by_its_own_policy() {
+    let s = summary(&inline(PER_TARGET)).1;
+    let target = |t: &str, key: &str| counter(&s, &format!("rule.r.target.sqs.{t}.{key}"));
+    for t in ["hasty", "patient", "plain"] {
+        assert_eq!(target(t, "deliveries"), 2000, "{t}");
+    }
+    // No retries: each throttled send goes to the target's own dead-letter queue at once.
+    let hasty_lost = target("hasty", "dead_lettered");
+    assert!(hasty_lost > 500, "{hasty_lost}");
+    assert_eq!((target("hasty", "retries"), target("hasty", "dropped")), (0, 0));
+    assert_eq!(target("hasty", "delivered") + hasty_lost, 2000);
+    assert_eq!(counter(&s, "sqs.hasty_dlq.sent"), hasty_lost);
+    // The rule's 20 retries within the target's hour: every event gets through in time.
+    assert!(target("patient", "retries") > 500);
+    assert_eq!(target("patient", "delivered"), 2000);
+    assert_eq!(target("plain", "delivered"), 2000);
+    assert_eq!(target("plain", "failed_attempts"), 0);
+    // The rule's counters are the sums of its targets'.
+    assert_eq!(counter(&s, "rule.r.dead_lettered"), hasty_lost);
+    assert_eq!(counter(&s, "rule.r.delivered"), 6000 - hasty_lost);
+    assert_eq!(counter(&s, "rule.r.retries"), target("patient", "retries"));
+}
+
+#[test]
+fn a_targets_own_retry_policy_is_checked_against_the_aws_range_where_it_stands() {
+    let text = PER_TARGET.replace("maximum_event_age_s = 3600", "maximum_event_age_s = 30");
+    let e = common::parse_inline(&text, &[]).unwrap_err().to_string();
+    assert!(e.starts_with("inline.toml:16:53: rule.r.targets[1].maximum_event_age_s = 30"), "{e}");
+    assert!(e.contains("rule.r.targets[1].maximum_event_age_s"), "{e}");
+    assert!(e.contains("60 to 86,400"), "{e}");
+    let text = PER_TARGET.replace(r#""sqs.plain","#, r#""sqs.plain", "sqs.plain","#);
+    let e = common::parse_inline(&text, &[]).unwrap_err().to_string();
+    assert!(e.contains("rule.r.targets[3]") && e.contains("already a target of the rule"), "{e}");
+    let text = PER_TARGET.replace(r#"dead_letter_queue = "sqs.hasty_dlq""#, r#"dead_letter_queue = "sqs.patient""#);
+    let e = common::parse_inline(&text, &[]).unwrap_err().to_string();
+    assert!(e.contains("rule.r.targets[0].dead_letter_queue") && e.contains("standard queue"), "{e}");
+}
+
+#[test]
+fn targets_as_an_array_of_tables_read_as_inline_tables() {
+    let start = PER_TARGET.find("targets = [").unwrap();
+    let end = start + PER_TARGET[start..].find("]\n").unwrap() + 2;
+    let tables = r#"[[rule.r.targets]]
+target = "sqs.hasty"
+maximum_retry_attempts = 0
+dead_letter_queue = "sqs.hasty_dlq"
+[[rule.r.targets]]
+target = "sqs.patient"
+maximum_event_age_s = 3600
+[[rule.r.targets]]
+target = "sqs.plain"
+"#;
+    let text = format!("{}{tables}{}", &PER_TARGET[..start], &PER_TARGET[end..]);
+    assert_eq!(summary(&inline(&text)).1, summary(&inline(PER_TARGET)).1);
+}

@@ -116,11 +116,15 @@ fn rules_map_to_their_bus_pattern_targets_retry_policy_and_dead_letter_queue() {
     let t = &i.toml;
     assert!(line(t, "eventbridge.Bus", "kind").starts_with(r#"kind = "classic""#));
     assert!(line(t, "rule.OrderRule", "bus").starts_with(r#"bus = "eventbridge.Bus"  # template (EventBusName)"#));
-    assert!(line(t, "rule.OrderRule", "targets").starts_with(r#"targets = ["sqs.Orders", "sns.Alerts"]"#));
+    // The targets share a retry policy but only the queue has a dead-letter queue: each
+    // target carries its own.
+    assert!(line(t, "rule.OrderRule", "targets").starts_with(
+        r#"targets = [{ target = "sqs.Orders", maximum_retry_attempts = 4, maximum_event_age_s = 600, dead_letter_queue = "sqs.Dlq" }, { target = "sns.Alerts", maximum_retry_attempts = 4, maximum_event_age_s = 600 }]  # template"#
+    ));
     assert!(line(t, "rule.OrderRule", "event_pattern").contains(r#"\"detail-type\": [\"OrderPlaced\"]"#));
-    assert!(line(t, "rule.OrderRule", "maximum_retry_attempts").starts_with("maximum_retry_attempts = 4  # template"));
-    assert!(line(t, "rule.OrderRule", "maximum_event_age_s").starts_with("maximum_event_age_s = 600  # template"));
-    assert!(line(t, "rule.OrderRule", "dead_letter_queue").starts_with(r#"dead_letter_queue = "sqs.Dlq""#));
+    let rule = &t[t.find("\n[rule.OrderRule]").unwrap()..];
+    let rule = &rule[..rule[1..].find("\n[").unwrap()];
+    assert!(!rule.contains("\nmaximum_retry_attempts") && !rule.contains("\ndead_letter_queue"), "{rule}");
     // SAM's rule event: the default bus, AWS's retry policy, and the queue SAM creates.
     assert!(line(t, "rule.WorkerOnFail", "bus").starts_with(r#"bus = "eventbridge.default"  # AWS default"#));
     assert!(line(t, "rule.WorkerOnFail", "targets").starts_with(r#"targets = ["lambda.Worker"]"#));
@@ -153,6 +157,7 @@ fn rules_map_to_their_bus_pattern_targets_retry_policy_and_dead_letter_queue() {
     // The placeholder events match their rules: every one drawn from the pattern does.
     let summary = validate_and_run(&dir, &i);
     let matched = common::counter(&summary, "rule.OrderRule.matched");
+    assert_eq!(common::counter(&summary, "rule.OrderRule.target.sns.Alerts.deliveries"), matched);
     let put = common::counter(&summary, "workload.OrderRuleTraffic.sent");
     assert!(matched > 0 && matched == put, "{matched} of {put} events matched");
     assert!(common::counter(&summary, "rule.WorkerOnFail.matched") > 0);
@@ -503,4 +508,364 @@ Resources:
     };
     let e = import(template, &options).expect_err("AWS refuses a definition that is not JSON").to_string();
     assert!(e.starts_with("8:25: Resources.M.Properties.DefinitionString: DefinitionString is not valid JSON"), "{e}");
+}
+
+#[test]
+fn a_literal_timestamp_wait_imports_with_a_placeholder_start_time_at_its_earliest_timestamp() {
+    let dir = scratch("timestamp");
+    let template = r#"
+Resources:
+  Launch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Noon
+        States:
+          Noon: {Type: Wait, Timestamp: "2026-12-01T12:00:00Z", Next: Later}
+          Later: {Type: Wait, Timestamp: "2026-12-01T12:00:05Z", End: true}
+  Early:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Dawn
+        States:
+          Dawn: {Type: Wait, Timestamp: "2026-12-01T11:59:58Z", End: true}
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    assert!(i.skipped.is_empty(), "{:?}", i.skipped);
+    // The earliest timestamp of all the machines' waits: that wait ends at once, the others
+    // wait their distance from it.
+    let start = line(t, "run", "start_time");
+    assert!(start.starts_with(r#"start_time = "2026-12-01T11:59:58Z"  # TODO placeholder"#), "{start}");
+    assert!(start.contains(r#"state "Dawn" of step_functions.Early"#), "{start}");
+    let listed: Vec<&String> = i.placeholders.iter().filter(|p| p.starts_with("run.start_time:")).collect();
+    assert_eq!(listed.len(), 1, "{:?}", i.placeholders);
+    assert!(listed[0].contains("2026-12-01T11:59:58Z"), "{listed:?}");
+    let summary = validate_and_run(&dir, &i);
+    assert!(common::counter(&summary, "step_functions.Launch.succeeded") > 0, "{summary}");
+    assert!(common::counter(&summary, "step_functions.Early.succeeded") > 0, "{summary}");
+}
+
+#[test]
+fn an_express_machine_behind_start_sync_execution_imports_as_express_sync() {
+    let dir = scratch("express-sync");
+    let one_state = "{StartAt: A, States: {A: {Type: Pass, End: true}}}";
+    let template = format!(
+        r#"
+Resources:
+  Quote:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Checkout:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Child:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Batch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Socket:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  Granted:
+    Type: AWS::StepFunctions::StateMachine
+    Properties: {{StateMachineType: EXPRESS, Definition: {one_state}}}
+  SocketIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      IntegrationType: AWS
+      IntegrationUri: !Sub "arn:aws:apigateway:${{AWS::Region}}:states:action/StartSyncExecution"
+      RequestTemplates:
+        $default: !Sub '{{"input": "$request.body", "stateMachineArn": "${{Socket}}"}}'
+  ApiRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {{Statement: [{{Effect: Allow, Principal: {{Service: apigateway.amazonaws.com}}, Action: sts:AssumeRole}}]}}
+      Policies:
+        - PolicyName: sync
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: "states:StartSyncExecution", Resource: !GetAtt Granted.Arn}}
+              - {{Effect: Allow, Action: ["states:StartExecution"], Resource: !Ref Batch}}
+  Parent:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      Definition:
+        StartAt: Call
+        States:
+          Call:
+            Type: Task
+            Resource: arn:aws:states:::aws-sdk:sfn:startSyncExecution
+            Parameters: {{StateMachineArn: !Ref Child, Input: {{}}}}
+            End: true
+  QuoteMethod:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:states:action/StartSyncExecution
+        RequestTemplates:
+          application/json: !Sub '{{"stateMachineArn": "${{Quote}}", "input": "$util.escapeJavaScript($input.body)"}}'
+  BatchMethod:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:states:action/StartExecution
+        RequestTemplates:
+          application/json: !Sub '{{"stateMachineArn": "${{Batch}}"}}'
+  CheckoutIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      IntegrationType: AWS_PROXY
+      IntegrationSubtype: StepFunctions-StartSyncExecution
+      PayloadFormatVersion: "1.0"
+      RequestParameters: {{StateMachineArn: !Ref Checkout, Input: $request.body}}
+"#
+    );
+    let i = imported_in(&template, &dir);
+    let t = &i.toml;
+    let quote = line(t, "step_functions.Quote", "type");
+    assert!(quote.starts_with(r#"type = "express_sync"  # template"#), "{quote}");
+    assert!(quote.contains("QuoteMethod (AWS::ApiGateway::Method) starts it with StartSyncExecution"), "{quote}");
+    let checkout = line(t, "step_functions.Checkout", "type");
+    assert!(checkout.contains("CheckoutIntegration (AWS::ApiGatewayV2::Integration)"), "{checkout}");
+    assert!(checkout.starts_with(r#"type = "express_sync""#), "{checkout}");
+    let child = line(t, "step_functions.Child", "type");
+    assert!(child.starts_with(r#"type = "express_sync""#) && child.contains("step_functions.Parent"), "{child}");
+    let socket = line(t, "step_functions.Socket", "type");
+    assert!(socket.starts_with(r#"type = "express_sync""#) && socket.contains("SocketIntegration"), "{socket}");
+    // A permission to call StartSyncExecution: its caller is outside the template, its
+    // traffic the entry point's placeholder, now of synchronous starts.
+    let granted = line(t, "step_functions.Granted", "type");
+    assert!(granted.starts_with(r#"type = "express_sync""#), "{granted}");
+    assert!(granted.contains("ApiRole (AWS::IAM::Role) allows states:StartSyncExecution"), "{granted}");
+    assert!(line(t, "workload.GrantedTraffic", "target").starts_with(r#"target = "step_functions.Granted""#));
+    // StartExecution returns before the execution ends: the caller does not wait.
+    assert!(line(t, "step_functions.Batch", "type").starts_with(r#"type = "express_async""#));
+    assert!(t.contains("# EXPRESS started by StartExecution"), "{t}");
+    // The APIs' requests are the synchronous machines' traffic, named after the API.
+    assert!(line(t, "workload.QuoteQuoteMethodTraffic", "target").starts_with(r#"target = "step_functions.Quote""#));
+    assert!(
+        line(t, "workload.CheckoutCheckoutIntegrationTraffic", "target")
+            .starts_with(r#"target = "step_functions.Checkout""#)
+    );
+    assert!(!t.contains("[workload.QuoteTraffic]") && !t.contains("[workload.CheckoutTraffic]"), "{t}");
+    let summary = validate_and_run(&dir, &i);
+    assert!(common::counter(&summary, "step_functions.Quote.succeeded") > 0, "{summary}");
+}
+
+#[test]
+fn each_rule_target_keeps_its_own_retry_policy_and_dead_letter_queue() {
+    let dir = scratch("target-policies");
+    let template = r#"
+Resources:
+  Fast:
+    Type: AWS::SQS::Queue
+  Slow:
+    Type: AWS::SQS::Queue
+  FastDlq:
+    Type: AWS::SQS::Queue
+  Audit:
+    Type: AWS::SNS::Topic
+  Route:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - Arn: !GetAtt Fast.Arn
+          Id: fast
+          RetryPolicy: {MaximumRetryAttempts: 0}
+          DeadLetterConfig: {Arn: !GetAtt FastDlq.Arn}
+        - Arn: !GetAtt Slow.Arn
+          Id: slow
+          RetryPolicy: {MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600}
+        - {Arn: !Ref Audit, Id: audit}
+        - {Arn: !Ref Audit, Id: audit-again, Input: '{"again": true}'}
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    let targets = line(t, "rule.Route", "targets");
+    assert!(
+        targets.starts_with(concat!(
+            r#"targets = [{ target = "sqs.Fast", maximum_retry_attempts = 0, maximum_event_age_s = 86400, dead_letter_queue = "sqs.FastDlq" }, "#,
+            r#"{ target = "sqs.Slow", maximum_retry_attempts = 10, maximum_event_age_s = 3600 }, "#,
+            r#"{ target = "sns.Audit", maximum_retry_attempts = 185, maximum_event_age_s = 86400 }]  # template"#
+        )),
+        "{targets}"
+    );
+    assert!(targets.contains("AWS defaults 185 retries and 86,400 s"), "{targets}");
+    assert!(!i.warnings.iter().any(|w| w.contains("different retry policies")), "{:?}", i.warnings);
+    assert!(i.warnings.iter().any(|w| w.contains("sns.Audit is a target twice")), "{:?}", i.warnings);
+    // The dead-letter queue is written to: no entry point.
+    assert!(!t.contains("[workload.FastDlqTraffic]"), "{t}");
+    let summary = validate_and_run(&dir, &i);
+    let matched = common::counter(&summary, "rule.Route.matched");
+    assert!(matched > 0);
+    for target in ["sqs.Fast", "sqs.Slow", "sns.Audit"] {
+        assert_eq!(common::counter(&summary, &format!("rule.Route.target.{target}.deliveries")), matched);
+    }
+}
+
+#[test]
+fn lambda_destinations_may_be_event_buses_on_failure_and_on_success() {
+    let dir = scratch("bus-destinations");
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Results:
+    Type: AWS::Events::EventBus
+    Properties: {Name: results}
+  Orders:
+    Type: AWS::SNS::Topic
+  Failures:
+    Type: AWS::SQS::Queue
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: x, Runtime: python3.12, Code: {ZipFile: x}, Role: r}
+  WorkerConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Worker
+      Qualifier: $LATEST
+      MaximumRetryAttempts: 0
+      DestinationConfig:
+        OnFailure: {Destination: !GetAtt Results.Arn}
+        OnSuccess: {Destination: !Sub "arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+  WorkerSubscription:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Worker.Arn}
+  Loop:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: x
+      EventInvokeConfig:
+        DestinationConfig:
+          OnSuccess: {Type: Lambda, Destination: !GetAtt Loop.Arn}
+          OnFailure: {Type: SQS, Destination: !GetAtt Failures.Arn}
+  FailedResults:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Results
+      EventPattern: {source: [lambda], detail-type: [Lambda Function Invocation Result - Failure]}
+      Targets: [{Arn: !GetAtt Failures.Arn, Id: q}]
+"#;
+    let i = imported_in(template, &dir);
+    let t = &i.toml;
+    let on_failure = line(t, "lambda.Worker", "on_failure");
+    assert!(on_failure.starts_with(r#"on_failure = "eventbridge.Results"  # template"#), "{on_failure}");
+    assert!(on_failure.contains("DestinationConfig.OnFailure.Destination"), "{on_failure}");
+    let on_success = line(t, "lambda.Worker", "on_success");
+    assert!(on_success.starts_with(r#"on_success = "eventbridge.default""#), "{on_success}");
+    assert!(t.contains("\n[eventbridge.default]"), "the default bus is written: {t}");
+    assert!(line(t, "lambda.Loop", "on_failure").starts_with(r#"on_failure = "sqs.Failures""#));
+    assert!(
+        i.warnings.iter().any(|w| w.starts_with("lambda.Loop: the OnSuccess destination") && w.contains("itself")),
+        "{:?}",
+        i.warnings
+    );
+    assert!(!i.warnings.iter().any(|w| w.contains("no scenario key")), "{:?}", i.warnings);
+    let summary = validate_and_run(&dir, &i);
+    // Every processed event puts a success event on the default bus.
+    let succeeded = common::counter(&summary, "lambda.Worker.async_events_succeeded");
+    assert!(succeeded > 0, "{summary}");
+    assert_eq!(common::counter(&summary, "lambda.Worker.async_to_success_destination"), succeeded);
+    assert_eq!(common::counter(&summary, "eventbridge.default.put_events"), succeeded);
+}
+
+/// The `summary.json` under `dir`, if there is one.
+fn summary_under(dir: &Path) -> Option<serde_json::Value> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir).ok()?.map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    entries.iter().find_map(|path| match path.file_name() {
+        Some(n) if n == "summary.json" => serde_json::from_str(&fs::read_to_string(path).unwrap()).ok(),
+        _ if path.is_dir() => summary_under(path),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_command_imports_target_policies_bus_destinations_timestamps_and_sync_machines_and_runs_them() {
+    let dir = scratch("cli-gaps");
+    let template = r#"
+Resources:
+  Results:
+    Type: AWS::Events::EventBus
+    Properties: {Name: results}
+  Inbox:
+    Type: AWS::SQS::Queue
+  InboxDlq:
+    Type: AWS::SQS::Queue
+  Orders:
+    Type: AWS::SNS::Topic
+  WorkerSubscription:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Worker.Arn}
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: x, Code: {ZipFile: x}, Role: r}
+  WorkerConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Worker
+      Qualifier: $LATEST
+      DestinationConfig: {OnSuccess: {Destination: !GetAtt Results.Arn}}
+  Route:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Results
+      EventPattern: {source: [lambda]}
+      Targets:
+        - {Arn: !GetAtt Inbox.Arn, Id: q, RetryPolicy: {MaximumRetryAttempts: 3}, DeadLetterConfig: {Arn: !GetAtt InboxDlq.Arn}}
+        - {Arn: !Ref Launch, Id: m}
+  Launch:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineType: EXPRESS
+      Definition:
+        StartAt: Noon
+        States: {Noon: {Type: Wait, Timestamp: "2026-12-01T12:00:00Z", End: true}}
+  Start:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/StartSyncExecution
+        RequestTemplates: {application/json: !Sub '{"stateMachineArn": "${Launch}"}'}
+"#;
+    fs::write(dir.join("template.yaml"), template).unwrap();
+    fs::create_dir_all(dir.join("out")).unwrap();
+    let out = orchsim(&["import", "template.yaml", "--json", "--out", "out/system.toml"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let placeholders: Vec<&str> = json["placeholders"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(placeholders.iter().any(|p| p.starts_with("run.start_time: 2026-12-01T12:00:00Z")), "{placeholders:?}");
+    let warnings = json["warnings"].to_string();
+    assert!(!warnings.contains("no scenario key") && !warnings.contains("different retry policies"), "{warnings}");
+    assert_eq!(
+        json["resources"].as_array().unwrap().iter().find(|r| r["id"] == "Launch").unwrap()["skipped"],
+        serde_json::Value::Null
+    );
+    let toml = fs::read_to_string(dir.join("out/system.toml")).unwrap();
+    assert!(line(&toml, "lambda.Worker", "on_success").starts_with(r#"on_success = "eventbridge.Results""#));
+    assert!(line(&toml, "step_functions.Launch", "type").starts_with(r#"type = "express_sync""#));
+    assert!(line(&toml, "rule.Route", "targets").contains(r#"dead_letter_queue = "sqs.InboxDlq""#));
+    let run = orchsim(&["run", "out/system.toml", "--quiet", "--set", "run.horizon_s=60", "--out", "results"], &dir);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary = summary_under(&dir.join("results")).expect("the run writes summary.json");
+    let launched = common::counter(&summary, "step_functions.Launch.succeeded");
+    assert!(launched > 0, "{summary}");
+    // Each processed event's record is matched on the bus, with the rule's placeholder
+    // events, and reaches each target.
+    let matched = common::counter(&summary, "rule.Route.matched");
+    let records = common::counter(&summary, "lambda.Worker.async_to_success_destination");
+    assert!(records > 0 && matched == records + common::counter(&summary, "workload.RouteTraffic.sent"));
+    assert_eq!(common::counter(&summary, "rule.Route.target.sqs.Inbox.deliveries"), matched);
+    assert_eq!(common::counter(&summary, "rule.Route.target.step_functions.Launch.deliveries"), matched);
 }

@@ -295,3 +295,69 @@ fn an_eventbridge_destination_gets_a_lambda_failure_event() {
     assert_eq!(counter(&s, "rule.lambda_failures.matched"), 1);
     assert_eq!(counter(&s, "sqs.records.sent"), 1);
 }
+
+/// Ten events, about a third failing once and for all (no retries): the function sends
+/// successes and failures to one bus, whose rules route each result by its `detail-type`.
+const RESULTS_ON_A_BUS: &str = r#"
+    [run]
+    horizon_s = 1000
+    [workload.w]
+    target = "sns.events"
+    arrival = "constant"
+    rate_per_s = 1
+    stop_s = 10.5
+    [sns.events]
+    [subscription.to_function]
+    topic = "sns.events"
+    endpoint = "lambda.f"
+    [lambda.f]
+    duration_s = 0.1
+    error_rate = 0.3
+    maximum_retry_attempts = 0
+    on_failure = "eventbridge.results"
+    on_success = "eventbridge.results"
+    [eventbridge.results]
+    [rule.succeeded]
+    bus = "eventbridge.results"
+    event_pattern = '{"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Success"], "detail": {"requestContext": {"condition": ["Success"], "approximateInvokeCount": [1]}}}'
+    targets = ["sqs.successes"]
+    [rule.failed]
+    bus = "eventbridge.results"
+    event_pattern = '{"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Failure"]}'
+    targets = ["sqs.failures"]
+    [sqs.successes]
+    [sqs.failures]
+"#;
+
+#[test]
+fn an_eventbridge_on_success_destination_gets_a_lambda_success_event_for_each_processed_event() {
+    let (_, s) = summary(&exact(RESULTS_ON_A_BUS));
+    let succeeded = counter(&s, "lambda.f.async_events_succeeded");
+    let dropped = counter(&s, "lambda.f.async_events_dropped");
+    assert_eq!(succeeded + dropped, 10);
+    assert!(succeeded > 0 && dropped > 0, "{succeeded} succeeded, {dropped} dropped");
+    assert_eq!(counter(&s, "lambda.f.async_to_success_destination"), succeeded);
+    assert_eq!(counter(&s, "lambda.f.async_success_destination_failures"), 0);
+    assert_eq!(counter(&s, "eventbridge.results.put_events"), 10);
+    assert_eq!((counter(&s, "rule.succeeded.matched"), counter(&s, "sqs.successes.sent")), (succeeded, succeeded));
+    assert_eq!((counter(&s, "rule.failed.matched"), counter(&s, "sqs.failures.sent")), (dropped, dropped));
+    // The same run twice: the same bytes.
+    assert_eq!(s, summary(&exact(RESULTS_ON_A_BUS)).1);
+}
+
+#[test]
+fn an_on_success_destination_takes_the_types_aws_allows_but_not_the_function_itself() {
+    let queue = RESULTS_ON_A_BUS.replace(r#"on_success = "eventbridge.results""#, r#"on_success = "sqs.successes""#);
+    let (_, s) = summary(&exact(&queue));
+    assert_eq!(counter(&s, "sqs.successes.sent"), counter(&s, "lambda.f.async_events_succeeded"));
+    for (value, expected) in [
+        ("lambda.f", "inline.toml:18:18: lambda.f.on_success = \"lambda.f\": the function itself"),
+        ("sqs.nope", "no such queue"),
+        ("step_functions.x", "an SQS queue, an SNS topic, an EventBridge bus or a Lambda function"),
+    ] {
+        let text =
+            RESULTS_ON_A_BUS.replace(r#"on_success = "eventbridge.results""#, &format!("on_success = \"{value}\""));
+        let error = parse_inline(&text, &[]).expect_err(value).to_string();
+        assert!(error.contains(expected), "{value}: {error}");
+    }
+}

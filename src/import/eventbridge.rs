@@ -4,8 +4,8 @@
 //!
 //! A rule with an `EventPattern` becomes a `[rule.ID]` on its bus (`[eventbridge.default]`
 //! when the template names no bus), with targets among the template's queues, functions and
-//! topics, and the retry policy and dead-letter queue of its targets (per rule in the
-//! scenario). Its traffic is a placeholder workload putting events on the bus, their fields
+//! topics, and the retry policy and dead-letter queue of each target: the rule's keys when
+//! its targets agree, else each target as a table with its own. Its traffic is a placeholder workload putting events on the bus, their fields
 //! drawn from the pattern's exact values so that they match. A state machine target is a
 //! target of the rule like the others: the rule starts its executions.
 //!
@@ -48,6 +48,52 @@ pub(super) struct TargetSpec {
     pub(super) arn: Val,
     pub(super) retry: Option<Val>,
     pub(super) dead_letter: Option<Val>,
+}
+
+/// One target's `RetryPolicy` (each value with where it came from) and dead-letter queue.
+struct TargetPolicy {
+    retry_attempts: (f64, String),
+    event_age_s: (f64, String),
+    dead_letter_queue: Option<String>,
+}
+
+impl TargetPolicy {
+    /// What the scenario sets, without the origins.
+    fn values(&self) -> (f64, f64, Option<&str>) {
+        (self.retry_attempts.0, self.event_age_s.0, self.dead_letter_queue.as_deref())
+    }
+
+    /// The rule's keys, when every target has this policy.
+    fn rule_settings(&self, s: &mut Vec<Setting>) {
+        for (key, (value, origin)) in
+            [("maximum_retry_attempts", &self.retry_attempts), ("maximum_event_age_s", &self.event_age_s)]
+        {
+            s.push(Setting { key: key.into(), value: whole_text(*value), origin: origin.clone(), todo: false });
+        }
+        if let Some(q) = &self.dead_letter_queue {
+            s.push(Setting {
+                key: "dead_letter_queue".into(),
+                value: toml_string(&format!("sqs.{q}")),
+                origin: "template (Targets DeadLetterConfig.Arn)".into(),
+                todo: false,
+            });
+        }
+    }
+
+    /// The target as an inline table with its own policy.
+    fn inline_table(&self, element: &str) -> String {
+        let mut out = format!(
+            "{{ target = {}, maximum_retry_attempts = {}, maximum_event_age_s = {}",
+            toml_string(element),
+            whole_text(self.retry_attempts.0),
+            whole_text(self.event_age_s.0)
+        );
+        if let Some(q) = &self.dead_letter_queue {
+            out.push_str(&format!(", dead_letter_queue = {}", toml_string(&format!("sqs.{q}"))));
+        }
+        out.push_str(" }");
+        out
+    }
 }
 
 /// A field of a map value.
@@ -565,7 +611,19 @@ impl<'a> Importer<'a, '_> {
         if bus == "default" {
             self.default_bus = true;
         }
-        let mut others: Vec<_> = targets.iter().collect();
+        let mut others: Vec<_> = Vec::new();
+        for t in targets {
+            if others.iter().any(|(e, _): &&(String, &TargetSpec)| *e == t.0) {
+                // AWS tells such targets apart by Id (e.g. to give each its own Input); the
+                // scenario names each target once.
+                self.model.warnings.push(format!(
+                    "rule.{}: {} is a target twice; the scenario names each target of a rule once: the first is imported",
+                    spec.name, t.0
+                ));
+                continue;
+            }
+            others.push(t);
+        }
         if others.is_empty() {
             return Ok(());
         }
@@ -577,7 +635,21 @@ impl<'a> Importer<'a, '_> {
             ));
             others.truncate(TARGETS_PER_RULE_MAX);
         }
-        let list: Vec<String> = others.iter().map(|(e, _)| toml_string(e)).collect();
+        let policies: Vec<TargetPolicy> = others.iter().map(|(_, t)| self.target_policy(spec, t)).collect();
+        let agree = policies.iter().all(|p| p.values() == policies[0].values());
+        let list: Vec<String> = if agree {
+            others.iter().map(|(e, _)| toml_string(e)).collect()
+        } else {
+            others.iter().zip(&policies).map(|((e, _), p)| p.inline_table(e)).collect()
+        };
+        let targets_origin = if agree {
+            format!("template ({} Targets)", spec.about)
+        } else {
+            format!(
+                "template ({} Targets, each with its RetryPolicy and DeadLetterConfig; AWS defaults 185 retries and 86,400 s where a target sets none)",
+                spec.about
+            )
+        };
         let mut s = vec![
             Setting {
                 key: "bus".into(),
@@ -598,11 +670,16 @@ impl<'a> Importer<'a, '_> {
             Setting {
                 key: "targets".into(),
                 value: format!("[{}]", list.join(", ")),
-                origin: format!("template ({} Targets)", spec.about),
+                origin: targets_origin,
                 todo: false,
             },
         ];
-        self.rule_retry(&mut s, spec, &others);
+        if agree {
+            policies[0].rule_settings(&mut s);
+        }
+        for q in policies.iter().filter_map(|p| p.dead_letter_queue.clone()) {
+            self.written.push(q);
+        }
         self.model.elements.push(Element {
             kind: "rule",
             name: spec.name.clone(),
@@ -614,48 +691,28 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    /// The rule's retry policy and dead-letter queue, from its first target that sets them.
-    fn rule_retry(&mut self, s: &mut Vec<Setting>, spec: &RuleSpec, targets: &[&(String, &TargetSpec)]) {
-        let first = targets.iter().find(|(_, t)| t.retry.is_some()).map(|(_, t)| *t);
-        for (property, key, default) in [
-            ("MaximumRetryAttempts", "maximum_retry_attempts", 185.0),
-            ("MaximumEventAgeInSeconds", "maximum_event_age_s", 86_400.0),
-        ] {
-            let given = first.and_then(|t| t.retry.as_ref()).and_then(|r| field(r, property)).and_then(as_number);
-            let (value, origin) = match given {
+    /// A target's retry policy (AWS's defaults where it sets none) and dead-letter queue.
+    fn target_policy(&mut self, spec: &RuleSpec, t: &TargetSpec) -> TargetPolicy {
+        let mut values = Vec::new();
+        for (property, default) in [("MaximumRetryAttempts", 185.0), ("MaximumEventAgeInSeconds", 86_400.0)] {
+            let given = t.retry.as_ref().and_then(|r| field(r, property)).and_then(as_number);
+            values.push(match given {
                 Some(x) => (x, format!("template (Targets RetryPolicy.{property})")),
                 None => (default, "AWS default".to_string()),
-            };
-            s.push(Setting { key: key.into(), value: whole_text(value), origin, todo: false });
+            });
         }
-        let differing = targets
-            .iter()
-            .filter(|(_, t)| t.retry.as_ref().map(flat_text) != first.and_then(|f| f.retry.as_ref()).map(flat_text))
-            .count();
-        if differing > 0 {
-            self.model.warnings.push(format!(
-                "rule.{}: its targets have different retry policies; the scenario sets one per rule: the first target's is imported",
-                spec.name
-            ));
-        }
-        if let Some(dlq) = targets.iter().find_map(|(_, t)| t.dead_letter.as_ref()) {
-            match self.find(dlq, &[QUEUE]) {
-                Some(q) if !self.is_fifo_queue(&q) => {
-                    s.push(Setting {
-                        key: "dead_letter_queue".into(),
-                        value: toml_string(&format!("sqs.{q}")),
-                        origin: "template (Targets DeadLetterConfig.Arn)".into(),
-                        todo: false,
-                    });
-                    self.written.push(q);
-                }
-                _ => self.model.warnings.push(format!(
+        let dead_letter_queue = t.dead_letter.as_ref().and_then(|dlq| match self.find(dlq, &[QUEUE]) {
+            Some(q) if !self.is_fifo_queue(&q) => Some(q),
+            _ => {
+                self.model.warnings.push(format!(
                     "rule.{}: the dead-letter queue {} is not a standard queue of this template: imported without one",
                     spec.name,
                     flat_text(dlq)
-                )),
+                ));
+                None
             }
-        }
+        });
+        TargetPolicy { retry_attempts: values[0].clone(), event_age_s: values[1].clone(), dead_letter_queue }
     }
 
     /// A placeholder workload putting events that match the rule's pattern on its bus.

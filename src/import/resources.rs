@@ -24,6 +24,9 @@ pub struct Model {
     pub placeholders: Vec<String>,
     pub skipped: Vec<String>,
     pub warnings: Vec<String>,
+    /// Settings of `[run]` beyond the horizon, e.g. the `start_time` a literal Timestamp wait
+    /// needs.
+    pub run: Vec<Setting>,
     /// The definition files of the state machines, written beside the scenario.
     pub definitions: Vec<super::step_functions::DefinitionFile>,
     /// The definitions read from `DefinitionUri` files, by state machine, for `--json`.
@@ -781,27 +784,58 @@ impl<'a> Importer<'a, '_> {
             };
             s.push(Setting { key: key.into(), value: whole_text(value), origin: from, todo: false });
         }
-        let on_failure = match field("DestinationConfig") {
-            Some(Val::Map(d)) => match d.iter().find(|(k, _)| k == "OnFailure").map(|(_, v)| v) {
-                Some(Val::Map(f)) => f.iter().find(|(k, _)| k == "Destination").map(|(_, v)| v.clone()),
+        for (property, key) in [("OnFailure", "on_failure"), ("OnSuccess", "on_success")] {
+            let destination = match field("DestinationConfig") {
+                Some(Val::Map(d)) => match d.iter().find(|(k, _)| k == property).map(|(_, v)| v) {
+                    Some(Val::Map(f)) => f.iter().find(|(k, _)| k == "Destination").map(|(_, v)| v.clone()),
+                    _ => None,
+                },
                 _ => None,
-            },
-            _ => None,
-        };
-        if let Some(destination) = on_failure {
-            match self.find(&destination, &[QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1]]) {
-                Some(x) => s.push(Setting {
-                    key: "on_failure".into(),
-                    value: toml_string(&self.element_name(&x)),
-                    origin: format!("{origin}.DestinationConfig.OnFailure.Destination)"),
+            };
+            let Some(destination) = destination else { continue };
+            match self.destination_element(&destination, element, key == "on_success") {
+                Ok(name) => s.push(Setting {
+                    key: key.into(),
+                    value: toml_string(&name),
+                    origin: format!("{origin}.DestinationConfig.{property}.Destination)"),
                     todo: false,
                 }),
-                None => self.model.warnings.push(format!(
-                    "{element}: the on-failure destination {} is not a queue, topic or function of this template (an event bus as destination has no scenario key): imported without one",
+                Err(why) => self.model.warnings.push(format!(
+                    "{element}: the {property} destination {} is {why}: imported without one",
                     flat_text(&destination)
                 )),
             }
         }
+    }
+
+    /// The scenario element an asynchronous invocation's destination names: a standard
+    /// queue or topic, a function (other than `function` itself when `is_on_success`, which
+    /// would run again for each event it processed), or an event bus (the account's default
+    /// bus by its ARN), or why it cannot be one.
+    fn destination_element(
+        &mut self,
+        destination: &Val,
+        function: &str,
+        is_on_success: bool,
+    ) -> Result<String, &'static str> {
+        let text = flat_text(destination);
+        if text == "default" || text.ends_with(":event-bus/default") {
+            self.default_bus = true;
+            return Ok("eventbridge.default".into());
+        }
+        let kinds = [QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1], super::eventbridge::BUS];
+        let Some(x) = self.find(destination, &kinds) else {
+            return Err("not a queue, topic, function or event bus of this template");
+        };
+        let name = self.element_name(&x);
+        if (name.starts_with("sqs.") && self.is_fifo_queue(&x)) || (name.starts_with("sns.") && self.is_fifo_topic(&x))
+        {
+            return Err("a FIFO queue or topic, which a destination cannot be (Lambda's sends name no message group)");
+        }
+        if is_on_success && name == function {
+            return Err("the function itself, which would run again for each event it processed");
+        }
+        Ok(name)
     }
 
     /// An `AWS::Lambda::EventInvokeConfig`: its settings replace the function's defaults.

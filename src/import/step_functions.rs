@@ -92,6 +92,81 @@ fn to_json(v: &Val) -> Json {
     }
 }
 
+/// The resources whose policies may allow a call of StartSyncExecution.
+const IAM: [&str; 3] = ["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"];
+
+/// Whether a policy statement in `v` allows `states:StartSyncExecution` on the machine `id`
+/// (by reference, or by `address`, its ARN).
+fn allows_sync(v: &Val, id: &str, address: &str) -> bool {
+    let is_action = |a: &Val| flat_text(a).eq_ignore_ascii_case("states:StartSyncExecution");
+    let allows = match entry(v, "Action") {
+        Some(Val::List(actions)) => actions.iter().any(is_action),
+        Some(action) => is_action(action),
+        None => false,
+    };
+    let is_denied = entry(v, "Effect").is_some_and(|e| flat_text(e) == "Deny");
+    if allows && !is_denied && entry(v, "Resource").is_some_and(|r| mentions(r, id) || names(r, address)) {
+        return true;
+    }
+    match v {
+        Val::List(items) => items.iter().any(|x| allows_sync(x, id, address)),
+        Val::Map(entries) => entries.iter().any(|(_, x)| allows_sync(x, id, address)),
+        _ => false,
+    }
+}
+
+/// Who starts an Express machine synchronously.
+struct SyncCaller {
+    /// For the type's comment.
+    about: String,
+    /// The API resource whose requests start it, which gets a placeholder workload.
+    api: Option<String>,
+}
+
+/// A map's entry.
+fn entry<'v>(v: &'v Val, key: &str) -> Option<&'v Val> {
+    match v {
+        Val::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Whether a value refers to the resource `id` (a `Ref` or `Fn::GetAtt`, also inside
+/// `Fn::Sub`).
+fn mentions(v: &Val, id: &str) -> bool {
+    match v {
+        Val::Text(pieces) => pieces.iter().any(|p| matches!(p, Piece::Ref { id: r, .. } if r == id)),
+        Val::List(items) => items.iter().any(|x| mentions(x, id)),
+        Val::Map(entries) => entries.iter().any(|(_, x)| mentions(x, id)),
+        _ => false,
+    }
+}
+
+/// Whether a definition has a task starting the machine `id` with startSyncExecution: one
+/// naming it by reference or by `address`, its ARN as the definition's text writes it.
+fn sync_task(definition: &Val, id: &str, address: &str) -> bool {
+    let is_sync = entry(definition, "Resource")
+        .is_some_and(|r| flat_text(r).to_ascii_lowercase().ends_with(":sfn:startsyncexecution"));
+    if is_sync && (mentions(definition, id) || names(definition, address)) {
+        return true;
+    }
+    match definition {
+        Val::List(items) => items.iter().any(|x| sync_task(x, id, address)),
+        Val::Map(entries) => entries.iter().any(|(_, x)| sync_task(x, id, address)),
+        _ => false,
+    }
+}
+
+/// Whether some text in a value is `address`.
+fn names(v: &Val, address: &str) -> bool {
+    match v {
+        Val::Str(_) | Val::Text(_) => flat_text(v) == address,
+        Val::List(items) => items.iter().any(|x| names(x, address)),
+        Val::Map(entries) => entries.iter().any(|(_, x)| names(x, address)),
+        _ => false,
+    }
+}
+
 /// A bare TOML key (letters, digits, `_`, `-`): a name the scenario can be given.
 fn is_bare(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -320,14 +395,22 @@ impl<'a> Importer<'a, '_> {
             }
         }
         let readable: Vec<String> = definitions.iter().map(|(s, _)| s.id.clone()).collect();
+        let read: Vec<(String, Val)> = definitions.iter().map(|(s, d)| (s.id.clone(), d.clone())).collect();
         for (spec, definition) in definitions {
-            self.machine(spec, definition, &readable)?;
+            self.machine(spec, definition, &readable, &read)?;
         }
         let _ = names;
         Ok(())
     }
 
-    fn machine(&mut self, spec: &MachineSpec<'a>, definition: Val, machines: &[String]) -> Result<(), ResolveError> {
+    /// One machine; `read` are the definitions of all machines, by id.
+    fn machine(
+        &mut self,
+        spec: &MachineSpec<'a>,
+        definition: Val,
+        machines: &[String],
+        read: &[(String, Val)],
+    ) -> Result<(), ResolveError> {
         let (id, props) = (&spec.id, &spec.props);
         let parsed = match asl::parse(&to_json(&definition)) {
             Ok(d) => d,
@@ -341,7 +424,12 @@ impl<'a> Importer<'a, '_> {
             Some((v, origin)) => (flat_text(&v).to_ascii_uppercase(), format!("{origin} ({type_key})")),
             None => ("STANDARD".to_string(), "AWS default".to_string()),
         };
-        let type_value = if workflow == "EXPRESS" { "express_async" } else { "standard" };
+        let sync_caller = if workflow == "EXPRESS" { self.sync_caller(id, read)? } else { None };
+        let (type_value, origin) = match (&sync_caller, workflow.as_str()) {
+            (Some(caller), _) => ("express_sync", format!("{origin}; {}", caller.about)),
+            (None, "EXPRESS") => ("express_async", origin),
+            (None, _) => ("standard", origin),
+        };
         let mut extra: Vec<Element> = Vec::new();
         let mut states: Vec<Element> = Vec::new();
         for state in &parsed.states {
@@ -357,13 +445,7 @@ impl<'a> Importer<'a, '_> {
                 StateKind::Wait(Wait::SecondsPath | Wait::TimestampPath) => {
                     todo(&mut s, "wait_s", "10".into(), "the wait the data decides")
                 }
-                StateKind::Wait(Wait::Timestamp(t)) => {
-                    self.model.skipped.push(format!(
-                        "{id} ({}): state \"{}\" waits until {t}, a wall-clock time the import cannot place in a run",
-                        spec.kind, state.name
-                    ));
-                    return Ok(());
-                }
+                StateKind::Wait(Wait::Timestamp(t)) => self.start_time(t, id, &state.name),
                 StateKind::Task(task) => {
                     let call = match &task.resource {
                         Resource::Lambda { function } => Some(("lambda", function)),
@@ -450,9 +532,23 @@ impl<'a> Importer<'a, '_> {
         let mut notes = Vec::new();
         if type_value == "express_async" {
             notes.push(
-                "EXPRESS started by StartExecution; set express_sync if its callers wait (StartSyncExecution)"
+                "EXPRESS started by StartExecution: nothing in the template calls StartSyncExecution on it; set express_sync if its callers wait"
                     .to_string(),
             );
+        }
+        if let Some(SyncCaller { api: Some(api), .. }) = &sync_caller {
+            self.written.push(id.clone());
+            let workload = format!("{id}{api}Traffic");
+            self.model.placeholders.push(format!(
+                "workload.{workload}: Poisson requests at {} a second through {api}, each a StartSyncExecution of step_functions.{id}; the template cannot know the traffic",
+                super::resources::RATE_PLACEHOLDER_PER_S
+            ));
+            self.rule_workloads.push(placeholder_workload(
+                workload,
+                format!("requests through {api}, each waiting for an execution (StartSyncExecution)"),
+                &format!("step_functions.{id}"),
+                format!("template ({api})"),
+            ));
         }
         self.model.elements.extend(extra);
         self.model.elements.push(Element {
@@ -475,6 +571,102 @@ impl<'a> Importer<'a, '_> {
             self.machine_events(id, props)?;
         }
         Ok(())
+    }
+
+    /// What in the template starts the Express machine `id` with StartSyncExecution, whose
+    /// caller waits for the result: an API Gateway REST method (integration URI
+    /// `…:states:action/StartSyncExecution`), an HTTP API integration (subtype
+    /// `StepFunctions-StartSyncExecution`) or WebSocket API integration (that URI), another
+    /// machine's task (`arn:aws:states:::aws-sdk:sfn:startSyncExecution`), or, failing
+    /// those, an IAM policy allowing `states:StartSyncExecution` on it (the caller, e.g. an
+    /// API defined in an included OpenAPI file, is not in the template, but its permission
+    /// is). SAM's `Api` and `HttpApi` events on a state machine integrate with StartExecution,
+    /// which does not wait.
+    fn sync_caller(&self, id: &str, read: &[(String, Val)]) -> Result<Option<SyncCaller>, ResolveError> {
+        for r in &self.resources {
+            let props =
+                Props { node: r.node.get("Properties"), globals: None, path: format!("Resources.{}.Properties", r.id) };
+            let is_sync = match r.kind.as_str() {
+                "AWS::ApiGateway::Method" => self.get(&props, "Integration")?.is_some_and(|(v, _)| {
+                    entry(&v, "Uri").is_some_and(|u| flat_text(u).ends_with("states:action/StartSyncExecution"))
+                        && mentions(&v, id)
+                }),
+                "AWS::ApiGatewayV2::Integration" => {
+                    // An HTTP API names the action by subtype, a WebSocket API by URI.
+                    let subtype = self.get(&props, "IntegrationSubtype")?.map(|(v, _)| flat_text(&v));
+                    let uri = self.get(&props, "IntegrationUri")?.map(|(v, _)| flat_text(&v)).unwrap_or_default();
+                    let is_sync = subtype.as_deref() == Some("StepFunctions-StartSyncExecution")
+                        || uri.ends_with("states:action/StartSyncExecution");
+                    let names_it = ["RequestParameters", "RequestTemplates"]
+                        .into_iter()
+                        .map(|key| self.get(&props, key))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .into_iter()
+                        .flatten()
+                        .any(|(v, _)| mentions(&v, id));
+                    is_sync && names_it
+                }
+                _ => false,
+            };
+            if is_sync {
+                return Ok(Some(SyncCaller {
+                    about: format!("express_sync: {} ({}) starts it with StartSyncExecution", r.id, r.kind),
+                    api: Some(r.id.clone()),
+                }));
+            }
+        }
+        let address = self.address(id, None).unwrap_or_default();
+        for (machine, definition) in read.iter().filter(|(m, _)| m != id) {
+            if sync_task(definition, id, &address) {
+                return Ok(Some(SyncCaller {
+                    about: format!(
+                        "express_sync: a task of step_functions.{machine} starts it with startSyncExecution"
+                    ),
+                    api: None,
+                }));
+            }
+        }
+        // A permission to call StartSyncExecution on it: something in the stack waits.
+        for r in self.resources.iter().filter(|r| IAM.contains(&r.kind.as_str())) {
+            let path = format!("Resources.{}.Properties", r.id);
+            let Some(Ok(properties)) = r.node.get("Properties").map(|n| self.ctx.resolve(n, &path)) else { continue };
+            if allows_sync(&properties, id, &address) {
+                return Ok(Some(SyncCaller {
+                    about: format!(
+                        "express_sync: {} ({}) allows states:StartSyncExecution on it, so its callers wait",
+                        r.id, r.kind
+                    ),
+                    api: None,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `[run] start_time` for a Wait with a literal `Timestamp`, which waits until a
+    /// wall-clock time the template cannot place in a run: a placeholder at the earliest such
+    /// timestamp, so that wait ends as soon as it is reached and later ones wait only their
+    /// distance from it.
+    fn start_time(&mut self, timestamp: &str, machine: &str, state: &str) {
+        let epoch_s = |text: &str| asl::timestamp_epoch_s(text.trim_matches('"'));
+        let at_s = epoch_s(timestamp).expect("the ASL reader checked the timestamp");
+        let earlier = self.model.run.iter().any(|s| s.key == "start_time" && epoch_s(&s.value) <= Some(at_s));
+        if earlier {
+            return;
+        }
+        self.model.run.retain(|s| s.key != "start_time");
+        self.model.placeholders.retain(|p| !p.starts_with("run.start_time:"));
+        self.model.placeholders.push(format!(
+            "run.start_time: {timestamp}, when the run begins on the wall clock; the Wait state \"{state}\" of step_functions.{machine} waits until then, which the template cannot place in a run"
+        ));
+        self.model.run.push(Setting {
+            key: "start_time".into(),
+            value: toml_string(timestamp),
+            origin: format!(
+                "placeholder: the wall-clock time at virtual time 0; set to the Timestamp state \"{state}\" of step_functions.{machine} waits until, so that wait ends at once: set when the run begins"
+            ),
+            todo: true,
+        });
     }
 
     /// The element a task names, or a placeholder for one outside the template.

@@ -27,6 +27,10 @@ pub fn scenario(model: &Model, options: &Options) -> String {
     }
     out.push_str("\n[run]\n");
     let _ = writeln!(out, "horizon_s = {HORIZON_PLACEHOLDER_S}  # TODO placeholder: how long to simulate");
+    for s in &model.run {
+        let todo = if s.todo { "TODO " } else { "" };
+        let _ = writeln!(out, "{} = {}  # {todo}{}", s.key, s.value, one_line(&s.origin));
+    }
     for element in model.elements.iter().chain(&model.workloads) {
         table(&mut out, element);
     }

@@ -2,8 +2,8 @@
 //! Event Bus"): events put on a bus are matched against every route's event pattern; a
 //! route is a classic bus's rule, which sends the event to each of its targets (SQS queues,
 //! Lambda functions, SNS topics), or a new bus's subscriber, which sends it to its one
-//! target. Failed deliveries are retried by the route's retry policy, and what cannot be
-//! delivered goes to the route's dead-letter queue or is dropped.
+//! target. Failed deliveries are retried by their target's retry policy, and what cannot be
+//! delivered goes to the target's dead-letter queue or is dropped.
 //!
 //! Follows `reference/aws-messaging.md` §5:
 //! - default retry policy: 24 hours and up to 185 attempts, exponential backoff with jitter;
@@ -28,8 +28,9 @@
 //!   about 23.6 hours, inside the 24-hour default; each delay gets the same ±10 % jitter
 //!   as SNS's; subscribers use the same curve (AWS publishes none for them either): their
 //!   default 5 retries wait about 1 + 2 + 4 + 8 + 16 = 31 s, inside the 300 s default;
-//! - one retry policy and dead-letter queue per rule, applied to all its targets (AWS sets
-//!   them per target);
+//! - each target of a rule has its own retry policy and dead-letter queue, as in AWS
+//!   (`Targets[].RetryPolicy`, `Targets[].DeadLetterConfig`); each delivery to a target
+//!   retries and dead-letters on its own, so one target's failures never hold up another;
 //! - deliveries to targets take no virtual time; they fail only when the target throttles.
 //!
 //! Deliberately absent: on the new Custom Event Bus, FIFO subscribers and event groups,
@@ -121,8 +122,16 @@ pub struct RuleConfig {
     pub kind: RouteKind,
     pub bus: BusId,
     pub pattern: EventPattern,
-    /// How many targets the rule has; the world knows where each one is.
-    pub target_count: u32,
+    /// One per target, in the rule's order; the world knows where each one is.
+    pub targets: Vec<TargetPolicy>,
+    /// How the results name each target (its element, e.g. `sqs.orders`), in the same order.
+    pub target_labels: Vec<String>,
+}
+
+/// How deliveries to one target are retried and where they end (AWS `RetryPolicy` and
+/// `DeadLetterConfig`, set per target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetPolicy {
     pub retry_attempts_max: u32,
     pub event_age_max: SimDuration,
     pub has_dead_letter_queue: bool,
@@ -167,6 +176,18 @@ pub struct BusMetrics {
     pub billed_events: u64,
 }
 
+/// Counters of one target of a rule: its share of the rule's.
+#[derive(Clone, Debug, Default)]
+pub struct TargetMetrics {
+    /// Matched events, each one delivery to this target.
+    pub deliveries: u64,
+    pub delivered: u64,
+    pub failed_attempts: u64,
+    pub retries: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+}
+
 /// Counters and latency of one rule.
 #[derive(Clone, Debug, Default)]
 pub struct RuleMetrics {
@@ -197,6 +218,8 @@ struct Bus {
 struct Rule {
     config: RuleConfig,
     metrics: RuleMetrics,
+    /// One per target.
+    target_metrics: Vec<TargetMetrics>,
     in_flight: u64,
     /// Its own stream, so adding a rule changes no other's retry timing.
     jitter_rng: SimRng,
@@ -238,7 +261,8 @@ impl Service {
             .map(|(i, config)| {
                 buses[config.bus.0 as usize].rules.push(RuleId(i as u32));
                 let jitter_rng = jitter_rng(&format!("{}.{}", config.kind.prefix(), config.name));
-                Rule { config, metrics: RuleMetrics::default(), in_flight: 0, jitter_rng }
+                let target_metrics = vec![TargetMetrics::default(); config.targets.len()];
+                Rule { config, metrics: RuleMetrics::default(), target_metrics, in_flight: 0, jitter_rng }
             })
             .collect();
         Service { buses, rules, deliveries: Vec::new(), free: Vec::new(), account_quotas }
@@ -260,6 +284,11 @@ impl Service {
     pub fn rule(&self, r: RuleId) -> (&RuleConfig, &RuleMetrics, u64) {
         let rule = &self.rules[r.0 as usize];
         (&rule.config, &rule.metrics, rule.in_flight)
+    }
+
+    /// The counters of each target of the rule, in the rule's order.
+    pub fn target_metrics(&self, r: RuleId) -> &[TargetMetrics] {
+        &self.rules[r.0 as usize].target_metrics
     }
 
     pub fn in_flight(&self) -> u64 {
@@ -302,9 +331,10 @@ impl Service {
             }
             is_matched = true;
             rule.metrics.matched += 1;
-            rule.metrics.target_deliveries += u64::from(rule.config.target_count);
-            for target in 0..rule.config.target_count {
+            rule.metrics.target_deliveries += rule.config.targets.len() as u64;
+            for target in 0..rule.config.targets.len() as u32 {
                 rule.in_flight += 1;
+                rule.target_metrics[target as usize].deliveries += 1;
                 let delivery = Delivery { rule: r, target, message, retries: 0, put_at: now };
                 let id = match self.free.pop() {
                     Some(id) => {
@@ -343,28 +373,35 @@ impl Service {
     pub fn on_attempt(&mut self, now: SimTime, d: DeliveryId, failure: Option<bool>) -> AfterAttempt {
         let delivery = *self.delivery(d);
         let rule = &mut self.rules[delivery.rule.0 as usize];
+        let policy = rule.config.targets[delivery.target as usize];
+        let target = &mut rule.target_metrics[delivery.target as usize];
         let Some(is_retryable) = failure else {
+            target.delivered += 1;
             rule.metrics.delivered += 1;
             rule.metrics.delivery.record(now.saturating_since(delivery.put_at));
             self.release(d);
             return AfterAttempt::Delivered;
         };
         rule.metrics.failed_attempts += 1;
+        target.failed_attempts += 1;
         let next = delivery.retries + 1;
         let delay = jittered(backoff(next), &mut rule.jitter_rng);
-        let is_young = (now + delay).saturating_since(delivery.put_at) <= rule.config.event_age_max;
-        if is_retryable && next <= rule.config.retry_attempts_max && is_young {
+        let is_young = (now + delay).saturating_since(delivery.put_at) <= policy.event_age_max;
+        if is_retryable && next <= policy.retry_attempts_max && is_young {
             rule.metrics.retries += 1;
+            target.retries += 1;
             if let Some(entry) = self.deliveries[d.0 as usize].as_mut() {
                 entry.retries = next;
             }
             return AfterAttempt::RetryAt(now + delay);
         }
-        let after = if rule.config.has_dead_letter_queue {
+        let after = if policy.has_dead_letter_queue {
             rule.metrics.dead_lettered += 1;
+            target.dead_lettered += 1;
             AfterAttempt::DeadLetter(delivery.message)
         } else {
             rule.metrics.dropped += 1;
+            target.dropped += 1;
             AfterAttempt::Dropped
         };
         self.release(d);
@@ -384,6 +421,7 @@ impl Service {
         }
         for r in &mut self.rules {
             r.metrics = RuleMetrics { in_flight_at_start: r.in_flight, ..RuleMetrics::default() };
+            r.target_metrics.fill(TargetMetrics::default());
         }
     }
 }
@@ -430,10 +468,12 @@ mod tests {
             kind: RouteKind::Subscriber,
             bus: BusId(0),
             pattern: EventPattern::parse(&Json::Object(Vec::new())).unwrap(),
-            target_count: 1,
-            retry_attempts_max,
-            event_age_max: SimDuration::from_secs(event_age_max_s),
-            has_dead_letter_queue,
+            targets: vec![TargetPolicy {
+                retry_attempts_max,
+                event_age_max: SimDuration::from_secs(event_age_max_s),
+                has_dead_letter_queue,
+            }],
+            target_labels: vec!["sqs.q".into()],
         };
         let rngs = crate::engine::RngFactory::new(7);
         let mut service = Service::new(vec![bus], vec![subscriber], |name| rngs.stream(name));

@@ -129,7 +129,12 @@ fn dead_letter_queues(scenario: &Scenario) -> Vec<Vec<String>> {
         }
     }
     for r in &scenario.rules {
-        if let Some(q) = r.dead_letter_queue {
+        let mut queues: Vec<QueueId> = Vec::new();
+        for &q in r.dead_letter_queues.iter().flatten() {
+            if queues.contains(&q) {
+                continue;
+            }
+            queues.push(q);
             add(q, format!("{}.{}", r.rule.kind.prefix(), r.rule.name));
         }
     }

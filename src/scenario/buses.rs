@@ -108,40 +108,88 @@ pub(super) fn lower_bus(
     Ok(eventbridge::BusConfig { name: name.to_string(), kind, region, put_events_per_s })
 }
 
+/// A rule: its configuration, and each target with its dead-letter queue.
 pub(super) fn lower_rule(
     src: &Source<'_>,
     name: &str,
     node: &Node,
     names: &Names<'_>,
-) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Option<QueueId>)> {
+) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Vec<Option<QueueId>>)> {
     let mut t = TableReader::new(src, format!("rule.{name}"), node)?;
     let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Classic)?;
     let (f, p) = t.require("event_pattern", "which events the rule matches, as JSON or a table")?;
     let pattern = event_pattern(&f, &p)?;
+    // The rule's retry policy and dead-letter queue are the defaults of its targets.
+    let defaults = (eventbridge::RETRY_ATTEMPTS_DEFAULT, eventbridge::EVENT_AGE_MAX_DEFAULT);
+    let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
+    let rule_dead_letter_queue = dead_letter_queue(&mut t, names)?;
     let (f, p) = t.require(
         "targets",
-        "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\"]",
+        "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\"], or inline tables { target = …, maximum_retry_attempts = …, maximum_event_age_s = …, dead_letter_queue = … }",
     )?;
     let items = f.array(&p)?;
     if items.is_empty() || items.len() > TARGETS_PER_RULE_MAX {
         return Err(f.error(&p, format!("a rule has 1 to {TARGETS_PER_RULE_MAX} targets (EventBridge quota)")));
     }
-    let targets = items.into_iter().map(|item| target(item, &p, names, true)).collect::<Result<Vec<_>>>()?;
-    let defaults = (eventbridge::RETRY_ATTEMPTS_DEFAULT, eventbridge::EVENT_AGE_MAX_DEFAULT);
-    let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
-    let dead_letter_queue = dead_letter_queue(&mut t, names)?;
+    let mut targets = Vec::new();
+    let mut policies = Vec::new();
+    let mut dead_letter_queues = Vec::new();
+    let mut target_labels = Vec::new();
+    let defaults = (retry_attempts_max, event_age_max, rule_dead_letter_queue);
+    for (i, item) in items.into_iter().enumerate() {
+        let (target, label, policy, dead_letter_queue) = rule_target(item, &p, i, names, defaults)?;
+        if targets.contains(&target) {
+            // Each target's metrics are named after it, so one rule names it once.
+            return Err(item.error(
+                &format!("{p}[{i}]"),
+                "this target is already a target of the rule; give each target once (its metrics are named after it)",
+            ));
+        }
+        targets.push(target);
+        policies.push(policy);
+        dead_letter_queues.push(dead_letter_queue);
+        target_labels.push(label.to_string());
+    }
     t.finish()?;
     let config = eventbridge::RuleConfig {
         name: name.to_string(),
         kind: eventbridge::RouteKind::Rule,
         bus,
         pattern,
-        target_count: targets.len() as u32,
-        retry_attempts_max,
-        event_age_max,
-        has_dead_letter_queue: dead_letter_queue.is_some(),
+        targets: policies,
+        target_labels,
     };
-    Ok((config, targets, dead_letter_queue))
+    Ok((config, targets, dead_letter_queues))
+}
+
+/// One item of a rule's `targets`: a reference, or a table with `target` and its own
+/// retry policy and dead-letter queue, the rule's (`defaults`) where it sets none. Gives the
+/// target, the name it was given, its policy and its dead-letter queue.
+fn rule_target<'a>(
+    item: Field<'a>,
+    p: &str,
+    i: usize,
+    names: &Names<'_>,
+    (attempts, age, queue): (u32, SimDuration, Option<QueueId>),
+) -> Result<(RuleTarget, &'a str, eventbridge::TargetPolicy, Option<QueueId>)> {
+    let (target, label, (retry_attempts_max, event_age_max), dead_letter_queue) = match &item.node.value {
+        Value::Table(_) => {
+            let mut it = TableReader::new(item.src, format!("{p}[{i}]"), item.node)?;
+            let (tf, tp) = it.require(
+                "target",
+                "where matching events go: \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"",
+            )?;
+            let target = target(tf, &tp, names, true)?;
+            let policy = retry_policy(&mut it, (attempts, age))?;
+            let own_queue = dead_letter_queue(&mut it, names)?;
+            it.finish()?;
+            (target, tf.str(&tp)?, policy, own_queue.or(queue))
+        }
+        _ => (target(item, p, names, true)?, item.str(p)?, (attempts, age), queue),
+    };
+    let has_dead_letter_queue = dead_letter_queue.is_some();
+    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue };
+    Ok((target, label, policy, dead_letter_queue))
 }
 
 /// A Custom Event Bus subscriber (`AWS::EventsV2::Subscriber`): one target, an optional
@@ -153,7 +201,7 @@ pub(super) fn lower_subscriber(
     name: &str,
     node: &Node,
     names: &Names<'_>,
-) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Option<QueueId>)> {
+) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Vec<Option<QueueId>>)> {
     let mut t = TableReader::new(src, format!("subscriber.{name}"), node)?;
     let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Subscribers)?;
     // Without a filter the subscriber receives every event, as the empty pattern matches all.
@@ -163,6 +211,7 @@ pub(super) fn lower_subscriber(
     };
     let (f, p) = t.require("target", "where matching events go: \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")?;
     let target = target(f, &p, names, false)?;
+    let label = f.str(&p)?.to_string();
     let defaults = (eventbridge::SUBSCRIBER_RETRY_ATTEMPTS_DEFAULT, eventbridge::SUBSCRIBER_EVENT_AGE_MAX_DEFAULT);
     let (retry_attempts_max, event_age_max) = retry_policy(&mut t, defaults)?;
     let dead_letter_queue = dead_letter_queue(&mut t, names)?;
@@ -172,12 +221,14 @@ pub(super) fn lower_subscriber(
         kind: eventbridge::RouteKind::Subscriber,
         bus,
         pattern,
-        target_count: 1,
-        retry_attempts_max,
-        event_age_max,
-        has_dead_letter_queue: dead_letter_queue.is_some(),
+        targets: vec![eventbridge::TargetPolicy {
+            retry_attempts_max,
+            event_age_max,
+            has_dead_letter_queue: dead_letter_queue.is_some(),
+        }],
+        target_labels: vec![label],
     };
-    Ok((config, vec![target], dead_letter_queue))
+    Ok((config, vec![target], vec![dead_letter_queue]))
 }
 
 /// The `bus` key, which must name a bus of `kind`: rules belong on classic buses,

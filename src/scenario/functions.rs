@@ -37,12 +37,16 @@ pub(super) fn lower_account(node: Option<(Field<'_>, String)>) -> Result<lambda:
     Ok(account)
 }
 
-/// A function's `on_failure` and `dead_letter` values, resolved once topics and buses are
-/// known (they are read after the functions).
+/// A function's `on_failure`, `dead_letter` and `on_success` values, resolved once topics
+/// and buses are known (they are read after the functions).
 pub(super) struct PendingDestinations<'a> {
     pub on_failure: Option<(Field<'a>, String)>,
     pub dead_letter: Option<(Field<'a>, String)>,
+    pub on_success: Option<(Field<'a>, String)>,
 }
+
+/// A function's asynchronous destinations: on failure, dead-letter queue, on success.
+pub(super) type Destinations = (Option<AsyncDestination>, Option<AsyncDestination>, Option<AsyncDestination>);
 
 /// The names an asynchronous destination may refer to.
 pub(super) struct DestinationNames<'n> {
@@ -53,13 +57,14 @@ pub(super) struct DestinationNames<'n> {
     pub functions: &'n BTreeMap<String, u32>,
 }
 
-/// Resolves `on_failure` (a standard queue, a standard topic, a bus or a function) and
-/// `dead_letter` (a standard queue or a standard topic), as AWS allows for asynchronous
-/// invocation.
+/// Resolves `on_failure` and `on_success` (a standard queue, a standard topic, a bus or a
+/// function) and `dead_letter` (a standard queue or a standard topic) of the function
+/// `function`, as AWS allows for asynchronous invocation.
 pub(super) fn resolve_destinations(
     pending: PendingDestinations<'_>,
     names: &DestinationNames<'_>,
-) -> Result<(Option<AsyncDestination>, Option<AsyncDestination>)> {
+    function: u32,
+) -> Result<Destinations> {
     let on_failure = match pending.on_failure {
         Some((f, p)) => Some(destination(f, &p, names, true)?),
         None => None,
@@ -68,13 +73,26 @@ pub(super) fn resolve_destinations(
         Some((f, p)) => Some(destination(f, &p, names, false)?),
         None => None,
     };
-    Ok((on_failure, dead_letter))
+    let on_success = match pending.on_success {
+        Some((f, p)) => match destination(f, &p, names, true)? {
+            AsyncDestination::Function(g) if g == function => {
+                return Err(f.error(
+                    &p,
+                    "the function itself: each processed event would invoke it again, without end; name another destination",
+                ));
+            }
+            d => Some(d),
+        },
+        None => None,
+    };
+    Ok((on_failure, dead_letter, on_success))
 }
 
-fn destination(f: Field<'_>, p: &str, names: &DestinationNames<'_>, is_on_failure: bool) -> Result<AsyncDestination> {
+/// One destination: `is_destination` for `on_failure` and `on_success`, else `dead_letter`.
+fn destination(f: Field<'_>, p: &str, names: &DestinationNames<'_>, is_destination: bool) -> Result<AsyncDestination> {
     let text = f.str(p)?;
-    let allowed = if is_on_failure {
-        "\"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\" or \"lambda.NAME\" (AWS: an on-failure destination of asynchronous invocation is an SQS queue, an SNS topic, an EventBridge bus or a Lambda function)"
+    let allowed = if is_destination {
+        "\"sqs.NAME\", \"sns.NAME\", \"eventbridge.NAME\" or \"lambda.NAME\" (AWS: a destination of asynchronous invocation, on failure or on success, is an SQS queue, an SNS topic, an EventBridge bus or a Lambda function)"
     } else {
         "\"sqs.NAME\" or \"sns.NAME\" (AWS: a function's dead-letter queue is an SQS queue or an SNS topic)"
     };
@@ -95,10 +113,10 @@ fn destination(f: Field<'_>, p: &str, names: &DestinationNames<'_>, is_on_failur
             }
             Ok(AsyncDestination::Topic(t))
         }
-        "eventbridge" if is_on_failure => {
+        "eventbridge" if is_destination => {
             Ok(AsyncDestination::Bus(component_ref(f, p, "eventbridge", "bus", names.buses)?))
         }
-        "lambda" if is_on_failure => {
+        "lambda" if is_destination => {
             Ok(AsyncDestination::Function(component_ref(f, p, "lambda", "function", names.functions)?))
         }
         _ => Err(f.error(p, format!("allowed: {allowed}"))),
@@ -238,9 +256,14 @@ pub(super) fn lower_function<'a>(
     };
     let email = super::ses::email_sender(&mut t, has_ses)?;
     function.asynchronous = async_config(&mut t)?;
-    let pending = PendingDestinations { on_failure: t.get("on_failure"), dead_letter: t.get("dead_letter") };
+    let pending = PendingDestinations {
+        on_failure: t.get("on_failure"),
+        dead_letter: t.get("dead_letter"),
+        on_success: t.get("on_success"),
+    };
     t.finish()?;
-    let config = FunctionConfig { function, event_sources, email, on_failure: None, dead_letter: None };
+    let config =
+        FunctionConfig { function, event_sources, email, on_failure: None, dead_letter: None, on_success: None };
     Ok((config, pending))
 }
 

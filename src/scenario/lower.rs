@@ -197,13 +197,13 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         machines: &machine_ids,
     };
     let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
-        let (rule, targets, dead_letter_queue) = buses::lower_rule(src, name, node, &bus_targets)?;
-        Ok(RuleSpec { rule, targets, dead_letter_queue })
+        let (rule, targets, dead_letter_queues) = buses::lower_rule(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
     let (subscribers, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "subscriber", |name, node| {
-        let (rule, targets, dead_letter_queue) = buses::lower_subscriber(src, name, node, &bus_targets)?;
-        Ok(RuleSpec { rule, targets, dead_letter_queue })
+        let (rule, targets, dead_letter_queues) = buses::lower_subscriber(src, name, node, &bus_targets)?;
+        Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     rules.extend(subscribers);
     let destination_names = functions::DestinationNames {
@@ -213,8 +213,9 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         buses: &bus_names,
         functions: &function_names,
     };
-    for (function, pending) in functions.iter_mut().zip(pending_destinations) {
-        (function.on_failure, function.dead_letter) = functions::resolve_destinations(pending, &destination_names)?;
+    for (i, (function, pending)) in functions.iter_mut().zip(pending_destinations).enumerate() {
+        (function.on_failure, function.dead_letter, function.on_success) =
+            functions::resolve_destinations(pending, &destination_names, i as u32)?;
     }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;

@@ -146,7 +146,8 @@ pub use topics::SubscriptionTarget;
 pub struct RuleSpec {
     pub rule: eventbridge::RuleConfig,
     pub targets: Vec<RuleTarget>,
-    pub dead_letter_queue: Option<sqs::QueueId>,
+    /// Each target's dead-letter queue, in the order of `targets`.
+    pub dead_letter_queues: Vec<Option<sqs::QueueId>>,
 }
 
 /// One `[lambda.NAME]` table: the function, and its SQS event source mapping if it has a
@@ -162,6 +163,8 @@ pub struct FunctionConfig {
     /// invocation record, the dead-letter queue the event itself; both when both are set.
     pub on_failure: Option<AsyncDestination>,
     pub dead_letter: Option<AsyncDestination>,
+    /// Where a processed asynchronous event's invocation record goes.
+    pub on_success: Option<AsyncDestination>,
 }
 
 /// One SQS event source mapping of a function.

@@ -1,7 +1,8 @@
 //! The world's routing of Lambda's asynchronous invocation: events handed to a function's
 //! queue by SNS, EventBridge or another function's on-failure destination, their retries,
 //! and where a dropped event goes (the on-failure destination gets Lambda's invocation
-//! record, the dead-letter queue the event itself, both when both are set).
+//! record, the dead-letter queue the event itself, both when both are set), and where a
+//! processed one goes (the on-success destination gets its invocation record).
 
 use super::hops::Caller;
 use super::{Event, World};
@@ -49,7 +50,13 @@ impl World {
                 self.after_handler(now, function, busy, then, None, u32::from(succeeds), s);
             }
             AsyncStep::DueAt { event, at } => s.schedule_at(at, Event::AsyncEventDue { function: function_u16, event }),
-            AsyncStep::Succeeded => {}
+            AsyncStep::Succeeded { message, invocations } => {
+                if let Some(d) = self.async_routes[function as usize].2 {
+                    let record = self.invocation_record(function, "Success", invocations);
+                    let is_sent = self.send_to_destination(now, d, message, Some(record), "Success", s);
+                    self.lambda.record_success_send(lambda::FunctionId(function), is_sent);
+                }
+            }
             AsyncStep::Dropped { message, condition, invocations } => {
                 self.send_dropped(now, function, message, condition, invocations, s)
             }
@@ -67,18 +74,19 @@ impl World {
         invocations: u32,
         s: &mut Scheduler<Event>,
     ) {
-        let (on_failure, dead_letter) = self.async_routes[function as usize];
+        let (on_failure, dead_letter, _) = self.async_routes[function as usize];
         let destination = on_failure.map(|d| {
-            let record = self.invocation_record(function, condition, invocations);
-            self.send_to_destination(now, d, message, Some(record), s)
+            let record = self.invocation_record(function, condition.as_str(), invocations);
+            self.send_to_destination(now, d, message, Some(record), "Failure", s)
         });
-        let dead_letter = dead_letter.map(|d| self.send_to_destination(now, d, message, None, s));
+        let dead_letter = dead_letter.map(|d| self.send_to_destination(now, d, message, None, "Failure", s));
         self.lambda.record_dropped_sends(lambda::FunctionId(function), destination, dead_letter);
     }
 
-    /// Lambda's invocation record of a failed asynchronous invocation (its fields that an
-    /// SNS filter policy or an EventBridge pattern can read; payloads are not modelled).
-    fn invocation_record(&self, function: u32, condition: Condition, invocations: u32) -> Json {
+    /// Lambda's invocation record of an asynchronous invocation that failed (`condition`
+    /// `RetriesExhausted` or `EventAgeExceeded`) or succeeded (`Success`): its fields that an
+    /// SNS filter policy or an EventBridge pattern can read; payloads are not modelled.
+    fn invocation_record(&self, function: u32, condition: &str, invocations: u32) -> Json {
         let name = &self.lambda.config(lambda::FunctionId(function)).name;
         Json::Object(vec![
             ("version".into(), Json::String("1.0".into())),
@@ -86,20 +94,22 @@ impl World {
                 "requestContext".into(),
                 Json::Object(vec![
                     ("functionArn".into(), Json::String(format!("arn:aws:lambda:::function:{name}:$LATEST"))),
-                    ("condition".into(), Json::String(condition.as_str().into())),
+                    ("condition".into(), Json::String(condition.into())),
                     ("approximateInvokeCount".into(), Json::Number(f64::from(invocations))),
                 ]),
             ),
         ])
     }
 
-    /// Sends a dropped event (or its record) on; false if the destination refused it.
+    /// Sends an event (or its record) on; false if the destination refused it. `result`,
+    /// `Success` or `Failure`, names an event put on a bus.
     fn send_to_destination(
         &mut self,
         now: SimTime,
         destination: AsyncDestination,
         message: Message,
         record: Option<Json>,
+        result: &str,
         s: &mut Scheduler<Event>,
     ) -> bool {
         match destination {
@@ -123,7 +133,7 @@ impl World {
             AsyncDestination::Bus(bus) => {
                 let event = Json::Object(vec![
                     ("source".into(), Json::String("lambda".into())),
-                    ("detail-type".into(), Json::String("Lambda Function Invocation Result - Failure".into())),
+                    ("detail-type".into(), Json::String(format!("Lambda Function Invocation Result - {result}"))),
                     ("detail".into(), record.unwrap_or(Json::Object(Vec::new()))),
                 ]);
                 let mut deliveries = std::mem::take(&mut self.event_deliveries);

@@ -220,8 +220,9 @@ pub(super) struct Parts<'a> {
     pub mq: &'a mq::Service,
     /// By function: the SDK client its handler sends email with, if it does.
     pub function_email: Vec<Option<&'a Client>>,
-    /// By function: whether it has an on-failure destination and a dead-letter queue.
-    pub async_routes: Vec<(bool, bool)>,
+    /// By function: whether it has an on-failure destination, a dead-letter queue and an
+    /// on-success destination.
+    pub async_routes: Vec<(bool, bool, bool)>,
 }
 
 /// A function's asynchronous queue: its metrics (after AWS's `AsyncEventsReceived`,
@@ -232,7 +233,7 @@ fn async_measures(
     name: &str,
     m: &lambda::FunctionMetrics,
     queued: u64,
-    (has_destination, has_dead_letter): (bool, bool),
+    (has_destination, has_dead_letter, has_success_destination): (bool, bool, bool),
     latencies: &mut Vec<(String, LatencyHistogram)>,
     counters: &mut Vec<(String, u64)>,
     audit: &mut Vec<Balance>,
@@ -251,6 +252,8 @@ fn async_measures(
         ("async_destination_failures", m.async_destination_failures),
         ("async_to_dead_letter", m.async_to_dead_letter),
         ("async_dead_letter_errors", m.async_dead_letter_errors),
+        ("async_to_success_destination", m.async_to_success_destination),
+        ("async_success_destination_failures", m.async_success_destination_failures),
         ("async_queued_at_end", queued),
     ] {
         counters.push((format!("{name}.{key}"), value));
@@ -270,6 +273,13 @@ fn async_measures(
             format!("{name}.on_failure"),
             &[("dropped", dropped)],
             &[("sent", m.async_to_destination), ("failed", m.async_destination_failures)],
+        ));
+    }
+    if has_success_destination {
+        audit.push(balance(
+            format!("{name}.on_success"),
+            &[("succeeded", m.async_succeeded)],
+            &[("sent", m.async_to_success_destination), ("failed", m.async_success_destination_failures)],
         ));
     }
     if has_dead_letter {
@@ -543,6 +553,22 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             ("in_flight_at_end", in_flight),
         ] {
             counters.push((format!("{name}.{key}"), value));
+        }
+        // A rule's targets retry and dead-letter on their own: each has its counters (a
+        // subscriber's one target has the route's).
+        if config.kind == eventbridge::RouteKind::Rule {
+            for (label, t) in config.target_labels.iter().zip(eventbridge.target_metrics(RuleId(r as u32))) {
+                for (key, value) in [
+                    ("deliveries", t.deliveries),
+                    ("delivered", t.delivered),
+                    ("failed_attempts", t.failed_attempts),
+                    ("retries", t.retries),
+                    ("dead_lettered", t.dead_lettered),
+                    ("dropped", t.dropped),
+                ] {
+                    counters.push((format!("{name}.target.{label}.{key}"), value));
+                }
+            }
         }
         audit.push(balance(
             name,

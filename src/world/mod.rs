@@ -190,8 +190,8 @@ pub struct World {
     endpoints: Vec<endpoint::Endpoint>,
     deliveries: Vec<DeliveryId>,
     eventbridge: eventbridge::Service,
-    /// Per rule: its targets and dead-letter queue.
-    rule_routes: Vec<(Vec<RuleTarget>, Option<QueueId>)>,
+    /// Per rule: each target and its dead-letter queue.
+    rule_routes: Vec<Vec<(RuleTarget, Option<QueueId>)>>,
     /// The event of each EventBridge delivery in progress (an SNS target needs it as the
     /// message body).
     events: Vec<Option<Json>>,
@@ -207,7 +207,7 @@ pub struct World {
     /// the caller's response time.
     call_made_at: Vec<Vec<SimTime>>,
     /// By function: where its dropped asynchronous events go (on failure, dead letter).
-    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>)>,
+    async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>, Option<AsyncDestination>)>,
     mq: mq::Service,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
@@ -315,7 +315,11 @@ impl World {
             scenario.rules.iter().map(|r| r.rule.clone()).collect(),
             |route| rngs.stream(&format!("{route}.jitter")),
         );
-        let rule_routes = scenario.rules.iter().map(|r| (r.targets.clone(), r.dead_letter_queue)).collect();
+        let rule_routes = scenario
+            .rules
+            .iter()
+            .map(|r| r.targets.iter().copied().zip(r.dead_letter_queues.iter().copied()).collect())
+            .collect();
         let step_functions =
             step_functions::Service::new(scenario.machines.clone(), scenario.activities.clone(), |name| {
                 rngs.stream(name)
@@ -366,7 +370,7 @@ impl World {
             handler_emails: Vec::new(),
             free_handler_emails: Vec::new(),
             call_made_at: vec![Vec::new(); scenario.functions.len()],
-            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter)).collect(),
+            async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter, f.on_success)).collect(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
             default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
@@ -974,7 +978,7 @@ impl World {
     /// The attempt reaches its target.
     fn event_attempt_dispatched(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
         let delivery = *self.eventbridge.delivery(d);
-        let target = self.rule_routes[delivery.rule.0 as usize].0[delivery.target as usize];
+        let (target, dead_letter_queue) = self.rule_routes[delivery.rule.0 as usize][delivery.target as usize];
         let is_throttled = match target {
             RuleTarget::Queue(q) => {
                 let throttled = self.sqs.send(now, q, delivery.message, None) == SendOutcome::Throttled;
@@ -1018,7 +1022,7 @@ impl World {
                 return;
             }
             eventbridge::AfterAttempt::DeadLetter(message) => {
-                let dlq = self.rule_routes[delivery.rule.0 as usize].1.expect("a dead-lettered event has a queue");
+                let dlq = dead_letter_queue.expect("a dead-lettered event has a queue");
                 self.sqs.send_dead_letter(now, dlq, message);
                 self.serve_waiting(now, dlq, s);
                 self.arm(now, dlq, s);
@@ -1672,7 +1676,11 @@ impl World {
             ses: self.ses.as_ref(),
             mq: &self.mq,
             function_email: self.function_email.iter().map(|e| e.as_ref().map(|(_, c)| c)).collect(),
-            async_routes: self.async_routes.iter().map(|(d, q)| (d.is_some(), q.is_some())).collect(),
+            async_routes: self
+                .async_routes
+                .iter()
+                .map(|(d, q, success)| (d.is_some(), q.is_some(), success.is_some()))
+                .collect(),
         };
         measure::collect(parts, self.series, self.cloudwatch, end)
     }

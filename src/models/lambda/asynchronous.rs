@@ -18,7 +18,8 @@
 //! - an event older than `MaximumEventAgeInSeconds` (60 to 21,600 s, default 6 h) is not
 //!   tried again; an event that is out of retries or of age is dropped
 //!   (`AsyncEventsDropped`), after being sent to the function's on-failure destination and
-//!   dead-letter queue, if it has them (the world sends it: routing is not Lambda's);
+//!   dead-letter queue, if it has them (the world sends it: routing is not Lambda's); a
+//!   processed event's invocation record goes to the on-success destination, if any;
 //! - `AsyncEventAge` is the time from the event's arrival in the queue to each invocation
 //!   that starts for it.
 //!
@@ -37,7 +38,7 @@
 //!
 //! Deliberately absent: duplicate deliveries by the eventually consistent queue, events
 //! deleted when the queue backs up, the slower reading of a long queue, system (5xx) errors,
-//! on-success destinations, and a handler's failed email (its SDK client gave up) as a
+//! and a handler's failed email (its SDK client gave up) as a
 //! function error to retry: it counts as the function's error, and the event succeeded.
 //!
 //! Each event lives in a slot of a per-function slab with a free list, and a running
@@ -105,8 +106,9 @@ pub enum AsyncStep {
     Started { environment: u32, busy: SimDuration, succeeds: bool },
     /// The event waits: call [`crate::models::lambda::Service::async_event_due`] at `at`.
     DueAt { event: u32, at: SimTime },
-    /// The function processed the event.
-    Succeeded,
+    /// The function processed the event: to its on-success destination, if any, after
+    /// `invocations` invocations.
+    Succeeded { message: Message, invocations: u32 },
     /// The event is dropped: to its on-failure destination and dead-letter queue, if any.
     Dropped { message: Message, condition: Condition, invocations: u32 },
 }

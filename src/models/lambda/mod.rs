@@ -228,6 +228,10 @@ pub struct FunctionMetrics {
     pub async_destination_failures: u64,
     pub async_to_dead_letter: u64,
     pub async_dead_letter_errors: u64,
+    /// Of the succeeded events, those the world sent to the on-success destination, and the
+    /// sends that failed (also AWS's `DestinationDeliveryFailures`).
+    pub async_to_success_destination: u64,
+    pub async_success_destination_failures: u64,
     /// Events in the queue (waiting or running) when the window opened.
     pub async_queued_at_start: u64,
     /// From an event's arrival in the queue to each invocation started for it.
@@ -504,7 +508,7 @@ impl Service {
         if !event.is_failing {
             f.queue.remove(id);
             f.metrics.async_succeeded += 1;
-            return AsyncStep::Succeeded;
+            return AsyncStep::Succeeded { message: event.message, invocations: event.invocations };
         }
         let retries_made = event.invocations - 1;
         if retries_made >= f.config.asynchronous.maximum_retry_attempts {
@@ -528,6 +532,17 @@ impl Service {
             Some(true) => m.async_to_dead_letter += 1,
             Some(false) => m.async_dead_letter_errors += 1,
             None => {}
+        }
+    }
+
+    /// Whether the world's send of a succeeded event's record to the on-success destination
+    /// was taken.
+    pub fn record_success_send(&mut self, function: FunctionId, is_sent: bool) {
+        let m = &mut self.functions[function.0 as usize].metrics;
+        if is_sent {
+            m.async_to_success_destination += 1;
+        } else {
+            m.async_success_destination_failures += 1;
         }
     }
 
