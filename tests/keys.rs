@@ -488,6 +488,14 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
         "subscription" => "s",
         "endpoint" => "h",
         "eventbridge" => "b",
+        "rule" if pattern.starts_with("rule.NAME.targets[].") => {
+            // A target's own policy: an item of the rule's `targets` written as a table.
+            let extra = format!(
+                "[rule.rt]\nbus = \"eventbridge.b\"\nevent_pattern = '{{\"source\": [\"x\"]}}'\n\
+                 [[rule.rt.targets]]\ntarget = \"sqs.q\"\n{leaf} = {{V}}\n"
+            );
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("rule.rt.targets[0].{leaf}") });
+        }
         "rule" => "r",
         "subscriber" => "x",
         "activity" => "a",
