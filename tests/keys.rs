@@ -440,6 +440,15 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             "hb"
         }
         "workers" => "p",
+        "workload" if pattern.ends_with(".FIELD.weights[]") => {
+            // The first of two values' weights; the second keeps the sum above 0.
+            let fields = if pattern.contains(".attributes.") { "attributes" } else { "body" };
+            let extra = format!(
+                "[workload.v]\ntarget = \"sns.t\"\narrival = \"poisson\"\nrate_per_s = 1\n\
+                 [workload.v.{fields}]\nn = {{ values = [\"a\", \"b\"], weights = [{{V}}, 1] }}\n"
+            );
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("workload.v.{fields}.n.weights[0]") });
+        }
         "workload" => {
             let arrival = match leaf {
                 "from_per_s" | "to_per_s" | "duration_s" => {
@@ -465,6 +474,10 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
                 extra.push_str("send_batch_max = 2\n");
             }
             "v"
+        }
+        "lambda" if pattern == "lambda.NAME.async_retry_delays_s[]" => {
+            let extra = "[lambda.ad]\nduration_s = 0.1\nasync_retry_delays_s = [{V}, 1]\n".to_string();
+            return Ok(Place { path: String::new(), extra, sets, shown: "lambda.ad.async_retry_delays_s[0]".into() });
         }
         "lambda" if pattern.starts_with("lambda.NAME.mappings.NAME.") => {
             // One of several mappings: its keys live in a table of its own under `mappings`.
@@ -500,6 +513,21 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
         "subscriber" => "x",
         "activity" => "a",
         "mq" => "mb",
+        "step_functions" if pattern == "step_functions.NAME.states.STATE.weights[]" => {
+            // A Choice state's weights: its one rule's, then its default's, which keeps the
+            // sum above 0.
+            let extra = format!(
+                "[step_functions.c]\ndefinition = {:?}\ntype = \"standard\"\n\
+                 [step_functions.c.states.Pick]\nweights = [{{V}}, 1]\n",
+                machine.with_file_name("choice.asl.json").display().to_string()
+            );
+            return Ok(Place {
+                path: String::new(),
+                extra,
+                sets,
+                shown: "step_functions.c.states.Pick.weights[0]".into(),
+            });
+        }
         "step_functions" => {
             if leaf == "restart_rate" {
                 // Only asynchronous Express executions restart, and they take no callbacks.
@@ -620,9 +648,10 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays and of named tables (`steps`, `outages`, weights, price tiers, a function's
-/// `async_retry_delays_s`, a state's `errors`, a list's `items`) are checked in the reader
-/// against bounds its `allowed` words state.
+/// arrays and of named tables that have no `[]` entry of their own (`steps`, `outages`,
+/// price tiers, a state's `errors` and `targets`, a list's `items`) are checked in the reader
+/// against bounds its `allowed` words state. An item with an entry (`async_retry_delays_s[]`,
+/// `weights[]`) is tried as the first item of an array written out in full.
 #[test]
 fn the_table_drives_every_range_check() {
     let dir = common::scratch_in("keys", "ranges");
@@ -632,6 +661,14 @@ fn the_table_drives_every_range_check() {
         dir.join("express.asl.json"),
         r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
             "Parameters": {"TableName": "t", "Item": {}}, "End": true}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("choice.asl.json"),
+        r#"{"StartAt": "Pick", "States": {
+            "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "Done"}],
+                "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}"#,
     )
     .unwrap();
     common::parse_inline(BASE, &[]).unwrap_or_else(|e| panic!("the base scenario: {e}"));

@@ -19,7 +19,8 @@
 //! Paths are dotted. Upper-case segments stand for names the scenario chooses: `NAME` (one
 //! segment: a queue's, a function's, …), `STATE`, `FIELD` and `METRIC` (one or more
 //! segments: a state, a body field or a metric's flat name may hold dots); `axis[]` is any item
-//! of the `[[sweep.axis]]` array. `DISTRIBUTION.*` are the keys of a distribution table,
+//! of the `[[sweep.axis]]` array, and a last segment ending in `[]` (`weights[]`) is any item
+//! of an array of values, whose range each item is held to. `DISTRIBUTION.*` are the keys of a distribution table,
 //! allowed under every key of kind [`Kind::Distribution`].
 
 /// What a key's value is.
@@ -1760,6 +1761,18 @@ pub const KEYS: &[Key] = &[
         description: "one weight per value",
     },
     Key {
+        path: "workload.NAME.attributes.FIELD.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "a string or list field of attributes or body",
+        description: "the weight of the value at the same place in `values`",
+    },
+    Key {
         path: "workload.NAME.body.FIELD.weights",
         kind: Kind::Array,
         unit: "relative",
@@ -1770,6 +1783,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "a string or list field of attributes or body",
         description: "one weight per value",
+    },
+    Key {
+        path: "workload.NAME.body.FIELD.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "a string or list field of attributes or body",
+        description: "the weight of the value at the same place in `values`",
     },
     Key {
         path: "workload.NAME.attributes.FIELD.items",
@@ -2010,6 +2035,18 @@ pub const KEYS: &[Key] = &[
         sources: &["lambda-async-retry"],
         when: "asynchronous invocation",
         description: "the waits before the second and the third attempt after function errors, from the end of the failed attempt",
+    },
+    Key {
+        path: "lambda.NAME.async_retry_delays_s[]",
+        kind: Kind::Number,
+        unit: "s",
+        default: "60, then 120",
+        range: Range::Number { min: 0.0, max: 21_600.0, above_min: false },
+        allowed: "0 to 21,600",
+        limit: "model: a wait within the longest event age, 21,600 s (AWS MaximumEventAgeInSeconds) [lambda-async-retry]",
+        sources: &["lambda-async-retry"],
+        when: "asynchronous invocation",
+        description: "one of the two waits of `async_retry_delays_s`",
     },
     Key {
         path: "lambda.NAME.on_failure",
@@ -2874,6 +2911,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "the weight of each Choice rule, in the definition's order, then of `Default` when the state has one; the branch is drawn in proportion",
+    },
+    Key {
+        path: "step_functions.NAME.states.STATE.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12; **Choice states only**",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "",
+        description: "the weight of the Choice rule at the same place (the last one is `Default`'s, when the state has one)",
     },
     Key {
         path: "step_functions.NAME.states.STATE.items",

@@ -491,7 +491,12 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         Some((f, p)) => {
             let StateKind::Choice(choice) = &state.kind else { return Err(f.error(&p, kind_error("Choice"))) };
             let expected = choice.choices.len() + usize::from(choice.default.is_some());
-            let weights = f.array(&p)?.iter().map(|w| w.f64_in(&p, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            let weights = f
+                .array(&p)?
+                .iter()
+                .enumerate()
+                .map(|(i, w)| w.number_in_table(&format!("{p}[{i}]")))
+                .collect::<Result<Vec<_>>>()?;
             if weights.len() != expected || weights.iter().sum::<f64>() <= 0.0 {
                 return Err(f.error(
                     &p,

@@ -221,7 +221,13 @@ fn insert(node: &mut Map<String, Value>, segments: &[&str], key: &Key) {
     };
     if rest.is_empty() {
         let schema = leaf(key);
-        if placeholder {
+        if array {
+            // An item of an array (`async_retry_delays_s[]`): the schema of its `items`.
+            let slot = properties(node).entry(name).or_insert_with(|| Value::Object(Map::new()));
+            let slot = slot.as_object_mut().expect("an object");
+            let existing = slot.get("items").cloned();
+            slot.insert("items".into(), Value::Object(merge(existing.as_ref(), schema)));
+        } else if placeholder {
             node.insert("additionalProperties".into(), Value::Object(merge(node.get("additionalProperties"), schema)));
         } else {
             let existing = properties(node).get(name).cloned();

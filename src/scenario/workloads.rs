@@ -339,7 +339,12 @@ fn categorical(f: Field<'_>, p: &str) -> Result<FieldGenerator> {
     }
     let weights = match t.get("weights") {
         Some((wf, wp)) => {
-            let w = wf.array(&wp)?.iter().map(|x| x.f64_in(&wp, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            let w = wf
+                .array(&wp)?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x.number_in_table(&format!("{wp}[{i}]")))
+                .collect::<Result<Vec<_>>>()?;
             if w.len() != values.len() || w.iter().sum::<f64>() <= 0.0 {
                 return Err(wf.error(
                     &wp,
