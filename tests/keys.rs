@@ -179,6 +179,8 @@ fn the_table_and_the_readers_keys_are_the_same() {
     let leaves: BTreeSet<String> = KEYS
         .iter()
         .filter(|k| !k.path.ends_with("NAME") && !k.path.ends_with("STATE") && !k.path.ends_with("FIELD"))
+        // A pair's places are positions in an array, not keys the reader asks for by name.
+        .filter(|k| !keys::PAIRS.iter().any(|pair| k.path.starts_with(&format!("{pair}[]."))))
         .map(|k| k.path.rsplit('.').next().unwrap().trim_end_matches("[]").to_string())
         .collect();
     let unlisted: Vec<&String> = literals.iter().filter(|l| !leaves.contains(*l)).collect();
@@ -293,7 +295,16 @@ fn validate(root: &Value, schema: &Value, doc: &Value, at: &str) -> Vec<String> 
     }
     if let (Some(items), Some(array)) = (s.get("items"), doc.as_array()) {
         for (i, v) in array.iter().enumerate() {
-            errors.extend(validate(root, items, v, &format!("{at}/{i}")));
+            // A tuple (a pair's places) has a schema per place.
+            let item = match items.as_array() {
+                Some(places) => &places[i.min(places.len() - 1)],
+                None => items,
+            };
+            errors.extend(validate(root, item, v, &format!("{at}/{i}")));
+        }
+        let count = |k: &str| s.get(k).and_then(Value::as_u64).map(|n| n as usize);
+        if count("minItems").is_some_and(|n| array.len() < n) || count("maxItems").is_some_and(|n| array.len() > n) {
+            errors.push(format!("{at}: wrong number of items"));
         }
     }
     errors
@@ -440,6 +451,12 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             "hb"
         }
         "workers" => "p",
+        "workload" if pattern.starts_with("workload.NAME.steps[].") => {
+            // The second of two steps, the first at 0 as every first step must be.
+            let step = if leaf == "at_s" { "{V}, 1" } else { "1, {V}" };
+            let extra = format!("[workload.v]\ntarget = \"sqs.q\"\narrival = \"steps\"\nsteps = [[0, 1], [{step}]]\n");
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("workload.v.steps[1].{leaf}") });
+        }
         "workload" if pattern.ends_with(".FIELD.weights[]") => {
             // The first of two values' weights; the second keeps the sum above 0.
             let fields = if pattern.contains(".attributes.") { "attributes" } else { "body" };
@@ -499,6 +516,12 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             "ft"
         }
         "subscription" => "s",
+        "endpoint" if pattern.starts_with("endpoint.NAME.outages[].") => {
+            // An outage from 0 for `to_s`, to the longest time for `from_s`.
+            let outage = if leaf == "from_s" { "{V}, 10000000000" } else { "0, {V}" };
+            let extra = format!("[endpoint.o]\nprotocol = \"https\"\noutages = [[{outage}]]\n");
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("endpoint.o.outages[0].{leaf}") });
+        }
         "endpoint" => "h",
         "eventbridge" => "b",
         "rule" if pattern.starts_with("rule.NAME.targets[].") => {
@@ -595,6 +618,9 @@ fn toml_float(v: f64) -> String {
 /// Boundary values the reader refuses for a reason of its own, which the table states in its
 /// `allowed` words: (key, value, why the refusal is right).
 const REFUSED_AT_THE_BOUNDARY: &[(&str, &str, &str)] = &[
+    ("workload.NAME.steps[].at_s", "0.0", "the first step is at 0, and a later step must come after it"),
+    ("endpoint.NAME.outages[].from_s", "10000000000.0", "an outage must end after it starts, at most at 10^10 s"),
+    ("endpoint.NAME.outages[].to_s", "0.0", "an outage must end after it starts, at 0 s at the earliest"),
     ("run.warmup_s", "10000000000.0", "the warm-up must be shorter than the horizon, itself at most 10^10 s"),
     (
         "workers.NAME.heartbeat_interval_s",
@@ -648,10 +674,10 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays and of named tables that have no `[]` entry of their own (`steps`, `outages`,
-/// price tiers, a state's `errors` and `targets`, a list's `items`) are checked in the reader
-/// against bounds its `allowed` words state. An item with an entry (`async_retry_delays_s[]`,
-/// `weights[]`) is tried as the first item of an array written out in full.
+/// arrays and of named tables that have no `[]` entry of their own (price tiers, a state's
+/// `errors` and `targets`, a list's `items`) are checked in the reader against bounds its
+/// `allowed` words state. An item with an entry (`async_retry_delays_s[]`, `weights[]`, a
+/// pair's places `steps[].at_s`, `outages[].to_s`) is tried in an array written out in full.
 #[test]
 fn the_table_drives_every_range_check() {
     let dir = common::scratch_in("keys", "ranges");

@@ -78,6 +78,11 @@ pub struct Key {
     pub description: &'static str,
 }
 
+/// The array keys whose items are pairs `[first, second]` of numbers: their `[]` entries
+/// (`steps[].at_s`, `steps[].rate_per_s`) name the pair's places, in order, so a reader's
+/// error names the place (`workload.w.steps[1].at_s`) and the schema checks each place.
+pub const PAIRS: &[&str] = &["workload.NAME.steps", "endpoint.NAME.outages"];
+
 /// Every key, tables first, then the keys of each table in the order of the reference.
 pub const KEYS: &[Key] = &[
     Key {
@@ -1610,11 +1615,35 @@ pub const KEYS: &[Key] = &[
         unit: "[s, 1/s]",
         default: "**required**",
         range: Range::Any,
-        allowed: "the first step must be at 0; `at_s` strictly increasing, 0 to 10,000,000,000; `rate_per_s` 0 or more",
+        allowed: "the first step must be at 0; `at_s` strictly increasing, 0 to 10,000,000,000; `rate_per_s` 0 to 1,000,000,000",
         limit: "",
         sources: &[],
         when: "arrival = \"steps\"",
         description: "list of `[at_s, rate_per_s]` pairs, e.g. `[[0, 5], [600, 20], [1200, 0]]`",
+    },
+    Key {
+        path: "workload.NAME.steps[].at_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000; 0 in the first step, after the previous step's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "arrival = \"steps\"",
+        description: "the first of a step's `[at_s, rate_per_s]` pair: when its rate starts",
+    },
+    Key {
+        path: "workload.NAME.steps[].rate_per_s",
+        kind: Kind::Number,
+        unit: "1/s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
+        sources: &[],
+        when: "arrival = \"steps\"",
+        description: "the second of a step's `[at_s, rate_per_s]` pair: messages per second from `at_s` to the next step",
     },
     Key {
         path: "workload.NAME.on_rate_per_s",
@@ -2575,6 +2604,30 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "windows of scenario time during which every attempt fails, as `[from_s, to_s]` pairs; an attempt starting at `from_s` fails, one starting at `to_s` does not",
+    },
+    Key {
+        path: "endpoint.NAME.outages[].from_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of an outage's `[from_s, to_s]` pair: when it starts",
+    },
+    Key {
+        path: "endpoint.NAME.outages[].to_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000, after `from_s`",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of an outage's `[from_s, to_s]` pair: when it ends",
     },
     Key {
         path: "endpoint.NAME.outage_failure",

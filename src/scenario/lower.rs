@@ -20,8 +20,6 @@ use crate::pricing::Pricing;
 
 /// SQS's largest message (body plus attributes) since August 2025.
 pub const MESSAGE_SIZE_MAX_BYTES: f64 = 1_048_576.0;
-pub(super) const RATE_MAX_PER_S: f64 = 1e9;
-pub(super) const SECONDS_MAX: f64 = 1e10;
 
 pub(super) struct Lowered {
     pub run: RunConfig,
