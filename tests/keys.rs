@@ -426,6 +426,17 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             }
             ""
         }
+        "pricing" if keys::PAIRS.iter().any(|pair| pattern.starts_with(&format!("{pair}[]."))) => {
+            // The second of two tiers, the first from 0 as every first tier must be; Express
+            // prices take both keys.
+            let (key, _) = rest.split_once("[].").unwrap();
+            let tier = if leaf == "from_per_month" { "{V}, 1" } else { "1, {V}" };
+            let mut extra = format!("[pricing]\n{key} = [[0, 1], [{tier}]]\n");
+            if key == "express_gb_hour_tiers" {
+                extra.push_str("express_usd_per_million_requests = 1\n");
+            }
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("pricing.{key}[1].{leaf}") });
+        }
         "pricing" if leaf == "express_usd_per_million_requests" => {
             sets.push("pricing.express_gb_hour_tiers=[[0, 0.06]]".into());
             ""
@@ -618,6 +629,9 @@ fn toml_float(v: f64) -> String {
 /// Boundary values the reader refuses for a reason of its own, which the table states in its
 /// `allowed` words: (key, value, why the refusal is right).
 const REFUSED_AT_THE_BOUNDARY: &[(&str, &str, &str)] = &[
+    ("pricing.sqs_standard_tiers[].from_per_month", "0.0", "the first tier starts at 0, and a later tier above it"),
+    ("pricing.sqs_fifo_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
+    ("pricing.express_gb_hour_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
     ("workload.NAME.steps[].at_s", "0.0", "the first step is at 0, and a later step must come after it"),
     ("endpoint.NAME.outages[].from_s", "10000000000.0", "an outage must end after it starts, at most at 10^10 s"),
     ("endpoint.NAME.outages[].to_s", "0.0", "an outage must end after it starts, at 0 s at the earliest"),
@@ -674,8 +688,8 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays and of named tables that have no `[]` entry of their own (price tiers, a state's
-/// `errors` and `targets`, a list's `items`) are checked in the reader against bounds its
+/// arrays and of named tables that have no `[]` entry of their own (a state's `errors` and
+/// `targets`, a list's `items`) are checked in the reader against bounds its
 /// `allowed` words state. An item with an entry (`async_retry_delays_s[]`, `weights[]`, a
 /// pair's places `steps[].at_s`, `outages[].to_s`) is tried in an array written out in full.
 #[test]

@@ -81,7 +81,20 @@ pub struct Key {
 /// The array keys whose items are pairs `[first, second]` of numbers: their `[]` entries
 /// (`steps[].at_s`, `steps[].rate_per_s`) name the pair's places, in order, so a reader's
 /// error names the place (`workload.w.steps[1].at_s`) and the schema checks each place.
-pub const PAIRS: &[&str] = &["workload.NAME.steps", "endpoint.NAME.outages"];
+pub const PAIRS: &[&str] = &[
+    "workload.NAME.steps",
+    "endpoint.NAME.outages",
+    "pricing.sqs_standard_tiers",
+    "pricing.sqs_fifo_tiers",
+    "pricing.express_gb_hour_tiers",
+];
+
+/// The names of the places of the pair key `pattern` (one of `PAIRS`), in order.
+pub fn pair_places(pattern: &str) -> Vec<&'static str> {
+    debug_assert!(PAIRS.contains(&pattern), "{pattern} is not a pair key");
+    let prefix = format!("{pattern}[].");
+    KEYS.iter().filter_map(|k| k.path.strip_prefix(prefix.as_str())).collect()
+}
 
 /// Every key, tables first, then the keys of each table in the order of the reference.
 pub const KEYS: &[Key] = &[
@@ -3650,6 +3663,30 @@ pub const KEYS: &[Key] = &[
         description: "(every book that prices SQS) volume tiers for SQS standard requests, as `[from_per_month, usd_per_million]` pairs: from `from_per_month` requests a month on, each million requests costs `usd_per_million`. A zero-priced first tier is the free tier, which standard and FIFO requests share",
     },
     Key {
+        path: "pricing.sqs_standard_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "requests/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly requests from which its price applies",
+    },
+    Key {
+        path: "pricing.sqs_standard_tiers[].usd_per_million",
+        kind: Kind::Number,
+        unit: "USD per million requests",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
+    },
+    Key {
         path: "pricing.sqs_fifo_tiers",
         kind: Kind::Array,
         unit: "[requests/month, USD per million requests]",
@@ -3660,6 +3697,30 @@ pub const KEYS: &[Key] = &[
         sources: &["pricelist-quotes", "infracost-sqs", "pricing-3p"],
         when: "",
         description: "volume tiers for SQS FIFO requests, in the same form. A zero-priced first tier gives FIFO its share of the free tier, whose size comes from `sqs_standard_tiers`; a priced first tier gives it none",
+    },
+    Key {
+        path: "pricing.sqs_fifo_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "requests/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly requests from which its price applies",
+    },
+    Key {
+        path: "pricing.sqs_fifo_tiers[].usd_per_million",
+        kind: Kind::Number,
+        unit: "USD per million requests",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
     },
     Key {
         path: "pricing.lambda_free_tier",
@@ -3696,6 +3757,30 @@ pub const KEYS: &[Key] = &[
         sources: &["PRICE-SFN"],
         when: "",
         description: "(every book that prices Step Functions) Express duration × memory tiers, as `[from_gb_hours_per_month, usd_per_gb_hour]` pairs",
+    },
+    Key {
+        path: "pricing.express_gb_hour_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "GB-hours/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly GB-hours from which its price applies",
+    },
+    Key {
+        path: "pricing.express_gb_hour_tiers[].usd_per_gb_hour",
+        kind: Kind::Number,
+        unit: "USD per GB-hour",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
     },
     Key {
         path: "pricing.sns_sms_usd_per_message",
