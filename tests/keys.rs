@@ -132,6 +132,10 @@ fn the_table_finds_the_paths_the_reader_spells() {
         "workload.w.body.detail.amount.values",
         "latency.sqs.jobs.sqs_send_s",
         "thresholds.sqs.jobs.end_to_end.p99_ms",
+        "lambda.f.async_retry_delays_s[1]",
+        "workload.w.steps[2].rate_per_s",
+        "step_functions.m.states.Call.errors.Lambda.ServiceException",
+        "step_functions.m.states.Call.targets.\"lambda.Resize\"",
     ] {
         assert!(keys::find(path).is_some(), "{path}");
     }
@@ -178,7 +182,7 @@ fn the_table_and_the_readers_keys_are_the_same() {
     let hops = fs::read_to_string(src.join("models/latency.rs")).unwrap();
     let leaves: BTreeSet<String> = KEYS
         .iter()
-        .filter(|k| !k.path.ends_with("NAME") && !k.path.ends_with("STATE") && !k.path.ends_with("FIELD"))
+        .filter(|k| !["NAME", "STATE", "FIELD", "ERROR", "TARGET"].iter().any(|name| k.path.ends_with(name)))
         // A pair's places are positions in an array, not keys the reader asks for by name.
         .filter(|k| !keys::PAIRS.iter().any(|pair| k.path.starts_with(&format!("{pair}[]."))))
         .map(|k| k.path.rsplit('.').next().unwrap().trim_end_matches("[]").to_string())
@@ -562,6 +566,20 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
                 shown: "step_functions.c.states.Pick.weights[0]".into(),
             });
         }
+        "step_functions" if leaf == "TARGET" => {
+            // A Lambda task whose function comes from the data, with one target.
+            let extra = format!(
+                "[step_functions.d]\ndefinition = {:?}\ntype = \"standard\"\n\
+                 [step_functions.d.states.Call.targets]\n\"lambda.g\" = {{V}}\n",
+                machine.with_file_name("from-data.asl.json").display().to_string()
+            );
+            return Ok(Place {
+                path: String::new(),
+                extra,
+                sets,
+                shown: "step_functions.d.states.Call.targets.\"lambda.g\"".into(),
+            });
+        }
         "step_functions" => {
             if leaf == "restart_rate" {
                 // Only asynchronous Express executions restart, and they take no callbacks.
@@ -596,12 +614,12 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
         _ => return Err("no place for it"),
     };
     let state = match leaf {
-        "duration_s" => "Call",
+        "duration_s" | "ERROR" => "Call",
         "callback_s" => "Ask",
         "wait_s" => "W",
         _ => "Each",
     };
-    let path = pattern.replacen("NAME", name, 1).replace("STATE", state).replace("FIELD", "n");
+    let path = pattern.replacen("NAME", name, 1).replace("STATE", state).replace("FIELD", "n").replace("ERROR", "Boom");
     Ok(Place { shown: path.clone(), path, extra, sets })
 }
 
@@ -688,10 +706,13 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays and of named tables that have no `[]` entry of their own (a state's `errors` and
-/// `targets`, a list's `items`) are checked in the reader against bounds its
-/// `allowed` words state. An item with an entry (`async_retry_delays_s[]`, `weights[]`, a
-/// pair's places `steps[].at_s`, `outages[].to_s`) is tried in an array written out in full.
+/// arrays that have no entry of their own are checked in the reader against bounds its
+/// `allowed` words state: a list's `items` (`FIELD.items`), whose largest count is the number
+/// of values with a weight above 0, and the probabilities of a distribution's `quantiles`,
+/// whose values take the range of the key the distribution is under. An item with an entry
+/// (`async_retry_delays_s[]`, `weights[]`, a pair's places `steps[].at_s`, `outages[].to_s`,
+/// `sqs_standard_tiers[].from_per_month`) is tried in an array written out in full, and a
+/// named entry (`errors.ERROR`, `targets.TARGET`) in its table.
 #[test]
 fn the_table_drives_every_range_check() {
     let dir = common::scratch_in("keys", "ranges");
@@ -701,6 +722,12 @@ fn the_table_drives_every_range_check() {
         dir.join("express.asl.json"),
         r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
             "Parameters": {"TableName": "t", "Item": {}}, "End": true}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("from-data.asl.json"),
+        r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"}, "End": true}}}"#,
     )
     .unwrap();
     fs::write(

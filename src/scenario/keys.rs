@@ -17,8 +17,9 @@
 //! enforces differently, fails there.
 //!
 //! Paths are dotted. Upper-case segments stand for names the scenario chooses: `NAME` (one
-//! segment: a queue's, a function's, …), `STATE`, `FIELD` and `METRIC` (one or more
-//! segments: a state, a body field or a metric's flat name may hold dots); `axis[]` is any item
+//! segment: a queue's, a function's, …), `STATE`, `FIELD`, `METRIC`, `ERROR` and `TARGET`
+//! (one or more segments: a state, a body field, a metric's flat name, an error's name or a
+//! state's `"lambda.NAME"` target may hold dots); `axis[]` is any item
 //! of the `[[sweep.axis]]` array, and a last segment ending in `[]` (`weights[]`) is any item
 //! of an array of values, whose range each item is held to. `DISTRIBUTION.*` are the keys of a distribution table,
 //! allowed under every key of kind [`Kind::Distribution`].
@@ -2967,6 +2968,18 @@ pub const KEYS: &[Key] = &[
         description: "error names, each with the probability that an attempt raises it, e.g. `{ PaymentGatewayTimeout = 0.02, \"Lambda.ServiceException\" = 0.002 }` (names with a dot are quoted); any name is allowed, AWS's included",
     },
     Key {
+        path: "step_functions.NAME.states.STATE.errors.ERROR",
+        kind: Kind::Number,
+        unit: "probability per attempt",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1.0, above_min: false },
+        allowed: "0 to 1; with the state's other errors, at most 1",
+        limit: "model: a probability per attempt",
+        sources: &[],
+        when: "",
+        description: "the probability that an attempt raises the error named `ERROR`",
+    },
+    Key {
         path: "step_functions.NAME.states.STATE.weights",
         kind: Kind::Array,
         unit: "—",
@@ -3025,6 +3038,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "for a task whose function, queue, topic or state machine comes from the data (`\"FunctionName.$\"`, `\"QueueUrl.$\"`, `\"TopicArn.$\"`, `\"StateMachineArn.$\"`, or a JSONata expression that is not a string constant), the scenario's elements the call may reach, each with its weight: a table such as `{ \"lambda.Resize\" = 0.7, \"lambda.Thumb\" = 0.3 }` (keys quoted: unquoted, `lambda.Resize` is a table). One element is drawn in proportion to the weights, from the machine's own stream (`step_functions.NAME`), at each call: when a Lambda invoke, a `.waitForTaskToken` send or publish or a StartExecution attempt starts (an attempt that draws an error from `errors` starts no child and draws no target), when a request-response send or publish succeeds (the call it makes then). The drawn element is called as if the definition named it",
+    },
+    Key {
+        path: "step_functions.NAME.states.STATE.targets.TARGET",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: true },
+        allowed: "above 0, at most 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "",
+        description: "the weight of the element `TARGET` (`\"lambda.NAME\"`, quoted): the chance, in proportion to the others, that a call goes there",
     },
     Key {
         path: "step_functions.NAME.states.STATE.callback_s",
@@ -4016,12 +4041,12 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether concrete segments fit a pattern: `NAME` stands for one segment, `STATE`, `FIELD`
-/// and `METRIC` for one or more (their names may hold dots).
+/// Whether concrete segments fit a pattern: `NAME` stands for one segment, `STATE`, `FIELD`,
+/// `METRIC`, `ERROR` and `TARGET` for one or more (their names may hold dots).
 fn matches(pattern: &[&str], concrete: &[String]) -> bool {
     match (pattern.split_first(), concrete.split_first()) {
         (None, None) => true,
-        (Some((&("STATE" | "FIELD" | "METRIC"), rest)), Some(_)) => {
+        (Some((&("STATE" | "FIELD" | "METRIC" | "ERROR" | "TARGET"), rest)), Some(_)) => {
             (1..=concrete.len()).any(|taken| matches(rest, &concrete[taken..]))
         }
         (Some((&"NAME", rest)), Some((_, more))) => matches(rest, more),

@@ -114,7 +114,14 @@ fn page(group: &str) -> String {
                 None => out.push_str(&format!("## `[{parent}]`\n\n")),
             }
             if let Some(t) = keys.iter().find(|k| k.path == parent) {
-                out.push_str(&format!("{}.\n\n", capitalised(t.description)));
+                // The table's own row is this section: its default, allowed and limit too.
+                let mut text = format!("{}.", capitalised(t.description));
+                for (what, value) in [("Default", t.default), ("Allowed", t.allowed), ("Limit behind it", t.limit)] {
+                    if !value.is_empty() && value != "—" {
+                        text.push_str(&format!(" {what}: {value}."));
+                    }
+                }
+                out.push_str(&format!("{text}\n\n"));
             }
         }
         out.push_str(
