@@ -610,6 +610,14 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             let extra = "[workers.dq]\nsource = \"sqs.q\"\ncount = 1\nservice_time_s = { dist = {V} }\n".to_string();
             return Ok(Place { path: String::new(), extra, sets, shown: "workers.dq.service_time_s.dist".into() });
         }
+        "DISTRIBUTION" if pattern == "DISTRIBUTION.quantiles[].probability" => {
+            // The second of two points, the first at probability 0 as it must be.
+            let extra = "[workers.dq]\nsource = \"sqs.q\"\ncount = 1\n\
+                         service_time_s = { dist = \"empirical\", quantiles = [[0, 0.1], [{V}, 0.2]] }\n"
+                .to_string();
+            let shown = "workers.dq.service_time_s.quantiles[1].probability".into();
+            return Ok(Place { path: String::new(), extra, sets, shown });
+        }
         "DISTRIBUTION" => return Err("a distribution's parameters take the range of the key they are under"),
         _ => return Err("no place for it"),
     };
@@ -647,6 +655,7 @@ fn toml_float(v: f64) -> String {
 /// Boundary values the reader refuses for a reason of its own, which the table states in its
 /// `allowed` words: (key, value, why the refusal is right).
 const REFUSED_AT_THE_BOUNDARY: &[(&str, &str, &str)] = &[
+    ("DISTRIBUTION.quantiles[].probability", "0.0", "the first point is at 0, and probabilities increase"),
     ("pricing.sqs_standard_tiers[].from_per_month", "0.0", "the first tier starts at 0, and a later tier above it"),
     ("pricing.sqs_fifo_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
     ("pricing.express_gb_hour_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
@@ -706,10 +715,10 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays that have no entry of their own are checked in the reader against bounds its
+/// arrays that have no range of their own are checked in the reader against bounds its
 /// `allowed` words state: a list's `items` (`FIELD.items`), whose largest count is the number
-/// of values with a weight above 0, and the probabilities of a distribution's `quantiles`,
-/// whose values take the range of the key the distribution is under. An item with an entry
+/// of values with a weight above 0, and the values of a distribution's `quantiles`, which
+/// take the range of the key the distribution is under. An item with an entry
 /// (`async_retry_delays_s[]`, `weights[]`, a pair's places `steps[].at_s`, `outages[].to_s`,
 /// `sqs_standard_tiers[].from_per_month`) is tried in an array written out in full, and a
 /// named entry (`errors.ERROR`, `targets.TARGET`) in its table.

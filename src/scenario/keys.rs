@@ -88,6 +88,7 @@ pub const PAIRS: &[&str] = &[
     "pricing.sqs_standard_tiers",
     "pricing.sqs_fifo_tiers",
     "pricing.express_gb_hour_tiers",
+    "DISTRIBUTION.quantiles",
 ];
 
 /// The names of the places of the pair key `pattern` (one of `PAIRS`), in order.
@@ -734,6 +735,30 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "empirical: `[probability, value]` points of a piecewise-linear inverse CDF",
+    },
+    Key {
+        path: "DISTRIBUTION.quantiles[].probability",
+        kind: Kind::Number,
+        unit: "probability",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1.0, above_min: false },
+        allowed: "0 to 1; 0 in the first point, 1 in the last, increasing",
+        limit: "model: a probability",
+        sources: &[],
+        when: "",
+        description: "the first of a point's `[probability, value]` pair",
+    },
+    Key {
+        path: "DISTRIBUTION.quantiles[].value",
+        kind: Kind::Number,
+        unit: "the key's",
+        default: "—",
+        range: Range::Any,
+        allowed: "within the key's range; never below the previous point's",
+        limit: "—",
+        sources: &[],
+        when: "",
+        description: "the second of a point's `[probability, value]` pair: the value at that probability",
     },
     Key {
         path: "DISTRIBUTION.file",

@@ -675,12 +675,16 @@ fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max
         }
         (None, Some((f, p)), None) => {
             let mut points = Vec::new();
-            for item in f.array(&p)? {
+            // The probability's entry by name: a path under a distribution's key is no
+            // pattern of the table.
+            let probability = super::keys::entry("DISTRIBUTION.quantiles[].probability");
+            for (i, item) in f.array(&p)?.iter().enumerate() {
                 let pair = item.array(&p)?;
                 if pair.len() != 2 {
                     return Err(item.error(&p, "each quantile is a [probability, value] pair"));
                 }
-                points.push((pair[0].f64_in(&p, 0.0, 1.0, "a probability")?, check(&pair[1], &p, pair[1].f64(&p)?)?));
+                let q = pair[0].number_of_key(&format!("{p}[{i}].probability"), probability)?;
+                points.push((q, check(&pair[1], &p, pair[1].f64(&p)?)?));
             }
             check_quantiles(&f, &p, &points)?;
             Ok(Empirical::Quantiles(points))

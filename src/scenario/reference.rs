@@ -193,7 +193,7 @@ pub fn json_schema() -> String {
     distribution.insert("required".into(), json!(["dist"]));
     for key in KEYS.iter().filter(|k| k.path.starts_with("DISTRIBUTION.")) {
         let name = &key.path["DISTRIBUTION.".len()..];
-        properties(&mut distribution).insert(name.into(), Value::Object(leaf(key)));
+        insert(&mut distribution, &split_path(name), key);
     }
     root.insert("definitions".into(), json!({ "distribution": Value::Object(distribution) }));
     let mut text = serde_json::to_string_pretty(&Value::Object(root)).expect("a schema is JSON");
