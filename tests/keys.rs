@@ -132,6 +132,10 @@ fn the_table_finds_the_paths_the_reader_spells() {
         "workload.w.body.detail.amount.values",
         "latency.sqs.jobs.sqs_send_s",
         "thresholds.sqs.jobs.end_to_end.p99_ms",
+        "lambda.f.async_retry_delays_s[1]",
+        "workload.w.steps[2].rate_per_s",
+        "step_functions.m.states.Call.errors.Lambda.ServiceException",
+        "step_functions.m.states.Call.targets.\"lambda.Resize\"",
     ] {
         assert!(keys::find(path).is_some(), "{path}");
     }
@@ -178,7 +182,9 @@ fn the_table_and_the_readers_keys_are_the_same() {
     let hops = fs::read_to_string(src.join("models/latency.rs")).unwrap();
     let leaves: BTreeSet<String> = KEYS
         .iter()
-        .filter(|k| !k.path.ends_with("NAME") && !k.path.ends_with("STATE") && !k.path.ends_with("FIELD"))
+        .filter(|k| !["NAME", "STATE", "FIELD", "ERROR", "TARGET"].iter().any(|name| k.path.ends_with(name)))
+        // A pair's places are positions in an array, not keys the reader asks for by name.
+        .filter(|k| !keys::PAIRS.iter().any(|pair| k.path.starts_with(&format!("{pair}[]."))))
         .map(|k| k.path.rsplit('.').next().unwrap().trim_end_matches("[]").to_string())
         .collect();
     let unlisted: Vec<&String> = literals.iter().filter(|l| !leaves.contains(*l)).collect();
@@ -293,7 +299,16 @@ fn validate(root: &Value, schema: &Value, doc: &Value, at: &str) -> Vec<String> 
     }
     if let (Some(items), Some(array)) = (s.get("items"), doc.as_array()) {
         for (i, v) in array.iter().enumerate() {
-            errors.extend(validate(root, items, v, &format!("{at}/{i}")));
+            // A tuple (a pair's places) has a schema per place.
+            let item = match items.as_array() {
+                Some(places) => &places[i.min(places.len() - 1)],
+                None => items,
+            };
+            errors.extend(validate(root, item, v, &format!("{at}/{i}")));
+        }
+        let count = |k: &str| s.get(k).and_then(Value::as_u64).map(|n| n as usize);
+        if count("minItems").is_some_and(|n| array.len() < n) || count("maxItems").is_some_and(|n| array.len() > n) {
+            errors.push(format!("{at}: wrong number of items"));
         }
     }
     errors
@@ -415,6 +430,17 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             }
             ""
         }
+        "pricing" if keys::PAIRS.iter().any(|pair| pattern.starts_with(&format!("{pair}[]."))) => {
+            // The second of two tiers, the first from 0 as every first tier must be; Express
+            // prices take both keys.
+            let (key, _) = rest.split_once("[].").unwrap();
+            let tier = if leaf == "from_per_month" { "{V}, 1" } else { "1, {V}" };
+            let mut extra = format!("[pricing]\n{key} = [[0, 1], [{tier}]]\n");
+            if key == "express_gb_hour_tiers" {
+                extra.push_str("express_usd_per_million_requests = 1\n");
+            }
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("pricing.{key}[1].{leaf}") });
+        }
         "pricing" if leaf == "express_usd_per_million_requests" => {
             sets.push("pricing.express_gb_hour_tiers=[[0, 0.06]]".into());
             ""
@@ -440,6 +466,21 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             "hb"
         }
         "workers" => "p",
+        "workload" if pattern.starts_with("workload.NAME.steps[].") => {
+            // The second of two steps, the first at 0 as every first step must be.
+            let step = if leaf == "at_s" { "{V}, 1" } else { "1, {V}" };
+            let extra = format!("[workload.v]\ntarget = \"sqs.q\"\narrival = \"steps\"\nsteps = [[0, 1], [{step}]]\n");
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("workload.v.steps[1].{leaf}") });
+        }
+        "workload" if pattern.ends_with(".FIELD.weights[]") => {
+            // The first of two values' weights; the second keeps the sum above 0.
+            let fields = if pattern.contains(".attributes.") { "attributes" } else { "body" };
+            let extra = format!(
+                "[workload.v]\ntarget = \"sns.t\"\narrival = \"poisson\"\nrate_per_s = 1\n\
+                 [workload.v.{fields}]\nn = {{ values = [\"a\", \"b\"], weights = [{{V}}, 1] }}\n"
+            );
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("workload.v.{fields}.n.weights[0]") });
+        }
         "workload" => {
             let arrival = match leaf {
                 "from_per_s" | "to_per_s" | "duration_s" => {
@@ -466,6 +507,10 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             }
             "v"
         }
+        "lambda" if pattern == "lambda.NAME.async_retry_delays_s[]" => {
+            let extra = "[lambda.ad]\nduration_s = 0.1\nasync_retry_delays_s = [{V}, 1]\n".to_string();
+            return Ok(Place { path: String::new(), extra, sets, shown: "lambda.ad.async_retry_delays_s[0]".into() });
+        }
         "lambda" if pattern.starts_with("lambda.NAME.mappings.NAME.") => {
             // One of several mappings: its keys live in a table of its own under `mappings`.
             extra.push_str(
@@ -486,6 +531,12 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             "ft"
         }
         "subscription" => "s",
+        "endpoint" if pattern.starts_with("endpoint.NAME.outages[].") => {
+            // An outage from 0 for `to_s`, to the longest time for `from_s`.
+            let outage = if leaf == "from_s" { "{V}, 10000000000" } else { "0, {V}" };
+            let extra = format!("[endpoint.o]\nprotocol = \"https\"\noutages = [[{outage}]]\n");
+            return Ok(Place { path: String::new(), extra, sets, shown: format!("endpoint.o.outages[0].{leaf}") });
+        }
         "endpoint" => "h",
         "eventbridge" => "b",
         "rule" if pattern.starts_with("rule.NAME.targets[].") => {
@@ -500,6 +551,35 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
         "subscriber" => "x",
         "activity" => "a",
         "mq" => "mb",
+        "step_functions" if pattern == "step_functions.NAME.states.STATE.weights[]" => {
+            // A Choice state's weights: its one rule's, then its default's, which keeps the
+            // sum above 0.
+            let extra = format!(
+                "[step_functions.c]\ndefinition = {:?}\ntype = \"standard\"\n\
+                 [step_functions.c.states.Pick]\nweights = [{{V}}, 1]\n",
+                machine.with_file_name("choice.asl.json").display().to_string()
+            );
+            return Ok(Place {
+                path: String::new(),
+                extra,
+                sets,
+                shown: "step_functions.c.states.Pick.weights[0]".into(),
+            });
+        }
+        "step_functions" if leaf == "TARGET" => {
+            // A Lambda task whose function comes from the data, with one target.
+            let extra = format!(
+                "[step_functions.d]\ndefinition = {:?}\ntype = \"standard\"\n\
+                 [step_functions.d.states.Call.targets]\n\"lambda.g\" = {{V}}\n",
+                machine.with_file_name("from-data.asl.json").display().to_string()
+            );
+            return Ok(Place {
+                path: String::new(),
+                extra,
+                sets,
+                shown: "step_functions.d.states.Call.targets.\"lambda.g\"".into(),
+            });
+        }
         "step_functions" => {
             if leaf == "restart_rate" {
                 // Only asynchronous Express executions restart, and they take no callbacks.
@@ -530,16 +610,24 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             let extra = "[workers.dq]\nsource = \"sqs.q\"\ncount = 1\nservice_time_s = { dist = {V} }\n".to_string();
             return Ok(Place { path: String::new(), extra, sets, shown: "workers.dq.service_time_s.dist".into() });
         }
+        "DISTRIBUTION" if pattern == "DISTRIBUTION.quantiles[].probability" => {
+            // The second of two points, the first at probability 0 as it must be.
+            let extra = "[workers.dq]\nsource = \"sqs.q\"\ncount = 1\n\
+                         service_time_s = { dist = \"empirical\", quantiles = [[0, 0.1], [{V}, 0.2]] }\n"
+                .to_string();
+            let shown = "workers.dq.service_time_s.quantiles[1].probability".into();
+            return Ok(Place { path: String::new(), extra, sets, shown });
+        }
         "DISTRIBUTION" => return Err("a distribution's parameters take the range of the key they are under"),
         _ => return Err("no place for it"),
     };
     let state = match leaf {
-        "duration_s" => "Call",
+        "duration_s" | "ERROR" => "Call",
         "callback_s" => "Ask",
         "wait_s" => "W",
         _ => "Each",
     };
-    let path = pattern.replacen("NAME", name, 1).replace("STATE", state).replace("FIELD", "n");
+    let path = pattern.replacen("NAME", name, 1).replace("STATE", state).replace("FIELD", "n").replace("ERROR", "Boom");
     Ok(Place { shown: path.clone(), path, extra, sets })
 }
 
@@ -567,6 +655,13 @@ fn toml_float(v: f64) -> String {
 /// Boundary values the reader refuses for a reason of its own, which the table states in its
 /// `allowed` words: (key, value, why the refusal is right).
 const REFUSED_AT_THE_BOUNDARY: &[(&str, &str, &str)] = &[
+    ("DISTRIBUTION.quantiles[].probability", "0.0", "the first point is at 0, and probabilities increase"),
+    ("pricing.sqs_standard_tiers[].from_per_month", "0.0", "the first tier starts at 0, and a later tier above it"),
+    ("pricing.sqs_fifo_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
+    ("pricing.express_gb_hour_tiers[].from_per_month", "0.0", "as sqs_standard_tiers"),
+    ("workload.NAME.steps[].at_s", "0.0", "the first step is at 0, and a later step must come after it"),
+    ("endpoint.NAME.outages[].from_s", "10000000000.0", "an outage must end after it starts, at most at 10^10 s"),
+    ("endpoint.NAME.outages[].to_s", "0.0", "an outage must end after it starts, at 0 s at the earliest"),
     ("run.warmup_s", "10000000000.0", "the warm-up must be shorter than the horizon, itself at most 10^10 s"),
     (
         "workers.NAME.heartbeat_interval_s",
@@ -620,9 +715,13 @@ const LIMIT_BY_CONTEXT: &[(&str, &str)] =
 ///
 /// Keys with no range of their own are not tried: `DISTRIBUTION.*` parameters take the range
 /// of the key they are under (tried through that key's constant form), and the items of
-/// arrays and of named tables (`steps`, `outages`, weights, price tiers, a function's
-/// `async_retry_delays_s`, a state's `errors`, a list's `items`) are checked in the reader
-/// against bounds its `allowed` words state.
+/// arrays that have no range of their own are checked in the reader against bounds its
+/// `allowed` words state: a list's `items` (`FIELD.items`), whose largest count is the number
+/// of values with a weight above 0, and the values of a distribution's `quantiles`, which
+/// take the range of the key the distribution is under. An item with an entry
+/// (`async_retry_delays_s[]`, `weights[]`, a pair's places `steps[].at_s`, `outages[].to_s`,
+/// `sqs_standard_tiers[].from_per_month`) is tried in an array written out in full, and a
+/// named entry (`errors.ERROR`, `targets.TARGET`) in its table.
 #[test]
 fn the_table_drives_every_range_check() {
     let dir = common::scratch_in("keys", "ranges");
@@ -632,6 +731,20 @@ fn the_table_drives_every_range_check() {
         dir.join("express.asl.json"),
         r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
             "Parameters": {"TableName": "t", "Item": {}}, "End": true}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("from-data.asl.json"),
+        r#"{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"}, "End": true}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("choice.asl.json"),
+        r#"{"StartAt": "Pick", "States": {
+            "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "Done"}],
+                "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}"#,
     )
     .unwrap();
     common::parse_inline(BASE, &[]).unwrap_or_else(|e| panic!("the base scenario: {e}"));

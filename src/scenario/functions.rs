@@ -140,11 +140,12 @@ fn async_config(t: &mut TableReader<'_>) -> Result<lambda::AsyncConfig> {
         if items.len() != 2 {
             return Err(f.error(p, "two waits in seconds: before the second attempt and before the third"));
         }
-        let wait = |item: &Field<'_>| {
-            item.f64_in(p, 0.0, 21_600.0, "a wait within the longest event age, 21,600 s")
+        let wait = |i: usize| {
+            items[i]
+                .number_per_table(&format!("{p}[{i}]"), "lambda.NAME.async_retry_delays_s[]")
                 .map(SimDuration::from_secs_f64)
         };
-        Ok([wait(&items[0])?, wait(&items[1])?])
+        Ok([wait(0)?, wait(1)?])
     })? {
         config.retry_delays = delays;
     }

@@ -17,9 +17,11 @@
 //! enforces differently, fails there.
 //!
 //! Paths are dotted. Upper-case segments stand for names the scenario chooses: `NAME` (one
-//! segment: a queue's, a function's, …), `STATE`, `FIELD` and `METRIC` (one or more
-//! segments: a state, a body field or a metric's flat name may hold dots); `axis[]` is any item
-//! of the `[[sweep.axis]]` array. `DISTRIBUTION.*` are the keys of a distribution table,
+//! segment: a queue's, a function's, …), `STATE`, `FIELD`, `METRIC`, `ERROR` and `TARGET`
+//! (one or more segments: a state, a body field, a metric's flat name, an error's name or a
+//! state's `"lambda.NAME"` target may hold dots); `axis[]` is any item
+//! of the `[[sweep.axis]]` array, and a last segment ending in `[]` (`weights[]`) is any item
+//! of an array of values, whose range each item is held to. `DISTRIBUTION.*` are the keys of a distribution table,
 //! allowed under every key of kind [`Kind::Distribution`].
 
 /// What a key's value is.
@@ -75,6 +77,25 @@ pub struct Key {
     /// When the key applies, if only in one form of its table (e.g. `arrival = "ramp"`).
     pub when: &'static str,
     pub description: &'static str,
+}
+
+/// The array keys whose items are pairs `[first, second]` of numbers: their `[]` entries
+/// (`steps[].at_s`, `steps[].rate_per_s`) name the pair's places, in order, so a reader's
+/// error names the place (`workload.w.steps[1].at_s`) and the schema checks each place.
+pub const PAIRS: &[&str] = &[
+    "workload.NAME.steps",
+    "endpoint.NAME.outages",
+    "pricing.sqs_standard_tiers",
+    "pricing.sqs_fifo_tiers",
+    "pricing.express_gb_hour_tiers",
+    "DISTRIBUTION.quantiles",
+];
+
+/// The names of the places of the pair key `pattern` (one of `PAIRS`), in order.
+pub fn pair_places(pattern: &str) -> Vec<&'static str> {
+    debug_assert!(PAIRS.contains(&pattern), "{pattern} is not a pair key");
+    let prefix = format!("{pattern}[].");
+    KEYS.iter().filter_map(|k| k.path.strip_prefix(prefix.as_str())).collect()
 }
 
 /// Every key, tables first, then the keys of each table in the order of the reference.
@@ -714,6 +735,30 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "empirical: `[probability, value]` points of a piecewise-linear inverse CDF",
+    },
+    Key {
+        path: "DISTRIBUTION.quantiles[].probability",
+        kind: Kind::Number,
+        unit: "probability",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1.0, above_min: false },
+        allowed: "0 to 1; 0 in the first point, 1 in the last, increasing",
+        limit: "model: a probability",
+        sources: &[],
+        when: "",
+        description: "the first of a point's `[probability, value]` pair",
+    },
+    Key {
+        path: "DISTRIBUTION.quantiles[].value",
+        kind: Kind::Number,
+        unit: "the key's",
+        default: "—",
+        range: Range::Any,
+        allowed: "within the key's range; never below the previous point's",
+        limit: "—",
+        sources: &[],
+        when: "",
+        description: "the second of a point's `[probability, value]` pair: the value at that probability",
     },
     Key {
         path: "DISTRIBUTION.file",
@@ -1609,11 +1654,35 @@ pub const KEYS: &[Key] = &[
         unit: "[s, 1/s]",
         default: "**required**",
         range: Range::Any,
-        allowed: "the first step must be at 0; `at_s` strictly increasing, 0 to 10,000,000,000; `rate_per_s` 0 or more",
+        allowed: "the first step must be at 0; `at_s` strictly increasing, 0 to 10,000,000,000; `rate_per_s` 0 to 1,000,000,000",
         limit: "",
         sources: &[],
         when: "arrival = \"steps\"",
         description: "list of `[at_s, rate_per_s]` pairs, e.g. `[[0, 5], [600, 20], [1200, 0]]`",
+    },
+    Key {
+        path: "workload.NAME.steps[].at_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000; 0 in the first step, after the previous step's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "arrival = \"steps\"",
+        description: "the first of a step's `[at_s, rate_per_s]` pair: when its rate starts",
+    },
+    Key {
+        path: "workload.NAME.steps[].rate_per_s",
+        kind: Kind::Number,
+        unit: "1/s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000,000",
+        limit: "model bound: at a billion messages a second each virtual second takes minutes to simulate",
+        sources: &[],
+        when: "arrival = \"steps\"",
+        description: "the second of a step's `[at_s, rate_per_s]` pair: messages per second from `at_s` to the next step",
     },
     Key {
         path: "workload.NAME.on_rate_per_s",
@@ -1760,6 +1829,18 @@ pub const KEYS: &[Key] = &[
         description: "one weight per value",
     },
     Key {
+        path: "workload.NAME.attributes.FIELD.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "a string or list field of attributes or body",
+        description: "the weight of the value at the same place in `values`",
+    },
+    Key {
         path: "workload.NAME.body.FIELD.weights",
         kind: Kind::Array,
         unit: "relative",
@@ -1770,6 +1851,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "a string or list field of attributes or body",
         description: "one weight per value",
+    },
+    Key {
+        path: "workload.NAME.body.FIELD.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "a string or list field of attributes or body",
+        description: "the weight of the value at the same place in `values`",
     },
     Key {
         path: "workload.NAME.attributes.FIELD.items",
@@ -2010,6 +2103,18 @@ pub const KEYS: &[Key] = &[
         sources: &["lambda-async-retry"],
         when: "asynchronous invocation",
         description: "the waits before the second and the third attempt after function errors, from the end of the failed attempt",
+    },
+    Key {
+        path: "lambda.NAME.async_retry_delays_s[]",
+        kind: Kind::Number,
+        unit: "s",
+        default: "60, then 120",
+        range: Range::Number { min: 0.0, max: 21_600.0, above_min: false },
+        allowed: "0 to 21,600",
+        limit: "model: a wait within the longest event age, 21,600 s (AWS MaximumEventAgeInSeconds) [lambda-async-retry]",
+        sources: &["lambda-async-retry"],
+        when: "asynchronous invocation",
+        description: "one of the two waits of `async_retry_delays_s`",
     },
     Key {
         path: "lambda.NAME.on_failure",
@@ -2540,6 +2645,30 @@ pub const KEYS: &[Key] = &[
         description: "windows of scenario time during which every attempt fails, as `[from_s, to_s]` pairs; an attempt starting at `from_s` fails, one starting at `to_s` does not",
     },
     Key {
+        path: "endpoint.NAME.outages[].from_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of an outage's `[from_s, to_s]` pair: when it starts",
+    },
+    Key {
+        path: "endpoint.NAME.outages[].to_s",
+        kind: Kind::Number,
+        unit: "s",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 10_000_000_000.0, above_min: false },
+        allowed: "0 to 10,000,000,000, after `from_s`",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of an outage's `[from_s, to_s]` pair: when it ends",
+    },
+    Key {
         path: "endpoint.NAME.outage_failure",
         kind: Kind::Enum(&["5xx", "429", "4xx", "timeout"]),
         unit: "—",
@@ -2864,6 +2993,18 @@ pub const KEYS: &[Key] = &[
         description: "error names, each with the probability that an attempt raises it, e.g. `{ PaymentGatewayTimeout = 0.02, \"Lambda.ServiceException\" = 0.002 }` (names with a dot are quoted); any name is allowed, AWS's included",
     },
     Key {
+        path: "step_functions.NAME.states.STATE.errors.ERROR",
+        kind: Kind::Number,
+        unit: "probability per attempt",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1.0, above_min: false },
+        allowed: "0 to 1; with the state's other errors, at most 1",
+        limit: "model: a probability per attempt",
+        sources: &[],
+        when: "",
+        description: "the probability that an attempt raises the error named `ERROR`",
+    },
+    Key {
         path: "step_functions.NAME.states.STATE.weights",
         kind: Kind::Array,
         unit: "—",
@@ -2874,6 +3015,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "the weight of each Choice rule, in the definition's order, then of `Default` when the state has one; the branch is drawn in proportion",
+    },
+    Key {
+        path: "step_functions.NAME.states.STATE.weights[]",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "1",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: false },
+        allowed: "0 to 10^12; **Choice states only**",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "",
+        description: "the weight of the Choice rule at the same place (the last one is `Default`'s, when the state has one)",
     },
     Key {
         path: "step_functions.NAME.states.STATE.items",
@@ -2910,6 +3063,18 @@ pub const KEYS: &[Key] = &[
         sources: &[],
         when: "",
         description: "for a task whose function, queue, topic or state machine comes from the data (`\"FunctionName.$\"`, `\"QueueUrl.$\"`, `\"TopicArn.$\"`, `\"StateMachineArn.$\"`, or a JSONata expression that is not a string constant), the scenario's elements the call may reach, each with its weight: a table such as `{ \"lambda.Resize\" = 0.7, \"lambda.Thumb\" = 0.3 }` (keys quoted: unquoted, `lambda.Resize` is a table). One element is drawn in proportion to the weights, from the machine's own stream (`step_functions.NAME`), at each call: when a Lambda invoke, a `.waitForTaskToken` send or publish or a StartExecution attempt starts (an attempt that draws an error from `errors` starts no child and draws no target), when a request-response send or publish succeeds (the call it makes then). The drawn element is called as if the definition named it",
+    },
+    Key {
+        path: "step_functions.NAME.states.STATE.targets.TARGET",
+        kind: Kind::Number,
+        unit: "relative",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e12, above_min: true },
+        allowed: "above 0, at most 10^12",
+        limit: "model: a weight, in proportion to the others",
+        sources: &[],
+        when: "",
+        description: "the weight of the element `TARGET` (`\"lambda.NAME\"`, quoted): the chance, in proportion to the others, that a call goes there",
     },
     Key {
         path: "step_functions.NAME.states.STATE.callback_s",
@@ -3548,6 +3713,30 @@ pub const KEYS: &[Key] = &[
         description: "(every book that prices SQS) volume tiers for SQS standard requests, as `[from_per_month, usd_per_million]` pairs: from `from_per_month` requests a month on, each million requests costs `usd_per_million`. A zero-priced first tier is the free tier, which standard and FIFO requests share",
     },
     Key {
+        path: "pricing.sqs_standard_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "requests/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly requests from which its price applies",
+    },
+    Key {
+        path: "pricing.sqs_standard_tiers[].usd_per_million",
+        kind: Kind::Number,
+        unit: "USD per million requests",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
+    },
+    Key {
         path: "pricing.sqs_fifo_tiers",
         kind: Kind::Array,
         unit: "[requests/month, USD per million requests]",
@@ -3558,6 +3747,30 @@ pub const KEYS: &[Key] = &[
         sources: &["pricelist-quotes", "infracost-sqs", "pricing-3p"],
         when: "",
         description: "volume tiers for SQS FIFO requests, in the same form. A zero-priced first tier gives FIFO its share of the free tier, whose size comes from `sqs_standard_tiers`; a priced first tier gives it none",
+    },
+    Key {
+        path: "pricing.sqs_fifo_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "requests/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly requests from which its price applies",
+    },
+    Key {
+        path: "pricing.sqs_fifo_tiers[].usd_per_million",
+        kind: Kind::Number,
+        unit: "USD per million requests",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
     },
     Key {
         path: "pricing.lambda_free_tier",
@@ -3594,6 +3807,30 @@ pub const KEYS: &[Key] = &[
         sources: &["PRICE-SFN"],
         when: "",
         description: "(every book that prices Step Functions) Express duration × memory tiers, as `[from_gb_hours_per_month, usd_per_gb_hour]` pairs",
+    },
+    Key {
+        path: "pricing.express_gb_hour_tiers[].from_per_month",
+        kind: Kind::Number,
+        unit: "GB-hours/month",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1e18, above_min: false },
+        allowed: "0 to 10^18; 0 in the first tier, above the previous tier's in every other",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the first of a tier's pair: the monthly GB-hours from which its price applies",
+    },
+    Key {
+        path: "pricing.express_gb_hour_tiers[].usd_per_gb_hour",
+        kind: Kind::Number,
+        unit: "USD per GB-hour",
+        default: "—",
+        range: Range::Number { min: 0.0, max: 1_000_000.0, above_min: false },
+        allowed: "0 to 1,000,000",
+        limit: "model bound",
+        sources: &[],
+        when: "",
+        description: "the second of a tier's pair: its price",
     },
     Key {
         path: "pricing.sns_sms_usd_per_message",
@@ -3829,12 +4066,12 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether concrete segments fit a pattern: `NAME` stands for one segment, `STATE`, `FIELD`
-/// and `METRIC` for one or more (their names may hold dots).
+/// Whether concrete segments fit a pattern: `NAME` stands for one segment, `STATE`, `FIELD`,
+/// `METRIC`, `ERROR` and `TARGET` for one or more (their names may hold dots).
 fn matches(pattern: &[&str], concrete: &[String]) -> bool {
     match (pattern.split_first(), concrete.split_first()) {
         (None, None) => true,
-        (Some((&("STATE" | "FIELD" | "METRIC"), rest)), Some(_)) => {
+        (Some((&("STATE" | "FIELD" | "METRIC" | "ERROR" | "TARGET"), rest)), Some(_)) => {
             (1..=concrete.len()).any(|taken| matches(rest, &concrete[taken..]))
         }
         (Some((&"NAME", rest)), Some((_, more))) => matches(rest, more),

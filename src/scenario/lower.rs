@@ -20,8 +20,6 @@ use crate::pricing::Pricing;
 
 /// SQS's largest message (body plus attributes) since August 2025.
 pub const MESSAGE_SIZE_MAX_BYTES: f64 = 1_048_576.0;
-pub(super) const RATE_MAX_PER_S: f64 = 1e9;
-pub(super) const SECONDS_MAX: f64 = 1e10;
 
 pub(super) struct Lowered {
     pub run: RunConfig,
@@ -677,12 +675,16 @@ fn empirical(t: &mut TableReader<'_>, path: &str, base_dir: &Path, min: f64, max
         }
         (None, Some((f, p)), None) => {
             let mut points = Vec::new();
-            for item in f.array(&p)? {
+            // The probability's entry by name: a path under a distribution's key is no
+            // pattern of the table.
+            let probability = super::keys::entry("DISTRIBUTION.quantiles[].probability");
+            for (i, item) in f.array(&p)?.iter().enumerate() {
                 let pair = item.array(&p)?;
                 if pair.len() != 2 {
                     return Err(item.error(&p, "each quantile is a [probability, value] pair"));
                 }
-                points.push((pair[0].f64_in(&p, 0.0, 1.0, "a probability")?, check(&pair[1], &p, pair[1].f64(&p)?)?));
+                let q = pair[0].number_of_key(&format!("{p}[{i}].probability"), probability)?;
+                points.push((q, check(&pair[1], &p, pair[1].f64(&p)?)?));
             }
             check_quantiles(&f, &p, &points)?;
             Ok(Empirical::Quantiles(points))

@@ -479,7 +479,8 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         let mut total = 0.0;
         for (error, _, node) in table.named_entries() {
             let field = super::tree::Field { src: f.src, node };
-            let probability = field.f64_in(&format!("{p}.{error}"), 0.0, 1.0, "a probability per attempt")?;
+            let key = super::keys::entry("step_functions.NAME.states.STATE.errors.ERROR");
+            let probability = field.number_of_key(&format!("{p}.{error}"), key)?;
             total += probability;
             b.errors.push((error.clone(), probability));
         }
@@ -491,7 +492,12 @@ fn behaviour(src: &Source<'_>, path: &str, node: &Node, state: &asl::State, base
         Some((f, p)) => {
             let StateKind::Choice(choice) = &state.kind else { return Err(f.error(&p, kind_error("Choice"))) };
             let expected = choice.choices.len() + usize::from(choice.default.is_some());
-            let weights = f.array(&p)?.iter().map(|w| w.f64_in(&p, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            let weights = f
+                .array(&p)?
+                .iter()
+                .enumerate()
+                .map(|(i, w)| w.number_in_table(&format!("{p}[{i}]")))
+                .collect::<Result<Vec<_>>>()?;
             if weights.len() != expected || weights.iter().sum::<f64>() <= 0.0 {
                 return Err(f.error(
                     &p,
@@ -566,7 +572,8 @@ fn targets(t: &mut TableReader<'_>, state: &asl::State) -> Result<(Vec<String>, 
             ));
         };
         let field = super::tree::Field { src: f.src, node };
-        weights.push(field.positive(&format!("{p}.\"{key}\""), 1e12, "a weight, in proportion to the others")?);
+        let entry = super::keys::entry("step_functions.NAME.states.STATE.targets.TARGET");
+        weights.push(field.number_of_key(&format!("{p}.\"{key}\""), entry)?);
         names.push(name.to_string());
     }
     if names.is_empty() {

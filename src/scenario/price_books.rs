@@ -167,16 +167,36 @@ fn shipped_mq(mut t: TableReader<'_>) -> Result<MqPrices> {
 
 /// `[[from_per_month, price], …]`: starts from 0, strictly increasing.
 pub(super) fn tiers(f: Field<'_>, p: &str) -> Result<Vec<Tier>> {
+    tiers_in(f, p, None)
+}
+
+/// As `tiers`, for a key of the key table (`[pricing]`'s `sqs_standard_tiers`, …), whose
+/// places take their ranges from the table's entries `PATTERN[].from_per_month` and
+/// `PATTERN[].<price>` (the second place's entry, the one after the first in the table).
+/// The shipped price book is no scenario file, and keeps the same ranges written here.
+fn tiers_per_table(f: Field<'_>, p: &str, pattern: &str) -> Result<Vec<Tier>> {
+    tiers_in(f, p, Some(pattern))
+}
+
+fn tiers_in(f: Field<'_>, p: &str, pattern: Option<&str>) -> Result<Vec<Tier>> {
     let mut out: Vec<Tier> = Vec::new();
-    for item in f.array(p)? {
+    for (i, item) in f.array(p)?.iter().enumerate() {
         let pair = item.array(p)?;
         if pair.len() != 2 {
             return Err(item.error(p, "each tier is a [from_per_month, usd_per_million] pair"));
         }
-        let from_per_month = pair[0].f64_in(p, 0.0, 1e18, "")?;
-        let usd_per_million = pair[1].f64_in(p, 0.0, 1e6, "")?;
+        let (from_per_month, from_path, usd_per_million) = match pattern {
+            Some(pattern) => {
+                let places = super::keys::pair_places(pattern);
+                let from_path = format!("{p}[{i}].{}", places[0]);
+                let from = pair[0].number_per_table(&from_path, &format!("{pattern}[].{}", places[0]))?;
+                let price_path = format!("{p}[{i}].{}", places[1]);
+                (from, from_path, pair[1].number_per_table(&price_path, &format!("{pattern}[].{}", places[1]))?)
+            }
+            None => (pair[0].f64_in(p, 0.0, 1e18, "")?, p.to_string(), pair[1].f64_in(p, 0.0, 1e6, "")?),
+        };
         if out.last().is_some_and(|t| from_per_month <= t.from_per_month) {
-            return Err(pair[0].error(p, "tier starts must increase"));
+            return Err(pair[0].error(&from_path, "tier starts must increase"));
         }
         out.push(Tier { from_per_month, usd_per_million });
     }
@@ -261,10 +281,10 @@ fn apply_overrides(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBo
     if let Some(h) = opt(t, "hours_per_month", |f, p| f.number_per_table(p, "pricing.hours_per_month"))? {
         each(books, &|b| b.hours_per_month = h);
     }
-    if let Some(tiers) = opt(t, "sqs_standard_tiers", |f, p| tiers(*f, p))? {
+    if let Some(tiers) = opt(t, "sqs_standard_tiers", |f, p| tiers_per_table(*f, p, "pricing.sqs_standard_tiers"))? {
         each(books, &|b| b.sqs.iter_mut().for_each(|s| s.standard_tiers = tiers.clone()));
     }
-    if let Some(tiers) = opt(t, "sqs_fifo_tiers", |f, p| tiers(*f, p))? {
+    if let Some(tiers) = opt(t, "sqs_fifo_tiers", |f, p| tiers_per_table(*f, p, "pricing.sqs_fifo_tiers"))? {
         each(books, &|b| b.sqs.iter_mut().for_each(|s| s.fifo_tiers = tiers.clone()));
     }
     if let Some(v) = opt(t, "sns_sms_usd_per_message", |f, p| f.number_per_table(p, "pricing.sns_sms_usd_per_message"))?
@@ -294,7 +314,7 @@ fn apply_express(t: &mut TableReader<'_>, books: &mut BTreeMap<String, PriceBook
         f.number_per_table(p, "pricing.express_usd_per_million_requests")
     })?;
     let gb_hour_tiers = opt(t, "express_gb_hour_tiers", |f, p| {
-        let tiers = tiers(*f, p)?;
+        let tiers = tiers_per_table(*f, p, "pricing.express_gb_hour_tiers")?;
         Ok(tiers.into_iter().map(|t| Tier { usd_per_million: t.usd_per_million * 1e6, ..t }).collect::<Vec<_>>())
     })?;
     let express = match (requests, gb_hour_tiers) {

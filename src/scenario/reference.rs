@@ -106,11 +106,22 @@ fn page(group: &str) -> String {
     for parent in parents {
         if parent != main {
             match parent.strip_suffix("[]") {
+                // A pair of numbers, `[from_s, to_s]`, not a table: its places, in order.
+                Some(array) if super::keys::PAIRS.contains(&array) => {
+                    out.push_str(&format!("## Each pair of `{array}`, in order\n\n"))
+                }
                 Some(array) => out.push_str(&format!("## `[[{array}]]`\n\n")),
                 None => out.push_str(&format!("## `[{parent}]`\n\n")),
             }
             if let Some(t) = keys.iter().find(|k| k.path == parent) {
-                out.push_str(&format!("{}.\n\n", capitalised(t.description)));
+                // The table's own row is this section: its default, allowed and limit too.
+                let mut text = format!("{}.", capitalised(t.description));
+                for (what, value) in [("Default", t.default), ("Allowed", t.allowed), ("Limit behind it", t.limit)] {
+                    if !value.is_empty() && value != "—" {
+                        text.push_str(&format!(" {what}: {value}."));
+                    }
+                }
+                out.push_str(&format!("{text}\n\n"));
             }
         }
         out.push_str(
@@ -182,7 +193,7 @@ pub fn json_schema() -> String {
     distribution.insert("required".into(), json!(["dist"]));
     for key in KEYS.iter().filter(|k| k.path.starts_with("DISTRIBUTION.")) {
         let name = &key.path["DISTRIBUTION.".len()..];
-        properties(&mut distribution).insert(name.into(), Value::Object(leaf(key)));
+        insert(&mut distribution, &split_path(name), key);
     }
     root.insert("definitions".into(), json!({ "distribution": Value::Object(distribution) }));
     let mut text = serde_json::to_string_pretty(&Value::Object(root)).expect("a schema is JSON");
@@ -221,12 +232,35 @@ fn insert(node: &mut Map<String, Value>, segments: &[&str], key: &Key) {
     };
     if rest.is_empty() {
         let schema = leaf(key);
-        if placeholder {
+        if array {
+            // An item of an array (`async_retry_delays_s[]`): the schema of its `items`.
+            // (A pair's places, `steps[].at_s`, end in a name and take the branch below.)
+            let slot = properties(node).entry(name).or_insert_with(|| Value::Object(Map::new()));
+            let slot = slot.as_object_mut().expect("an object");
+            let existing = slot.get("items").cloned();
+            slot.insert("items".into(), Value::Object(merge(existing.as_ref(), schema)));
+        } else if placeholder {
             node.insert("additionalProperties".into(), Value::Object(merge(node.get("additionalProperties"), schema)));
         } else {
             let existing = properties(node).get(name).cloned();
             properties(node).insert(name.into(), Value::Object(merge(existing.as_ref(), schema)));
         }
+        return;
+    }
+    if let [place] = rest
+        && array
+        && super::keys::PAIRS.iter().any(|pair| key.path.strip_suffix(&format!("[].{place}")) == Some(*pair))
+    {
+        // A place of a pair (`steps[].at_s`): the pair's items are a tuple, a schema per place
+        // in the table's order.
+        let slot = properties(node).entry(name).or_insert_with(|| Value::Object(Map::new()));
+        let slot = slot.as_object_mut().expect("an object");
+        let places = slot.entry("items").or_insert_with(|| json!({ "type": "array", "items": [] }));
+        let places = places.as_object_mut().expect("an object");
+        places["items"].as_array_mut().expect("an array").push(Value::Object(leaf(key)));
+        let count = places["items"].as_array().map_or(0, Vec::len);
+        places.insert("minItems".into(), json!(count));
+        places.insert("maxItems".into(), json!(count));
         return;
     }
     let child = if placeholder {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::lower::{SECONDS_MAX, component_ref, distribution_per_table, opt};
+use super::lower::{component_ref, distribution_per_table, opt};
 use super::tree::{Field, Node, Result, Source, TableReader, Value};
 use crate::distributions::Distribution;
 use crate::engine::SimTime;
@@ -109,14 +109,16 @@ pub(super) fn lower_endpoint(
     let outage_failure = opt(&mut t, "outage_failure", failure_kind)?.unwrap_or(FailureKind::ServerError5xx);
     let outages = opt(&mut t, "outages", |f, p| {
         let mut windows = Vec::new();
-        for item in f.array(p)? {
+        for (i, item) in f.array(p)?.iter().enumerate() {
             let pair = item.array(p)?;
             if pair.len() != 2 {
                 return Err(item.error(p, "each outage is a [from_s, to_s] pair"));
             }
-            let (from, to) = (pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?, pair[1].f64_in(p, 0.0, SECONDS_MAX, "")?);
+            let from = pair[0].number_per_table(&format!("{p}[{i}].from_s"), "endpoint.NAME.outages[].from_s")?;
+            let to_path = format!("{p}[{i}].to_s");
+            let to = pair[1].number_per_table(&to_path, "endpoint.NAME.outages[].to_s")?;
             if to <= from {
-                return Err(pair[1].error(p, "an outage must end after it starts"));
+                return Err(pair[1].error(&to_path, "an outage must end after it starts"));
             }
             windows.push((SimTime::from_secs_f64(from), SimTime::from_secs_f64(to)));
         }

@@ -425,7 +425,14 @@ impl<'a> Field<'a> {
 
     /// A number within the range the key table gives `pattern`.
     pub fn number_per_table(&self, path: &str, pattern: &str) -> Result<f64> {
-        let key = table_entry(path, pattern);
+        self.number_of_key(path, table_entry(path, pattern))
+    }
+
+    /// A number within `key`'s range, for a key whose path the table cannot tell from the
+    /// concrete one: under a name the scenario chooses, such as a state's error named
+    /// `duration_s`, which would also fit `STATE.duration_s`.
+    pub fn number_of_key(&self, path: &str, key: &super::keys::Key) -> Result<f64> {
+        let pattern = key.path;
         match key.range {
             Allowed::Number { min, max, above_min: false } => self.f64_in(path, min, max, &key.why()),
             Allowed::Number { min, max, above_min: true } => self.f64_above(path, min, max, &key.why()),

@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use super::lower::{
-    MESSAGE_SIZE_MAX_BYTES, RATE_MAX_PER_S, SECONDS_MAX, TopicNames, component_ref, distribution,
-    distribution_per_table, opt, queue_ref, read_csv,
+    MESSAGE_SIZE_MAX_BYTES, TopicNames, component_ref, distribution, distribution_per_table, opt, queue_ref, read_csv,
 };
 use super::queues::Queues;
 use super::tree::{Field, Node, Result, Source, TableReader, Value, fmt_num};
@@ -19,10 +18,6 @@ const SES_MESSAGE_MAX_BYTES: f64 = 40e6;
 
 /// Amazon MQ takes messages of up to 100 MB (model bound; the reference gives none).
 const MQ_MESSAGE_MAX_BYTES: f64 = 100e6;
-
-/// Why arrival rates stop at a billion a second (the key table says the same of the
-/// `*_per_s` keys).
-const RATE_BOUND: &str = "a model bound: at a billion messages a second each virtual second takes minutes to simulate";
 
 pub(super) fn lower_workload(
     src: &Source<'_>,
@@ -151,15 +146,16 @@ pub(super) fn lower_workload(
 
 fn steps(f: Field<'_>, p: &str) -> Result<Vec<(f64, f64)>> {
     let mut out = Vec::new();
-    for item in f.array(p)? {
+    for (i, item) in f.array(p)?.iter().enumerate() {
         let pair = item.array(p)?;
         if pair.len() != 2 {
             return Err(item.error(p, "each step is an [at_s, rate_per_s] pair"));
         }
-        let at = pair[0].f64_in(p, 0.0, SECONDS_MAX, "")?;
-        let rate = pair[1].f64_in(p, 0.0, RATE_MAX_PER_S, RATE_BOUND)?;
+        let at_path = format!("{p}[{i}].at_s");
+        let at = pair[0].number_per_table(&at_path, "workload.NAME.steps[].at_s")?;
+        let rate = pair[1].number_per_table(&format!("{p}[{i}].rate_per_s"), "workload.NAME.steps[].rate_per_s")?;
         if out.last().is_some_and(|&(prev, _)| at <= prev) {
-            return Err(pair[0].error(p, "step times must increase"));
+            return Err(pair[0].error(&at_path, "step times must increase"));
         }
         out.push((at, rate));
     }
@@ -339,7 +335,12 @@ fn categorical(f: Field<'_>, p: &str) -> Result<FieldGenerator> {
     }
     let weights = match t.get("weights") {
         Some((wf, wp)) => {
-            let w = wf.array(&wp)?.iter().map(|x| x.f64_in(&wp, 0.0, 1e12, "")).collect::<Result<Vec<_>>>()?;
+            let w = wf
+                .array(&wp)?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x.number_in_table(&format!("{wp}[{i}]")))
+                .collect::<Result<Vec<_>>>()?;
             if w.len() != values.len() || w.iter().sum::<f64>() <= 0.0 {
                 return Err(wf.error(
                     &wp,
