@@ -286,6 +286,17 @@ impl<'a> Importer<'a, '_> {
                 {
                     return Some(r.id.clone());
                 }
+                // `Fn.DestinationQueue` / `Fn.DestinationTopic`: the queue or topic SAM
+                // creates for the function's EventInvokeConfig, once the function is mapped.
+                if let Piece::Ref { id, attribute: Some(a) } = p
+                    && let Some(suffix) = a.strip_prefix("Destination").filter(|x| *x == "Queue" || *x == "Topic")
+                    && let Some(r) = ["OnFailure", "OnSuccess"].iter().find_map(|property| {
+                        let generated = format!("{id}EventInvokeConfig{property}{suffix}");
+                        self.resources.iter().filter(of_kind).find(|r| r.id == generated)
+                    })
+                {
+                    return Some(r.id.clone());
+                }
                 // A resource SAM generates from one of the template's (`FnAliaslive`, the
                 // alias of `AutoPublishAlias`) stands for it.
                 if let Piece::Symbol(s) = p
@@ -792,7 +803,23 @@ impl<'a> Importer<'a, '_> {
                 },
                 _ => None,
             };
-            let Some(destination) = destination else { continue };
+            let destination = match destination {
+                Some(d) => d,
+                None => match self.sam_created_destination(field("DestinationConfig"), property, element) {
+                    Some((name, from)) => {
+                        s.push(Setting {
+                            key: key.into(),
+                            value: toml_string(&name),
+                            origin: format!(
+                                "{origin}.DestinationConfig.{property}.Type {from}, no Destination: SAM creates it)"
+                            ),
+                            todo: false,
+                        });
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
             match self.destination_element(&destination, element, key == "on_success") {
                 Ok(name) => s.push(Setting {
                     key: key.into(),
@@ -804,6 +831,58 @@ impl<'a> Importer<'a, '_> {
                     "{element}: the {property} destination {} is {why}: imported without one",
                     flat_text(&destination)
                 )),
+            }
+        }
+    }
+
+    /// SAM's own queue or topic for a destination with `Type: SQS` or `Type: SNS` and no
+    /// `Destination`: SAM creates `<Fn>EventInvokeConfig<OnSuccess|OnFailure><Queue|Topic>`
+    /// with AWS's defaults (a standard queue or topic), which the template reaches as
+    /// `Fn.DestinationQueue` / `Fn.DestinationTopic`. Its element name and the type, or
+    /// `None` when the property names no such type.
+    fn sam_created_destination(
+        &mut self,
+        config: Option<&Val>,
+        property: &str,
+        element: &str,
+    ) -> Option<(String, String)> {
+        let Some(Val::Map(d)) = config else { return None };
+        let Some((_, Val::Map(f))) = d.iter().find(|(k, _)| k == property) else { return None };
+        let kind = f.iter().find(|(k, _)| k == "Type").map(|(_, v)| flat_text(v))?;
+        let function = element.strip_prefix("lambda.").unwrap_or(element);
+        let about = format!("the {property} destination SAM creates for {function} (EventInvokeConfig, Type {kind})");
+        match kind.as_str() {
+            "SQS" => {
+                let queue = format!("{function}EventInvokeConfig{property}Queue");
+                self.generated_queue(&queue, &about);
+                self.written.push(queue.clone());
+                Some((format!("sqs.{queue}"), kind))
+            }
+            "SNS" => {
+                let topic = format!("{function}EventInvokeConfig{property}Topic");
+                if !self.model.elements.iter().any(|e| e.kind == "sns" && e.name == topic) {
+                    self.model.elements.push(Element {
+                        kind: "sns",
+                        name: topic.clone(),
+                        about,
+                        settings: vec![Setting {
+                            key: "fifo".into(),
+                            value: "false".into(),
+                            origin: "AWS default".into(),
+                            todo: false,
+                        }],
+                        notes: Vec::new(),
+                    });
+                    self.resources.push(Resource { id: topic.clone(), kind: TOPIC.into(), node: &EMPTY, name: None });
+                }
+                self.written.push(topic.clone());
+                Some((format!("sns.{topic}"), kind))
+            }
+            other => {
+                self.model.warnings.push(format!(
+                    "{element}: the {property} destination has Type {other} and no Destination; SAM creates one only for SQS or SNS: imported without one"
+                ));
+                None
             }
         }
     }
