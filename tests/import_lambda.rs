@@ -103,3 +103,51 @@ Resources:
     let summary = validate_and_run(t);
     assert!(summary.to_string().contains("WorkerEventInvokeConfigOnFailureQueue"), "{summary}");
 }
+
+#[test]
+fn provisioned_poller_config_maps_to_the_provisioned_pollers_keys() {
+    let template = r#"
+Resources:
+  Jobs: {Type: AWS::SQS::Queue}
+  Other: {Type: AWS::SQS::Queue}
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties: {Timeout: 10}
+  JobsMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Jobs.Arn
+      FunctionName: !Ref Worker
+      ProvisionedPollerConfig: {MinimumPollers: 5, MaximumPollers: 40}
+  Lone:
+    Type: AWS::Lambda::Function
+  LoneMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Other.Arn
+      FunctionName: !Ref Lone
+      ScalingConfig: {MaximumConcurrency: 50}
+      ProvisionedPollerConfig: {MinimumPollers: 1}
+"#;
+    let i = imported(template);
+    let t = &i.toml;
+    assert_eq!(
+        line(t, "lambda.Worker", "provisioned_pollers_min"),
+        "provisioned_pollers_min = 5  # template (ProvisionedPollerConfig.MinimumPollers)"
+    );
+    assert_eq!(
+        line(t, "lambda.Worker", "provisioned_pollers_max"),
+        "provisioned_pollers_max = 40  # template (ProvisionedPollerConfig.MaximumPollers)"
+    );
+    // The schema allows 1; Lambda takes at least 2 for SQS. MaximumConcurrency cannot stand
+    // beside provisioned mode.
+    assert!(line(t, "lambda.Lone", "provisioned_pollers_min").starts_with("provisioned_pollers_min = 2  # template"));
+    assert!(!t.contains("maximum_concurrency = 50"), "{t}");
+    for w in ["MinimumPollers 1 is below the 2", "MaximumConcurrency beside ProvisionedPollerConfig"] {
+        assert!(i.warnings.iter().any(|x| x.starts_with("lambda.Lone: ") && x.contains(w)), "{w}: {:?}", i.warnings);
+    }
+    let mapping = json(&i)["resources"].as_array().unwrap().iter().find(|r| r["id"] == "JobsMapping").unwrap().clone();
+    assert_eq!(mapping["properties"]["ProvisionedPollerConfig"]["MinimumPollers"], 5);
+    let summary = validate_and_run(t);
+    assert!(summary["gauges"]["lambda.Worker.pollers_mean"].as_f64().unwrap() >= 50.0, "{summary}");
+}

@@ -1169,6 +1169,7 @@ impl<'a> Importer<'a, '_> {
                     todo: false,
                 });
             }
+            self.provisioned_pollers(&mut s, &m.props, &element)?;
             let (report, origin) = match self.get(&m.props, "FunctionResponseTypes")? {
                 Some((Val::List(types), origin)) => (
                     types.iter().any(|t| flat_text(t) == "ReportBatchItemFailures"),
@@ -1235,6 +1236,54 @@ impl<'a> Importer<'a, '_> {
                 Some(i) => self.model.elements.insert(i + 1, table),
                 None => self.model.elements.push(table),
             }
+        }
+        Ok(())
+    }
+
+    /// A mapping's `ProvisionedPollerConfig` as `provisioned_pollers_min`/`_max`. For SQS
+    /// Lambda takes 2–200 and 2–2,000 (the schema allows 1): a 1 is written as 2 with a
+    /// warning. AWS refuses it beside `ScalingConfig.MaximumConcurrency`, which is then
+    /// left out with a warning.
+    fn provisioned_pollers(&mut self, s: &mut Vec<Setting>, props: &Props, element: &str) -> Result<(), ResolveError> {
+        let Some((config, origin)) = self.get(props, "ProvisionedPollerConfig")? else { return Ok(()) };
+        let Val::Map(config) = config else { return Ok(()) };
+        let before = s.len();
+        for (property, key) in
+            [("MinimumPollers", "provisioned_pollers_min"), ("MaximumPollers", "provisioned_pollers_max")]
+        {
+            let Some(v) = config.iter().find(|(k, _)| k == property).map(|(_, v)| v) else { continue };
+            match as_number(v) {
+                Some(x) if x < 2.0 => {
+                    self.model.warnings.push(format!(
+                        "{element}: ProvisionedPollerConfig.{property} {} is below the 2 Lambda takes for an SQS source: 2 written",
+                        whole_text(x)
+                    ));
+                    s.push(Setting {
+                        key: key.into(),
+                        value: "2".into(),
+                        origin: format!("{origin} (ProvisionedPollerConfig.{property} {}, raised to SQS's minimum)", whole_text(x)),
+                        todo: false,
+                    });
+                }
+                Some(x) => s.push(Setting {
+                    key: key.into(),
+                    value: whole_text(x),
+                    origin: format!("{origin} (ProvisionedPollerConfig.{property})"),
+                    todo: false,
+                }),
+                None => self.model.placeholders.push(format!(
+                    "{element}.{key}: ProvisionedPollerConfig.{property} is {}, which only a deployment knows; left out (AWS's default applies)",
+                    flat_text(v)
+                )),
+            }
+        }
+        if s.len() > before
+            && let Some(i) = s.iter().position(|x| x.key == "maximum_concurrency")
+        {
+            s.remove(i);
+            self.model.warnings.push(format!(
+                "{element}: ScalingConfig.MaximumConcurrency beside ProvisionedPollerConfig, which AWS refuses: maximum_concurrency left out"
+            ));
         }
         Ok(())
     }

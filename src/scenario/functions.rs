@@ -326,11 +326,13 @@ fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
 }
 
 /// The keys of an event source mapping that only a function with `source` takes.
-const MAPPING_KEYS: [&str; 7] = [
+const MAPPING_KEYS: [&str; 9] = [
     "batch_size",
     "batching_window_s",
     "maximum_concurrency",
     "scaling_max",
+    "provisioned_pollers_min",
+    "provisioned_pollers_max",
     "report_batch_item_failures",
     "record_overhead_bytes",
     "filter_patterns",
@@ -381,6 +383,11 @@ fn mapping(
     let scaling_max = opt(t, "scaling_max", |f, p| f.whole_in_table(p))?
         .unwrap_or(u64::from(event_source::SCALING_MAX_DEFAULT)) as u32;
     let maximum_concurrency = opt(t, "maximum_concurrency", |f, p| f.whole_in_table(p))?;
+    let provisioned = provisioned(t, path, maximum_concurrency.is_some())?;
+    let concurrency_max = match provisioned {
+        Some(p) => p.pollers_max * event_source::INVOKES_PER_EVENT_POLLER,
+        None => maximum_concurrency.map_or(scaling_max, |m| (m as u32).min(scaling_max)),
+    };
     let report_batch_item_failures = opt(t, "report_batch_item_failures", |f, p| f.bool(p))?.unwrap_or(false);
     let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| f.whole_in_table(p))?
         .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
@@ -389,16 +396,40 @@ fn mapping(
         function: lambda::FunctionId(index as u32),
         batch_size,
         batching_window: SimDuration::from_secs(window_s),
-        concurrency_max: maximum_concurrency.map_or(scaling_max, |m| (m as u32).min(scaling_max)),
+        concurrency_max,
         report_batch_item_failures,
         error_rate,
         fix_deployed_at,
         is_fifo,
         record_overhead_bytes,
         has_filters: !filter_patterns.is_empty(),
+        provisioned,
         name,
     };
     Ok(EventSourceSpec { queue, config, filter_patterns })
+}
+
+/// Provisioned mode, when either of its keys is set: the event pollers' minimum and maximum,
+/// AWS's defaults (2 and 200) for the one left out.
+fn provisioned(
+    t: &mut TableReader<'_>,
+    path: &str,
+    has_maximum_concurrency: bool,
+) -> Result<Option<event_source::Provisioned>> {
+    let pollers_min = opt(t, "provisioned_pollers_min", |f, p| f.whole_in_table(p))?;
+    let pollers_max = opt(t, "provisioned_pollers_max", |f, p| f.whole_in_table(p))?;
+    if pollers_min.is_none() && pollers_max.is_none() {
+        return Ok(None);
+    }
+    if has_maximum_concurrency {
+        return Err(t.src.error(t.origin, path, "maximum_concurrency cannot be set with provisioned_pollers_min or provisioned_pollers_max (AWS: ScalingConfig.MaximumConcurrency and ProvisionedPollerConfig are mutually exclusive)"));
+    }
+    let pollers_min = pollers_min.map_or(event_source::PROVISIONED_POLLERS_MIN_DEFAULT, |m| m as u32);
+    let pollers_max = pollers_max.map_or(event_source::PROVISIONED_POLLERS_MAX_DEFAULT, |m| m as u32);
+    if pollers_max < pollers_min {
+        return Err(t.src.error(t.origin, path, format!("provisioned_pollers_max ({pollers_max}) is below provisioned_pollers_min ({pollers_min}); AWS requires MaximumPollers of at least MinimumPollers")));
+    }
+    Ok(Some(event_source::Provisioned { pollers_min, pollers_max }))
 }
 
 /// AWS validates that the function timeout does not exceed the queue's visibility timeout.
