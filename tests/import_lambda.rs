@@ -151,3 +151,43 @@ Resources:
     let summary = validate_and_run(t);
     assert!(summary["gauges"]["lambda.Worker.pollers_mean"].as_f64().unwrap() >= 50.0, "{summary}");
 }
+
+#[test]
+fn the_command_imports_both_into_a_scenario_that_orchsim_run_runs() {
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs: {Type: AWS::SQS::Queue}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      EventInvokeConfig:
+        DestinationConfig:
+          OnFailure: {Type: SNS}
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            ProvisionedPollerConfig: {MinimumPollers: 3}
+"#;
+    let dir = std::env::temp_dir().join(format!("orchsim-import_lambda-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    let out = common::orchsim(&["import", "template.yaml", "--json", "--out", "system.toml"], &dir);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let understood: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    let worker = understood["resources"].as_array().unwrap().iter().find(|r| r["id"] == "Worker").unwrap().clone();
+    assert_eq!(worker["properties"]["Events"]["Work"]["Properties"]["ProvisionedPollerConfig"]["MinimumPollers"], 3);
+    let written = std::fs::read_to_string(dir.join("system.toml")).unwrap();
+    assert!(written.contains("[sns.WorkerEventInvokeConfigOnFailureTopic]"), "{written}");
+    assert!(written.contains("provisioned_pollers_min = 3  # template"), "{written}");
+    let run =
+        common::orchsim(&["run", "system.toml", "--quiet", "--set", "run.horizon_s=60", "--out", "results"], &dir);
+    assert!(run.status.success(), "{}", common::text(&run.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results/summary.json")).unwrap()).unwrap();
+    assert!(common::gauge(&summary, "lambda.Worker.pollers_mean") >= 30.0, "3 event pollers of 10 batches");
+}
