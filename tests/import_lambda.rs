@@ -191,3 +191,49 @@ Resources:
         serde_json::from_str(&std::fs::read_to_string(dir.join("results/summary.json")).unwrap()).unwrap();
     assert!(common::gauge(&summary, "lambda.Worker.pollers_mean") >= 30.0, "3 event pollers of 10 batches");
 }
+
+#[test]
+fn snap_start_on_published_versions_maps_to_snap_start() {
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Inbox: {Type: AWS::SNS::Topic}
+  Published:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      AutoPublishAlias: live
+      SnapStart: {ApplyOn: PublishedVersions}
+      Events:
+        In: {Type: SNS, Properties: {Topic: !Ref Inbox}}
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      SnapStart: {ApplyOn: PublishedVersions}
+  PlainVersion:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref Plain}
+  Latest:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: latest.handler
+      SnapStart: {ApplyOn: PublishedVersions}
+"#;
+    let i = imported(template);
+    let t = &i.toml;
+    assert_eq!(
+        line(t, "lambda.Published", "snap_start"),
+        "snap_start = true  # template (SnapStart.ApplyOn PublishedVersions; versions published by AutoPublishAlias, template)"
+    );
+    assert!(line(t, "lambda.Plain", "snap_start").contains("versions published by AWS::Lambda::Version PlainVersion"));
+    assert!(!t.contains("[lambda.Latest]  # AWS::Serverless::Function Latest\nsnap_start"));
+    assert!(
+        i.warnings.iter().any(|w| w.starts_with("lambda.Latest: SnapStart applies to published versions")),
+        "{:?}",
+        i.warnings
+    );
+    assert!(i.placeholders.iter().any(|p| p.starts_with("lambda.Published.restore_duration_s")));
+    let published = json(&i)["resources"].as_array().unwrap().iter().find(|r| r["id"] == "Published").unwrap().clone();
+    assert_eq!(published["properties"]["SnapStart"]["ApplyOn"], "PublishedVersions");
+    validate_and_run(t);
+}

@@ -485,6 +485,10 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
                 extra.push_str("[lambda.m]\nduration_s = 0.1\nsource = \"sqs.lm\"\nbatching_window_s = 1\n[sqs.lm]\n");
                 "m"
             }
+            "restore_duration_s" | "restore_billed_fraction" => {
+                extra.push_str("[lambda.snap]\nduration_s = 0.1\nsnap_start = true\n");
+                "snap"
+            }
             _ => "g",
         },
         "sns" => {
