@@ -107,6 +107,8 @@ Resources:
 #[test]
 fn provisioned_poller_config_maps_to_the_provisioned_pollers_keys() {
     let template = r#"
+Parameters:
+  MaxPollers: {Type: Number, Default: 30}
 Resources:
   Jobs: {Type: AWS::SQS::Queue}
   Other: {Type: AWS::SQS::Queue}
@@ -127,7 +129,7 @@ Resources:
       EventSourceArn: !GetAtt Other.Arn
       FunctionName: !Ref Lone
       ScalingConfig: {MaximumConcurrency: 50}
-      ProvisionedPollerConfig: {MinimumPollers: 1}
+      ProvisionedPollerConfig: {MinimumPollers: 1, MaximumPollers: !Ref MaxPollers}
 "#;
     let i = imported(template);
     let t = &i.toml;
@@ -143,6 +145,10 @@ Resources:
     // beside provisioned mode.
     assert!(line(t, "lambda.Lone", "provisioned_pollers_min").starts_with("provisioned_pollers_min = 2  # template"));
     assert!(!t.contains("maximum_concurrency = 50"), "{t}");
+    assert_eq!(
+        line(t, "lambda.Lone", "provisioned_pollers_max"),
+        "provisioned_pollers_max = 30  # template: parameter MaxPollers (its Default) (ProvisionedPollerConfig.MaximumPollers)"
+    );
     for w in ["MinimumPollers 1 is below the 2", "MaximumConcurrency beside ProvisionedPollerConfig"] {
         assert!(i.warnings.iter().any(|x| x.starts_with("lambda.Lone: ") && x.contains(w)), "{w}: {:?}", i.warnings);
     }

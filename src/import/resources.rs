@@ -1305,6 +1305,9 @@ impl<'a> Importer<'a, '_> {
             [("MinimumPollers", "provisioned_pollers_min"), ("MaximumPollers", "provisioned_pollers_max")]
         {
             let Some(v) = config.iter().find(|(k, _)| k == property).map(|(_, v)| v) else { continue };
+            // Each field's own origin, which names a parameter behind it.
+            let field = props.node.and_then(|n| n.get("ProvisionedPollerConfig")).and_then(|n| n.get(property));
+            let origin = field.map_or_else(|| origin.clone(), |n| self.origin(n, "template"));
             match as_number(v) {
                 Some(x) if x < 2.0 => {
                     self.model.warnings.push(format!(
