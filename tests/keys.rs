@@ -520,9 +520,19 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             return Ok(Place { shown: path.clone(), path, extra, sets });
         }
         "lambda" => match leaf {
-            "batch_size" | "batching_window_s" | "scaling_max" | "maximum_concurrency" | "record_overhead_bytes" => {
+            "batch_size"
+            | "batching_window_s"
+            | "scaling_max"
+            | "maximum_concurrency"
+            | "record_overhead_bytes"
+            | "provisioned_pollers_min"
+            | "provisioned_pollers_max" => {
                 extra.push_str("[lambda.m]\nduration_s = 0.1\nsource = \"sqs.lm\"\nbatching_window_s = 1\n[sqs.lm]\n");
                 "m"
+            }
+            "restore_duration_s" | "restore_billed_fraction" => {
+                extra.push_str("[lambda.snap]\nduration_s = 0.1\nsnap_start = true\n");
+                "snap"
             }
             _ => "g",
         },

@@ -415,7 +415,8 @@ impl World {
             }
         }
         for mapping in 0..self.mappings.len() as u16 {
-            self.scale_up(now, mapping, event_source::POLLERS_INITIAL, s);
+            let initial = self.mappings[usize::from(mapping)].mapping.config().pollers_min();
+            self.scale_up(now, mapping, initial, s);
             s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });
         }
         for (task, r) in self.redrives.iter().enumerate() {
@@ -1477,7 +1478,8 @@ impl World {
         // received, so Lambda's concurrency follows the active message groups [aws-messaging
         // §1.9] instead of adding pollers that only long-poll empty.
         if self.sqs.depth(source).1 > 0 && !self.sqs.has_waiting_long_poll(source) {
-            self.scale_up(now, mapping, event_source::SCALE_STEP, s);
+            let step = self.mappings[usize::from(mapping)].mapping.config().scale_step();
+            self.scale_up(now, mapping, step, s);
         }
         if now + event_source::SCALE_TICK <= self.horizon {
             s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });

@@ -37,6 +37,19 @@
 //!   rest of that receive, is carried, still in flight, into the poller's next batch, whose
 //!   batching window started when they were received.
 //!
+//! Provisioned mode (`ProvisionedPollerConfig`, Lambda Developer Guide, "Using provisioned
+//! mode with SQS event source mappings"; `reference/aws-messaging.md` §1.9): the mapping keeps
+//! between a minimum (2–200, default 2) and a maximum (2–2,000, default 200) of dedicated
+//! event pollers; each handles up to 10 concurrent invokes (and about 1 MB/s and 10 polls/s),
+//! and the mapping scales up by up to 1,000 concurrent invokes a minute. Modelling choices:
+//! - an event poller is `INVOKES_PER_EVENT_POLLER` (10) of this model's pollers (concurrent
+//!   batches): the mapping starts with, and never retires below, minimum × 10, and runs at
+//!   most maximum × 10; the per-poller 1 MB/s and 10 polls/s are not limits here;
+//! - scale-up follows the on-demand rule (every 10 s while a poll could take something) with
+//!   `PROVISIONED_SCALE_STEP` (166) more a tick: 996 a minute, the largest whole step within
+//!   AWS's 1,000 a minute;
+//! - provisioned mode's event poller units are not priced.
+//!
 //! Event filtering (`FilterCriteria`, Lambda Developer Guide, "Control which events Lambda
 //! sends to your function" and "Using event filtering with an Amazon SQS event source"): the
 //! pollers receive every message; a record that matches none of the mapping's filters never
@@ -58,6 +71,13 @@ pub const SCALING_MAX_DEFAULT: u32 = 1_250;
 /// How often scale-up is checked, and by how much it may grow then (300 a minute).
 pub const SCALE_TICK: SimDuration = SimDuration::from_secs(10);
 pub const SCALE_STEP: u32 = 50;
+/// Provisioned mode: the concurrent invokes one event poller handles (AWS: up to 10).
+pub const INVOKES_PER_EVENT_POLLER: u32 = 10;
+/// Provisioned mode: concurrent invokes added a scale tick, within AWS's 1,000 a minute.
+pub const PROVISIONED_SCALE_STEP: u32 = 166;
+/// Provisioned mode's default event pollers for SQS (AWS: minimum 2, maximum 200).
+pub const PROVISIONED_POLLERS_MIN_DEFAULT: u32 = 2;
+pub const PROVISIONED_POLLERS_MAX_DEFAULT: u32 = 200;
 /// The synchronous-invoke payload limit, which also closes a batch.
 pub const PAYLOAD_MAX_BYTES: u64 = 6 * 1024 * 1024;
 /// Lambda's pollers use long polling.
@@ -84,9 +104,31 @@ pub struct Config {
     pub record_overhead_bytes: u32,
     /// The mapping has `FilterCriteria` (the world applies them).
     pub has_filters: bool,
+    /// Provisioned mode's event pollers, when the mapping uses it.
+    pub provisioned: Option<Provisioned>,
     /// The mapping's name when its function has several (`mappings`), which prefixes its
     /// metrics; none for a function's one `source`.
     pub name: Option<String>,
+}
+
+/// `ProvisionedPollerConfig`: dedicated event pollers, each `INVOKES_PER_EVENT_POLLER`
+/// concurrent batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Provisioned {
+    pub pollers_min: u32,
+    pub pollers_max: u32,
+}
+
+impl Config {
+    /// Concurrent batches the mapping starts with and never retires below.
+    pub fn pollers_min(&self) -> u32 {
+        self.provisioned.map_or(POLLERS_INITIAL, |p| p.pollers_min * INVOKES_PER_EVENT_POLLER).min(self.concurrency_max)
+    }
+
+    /// Concurrent batches one scale tick may add while there is a backlog.
+    pub fn scale_step(&self) -> u32 {
+        if self.provisioned.is_some() { PROVISIONED_SCALE_STEP } else { SCALE_STEP }
+    }
 }
 
 /// The event metadata of one SQS record by default, in bytes (a model assumption).
@@ -321,7 +363,7 @@ impl EventSource {
     }
 
     fn retire_if_above_minimum(&mut self, now: SimTime, poller: u32) -> bool {
-        if self.active <= POLLERS_INITIAL {
+        if self.active <= self.config.pollers_min() {
             return false;
         }
         self.pollers[poller as usize].is_active = false;
@@ -395,6 +437,7 @@ mod tests {
             is_fifo: false,
             record_overhead_bytes: RECORD_OVERHEAD_BYTES_DEFAULT,
             has_filters: false,
+            provisioned: None,
             name: None,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
