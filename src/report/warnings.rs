@@ -288,13 +288,22 @@ fn reserved_concurrency(scenario: &Scenario, out: &mut Vec<Warning>) {
         }
         let queues: Vec<String> =
             f.event_sources.iter().map(|e| format!("sqs.{}", scenario.queues[e.queue.0 as usize].name)).collect();
+        let (mappings, advice) = match queues.as_slice() {
+            [one] => (
+                format!("its event source mapping on {one} scales"),
+                format!("set the mapping's maximum_concurrency to at most {reserved} (AWS's advice)"),
+            ),
+            several => (
+                format!("its event source mappings on {} scale", several.join(", ")),
+                format!("set their maximum_concurrency to at most {reserved} together (AWS's advice, per mapping)"),
+            ),
+        };
         if wanted > 0 && reserved < wanted {
             out.push(Warning {
                 kind: WarningKind::ReservedConcurrencyBelowPollers,
                 element: format!("lambda.{}", f.function.name),
                 message: format!(
-                    "reserved concurrency {reserved} is below the {wanted} concurrent invocations its event source mapping on {} scales to: batches beyond {reserved} are throttled and go back to the queue; set the mapping's maximum_concurrency to at most {reserved} (AWS's advice), or reserve more",
-                    queues.join(" and ")
+                    "reserved concurrency {reserved} is below the {wanted} concurrent invocations {mappings} to: batches beyond {reserved} are throttled and go back to the queue; {advice}, or reserve more",
                 ),
             });
         }
