@@ -119,6 +119,48 @@ fn reserved_concurrency_below_the_mappings_pollers_is_warned_of() {
 }
 
 #[test]
+fn reserved_concurrency_below_several_mappings_pollers_names_each_queue() {
+    // Two mappings capped at 3 each stay within 10 alone, but not with a third at 5: the
+    // pollers of all of them share the function's reserved concurrency.
+    let text = r#"
+        [run]
+        horizon_s = 60
+        [workload.a]
+        target = "sqs.a"
+        arrival = "poisson"
+        rate_per_s = 5
+        [workload.b]
+        target = "sqs.b"
+        arrival = "poisson"
+        rate_per_s = 5
+        [sqs.a]
+        visibility_timeout_s = 60
+        [sqs.b]
+        visibility_timeout_s = 60
+        [lambda.f]
+        duration_s = 0.1
+        reserved_concurrency = 10
+        [lambda.f.mappings.x]
+        source = "sqs.a"
+        maximum_concurrency = 3
+        [lambda.f.mappings.y]
+        source = "sqs.b"
+        maximum_concurrency = 3
+    "#;
+    assert_eq!(warnings_of(text, &[]), []);
+    let over = ["lambda.f.mappings.y.maximum_concurrency=8"];
+    assert_eq!(warnings_of(text, &over), [pair("reserved_concurrency_below_pollers", "lambda.f")]);
+    let scenario = parse_inline(text, &over).unwrap_or_else(|e| panic!("{e}"));
+    let (_, json) = summary(&scenario);
+    let message = json["warnings"][0]["message"].as_str().expect("a message");
+    assert!(
+        message.contains("below the 11 concurrent invocations its event source mappings on sqs.a, sqs.b scale to"),
+        "{message}"
+    );
+    assert!(message.contains("at most 10 together"), "{message}");
+}
+
+#[test]
 fn a_visibility_timeout_under_six_function_timeouts_is_warned_of() {
     // 6 × 10 s = 60 s is AWS's advice; 30 s is allowed (above the 10 s timeout) but short.
     assert_eq!(warnings_of(LAMBDA, &["sqs.q.visibility_timeout_s=30"]), [pair("visibility_timeout_short", "sqs.q")]);
