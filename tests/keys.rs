@@ -511,6 +511,19 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             let extra = "[lambda.ad]\nduration_s = 0.1\nasync_retry_delays_s = [{V}, 1]\n".to_string();
             return Ok(Place { path: String::new(), extra, sets, shown: "lambda.ad.async_retry_delays_s[0]".into() });
         }
+        "lambda" if leaf == "environments_max" => {
+            // An Amazon MQ mapping's: the function consumes a broker of its own.
+            let broker = "[mq.lq]\nengine = \"activemq\"\ninstance_type = \"mq.m5.large\"\nproducers = 1\n";
+            let path = if pattern.contains(".mappings.") {
+                extra.push_str("[lambda.mq]\nduration_s = 0.1\n[lambda.mq.mappings.a]\nsource = \"mq.lq\"\n");
+                "lambda.mq.mappings.a.environments_max"
+            } else {
+                extra.push_str("[lambda.mq]\nduration_s = 0.1\nsource = \"mq.lq\"\n");
+                "lambda.mq.environments_max"
+            };
+            extra.push_str(broker);
+            return Ok(Place { shown: path.into(), path: path.into(), extra, sets });
+        }
         "lambda" if pattern.starts_with("lambda.NAME.mappings.NAME.") => {
             // One of several mappings: its keys live in a table of its own under `mappings`.
             extra.push_str(

@@ -15,12 +15,19 @@
 //!    then acknowledges it. A failed message is redelivered (to the back of the queue) up to
 //!    `max_redeliveries` times, then moved to the dead-letter queue.
 //!
+//! A broker may instead be drained by a Lambda event source mapping (`pulled`): it has no
+//! consumers of its own, and Lambda's pollers take handled messages (`take`), then
+//! acknowledge them (`acknowledge`) or hand them back after a function error (`reject`,
+//! redelivered or dead-lettered as above) or a throttled invoke (`release`, not counted as a
+//! redelivery: the function never saw them). The world tells the waiting pollers when
+//! messages are ready (`ready_len`).
+//!
 //! The model does not talk to the world: it says what to schedule (`Action`s), and the
 //! world calls back.
 
 use std::collections::VecDeque;
 
-use super::Message;
+use super::{Batch, Message, Receipt};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::{LatencyHistogram, TimeWeighted};
@@ -47,6 +54,9 @@ pub struct BrokerConfig {
     pub max_redeliveries: u32,
     pub usd_per_instance_hour: f64,
     pub storage_usd_per_gb_month: f64,
+    /// Drained by a Lambda event source mapping, whose pollers take messages (`consumers`
+    /// is 0).
+    pub pulled: bool,
 }
 
 /// What the world must schedule for a broker: call back after `delay`.
@@ -119,6 +129,11 @@ struct Broker {
 pub struct Service {
     brokers: Vec<Broker>,
     outbox: Vec<Action>,
+    /// Messages taken by pullers and not yet acknowledged, rejected or released, by the
+    /// slot of their receipt; `free` lists the empty slots.
+    taken: Vec<Option<Stored>>,
+    generations: Vec<u32>,
+    free: Vec<u32>,
 }
 
 impl Service {
@@ -139,7 +154,7 @@ impl Service {
                 config,
             })
             .collect();
-        Service { brokers, outbox: Vec::new() }
+        Service { brokers, outbox: Vec::new(), taken: Vec::new(), generations: Vec::new(), free: Vec::new() }
     }
 
     pub fn broker_count(&self) -> usize {
@@ -247,16 +262,84 @@ impl Service {
             broker.metrics.redelivered += 1;
             broker.ready.push_back(stored);
         } else {
-            broker.metrics.stored.add(now, -1);
-            broker.metrics.stored_bytes.add(now, -i64::from(stored.message.size_bytes));
-            if failed {
-                broker.metrics.dead_lettered += 1;
-            } else {
-                broker.metrics.acknowledged += 1;
-                broker.metrics.end_to_end.record(now.saturating_since(stored.message.created_at));
-            }
+            broker.settle(now, stored, failed);
         }
         self.dispatch(b);
+    }
+
+    /// Handled messages of broker `b` waiting for a consumer.
+    pub fn ready_len(&self, b: u32) -> usize {
+        self.brokers[b as usize].ready.len()
+    }
+
+    /// A puller takes up to `max` (at most 10) ready messages of broker `b`, oldest first;
+    /// they stay stored until acknowledged.
+    pub fn take(&mut self, b: u32, max: usize) -> Batch {
+        let mut batch = Batch::default();
+        let broker = &mut self.brokers[b as usize];
+        while batch.len() < max.min(10) {
+            let Some(stored) = broker.ready.pop_front() else { break };
+            broker.metrics.dispatched += 1;
+            let slot = match self.free.pop() {
+                Some(slot) => {
+                    self.taken[slot as usize] = Some(stored);
+                    slot
+                }
+                None => {
+                    self.taken.push(Some(stored));
+                    self.generations.push(0);
+                    (self.taken.len() - 1) as u32
+                }
+            };
+            let receipt = Receipt { queue: b, slot, generation: self.generations[slot as usize] };
+            batch.push(receipt, stored.message);
+        }
+        batch
+    }
+
+    /// The message a puller holds under `receipt`, if it still holds it.
+    pub fn message(&self, receipt: Receipt) -> Option<&Message> {
+        self.held(receipt).map(|s| &s.message)
+    }
+
+    fn held(&self, r: Receipt) -> Option<&Stored> {
+        let slot = r.slot as usize;
+        (self.generations.get(slot) == Some(&r.generation)).then(|| self.taken[slot].as_ref()).flatten()
+    }
+
+    fn give_back(&mut self, r: Receipt) -> Stored {
+        assert!(self.held(r).is_some(), "a receipt of a message still held");
+        let slot = r.slot as usize;
+        self.generations[slot] = self.generations[slot].wrapping_add(1);
+        self.free.push(r.slot);
+        self.taken[slot].take().expect("held")
+    }
+
+    /// The puller processed the message: the broker forgets it.
+    pub fn acknowledge(&mut self, now: SimTime, r: Receipt) {
+        let stored = self.give_back(r);
+        self.brokers[r.queue as usize].settle(now, stored, false);
+    }
+
+    /// The puller's processing failed: the message is redelivered (to the back of the
+    /// queue) up to `max_redeliveries` times, then dead-lettered.
+    pub fn reject(&mut self, now: SimTime, r: Receipt) {
+        let mut stored = self.give_back(r);
+        let broker = &mut self.brokers[r.queue as usize];
+        if stored.redeliveries < broker.config.max_redeliveries {
+            stored.redeliveries += 1;
+            broker.metrics.redelivered += 1;
+            broker.ready.push_back(stored);
+        } else {
+            broker.settle(now, stored, true);
+        }
+    }
+
+    /// The puller hands the message back unprocessed: it goes to the front of the queue,
+    /// as it was (no redelivery counted).
+    pub fn release(&mut self, r: Receipt) {
+        let stored = self.give_back(r);
+        self.brokers[r.queue as usize].ready.push_front(stored);
     }
 
     /// Messages in any broker: the run has not drained while there are some.
@@ -273,6 +356,20 @@ impl Service {
             stored_bytes.reset(now);
             broker.metrics =
                 BrokerMetrics { in_broker_at_start: in_broker, stored, stored_bytes, ..BrokerMetrics::default() };
+        }
+    }
+}
+
+impl Broker {
+    /// A stored message leaves the broker: acknowledged, or dead-lettered if `failed`.
+    fn settle(&mut self, now: SimTime, stored: Stored, failed: bool) {
+        self.metrics.stored.add(now, -1);
+        self.metrics.stored_bytes.add(now, -i64::from(stored.message.size_bytes));
+        if failed {
+            self.metrics.dead_lettered += 1;
+        } else {
+            self.metrics.acknowledged += 1;
+            self.metrics.end_to_end.record(now.saturating_since(stored.message.created_at));
         }
     }
 }
@@ -330,6 +427,7 @@ mod tests {
             max_redeliveries: 2,
             usd_per_instance_hour: 0.288,
             storage_usd_per_gb_month: 0.30,
+            pulled: false,
         };
         let rngs = RngFactory::new(1);
         Service::new(vec![config], |n| rngs.stream(n))

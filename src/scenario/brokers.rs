@@ -1,10 +1,11 @@
 //! `[mq.NAME]`: an Amazon MQ broker with one queue, its producers' connections and its
-//! consumers.
+//! consumers, or a Lambda function's event source mapping in their place.
 
 use std::path::Path;
 
 use super::lower::{distribution_per_table, opt};
 use super::tree::{Node, Result, Source, TableReader};
+use crate::distributions::Distribution;
 use crate::engine::SimDuration;
 use crate::models::mq::{self, BrokerConfig};
 use crate::pricing::PriceBook;
@@ -35,6 +36,7 @@ pub(super) fn lower_broker(
     node: &Node,
     base_dir: &Path,
     book: &PriceBook,
+    drained_by: Option<(&str, u32)>,
 ) -> Result<BrokerConfig> {
     let mut t = TableReader::new(src, format!("mq.{name}"), node)?;
     let (f, p) = t.require("engine", "\"activemq\" or \"rabbitmq\"")?;
@@ -89,15 +91,28 @@ pub(super) fn lower_broker(
     .unwrap_or(true);
     let (pf, pp) = t.require("producers", "how many producer connections send to the broker")?;
     let producers = pf.whole_per_table(&pp, "mq.NAME.producers")? as u32;
-    let (cf, cp) = t.require("consumers", "how many consumers take messages from the queue")?;
-    let consumers = cf.whole_per_table(&cp, "mq.NAME.consumers")? as u32;
-    let prefetch = opt(&mut t, "prefetch", |f, p| f.whole_per_table(p, "mq.NAME.prefetch"))?.unwrap_or(1) as u32;
-    let (sf, sp) = t.require("service_time_s", "how long a consumer takes per message, a distribution")?;
-    let service_time_s = distribution_per_table(sf, &sp, base_dir, "mq.NAME.service_time_s")?;
-    let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "mq.NAME.error_rate"))?.unwrap_or(0.0);
-    let max_redeliveries = opt(&mut t, "max_redeliveries", |f, p| f.whole_per_table(p, "mq.NAME.max_redeliveries"))?
-        .map_or(6, |n| n as u32);
-    let clients = producers.max(consumers);
+    let (consumers, prefetch, service_time_s, error_rate) = match drained_by {
+        None => own_consumers(&mut t, base_dir)?,
+        Some((function, _)) => {
+            // The model's one queue has one kind of consumer: Lambda's pollers take every
+            // message, so the broker's own consumer keys would describe nobody.
+            for key in ["consumers", "prefetch", "service_time_s", "error_rate"] {
+                if let Some((f, p)) = t.get(key) {
+                    return Err(f.error(&p, format!("lambda.{function} consumes this broker (source = \"mq.{name}\"): its pollers are the queue's consumers, so the broker's own consumer keys do not apply (the handler's time and errors are the function's duration_s and error_rate)")));
+                }
+            }
+            (0, 1, Distribution::constant(0.0), 0.0)
+        }
+    };
+    let max_redeliveries = opt(&mut t, "max_redeliveries", |f, p| {
+        if let (Some((function, _)), "activemq") = (drained_by, engine.as_str()) {
+            return Err(f.error(p, format!("lambda.{function} consumes this broker, and Lambda takes no custom redelivery policy: it uses ActiveMQ's default policy with maximumRedeliveries 6 (AWS Lambda, \"Troubleshoot Amazon MQ event source mapping errors\")")));
+        }
+        f.whole_per_table(p, "mq.NAME.max_redeliveries")
+    })?
+    .map_or(6, |n| n as u32);
+    // Lambda's pollers are the consumers of a broker it drains.
+    let clients = producers.max(drained_by.map_or(consumers, |(_, pollers)| pollers));
     let capacity = opt(&mut t, "capacity_msgs_per_s", |f, p| f.number_per_table(p, "mq.NAME.capacity_msgs_per_s"))?;
     // AWS's benchmark is of ActiveMQ brokers.
     let benchmark = if engine == "activemq" { mq::benchmark_capacity(&instance_type, clients, csad) } else { None };
@@ -159,5 +174,20 @@ pub(super) fn lower_broker(
         max_redeliveries,
         usd_per_instance_hour,
         storage_usd_per_gb_month: if storage_ebs { prices.ebs_usd_per_gb_month } else { prices.efs_usd_per_gb_month },
+        pulled: drained_by.is_some(),
     })
+}
+
+/// The broker's own consumers: how many, their prefetch, their time per message and their
+/// failure rate.
+fn own_consumers(t: &mut TableReader<'_>, base_dir: &Path) -> Result<(u32, u32, Distribution, f64)> {
+    let what =
+        "how many consumers take messages from the queue (or a Lambda function's source = \"mq.NAME\" consumes it)";
+    let (cf, cp) = t.require("consumers", what)?;
+    let consumers = cf.whole_per_table(&cp, "mq.NAME.consumers")? as u32;
+    let prefetch = opt(t, "prefetch", |f, p| f.whole_per_table(p, "mq.NAME.prefetch"))?.unwrap_or(1) as u32;
+    let (sf, sp) = t.require("service_time_s", "how long a consumer takes per message, a distribution")?;
+    let service_time_s = distribution_per_table(sf, &sp, base_dir, "mq.NAME.service_time_s")?;
+    let error_rate = opt(t, "error_rate", |f, p| f.number_per_table(p, "mq.NAME.error_rate"))?.unwrap_or(0.0);
+    Ok((consumers, prefetch, service_time_s, error_rate))
 }

@@ -9,7 +9,7 @@ use super::lower::{component_ref, distribution_per_table, opt, queue_ref};
 use super::queues::Queues;
 use super::topics::{from_serde, from_tree};
 use super::tree::{Field, Node, Result, Source, TableReader, Value};
-use super::{AsyncDestination, EventSourceSpec, FunctionConfig};
+use super::{AsyncDestination, BrokerSourceSpec, EventSourceSpec, FunctionConfig};
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::models::filter_policy::{EventPattern, Json};
@@ -152,6 +152,28 @@ fn async_config(t: &mut TableReader<'_>) -> Result<lambda::AsyncConfig> {
     Ok(config)
 }
 
+/// The Amazon MQ brokers a mapping's `source` may name, read ahead of their tables: by
+/// name, their index and whether the engine is RabbitMQ.
+#[derive(Default)]
+pub(super) struct BrokerNames {
+    pub names: BTreeMap<String, u32>,
+    pub is_rabbitmq: Vec<bool>,
+}
+
+/// A mapping's source: an SQS queue or an Amazon MQ broker's queue.
+enum MappingSource {
+    Queue(sqs::QueueId),
+    Broker(u32),
+}
+
+/// Reads `source` as `"sqs.NAME"` or `"mq.NAME"`.
+fn mapping_source(f: Field<'_>, p: &str, queues: &Queues, brokers: &BrokerNames) -> Result<MappingSource> {
+    if f.str(p)?.starts_with("mq.") {
+        return Ok(MappingSource::Broker(component_ref(f, p, "mq", "broker", &brokers.names)?));
+    }
+    Ok(MappingSource::Queue(queue_ref(f, p, &queues.names)?))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn lower_function<'a>(
     src: &'a Source<'a>,
@@ -160,6 +182,7 @@ pub(super) fn lower_function<'a>(
     index: usize,
     queues: &Queues,
     queue_configs: &[sqs::Config],
+    brokers: &BrokerNames,
     base_dir: &Path,
     has_ses: bool,
 ) -> Result<(FunctionConfig, PendingDestinations<'a>)> {
@@ -206,11 +229,15 @@ pub(super) fn lower_function<'a>(
         None => origin_src.error(origin, &path, message),
     };
     let sources = (t.get("source"), t.get("mappings"));
+    let mut broker_sources = Vec::new();
     let event_sources = match sources {
         (None, None) => {
             for key in MAPPING_KEYS {
                 if let Some((f, p)) = t.get(key) {
-                    return Err(f.error(&p, "configures the SQS event source mapping: set source = \"sqs.NAME\" too"));
+                    return Err(f.error(
+                        &p,
+                        "configures the event source mapping: set source = \"sqs.NAME\" or \"mq.NAME\" too",
+                    ));
                 }
             }
             // Invoked by SNS or EventBridge, if at all: errors come from the function itself.
@@ -220,13 +247,20 @@ pub(super) fn lower_function<'a>(
         (Some(_), Some((f, p))) => {
             return Err(f.error(&p, "a function takes either `source` and its mapping's keys (one event source mapping) or `mappings` (several), not both"));
         }
-        (Some((f, p)), None) => {
-            let queue = queue_ref(f, &p, &queues.names)?;
-            let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
-            let spec = mapping(&mut t, &path, None, queue, at)?;
-            check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
-            vec![spec]
-        }
+        (Some((f, p)), None) => match mapping_source(f, &p, queues, brokers)? {
+            MappingSource::Queue(queue) => {
+                let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+                let spec = mapping(&mut t, &path, None, queue, at)?;
+                check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+                vec![spec]
+            }
+            MappingSource::Broker(broker) => {
+                let at = MappingAt { index, is_fifo: false, error_rate, fix_deployed_at };
+                let rabbitmq = brokers.is_rabbitmq[broker as usize];
+                broker_sources.push(broker_mapping(&mut t, None, broker, rabbitmq, at)?);
+                Vec::new()
+            }
+        },
         (None, Some((f, p))) => {
             for key in MAPPING_KEYS {
                 if let Some((f, p)) = t.get(key) {
@@ -241,14 +275,26 @@ pub(super) fn lower_function<'a>(
             for (name, _, node) in table.named_entries() {
                 let mapping_path = format!("{p}.{name}");
                 let mut m = TableReader::new(src, mapping_path.clone(), node)?;
-                let (f, sp) = m.require("source", "the queue this mapping polls, \"sqs.NAME\"")?;
-                let queue = queue_ref(f, &sp, &queues.names)?;
-                let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
-                specs.push(mapping(&mut m, &mapping_path, Some(name.clone()), queue, at)?);
-                m.finish()?;
-                check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+                let (f, sp) = m.require(
+                    "source",
+                    "the queue this mapping polls, \"sqs.NAME\", or the broker it consumes, \"mq.NAME\"",
+                )?;
+                match mapping_source(f, &sp, queues, brokers)? {
+                    MappingSource::Queue(queue) => {
+                        let at = MappingAt { index, is_fifo: queues.is_fifo(queue), error_rate, fix_deployed_at };
+                        specs.push(mapping(&mut m, &mapping_path, Some(name.clone()), queue, at)?);
+                        m.finish()?;
+                        check_timeouts(&queue_configs[queue.0 as usize], &function).map_err(fail)?;
+                    }
+                    MappingSource::Broker(broker) => {
+                        let at = MappingAt { index, is_fifo: false, error_rate, fix_deployed_at };
+                        let rabbitmq = brokers.is_rabbitmq[broker as usize];
+                        broker_sources.push(broker_mapping(&mut m, Some(name.clone()), broker, rabbitmq, at)?);
+                        m.finish()?;
+                    }
+                }
             }
-            if specs.is_empty() {
+            if specs.is_empty() && broker_sources.is_empty() {
                 return Err(
                     f.error(&p, "no mapping: give at least one [lambda.NAME.mappings.MAPPING] table with its source")
                 );
@@ -264,8 +310,15 @@ pub(super) fn lower_function<'a>(
         on_success: t.get("on_success"),
     };
     t.finish()?;
-    let config =
-        FunctionConfig { function, event_sources, email, on_failure: None, dead_letter: None, on_success: None };
+    let config = FunctionConfig {
+        function,
+        event_sources,
+        broker_sources,
+        email,
+        on_failure: None,
+        dead_letter: None,
+        on_success: None,
+    };
     Ok((config, pending))
 }
 
@@ -359,7 +412,7 @@ fn snap_start(t: &mut TableReader<'_>, base_dir: &Path) -> Result<Option<lambda:
 }
 
 /// The keys of an event source mapping that only a function with `source` takes.
-const MAPPING_KEYS: [&str; 9] = [
+const MAPPING_KEYS: [&str; 10] = [
     "batch_size",
     "batching_window_s",
     "maximum_concurrency",
@@ -369,7 +422,82 @@ const MAPPING_KEYS: [&str; 9] = [
     "report_batch_item_failures",
     "record_overhead_bytes",
     "filter_patterns",
+    "environments_max",
 ];
+
+/// The keys of an SQS mapping that an Amazon MQ mapping does not take, and why.
+const NOT_FOR_BROKERS: [(&str, &str); 6] = [
+    (
+        "maximum_concurrency",
+        "an Amazon MQ mapping's concurrency is `environments_max` (AWS: ScalingConfig is for Amazon SQS only)",
+    ),
+    (
+        "scaling_max",
+        "an Amazon MQ mapping does not scale its pollers: it runs `environments_max` of them (AWS: 5 for ActiveMQ, 1 for RabbitMQ)",
+    ),
+    ("provisioned_pollers_min", "AWS's provisioned mode is for Amazon SQS and Kafka sources, not Amazon MQ"),
+    ("provisioned_pollers_max", "AWS's provisioned mode is for Amazon SQS and Kafka sources, not Amazon MQ"),
+    (
+        "report_batch_item_failures",
+        "AWS: FunctionResponseTypes applies to Amazon SQS, Kinesis, DynamoDB and Kafka sources, not Amazon MQ; a function error returns the whole batch to the broker",
+    ),
+    (
+        "filter_patterns",
+        "filtering an Amazon MQ mapping's records is not modelled (AWS filters them on their `data` key, base64-encoded)",
+    ),
+];
+
+/// An Amazon MQ mapping's keys, on the function's table (`name` none) or on a table of its
+/// own under `mappings` (Lambda Developer Guide, "Event source mapping parameters" and
+/// "Using Lambda with Amazon MQ"):
+/// - `batch_size` 1–10,000, default 100; `batching_window_s` 0–300 whole seconds, default
+///   500 ms, which the API cannot set back once changed, so no key value gives it;
+/// - `environments_max`: the concurrent execution environments, 5 for ActiveMQ and 1 for
+///   RabbitMQ by default (raised per mapping by AWS Support), all polling from the start;
+/// - a function error returns the whole batch to the broker, which redelivers each message
+///   up to `mq.NAME.max_redeliveries` times (AWS: Lambda uses ActiveMQ's default policy with
+///   maximumRedeliveries 6), then dead-letters it.
+fn broker_mapping(
+    t: &mut TableReader<'_>,
+    name: Option<String>,
+    broker: u32,
+    rabbitmq: bool,
+    at: MappingAt,
+) -> Result<BrokerSourceSpec> {
+    let MappingAt { index, error_rate, fix_deployed_at, .. } = at;
+    for (key, why) in NOT_FOR_BROKERS {
+        if let Some((f, p)) = t.get(key) {
+            return Err(f.error(&p, format!("does not apply to an Amazon MQ source: {why}")));
+        }
+    }
+    let batch_size =
+        opt(t, "batch_size", |f, p| f.whole_in_table(p))?.map_or(event_source::BROKER_BATCH_SIZE_DEFAULT, |v| v as u32);
+    let batching_window = opt(t, "batching_window_s", |f, p| f.whole_in_table(p))?
+        .map_or(event_source::BROKER_BATCHING_WINDOW_DEFAULT, SimDuration::from_secs);
+    let default_environments =
+        if rabbitmq { event_source::BROKER_ENVIRONMENTS_RABBITMQ } else { event_source::BROKER_ENVIRONMENTS_ACTIVEMQ };
+    let environments =
+        opt(t, "environments_max", |f, p| f.whole_in_table(p))?.map_or(default_environments, |v| v as u32);
+    let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| f.whole_in_table(p))?
+        .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
+    let config = event_source::Config {
+        function: lambda::FunctionId(index as u32),
+        batch_size,
+        batching_window,
+        concurrency_max: environments,
+        // AWS: no partial batch responses for Amazon MQ.
+        report_batch_item_failures: false,
+        error_rate,
+        fix_deployed_at,
+        is_fifo: false,
+        record_overhead_bytes,
+        has_filters: false,
+        provisioned: None,
+        name,
+        is_broker: true,
+    };
+    Ok(BrokerSourceSpec { broker, config })
+}
 
 /// What a mapping takes from its function and its queue.
 struct MappingAt {
@@ -425,6 +553,9 @@ fn mapping(
     let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| f.whole_in_table(p))?
         .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
     let filter_patterns = opt(t, "filter_patterns", filters)?.unwrap_or_default();
+    if let Some((f, p)) = t.get("environments_max") {
+        return Err(f.error(&p, "applies to an Amazon MQ source (\"mq.NAME\"); an SQS mapping's concurrency is `maximum_concurrency` and `scaling_max`"));
+    }
     let config = event_source::Config {
         function: lambda::FunctionId(index as u32),
         batch_size,
@@ -438,6 +569,7 @@ fn mapping(
         has_filters: !filter_patterns.is_empty(),
         provisioned,
         name,
+        is_broker: false,
     };
     Ok(EventSourceSpec { queue, config, filter_patterns })
 }

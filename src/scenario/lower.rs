@@ -94,11 +94,33 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let mut functions = Vec::new();
     let mut pending_destinations = Vec::new();
     let mut warnings = Vec::new();
+    // Functions may consume brokers, whose tables are read later: their ids are their places
+    // in the order the tables are read, and a mapping's defaults depend on the engine.
+    let mut broker_names = functions::BrokerNames::default();
+    if let Some((f, path)) = top.get("mq") {
+        for (i, (name, _, node)) in TableReader::new(f.src, path, f.node)?.named_entries().enumerate() {
+            broker_names.names.insert(name.clone(), i as u32);
+            let engine = match &node.value {
+                super::tree::Value::Table(entries) => entries.get("engine").map(|(_, v)| &v.value),
+                _ => None,
+            };
+            broker_names.is_rabbitmq.push(matches!(engine, Some(super::tree::Value::Str(e)) if e == "rabbitmq"));
+        }
+    }
     if let Some((f, path)) = top.get("lambda") {
         let kind = TableReader::new(src, path, f.node)?;
         for (index, (name, _, node)) in kind.named_entries().enumerate() {
-            let (function, pending) =
-                functions::lower_function(src, name, node, index, &names, &queues, base_dir, ses.is_some())?;
+            let (function, pending) = functions::lower_function(
+                src,
+                name,
+                node,
+                index,
+                &names,
+                &queues,
+                &broker_names,
+                base_dir,
+                ses.is_some(),
+            )?;
             let filtered =
                 |f: &FunctionConfig| f.event_sources.iter().filter(|e| !e.filter_patterns.is_empty()).count();
             if filtered(&function) > 0
@@ -239,8 +261,23 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let (machine_configs, machine_names) = lower_all(&mut top, "step_functions", |name, node| {
         machines::lower_machine(src, name, node, base_dir, &components, &mut warnings)
     })?;
-    let (brokers, broker_names) =
-        lower_all(&mut top, "mq", |name, node| brokers::lower_broker(src, name, node, base_dir, pricing.book()))?;
+    // The function whose mapping drains each broker, if any, and the pollers of all the
+    // mappings that do (the broker's consumers, for its benchmark throughput).
+    let mut drained_by: Vec<Option<(String, u32)>> = vec![None; broker_names.is_rabbitmq.len()];
+    for f in &functions {
+        for b in &f.broker_sources {
+            drained_by[b.broker as usize].get_or_insert_with(|| (f.function.name.clone(), 0)).1 +=
+                b.config.concurrency_max;
+        }
+    }
+    let (brokers, broker_names) = lower_all(&mut top, "mq", |name, node| {
+        let drained = broker_names
+            .names
+            .get(name)
+            .and_then(|&b| drained_by[b as usize].as_ref())
+            .map(|(f, pollers)| (f.as_str(), *pollers));
+        brokers::lower_broker(src, name, node, base_dir, pricing.book(), drained)
+    })?;
     let topic_names_for_workloads = TopicNames {
         names: &topic_names,
         is_fifo: &topic_is_fifo,

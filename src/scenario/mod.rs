@@ -157,6 +157,9 @@ pub struct FunctionConfig {
     pub function: lambda::Config,
     /// Its SQS event source mappings: none, the one of `source`, or those of `mappings`.
     pub event_sources: Vec<EventSourceSpec>,
+    /// Its Amazon MQ event source mappings, likewise (after the SQS ones in the world's
+    /// order of mappings).
+    pub broker_sources: Vec<BrokerSourceSpec>,
     /// The handler sends an email through SES for each message it handles, after its run.
     pub email: Option<EmailSender>,
     /// Where a dropped asynchronous event goes: the on-failure destination gets Lambda's
@@ -174,6 +177,14 @@ pub struct EventSourceSpec {
     pub config: lambda::event_source::Config,
     /// The mapping's `FilterCriteria` (OR'd; empty: every message reaches the function).
     pub filter_patterns: Vec<crate::models::filter_policy::EventPattern>,
+}
+
+/// One Amazon MQ event source mapping of a function: Lambda's pollers consume the
+/// broker's queue.
+#[derive(Clone, Debug)]
+pub struct BrokerSourceSpec {
+    pub broker: u32,
+    pub config: lambda::event_source::Config,
 }
 
 /// An asynchronous invocation's on-failure destination or dead-letter queue.

@@ -84,8 +84,8 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
         columns.push(format!("lambda.{}.environments_idle", f.function.name));
         columns.push(format!("lambda.{}.environments", f.function.name));
-        for e in &f.event_sources {
-            columns.push(format!("{}.pollers", mapping_prefix(&f.function.name, &e.config)));
+        for config in f.event_sources.iter().map(|e| &e.config).chain(f.broker_sources.iter().map(|b| &b.config)) {
+            columns.push(format!("{}.pollers", mapping_prefix(&f.function.name, config)));
         }
     }
     columns

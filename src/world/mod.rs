@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 mod filters;
 mod hops;
 mod lambda_async;
+mod lambda_mq;
 mod measure;
 mod producer;
 
@@ -94,6 +95,8 @@ pub enum Event {
     MqHandled { broker: u16 },
     /// An Amazon MQ consumer is done with its current message.
     MqConsumed { broker: u16, consumer: u32 },
+    /// The batching window of a Lambda poller waiting on an Amazon MQ broker may be over.
+    MqWindowEnded { mapping: u16, poller: u32 },
     /// An activity worker finished the task of `thread` (its wake-up `token`).
     ActivityWorkDone { thread: u32, token: u32, activity: u16, failed: bool },
     /// An EventBridge delivery's retry is due.
@@ -161,7 +164,10 @@ struct EmailState {
 
 struct MappingState {
     mapping: event_source::EventSource,
+    /// The queue it polls (unused when `broker` is set).
     source: QueueId,
+    /// The Amazon MQ broker whose queue it consumes instead, if any.
+    broker: Option<u32>,
     first_consumer: u32,
     /// Its bit in [`Message::filter_matches`], if it filters.
     filter: Option<u16>,
@@ -209,6 +215,8 @@ pub struct World {
     /// By function: where its dropped asynchronous events go (on failure, dead letter).
     async_routes: Vec<(Option<AsyncDestination>, Option<AsyncDestination>, Option<AsyncDestination>)>,
     mq: mq::Service,
+    /// Per broker: the Lambda pollers waiting for its messages, longest waiting first.
+    mq_waiting: Vec<Vec<(u16, u32)>>,
     /// The bus named `default`, where Standard executions report their status.
     default_bus: Option<BusId>,
     /// Scenario names of the functions, queues and topics state machines call.
@@ -292,7 +300,16 @@ impl World {
                     filtered_mappings += 1;
                     Filters::bit(filtered_mappings - 1)
                 });
-                mappings.push(MappingState { mapping, source: e.queue, first_consumer, filter });
+                mappings.push(MappingState { mapping, source: e.queue, broker: None, first_consumer, filter });
+            }
+            for b in &f.broker_sources {
+                let rng = match &b.config.name {
+                    None => rngs.stream(&format!("lambda.{}.items", f.function.name)),
+                    Some(m) => rngs.stream(&format!("lambda.{}.mappings.{m}.items", f.function.name)),
+                };
+                let mapping = event_source::EventSource::new(b.config.clone(), rng);
+                let (source, broker) = (QueueId(0), Some(b.broker));
+                mappings.push(MappingState { mapping, source, broker, first_consumer: 0, filter: None });
             }
         }
         let sns = sns::Service::new(
@@ -372,6 +389,7 @@ impl World {
             call_made_at: vec![Vec::new(); scenario.functions.len()],
             async_routes: scenario.functions.iter().map(|f| (f.on_failure, f.dead_letter, f.on_success)).collect(),
             mq: mq::Service::new(scenario.brokers.clone(), |name| rngs.stream(name)),
+            mq_waiting: vec![Vec::new(); scenario.brokers.len()],
             default_bus: scenario.buses.iter().position(|b| b.name == "default").map(|i| BusId(i as u32)),
             function_ids,
             queue_ids,
@@ -417,7 +435,10 @@ impl World {
         for mapping in 0..self.mappings.len() as u16 {
             let initial = self.mappings[usize::from(mapping)].mapping.config().pollers_min();
             self.scale_up(now, mapping, initial, s);
-            s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });
+            // An Amazon MQ mapping starts all its pollers at once and never adds any.
+            if self.mappings[usize::from(mapping)].broker.is_none() {
+                s.schedule_in(event_source::SCALE_TICK, Event::ScaleTickDue { mapping });
+            }
         }
         for (task, r) in self.redrives.iter().enumerate() {
             s.schedule_at(r.at, Event::RedriveStepDue { task: task as u32 });
@@ -1489,6 +1510,9 @@ impl World {
     /// A Lambda poller calls ReceiveMessage (10 messages, long polling).
     fn poller_poll(&mut self, now: SimTime, mapping: u16, poller: u32, wait: SimDuration, s: &mut Scheduler<Event>) {
         let m = &self.mappings[usize::from(mapping)];
+        if let Some(b) = m.broker {
+            return self.mq_poll(now, mapping, poller, b, wait, s);
+        }
         let (source, consumer) = (m.source, ConsumerId(m.first_consumer + poller));
         match self.sqs.receive(now, source, consumer, m.mapping.receive_max(poller), wait) {
             ReceiveOutcome::Received(batch) => {
@@ -1578,8 +1602,14 @@ impl World {
     /// takes its concurrency and environment now, which spares an event per batch: the
     /// calls take milliseconds, the handler usually far longer.
     fn invoke(&mut self, now: SimTime, mapping: u16, poller: u32, lead: SimDuration, s: &mut Scheduler<Event>) {
+        let function = self.mappings[usize::from(mapping)].mapping.config().function;
+        let invocation = self.lambda.invoke(now, function);
+        if invocation == lambda::Invocation::Throttled {
+            // An Amazon MQ batch goes back to the broker; an SQS batch stays in flight.
+            self.release_mq_batch(now, mapping, poller, s);
+        }
         let m = &mut self.mappings[usize::from(mapping)].mapping;
-        match self.lambda.invoke(now, m.config().function) {
+        match invocation {
             lambda::Invocation::Throttled => {
                 if !m.on_throttled(now, poller) {
                     s.schedule_in(event_source::THROTTLE_BACKOFF, Event::PollerPollDue { mapping, poller });
@@ -1597,6 +1627,9 @@ impl World {
     }
 
     fn on_invocation_finished(&mut self, now: SimTime, mapping: u16, poller: u32, s: &mut Scheduler<Event>) {
+        if let Some(b) = self.mappings[usize::from(mapping)].broker {
+            return self.on_mq_invocation_finished(now, mapping, poller, b, s);
+        }
         let state = &mut self.mappings[usize::from(mapping)];
         let function = state.mapping.config().function;
         let environment = lambda::EnvironmentId(state.mapping.environment(poller));
@@ -1732,7 +1765,9 @@ impl Handler for World {
             Event::MqHandled { broker } => {
                 self.mq.on_handled(now, u32::from(broker));
                 self.run_mq_actions(s);
+                self.serve_mq(now, u32::from(broker), s);
             }
+            Event::MqWindowEnded { mapping, poller } => self.on_mq_window_ended(now, mapping, poller, s),
             Event::MqConsumed { broker, consumer } => {
                 self.mq.on_consumed(now, u32::from(broker), consumer);
                 self.run_mq_actions(s);

@@ -109,6 +109,9 @@ pub struct Config {
     /// The mapping's name when its function has several (`mappings`), which prefixes its
     /// metrics; none for a function's one `source`.
     pub name: Option<String>,
+    /// The source is an Amazon MQ broker's queue: `concurrency_max` pollers consume it from
+    /// the start and never retire (see [`BROKER_ENVIRONMENTS_ACTIVEMQ`]).
+    pub is_broker: bool,
 }
 
 /// `ProvisionedPollerConfig`: dedicated event pollers, each `INVOKES_PER_EVENT_POLLER`
@@ -122,6 +125,9 @@ pub struct Provisioned {
 impl Config {
     /// Concurrent batches the mapping starts with and never retires below.
     pub fn pollers_min(&self) -> u32 {
+        if self.is_broker {
+            return self.concurrency_max;
+        }
         self.provisioned.map_or(POLLERS_INITIAL, |p| p.pollers_min * INVOKES_PER_EVENT_POLLER).min(self.concurrency_max)
     }
 
@@ -130,6 +136,17 @@ impl Config {
         if self.provisioned.is_some() { PROVISIONED_SCALE_STEP } else { SCALE_STEP }
     }
 }
+
+/// An Amazon MQ mapping's concurrent execution environments by default: AWS limits them to
+/// five per mapping for ActiveMQ and to one for RabbitMQ, whatever the function's reserved
+/// or provisioned concurrency, and raises them per mapping through AWS Support
+/// (https://docs.aws.amazon.com/lambda/latest/dg/with-mq.html, "Concurrency").
+pub const BROKER_ENVIRONMENTS_ACTIVEMQ: u32 = 5;
+pub const BROKER_ENVIRONMENTS_RABBITMQ: u32 = 1;
+/// An Amazon MQ mapping's `BatchSize` and `MaximumBatchingWindowInSeconds` by default: 100
+/// messages and 500 ms (https://docs.aws.amazon.com/lambda/latest/dg/services-mq-params.html).
+pub const BROKER_BATCH_SIZE_DEFAULT: u32 = 100;
+pub const BROKER_BATCHING_WINDOW_DEFAULT: SimDuration = SimDuration::from_micros(500_000);
 
 /// The event metadata of one SQS record by default, in bytes (a model assumption).
 pub const RECORD_OVERHEAD_BYTES_DEFAULT: u32 = 1_024;
@@ -336,6 +353,17 @@ impl EventSource {
         self.metrics.messages += p.receipts.len() as u64;
     }
 
+    /// The receipts of the batch of `poller` (an Amazon MQ mapping acknowledges or rejects
+    /// them itself).
+    pub fn batch_receipts(&self, poller: u32) -> &[Receipt] {
+        &self.pollers[poller as usize].receipts
+    }
+
+    /// The receipts `poller` holds for its next batch, beyond the 6 MB of this one.
+    pub fn carried_receipts(&self, poller: u32) -> impl Iterator<Item = Receipt> + '_ {
+        self.pollers[poller as usize].carried.iter().map(|c| c.0)
+    }
+
     /// Messages in the batch of `poller`.
     pub fn batch_len(&self, poller: u32) -> u32 {
         self.pollers[poller as usize].receipts.len() as u32
@@ -439,6 +467,7 @@ mod tests {
             has_filters: false,
             provisioned: None,
             name: None,
+            is_broker: false,
         };
         EventSource::new(config, RngFactory::new(1).stream("esm"))
     }
