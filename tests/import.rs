@@ -342,7 +342,7 @@ fn cloudformation_resources_map_to_their_keys() {
     assert!(line(t, "subscription.Hook", "delivery_policy").contains("numRetries"));
     assert!(line(t, "endpoint.HookEndpoint", "protocol").starts_with(r#"protocol = "https""#));
     for (id, reason) in [
-        ("StreamMapping", "not an SQS queue of this template"),
+        ("StreamMapping", "neither an SQS queue nor an Amazon MQ broker of this template"),
         ("Rule (AWS::Events::Rule Rule)", "no target orchsim models"),
         ("Machine (AWS::StepFunctions::StateMachine)", "no Definition, DefinitionString or DefinitionUri"),
         ("Pipe (AWS::Pipes::Pipe)", "not modelled"),
@@ -377,7 +377,9 @@ fn json_says_what_was_understood_in_aws_terms() {
     );
     let stream = resource("StreamMapping");
     assert_eq!(stream["element"], serde_json::Value::Null);
-    assert!(stream["skipped"].as_str().unwrap().contains("not an SQS queue of this template"));
+    assert!(
+        stream["skipped"].as_str().unwrap().contains("neither an SQS queue nor an Amazon MQ broker of this template")
+    );
     assert!(resource("Rule")["skipped"].as_str().unwrap().contains("no target orchsim models"));
     assert_eq!(json["template"], "template.yaml");
     assert!(

@@ -3,7 +3,9 @@
 //! template cannot know, as placeholders. A broker the scenario's throughput benchmark or
 //! price book does not cover (RabbitMQ, small ActiveMQ instances) gets a placeholder
 //! throughput, and an instance type without a price in the book a placeholder price of 0,
-//! both marked TODO: orchsim asks for these figures rather than guess them.
+//! both marked TODO: orchsim asks for these figures rather than guess them. A broker a
+//! Lambda event source mapping consumes loses its consumer placeholders when the mappings
+//! are applied: Lambda's pollers are its consumers.
 
 use super::intrinsics::{ResolveError, flat_text};
 use super::resources::{DURATION_PLACEHOLDER, Element, Importer, Props, Setting};
@@ -73,7 +75,7 @@ impl Importer<'_, '_> {
             self,
             "consumers",
             "1".into(),
-            "the template cannot know the consumers (a Lambda function's MQ event source has no scenario key)",
+            "the template cannot know the consumers, and no Lambda function of it consumes the broker",
         );
         todo(
             self,

@@ -62,6 +62,7 @@ pub const RATE_PLACEHOLDER_PER_S: u32 = 1;
 pub(super) const QUEUE: &str = "AWS::SQS::Queue";
 pub(super) const TOPIC: &str = "AWS::SNS::Topic";
 pub(super) const FUNCTIONS: [&str; 2] = ["AWS::Lambda::Function", "AWS::Serverless::Function"];
+pub(super) const BROKER: &str = "AWS::AmazonMQ::Broker";
 
 pub(super) struct Resource<'a> {
     pub(super) id: String,
@@ -80,6 +81,8 @@ struct Mapping<'a> {
     queue: String,
     props: Props<'a>,
     about: String,
+    /// `queue` is an Amazon MQ broker: its pollers consume the broker's queue.
+    on_broker: bool,
 }
 
 /// A resource's properties, with SAM's `Globals` beneath them.
@@ -1021,12 +1024,40 @@ impl<'a> Importer<'a, '_> {
                     }
                     let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
                     match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
-                        Some(queue) => {
-                            self.mappings.push(Mapping { function: id.into(), name: name.clone(), queue, props, about })
-                        }
+                        Some(queue) => self.mappings.push(Mapping {
+                            function: id.into(),
+                            name: name.clone(),
+                            queue,
+                            props,
+                            about,
+                            on_broker: false,
+                        }),
                         None => self.model.skipped.push(format!(
                             "{id}.Events.{name} (SQS): its queue {} is not a queue of this template",
                             queue_val.as_ref().map(flat_text).unwrap_or_default()
+                        )),
+                    }
+                }
+                "MQ" => {
+                    if let Some((v, _)) = self.get(&props, "Enabled")?
+                        && as_bool(&v) == Some(false)
+                    {
+                        self.model.skipped.push(format!("{id}.Events.{name} (MQ): disabled (Enabled: false)"));
+                        continue;
+                    }
+                    let broker_val = self.get(&props, "Broker")?.map(|(v, _)| v);
+                    match broker_val.as_ref().and_then(|b| self.find(b, &[BROKER])) {
+                        Some(queue) => self.mappings.push(Mapping {
+                            function: id.into(),
+                            name: name.clone(),
+                            queue,
+                            props,
+                            about,
+                            on_broker: true,
+                        }),
+                        None => self.model.skipped.push(format!(
+                            "{id}.Events.{name} (MQ): its broker {} is not an Amazon MQ broker of this template",
+                            broker_val.as_ref().map(flat_text).unwrap_or_default()
                         )),
                     }
                 }
@@ -1150,6 +1181,7 @@ impl<'a> Importer<'a, '_> {
             queue,
             props: batch,
             about: about.into(),
+            on_broker: false,
         });
         Ok(())
     }
@@ -1165,13 +1197,19 @@ impl<'a> Importer<'a, '_> {
         let source = self.get(props, "EventSourceArn")?.map(|(v, _)| v);
         let function = self.get(props, "FunctionName")?.map(|(v, _)| v);
         let queue = source.as_ref().and_then(|s| self.find(s, &[QUEUE]));
+        let broker = source.as_ref().and_then(|s| self.find(s, &[BROKER]));
         let function_id = function.as_ref().and_then(|f| self.find(f, &FUNCTIONS));
-        match (queue, function_id) {
-            (Some(queue), Some(function)) => {
-                self.mappings.push(Mapping { function, name: id.into(), queue, props: props.clone(), about })
-            }
+        match (queue.clone().or(broker), function_id) {
+            (Some(queue_or_broker), Some(function)) => self.mappings.push(Mapping {
+                function,
+                name: id.into(),
+                queue: queue_or_broker,
+                props: props.clone(),
+                about,
+                on_broker: queue.is_none(),
+            }),
             (None, _) => self.model.skipped.push(format!(
-                "{id} (AWS::Lambda::EventSourceMapping): its source {} is not an SQS queue of this template (orchsim models SQS event sources only)",
+                "{id} (AWS::Lambda::EventSourceMapping): its source {} is neither an SQS queue nor an Amazon MQ broker of this template (orchsim models these event sources only)",
                 source.as_ref().map(flat_text).unwrap_or_default()
             )),
             (_, None) => self.model.skipped.push(format!(
@@ -1189,12 +1227,30 @@ impl<'a> Importer<'a, '_> {
         let mut sub_tables = Vec::new();
         for m in &mappings {
             let several = mappings.iter().filter(|o| o.function == m.function).count() > 1;
-            let fifo = self.is_fifo_queue(&m.queue);
             let element = if several {
                 format!("lambda.{}.mappings.{}", m.function, m.name)
             } else {
                 format!("lambda.{}", m.function)
             };
+            if m.on_broker {
+                let (s, notes) = self.broker_mapping(m, &element)?;
+                if several {
+                    sub_tables.push(Element {
+                        kind: "lambda",
+                        name: format!("{}.mappings.{}", m.function, m.name),
+                        about: format!("an Amazon MQ event source mapping of lambda.{} ({})", m.function, m.about),
+                        settings: s,
+                        notes,
+                    });
+                } else if let Some(function) =
+                    self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
+                {
+                    function.settings.extend(s);
+                    function.notes.extend(notes);
+                }
+                continue;
+            }
+            let fifo = self.is_fifo_queue(&m.queue);
             let mut s = vec![Setting {
                 key: "source".into(),
                 value: toml_string(&format!("sqs.{}", m.queue)),
@@ -1291,6 +1347,55 @@ impl<'a> Importer<'a, '_> {
             }
         }
         Ok(())
+    }
+
+    /// An Amazon MQ mapping's settings: `source = "mq.B"`, `BatchSize` (AWS's default 100)
+    /// and `MaximumBatchingWindowInSeconds` (left out for AWS's default of 500 ms, which no
+    /// whole number of seconds gives). `Queues` and `SourceAccessConfigurations` are noted:
+    /// the model's broker has one queue, and credentials change nothing simulated. The
+    /// broker's own consumer placeholders go, since Lambda's pollers are its consumers.
+    fn broker_mapping(&mut self, m: &Mapping, element: &str) -> Result<(Vec<Setting>, Vec<String>), ResolveError> {
+        let mut s = vec![Setting {
+            key: "source".into(),
+            value: toml_string(&format!("mq.{}", m.queue)),
+            origin: format!("template ({})", m.about),
+            todo: false,
+        }];
+        self.number(&mut s, &m.props, "BatchSize", "batch_size", Some(100.0), element)?;
+        self.number(&mut s, &m.props, "MaximumBatchingWindowInSeconds", "batching_window_s", None, element)?;
+        let mut notes = Vec::new();
+        if let Some((v, origin)) = self.get(&m.props, "Queues")? {
+            notes.push(format!(
+                "Queues = {} ({origin}): the broker's queue Lambda consumes; mq.{} models one queue",
+                flat_text(&v),
+                m.queue
+            ));
+        }
+        if let Some((_, origin)) = self.get(&m.props, "SourceAccessConfigurations")? {
+            notes.push(format!(
+                "SourceAccessConfigurations ({origin}): credentials and virtual host, which change nothing simulated"
+            ));
+        }
+        if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
+            let note = format!(
+                "FilterCriteria = {} ({origin}): filtering an Amazon MQ mapping's records is not modelled; imported without filters, so every message reaches the function",
+                flat_text(&v)
+            );
+            self.model.warnings.push(format!("{element}: {note}"));
+            notes.push(note);
+        }
+        let broker = format!("mq.{}", m.queue);
+        if let Some(b) = self.model.elements.iter_mut().find(|e| e.kind == "mq" && e.name == m.queue) {
+            b.settings.retain(|x| x.key != "consumers" && x.key != "service_time_s");
+            b.notes.push(format!(
+                "consumed by lambda.{} ({}): its pollers are the queue's consumers",
+                m.function, m.about
+            ));
+        }
+        self.model.placeholders.retain(|p| {
+            !p.starts_with(&format!("{broker}.consumers:")) && !p.starts_with(&format!("{broker}.service_time_s:"))
+        });
+        Ok((s, notes))
     }
 
     /// A mapping's `ProvisionedPollerConfig` as `provisioned_pollers_min`/`_max`. For SQS

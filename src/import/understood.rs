@@ -37,9 +37,33 @@ const DEFAULTS: [(&str, &str, Default); 20] = [
     ("AWS::AmazonMQ::Broker", "DeploymentMode", Default::Str("SINGLE_INSTANCE")),
 ];
 
+/// AWS's defaults of an event source mapping that reads an Amazon MQ broker (its 500 ms
+/// batching window is not a whole number of seconds, so it is not written).
+const MQ_MAPPING_DEFAULTS: [(&str, &str, Default); 2] = [
+    ("AWS::Lambda::EventSourceMapping", "BatchSize", Default::Int(100)),
+    ("AWS::Lambda::EventSourceMapping", "Enabled", Default::Bool(true)),
+];
+
+/// Whether a mapping's resolved `EventSourceArn` refers to an Amazon MQ broker of the
+/// template.
+fn reads_a_broker(root: &Node, entries: &[(String, Val)]) -> bool {
+    let Some((_, Val::Text(pieces))) = entries.iter().find(|(k, _)| k == "EventSourceArn") else { return false };
+    pieces.iter().any(|p| match p {
+        Piece::Ref { id, .. } => root
+            .get("Resources")
+            .and_then(|r| r.get(id))
+            .and_then(|r| r.get("Type"))
+            .and_then(Node::as_str)
+            .is_some_and(|t| t == super::resources::BROKER),
+        _ => false,
+    })
+}
+
 /// AWS's defaults of SAM events' properties, by event type.
-const EVENT_DEFAULTS: [(&str, &str, Default); 9] = [
+const EVENT_DEFAULTS: [(&str, &str, Default); 11] = [
     ("SQS", "BatchSize", Default::Int(10)),
+    ("MQ", "BatchSize", Default::Int(100)),
+    ("MQ", "Enabled", Default::Bool(true)),
     ("SQS", "MaximumBatchingWindowInSeconds", Default::Int(0)),
     ("SQS", "Enabled", Default::Bool(true)),
     ("SNS", "FilterPolicyScope", Default::Str("MessageAttributes")),
@@ -81,7 +105,12 @@ pub fn report(
             }
         };
         if let Val::Map(entries) = &mut properties {
-            with_defaults(entries, DEFAULTS.iter().filter(|(k, _, _)| *k == kind));
+            if kind == "AWS::Lambda::EventSourceMapping" && reads_a_broker(root, entries) {
+                // An Amazon MQ mapping's defaults are not an SQS mapping's.
+                with_defaults(entries, MQ_MAPPING_DEFAULTS.iter());
+            } else {
+                with_defaults(entries, DEFAULTS.iter().filter(|(k, _, _)| *k == kind));
+            }
             if let Some((_, definition)) = model.file_definitions.iter().find(|(m, _)| m == id)
                 && !entries.iter().any(|(k, _)| k == "Definition")
             {
