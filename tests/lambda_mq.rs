@@ -202,3 +202,17 @@ fn several_mappings_may_mix_a_queue_and_a_broker() {
     assert!(legacy > 1_150 && orders > 1_150, "{legacy} {orders}");
     assert_eq!(counter(&s, "mq.b.acknowledged"), legacy);
 }
+
+#[test]
+fn the_shipped_scenario_is_held_back_by_five_environments_until_they_are_raised() {
+    // The figures of the book's shipped-scenarios page.
+    let (result, s) = summary(&common::load(&common::shipped("lambda_mq.toml"), &[]));
+    assert_eq!(result.measured_s, 3_300.0);
+    assert_eq!(counter(&s, "workload.orders.sent"), 824_182);
+    assert_eq!(counter(&s, "mq.orders.acknowledged"), 635_420);
+    assert_eq!(gauge(&s, "lambda.fulfil.concurrency_mean"), 5.0);
+    assert!((common::latency(&s, "mq.orders.end_to_end", "p50") / 1_000.0 - 438.3).abs() < 0.5);
+    let raised = summary(&common::load(&common::shipped("lambda_mq.toml"), &["lambda.fulfil.environments_max=10"])).1;
+    assert_eq!(counter(&raised, "mq.orders.acknowledged"), 824_140);
+    assert!((common::latency(&raised, "mq.orders.end_to_end", "p99") - 2_043.9).abs() < 1.0);
+}
