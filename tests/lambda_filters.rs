@@ -214,7 +214,7 @@ fn bad_patterns_are_refused_with_where_and_why() {
 #[test]
 fn filters_need_a_source_and_sqs_workloads_generate_no_attributes() {
     let no_source = orders(0.3, r#"['{"body": {"kind": ["order"]}}']"#).replace("source = \"sqs.q\"\n", "");
-    assert!(error_of(&no_source).contains("set source = \"sqs.NAME\" too"), "{}", error_of(&no_source));
+    assert!(error_of(&no_source).contains("set source = \"sqs.NAME\" or \"mq.NAME\" too"), "{}", error_of(&no_source));
     let attributes =
         orders(0.3, "[]").replace("[sqs.q]", "[workload.w.attributes]\n tier = { values = [\"a\"] }\n[sqs.q]");
     assert!(error_of(&attributes).contains("workload.w.attributes"), "{}", error_of(&attributes));

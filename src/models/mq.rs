@@ -277,6 +277,7 @@ impl Service {
     pub fn take(&mut self, b: u32, max: usize) -> Batch {
         let mut batch = Batch::default();
         let broker = &mut self.brokers[b as usize];
+        debug_assert!(broker.config.pulled && broker.consumers.is_empty(), "only a pulled broker is taken from");
         while batch.len() < max.min(10) {
             let Some(stored) = broker.ready.pop_front() else { break };
             broker.metrics.dispatched += 1;
@@ -474,5 +475,41 @@ mod tests {
         }
         let (_, m, _, _, stored) = mq.broker(0);
         assert_eq!((m.redelivered, m.dead_lettered, stored), (2, 1, 0));
+    }
+
+    #[test]
+    fn a_puller_takes_acknowledges_rejects_and_releases_under_its_receipts() {
+        let mut mq = broker(1, 0.0);
+        mq.brokers[0].consumers.clear();
+        mq.brokers[0].config.pulled = true;
+        let t = SimTime::ZERO;
+        for _ in 0..12 {
+            mq.send(0, Message::new(t, 1_000));
+            mq.on_sent(t, 0);
+            mq.on_handled(t, 0);
+        }
+        assert_eq!(mq.ready_len(0), 12);
+        // At most 10 a take, oldest first.
+        let batch = mq.take(0, 25);
+        assert_eq!((batch.len(), mq.ready_len(0)), (10, 2));
+        let r = batch.receipts();
+        mq.acknowledge(t, r[0]);
+        assert!(mq.message(r[0]).is_none(), "an acknowledged receipt holds nothing");
+        // Rejected twice (max_redeliveries 2), then dead-lettered on the third.
+        mq.reject(t, r[1]);
+        for _ in 0..2 {
+            let again = mq.take(0, 10);
+            let last = *again.receipts().last().unwrap();
+            for x in &again.receipts()[..again.len() - 1] {
+                mq.release(*x);
+            }
+            mq.reject(t, last);
+        }
+        // A release puts the message back in front, not counted as a redelivery.
+        mq.release(r[2]);
+        let (_, m, _, _, stored) = mq.broker(0);
+        assert_eq!((m.acknowledged, m.redelivered, m.dead_lettered), (1, 2, 1));
+        // 12 handled, 1 acknowledged, 1 dead-lettered: 10 stored, 7 of them still taken.
+        assert_eq!((stored, mq.ready_len(0)), (10, 3));
     }
 }
