@@ -18,8 +18,8 @@
 //! A broker may instead be drained by a Lambda event source mapping (`pulled`): it has no
 //! consumers of its own, and Lambda's pollers take handled messages (`take`), then
 //! acknowledge them (`acknowledge`) or hand them back after a function error (`reject`,
-//! redelivered or dead-lettered as above) or a throttled invoke (`release`, not counted as a
-//! redelivery: the function never saw them). The world tells the waiting pollers when
+//! redelivered after `redelivery_delay` or dead-lettered as above) or a throttled invoke
+//! (`release`, not counted as a redelivery: the function never saw them). The world tells the waiting pollers when
 //! messages are ready (`ready_len`).
 //!
 //! The model does not talk to the world: it says what to schedule (`Action`s), and the
@@ -57,6 +57,8 @@ pub struct BrokerConfig {
     /// Drained by a Lambda event source mapping, whose pollers take messages (`consumers`
     /// is 0).
     pub pulled: bool,
+    /// How long a message a puller rejected waits before it is ready again.
+    pub redelivery_delay: SimDuration,
 }
 
 /// What the world must schedule for a broker: call back after `delay`.
@@ -68,6 +70,8 @@ pub enum Action {
     Handled { broker: u32, delay: SimDuration },
     /// `on_consumed(broker, consumer)`: the consumer is done with its current message.
     Consumed { broker: u32, consumer: u32, delay: SimDuration },
+    /// `on_redelivery_due(broker)`: the oldest rejected message is ready again.
+    RedeliveryDue { broker: u32, delay: SimDuration },
 }
 
 /// Counters and latencies of one broker.
@@ -116,6 +120,9 @@ struct Broker {
     handling: VecDeque<Stored>,
     /// Handled, waiting for a consumer with room.
     ready: VecDeque<Stored>,
+    /// Rejected by a puller, waiting out the redelivery delay, oldest first (the delay is
+    /// the same for all, so they are due in order).
+    redelivering: VecDeque<Stored>,
     consumers: Vec<Consumer>,
     /// Where the round robin goes next.
     next_consumer: usize,
@@ -145,6 +152,7 @@ impl Service {
                 sending: VecDeque::new(),
                 handling: VecDeque::new(),
                 ready: VecDeque::new(),
+                redelivering: VecDeque::new(),
                 consumers: (0..config.consumers).map(|_| Consumer::default()).collect(),
                 next_consumer: 0,
                 handle_time: SimDuration::from_secs_f64(1.0 / config.capacity_msgs_per_s),
@@ -330,10 +338,23 @@ impl Service {
         if stored.redeliveries < broker.config.max_redeliveries {
             stored.redeliveries += 1;
             broker.metrics.redelivered += 1;
-            broker.ready.push_back(stored);
+            if broker.config.redelivery_delay == SimDuration::ZERO {
+                broker.ready.push_back(stored);
+            } else {
+                broker.redelivering.push_back(stored);
+                self.outbox.push(Action::RedeliveryDue { broker: r.queue, delay: broker.config.redelivery_delay });
+            }
         } else {
             broker.settle(now, stored, true);
         }
+    }
+
+    /// The oldest rejected message of broker `b` has waited out its delay: it is ready again,
+    /// at the back of the queue.
+    pub fn on_redelivery_due(&mut self, b: u32) {
+        let broker = &mut self.brokers[b as usize];
+        let stored = broker.redelivering.pop_front().expect("a message waiting for its redelivery");
+        broker.ready.push_back(stored);
     }
 
     /// The puller hands the message back unprocessed: it goes to the front of the queue,
@@ -429,6 +450,7 @@ mod tests {
             usd_per_instance_hour: 0.288,
             storage_usd_per_gb_month: 0.30,
             pulled: false,
+            redelivery_delay: SimDuration::ZERO,
         };
         let rngs = RngFactory::new(1);
         Service::new(vec![config], |n| rngs.stream(n))

@@ -25,6 +25,8 @@ const RABBITMQ_TYPES: [&str; 9] = [
     "mq.m7g.xlarge",
     "mq.m7g.2xlarge",
 ];
+/// The wait before a message Lambda rejected is redelivered on ActiveMQ.
+const LAMBDA_ACTIVEMQ_REDELIVERY_DELAY: SimDuration = SimDuration::from_secs(1);
 /// Approximate enqueue rate of one producer, persistent 1 KB messages [mq-storage-2023].
 const EFS_SENDS_PER_S: f64 = 80.0;
 const EBS_SENDS_PER_S: f64 = 500.0;
@@ -158,6 +160,12 @@ pub(super) fn lower_broker(
         (true, true) => EBS_SENDS_PER_S,
         (true, false) => EFS_SENDS_PER_S,
     };
+    // Lambda takes ActiveMQ's default redelivery policy (AWS Lambda, "Troubleshoot Amazon MQ
+    // event source mapping errors"), whose initialRedeliveryDelay is 1,000 ms without
+    // back-off (https://activemq.apache.org/redelivery-policy). A RabbitMQ message requeued
+    // after a nack is ready at once (a model choice).
+    let redelivery_delay =
+        if drained_by.is_some() && engine == "activemq" { LAMBDA_ACTIVEMQ_REDELIVERY_DELAY } else { SimDuration::ZERO };
     Ok(BrokerConfig {
         name: name.to_string(),
         engine,
@@ -175,6 +183,7 @@ pub(super) fn lower_broker(
         usd_per_instance_hour,
         storage_usd_per_gb_month: if storage_ebs { prices.ebs_usd_per_gb_month } else { prices.efs_usd_per_gb_month },
         pulled: drained_by.is_some(),
+        redelivery_delay,
     })
 }
 

@@ -126,6 +126,7 @@ impl World {
             for r in batch {
                 self.mq.reject(now, r);
             }
+            self.run_mq_actions(s);
         } else {
             debug_assert_eq!(to_ack.len(), batch.len(), "an Amazon MQ batch succeeds or fails whole");
             for r in &to_ack {

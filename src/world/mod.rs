@@ -97,6 +97,8 @@ pub enum Event {
     MqConsumed { broker: u16, consumer: u32 },
     /// The batching window of a Lambda poller waiting on an Amazon MQ broker may be over.
     MqWindowEnded { mapping: u16, poller: u32 },
+    /// A message a Lambda poller rejected is ready on its Amazon MQ broker again.
+    MqRedeliveryDue { broker: u16 },
     /// An activity worker finished the task of `thread` (its wake-up `token`).
     ActivityWorkDone { thread: u32, token: u32, activity: u16, failed: bool },
     /// An EventBridge delivery's retry is due.
@@ -741,6 +743,9 @@ impl World {
                 mq::Action::Sent { broker, delay } => s.schedule_in(delay, Event::MqSent { broker: broker as u16 }),
                 mq::Action::Handled { broker, delay } => {
                     s.schedule_in(delay, Event::MqHandled { broker: broker as u16 })
+                }
+                mq::Action::RedeliveryDue { broker, delay } => {
+                    s.schedule_in(delay, Event::MqRedeliveryDue { broker: broker as u16 })
                 }
                 mq::Action::Consumed { broker, consumer, delay } => {
                     s.schedule_in(delay, Event::MqConsumed { broker: broker as u16, consumer })
@@ -1768,6 +1773,10 @@ impl Handler for World {
                 self.serve_mq(now, u32::from(broker), s);
             }
             Event::MqWindowEnded { mapping, poller } => self.on_mq_window_ended(now, mapping, poller, s),
+            Event::MqRedeliveryDue { broker } => {
+                self.mq.on_redelivery_due(u32::from(broker));
+                self.serve_mq(now, u32::from(broker), s);
+            }
             Event::MqConsumed { broker, consumer } => {
                 self.mq.on_consumed(now, u32::from(broker), consumer);
                 self.run_mq_actions(s);
