@@ -480,6 +480,7 @@ impl<'a> Importer<'a, '_> {
         self.number(&mut s, props, "VisibilityTimeout", "visibility_timeout_s", Some(30.0), &element)?;
         self.number(&mut s, props, "MessageRetentionPeriod", "message_retention_s", Some(345_600.0), &element)?;
         self.number(&mut s, props, "DelaySeconds", "delay_s", Some(0.0), &element)?;
+        self.number(&mut s, props, "MaximumMessageSize", "max_message_size_bytes", Some(1_048_576.0), &element)?;
         let mut notes = Vec::new();
         if let Some((v, origin)) = self.get(props, "ReceiveMessageWaitTimeSeconds")? {
             notes.push(format!(

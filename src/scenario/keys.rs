@@ -1073,6 +1073,18 @@ pub const KEYS: &[Key] = &[
         description: "most messages in flight (received, not deleted) at once; at the limit a short poll gets an `OverLimit` error (on a FIFO queue, an empty answer with no error) and a long poll waits",
     },
     Key {
+        path: "sqs.NAME.max_message_size_bytes",
+        kind: Kind::Integer,
+        unit: "bytes",
+        default: "1,048,576",
+        range: Range::Whole { min: 1024, max: 1048576 },
+        allowed: "whole number 1,024 to 1,048,576",
+        limit: "AWS `MaximumMessageSize`: 1,024–1,048,576 bytes, default 1,048,576 since August 2025 (262,144 before) [bc-sqs] [bc-sqs-hist] [sqs-quotas-msg]",
+        sources: &["bc-sqs", "bc-sqs-hist", "sqs-quotas-msg"],
+        when: "",
+        description: "largest message the queue takes: a larger SendMessage, SendMessageBatch entry, SNS delivery (with its JSON envelope unless raw) or rule target delivery is refused with a client error, not retried, and counted in `sqs.NAME.rejected_oversize`",
+    },
+    Key {
         path: "sqs.NAME.short_poll_sample_fraction",
         kind: Kind::Number,
         unit: "probability",

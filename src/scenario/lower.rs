@@ -8,8 +8,8 @@ use std::path::Path;
 use super::traffic::{Traffic, TrafficBasis};
 use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
 use super::{
-    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
-    consumers, functions, machines, price_books, queues, resolve, ses, sweep, thresholds, topics, workloads,
+    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, Target, WorkloadConfig, brokers,
+    buses, consumers, functions, machines, price_books, queues, resolve, ses, sweep, thresholds, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -280,6 +280,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     }
     run.traffic = super::traffic::basis(declared_traffic, &run, &workloads);
     warn_of_size(&run, &workloads, &mut warnings);
+    warn_of_oversize(&queues, &workloads, &mut warnings);
     let floor = MemoryFloor {
         queues: queues.len(),
         pools: pools.len(),
@@ -342,6 +343,24 @@ fn warn_of_size(run: &RunConfig, workloads: &[WorkloadConfig], warnings: &mut Ve
             messages / 5e6 / 60.0,
             run.events_max
         ));
+    }
+}
+
+/// Warns of a workload whose every message is larger than its queue's
+/// `max_message_size_bytes`. It is a warning, not an error: SQS would refuse every send, and
+/// the run shows exactly that (`sqs.NAME.rejected_oversize`), which a sweep over the maximum
+/// may be there to find.
+fn warn_of_oversize(queues: &[sqs::Config], workloads: &[WorkloadConfig], warnings: &mut Vec<String>) {
+    for w in workloads {
+        let Target::Queue(q) = w.target else { continue };
+        let queue = &queues[q.0 as usize];
+        let smallest = w.message_size_bytes.smallest().round();
+        if smallest > f64::from(queue.max_message_size_bytes) {
+            warnings.push(format!(
+                "every message of workload.{} ({smallest} bytes or more) is larger than sqs.{}.max_message_size_bytes = {}: SQS refuses each send with a client error that is not retried, so nothing reaches the queue",
+                w.name, queue.name, queue.max_message_size_bytes
+            ));
+        }
     }
 }
 

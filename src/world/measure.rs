@@ -324,6 +324,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             ("sent", m.sent),
             ("deduplicated", m.deduplicated),
             ("throttled_sends", m.throttled_sends),
+            ("rejected_oversize", m.rejected_oversize),
             ("duplicates", m.duplicates),
             ("received", m.received),
             ("deleted", m.deleted),
@@ -670,12 +671,18 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         audit.push(balance(
             format!("workload.{}", p.name),
             &[("holding_at_start", m.holding_at_start), ("sent", m.sent), ("duplicate_sends", m.duplicate_sends)],
-            &[("handed_over", m.handed_over), ("send_gave_up", m.gave_up), ("holding_at_end", p.holding)],
+            &[
+                ("handed_over", m.handed_over),
+                ("send_rejected", m.rejected),
+                ("send_gave_up", m.gave_up),
+                ("holding_at_end", p.holding),
+            ],
         ));
         for (key, value) in [
             ("sent", m.sent),
             ("duplicate_sends", m.duplicate_sends),
             ("send_retries", m.retries),
+            ("send_rejected", m.rejected),
             ("send_gave_up", m.gave_up),
             ("holding_at_end", p.holding),
             ("throttled_calls", p.client.metrics().throttled),

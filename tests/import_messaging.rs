@@ -1,0 +1,73 @@
+//! `orchsim import` of queue and rule-target settings: a queue's `MaximumMessageSize`, a
+//! rule's FIFO queue target with `SqsParameters.MessageGroupId`, and rule targets that are
+//! event buses. Templates written here are imported through the command (`--json` and
+//! `--out`), and the scenario written is read back by the scenario reader and run.
+
+mod common;
+
+use common::{counter, line, orchsim, scratch_in, text};
+
+use std::fs;
+use std::path::Path;
+
+use orchsim::scenario::Scenario;
+
+/// `orchsim import TEMPLATE --json --out imported.toml` in a fresh folder: the JSON report,
+/// the scenario text and the summary of a run of it.
+fn import_and_run(name: &str, template: &str) -> (serde_json::Value, String, serde_json::Value) {
+    let dir = scratch_in("import-messaging", name);
+    fs::write(dir.join("template.yaml"), template).unwrap();
+    let out = orchsim(&["import", "template.yaml", "--json", "--out", "imported.toml"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let toml = fs::read_to_string(dir.join("imported.toml")).unwrap();
+    let summary = run(&dir, &toml);
+    (json, toml, summary)
+}
+
+fn run(dir: &Path, toml: &str) -> serde_json::Value {
+    let scenario = Scenario::from_text("imported.toml", toml, dir, &[]).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    common::summary(&scenario).1
+}
+
+fn resource<'j>(json: &'j serde_json::Value, id: &str) -> &'j serde_json::Value {
+    json["resources"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+const QUEUE_SIZES: &str = r#"
+Parameters:
+  SmallSize:
+    Type: Number
+    Default: 2048
+Resources:
+  Small:
+    Type: AWS::SQS::Queue
+    Properties:
+      MaximumMessageSize: !Ref SmallSize
+  Fixed:
+    Type: AWS::SQS::Queue
+    Properties:
+      MaximumMessageSize: 262144
+  Plain:
+    Type: AWS::SQS::Queue
+"#;
+
+#[test]
+fn a_queues_maximum_message_size_is_imported_with_its_origin() {
+    let (json, toml, summary) = import_and_run("max-size", QUEUE_SIZES);
+    assert_eq!(
+        line(&toml, "sqs.Small", "max_message_size_bytes"),
+        "max_message_size_bytes = 2048  # template: parameter SmallSize (its Default)"
+    );
+    assert!(
+        line(&toml, "sqs.Fixed", "max_message_size_bytes").starts_with("max_message_size_bytes = 262144  #"),
+        "{toml}"
+    );
+    assert_eq!(line(&toml, "sqs.Plain", "max_message_size_bytes"), "max_message_size_bytes = 1048576  # AWS default");
+    assert_eq!(resource(&json, "Small")["properties"]["MaximumMessageSize"], "2048", "a parameter's value is text");
+    assert_eq!(resource(&json, "Fixed")["properties"]["MaximumMessageSize"], 262_144);
+    assert_eq!(resource(&json, "Plain")["properties"]["MaximumMessageSize"], 1_048_576, "AWS's default");
+    // The placeholder traffic (1 KiB messages) fits every queue.
+    assert_eq!(counter(&summary, "sqs.Small.rejected_oversize"), 0);
+    assert!(counter(&summary, "sqs.Small.sent") > 0);
+}
