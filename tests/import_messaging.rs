@@ -71,3 +71,76 @@ fn a_queues_maximum_message_size_is_imported_with_its_origin() {
     assert_eq!(counter(&summary, "sqs.Small.rejected_oversize"), 0);
     assert!(counter(&summary, "sqs.Small.sent") > 0);
 }
+
+const FIFO_RULE: &str = r#"
+Parameters:
+  Group:
+    Type: String
+    Default: orders
+Resources:
+  Ordered:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: true
+      ContentBasedDeduplication: true
+  NoDedup:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: true
+  Plain:
+    Type: AWS::SQS::Queue
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Timeout: 10
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt Ordered.Arn
+      FunctionName: !Ref Worker
+  OrderRule:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - Arn: !GetAtt Ordered.Arn
+          Id: fifo
+          SqsParameters: {MessageGroupId: !Ref Group}
+        - Arn: !GetAtt NoDedup.Arn
+          Id: nodedup
+          SqsParameters: {MessageGroupId: x}
+        - Arn: !GetAtt Plain.Arn
+          Id: plain
+          SqsParameters: {MessageGroupId: fair}
+"#;
+
+#[test]
+fn a_fifo_queue_targets_message_group_is_imported_and_its_events_are_consumed_in_one_group() {
+    let (json, toml, summary) = import_and_run("fifo-rule", FIFO_RULE);
+    assert_eq!(
+        line(&toml, "rule.OrderRule", "targets"),
+        r#"targets = [{ target = "sqs.Ordered", message_group_id = "orders" }, "sqs.Plain"]  # template (AWS::Events::Rule OrderRule Targets; a FIFO queue's SqsParameters.MessageGroupId as its message_group_id)"#
+    );
+    let warnings = json["warnings"].to_string();
+    assert!(warnings.contains("sqs.NoDedup is a FIFO queue without ContentBasedDeduplication"), "{warnings}");
+    assert!(warnings.contains("sqs.Plain has SqsParameters.MessageGroupId fair"), "{warnings}");
+    let targets = &resource(&json, "OrderRule")["properties"]["Targets"];
+    assert_eq!(targets[0]["SqsParameters"]["MessageGroupId"], "orders");
+    // The placeholder events reach the FIFO queue in one group; its consumer sees them in order.
+    let delivered = counter(&summary, "rule.OrderRule.target.sqs.Ordered.delivered");
+    assert!(delivered > 0 && delivered == counter(&summary, "sqs.Ordered.sent"), "{delivered}");
+    assert_eq!(counter(&summary, "sqs.Ordered.fifo_order_violations"), 0);
+}
+
+#[test]
+fn a_fifo_queue_target_without_a_message_group_is_left_out_with_a_warning() {
+    let template = FIFO_RULE.replace("          SqsParameters: {MessageGroupId: !Ref Group}\n", "");
+    let (json, toml, _) = import_and_run("fifo-no-group", &template);
+    assert_eq!(
+        line(&toml, "rule.OrderRule", "targets"),
+        r#"targets = ["sqs.Plain"]  # template (AWS::Events::Rule OrderRule Targets)"#
+    );
+    assert!(json["warnings"].to_string().contains("sqs.Ordered has no SqsParameters.MessageGroupId"));
+}

@@ -48,13 +48,17 @@ pub(super) struct TargetSpec {
     pub(super) arn: Val,
     pub(super) retry: Option<Val>,
     pub(super) dead_letter: Option<Val>,
+    /// `SqsParameters.MessageGroupId`, for a FIFO queue target.
+    pub(super) message_group: Option<Val>,
 }
 
-/// One target's `RetryPolicy` (each value with where it came from) and dead-letter queue.
+/// One target's `RetryPolicy` (each value with where it came from), dead-letter queue and,
+/// for a FIFO queue, message group.
 struct TargetPolicy {
     retry_attempts: (f64, String),
     event_age_s: (f64, String),
     dead_letter_queue: Option<String>,
+    message_group: Option<String>,
 }
 
 impl TargetPolicy {
@@ -91,10 +95,24 @@ impl TargetPolicy {
         if let Some(q) = &self.dead_letter_queue {
             out.push_str(&format!(", dead_letter_queue = {}", toml_string(&format!("sqs.{q}"))));
         }
+        if let Some(g) = &self.message_group {
+            out.push_str(&format!(", message_group_id = {}", toml_string(g)));
+        }
         out.push_str(" }");
         out
     }
+
+    /// The target under the rule's policy: its reference, or a table with its message group.
+    fn plain(&self, element: &str) -> String {
+        match &self.message_group {
+            Some(g) => format!("{{ target = {}, message_group_id = {} }}", toml_string(element), toml_string(g)),
+            None => toml_string(element),
+        }
+    }
 }
+
+/// Longest `SqsParameters.MessageGroupId` EventBridge takes.
+const MESSAGE_GROUP_ID_CHARS_MAX: usize = 100;
 
 /// A field of a map value.
 pub(super) fn field<'v>(v: &'v Val, key: &str) -> Option<&'v Val> {
@@ -328,6 +346,7 @@ impl<'a> Importer<'a, '_> {
                     arn,
                     retry: field(&t, "RetryPolicy").cloned(),
                     dead_letter: field(&t, "DeadLetterConfig").and_then(|d| field(d, "Arn")).cloned(),
+                    message_group: field(&t, "SqsParameters").and_then(|p| field(p, "MessageGroupId")).cloned(),
                 });
             }
         }
@@ -369,6 +388,7 @@ impl<'a> Importer<'a, '_> {
                     .and_then(|t| field(t, "DeadLetterConfig"))
                     .and_then(|d| field(d, "Arn"))
                     .cloned(),
+                message_group: None,
             })
             .into_iter()
             .collect();
@@ -424,6 +444,7 @@ impl<'a> Importer<'a, '_> {
             arn: Val::Text(vec![Piece::Ref { id: owner.into(), attribute: None }]),
             retry: self.get(props, "RetryPolicy")?.map(|(v, _)| v),
             dead_letter,
+            message_group: None,
         };
         let (pattern, schedule) = match kind {
             "EventBridgeRule" | "CloudWatchEvent" => {
@@ -635,18 +656,34 @@ impl<'a> Importer<'a, '_> {
             ));
             others.truncate(TARGETS_PER_RULE_MAX);
         }
-        let policies: Vec<TargetPolicy> = others.iter().map(|(_, t)| self.target_policy(spec, t)).collect();
+        let mut policies = Vec::new();
+        others.retain(|(e, t)| match self.target_policy(spec, e, t) {
+            Some(p) => {
+                policies.push(p);
+                true
+            }
+            None => false,
+        });
+        if others.is_empty() {
+            self.model.skipped.push(format!("{} ({}): none of its targets can be imported", spec.name, spec.about));
+            return Ok(());
+        }
         let agree = policies.iter().all(|p| p.values() == policies[0].values());
         let list: Vec<String> = if agree {
-            others.iter().map(|(e, _)| toml_string(e)).collect()
+            others.iter().zip(&policies).map(|((e, _), p)| p.plain(e)).collect()
         } else {
             others.iter().zip(&policies).map(|((e, _), p)| p.inline_table(e)).collect()
         };
+        let groups = if policies.iter().any(|p| p.message_group.is_some()) {
+            "; a FIFO queue's SqsParameters.MessageGroupId as its message_group_id"
+        } else {
+            ""
+        };
         let targets_origin = if agree {
-            format!("template ({} Targets)", spec.about)
+            format!("template ({} Targets{groups})", spec.about)
         } else {
             format!(
-                "template ({} Targets, each with its RetryPolicy and DeadLetterConfig; AWS defaults 185 retries and 86,400 s where a target sets none)",
+                "template ({} Targets, each with its RetryPolicy and DeadLetterConfig; AWS defaults 185 retries and 86,400 s where a target sets none{groups})",
                 spec.about
             )
         };
@@ -691,8 +728,42 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    /// A target's retry policy (AWS's defaults where it sets none) and dead-letter queue.
-    fn target_policy(&mut self, spec: &RuleSpec, t: &TargetSpec) -> TargetPolicy {
+    /// A target's retry policy (AWS's defaults where it sets none), dead-letter queue and
+    /// message group; `None`, with a warning, for a target EventBridge cannot deliver to: a
+    /// FIFO queue without a `MessageGroupId`, or without content-based deduplication.
+    fn target_policy(&mut self, spec: &RuleSpec, element: &str, t: &TargetSpec) -> Option<TargetPolicy> {
+        let group = t.message_group.as_ref().map(flat_text);
+        let message_group = match element.strip_prefix("sqs.") {
+            Some(q) if self.is_fifo_queue(q) => {
+                let why = match &group {
+                    None => Some("has no SqsParameters.MessageGroupId, which EventBridge requires for a FIFO queue"),
+                    Some(g) if g.is_empty() || g.chars().count() > MESSAGE_GROUP_ID_CHARS_MAX => {
+                        Some("has a SqsParameters.MessageGroupId that is not 1 to 100 characters")
+                    }
+                    Some(_) if !self.is_content_based_queue(q) => Some(
+                        "is a FIFO queue without ContentBasedDeduplication, which EventBridge requires of a FIFO queue target",
+                    ),
+                    Some(_) => None,
+                };
+                if let Some(why) = why {
+                    self.model.warnings.push(format!(
+                        "rule.{}: the target {element} {why}: the rule is imported without it",
+                        spec.name
+                    ));
+                    return None;
+                }
+                group
+            }
+            _ => {
+                if let Some(g) = group {
+                    self.model.warnings.push(format!(
+                        "rule.{}: the target {element} has SqsParameters.MessageGroupId {g}, which only a FIFO queue (or a fair queue, not modelled) uses: left out",
+                        spec.name
+                    ));
+                }
+                None
+            }
+        };
         let mut values = Vec::new();
         for (property, default) in [("MaximumRetryAttempts", 185.0), ("MaximumEventAgeInSeconds", 86_400.0)] {
             let given = t.retry.as_ref().and_then(|r| field(r, property)).and_then(as_number);
@@ -712,7 +783,12 @@ impl<'a> Importer<'a, '_> {
                 None
             }
         });
-        TargetPolicy { retry_attempts: values[0].clone(), event_age_s: values[1].clone(), dead_letter_queue }
+        Some(TargetPolicy {
+            retry_attempts: values[0].clone(),
+            event_age_s: values[1].clone(),
+            dead_letter_queue,
+            message_group,
+        })
     }
 
     /// A placeholder workload putting events that match the rule's pattern on its bus.

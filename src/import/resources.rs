@@ -336,6 +336,14 @@ impl<'a> Importer<'a, '_> {
             .any(|e| e.kind == "sqs" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
     }
 
+    pub(super) fn is_content_based_queue(&self, id: &str) -> bool {
+        self.model.elements.iter().any(|e| {
+            e.kind == "sqs"
+                && e.name == id
+                && e.settings.iter().any(|s| s.key == "content_based_deduplication" && s.value == "true")
+        })
+    }
+
     pub(super) fn is_fifo_topic(&self, id: &str) -> bool {
         self.model
             .elements

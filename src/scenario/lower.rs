@@ -194,8 +194,10 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         topics: &topic_names,
         machines: &machine_ids,
     };
+    let mut message_groups = BTreeMap::new();
     let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
-        let (rule, targets, dead_letter_queues) = buses::lower_rule(src, name, node, &bus_targets)?;
+        let (rule, targets, dead_letter_queues) =
+            buses::lower_rule(src, name, node, &bus_targets, &mut message_groups)?;
         Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
@@ -258,6 +260,8 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             workloads.push(workloads::lower_workload(src, name, node, &names, &topic_names_for_workloads, base_dir)?);
         }
     }
+    let workload_groups_max = workloads.iter().filter_map(|w| w.groups.as_ref().map(|g| g.count())).max();
+    buses::number_message_groups(&mut rules, workload_groups_max.unwrap_or(0));
     let endpoints = endpoint_configs.into_iter().map(|(c, _)| c).collect();
     top.finish()?;
     let uses = price_books::Uses {

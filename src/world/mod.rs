@@ -997,8 +997,10 @@ impl World {
         // message larger than the queue's maximum is a client error, which is not.
         let mut failure = None;
         let is_throttled = match target {
-            RuleTarget::Queue(q) => {
-                let outcome = self.sqs.send(now, q, delivery.message, None);
+            RuleTarget::Queue { queue: q, group } => {
+                // A FIFO queue target puts every event in the target's one message group.
+                let message = Message { group: group.unwrap_or(delivery.message.group), ..delivery.message };
+                let outcome = self.sqs.send(now, q, message, None);
                 failure = (outcome == SendOutcome::TooLarge).then_some(false);
                 self.serve_waiting(now, q, s);
                 self.arm(now, q, s);
