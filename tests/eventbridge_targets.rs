@@ -133,3 +133,113 @@ fn fifo_targets_without_a_group_and_groups_where_aws_has_none_are_refused() {
         FIFO_TARGET.replace(r#"message_group_id = "orders""#, &format!("message_group_id = \"{}\"", "g".repeat(100)));
     assert!(parse_inline(&longest, &[]).is_ok());
 }
+
+/// Events put on the default bus; a rule sends them to the `orders` bus and to a queue, and
+/// the `orders` bus's rule sends them to its own queue.
+const BUS_TARGET: &str = r#"
+[run]
+horizon_s = 600
+
+[workload.w]
+target = "eventbridge.default"
+arrival = "constant"
+rate_per_s = 10
+count_max = 1000
+
+[eventbridge.default]
+[eventbridge.orders]
+
+[rule.forward]
+bus = "eventbridge.default"
+event_pattern = '{}'
+targets = ["eventbridge.orders", "sqs.audit"]
+
+[rule.take]
+bus = "eventbridge.orders"
+event_pattern = '{}'
+targets = ["sqs.orders"]
+
+[sqs.audit]
+[sqs.orders]
+
+[workers.audit]
+source = "sqs.audit"
+count = 20
+service_time_s = 0.001
+
+[workers.orders]
+source = "sqs.orders"
+count = 20
+service_time_s = 0.001
+"#;
+
+#[test]
+fn a_bus_target_puts_the_event_on_that_bus_whose_rules_deliver_it_billed_as_a_custom_event() {
+    let (_, s) = summary(&exact(BUS_TARGET));
+    assert_eq!(counter(&s, "rule.forward.target.eventbridge.orders.delivered"), 1000);
+    assert_eq!(counter(&s, "eventbridge.orders.from_buses"), 1000);
+    assert_eq!(counter(&s, "eventbridge.orders.put_events"), 0, "no PutEvents call of the workload's");
+    assert_eq!(counter(&s, "rule.take.delivered"), 1000);
+    assert_eq!((counter(&s, "sqs.orders.sent"), counter(&s, "sqs.audit.sent")), (1000, 1000));
+    // Each bus bills the event as a custom event [eb-bus-to-bus].
+    assert_eq!(
+        (counter(&s, "eventbridge.default.billed_events"), counter(&s, "eventbridge.orders.billed_events")),
+        (1000, 1000)
+    );
+}
+
+#[test]
+fn the_extra_hop_takes_the_target_buses_own_delivery_latency() {
+    let (_, s) = summary(&common::inline(BUS_TARGET));
+    let one_hop = latency(&s, "sqs.audit.queue_wait", "p50");
+    let two_hops = latency(&s, "sqs.orders.queue_wait", "p50");
+    // The hop from ingestion to a target is lognormal with a median of 45 ms by default.
+    let extra = two_hops - one_hop;
+    assert!((30.0..=65.0).contains(&extra), "one hop {one_hop} ms, two {two_hops} ms");
+}
+
+#[test]
+fn an_event_crosses_one_bus_to_bus_hop_at_most_so_loops_end_and_are_warned_of() {
+    // The orders bus sends every event back to the default bus, and the default bus to
+    // itself as well: warned of, and bounded.
+    let looped = BUS_TARGET
+        .replace(r#"targets = ["sqs.orders"]"#, r#"targets = ["sqs.orders", "eventbridge.default"]"#)
+        .replace(
+            r#"targets = ["eventbridge.orders", "sqs.audit"]"#,
+            r#"targets = ["eventbridge.orders", "sqs.audit", "eventbridge.default"]"#,
+        );
+    let scenario = exact(&looped);
+    let loops: Vec<&String> = scenario.warnings.iter().filter(|w| w.contains("loop of buses")).collect();
+    assert_eq!(loops.len(), 2, "{:?}", scenario.warnings);
+    assert!(loops.iter().any(|w| w.contains("eventbridge.default (rule.forward) → eventbridge.default")), "{loops:?}");
+    assert!(
+        loops
+            .iter()
+            .any(|w| w
+                .contains("eventbridge.default (rule.forward) → eventbridge.orders (rule.take) → eventbridge.default")),
+        "{loops:?}"
+    );
+    let (_, s) = summary(&scenario);
+    assert_eq!(s["stop_reason"], "drained");
+    // The default bus gets each event back once from itself: the queue gets it twice, and
+    // neither bus sends on what came from a bus.
+    assert_eq!(counter(&s, "eventbridge.default.from_buses"), 1000);
+    assert_eq!(counter(&s, "sqs.audit.sent"), 2000);
+    assert_eq!(
+        counter(&s, "rule.forward.not_forwarded"),
+        2000,
+        "to orders and to itself, for the 1,000 that came back"
+    );
+    assert_eq!(counter(&s, "rule.take.not_forwarded"), 1000);
+    assert_eq!(counter(&s, "sqs.orders.sent"), 1000);
+}
+
+#[test]
+fn a_bus_target_must_be_a_bus_of_the_rules_region() {
+    let text = BUS_TARGET.replace("[eventbridge.orders]\n", "[eventbridge.orders]\nregion = \"us-east-2\"\n");
+    let e = parse_inline(&text, &[]).unwrap_err().to_string();
+    assert!(e.contains("rule.forward.targets[0]") && e.contains("one account and Region"), "{e}");
+    let text = BUS_TARGET.replace(r#"targets = ["eventbridge.orders""#, r#"targets = ["eventbridge.nope""#);
+    let e = parse_inline(&text, &[]).unwrap_err().to_string();
+    assert!(e.contains("eventbridge.nope"), "{e}");
+}

@@ -52,12 +52,17 @@ pub enum RuleTarget {
     /// A state machine, started with StartExecution (asynchronous for an Express machine
     /// too, as EventBridge never waits for an execution's end).
     Machine(u32),
+    /// Another event bus of the same account and Region (or the rule's own), whose rules
+    /// then match the event.
+    Bus(BusId),
 }
 
 pub(super) struct Names<'a> {
     pub buses: &'a BTreeMap<String, BusId>,
     /// Each bus's kind, by `BusId`.
     pub bus_kinds: &'a [eventbridge::BusKind],
+    /// Each bus's Region, by `BusId`.
+    pub bus_regions: &'a [String],
     pub queues: &'a Queues,
     pub functions: &'a BTreeMap<String, u32>,
     pub topics: &'a BTreeMap<String, TopicId>,
@@ -149,6 +154,18 @@ pub(super) fn lower_rule(
     let defaults = (retry_attempts_max, event_age_max, rule_dead_letter_queue);
     for (i, item) in items.into_iter().enumerate() {
         let (target, label, policy, dead_letter_queue) = rule_target(item, &p, i, names, defaults, groups)?;
+        if let RuleTarget::Bus(to) = target
+            && names.bus_regions[to.0 as usize] != names.bus_regions[bus.0 as usize]
+        {
+            return Err(item.error(
+                &format!("{p}[{i}]"),
+                format!(
+                    "this bus is in {}, the rule's in {}: orchsim models bus-to-bus delivery within one account and Region only",
+                    names.bus_regions[to.0 as usize],
+                    names.bus_regions[bus.0 as usize]
+                ),
+            ));
+        }
         if targets.contains(&target) {
             // Each target's metrics are named after it, so one rule names it once.
             return Err(item.error(
@@ -216,7 +233,8 @@ fn rule_target<'a>(
         }
     };
     let has_dead_letter_queue = dead_letter_queue.is_some();
-    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue };
+    let is_bus = matches!(target, RuleTarget::Bus(_));
+    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue, is_bus };
     Ok((target, label, policy, dead_letter_queue))
 }
 
@@ -307,6 +325,7 @@ pub(super) fn lower_subscriber(
             retry_attempts_max,
             event_age_max,
             has_dead_letter_queue: dead_letter_queue.is_some(),
+            is_bus: false,
         }],
         target_labels: vec![label],
     };
@@ -331,7 +350,7 @@ fn bus_of_kind(t: &mut TableReader<'_>, names: &Names<'_>, kind: eventbridge::Bu
 }
 
 /// One target: an SQS queue, a Lambda function, an SNS topic, or, for a rule, a state
-/// machine (a subscriber of a Custom Event Bus takes the first three here).
+/// machine or an event bus (a subscriber of a Custom Event Bus takes the first three here).
 fn target(f: Field<'_>, p: &str, names: &Names<'_>, machines: bool) -> Result<RuleTarget> {
     Ok(match f.str(p)?.split_once('.').map(|(k, _)| k) {
         Some("sqs") => {
@@ -342,10 +361,14 @@ fn target(f: Field<'_>, p: &str, names: &Names<'_>, machines: bool) -> Result<Ru
         Some("step_functions") if machines => {
             RuleTarget::Machine(component_ref(f, p, "step_functions", "state machine", names.machines)?)
         }
+        Some("eventbridge") if machines => {
+            RuleTarget::Bus(component_ref(f, p, "eventbridge", "event bus", names.buses)?)
+        }
         _ if machines => {
-            return Err(
-                f.error(p, "targets are \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"")
-            );
+            return Err(f.error(
+                p,
+                "targets are \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\" or \"eventbridge.NAME\"",
+            ));
         }
         _ => return Err(f.error(p, "a subscriber's target is \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
     })
@@ -386,6 +409,69 @@ fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
         }
     };
     EventPattern::parse(&json).map_err(|e| f.error(p, e.to_string()))
+}
+
+/// Warns of rules whose bus targets lead back to their own bus (a bus that targets itself,
+/// or a cycle through others). AWS allows them, and routes an event that came from another
+/// bus to no third bus [eb-bus-to-bus]; orchsim lets an event cross one bus-to-bus hop at
+/// most (back to the bus it came from included, which AWS does not say), so the run cannot
+/// loop, but such a set-up is seldom meant.
+pub(super) fn warn_of_bus_loops(
+    rules: &[super::RuleSpec],
+    buses: &[eventbridge::BusConfig],
+    warnings: &mut Vec<String>,
+) {
+    let mut edges: Vec<Vec<(usize, &str)>> = vec![Vec::new(); buses.len()];
+    for r in rules {
+        for t in &r.targets {
+            if let RuleTarget::Bus(to) = t {
+                edges[r.rule.bus.0 as usize].push((to.0 as usize, r.rule.name.as_str()));
+            }
+        }
+    }
+    let mut warn = |path: Vec<String>| {
+        warnings.push(format!(
+            "rules send events around a loop of buses: {}; an event crosses one bus-to-bus hop at most (AWS routes an event that came from another bus to no third bus), so the loop ends there: a bus that targets itself gets each event once more",
+            path.join(" → ")
+        ));
+    };
+    for start in 0..buses.len() {
+        let bus = |b: usize, rule: &str| format!("eventbridge.{} (rule.{rule})", buses[b].name);
+        let end = format!("eventbridge.{}", buses[start].name);
+        for &(_, rule) in edges[start].iter().filter(|(to, _)| *to == start) {
+            warn(vec![bus(start, rule), end.clone()]);
+        }
+        // The first path back through other buses, breadth first; each such loop is
+        // reported once, from the bus of the lowest index on it.
+        let mut from: Vec<Option<(usize, &str)>> = vec![None; buses.len()];
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(b) = queue.pop_front() {
+            for &(to, rule) in &edges[b] {
+                if to == start && b != start {
+                    closing = Some((b, rule));
+                    break 'search;
+                }
+                if to > start && from[to].is_none() {
+                    from[to] = Some((b, rule));
+                    queue.push_back(to);
+                }
+            }
+        }
+        let Some((last, closing_rule)) = closing else { continue };
+        // Each bus of the loop with the rule that sends the event on, from `start`.
+        let mut hops = vec![(last, closing_rule)];
+        let mut b = last;
+        while b != start {
+            let (prev, rule) = from[b].expect("a bus reached from the start");
+            hops.push((prev, rule));
+            b = prev;
+        }
+        hops.reverse();
+        let mut path: Vec<String> = hops.iter().map(|&(b, rule)| bus(b, rule)).collect();
+        path.push(end);
+        warn(path);
+    }
 }
 
 /// AWS allows at most 300 rules on one bus (100 in some Regions).

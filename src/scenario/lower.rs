@@ -176,6 +176,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         Ok(bus)
     })?;
     let bus_kinds: Vec<eventbridge::BusKind> = buses.iter().map(|b| b.kind).collect();
+    let bus_regions: Vec<String> = buses.iter().map(|b| b.region.clone()).collect();
     // Rules may start state machines, whose tables are read later: their ids are their
     // places in the order the tables are read.
     let machine_ids: BTreeMap<String, u32> = match top.get("step_functions") {
@@ -189,6 +190,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let bus_targets = buses::Names {
         buses: &bus_names,
         bus_kinds: &bus_kinds,
+        bus_regions: &bus_regions,
         queues: &names,
         functions: &function_names,
         topics: &topic_names,
@@ -219,6 +221,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
+    buses::warn_of_bus_loops(&rules, &buses, &mut warnings);
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();
     let (activities, activity_names) =
         lower_all(&mut top, "activity", |name, node| machines::lower_activity(src, name, node))?;

@@ -531,6 +531,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         for (key, value) in [
             ("put_events", m.put_events),
             ("service_events", m.service_events),
+            ("from_buses", m.from_buses),
             ("unmatched", m.unmatched),
             ("throttled", m.throttled),
             ("billed_events", m.billed_events),
@@ -546,6 +547,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         for (key, value) in [
             ("matched", m.matched),
             ("target_deliveries", m.target_deliveries),
+            ("not_forwarded", m.not_forwarded),
             ("delivered", m.delivered),
             ("failed_attempts", m.failed_attempts),
             ("retries", m.retries),
@@ -561,6 +563,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             for (label, t) in config.target_labels.iter().zip(eventbridge.target_metrics(RuleId(r as u32))) {
                 for (key, value) in [
                     ("deliveries", t.deliveries),
+                    ("not_forwarded", t.not_forwarded),
                     ("delivered", t.delivered),
                     ("failed_attempts", t.failed_attempts),
                     ("retries", t.retries),

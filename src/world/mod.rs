@@ -1023,6 +1023,16 @@ impl World {
                 self.deliveries = deliveries;
                 outcome == PublishOutcome::Throttled
             }
+            RuleTarget::Bus(b) => {
+                // Put on the target bus, whose rules match it at once; their deliveries take
+                // the bus's own delivery hop, as any rule's.
+                let event = self.events[d.0 as usize].take().unwrap_or(Json::Object(Vec::new()));
+                let mut deliveries = Vec::new();
+                let outcome = self.eventbridge.put_from_bus(now, b, delivery.message, &event, &mut deliveries);
+                self.deliver_event(now, &event, &deliveries, s);
+                self.events[d.0 as usize] = Some(event);
+                outcome == eventbridge::PutOutcome::Throttled
+            }
             RuleTarget::Machine(m) => match self.step_functions.start_async(now, m) {
                 // A throttled StartExecution is retried by EventBridge, as any throttled target.
                 None => true,
