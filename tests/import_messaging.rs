@@ -144,3 +144,86 @@ fn a_fifo_queue_target_without_a_message_group_is_left_out_with_a_warning() {
     );
     assert!(json["warnings"].to_string().contains("sqs.Ordered has no SqsParameters.MessageGroupId"));
 }
+
+const BUS_TARGETS: &str = r#"
+Resources:
+  Orders:
+    Type: AWS::Events::EventBus
+    Properties: {Name: orders-bus}
+  Audit:
+    Type: AWS::Events::EventBus
+    Properties: {Name: audit-bus}
+  Archive:
+    Type: AWS::Events::EventBus
+    Properties: {Name: archive-bus}
+  OrdersQueue:
+    Type: AWS::SQS::Queue
+  Connection:
+    Type: AWS::Events::Connection
+    Properties:
+      AuthorizationType: API_KEY
+      AuthParameters: {ApiKeyAuthParameters: {ApiKeyName: k, ApiKeyValue: v}}
+  Partner:
+    Type: AWS::Events::ApiDestination
+    Properties:
+      ConnectionArn: !GetAtt Connection.Arn
+      HttpMethod: POST
+      InvocationEndpoint: https://example.com/hook
+  Fanout:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - {Arn: !GetAtt Orders.Arn, Id: byGetAtt}
+        - {Arn: !Sub "arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/${Audit}", Id: bySub}
+        - {Arn: !GetAtt Partner.Arn, Id: partner}
+        - {Arn: !Sub "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/shop/events", Id: logs}
+        - {Arn: !Sub "arn:aws:batch:${AWS::Region}:${AWS::AccountId}:job-queue/shop", Id: batch}
+  Archiver:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Audit
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - {Arn: "arn:aws:events:us-east-1:123456789012:event-bus/archive-bus", Id: byName}
+  Taker:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Orders
+      EventPattern: {source: [com.shop]}
+      Targets:
+        - {Arn: !GetAtt OrdersQueue.Arn, Id: q}
+        - {Arn: !Sub "arn:aws:events:${AWS::Region}:${AWS::AccountId}:event-bus/default", Id: back}
+"#;
+
+#[test]
+fn rule_targets_that_are_buses_are_imported_and_the_others_are_listed_with_why() {
+    let (json, toml, summary) = import_and_run("bus-targets", BUS_TARGETS);
+    assert_eq!(
+        line(&toml, "rule.Fanout", "targets"),
+        r#"targets = ["eventbridge.Orders", "eventbridge.Audit"]  # template (AWS::Events::Rule Fanout Targets)"#
+    );
+    assert!(line(&toml, "rule.Archiver", "targets").starts_with(r#"targets = ["eventbridge.Archive"]"#), "{toml}");
+    assert!(
+        line(&toml, "rule.Taker", "targets").starts_with(r#"targets = ["sqs.OrdersQueue", "eventbridge.default"]"#)
+    );
+    let warnings = json["warnings"].to_string();
+    for why in [
+        "an EventBridge API destination, which orchsim does not model",
+        "a CloudWatch Logs log group, which orchsim does not model",
+        "an AWS Batch job queue, which orchsim does not model",
+    ] {
+        assert!(warnings.contains(why), "{why}: {warnings}");
+    }
+    // The placeholder events on the default bus reach the queue through the Orders bus, as
+    // do the Orders bus's own; only its own go on to the default bus.
+    let (forwarded, put) =
+        (counter(&summary, "eventbridge.Orders.from_buses"), counter(&summary, "eventbridge.Orders.put_events"));
+    assert!(forwarded > 0 && put > 0, "{forwarded} {put}");
+    assert_eq!(counter(&summary, "rule.Taker.target.sqs.OrdersQueue.delivered"), forwarded + put);
+    assert_eq!(counter(&summary, "rule.Taker.target.eventbridge.default.not_forwarded"), forwarded);
+    assert_eq!(counter(&summary, "eventbridge.default.from_buses"), put);
+    // The Audit bus sends the Archive bus its own events, not those the default bus sent it.
+    assert_eq!(counter(&summary, "eventbridge.Archive.from_buses"), counter(&summary, "eventbridge.Audit.put_events"));
+    assert!(counter(&summary, "rule.Archiver.not_forwarded") > 0);
+}

@@ -495,13 +495,38 @@ impl<'a> Importer<'a, '_> {
         });
     }
 
-    /// The scenario element a rule or schedule target names, if it is one the template has.
+    /// The scenario element a rule or schedule target names, if it is one the template has:
+    /// a queue, topic, function, state machine or event bus (by its ARN, `GetAtt Arn` or an
+    /// ARN built with `Fn::Sub`), or the account's default bus by its ARN.
     fn target_element(&self, arn: &Val) -> Option<String> {
-        let mut kinds: Vec<&str> = vec![QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1]];
+        if flat_text(arn).ends_with(":event-bus/default") {
+            return Some("eventbridge.default".into());
+        }
+        let mut kinds: Vec<&str> = vec![QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1], BUS];
         kinds.extend(MACHINES);
         let name = self.find(arn, &kinds).map(|id| self.element_name(&id))?;
         // A state machine whose definition could not be read has no element.
         self.model.elements.iter().any(|e| format!("{}.{}", e.kind, e.name) == name).then_some(name)
+    }
+
+    /// Why a rule's target is not imported: its kind, where the template shows it.
+    fn unmodelled_target(&self, arn: &Val) -> &'static str {
+        let flat = flat_text(arn);
+        let names = |id: &str| flat.contains(&format!("${{{id}}}")) || flat.contains(&format!("${{{id}."));
+        let kind = self.resources.iter().find(|r| names(&r.id)).map(|r| r.kind.as_str());
+        let service = flat.strip_prefix("arn:").and_then(|a| a.split(':').nth(1)).unwrap_or_default();
+        match (kind, service) {
+            (Some("AWS::Events::ApiDestination"), _) => "an EventBridge API destination, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Logs::") => "a CloudWatch Logs log group, which orchsim does not model",
+            (_, "logs") => "a CloudWatch Logs log group, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Batch::") => "an AWS Batch job queue, which orchsim does not model",
+            (_, "batch") => "an AWS Batch job queue, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Kinesis") => "a Kinesis stream, which orchsim does not model",
+            (_, "events") if flat.contains(":api-destination/") => {
+                "an EventBridge API destination, which orchsim does not model"
+            }
+            _ => "not a queue, function, topic, state machine or event bus of this template",
+        }
     }
 
     /// Every gathered rule and schedule, mapped.
@@ -511,23 +536,29 @@ impl<'a> Importer<'a, '_> {
             let mut unmodelled = Vec::new();
             for t in &spec.targets {
                 match self.target_element(&t.arn) {
+                    // A schedule's target is a workload's, which cannot be a bus.
+                    Some(e) if e.starts_with("eventbridge.") && spec.schedule.is_some() => {
+                        unmodelled.push((flat_text(&t.arn), "an event bus, which a scheduled workload cannot target"));
+                    }
                     Some(e) => targets.push((e, t)),
-                    None => unmodelled.push(flat_text(&t.arn)),
+                    None => unmodelled.push((flat_text(&t.arn), self.unmodelled_target(&t.arn))),
                 }
             }
-            let why = "not a queue, function, topic or state machine of this template";
             if targets.is_empty() {
-                let listed = if unmodelled.is_empty() { "none".to_string() } else { unmodelled.join(", ") };
-                self.model.skipped.push(format!(
-                    "{} ({}): no target orchsim models (targets: {listed}; {why})",
-                    spec.name, spec.about
-                ));
+                let listed: Vec<String> = unmodelled.iter().map(|(arn, why)| format!("{arn}: {why}")).collect();
+                let listed = if listed.is_empty() { "none".to_string() } else { listed.join("; ") };
+                self.model
+                    .skipped
+                    .push(format!("{} ({}): no target orchsim models (targets: {listed})", spec.name, spec.about));
                 continue;
             }
-            for arn in unmodelled {
+            for (arn, why) in unmodelled {
                 self.model
                     .warnings
                     .push(format!("{}: target {arn} is {why}: the rule is imported without it", spec.path));
+            }
+            if targets.iter().any(|(e, _)| e == "eventbridge.default") {
+                self.default_bus = true;
             }
             for (e, _) in &targets {
                 if let Some((_, id)) = e.split_once('.') {
