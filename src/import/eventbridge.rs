@@ -525,6 +525,9 @@ impl<'a> Importer<'a, '_> {
             (_, "events") if flat.contains(":api-destination/") => {
                 "an EventBridge API destination, which orchsim does not model"
             }
+            (_, "events") if flat.contains(":event-bus/") => {
+                "an event bus outside this template (another stack, account or Region), which the scenario does not hold"
+            }
             _ => "not a queue, function, topic, state machine or event bus of this template",
         }
     }
