@@ -85,6 +85,19 @@ impl Distribution {
         }
     }
 
+    /// The smallest value a draw can take (0 for the unbounded shapes, which come near it).
+    pub fn smallest(&self) -> f64 {
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Uniform { low, .. } => *low,
+            Distribution::Exponential(..) | Distribution::LogNormal(..) => 0.0,
+            Distribution::Empirical(Empirical::Samples(samples)) => {
+                samples.iter().copied().fold(f64::INFINITY, f64::min)
+            }
+            Distribution::Empirical(Empirical::Quantiles(points)) => points.first().map_or(0.0, |p| p.1),
+        }
+    }
+
     /// The exact mean.
     pub fn mean(&self) -> f64 {
         match self {

@@ -310,14 +310,16 @@ bus = "eventbridge.default"
 event_pattern = '{}'
 maximum_retry_attempts = 20
 targets = [
-    { target = "sqs.hasty", maximum_retry_attempts = 0, dead_letter_queue = "sqs.hasty_dlq" },
-    { target = "sqs.patient", maximum_event_age_s = 3600 },
+    { target = "sqs.hasty", maximum_retry_attempts = 0, dead_letter_queue = "sqs.hasty_dlq", message_group_id = "g" },
+    { target = "sqs.patient", maximum_event_age_s = 3600, message_group_id = "g" },
     "sqs.plain",
 ]
 [sqs.hasty]
 fifo = true
+content_based_deduplication = true
 [sqs.patient]
 fifo = true
+content_based_deduplication = true
 [sqs.hasty_dlq]
 [sqs.plain]
 "#;
@@ -369,9 +371,11 @@ fn targets_as_an_array_of_tables_read_as_inline_tables() {
 target = "sqs.hasty"
 maximum_retry_attempts = 0
 dead_letter_queue = "sqs.hasty_dlq"
+message_group_id = "g"
 [[rule.r.targets]]
 target = "sqs.patient"
 maximum_event_age_s = 3600
+message_group_id = "g"
 [[rule.r.targets]]
 target = "sqs.plain"
 "#;

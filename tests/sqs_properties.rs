@@ -37,6 +37,7 @@ fn queue(fifo: bool) -> Service {
         retention: SimDuration::from_secs(345_600),
         delay: SimDuration::ZERO,
         in_flight_max: 120_000,
+        max_message_size_bytes: 1_048_576,
         short_poll_sample_fraction: 1.0,
         redrive: None,
     };

@@ -48,13 +48,17 @@ pub(super) struct TargetSpec {
     pub(super) arn: Val,
     pub(super) retry: Option<Val>,
     pub(super) dead_letter: Option<Val>,
+    /// `SqsParameters.MessageGroupId`, for a FIFO queue target.
+    pub(super) message_group: Option<Val>,
 }
 
-/// One target's `RetryPolicy` (each value with where it came from) and dead-letter queue.
+/// One target's `RetryPolicy` (each value with where it came from), dead-letter queue and,
+/// for a FIFO queue, message group.
 struct TargetPolicy {
     retry_attempts: (f64, String),
     event_age_s: (f64, String),
     dead_letter_queue: Option<String>,
+    message_group: Option<String>,
 }
 
 impl TargetPolicy {
@@ -91,10 +95,24 @@ impl TargetPolicy {
         if let Some(q) = &self.dead_letter_queue {
             out.push_str(&format!(", dead_letter_queue = {}", toml_string(&format!("sqs.{q}"))));
         }
+        if let Some(g) = &self.message_group {
+            out.push_str(&format!(", message_group_id = {}", toml_string(g)));
+        }
         out.push_str(" }");
         out
     }
+
+    /// The target under the rule's policy: its reference, or a table with its message group.
+    fn plain(&self, element: &str) -> String {
+        match &self.message_group {
+            Some(g) => format!("{{ target = {}, message_group_id = {} }}", toml_string(element), toml_string(g)),
+            None => toml_string(element),
+        }
+    }
 }
+
+/// Longest `SqsParameters.MessageGroupId` EventBridge takes.
+const MESSAGE_GROUP_ID_CHARS_MAX: usize = 100;
 
 /// A field of a map value.
 pub(super) fn field<'v>(v: &'v Val, key: &str) -> Option<&'v Val> {
@@ -328,6 +346,7 @@ impl<'a> Importer<'a, '_> {
                     arn,
                     retry: field(&t, "RetryPolicy").cloned(),
                     dead_letter: field(&t, "DeadLetterConfig").and_then(|d| field(d, "Arn")).cloned(),
+                    message_group: field(&t, "SqsParameters").and_then(|p| field(p, "MessageGroupId")).cloned(),
                 });
             }
         }
@@ -369,6 +388,7 @@ impl<'a> Importer<'a, '_> {
                     .and_then(|t| field(t, "DeadLetterConfig"))
                     .and_then(|d| field(d, "Arn"))
                     .cloned(),
+                message_group: None,
             })
             .into_iter()
             .collect();
@@ -424,6 +444,7 @@ impl<'a> Importer<'a, '_> {
             arn: Val::Text(vec![Piece::Ref { id: owner.into(), attribute: None }]),
             retry: self.get(props, "RetryPolicy")?.map(|(v, _)| v),
             dead_letter,
+            message_group: None,
         };
         let (pattern, schedule) = match kind {
             "EventBridgeRule" | "CloudWatchEvent" => {
@@ -474,13 +495,41 @@ impl<'a> Importer<'a, '_> {
         });
     }
 
-    /// The scenario element a rule or schedule target names, if it is one the template has.
+    /// The scenario element a rule or schedule target names, if it is one the template has:
+    /// a queue, topic, function, state machine or event bus (by its ARN, `GetAtt Arn` or an
+    /// ARN built with `Fn::Sub`), or the account's default bus by its ARN.
     fn target_element(&self, arn: &Val) -> Option<String> {
-        let mut kinds: Vec<&str> = vec![QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1]];
+        if flat_text(arn).ends_with(":event-bus/default") {
+            return Some("eventbridge.default".into());
+        }
+        let mut kinds: Vec<&str> = vec![QUEUE, TOPIC, FUNCTIONS[0], FUNCTIONS[1], BUS];
         kinds.extend(MACHINES);
         let name = self.find(arn, &kinds).map(|id| self.element_name(&id))?;
         // A state machine whose definition could not be read has no element.
         self.model.elements.iter().any(|e| format!("{}.{}", e.kind, e.name) == name).then_some(name)
+    }
+
+    /// Why a rule's target is not imported: its kind, where the template shows it.
+    fn unmodelled_target(&self, arn: &Val) -> &'static str {
+        let flat = flat_text(arn);
+        let names = |id: &str| flat.contains(&format!("${{{id}}}")) || flat.contains(&format!("${{{id}."));
+        let kind = self.resources.iter().find(|r| names(&r.id)).map(|r| r.kind.as_str());
+        let service = flat.strip_prefix("arn:").and_then(|a| a.split(':').nth(1)).unwrap_or_default();
+        match (kind, service) {
+            (Some("AWS::Events::ApiDestination"), _) => "an EventBridge API destination, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Logs::") => "a CloudWatch Logs log group, which orchsim does not model",
+            (_, "logs") => "a CloudWatch Logs log group, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Batch::") => "an AWS Batch job queue, which orchsim does not model",
+            (_, "batch") => "an AWS Batch job queue, which orchsim does not model",
+            (Some(k), _) if k.starts_with("AWS::Kinesis") => "a Kinesis stream, which orchsim does not model",
+            (_, "events") if flat.contains(":api-destination/") => {
+                "an EventBridge API destination, which orchsim does not model"
+            }
+            (_, "events") if flat.contains(":event-bus/") => {
+                "an event bus outside this template (another stack, account or Region), which the scenario does not hold"
+            }
+            _ => "not a queue, function, topic, state machine or event bus of this template",
+        }
     }
 
     /// Every gathered rule and schedule, mapped.
@@ -490,23 +539,29 @@ impl<'a> Importer<'a, '_> {
             let mut unmodelled = Vec::new();
             for t in &spec.targets {
                 match self.target_element(&t.arn) {
+                    // A schedule's target is a workload's, which cannot be a bus.
+                    Some(e) if e.starts_with("eventbridge.") && spec.schedule.is_some() => {
+                        unmodelled.push((flat_text(&t.arn), "an event bus, which a scheduled workload cannot target"));
+                    }
                     Some(e) => targets.push((e, t)),
-                    None => unmodelled.push(flat_text(&t.arn)),
+                    None => unmodelled.push((flat_text(&t.arn), self.unmodelled_target(&t.arn))),
                 }
             }
-            let why = "not a queue, function, topic or state machine of this template";
             if targets.is_empty() {
-                let listed = if unmodelled.is_empty() { "none".to_string() } else { unmodelled.join(", ") };
-                self.model.skipped.push(format!(
-                    "{} ({}): no target orchsim models (targets: {listed}; {why})",
-                    spec.name, spec.about
-                ));
+                let listed: Vec<String> = unmodelled.iter().map(|(arn, why)| format!("{arn}: {why}")).collect();
+                let listed = if listed.is_empty() { "none".to_string() } else { listed.join("; ") };
+                self.model
+                    .skipped
+                    .push(format!("{} ({}): no target orchsim models (targets: {listed})", spec.name, spec.about));
                 continue;
             }
-            for arn in unmodelled {
+            for (arn, why) in unmodelled {
                 self.model
                     .warnings
                     .push(format!("{}: target {arn} is {why}: the rule is imported without it", spec.path));
+            }
+            if targets.iter().any(|(e, _)| e == "eventbridge.default") {
+                self.default_bus = true;
             }
             for (e, _) in &targets {
                 if let Some((_, id)) = e.split_once('.') {
@@ -635,18 +690,34 @@ impl<'a> Importer<'a, '_> {
             ));
             others.truncate(TARGETS_PER_RULE_MAX);
         }
-        let policies: Vec<TargetPolicy> = others.iter().map(|(_, t)| self.target_policy(spec, t)).collect();
+        let mut policies = Vec::new();
+        others.retain(|(e, t)| match self.target_policy(spec, e, t) {
+            Some(p) => {
+                policies.push(p);
+                true
+            }
+            None => false,
+        });
+        if others.is_empty() {
+            self.model.skipped.push(format!("{} ({}): none of its targets can be imported", spec.name, spec.about));
+            return Ok(());
+        }
         let agree = policies.iter().all(|p| p.values() == policies[0].values());
         let list: Vec<String> = if agree {
-            others.iter().map(|(e, _)| toml_string(e)).collect()
+            others.iter().zip(&policies).map(|((e, _), p)| p.plain(e)).collect()
         } else {
             others.iter().zip(&policies).map(|((e, _), p)| p.inline_table(e)).collect()
         };
+        let groups = if policies.iter().any(|p| p.message_group.is_some()) {
+            "; a FIFO queue's SqsParameters.MessageGroupId as its message_group_id"
+        } else {
+            ""
+        };
         let targets_origin = if agree {
-            format!("template ({} Targets)", spec.about)
+            format!("template ({} Targets{groups})", spec.about)
         } else {
             format!(
-                "template ({} Targets, each with its RetryPolicy and DeadLetterConfig; AWS defaults 185 retries and 86,400 s where a target sets none)",
+                "template ({} Targets, each with its RetryPolicy and DeadLetterConfig; AWS defaults 185 retries and 86,400 s where a target sets none{groups})",
                 spec.about
             )
         };
@@ -691,8 +762,42 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
-    /// A target's retry policy (AWS's defaults where it sets none) and dead-letter queue.
-    fn target_policy(&mut self, spec: &RuleSpec, t: &TargetSpec) -> TargetPolicy {
+    /// A target's retry policy (AWS's defaults where it sets none), dead-letter queue and
+    /// message group; `None`, with a warning, for a target EventBridge cannot deliver to: a
+    /// FIFO queue without a `MessageGroupId`, or without content-based deduplication.
+    fn target_policy(&mut self, spec: &RuleSpec, element: &str, t: &TargetSpec) -> Option<TargetPolicy> {
+        let group = t.message_group.as_ref().map(flat_text);
+        let message_group = match element.strip_prefix("sqs.") {
+            Some(q) if self.is_fifo_queue(q) => {
+                let why = match &group {
+                    None => Some("has no SqsParameters.MessageGroupId, which EventBridge requires for a FIFO queue"),
+                    Some(g) if g.is_empty() || g.chars().count() > MESSAGE_GROUP_ID_CHARS_MAX => {
+                        Some("has a SqsParameters.MessageGroupId that is not 1 to 100 characters")
+                    }
+                    Some(_) if !self.is_content_based_queue(q) => Some(
+                        "is a FIFO queue without ContentBasedDeduplication, which EventBridge requires of a FIFO queue target",
+                    ),
+                    Some(_) => None,
+                };
+                if let Some(why) = why {
+                    self.model.warnings.push(format!(
+                        "rule.{}: the target {element} {why}: the rule is imported without it",
+                        spec.name
+                    ));
+                    return None;
+                }
+                group
+            }
+            _ => {
+                if let Some(g) = group {
+                    self.model.warnings.push(format!(
+                        "rule.{}: the target {element} has SqsParameters.MessageGroupId {g}, which only a FIFO queue (or a fair queue, not modelled) uses: left out",
+                        spec.name
+                    ));
+                }
+                None
+            }
+        };
         let mut values = Vec::new();
         for (property, default) in [("MaximumRetryAttempts", 185.0), ("MaximumEventAgeInSeconds", 86_400.0)] {
             let given = t.retry.as_ref().and_then(|r| field(r, property)).and_then(as_number);
@@ -712,7 +817,12 @@ impl<'a> Importer<'a, '_> {
                 None
             }
         });
-        TargetPolicy { retry_attempts: values[0].clone(), event_age_s: values[1].clone(), dead_letter_queue }
+        Some(TargetPolicy {
+            retry_attempts: values[0].clone(),
+            event_age_s: values[1].clone(),
+            dead_letter_queue,
+            message_group,
+        })
     }
 
     /// A placeholder workload putting events that match the rule's pattern on its bus.

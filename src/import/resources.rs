@@ -339,6 +339,14 @@ impl<'a> Importer<'a, '_> {
             .any(|e| e.kind == "sqs" && e.name == id && e.settings.iter().any(|s| s.key == "fifo" && s.value == "true"))
     }
 
+    pub(super) fn is_content_based_queue(&self, id: &str) -> bool {
+        self.model.elements.iter().any(|e| {
+            e.kind == "sqs"
+                && e.name == id
+                && e.settings.iter().any(|s| s.key == "content_based_deduplication" && s.value == "true")
+        })
+    }
+
     pub(super) fn is_fifo_topic(&self, id: &str) -> bool {
         self.model
             .elements
@@ -483,6 +491,7 @@ impl<'a> Importer<'a, '_> {
         self.number(&mut s, props, "VisibilityTimeout", "visibility_timeout_s", Some(30.0), &element)?;
         self.number(&mut s, props, "MessageRetentionPeriod", "message_retention_s", Some(345_600.0), &element)?;
         self.number(&mut s, props, "DelaySeconds", "delay_s", Some(0.0), &element)?;
+        self.number(&mut s, props, "MaximumMessageSize", "max_message_size_bytes", Some(1_048_576.0), &element)?;
         let mut notes = Vec::new();
         if let Some((v, origin)) = self.get(props, "ReceiveMessageWaitTimeSeconds")? {
             notes.push(format!(

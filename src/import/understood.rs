@@ -14,11 +14,12 @@ use super::template::Node;
 use super::write::toml_string;
 
 /// AWS's defaults of the properties the import maps, by resource type.
-const DEFAULTS: [(&str, &str, Default); 20] = [
+const DEFAULTS: [(&str, &str, Default); 21] = [
     ("AWS::SQS::Queue", "FifoQueue", Default::Bool(false)),
     ("AWS::SQS::Queue", "VisibilityTimeout", Default::Int(30)),
     ("AWS::SQS::Queue", "MessageRetentionPeriod", Default::Int(345_600)),
     ("AWS::SQS::Queue", "DelaySeconds", Default::Int(0)),
+    ("AWS::SQS::Queue", "MaximumMessageSize", Default::Int(1_048_576)),
     ("AWS::SNS::Topic", "FifoTopic", Default::Bool(false)),
     ("AWS::SNS::Subscription", "FilterPolicyScope", Default::Str("MessageAttributes")),
     ("AWS::SNS::Subscription", "RawMessageDelivery", Default::Bool(false)),

@@ -18,7 +18,11 @@
 //! - PutEvents: a quota per account per Region (10,000 events/s in us-east-1), shared by
 //!   all the account's buses in that Region [eb-quota-zh] [eb-quota] [eb-put-scope];
 //!   5 targets per rule, 300 rules per bus (100 in af-south-1 and eu-south-1);
-//! - each 64 KB chunk of a custom event is one billed event [eb-price].
+//! - each 64 KB chunk of a custom event is one billed event [eb-price];
+//! - a rule's target may be another event bus of the same account and Region: the event is
+//!   put on it, billed there as a custom event, and matched by its rules; an event that came
+//!   from another bus is not routed on to a third bus [eb-bus-to-bus], so no event crosses
+//!   more than one bus-to-bus hop, and a loop of buses ends after one.
 //!
 //! Event patterns use the matcher shared with SNS filter policies
 //! ([`crate::models::filter_policy::EventPattern`]), over the whole event JSON.
@@ -135,6 +139,9 @@ pub struct TargetPolicy {
     pub retry_attempts_max: u32,
     pub event_age_max: SimDuration,
     pub has_dead_letter_queue: bool,
+    /// The target is an event bus, to which an event that came from another bus is not
+    /// routed.
+    pub is_bus: bool,
 }
 
 /// One event on its way to one target.
@@ -169,6 +176,8 @@ pub struct BusMetrics {
     pub put_events: u64,
     /// AWS service events (free), e.g. Step Functions status changes.
     pub service_events: u64,
+    /// Events a rule of another bus (or of this one) put on it, as its target.
+    pub from_buses: u64,
     /// Events no rule matched.
     pub unmatched: u64,
     pub throttled: u64,
@@ -181,6 +190,9 @@ pub struct BusMetrics {
 pub struct TargetMetrics {
     /// Matched events, each one delivery to this target.
     pub deliveries: u64,
+    /// Matched events not sent to this target, an event bus, because they came from
+    /// another bus (AWS routes an event across one bus-to-bus hop at most).
+    pub not_forwarded: u64,
     pub delivered: u64,
     pub failed_attempts: u64,
     pub retries: u64,
@@ -192,8 +204,10 @@ pub struct TargetMetrics {
 #[derive(Clone, Debug, Default)]
 pub struct RuleMetrics {
     pub matched: u64,
-    /// Matched events × the rule's targets: each becomes one delivery.
+    /// Matched events × the rule's targets: each becomes one delivery, except to a bus
+    /// target for an event that came from another bus (`not_forwarded`).
     pub target_deliveries: u64,
+    pub not_forwarded: u64,
     pub delivered: u64,
     pub failed_attempts: u64,
     pub retries: u64,
@@ -316,12 +330,44 @@ impl Service {
         }
         bus.metrics.put_events += 1;
         bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
-        self.route(now, b, message, event, deliveries);
+        self.route(now, b, message, event, false, deliveries);
         PutOutcome::Accepted
     }
 
-    /// Matches an accepted event against the bus's rules and creates the deliveries.
-    fn route(&mut self, now: SimTime, b: BusId, message: Message, event: &Json, deliveries: &mut Vec<DeliveryId>) {
+    /// A rule's delivery to bus `b`, its target: the event is put on `b` under the account's
+    /// PutEvents quota (a throttled delivery is retried by the rule, as any target's),
+    /// billed as a custom event [eb-bus-to-bus], and matched by `b`'s rules, which send it
+    /// to every target but another bus.
+    pub fn put_from_bus(
+        &mut self,
+        now: SimTime,
+        b: BusId,
+        message: Message,
+        event: &Json,
+        deliveries: &mut Vec<DeliveryId>,
+    ) -> PutOutcome {
+        let bus = &mut self.buses[b.0 as usize];
+        if !self.account_quotas[bus.account_quota].try_take(now) {
+            bus.metrics.throttled += 1;
+            return PutOutcome::Throttled;
+        }
+        bus.metrics.from_buses += 1;
+        bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
+        self.route(now, b, message, event, true, deliveries);
+        PutOutcome::Accepted
+    }
+
+    /// Matches an accepted event against the bus's rules and creates the deliveries; an
+    /// event `from_bus` makes none to bus targets.
+    fn route(
+        &mut self,
+        now: SimTime,
+        b: BusId,
+        message: Message,
+        event: &Json,
+        from_bus: bool,
+        deliveries: &mut Vec<DeliveryId>,
+    ) {
         let mut is_matched = false;
         for i in 0..self.buses[b.0 as usize].rules.len() {
             let r = self.buses[b.0 as usize].rules[i];
@@ -331,8 +377,13 @@ impl Service {
             }
             is_matched = true;
             rule.metrics.matched += 1;
-            rule.metrics.target_deliveries += rule.config.targets.len() as u64;
             for target in 0..rule.config.targets.len() as u32 {
+                if from_bus && rule.config.targets[target as usize].is_bus {
+                    rule.metrics.not_forwarded += 1;
+                    rule.target_metrics[target as usize].not_forwarded += 1;
+                    continue;
+                }
+                rule.metrics.target_deliveries += 1;
                 rule.in_flight += 1;
                 rule.target_metrics[target as usize].deliveries += 1;
                 let delivery = Delivery { rule: r, target, message, retries: 0, put_at: now };
@@ -365,7 +416,7 @@ impl Service {
         deliveries: &mut Vec<DeliveryId>,
     ) {
         self.buses[b.0 as usize].metrics.service_events += 1;
-        self.route(now, b, message, event, deliveries);
+        self.route(now, b, message, event, false, deliveries);
     }
 
     /// The result of an attempt: `failure` is `None` on success, else whether it is worth
@@ -472,6 +523,7 @@ mod tests {
                 retry_attempts_max,
                 event_age_max: SimDuration::from_secs(event_age_max_s),
                 has_dead_letter_queue,
+                is_bus: false,
             }],
             target_labels: vec!["sqs.q".into()],
         };

@@ -9,7 +9,7 @@ use crate::scenario::{Scenario, Traffic};
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 44] = [
+const SHOWN_COUNTERS: [&str; 48] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -17,6 +17,10 @@ const SHOWN_COUNTERS: [&str; 44] = [
     "put_events",
     "deduplicated",
     "throttled_sends",
+    "rejected_oversize",
+    "send_rejected",
+    "from_buses",
+    "not_forwarded",
     "throttled",
     "send_gave_up",
     "duplicates",

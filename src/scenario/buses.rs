@@ -16,6 +16,8 @@ use crate::models::sqs::QueueId;
 
 /// Targets per rule [eb-quota].
 pub const TARGETS_PER_RULE_MAX: usize = 5;
+/// Longest `SqsParameters.MessageGroupId` of a rule target [eb-sqs-parameters].
+pub const MESSAGE_GROUP_ID_CHARS_MAX: usize = 100;
 
 /// Rules per bus: 100 in Africa (Cape Town) and Europe (Milan), 300 elsewhere [eb-quota-zh].
 pub fn rules_per_bus_max(region: &str) -> usize {
@@ -38,18 +40,29 @@ fn put_events_quota(region: &str) -> Option<f64> {
 /// Where a rule sends matching events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleTarget {
-    Queue(QueueId),
+    /// A queue; for a FIFO queue, the message group every event of this target goes to
+    /// (`SqsParameters.MessageGroupId`). Each distinct id of the scenario is its own group,
+    /// numbered after the workloads' groups (see [`number_message_groups`]).
+    Queue {
+        queue: QueueId,
+        group: Option<u32>,
+    },
     Function(u32),
     Topic(TopicId),
     /// A state machine, started with StartExecution (asynchronous for an Express machine
     /// too, as EventBridge never waits for an execution's end).
     Machine(u32),
+    /// Another event bus of the same account and Region (or the rule's own), whose rules
+    /// then match the event.
+    Bus(BusId),
 }
 
 pub(super) struct Names<'a> {
     pub buses: &'a BTreeMap<String, BusId>,
     /// Each bus's kind, by `BusId`.
     pub bus_kinds: &'a [eventbridge::BusKind],
+    /// Each bus's Region, by `BusId`.
+    pub bus_regions: &'a [String],
     pub queues: &'a Queues,
     pub functions: &'a BTreeMap<String, u32>,
     pub topics: &'a BTreeMap<String, TopicId>,
@@ -109,11 +122,14 @@ pub(super) fn lower_bus(
 }
 
 /// A rule: its configuration, and each target with its dead-letter queue.
+///
+/// `groups` numbers the scenario's distinct `message_group_id`s, across rules.
 pub(super) fn lower_rule(
     src: &Source<'_>,
     name: &str,
     node: &Node,
     names: &Names<'_>,
+    groups: &mut BTreeMap<String, u32>,
 ) -> Result<(eventbridge::RuleConfig, Vec<RuleTarget>, Vec<Option<QueueId>>)> {
     let mut t = TableReader::new(src, format!("rule.{name}"), node)?;
     let bus = bus_of_kind(&mut t, names, eventbridge::BusKind::Classic)?;
@@ -125,7 +141,7 @@ pub(super) fn lower_rule(
     let rule_dead_letter_queue = dead_letter_queue(&mut t, names)?;
     let (f, p) = t.require(
         "targets",
-        "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\"], or inline tables { target = …, maximum_retry_attempts = …, maximum_event_age_s = …, dead_letter_queue = … }",
+        "where matching events go: [\"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\"], or inline tables { target = …, maximum_retry_attempts = …, maximum_event_age_s = …, dead_letter_queue = …, message_group_id = … }",
     )?;
     let items = f.array(&p)?;
     if items.is_empty() || items.len() > TARGETS_PER_RULE_MAX {
@@ -137,7 +153,19 @@ pub(super) fn lower_rule(
     let mut target_labels = Vec::new();
     let defaults = (retry_attempts_max, event_age_max, rule_dead_letter_queue);
     for (i, item) in items.into_iter().enumerate() {
-        let (target, label, policy, dead_letter_queue) = rule_target(item, &p, i, names, defaults)?;
+        let (target, label, policy, dead_letter_queue) = rule_target(item, &p, i, names, defaults, groups)?;
+        if let RuleTarget::Bus(to) = target
+            && names.bus_regions[to.0 as usize] != names.bus_regions[bus.0 as usize]
+        {
+            return Err(item.error(
+                &format!("{p}[{i}]"),
+                format!(
+                    "this bus is in {}, the rule's in {}: orchsim models bus-to-bus delivery within one account and Region only",
+                    names.bus_regions[to.0 as usize],
+                    names.bus_regions[bus.0 as usize]
+                ),
+            ));
+        }
         if targets.contains(&target) {
             // Each target's metrics are named after it, so one rule names it once.
             return Err(item.error(
@@ -163,14 +191,15 @@ pub(super) fn lower_rule(
 }
 
 /// One item of a rule's `targets`: a reference, or a table with `target` and its own
-/// retry policy and dead-letter queue, the rule's (`defaults`) where it sets none. Gives the
-/// target, the name it was given, its policy and its dead-letter queue.
+/// retry policy, dead-letter queue and message group, the rule's (`defaults`) where it sets
+/// none. Gives the target, the name it was given, its policy and its dead-letter queue.
 fn rule_target<'a>(
     item: Field<'a>,
     p: &str,
     i: usize,
     names: &Names<'_>,
     (attempts, age, queue): (u32, SimDuration, Option<QueueId>),
+    groups: &mut BTreeMap<String, u32>,
 ) -> Result<(RuleTarget, &'a str, eventbridge::TargetPolicy, Option<QueueId>)> {
     let (target, label, (retry_attempts_max, event_age_max), dead_letter_queue) = match &item.node.value {
         Value::Table(_) => {
@@ -179,17 +208,88 @@ fn rule_target<'a>(
                 "target",
                 "where matching events go: \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"",
             )?;
-            let target = target(tf, &tp, names, true)?;
+            let mut target = target(tf, &tp, names, true)?;
             let policy = retry_policy(&mut it, (attempts, age))?;
             let own_queue = dead_letter_queue(&mut it, names)?;
+            let group = message_group(&mut it, target, names, groups)?;
+            match (&mut target, group) {
+                (RuleTarget::Queue { group: g, .. }, Some(id)) => *g = Some(id),
+                (RuleTarget::Queue { queue, .. }, None) if names.queues.is_fifo(*queue) => {
+                    return Err(tf.error(&tp, FIFO_TARGET_NEEDS_GROUP));
+                }
+                _ => {}
+            }
             it.finish()?;
             (target, tf.str(&tp)?, policy, own_queue.or(queue))
         }
-        _ => (target(item, p, names, true)?, item.str(p)?, (attempts, age), queue),
+        _ => {
+            let target = target(item, p, names, true)?;
+            if let RuleTarget::Queue { queue, .. } = target
+                && names.queues.is_fifo(queue)
+            {
+                return Err(item.error(p, FIFO_TARGET_NEEDS_GROUP));
+            }
+            (target, item.str(p)?, (attempts, age), queue)
+        }
     };
     let has_dead_letter_queue = dead_letter_queue.is_some();
-    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue };
+    let is_bus = matches!(target, RuleTarget::Bus(_));
+    let policy = eventbridge::TargetPolicy { retry_attempts_max, event_age_max, has_dead_letter_queue, is_bus };
     Ok((target, label, policy, dead_letter_queue))
+}
+
+const FIFO_TARGET_NEEDS_GROUP: &str = "a FIFO queue target needs a message group: write the target as { target = \"sqs.NAME\", message_group_id = \"…\" } (EventBridge requires SqsParameters.MessageGroupId for a FIFO queue target)";
+
+/// A target's `message_group_id` (`SqsParameters.MessageGroupId`): only for a FIFO queue,
+/// which EventBridge also requires to have content-based deduplication. Gives the group's
+/// number, the same for every target of the scenario that names the same group.
+fn message_group(
+    it: &mut TableReader<'_>,
+    target: RuleTarget,
+    names: &Names<'_>,
+    groups: &mut BTreeMap<String, u32>,
+) -> Result<Option<u32>> {
+    opt(it, "message_group_id", |f, p| {
+        let id = f.str(p)?;
+        let RuleTarget::Queue { queue, .. } = target else {
+            return Err(
+                f.error(p, "only a FIFO queue target has a message group (SqsParameters applies to SQS targets)")
+            );
+        };
+        if !names.queues.is_fifo(queue) {
+            return Err(f.error(
+                p,
+                "the target is a standard queue, which has no message groups: SqsParameters.MessageGroupId applies to FIFO queue targets",
+            ));
+        }
+        if !names.queues.is_content_based(queue) {
+            return Err(f.error(
+                p,
+                "EventBridge delivers to a FIFO queue only with content-based deduplication: set content_based_deduplication = true on the queue",
+            ));
+        }
+        if id.is_empty() || id.chars().count() > MESSAGE_GROUP_ID_CHARS_MAX {
+            return Err(f.error(
+                p,
+                format!("must be 1 to {MESSAGE_GROUP_ID_CHARS_MAX} characters (SqsParameters.MessageGroupId)"),
+            ));
+        }
+        let next = groups.len() as u32;
+        Ok(*groups.entry(id.to_string()).or_insert(next))
+    })
+}
+
+/// Moves the rule targets' message groups (numbered from 0 as read) past every group a
+/// workload draws (`0..group_count`), so that a group a rule names is never one a producer
+/// uses. A FIFO queue keeps its groups in a dense list, so they stay small numbers.
+pub(super) fn number_message_groups(rules: &mut [super::RuleSpec], workload_groups_max: u32) {
+    for rule in rules {
+        for target in &mut rule.targets {
+            if let RuleTarget::Queue { group: Some(g), .. } = target {
+                *g += workload_groups_max;
+            }
+        }
+    }
 }
 
 /// A Custom Event Bus subscriber (`AWS::EventsV2::Subscriber`): one target, an optional
@@ -225,6 +325,7 @@ pub(super) fn lower_subscriber(
             retry_attempts_max,
             event_age_max,
             has_dead_letter_queue: dead_letter_queue.is_some(),
+            is_bus: false,
         }],
         target_labels: vec![label],
     };
@@ -249,19 +350,25 @@ fn bus_of_kind(t: &mut TableReader<'_>, names: &Names<'_>, kind: eventbridge::Bu
 }
 
 /// One target: an SQS queue, a Lambda function, an SNS topic, or, for a rule, a state
-/// machine (a subscriber of a Custom Event Bus takes the first three here).
+/// machine or an event bus (a subscriber of a Custom Event Bus takes the first three here).
 fn target(f: Field<'_>, p: &str, names: &Names<'_>, machines: bool) -> Result<RuleTarget> {
     Ok(match f.str(p)?.split_once('.').map(|(k, _)| k) {
-        Some("sqs") => RuleTarget::Queue(component_ref(f, p, "sqs", "queue", &names.queues.names)?),
+        Some("sqs") => {
+            RuleTarget::Queue { queue: component_ref(f, p, "sqs", "queue", &names.queues.names)?, group: None }
+        }
         Some("lambda") => RuleTarget::Function(component_ref(f, p, "lambda", "function", names.functions)?),
         Some("sns") => RuleTarget::Topic(component_ref(f, p, "sns", "topic", names.topics)?),
         Some("step_functions") if machines => {
             RuleTarget::Machine(component_ref(f, p, "step_functions", "state machine", names.machines)?)
         }
+        Some("eventbridge") if machines => {
+            RuleTarget::Bus(component_ref(f, p, "eventbridge", "event bus", names.buses)?)
+        }
         _ if machines => {
-            return Err(
-                f.error(p, "targets are \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\" or \"step_functions.NAME\"")
-            );
+            return Err(f.error(
+                p,
+                "targets are \"sqs.NAME\", \"lambda.NAME\", \"sns.NAME\", \"step_functions.NAME\" or \"eventbridge.NAME\"",
+            ));
         }
         _ => return Err(f.error(p, "a subscriber's target is \"sqs.NAME\", \"lambda.NAME\" or \"sns.NAME\"")),
     })
@@ -302,6 +409,69 @@ fn event_pattern(f: &Field<'_>, p: &str) -> Result<EventPattern> {
         }
     };
     EventPattern::parse(&json).map_err(|e| f.error(p, e.to_string()))
+}
+
+/// Warns of rules whose bus targets lead back to their own bus (a bus that targets itself,
+/// or a cycle through others). AWS allows them, and routes an event that came from another
+/// bus to no third bus [eb-bus-to-bus]; orchsim lets an event cross one bus-to-bus hop at
+/// most (back to the bus it came from included, which AWS does not say), so the run cannot
+/// loop, but such a set-up is seldom meant.
+pub(super) fn warn_of_bus_loops(
+    rules: &[super::RuleSpec],
+    buses: &[eventbridge::BusConfig],
+    warnings: &mut Vec<String>,
+) {
+    let mut edges: Vec<Vec<(usize, &str)>> = vec![Vec::new(); buses.len()];
+    for r in rules {
+        for t in &r.targets {
+            if let RuleTarget::Bus(to) = t {
+                edges[r.rule.bus.0 as usize].push((to.0 as usize, r.rule.name.as_str()));
+            }
+        }
+    }
+    let mut warn = |path: Vec<String>| {
+        warnings.push(format!(
+            "rules send events around a loop of buses: {}; an event crosses one bus-to-bus hop at most (AWS routes an event that came from another bus to no third bus), so the loop ends there: a bus that targets itself gets each event once more",
+            path.join(" → ")
+        ));
+    };
+    for start in 0..buses.len() {
+        let bus = |b: usize, rule: &str| format!("eventbridge.{} (rule.{rule})", buses[b].name);
+        let end = format!("eventbridge.{}", buses[start].name);
+        for &(_, rule) in edges[start].iter().filter(|(to, _)| *to == start) {
+            warn(vec![bus(start, rule), end.clone()]);
+        }
+        // The first path back through other buses, breadth first; each such loop is
+        // reported once, from the bus of the lowest index on it.
+        let mut from: Vec<Option<(usize, &str)>> = vec![None; buses.len()];
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(b) = queue.pop_front() {
+            for &(to, rule) in &edges[b] {
+                if to == start && b != start {
+                    closing = Some((b, rule));
+                    break 'search;
+                }
+                if to > start && from[to].is_none() {
+                    from[to] = Some((b, rule));
+                    queue.push_back(to);
+                }
+            }
+        }
+        let Some((last, closing_rule)) = closing else { continue };
+        // Each bus of the loop with the rule that sends the event on, from `start`.
+        let mut hops = vec![(last, closing_rule)];
+        let mut b = last;
+        while b != start {
+            let (prev, rule) = from[b].expect("a bus reached from the start");
+            hops.push((prev, rule));
+            b = prev;
+        }
+        hops.reverse();
+        let mut path: Vec<String> = hops.iter().map(|&(b, rule)| bus(b, rule)).collect();
+        path.push(end);
+        warn(path);
+    }
 }
 
 /// AWS allows at most 300 rules on one bus (100 in some Regions).

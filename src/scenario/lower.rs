@@ -8,8 +8,8 @@ use std::path::Path;
 use super::traffic::{Traffic, TrafficBasis};
 use super::tree::{Field, Node, Result, Source, TableReader, Value, closest, fmt_num};
 use super::{
-    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, WorkloadConfig, brokers, buses,
-    consumers, functions, machines, price_books, queues, resolve, ses, sweep, thresholds, topics, workloads,
+    FunctionConfig, PoolConfig, RedriveTask, RuleSpec, RunConfig, SubscriptionSpec, Target, WorkloadConfig, brokers,
+    buses, consumers, functions, machines, price_books, queues, resolve, ses, sweep, thresholds, topics, workloads,
 };
 use crate::distributions::{Distribution, Empirical};
 use crate::engine::{SimDuration, SimTime};
@@ -198,6 +198,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
         Ok(bus)
     })?;
     let bus_kinds: Vec<eventbridge::BusKind> = buses.iter().map(|b| b.kind).collect();
+    let bus_regions: Vec<String> = buses.iter().map(|b| b.region.clone()).collect();
     // Rules may start state machines, whose tables are read later: their ids are their
     // places in the order the tables are read.
     let machine_ids: BTreeMap<String, u32> = match top.get("step_functions") {
@@ -211,13 +212,16 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     let bus_targets = buses::Names {
         buses: &bus_names,
         bus_kinds: &bus_kinds,
+        bus_regions: &bus_regions,
         queues: &names,
         functions: &function_names,
         topics: &topic_names,
         machines: &machine_ids,
     };
+    let mut message_groups = BTreeMap::new();
     let (mut rules, _): (Vec<RuleSpec>, BTreeMap<String, u32>) = lower_all(&mut top, "rule", |name, node| {
-        let (rule, targets, dead_letter_queues) = buses::lower_rule(src, name, node, &bus_targets)?;
+        let (rule, targets, dead_letter_queues) =
+            buses::lower_rule(src, name, node, &bus_targets, &mut message_groups)?;
         Ok(RuleSpec { rule, targets, dead_letter_queues })
     })?;
     // Subscribers are routes too, after the rules (their `RuleId`s follow the rules').
@@ -239,6 +243,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     }
     let rule_configs: Vec<eventbridge::RuleConfig> = rules.iter().map(|r| r.rule.clone()).collect();
     buses::check_rules_per_bus(src, root, &rule_configs, &buses)?;
+    buses::warn_of_bus_loops(&rules, &buses, &mut warnings);
     let function_sends_email: Vec<bool> = functions.iter().map(|f| f.email.is_some()).collect();
     let (activities, activity_names) =
         lower_all(&mut top, "activity", |name, node| machines::lower_activity(src, name, node))?;
@@ -295,6 +300,8 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
             workloads.push(workloads::lower_workload(src, name, node, &names, &topic_names_for_workloads, base_dir)?);
         }
     }
+    let workload_groups_max = workloads.iter().filter_map(|w| w.groups.as_ref().map(|g| g.count())).max();
+    buses::number_message_groups(&mut rules, workload_groups_max.unwrap_or(0));
     let endpoints = endpoint_configs.into_iter().map(|(c, _)| c).collect();
     top.finish()?;
     let uses = price_books::Uses {
@@ -317,6 +324,7 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
     }
     run.traffic = super::traffic::basis(declared_traffic, &run, &workloads);
     warn_of_size(&run, &workloads, &mut warnings);
+    warn_of_oversize(&queues, &workloads, &mut warnings);
     let floor = MemoryFloor {
         queues: queues.len(),
         pools: pools.len(),
@@ -379,6 +387,24 @@ fn warn_of_size(run: &RunConfig, workloads: &[WorkloadConfig], warnings: &mut Ve
             messages / 5e6 / 60.0,
             run.events_max
         ));
+    }
+}
+
+/// Warns of a workload whose every message is larger than its queue's
+/// `max_message_size_bytes`. It is a warning, not an error: SQS would refuse every send, and
+/// the run shows exactly that (`sqs.NAME.rejected_oversize`), which a sweep over the maximum
+/// may be there to find.
+fn warn_of_oversize(queues: &[sqs::Config], workloads: &[WorkloadConfig], warnings: &mut Vec<String>) {
+    for w in workloads {
+        let Target::Queue(q) = w.target else { continue };
+        let queue = &queues[q.0 as usize];
+        let smallest = w.message_size_bytes.smallest().round();
+        if smallest > f64::from(queue.max_message_size_bytes) {
+            warnings.push(format!(
+                "every message of workload.{} ({smallest} bytes or more) is larger than sqs.{}.max_message_size_bytes = {}: SQS refuses each send with a client error that is not retried, so nothing reaches the queue",
+                w.name, queue.name, queue.max_message_size_bytes
+            ));
+        }
     }
 }
 

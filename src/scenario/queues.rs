@@ -1,5 +1,5 @@
 //! `[sqs.NAME]` tables: queue attributes, redrive policies and scheduled redrives, checked
-//! against SQS's limits (`reference/aws-messaging.md` §1.2, §1.5, §1.6, §1.8).
+//! against SQS's limits (`reference/aws-messaging.md` §1.2, §1.5, §1.6, §1.7, §1.8).
 
 use std::collections::BTreeMap;
 
@@ -100,6 +100,9 @@ pub(super) fn lower_queue(
     let delay_s = opt(&mut t, "delay_s", |f, p| f.whole_per_table(p, "sqs.NAME.delay_s"))?.unwrap_or(0);
     let in_flight_max =
         opt(&mut t, "in_flight_max", |f, p| f.whole_per_table(p, "sqs.NAME.in_flight_max"))?.unwrap_or(120_000) as u32;
+    let max_message_size_bytes =
+        opt(&mut t, "max_message_size_bytes", |f, p| f.whole_per_table(p, "sqs.NAME.max_message_size_bytes"))?
+            .unwrap_or(sqs::PAYLOAD_MAX_BYTES) as u32;
     let short_poll_sample_fraction =
         opt(&mut t, "short_poll_sample_fraction", |f, p| f.number_per_table(p, "sqs.NAME.short_poll_sample_fraction"))?
             .unwrap_or(0.5);
@@ -152,6 +155,7 @@ pub(super) fn lower_queue(
         retention: SimDuration::from_secs(retention_s),
         delay: SimDuration::from_secs(delay_s),
         in_flight_max,
+        max_message_size_bytes,
         short_poll_sample_fraction,
         redrive,
     })

@@ -324,6 +324,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             ("sent", m.sent),
             ("deduplicated", m.deduplicated),
             ("throttled_sends", m.throttled_sends),
+            ("rejected_oversize", m.rejected_oversize),
             ("duplicates", m.duplicates),
             ("received", m.received),
             ("deleted", m.deleted),
@@ -530,6 +531,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         for (key, value) in [
             ("put_events", m.put_events),
             ("service_events", m.service_events),
+            ("from_buses", m.from_buses),
             ("unmatched", m.unmatched),
             ("throttled", m.throttled),
             ("billed_events", m.billed_events),
@@ -545,6 +547,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         for (key, value) in [
             ("matched", m.matched),
             ("target_deliveries", m.target_deliveries),
+            ("not_forwarded", m.not_forwarded),
             ("delivered", m.delivered),
             ("failed_attempts", m.failed_attempts),
             ("retries", m.retries),
@@ -560,6 +563,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
             for (label, t) in config.target_labels.iter().zip(eventbridge.target_metrics(RuleId(r as u32))) {
                 for (key, value) in [
                     ("deliveries", t.deliveries),
+                    ("not_forwarded", t.not_forwarded),
                     ("delivered", t.delivered),
                     ("failed_attempts", t.failed_attempts),
                     ("retries", t.retries),
@@ -670,12 +674,18 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         audit.push(balance(
             format!("workload.{}", p.name),
             &[("holding_at_start", m.holding_at_start), ("sent", m.sent), ("duplicate_sends", m.duplicate_sends)],
-            &[("handed_over", m.handed_over), ("send_gave_up", m.gave_up), ("holding_at_end", p.holding)],
+            &[
+                ("handed_over", m.handed_over),
+                ("send_rejected", m.rejected),
+                ("send_gave_up", m.gave_up),
+                ("holding_at_end", p.holding),
+            ],
         ));
         for (key, value) in [
             ("sent", m.sent),
             ("duplicate_sends", m.duplicate_sends),
             ("send_retries", m.retries),
+            ("send_rejected", m.rejected),
             ("send_gave_up", m.gave_up),
             ("holding_at_end", p.holding),
             ("throttled_calls", p.client.metrics().throttled),

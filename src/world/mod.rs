@@ -564,12 +564,17 @@ impl World {
             Target::Broker(b) => return self.send_to_broker(now, workload, b, message, 0, s),
             Target::Function(f) => return self.invoke_call(now, workload, f, (message, timer), 0, s),
         };
-        if self.sqs.send(now, target, message, timer) == SendOutcome::Throttled {
-            let call = PendingCall::new(vec![(message, timer)], Vec::new());
-            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
-                s.schedule_at(at, Event::SendCallDue { workload, call: id });
+        match self.sqs.send(now, target, message, timer) {
+            SendOutcome::Throttled => {
+                let call = PendingCall::new(vec![(message, timer)], Vec::new());
+                if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                    s.schedule_at(at, Event::SendCallDue { workload, call: id });
+                }
+                return;
             }
-            return;
+            // A client error: the SDK does not retry it, and the queue stored nothing.
+            SendOutcome::TooLarge => return self.producers[workload as usize].rejected(1),
+            SendOutcome::Accepted | SendOutcome::Deduplicated => {}
         }
         self.producers[workload as usize].accepted(now, 0, 1);
         self.serve_waiting(now, target, s);
@@ -619,20 +624,28 @@ impl World {
             Target::Broker(b) => return self.send_to_broker(now, workload, b, call.entries[0].0, call.attempts, s),
             Target::Function(f) => return self.invoke_call(now, workload, f, call.entries[0], call.attempts, s),
         };
-        let is_throttled = if let [(message, timer)] = call.entries[..] {
-            self.sqs.send(now, target, message, timer) == SendOutcome::Throttled
+        self.send_outcomes.clear();
+        if let [(message, timer)] = call.entries[..] {
+            self.send_outcomes.push(self.sqs.send(now, target, message, timer));
         } else {
-            self.send_outcomes.clear();
             self.sqs.send_batch(now, target, &call.entries, &mut self.send_outcomes);
-            self.send_outcomes.first() == Some(&SendOutcome::Throttled)
-        };
-        if is_throttled {
-            if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
-                s.schedule_at(at, Event::SendCallDue { workload, call: id });
-            }
-            return;
         }
-        self.producers[workload as usize].accepted(now, call.attempts, call.entries.len() as u64);
+        match self.send_outcomes[..] {
+            [SendOutcome::Throttled, ..] => {
+                if let Some((id, at)) = self.producers[workload as usize].throttled(now, call) {
+                    s.schedule_at(at, Event::SendCallDue { workload, call: id });
+                }
+                return;
+            }
+            // A lone SendMessage refused for its size is a failed call, not retried.
+            [SendOutcome::TooLarge] => return self.producers[workload as usize].rejected(1),
+            _ => {}
+        }
+        // A batch's entries refused for their size are lost; the call itself succeeded.
+        let refused = self.send_outcomes.iter().filter(|o| **o == SendOutcome::TooLarge).count() as u64;
+        let p = &mut self.producers[workload as usize];
+        p.rejected(refused);
+        p.accepted(now, call.attempts, call.entries.len() as u64 - refused);
         self.serve_waiting(now, target, s);
         self.arm(now, target, s);
     }
@@ -1006,12 +1019,18 @@ impl World {
     fn event_attempt_dispatched(&mut self, now: SimTime, d: eventbridge::DeliveryId, s: &mut Scheduler<Event>) {
         let delivery = *self.eventbridge.delivery(d);
         let (target, dead_letter_queue) = self.rule_routes[delivery.rule.0 as usize][delivery.target as usize];
+        // A failure, and whether it is worth retrying: throttling is; SQS's refusal of a
+        // message larger than the queue's maximum is a client error, which is not.
+        let mut failure = None;
         let is_throttled = match target {
-            RuleTarget::Queue(q) => {
-                let throttled = self.sqs.send(now, q, delivery.message, None) == SendOutcome::Throttled;
+            RuleTarget::Queue { queue: q, group } => {
+                // A FIFO queue target puts every event in the target's one message group.
+                let message = Message { group: group.unwrap_or(delivery.message.group), ..delivery.message };
+                let outcome = self.sqs.send(now, q, message, None);
+                failure = (outcome == SendOutcome::TooLarge).then_some(false);
                 self.serve_waiting(now, q, s);
                 self.arm(now, q, s);
-                throttled
+                outcome == SendOutcome::Throttled
             }
             RuleTarget::Function(f) => {
                 // Lambda's asynchronous Invoke takes the event into the function's queue.
@@ -1030,6 +1049,16 @@ impl World {
                 self.deliveries = deliveries;
                 outcome == PublishOutcome::Throttled
             }
+            RuleTarget::Bus(b) => {
+                // Put on the target bus, whose rules match it at once; their deliveries take
+                // the bus's own delivery hop, as any rule's.
+                let event = self.events[d.0 as usize].take().unwrap_or(Json::Object(Vec::new()));
+                let mut deliveries = Vec::new();
+                let outcome = self.eventbridge.put_from_bus(now, b, delivery.message, &event, &mut deliveries);
+                self.deliver_event(now, &event, &deliveries, s);
+                self.events[d.0 as usize] = Some(event);
+                outcome == eventbridge::PutOutcome::Throttled
+            }
             RuleTarget::Machine(m) => match self.step_functions.start_async(now, m) {
                 // A throttled StartExecution is retried by EventBridge, as any throttled target.
                 None => true,
@@ -1041,8 +1070,9 @@ impl World {
                 }
             },
         };
-        // Targets here only fail by throttling, which is worth retrying.
-        let failure = is_throttled.then_some(true);
+        if is_throttled {
+            failure = Some(true);
+        }
         match self.eventbridge.on_attempt(now, d, failure) {
             eventbridge::AfterAttempt::RetryAt(at) => {
                 s.schedule_at(at, Event::EventBridgeAttemptDue { delivery: d.0 });
@@ -1089,7 +1119,13 @@ impl World {
         match self.routes[delivery.subscription.0 as usize].0 {
             SubscriptionTarget::Queue(q) => {
                 let outcome = self.sqs.send(now, q, delivery.message, None);
-                let failure = (outcome == SendOutcome::Throttled).then_some(Failure::Throttled429);
+                // SQS refuses a message above the queue's maximum with a client error, which
+                // SNS does not retry: the subscription's dead-letter queue gets it, if any.
+                let failure = match outcome {
+                    SendOutcome::Throttled => Some(Failure::Throttled429),
+                    SendOutcome::TooLarge => Some(Failure::ClientError4xx),
+                    SendOutcome::Accepted | SendOutcome::Deduplicated => None,
+                };
                 self.finish_attempt(now, d, failure, s);
                 self.serve_waiting(now, q, s);
                 self.arm(now, q, s);

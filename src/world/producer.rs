@@ -77,6 +77,9 @@ pub struct ProducerMetrics {
     pub gave_up: u64,
     /// Messages a call handed to the target (accepted or deduplicated there).
     pub handed_over: u64,
+    /// Messages the target refused with a client error (an SQS message larger than the
+    /// queue's `MaximumMessageSize`), which the SDK does not retry.
+    pub rejected: u64,
     /// Messages held (batching, retrying, waiting to be sent again) when the window began.
     pub holding_at_start: u64,
 }
@@ -306,6 +309,11 @@ impl Producer {
     pub fn accepted(&mut self, now: SimTime, attempts: u32, messages: u64) {
         self.metrics.handed_over += messages;
         self.client.on_success(now, attempts + 1);
+    }
+
+    /// The target refused `messages` with a client error: they are lost, not retried.
+    pub fn rejected(&mut self, messages: u64) {
+        self.metrics.rejected += messages;
     }
 
     /// The adaptive rate limiter holds back an attempt about to be made: stores the call

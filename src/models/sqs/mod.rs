@@ -24,7 +24,10 @@
 //! - FIFO: strict order per message group, 5-minute deduplication, 300 API calls/s per
 //!   action (or the high-throughput figure), each call carrying up to 10 messages;
 //! - each 64 KiB chunk of a call's payload is billed as one request; batches hold up to 10
-//!   entries and 1 MiB.
+//!   entries and 1 MiB;
+//! - `MaximumMessageSize` (1,024–1,048,576 bytes, default 1 MiB since August 2025): a
+//!   SendMessage, or a SendMessageBatch entry, larger than the queue's maximum is refused
+//!   with a client error, which no sender retries.
 //!
 //! Modelling choices where AWS publishes no rule (documented in the book's modelling assumptions):
 //! - API calls take no virtual time: latency here is queueing, not network round trips;
@@ -41,7 +44,13 @@
 //! - FIFO's quota is a token bucket per action holding one second of calls, and applies to
 //!   sends (SendMessage and SendMessageBatch); receives and deletes are not throttled;
 //! - a redrive moves the dead-letter queue's visible messages, oldest first, one every
-//!   1/rate seconds, each billed as a receive, a send and a delete.
+//!   1/rate seconds, each billed as a receive, a send and a delete;
+//! - a send refused for its size is billed as a send of its payload (AWS bills API
+//!   requests and says nothing of refused ones), and takes no FIFO quota when alone (it is
+//!   refused before it is admitted); a batch's refused entries share the call's quota and
+//!   bill; moves made by AWS itself (to a dead-letter queue, by a redrive, from SNS's or
+//!   EventBridge's dead-lettering or a Lambda destination) are not checked against the
+//!   maximum: AWS publishes no rule for them.
 
 mod fifo;
 mod store;
@@ -90,6 +99,8 @@ pub struct Config {
     /// Delay queue: every new message is hidden this long (a message timer overrides it).
     pub delay: SimDuration,
     pub in_flight_max: u32,
+    /// `MaximumMessageSize`: larger sends are refused.
+    pub max_message_size_bytes: u32,
     pub short_poll_sample_fraction: f64,
     pub redrive: Option<Redrive>,
 }
@@ -142,6 +153,9 @@ pub enum SendOutcome {
     Deduplicated,
     /// FIFO: the call exceeded the throughput quota; the sender should retry.
     Throttled,
+    /// The message is larger than the queue's `MaximumMessageSize`: a client error, not
+    /// worth retrying.
+    TooLarge,
 }
 
 /// Counters and latencies of one queue.
@@ -151,6 +165,8 @@ pub struct QueueMetrics {
     pub sent: u64,
     pub deduplicated: u64,
     pub throttled_sends: u64,
+    /// Sends (and batch entries) refused for being larger than `MaximumMessageSize`.
+    pub rejected_oversize: u64,
     /// Duplicate copies made by at-least-once delivery.
     pub duplicates: u64,
     pub received: u64,
@@ -308,6 +324,12 @@ impl Service {
     /// SendMessage; `timer` is the message's DelaySeconds (standard queues only).
     pub fn send(&mut self, now: SimTime, q: QueueId, message: Message, timer: Option<SimDuration>) -> SendOutcome {
         let queue = &mut self.queues[q.0 as usize];
+        if message.size_bytes > queue.config.max_message_size_bytes {
+            queue.metrics.send_message_requests += 1;
+            queue.metrics.billed_requests += billed_chunks(u64::from(message.size_bytes));
+            queue.metrics.rejected_oversize += 1;
+            return SendOutcome::TooLarge;
+        }
         if !queue.take_send_quota(now) {
             return SendOutcome::Throttled;
         }
@@ -346,6 +368,11 @@ impl Service {
         queue.metrics.send_message_batch_requests += 1;
         queue.metrics.billed_requests += billed_chunks(bytes);
         for &(message, timer) in entries {
+            if message.size_bytes > queue.config.max_message_size_bytes {
+                queue.metrics.rejected_oversize += 1;
+                outcomes.push(SendOutcome::TooLarge);
+                continue;
+            }
             outcomes.push(queue.accept(now, message, timer));
         }
     }

@@ -15,6 +15,7 @@ fn config(name: &str, visibility_s: u64, retention_s: u64) -> Config {
         retention: SimDuration::from_secs(retention_s),
         delay: SimDuration::ZERO,
         in_flight_max: 120_000,
+        max_message_size_bytes: 1_048_576,
         short_poll_sample_fraction: 1.0,
         redrive: None,
     }
@@ -258,6 +259,21 @@ fn batch_calls_are_one_request_per_64_kib_of_payload() {
     assert_eq!(svc.metrics(q).billed_requests, 4);
     assert_eq!(svc.delete_batch(s(2.0), b.receipts()), 10);
     assert_eq!(svc.metrics(q).billed_requests, 5);
+}
+
+#[test]
+fn a_message_larger_than_the_queues_maximum_is_refused_and_stores_nothing() {
+    let mut svc = service(vec![Config { max_message_size_bytes: 2_048, ..config("q", 30, 345_600) }]);
+    let q = QueueId(0);
+    assert_eq!(svc.send(s(0.0), q, msg(0.0, 2_048), None), SendOutcome::Accepted, "the maximum itself is allowed");
+    assert_eq!(svc.send(s(0.0), q, msg(0.0, 2_049), None), SendOutcome::TooLarge);
+    let entries = [(msg(1.0, 100), None), (msg(1.0, 5_000), None), (msg(1.0, 2_000), None)];
+    let mut outcomes = Vec::new();
+    svc.send_batch(s(1.0), q, &entries, &mut outcomes);
+    assert_eq!(outcomes, [SendOutcome::Accepted, SendOutcome::TooLarge, SendOutcome::Accepted], "entry by entry");
+    let m = svc.metrics(q);
+    assert_eq!((m.sent, m.rejected_oversize, m.send_message_requests, m.send_message_batch_requests), (3, 2, 2, 1));
+    assert_eq!(svc.depth(q), (0, 3, 0));
 }
 
 #[test]
