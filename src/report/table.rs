@@ -9,7 +9,7 @@ use crate::scenario::{Scenario, Traffic};
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 44] = [
+const SHOWN_COUNTERS: [&str; 45] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -30,6 +30,7 @@ const SHOWN_COUNTERS: [&str; 44] = [
     "invocations",
     "cold_starts",
     "throttles",
+    "instances_launched",
     "errors",
     "timeouts",
     "delivered",

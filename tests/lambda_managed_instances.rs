@@ -1,0 +1,205 @@
+//! Lambda Managed Instances (`[lambda.NAME.managed_instances]`): several invocations per
+//! execution environment on instances that scale on utilization, throttles beyond their
+//! capacity, no cold starts, and a bill of requests, instance-hours and the management fee.
+
+mod common;
+
+use common::{NO_HOPS, counter, exact, gauge, parse_inline, summary};
+
+/// A function of `duration_s` seconds at 2 GB, invoked by a workload with `traffic` (its
+/// arrival keys) for an hour, with `managed` as its `[lambda.f.managed_instances]` table
+/// (none: on demand).
+fn scenario(traffic: &str, duration_s: f64, managed: Option<&str>) -> String {
+    let managed = managed.map_or(String::new(), |m| format!("[lambda.f.managed_instances]\n{m}"));
+    format!(
+        r#"
+        [run]
+        seed = 7
+        horizon_s = 3600
+        [workload.w]
+        target = "lambda.f"
+        {traffic}
+        [pricing]
+        lambda_free_tier = false
+        [lambda.f]
+        memory_mb = 2048
+        timeout_s = 10
+        duration_s = {duration_s}
+        {managed}
+        "#
+    )
+}
+
+/// `rate_per_s` invocations a second, evenly spaced.
+fn constant(rate_per_s: u32) -> String {
+    format!("arrival = \"constant\"\nrate_per_s = {rate_per_s}")
+}
+
+fn run(text: &str) -> serde_json::Value {
+    summary(&exact(text)).1
+}
+
+fn lambda_usd(s: &serde_json::Value) -> f64 {
+    s["cost_usd"]["lambda"].as_f64().expect("a Lambda cost")
+}
+
+/// Two m7g.large-like instances, fixed: 2 environments of 1 vCPU each, 5 invocations each.
+const FIXED_20: &str =
+    "instances_min = 2\ninstances_max = 2\nvcpus_per_instance = 2\nper_environment_max_concurrency = 5";
+
+#[test]
+fn throughput_is_bounded_by_instances_environments_and_concurrency_per_environment() {
+    // 100 invocations a second of 1 s need 100 at once; the instances hold 2 × 2 × 5 = 20.
+    let s = run(&scenario(&constant(100), 1.0, Some(FIXED_20)));
+    let started = counter(&s, "lambda.f.requests") as f64;
+    // At most 20 at once, each busy 1 s, over 3,600 s (and the last ones still running).
+    assert!(started <= 20.0 * 3_600.0 + 20.0, "{started}");
+    assert!(started >= 0.95 * 20.0 * 3_600.0, "the capacity is used: {started}");
+    let concurrency = gauge(&s, "lambda.f.concurrency_mean");
+    assert!(concurrency <= 20.0 && concurrency > 19.0, "{concurrency}");
+    assert!(counter(&s, "lambda.f.throttles") > 0);
+    assert!((gauge(&s, "lambda.f.instances_mean") - 2.0).abs() < 1e-9);
+    assert!(gauge(&s, "lambda.f.instances_utilization") > 0.95);
+    assert_eq!(gauge(&s, "lambda.f.environments_mean"), 4.0);
+}
+
+#[test]
+fn invocations_start_without_cold_starts_or_init() {
+    let s = run(&scenario(&constant(10), 0.2, Some("")));
+    assert!(counter(&s, "lambda.f.requests") > 30_000);
+    assert_eq!(counter(&s, "lambda.f.cold_starts"), 0);
+    assert_eq!(s["latency_ms"]["lambda.f.init"]["count"].as_u64(), Some(0));
+    assert_eq!(counter(&s, "lambda.f.throttles"), 0, "3 instances hold 96 at once; 2 are needed");
+}
+
+#[test]
+fn a_burst_beyond_the_instances_is_throttled_where_on_demand_scales_at_once() {
+    // 5 at once for 10 minutes, then 150 at once: the 3 minimum instances hold 96 until
+    // the scaler's launches serve.
+    let burst = "arrival = \"steps\"\nsteps = [[0, 5], [600, 150]]";
+    let managed = run(&scenario(burst, 1.0, Some("")));
+    let on_demand = run(&scenario(burst, 1.0, None));
+    let throttles = counter(&managed, "lambda.f.throttles");
+    assert!(throttles > 1_000, "{throttles}");
+    assert_eq!(counter(&on_demand, "lambda.f.throttles"), 0);
+    // The scaler grows the instances, within the default maximum of 30.
+    let launched = counter(&managed, "lambda.f.instances_launched");
+    let peak = gauge(&managed, "lambda.f.instances_peak");
+    assert!(launched > 0 && peak > 3.0 && peak <= 30.0, "launched {launched}, peak {peak}");
+}
+
+#[test]
+fn scaling_keeps_the_instances_within_their_minimum_and_maximum() {
+    let managed = "instances_min = 4\ninstances_max = 9\nscale_interval_s = 30\nlaunch_delay_s = 60";
+    // More than 9 instances could serve, then one a second for the second half hour.
+    let steps = "arrival = \"steps\"\nsteps = [[0, 200], [1800, 1]]";
+    let s = run(&scenario(steps, 1.0, Some(managed)));
+    assert_eq!(gauge(&s, "lambda.f.instances_peak"), 9.0);
+    let mean = gauge(&s, "lambda.f.instances_mean");
+    assert!(mean > 4.0 && mean < 9.0, "{mean}");
+    // Back to the minimum once idle: every instance launched beyond it was terminated.
+    assert_eq!(counter(&s, "lambda.f.instances_launched"), counter(&s, "lambda.f.instances_terminated"));
+    assert_eq!(counter(&s, "lambda.f.instances_launched"), 5);
+}
+
+#[test]
+fn the_bill_is_requests_plus_instance_hours_plus_the_15_percent_fee() {
+    let managed = "instances_min = 3\ninstances_max = 3\ninstance_usd_per_hour = 0.1";
+    let (result, s) = summary(&exact(&scenario(&constant(50), 0.1, Some(managed))));
+    let requests = counter(&s, "lambda.f.requests") as f64;
+    // Three instances for the hour: 3 instance-hours at $0.10, and 15 % of that as the fee;
+    // requests at $0.20 per million; no GB-seconds.
+    let expected = requests * 0.20 / 1e6 + 3.0 * 0.10 + 3.0 * 0.10 * 0.15;
+    assert!((lambda_usd(&s) - expected).abs() < 1e-9, "{} vs {expected}", lambda_usd(&s));
+    assert_eq!(gauge(&s, "lambda.f.gb_seconds"), 0.0);
+    let units: Vec<_> =
+        result.costs.iter().filter(|l| l.resource == "lambda.f").map(|l| l.usage_unit.as_str()).collect();
+    assert_eq!(units, ["requests", "gb_seconds", "instance_hours", "management_fee_instance_hours"]);
+}
+
+#[test]
+fn at_steady_high_load_managed_instances_cost_less_than_on_demand() {
+    // 200 invocations a second of 0.2 s at 2 GB: 40 at once all the hour long.
+    let managed = run(&scenario(&constant(200), 0.2, Some("")));
+    let on_demand = run(&scenario(&constant(200), 0.2, None));
+    assert_eq!(counter(&managed, "lambda.f.throttles"), 0);
+    assert_eq!(counter(&managed, "lambda.f.requests"), counter(&on_demand, "lambda.f.requests"));
+    // On demand: 200 × 0.2 s × 2 GB × 3,600 s = 288,000 GB-s, about $4.80 of duration.
+    assert!(lambda_usd(&on_demand) > 4.5, "{}", lambda_usd(&on_demand));
+    assert!(
+        lambda_usd(&managed) < lambda_usd(&on_demand) / 5.0,
+        "{} vs {}",
+        lambda_usd(&managed),
+        lambda_usd(&on_demand)
+    );
+}
+
+#[test]
+fn an_sqs_mapping_and_sns_deliveries_run_on_the_instances_and_balance() {
+    let text = r#"
+        [run]
+        seed = 3
+        horizon_s = 600
+        [workload.q]
+        target = "sqs.jobs"
+        arrival = "poisson"
+        rate_per_s = 50
+        [workload.t]
+        target = "sns.events"
+        arrival = "poisson"
+        rate_per_s = 20
+        [sqs.jobs]
+        visibility_timeout_s = 60
+        [sns.events]
+        [subscription.s]
+        topic = "sns.events"
+        endpoint = "lambda.g"
+        [lambda.f]
+        source = "sqs.jobs"
+        batch_size = 1
+        memory_mb = 2048
+        duration_s = 0.5
+        [lambda.f.managed_instances]
+        [lambda.g]
+        memory_mb = 4096
+        duration_s = 0.3
+        [lambda.g.managed_instances]
+        memory_gib_per_vcpu = 4
+    "#;
+    let s = run(text);
+    assert!(counter(&s, "lambda.f.requests") > 25_000);
+    assert!(counter(&s, "lambda.g.requests") > 10_000);
+    assert_eq!(counter(&s, "lambda.g.cold_starts"), 0);
+    assert_eq!(s["cost_usd"]["lambda"].as_f64().map(|c| c > 0.0), Some(true));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let text = scenario("arrival = \"poisson\"\nrate_per_s = 150", 0.5, Some("scale_interval_s = 20"));
+    assert_eq!(run(&text), run(&text));
+}
+
+#[test]
+fn configurations_aws_refuses_are_errors_with_where_and_why() {
+    let base = |memory: &str, managed: &str, extra: &str| {
+        format!(
+            "[run]\nhorizon_s = 10\n[lambda.f]\nduration_s = 0.1\n{memory}{extra}\n[lambda.f.managed_instances]\n{managed}\n"
+        )
+    };
+    for (text, expected) in [
+        (base("", "", ""), "at least 2048"),
+        (base("memory_mb = 2048\n", "memory_gib_per_vcpu = 3", ""), "allowed 2, 4 or 8"),
+        (base("memory_mb = 2048\n", "memory_gib_per_vcpu = 4", ""), "less than 1 vCPU"),
+        (base("memory_mb = 2048\n", "per_environment_max_concurrency = 1601", ""), "1,600"),
+        (base("memory_mb = 2048\n", "", "snap_start = true\n"), "SnapStart"),
+        (base("memory_mb = 2048\n", "instances_min = 5\ninstances_max = 4", ""), "below instances_min"),
+        (base("memory_mb = 2048\n", "vcpus_per_instance = 192\ninstances_max = 100", ""), "15,000"),
+        (base("memory_mb = 8192\n", "", ""), "set vcpus_per_instance"),
+        (base("memory_mb = 8192\n", "vcpus_per_instance = 2", ""), "cannot hold one execution environment"),
+        (base("memory_mb = 2048\n", "target_utilization = 0", ""), "target_utilization"),
+        (base("memory_mb = 2048\n", "spot = true", ""), "spot"),
+    ] {
+        let e = parse_inline(&text, &[NO_HOPS]).err().unwrap_or_else(|| panic!("accepted:\n{text}")).to_string();
+        assert!(e.contains(expected) && e.contains("lambda.f"), "{text}\n{e}");
+    }
+}
