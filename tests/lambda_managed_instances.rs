@@ -203,3 +203,191 @@ fn configurations_aws_refuses_are_errors_with_where_and_why() {
         assert!(e.contains(expected) && e.contains("lambda.f"), "{text}\n{e}");
     }
 }
+
+/// `orchsim import TEMPLATE --json --out scenario.toml` in a folder of its own; the JSON and
+/// the written scenario.
+fn import_cli(name: &str, template: &str) -> (serde_json::Value, String) {
+    let dir = common::scratch_in("lambda_managed_instances", name);
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    let out = common::orchsim(&["import", "template.yaml", "--json", "--out", "scenario.toml"], &dir);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let json = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    (json, std::fs::read_to_string(dir.join("scenario.toml")).unwrap())
+}
+
+/// The written scenario, read back by the scenario reader with a second of traffic a
+/// minute long, and run.
+fn run_imported(toml: &str) -> serde_json::Value {
+    let dir = std::env::temp_dir();
+    let scenario = orchsim::scenario::Scenario::from_text(
+        "imported.toml",
+        toml,
+        &dir,
+        &[NO_HOPS.to_string(), "run.horizon_s=60".to_string()],
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    summary(&scenario).1
+}
+
+fn resource<'j>(json: &'j serde_json::Value, id: &str) -> &'j serde_json::Value {
+    json["resources"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no {id} in {json}"))
+}
+
+#[test]
+fn cloudformation_capacity_provider_config_imports_with_its_providers_scaling() {
+    let template = r#"
+Resources:
+  Fleet:
+    Type: AWS::Lambda::CapacityProvider
+    Properties:
+      VpcConfig: {SubnetIds: [subnet-1], SecurityGroupIds: [sg-1]}
+      PermissionsConfig: {CapacityProviderOperatorRoleArn: arn:aws:iam::123456789012:role/op}
+      InstanceRequirements: {Architectures: [arm64]}
+      CapacityProviderScalingConfig:
+        MaxVCpuCount: 64
+        ScalingMode: Manual
+        ScalingPolicies:
+          - {PredefinedMetricType: LambdaCapacityProviderAverageCPUUtilization, TargetValue: 60}
+  Resize:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.13
+      Role: arn:aws:iam::123456789012:role/fn
+      Code: {ZipFile: "x"}
+      MemorySize: 4096
+      CapacityProviderConfig:
+        LambdaManagedInstancesCapacityProviderConfig:
+          CapacityProviderArn: !GetAtt Fleet.Arn
+          PerExecutionEnvironmentMaxConcurrency: 40
+          ExecutionEnvironmentMemoryGiBPerVCpu: 2
+  Jobs: {Type: AWS::SQS::Queue}
+  FromJobs:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Jobs.Arn, FunctionName: !Ref Resize}
+"#;
+    let (json, toml) = import_cli("cfn", template);
+    let config = &resource(&json, "Resize")["properties"]["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"];
+    assert_eq!(config["PerExecutionEnvironmentMaxConcurrency"], 40, "{json}");
+    assert_eq!(config["CapacityProviderArn"], serde_json::json!({"ref": "Fleet"}), "{json}");
+    assert_eq!(
+        resource(&json, "Fleet")["skipped"].as_str().map(|s| s.contains("capacity provider")),
+        Some(true),
+        "{json}"
+    );
+    let line = |key: &str| common::line(&toml, "lambda.Resize", key).to_string();
+    assert!(
+        line("managed_instances.per_environment_max_concurrency").starts_with(
+            "managed_instances.per_environment_max_concurrency = 40  # template (CapacityProviderConfig."
+        ) && line("managed_instances.per_environment_max_concurrency")
+            .ends_with("(CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency)"),
+        "{toml}"
+    );
+    assert!(line("managed_instances.memory_gib_per_vcpu").starts_with("managed_instances.memory_gib_per_vcpu = 2  #"));
+    // 4 GB at 2 GiB per vCPU: environments of 2 vCPUs, on the default 2-vCPU instance.
+    assert!(
+        line("managed_instances.instances_max").contains("= 32  # template (")
+            && line("managed_instances.instances_max")
+                .contains("(Fleet CapacityProviderScalingConfig.MaxVCpuCount 64 over 2 vCPUs per instance)"),
+        "{toml}"
+    );
+    assert!(line("managed_instances.target_utilization").starts_with("managed_instances.target_utilization = 0.6  #"));
+    let s = run_imported(&toml);
+    assert!(counter(&s, "lambda.Resize.requests") > 0);
+    assert_eq!(counter(&s, "lambda.Resize.cold_starts"), 0);
+    assert!(gauge(&s, "lambda.Resize.instances_mean") >= 3.0);
+}
+
+#[test]
+fn sam_capacity_provider_config_from_globals_imports_and_small_memory_is_raised() {
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    CapacityProviderConfig:
+      Arn: !GetAtt Fleet.Arn
+      PerExecutionEnvironmentMaxConcurrency: 64
+Resources:
+  Fleet:
+    Type: AWS::Serverless::CapacityProvider
+    Properties:
+      VpcConfig: {SubnetIds: [subnet-1], SecurityGroupIds: [sg-1]}
+      ScalingConfig: {MaxVCpuCount: 20, AverageCPUUtilization: 70}
+  Jobs: {Type: AWS::SQS::Queue}
+  Events: {Type: AWS::SNS::Topic}
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: nodejs22.x
+      MemorySize: 1024
+      Events:
+        In: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn}}
+  Quiet:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: quiet.handler
+      Runtime: nodejs22.x
+      Events:
+        In: {Type: SNS, Properties: {Topic: !Ref Events}}
+"#;
+    let (json, toml) = import_cli("sam", template);
+    assert!(
+        json["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("MemorySize 1024 MB")),
+        "{json}"
+    );
+    assert!(
+        common::line(&toml, "lambda.Api", "memory_mb")
+            .starts_with("memory_mb = 2048  # AWS minimum on Managed Instances")
+    );
+    assert!(common::line(&toml, "lambda.Quiet", "memory_mb").starts_with("memory_mb = 2048  # the smallest function"));
+    for f in ["Api", "Quiet"] {
+        let line = |key: &str| common::line(&toml, &format!("lambda.{f}"), key).to_string();
+        assert!(line("managed_instances.per_environment_max_concurrency").contains("= 64  # Globals"), "{toml}");
+        assert!(
+            line("managed_instances.instances_max").starts_with("managed_instances.instances_max = 10  #"),
+            "{toml}"
+        );
+        assert!(line("managed_instances.target_utilization").contains("= 0.7  #"), "{toml}");
+    }
+    let s = run_imported(&toml);
+    assert_eq!(counter(&s, "lambda.Api.cold_starts"), 0);
+}
+
+#[test]
+fn a_capacity_provider_outside_the_template_keeps_the_models_scaling_and_is_said() {
+    let template = r#"
+Resources:
+  Big:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: app.handler
+      Runtime: java21
+      Role: arn:aws:iam::123456789012:role/fn
+      Code: {ZipFile: "x"}
+      MemorySize: 8192
+      SnapStart: {ApplyOn: PublishedVersions}
+      CapacityProviderConfig:
+        LambdaManagedInstancesCapacityProviderConfig:
+          CapacityProviderArn: arn:aws:lambda:us-east-1:123456789012:capacity-provider:shared
+  Version:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref Big}
+  Jobs: {Type: AWS::SQS::Queue}
+  FromJobs:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Jobs.Arn, FunctionName: !Ref Big}
+"#;
+    let (json, toml) = import_cli("external", template);
+    let warnings: Vec<&str> = json["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("capacity-provider:shared is not a resource of this template")),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|w| w.contains("snap_start left out")), "{warnings:?}");
+    assert!(!toml.contains("snap_start"), "{toml}");
+    // 8 GB at 2 GiB per vCPU: environments of 4 vCPUs need a larger instance than the default.
+    let line = common::line(&toml, "lambda.Big", "managed_instances.vcpus_per_instance");
+    assert!(line.starts_with("managed_instances.vcpus_per_instance = 4  # TODO placeholder"), "{toml}");
+    run_imported(&toml);
+}

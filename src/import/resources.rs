@@ -204,6 +204,9 @@ fn skip_reason(kind: &str) -> &'static str {
         | "AWS::SQS::QueuePolicy"
         | "AWS::SQS::QueueInlinePolicy"
         | "AWS::SNS::TopicPolicy" => "permissions only: nothing to simulate",
+        "AWS::Lambda::CapacityProvider" | "AWS::Serverless::CapacityProvider" => {
+            "a capacity provider: its scaling is read into the functions that run on it (`managed_instances`)"
+        }
         "AWS::Lambda::Version" | "AWS::Lambda::Alias" => {
             "a version or alias runs its function: nothing of its own to simulate"
         }
@@ -735,6 +738,7 @@ impl<'a> Importer<'a, '_> {
         };
         self.invoke_config(&mut s, &config.0, &config.1, &element);
         self.snap_start(&mut s, props, id, kind, &element)?;
+        self.capacity_provider_config(&mut s, props, &element)?;
         let dead_letter = match self.get(props, "DeadLetterQueue")? {
             Some(found) => Some((found, "DeadLetterQueue")),
             None => self.get(props, "DeadLetterConfig")?.map(|found| (found, "DeadLetterConfig")),
