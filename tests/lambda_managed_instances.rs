@@ -391,3 +391,21 @@ Resources:
     assert!(line.starts_with("managed_instances.vcpus_per_instance = 4  # TODO placeholder"), "{toml}");
     run_imported(&toml);
 }
+
+#[test]
+fn the_shipped_comparison_shows_what_its_comment_says() {
+    let scenario = common::load(&common::shipped("lambda_managed_instances.toml"), &[]);
+    let (result, s) = summary(&scenario);
+    // Common random numbers: both functions get the same requests.
+    assert_eq!(counter(&s, "workload.managed_traffic.sent"), counter(&s, "workload.on_demand_traffic.sent"));
+    assert!(counter(&s, "lambda.checkout_on_demand.cold_starts") > 0);
+    assert_eq!(counter(&s, "lambda.checkout_on_demand.throttles"), 0);
+    assert_eq!(counter(&s, "lambda.checkout_managed.cold_starts"), 0);
+    assert!(counter(&s, "lambda.checkout_managed.throttles") > 0, "the burst comes close to the 96 slots");
+    assert!(counter(&s, "lambda.checkout_managed.instances_launched") > 0);
+    let usd = |function: &str| -> f64 {
+        result.costs.iter().filter(|l| l.resource == format!("lambda.{function}")).map(|l| l.usd_window).sum()
+    };
+    let (managed, on_demand) = (usd("checkout_managed"), usd("checkout_on_demand"));
+    assert!(managed < on_demand / 5.0, "{managed} vs {on_demand}");
+}
