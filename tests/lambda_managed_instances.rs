@@ -299,7 +299,7 @@ Resources:
 }
 
 #[test]
-fn sam_capacity_provider_config_from_globals_imports_and_small_memory_is_raised() {
+fn sam_capacity_provider_config_and_scaling_from_globals_import_and_small_memory_is_raised() {
     let template = r#"
 Transform: AWS::Serverless-2016-10-31
 Globals:
@@ -307,12 +307,13 @@ Globals:
     CapacityProviderConfig:
       Arn: !GetAtt Fleet.Arn
       PerExecutionEnvironmentMaxConcurrency: 64
+  CapacityProvider:
+    ScalingConfig: {MaxVCpuCount: 20, AverageCPUUtilization: 70}
 Resources:
   Fleet:
     Type: AWS::Serverless::CapacityProvider
     Properties:
       VpcConfig: {SubnetIds: [subnet-1], SecurityGroupIds: [sg-1]}
-      ScalingConfig: {MaxVCpuCount: 20, AverageCPUUtilization: 70}
   Jobs: {Type: AWS::SQS::Queue}
   Events: {Type: AWS::SNS::Topic}
   Api:
@@ -348,7 +349,7 @@ Resources:
             line("managed_instances.instances_max").starts_with("managed_instances.instances_max = 10  #"),
             "{toml}"
         );
-        assert!(line("managed_instances.target_utilization").contains("= 0.7  #"), "{toml}");
+        assert!(line("managed_instances.target_utilization").contains("= 0.7  # Globals"), "{toml}");
     }
     let s = run_imported(&toml);
     assert_eq!(counter(&s, "lambda.Api.cold_starts"), 0);

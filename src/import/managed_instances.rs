@@ -3,7 +3,7 @@
 //! the template: `AWS::Lambda::CapacityProvider` (`CapacityProviderScalingConfig`:
 //! `MaxVCpuCount`, a target-tracking policy's `TargetValue`) or SAM's
 //! `AWS::Serverless::CapacityProvider` (`ScalingConfig`: `MaxVCpuCount`,
-//! `AverageCPUUtilization`).
+//! `AverageCPUUtilization`, also from `Globals.CapacityProvider`).
 //!
 //! CloudFormation nests the function's settings in
 //! `LambdaManagedInstancesCapacityProviderConfig` (`CapacityProviderArn`,
@@ -132,7 +132,8 @@ impl Importer<'_, '_> {
         let Some(resource) = self.resources.iter().find(|r| r.id == provider) else { return Ok(()) };
         let is_sam = resource.kind == "AWS::Serverless::CapacityProvider";
         let path = format!("Resources.{provider}.Properties");
-        let props = Props { node: resource.node.get("Properties"), globals: None, path };
+        let globals = if is_sam { self.capacity_provider_globals } else { None };
+        let props = Props { node: resource.node.get("Properties"), globals, path };
         let property = if is_sam { "ScalingConfig" } else { "CapacityProviderScalingConfig" };
         let Some((Val::Map(scaling), origin)) = self.get(&props, property)? else { return Ok(()) };
         if let Some(max) = field(&scaling, "MaxVCpuCount").and_then(as_number) {

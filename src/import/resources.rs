@@ -119,6 +119,8 @@ pub(super) struct Importer<'a, 'c> {
     /// By queue: the `body` pattern of the first filter of a mapping from it, which the
     /// queue's placeholder traffic draws its body from.
     queue_filters: Vec<(String, Val)>,
+    /// SAM's `Globals.CapacityProvider`, beneath each `AWS::Serverless::CapacityProvider`.
+    pub(super) capacity_provider_globals: Option<&'a Node>,
 }
 
 /// Maps the resources of a template.
@@ -139,6 +141,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
         definition_prefix: options.definition_prefix.clone(),
         region: options.region.clone(),
         queue_filters: Vec::new(),
+        capacity_provider_globals: root.get("Globals").and_then(|g| g.get("CapacityProvider")),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
