@@ -370,14 +370,14 @@ fn managed_instances(
         return Err(f.error(&p, "a function on Managed Instances starts no execution environment on the request path (AWS: no cold starts), so SnapStart has nothing to restore; remove snap_start or this table"));
     }
     if function.memory_mb < managed_instances::MEMORY_MB_MIN {
-        return Err(f.error(&p, format!("needs memory_mb of at least {} (the function has {}): AWS's smallest function on Managed Instances is 2 GB and 1 vCPU", managed_instances::MEMORY_MB_MIN, function.memory_mb)));
+        return Err(f.error(&p, format!("needs memory_mb of at least 2,048 (the function has {}): AWS's smallest function on Managed Instances is 2 GB and 1 vCPU", function.memory_mb)));
     }
     let mut t = TableReader::new(function_table.src, p.clone(), f.node)?;
     let ratio = opt(&mut t, "memory_gib_per_vcpu", |f, p| {
         let v = f.number_per_table(p, "lambda.NAME.managed_instances.memory_gib_per_vcpu")?;
         match managed_instances::MEMORY_GIB_PER_VCPU_CHOICES.iter().find(|&&c| f64::from(c) == v) {
             Some(&c) => Ok(c),
-            None => Err(f.error(p, format!("{v}: allowed 2, 4 or 8 (AWS: ExecutionEnvironmentMemoryGiBPerVCpu takes the memory-to-vCPU ratios 2, 4 and 8 GiB)"))),
+            None => Err(f.error(p, "allowed: 2, 4 or 8 (AWS: ExecutionEnvironmentMemoryGiBPerVCpu takes the memory-to-vCPU ratios 2, 4 and 8 GiB)")),
         }
     })?;
     let ratio = ratio.unwrap_or(managed_instances::MEMORY_GIB_PER_VCPU_CHOICES[0]);
