@@ -188,7 +188,7 @@ fn configurations_aws_refuses_are_errors_with_where_and_why() {
     };
     for (text, expected) in [
         (base("", "", ""), "at least 2,048"),
-        (base("memory_mb = 2048\n", "memory_gib_per_vcpu = 3", ""), "allowed 2, 4 or 8"),
+        (base("memory_mb = 2048\n", "memory_gib_per_vcpu = 3", ""), "= 3: allowed: 2, 4 or 8"),
         (base("memory_mb = 2048\n", "memory_gib_per_vcpu = 4", ""), "less than 1 vCPU"),
         (base("memory_mb = 2048\n", "per_environment_max_concurrency = 1601", ""), "1,600"),
         (base("memory_mb = 2048\n", "", "snap_start = true\n"), "SnapStart"),
