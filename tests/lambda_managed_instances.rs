@@ -342,6 +342,10 @@ Resources:
             .starts_with("memory_mb = 2048  # AWS minimum on Managed Instances")
     );
     assert!(common::line(&toml, "lambda.Quiet", "memory_mb").starts_with("memory_mb = 2048  # the smallest function"));
+    // The JSON gives no on-demand default of 128 MB to a function on Managed Instances.
+    let quiet = &resource(&json, "Quiet")["properties"];
+    assert_eq!(quiet["MemorySize"], serde_json::Value::Null, "{quiet}");
+    assert_eq!(quiet["CapacityProviderConfig"]["PerExecutionEnvironmentMaxConcurrency"], 64, "{quiet}");
     for f in ["Api", "Quiet"] {
         let line = |key: &str| common::line(&toml, &format!("lambda.{f}"), key).to_string();
         assert!(line("managed_instances.per_environment_max_concurrency").contains("= 64  # Globals"), "{toml}");
