@@ -414,3 +414,22 @@ fn the_shipped_comparison_shows_what_its_comment_says() {
     let (managed, on_demand) = (usd("checkout_managed"), usd("checkout_on_demand"));
     assert!(managed < on_demand / 5.0, "{managed} vs {on_demand}");
 }
+
+#[test]
+fn the_time_series_shows_the_instances_and_sampling_changes_no_result() {
+    let shipped = common::shipped("lambda_managed_instances.toml");
+    let (often, often_summary) = summary(&common::load(&shipped, &["run.sample_interval_s=1"]));
+    let (_, rarely_summary) = summary(&common::load(&shipped, &["run.sample_interval_s=900"]));
+    // The fleet is brought up to each sample's time; that moves none of its decisions.
+    assert_eq!(often_summary["counters"], rarely_summary["counters"]);
+    assert_eq!(often_summary["gauges"], rarely_summary["gauges"]);
+    let series = &often.measurements.series;
+    let column = series.columns.iter().position(|c| c == "lambda.checkout_managed.instances").expect("a column");
+    let instances: Vec<f64> = series.rows().map(|(_, row)| row[column]).collect();
+    assert_eq!(instances.first(), Some(&3.0));
+    assert_eq!(
+        instances.iter().cloned().fold(0.0, f64::max),
+        gauge(&often_summary, "lambda.checkout_managed.instances_peak")
+    );
+    assert!(!series.columns.iter().any(|c| c == "lambda.checkout_on_demand.instances"));
+}

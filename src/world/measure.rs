@@ -88,6 +88,9 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
         columns.push(format!("lambda.{}.environments_idle", f.function.name));
         columns.push(format!("lambda.{}.environments", f.function.name));
+        if f.function.managed_instances.is_some() {
+            columns.push(format!("lambda.{}.instances", f.function.name));
+        }
         for e in &f.event_sources {
             columns.push(format!("{}.pollers", mapping_prefix(&f.function.name, &e.config)));
         }
@@ -143,6 +146,9 @@ pub(super) fn sample_row<'a>(
         let id = FunctionId(f as u32);
         let (busy, idle) = (lambda.concurrency_in_use(id), lambda.idle_environments(id, now));
         row.extend([f64::from(busy), f64::from(idle), f64::from(busy + idle)]);
+        if let Some(fleet) = lambda.fleet(id) {
+            row.push(f64::from(fleet.running()));
+        }
         for m in mappings.iter().filter(|m| m.config().function == id) {
             row.push(f64::from(m.active_pollers()));
         }

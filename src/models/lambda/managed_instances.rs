@@ -107,8 +107,9 @@ pub struct Fleet {
     launching: Vec<(SimTime, u32)>,
     /// The scaler's next look.
     next_look: SimTime,
-    /// Busy slot-microseconds since the last look.
-    busy_area: f64,
+    /// Busy slot-microseconds since the last look, in whole numbers, so that bringing the
+    /// fleet up to date in more steps (for a sample) or fewer gives the same sum.
+    busy_area: u128,
     /// The busy slots and the time the two areas were last brought up to.
     busy: u32,
     since: SimTime,
@@ -137,7 +138,7 @@ impl Fleet {
             config,
             running,
             launching: Vec::new(),
-            busy_area: 0.0,
+            busy_area: 0,
             busy: 0,
             since: SimTime::ZERO,
             metrics,
@@ -196,16 +197,16 @@ impl Fleet {
     }
 
     fn accrue(&mut self, now: SimTime) {
-        let dt = now.saturating_since(self.since).as_micros() as f64;
-        self.busy_area += f64::from(self.busy) * dt;
+        let dt = now.saturating_since(self.since).as_micros();
+        self.busy_area += u128::from(self.busy) * u128::from(dt);
         self.since = self.since.max(now);
     }
 
     /// One look of the scaler at `at`: launch towards the target, or let a few instances go.
     fn look(&mut self, at: SimTime) {
         let c = &self.config;
-        let busy = self.busy_area / c.scale_interval.as_micros() as f64;
-        self.busy_area = 0.0;
+        let busy = self.busy_area as f64 / c.scale_interval.as_micros() as f64;
+        self.busy_area = 0;
         let wanted = (busy / (f64::from(c.slots_per_instance()) * c.target_utilization)).ceil();
         let wanted = wanted.min(f64::from(c.instances_max)) as u32;
         let wanted = wanted.clamp(c.instances_min, c.instances_max);

@@ -625,6 +625,15 @@ impl Service {
         }
     }
 
+    /// Brings every function's Managed Instances up to `now` (their launches and the
+    /// scaler's looks), for a sample of the time series; it changes no result, since the
+    /// fleet counts its busy slot-time in whole numbers, the same in any number of steps.
+    pub fn advance_fleets(&mut self, now: SimTime) {
+        for fleet in self.functions.iter_mut().filter_map(|f| f.fleet.as_mut()) {
+            fleet.advance(now);
+        }
+    }
+
     /// The instances of a function on Managed Instances, `None` for an on-demand one.
     pub fn fleet(&self, function: FunctionId) -> Option<&Fleet> {
         self.function(function).fleet.as_ref()
