@@ -653,6 +653,31 @@ pub fn lambda_lines(prices: &LambdaPrices, window: Window, functions: &[LambdaUs
         .collect()
 }
 
+/// A function on Lambda Managed Instances: its instances at the on-demand price the
+/// scenario gives, and Lambda's management fee, `fee_fraction` of that price (15 %, Lambda
+/// pricing page [PRICE-LMI]), both per instance-hour. Its requests are priced with the
+/// other functions' in [`lambda_lines`]; it has no duration charge.
+pub fn managed_instances_lines(
+    window: Window,
+    resource: &str,
+    instances_mean: f64,
+    usd_per_hour: f64,
+    fee_fraction: f64,
+) -> [CostLine; 2] {
+    let hours = instances_mean * window.seconds / 3_600.0;
+    let hours_per_month = instances_mean * window.hours_per_month;
+    let line = |usage_unit: &str, usd_per_hour: f64| CostLine {
+        service: "lambda".into(),
+        resource: resource.into(),
+        usage_unit: usage_unit.into(),
+        usage_window: hours,
+        usage_per_month: hours_per_month,
+        usd_window: hours * usd_per_hour,
+        usd_per_month: hours_per_month * usd_per_hour,
+    };
+    [line("instance_hours", usd_per_hour), line("management_fee_instance_hours", usd_per_hour * fee_fraction)]
+}
+
 /// `part / whole`, or zero when there is nothing to share.
 fn share(part: f64, whole: f64) -> f64 {
     if whole > 0.0 { part / whole } else { 0.0 }

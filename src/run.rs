@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::{EventListKind, RunLimits, RunOutcome, SimDuration, Simulation, StopReason, memory};
+use crate::models::lambda;
 use crate::pricing::{self, CostLine, PriceBook, Pricing};
 use crate::scenario::Scenario;
 use crate::world::{Measurements, World};
@@ -171,6 +172,15 @@ fn costs(scenario: &Scenario, m: &Measurements, measured_s: f64) -> Vec<CostLine
         .collect();
     if !usage.is_empty() {
         lines.extend(pricing::lambda_lines(pricing.book().lambda(), window, &usage));
+    }
+    for (resource, instances_mean, usd_per_hour) in &m.managed_instances {
+        lines.extend(pricing::managed_instances_lines(
+            window,
+            resource,
+            *instances_mean,
+            *usd_per_hour,
+            lambda::managed_instances::MANAGEMENT_FEE_FRACTION,
+        ));
     }
     for (book, usage) in by_region(pricing, &m.sns_usage, sns_resource) {
         lines.extend(pricing::sns_lines(book.sns(), window, &usage));

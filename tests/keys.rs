@@ -532,6 +532,17 @@ fn place(pattern: &str, machine: &Path) -> Result<Place, &'static str> {
             let path = pattern.replacen("NAME", "mm", 1).replacen("NAME", "a", 1);
             return Ok(Place { shown: path.clone(), path, extra, sets });
         }
+        "lambda" if pattern.starts_with("lambda.NAME.managed_instances.") => {
+            // A function big enough for every memory-to-vCPU ratio: 8 GB makes environments
+            // of 4 vCPUs down to 1, on instances of 4.
+            extra.push_str(if leaf == "memory_gib_per_vcpu" {
+                "[lambda.mi]\nduration_s = 0.1\nmemory_mb = 8192\n[lambda.mi.managed_instances]\nvcpus_per_instance = 4\n"
+            } else {
+                "[lambda.mi]\nduration_s = 0.1\nmemory_mb = 2048\n[lambda.mi.managed_instances]\n"
+            });
+            let path = pattern.replacen("NAME", "mi", 1);
+            return Ok(Place { shown: path.clone(), path, extra, sets });
+        }
         "lambda" => match leaf {
             "batch_size"
             | "batching_window_s"

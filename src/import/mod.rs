@@ -16,6 +16,7 @@
 
 pub mod eventbridge;
 pub mod intrinsics;
+pub mod managed_instances;
 pub mod mq;
 pub mod resources;
 pub mod step_functions;

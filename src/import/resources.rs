@@ -122,6 +122,8 @@ pub(super) struct Importer<'a, 'c> {
     /// By queue: the `body` pattern of the first filter of a mapping from it, which the
     /// queue's placeholder traffic draws its body from.
     queue_filters: Vec<(String, Val)>,
+    /// SAM's `Globals.CapacityProvider`, beneath each `AWS::Serverless::CapacityProvider`.
+    pub(super) capacity_provider_globals: Option<&'a Node>,
 }
 
 /// Maps the resources of a template.
@@ -142,6 +144,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
         definition_prefix: options.definition_prefix.clone(),
         region: options.region.clone(),
         queue_filters: Vec::new(),
+        capacity_provider_globals: root.get("Globals").and_then(|g| g.get("CapacityProvider")),
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
@@ -207,6 +210,9 @@ fn skip_reason(kind: &str) -> &'static str {
         | "AWS::SQS::QueuePolicy"
         | "AWS::SQS::QueueInlinePolicy"
         | "AWS::SNS::TopicPolicy" => "permissions only: nothing to simulate",
+        "AWS::Lambda::CapacityProvider" | "AWS::Serverless::CapacityProvider" => {
+            "a capacity provider: its scaling is read into the functions that run on it (`managed_instances`)"
+        }
         "AWS::Lambda::Version" | "AWS::Lambda::Alias" => {
             "a version or alias runs its function: nothing of its own to simulate"
         }
@@ -747,6 +753,7 @@ impl<'a> Importer<'a, '_> {
         };
         self.invoke_config(&mut s, &config.0, &config.1, &element);
         self.snap_start(&mut s, props, id, kind, &element)?;
+        self.capacity_provider_config(&mut s, props, &element)?;
         let dead_letter = match self.get(props, "DeadLetterQueue")? {
             Some(found) => Some((found, "DeadLetterQueue")),
             None => self.get(props, "DeadLetterConfig")?.map(|found| (found, "DeadLetterConfig")),

@@ -110,7 +110,13 @@ pub fn report(
                 // An Amazon MQ mapping's defaults are not an SQS mapping's.
                 with_defaults(entries, MQ_MAPPING_DEFAULTS.iter());
             } else {
-                with_defaults(entries, DEFAULTS.iter().filter(|(k, _, _)| *k == kind));
+                // On Managed Instances the on-demand default of 128 MB does not apply (the
+                // smallest function there is 2 GB), and AWS publishes none of its own.
+                let on_instances = entries.iter().any(|(k, _)| k == "CapacityProviderConfig");
+                with_defaults(
+                    entries,
+                    DEFAULTS.iter().filter(|(k, p, _)| *k == kind && !(on_instances && *p == "MemorySize")),
+                );
             }
             if let Some((_, definition)) = model.file_definitions.iter().find(|(m, _)| m == id)
                 && !entries.iter().any(|(k, _)| k == "Definition")

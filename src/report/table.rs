@@ -9,7 +9,7 @@ use crate::scenario::{Scenario, Traffic};
 
 /// Counters shown on the console when they are not zero (all of them are in
 /// summary.json); the first three are shown always.
-const SHOWN_COUNTERS: [&str; 48] = [
+const SHOWN_COUNTERS: [&str; 49] = [
     "sent",
     "deleted",
     "billed_requests",
@@ -34,6 +34,7 @@ const SHOWN_COUNTERS: [&str; 48] = [
     "invocations",
     "cold_starts",
     "throttles",
+    "instances_launched",
     "errors",
     "timeouts",
     "delivered",

@@ -13,7 +13,7 @@ use super::{AsyncDestination, BrokerSourceSpec, EventSourceSpec, FunctionConfig}
 use crate::distributions::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::models::filter_policy::{EventPattern, Json};
-use crate::models::lambda::{self, event_source};
+use crate::models::lambda::{self, event_source, managed_instances};
 use crate::models::{eventbridge, sns, sqs};
 
 /// Default INIT of a cold start: AWS says cold starts take "from under 100 ms to over 1 s";
@@ -219,6 +219,7 @@ pub(super) fn lower_function<'a>(
         function.bills_init = b;
     }
     function.snap_start = snap_start(&mut t, base_dir)?;
+    function.managed_instances = managed_instances(&mut t, &function)?;
     let error_rate = opt(&mut t, "error_rate", |f, p| f.number_per_table(p, "lambda.NAME.error_rate"))?.unwrap_or(0.0);
     let fix_deployed_at =
         opt(&mut t, "fix_deployed_at_s", |f, p| f.number_per_table(p, "lambda.NAME.fix_deployed_at_s"))?
@@ -408,6 +409,108 @@ fn snap_start(t: &mut TableReader<'_>, base_dir: &Path) -> Result<Option<lambda:
     Ok(Some(lambda::SnapStart {
         restore_duration_s: restore.unwrap_or_else(restore_default),
         billed_fraction: billed_fraction.unwrap_or(1.0),
+    }))
+}
+
+/// `[lambda.NAME.managed_instances]`, checked against the function's memory and SnapStart
+/// (read before it) and against the capacity provider's limits.
+fn managed_instances(
+    function_table: &mut TableReader<'_>,
+    function: &lambda::Config,
+) -> Result<Option<managed_instances::Config>> {
+    let Some((f, p)) = function_table.get("managed_instances") else { return Ok(None) };
+    if function.snap_start.is_some() {
+        return Err(f.error(&p, "a function on Managed Instances starts no execution environment on the request path (AWS: no cold starts), so SnapStart has nothing to restore; remove snap_start or this table"));
+    }
+    if function.memory_mb < managed_instances::MEMORY_MB_MIN {
+        return Err(f.error(&p, format!("needs memory_mb of at least 2,048 (the function has {}): AWS's smallest function on Managed Instances is 2 GB and 1 vCPU", function.memory_mb)));
+    }
+    let mut t = TableReader::new(function_table.src, p.clone(), f.node)?;
+    let ratio = opt(&mut t, "memory_gib_per_vcpu", |f, p| {
+        let v = f.number_per_table(p, "lambda.NAME.managed_instances.memory_gib_per_vcpu")?;
+        match managed_instances::MEMORY_GIB_PER_VCPU_CHOICES.iter().find(|&&c| f64::from(c) == v) {
+            Some(&c) => Ok(c),
+            None => Err(f.error(p, "allowed: 2, 4 or 8 (AWS: ExecutionEnvironmentMemoryGiBPerVCpu takes the memory-to-vCPU ratios 2, 4 and 8 GiB)")),
+        }
+    })?;
+    let ratio = ratio.unwrap_or(managed_instances::MEMORY_GIB_PER_VCPU_CHOICES[0]);
+    let vcpus_per_environment = function.memory_mb / (1_024 * ratio);
+    if vcpus_per_environment == 0 {
+        return Err(f.error(&p, format!("memory_mb {} at {ratio} GiB per vCPU gives an environment less than 1 vCPU; AWS needs at least 1 vCPU per environment: raise memory_mb to {} or lower memory_gib_per_vcpu", function.memory_mb, 1_024 * ratio)));
+    }
+    let per_environment_max_concurrency = opt(&mut t, "per_environment_max_concurrency", |f, p| {
+        f.whole_per_table(p, "lambda.NAME.managed_instances.per_environment_max_concurrency")
+    })?
+    .map_or(
+        (managed_instances::CONCURRENCY_PER_VCPU_DEFAULT * vcpus_per_environment)
+            .min(managed_instances::PER_ENVIRONMENT_MAX_CONCURRENCY_MAX),
+        |v| v as u32,
+    );
+    let vcpus = opt(&mut t, "vcpus_per_instance", |f, p| {
+        let v = f.whole_per_table(p, "lambda.NAME.managed_instances.vcpus_per_instance")? as u32;
+        if v < vcpus_per_environment {
+            return Err(f.error(p, format!("{v} vCPUs cannot hold one execution environment of {vcpus_per_environment} vCPUs (memory_mb {} at {ratio} GiB per vCPU); give at least {vcpus_per_environment}", function.memory_mb)));
+        }
+        Ok(v)
+    })?;
+    let vcpus_per_instance = match vcpus {
+        Some(v) => v,
+        None if vcpus_per_environment > managed_instances::VCPUS_PER_INSTANCE_DEFAULT => {
+            return Err(f.error(&p, format!("an execution environment needs {vcpus_per_environment} vCPUs, more than the default instance's {}; set vcpus_per_instance (and instance_usd_per_hour) for a larger instance type", managed_instances::VCPUS_PER_INSTANCE_DEFAULT)));
+        }
+        None => managed_instances::VCPUS_PER_INSTANCE_DEFAULT,
+    };
+    let min = opt(&mut t, "instances_min", |f, p| f.whole_per_table(p, "lambda.NAME.managed_instances.instances_min"))?;
+    let max = t.get("instances_max");
+    let max_value = match &max {
+        Some((f, p)) => Some(f.whole_per_table(p, "lambda.NAME.managed_instances.instances_max")? as u32),
+        None => None,
+    };
+    let instances_min =
+        min.map_or(managed_instances::INSTANCES_MIN_DEFAULT.min(max_value.unwrap_or(u32::MAX)), |v| v as u32);
+    let instances_max = max_value.unwrap_or(managed_instances::INSTANCES_MAX_DEFAULT.max(instances_min));
+    let at_max = |message: String| match &max {
+        Some((f, p)) => f.error(p, message),
+        None => f.error(&p, message),
+    };
+    if instances_max < instances_min {
+        return Err(at_max(format!(
+            "{instances_max} is below instances_min ({instances_min}); the scaler keeps at least the minimum running"
+        )));
+    }
+    let vcpus_total = u64::from(instances_max) * u64::from(vcpus_per_instance);
+    if vcpus_total > managed_instances::VCPUS_MAX {
+        return Err(at_max(format!(
+            "{instances_max} instances of {vcpus_per_instance} vCPUs are {vcpus_total} vCPUs; AWS's MaxVCpuCount of a capacity provider is at most 15,000"
+        )));
+    }
+    let instance_usd_per_hour = opt(&mut t, "instance_usd_per_hour", |f, p| {
+        f.number_per_table(p, "lambda.NAME.managed_instances.instance_usd_per_hour")
+    })?
+    .unwrap_or(managed_instances::INSTANCE_USD_PER_HOUR_DEFAULT);
+    let target_utilization = opt(&mut t, "target_utilization", |f, p| {
+        f.number_per_table(p, "lambda.NAME.managed_instances.target_utilization")
+    })?
+    .unwrap_or(managed_instances::TARGET_UTILIZATION_DEFAULT);
+    let scale_interval = opt(&mut t, "scale_interval_s", |f, p| {
+        f.number_per_table(p, "lambda.NAME.managed_instances.scale_interval_s").map(SimDuration::from_secs_f64)
+    })?
+    .unwrap_or(managed_instances::SCALE_INTERVAL_DEFAULT);
+    let launch_delay = opt(&mut t, "launch_delay_s", |f, p| {
+        f.number_per_table(p, "lambda.NAME.managed_instances.launch_delay_s").map(SimDuration::from_secs_f64)
+    })?
+    .unwrap_or(managed_instances::LAUNCH_DELAY_DEFAULT);
+    t.finish()?;
+    Ok(Some(managed_instances::Config {
+        per_environment_max_concurrency,
+        vcpus_per_environment,
+        vcpus_per_instance,
+        instances_min,
+        instances_max,
+        instance_usd_per_hour,
+        target_utilization,
+        scale_interval,
+        launch_delay,
     }))
 }
 

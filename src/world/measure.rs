@@ -6,6 +6,7 @@ use crate::engine::SimTime;
 use crate::metrics::{CostHistogram, LatencyHistogram, TimeSeries};
 use crate::models::client::Client;
 use crate::models::eventbridge::{self, BusId, RuleId};
+use crate::models::lambda::managed_instances::Fleet;
 use crate::models::lambda::{self, FunctionId, event_source};
 use crate::models::sns::{self, SubscriptionId, TopicId};
 use crate::models::sqs::{self, QueueId};
@@ -31,6 +32,9 @@ pub struct Measurements {
     pub worker_pools: Vec<(String, u32, f64)>,
     /// (resource, is Arm, billed requests, GB-seconds) per function.
     pub functions: Vec<(String, bool, u64, f64)>,
+    /// (resource, mean instances running, USD per instance-hour) per function on Managed
+    /// Instances.
+    pub managed_instances: Vec<(String, f64, f64)>,
     /// Publishes per topic and deliveries per subscription, for the bill.
     pub sns_usage: Vec<SnsUsage>,
     /// (resource, billed custom events) per event bus.
@@ -84,11 +88,34 @@ pub(super) fn series_columns(scenario: &Scenario) -> Vec<String> {
         columns.push(format!("lambda.{}.concurrency", f.function.name));
         columns.push(format!("lambda.{}.environments_idle", f.function.name));
         columns.push(format!("lambda.{}.environments", f.function.name));
+        if f.function.managed_instances.is_some() {
+            columns.push(format!("lambda.{}.instances", f.function.name));
+        }
         for config in f.event_sources.iter().map(|e| &e.config).chain(f.broker_sources.iter().map(|b| &b.config)) {
             columns.push(format!("{}.pollers", mapping_prefix(&f.function.name, config)));
         }
     }
     columns
+}
+
+/// A function's instances on Managed Instances: how many ran, how busy their concurrency
+/// was, and what the scaler did. `concurrency` is the mean of concurrent invocations.
+fn fleet_measures(
+    name: &str,
+    fleet: &Fleet,
+    concurrency: f64,
+    end: SimTime,
+    counters: &mut Vec<(String, u64)>,
+    gauges: &mut Vec<(String, f64)>,
+) {
+    let m = &fleet.metrics;
+    let instances = m.instances.mean(end);
+    let slots = instances * f64::from(fleet.config().slots_per_instance());
+    counters.push((format!("{name}.instances_launched"), m.launched));
+    counters.push((format!("{name}.instances_terminated"), m.terminated));
+    gauges.push((format!("{name}.instances_mean"), instances));
+    gauges.push((format!("{name}.instances_peak"), f64::from(m.instances_peak)));
+    gauges.push((format!("{name}.instances_utilization"), if slots > 0.0 { concurrency / slots } else { 0.0 }));
 }
 
 /// The prefix of a mapping's metrics: its function's (`lambda.F`) for the one mapping of
@@ -119,6 +146,9 @@ pub(super) fn sample_row<'a>(
         let id = FunctionId(f as u32);
         let (busy, idle) = (lambda.concurrency_in_use(id), lambda.idle_environments(id, now));
         row.extend([f64::from(busy), f64::from(idle), f64::from(busy + idle)]);
+        if let Some(fleet) = lambda.fleet(id) {
+            row.push(f64::from(fleet.running()));
+        }
         for m in mappings.iter().filter(|m| m.config().function == id) {
             row.push(f64::from(m.active_pollers()));
         }
@@ -398,6 +428,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         worker_pools.push((name, config.count, config.cost_usd_per_hour));
     }
     let mut functions = Vec::new();
+    let mut managed_instances = Vec::new();
     for (f, email) in function_email.iter().enumerate().take(lambda.function_count()) {
         let id = FunctionId(f as u32);
         let config = lambda.config(id);
@@ -447,14 +478,26 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         async_measures(&name, m, lambda.async_queued(id), async_routes[f], &mut latencies, &mut counters, &mut audit);
         let gb_seconds = lambda.gb_seconds(id);
         gauges.push((format!("{name}.concurrency_mean"), m.concurrency.mean(end)));
-        let (busy, total) = (m.concurrency.mean(end), m.environments.mean(end));
-        gauges.push((format!("{name}.environments_busy_mean"), busy));
-        gauges.push((format!("{name}.environments_idle_mean"), total - busy));
-        gauges.push((format!("{name}.environments_mean"), total));
+        if let Some(fleet) = lambda.fleet(id) {
+            // Environments live on the instances, each serving several invocations: a
+            // busy or idle environment is not what the concurrency counts.
+            let per_instance = f64::from(fleet.config().environments_per_instance());
+            gauges.push((format!("{name}.environments_mean"), fleet.metrics.instances.mean(end) * per_instance));
+        } else {
+            let (busy, total) = (m.concurrency.mean(end), m.environments.mean(end));
+            gauges.push((format!("{name}.environments_busy_mean"), busy));
+            gauges.push((format!("{name}.environments_idle_mean"), total - busy));
+            gauges.push((format!("{name}.environments_mean"), total));
+        }
         // Of the invocations that started (a throttled one has no environment to start).
         let share = if m.requests == 0 { 0.0 } else { m.cold_starts as f64 / m.requests as f64 };
         gauges.push((format!("{name}.cold_start_share"), share));
         gauges.push((format!("{name}.gb_seconds"), gb_seconds));
+        if let Some(fleet) = lambda.fleet(id) {
+            fleet_measures(&name, fleet, m.concurrency.mean(end), end, &mut counters, &mut gauges);
+            let instances = fleet.metrics.instances.mean(end);
+            managed_instances.push((name.clone(), instances, fleet.config().instance_usd_per_hour));
+        }
         let is_arm = config.architecture == lambda::Architecture::Arm;
         functions.push((name, is_arm, m.requests, gb_seconds));
     }
@@ -780,6 +823,7 @@ pub(super) fn collect(parts: Parts<'_>, series: TimeSeries, cloudwatch: TimeSeri
         sqs_billed_requests,
         worker_pools,
         functions,
+        managed_instances,
         sns_usage,
         eventbridge_events,
         audit,

@@ -1427,6 +1427,8 @@ impl World {
     }
 
     fn on_sample_due(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
+        // Managed Instances scale lazily: bring their instances up to the sample's time.
+        self.lambda.advance_fleets(now);
         let mappings: Vec<&event_source::EventSource> = self.mappings.iter().map(|m| &m.mapping).collect();
         let row =
             measure::sample_row(now, &self.sqs, self.pools.iter().map(|p| &p.pool), &self.sns, &self.lambda, &mappings);

@@ -77,9 +77,11 @@
 
 pub mod asynchronous;
 pub mod event_source;
+pub mod managed_instances;
 
 pub use asynchronous::{AsyncConfig, AsyncStep, Condition};
 use asynchronous::{AsyncEvent, AsyncQueue};
+use managed_instances::Fleet;
 
 use std::collections::VecDeque;
 
@@ -149,6 +151,8 @@ pub struct Config {
     pub snap_start: Option<SnapStart>,
     /// Retries and event age of asynchronous invocations.
     pub asynchronous: AsyncConfig,
+    /// Runs on Lambda Managed Instances instead of on demand: see [`managed_instances`].
+    pub managed_instances: Option<managed_instances::Config>,
 }
 
 /// Account-wide settings.
@@ -274,6 +278,8 @@ struct Function {
     init_rng: SimRng,
     metrics: FunctionMetrics,
     queue: AsyncQueue,
+    /// The instances of a function on Managed Instances.
+    fleet: Option<Fleet>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,6 +337,7 @@ impl Config {
             bills_init: true,
             snap_start: None,
             asynchronous: AsyncConfig::default(),
+            managed_instances: None,
         }
     }
 }
@@ -376,14 +383,21 @@ impl Service {
     }
 
     /// The function's billed duration so far, in GB-seconds.
+    /// Zero on Managed Instances, which bill instances instead of duration.
     pub fn gb_seconds(&self, function: FunctionId) -> f64 {
         let f = self.function(function);
+        if f.fleet.is_some() {
+            return 0.0;
+        }
         gb_seconds(f.metrics.billed_ms, f.config.memory_mb)
     }
 
     /// An Invoke call at `now`. A started invocation keeps its environment busy for
     /// `init + run`; the caller schedules its end and then calls [`Service::finish`].
     pub fn invoke(&mut self, now: SimTime, function: FunctionId) -> Invocation {
+        if self.function(function).fleet.is_some() {
+            return self.functions[function.0 as usize].invoke_on_instances(now);
+        }
         let has_concurrency = self.has_concurrency(function);
         let f = &mut self.functions[function.0 as usize];
         f.metrics.invocations += 1;
@@ -417,6 +431,10 @@ impl Service {
     /// and stays warm for the function's keep-alive.
     pub fn finish(&mut self, now: SimTime, function: FunctionId, environment: EnvironmentId) {
         let f = &mut self.functions[function.0 as usize];
+        if f.fleet.is_some() {
+            f.finish_on_instances(now, environment);
+            return;
+        }
         // Expiries come first so that the environments gauge changes in time order.
         f.expire_idle(now);
         let slot = &mut f.environments[environment.0 as usize];
@@ -453,6 +471,9 @@ impl Service {
             environments.reset(now);
             let running_at_start = u64::from(f.in_use);
             let async_queued_at_start = f.queue.queued;
+            if let Some(fleet) = &mut f.fleet {
+                fleet.reset_metrics(now);
+            }
             f.metrics = FunctionMetrics {
                 concurrency,
                 environments,
@@ -468,6 +489,9 @@ impl Service {
     pub fn settle(&mut self, now: SimTime) {
         for f in &mut self.functions {
             f.expire_idle(now);
+            if let Some(fleet) = &mut f.fleet {
+                fleet.advance(now);
+            }
         }
     }
 
@@ -601,6 +625,20 @@ impl Service {
         }
     }
 
+    /// Brings every function's Managed Instances up to `now` (their launches and the
+    /// scaler's looks), for a sample of the time series; it changes no result, since the
+    /// fleet counts its busy slot-time in whole numbers, the same in any number of steps.
+    pub fn advance_fleets(&mut self, now: SimTime) {
+        for fleet in self.functions.iter_mut().filter_map(|f| f.fleet.as_mut()) {
+            fleet.advance(now);
+        }
+    }
+
+    /// The instances of a function on Managed Instances, `None` for an on-demand one.
+    pub fn fleet(&self, function: FunctionId) -> Option<&Fleet> {
+        self.function(function).fleet.as_ref()
+    }
+
     fn function(&self, function: FunctionId) -> &Function {
         &self.functions[function.0 as usize]
     }
@@ -628,6 +666,7 @@ impl Function {
             in_use: 0,
             metrics: FunctionMetrics::default(),
             queue: AsyncQueue::default(),
+            fleet: config.managed_instances.clone().map(Fleet::new),
             config,
         }
     }
@@ -648,6 +687,42 @@ impl Function {
             Condition::EventAgeExceeded => self.metrics.async_event_age_exceeded += 1,
         }
         AsyncStep::Dropped { message: event.message, condition, invocations: event.invocations }
+    }
+
+    /// An invocation of a function on Managed Instances: it takes a free slot of the
+    /// instances serving now, with no INIT (environments start with their instances, off the
+    /// request path), or is throttled. It uses none of the account's concurrency pool
+    /// (Managed Instances have quotas of their own); a reservation still caps it.
+    fn invoke_on_instances(&mut self, now: SimTime) -> Invocation {
+        let fleet = self.fleet.as_mut().expect("a function on Managed Instances");
+        fleet.advance(now);
+        self.metrics.invocations += 1;
+        let reserved = self.config.reserved_concurrency.unwrap_or(u32::MAX);
+        if u64::from(self.in_use) >= fleet.capacity() || self.in_use >= reserved {
+            self.metrics.throttles += 1;
+            return Invocation::Throttled;
+        }
+        self.in_use += 1;
+        fleet.set_busy(now, self.in_use);
+        // A slot names the invocation, as an environment does on demand, so that the
+        // asynchronous queue finds its event when it ends.
+        let slot = self.new_environment();
+        self.environments[slot as usize] = Environment::Busy;
+        self.metrics.concurrency.add(now, 1);
+        self.run(EnvironmentId(slot), false)
+    }
+
+    fn finish_on_instances(&mut self, now: SimTime, environment: EnvironmentId) {
+        let fleet = self.fleet.as_mut().expect("a function on Managed Instances");
+        fleet.advance(now);
+        let slot = &mut self.environments[environment.0 as usize];
+        assert_eq!(*slot, Environment::Busy, "finish of an environment with no invocation");
+        *slot = Environment::Gone;
+        self.free_slots.push(environment.0);
+        self.in_use -= 1;
+        fleet.set_busy(now, self.in_use);
+        self.metrics.ended += 1;
+        self.metrics.concurrency.add(now, -1);
     }
 
     /// Drops the environments that have been idle for the keep-alive or longer.
