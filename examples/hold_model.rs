@@ -4,7 +4,8 @@
 //! was measured against (the radix heap alone, the calendar queue and the binary heap the
 //! engine used before), and, for comparison, for a bare `std::collections::BinaryHeap` loop
 //! with the same ChaCha8 stream. `--list NAME` runs only that list (and no bare loop), for
-//! counting its instructions under callgrind.
+//! counting its instructions under callgrind or timing it as a whole process; `--list bare`
+//! runs only the bare loop, the yardstick for such a timing.
 //!
 //! cargo run --release --example hold_model -- --pending 1000 --events 50000000
 //! valgrind --tool=callgrind ./target/release/examples/hold_model --pending 12 --events 1000000 --list hybrid
@@ -33,9 +34,14 @@ fn main() {
     let pending = arg(&args, "--pending", 1_000) as usize;
     let events = arg(&args, "--events", 20_000_000);
     let only = args.iter().position(|a| a == "--list").and_then(|i| args.get(i + 1));
+    if only.is_some_and(|name| name == "bare") {
+        let r = rate(hold::on_bare_heap, pending, events);
+        println!("hold model, {pending} pending, {events} events: bare BinaryHeap {:.2} M events/s", r / 1e6);
+        return;
+    }
     if let Some(name) = only {
         let Some(kind) = EventListKind::ALL.into_iter().find(|k| k.as_str() == name) else {
-            eprintln!("unknown event list {name}: hybrid, radix_heap, calendar or binary_heap");
+            eprintln!("unknown event list {name}: hybrid, radix_heap, calendar, binary_heap or bare");
             std::process::exit(2);
         };
         let r = rate(|p, e| hold::on_engine_with(kind, p, e), pending, events);

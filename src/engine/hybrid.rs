@@ -85,10 +85,14 @@ impl<E: Copy> HybridList<E> {
     /// Adds an event at `time_us`, which must not be before the latest one taken out.
     #[inline]
     pub fn push(&mut self, time_us: u64, event: E) {
-        if self.in_radix {
-            self.push_radix(time_us, event);
-            return;
-        }
+        if self.in_radix { self.push_radix(time_us, event) } else { self.push_heap(time_us, event) }
+    }
+
+    /// [`HybridList::push`] while not [`HybridList::is_radix`]: the event list calls this
+    /// after its own test, so the heap's path does not test again.
+    #[inline]
+    pub fn push_heap(&mut self, time_us: u64, event: E) {
+        debug_assert!(!self.in_radix);
         assert!(time_us >= self.last, "a monotone queue takes no event before its last: {time_us} < {}", self.last);
         self.heap.push(SimTime::from_micros(time_us), event);
         if self.heap.len() > SHORT_MAX {
@@ -100,9 +104,13 @@ impl<E: Copy> HybridList<E> {
     /// leaves the queue as it was.
     #[inline]
     pub fn pop_through(&mut self, limit_us: u64) -> Option<(u64, E)> {
-        if self.in_radix {
-            return self.pop_through_radix(limit_us);
-        }
+        if self.in_radix { self.pop_through_radix(limit_us) } else { self.pop_through_heap(limit_us) }
+    }
+
+    /// [`HybridList::pop_through`] while not [`HybridList::is_radix`].
+    #[inline]
+    pub fn pop_through_heap(&mut self, limit_us: u64) -> Option<(u64, E)> {
+        debug_assert!(!self.in_radix);
         let (time, event) = self.heap.pop_through(SimTime::from_micros(limit_us))?;
         self.last = time.as_micros();
         Some((self.last, event))
