@@ -456,9 +456,11 @@ pub fn execute_keeping(
         .filter(|r| !is_done(out, plan, r))
         .collect();
     let kept = Kept::for_runs(plan, &todo);
+    let staging = Staging::new(&out.join(RUNS_DIR), rayon::current_num_threads())?;
     let done = AtomicUsize::new(0);
     let total = todo.len();
-    // Each run writes its own file and merges into its own point: nothing is shared by all.
+    // Each run writes its own file, through its thread's staging folder, and merges into
+    // its own point: nothing is shared by all.
     let outcomes: Vec<Result<(), SweepError>> = todo
         .par_iter()
         .filter_map(|run| {
@@ -466,7 +468,7 @@ pub fn execute_keeping(
                 return None;
             }
             let outcome = run_one(plan, run, stop).and_then(|finished| {
-                write_file(&run_path(out, run.index), &finished.file)?;
+                staging.write(&run_path(out, run.index), &finished.file)?;
                 kept.keep(run.point, run.index, finished);
                 Ok(())
             });
@@ -642,6 +644,48 @@ fn run_file(histograms: &BTreeMap<String, LatencyHistogram>, record_text: &str) 
     out
 }
 
+/// Where each thread of a sweep writes its run files before renaming them into `runs/`: a
+/// folder of its own, `runs/.writing-T.tmp-PID`, removed at the end (and, if the process
+/// was killed, by a later sweep into the folder, as a stale staging folder).
+///
+/// A new file is created under its folder's lock, and the file system's search for a free
+/// inode can take long (on ext4 without a journal, every inode freed in the last minutes is
+/// looked at and skipped, as after removing an earlier sweep's results). In one shared
+/// folder that search is done by one thread at a time; in a folder per thread the threads
+/// do it side by side, and only the short rename is made in `runs/`.
+struct Staging {
+    dirs: Vec<PathBuf>,
+}
+
+impl Staging {
+    fn new(runs: &Path, threads: usize) -> io::Result<Staging> {
+        report::remove_stale_staging(runs, std::time::SystemTime::now());
+        let pid = std::process::id();
+        let dirs: Vec<PathBuf> = (0..threads.max(1)).map(|t| runs.join(format!(".writing-{t}.tmp-{pid}"))).collect();
+        for dir in &dirs {
+            fs::create_dir_all(dir)?;
+        }
+        Ok(Staging { dirs })
+    }
+
+    /// Writes `path` complete or not at all: into this thread's folder, then renamed.
+    fn write(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let thread = rayon::current_thread_index().unwrap_or(0) % self.dirs.len();
+        let tmp = self.dirs[thread].join(path.file_name().unwrap_or_default());
+        fs::write(&tmp, bytes)?;
+        fs::rename(&tmp, path)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            // Empty unless a write failed between its two steps.
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// Writes a file so that it is either complete or absent: a temporary sibling, then a
 /// rename.
 pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -791,27 +835,28 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The metric columns: every name any run reported, sorted.
-    let mut names: Vec<String> =
-        records.iter().flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys().cloned())).collect();
-    names.sort();
+    let mut names: Vec<&str> = records
+        .iter()
+        .flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys()))
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
     names.dedup();
+    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
+    // The rows of both tables, and each point's statistics, are formatted points in
+    // parallel, and joined in point order.
+    let reps = plan.spec.replications as usize;
+    let rows: Vec<PointRows> = (0..plan.points())
+        .into_par_iter()
+        .map(|point| point_rows(plan, point, &records[point * reps..(point + 1) * reps], &names))
+        .collect::<Result<_, _>>()?;
     // runs.csv
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "replication".into(), "seed".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
     header.extend(names.iter().cloned());
-    w.write_record(&header).map_err(csv_err)?;
-    for (run, r) in plan.runs.iter().zip(&records) {
-        let mut row =
-            vec![run.index.to_string(), run.point.to_string(), run.replication.to_string(), run.seed.to_string()];
-        row.extend(run.values.iter().cloned());
-        row.extend(names.iter().map(|n| r["metrics"][n].as_f64().map(|v| v.to_string()).unwrap_or_default()));
-        w.write_record(&row).map_err(csv_err)?;
-    }
-    files.push(("runs.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    let mut runs_csv = csv_line(&header)?;
     // summary.csv: per point, the mean and the half-width of its 95 % confidence interval.
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
     header.push("replications".into());
@@ -819,27 +864,16 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
         header.push(format!("{n}.mean"));
         header.push(format!("{n}.ci95"));
     }
-    w.write_record(&header).map_err(csv_err)?;
-    let reps = plan.spec.replications as usize;
-    let mut point_summaries = Vec::new();
-    for point in 0..plan.points() {
-        let rows = &records[point * reps..(point + 1) * reps];
-        let mut row = vec![point.to_string()];
-        row.extend(plan.runs[point * reps].values.iter().cloned());
-        row.push(reps.to_string());
-        let mut stats = BTreeMap::new();
-        for n in &names {
-            let values: Vec<f64> = rows.iter().filter_map(|r| r["metrics"][n].as_f64()).collect();
-            let (mean, ci) = mean_ci95(&values);
-            row.push(mean.map(|m| m.to_string()).unwrap_or_default());
-            row.push(ci.map(|c| c.to_string()).unwrap_or_default());
-            stats.insert(n.clone(), (mean, ci));
-        }
-        w.write_record(&row).map_err(csv_err)?;
-        point_summaries.push(stats);
-        files.append(&mut histogram_files[point]);
+    let mut summary_csv = csv_line(&header)?;
+    let mut point_summaries = Vec::with_capacity(rows.len());
+    for r in rows {
+        runs_csv.extend_from_slice(&r.runs_csv);
+        summary_csv.extend_from_slice(&r.summary_csv);
+        point_summaries.push(r.stats);
     }
-    files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    files.push(("runs.csv".into(), runs_csv));
+    files.extend(histogram_files.into_iter().flatten());
+    files.push(("summary.csv".into(), summary_csv));
     files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
     let view = plan.view();
     // The charts are drawn in parallel and kept in their order.
@@ -855,6 +889,47 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
 
 fn csv_err(e: csv::Error) -> SweepError {
     SweepError::Results(e.to_string())
+}
+
+/// One point's lines of `runs.csv` and `summary.csv`, and its statistics for the charts.
+struct PointRows {
+    runs_csv: Vec<u8>,
+    summary_csv: Vec<u8>,
+    stats: report::PointStats,
+}
+
+/// The lines of `point`, whose runs' records are `records`, for every metric of `names`.
+fn point_rows(plan: &Plan, point: usize, records: &[Value], names: &[String]) -> Result<PointRows, SweepError> {
+    let reps = plan.spec.replications as usize;
+    let runs = &plan.runs[point * reps..(point + 1) * reps];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (run, r) in runs.iter().zip(records) {
+        let mut row =
+            vec![run.index.to_string(), run.point.to_string(), run.replication.to_string(), run.seed.to_string()];
+        row.extend(run.values.iter().cloned());
+        row.extend(names.iter().map(|n| r["metrics"][n].as_f64().map(|v| v.to_string()).unwrap_or_default()));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    let runs_csv = w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?;
+    let mut row = vec![point.to_string()];
+    row.extend(runs[0].values.iter().cloned());
+    row.push(reps.to_string());
+    let mut stats = BTreeMap::new();
+    for n in names {
+        let values: Vec<f64> = records.iter().filter_map(|r| r["metrics"][n].as_f64()).collect();
+        let (mean, ci) = mean_ci95(&values);
+        row.push(mean.map(|m| m.to_string()).unwrap_or_default());
+        row.push(ci.map(|c| c.to_string()).unwrap_or_default());
+        stats.insert(n.clone(), (mean, ci));
+    }
+    Ok(PointRows { runs_csv, summary_csv: csv_line(&row)?, stats })
+}
+
+/// One CSV line, as the tables' writer writes it.
+fn csv_line(fields: &[String]) -> Result<Vec<u8>, SweepError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).map_err(csv_err)?;
+    w.into_inner().map_err(|e| SweepError::Results(e.to_string()))
 }
 
 /// Writes the aggregate files into `out`, each atomically, in parallel (each is its own).

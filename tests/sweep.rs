@@ -90,6 +90,30 @@ fn the_aggregate_kept_in_memory_is_the_one_read_from_the_run_files() {
 }
 
 #[test]
+fn runs_are_written_through_staging_folders_that_a_later_sweep_cleans_up() {
+    let plan = plan();
+    let dir = scratch("staging");
+    // What a killed sweep leaves: its threads' staging folders, one with a half-written file.
+    let stale = dir.join("runs/.writing-0.tmp-4000000000");
+    fs::create_dir_all(&stale).unwrap();
+    fs::write(stale.join("run-000003.json"), b"{\"histo").unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::open(&stale).unwrap().set_modified(an_hour_ago).unwrap();
+    let files = sweep_into(&plan, &dir, 2);
+    assert!(!stale.exists(), "a dead process's staging folder is removed");
+    let hidden: Vec<&String> = files.keys().filter(|k| k.contains("/.") || k.starts_with('.')).collect();
+    assert!(hidden.is_empty(), "nothing is left in staging: {hidden:?}");
+    let left: Vec<String> = fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "the staging folders are removed: {left:?}");
+    assert_eq!(files.keys().filter(|k| k.starts_with("runs/run-")).count(), plan.runs.len());
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn points_of_one_replication_share_their_arrivals_and_any_run_reruns_alone() {
     let plan = plan();
     let dir = scratch("crn");

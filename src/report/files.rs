@@ -185,12 +185,16 @@ fn is_gone(pid: u32) -> bool {
 
 /// Removes the stale staging folders of `parent` (best effort: one that cannot be removed
 /// is left for the next run).
-fn remove_stale_staging(parent: &Path, now: SystemTime) {
+pub fn remove_stale_staging(parent: &Path, now: SystemTime) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        // The name first: a sweep's folder of runs holds many files that are not staging.
+        if staging_pid(&name).is_none() {
+            continue;
+        }
         let Ok(meta) = entry.metadata() else {
             continue;
         };
