@@ -17,7 +17,7 @@
 //! its runs end), so that the aggregation reads back only the files of runs that ran before;
 //! both ways give the same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write as _};
@@ -449,9 +449,11 @@ pub fn execute_keeping(
 ) -> Result<Executed, SweepError> {
     prepare(plan, out, force)?;
     let of_shard = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
+    // Looking for each run's file (and reading it, when resuming) is done in parallel too;
+    // the collect keeps run order.
     let todo: Vec<&RunSpec> = plan
         .runs
-        .iter()
+        .par_iter()
         .filter(|r| shard.is_none_or(|s| s.takes(r.index)))
         .filter(|r| !is_done(out, plan, r))
         .collect();
@@ -659,7 +661,7 @@ struct Staging {
 
 impl Staging {
     fn new(runs: &Path, threads: usize) -> io::Result<Staging> {
-        report::remove_stale_staging(runs, std::time::SystemTime::now());
+        report::remove_stale_staging_now(runs);
         let pid = std::process::id();
         let dirs: Vec<PathBuf> = (0..threads.max(1)).map(|t| runs.join(format!(".writing-{t}.tmp-{pid}"))).collect();
         for dir in &dirs {
@@ -835,13 +837,16 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The metric columns: every name any run reported, sorted.
-    let mut names: Vec<&str> = records
-        .iter()
-        .flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys()))
-        .map(String::as_str)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
+    let names: BTreeSet<&str> = records
+        .par_iter()
+        .fold(BTreeSet::new, |mut names, r| {
+            names.extend(r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str));
+            names
+        })
+        .reduce(BTreeSet::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
     let names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
     // The rows of both tables, and each point's statistics, are formatted points in

@@ -183,9 +183,15 @@ fn is_gone(pid: u32) -> bool {
     cfg!(target_os = "linux") && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// Removes, now, the stale staging folders of `parent`: a sweep's `runs/` folder, where
+/// each thread writes its run files through a staging folder of its own.
+pub fn remove_stale_staging_now(parent: &Path) {
+    remove_stale_staging(parent, SystemTime::now());
+}
+
 /// Removes the stale staging folders of `parent` (best effort: one that cannot be removed
 /// is left for the next run).
-pub fn remove_stale_staging(parent: &Path, now: SystemTime) {
+fn remove_stale_staging(parent: &Path, now: SystemTime) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
