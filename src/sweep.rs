@@ -672,18 +672,28 @@ impl Staging {
 
     /// Writes `path` complete or not at all: into this thread's folder, then renamed.
     fn write(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        let thread = rayon::current_thread_index().unwrap_or(0) % self.dirs.len();
-        let tmp = self.dirs[thread].join(path.file_name().unwrap_or_default());
-        fs::write(&tmp, bytes)?;
-        fs::rename(&tmp, path)
+        let dir = &self.dirs[rayon::current_thread_index().unwrap_or(0) % self.dirs.len()];
+        let tmp = dir.join(path.file_name().unwrap_or_default());
+        let write = || fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+        match write() {
+            // Shards on several machines may share the folder, and a process of the same
+            // number elsewhere may have removed this folder when it ended, or another
+            // sweep taken it for a dead process's: it is made again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir)?;
+                write()
+            }
+            done => done,
+        }
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         for dir in &self.dirs {
-            // Empty unless a write failed between its two steps.
-            let _ = fs::remove_dir_all(dir);
+            // Only if empty: a process of the same number on another machine sharing the
+            // folder may be writing into it.
+            let _ = fs::remove_dir(dir);
         }
     }
 }
@@ -1016,4 +1026,26 @@ pub fn describe(plan: &Plan) -> String {
     }
     let _ = write!(s, "{} replication(s): {} runs", plan.spec.replications, plan.runs.len());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staging_folder_removed_under_a_writer_is_made_again() {
+        let runs = std::env::temp_dir().join(format!("orchsim-staging-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&runs);
+        fs::create_dir_all(&runs).unwrap();
+        let staging = Staging::new(&runs, 2).unwrap();
+        for dir in &staging.dirs {
+            fs::remove_dir_all(dir).unwrap();
+        }
+        staging.write(&runs.join("run-000001.json"), b"{}\n").unwrap();
+        assert_eq!(fs::read(runs.join("run-000001.json")).unwrap(), b"{}\n");
+        drop(staging);
+        let left: Vec<_> = fs::read_dir(&runs).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("run-000001.json")]);
+        let _ = fs::remove_dir_all(&runs);
+    }
 }
