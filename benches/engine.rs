@@ -194,27 +194,64 @@ fn step_functions_executions(c: &mut Criterion) {
 }
 
 /// A 200-run sweep on one thread and on two: the speed-up of running runs in parallel
-/// (each run and its result file; the aggregation is timed apart).
+/// (each run, its result file and its share of its point's histograms: `sweep_200_runs`),
+/// of the whole sweep as `orchsim sweep` does it, aggregated from what the runs kept
+/// (`sweep_200_whole`), and of aggregating from the run files alone, as a resumed sweep,
+/// `orchsim merge` and `orchsim chart` do (`sweep_200_aggregate`).
 fn sweep_threads(c: &mut Criterion) {
+    use orchsim::sweep;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/sweep_200.toml");
-    let plan = orchsim::sweep::Plan::load(&path, &[]).expect("valid");
+    let plan = sweep::Plan::load(&path, &[]).expect("valid");
     assert_eq!(plan.runs.len(), 200);
+    let out = std::env::temp_dir().join(format!("orchsim-bench-sweep-{}", std::process::id()));
+    let pools: Vec<(usize, rayon::ThreadPool)> = [1, 2]
+        .into_iter()
+        .map(|threads| (threads, rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool")))
+        .collect();
     let mut group = c.benchmark_group("sweep_200_runs");
     group.sample_size(10);
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+    for (threads, pool) in &pools {
         group.bench_function(BenchmarkId::new("threads", threads), |b| {
             b.iter(|| {
-                let out = std::env::temp_dir().join(format!("orchsim-bench-sweep-{}", std::process::id()));
                 let _ = std::fs::remove_dir_all(&out);
-                let ran =
-                    pool.install(|| orchsim::sweep::execute(&plan, &out, None, false, &|_, _| {}, &Default::default()));
-                let _ = std::fs::remove_dir_all(&out);
+                let ran = pool.install(|| sweep::execute(&plan, &out, None, false, &|_, _| {}, &Default::default()));
                 black_box(ran.expect("the sweep runs"))
             })
         });
     }
     group.finish();
+    let mut group = c.benchmark_group("sweep_200_whole");
+    group.sample_size(10);
+    for (threads, pool) in &pools {
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| {
+                let _ = std::fs::remove_dir_all(&out);
+                pool.install(|| {
+                    let executed = sweep::execute_keeping(&plan, &out, None, false, &|_, _| {}, &Default::default())
+                        .expect("the sweep runs");
+                    let files = sweep::aggregate_kept(&plan, std::slice::from_ref(&out), executed.kept)
+                        .expect("every run is there");
+                    sweep::write_aggregate(&out, &files).expect("the folder is writable");
+                    black_box(files.len())
+                })
+            })
+        });
+    }
+    group.finish();
+    // The run files, from the last sweep or (when only this group is asked for) made now.
+    sweep::execute(&plan, &out, None, false, &|_, _| {}, &Default::default()).expect("the sweep runs");
+    let mut group = c.benchmark_group("sweep_200_aggregate");
+    group.sample_size(10);
+    for (threads, pool) in &pools {
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| {
+                let files = pool.install(|| sweep::aggregate(&plan, std::slice::from_ref(&out)));
+                black_box(files.expect("every run is there").len())
+            })
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// SQS's hot path: SendMessage, ReceiveMessage of 10 and DeleteMessage of each, on a

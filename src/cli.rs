@@ -552,9 +552,9 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         .num_threads(a.threads.unwrap_or(0))
         .build()
         .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
-    let ran = pool.install(|| sweep::execute(&plan, &out, shard, a.force, &progress, stop));
+    let executed = pool.install(|| sweep::execute_keeping(&plan, &out, shard, a.force, &progress, stop));
     reporter.finish();
-    let ran = ran.map_err(failure)?;
+    let sweep::Executed { ran, kept } = executed.map_err(failure)?;
     if shard.is_some_and(|s| s.count > 1) {
         println!(
             "{}: {ran} run(s) of this shard done; when every shard is, combine them with orchsim merge",
@@ -562,8 +562,9 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    let files = pool.install(|| sweep::aggregate(&plan, std::slice::from_ref(&out))).map_err(failure)?;
-    sweep::write_aggregate(&out, &files).map_err(|e| cannot_write(&out, e))?;
+    // What the runs kept in memory spares reading their files back.
+    let files = pool.install(|| sweep::aggregate_kept(&plan, std::slice::from_ref(&out), kept)).map_err(failure)?;
+    pool.install(|| sweep::write_aggregate(&out, &files)).map_err(|e| cannot_write(&out, e))?;
     println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
     Ok(())
 }
@@ -684,9 +685,10 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
             let plan = crate::sweep::Plan::load(path, &a.overrides)?;
             // Check's own folder, replaced when the scenario has changed since.
             let out = PathBuf::from("results").join(&plan.name).join("check");
-            crate::sweep::execute(&plan, &out, None, true, &|_, _| {}, &AtomicBool::new(false))
+            let executed = crate::sweep::execute_keeping(&plan, &out, None, true, &|_, _| {}, &AtomicBool::new(false))
                 .map_err(sweep_failure)?;
-            let files = crate::sweep::aggregate(&plan, std::slice::from_ref(&out)).map_err(sweep_failure)?;
+            let files = crate::sweep::aggregate_kept(&plan, std::slice::from_ref(&out), executed.kept)
+                .map_err(sweep_failure)?;
             crate::sweep::write_aggregate(&out, &files)
                 .context("cannot write the sweep's results")
                 .map_err(Failure::Other)?;

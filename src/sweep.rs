@@ -9,17 +9,21 @@
 //! line (`runs.csv` lists it), so any single run reruns alone identically.
 //!
 //! Every run's result is written to `runs/run-NNNNNN.json` as soon as it ends (atomically),
-//! and the aggregate files are computed from those files alone, in run order: the thread
+//! and the aggregate files are computed from what those files hold, in run order: the thread
 //! count cannot change a byte, a killed sweep resumes by skipping the runs whose files are
 //! there, and shards run on different machines merge into exactly the files one machine
-//! would have written.
+//! would have written. The runs of one invocation also keep their results in memory
+//! ([`Kept`]: each run's record as its file reads back, each point's histograms merged as
+//! its runs end), so that the aggregation reads back only the files of runs that ran before;
+//! both ways give the same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -348,23 +352,128 @@ pub fn execute(
     progress: Progress<'_>,
     stop: &AtomicBool,
 ) -> Result<usize, SweepError> {
+    execute_keeping(plan, out, shard, force, progress, stop).map(|e| e.ran)
+}
+
+/// The runs of a sweep's [`execute_keeping`]: how many ran, and what they leave in memory
+/// for [`aggregate_kept`].
+pub struct Executed {
+    pub ran: usize,
+    pub kept: Kept,
+}
+
+/// What the runs run now leave for the aggregation, so that it need not read their files
+/// back: each run's record, and per point the `.hgrm` files of its merged histograms, made
+/// by whichever run of the point ends last. A point some of whose runs did not run now (they
+/// ran before, in a resumed sweep, or belong to another shard) keeps nothing and is read
+/// from its files.
+pub struct Kept {
+    records: Vec<OnceLock<Value>>,
+    points: Vec<Mutex<PointKept>>,
+}
+
+/// One point's share of [`Kept`].
+enum PointKept {
+    /// Read from the run files by the aggregation.
+    FromFiles,
+    /// Runs still to end, and the histograms of those that did, merged in the order they
+    /// ended: counts and sums are added with saturation, whose result does not depend on
+    /// the order, so neither do the bytes.
+    Merging { left: usize, merged: BTreeMap<String, LatencyHistogram> },
+    /// Every run ended: the point's `.hgrm` files.
+    Done(Vec<(String, Vec<u8>)>),
+}
+
+impl Kept {
+    /// Nothing kept: the aggregation reads every run from its file.
+    pub fn nothing() -> Kept {
+        Kept { records: Vec::new(), points: Vec::new() }
+    }
+
+    /// Room for the runs of `todo`: only points all of whose runs are there are kept.
+    fn for_runs(plan: &Plan, todo: &[&RunSpec]) -> Kept {
+        let reps = plan.spec.replications as usize;
+        let mut todo_of_point = vec![0; plan.points()];
+        for run in todo {
+            todo_of_point[run.point] += 1;
+        }
+        let points = todo_of_point
+            .into_iter()
+            .map(|n| {
+                Mutex::new(if n == reps {
+                    PointKept::Merging { left: reps, merged: BTreeMap::new() }
+                } else {
+                    PointKept::FromFiles
+                })
+            })
+            .collect();
+        Kept { records: (0..plan.runs.len()).map(|_| OnceLock::new()).collect(), points }
+    }
+
+    /// Keeps an ended run's record and merges its histograms into its point's.
+    fn keep(&self, point: usize, index: usize, finished: Finished) {
+        let Some(slot) = self.points.get(point) else { return };
+        // Held for one run's merge: runs of other points never wait on it.
+        let mut kept = slot.lock().expect("a run's merge does not panic");
+        let PointKept::Merging { left, merged } = &mut *kept else { return };
+        for (name, h) in finished.histograms {
+            merged.entry(name).or_default().merge(&h);
+        }
+        let _ = self.records[index].set(finished.record);
+        *left -= 1;
+        if *left == 0 {
+            let files = hgrm_files(point, merged);
+            *kept = PointKept::Done(files);
+        }
+    }
+
+    /// Point `point`'s records and `.hgrm` files, if every run of it was kept.
+    fn take_point(&mut self, plan: &Plan, point: usize) -> Option<PointRead> {
+        let reps = plan.spec.replications as usize;
+        let kept = self.points.get_mut(point)?.get_mut().ok()?;
+        let PointKept::Done(files) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
+        let records: Option<Vec<Value>> =
+            self.records[point * reps..(point + 1) * reps].iter_mut().map(OnceLock::take).collect();
+        Some(PointRead { records: records?, histograms: files })
+    }
+}
+
+/// [`execute`], which also keeps the ended runs' results for [`aggregate_kept`].
+pub fn execute_keeping(
+    plan: &Plan,
+    out: &Path,
+    shard: Option<Shard>,
+    force: bool,
+    progress: Progress<'_>,
+    stop: &AtomicBool,
+) -> Result<Executed, SweepError> {
     prepare(plan, out, force)?;
     let of_shard = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
+    // Looking for each run's file (and reading it, when resuming) is done in parallel too;
+    // the collect keeps run order.
     let todo: Vec<&RunSpec> = plan
         .runs
-        .iter()
+        .par_iter()
         .filter(|r| shard.is_none_or(|s| s.takes(r.index)))
         .filter(|r| !is_done(out, plan, r))
         .collect();
+    let kept = Kept::for_runs(plan, &todo);
+    let staging = Staging::new(&out.join(RUNS_DIR), rayon::current_num_threads())?;
     let done = AtomicUsize::new(0);
     let total = todo.len();
+    // Each run writes its own file, through its thread's staging folder, and merges into
+    // its own point: nothing is shared by all.
     let outcomes: Vec<Result<(), SweepError>> = todo
         .par_iter()
         .filter_map(|run| {
             if stop.load(Ordering::Relaxed) {
                 return None;
             }
-            let outcome = run_one(plan, run, stop).and_then(|record| Ok(write_run(out, run.index, &record)?));
+            let outcome = run_one(plan, run, stop).and_then(|finished| {
+                staging.write(&run_path(out, run.index), &finished.file)?;
+                kept.keep(run.point, run.index, finished);
+                Ok(())
+            });
             if outcome.is_ok() {
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             }
@@ -380,7 +489,7 @@ pub fn execute(
     if let Some(first) = outcomes.into_iter().find_map(Result::err) {
         return Err(first);
     }
-    Ok(total)
+    Ok(Executed { ran: total, kept })
 }
 
 /// True if two manifests describe the same sweep, whatever their status.
@@ -453,8 +562,15 @@ fn is_done(out: &Path, plan: &Plan, run: &RunSpec) -> bool {
     read_run_text(run, plan, std::slice::from_ref(&out.to_path_buf())).is_some()
 }
 
-/// One run, as its result file holds it.
-fn run_one(plan: &Plan, run: &RunSpec, stop: &AtomicBool) -> Result<Value, SweepError> {
+/// A run that ended: its file's bytes, its record as read back from them, its histograms.
+struct Finished {
+    file: Vec<u8>,
+    record: Value,
+    histograms: BTreeMap<String, LatencyHistogram>,
+}
+
+/// One run, with its result file.
+fn run_one(plan: &Plan, run: &RunSpec, stop: &AtomicBool) -> Result<Finished, SweepError> {
     use crate::run::{Stopped, Watch};
     let scenario = plan.scenario(run).map_err(SweepError::Scenario)?;
     let mut watch = |_| if stop.load(Ordering::Relaxed) { Watch::Stop } else { Watch::GoOn };
@@ -476,16 +592,7 @@ fn run_one(plan: &Plan, run: &RunSpec, stop: &AtomicBool) -> Result<Value, Sweep
     }
     let metrics: Map<String, Value> =
         report::flat_metrics(&scenario, &result).into_iter().map(|(k, v)| (k, json!(v))).collect();
-    let histograms: Map<String, Value> = result
-        .measurements
-        .latencies
-        .iter()
-        .map(|(name, h)| {
-            let (counts, sum_us) = h.to_parts();
-            (name.clone(), json!({"sum_us": sum_us.to_string(), "counts": counts}))
-        })
-        .collect();
-    Ok(json!({
+    let record = json!({
         "run": run.index,
         "point": run.point,
         "replication": run.replication,
@@ -493,13 +600,102 @@ fn run_one(plan: &Plan, run: &RunSpec, stop: &AtomicBool) -> Result<Value, Sweep
         "set": plan.run_overrides(run),
         "stop_reason": result.outcome.stop_reason.as_str(),
         "metrics": metrics,
-        "histograms": histograms,
-    }))
+    });
+    // Later names win, as in a JSON object built from the list.
+    let histograms: BTreeMap<String, LatencyHistogram> = result.measurements.latencies.into_iter().collect();
+    let record_text = serde_json::to_string(&record).expect("JSON values always serialize");
+    let file = run_file(&histograms, &record_text);
+    // The record as the aggregation would read it from the file (a number read back from
+    // JSON text may differ in its last bit from the one written), so that a sweep kept in
+    // memory and one read from its files give the same bytes.
+    let record = serde_json::from_str(&record_text).expect("JSON text just written reads back");
+    Ok(Finished { file, record, histograms })
 }
 
-fn write_run(out: &Path, index: usize, record: &Value) -> io::Result<()> {
-    let text = serde_json::to_string(record).expect("JSON values always serialize") + "\n";
-    write_file(&run_path(out, index), text.as_bytes())
+/// A run file's bytes: one JSON object, its keys sorted, whose `histograms` hold each
+/// histogram's non-zero counts as (highest value in µs, count) pairs and its sum in µs. The
+/// histograms are nearly all of the bytes, written straight from the counts: built as a
+/// JSON tree first, each pair would be three allocations.
+fn run_file(histograms: &BTreeMap<String, LatencyHistogram>, record_text: &str) -> Vec<u8> {
+    let parts: Vec<(&String, RunCounts, u128)> = histograms
+        .iter()
+        .map(|(name, h)| {
+            let (counts, sum_us) = h.to_parts();
+            (name, counts, sum_us)
+        })
+        .collect();
+    // Room for about 24 bytes a pair ("[1234567,12345],"), so the text is seldom copied as
+    // it grows.
+    let pairs: usize = parts.iter().map(|(_, c, _)| c.len()).sum();
+    let mut out = Vec::with_capacity(pairs * 24 + record_text.len() + 64 * parts.len() + 32);
+    // "histograms" sorts before every other key of the record.
+    out.extend_from_slice(b"{\"histograms\":{");
+    for (i, (name, counts, sum_us)) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, name).expect("a name always serializes");
+        out.extend_from_slice(b":{\"counts\":");
+        serde_json::to_writer(&mut out, counts).expect("numbers always serialize");
+        let _ = write!(out, ",\"sum_us\":\"{sum_us}\"}}");
+    }
+    out.extend_from_slice(b"},");
+    debug_assert!(record_text.starts_with("{\"metrics\":"));
+    out.extend_from_slice(&record_text.as_bytes()[1..]);
+    out.push(b'\n');
+    out
+}
+
+/// Where each thread of a sweep writes its run files before renaming them into `runs/`: a
+/// folder of its own, `runs/.writing-T.tmp-PID`, removed at the end (and, if the process
+/// was killed, by a later sweep into the folder, as a stale staging folder).
+///
+/// A new file is created under its folder's lock, and the file system's search for a free
+/// inode can take long (on ext4 without a journal, every inode freed in the last minutes is
+/// looked at and skipped, as after removing an earlier sweep's results). In one shared
+/// folder that search is done by one thread at a time; in a folder per thread the threads
+/// do it side by side, and only the short rename is made in `runs/`.
+struct Staging {
+    dirs: Vec<PathBuf>,
+}
+
+impl Staging {
+    fn new(runs: &Path, threads: usize) -> io::Result<Staging> {
+        report::remove_stale_staging_now(runs);
+        let pid = std::process::id();
+        let dirs: Vec<PathBuf> = (0..threads.max(1)).map(|t| runs.join(format!(".writing-{t}.tmp-{pid}"))).collect();
+        for dir in &dirs {
+            fs::create_dir_all(dir)?;
+        }
+        Ok(Staging { dirs })
+    }
+
+    /// Writes `path` complete or not at all: into this thread's folder, then renamed.
+    fn write(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let dir = &self.dirs[rayon::current_thread_index().unwrap_or(0) % self.dirs.len()];
+        let tmp = dir.join(path.file_name().unwrap_or_default());
+        let write = || fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+        match write() {
+            // Shards on several machines may share the folder, and a process of the same
+            // number elsewhere may have removed this folder when it ended, or another
+            // sweep taken it for a dead process's: it is made again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir)?;
+                write()
+            }
+            done => done,
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            // Only if empty: a process of the same number on another machine sharing the
+            // folder may be writing into it.
+            let _ = fs::remove_dir(dir);
+        }
+    }
 }
 
 /// Writes a file so that it is either complete or absent: a temporary sibling, then a
@@ -537,11 +733,12 @@ fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, 
     if !missing.is_empty() {
         return Err(missing);
     }
-    let histograms = merged
-        .iter()
-        .map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes()))
-        .collect();
-    Ok(PointRead { records, histograms })
+    Ok(PointRead { records, histograms: hgrm_files(point, &merged) })
+}
+
+/// A point's merged histograms as its `.hgrm` files.
+fn hgrm_files(point: usize, merged: &BTreeMap<String, LatencyHistogram>) -> Vec<(String, Vec<u8>)> {
+    merged.iter().map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes())).collect()
 }
 
 /// A run file read: its record without the histograms, and its histograms.
@@ -551,7 +748,10 @@ struct RunFile {
 }
 
 /// A histogram of a run file: its name, its (value, count) pairs and its sum in µs.
-type RunHistogram = (String, Vec<(u64, u64)>, u128);
+type RunHistogram = (String, RunCounts, u128);
+
+/// A histogram's non-zero counts in a run file: (highest value of the bucket in µs, count).
+type RunCounts = Vec<(u64, u64)>;
 
 /// Reads a run file's text. The histograms, nearly all of its bytes, are read straight into
 /// number pairs: read as a JSON tree, each pair would be two allocations, which made reading
@@ -620,11 +820,21 @@ fn read_runs(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<Value>, SweepError> {
 
 /// The aggregate files of a complete sweep, from its run files.
 pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
-    // Each point's run files are read once, points in parallel: their figures, and their
-    // histograms merged into the point's (so memory holds a few points' histograms at a
-    // time). The ordered collect keeps the results in point order.
-    let per_point: Vec<Result<PointRead, Vec<usize>>> =
-        (0..plan.points()).into_par_iter().map(|point| read_point(plan, dirs, point)).collect();
+    aggregate_kept(plan, dirs, Kept::nothing())
+}
+
+/// The aggregate files of a complete sweep, from what its runs kept in memory and, for the
+/// points they did not keep, from its run files: the same bytes either way.
+pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
+    // Each point not kept has its run files read once, points in parallel: their figures,
+    // and their histograms merged into the point's (so memory holds a few points'
+    // histograms at a time). The ordered collect keeps the results in point order.
+    let kept_points: Vec<Option<PointRead>> = (0..plan.points()).map(|p| kept.take_point(plan, p)).collect();
+    let per_point: Vec<Result<PointRead, Vec<usize>>> = kept_points
+        .into_par_iter()
+        .enumerate()
+        .map(|(point, kept)| kept.map_or_else(|| read_point(plan, dirs, point), Ok))
+        .collect();
     let missing: Vec<usize> = per_point.iter().filter_map(|p| p.as_ref().err()).flatten().copied().collect();
     if !missing.is_empty() {
         return Err(missing_runs(&missing, plan.runs.len()));
@@ -637,27 +847,31 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The metric columns: every name any run reported, sorted.
-    let mut names: Vec<String> =
-        records.iter().flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys().cloned())).collect();
-    names.sort();
-    names.dedup();
+    let names: BTreeSet<&str> = records
+        .par_iter()
+        .fold(BTreeSet::new, |mut names, r| {
+            names.extend(r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str));
+            names
+        })
+        .reduce(BTreeSet::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
+    // The rows of both tables, and each point's statistics, are formatted points in
+    // parallel, and joined in point order.
+    let reps = plan.spec.replications as usize;
+    let rows: Vec<PointRows> = (0..plan.points())
+        .into_par_iter()
+        .map(|point| point_rows(plan, point, &records[point * reps..(point + 1) * reps], &names))
+        .collect::<Result<_, _>>()?;
     // runs.csv
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "replication".into(), "seed".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
     header.extend(names.iter().cloned());
-    w.write_record(&header).map_err(csv_err)?;
-    for (run, r) in plan.runs.iter().zip(&records) {
-        let mut row =
-            vec![run.index.to_string(), run.point.to_string(), run.replication.to_string(), run.seed.to_string()];
-        row.extend(run.values.iter().cloned());
-        row.extend(names.iter().map(|n| r["metrics"][n].as_f64().map(|v| v.to_string()).unwrap_or_default()));
-        w.write_record(&row).map_err(csv_err)?;
-    }
-    files.push(("runs.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    let mut runs_csv = csv_line(&header)?;
     // summary.csv: per point, the mean and the half-width of its 95 % confidence interval.
-    let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
     header.push("replications".into());
@@ -665,27 +879,16 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
         header.push(format!("{n}.mean"));
         header.push(format!("{n}.ci95"));
     }
-    w.write_record(&header).map_err(csv_err)?;
-    let reps = plan.spec.replications as usize;
-    let mut point_summaries = Vec::new();
-    for point in 0..plan.points() {
-        let rows = &records[point * reps..(point + 1) * reps];
-        let mut row = vec![point.to_string()];
-        row.extend(plan.runs[point * reps].values.iter().cloned());
-        row.push(reps.to_string());
-        let mut stats = BTreeMap::new();
-        for n in &names {
-            let values: Vec<f64> = rows.iter().filter_map(|r| r["metrics"][n].as_f64()).collect();
-            let (mean, ci) = mean_ci95(&values);
-            row.push(mean.map(|m| m.to_string()).unwrap_or_default());
-            row.push(ci.map(|c| c.to_string()).unwrap_or_default());
-            stats.insert(n.clone(), (mean, ci));
-        }
-        w.write_record(&row).map_err(csv_err)?;
-        point_summaries.push(stats);
-        files.append(&mut histogram_files[point]);
+    let mut summary_csv = csv_line(&header)?;
+    let mut point_summaries = Vec::with_capacity(rows.len());
+    for r in rows {
+        runs_csv.extend_from_slice(&r.runs_csv);
+        summary_csv.extend_from_slice(&r.summary_csv);
+        point_summaries.push(r.stats);
     }
-    files.push(("summary.csv".into(), w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?));
+    files.push(("runs.csv".into(), runs_csv));
+    files.extend(histogram_files.into_iter().flatten());
+    files.push(("summary.csv".into(), summary_csv));
     files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
     let view = plan.view();
     // The charts are drawn in parallel and kept in their order.
@@ -703,16 +906,60 @@ fn csv_err(e: csv::Error) -> SweepError {
     SweepError::Results(e.to_string())
 }
 
-/// Writes the aggregate files into `out`, each atomically.
+/// One point's lines of `runs.csv` and `summary.csv`, and its statistics for the charts.
+struct PointRows {
+    runs_csv: Vec<u8>,
+    summary_csv: Vec<u8>,
+    stats: report::PointStats,
+}
+
+/// The lines of `point`, whose runs' records are `records`, for every metric of `names`.
+fn point_rows(plan: &Plan, point: usize, records: &[Value], names: &[String]) -> Result<PointRows, SweepError> {
+    let reps = plan.spec.replications as usize;
+    let runs = &plan.runs[point * reps..(point + 1) * reps];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (run, r) in runs.iter().zip(records) {
+        let mut row =
+            vec![run.index.to_string(), run.point.to_string(), run.replication.to_string(), run.seed.to_string()];
+        row.extend(run.values.iter().cloned());
+        row.extend(names.iter().map(|n| r["metrics"][n].as_f64().map(|v| v.to_string()).unwrap_or_default()));
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    let runs_csv = w.into_inner().map_err(|e| SweepError::Results(e.to_string()))?;
+    let mut row = vec![point.to_string()];
+    row.extend(runs[0].values.iter().cloned());
+    row.push(reps.to_string());
+    let mut stats = BTreeMap::new();
+    for n in names {
+        let values: Vec<f64> = records.iter().filter_map(|r| r["metrics"][n].as_f64()).collect();
+        let (mean, ci) = mean_ci95(&values);
+        row.push(mean.map(|m| m.to_string()).unwrap_or_default());
+        row.push(ci.map(|c| c.to_string()).unwrap_or_default());
+        stats.insert(n.clone(), (mean, ci));
+    }
+    Ok(PointRows { runs_csv, summary_csv: csv_line(&row)?, stats })
+}
+
+/// One CSV line, as the tables' writer writes it.
+fn csv_line(fields: &[String]) -> Result<Vec<u8>, SweepError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).map_err(csv_err)?;
+    w.into_inner().map_err(|e| SweepError::Results(e.to_string()))
+}
+
+/// Writes the aggregate files into `out`, each atomically, in parallel (each is its own).
 pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     // The manifest last: "complete" only once everything it vouches for is written.
     let (manifest, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(name, _)| name == MANIFEST);
-    for (name, bytes) in rest.into_iter().chain(manifest) {
-        let path = out.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        write_file(&path, bytes)?;
+    let mut folders: Vec<&Path> = rest.iter().filter_map(|(name, _)| Path::new(name).parent()).collect();
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        fs::create_dir_all(out.join(folder))?;
+    }
+    rest.par_iter().try_for_each(|(name, bytes)| write_file(&out.join(name), bytes))?;
+    for (name, bytes) in manifest {
+        write_file(&out.join(name), bytes)?;
     }
     Ok(())
 }
@@ -779,4 +1026,26 @@ pub fn describe(plan: &Plan) -> String {
     }
     let _ = write!(s, "{} replication(s): {} runs", plan.spec.replications, plan.runs.len());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staging_folder_removed_under_a_writer_is_made_again() {
+        let runs = std::env::temp_dir().join(format!("orchsim-staging-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&runs);
+        fs::create_dir_all(&runs).unwrap();
+        let staging = Staging::new(&runs, 2).unwrap();
+        for dir in &staging.dirs {
+            fs::remove_dir_all(dir).unwrap();
+        }
+        staging.write(&runs.join("run-000001.json"), b"{}\n").unwrap();
+        assert_eq!(fs::read(runs.join("run-000001.json")).unwrap(), b"{}\n");
+        drop(staging);
+        let left: Vec<_> = fs::read_dir(&runs).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("run-000001.json")]);
+        let _ = fs::remove_dir_all(&runs);
+    }
 }

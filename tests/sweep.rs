@@ -25,13 +25,16 @@ fn plan() -> Plan {
 
 fn no_progress(_: usize, _: usize) {}
 
-/// Runs the whole sweep into `out` on `threads` threads, aggregates it and returns every
-/// file under `out`, by relative path.
+/// Runs the whole sweep into `out` on `threads` threads, aggregates it from what the runs
+/// kept in memory, as `orchsim sweep` does, and returns every file under `out`, by relative
+/// path.
 fn sweep_into(plan: &Plan, out: &Path, threads: usize) -> BTreeMap<String, Vec<u8>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| sweep::execute(plan, out, None, false, &no_progress, &AtomicBool::new(false))).unwrap();
-    let files = sweep::aggregate(plan, &[out.to_path_buf()]).unwrap();
-    sweep::write_aggregate(out, &files).unwrap();
+    let executed =
+        pool.install(|| sweep::execute_keeping(plan, out, None, false, &no_progress, &AtomicBool::new(false))).unwrap();
+    assert_eq!(executed.ran, plan.runs.len());
+    let files = pool.install(|| sweep::aggregate_kept(plan, &[out.to_path_buf()], executed.kept)).unwrap();
+    pool.install(|| sweep::write_aggregate(out, &files)).unwrap();
     tree(out)
 }
 
@@ -68,6 +71,45 @@ fn a_sweep_gives_the_same_bytes_on_one_thread_and_on_several() {
         assert!(one.contains_key(name), "{name}");
     }
     assert!(one.keys().any(|k| k.ends_with("sqs.orders.end_to_end.hgrm")));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_aggregate_kept_in_memory_is_the_one_read_from_the_run_files() {
+    let plan = plan();
+    let dir = scratch("kept");
+    let kept = sweep_into(&plan, &dir, 2);
+    // The same folder aggregated again from its run files alone, as `orchsim merge` and a
+    // resumed sweep read it.
+    let read = sweep::aggregate(&plan, std::slice::from_ref(&dir)).unwrap();
+    assert!(read.len() > 6);
+    for (name, bytes) in &read {
+        assert!(kept[name] == *bytes, "{name} differs between the memory and the run files");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn runs_are_written_through_staging_folders_that_a_later_sweep_cleans_up() {
+    let plan = plan();
+    let dir = scratch("staging");
+    // What a killed sweep leaves: its threads' staging folders, one with a half-written file.
+    let stale = dir.join("runs/.writing-0.tmp-4000000000");
+    fs::create_dir_all(&stale).unwrap();
+    fs::write(stale.join("run-000003.json"), b"{\"histo").unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::open(&stale).unwrap().set_modified(an_hour_ago).unwrap();
+    let files = sweep_into(&plan, &dir, 2);
+    assert!(!stale.exists(), "a dead process's staging folder is removed");
+    let hidden: Vec<&String> = files.keys().filter(|k| k.contains("/.") || k.starts_with('.')).collect();
+    assert!(hidden.is_empty(), "nothing is left in staging: {hidden:?}");
+    let left: Vec<String> = fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "the staging folders are removed: {left:?}");
+    assert_eq!(files.keys().filter(|k| k.starts_with("runs/run-")).count(), plan.runs.len());
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -129,10 +171,11 @@ fn an_interrupted_sweep_resumes_with_the_runs_it_lacks() {
         let name = format!("runs/run-{i:06}.json");
         fs::write(b.join(&name), &complete[&name]).unwrap();
     }
-    let ran = sweep::execute(&plan, &b, None, false, &no_progress, &AtomicBool::new(false)).unwrap();
-    assert_eq!(ran, 42);
+    // The points of runs 0, 5 and 44 are read from their files, the others from memory.
+    let executed = sweep::execute_keeping(&plan, &b, None, false, &no_progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!(executed.ran, 42);
     assert_eq!(status(&b), "incomplete", "complete only once the aggregate files are written");
-    let files = sweep::aggregate(&plan, std::slice::from_ref(&b)).unwrap();
+    let files = sweep::aggregate_kept(&plan, std::slice::from_ref(&b), executed.kept).unwrap();
     sweep::write_aggregate(&b, &files).unwrap();
     assert_eq!(tree(&b), complete);
     // A finished sweep does no work when run again, and stays complete.

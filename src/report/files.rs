@@ -183,6 +183,12 @@ fn is_gone(pid: u32) -> bool {
     cfg!(target_os = "linux") && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// Removes, now, the stale staging folders of `parent`: a sweep's `runs/` folder, where
+/// each thread writes its run files through a staging folder of its own.
+pub fn remove_stale_staging_now(parent: &Path) {
+    remove_stale_staging(parent, SystemTime::now());
+}
+
 /// Removes the stale staging folders of `parent` (best effort: one that cannot be removed
 /// is left for the next run).
 fn remove_stale_staging(parent: &Path, now: SystemTime) {
@@ -191,6 +197,10 @@ fn remove_stale_staging(parent: &Path, now: SystemTime) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        // The name first: a sweep's folder of runs holds many files that are not staging.
+        if staging_pid(&name).is_none() {
+            continue;
+        }
         let Ok(meta) = entry.metadata() else {
             continue;
         };

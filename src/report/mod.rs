@@ -21,7 +21,9 @@ mod table;
 pub mod warnings;
 
 pub use explain::{explain_json, explain_text, subscription_policy};
-pub use files::{ResultFiles, is_stale_staging, prepare_folder, prepare_run_folder, write_atomically};
+pub use files::{
+    ResultFiles, is_stale_staging, prepare_folder, prepare_run_folder, remove_stale_staging_now, write_atomically,
+};
 pub use matching::{match_json, match_text};
 pub use table::summary_table;
 pub use warnings::{Warning, WarningKind};
