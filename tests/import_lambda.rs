@@ -105,6 +105,61 @@ Resources:
 }
 
 #[test]
+fn a_sam_destination_is_named_by_a_reference_that_comes_before_its_function() {
+    // `Drain` and `Notify` read SAM's queue and topic before `Worker`, whose
+    // EventInvokeConfig makes them, is mapped; Globals give the destinations.
+    let template = r#"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    EventInvokeConfig:
+      DestinationConfig:
+        OnFailure: {Type: SQS}
+        OnSuccess: {Type: SNS}
+Resources:
+  Drain:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: drain.handler
+      EventInvokeConfig: {MaximumRetryAttempts: 0}
+      Events:
+        Failed:
+          Type: SQS
+          Properties: {Queue: !GetAtt Worker.DestinationQueue}
+  Notify:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !GetAtt Worker.DestinationTopic
+      Protocol: sqs
+      Endpoint: !GetAtt Audit.Arn
+  Audit: {Type: AWS::SQS::Queue}
+  Inbox: {Type: AWS::SNS::Topic}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Events:
+        In:
+          Type: SNS
+          Properties: {Topic: !Ref Inbox}
+"#;
+    let i = imported(template);
+    let t = &i.toml;
+    assert!(
+        line(t, "lambda.Drain", "source").starts_with(r#"source = "sqs.WorkerEventInvokeConfigOnFailureQueue""#),
+        "{t}"
+    );
+    assert!(
+        line(t, "subscription.Notify", "topic").starts_with(r#"topic = "sns.WorkerEventInvokeConfigOnSuccessTopic""#),
+        "{t}"
+    );
+    assert_eq!(t.matches("\n[sqs.WorkerEventInvokeConfigOnFailureQueue]").count(), 1, "{t}");
+    assert_eq!(t.matches("\n[sns.WorkerEventInvokeConfigOnSuccessTopic]").count(), 1, "{t}");
+    let summary = validate_and_run(t);
+    assert!(summary.to_string().contains("WorkerEventInvokeConfigOnFailureQueue"), "{summary}");
+}
+
+#[test]
 fn provisioned_poller_config_maps_to_the_provisioned_pollers_keys() {
     let template = r#"
 Parameters:

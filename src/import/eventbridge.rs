@@ -487,12 +487,14 @@ impl<'a> Importer<'a, '_> {
             }],
             notes: Vec::new(),
         });
-        self.resources.push(super::resources::Resource {
-            id: queue.into(),
-            kind: QUEUE.into(),
-            node: &super::resources::EMPTY,
-            name: None,
-        });
+        if !self.resources.iter().any(|r| r.id == queue) {
+            self.resources.push(super::resources::Resource {
+                id: queue.into(),
+                kind: QUEUE.into(),
+                node: &super::resources::EMPTY,
+                name: None,
+            });
+        }
     }
 
     /// The scenario element a rule or schedule target names, if it is one the template has:

@@ -148,7 +148,9 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
     };
     importer.collect(root)?;
     let globals = root.get("Globals").and_then(|g| g.get("Function"));
-    for i in 0..importer.resources.len() {
+    let in_template = importer.resources.len();
+    importer.sam_destinations_ahead(globals)?;
+    for i in 0..in_template {
         let (id, kind, node) = {
             let r = &importer.resources[i];
             (r.id.clone(), r.kind.clone(), r.node)
@@ -839,6 +841,44 @@ impl<'a> Importer<'a, '_> {
         Ok(())
     }
 
+    /// The queues and topics SAM creates for `EventInvokeConfig` destinations with a `Type`
+    /// and no `Destination`, known before any resource is mapped, so that a
+    /// `Fn.DestinationQueue` or `Fn.DestinationTopic` names one wherever it stands in the
+    /// template, before its function or after. Their elements are written when their
+    /// function is mapped (`sam_created_destination`).
+    fn sam_destinations_ahead(&mut self, globals: Option<&'a Node>) -> Result<(), ResolveError> {
+        let functions: Vec<_> = self
+            .resources
+            .iter()
+            .filter(|r| r.kind == "AWS::Serverless::Function")
+            .map(|r| (r.id.clone(), r.node))
+            .collect();
+        for (id, node) in functions {
+            let props = Props { node: node.get("Properties"), globals, path: format!("Resources.{id}.Properties") };
+            let Some((Val::Map(config), _)) = self.get(&props, "EventInvokeConfig")? else { continue };
+            let Some((_, Val::Map(destinations))) = config.iter().find(|(k, _)| k == "DestinationConfig") else {
+                continue;
+            };
+            for (property, destination) in destinations {
+                let Val::Map(fields) = destination else { continue };
+                if fields.iter().any(|(k, _)| k == "Destination") {
+                    continue;
+                }
+                let (suffix, kind) =
+                    match fields.iter().find(|(k, _)| k == "Type").map(|(_, v)| flat_text(v)).as_deref() {
+                        Some("SQS") => ("Queue", QUEUE),
+                        Some("SNS") => ("Topic", TOPIC),
+                        _ => continue,
+                    };
+                let generated = format!("{id}EventInvokeConfig{property}{suffix}");
+                if !self.resources.iter().any(|r| r.id == generated) {
+                    self.resources.push(Resource { id: generated, kind: kind.into(), node: &EMPTY, name: None });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The scenario name of a queue, topic or function of the template.
     pub(super) fn element_name(&self, id: &str) -> String {
         let kind = self.resources.iter().find(|r| r.id == id).map_or("", |r| r.kind.as_str());
@@ -945,7 +985,14 @@ impl<'a> Importer<'a, '_> {
                         }],
                         notes: Vec::new(),
                     });
-                    self.resources.push(Resource { id: topic.clone(), kind: TOPIC.into(), node: &EMPTY, name: None });
+                    if !self.resources.iter().any(|r| r.id == topic) {
+                        self.resources.push(Resource {
+                            id: topic.clone(),
+                            kind: TOPIC.into(),
+                            node: &EMPTY,
+                            name: None,
+                        });
+                    }
                 }
                 self.written.push(topic.clone());
                 Some((format!("sns.{topic}"), kind))
