@@ -350,6 +350,21 @@ fn resource_costs(text: &str) -> Vec<ResourceCost> {
         .collect()
 }
 
+/// `label` if it is at most `max_px` wide, else its longest end that fits after an ellipsis.
+fn fit_left(label: &str, max_px: u32, width_of: &dyn Fn(&str) -> u32) -> String {
+    if width_of(label) <= max_px {
+        return label.to_string();
+    }
+    let starts = label.char_indices().map(|(i, _)| i).skip(1);
+    for start in starts {
+        let shortened = format!("…{}", &label[start..]);
+        if width_of(&shortened) <= max_px {
+            return shortened;
+        }
+    }
+    "…".to_string()
+}
+
 /// Horizontal bars, one per resource that cost anything, the costliest on top, coloured by
 /// service: the run's own cost, each labelled with it and, for steady traffic, with the
 /// month it would make if the traffic ran all month (the basis said, never the projection
@@ -378,12 +393,20 @@ fn draw_costs<DB: DrawingBackend>(
     // Enough decimals that the ticks (about a tenth of the axis apart) read differently.
     let decimals = ((-(top * 1.9 / 10.0).log10()).ceil().max(2.0) as usize).min(8);
     let (chart_area, note) = root.split_vertically(root.dim_in_pixel().1 - 40);
+    // The labels' column is as wide as the widest label, up to half the chart; a longer
+    // label keeps its end (what the resource is billed for) and loses the start of its
+    // name, marked with an ellipsis, rather than running off the picture.
+    let label_style = TextStyle::from(("sans-serif", 13));
+    let width_of = |text: &str| root.estimate_text_size(text, &label_style).map_or(0, |s| s.0);
+    let label_max_px = root.dim_in_pixel().0 / 2;
+    let labels: Vec<String> = shown.iter().map(|c| fit_left(&c.label, label_max_px, &width_of)).collect();
+    let label_area_px = labels.iter().map(|l| width_of(l)).max().unwrap_or(0).max(100) + 20;
     let mut c = ChartBuilder::on(&chart_area)
         .caption(format!("Cost of this run ({window}) by resource"), ("sans-serif", 20))
         .margin(15)
         .margin_right(30)
         .x_label_area_size(45)
-        .y_label_area_size(290)
+        .y_label_area_size(label_area_px)
         // Room right of the longest bar for its labels.
         .build_cartesian_2d(0.0..top * 1.9, (0..slots - 1).into_segmented())
         .map_err(err)?;
@@ -391,7 +414,7 @@ fn draw_costs<DB: DrawingBackend>(
         .disable_y_mesh()
         .y_labels(slots + 1)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => shown.get(slots - 1 - *i).map(|c| c.label.clone()).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => labels.get(slots - 1 - *i).cloned().unwrap_or_default(),
             _ => String::new(),
         })
         .x_label_formatter(&|x| format!("${}", format::number(*x, decimals)))
@@ -831,5 +854,20 @@ mod cost_tests {
         .unwrap();
         assert!(chart.svg.contains("$0.48"), "the run's own cost");
         assert!(!chart.svg.contains("month"), "no projection");
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::fit_left;
+
+    #[test]
+    fn a_label_too_wide_for_its_column_keeps_its_end_after_an_ellipsis() {
+        let width_of = |t: &str| 7 * t.chars().count() as u32;
+        assert_eq!(fit_left("sqs.q requests", 200, &width_of), "sqs.q requests");
+        let long = "lambda.checkout_managed management_fee_instance_hours";
+        let fitted = fit_left(long, 200, &width_of);
+        assert!(fitted.starts_with('…') && long.ends_with(&fitted['…'.len_utf8()..]), "{fitted}");
+        assert!(width_of(&fitted) <= 200 && width_of(&fitted) > 193, "{fitted}: the longest end that fits");
     }
 }
