@@ -1078,49 +1078,32 @@ impl<'a> Importer<'a, '_> {
             let props = Props { node: event.get("Properties"), globals: None, path: format!("{path}.Properties") };
             let about = format!("AWS::Serverless::Function {id}, event {name} ({kind})");
             match kind.as_str() {
-                "SQS" => {
+                "SQS" | "MQ" => {
                     if let Some((v, _)) = self.get(&props, "Enabled")?
                         && as_bool(&v) == Some(false)
                     {
-                        self.model.skipped.push(format!("{id}.Events.{name} (SQS): disabled (Enabled: false)"));
+                        self.model.skipped.push(format!("{id}.Events.{name} ({kind}): disabled (Enabled: false)"));
                         continue;
                     }
-                    let queue_val = self.get(&props, "Queue")?.map(|(v, _)| v);
-                    match queue_val.as_ref().and_then(|q| self.find(q, &[QUEUE])) {
+                    let on_broker = kind == "MQ";
+                    let (property, kinds, what) = if on_broker {
+                        ("Broker", [BROKER], "broker {} is not an Amazon MQ broker")
+                    } else {
+                        ("Queue", [QUEUE], "queue {} is not a queue")
+                    };
+                    let source_val = self.get(&props, property)?.map(|(v, _)| v);
+                    match source_val.as_ref().and_then(|q| self.find(q, &kinds)) {
                         Some(queue) => self.mappings.push(Mapping {
                             function: id.into(),
                             name: name.clone(),
                             queue,
                             props,
                             about,
-                            on_broker: false,
+                            on_broker,
                         }),
                         None => self.model.skipped.push(format!(
-                            "{id}.Events.{name} (SQS): its queue {} is not a queue of this template",
-                            queue_val.as_ref().map(flat_text).unwrap_or_default()
-                        )),
-                    }
-                }
-                "MQ" => {
-                    if let Some((v, _)) = self.get(&props, "Enabled")?
-                        && as_bool(&v) == Some(false)
-                    {
-                        self.model.skipped.push(format!("{id}.Events.{name} (MQ): disabled (Enabled: false)"));
-                        continue;
-                    }
-                    let broker_val = self.get(&props, "Broker")?.map(|(v, _)| v);
-                    match broker_val.as_ref().and_then(|b| self.find(b, &[BROKER])) {
-                        Some(queue) => self.mappings.push(Mapping {
-                            function: id.into(),
-                            name: name.clone(),
-                            queue,
-                            props,
-                            about,
-                            on_broker: true,
-                        }),
-                        None => self.model.skipped.push(format!(
-                            "{id}.Events.{name} (MQ): its broker {} is not an Amazon MQ broker of this template",
-                            broker_val.as_ref().map(flat_text).unwrap_or_default()
+                            "{id}.Events.{name} ({kind}): its {} of this template",
+                            what.replace("{}", &source_val.as_ref().map(flat_text).unwrap_or_default())
                         )),
                     }
                 }

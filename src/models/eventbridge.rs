@@ -323,15 +323,7 @@ impl Service {
         event: &Json,
         deliveries: &mut Vec<DeliveryId>,
     ) -> PutOutcome {
-        let bus = &mut self.buses[b.0 as usize];
-        if !self.account_quotas[bus.account_quota].try_take(now) {
-            bus.metrics.throttled += 1;
-            return PutOutcome::Throttled;
-        }
-        bus.metrics.put_events += 1;
-        bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
-        self.route(now, b, message, event, false, deliveries);
-        PutOutcome::Accepted
+        self.accept(now, b, message, event, false, deliveries)
     }
 
     /// A rule's delivery to bus `b`, its target: the event is put on `b` under the account's
@@ -346,14 +338,32 @@ impl Service {
         event: &Json,
         deliveries: &mut Vec<DeliveryId>,
     ) -> PutOutcome {
+        self.accept(now, b, message, event, true, deliveries)
+    }
+
+    /// An event put on bus `b`, by a caller or by another bus's rule (`from_bus`): taken
+    /// under the account's PutEvents quota, counted, billed by 64 KB chunk and routed.
+    fn accept(
+        &mut self,
+        now: SimTime,
+        b: BusId,
+        message: Message,
+        event: &Json,
+        from_bus: bool,
+        deliveries: &mut Vec<DeliveryId>,
+    ) -> PutOutcome {
         let bus = &mut self.buses[b.0 as usize];
         if !self.account_quotas[bus.account_quota].try_take(now) {
             bus.metrics.throttled += 1;
             return PutOutcome::Throttled;
         }
-        bus.metrics.from_buses += 1;
+        if from_bus {
+            bus.metrics.from_buses += 1;
+        } else {
+            bus.metrics.put_events += 1;
+        }
         bus.metrics.billed_events += u64::from(message.size_bytes).div_ceil(BILLING_CHUNK_BYTES).max(1);
-        self.route(now, b, message, event, true, deliveries);
+        self.route(now, b, message, event, from_bus, deliveries);
         PutOutcome::Accepted
     }
 
