@@ -1,7 +1,7 @@
 //! Lambda's Amazon MQ event source through scenarios: the mapping's fixed pollers and their
 //! throughput against Little's law, the batching window, whole-batch redelivery and
-//! dead-lettering after a function error, throttled batches handed back, determinism, and
-//! the reader's refusals.
+//! dead-lettering after a function error, throttled batches handed back, event filtering on
+//! the record's `data`, determinism, and the reader's refusals.
 
 mod common;
 
@@ -317,4 +317,19 @@ fn a_brokers_filters_test_data_only_and_count_toward_the_filtered_mappings_cap()
     }
     let cap = error_of(&text);
     assert!(cap.contains("at most 16 event source mappings with filter_patterns"), "{cap}");
+}
+
+#[test]
+fn orchsim_run_reports_a_brokers_filtered_messages() {
+    let dir = common::scratch_in("lambda_mq", "filtered");
+    std::fs::write(dir.join("filtered.toml"), filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#)).unwrap();
+    let out = common::orchsim(&["run", "filtered.toml", "--out", "out"], &dir);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    assert!(common::text(&out.stdout).contains("lambda.f.filtered_out"), "{}", common::text(&out.stdout));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+    let (reached, filtered_out) =
+        (counter(&summary, "lambda.f.batch_messages"), counter(&summary, "lambda.f.filtered_out"));
+    assert!(reached > 0 && filtered_out > reached, "{reached} {filtered_out}");
+    assert_eq!(reached + filtered_out, counter(&summary, "mq.b.sent"));
 }
