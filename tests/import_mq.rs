@@ -110,8 +110,9 @@ fn an_mq_mapping_and_a_sam_mq_event_become_mq_sources_that_validate_and_run() {
     let event = &worker["properties"]["Events"]["FromJobs"]["Properties"];
     assert_eq!(event["Broker"]["ref"], "Jobs");
     assert_eq!(event["BatchSize"], 100, "an MQ event's default batch size is 100");
+    assert_eq!(event["FilterCriteria"]["Filters"][0]["Pattern"], r#"{"data": {"kind": ["job"]}}"#);
     let warnings = report["warnings"].to_string();
-    assert!(warnings.contains("lambda.Worker: FilterCriteria") && warnings.contains("not modelled"), "{warnings}");
+    assert!(!warnings.contains("FilterCriteria"), "the filter is imported: {warnings}");
 
     // The scenario written: each setting with its origin.
     let out = orchsim(&["import", "template.yaml", "--out", "imported.toml"], &dir);
@@ -134,6 +135,13 @@ fn an_mq_mapping_and_a_sam_mq_event_become_mq_sources_that_validate_and_run() {
     );
     assert_eq!(line(&toml, "lambda.Worker", "batch_size"), "batch_size = 100  # AWS default");
     assert!(toml.contains("# Queues = [jobs] (template): the broker's queue Lambda consumes"), "{toml}");
+    assert_eq!(
+        line(&toml, "lambda.Worker", "filter_patterns"),
+        r#"filter_patterns = ["{\"data\": {\"kind\": [\"job\"]}}"]  # template (FilterCriteria.Filters[].Pattern)"#
+    );
+    // The placeholder traffic into the filtered broker draws its body from the filter.
+    assert!(line(&toml, "workload.JobsTraffic.body", "\"kind\"").starts_with(r#""kind" = { values = ["job"] }"#));
+    assert!(!toml.contains("[workload.OrdersTraffic.body]"), "no filter on mq.Orders");
     // The brokers Lambda consumes have no consumers of their own; the idle one keeps its
     // placeholders, its only event being disabled.
     let broker =
@@ -150,6 +158,77 @@ fn an_mq_mapping_and_a_sam_mq_event_become_mq_sources_that_validate_and_run() {
     assert_eq!(gauge(&s, "lambda.Worker.pollers_mean"), 1.0, "RabbitMQ: 1 poller");
     assert!(counter(&s, "mq.Orders.acknowledged") > 0 && counter(&s, "mq.Jobs.acknowledged") > 0);
     assert_eq!(counter(&s, "lambda.Handler.batch_messages"), counter(&s, "mq.Orders.acknowledged"));
+    // Every placeholder message matches the imported filter.
+    assert_eq!(counter(&s, "lambda.Worker.filtered_out"), 0);
+    assert_eq!(counter(&s, "lambda.Worker.batch_messages"), counter(&s, "mq.Jobs.acknowledged"));
+}
+
+#[test]
+fn an_mq_mappings_filter_criteria_become_data_patterns_and_a_body_pattern_is_warned_of() {
+    let template = r#"
+Parameters:
+  Kind: {Type: String, Default: order}
+Resources:
+  B:
+    Type: AWS::AmazonMQ::Broker
+    Properties: {EngineType: ACTIVEMQ, HostInstanceType: mq.m5.large, PubliclyAccessible: false, Users: []}
+  C:
+    Type: AWS::AmazonMQ::Broker
+    Properties: {EngineType: RABBITMQ, HostInstanceType: mq.m5.large, PubliclyAccessible: false, Users: []}
+  F:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: i.h, Runtime: python3.12, Role: r, Code: {ZipFile: x}}
+  G:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: i.h, Runtime: python3.12, Role: r, Code: {ZipFile: x}}
+  FromB:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref F
+      EventSourceArn: !GetAtt B.Arn
+      Queues: [q]
+      FilterCriteria:
+        Filters:
+          - Pattern: !Sub '{"data": {"kind": ["${Kind}"], "region": [{"prefix": "eu-"}]}}'
+          - Pattern: '{"data": {"kind": ["rush"]}}'
+  FromC:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref G
+      EventSourceArn: !GetAtt C.Arn
+      Queues: [q]
+      FilterCriteria:
+        Filters: [{Pattern: '{"body": {"kind": ["order"]}}'}]
+"#;
+    let dir = scratch_in("import_mq", "filters");
+    fs::write(dir.join("template.yaml"), template).unwrap();
+    let out = orchsim(&["import", "template.yaml", "--json"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("lambda.G: FilterCriteria")
+            && warnings.contains("Lambda filters Amazon MQ records on \\\"data\\\" only"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("lambda.F: FilterCriteria"), "{warnings}");
+
+    let out = orchsim(&["import", "template.yaml", "--out", "imported.toml"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let toml = fs::read_to_string(dir.join("imported.toml")).unwrap();
+    let patterns = r#"filter_patterns = ["{\"data\": {\"kind\": [\"order\"], \"region\": [{\"prefix\": \"eu-\"}]}}", "{\"data\": {\"kind\": [\"rush\"]}}"]  # template (FilterCriteria.Filters[].Pattern)"#;
+    assert_eq!(line(&toml, "lambda.F", "filter_patterns"), patterns);
+    assert!(!toml.contains("[lambda.G]\nfilter_patterns") && !toml.contains("[workload.CTraffic.body]"), "{toml}");
+    assert!(line(&toml, "workload.BTraffic.body", "\"kind\"").starts_with(r#""kind" = { values = ["order"] }"#));
+    assert!(line(&toml, "workload.BTraffic.body", "\"region\"").starts_with(r#""region" = { values = ["eu-"] }"#));
+
+    // Read back and run: the placeholder messages match the first pattern, so all reach F.
+    let scenario = Scenario::from_text("imported.toml", &toml, &dir, &[]).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let s = common::summary(&scenario).1;
+    assert!(counter(&s, "lambda.F.batch_messages") > 0);
+    assert_eq!(counter(&s, "lambda.F.filtered_out"), 0);
+    assert_eq!(counter(&s, "lambda.F.batch_messages"), counter(&s, "mq.B.acknowledged"));
+    assert!(counter(&s, "lambda.G.batch_messages") > 0, "G imported without filters");
 }
 
 #[test]

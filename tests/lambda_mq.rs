@@ -1,7 +1,7 @@
 //! Lambda's Amazon MQ event source through scenarios: the mapping's fixed pollers and their
 //! throughput against Little's law, the batching window, whole-batch redelivery and
-//! dead-lettering after a function error, throttled batches handed back, determinism, and
-//! the reader's refusals.
+//! dead-lettering after a function error, throttled batches handed back, event filtering on
+//! the record's `data`, determinism, and the reader's refusals.
 
 mod common;
 
@@ -220,4 +220,116 @@ fn the_shipped_scenario_is_held_back_by_five_environments_until_they_are_raised(
     let raised = summary(&common::load(&common::shipped("lambda_mq.toml"), &["lambda.fulfil.environments_max=10"])).1;
     assert_eq!(counter(&raised, "mq.orders.acknowledged"), 824_140);
     assert!((common::latency(&raised, "mq.orders.end_to_end", "p99") - 2_043.9).abs() < 1.0);
+}
+
+/// A broker fed 100 messages a second for 300 s, each with a body whose `kind` is "order"
+/// with probability `order_weight`, consumed by a function with `filters` on `data`.
+fn filtered(order_weight: f64, filters: &str) -> String {
+    format!(
+        r#"
+        [run]
+        seed = 11
+        horizon_s = 400
+        [latency]
+        aws_calls = "none"
+        [workload.w]
+        target = "mq.b"
+        arrival = "poisson"
+        rate_per_s = 100
+        stop_s = 300
+        [workload.w.body]
+        kind = {{ values = ["order", "refund"], weights = [{order_weight}, {refund}] }}
+        [mq.b]
+        engine = "activemq"
+        instance_type = "mq.m5.large"
+        producers = 50
+        storage = "ebs"
+        [lambda.f]
+        source = "mq.b"
+        init_duration_s = 0
+        duration_s = 0.05
+        filter_patterns = {filters}
+        "#,
+        refund = 1.0 - order_weight,
+    )
+}
+
+#[test]
+fn about_30_percent_of_a_brokers_messages_reach_the_function_when_30_percent_are_orders() {
+    let (_, s) = summary(&inline(&filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#)));
+    let sent = counter(&s, "mq.b.sent");
+    let reached = counter(&s, "lambda.f.batch_messages");
+    let filtered_out = counter(&s, "lambda.f.filtered_out");
+    assert!(sent > 25_000, "{sent}");
+    // Every message is either handled or filtered out, and acknowledged either way.
+    assert_eq!(reached + filtered_out, sent);
+    assert_eq!(counter(&s, "mq.b.acknowledged"), sent);
+    // Binomial: within 4.5 standard deviations of 30 %.
+    let (n, p) = (sent as f64, 0.3);
+    let sd = (n * p * (1.0 - p)).sqrt();
+    assert!((reached as f64 - n * p).abs() < 4.5 * sd, "{reached} of {sent}");
+    // A filter on a kind no message has lets none through and invokes nothing.
+    let (_, s) = summary(&inline(&filtered(0.3, r#"['{"data": {"kind": ["rush"]}}']"#)));
+    assert_eq!(counter(&s, "lambda.f.batch_messages"), 0);
+    assert_eq!(counter(&s, "lambda.f.filtered_out"), counter(&s, "mq.b.sent"));
+    assert_eq!(counter(&s, "lambda.f.requests"), 0);
+    assert_eq!(counter(&s, "mq.b.acknowledged"), counter(&s, "mq.b.sent"));
+}
+
+#[test]
+fn a_brokers_filters_are_ored_and_a_message_without_a_body_matches_none() {
+    let two = r#"['{"data": {"kind": ["order"]}}', { data = { kind = ["refund"] } }]"#;
+    let (_, s) = summary(&inline(&filtered(0.3, two)));
+    assert_eq!(counter(&s, "lambda.f.filtered_out"), 0);
+    assert_eq!(counter(&s, "lambda.f.batch_messages"), counter(&s, "mq.b.sent"));
+    let text = filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#)
+        .replace("[workload.w.body]\n        kind = { values = [\"order\", \"refund\"], weights = [0.3, 0.7] }", "");
+    assert!(!text.contains("workload.w.body"), "{text}");
+    let (_, s) = summary(&inline(&text));
+    assert_eq!(counter(&s, "lambda.f.batch_messages"), 0);
+    assert_eq!(counter(&s, "lambda.f.filtered_out"), counter(&s, "mq.b.sent"));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_filtered_broker_run() {
+    let scenario = inline(&filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#));
+    let (_, a) = summary(&scenario);
+    let (_, b) = summary(&scenario);
+    assert_eq!(a, b);
+    assert!(counter(&a, "lambda.f.filtered_out") > 0);
+}
+
+#[test]
+fn a_brokers_filters_test_data_only_and_count_toward_the_filtered_mappings_cap() {
+    let error_of = |text: &str| match parse_inline(text, &[]) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted:\n{text}"),
+    };
+    let on_body = error_of(&filtered(0.3, r#"['{"body": {"kind": ["order"]}}']"#));
+    assert!(on_body.contains("lambda.f.filter_patterns[0]"), "{on_body}");
+    assert!(on_body.contains("Amazon MQ records on the \"data\" key only"), "{on_body}");
+    // 16 filtered SQS mappings and one filtered broker mapping: one too many.
+    let mut text = filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#);
+    for i in 0..16 {
+        text.push_str(&format!(
+            "[sqs.q{i}]\n[lambda.g{i}]\nduration_s = 0.05\nsource = \"sqs.q{i}\"\nfilter_patterns = ['{{\"body\": {{\"kind\": [\"order\"]}}}}']\n"
+        ));
+    }
+    let cap = error_of(&text);
+    assert!(cap.contains("at most 16 event source mappings with filter_patterns"), "{cap}");
+}
+
+#[test]
+fn orchsim_run_reports_a_brokers_filtered_messages() {
+    let dir = common::scratch_in("lambda_mq", "filtered");
+    std::fs::write(dir.join("filtered.toml"), filtered(0.3, r#"['{"data": {"kind": ["order"]}}']"#)).unwrap();
+    let out = common::orchsim(&["run", "filtered.toml", "--out", "out"], &dir);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    assert!(common::text(&out.stdout).contains("lambda.f.filtered_out"), "{}", common::text(&out.stdout));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+    let (reached, filtered_out) =
+        (counter(&summary, "lambda.f.batch_messages"), counter(&summary, "lambda.f.filtered_out"));
+    assert!(reached > 0 && filtered_out > reached, "{reached} {filtered_out}");
+    assert_eq!(reached + filtered_out, counter(&summary, "mq.b.sent"));
 }

@@ -122,6 +122,8 @@ pub(super) struct Importer<'a, 'c> {
     /// By queue: the `body` pattern of the first filter of a mapping from it, which the
     /// queue's placeholder traffic draws its body from.
     queue_filters: Vec<(String, Val)>,
+    /// By broker: the `data` pattern of the first filter of a mapping from it, likewise.
+    broker_filters: Vec<(String, Val)>,
     /// SAM's `Globals.CapacityProvider`, beneath each `AWS::Serverless::CapacityProvider`.
     pub(super) capacity_provider_globals: Option<&'a Node>,
 }
@@ -144,6 +146,7 @@ pub fn map<'a>(root: &'a Node, ctx: &Context<'a>, options: &super::Options) -> R
         definition_prefix: options.definition_prefix.clone(),
         region: options.region.clone(),
         queue_filters: Vec::new(),
+        broker_filters: Vec::new(),
         capacity_provider_globals: root.get("Globals").and_then(|g| g.get("CapacityProvider")),
     };
     importer.collect(root)?;
@@ -1340,7 +1343,7 @@ impl<'a> Importer<'a, '_> {
             });
             let mut notes = Vec::new();
             if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-                match self.filter_patterns(&v, &m.props) {
+                match self.filter_patterns(&v, &m.props, "body", "SQS") {
                     Ok(patterns) if patterns.is_empty() => {}
                     Ok(patterns) => {
                         let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
@@ -1423,12 +1426,31 @@ impl<'a> Importer<'a, '_> {
             ));
         }
         if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-            let note = format!(
-                "FilterCriteria = {} ({origin}): filtering an Amazon MQ mapping's records is not modelled; imported without filters, so every message reaches the function",
-                flat_text(&v)
-            );
-            self.model.warnings.push(format!("{element}: {note}"));
-            notes.push(note);
+            match self.filter_patterns(&v, &m.props, "data", "Amazon MQ") {
+                Ok(patterns) if patterns.is_empty() => {}
+                Ok(patterns) => {
+                    let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
+                    s.push(Setting {
+                        key: "filter_patterns".into(),
+                        value: format!("[{}]", texts.join(", ")),
+                        origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
+                        todo: false,
+                    });
+                    if let Some(data) = eventbridge::field(&patterns[0], "data")
+                        && !self.broker_filters.iter().any(|(b, _)| *b == m.queue)
+                    {
+                        self.broker_filters.push((m.queue.clone(), data.clone()));
+                    }
+                }
+                Err(why) => {
+                    let note = format!(
+                        "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
+                        flat_text(&v)
+                    );
+                    self.model.warnings.push(format!("{element}: {note}"));
+                    notes.push(note);
+                }
+            }
         }
         let broker = format!("mq.{}", m.queue);
         if let Some(b) = self.model.elements.iter_mut().find(|e| e.kind == "mq" && e.name == m.queue) {
@@ -1496,8 +1518,9 @@ impl<'a> Importer<'a, '_> {
     }
 
     /// The patterns of a mapping's `FilterCriteria` (`Filters[].Pattern`, each a JSON
-    /// string, intrinsics resolved), or why the scenario cannot take them.
-    fn filter_patterns(&self, criteria: &Val, props: &Props) -> Result<Vec<Val>, String> {
+    /// string, intrinsics resolved), or why the scenario cannot take them: each may test
+    /// only `key`, the one key Lambda filters `source` records on.
+    fn filter_patterns(&self, criteria: &Val, props: &Props, key: &str, source: &str) -> Result<Vec<Val>, String> {
         let filters = match eventbridge::field(criteria, "Filters") {
             Some(Val::List(filters)) => filters,
             None => return Ok(Vec::new()),
@@ -1523,9 +1546,11 @@ impl<'a> Importer<'a, '_> {
                 }
             };
             if let Val::Map(keys) = &pattern
-                && let Some((key, _)) = keys.iter().find(|(k, _)| k != "body")
+                && let Some((bad, _)) = keys.iter().find(|(k, _)| k != key)
             {
-                return Err(format!("a pattern filters on \"{key}\", and Lambda filters SQS records on \"body\" only"));
+                return Err(format!(
+                    "a pattern filters on \"{bad}\", and Lambda filters {source} records on \"{key}\" only"
+                ));
             }
             patterns.push(pattern);
         }
@@ -1568,8 +1593,13 @@ impl<'a> Importer<'a, '_> {
                 "workload.{name}: Poisson arrivals at {RATE_PLACEHOLDER_PER_S} message/s to {}.{}; the template cannot know the traffic",
                 e.kind, e.name
             ));
-            let filter = self.queue_filters.iter().find(|(q, _)| e.kind == "sqs" && *q == e.name);
-            let body = filter.map(|(q, body)| self.filtered_body(&name, q, body));
+            let filters = match e.kind {
+                "sqs" => &self.queue_filters,
+                "mq" => &self.broker_filters,
+                _ => &Vec::new(),
+            };
+            let filter = filters.iter().find(|(q, _)| *q == e.name);
+            let body = filter.map(|(q, body)| self.filtered_body(&name, e.kind, q, body));
             workloads.push(Element {
                 kind: "workload",
                 name,
@@ -1597,9 +1627,10 @@ impl<'a> Importer<'a, '_> {
 }
 
 impl Importer<'_, '_> {
-    /// The body of the placeholder traffic into a queue whose mapping filters: fields drawn
-    /// from the exact values of its first filter's `body` pattern, so the messages match.
-    fn filtered_body(&self, workload: &str, queue: &str, body: &Val) -> Option<Element> {
+    /// The body of the placeholder traffic into a queue or broker whose mapping filters:
+    /// fields drawn from the exact values of its first filter's `body` (`data` for a
+    /// broker) pattern, so the messages match.
+    fn filtered_body(&self, workload: &str, kind: &str, queue: &str, body: &Val) -> Option<Element> {
         let mut fields = Vec::new();
         eventbridge::pattern_fields("", body, &mut fields);
         fields.truncate(eventbridge::BODY_FIELDS_MAX);
@@ -1610,7 +1641,7 @@ impl Importer<'_, '_> {
             kind: "workload",
             name: format!("{workload}.body"),
             about: format!(
-                "fields drawn from the values of the filter on sqs.{queue}'s mapping, so that the messages match"
+                "fields drawn from the values of the filter on {kind}.{queue}'s mapping, so that the messages match"
             ),
             settings: fields
                 .into_iter()

@@ -331,6 +331,18 @@ pub const FILTER_PATTERN_CHARS_MAX: usize = 4_096;
 /// The mapping's `FilterCriteria`: each pattern a JSON string or a table, in EventBridge's
 /// pattern syntax, on the record's `body`, the only key an SQS mapping filters on.
 fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
+    filters_on(f, p, "body", "SQS")
+}
+
+/// An Amazon MQ mapping's `FilterCriteria`, on the record's `data`, the only key AWS filters
+/// Amazon MQ records on (the message body, decoded from base64).
+fn broker_filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
+    filters_on(f, p, "data", "Amazon MQ")
+}
+
+/// Patterns that may test only `key` of the record, the one key AWS filters `source`
+/// records on.
+fn filters_on(f: &Field<'_>, p: &str, key: &str, source: &str) -> Result<Vec<EventPattern>> {
     let items = f.array(p)?;
     if items.len() > FILTERS_MAX {
         return Err(f.error(
@@ -369,11 +381,11 @@ fn filters(f: &Field<'_>, p: &str) -> Result<Vec<EventPattern>> {
             }
         };
         if let Json::Object(fields) = &json
-            && let Some((key, _)) = fields.iter().find(|(k, _)| k != "body")
+            && let Some((bad, _)) = fields.iter().find(|(k, _)| k != key)
         {
             return Err(item.error(
                 &at,
-                format!("filters on \"{key}\"; AWS Lambda filters SQS records on the \"body\" key only, e.g. {{\"body\": {{\"kind\": [\"order\"]}}}}"),
+                format!("filters on \"{bad}\"; AWS Lambda filters {source} records on the \"{key}\" key only, e.g. {{\"{key}\": {{\"kind\": [\"order\"]}}}}"),
             ));
         }
         patterns.push(EventPattern::parse(&json).map_err(|e| item.error(&at, e.to_string()))?);
@@ -529,7 +541,7 @@ const MAPPING_KEYS: [&str; 10] = [
 ];
 
 /// The keys of an SQS mapping that an Amazon MQ mapping does not take, and why.
-const NOT_FOR_BROKERS: [(&str, &str); 6] = [
+const NOT_FOR_BROKERS: [(&str, &str); 5] = [
     (
         "maximum_concurrency",
         "an Amazon MQ mapping's concurrency is `environments_max` (AWS: ScalingConfig is for Amazon SQS only)",
@@ -544,10 +556,6 @@ const NOT_FOR_BROKERS: [(&str, &str); 6] = [
         "report_batch_item_failures",
         "AWS: FunctionResponseTypes applies to Amazon SQS, Kinesis, DynamoDB and Kafka sources, not Amazon MQ; a function error returns the whole batch to the broker",
     ),
-    (
-        "filter_patterns",
-        "filtering an Amazon MQ mapping's records is not modelled (AWS filters them on their `data` key, base64-encoded)",
-    ),
 ];
 
 /// An Amazon MQ mapping's keys, on the function's table (`name` none) or on a table of its
@@ -559,7 +567,10 @@ const NOT_FOR_BROKERS: [(&str, &str); 6] = [
 ///   RabbitMQ by default (raised per mapping by AWS Support), all polling from the start;
 /// - a function error returns the whole batch to the broker, which redelivers each message
 ///   up to `mq.NAME.max_redeliveries` times (AWS: Lambda uses ActiveMQ's default policy with
-///   maximumRedeliveries 6), then dead-letters it.
+///   maximumRedeliveries 6), then dead-letters it;
+/// - `filter_patterns` test the record's `data` key only (AWS: "Amazon MQ event source
+///   mappings only support filtering on the data key"); a message none matches is
+///   acknowledged without an invocation.
 fn broker_mapping(
     t: &mut TableReader<'_>,
     name: Option<String>,
@@ -583,6 +594,7 @@ fn broker_mapping(
         opt(t, "environments_max", |f, p| f.whole_in_table(p))?.map_or(default_environments, |v| v as u32);
     let record_overhead_bytes = opt(t, "record_overhead_bytes", |f, p| f.whole_in_table(p))?
         .map_or(event_source::RECORD_OVERHEAD_BYTES_DEFAULT, |b| b as u32);
+    let filter_patterns = opt(t, "filter_patterns", broker_filters)?.unwrap_or_default();
     let config = event_source::Config {
         function: lambda::FunctionId(index as u32),
         batch_size,
@@ -594,12 +606,12 @@ fn broker_mapping(
         fix_deployed_at,
         is_fifo: false,
         record_overhead_bytes,
-        has_filters: false,
+        has_filters: !filter_patterns.is_empty(),
         provisioned: None,
         name,
         is_broker: true,
     };
-    Ok(BrokerSourceSpec { broker, config })
+    Ok(BrokerSourceSpec { broker, config, filter_patterns })
 }
 
 /// What a mapping takes from its function and its queue.

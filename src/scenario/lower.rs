@@ -121,8 +121,10 @@ pub(super) fn lower(src: &Source<'_>, root: &Node, base_dir: &Path) -> Result<Lo
                 base_dir,
                 ses.is_some(),
             )?;
-            let filtered =
-                |f: &FunctionConfig| f.event_sources.iter().filter(|e| !e.filter_patterns.is_empty()).count();
+            let filtered = |f: &FunctionConfig| {
+                let sqs = f.event_sources.iter().filter(|e| !e.filter_patterns.is_empty()).count();
+                sqs + f.broker_sources.iter().filter(|b| !b.filter_patterns.is_empty()).count()
+            };
             if filtered(&function) > 0
                 && functions.iter().map(filtered).sum::<usize>() + filtered(&function)
                     > crate::models::FILTERED_MAPPINGS_MAX

@@ -185,6 +185,9 @@ pub struct EventSourceSpec {
 pub struct BrokerSourceSpec {
     pub broker: u32,
     pub config: lambda::event_source::Config,
+    /// The mapping's `FilterCriteria` on the record's `data` (OR'd; empty: every message
+    /// reaches the function).
+    pub filter_patterns: Vec<crate::models::filter_policy::EventPattern>,
 }
 
 /// An asynchronous invocation's on-failure destination or dead-letter queue.

@@ -273,13 +273,14 @@ fn workload_extras(
     for (key, list) in [("attributes", &attributes), ("body", &body)] {
         let fits = match target {
             Target::Topic(_) => true,
-            // An SQS queue's body is what Lambda's event filtering tests.
-            Target::Bus(_) | Target::Queue(_) => key == "body",
-            Target::Machine(_) | Target::Ses(_) | Target::Broker(_) | Target::Function(_) => false,
+            // An SQS queue's body, and an Amazon MQ message's data, is what Lambda's event
+            // filtering tests.
+            Target::Bus(_) | Target::Queue(_) | Target::Broker(_) => key == "body",
+            Target::Machine(_) | Target::Ses(_) | Target::Function(_) => false,
         };
         if !list.is_empty() && !fits {
             let (f, p) = t.get(key).expect("just read");
-            return Err(f.error(&p, "attributes are generated for SNS filter policies, body fields for SNS body filters, EventBridge event patterns and Lambda's filters on SQS records (which test the body only); this workload's target takes neither"));
+            return Err(f.error(&p, "attributes are generated for SNS filter policies, body fields for SNS body filters, EventBridge event patterns and Lambda's filters on SQS and Amazon MQ records (which test the body only); this workload's target takes neither"));
         }
     }
     let retry = super::lower::retry_config(t)?;

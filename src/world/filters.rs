@@ -1,5 +1,12 @@
-//! Lambda's event filtering on SQS event source mappings, as the world applies it: which
-//! filtered mappings a message's body matches, worked out once when the message is made.
+//! Lambda's event filtering on SQS and Amazon MQ event source mappings, as the world
+//! applies it: which filtered mappings a message's body matches, worked out once when the
+//! message is made.
+//!
+//! An Amazon MQ mapping's filters test the record's `data` key (AWS: the only key Amazon MQ
+//! records are filtered on; Lambda decodes the base64 `data` and matches the body as JSON).
+//! The only body a broker's message has here is the one a workload sent to that broker; a
+//! message without one matches no filter, as a plain-text message matches no pattern on
+//! `data`'s fields.
 //!
 //! A mapping's filters test the SQS record's `body` (the only key AWS filters SQS records
 //! on), parsed as JSON. The body a queue holds depends on how the message got there, so each
@@ -24,12 +31,19 @@ use crate::models::sns::TopicId;
 use crate::models::sqs::QueueId;
 use crate::scenario::{Scenario, SubscriptionTarget, Target};
 
-/// One filtered mapping: its queue, its patterns (OR'd) and the topics that deliver to
-/// that queue, with whether they deliver raw.
+/// One filtered mapping: its source, its patterns (OR'd) and the topics that deliver to
+/// that source, with whether they deliver raw.
 struct Filter {
-    queue: QueueId,
+    source: Source,
     patterns: Vec<EventPattern>,
     subscribed: Vec<(TopicId, bool)>,
+}
+
+/// Where a filtered mapping's records come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Queue(QueueId),
+    Broker(u32),
 }
 
 /// The scenario's filtered mappings, in bit order.
@@ -40,17 +54,23 @@ pub struct Filters {
 impl Filters {
     pub fn new(scenario: &Scenario) -> Filters {
         let mut filters = Vec::new();
-        for e in scenario.functions.iter().flat_map(|f| &f.event_sources) {
-            if e.filter_patterns.is_empty() {
-                continue;
+        // In the world's order of mappings: each function's SQS mappings, then its Amazon MQ
+        // ones.
+        for f in &scenario.functions {
+            for e in f.event_sources.iter().filter(|e| !e.filter_patterns.is_empty()) {
+                let subscribed = scenario
+                    .subscriptions
+                    .iter()
+                    .filter(|s| s.target == SubscriptionTarget::Queue(e.queue))
+                    .map(|s| (s.subscription.topic, s.subscription.raw_message_delivery))
+                    .collect();
+                let source = Source::Queue(e.queue);
+                filters.push(Filter { source, patterns: e.filter_patterns.clone(), subscribed });
             }
-            let subscribed = scenario
-                .subscriptions
-                .iter()
-                .filter(|s| s.target == SubscriptionTarget::Queue(e.queue))
-                .map(|s| (s.subscription.topic, s.subscription.raw_message_delivery))
-                .collect();
-            filters.push(Filter { queue: e.queue, patterns: e.filter_patterns.clone(), subscribed });
+            for b in f.broker_sources.iter().filter(|b| !b.filter_patterns.is_empty()) {
+                let source = Source::Broker(b.broker);
+                filters.push(Filter { source, patterns: b.filter_patterns.clone(), subscribed: Vec::new() });
+            }
         }
         assert!(filters.len() <= crate::models::FILTERED_MAPPINGS_MAX, "the reader caps filtered mappings");
         Filters { filters }
@@ -71,8 +91,16 @@ impl Filters {
     pub fn verdicts(&self, target: Target, body: Option<&Json>, attributes: &[(String, AttributeValue)]) -> u16 {
         let mut matches = 0u16;
         for (n, filter) in self.filters.iter().enumerate() {
+            if let Source::Broker(broker) = filter.source {
+                let Some(body) = body.filter(|_| target == Target::Broker(broker)) else { continue };
+                let record = Json::Object(vec![("data".to_string(), body.clone())]);
+                if filter.patterns.iter().any(|p| p.matches(&record)) {
+                    matches |= Filters::bit(n);
+                }
+                continue;
+            }
             let delivered = match target {
-                Target::Queue(q) if q == filter.queue => body.cloned(),
+                Target::Queue(q) if Source::Queue(q) == filter.source => body.cloned(),
                 Target::Bus(_) => body.cloned(),
                 Target::Topic(t) => match filter.subscribed.iter().find(|(topic, _)| *topic == t) {
                     Some((_, true)) => body.cloned(),

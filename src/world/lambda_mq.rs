@@ -8,6 +8,10 @@
 //! take them first, then the idle ones, each group in the order it started waiting (a model
 //! choice; AWS does not say how the mapping's consumers share a queue).
 //!
+//! With `filter_patterns`, the messages of a take that match no filter are acknowledged at
+//! once and counted as `filtered_out`, as the SQS mapping deletes them; the rest go into
+//! the batch.
+//!
 //! The batching logic, the counters and the failure draws are the SQS mapping's
 //! (`event_source::EventSource`, with `is_broker`): only where the messages come from and
 //! where they go back differ.
@@ -49,9 +53,14 @@ impl World {
                 }
                 return;
             }
+            let filtered_out = match self.mappings[usize::from(mapping)].filter {
+                Some(bit) => self.mq_filter_out(now, &batch, bit),
+                None => 0,
+            };
+            let m = &mut self.mappings[usize::from(mapping)].mapping;
             let mq = &self.mq;
             let sizes = batch.receipts().iter().map(|r| mq.message(*r).map_or(0, |m| m.size_bytes));
-            match m.on_received(now, poller, &batch, sizes, 0) {
+            match m.on_received(now, poller, &batch, sizes, filtered_out) {
                 event_source::Next::Poll(w) => wait = w,
                 event_source::Next::Invoke => {
                     let function = m.config().function.0;
@@ -61,6 +70,20 @@ impl World {
                 event_source::Next::Retire => return,
             }
         }
+    }
+
+    /// The messages of a take that match none of a mapping's filters (its `bit` unset), as
+    /// bits by position: Lambda acknowledges them on the broker at once, never invoking for
+    /// them (AWS: "If none of your filters are satisfied, Lambda discards the record").
+    fn mq_filter_out(&mut self, now: SimTime, batch: &crate::models::Batch, bit: u16) -> u16 {
+        let mut filtered_out = 0u16;
+        for (i, r) in batch.receipts().iter().enumerate() {
+            if self.mq.message(*r).is_some_and(|m| m.filter_matches & bit == 0) {
+                filtered_out |= 1 << i;
+                self.mq.acknowledge(now, *r);
+            }
+        }
+        filtered_out
     }
 
     /// Broker `b` has ready messages: the pollers waiting on it take them, longest waiting

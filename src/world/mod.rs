@@ -311,7 +311,11 @@ impl World {
                 };
                 let mapping = event_source::EventSource::new(b.config.clone(), rng);
                 let (source, broker) = (QueueId(0), Some(b.broker));
-                mappings.push(MappingState { mapping, source, broker, first_consumer: 0, filter: None });
+                let filter = (!b.filter_patterns.is_empty()).then(|| {
+                    filtered_mappings += 1;
+                    Filters::bit(filtered_mappings - 1)
+                });
+                mappings.push(MappingState { mapping, source, broker, first_consumer: 0, filter });
             }
         }
         let sns = sns::Service::new(
