@@ -1342,32 +1342,10 @@ impl<'a> Importer<'a, '_> {
                 todo: false,
             });
             let mut notes = Vec::new();
-            if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-                match self.filter_patterns(&v, &m.props, "body", "SQS") {
-                    Ok(patterns) if patterns.is_empty() => {}
-                    Ok(patterns) => {
-                        let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
-                        s.push(Setting {
-                            key: "filter_patterns".into(),
-                            value: format!("[{}]", texts.join(", ")),
-                            origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
-                            todo: false,
-                        });
-                        if let Some(body) = eventbridge::field(&patterns[0], "body")
-                            && !self.queue_filters.iter().any(|(q, _)| *q == m.queue)
-                        {
-                            self.queue_filters.push((m.queue.clone(), body.clone()));
-                        }
-                    }
-                    Err(why) => {
-                        let note = format!(
-                            "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
-                            flat_text(&v)
-                        );
-                        self.model.warnings.push(format!("{element}: {note}"));
-                        notes.push(note);
-                    }
-                }
+            if let Some(body) = self.filter_setting(m, "body", "SQS", &element, &mut s, &mut notes)?
+                && !self.queue_filters.iter().any(|(q, _)| *q == m.queue)
+            {
+                self.queue_filters.push((m.queue.clone(), body));
             }
             if several {
                 sub_tables.push(Element {
@@ -1425,32 +1403,10 @@ impl<'a> Importer<'a, '_> {
                 "SourceAccessConfigurations ({origin}): credentials and virtual host, which change nothing simulated"
             ));
         }
-        if let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? {
-            match self.filter_patterns(&v, &m.props, "data", "Amazon MQ") {
-                Ok(patterns) if patterns.is_empty() => {}
-                Ok(patterns) => {
-                    let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
-                    s.push(Setting {
-                        key: "filter_patterns".into(),
-                        value: format!("[{}]", texts.join(", ")),
-                        origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
-                        todo: false,
-                    });
-                    if let Some(data) = eventbridge::field(&patterns[0], "data")
-                        && !self.broker_filters.iter().any(|(b, _)| *b == m.queue)
-                    {
-                        self.broker_filters.push((m.queue.clone(), data.clone()));
-                    }
-                }
-                Err(why) => {
-                    let note = format!(
-                        "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
-                        flat_text(&v)
-                    );
-                    self.model.warnings.push(format!("{element}: {note}"));
-                    notes.push(note);
-                }
-            }
+        if let Some(data) = self.filter_setting(m, "data", "Amazon MQ", element, &mut s, &mut notes)?
+            && !self.broker_filters.iter().any(|(b, _)| *b == m.queue)
+        {
+            self.broker_filters.push((m.queue.clone(), data));
         }
         let broker = format!("mq.{}", m.queue);
         if let Some(b) = self.model.elements.iter_mut().find(|e| e.kind == "mq" && e.name == m.queue) {
@@ -1515,6 +1471,43 @@ impl<'a> Importer<'a, '_> {
             ));
         }
         Ok(())
+    }
+
+    /// A mapping's `FilterCriteria` as its `filter_patterns` setting, or a warning and a note
+    /// saying why it is left out; the first pattern's `key` field (`body` for SQS, `data`
+    /// for Amazon MQ), from which the source's placeholder traffic takes its body.
+    fn filter_setting(
+        &mut self,
+        m: &Mapping,
+        key: &str,
+        source: &str,
+        element: &str,
+        s: &mut Vec<Setting>,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Val>, ResolveError> {
+        let Some((v, origin)) = self.get(&m.props, "FilterCriteria")? else { return Ok(None) };
+        match self.filter_patterns(&v, &m.props, key, source) {
+            Ok(patterns) if patterns.is_empty() => Ok(None),
+            Ok(patterns) => {
+                let texts: Vec<String> = patterns.iter().map(|p| toml_string(&json(p))).collect();
+                s.push(Setting {
+                    key: "filter_patterns".into(),
+                    value: format!("[{}]", texts.join(", ")),
+                    origin: format!("{origin} (FilterCriteria.Filters[].Pattern)"),
+                    todo: false,
+                });
+                Ok(eventbridge::field(&patterns[0], key).cloned())
+            }
+            Err(why) => {
+                let note = format!(
+                    "FilterCriteria = {} ({origin}): {why}; imported without filters, so every message reaches the function",
+                    flat_text(&v)
+                );
+                self.model.warnings.push(format!("{element}: {note}"));
+                notes.push(note);
+                Ok(None)
+            }
+        }
     }
 
     /// The patterns of a mapping's `FilterCriteria` (`Filters[].Pattern`, each a JSON
