@@ -54,8 +54,9 @@ enum Command {
     /// simulation: `match`, or `no match` and the first key that failed, per message.
     Match(MatchArgs),
     /// Turn an AWS SAM or CloudFormation template (YAML or JSON) into a scenario that runs:
-    /// queues, topics, subscriptions, functions and their SQS event sources, buses, rules and
-    /// schedules, state machines and brokers, with placeholder traffic and run times marked TODO.
+    /// queues, topics, subscriptions, functions (on demand or on Managed Instances) and their
+    /// SQS and Amazon MQ event sources, buses, rules and schedules, state machines and brokers,
+    /// with placeholder traffic and run times marked TODO.
     Import(ImportArgs),
     /// Fit scenario figures (durations, INIT, error shares, arrivals) from exported AWS
     /// telemetry: Lambda REPORT lines, CloudWatch get-metric-statistics or get-metric-data
