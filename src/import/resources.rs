@@ -1283,20 +1283,7 @@ impl<'a> Importer<'a, '_> {
             };
             if m.on_broker {
                 let (s, notes) = self.broker_mapping(m, &element)?;
-                if several {
-                    sub_tables.push(Element {
-                        kind: "lambda",
-                        name: format!("{}.mappings.{}", m.function, m.name),
-                        about: format!("an Amazon MQ event source mapping of lambda.{} ({})", m.function, m.about),
-                        settings: s,
-                        notes,
-                    });
-                } else if let Some(function) =
-                    self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
-                {
-                    function.settings.extend(s);
-                    function.notes.extend(notes);
-                }
+                self.place_mapping(m, several, &mut sub_tables, s, notes, "an Amazon MQ");
                 continue;
             }
             let fifo = self.is_fifo_queue(&m.queue);
@@ -1347,20 +1334,7 @@ impl<'a> Importer<'a, '_> {
             {
                 self.queue_filters.push((m.queue.clone(), body));
             }
-            if several {
-                sub_tables.push(Element {
-                    kind: "lambda",
-                    name: format!("{}.mappings.{}", m.function, m.name),
-                    about: format!("an SQS event source mapping of lambda.{} ({})", m.function, m.about),
-                    settings: s,
-                    notes,
-                });
-            } else if let Some(function) =
-                self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
-            {
-                function.settings.extend(s);
-                function.notes.extend(notes);
-            }
+            self.place_mapping(m, several, &mut sub_tables, s, notes, "an SQS");
         }
         // Each function's mapping tables right after its own table.
         for table in sub_tables {
@@ -1471,6 +1445,34 @@ impl<'a> Importer<'a, '_> {
             ));
         }
         Ok(())
+    }
+
+    /// A mapping's settings: a `[lambda.F.mappings.M]` table of their own when the function
+    /// has `several` sources, else keys of the function's table. `what` names the source
+    /// kind in the table's comment ("an SQS", "an Amazon MQ").
+    fn place_mapping(
+        &mut self,
+        m: &Mapping,
+        several: bool,
+        sub_tables: &mut Vec<Element>,
+        settings: Vec<Setting>,
+        notes: Vec<String>,
+        what: &str,
+    ) {
+        if several {
+            sub_tables.push(Element {
+                kind: "lambda",
+                name: format!("{}.mappings.{}", m.function, m.name),
+                about: format!("{what} event source mapping of lambda.{} ({})", m.function, m.about),
+                settings,
+                notes,
+            });
+        } else if let Some(function) =
+            self.model.elements.iter_mut().find(|e| e.kind == "lambda" && e.name == m.function)
+        {
+            function.settings.extend(settings);
+            function.notes.extend(notes);
+        }
     }
 
     /// A mapping's `FilterCriteria` as its `filter_patterns` setting, or a warning and a note
