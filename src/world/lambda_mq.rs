@@ -112,13 +112,7 @@ impl World {
     pub(super) fn release_mq_batch(&mut self, now: SimTime, mapping: u16, poller: u32, s: &mut Scheduler<Event>) {
         let state = &self.mappings[usize::from(mapping)];
         let Some(b) = state.broker else { return };
-        let held: Vec<_> = state
-            .mapping
-            .batch_receipts(poller)
-            .iter()
-            .copied()
-            .chain(state.mapping.carried_receipts(poller))
-            .collect();
+        let held: Vec<_> = state.mapping.batch_receipts(poller).chain(state.mapping.carried_receipts(poller)).collect();
         // Backwards, so that the oldest is at the front again.
         for r in held.into_iter().rev() {
             self.mq.release(r);
@@ -140,7 +134,7 @@ impl World {
         let function = state.mapping.config().function;
         let environment = lambda::EnvironmentId(state.mapping.environment(poller));
         self.lambda.finish(now, function, environment);
-        let batch = state.mapping.batch_receipts(poller).to_vec();
+        let batch: Vec<_> = state.mapping.batch_receipts(poller).collect();
         let mut to_ack = std::mem::take(&mut self.to_delete);
         if state.mapping.on_finished(now, poller, &mut to_ack) {
             self.lambda.record_error(function);

@@ -179,22 +179,62 @@ pub enum Next {
     Retire,
 }
 
-#[derive(Clone, Debug, Default)]
+/// What every receive, invoke and end of a poller reads, in one cache line: a mapping's
+/// pollers take the queue's messages in turn (the longest-waiting long poll gets the next
+/// one), so a busy mapping cycles through all of them, and their state stays in the cache
+/// only if it is small. A batch's first record lives here; at the traffic per poller where
+/// that is the whole batch, no other memory is touched.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
 struct Poller {
-    is_active: bool,
-    receipts: Vec<Receipt>,
-    poison: Vec<bool>,
     /// The batch's payload: its records' messages and metadata.
     bytes: u64,
+    /// End of the batching window, once the first message is in.
+    window_ends: Option<SimTime>,
+    /// The batch's first record (valid while `len > 0`); the others are in the poller's
+    /// [`Spill`].
+    first: Receipt,
+    /// Records in the batch.
+    len: u32,
+    environment: u32,
+    is_first_poison: bool,
+    is_active: bool,
+    /// The running invocation's own outcome (known when it starts).
+    has_function_succeeded: bool,
+    /// Records are carried over in the poller's [`Spill`].
+    has_carried: bool,
+}
+
+/// The rest of a poller's state, read only for batches of more than one record and for
+/// records carried over.
+#[derive(Clone, Debug, Default)]
+struct Spill {
+    /// The batch's records after the first, with whether each is poison.
+    rest: Vec<(Receipt, bool)>,
     /// Received records that did not fit under the payload limit (receipt, poison, payload
     /// bytes), in order: the next batch's first, and when they were received.
     carried: Vec<(Receipt, bool, u64)>,
     carried_since: SimTime,
-    /// End of the batching window, once the first message is in.
-    window_ends: Option<SimTime>,
-    environment: u32,
-    /// The running invocation's own outcome (known when it starts).
-    has_function_succeeded: bool,
+}
+
+impl Poller {
+    /// Adds a record to the batch (its payload counted by the caller).
+    fn push(&mut self, spill: &mut Spill, receipt: Receipt, is_poison: bool) {
+        if self.len == 0 {
+            self.first = receipt;
+            self.is_first_poison = is_poison;
+        } else {
+            spill.rest.push((receipt, is_poison));
+        }
+        self.len += 1;
+    }
+
+    /// The batch's records in order, with whether each is poison.
+    fn records<'a>(&self, spill: &'a Spill) -> impl Iterator<Item = (Receipt, bool)> + 'a {
+        let first = (self.len > 0).then_some((self.first, self.is_first_poison));
+        let rest = if self.len > 1 { &spill.rest[..] } else { &[] };
+        first.into_iter().chain(rest.iter().copied())
+    }
 }
 
 /// One event source mapping.
@@ -202,6 +242,8 @@ struct Poller {
 pub struct EventSource {
     config: Config,
     pollers: Vec<Poller>,
+    /// Each poller's [`Spill`], by the same index.
+    spills: Vec<Spill>,
     active: u32,
     rng: SimRng,
     metrics: Metrics,
@@ -211,7 +253,8 @@ impl EventSource {
     /// `rng` draws the per-message failures.
     pub fn new(config: Config, rng: SimRng) -> EventSource {
         let pollers = vec![Poller::default(); config.concurrency_max as usize];
-        EventSource { config, pollers, active: 0, rng, metrics: Metrics::default() }
+        let spills = vec![Spill::default(); config.concurrency_max as usize];
+        EventSource { config, pollers, spills, active: 0, rng, metrics: Metrics::default() }
     }
 
     pub fn config(&self) -> &Config {
@@ -249,7 +292,7 @@ impl EventSource {
     /// How many messages `poller`'s next receive asks for: up to 10, and no more than the
     /// batch still has room for.
     pub fn receive_max(&self, poller: u32) -> u8 {
-        let room = self.config.batch_size.saturating_sub(self.pollers[poller as usize].receipts.len() as u32);
+        let room = self.config.batch_size.saturating_sub(self.pollers[poller as usize].len);
         room.clamp(1, 10) as u8
     }
 
@@ -270,10 +313,10 @@ impl EventSource {
     ) -> Next {
         let window = self.config.batching_window;
         let overhead = u64::from(self.config.record_overhead_bytes);
-        let p = &mut self.pollers[poller as usize];
+        let (p, spill) = (&mut self.pollers[poller as usize], &mut self.spills[poller as usize]);
         let dropped = filtered_out.count_ones();
         self.metrics.filtered_out += u64::from(dropped);
-        if dropped as usize == batch.len() && p.receipts.is_empty() && p.carried.is_empty() {
+        if dropped as usize == batch.len() && p.len == 0 && !p.has_carried {
             // Nothing to collect: the poller polls again at once, its window not started.
             return Next::Poll(POLL_WAIT);
         }
@@ -285,16 +328,16 @@ impl EventSource {
                 continue;
             }
             let bytes = u64::from(size) + overhead;
-            let fits = p.carried.is_empty() && (p.receipts.is_empty() || p.bytes + bytes <= PAYLOAD_MAX_BYTES);
+            let fits = !p.has_carried && (p.len == 0 || p.bytes + bytes <= PAYLOAD_MAX_BYTES);
             if fits {
-                p.receipts.push(*r);
-                p.poison.push(batch.is_poison(i));
+                p.push(spill, *r, batch.is_poison(i));
                 p.bytes += bytes;
             } else {
-                if p.carried.is_empty() {
-                    p.carried_since = now;
+                if !p.has_carried {
+                    spill.carried_since = now;
+                    p.has_carried = true;
                 }
-                p.carried.push((*r, batch.is_poison(i), bytes));
+                spill.carried.push((*r, batch.is_poison(i), bytes));
             }
         }
         self.decide(now, poller)
@@ -305,28 +348,31 @@ impl EventSource {
     pub fn after_finished(&mut self, now: SimTime, poller: u32) -> Next {
         let window = self.config.batching_window;
         let p = &mut self.pollers[poller as usize];
-        if p.carried.is_empty() {
+        if !p.has_carried {
             return Next::Poll(POLL_WAIT);
         }
-        p.window_ends = Some(p.carried_since + window);
+        let spill = &mut self.spills[poller as usize];
+        p.window_ends = Some(spill.carried_since + window);
         let mut taken = 0;
-        for &(r, is_poison, bytes) in &p.carried {
-            if !p.receipts.is_empty() && p.bytes + bytes > PAYLOAD_MAX_BYTES {
+        let mut carried = std::mem::take(&mut spill.carried);
+        for &(r, is_poison, bytes) in &carried {
+            if p.len > 0 && p.bytes + bytes > PAYLOAD_MAX_BYTES {
                 break;
             }
-            p.receipts.push(r);
-            p.poison.push(is_poison);
+            p.push(spill, r, is_poison);
             p.bytes += bytes;
             taken += 1;
         }
-        p.carried.drain(..taken);
+        carried.drain(..taken);
+        p.has_carried = !carried.is_empty();
+        spill.carried = carried;
         self.decide(now, poller)
     }
 
     /// A long poll of `poller` ended empty.
     pub fn on_empty(&mut self, now: SimTime, poller: u32) -> Next {
         let p = &self.pollers[poller as usize];
-        if p.receipts.is_empty() {
+        if p.len == 0 {
             return if self.retire_if_above_minimum(now, poller) { Next::Retire } else { Next::Poll(POLL_WAIT) };
         }
         self.decide(now, poller)
@@ -335,7 +381,7 @@ impl EventSource {
     fn decide(&mut self, now: SimTime, poller: u32) -> Next {
         let p = &self.pollers[poller as usize];
         // A record carried over means the next one would not fit: the batch is full.
-        let is_full = p.receipts.len() as u32 >= self.config.batch_size || !p.carried.is_empty();
+        let is_full = p.len >= self.config.batch_size || p.has_carried;
         let window_left = p.window_ends.map_or(SimDuration::ZERO, |end| end.saturating_since(now));
         if is_full || window_left == SimDuration::ZERO {
             return Next::Invoke;
@@ -350,23 +396,23 @@ impl EventSource {
         p.environment = environment;
         p.has_function_succeeded = succeeded;
         self.metrics.batches += 1;
-        self.metrics.messages += p.receipts.len() as u64;
+        self.metrics.messages += u64::from(p.len);
     }
 
     /// The receipts of the batch of `poller` (an Amazon MQ mapping acknowledges or rejects
     /// them itself).
-    pub fn batch_receipts(&self, poller: u32) -> &[Receipt] {
-        &self.pollers[poller as usize].receipts
+    pub fn batch_receipts(&self, poller: u32) -> impl Iterator<Item = Receipt> + '_ {
+        self.pollers[poller as usize].records(&self.spills[poller as usize]).map(|(r, _)| r)
     }
 
     /// The receipts `poller` holds for its next batch, beyond the 6 MB of this one.
     pub fn carried_receipts(&self, poller: u32) -> impl Iterator<Item = Receipt> + '_ {
-        self.pollers[poller as usize].carried.iter().map(|c| c.0)
+        self.spills[poller as usize].carried.iter().map(|c| c.0)
     }
 
     /// Messages in the batch of `poller`.
     pub fn batch_len(&self, poller: u32) -> u32 {
-        self.pollers[poller as usize].receipts.len() as u32
+        self.pollers[poller as usize].len
     }
 
     /// The invocation of `poller` failed after all (its handler could not finish its work):
@@ -386,7 +432,8 @@ impl EventSource {
         self.metrics.throttled_batches += 1;
         self.clear(poller);
         // The records carried over are in flight too, and return with the batch.
-        self.pollers[poller as usize].carried.clear();
+        self.spills[poller as usize].carried.clear();
+        self.pollers[poller as usize].has_carried = false;
         self.retire_if_above_minimum(now, poller)
     }
 
@@ -406,9 +453,9 @@ impl EventSource {
     pub fn on_finished(&mut self, now: SimTime, poller: u32, to_delete: &mut Vec<Receipt>) -> bool {
         to_delete.clear();
         let fixed = self.config.fix_deployed_at.is_some_and(|fix| now >= fix);
-        let p = &mut self.pollers[poller as usize];
+        let p = &self.pollers[poller as usize];
         let mut failed_items = 0u64;
-        for (r, &is_poison) in p.receipts.iter().zip(&p.poison) {
+        for (r, is_poison) in p.records(&self.spills[poller as usize]) {
             // One draw per message whatever else happens, so streams stay aligned.
             let has_failed = self.rng.chance(self.config.error_rate) || (is_poison && !fixed);
             // FIFO: after the first failure the rest are reported unprocessed.
@@ -416,7 +463,7 @@ impl EventSource {
             if has_failed || is_after_fifo_failure {
                 failed_items += 1;
             } else {
-                to_delete.push(*r);
+                to_delete.push(r);
             }
         }
         let threw = p.has_function_succeeded && failed_items > 0 && !self.config.report_batch_item_failures;
@@ -433,8 +480,10 @@ impl EventSource {
     /// Empties the batch; the records carried over stay for the next one.
     fn clear(&mut self, poller: u32) {
         let p = &mut self.pollers[poller as usize];
-        p.receipts.clear();
-        p.poison.clear();
+        if p.len > 1 {
+            self.spills[poller as usize].rest.clear();
+        }
+        p.len = 0;
         p.bytes = 0;
         p.window_ends = None;
     }

@@ -271,6 +271,9 @@ struct Function {
     /// Idle environments by the time they went idle, oldest at the front. `finish` pushes
     /// at the back with the current time, so the order holds without sorting.
     idle: VecDeque<u32>,
+    /// When the oldest idle environment's keep-alive runs out (`SimTime::MAX` with none
+    /// idle): every invoke and end looks at this one time instead of the idle list.
+    idle_expires_at: SimTime,
     scaling: ScalingBucket,
     in_use: u32,
     duration_rng: SimRng,
@@ -407,7 +410,14 @@ impl Service {
             return Invocation::Throttled;
         }
         let (environment, is_cold) = match f.idle.pop_back() {
-            Some(slot) => (slot, false),
+            Some(slot) => {
+                // The most recent is taken; the oldest, whose expiry is kept, stays unless
+                // it was the only one.
+                if f.idle.is_empty() {
+                    f.idle_expires_at = SimTime::MAX;
+                }
+                (slot, false)
+            }
             None if f.scaling.try_take(now) => {
                 f.metrics.environments.add(now, 1);
                 (f.new_environment(), true)
@@ -440,6 +450,9 @@ impl Service {
         let slot = &mut f.environments[environment.0 as usize];
         assert_eq!(*slot, Environment::Busy, "finish of an environment with no invocation");
         *slot = Environment::Idle { since: now };
+        if f.idle.is_empty() {
+            f.idle_expires_at = now + f.config.keep_alive;
+        }
         f.idle.push_back(environment.0);
         f.in_use -= 1;
         if f.config.reserved_concurrency.is_none() {
@@ -662,6 +675,7 @@ impl Function {
             environments: Vec::new(),
             free_slots: Vec::new(),
             idle: VecDeque::new(),
+            idle_expires_at: SimTime::MAX,
             scaling: ScalingBucket::full(account.scaling_burst, account.scaling_refill_per_s),
             in_use: 0,
             metrics: FunctionMetrics::default(),
@@ -726,12 +740,23 @@ impl Function {
     }
 
     /// Drops the environments that have been idle for the keep-alive or longer.
+    #[inline(always)]
     fn expire_idle(&mut self, now: SimTime) {
+        if now >= self.idle_expires_at {
+            self.expire_idle_due(now);
+        }
+    }
+
+    /// [`Function::expire_idle`] once the oldest idle environment is due.
+    #[inline(never)]
+    fn expire_idle_due(&mut self, now: SimTime) {
+        self.idle_expires_at = SimTime::MAX;
         while let Some(&slot) = self.idle.front() {
             let Environment::Idle { since } = self.environments[slot as usize] else {
                 unreachable!("only idle environments are in the idle list");
             };
             if since + self.config.keep_alive > now {
+                self.idle_expires_at = since + self.config.keep_alive;
                 break;
             }
             self.idle.pop_front();
