@@ -40,13 +40,21 @@ pub(super) struct Hops {
     rules: Vec<SimRng>,
     /// By queue: FIFO queues have their own send, receive and wake-up hops.
     queue_is_fifo: Vec<bool>,
+    /// Some hop takes time somewhere; when none does (`aws_calls = "none"` and no
+    /// overrides), every draw is no time without looking it up.
+    is_any_on: bool,
 }
 
 impl Hops {
     pub fn new(scenario: &Scenario, mut stream: impl FnMut(&str) -> SimRng) -> Hops {
         let config = &scenario.latency;
         let mut streams = |names: Vec<String>| names.iter().map(|n| stream(&format!("{n}.latency"))).collect();
+        let is_any_on = std::iter::once(&config.scenario)
+            .chain(config.queues.values())
+            .chain(config.subscriptions.values())
+            .any(|l| !l.is_none());
         Hops {
+            is_any_on,
             scenario: config.scenario.clone(),
             queues: (0..scenario.queues.len() as u32).map(|q| config.queues.get(&q).cloned()).collect(),
             subscriptions: (0..scenario.subscriptions.len() as u32)
@@ -82,6 +90,9 @@ impl Hops {
     /// One draw of `hop` at `place` by `caller`, or no time when the hop is off there.
     #[inline]
     pub fn draw_at(&mut self, hop: Hop, place: Place, caller: Caller) -> SimDuration {
+        if !self.is_any_on {
+            return SimDuration::ZERO;
+        }
         // The distribution is borrowed from the tables, the stream from the callers'.
         let Hops { scenario, queues, subscriptions, workloads, pools, functions, subscription_rngs, rules, .. } = self;
         let own = match place {
