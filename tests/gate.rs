@@ -87,6 +87,8 @@ fn a_latency_that_measured_nothing_fails_every_condition_on_its_figures() {
     }
     let o = orchsim(&["diff", "a", "b"], &dir);
     assert_eq!(text(&o.stdout), "no change: every metric is the same\n");
+    let latency = fs::read_to_string(dir.join("a").join("latency.csv")).unwrap();
+    assert!(latency.contains("\nsqs.idle.end_to_end,0,,,,,,\n"), "{latency}");
     fs::remove_dir_all(&dir).unwrap();
 }
 
