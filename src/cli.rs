@@ -713,7 +713,7 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
     let width = outcomes.iter().map(|o| o.suite.len() + o.condition.len() + 2).max().unwrap_or(20);
     for o in &outcomes {
         let label = format!("{}: {}", o.suite, o.condition);
-        println!("{label:width$}  {:>16}  {}", format!("{}", o.value), if o.passed { "pass" } else { "FAIL" });
+        println!("{label:width$}  {:>16}  {}", o.value_text(), if o.passed { "pass" } else { "FAIL" });
     }
     if let Some(file) = &a.junit {
         crate::sweep::write_file(file, gate::junit(&outcomes).as_bytes())
@@ -725,7 +725,14 @@ fn check_command(a: CheckArgs) -> Result<(), Failure> {
         println!("all {} condition(s) hold", outcomes.len());
         return Ok(());
     }
-    let names: Vec<String> = failed.iter().map(|o| format!("{}: {}", o.suite, o.condition)).collect();
+    let names: Vec<String> = failed
+        .iter()
+        .map(|o| {
+            let why =
+                if o.value.is_nan() { format!(" ({}: nothing was measured)", gate::NO_SAMPLES) } else { String::new() };
+            format!("{}: {}{why}", o.suite, o.condition)
+        })
+        .collect();
     Err(Failure::Other(anyhow::anyhow!(
         "{} of {} condition(s) failed: {}",
         failed.len(),

@@ -72,24 +72,34 @@ pub struct Outcome {
     pub suite: String,
     /// The condition, with its point for a sweep (`sqs.q.p99_ms < 2000 at point 3 (…)`).
     pub condition: String,
+    /// NaN when the metric has no samples (a latency nothing went through).
     pub value: f64,
     pub passed: bool,
 }
+
+impl Outcome {
+    fn of(suite: &str, condition: String, t: &Threshold, value: f64) -> Outcome {
+        // A figure with no samples satisfies no condition, not even `!=`: a gate must not
+        // pass on a metric that measured nothing.
+        let passed = !value.is_nan() && t.comparison.holds(value, t.limit);
+        Outcome { suite: suite.to_string(), condition, value, passed }
+    }
+
+    /// The value as `orchsim check` prints it.
+    pub fn value_text(&self) -> String {
+        if self.value.is_nan() { NO_SAMPLES.to_string() } else { self.value.to_string() }
+    }
+}
+
+/// What a figure of a metric that measured nothing reads as.
+pub const NO_SAMPLES: &str = "no samples";
 
 /// Evaluates thresholds on one run's metrics.
 pub fn evaluate_run(suite: &str, thresholds: &[Threshold], metrics: &BTreeMap<String, f64>) -> Vec<Outcome> {
     thresholds
         .iter()
         .filter(|t| t.over_points.is_none())
-        .map(|t| {
-            let value = metrics.get(&t.metric).copied().unwrap_or(f64::NAN);
-            Outcome {
-                suite: suite.to_string(),
-                condition: t.describe(),
-                value,
-                passed: t.comparison.holds(value, t.limit),
-            }
-        })
+        .map(|t| Outcome::of(suite, t.describe(), t, metrics.get(&t.metric).copied().unwrap_or(f64::NAN)))
         .collect()
 }
 
@@ -107,26 +117,18 @@ pub fn evaluate_sweep(
         match t.over_points {
             None => {
                 for ((label, _), &value) in points.iter().zip(&values) {
-                    out.push(Outcome {
-                        suite: suite.to_string(),
-                        condition: format!("{} at {label}", t.describe()),
-                        value,
-                        passed: t.comparison.holds(value, t.limit),
-                    });
+                    out.push(Outcome::of(suite, format!("{} at {label}", t.describe()), t, value));
                 }
             }
+            // A statistic over the points is unknown when any point measured nothing.
+            Some(_) if values.iter().any(|v| v.is_nan()) => out.push(Outcome::of(suite, t.describe(), t, f64::NAN)),
             Some(stat) => {
                 let value = match stat {
                     crate::scenario::OverPoints::Max => values.iter().copied().fold(f64::MIN, f64::max),
                     crate::scenario::OverPoints::Min => values.iter().copied().fold(f64::MAX, f64::min),
                     crate::scenario::OverPoints::Mean => values.iter().sum::<f64>() / values.len().max(1) as f64,
                 };
-                out.push(Outcome {
-                    suite: suite.to_string(),
-                    condition: t.describe(),
-                    value,
-                    passed: t.comparison.holds(value, t.limit),
-                });
+                out.push(Outcome::of(suite, t.describe(), t, value));
             }
         }
     }
@@ -187,12 +189,13 @@ pub fn junit(outcomes: &[Outcome]) -> String {
             if o.passed {
                 x.push_str("/>\n");
             } else {
+                let value = o.value_text();
                 let _ = writeln!(
                     x,
                     ">\n      <failure message=\"{}\">{} was {}</failure>\n    </testcase>",
-                    xml(&format!("{} failed: the value was {}", o.condition, o.value)),
+                    xml(&format!("{} failed: the value was {value}", o.condition)),
                     xml(&o.condition),
-                    o.value
+                    xml(&value)
                 );
             }
         }
@@ -219,9 +222,9 @@ pub fn metrics_from_summary(text: &str) -> Result<BTreeMap<String, f64>, String>
         ("p999", "p999_ms"),
         ("max", "max_ms"),
     ];
-    // An empty metric's figures are null in summary.json; thresholds and diffs see them as 0,
-    // as `flat_metrics` gives them.
-    let figure = |v: &Value| if v.is_null() { Some(0.0) } else { v.as_f64() };
+    // An empty metric's figures are null in summary.json: NaN, as `flat_metrics` gives them
+    // (no samples, not 0).
+    let figure = |v: &Value| if v.is_null() { Some(f64::NAN) } else { v.as_f64() };
     for (name, l) in v["latency_ms"].as_object().into_iter().flatten() {
         for (from, to) in keys {
             if let Some(x) = figure(&l[from]) {
@@ -356,9 +359,10 @@ pub fn diff(before: &Path, after: &Path, tolerances: &[Tolerance]) -> Result<Dif
     for (name, &x) in &a {
         match b.get(name) {
             None => d.only_before.push(name.clone()),
-            Some(&y) if x != y => {
+            Some(&y) if x != y && !(x.is_nan() && y.is_nan()) => {
                 let tolerance = tolerances.iter().rev().find(|t| matches(&t.pattern, name));
-                let beyond = tolerance.is_none_or(|t| !t.allows(x, y));
+                // A figure that now has samples, or no longer has any, is always reported.
+                let beyond = x.is_nan() || y.is_nan() || tolerance.is_none_or(|t| !t.allows(x, y));
                 d.moved.push(Moved { metric: name.clone(), before: x, after: y, beyond });
             }
             Some(_) => {}
@@ -400,7 +404,9 @@ fn settings_changes(before: &Path, after: &Path) -> Option<Vec<String>> {
 
 /// A figure in its unit: milliseconds as ms or s, USD with cents, the rest as it is.
 fn figure(metric: &str, v: f64) -> String {
-    if metric.ends_with("_ms") {
+    if v.is_nan() {
+        NO_SAMPLES.to_string()
+    } else if metric.ends_with("_ms") {
         if v.abs() >= 1_000.0 { format!("{:.2} s", v / 1_000.0) } else { format!("{v:.1} ms") }
     } else if metric.starts_with("cost_usd.") || metric.ends_with("_usd") {
         format!("${v:.2}")
@@ -414,8 +420,16 @@ fn figure(metric: &str, v: f64) -> String {
 /// How a metric moved, in words: "rose 38 % (1.21 s → 1.67 s)", "fell 2.1× (…)".
 fn movement(m: &Moved) -> String {
     let (a, b) = (m.before, m.after);
-    let verb = if b > a { "rose" } else { "fell" };
-    let how = if a == 0.0 {
+    let verb = if a.is_nan() {
+        "now has samples"
+    } else if b.is_nan() {
+        "has no samples now"
+    } else if b > a {
+        "rose"
+    } else {
+        "fell"
+    };
+    let how = if a == 0.0 || a.is_nan() || b.is_nan() {
         String::new()
     } else if b == 0.0 {
         " 100 %".to_string()
@@ -488,5 +502,9 @@ mod tests {
         assert_eq!(movement(&m), "p99 of sqs.orders.end_to_end rose 38 % (1.21 s → 1.67 s)");
         let m = Moved { metric: "sqs.orders.billed_requests".into(), before: 1_000.0, after: 2_100.0, beyond: true };
         assert_eq!(movement(&m), "sqs.orders.billed_requests rose 2.1× (1000 → 2100)");
+        let m = Moved { metric: "sqs.dlq.end_to_end.p99_ms".into(), before: f64::NAN, after: 1_670.0, beyond: true };
+        assert_eq!(movement(&m), "p99 of sqs.dlq.end_to_end now has samples (no samples → 1.67 s)");
+        let m = Moved { metric: "sqs.dlq.end_to_end.p99_ms".into(), before: 12.5, after: f64::NAN, beyond: true };
+        assert_eq!(movement(&m), "p99 of sqs.dlq.end_to_end has no samples now (12.5 ms → no samples)");
     }
 }

@@ -57,6 +57,42 @@ fn a_met_threshold_passes_and_a_tightened_one_fails_naming_the_condition() {
 }
 
 #[test]
+fn a_latency_that_measured_nothing_fails_every_condition_on_its_figures() {
+    let dir = scratch("nothing");
+    // A queue nothing is sent to: its latencies have no samples, so no p99 exists to pass
+    // `< 2000` (a 0 would), nor `!= 5`; its count is a figure like any other.
+    let path = scenario(
+        &dir,
+        "[sqs.idle]\n\n[thresholds]\n\"sqs.idle.end_to_end.p99_ms\" = \"< 2000\"\n\
+         \"sqs.idle.queue_wait.mean_ms\" = \"!= 5\"\n\"sqs.idle.end_to_end.count\" = \"== 0\"\n",
+    );
+    let o = orchsim(&["check", path.to_str().unwrap(), "--junit", "nothing.xml"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(out.matches("no samples  FAIL").count(), 2, "{out}");
+    assert!(out.contains("sqs.idle.end_to_end.count == 0"), "{out}");
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(
+            "2 of 3 condition(s) failed: gate: sqs.idle.end_to_end.p99_ms < 2000 (no samples: nothing was measured)"
+        ),
+        "{err}"
+    );
+    let xml = fs::read_to_string(dir.join("nothing.xml")).unwrap();
+    assert!(xml.contains("the value was no samples"), "{xml}");
+    // A run's summary.json keeps them null, and diff reads them back as no samples.
+    for out in ["a", "b"] {
+        let o = orchsim(&["run", path.to_str().unwrap(), "--out", out, "--quiet"], &dir);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let o = orchsim(&["diff", "a", "b"], &dir);
+    assert_eq!(text(&o.stdout), "no change: every metric is the same\n");
+    let latency = fs::read_to_string(dir.join("a").join("latency.csv")).unwrap();
+    assert!(latency.contains("\nsqs.idle.end_to_end,0,,,,,,\n"), "{latency}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_thresholds_are_bad_input_with_the_metrics_near_the_typo() {
     let dir = scratch("bad");
     let path = scenario(&dir, "[thresholds]\n\"sqs.jobs.queue_wiat.mean_ms\" = \"< 2000\"\n");
@@ -104,6 +140,22 @@ fn a_sweeps_thresholds_hold_per_point_or_over_all_points() {
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(err.contains("sqs.orders.end_to_end.p99_ms < 2000 at point 0 (workload.orders.rate_per_s=200, lambda.process_order.maximum_concurrency=5)"), "{err}");
+    // A queue nothing reaches has no p99 at any point: neither each point nor a statistic
+    // over them passes, and the runs' table leaves its cells empty rather than 0.
+    let o = check("\"max(sqs.idle.end_to_end.p99_ms)\" = \"< 2000\"\n\n[sqs.idle]");
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("max(sqs.idle.end_to_end.p99_ms) < 2000 (no samples: nothing was measured)"), "{err}");
+    let check_dir = dir.join("results").join("sweep").join("check");
+    let runs = fs::read_to_string(check_dir.join("runs.csv")).unwrap();
+    let mut lines = runs.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "sqs.idle.end_to_end.p99_ms").unwrap();
+    let count = header.iter().position(|h| *h == "sqs.idle.end_to_end.count").unwrap();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!((cells[count], cells[column]), ("0", ""), "{line}");
+    }
     fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -146,7 +198,8 @@ fn diff_reads_back_from_summary_json_the_metrics_a_run_reports() {
     let read = orchsim::gate::metrics_from_summary(&orchsim::report::summary_json(&scenario, &result)).unwrap();
     assert_eq!(flat.keys().collect::<Vec<_>>(), read.keys().collect::<Vec<_>>());
     for (name, v) in &flat {
-        assert!((read[name] - v).abs() <= 1e-9 * v.abs().max(1.0), "{name}: {v} vs {}", read[name]);
+        let same = (v.is_nan() && read[name].is_nan()) || (read[name] - v).abs() <= 1e-9 * v.abs().max(1.0);
+        assert!(same, "{name}: {v} vs {}", read[name]);
     }
 }
 

@@ -28,15 +28,17 @@ pub fn latency_csv(result: &RunResult) -> String {
     let header = ["metric", "count", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"];
     let rows = result.measurements.latencies.iter().map(|(name, h)| {
         let s = h.summary();
+        // A latency without a sample has no mean or percentile: empty cells, not 0 ms.
+        let figure = |v: f64| if s.count == 0 { String::new() } else { v.to_string() };
         vec![
             name.clone(),
             s.count.to_string(),
-            s.mean_ms.to_string(),
-            s.p50_ms.to_string(),
-            s.p90_ms.to_string(),
-            s.p99_ms.to_string(),
-            s.p999_ms.to_string(),
-            s.max_ms.to_string(),
+            figure(s.mean_ms),
+            figure(s.p50_ms),
+            figure(s.p90_ms),
+            figure(s.p99_ms),
+            figure(s.p999_ms),
+            figure(s.max_ms),
         ]
     });
     csv_string(&header, rows)

@@ -260,34 +260,37 @@ pub fn monthly_basis(hours_per_month: f64) -> String {
 /// `max_usd`) for a cost per execution, a counter's or gauge's own name, and
 /// `cost_usd.SERVICE`, `cost_usd.total`, and for steady traffic `cost_usd.SERVICE_per_month`
 /// and `cost_usd.total_per_month`. Sorted by name.
+///
+/// A latency or cost per execution with no samples has a `count` of 0 and NaN for each of
+/// its other figures: it has no mean or percentile, and a 0 there would let a threshold
+/// such as `p99_ms < 2000` pass on a run that measured nothing, and pull a sweep point's
+/// mean down. (JSON writes NaN as `null`, a CSV leaves the cell empty.)
 pub fn flat_metrics(scenario: &Scenario, result: &RunResult) -> Vec<(String, f64)> {
     let m = &result.measurements;
     let mut out: Vec<(String, f64)> = Vec::new();
     for (name, h) in &m.latencies {
         let s = h.summary();
-        for (key, v) in [
-            ("count", s.count as f64),
+        out.push((format!("{name}.count"), s.count as f64));
+        let figures = [
             ("mean_ms", s.mean_ms),
             ("p50_ms", s.p50_ms),
             ("p90_ms", s.p90_ms),
             ("p99_ms", s.p99_ms),
             ("p999_ms", s.p999_ms),
             ("max_ms", s.max_ms),
-        ] {
-            out.push((format!("{name}.{key}"), v));
-        }
+        ];
+        out.extend(figures.map(|(key, v)| (format!("{name}.{key}"), if s.count == 0 { f64::NAN } else { v })));
     }
     for (name, h) in &m.costs_per_execution {
         let s = h.summary();
-        for (key, v) in [
+        let figures = [
             ("mean_usd", s.mean_usd),
             ("p50_usd", s.p50_usd),
             ("p90_usd", s.p90_usd),
             ("p99_usd", s.p99_usd),
             ("max_usd", s.max_usd),
-        ] {
-            out.push((format!("{name}.{key}"), v));
-        }
+        ];
+        out.extend(figures.map(|(key, v)| (format!("{name}.{key}"), if s.count == 0 { f64::NAN } else { v })));
     }
     out.extend(m.counters.iter().map(|(k, v)| (k.clone(), *v as f64)));
     out.extend(m.gauges.iter().map(|(k, v)| (k.clone(), *v)));
