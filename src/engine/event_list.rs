@@ -85,6 +85,8 @@ impl<E: Copy> EventList<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         match self {
             EventList::Hybrid(q) if q.is_radix() => q.push_radix(time.as_micros(), event),
+            // A direct call, not a second dispatch on the list's kind (a jump table).
+            EventList::Hybrid(q) => q.push_short(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
             _ => self.push_by_call(time, event),
         }
@@ -98,16 +100,18 @@ impl<E: Copy> EventList<E> {
             EventList::Hybrid(q) if q.is_radix() => {
                 q.pop_through_radix(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e))
             }
+            // Taking the last entry of the short list is a few instructions: inlined.
+            EventList::Hybrid(q) => q.pop_through_short(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             _ => self.pop_through_by_call(limit),
         }
     }
 
-    /// The hybrid comes here only while its binary heap holds the entries (the test above).
+    /// The lists that are only measured.
     #[inline(never)]
     fn push_by_call(&mut self, time: SimTime, event: E) {
         match self {
-            EventList::Hybrid(q) => q.push_heap(time.as_micros(), event),
+            EventList::Hybrid(q) => q.push(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
             EventList::Calendar(q) => q.push(time.as_micros(), event),
             EventList::BinaryHeap(q) => q.push(time, event),
@@ -117,7 +121,7 @@ impl<E: Copy> EventList<E> {
     #[inline(never)]
     fn pop_through_by_call(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         match self {
-            EventList::Hybrid(q) => q.pop_through_heap(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
+            EventList::Hybrid(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::Calendar(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::BinaryHeap(q) => q.pop_through(limit),

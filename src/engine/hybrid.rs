@@ -16,9 +16,8 @@
 //! ties in push order with its sequence numbers; a move either way takes every entry out in
 //! order and pushes it into the other structure, which keeps the order of what it is given.
 
-use super::binary_heap::HeapQueue;
 use super::radix_heap::RadixHeap;
-use super::time::SimTime;
+use super::short_list::ShortList;
 
 /// Above this many pending events the binary heap moves into the radix heap: within the range
 /// where the two cross on the hold model (`examples/hold_model.rs`, timed on a loaded
@@ -31,7 +30,7 @@ pub const SHORT_MIN: usize = 12;
 #[derive(Debug)]
 pub struct HybridList<E> {
     /// While `in_radix` is false, the pending entries.
-    heap: HeapQueue<E>,
+    heap: ShortList<E>,
     /// While `in_radix` is true, the pending entries.
     radix: RadixHeap<E>,
     in_radix: bool,
@@ -43,7 +42,7 @@ pub struct HybridList<E> {
 impl<E> HybridList<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         HybridList {
-            heap: HeapQueue::with_capacity(SHORT_MAX + 1),
+            heap: ShortList::with_capacity(SHORT_MAX + 1),
             radix: RadixHeap::with_capacity(capacity),
             in_radix: false,
             last: 0,
@@ -85,16 +84,17 @@ impl<E: Copy> HybridList<E> {
     /// Adds an event at `time_us`, which must not be before the latest one taken out.
     #[inline]
     pub fn push(&mut self, time_us: u64, event: E) {
-        if self.in_radix { self.push_radix(time_us, event) } else { self.push_heap(time_us, event) }
+        if self.in_radix { self.push_radix(time_us, event) } else { self.push_short(time_us, event) }
     }
 
     /// [`HybridList::push`] while not [`HybridList::is_radix`]: the event list calls this
-    /// after its own test, so the heap's path does not test again.
-    #[inline]
-    pub fn push_heap(&mut self, time_us: u64, event: E) {
+    /// after its own test, so the short list's path does not test again. Behind a call:
+    /// inlined at every place a handler schedules, the handlers' code grows for no gain.
+    #[inline(never)]
+    pub fn push_short(&mut self, time_us: u64, event: E) {
         debug_assert!(!self.in_radix);
         assert!(time_us >= self.last, "a monotone queue takes no event before its last: {time_us} < {}", self.last);
-        self.heap.push(SimTime::from_micros(time_us), event);
+        self.heap.push(time_us, event);
         if self.heap.len() > SHORT_MAX {
             self.move_into_radix();
         }
@@ -104,16 +104,16 @@ impl<E: Copy> HybridList<E> {
     /// leaves the queue as it was.
     #[inline]
     pub fn pop_through(&mut self, limit_us: u64) -> Option<(u64, E)> {
-        if self.in_radix { self.pop_through_radix(limit_us) } else { self.pop_through_heap(limit_us) }
+        if self.in_radix { self.pop_through_radix(limit_us) } else { self.pop_through_short(limit_us) }
     }
 
     /// [`HybridList::pop_through`] while not [`HybridList::is_radix`].
-    #[inline]
-    pub fn pop_through_heap(&mut self, limit_us: u64) -> Option<(u64, E)> {
+    #[inline(always)]
+    pub fn pop_through_short(&mut self, limit_us: u64) -> Option<(u64, E)> {
         debug_assert!(!self.in_radix);
-        let (time, event) = self.heap.pop_through(SimTime::from_micros(limit_us))?;
-        self.last = time.as_micros();
-        Some((self.last, event))
+        let (time_us, event) = self.heap.pop_through(limit_us)?;
+        self.last = time_us;
+        Some((time_us, event))
     }
 
     /// Both moves carry the entries over in the order they are taken out, which is the
@@ -122,8 +122,8 @@ impl<E: Copy> HybridList<E> {
     #[inline(never)]
     fn move_into_radix(&mut self) {
         self.radix.restart_at(self.last);
-        while let Some((time, event)) = self.heap.pop() {
-            self.radix.push(time.as_micros(), event);
+        while let Some((time_us, event)) = self.heap.pop() {
+            self.radix.push(time_us, event);
         }
         self.in_radix = true;
     }
@@ -133,7 +133,7 @@ impl<E: Copy> HybridList<E> {
     fn move_into_heap(&mut self) {
         debug_assert!(self.heap.is_empty());
         while let Some((time_us, event)) = self.radix.pop_through(u64::MAX) {
-            self.heap.push(SimTime::from_micros(time_us), event);
+            self.heap.push(time_us, event);
         }
         self.in_radix = false;
     }

@@ -40,13 +40,20 @@ pub(super) struct Hops {
     rules: Vec<SimRng>,
     /// By queue: FIFO queues have their own send, receive and wake-up hops.
     queue_is_fifo: Vec<bool>,
+    /// False when no hop takes time anywhere (`aws_calls = "none"` and no element's own
+    /// latencies): every draw is then zero and draws nothing, which the hot paths of a
+    /// theory check learn from one test instead of a table lookup per call.
+    is_any_on: bool,
 }
 
 impl Hops {
     pub fn new(scenario: &Scenario, mut stream: impl FnMut(&str) -> SimRng) -> Hops {
         let config = &scenario.latency;
         let mut streams = |names: Vec<String>| names.iter().map(|n| stream(&format!("{n}.latency"))).collect();
+        let is_any_on = !config.scenario.is_none()
+            || config.queues.values().chain(config.subscriptions.values()).any(|l| !l.is_none());
         Hops {
+            is_any_on,
             scenario: config.scenario.clone(),
             queues: (0..scenario.queues.len() as u32).map(|q| config.queues.get(&q).cloned()).collect(),
             subscriptions: (0..scenario.subscriptions.len() as u32)
@@ -82,6 +89,9 @@ impl Hops {
     /// One draw of `hop` at `place` by `caller`, or no time when the hop is off there.
     #[inline]
     pub fn draw_at(&mut self, hop: Hop, place: Place, caller: Caller) -> SimDuration {
+        if !self.is_any_on {
+            return SimDuration::ZERO;
+        }
         // The distribution is borrowed from the tables, the stream from the callers'.
         let Hops { scenario, queues, subscriptions, workloads, pools, functions, subscription_rngs, rules, .. } = self;
         let own = match place {
@@ -103,7 +113,13 @@ impl Hops {
     /// True when `hop` takes time at `place`.
     #[inline]
     pub fn is_on(&self, hop: Hop, place: Place) -> bool {
-        self.latencies(place).get(hop).is_some()
+        self.is_any_on && self.latencies(place).get(hop).is_some()
+    }
+
+    /// True when some hop takes time somewhere in the scenario.
+    #[inline]
+    pub fn is_any_on(&self) -> bool {
+        self.is_any_on
     }
 
     /// The send hop of a call of `entries` messages to queue `q`.
