@@ -1,20 +1,23 @@
-//! A binary heap while few events are pending, the radix heap while many are: the engine's
-//! default event list.
+//! A short sorted list while few events are pending, the radix heap while many are: the
+//! engine's default event list.
 //!
 //! With a dozen pending events (an M/M/c queue: an arrival and a completion per busy worker)
 //! a radix heap spends its time moving buckets down: nearly every event goes into a bucket
-//! and is moved at least once more before it is taken out, while a binary heap of a dozen
-//! entries is three levels deep and replaces its top in place on the usual "take one,
-//! schedule one" step. On the shipped M/M/c scenario the binary heap alone was 12-14 % faster
-//! than the radix heap alone; with 1,000 pending and more the radix heap is the faster, and
-//! its cost does not grow with the pending count. So the entries live in the binary heap up
-//! to `SHORT_MAX`, move into the radix heap past it, and move back below `SHORT_MIN`. The gap
-//! between the two is wide so that a count that wanders around one threshold does not move
-//! the entries back and forth on every event.
+//! and is moved at least once more before it is taken out. A small structure that orders
+//! the few entries directly does better: first a binary heap (on the shipped M/M/c scenario
+//! the binary heap alone was 12-14 % faster than the radix heap alone), now a sorted array
+//! (`short_list.rs`), whose take is a `Vec::pop` and whose push moves the entries earlier
+//! than the new one up a place, one unpredictable branch an event where the heap has two.
+//! With 1,000 pending and more the radix heap is the faster, and its cost does not grow with
+//! the pending count. So the entries live in the short list up to `SHORT_MAX`, move into the
+//! radix heap past it, and move back below `SHORT_MIN`. The gap between the two is wide so
+//! that a count that wanders around one threshold does not move the entries back and forth
+//! on every event.
 //!
-//! The order contract is the radix heap's: by time, ties in push order. The binary heap keeps
-//! ties in push order with its sequence numbers; a move either way takes every entry out in
-//! order and pushes it into the other structure, which keeps the order of what it is given.
+//! The order contract is the radix heap's: by time, ties in push order. The short list keeps
+//! ties in push order by placing a new entry after every entry at its time; a move either way
+//! takes every entry out in order and pushes it into the other structure, which keeps the
+//! order of what it is given.
 
 use super::radix_heap::RadixHeap;
 use super::short_list::ShortList;
@@ -30,7 +33,7 @@ pub const SHORT_MIN: usize = 12;
 #[derive(Debug)]
 pub struct HybridList<E> {
     /// While `in_radix` is false, the pending entries.
-    heap: ShortList<E>,
+    short: ShortList<E>,
     /// While `in_radix` is true, the pending entries.
     radix: RadixHeap<E>,
     in_radix: bool,
@@ -42,7 +45,7 @@ pub struct HybridList<E> {
 impl<E> HybridList<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         HybridList {
-            heap: ShortList::with_capacity(SHORT_MAX + 1),
+            short: ShortList::with_capacity(SHORT_MAX + 1),
             radix: RadixHeap::with_capacity(capacity),
             in_radix: false,
             last: 0,
@@ -50,13 +53,13 @@ impl<E> HybridList<E> {
     }
 
     pub fn len(&self) -> usize {
-        if self.in_radix { self.radix.len() } else { self.heap.len() }
+        if self.in_radix { self.radix.len() } else { self.short.len() }
     }
 }
 
 impl<E: Copy> HybridList<E> {
     /// True while the radix heap holds the entries: the event list inlines that path into
-    /// the run loop and the handlers, and calls the heap's.
+    /// the run loop and the handlers, and calls the short list's push.
     #[inline(always)]
     pub fn is_radix(&self) -> bool {
         self.in_radix
@@ -76,7 +79,7 @@ impl<E: Copy> HybridList<E> {
         let popped = self.radix.pop_through(limit_us)?;
         self.last = popped.0;
         if self.radix.len() < SHORT_MIN {
-            self.move_into_heap();
+            self.move_into_short();
         }
         Some(popped)
     }
@@ -94,8 +97,8 @@ impl<E: Copy> HybridList<E> {
     pub fn push_short(&mut self, time_us: u64, event: E) {
         debug_assert!(!self.in_radix);
         assert!(time_us >= self.last, "a monotone queue takes no event before its last: {time_us} < {}", self.last);
-        self.heap.push(time_us, event);
-        if self.heap.len() > SHORT_MAX {
+        self.short.push(time_us, event);
+        if self.short.len() > SHORT_MAX {
             self.move_into_radix();
         }
     }
@@ -111,7 +114,7 @@ impl<E: Copy> HybridList<E> {
     #[inline(always)]
     pub fn pop_through_short(&mut self, limit_us: u64) -> Option<(u64, E)> {
         debug_assert!(!self.in_radix);
-        let (time_us, event) = self.heap.pop_through(limit_us)?;
+        let (time_us, event) = self.short.pop_through(limit_us)?;
         self.last = time_us;
         Some((time_us, event))
     }
@@ -122,7 +125,7 @@ impl<E: Copy> HybridList<E> {
     #[inline(never)]
     fn move_into_radix(&mut self) {
         self.radix.restart_at(self.last);
-        while let Some((time_us, event)) = self.heap.pop() {
+        while let Some((time_us, event)) = self.short.pop() {
             self.radix.push(time_us, event);
         }
         self.in_radix = true;
@@ -130,10 +133,10 @@ impl<E: Copy> HybridList<E> {
 
     #[cold]
     #[inline(never)]
-    fn move_into_heap(&mut self) {
-        debug_assert!(self.heap.is_empty());
+    fn move_into_short(&mut self) {
+        debug_assert!(self.short.is_empty());
         while let Some((time_us, event)) = self.radix.pop_through(u64::MAX) {
-            self.heap.push(time_us, event);
+            self.short.push(time_us, event);
         }
         self.in_radix = false;
     }

@@ -1519,6 +1519,10 @@ impl World {
 
     /// Hands newly visible messages of `q` to waiting long polls.
     fn serve_waiting(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
+        // Most sends find no poll waiting: one test, before a batch is made.
+        if !self.sqs.has_servable_waiter(q) {
+            return;
+        }
         let mut batch = Batch::default();
         while let Some(consumer) = self.sqs.serve_waiting(now, q, &mut batch) {
             match self.consumers[consumer.0 as usize] {
