@@ -64,6 +64,8 @@ fn mmc_with_results(c: &mut Criterion) {
     let mut group = c.benchmark_group("scenario");
     group.throughput(Throughput::Elements(messages));
     group.sample_size(10);
+    // Ten runs of over a second each: room for them, so criterion does not warn.
+    group.measurement_time(std::time::Duration::from_secs(25));
     group.bench_function("mmc_erlang_c_1200000s_with_results", |b| {
         b.iter(|| {
             let result = orchsim::run::run(&scenario).expect("within the memory budget");
