@@ -209,6 +209,7 @@ impl Pool {
         self.workers[worker as usize].decided = Some(true);
     }
 
+    #[inline]
     fn draw_failure(&mut self, now: SimTime, worker: u32) -> bool {
         let w = &self.workers[worker as usize];
         let index = usize::from(w.current);

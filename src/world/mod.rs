@@ -656,6 +656,7 @@ impl World {
 
     /// The hop of a call of `entries` messages by `workload`, and where it is drawn, if it
     /// takes time.
+    #[inline]
     fn call_hop(&self, workload: u32, entries: usize) -> Option<(Hop, Place)> {
         if !self.hops.is_any_on() {
             return None;
@@ -1376,6 +1377,7 @@ impl World {
     }
 
     /// Consumers that deleted messages carrying task tokens answer those Step Functions tasks.
+    #[inline]
     fn answer_callbacks(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
         // Most deletes answer no task: one test, not a move of the list out and back.
         if !self.sqs.has_answered() {
