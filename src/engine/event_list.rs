@@ -1,14 +1,15 @@
-//! The future-event list a simulation uses: the hybrid (a binary heap while few events are
-//! pending, a radix heap while many are), or, for benchmarks that compare them, the radix
+//! The future-event list a simulation uses: the hybrid (a short sorted list while few events
+//! are pending, a radix heap while many are), or, for benchmarks that compare them, the radix
 //! heap alone, the calendar queue or the binary heap the engine used before.
 //!
 //! All four give events in (time, push order) exactly, so a run's results do not depend on
 //! the choice; only its speed does. The choice is made once per simulation. The radix heap's
-//! operations, alone or in the hybrid, are inlined into the run loop and the handlers; the
-//! hybrid's binary heap sits behind a call, as do the lists that are only measured: measured
-//! on the M/M/c scenario, the heap inlined at every place a handler schedules made the run
-//! slower than the same heap behind a call (the handlers' code grows, and the popped entry
-//! came back through memory in pieces).
+//! operations, alone or in the hybrid, are inlined into the run loop and the handlers; so is
+//! the take of the hybrid's short list, a few instructions. Its push sits behind one direct
+//! call, and the lists that are only measured behind a call and a dispatch on their kind:
+//! measured on the M/M/c scenario, the binary heap the hybrid used before inlined at every
+//! place a handler schedules made the run slower than the same heap behind a call (the
+//! handlers' code grows, and the popped entry came back through memory in pieces).
 
 use super::binary_heap::HeapQueue;
 use super::calendar::CalendarQueue;
@@ -20,7 +21,7 @@ use super::time::SimTime;
 /// same with each; benchmarks and the equivalence tests pick one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EventListKind {
-    /// A binary heap while few events are pending, a radix heap while many are
+    /// A short sorted list while few events are pending, a radix heap while many are
     /// (`hybrid.rs`): the fastest measured, at a dozen pending events as at 100,000.
     #[default]
     Hybrid,
@@ -85,6 +86,8 @@ impl<E: Copy> EventList<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         match self {
             EventList::Hybrid(q) if q.is_radix() => q.push_radix(time.as_micros(), event),
+            // A direct call, not a second dispatch on the list's kind (a jump table).
+            EventList::Hybrid(q) => q.push_short(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
             _ => self.push_by_call(time, event),
         }
@@ -98,16 +101,18 @@ impl<E: Copy> EventList<E> {
             EventList::Hybrid(q) if q.is_radix() => {
                 q.pop_through_radix(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e))
             }
+            // Taking the last entry of the short list is a few instructions: inlined.
+            EventList::Hybrid(q) => q.pop_through_short(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             _ => self.pop_through_by_call(limit),
         }
     }
 
-    /// The hybrid comes here only while its binary heap holds the entries (the test above).
+    /// The lists that are only measured.
     #[inline(never)]
     fn push_by_call(&mut self, time: SimTime, event: E) {
         match self {
-            EventList::Hybrid(q) => q.push_heap(time.as_micros(), event),
+            EventList::Hybrid(q) => q.push(time.as_micros(), event),
             EventList::RadixHeap(q) => q.push(time.as_micros(), event),
             EventList::Calendar(q) => q.push(time.as_micros(), event),
             EventList::BinaryHeap(q) => q.push(time, event),
@@ -117,7 +122,7 @@ impl<E: Copy> EventList<E> {
     #[inline(never)]
     fn pop_through_by_call(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         match self {
-            EventList::Hybrid(q) => q.pop_through_heap(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
+            EventList::Hybrid(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::RadixHeap(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::Calendar(q) => q.pop_through(limit.as_micros()).map(|(t, e)| (SimTime::from_micros(t), e)),
             EventList::BinaryHeap(q) => q.pop_through(limit),

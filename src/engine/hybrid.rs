@@ -1,37 +1,41 @@
-//! A binary heap while few events are pending, the radix heap while many are: the engine's
-//! default event list.
+//! A short sorted list while few events are pending, the radix heap while many are: the
+//! engine's default event list.
 //!
 //! With a dozen pending events (an M/M/c queue: an arrival and a completion per busy worker)
 //! a radix heap spends its time moving buckets down: nearly every event goes into a bucket
-//! and is moved at least once more before it is taken out, while a binary heap of a dozen
-//! entries is three levels deep and replaces its top in place on the usual "take one,
-//! schedule one" step. On the shipped M/M/c scenario the binary heap alone was 12-14 % faster
-//! than the radix heap alone; with 1,000 pending and more the radix heap is the faster, and
-//! its cost does not grow with the pending count. So the entries live in the binary heap up
-//! to `SHORT_MAX`, move into the radix heap past it, and move back below `SHORT_MIN`. The gap
-//! between the two is wide so that a count that wanders around one threshold does not move
-//! the entries back and forth on every event.
+//! and is moved at least once more before it is taken out. A small structure that orders
+//! the few entries directly does better: first a binary heap (on the shipped M/M/c scenario
+//! the binary heap alone was 12-14 % faster than the radix heap alone), now a sorted array
+//! (`short_list.rs`), whose take is a `Vec::pop` and whose push moves the entries earlier
+//! than the new one up a place, one unpredictable branch an event where the heap has two.
+//! With 1,000 pending and more the radix heap is the faster, and its cost does not grow with
+//! the pending count. So the entries live in the short list up to `SHORT_MAX`, move into the
+//! radix heap past it, and move back below `SHORT_MIN`. The gap between the two is wide so
+//! that a count that wanders around one threshold does not move the entries back and forth
+//! on every event.
 //!
-//! The order contract is the radix heap's: by time, ties in push order. The binary heap keeps
-//! ties in push order with its sequence numbers; a move either way takes every entry out in
-//! order and pushes it into the other structure, which keeps the order of what it is given.
+//! The order contract is the radix heap's: by time, ties in push order. The short list keeps
+//! ties in push order by placing a new entry after every entry at its time; a move either way
+//! takes every entry out in order and pushes it into the other structure, which keeps the
+//! order of what it is given.
 
-use super::binary_heap::HeapQueue;
 use super::radix_heap::RadixHeap;
-use super::time::SimTime;
+use super::short_list::ShortList;
 
-/// Above this many pending events the binary heap moves into the radix heap: within the range
-/// where the two cross on the hold model (`examples/hold_model.rs`, timed on a loaded
-/// machine: the binary heap ahead at 30 and 48 pending, the radix heap at 96 and above).
+/// Above this many pending events the short list moves into the radix heap. Chosen where the
+/// binary heap the hybrid used before crossed the radix heap on the hold model
+/// (`examples/hold_model.rs`, timed on a loaded machine: the binary heap ahead at 30 and 48
+/// pending, the radix heap at 96 and above); the short list takes less CPU than that binary
+/// heap at 12 pending and at 48 alike, so the threshold stays.
 pub const SHORT_MAX: usize = 48;
-/// Below this many pending events the radix heap moves back into the binary heap.
+/// Below this many pending events the radix heap moves back into the short list.
 pub const SHORT_MIN: usize = 12;
 
 /// A monotone priority queue of events by time, ties in push order.
 #[derive(Debug)]
 pub struct HybridList<E> {
     /// While `in_radix` is false, the pending entries.
-    heap: HeapQueue<E>,
+    short: ShortList<E>,
     /// While `in_radix` is true, the pending entries.
     radix: RadixHeap<E>,
     in_radix: bool,
@@ -43,7 +47,7 @@ pub struct HybridList<E> {
 impl<E> HybridList<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         HybridList {
-            heap: HeapQueue::with_capacity(SHORT_MAX + 1),
+            short: ShortList::with_capacity(SHORT_MAX + 1),
             radix: RadixHeap::with_capacity(capacity),
             in_radix: false,
             last: 0,
@@ -51,13 +55,13 @@ impl<E> HybridList<E> {
     }
 
     pub fn len(&self) -> usize {
-        if self.in_radix { self.radix.len() } else { self.heap.len() }
+        if self.in_radix { self.radix.len() } else { self.short.len() }
     }
 }
 
 impl<E: Copy> HybridList<E> {
     /// True while the radix heap holds the entries: the event list inlines that path into
-    /// the run loop and the handlers, and calls the heap's.
+    /// the run loop and the handlers, and calls the short list's push.
     #[inline(always)]
     pub fn is_radix(&self) -> bool {
         self.in_radix
@@ -77,7 +81,7 @@ impl<E: Copy> HybridList<E> {
         let popped = self.radix.pop_through(limit_us)?;
         self.last = popped.0;
         if self.radix.len() < SHORT_MIN {
-            self.move_into_heap();
+            self.move_into_short();
         }
         Some(popped)
     }
@@ -85,17 +89,18 @@ impl<E: Copy> HybridList<E> {
     /// Adds an event at `time_us`, which must not be before the latest one taken out.
     #[inline]
     pub fn push(&mut self, time_us: u64, event: E) {
-        if self.in_radix { self.push_radix(time_us, event) } else { self.push_heap(time_us, event) }
+        if self.in_radix { self.push_radix(time_us, event) } else { self.push_short(time_us, event) }
     }
 
     /// [`HybridList::push`] while not [`HybridList::is_radix`]: the event list calls this
-    /// after its own test, so the heap's path does not test again.
-    #[inline]
-    pub fn push_heap(&mut self, time_us: u64, event: E) {
+    /// after its own test, so the short list's path does not test again. Behind a call:
+    /// inlined at every place a handler schedules, the handlers' code grows for no gain.
+    #[inline(never)]
+    pub fn push_short(&mut self, time_us: u64, event: E) {
         debug_assert!(!self.in_radix);
         assert!(time_us >= self.last, "a monotone queue takes no event before its last: {time_us} < {}", self.last);
-        self.heap.push(SimTime::from_micros(time_us), event);
-        if self.heap.len() > SHORT_MAX {
+        self.short.push(time_us, event);
+        if self.short.len() > SHORT_MAX {
             self.move_into_radix();
         }
     }
@@ -104,16 +109,16 @@ impl<E: Copy> HybridList<E> {
     /// leaves the queue as it was.
     #[inline]
     pub fn pop_through(&mut self, limit_us: u64) -> Option<(u64, E)> {
-        if self.in_radix { self.pop_through_radix(limit_us) } else { self.pop_through_heap(limit_us) }
+        if self.in_radix { self.pop_through_radix(limit_us) } else { self.pop_through_short(limit_us) }
     }
 
     /// [`HybridList::pop_through`] while not [`HybridList::is_radix`].
-    #[inline]
-    pub fn pop_through_heap(&mut self, limit_us: u64) -> Option<(u64, E)> {
+    #[inline(always)]
+    pub fn pop_through_short(&mut self, limit_us: u64) -> Option<(u64, E)> {
         debug_assert!(!self.in_radix);
-        let (time, event) = self.heap.pop_through(SimTime::from_micros(limit_us))?;
-        self.last = time.as_micros();
-        Some((self.last, event))
+        let (time_us, event) = self.short.pop_through(limit_us)?;
+        self.last = time_us;
+        Some((time_us, event))
     }
 
     /// Both moves carry the entries over in the order they are taken out, which is the
@@ -122,18 +127,18 @@ impl<E: Copy> HybridList<E> {
     #[inline(never)]
     fn move_into_radix(&mut self) {
         self.radix.restart_at(self.last);
-        while let Some((time, event)) = self.heap.pop() {
-            self.radix.push(time.as_micros(), event);
+        while let Some((time_us, event)) = self.short.pop() {
+            self.radix.push(time_us, event);
         }
         self.in_radix = true;
     }
 
     #[cold]
     #[inline(never)]
-    fn move_into_heap(&mut self) {
-        debug_assert!(self.heap.is_empty());
+    fn move_into_short(&mut self) {
+        debug_assert!(self.short.is_empty());
         while let Some((time_us, event)) = self.radix.pop_through(u64::MAX) {
-            self.heap.push(SimTime::from_micros(time_us), event);
+            self.short.push(time_us, event);
         }
         self.in_radix = false;
     }

@@ -15,6 +15,7 @@ mod hybrid;
 pub mod memory;
 mod radix_heap;
 mod rng;
+mod short_list;
 mod simulation;
 mod time;
 

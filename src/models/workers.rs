@@ -102,6 +102,11 @@ pub struct Pool {
     config: Config,
     workers: Vec<Worker>,
     service_rng: SimRng,
+    /// The next service time, drawn one step ahead: the draw's floating-point chain then
+    /// overlaps other work instead of holding up the scheduling of the message's end,
+    /// whose event-list comparisons wait for it. The stream is the pool's own, so drawing
+    /// earlier draws the same numbers in the same order.
+    next_service: SimDuration,
     error_rng: SimRng,
     metrics: PoolMetrics,
 }
@@ -127,7 +132,9 @@ impl Pool {
     /// leaves every service time unchanged (common random numbers).
     pub fn new(config: Config, service_rng: SimRng, error_rng: SimRng) -> Pool {
         let workers = vec![Worker::default(); config.count as usize];
-        Pool { config, workers, service_rng, error_rng, metrics: PoolMetrics::default() }
+        let mut service_rng = service_rng;
+        let next_service = config.service_time_s.sample_duration(&mut service_rng);
+        Pool { config, workers, service_rng, next_service, error_rng, metrics: PoolMetrics::default() }
     }
 
     pub fn config(&self) -> &Config {
@@ -202,6 +209,7 @@ impl Pool {
         self.workers[worker as usize].decided = Some(true);
     }
 
+    #[inline]
     fn draw_failure(&mut self, now: SimTime, worker: u32) -> bool {
         let w = &self.workers[worker as usize];
         let index = usize::from(w.current);
@@ -270,7 +278,8 @@ impl Pool {
     }
 
     fn draw_service_time(&mut self) -> SimDuration {
-        self.config.service_time_s.sample_duration(&mut self.service_rng)
+        let next = self.config.service_time_s.sample_duration(&mut self.service_rng);
+        std::mem::replace(&mut self.next_service, next)
     }
 
     /// Starts a new statistics window at `now` (end of warm-up).

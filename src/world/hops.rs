@@ -40,8 +40,9 @@ pub(super) struct Hops {
     rules: Vec<SimRng>,
     /// By queue: FIFO queues have their own send, receive and wake-up hops.
     queue_is_fifo: Vec<bool>,
-    /// Some hop takes time somewhere; when none does (`aws_calls = "none"` and no
-    /// overrides), every draw is no time without looking it up.
+    /// False when no hop takes time anywhere (`aws_calls = "none"` and no element's own
+    /// latencies): every draw is then zero and draws nothing, which the hot paths of a
+    /// theory check learn from one test instead of a table lookup per call.
     is_any_on: bool,
 }
 
@@ -49,10 +50,8 @@ impl Hops {
     pub fn new(scenario: &Scenario, mut stream: impl FnMut(&str) -> SimRng) -> Hops {
         let config = &scenario.latency;
         let mut streams = |names: Vec<String>| names.iter().map(|n| stream(&format!("{n}.latency"))).collect();
-        let is_any_on = std::iter::once(&config.scenario)
-            .chain(config.queues.values())
-            .chain(config.subscriptions.values())
-            .any(|l| !l.is_none());
+        let is_any_on = !config.scenario.is_none()
+            || config.queues.values().chain(config.subscriptions.values()).any(|l| !l.is_none());
         Hops {
             is_any_on,
             scenario: config.scenario.clone(),
@@ -114,7 +113,13 @@ impl Hops {
     /// True when `hop` takes time at `place`.
     #[inline]
     pub fn is_on(&self, hop: Hop, place: Place) -> bool {
-        self.latencies(place).get(hop).is_some()
+        self.is_any_on && self.latencies(place).get(hop).is_some()
+    }
+
+    /// True when some hop takes time somewhere in the scenario.
+    #[inline]
+    pub fn is_any_on(&self) -> bool {
+        self.is_any_on
     }
 
     /// The send hop of a call of `entries` messages to queue `q`.

@@ -656,7 +656,11 @@ impl World {
 
     /// The hop of a call of `entries` messages by `workload`, and where it is drawn, if it
     /// takes time.
+    #[inline]
     fn call_hop(&self, workload: u32, entries: usize) -> Option<(Hop, Place)> {
+        if !self.hops.is_any_on() {
+            return None;
+        }
         let (hop, place) = match self.producers[workload as usize].target {
             Target::Queue(q) => (self.hops.send(q.0, entries), Place::Queue(q.0)),
             Target::Topic(_) => (Hop::SnsPublish, Place::Scenario),
@@ -1373,11 +1377,13 @@ impl World {
     }
 
     /// Consumers that deleted messages carrying task tokens answer those Step Functions tasks.
+    #[inline]
     fn answer_callbacks(&mut self, now: SimTime, s: &mut Scheduler<Event>) {
-        let answered = self.sqs.take_answered();
-        if answered.is_empty() {
+        // Most deletes answer no task: one test, not a move of the list out and back.
+        if !self.sqs.has_answered() {
             return;
         }
+        let answered = self.sqs.take_answered();
         for token in answered {
             self.step_functions.on_callback(token);
         }
@@ -1515,6 +1521,10 @@ impl World {
 
     /// Hands newly visible messages of `q` to waiting long polls.
     fn serve_waiting(&mut self, now: SimTime, q: QueueId, s: &mut Scheduler<Event>) {
+        // Most sends find no poll waiting: one test, before a batch is made.
+        if !self.sqs.has_servable_waiter(q) {
+            return;
+        }
         let mut batch = Batch::default();
         while let Some(consumer) = self.sqs.serve_waiting(now, q, &mut batch) {
             match self.consumers[consumer.0 as usize] {

@@ -506,6 +506,12 @@ impl Service {
         deleted.is_some()
     }
 
+    /// True if deletes answered task tokens since the last [`Service::take_answered`].
+    #[inline]
+    pub fn has_answered(&self) -> bool {
+        !self.answered.is_empty()
+    }
+
     /// The task tokens answered since the last call.
     pub fn take_answered(&mut self) -> Vec<TaskToken> {
         std::mem::take(&mut self.answered)
