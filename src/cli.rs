@@ -526,7 +526,12 @@ fn cannot_write(out: &Path, reason: impl std::fmt::Display) -> Failure {
 
 fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     use crate::sweep::{self, Plan, Shard};
-    let plan = Plan::load(&a.scenario.scenario, &a.scenario.overrides)?;
+    // The pool first: loading the plan checks its points on it.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    let plan = pool.install(|| Plan::load(&a.scenario.scenario, &a.scenario.overrides))?;
     let shard = match (&a.shard, a.shard_from_env) {
         (Some(text), _) => Some(Shard::parse(text).map_err(|m| Failure::BadInput(format!("error: {m}")))?),
         (None, true) => Some(
@@ -549,10 +554,6 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     let total = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
     let reporter = Reporter::new(total, a.quiet);
     let progress = |done: usize, of: usize| reporter.update(done, of, a.quiet);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
     let executed = pool.install(|| sweep::execute_keeping(&plan, &out, shard, a.force, &progress, stop));
     reporter.finish();
     let sweep::Executed { ran, kept } = executed.map_err(failure)?;

@@ -146,7 +146,8 @@ pub fn derive_seed(base: u64, replication: u32) -> u64 {
 
 impl Plan {
     /// Reads the scenario and its `[sweep]`, and checks every point loads, so that a bad
-    /// value is reported before anything runs or is written.
+    /// value is reported before anything runs or is written. Called in a rayon thread pool,
+    /// it loads the points on its threads.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Plan, ScenarioError> {
         let base = Scenario::load(path, overrides)?;
         let file = path.display().to_string();
@@ -172,10 +173,13 @@ impl Plan {
             base_seed: base.run.seed,
             runs,
         };
-        // Every point must load (its values are valid) before anything runs.
-        for point in 0..points {
-            plan.scenario(&plan.runs[point * plan.spec.replications as usize])?;
-        }
+        // Every point must load (its values are valid) before anything runs. The points are
+        // loaded in parallel (in the caller's thread pool), and the first bad one in point
+        // order is reported.
+        let reps = plan.spec.replications as usize;
+        let checked: Vec<Result<(), ScenarioError>> =
+            (0..points).into_par_iter().map(|point| plan.scenario(&plan.runs[point * reps]).map(drop)).collect();
+        checked.into_iter().collect::<Result<(), _>>()?;
         Ok(plan)
     }
 
@@ -363,13 +367,20 @@ pub struct Executed {
 }
 
 /// What the runs run now leave for the aggregation, so that it need not read their files
-/// back: each run's record, and per point the `.hgrm` files of its merged histograms, made
-/// by whichever run of the point ends last. A point some of whose runs did not run now (they
-/// ran before, in a resumed sweep, or belong to another shard) keeps nothing and is read
-/// from its files.
+/// back: each run's record, and per point the `.hgrm` files of its merged histograms and
+/// its lines of the tables, made by whichever run of the point ends last. A point some of
+/// whose runs did not run now (they ran before, in a resumed sweep, or belong to another
+/// shard) keeps nothing and is read from its files.
+///
+/// The point's work is done by its last run, on the threads that run the runs, so that it
+/// is spread over them while runs are still under way instead of waiting for the last run
+/// of the sweep: what is left for the end is only what needs every point.
 pub struct Kept {
     records: Vec<OnceLock<Value>>,
     points: Vec<Mutex<PointKept>>,
+    /// Where a point's `.hgrm` files are written as soon as its last run ends: the results
+    /// folder of a sweep that is aggregated there, none for a shard's.
+    write_into: Option<PathBuf>,
 }
 
 /// One point's share of [`Kept`].
@@ -380,18 +391,30 @@ enum PointKept {
     /// ended: counts and sums are added with saturation, whose result does not depend on
     /// the order, so neither do the bytes.
     Merging { left: usize, merged: BTreeMap<String, LatencyHistogram> },
-    /// Every run ended: the point's `.hgrm` files.
-    Done(Vec<(String, Vec<u8>)>),
+    /// Every run ended: the point's files and lines.
+    Done(PointDone),
+}
+
+/// A point whose runs all ended now.
+struct PointDone {
+    /// Its `.hgrm` files, by path under the results folder.
+    histograms: Vec<(String, Vec<u8>)>,
+    /// Whether they are written already.
+    written: bool,
+    /// Its lines of the tables and its statistics, for the metrics its own runs reported:
+    /// the metric columns of the tables are those of every run of the sweep, so they serve
+    /// only if no other point's runs reported another metric.
+    rows: (Vec<String>, PointRows),
 }
 
 impl Kept {
     /// Nothing kept: the aggregation reads every run from its file.
     pub fn nothing() -> Kept {
-        Kept { records: Vec::new(), points: Vec::new() }
+        Kept { records: Vec::new(), points: Vec::new(), write_into: None }
     }
 
     /// Room for the runs of `todo`: only points all of whose runs are there are kept.
-    fn for_runs(plan: &Plan, todo: &[&RunSpec]) -> Kept {
+    fn for_runs(plan: &Plan, todo: &[&RunSpec], write_into: Option<PathBuf>) -> Kept {
         let reps = plan.spec.replications as usize;
         let mut todo_of_point = vec![0; plan.points()];
         for run in todo {
@@ -407,35 +430,61 @@ impl Kept {
                 })
             })
             .collect();
-        Kept { records: (0..plan.runs.len()).map(|_| OnceLock::new()).collect(), points }
+        Kept { records: (0..plan.runs.len()).map(|_| OnceLock::new()).collect(), points, write_into }
     }
 
-    /// Keeps an ended run's record and merges its histograms into its point's.
-    fn keep(&self, point: usize, index: usize, finished: Finished) {
-        let Some(slot) = self.points.get(point) else { return };
-        // Held for one run's merge: runs of other points never wait on it.
+    /// Keeps an ended run's record and merges its histograms into its point's; the point's
+    /// last run also makes (and writes) the point's files and lines.
+    fn keep(&self, plan: &Plan, point: usize, index: usize, finished: Finished) -> Result<(), SweepError> {
+        let Some(slot) = self.points.get(point) else { return Ok(()) };
+        // Held for one run's merge: runs of other points never wait on it (and once the
+        // point's last run holds it, no run of the point is left to wait).
         let mut kept = slot.lock().expect("a run's merge does not panic");
-        let PointKept::Merging { left, merged } = &mut *kept else { return };
+        let PointKept::Merging { left, merged } = &mut *kept else { return Ok(()) };
         for (name, h) in finished.histograms {
             merged.entry(name).or_default().merge(&h);
         }
         let _ = self.records[index].set(finished.record);
         *left -= 1;
-        if *left == 0 {
-            let files = hgrm_files(point, merged);
-            *kept = PointKept::Done(files);
+        if *left > 0 {
+            return Ok(());
         }
+        let histograms = hgrm_files(point, merged);
+        let reps = plan.spec.replications as usize;
+        let records: Vec<&Value> = self.records[point * reps..(point + 1) * reps]
+            .iter()
+            .map(|r| r.get().expect("every run of the point kept its record"))
+            .collect();
+        let names = metric_names(records.iter().copied());
+        let rows = point_rows(plan, point, &records, &names)?;
+        if let Some(out) = &self.write_into {
+            // One after the other: this thread's share of the parallelism is its runs.
+            fs::create_dir_all(out.join(point_dir(point)))?;
+            for (name, bytes) in &histograms {
+                write_file(&out.join(name), bytes)?;
+            }
+        }
+        let written = self.write_into.is_some();
+        *kept = PointKept::Done(PointDone { histograms, written, rows: (names, rows) });
+        Ok(())
     }
 
-    /// Point `point`'s records and `.hgrm` files, if every run of it was kept.
+    /// Point `point`'s records, files and lines, if every run of it was kept.
     fn take_point(&mut self, plan: &Plan, point: usize) -> Option<PointRead> {
         let reps = plan.spec.replications as usize;
         let kept = self.points.get_mut(point)?.get_mut().ok()?;
-        let PointKept::Done(files) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
+        let PointKept::Done(done) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
         let records: Option<Vec<Value>> =
             self.records[point * reps..(point + 1) * reps].iter_mut().map(OnceLock::take).collect();
-        Some(PointRead { records: records?, histograms: files })
+        Some(PointRead { records: records?, histograms: done.histograms, written: done.written, rows: Some(done.rows) })
     }
+}
+
+/// The names of the metrics `records` report, sorted.
+fn metric_names<'a>(records: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    let names: BTreeSet<&str> =
+        records.flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str)).collect();
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// [`execute`], which also keeps the ended runs' results for [`aggregate_kept`].
@@ -457,7 +506,10 @@ pub fn execute_keeping(
         .filter(|r| shard.is_none_or(|s| s.takes(r.index)))
         .filter(|r| !is_done(out, plan, r))
         .collect();
-    let kept = Kept::for_runs(plan, &todo);
+    // A shard's folder gets only run files: its points are aggregated where the shards
+    // are merged.
+    let write_into = shard.is_none_or(|s| s.count == 1).then(|| out.to_path_buf());
+    let kept = Kept::for_runs(plan, &todo, write_into);
     let staging = Staging::new(&out.join(RUNS_DIR), rayon::current_num_threads())?;
     let done = AtomicUsize::new(0);
     let total = todo.len();
@@ -471,8 +523,7 @@ pub fn execute_keeping(
             }
             let outcome = run_one(plan, run, stop).and_then(|finished| {
                 staging.write(&run_path(out, run.index), &finished.file)?;
-                kept.keep(run.point, run.index, finished);
-                Ok(())
+                kept.keep(plan, run.point, run.index, finished)
             });
             if outcome.is_ok() {
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
@@ -708,10 +759,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// One point's runs: their records (without histograms) and the point's merged histograms
-/// as `.hgrm` files.
+/// as `.hgrm` files, whether these are written already, and, when its last run made them,
+/// its lines of the tables with the metric names they are for.
 struct PointRead {
     records: Vec<Value>,
     histograms: Vec<(String, Vec<u8>)>,
+    written: bool,
+    rows: Option<(Vec<String>, PointRows)>,
 }
 
 /// Reads the runs of `point`, or says which are missing.
@@ -733,12 +787,17 @@ fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, 
     if !missing.is_empty() {
         return Err(missing);
     }
-    Ok(PointRead { records, histograms: hgrm_files(point, &merged) })
+    Ok(PointRead { records, histograms: hgrm_files(point, &merged), written: false, rows: None })
 }
 
 /// A point's merged histograms as its `.hgrm` files.
 fn hgrm_files(point: usize, merged: &BTreeMap<String, LatencyHistogram>) -> Vec<(String, Vec<u8>)> {
-    merged.iter().map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes())).collect()
+    merged.iter().map(|(name, h)| (format!("{}/{name}.hgrm", point_dir(point)), h.hgrm().into_bytes())).collect()
+}
+
+/// The folder of a point's files, under the results folder.
+fn point_dir(point: usize) -> String {
+    format!("points/point-{point:06}")
 }
 
 /// A run file read: its record without the histograms, and its histograms.
@@ -839,33 +898,35 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
     if !missing.is_empty() {
         return Err(missing_runs(&missing, plan.runs.len()));
     }
-    let mut records = Vec::with_capacity(plan.runs.len());
-    let mut histogram_files = Vec::new();
-    for p in per_point.into_iter().flatten() {
-        records.extend(p.records);
-        histogram_files.push(p.histograms);
-    }
+    let mut points: Vec<PointRead> = per_point.into_iter().flatten().collect();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    // The metric columns: every name any run reported, sorted.
-    let names: BTreeSet<&str> = records
-        .par_iter()
-        .fold(BTreeSet::new, |mut names, r| {
-            names.extend(r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str));
-            names
-        })
-        .reduce(BTreeSet::new, |mut a, b| {
-            a.extend(b);
-            a
-        });
+    // The metric columns: every name any run reported, sorted. A point whose last run made
+    // its lines knows its runs' names already; the others' are looked for points in
+    // parallel.
+    let read_names: Vec<Option<Vec<String>>> =
+        points.par_iter().map(|p| p.rows.is_none().then(|| metric_names(p.records.iter()))).collect();
+    let names: BTreeSet<&str> = points
+        .iter()
+        .zip(&read_names)
+        .flat_map(|(p, read)| read.as_ref().or(p.rows.as_ref().map(|(own, _)| own)).into_iter().flatten())
+        .map(String::as_str)
+        .collect();
     let names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
-    // The rows of both tables, and each point's statistics, are formatted points in
-    // parallel, and joined in point order.
-    let reps = plan.spec.replications as usize;
-    let rows: Vec<PointRows> = (0..plan.points())
-        .into_par_iter()
-        .map(|point| point_rows(plan, point, &records[point * reps..(point + 1) * reps], &names))
+    // The rows of both tables, and each point's statistics: those its last run made, if
+    // they are for these columns, else formatted now, points in parallel; joined in point
+    // order.
+    let rows: Vec<PointRows> = points
+        .par_iter_mut()
+        .enumerate()
+        .map(|(point, p)| match p.rows.take() {
+            Some((own, rows)) if own == names => Ok(rows),
+            _ => point_rows(plan, point, &p.records.iter().collect::<Vec<_>>(), &names),
+        })
         .collect::<Result<_, _>>()?;
+    // The `.hgrm` files not written yet.
+    let histogram_files: Vec<Vec<(String, Vec<u8>)>> =
+        points.into_iter().map(|p| if p.written { Vec::new() } else { p.histograms }).collect();
     // runs.csv
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "replication".into(), "seed".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
@@ -914,7 +975,7 @@ struct PointRows {
 }
 
 /// The lines of `point`, whose runs' records are `records`, for every metric of `names`.
-fn point_rows(plan: &Plan, point: usize, records: &[Value], names: &[String]) -> Result<PointRows, SweepError> {
+fn point_rows(plan: &Plan, point: usize, records: &[&Value], names: &[String]) -> Result<PointRows, SweepError> {
     let reps = plan.spec.replications as usize;
     let runs = &plan.runs[point * reps..(point + 1) * reps];
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -951,17 +1012,25 @@ fn csv_line(fields: &[String]) -> Result<Vec<u8>, SweepError> {
 pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     // The manifest last: "complete" only once everything it vouches for is written.
     let (manifest, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(name, _)| name == MANIFEST);
-    let mut folders: Vec<&Path> = rest.iter().filter_map(|(name, _)| Path::new(name).parent()).collect();
+    write_files(out, &rest)?;
+    for (name, bytes) in manifest {
+        write_file(&out.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes `files` into `out`, each atomically, in parallel, making their folders first.
+fn write_files<F: std::borrow::Borrow<(String, Vec<u8>)> + Sync>(out: &Path, files: &[F]) -> io::Result<()> {
+    let mut folders: Vec<&Path> = files.iter().filter_map(|f| Path::new(&f.borrow().0).parent()).collect();
     folders.sort();
     folders.dedup();
     for folder in folders {
         fs::create_dir_all(out.join(folder))?;
     }
-    rest.par_iter().try_for_each(|(name, bytes)| write_file(&out.join(name), bytes))?;
-    for (name, bytes) in manifest {
-        write_file(&out.join(name), bytes)?;
-    }
-    Ok(())
+    files.par_iter().try_for_each(|f| {
+        let (name, bytes) = f.borrow();
+        write_file(&out.join(name), bytes)
+    })
 }
 
 /// Copies the run files of `plan` found in `dirs` into `out` (a merge).
