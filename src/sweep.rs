@@ -15,15 +15,17 @@
 //! would have written. The runs of one invocation also keep their results in memory
 //! ([`Kept`]: each run's record as its file reads back, each point's histograms merged as
 //! its runs end), so that the aggregation reads back only the files of runs that ran before;
-//! both ways give the same bytes.
+//! both ways give the same bytes. The run that ends a point does that point's share of the
+//! aggregation at once (its `.hgrm` files, its lines of the tables), so that the threads do
+//! it between runs rather than all of it waiting for the sweep's last run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -367,8 +369,9 @@ pub struct Executed {
 }
 
 /// What the runs run now leave for the aggregation, so that it need not read their files
-/// back: each run's record, and per point the `.hgrm` files of its merged histograms and
-/// its lines of the tables, made by whichever run of the point ends last. A point some of
+/// back: per point the `.hgrm` files of its merged histograms and its lines of the tables,
+/// made by whichever run of the point ends last from the records and histograms of its
+/// runs, which are then let go. A point some of
 /// whose runs did not run now (they ran before, in a resumed sweep, or belong to another
 /// shard) keeps nothing and is read from its files.
 ///
@@ -376,7 +379,6 @@ pub struct Executed {
 /// is spread over them while runs are still under way instead of waiting for the last run
 /// of the sweep: what is left for the end is only what needs every point.
 pub struct Kept {
-    records: Vec<OnceLock<Value>>,
     points: Vec<Mutex<PointKept>>,
     /// Where a point's `.hgrm` files are written as soon as its last run ends: the results
     /// folder of a sweep that is aggregated there, none for a shard's.
@@ -389,8 +391,8 @@ enum PointKept {
     FromFiles,
     /// Runs still to end, and the histograms of those that did, merged in the order they
     /// ended: counts and sums are added with saturation, whose result does not depend on
-    /// the order, so neither do the bytes.
-    Merging { left: usize, merged: BTreeMap<String, LatencyHistogram> },
+    /// the order, so neither do the bytes; and their records, by replication.
+    Merging { left: usize, merged: BTreeMap<String, LatencyHistogram>, records: Vec<Option<Value>> },
     /// Every run ended: the point's files and lines.
     Done(PointDone),
 }
@@ -403,14 +405,15 @@ struct PointDone {
     written: bool,
     /// Its lines of the tables and its statistics, for the metrics its own runs reported:
     /// the metric columns of the tables are those of every run of the sweep, so they serve
-    /// only if no other point's runs reported another metric.
+    /// only if no other point's runs reported another metric (else the point's run files
+    /// are read again).
     rows: (Vec<String>, PointRows),
 }
 
 impl Kept {
     /// Nothing kept: the aggregation reads every run from its file.
     pub fn nothing() -> Kept {
-        Kept { records: Vec::new(), points: Vec::new(), write_into: None }
+        Kept { points: Vec::new(), write_into: None }
     }
 
     /// Room for the runs of `todo`: only points all of whose runs are there are kept.
@@ -424,37 +427,35 @@ impl Kept {
             .into_iter()
             .map(|n| {
                 Mutex::new(if n == reps {
-                    PointKept::Merging { left: reps, merged: BTreeMap::new() }
+                    PointKept::Merging { left: reps, merged: BTreeMap::new(), records: vec![None; reps] }
                 } else {
                     PointKept::FromFiles
                 })
             })
             .collect();
-        Kept { records: (0..plan.runs.len()).map(|_| OnceLock::new()).collect(), points, write_into }
+        Kept { points, write_into }
     }
 
     /// Keeps an ended run's record and merges its histograms into its point's; the point's
     /// last run also makes (and writes) the point's files and lines.
-    fn keep(&self, plan: &Plan, point: usize, index: usize, finished: Finished) -> Result<(), SweepError> {
+    fn keep(&self, plan: &Plan, run: &RunSpec, finished: Finished) -> Result<(), SweepError> {
+        let point = run.point;
         let Some(slot) = self.points.get(point) else { return Ok(()) };
         // Held for one run's merge: runs of other points never wait on it (and once the
         // point's last run holds it, no run of the point is left to wait).
         let mut kept = slot.lock().expect("a run's merge does not panic");
-        let PointKept::Merging { left, merged } = &mut *kept else { return Ok(()) };
+        let PointKept::Merging { left, merged, records } = &mut *kept else { return Ok(()) };
         for (name, h) in finished.histograms {
             merged.entry(name).or_default().merge(&h);
         }
-        let _ = self.records[index].set(finished.record);
+        records[run.replication as usize] = Some(finished.record);
         *left -= 1;
         if *left > 0 {
             return Ok(());
         }
         let histograms = hgrm_files(point, merged);
-        let reps = plan.spec.replications as usize;
-        let records: Vec<&Value> = self.records[point * reps..(point + 1) * reps]
-            .iter()
-            .map(|r| r.get().expect("every run of the point kept its record"))
-            .collect();
+        let records: Vec<&Value> =
+            records.iter().map(|r| r.as_ref().expect("every run of the point kept its record")).collect();
         let names = metric_names(records.iter().copied());
         let rows = point_rows(plan, point, &records, &names)?;
         if let Some(out) = &self.write_into {
@@ -469,14 +470,16 @@ impl Kept {
         Ok(())
     }
 
-    /// Point `point`'s records, files and lines, if every run of it was kept.
-    fn take_point(&mut self, plan: &Plan, point: usize) -> Option<PointRead> {
-        let reps = plan.spec.replications as usize;
+    /// Point `point`'s files and lines, if every run of it was kept.
+    fn take_point(&mut self, point: usize) -> Option<PointRead> {
         let kept = self.points.get_mut(point)?.get_mut().ok()?;
         let PointKept::Done(done) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
-        let records: Option<Vec<Value>> =
-            self.records[point * reps..(point + 1) * reps].iter_mut().map(OnceLock::take).collect();
-        Some(PointRead { records: records?, histograms: done.histograms, written: done.written, rows: Some(done.rows) })
+        Some(PointRead {
+            records: Vec::new(),
+            histograms: done.histograms,
+            written: done.written,
+            rows: Some(done.rows),
+        })
     }
 }
 
@@ -523,7 +526,7 @@ pub fn execute_keeping(
             }
             let outcome = run_one(plan, run, stop).and_then(|finished| {
                 staging.write(&run_path(out, run.index), &finished.file)?;
-                kept.keep(plan, run.point, run.index, finished)
+                kept.keep(plan, run, finished)
             });
             if outcome.is_ok() {
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
@@ -760,7 +763,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// One point's runs: their records (without histograms) and the point's merged histograms
 /// as `.hgrm` files, whether these are written already, and, when its last run made them,
-/// its lines of the tables with the metric names they are for.
+/// its lines of the tables with the metric names they are for (and then no records).
 struct PointRead {
     records: Vec<Value>,
     histograms: Vec<(String, Vec<u8>)>,
@@ -883,12 +886,13 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
 }
 
 /// The aggregate files of a complete sweep, from what its runs kept in memory and, for the
-/// points they did not keep, from its run files: the same bytes either way.
+/// points they did not keep, from its run files: the same bytes either way. The `.hgrm`
+/// files that the runs wrote as their points ended are not among them.
 pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
     // Each point not kept has its run files read once, points in parallel: their figures,
     // and their histograms merged into the point's (so memory holds a few points'
     // histograms at a time). The ordered collect keeps the results in point order.
-    let kept_points: Vec<Option<PointRead>> = (0..plan.points()).map(|p| kept.take_point(plan, p)).collect();
+    let kept_points: Vec<Option<PointRead>> = (0..plan.points()).map(|p| kept.take_point(p)).collect();
     let per_point: Vec<Result<PointRead, Vec<usize>>> = kept_points
         .into_par_iter()
         .enumerate()
@@ -921,7 +925,12 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
         .enumerate()
         .map(|(point, p)| match p.rows.take() {
             Some((own, rows)) if own == names => Ok(rows),
-            _ => point_rows(plan, point, &p.records.iter().collect::<Vec<_>>(), &names),
+            // Kept for other columns: its records are read back from its run files.
+            Some(_) => {
+                let read = read_point(plan, dirs, point).map_err(|missing| missing_runs(&missing, plan.runs.len()))?;
+                point_rows(plan, point, &read.records.iter().collect::<Vec<_>>(), &names)
+            }
+            None => point_rows(plan, point, &p.records.iter().collect::<Vec<_>>(), &names),
         })
         .collect::<Result<_, _>>()?;
     // The `.hgrm` files not written yet.
