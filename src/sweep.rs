@@ -371,9 +371,9 @@ pub struct Executed {
 /// What the runs run now leave for the aggregation, so that it need not read their files
 /// back: per point the `.hgrm` files of its merged histograms and its lines of the tables,
 /// made by whichever run of the point ends last from the records and histograms of its
-/// runs, which are then let go. A point some of
-/// whose runs did not run now (they ran before, in a resumed sweep, or belong to another
-/// shard) keeps nothing and is read from its files.
+/// runs, which are then let go. A point some of whose runs did not run now (they ran
+/// before, in a resumed sweep, or belong to another shard) keeps nothing and is read from
+/// its files.
 ///
 /// The point's work is done by its last run, on the threads that run the runs, so that it
 /// is spread over them while runs are still under way instead of waiting for the last run
@@ -554,9 +554,9 @@ pub fn execute_keeping(
 /// 100 to 350 KiB). By default glibc serves a block of 128 KiB or more with a mapping of its
 /// own and gives the free top of a thread's heap back to the system beyond 128 KiB, so each
 /// run took its pages from the system afresh: 11,000 to 16,000 page faults in the 200-run
-/// sweep of `benches/sweep_200.toml`, about 5 % of its CPU, and CPU taken from the runs on
-/// every thread. With the thresholds glibc raises itself to (a mapping of its own from
-/// 32 MiB, memory given back beyond twice that), about 1,000 to 1,700. A thread's heap then
+/// sweep of `benches/sweep_200.toml`, about 5 % of its CPU, on every thread. With the
+/// thresholds glibc raises itself to (a mapping of its own from 32 MiB, memory given back
+/// beyond twice that), about 1,000 to 1,700. A thread's heap then
 /// keeps the most its runs held, which is what they needed at once anyway; the memory a run
 /// is charged with (`run.memory_max_mb`) is counted by the crate's own allocator and does
 /// not change.
