@@ -220,7 +220,8 @@ fn step_functions_executions(c: &mut Criterion) {
 }
 
 /// A 200-run sweep on one thread and on two: the speed-up of running runs in parallel
-/// (each run, its result file and its share of its point's histograms: `sweep_200_runs`),
+/// (each run, its result file and its share of its point's histograms, and, from a point's
+/// last run, the point's `.hgrm` files and table lines: `sweep_200_runs`),
 /// of the whole sweep as `orchsim sweep` does it, aggregated from what the runs kept
 /// (`sweep_200_whole`), and of aggregating from the run files alone, as a resumed sweep,
 /// `orchsim merge` and `orchsim chart` do (`sweep_200_aggregate`).

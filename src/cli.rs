@@ -525,6 +525,17 @@ fn cannot_write(out: &Path, reason: impl std::fmt::Display) -> Failure {
 }
 
 fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
+    // The whole sweep runs in its thread pool: loading the plan checks its points on it,
+    // and each step hands over to the next on the pool's threads, without waking this one
+    // in between.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
+    pool.install(|| sweep_in_pool(&a))
+}
+
+fn sweep_in_pool(a: &SweepArgs) -> Result<(), Failure> {
     use crate::sweep::{self, Plan, Shard};
     let plan = Plan::load(&a.scenario.scenario, &a.scenario.overrides)?;
     let shard = match (&a.shard, a.shard_from_env) {
@@ -549,11 +560,7 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
     let total = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
     let reporter = Reporter::new(total, a.quiet);
     let progress = |done: usize, of: usize| reporter.update(done, of, a.quiet);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
-    let executed = pool.install(|| sweep::execute_keeping(&plan, &out, shard, a.force, &progress, stop));
+    let executed = sweep::execute_keeping(&plan, &out, shard, a.force, &progress, stop);
     reporter.finish();
     let sweep::Executed { ran, kept } = executed.map_err(failure)?;
     if shard.is_some_and(|s| s.count > 1) {
@@ -564,8 +571,8 @@ fn sweep_command(a: SweepArgs) -> Result<(), Failure> {
         return Ok(());
     }
     // What the runs kept in memory spares reading their files back.
-    let files = pool.install(|| sweep::aggregate_kept(&plan, std::slice::from_ref(&out), kept)).map_err(failure)?;
-    pool.install(|| sweep::write_aggregate(&out, &files)).map_err(|e| cannot_write(&out, e))?;
+    let files = sweep::aggregate_kept(&plan, std::slice::from_ref(&out), kept).map_err(failure)?;
+    sweep::write_aggregate(&out, &files).map_err(|e| cannot_write(&out, e))?;
     println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
     Ok(())
 }

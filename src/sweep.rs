@@ -15,15 +15,17 @@
 //! would have written. The runs of one invocation also keep their results in memory
 //! ([`Kept`]: each run's record as its file reads back, each point's histograms merged as
 //! its runs end), so that the aggregation reads back only the files of runs that ran before;
-//! both ways give the same bytes.
+//! both ways give the same bytes. The run that ends a point does that point's share of the
+//! aggregation at once (its `.hgrm` files, its lines of the tables), so that the threads do
+//! it between runs rather than all of it waiting for the sweep's last run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
@@ -146,7 +148,8 @@ pub fn derive_seed(base: u64, replication: u32) -> u64 {
 
 impl Plan {
     /// Reads the scenario and its `[sweep]`, and checks every point loads, so that a bad
-    /// value is reported before anything runs or is written.
+    /// value is reported before anything runs or is written. Called in a rayon thread pool,
+    /// it loads the points on its threads.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Plan, ScenarioError> {
         let base = Scenario::load(path, overrides)?;
         let file = path.display().to_string();
@@ -172,10 +175,13 @@ impl Plan {
             base_seed: base.run.seed,
             runs,
         };
-        // Every point must load (its values are valid) before anything runs.
-        for point in 0..points {
-            plan.scenario(&plan.runs[point * plan.spec.replications as usize])?;
-        }
+        // Every point must load (its values are valid) before anything runs. The points are
+        // loaded in parallel (in the caller's thread pool), and the first bad one in point
+        // order is reported.
+        let reps = plan.spec.replications as usize;
+        let checked: Vec<Result<(), ScenarioError>> =
+            (0..points).into_par_iter().map(|point| plan.scenario(&plan.runs[point * reps]).map(drop)).collect();
+        checked.into_iter().collect::<Result<(), _>>()?;
         Ok(plan)
     }
 
@@ -363,13 +369,20 @@ pub struct Executed {
 }
 
 /// What the runs run now leave for the aggregation, so that it need not read their files
-/// back: each run's record, and per point the `.hgrm` files of its merged histograms, made
-/// by whichever run of the point ends last. A point some of whose runs did not run now (they
-/// ran before, in a resumed sweep, or belong to another shard) keeps nothing and is read
-/// from its files.
+/// back: per point the `.hgrm` files of its merged histograms and its lines of the tables,
+/// made by whichever run of the point ends last from the records and histograms of its
+/// runs, which are then let go. A point some of whose runs did not run now (they ran
+/// before, in a resumed sweep, or belong to another shard) keeps nothing and is read from
+/// its files.
+///
+/// The point's work is done by its last run, on the threads that run the runs, so that it
+/// is spread over them while runs are still under way instead of waiting for the last run
+/// of the sweep: what is left for the end is only what needs every point.
 pub struct Kept {
-    records: Vec<OnceLock<Value>>,
     points: Vec<Mutex<PointKept>>,
+    /// Where a point's `.hgrm` files are written as soon as its last run ends: the results
+    /// folder of a sweep that is aggregated there, none for a shard's.
+    write_into: Option<PathBuf>,
 }
 
 /// One point's share of [`Kept`].
@@ -378,20 +391,33 @@ enum PointKept {
     FromFiles,
     /// Runs still to end, and the histograms of those that did, merged in the order they
     /// ended: counts and sums are added with saturation, whose result does not depend on
-    /// the order, so neither do the bytes.
-    Merging { left: usize, merged: BTreeMap<String, LatencyHistogram> },
-    /// Every run ended: the point's `.hgrm` files.
-    Done(Vec<(String, Vec<u8>)>),
+    /// the order, so neither do the bytes; and their records, by replication.
+    Merging { left: usize, merged: BTreeMap<String, LatencyHistogram>, records: Vec<Option<Value>> },
+    /// Every run ended: the point's files and lines.
+    Done(PointDone),
+}
+
+/// A point whose runs all ended now.
+struct PointDone {
+    /// Its `.hgrm` files, by path under the results folder.
+    histograms: Vec<(String, Vec<u8>)>,
+    /// Whether they are written already.
+    written: bool,
+    /// Its lines of the tables and its statistics, for the metrics its own runs reported:
+    /// the metric columns of the tables are those of every run of the sweep, so they serve
+    /// only if no other point's runs reported another metric (else the point's run files
+    /// are read again).
+    rows: (Vec<String>, PointRows),
 }
 
 impl Kept {
     /// Nothing kept: the aggregation reads every run from its file.
     pub fn nothing() -> Kept {
-        Kept { records: Vec::new(), points: Vec::new() }
+        Kept { points: Vec::new(), write_into: None }
     }
 
     /// Room for the runs of `todo`: only points all of whose runs are there are kept.
-    fn for_runs(plan: &Plan, todo: &[&RunSpec]) -> Kept {
+    fn for_runs(plan: &Plan, todo: &[&RunSpec], write_into: Option<PathBuf>) -> Kept {
         let reps = plan.spec.replications as usize;
         let mut todo_of_point = vec![0; plan.points()];
         for run in todo {
@@ -401,41 +427,67 @@ impl Kept {
             .into_iter()
             .map(|n| {
                 Mutex::new(if n == reps {
-                    PointKept::Merging { left: reps, merged: BTreeMap::new() }
+                    PointKept::Merging { left: reps, merged: BTreeMap::new(), records: vec![None; reps] }
                 } else {
                     PointKept::FromFiles
                 })
             })
             .collect();
-        Kept { records: (0..plan.runs.len()).map(|_| OnceLock::new()).collect(), points }
+        Kept { points, write_into }
     }
 
-    /// Keeps an ended run's record and merges its histograms into its point's.
-    fn keep(&self, point: usize, index: usize, finished: Finished) {
-        let Some(slot) = self.points.get(point) else { return };
-        // Held for one run's merge: runs of other points never wait on it.
+    /// Keeps an ended run's record and merges its histograms into its point's; the point's
+    /// last run also makes (and writes) the point's files and lines.
+    fn keep(&self, plan: &Plan, run: &RunSpec, finished: Finished) -> Result<(), SweepError> {
+        let point = run.point;
+        let Some(slot) = self.points.get(point) else { return Ok(()) };
+        // Held for one run's merge: runs of other points never wait on it (and once the
+        // point's last run holds it, no run of the point is left to wait).
         let mut kept = slot.lock().expect("a run's merge does not panic");
-        let PointKept::Merging { left, merged } = &mut *kept else { return };
+        let PointKept::Merging { left, merged, records } = &mut *kept else { return Ok(()) };
         for (name, h) in finished.histograms {
             merged.entry(name).or_default().merge(&h);
         }
-        let _ = self.records[index].set(finished.record);
+        records[run.replication as usize] = Some(finished.record);
         *left -= 1;
-        if *left == 0 {
-            let files = hgrm_files(point, merged);
-            *kept = PointKept::Done(files);
+        if *left > 0 {
+            return Ok(());
         }
+        let histograms = hgrm_files(point, merged);
+        let records: Vec<&Value> =
+            records.iter().map(|r| r.as_ref().expect("every run of the point kept its record")).collect();
+        let names = metric_names(records.iter().copied());
+        let rows = point_rows(plan, point, &records, &names)?;
+        if let Some(out) = &self.write_into {
+            // One after the other: this thread's share of the parallelism is its runs.
+            fs::create_dir_all(out.join(point_dir(point)))?;
+            for (name, bytes) in &histograms {
+                write_file(&out.join(name), bytes)?;
+            }
+        }
+        let written = self.write_into.is_some();
+        *kept = PointKept::Done(PointDone { histograms, written, rows: (names, rows) });
+        Ok(())
     }
 
-    /// Point `point`'s records and `.hgrm` files, if every run of it was kept.
-    fn take_point(&mut self, plan: &Plan, point: usize) -> Option<PointRead> {
-        let reps = plan.spec.replications as usize;
+    /// Point `point`'s files and lines, if every run of it was kept.
+    fn take_point(&mut self, point: usize) -> Option<PointRead> {
         let kept = self.points.get_mut(point)?.get_mut().ok()?;
-        let PointKept::Done(files) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
-        let records: Option<Vec<Value>> =
-            self.records[point * reps..(point + 1) * reps].iter_mut().map(OnceLock::take).collect();
-        Some(PointRead { records: records?, histograms: files })
+        let PointKept::Done(done) = std::mem::replace(kept, PointKept::FromFiles) else { return None };
+        Some(PointRead {
+            records: Vec::new(),
+            histograms: done.histograms,
+            written: done.written,
+            rows: Some(done.rows),
+        })
     }
+}
+
+/// The names of the metrics `records` report, sorted.
+fn metric_names<'a>(records: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    let names: BTreeSet<&str> =
+        records.flat_map(|r| r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str)).collect();
+    names.into_iter().map(str::to_string).collect()
 }
 
 /// [`execute`], which also keeps the ended runs' results for [`aggregate_kept`].
@@ -447,6 +499,7 @@ pub fn execute_keeping(
     progress: Progress<'_>,
     stop: &AtomicBool,
 ) -> Result<Executed, SweepError> {
+    keep_freed_memory();
     prepare(plan, out, force)?;
     let of_shard = plan.runs.iter().filter(|r| shard.is_none_or(|s| s.takes(r.index))).count();
     // Looking for each run's file (and reading it, when resuming) is done in parallel too;
@@ -457,7 +510,10 @@ pub fn execute_keeping(
         .filter(|r| shard.is_none_or(|s| s.takes(r.index)))
         .filter(|r| !is_done(out, plan, r))
         .collect();
-    let kept = Kept::for_runs(plan, &todo);
+    // A shard's folder gets only run files: its points are aggregated where the shards
+    // are merged.
+    let write_into = shard.is_none_or(|s| s.count == 1).then(|| out.to_path_buf());
+    let kept = Kept::for_runs(plan, &todo, write_into);
     let staging = Staging::new(&out.join(RUNS_DIR), rayon::current_num_threads())?;
     let done = AtomicUsize::new(0);
     let total = todo.len();
@@ -471,8 +527,7 @@ pub fn execute_keeping(
             }
             let outcome = run_one(plan, run, stop).and_then(|finished| {
                 staging.write(&run_path(out, run.index), &finished.file)?;
-                kept.keep(run.point, run.index, finished);
-                Ok(())
+                kept.keep(plan, run, finished)
             });
             if outcome.is_ok() {
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
@@ -490,6 +545,29 @@ pub fn execute_keeping(
         return Err(first);
     }
     Ok(Executed { ran: total, kept })
+}
+
+/// Asks the C library's allocator to keep the memory a run frees for the next run of its
+/// thread, as it comes to do by itself only after it has seen a large block freed.
+///
+/// Each run allocates and frees its event list, its messages and its histograms (each of
+/// 100 to 350 KiB). By default glibc serves a block of 128 KiB or more with a mapping of its
+/// own and gives the free top of a thread's heap back to the system beyond 128 KiB, so each
+/// run took its pages from the system afresh: 11,000 to 16,000 page faults in the 200-run
+/// sweep of `benches/sweep_200.toml`, about 5 % of its CPU, on every thread. With the
+/// thresholds glibc raises itself to (a mapping of its own from 32 MiB, memory given back
+/// beyond twice that), about 1,000 to 1,700. A thread's heap then
+/// keeps the most its runs held, which is what they needed at once anyway; the memory a run
+/// is charged with (`run.memory_max_mb`) is counted by the crate's own allocator and does
+/// not change.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets the allocator's thresholds, under its own lock; it may be
+    // called at any time from any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
 }
 
 /// True if two manifests describe the same sweep, whatever their status.
@@ -708,10 +786,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// One point's runs: their records (without histograms) and the point's merged histograms
-/// as `.hgrm` files.
+/// as `.hgrm` files, whether these are written already, and, when its last run made them,
+/// its lines of the tables with the metric names they are for (and then no records).
 struct PointRead {
     records: Vec<Value>,
     histograms: Vec<(String, Vec<u8>)>,
+    written: bool,
+    rows: Option<(Vec<String>, PointRows)>,
 }
 
 /// Reads the runs of `point`, or says which are missing.
@@ -733,12 +814,17 @@ fn read_point(plan: &Plan, dirs: &[PathBuf], point: usize) -> Result<PointRead, 
     if !missing.is_empty() {
         return Err(missing);
     }
-    Ok(PointRead { records, histograms: hgrm_files(point, &merged) })
+    Ok(PointRead { records, histograms: hgrm_files(point, &merged), written: false, rows: None })
 }
 
 /// A point's merged histograms as its `.hgrm` files.
 fn hgrm_files(point: usize, merged: &BTreeMap<String, LatencyHistogram>) -> Vec<(String, Vec<u8>)> {
-    merged.iter().map(|(name, h)| (format!("points/point-{point:06}/{name}.hgrm"), h.hgrm().into_bytes())).collect()
+    merged.iter().map(|(name, h)| (format!("{}/{name}.hgrm", point_dir(point)), h.hgrm().into_bytes())).collect()
+}
+
+/// The folder of a point's files, under the results folder.
+fn point_dir(point: usize) -> String {
+    format!("points/point-{point:06}")
 }
 
 /// A run file read: its record without the histograms, and its histograms.
@@ -824,12 +910,13 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
 }
 
 /// The aggregate files of a complete sweep, from what its runs kept in memory and, for the
-/// points they did not keep, from its run files: the same bytes either way.
+/// points they did not keep, from its run files: the same bytes either way. The `.hgrm`
+/// files that the runs wrote as their points ended are not among them.
 pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
     // Each point not kept has its run files read once, points in parallel: their figures,
     // and their histograms merged into the point's (so memory holds a few points'
     // histograms at a time). The ordered collect keeps the results in point order.
-    let kept_points: Vec<Option<PointRead>> = (0..plan.points()).map(|p| kept.take_point(plan, p)).collect();
+    let kept_points: Vec<Option<PointRead>> = (0..plan.points()).map(|p| kept.take_point(p)).collect();
     let per_point: Vec<Result<PointRead, Vec<usize>>> = kept_points
         .into_par_iter()
         .enumerate()
@@ -839,33 +926,40 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
     if !missing.is_empty() {
         return Err(missing_runs(&missing, plan.runs.len()));
     }
-    let mut records = Vec::with_capacity(plan.runs.len());
-    let mut histogram_files = Vec::new();
-    for p in per_point.into_iter().flatten() {
-        records.extend(p.records);
-        histogram_files.push(p.histograms);
-    }
+    let mut points: Vec<PointRead> = per_point.into_iter().flatten().collect();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    // The metric columns: every name any run reported, sorted.
-    let names: BTreeSet<&str> = records
-        .par_iter()
-        .fold(BTreeSet::new, |mut names, r| {
-            names.extend(r["metrics"].as_object().into_iter().flat_map(|m| m.keys()).map(String::as_str));
-            names
-        })
-        .reduce(BTreeSet::new, |mut a, b| {
-            a.extend(b);
-            a
-        });
+    // The metric columns: every name any run reported, sorted. A point whose last run made
+    // its lines knows its runs' names already; the others' are looked for points in
+    // parallel.
+    let read_names: Vec<Option<Vec<String>>> =
+        points.par_iter().map(|p| p.rows.is_none().then(|| metric_names(p.records.iter()))).collect();
+    let names: BTreeSet<&str> = points
+        .iter()
+        .zip(&read_names)
+        .flat_map(|(p, read)| read.as_ref().or(p.rows.as_ref().map(|(own, _)| own)).into_iter().flatten())
+        .map(String::as_str)
+        .collect();
     let names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let axes: Vec<&str> = plan.spec.axes.iter().map(|a| a.key.as_str()).collect();
-    // The rows of both tables, and each point's statistics, are formatted points in
-    // parallel, and joined in point order.
-    let reps = plan.spec.replications as usize;
-    let rows: Vec<PointRows> = (0..plan.points())
-        .into_par_iter()
-        .map(|point| point_rows(plan, point, &records[point * reps..(point + 1) * reps], &names))
+    // The rows of both tables, and each point's statistics: those its last run made, if
+    // they are for these columns, else formatted now, points in parallel; joined in point
+    // order.
+    let rows: Vec<PointRows> = points
+        .par_iter_mut()
+        .enumerate()
+        .map(|(point, p)| match p.rows.take() {
+            Some((own, rows)) if own == names => Ok(rows),
+            // Kept for other columns: its records are read back from its run files.
+            Some(_) => {
+                let read = read_point(plan, dirs, point).map_err(|missing| missing_runs(&missing, plan.runs.len()))?;
+                point_rows(plan, point, &read.records.iter().collect::<Vec<_>>(), &names)
+            }
+            None => point_rows(plan, point, &p.records.iter().collect::<Vec<_>>(), &names),
+        })
         .collect::<Result<_, _>>()?;
+    // The `.hgrm` files not written yet.
+    let histogram_files: Vec<Vec<(String, Vec<u8>)>> =
+        points.into_iter().map(|p| if p.written { Vec::new() } else { p.histograms }).collect();
     // runs.csv
     let mut header: Vec<String> = vec!["run".into(), "point".into(), "replication".into(), "seed".into()];
     header.extend(axes.iter().map(|a| a.to_string()));
@@ -914,7 +1008,7 @@ struct PointRows {
 }
 
 /// The lines of `point`, whose runs' records are `records`, for every metric of `names`.
-fn point_rows(plan: &Plan, point: usize, records: &[Value], names: &[String]) -> Result<PointRows, SweepError> {
+fn point_rows(plan: &Plan, point: usize, records: &[&Value], names: &[String]) -> Result<PointRows, SweepError> {
     let reps = plan.spec.replications as usize;
     let runs = &plan.runs[point * reps..(point + 1) * reps];
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -951,17 +1045,25 @@ fn csv_line(fields: &[String]) -> Result<Vec<u8>, SweepError> {
 pub fn write_aggregate(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     // The manifest last: "complete" only once everything it vouches for is written.
     let (manifest, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(name, _)| name == MANIFEST);
-    let mut folders: Vec<&Path> = rest.iter().filter_map(|(name, _)| Path::new(name).parent()).collect();
+    write_files(out, &rest)?;
+    for (name, bytes) in manifest {
+        write_file(&out.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes `files` into `out`, each atomically, in parallel, making their folders first.
+fn write_files<F: std::borrow::Borrow<(String, Vec<u8>)> + Sync>(out: &Path, files: &[F]) -> io::Result<()> {
+    let mut folders: Vec<&Path> = files.iter().filter_map(|f| Path::new(&f.borrow().0).parent()).collect();
     folders.sort();
     folders.dedup();
     for folder in folders {
         fs::create_dir_all(out.join(folder))?;
     }
-    rest.par_iter().try_for_each(|(name, bytes)| write_file(&out.join(name), bytes))?;
-    for (name, bytes) in manifest {
-        write_file(&out.join(name), bytes)?;
-    }
-    Ok(())
+    files.par_iter().try_for_each(|f| {
+        let (name, bytes) = f.borrow();
+        write_file(&out.join(name), bytes)
+    })
 }
 
 /// Copies the run files of `plan` found in `dirs` into `out` (a merge).

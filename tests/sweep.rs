@@ -311,3 +311,55 @@ fn the_shard_comes_from_an_array_jobs_environment() {
     assert!(Shard::parse("0/4").unwrap_err().contains("K must be from 1 to N"));
     assert!(Shard::parse("5/4").is_err() && Shard::parse("2-4").is_err());
 }
+
+#[test]
+fn points_whose_runs_report_other_metrics_share_every_points_columns() {
+    let dir = scratch("columns");
+    // With AWS's call latencies modelled, the workload reports its calls' latency; without,
+    // it has none to report: the two points' runs report different metrics.
+    let text = r#"
+[run]
+seed = 5
+horizon_s = 120
+warmup_s = 10
+
+[workload.arrivals]
+target = "sqs.jobs"
+arrival = "poisson"
+rate_per_s = 5.0
+
+[sqs.jobs]
+visibility_timeout_s = 30
+
+[workers.pool]
+source = "sqs.jobs"
+count = 8
+service_time_s = { dist = "exponential", mean = 1.0 }
+
+[sweep]
+replications = 3
+
+[[sweep.axis]]
+key = "latency.aws_calls"
+values = ["none", "modelled"]
+"#;
+    let path = dir.join("s.toml");
+    fs::write(&path, text).unwrap();
+    let plan = Plan::load(&path, &[]).unwrap();
+    let out = dir.join("out");
+    let kept = sweep_into(&plan, &out, 2);
+    let runs_csv = String::from_utf8(kept["runs.csv"].clone()).unwrap();
+    let header: Vec<&str> = runs_csv.lines().next().unwrap().split(',').collect();
+    let call = header.iter().position(|h| *h == "workload.arrivals.call.p50_ms").expect("the modelled point's column");
+    for line in runs_csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        let modelled = cells[header.iter().position(|h| *h == "latency.aws_calls").unwrap()].contains("modelled");
+        assert_eq!(cells[call].is_empty(), !modelled, "{line}");
+    }
+    // The same files as the aggregation from the run files alone.
+    for (name, bytes) in sweep::aggregate(&plan, std::slice::from_ref(&out)).unwrap() {
+        assert!(kept[&name] == bytes, "{name} differs between the memory and the run files");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
