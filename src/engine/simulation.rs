@@ -22,6 +22,11 @@ pub trait Handler {
 pub struct Scheduler<E> {
     now: SimTime,
     queue: EventList<E>,
+    /// The time of the event held beside the list ([`Scheduler::schedule_next_at`]), or
+    /// `u64::MAX` when the slot is free.
+    slot_us: u64,
+    /// The event held beside the list; read only while `slot_us` is not `u64::MAX`.
+    slot_event: Option<E>,
     is_drain_declared: bool,
 }
 
@@ -35,13 +40,69 @@ impl<E: Copy> Scheduler<E> {
     #[inline]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
-        self.queue.push(time, event);
+        self.push(time, event);
     }
 
     /// Schedules `event` after `delay`.
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
-        self.queue.push(self.now + delay, event);
+        self.push(self.now + delay, event);
+    }
+
+    /// Schedules `event` at `time` like [`Scheduler::schedule_at`], in the same order, for a
+    /// source whose events come one at a time, each scheduling the next (a workload's next
+    /// send): while the slot beside the event list is free, the event waits there and never
+    /// goes through the list's push and pop, which is half of all pushes and pops on a
+    /// queue fed by one workload. With the slot taken (several such sources), it goes into
+    /// the list.
+    #[inline]
+    pub fn schedule_next_at(&mut self, time: SimTime, event: E) {
+        assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
+        if self.slot_us == u64::MAX && time != SimTime::MAX {
+            self.slot_us = time.as_micros();
+            self.slot_event = Some(event);
+        } else {
+            self.push(time, event);
+        }
+    }
+
+    /// Into the list, in (time, push order) with the slot's event: an event pushed at the
+    /// slot's time comes after it, so the slot's event goes into the list first. Any entry
+    /// of the list at the slot's time is therefore older than the slot's event, which is
+    /// the rule [`Scheduler::pop_through`] takes them out by.
+    #[inline(always)]
+    fn push(&mut self, time: SimTime, event: E) {
+        if time.as_micros() == self.slot_us {
+            self.move_slot_into_list();
+        }
+        self.queue.push(time, event);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn move_slot_into_list(&mut self) {
+        let event = self.slot_event.take().expect("a slot with a time holds an event");
+        self.queue.push(SimTime::from_micros(self.slot_us), event);
+        self.slot_us = u64::MAX;
+    }
+
+    /// Removes and returns the earliest event, of the list or the slot, if it is at or
+    /// before `limit`; otherwise leaves both as they were. On a tie the list's entry comes
+    /// first: it was pushed before the slot's event (see [`Scheduler::push`]).
+    #[inline(always)]
+    fn pop_through(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        let slot_us = self.slot_us;
+        if let Some(popped) = self.queue.pop_through(SimTime::from_micros(limit.as_micros().min(slot_us))) {
+            return Some(popped);
+        }
+        // A free slot's `u64::MAX` passes a limit of `SimTime::MAX`: its event tells.
+        if slot_us <= limit.as_micros()
+            && let Some(event) = self.slot_event.take()
+        {
+            self.slot_us = u64::MAX;
+            return Some((SimTime::from_micros(slot_us), event));
+        }
+        None
     }
 
     /// Ends the run after the current event, with [`StopReason::Drained`]: the handler knows
@@ -53,7 +114,7 @@ impl<E: Copy> Scheduler<E> {
 
     /// Number of pending events.
     pub fn pending(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + usize::from(self.slot_us != u64::MAX)
     }
 }
 
@@ -125,6 +186,8 @@ impl<E: Copy> Simulation<E> {
             scheduler: Scheduler {
                 now: SimTime::ZERO,
                 queue: EventList::new(kind, capacity),
+                slot_us: u64::MAX,
+                slot_event: None,
                 is_drain_declared: false,
             },
         }
@@ -153,8 +216,8 @@ impl<E: Copy> Simulation<E> {
             }
             // An event past the horizon stays queued, untouched: the list's clock stays
             // behind the horizon, where anything still scheduled after the run may land.
-            let Some((time, event)) = s.queue.pop_through(limits.horizon) else {
-                if s.queue.is_empty() {
+            let Some((time, event)) = s.pop_through(limits.horizon) else {
+                if s.pending() == 0 {
                     break StopReason::Drained;
                 }
                 s.now = limits.horizon;
@@ -237,6 +300,82 @@ mod tests {
         let out = sim.run(&mut model, RunLimits { max_events: 7, ..unbounded() });
         assert_eq!(out.stop_reason, StopReason::EventCap);
         assert_eq!(out.events, 7);
+    }
+
+    fn scheduler(kind: EventListKind) -> Scheduler<u32> {
+        Simulation::with_event_list(kind, 0).scheduler
+    }
+
+    fn pop_all(s: &mut Scheduler<u32>) -> Vec<(u64, u32)> {
+        std::iter::from_fn(|| s.pop_through(SimTime::MAX).map(|(t, e)| (t.as_micros(), e))).collect()
+    }
+
+    #[test]
+    fn an_event_pushed_at_the_slots_time_comes_after_it_and_one_pushed_before_comes_first() {
+        for kind in EventListKind::ALL {
+            let mut s = scheduler(kind);
+            s.schedule_at(SimTime::from_micros(10), 1);
+            s.schedule_next_at(SimTime::from_micros(10), 2);
+            assert_eq!(s.queue.len(), 1, "the slot holds the event");
+            s.schedule_at(SimTime::from_micros(10), 3);
+            s.schedule_at(SimTime::from_micros(5), 4);
+            assert_eq!(pop_all(&mut s), vec![(5, 4), (10, 1), (10, 2), (10, 3)], "{kind:?}");
+            assert_eq!(s.pending(), 0);
+        }
+    }
+
+    #[test]
+    fn the_slots_event_waits_behind_a_limit_and_a_second_one_goes_into_the_list() {
+        let mut s = scheduler(EventListKind::default());
+        s.schedule_next_at(SimTime::from_micros(20), 1);
+        s.schedule_next_at(SimTime::from_micros(20), 2);
+        s.schedule_next_at(SimTime::from_micros(15), 3);
+        assert_eq!(s.pending(), 3);
+        assert_eq!(s.pop_through(SimTime::from_micros(14)), None);
+        assert_eq!(s.pending(), 3);
+        assert_eq!(pop_all(&mut s), vec![(15, 3), (20, 1), (20, 2)]);
+    }
+
+    proptest::proptest! {
+        /// Pushes through the list and the slot at the clock plus small delays (many ties),
+        /// and pops, sometimes with a limit before the next event: every list with the slot
+        /// gives what a binary heap on (time, push order) gives.
+        #[test]
+        fn the_slot_keeps_time_and_push_order_with_every_list(
+            steps in proptest::collection::vec((0u8..10, 0u64..4), 0..2_000)
+        ) {
+            for kind in EventListKind::ALL {
+                let mut s = scheduler(kind);
+                let mut reference = std::collections::BinaryHeap::new();
+                let mut id = 0u32;
+                for &(op, delay) in &steps {
+                    let at = SimTime::from_micros(s.now.as_micros() + delay);
+                    if op < 6 {
+                        if op < 3 { s.schedule_next_at(at, id) } else { s.schedule_at(at, id) }
+                        reference.push(std::cmp::Reverse((at.as_micros(), id)));
+                        id += 1;
+                        continue;
+                    }
+                    let limit = if op == 9 { s.now.as_micros() + delay } else { u64::MAX };
+                    let expected = match reference.peek() {
+                        Some(&std::cmp::Reverse((t, e))) if t <= limit => {
+                            reference.pop();
+                            Some((t, e))
+                        }
+                        _ => None,
+                    };
+                    let popped = s.pop_through(SimTime::from_micros(limit)).map(|(t, e)| (t.as_micros(), e));
+                    proptest::prop_assert_eq!(popped, expected, "{:?}", kind);
+                    if let Some((t, _)) = popped {
+                        s.now = SimTime::from_micros(t);
+                    }
+                    proptest::prop_assert_eq!(s.pending(), reference.len());
+                }
+                let rest: Vec<(u64, u32)> =
+                    std::iter::from_fn(|| reference.pop().map(|std::cmp::Reverse(x)| x)).collect();
+                proptest::prop_assert_eq!(pop_all(&mut s), rest);
+            }
+        }
     }
 
     #[test]

@@ -429,7 +429,7 @@ impl World {
         let now = s.now();
         for (i, p) in self.producers.iter_mut().enumerate() {
             if let Some(t) = p.next_arrival() {
-                s.schedule_at(t, Event::SendDue { workload: i as u32 });
+                s.schedule_next_at(t, Event::SendDue { workload: i as u32 });
                 self.producers_active += 1;
             }
         }
@@ -478,7 +478,7 @@ impl World {
             s.schedule_in(p.duplicate_send_delay, Event::SendCallDue { workload, call: id });
         }
         match p.next_arrival() {
-            Some(t) => s.schedule_at(t, Event::SendDue { workload }),
+            Some(t) => s.schedule_next_at(t, Event::SendDue { workload }),
             None => self.producers_active -= 1,
         }
         let p = &mut self.producers[workload as usize];
