@@ -55,7 +55,7 @@ impl<E: Copy> Scheduler<E> {
     /// goes through the list's push and pop, which is half of all pushes and pops on a
     /// queue fed by one workload. With the slot taken (several such sources), it goes into
     /// the list.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_next_at(&mut self, time: SimTime, event: E) {
         assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
         if self.slot_us == u64::MAX && time != SimTime::MAX {

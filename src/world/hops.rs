@@ -87,11 +87,18 @@ impl Hops {
     }
 
     /// One draw of `hop` at `place` by `caller`, or no time when the hop is off there.
-    #[inline]
+    /// The test for a scenario without hops is inlined where a worker receives and deletes,
+    /// once per message; the draw itself sits behind a call.
+    #[inline(always)]
     pub fn draw_at(&mut self, hop: Hop, place: Place, caller: Caller) -> SimDuration {
         if !self.is_any_on {
             return SimDuration::ZERO;
         }
+        self.draw_on(hop, place, caller)
+    }
+
+    #[inline(never)]
+    fn draw_on(&mut self, hop: Hop, place: Place, caller: Caller) -> SimDuration {
         // The distribution is borrowed from the tables, the stream from the callers'.
         let Hops { scenario, queues, subscriptions, workloads, pools, functions, subscription_rngs, rules, .. } = self;
         let own = match place {
@@ -134,8 +141,11 @@ impl Hops {
 
     /// A ReceiveMessage by `caller` on queue `q` that found messages at once (`woken`: a
     /// waiting long poll that a new message woke up).
-    #[inline]
+    #[inline(always)]
     pub fn receive(&mut self, q: u32, woken: bool, caller: Caller) -> SimDuration {
+        if !self.is_any_on {
+            return SimDuration::ZERO;
+        }
         let hop = match (self.queue_is_fifo[q as usize], woken) {
             (false, false) => Hop::SqsReceive,
             (false, true) => Hop::SqsWake,

@@ -656,7 +656,7 @@ impl World {
 
     /// The hop of a call of `entries` messages by `workload`, and where it is drawn, if it
     /// takes time.
-    #[inline]
+    #[inline(always)]
     fn call_hop(&self, workload: u32, entries: usize) -> Option<(Hop, Place)> {
         if !self.hops.is_any_on() {
             return None;
