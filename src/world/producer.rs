@@ -321,7 +321,7 @@ impl Producer {
     }
 
     /// A call made after `attempts` throttled attempts was accepted with its `messages`.
-    #[inline]
+    #[inline(always)]
     pub fn accepted(&mut self, now: SimTime, attempts: u32, messages: u64) {
         self.metrics.handed_over += messages;
         self.client.on_success(now, attempts + 1);

@@ -1012,8 +1012,8 @@ impl Queue {
 
     /// Frees a stored message whatever its state.
     fn remove(&mut self, now: SimTime, index: u32) {
-        let slot = self.store.remove(index);
-        match slot.state {
+        let (state, group) = self.store.remove(index);
+        match state {
             State::Delayed => {
                 self.delayed_count -= 1;
                 self.metrics.delayed.add(now, -1);
@@ -1022,14 +1022,14 @@ impl Queue {
                 self.visible_count -= 1;
                 self.metrics.visible.add(now, -1);
                 if let Order::Fifo(groups, _) = &mut self.order {
-                    groups.on_visible_removed(slot.message.group);
+                    groups.on_visible_removed(group);
                 }
             }
             State::InFlight => {
                 self.in_flight_count -= 1;
                 self.metrics.in_flight.add(now, -1);
                 if let Order::Fifo(groups, _) = &mut self.order {
-                    groups.on_in_flight_ended(slot.message.group);
+                    groups.on_in_flight_ended(group);
                 }
             }
             State::Free => unreachable!("store.remove rejects free slots"),

@@ -80,8 +80,17 @@ impl Store {
         };
         let index = match self.free.pop() {
             Some(i) => {
-                let generation = self.slots[i as usize].generation;
-                self.slots[i as usize] = Slot { generation, ..slot };
+                // In place, field by field: a freed slot keeps its generation.
+                let s = &mut self.slots[i as usize];
+                let Slot { message, enqueued_at, received_at, visible_deadline, seq, receive_count, state, .. } = slot;
+                s.message = message;
+                s.enqueued_at = enqueued_at;
+                s.received_at = received_at;
+                s.visible_deadline = visible_deadline;
+                s.seq = seq;
+                s.receive_count = receive_count;
+                s.state = state;
+                s.source_queue = source_queue;
                 i
             }
             None => {
@@ -121,17 +130,19 @@ impl Store {
         SlotRef { slot: index, generation: slot.generation }
     }
 
-    /// Frees a slot; returns what it held.
-    pub fn remove(&mut self, index: u32) -> Slot {
-        let slot = self.slots[index as usize];
-        assert!(slot.state != State::Free, "removing a free slot");
+    /// Frees a slot; returns the state it was in and its message's group, all the caller
+    /// needs (not a copy of the whole slot, on every delete).
+    #[inline]
+    pub fn remove(&mut self, index: u32) -> (State, u32) {
         let s = &mut self.slots[index as usize];
+        let (state, group) = (s.state, s.message.group);
+        assert!(state != State::Free, "removing a free slot");
         s.state = State::Free;
         s.generation = s.generation.wrapping_add(1);
         self.unlink_by_age(index);
         self.free.push(index);
         self.live -= 1;
-        slot
+        (state, group)
     }
 
     /// The slot enqueued longest ago.
