@@ -150,6 +150,7 @@ impl Client {
     }
 
     /// A call succeeded at attempt number `attempt`: the retry quota gets tokens back.
+    #[inline]
     pub fn on_success(&mut self, now: SimTime, attempt: u32) {
         if let Some(limiter) = &mut self.limiter {
             limiter.on_response(now, false);

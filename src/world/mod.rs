@@ -556,7 +556,16 @@ impl World {
             return self.send_call(now, workload, PendingCall::new(vec![(message, timer)], fields), s);
         }
         let target = match self.producers[workload as usize].target {
-            Target::Queue(q) => q,
+            Target::Queue(q) => {
+                // A message to a queue carries no fields: forgetting the `None` frees nothing
+                // and spares a call to the drop of `Fields` on every send.
+                if fields.is_some() {
+                    drop(fields);
+                } else {
+                    std::mem::forget(fields);
+                }
+                q
+            }
             Target::Topic(topic) => {
                 return self.publish_call(now, workload, topic, (message, timer), fields.unwrap_or_default(), 0, s);
             }
