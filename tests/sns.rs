@@ -135,6 +135,25 @@ fn fan_out_conserves_every_message_and_filters_select_their_share() {
 }
 
 #[test]
+fn a_delivery_made_within_the_publish_counts_as_one_attempted_after_a_zero_hop() {
+    // With no hop, the SQS subscriptions' deliveries are made within the publish and not
+    // kept. A hop of 0.1 µs is a hop (only a constant 0 is none), so each delivery is kept
+    // and attempted as any other, after a draw that rounds to 0 µs. Same results.
+    let fan_out = shipped("sns_order_fanout.toml");
+    let short = "run.horizon_s=1800";
+    let (_, at_once) = summary(&load(&fan_out, &[short, common::NO_HOPS]));
+    let zero_hops = [
+        "latency.subscription.billing.sns_to_sqs_s=0.0000001",
+        "latency.subscription.shipping.sns_to_sqs_s=0.0000001",
+        "latency.subscription.fraud_review.sns_to_sqs_s=0.0000001",
+    ];
+    let (_, kept) = summary(&load(&fan_out, &[&[short, common::NO_HOPS][..], &zero_hops[..]].concat()));
+    assert!(counter(&at_once, "subscription.billing.delivered") > 1_000);
+    assert!(counter(&at_once, "subscription.partner_webhook.retries") > 0, "kept deliveries beside them");
+    assert_eq!(at_once, kept);
+}
+
+#[test]
 fn a_fifo_topic_keeps_group_order_and_drops_duplicates_end_to_end() {
     let text = r#"
         [run]

@@ -125,7 +125,7 @@ impl World {
                 deliveries.clear();
                 let outcome = self.sns.publish(now, topic, message, &[], record.as_ref(), &mut deliveries);
                 for &d in &deliveries {
-                    self.attempt_delivery(now, d, s);
+                    self.dispatch(now, d, s);
                 }
                 self.deliveries = deliveries;
                 outcome != PublishOutcome::Throttled

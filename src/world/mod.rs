@@ -196,7 +196,7 @@ pub struct World {
     /// Per subscription: where it delivers and its dead-letter queue.
     routes: Vec<(SubscriptionTarget, Option<QueueId>)>,
     endpoints: Vec<endpoint::Endpoint>,
-    deliveries: Vec<DeliveryId>,
+    deliveries: Vec<sns::Dispatch>,
     eventbridge: eventbridge::Service,
     /// Per rule: each target and its dead-letter queue.
     rule_routes: Vec<Vec<(RuleTarget, Option<QueueId>)>>,
@@ -421,8 +421,24 @@ impl World {
                 &world.step_functions,
             ));
         }
+        world.mark_at_once_subscriptions(scenario);
         world.start(scenario, scheduler);
         world
+    }
+
+    /// The SQS subscriptions of standard topics whose deliveries take no time (no hop, no
+    /// pacing): their deliveries are attempted and settled within the publish.
+    fn mark_at_once_subscriptions(&mut self, scenario: &Scenario) {
+        for (i, sub) in scenario.subscriptions.iter().enumerate() {
+            let config = &sub.subscription;
+            if matches!(sub.target, SubscriptionTarget::Queue(_))
+                && !scenario.topics[config.topic.0 as usize].is_fifo
+                && config.max_receives_per_second.is_none()
+                && !self.hops.is_on(Hop::SnsToSqs, Place::Subscription(i as u32))
+            {
+                self.sns.attempt_at_once(sns::SubscriptionId(i as u32));
+            }
+        }
     }
 
     fn start(&mut self, scenario: &Scenario, s: &mut Scheduler<Event>) {
@@ -878,7 +894,7 @@ impl World {
                         deliveries.clear();
                         self.sns.publish(now, t, Message::new(now, size_bytes), &[], None, &mut deliveries);
                         for &d in &deliveries {
-                            self.attempt_delivery(now, d, s);
+                            self.dispatch(now, d, s);
                         }
                         self.deliveries = deliveries;
                     }
@@ -939,7 +955,7 @@ impl World {
             self.producers[workload as usize].accepted(now, attempts, 1);
         }
         for &d in &deliveries {
-            self.attempt_delivery(now, d, s);
+            self.dispatch(now, d, s);
         }
         self.deliveries = deliveries;
     }
@@ -970,7 +986,7 @@ impl World {
         }
         self.producers[workload as usize].accepted(now, call.attempts, call.entries.len() as u64);
         for &d in &deliveries {
-            self.attempt_delivery(now, d, s);
+            self.dispatch(now, d, s);
         }
         self.deliveries = deliveries;
     }
@@ -1061,7 +1077,7 @@ impl World {
                 let outcome = self.sns.publish(now, topic, delivery.message, &[], Some(&event), &mut deliveries);
                 self.events[d.0 as usize] = Some(event);
                 for &sd in &deliveries {
-                    self.attempt_delivery(now, sd, s);
+                    self.dispatch(now, sd, s);
                 }
                 self.deliveries = deliveries;
                 outcome == PublishOutcome::Throttled
@@ -1104,6 +1120,40 @@ impl World {
             eventbridge::AfterAttempt::Delivered | eventbridge::AfterAttempt::Dropped => {}
         }
         self.events[d.0 as usize] = None;
+    }
+
+    /// Attempts a delivery that a publish made.
+    fn dispatch(&mut self, now: SimTime, d: sns::Dispatch, s: &mut Scheduler<Event>) {
+        match d {
+            sns::Dispatch::Kept(d) => self.attempt_delivery(now, d, s),
+            sns::Dispatch::AtOnce(subscription, message) => self.deliver_at_once(now, subscription, message, s),
+        }
+    }
+
+    /// The first attempt of a delivery to an SQS subscription that takes no time: what
+    /// [`World::attempt_dispatched`] does for a kept delivery, without keeping it unless
+    /// the queue refuses the message.
+    fn deliver_at_once(
+        &mut self,
+        now: SimTime,
+        subscription: sns::SubscriptionId,
+        message: Message,
+        s: &mut Scheduler<Event>,
+    ) {
+        let SubscriptionTarget::Queue(q) = self.routes[subscription.0 as usize].0 else {
+            unreachable!("only SQS subscriptions are attempted at once")
+        };
+        match self.sqs.send(now, q, message, None) {
+            SendOutcome::Accepted | SendOutcome::Deduplicated => self.sns.on_delivered_at_once(subscription),
+            outcome => {
+                let failure =
+                    if outcome == SendOutcome::Throttled { Failure::Throttled429 } else { Failure::ClientError4xx };
+                let d = self.sns.keep_failed(now, subscription, message);
+                self.finish_attempt(now, d, Some(failure), s);
+            }
+        }
+        self.serve_waiting(now, q, s);
+        self.arm(now, q, s);
     }
 
     /// One attempt of an SNS delivery (or its postponement under `maxReceivesPerSecond`).

@@ -276,6 +276,9 @@ struct Function {
     idle_expires_at: SimTime,
     scaling: ScalingBucket,
     in_use: u32,
+    /// The handler's duration when `duration_s` is a constant, converted to microseconds
+    /// once instead of on every invocation (a constant draws nothing from `duration_rng`).
+    duration_constant: Option<SimDuration>,
     duration_rng: SimRng,
     error_rng: SimRng,
     init_rng: SimRng,
@@ -669,6 +672,7 @@ impl Function {
     fn new(config: Config, account: &Account, rngs: &RngFactory) -> Function {
         let stream = |purpose: &str| rngs.stream(&format!("lambda.{}.{purpose}", config.name));
         Function {
+            duration_constant: config.duration_s.as_constant().map(SimDuration::from_secs_f64),
             duration_rng: stream("duration"),
             error_rng: stream("errors"),
             init_rng: stream("init"),
@@ -780,7 +784,10 @@ impl Function {
             (Some(snap), true) => snap.restore_duration_s.sample_duration(&mut self.init_rng),
             (None, true) => self.config.init_duration_s.sample_duration(&mut self.init_rng),
         };
-        let run_drawn = self.config.duration_s.sample_duration(&mut self.duration_rng);
+        let run_drawn = match self.duration_constant {
+            Some(run) => run,
+            None => self.config.duration_s.sample_duration(&mut self.duration_rng),
+        };
         let has_failed = self.error_rng.chance(self.config.error_rate);
         let phases = Phases::new(init_drawn, run_drawn, self.config.timeout);
         let outcome = if phases.is_timed_out {

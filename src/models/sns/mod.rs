@@ -174,6 +174,18 @@ pub enum AfterAttempt {
     Dropped,
 }
 
+/// A delivery that a publish made, for the caller to attempt now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Kept by the service until it is settled (see [`Service::on_attempt`]).
+    Kept(DeliveryId),
+    /// A subscription marked with [`Service::attempt_at_once`]: its first attempt is made
+    /// and settled by the caller before the publish returns, so it is kept only if that
+    /// attempt fails ([`Service::keep_failed`]); one that succeeds is reported with
+    /// [`Service::on_delivered_at_once`].
+    AtOnce(SubscriptionId, Message),
+}
+
 /// One delivery in progress.
 #[derive(Clone, Copy, Debug)]
 pub struct Delivery {
@@ -250,6 +262,8 @@ struct Subscription {
     in_flight: u64,
     /// `maxReceivesPerSecond` pacing: the earliest time the next attempt may start.
     next_attempt_at: SimTime,
+    /// Set by [`Service::attempt_at_once`].
+    is_at_once: bool,
 }
 
 impl Service {
@@ -302,6 +316,7 @@ impl Service {
                     jitter_rng,
                     in_flight: 0,
                     next_attempt_at: SimTime::ZERO,
+                    is_at_once: false,
                 }
             })
             .collect();
@@ -354,6 +369,34 @@ impl Service {
         self.subscriptions[s.0 as usize].in_flight
     }
 
+    /// Marks subscription `s` as one whose caller attempts every new delivery at once and
+    /// settles that attempt before the publish returns (an SQS subscription whose delivery
+    /// takes no virtual time): its publishes give [`Dispatch::AtOnce`], which spares keeping
+    /// a delivery that lives for no time. Only a standard topic's subscription without
+    /// pacing may be marked: a FIFO delivery may have to wait for its group, a paced one for
+    /// its turn.
+    pub fn attempt_at_once(&mut self, s: SubscriptionId) {
+        let sub = &mut self.subscriptions[s.0 as usize];
+        assert!(!self.topics[sub.config.topic.0 as usize].config.is_fifo, "a FIFO delivery may have to wait");
+        assert!(sub.config.max_receives_per_second.is_none(), "a paced delivery may have to wait");
+        sub.is_at_once = true;
+    }
+
+    /// The first attempt of a [`Dispatch::AtOnce`] delivery succeeded the moment it was
+    /// published: counted as a kept delivery's success would be, with no latency.
+    pub fn on_delivered_at_once(&mut self, s: SubscriptionId) {
+        let metrics = &mut self.subscriptions[s.0 as usize].metrics;
+        metrics.delivered += 1;
+        metrics.delivery.record(SimDuration::ZERO);
+    }
+
+    /// The first attempt of a [`Dispatch::AtOnce`] delivery of `message` failed: keeps it
+    /// as the publish would have, for [`Service::on_attempt`] to settle.
+    pub fn keep_failed(&mut self, now: SimTime, s: SubscriptionId, message: Message) -> DeliveryId {
+        self.subscriptions[s.0 as usize].in_flight += 1;
+        self.store(Delivery { subscription: s, message, retries: 0 }, now)
+    }
+
     /// With `maxReceivesPerSecond`, the time an attempt of `d` wanted at `now` may start
     /// (and reserves that slot); `None` when it may start now.
     pub fn pace(&mut self, now: SimTime, d: DeliveryId) -> Option<SimTime> {
@@ -378,7 +421,7 @@ impl Service {
         message: Message,
         attributes: &[(String, AttributeValue)],
         body: Option<&Json>,
-        deliveries: &mut Vec<DeliveryId>,
+        deliveries: &mut Vec<Dispatch>,
     ) -> PublishOutcome {
         let outcome = self.publish_unbilled(now, t, message, attributes, body, deliveries);
         if outcome != PublishOutcome::Throttled {
@@ -396,7 +439,7 @@ impl Service {
         message: Message,
         attributes: &[(String, AttributeValue)],
         body: Option<&Json>,
-        deliveries: &mut Vec<DeliveryId>,
+        deliveries: &mut Vec<Dispatch>,
     ) {
         let outcome = self.publish_unbilled(now, t, message, attributes, body, deliveries);
         assert_ne!(outcome, PublishOutcome::Throttled, "an admitted batch fits the quotas");
@@ -409,7 +452,7 @@ impl Service {
         message: Message,
         attributes: &[(String, AttributeValue)],
         body: Option<&Json>,
-        deliveries: &mut Vec<DeliveryId>,
+        deliveries: &mut Vec<Dispatch>,
     ) -> PublishOutcome {
         let topic = &mut self.topics[t.0 as usize];
         if !topic.take_quota(now, &message, &mut self.account_quotas[topic.account_quota]) {
@@ -440,6 +483,10 @@ impl Service {
             } else {
                 Message { size_bytes: message.size_bytes.saturating_add(ENVELOPE_OVERHEAD_BYTES), ..message }
             };
+            if sub.is_at_once {
+                deliveries.push(Dispatch::AtOnce(s, delivered));
+                continue;
+            }
             sub.in_flight += 1;
             let delivery = Delivery { subscription: s, message: delivered, retries: 0 };
             let id = self.store(delivery, now);
@@ -450,7 +497,7 @@ impl Service {
                     continue; // waits for the earlier messages of its group
                 }
             }
-            deliveries.push(id);
+            deliveries.push(Dispatch::Kept(id));
         }
         PublishOutcome::Accepted
     }
