@@ -976,7 +976,26 @@ pub fn aggregate(plan: &Plan, dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>
 /// The aggregate files of a complete sweep, from what its runs kept in memory and, for the
 /// points they did not keep, from its run files: the same bytes either way. The `.hgrm`
 /// files that the runs wrote as their points ended are not among them.
-pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
+pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], kept: Kept) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
+    aggregate_into(plan, dirs, kept, None)
+}
+
+/// [`aggregate_kept`] and [`write_aggregate`] into `out` in one: the same files, but each
+/// written as soon as it is made, while the charts are still being drawn (each chart's
+/// files by the thread that drew it), and the report and the manifest last.
+pub fn aggregate_and_write(plan: &Plan, dirs: &[PathBuf], kept: Kept, out: &Path) -> Result<(), SweepError> {
+    let rest = aggregate_into(plan, dirs, kept, Some(out))?;
+    write_aggregate(out, &rest)?;
+    Ok(())
+}
+
+/// The aggregate files, those written into `out` (if given) left out.
+fn aggregate_into(
+    plan: &Plan,
+    dirs: &[PathBuf],
+    mut kept: Kept,
+    out: Option<&Path>,
+) -> Result<Vec<(String, Vec<u8>)>, SweepError> {
     // Each point not kept has its run files read once, points in parallel: their figures,
     // and their histograms merged into the point's (so memory holds a few points'
     // histograms at a time). The ordered collect keeps the results in point order.
@@ -1047,19 +1066,113 @@ pub fn aggregate_kept(plan: &Plan, dirs: &[PathBuf], mut kept: Kept) -> Result<V
     files.push(("runs.csv".into(), runs_csv));
     files.extend(histogram_files.into_iter().flatten());
     files.push(("summary.csv".into(), summary_csv));
-    files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
     let view = plan.view();
-    // The charts are drawn in parallel and kept in their order.
-    let charts: Vec<_> =
-        report::sweep_chart_drawings(&view, &point_summaries, &names).par_iter().filter_map(|draw| draw()).collect();
-    for chart in &charts {
-        files.push((format!("charts/{}.svg", chart.name), chart.svg.clone().into_bytes()));
-        files.push((format!("charts/{}.png", chart.name), chart.png.clone()));
+    let drawings = report::sweep_chart_drawings(&view, &point_summaries, &names);
+    let (charts, written) = draw_charts(&drawings, &files, out)?;
+    let mut files: Vec<(String, Vec<u8>)> = if written { Vec::new() } else { files };
+    if out.is_none() {
+        for chart in &charts {
+            files.push((format!("charts/{}.svg", chart.name), chart.svg.clone().into_bytes()));
+            files.push((format!("charts/{}.png", chart.name), chart.png.clone()));
+        }
     }
     files.push(("report.html".into(), report::sweep_html(&view, &point_summaries, &names, &charts).into_bytes()));
-    // The staging folders, removed meanwhile, are gone before the files are written.
+    files.push((MANIFEST.into(), plan.manifest(true).into_bytes()));
+    // The staging folders, removed meanwhile, are gone before the last files are written.
     drop(kept.removing.take());
     Ok(files)
+}
+
+/// One piece of the aggregation's parallel part: a chart's PNG or SVG, or one of the files
+/// made before the charts, written.
+enum Piece {
+    Png(usize),
+    Svg(usize),
+    Write(usize),
+}
+
+/// What a [`Piece`] made.
+enum Made {
+    Png(Option<Vec<u8>>),
+    Svg(Option<String>),
+    Written,
+}
+
+/// Draws the charts, every chart's PNG and SVG side by side, the PNGs (the longest) first;
+/// with `out`, also writes `files` there meanwhile, and each chart's files as soon as they
+/// are drawn. Returns the charts both of whose formats could be drawn, in order, and
+/// whether `files` are written.
+fn draw_charts(
+    drawings: &[report::ChartDrawing<'_>],
+    files: &[(String, Vec<u8>)],
+    out: Option<&Path>,
+) -> Result<(Vec<report::chart::Chart>, bool), SweepError> {
+    let n = drawings.len();
+    let mut pieces: Vec<Piece> = (0..n).map(Piece::Png).chain((0..n).map(Piece::Svg)).collect();
+    if let Some(out) = out {
+        let mut folders: Vec<&Path> = files.iter().filter_map(|f| Path::new(&f.0).parent()).collect();
+        if n > 0 {
+            folders.push(Path::new("charts"));
+        }
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            fs::create_dir_all(out.join(folder))?;
+        }
+        pieces.extend((0..files.len()).map(Piece::Write));
+    }
+    let chart_path = |i: usize, ext: &str| out.map(|o| o.join("charts").join(format!("{}.{ext}", drawings[i].name)));
+    // One piece a task: a few of a millisecond each, to be spread evenly.
+    let made: Vec<io::Result<Made>> = pieces
+        .par_iter()
+        .with_max_len(1)
+        .map(|piece| match *piece {
+            Piece::Png(i) => {
+                let png = drawings[i].png();
+                if let (Some(path), Some(bytes)) = (chart_path(i, "png"), &png) {
+                    write_file(&path, bytes)?;
+                }
+                Ok(Made::Png(png))
+            }
+            Piece::Svg(i) => {
+                let svg = drawings[i].svg();
+                if let (Some(path), Some(text)) = (chart_path(i, "svg"), &svg) {
+                    write_file(&path, text.as_bytes())?;
+                }
+                Ok(Made::Svg(svg))
+            }
+            Piece::Write(i) => {
+                let (name, bytes) = &files[i];
+                write_file(&out.expect("only pieces with a folder write").join(name), bytes)?;
+                Ok(Made::Written)
+            }
+        })
+        .collect();
+    let mut made = made.into_iter().collect::<io::Result<Vec<Made>>>()?.into_iter();
+    let pngs: Vec<Option<Vec<u8>>> =
+        made.by_ref().take(n).map(|m| if let Made::Png(p) = m { p } else { None }).collect();
+    let svgs: Vec<Option<String>> = made.take(n).map(|m| if let Made::Svg(s) = m { s } else { None }).collect();
+    let mut charts = Vec::with_capacity(n);
+    for (i, (png, svg)) in pngs.into_iter().zip(svgs).enumerate() {
+        match (png, svg) {
+            (Some(png), Some(svg)) => charts.push(report::chart::Chart { name: drawings[i].name.clone(), svg, png }),
+            // A chart is kept in both formats or not at all: the half written goes.
+            (png, svg) => {
+                for (path, was_written) in
+                    [(chart_path(i, "png"), png.is_some()), (chart_path(i, "svg"), svg.is_some())]
+                {
+                    if let (Some(path), true) = (path, was_written) {
+                        let _ = fs::remove_file(path);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(out) = out.filter(|_| charts.is_empty() && n > 0) {
+        // Made for charts none of which could be drawn; left if it holds anything else.
+        let _ = fs::remove_dir(out.join("charts"));
+    }
+    Ok((charts, out.is_some()))
 }
 
 fn csv_err(e: csv::Error) -> SweepError {
