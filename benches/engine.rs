@@ -256,10 +256,9 @@ fn sweep_threads(c: &mut Criterion) {
                 pool.install(|| {
                     let executed = sweep::execute_keeping(&plan, &out, None, false, &|_, _| {}, &Default::default())
                         .expect("the sweep runs");
-                    let files = sweep::aggregate_kept(&plan, std::slice::from_ref(&out), executed.kept)
-                        .expect("every run is there");
-                    sweep::write_aggregate(&out, &files).expect("the folder is writable");
-                    black_box(files.len())
+                    sweep::aggregate_and_write(&plan, std::slice::from_ref(&out), executed.kept, &out)
+                        .expect("every run is there and the folder is writable");
+                    black_box(executed.ran)
                 })
             })
         });

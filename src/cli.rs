@@ -571,8 +571,7 @@ fn sweep_in_pool(a: &SweepArgs) -> Result<(), Failure> {
         return Ok(());
     }
     // What the runs kept in memory spares reading their files back.
-    let files = sweep::aggregate_kept(&plan, std::slice::from_ref(&out), kept).map_err(failure)?;
-    sweep::write_aggregate(&out, &files).map_err(|e| cannot_write(&out, e))?;
+    sweep::aggregate_and_write(&plan, std::slice::from_ref(&out), kept, &out).map_err(failure)?;
     println!("results: {} ({ran} run(s) run now, {} in all)", out.display(), plan.runs.len());
     Ok(())
 }

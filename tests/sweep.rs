@@ -33,8 +33,7 @@ fn sweep_into(plan: &Plan, out: &Path, threads: usize) -> BTreeMap<String, Vec<u
     let executed =
         pool.install(|| sweep::execute_keeping(plan, out, None, false, &no_progress, &AtomicBool::new(false))).unwrap();
     assert_eq!(executed.ran, plan.runs.len());
-    let files = pool.install(|| sweep::aggregate_kept(plan, &[out.to_path_buf()], executed.kept)).unwrap();
-    pool.install(|| sweep::write_aggregate(out, &files)).unwrap();
+    pool.install(|| sweep::aggregate_and_write(plan, &[out.to_path_buf()], executed.kept, out)).unwrap();
     tree(out)
 }
 

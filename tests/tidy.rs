@@ -61,7 +61,7 @@ const LAYERS: [(&str, u8, &[&str]); 17] = [
 ];
 
 /// Outside crates and the only modules that may name them.
-const ROOMS: [(&str, &[&str]); 22] = [
+const ROOMS: [(&str, &[&str]); 23] = [
     ("rand", &["engine/rng.rs"]),
     ("rand_chacha", &["engine/rng.rs"]),
     ("rand_distr", &["engine/rng.rs", "distributions.rs"]),
@@ -78,6 +78,7 @@ const ROOMS: [(&str, &[&str]); 22] = [
     ("ctrlc", &["cli.rs"]),
     ("plotters", &["report/"]),
     ("ab_glyph", &["report/chart.rs"]),
+    ("image", &["report/chart.rs"]),
     ("plotters_backend", &["report/chart.rs"]),
     ("clap", &["cli.rs"]),
     ("clap_complete", &["cli.rs"]),

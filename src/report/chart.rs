@@ -31,11 +31,6 @@ pub fn ensure_font() {
 pub struct Png<'a>(BitMapBackend<'a>);
 
 impl<'a> Png<'a> {
-    /// A PNG image written to `path` when presented.
-    pub fn new(path: &'a std::path::Path, size: (u32, u32)) -> Self {
-        Png(BitMapBackend::new(path, size))
-    }
-
     /// An image drawn into `buffer`, RGB, row by row.
     pub fn with_buffer(buffer: &'a mut [u8], size: (u32, u32)) -> Self {
         Png(BitMapBackend::with_buffer(buffer, size))
@@ -211,27 +206,53 @@ where
     FS: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
     FP: FnOnce(&DrawingArea<Png<'_>, Shift>) -> Result<(), String>,
 {
+    let svg = render_svg(size, draw_svg)?;
+    let png = render_png(size, draw_png)?;
+    Ok(Chart { name: name.to_string(), svg, png })
+}
+
+/// A chart's SVG text, `size` pixels: [`render`]'s first half, for a caller that draws the
+/// two formats side by side.
+pub fn render_svg<FS>(size: (u32, u32), draw: FS) -> Result<String, String>
+where
+    FS: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+{
+    // The SVG backend measures text with the registered font.
     ensure_font();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_svg(&root)?;
+        draw(&root)?;
         root.present().map_err(|e| e.to_string())?;
     }
-    // The bitmap backend encodes PNG only to a file: a private temporary one.
-    let tmp = std::env::temp_dir().join(format!(
-        "orchsim-chart-{}-{:?}-{name}.png",
-        std::process::id(),
-        std::thread::current().id()
-    ));
+    Ok(svg)
+}
+
+/// A chart's PNG file, `size` pixels: [`render`]'s second half.
+///
+/// The image is drawn in memory and encoded there, with the encoder and settings that
+/// plotters' bitmap backend uses to save a file (the `image` crate's PNG encoder, its
+/// default compression and adaptive filter), so the bytes are those of a saved file,
+/// without writing a temporary file and reading it back.
+pub fn render_png<FP>(size: (u32, u32), draw: FP) -> Result<Vec<u8>, String>
+where
+    FP: FnOnce(&DrawingArea<Png<'_>, Shift>) -> Result<(), String>,
+{
+    use image::ImageEncoder;
+    ensure_font();
+    // Black at first, as the bitmap backend's own buffer is; every chart paints its
+    // background.
+    let mut pixels = vec![0u8; 3 * size.0 as usize * size.1 as usize];
     {
-        let root = Png::new(&tmp, size).into_drawing_area();
-        draw_png(&root)?;
+        let root = Png::with_buffer(&mut pixels, size).into_drawing_area();
+        draw(&root)?;
         root.present().map_err(|e| e.to_string())?;
     }
-    let png = std::fs::read(&tmp).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&tmp);
-    Ok(Chart { name: name.to_string(), svg, png })
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, size.0, size.1, image::ColorType::Rgb8)
+        .map_err(|e| e.to_string())?;
+    Ok(png)
 }
 
 /// A colour per series, distinguishable and steady across charts.

@@ -185,13 +185,59 @@ struct LineChart {
     series: Vec<Line>,
 }
 
-/// One chart of a sweep, ready to draw: each is independent of the others, so that the
-/// caller may draw them in parallel (drawing the PNGs is most of a sweep's report).
-pub type ChartDrawing<'a> = Box<dyn Fn() -> Option<Chart> + Send + Sync + 'a>;
+/// One chart of a sweep, ready to draw in each format: every chart and format is
+/// independent of the others, so that the caller may draw them all in parallel (drawing the
+/// PNGs is most of a sweep's report), the PNGs first, as they take longest.
+pub struct ChartDrawing<'a> {
+    /// The chart's file name, without extension.
+    pub name: String,
+    svg: Box<dyn Fn() -> Result<String, String> + Send + Sync + 'a>,
+    png: Box<dyn Fn() -> Result<Vec<u8>, String> + Send + Sync + 'a>,
+}
+
+/// How a chart of data `T` is drawn as SVG, and as PNG: the same generic function, named
+/// once for each backend.
+type DrawSvg<T> = for<'b, 'c, 'd> fn(&'b DrawingArea<SVGBackend<'d>, Shift>, &'c T) -> Result<(), String>;
+type DrawPng<T> = for<'b, 'c, 'd> fn(&'b DrawingArea<chart::Png<'d>, Shift>, &'c T) -> Result<(), String>;
+
+impl<'a> ChartDrawing<'a> {
+    /// A chart of `size` pixels drawn from `data` by `svg` and `png` (one drawing function,
+    /// for each backend).
+    fn new<T: Send + Sync + 'a>(
+        name: String,
+        size: (u32, u32),
+        data: T,
+        svg: DrawSvg<T>,
+        png: DrawPng<T>,
+    ) -> ChartDrawing<'a> {
+        let data = std::sync::Arc::new(data);
+        let for_png = std::sync::Arc::clone(&data);
+        ChartDrawing {
+            name,
+            svg: Box::new(move || chart::render_svg(size, |r| svg(r, &data))),
+            png: Box::new(move || chart::render_png(size, |r| png(r, &for_png))),
+        }
+    }
+
+    /// The chart's SVG text, if it can be drawn.
+    pub fn svg(&self) -> Option<String> {
+        (self.svg)().ok()
+    }
+
+    /// The chart's PNG file, if it can be drawn.
+    pub fn png(&self) -> Option<Vec<u8>> {
+        (self.png)().ok()
+    }
+
+    /// The chart in both formats, if both can be drawn.
+    pub fn draw(&self) -> Option<Chart> {
+        Some(Chart { name: self.name.clone(), svg: self.svg()?, png: self.png()? })
+    }
+}
 
 /// [`sweep_chart_drawings`], drawn one after another, in order.
 pub fn sweep_charts(plan: &SweepView<'_>, points: &[PointStats], names: &[String]) -> Vec<Chart> {
-    sweep_chart_drawings(plan, points, names).iter().filter_map(|draw| draw()).collect()
+    sweep_chart_drawings(plan, points, names).iter().filter_map(ChartDrawing::draw).collect()
 }
 
 /// Each chart metric against the first axis, one line per combination of the other axes
@@ -241,16 +287,13 @@ pub fn sweep_chart_drawings<'a>(
         let tops: Vec<f64> = chart.series.iter().map(|(_, l)| l.iter().map(|p| p.3).fold(0.0, f64::max)).collect();
         let panels = chart::panels_by_range(&tops, 100.0, 4);
         let height = 100 + 300 * panels.len().max(1) as u32;
-        let name = format!("metric-{k:02}");
-        charts.push(Box::new(move || {
-            chart::render(
-                &name,
-                (900, height),
-                |r| draw_lines(r, &chart, &panels).map(drop),
-                |r| draw_lines(r, &chart, &panels).map(drop),
-            )
-            .ok()
-        }));
+        charts.push(ChartDrawing::new(
+            format!("metric-{k:02}"),
+            (900, height),
+            (chart, panels),
+            |r, (chart, panels)| draw_lines(r, chart, panels).map(drop),
+            |r, (chart, panels)| draw_lines(r, chart, panels).map(drop),
+        ));
         if axes.len() == 2 {
             let (nx, ny) = (axes[0].values.len(), axes[1].values.len());
             let z: Vec<Vec<Option<f64>>> =
@@ -260,17 +303,8 @@ pub fn sweep_chart_drawings<'a>(
             let title = format!("{}: mean of {runs} a point", metric_name(metric));
             let x_title = axis_title(&axes[0].key, false);
             let y_title = axis_title(&axes[1].key, false);
-            let metric = metric.clone();
-            charts.push(Box::new(move || {
-                let labels = (&x_title, &axes[0].values, &y_title, &axes[1].values);
-                chart::render(
-                    &name,
-                    (900, 640),
-                    |r| draw_heatmap(r, &title, &metric, labels, &z),
-                    |r| draw_heatmap(r, &title, &metric, labels, &z),
-                )
-                .ok()
-            }));
+            let heatmap = Heatmap { title, metric: metric.clone(), x_title, y_title, axes, z };
+            charts.push(ChartDrawing::new(name, (900, 640), heatmap, |r, h| h.draw(r), |r, h| h.draw(r)));
         }
     }
     // Cost by service, stacked, per point: per month for steady traffic, else each run's own
@@ -295,20 +329,36 @@ pub fn sweep_chart_drawings<'a>(
             })
             .collect();
         let height = 130 + 26 * bars.len() as u32;
-        charts.push(Box::new(move || {
-            chart::render(
-                "cost-by-service",
-                (900, height),
-                |r| draw_stacked(r, &services, &bars, monthly),
-                |r| draw_stacked(r, &services, &bars, monthly),
-            )
-            .ok()
-        }));
+        charts.push(ChartDrawing::new(
+            "cost-by-service".to_string(),
+            (900, height),
+            (services, bars, monthly),
+            |r, (services, bars, monthly)| draw_stacked(r, services, bars, *monthly),
+            |r, (services, bars, monthly)| draw_stacked(r, services, bars, *monthly),
+        ));
     }
     charts
 }
 
 type Line = (String, Vec<(f64, f64, f64, f64)>);
+
+/// A heatmap of a metric over a two-axis sweep, ready to draw.
+struct Heatmap<'a> {
+    title: String,
+    metric: String,
+    x_title: String,
+    y_title: String,
+    axes: &'a [Axis],
+    /// The metric's mean at each point, by first then second axis value.
+    z: Vec<Vec<Option<f64>>>,
+}
+
+impl Heatmap<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let labels = (&self.x_title, &self.axes[0].values, &self.y_title, &self.axes[1].values);
+        draw_heatmap(root, &self.title, &self.metric, labels, &self.z)
+    }
+}
 
 /// The plotting area of each panel, in pixels (x, y).
 type PlotAreas = Vec<(std::ops::Range<i32>, std::ops::Range<i32>)>;
