@@ -80,9 +80,23 @@ impl Store {
         };
         let index = match self.free.pop() {
             Some(i) => {
-                // In place, field by field: a freed slot keeps its generation.
+                // In place, field by field: a freed slot keeps its generation, and the age
+                // links are set below. The pattern names every field, so a field added to
+                // `Slot` cannot be left out here unnoticed.
                 let s = &mut self.slots[i as usize];
-                let Slot { message, enqueued_at, received_at, visible_deadline, seq, receive_count, state, .. } = slot;
+                let Slot {
+                    message,
+                    enqueued_at,
+                    received_at,
+                    visible_deadline,
+                    seq,
+                    generation: _,
+                    receive_count,
+                    state,
+                    source_queue,
+                    older: _,
+                    newer: _,
+                } = slot;
                 s.message = message;
                 s.enqueued_at = enqueued_at;
                 s.received_at = received_at;
